@@ -1,0 +1,198 @@
+"""The `schoolbot` command: run the server, chat in the terminal, manage roles and packs."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from datetime import UTC, datetime
+
+import click
+from aiohttp import web
+
+from bot.config import Settings
+from bot.domain.policy import PolicyError, bundled_pack_names, load_pack
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+def _service(settings: Settings):
+    from bot.runtime import build_service
+
+    try:
+        return build_service(settings)
+    except PolicyError as exc:
+        raise click.ClickException(
+            "The policy pack can't be used:\n" + "\n".join(f"  {p}" for p in exc.problems)
+        ) from exc
+    except Exception as exc:  # the database is the usual culprit; say so plainly
+        if "OperationalError" in type(exc).__name__ or "connect" in str(exc).lower():
+            raise click.ClickException(
+                "I can't open the database. Check DATABASE_URL (or that the data directory "
+                f"is writable): {type(exc).__name__}"
+            ) from exc
+        raise
+
+
+@click.group()
+def main() -> None:
+    """schoolbot: your school's social media policy, in chat."""
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Port to listen on (default 3978).")
+def run(host: str | None, port: int | None) -> None:
+    """Start the bot's web server (migrations run first)."""
+    from bot.app import create_app
+    from bot.runtime import configure_logging
+
+    settings = _settings()
+    configure_logging(settings.log_level)
+    service = _service(settings)
+    host = host or settings.host
+    port = port or settings.port
+    click.echo(
+        f"schoolbot for {service.pack.school.name} on http://{host}:{port} (health: /healthz)"
+    )
+    click.echo(
+        "Try it in a terminal, no Slack or Teams needed:  .venv/bin/schoolbot chat --as alice"
+    )
+    web.run_app(create_app(service), host=host, port=port, print=None)
+
+
+@main.command()
+@click.option("--as", "user", required=True, help="Your user id in the terminal chat.")
+@click.option("--name", default=None, help="Display name shown on alerts you act on.")
+def chat(user: str, name: str | None) -> None:
+    """Talk to the bot in this terminal, using the real conversations and database."""
+    from bot.channels.console.chat import ConsoleChat
+
+    ConsoleChat(_service(_settings()), user, name=name).run(sys.stdin)
+
+
+@main.group()
+def policy() -> None:
+    """Policy packs."""
+
+
+@policy.command("check")
+@click.argument("file")
+def policy_check(file: str) -> None:
+    """Validate a policy pack (a TOML file, or a bundled pack's name)."""
+    try:
+        pack = load_pack(file)
+    except PolicyError as exc:
+        click.echo(f"{exc.source} is not a valid policy pack:", err=True)
+        for problem in exc.problems:
+            click.echo(f"  - {problem}", err=True)
+        sys.exit(1)
+    stages = " -> ".join(pack.role_label(s) for s in pack.accounts.stages)
+    click.echo(f"OK: {pack.school.name}. {len(pack.clauses)} clauses; approvals: {stages}.")
+
+
+@policy.command("list")
+def policy_list() -> None:
+    """List the bundled policy packs."""
+    for name in bundled_pack_names():
+        click.echo(f"{name}: {load_pack(name).school.name}")
+
+
+@main.group("db")
+def db_group() -> None:
+    """Database."""
+
+
+@db_group.command("upgrade")
+def db_upgrade() -> None:
+    """Apply database migrations."""
+    from bot.storage import db
+
+    settings = _settings()
+    db.upgrade(settings.resolved_database_url)
+    click.echo("Database is up to date.")
+
+
+@main.group()
+def roles() -> None:
+    """Who is DSL, SLT, an approver or a moderator, per platform user id."""
+
+
+def _role_args(fn):
+    fn = click.argument("role")(fn)
+    fn = click.argument("user_id")(fn)
+    return click.option(
+        "--platform",
+        default="console",
+        show_default=True,
+        type=click.Choice(["console", "slack", "teams"]),
+    )(fn)
+
+
+@roles.command("add")
+@_role_args
+def roles_add(platform: str, user_id: str, role: str) -> None:
+    """Give USER_ID a ROLE (a role key from the policy pack)."""
+    from bot.storage import repository as repo
+
+    service = _service(_settings())
+    if role not in service.pack.roles:
+        raise click.ClickException(
+            f"'{role}' is not a role in this policy pack. Roles: {', '.join(service.pack.roles)}"
+        )
+    now = datetime.now(UTC)
+    with service.session() as session:
+        added = repo.add_role(session, platform, user_id, role, f"cli:{getpass.getuser()}", now)
+        if added:
+            repo.audit(
+                session,
+                now,
+                f"cli:{getpass.getuser()}",
+                "role.added",
+                f"{platform}:{user_id}",
+                role=role,
+            )
+        session.commit()
+    click.echo(
+        f"{user_id} is {'now' if added else 'already'} {service.pack.role_label(role)} ({platform})."
+    )
+
+
+@roles.command("remove")
+@_role_args
+def roles_remove(platform: str, user_id: str, role: str) -> None:
+    """Take ROLE away from USER_ID."""
+    from bot.storage import repository as repo
+
+    service = _service(_settings())
+    now = datetime.now(UTC)
+    with service.session() as session:
+        removed = repo.remove_role(session, platform, user_id, role)
+        if removed:
+            repo.audit(
+                session,
+                now,
+                f"cli:{getpass.getuser()}",
+                "role.removed",
+                f"{platform}:{user_id}",
+                role=role,
+            )
+        session.commit()
+    click.echo(f"Removed {role} from {user_id}." if removed else f"{user_id} did not have {role}.")
+
+
+@roles.command("list")
+def roles_list() -> None:
+    """Show every role assignment."""
+    from bot.storage import repository as repo
+
+    service = _service(_settings())
+    with service.session() as session:
+        rows = repo.all_roles(session)
+    if not rows:
+        click.echo("No roles yet. Add one with: schoolbot roles add USER_ID dsl")
+    for row in rows:
+        click.echo(
+            f"{row.platform:8} {row.user_id:24} {row.role} ({service.pack.role_label(row.role)})"
+        )

@@ -1,0 +1,51 @@
+"""Runtime settings: everything secret or machine-specific comes from the environment or `.env`."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    data_dir: Path = Field(default=Path("data"), alias="SCHOOLBOT_DATA_DIR")
+    database_url: str | None = Field(default=None, alias="DATABASE_URL")
+    policy_pack: str = Field(default="default", alias="SCHOOLBOT_POLICY")
+    host: str = Field(default="127.0.0.1", alias="SCHOOLBOT_HOST")
+    port: int = Field(default=3978, alias="SCHOOLBOT_PORT")
+    log_level: str = Field(default="INFO", alias="SCHOOLBOT_LOG_LEVEL")
+
+    max_evidence_bytes: int = Field(default=25 * 1024 * 1024, alias="SCHOOLBOT_MAX_EVIDENCE_BYTES")
+
+    slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")
+    slack_dsl_channel: str | None = Field(default=None, alias="SLACK_DSL_CHANNEL")
+    slack_slt_channel: str | None = Field(default=None, alias="SLACK_SLT_CHANNEL")
+    slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        """SQLite under the data directory unless DATABASE_URL names another database."""
+        if self.database_url:
+            return normalise_database_url(self.database_url)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{(self.data_dir / 'schoolbot.db').resolve()}"
+
+    @property
+    def evidence_dir(self) -> Path:
+        return self.data_dir / "evidence"
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the common `postgres://` spellings and use the psycopg 3 driver we install."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url

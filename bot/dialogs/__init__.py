@@ -1,0 +1,1 @@
+"""Conversations declared once as data, run by `engine` on every platform."""

@@ -1,0 +1,281 @@
+"""Conversation 3: a request for a new official account (AC-* clauses).
+
+The questions are the pack's `accounts.required_fields` in a fixed order (AC-CASE, plus the
+Dukeries form AC-FORM-DA), then training (AC-TRAINED, once per named person), then a
+summary to confirm. Submitting opens an AC case with the pack's approval stages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from bot.dialogs.common import PLATFORMS, platform_label, platform_step
+from bot.dialogs.engine import Context, Dialog, Step, StepKind
+from bot.dialogs.outcome import Outcome
+from bot.domain.cases import CaseKind
+from bot.domain.messages import Choice, Guidance
+
+VISIBILITY = (Choice("open", "Open (public)"), Choice("closed", "Private or closed"))
+HOSTS = (Choice("school", "The school"),)
+
+# field -> (question, kind, short label for the summary)
+FIELDS: dict[str, tuple[str, StepKind, str]] = {
+    "name": ("What will the account be called? For example: KJS PE Department.", "text", "Name"),
+    "aim": ("What is the aim of the account? What do you want it to achieve?", "text", "Aim"),
+    "audience": (
+        "Who is it for? For example parents, Year 10 pupils, the public.",
+        "text",
+        "Audience",
+    ),
+    "promotion": ("How will you promote it?", "text", "Promotion"),
+    "run_by": (
+        "Who will run it? Name at least {min} members of staff, separated by commas.",
+        "people",
+        "Run by",
+    ),
+    "visibility": (
+        "Will the account be open to the public, or private?",
+        "choice",
+        "Open or closed",
+    ),
+    "content": ("Briefly, what will you post?", "text", "Content"),
+    "department": ("Which department or team is it for?", "text", "Department"),
+    "author": ("Who is the author of the account (the lead member of staff)?", "text", "Author"),
+    "line_manager": ("Who is the author's line manager?", "text", "Line manager"),
+    "contributors": (
+        "Who will contribute? For example staff, pupils, parents, the public.",
+        "text",
+        "Contributors",
+    ),
+    "administrators": (
+        "Who will be the administrators? Name at least two, separated by commas.",
+        "people",
+        "Administrators",
+    ),
+    "moderators": (
+        "Who will moderate comments? Name at least two, separated by commas.",
+        "people",
+        "Moderators",
+    ),
+    "vetting": ("Who will vet external contributors?", "text", "Vets contributors"),
+    "host": (
+        "Who will host it? Choose the school, or type the name of the third party.",
+        "choice",
+        "Host",
+    ),
+    "go_live": (
+        "When would you like it to go live? For example 01/12/2026.",
+        "any_date",
+        "Go-live date",
+    ),
+    "closure_date": ("When should it close? A date, or say no end date.", "text", "Closure"),
+    "contributor_recruitment": (
+        "How will you find external contributors?",
+        "text",
+        "Finding contributors",
+    ),
+    "parental_consent": (
+        "If contributors include children or adults with learning "
+        "disabilities, how will you get consent from parents or carers?",
+        "text",
+        "Consent",
+    ),
+    "security": (
+        "What will stop unsuitable people contributing or following the account?",
+        "text",
+        "Security",
+    ),
+}
+ORDER = (
+    "name", "platform", "department", "author", "line_manager", "aim", "audience", "promotion",
+    "content", "visibility", "contributors", "run_by", "administrators", "moderators", "vetting",
+    "host", "go_live", "closure_date", "contributor_recruitment", "parental_consent", "security",
+)  # fmt: skip
+
+
+def _required(field: str) -> Callable[[Context], bool]:
+    return lambda ctx: field in ctx.pack.accounts.required_fields
+
+
+def _enough_people(
+    minimum: Callable[[Context], int], clause: str
+) -> Callable[[Any, Context], str | None]:
+    def check(people: list[str], ctx: Context) -> str | None:
+        need = minimum(ctx)
+        if len(people) >= need:
+            return None
+        gave = "nobody" if not people else f"{len(people)}: {', '.join(people)}"
+        return (
+            f"The policy needs at least {need} named people {ctx.pack.cite(clause)}. You gave "
+            f"{gave}. Please list at least {need}, separated by commas."
+        ).replace("  ", " ")
+
+    return check
+
+
+def _future_or_today(value: str, ctx: Context) -> str | None:
+    return (
+        "That date has passed. Please give today's date or a later one."
+        if value < ctx.today.isoformat()
+        else None
+    )
+
+
+def _question(field: str) -> Step:
+    if field == "platform":
+        return replace(platform_step("Which platform is it on?"), ask_if=_required(field))
+    text, kind, _ = FIELDS[field]
+    choices: tuple[Choice, ...] = ()
+    check = None
+    other = False
+    prompt: str | Callable[[Context], str] = text
+    if field == "run_by":
+        prompt = lambda ctx: text.format(min=ctx.pack.accounts.min_named_staff)  # noqa: E731
+        check = _enough_people(lambda ctx: ctx.pack.accounts.min_named_staff, "AC-CASE")
+    elif field in ("administrators", "moderators"):
+        check = _enough_people(lambda ctx: 2, "AC-FORM-DA")
+    elif field == "visibility":
+        choices = VISIBILITY
+    elif field == "host":
+        choices, other = HOSTS, True
+    elif field == "go_live":
+        check = _future_or_today
+    return Step(
+        field,
+        prompt,
+        kind,
+        choices=choices,
+        other_allowed=other,
+        check=check,
+        ask_if=_required(field),
+        max_chars=1000,
+    )
+
+
+def _trained_people(ctx: Context) -> list[str]:
+    if not ctx.pack.accounts.ask_trained:
+        return []
+    people = list(ctx.answers.get("run_by") or [])
+    for extra in ("administrators", "moderators"):
+        people += [p for p in ctx.answers.get(extra) or [] if p not in people]
+    return people
+
+
+def _show(field: str, value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(value)
+    if field == "platform":
+        return platform_label(value)
+    if field == "visibility":
+        return dict((c.value, c.label) for c in VISIBILITY).get(value, value)
+    if field == "host":
+        return "The school" if value == "school" else value
+    return str(value)
+
+
+def _summary_prompt(ctx: Context) -> str:
+    lines = ["Here's your request:"]
+    for field in ORDER:
+        if field in ctx.answers:
+            label = "Platform" if field == "platform" else FIELDS[field][2]
+            lines.append(f"• {label}: {_show(field, ctx.answers[field])}")
+    lines.append("\nShall I send it for approval? Say back to change an answer.")
+    return "\n".join(lines)
+
+
+def _confirmed(value: bool, ctx: Context) -> str | None:
+    return None if value else "No problem. Say back to change an answer, or cancel to stop."
+
+
+def _untrained(ctx: Context) -> list[str]:
+    people = _trained_people(ctx)
+    answers = ctx.answers.get("trained") or {}
+    return [p for i, p in enumerate(people) if answers.get(str(i)) is False]
+
+
+def _finish(ctx: Context) -> Outcome:
+    a = ctx.answers
+    pack = ctx.pack
+    stages = tuple(pack.accounts.stages)
+    flags: list[str] = []
+    guidance: list[Guidance] = []
+    untrained = _untrained(ctx)
+    if untrained:
+        flags.append("training_needed")
+        guidance.append(
+            Guidance(
+                "AC-TRAINED",
+                (
+                    f"{', '.join(untrained)} must read the policy and be trained before running the "
+                    f"account {pack.cite('AC-TRAINED')}. The approver will see this."
+                ).replace("  ", " "),
+            )
+        )
+    if a.get("minimum_age") is False:
+        flags.append("minimum_age_warning")
+        guidance.append(
+            Guidance(
+                "AC-AGE",
+                (
+                    "The account must not break the platform's minimum age rules "
+                    f"{pack.cite('AC-AGE')}. The approver will see your answer."
+                ).replace("  ", " "),
+            )
+        )
+    chain = " → ".join(pack.role_label(s) for s in stages)
+    clause = "AC-APPROVE-CHAIN" if len(stages) > 1 else "AC-APPROVE-ONE"
+    guidance.append(
+        Guidance(
+            clause, f"It now goes to {chain} for approval {pack.cite(clause)}.".replace("  ", " ")
+        )
+    )
+    return Outcome(
+        kind=CaseKind.ACCOUNT_REQUEST,
+        open_case=True,
+        team="slt",
+        urgent=False,
+        guidance=guidance,
+        summary={
+            "name": a["name"],
+            "platform": platform_label(a.get("platform", "")) if a.get("platform") else "",
+            "audience": a.get("audience", ""),
+            "aim": a.get("aim", ""),
+            "run_by": ", ".join(a.get("run_by") or []),
+        },
+        details={k: v for k, v in a.items() if k != "confirm"},
+        flags=flags,
+        approval_stages=stages,
+        closing="You'll get a message here when it's decided.",
+    )
+
+
+ACCOUNT_REQUEST = Dialog(
+    name="account_request",
+    title="New official account",
+    intro=lambda ctx: (
+        "Great, let's get your account approved. I'll ask for the business case "
+        f"{ctx.pack.cite('AC-CASE')}, then send it for approval.".replace(" .", ".")
+    ),
+    steps=(
+        *(_question(f) for f in ORDER),
+        Step(
+            "minimum_age",
+            "Is everyone in the audience old enough for the platform? Most need users to be 13 "
+            "or over.",
+            "yesno",
+            ask_if=lambda ctx: ctx.pack.accounts.ask_minimum_age,
+        ),
+        Step(
+            "trained",
+            "Has {item} read the social media policy and had training?",
+            "yesno",
+            repeat_over=_trained_people,
+        ),
+        Step("confirm", _summary_prompt, "yesno", check=_confirmed),
+    ),
+    finish=_finish,
+)
+
+__all__ = ["ACCOUNT_REQUEST", "PLATFORMS"]

@@ -1,0 +1,35 @@
+"""Steps and wording shared by more than one conversation."""
+
+from __future__ import annotations
+
+from bot.dialogs.engine import Step
+from bot.domain.messages import Choice
+
+PLATFORMS = (
+    Choice("facebook", "Facebook"),
+    Choice("instagram", "Instagram"),
+    Choice("tiktok", "TikTok"),
+    Choice("snapchat", "Snapchat"),
+    Choice("x", "X (Twitter)"),
+    Choice("whatsapp", "WhatsApp"),
+    Choice("youtube", "YouTube"),
+)
+
+
+def platform_step(prompt: str) -> Step:
+    return Step(
+        key="platform",
+        prompt=prompt,
+        kind="choice",
+        choices=PLATFORMS,
+        other_allowed=True,
+        hint="Pick one, or type the name of another app or site.",
+    )
+
+
+def platform_label(value: str) -> str:
+    return next((c.label for c in PLATFORMS if c.value == value), value)
+
+
+def yes_no(value: object) -> str:
+    return "yes" if value else "no"

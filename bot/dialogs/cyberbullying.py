@@ -1,0 +1,122 @@
+"""Conversation 2: cyberbullying or online abuse, with evidence (CB-* clauses).
+
+target -> platform -> url -> posted_at -> description -> evidence (files, "done")
+-> threatening -> [police_consent] -> pupil_author -> [safeguarding]
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.dialogs.common import platform_label, platform_step, yes_no
+from bot.dialogs.engine import Context, Dialog, Step
+from bot.dialogs.outcome import Outcome
+from bot.domain.abuse import AbuseFacts, assess_abuse
+from bot.domain.cases import CaseKind
+from bot.domain.messages import Choice
+
+TARGETS = (Choice("me", "Me"), Choice("colleague", "A colleague"), Choice("pupil", "A pupil"))
+AUTHORS = (Choice("yes", "Yes"), Choice("no", "No"), Choice("unsure", "Not sure"))
+TARGET_LABELS = {"me": "the reporter", "colleague": "a colleague", "pupil": "a pupil"}
+
+
+def _asks_police_consent(ctx: Context) -> bool:
+    return (
+        bool(ctx.answers.get("threatening"))
+        and ctx.answers.get("target") != "pupil"
+        and ctx.pack.has("CB-POLICE")
+    )
+
+
+def _consent_prompt(ctx: Context) -> str:
+    if ctx.answers.get("target") == "me":
+        return "Are you happy for the school to report it to the police? You can change your mind later."
+    return "Has your colleague agreed to the school reporting it to the police?"
+
+
+def _finish(ctx: Context) -> Outcome:
+    a = ctx.answers
+    evidence = list(a.get("evidence") or [])
+    facts = AbuseFacts(
+        target=a["target"],
+        threatening=bool(a["threatening"]),
+        police_consent=a.get("police_consent"),
+        pupil_author=a["pupil_author"],
+        safeguarding=bool(a.get("safeguarding")),
+        evidence_count=len(evidence),
+        has_url=bool(a.get("url")),
+    )
+    assessment = assess_abuse(ctx.pack, facts, ctx.now)
+    posted = a["posted_at"]
+    return Outcome(
+        kind=CaseKind.ABUSE,
+        open_case=True,
+        team=assessment.team,
+        urgent=assessment.urgent,
+        guidance=assessment.guidance,
+        summary={
+            "target": TARGET_LABELS[facts.target],
+            "platform": platform_label(a["platform"]),
+            "threatening": yes_no(facts.threatening),
+            "pupil_author": {"yes": "yes", "no": "no", "unsure": "not sure"}[facts.pupil_author],
+            "safeguarding": yes_no(facts.safeguarding or facts.target == "pupil"),
+            "evidence": str(len(evidence)),
+            "url": a.get("url") or "",
+            "posted_at": datetime.fromisoformat(posted).strftime("%-d %b %Y %H:%M")
+            if "T" in posted
+            else datetime.fromisoformat(posted).strftime("%-d %b %Y"),
+            "description": a["description"],
+        },
+        details={**a, "reported_at": ctx.now.isoformat(timespec="seconds")},
+        flags=assessment.flags + (["urgent"] if assessment.urgent else []),
+        tasks=assessment.tasks,
+        evidence=evidence,
+    )
+
+
+CYBERBULLYING = Dialog(
+    name="cyberbullying",
+    title="Online abuse report",
+    intro=(
+        "I'm sorry this is happening. I'll record it and pass it to the right person. "
+        "It takes about two minutes."
+    ),
+    steps=(
+        Step("target", "Who is being targeted?", "choice", choices=TARGETS),
+        platform_step("Where was it posted?"),
+        Step(
+            "url",
+            "Please paste the link to the post or profile. If there isn't one (for example a "
+            "text message), say no link.",
+            "url",
+        ),
+        Step(
+            "posted_at",
+            "When was it posted? For example today 8am, yesterday, or 19/11.",
+            "past_datetime",
+        ),
+        Step(
+            "description",
+            "In a few words, what happened? Only include the personal details that are needed.",
+            "text",
+            max_chars=3000,
+        ),
+        Step(
+            "evidence",
+            "Please send screenshots or files of what was posted. Send as many as you need, "
+            "then say done. If you have none, just say done.",
+            "files",
+            hint="Screenshots, photos, PDFs, videos and saved messages are all fine.",
+        ),
+        Step("threatening", "Is any of it threatening or intimidating?", "yesno"),
+        Step("police_consent", _consent_prompt, "yesno", ask_if=_asks_police_consent),
+        Step("pupil_author", "Do you think a pupil posted it?", "choice", choices=AUTHORS),
+        Step(
+            "safeguarding",
+            "Does it raise a safeguarding concern for any child?",
+            "yesno",
+            ask_if=lambda ctx: ctx.answers.get("target") != "pupil",
+        ),
+    ),
+    finish=_finish,
+)

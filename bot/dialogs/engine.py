@@ -1,0 +1,371 @@
+"""The dialog engine: `state + input -> new state + replies`, the same for every platform.
+
+A dialog is an ordered list of steps. Each step may be skipped by a condition on earlier
+answers, and may repeat once per item of an earlier answer (e.g. once per named person).
+State is a small JSON document, so it can be stored after every turn and survive restarts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal
+
+from bot.dialogs import parsing
+from bot.dialogs.parsing import InvalidAnswer
+from bot.domain.evidence import EvidenceFile
+from bot.domain.messages import Choice, Message
+from bot.domain.policy import PolicyPack
+
+MAX_MESSAGE_CHARS = 4000
+
+StepKind = Literal[
+    "choice", "yesno", "text", "past_datetime", "any_date", "left_date", "age_or_birthday",
+    "url", "files", "people",
+]  # fmt: skip
+
+CANCEL_WORDS = {"cancel", "stop", "quit", "exit", "abort"}
+BACK_WORDS = {"back", "go back", "undo", "previous"}
+HELP_WORDS = {"help", "?", "what do i do", "i don't understand"}
+DONE_WORDS = {"done", "finished", "that's all", "thats all", "no more", "none", "no"}
+
+
+@dataclass(frozen=True)
+class Context:
+    pack: PolicyPack
+    answers: Mapping[str, Any]
+    now: datetime
+
+    @property
+    def today(self) -> date:
+        return self.now.date()
+
+
+Text = str | Callable[[Context], str]
+Predicate = Callable[[Context], bool]
+
+
+@dataclass(frozen=True)
+class Step:
+    key: str
+    prompt: Text
+    kind: StepKind
+    choices: tuple[Choice, ...] | Callable[[Context], tuple[Choice, ...]] = ()
+    ask_if: Predicate | None = None
+    other_allowed: bool = False
+    max_chars: int = 2000
+    hint: str = ""
+    check: Callable[[Any, Context], str | None] | None = None
+    repeat_over: Callable[[Context], list[str]] | None = None
+
+    def text(self, ctx: Context, item: str | None = None) -> str:
+        base = self.prompt(ctx) if callable(self.prompt) else self.prompt
+        return base.format(item=item) if item is not None else base
+
+    def options(self, ctx: Context) -> tuple[Choice, ...]:
+        if self.kind == "yesno":
+            return (Choice("yes", "Yes"), Choice("no", "No"))
+        return self.choices(ctx) if callable(self.choices) else self.choices
+
+    def applies(self, ctx: Context) -> bool:
+        return self.ask_if is None or self.ask_if(ctx)
+
+
+@dataclass(frozen=True)
+class Dialog:
+    name: str
+    title: str
+    intro: Text
+    steps: tuple[Step, ...]
+    finish: Callable[[Context], Any]
+    summary: Callable[[Context], str] | None = None
+
+    def step(self, key: str) -> Step:
+        return next(s for s in self.steps if s.key == key)
+
+    def effective_answers(self, ctx: Context) -> dict[str, Any]:
+        """Only answers to steps that still apply, so a changed earlier answer can't leak."""
+        kept: dict[str, Any] = {}
+        for step in self.steps:
+            view = Context(ctx.pack, kept, ctx.now)
+            if step.key in ctx.answers and step.applies(view):
+                kept[step.key] = ctx.answers[step.key]
+        return kept
+
+
+@dataclass(frozen=True)
+class UserInput:
+    text: str = ""
+    files: tuple[EvidenceFile, ...] = ()
+
+
+@dataclass
+class Turn:
+    state: dict[str, Any] | None
+    messages: list[Message] = field(default_factory=list)
+    outcome: Any = None
+    cancelled: bool = False
+
+
+def _ctx(pack: PolicyPack, state: Mapping[str, Any], now: datetime) -> Context:
+    return Context(pack, state["answers"], now)
+
+
+def _repeat_items(step: Step, ctx: Context) -> list[str]:
+    return step.repeat_over(ctx) if step.repeat_over else []
+
+
+def _next_position(
+    dialog: Dialog, ctx: Context, after: str | None, item: int | None
+) -> tuple[str, int | None] | None:
+    keys = [s.key for s in dialog.steps]
+    if after is not None:
+        current = dialog.step(after)
+        items = _repeat_items(current, ctx)
+        if current.repeat_over and item is not None and item + 1 < len(items):
+            return after, item + 1
+    start = 0 if after is None else keys.index(after) + 1
+    for step in dialog.steps[start:]:
+        if not step.applies(ctx):
+            continue
+        if step.repeat_over:
+            if not _repeat_items(step, ctx):
+                continue
+            return step.key, 0
+        return step.key, None
+    return None
+
+
+def _prompt(dialog: Dialog, state: Mapping[str, Any], ctx: Context, lead: str = "") -> Message:
+    step = dialog.step(state["step"])
+    item = None
+    if step.repeat_over is not None:
+        item = _repeat_items(step, ctx)[state.get("item") or 0]
+    text = step.text(ctx, item)
+    if lead:
+        text = f"{lead}\n\n{text}"
+    choices = step.options(ctx)
+    if step.kind == "files":
+        choices = (Choice("done", "Done"),)
+    return Message(
+        text=text,
+        title=dialog.title,
+        choices=choices,
+        expects_files=step.kind == "files",
+        free_text_allowed=step.kind not in ("choice", "yesno") or step.other_allowed,
+    )
+
+
+def start(dialog: Dialog, pack: PolicyPack, now: datetime) -> Turn:
+    state: dict[str, Any] = {"dialog": dialog.name, "answers": {}, "history": []}
+    ctx = _ctx(pack, state, now)
+    position = _next_position(dialog, ctx, None, None)
+    assert position is not None, "a dialog needs at least one step"
+    state["step"], state["item"] = position
+    intro = dialog.intro(ctx) if callable(dialog.intro) else dialog.intro
+    return Turn(state, [_prompt(dialog, state, ctx, intro)])
+
+
+def current_prompt(
+    dialog: Dialog, state: dict[str, Any], pack: PolicyPack, now: datetime, lead: str = ""
+) -> Message:
+    """Ask the pending question again, e.g. after a restart or when someone comes back."""
+    return _prompt(dialog, state, _ctx(pack, state, now), lead)
+
+
+def parse_answer(step: Step, user_input: UserInput, ctx: Context) -> Any:
+    text = user_input.text
+    match step.kind:
+        case "choice":
+            return parsing.parse_choice(text, step.options(ctx), step.other_allowed)
+        case "yesno":
+            return parsing.parse_yes_no(text)
+        case "text":
+            return parsing.parse_text(text, step.max_chars)
+        case "past_datetime":
+            return parsing.parse_past_datetime(text, ctx.now)
+        case "any_date":
+            return parsing.parse_any_date(text, ctx.today)
+        case "left_date":
+            return parsing.parse_left_date(text, ctx.today)
+        case "age_or_birthday":
+            return parsing.parse_age_or_birthday(text, ctx.today)
+        case "url":
+            return parsing.parse_url(text)
+        case "people":
+            return parsing.parse_people(text)
+    raise AssertionError(f"unhandled step kind {step.kind}")
+
+
+def _files_step(dialog: Dialog) -> Step | None:
+    return next((s for s in dialog.steps if s.kind == "files"), None)
+
+
+def advance(
+    dialog: Dialog, state: dict[str, Any], user_input: UserInput, pack: PolicyPack, now: datetime
+) -> Turn:
+    """One user turn. Never raises for bad input: it re-asks with a message instead."""
+    state = {**state, "answers": dict(state["answers"]), "history": list(state["history"])}
+    ctx = _ctx(pack, state, now)
+    step = dialog.step(state["step"])
+    said = parsing.normalise(user_input.text) if user_input.text else ""
+
+    if len(user_input.text) > MAX_MESSAGE_CHARS:
+        return Turn(
+            state,
+            [
+                _prompt(
+                    dialog,
+                    state,
+                    ctx,
+                    (
+                        f"That message is too long for me ({len(user_input.text):,} characters). Please send "
+                        f"it in shorter parts (under {MAX_MESSAGE_CHARS:,}), or as a file. "
+                        "Your earlier answers are safe."
+                    ),
+                )
+            ],
+        )
+    if said in CANCEL_WORDS and not user_input.files:
+        return Turn(
+            None,
+            [
+                Message(
+                    "OK, I've stopped. Nothing was sent to anyone. Message me any time to start again."
+                )
+            ],
+            cancelled=True,
+        )
+    if said in BACK_WORDS and not user_input.files:
+        return _go_back(dialog, state, ctx)
+    if said in HELP_WORDS and not user_input.files:
+        hint = step.hint or "Answer the question above."
+        return Turn(
+            state,
+            [
+                _prompt(
+                    dialog,
+                    state,
+                    ctx,
+                    (
+                        f"{hint} You can also say back to change your last answer, or cancel to stop. "
+                        "Nothing is sent to anyone until the end."
+                    ),
+                )
+            ],
+        )
+
+    files_step = _files_step(dialog)
+    if user_input.files and files_step is not None and step is not files_step:
+        stored = list(state["answers"].get(files_step.key, []))
+        stored.extend(_file_record(f) for f in user_input.files)
+        state["answers"][files_step.key] = stored
+        names = ", ".join(f.describe() for f in user_input.files)
+        if not said:
+            return Turn(
+                state, [_prompt(dialog, state, ctx, f"Thanks, I've kept {names} as evidence.")]
+            )
+
+    if step.kind == "files":
+        return _files_turn(dialog, state, ctx, step, user_input, said)
+
+    try:
+        value = parse_answer(step, user_input, ctx)
+        if step.check and (problem := step.check(value, ctx)):
+            raise InvalidAnswer(problem)
+    except InvalidAnswer as exc:
+        return Turn(state, [_prompt(dialog, state, ctx, str(exc))])
+    _store(state, step, value)
+    return _move_on(dialog, state, pack, now)
+
+
+def _store(state: dict[str, Any], step: Step, value: Any) -> None:
+    if step.repeat_over is not None:
+        per_item = dict(state["answers"].get(step.key) or {})
+        per_item[str(state["item"])] = value
+        state["answers"][step.key] = per_item
+    else:
+        state["answers"][step.key] = value
+    state["history"].append([step.key, state.get("item")])
+
+
+def _move_on(dialog: Dialog, state: dict[str, Any], pack: PolicyPack, now: datetime) -> Turn:
+    ctx = _ctx(pack, state, now)
+    position = _next_position(dialog, ctx, state["step"], state.get("item"))
+    if position is None:
+        final = Context(pack, dialog.effective_answers(ctx), now)
+        return Turn(None, [], outcome=dialog.finish(final))
+    state["step"], state["item"] = position
+    return Turn(state, [_prompt(dialog, state, ctx)])
+
+
+def _go_back(dialog: Dialog, state: dict[str, Any], ctx: Context) -> Turn:
+    if not state["history"]:
+        return Turn(
+            state,
+            [
+                _prompt(
+                    dialog,
+                    state,
+                    ctx,
+                    (
+                        "This is the first question, so there's nothing to go back to. Say cancel to stop."
+                    ),
+                )
+            ],
+        )
+    key, item = state["history"].pop()
+    state["step"], state["item"] = key, item
+    return Turn(state, [_prompt(dialog, state, ctx, "OK, let's change that answer.")])
+
+
+def _file_record(f: EvidenceFile) -> dict[str, Any]:
+    return {
+        "filename": f.filename,
+        "content_type": f.content_type,
+        "size": f.size,
+        "sha256": f.sha256,
+    }
+
+
+def _files_turn(
+    dialog: Dialog,
+    state: dict[str, Any],
+    ctx: Context,
+    step: Step,
+    user_input: UserInput,
+    said: str,
+) -> Turn:
+    stored = list(state["answers"].get(step.key, []))
+    if user_input.files:
+        stored.extend(_file_record(f) for f in user_input.files)
+        state["answers"][step.key] = stored
+        names = ", ".join(f.describe() for f in user_input.files)
+        return Turn(
+            state,
+            [
+                Message(
+                    f"Got it: {names}. That's {len(stored)} file{'s' if len(stored) != 1 else ''} so far. "
+                    "Send more, or say done.",
+                    title=dialog.title,
+                    choices=(Choice("done", "Done"),),
+                    expects_files=True,
+                )
+            ],
+        )
+    if said in DONE_WORDS:
+        state["answers"][step.key] = stored
+        state["history"].append([step.key, None])
+        return _move_on(dialog, state, ctx.pack, ctx.now)
+    return Turn(
+        state,
+        [
+            _prompt(
+                dialog,
+                state,
+                ctx,
+                ("Please attach a screenshot or file here, or say done if you have no more."),
+            )
+        ],
+    )

@@ -1,0 +1,113 @@
+"""Conversation 1: "a pupil sent me a friend request" (FR-* clauses).
+
+sender -> [former pupil: left_on?, age] -> family -> platform -> accepted -> concerning
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bot.dialogs.common import platform_label, platform_step, yes_no
+from bot.dialogs.engine import Context, Dialog, Step
+from bot.dialogs.outcome import Outcome
+from bot.domain.cases import CaseKind
+from bot.domain.messages import Choice
+from bot.domain.relationships import FriendRequestFacts, decide_friend_request
+
+
+def _senders(ctx: Context) -> tuple[Choice, ...]:
+    pupil = (
+        "A pupil (at our school or any other school)"
+        if ctx.pack.relationships.any_school
+        else "A current pupil"
+    )
+    return (
+        Choice("current_pupil", pupil),
+        Choice("former_pupil", "A former pupil"),
+        Choice("parent", "A parent or carer"),
+        Choice("young_person", "Another young person"),
+    )
+
+
+def _former(ctx: Context) -> bool:
+    return ctx.answers.get("sender") == "former_pupil"
+
+
+def _needs_leaving_date(ctx: Context) -> bool:
+    return _former(ctx) and ctx.pack.relationships.former_pupils.rule == "years_or_age"
+
+
+SENDER_LABELS = {
+    "current_pupil": "a pupil",
+    "former_pupil": "a former pupil",
+    "parent": "a parent or carer",
+    "young_person": "another young person",
+}
+
+
+def _finish(ctx: Context) -> Outcome:
+    a = ctx.answers
+    age_info = a.get("age") or {}
+    facts = FriendRequestFacts(
+        sender=a["sender"],
+        family=bool(a["family"]),
+        platform=a["platform"],
+        already_accepted=bool(a["accepted"]),
+        concerning=bool(a["concerning"]),
+        left_on=date.fromisoformat(a["left_on"]) if a.get("left_on") else None,
+        age=age_info.get("age"),
+        born_on=date.fromisoformat(age_info["born_on"]) if age_info.get("born_on") else None,
+    )
+    decision = decide_friend_request(ctx.pack, facts, ctx.today)
+    return Outcome(
+        kind=CaseKind.FRIEND_REQUEST,
+        open_case=decision.open_case,
+        team="dsl",
+        urgent=decision.urgent,
+        guidance=decision.guidance,
+        summary={
+            "sender": SENDER_LABELS[facts.sender],
+            "platform": platform_label(facts.platform),
+            "already_accepted": yes_no(facts.already_accepted),
+            "concerning": yes_no(facts.concerning),
+        },
+        details={**a, "verdict": decision.verdict},
+        flags=["urgent"] if decision.urgent else [],
+        closing=(
+            ""
+            if decision.open_case
+            else "There's nothing to report, so nothing has been sent to anyone."
+        ),
+    )
+
+
+FRIEND_REQUEST = Dialog(
+    name="friend_request",
+    title="Friend or follow request",
+    intro="I'll help you with that. A few quick questions, then I'll tell you what to do.",
+    steps=(
+        Step("sender", "Who sent the request?", "choice", choices=_senders),
+        Step(
+            "left_on",
+            "Roughly when did they leave? A month and year is fine, like July 2023.",
+            "left_date",
+            ask_if=_needs_leaving_date,
+        ),
+        Step(
+            "age",
+            "How old are they now? You can give their date of birth instead, or say not sure.",
+            "age_or_birthday",
+            ask_if=_former,
+        ),
+        Step("family", "Are they a member of your family?", "yesno"),
+        platform_step("Which app or site was it on?"),
+        Step("accepted", "Have you already accepted it or replied?", "yesno"),
+        Step(
+            "concerning",
+            "Is there anything in their messages or profile that worries you?",
+            "yesno",
+            hint="For example, signs they may be at risk, or messages that feel inappropriate.",
+        ),
+    ),
+    finish=_finish,
+)

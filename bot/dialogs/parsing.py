@@ -1,0 +1,247 @@
+"""Turning what people type on a phone into answers, with a kind message when we can't.
+
+Every parser returns a JSON-friendly value or raises `InvalidAnswer` whose text is shown
+to the user as-is, so it must say what to type instead.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from datetime import date, datetime, time, timedelta
+from urllib.parse import urlparse
+
+from bot.domain.messages import Choice
+
+
+class InvalidAnswer(Exception):
+    """The answer can't be used; the message tells the user what to send instead."""
+
+
+MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
+MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
+MONTHS["sept"] = 9
+
+YES = {"yes", "y", "yeah", "yep", "yup", "yes please", "correct", "true", "they have", "i have"}
+NO = {"no", "n", "nope", "nah", "not really", "false", "no thanks", "they haven't", "i haven't"}
+SKIP_WORDS = {"none", "no link", "skip", "n/a", "na", "no", "don't have one", "dont have one"}
+
+
+def normalise(text: str) -> str:
+    return re.sub(r"\s+", " ", text.strip().lower()).strip(" .!")
+
+
+def parse_choice(text: str, choices: tuple[Choice, ...], other_allowed: bool = False) -> str:
+    said = normalise(text)
+    if said.isdigit() and 1 <= int(said) <= len(choices):
+        return choices[int(said) - 1].value
+    for choice in choices:
+        if said in (choice.value.lower(), normalise(choice.label)):
+            return choice.value
+    starts = [c for c in choices if normalise(c.label).startswith(said) and len(said) >= 3]
+    if len(starts) == 1:
+        return starts[0].value
+    if other_allowed and said:
+        if len(text.strip()) > 60:
+            raise InvalidAnswer("Please keep that short (60 characters or fewer).")
+        return text.strip()
+    options = ", ".join(f"{i}) {c.label}" for i, c in enumerate(choices, 1))
+    raise InvalidAnswer(f"Sorry, I didn't catch that. Please choose one: {options}.")
+
+
+def parse_yes_no(text: str) -> bool:
+    said = normalise(text)
+    if said in YES or said == "1":
+        return True
+    if said in NO or said == "2":
+        return False
+    raise InvalidAnswer("Please answer yes or no.")
+
+
+def parse_text(text: str, max_chars: int) -> str:
+    value = text.strip()
+    if not value:
+        raise InvalidAnswer("I didn't get any text. Please type your answer.")
+    if len(value) > max_chars:
+        raise InvalidAnswer(
+            f"That's a bit long ({len(value):,} characters). Please keep it under "
+            f"{max_chars:,}; you can send longer notes as a file."
+        )
+    return value
+
+
+_TIME_12H = re.compile(r"(?:^|\s)(?:at\s+)?(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)$")
+_TIME_24H = re.compile(r"(?:^|\s)(?:at\s+)?(\d{1,2}):(\d{2})$")
+_NUMERIC_DATE = re.compile(r"^(\d{1,2})[/\-.](\d{1,2})(?:[/\-.](\d{2}|\d{4}))?$")
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_WORD_DATE = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]+)(?:\s+(\d{4}))?$")
+
+
+def _split_time(said: str) -> tuple[str, time | None]:
+    """Separate a trailing time ("8pm", "at 14:30") from the date words before it."""
+    twelve = _TIME_12H.search(said)
+    match = twelve or _TIME_24H.search(said)
+    if not match:
+        return said, None
+    hour, minute = int(match.group(1)), int(match.group(2) or 0)
+    if twelve:
+        if not 1 <= hour <= 12:
+            raise InvalidAnswer("That time doesn't look right. Try something like 2:30pm or 14:30.")
+        hour = hour % 12 + (12 if twelve.group(3) == "pm" else 0)
+    if hour > 23 or minute > 59:
+        raise InvalidAnswer("That time doesn't look right. Try something like 2:30pm or 14:30.")
+    return said[: match.start()].strip(), time(hour, minute)
+
+
+def _make_date(year: int, month: int, day: int, original: str) -> date:
+    if not 1 <= month <= 12:
+        raise InvalidAnswer(f"{original} isn't a real date: there are only 12 months. Try 19/11.")
+    try:
+        return date(year, month, day)
+    except ValueError:
+        month_name = calendar.month_name[month]
+        raise InvalidAnswer(
+            f"There's no {day} {month_name}. Please check the date and try again, for example 19/11."
+        ) from None
+
+
+def _parse_date_words(said: str, today: date) -> date:
+    if said in ("today", "now", "just now", "this morning", "this afternoon", "tonight"):
+        return today
+    if said in ("yesterday", "last night"):
+        return today - timedelta(days=1)
+    if m := _NUMERIC_DATE.match(said):
+        day, month = int(m.group(1)), int(m.group(2))
+        year = int(m.group(3)) if m.group(3) else today.year
+        if year < 100:
+            year += 2000
+        return _make_date(year, month, day, said)
+    if m := _ISO_DATE.match(said):
+        return _make_date(int(m.group(1)), int(m.group(2)), int(m.group(3)), said)
+    if m := _WORD_DATE.match(said):
+        month = MONTHS.get(m.group(2))
+        if month:
+            year = int(m.group(3)) if m.group(3) else today.year
+            return _make_date(year, month, int(m.group(1)), said)
+    raise InvalidAnswer(
+        "I couldn't read that date. Try something like 19/11, 19/11/2026, yesterday or today 3pm."
+    )
+
+
+def parse_past_datetime(text: str, now: datetime) -> str:
+    """A moment in the past, e.g. "yesterday 8pm" or "19/11"; returned as ISO text."""
+    said = normalise(text)
+    if not said:
+        raise InvalidAnswer(
+            "Please tell me when it was posted, for example today, yesterday or 19/11."
+        )
+    rest, at = _split_time(said)
+    day = _parse_date_words(rest or "today", now.date())
+    moment = datetime.combine(day, at or time(0, 0), tzinfo=now.tzinfo)
+    if at is None and day == now.date():
+        moment = now.replace(second=0, microsecond=0)
+    if day > now.date() or moment > now + timedelta(minutes=5):
+        raise InvalidAnswer(
+            "That's in the future. When was it posted? For example today, yesterday 8pm or 19/11."
+        )
+    if day.year < now.year - 20:
+        raise InvalidAnswer("That's a long time ago. Please check the year.")
+    return moment.isoformat(timespec="minutes") if at else day.isoformat()
+
+
+def parse_any_date(text: str, today: date) -> str:
+    """A date that may be in the future (go-live, closure)."""
+    said = normalise(text)
+    return _parse_date_words(said, today).isoformat()
+
+
+def parse_left_date(text: str, today: date) -> str:
+    """When a pupil left: a full date, a month and year, or a year (the latest day is used)."""
+    said = normalise(text)
+    if m := re.fullmatch(r"(?:summer\s+|july\s+)?(\d{4})", said):
+        year = int(m.group(1))
+        left = date(year, 7, 31) if "summer" in said or "july" in said else date(year, 12, 31)
+    elif m := re.fullmatch(r"([a-z]+)\s+(\d{4})", said):
+        month = MONTHS.get(m.group(1))
+        if not month:
+            raise InvalidAnswer("I couldn't read that. Try a month and year, like July 2023.")
+        year = int(m.group(2))
+        left = date(year, month, calendar.monthrange(year, month)[1])
+    elif m := re.fullmatch(r"(\d{1,2})[/\-.](\d{4})", said):
+        month, year = int(m.group(1)), int(m.group(2))
+        if not 1 <= month <= 12:
+            raise InvalidAnswer(
+                "That month doesn't look right. Try a month and year, like 07/2023."
+            )
+        left = date(year, month, calendar.monthrange(year, month)[1])
+    else:
+        left = _parse_date_words(said, today)
+    if left > today and not (left.year == today.year and said.isdigit()):
+        raise InvalidAnswer("That's in the future. When did they leave? For example July 2023.")
+    if left.year < today.year - 60:
+        raise InvalidAnswer("That's a long time ago. Please check the year.")
+    return min(left, today).isoformat()
+
+
+def parse_age_or_birthday(text: str, today: date) -> dict[str, object]:
+    said = normalise(text)
+    said = re.sub(r"\s*(years old|years|yrs|y/o|yo)$", "", said)
+    if said.isdigit():
+        age = int(said)
+        if not 3 <= age <= 100:
+            raise InvalidAnswer("Please give their age in years, for example 16.")
+        return {"age": age}
+    if said in ("not sure", "don't know", "dont know", "unknown", "?"):
+        return {}
+    try:
+        born = _parse_date_words(said, today)
+    except InvalidAnswer:
+        raise InvalidAnswer(
+            "Please give their age (for example 16) or date of birth (for example 04/09/2009). "
+            "If you don't know, say not sure."
+        ) from None
+    if born >= today or born.year < today.year - 100:
+        raise InvalidAnswer("That date of birth doesn't look right. Please check it.")
+    return {"born_on": born.isoformat()}
+
+
+def parse_url(text: str) -> str | None:
+    said = text.strip()
+    if normalise(said) in SKIP_WORDS:
+        return None
+    if len(said) > 2000:
+        raise InvalidAnswer("That link is too long. Please paste just the address of the page.")
+    candidate = said if re.match(r"^[a-z][a-z0-9+.-]*://", said, re.I) else f"https://{said}"
+    parsed = urlparse(candidate)
+    host = parsed.hostname or ""
+    if (
+        parsed.scheme not in ("http", "https")
+        or " " in said
+        or "." not in host
+        or not re.fullmatch(r"[a-z0-9.-]+", host)
+        or host.startswith(".")
+        or host.endswith(".")
+    ):
+        raise InvalidAnswer(
+            "That doesn't look like a web address. Please paste the link (it usually starts "
+            "with https://), or say no link if there isn't one."
+        )
+    return candidate
+
+
+def parse_people(text: str) -> list[str]:
+    parts = re.split(r",|;|\n|\s+and\s+|\s*&\s*", text.strip())
+    people: list[str] = []
+    seen: set[str] = set()
+    for part in parts:
+        name = re.sub(r"\s+", " ", part).strip(" .")
+        if not name:
+            continue
+        if len(name) > 80 or not re.search(r"[A-Za-z]", name):
+            raise InvalidAnswer("Please list people's names, separated by commas.")
+        if name.lower() not in seen:
+            seen.add(name.lower())
+            people.append(name)
+    if not people:
+        raise InvalidAnswer("Please list the names, separated by commas.")
+    return people

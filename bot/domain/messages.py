@@ -1,0 +1,78 @@
+"""The neutral message model every adapter renders: Slack blocks, Teams cards, terminal text.
+
+Choices answer the current dialog question (they come back as text). Buttons are actions on
+a stored record (a case or an approval) and come back as an action id plus a value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Button:
+    action: str
+    label: str
+    value: str
+    style: str | None = None  # "primary" or "danger"
+    asks_for: str | None = None  # a prompt when the action needs typed text (a reason, a note)
+
+
+@dataclass(frozen=True)
+class Message:
+    text: str
+    title: str | None = None
+    choices: tuple[Choice, ...] = ()
+    buttons: tuple[Button, ...] = ()
+    fields: tuple[tuple[str, str], ...] = ()
+    expects_files: bool = False
+    urgent: bool = False
+    free_text_allowed: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "title": self.title,
+            "choices": [[c.value, c.label] for c in self.choices],
+            "buttons": [[b.action, b.label, b.value, b.style, b.asks_for] for b in self.buttons],
+            "fields": [list(f) for f in self.fields],
+            "expects_files": self.expects_files,
+            "urgent": self.urgent,
+            "free_text_allowed": self.free_text_allowed,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Message:
+        return cls(
+            text=data["text"],
+            title=data.get("title"),
+            choices=tuple(Choice(v, label) for v, label in data.get("choices", [])),
+            buttons=tuple(Button(*b) for b in data.get("buttons", [])),
+            fields=tuple((k, v) for k, v in data.get("fields", [])),
+            expects_files=data.get("expects_files", False),
+            urgent=data.get("urgent", False),
+            free_text_allowed=data.get("free_text_allowed", True),
+        )
+
+
+@dataclass(frozen=True)
+class Guidance:
+    """One piece of advice, always tied to the clause of the school's policy it comes from."""
+
+    clause: str
+    text: str
+
+
+@dataclass
+class Replies:
+    messages: list[Message] = field(default_factory=list)
+
+    def say(self, text: str, **kwargs: Any) -> None:
+        self.messages.append(Message(text=text, **kwargs))

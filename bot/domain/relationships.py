@@ -1,0 +1,258 @@
+"""Friend and follow requests on personal accounts: the FR-* clauses as one pure function.
+
+The decision says what to tell the member of staff and whether the DSL must hear about it.
+Rules that depend on the school (who counts, for how long) come from the policy pack.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal
+
+from bot.domain.messages import Guidance
+from bot.domain.policy import PolicyPack
+
+Sender = Literal["current_pupil", "former_pupil", "parent", "young_person"]
+Verdict = Literal["decline", "allowed_with_care", "use_judgement"]
+
+
+@dataclass(frozen=True)
+class FriendRequestFacts:
+    sender: Sender
+    family: bool
+    platform: str
+    already_accepted: bool
+    concerning: bool
+    left_on: date | None = None  # former pupils: when they left
+    age: int | None = None  # former pupils: age now, if known
+    born_on: date | None = None  # former pupils: date of birth, if known
+
+
+@dataclass(frozen=True)
+class FriendRequestDecision:
+    verdict: Verdict
+    guidance: list[Guidance]
+    open_case: bool
+    urgent: bool
+    clauses: list[str] = field(default_factory=list)
+    contact_allowed_from: date | None = None
+
+
+def add_years(day: date, years: int) -> date:
+    """Same calendar day `years` later; 29 February falls back to 28 February."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def eighteenth_birthday(facts: FriendRequestFacts, today: date, age: int = 18) -> date | None:
+    """The latest date they can reach `age`: from a birth date, or conservatively from an age."""
+    if facts.born_on:
+        return add_years(facts.born_on, age)
+    if facts.age is not None:
+        # Someone aged N today may have turned N today, so they reach `age` at most
+        # (age - N) years from now. Using the latest possible date errs on the safe side.
+        return add_years(today, max(age - facts.age, 0))
+    return None
+
+
+def age_on(facts: FriendRequestFacts, today: date) -> int | None:
+    if facts.born_on:
+        years = today.year - facts.born_on.year
+        if (today.month, today.day) < (facts.born_on.month, facts.born_on.day):
+            years -= 1
+        return years
+    return facts.age
+
+
+def _line(pack: PolicyPack, clause: str, text: str) -> Guidance:
+    cite = pack.cite(clause)
+    return Guidance(clause, f"{text} {cite}".strip())
+
+
+def _restriction(
+    pack: PolicyPack, facts: FriendRequestFacts, today: date
+) -> tuple[bool, str, date | None]:
+    """Whether this sender is off-limits, the clause that says so, and any end date."""
+    rel = pack.relationships
+    if facts.sender == "current_pupil":
+        return True, "FR-DECLINE", None
+    if facts.sender == "young_person":
+        if rel.any_school and pack.has("FR-ANY-SCHOOL"):
+            return True, "FR-ANY-SCHOOL", None
+        return rel.other_young_people == "decline", "FR-DECLINE", None
+    if facts.sender == "parent":
+        if rel.parents == "forbidden":
+            return True, "FR-PARENT", None
+        soft = "FR-PARENT-CONFLICT" if rel.parents == "conflict_of_interest" else "FR-PARENT"
+        return False, soft, None
+    rule = rel.former_pupils
+    age = age_on(facts, today)
+    if rule.rule == "never":
+        return True, "FR-DECLINE", None
+    if rule.rule == "until_age":
+        assert rule.age is not None
+        until = eighteenth_birthday(facts, today, rule.age)
+        restricted = age is None or age < rule.age
+        return restricted, "FR-EXPUPIL-U18", until if restricted else None
+    if rule.rule == "years_or_age":
+        assert rule.age is not None and rule.years is not None
+        ends = [d for d in (eighteenth_birthday(facts, today, rule.age),) if d]
+        if facts.left_on:
+            ends.append(add_years(facts.left_on, rule.years))
+        if not facts.left_on or (age is None and facts.born_on is None):
+            # Without both dates we cannot show the window has passed, so stay cautious.
+            return True, "FR-EXPUPIL-KJS", max(ends) if ends else None
+        until = max(ends)
+        return today < until, "FR-EXPUPIL-KJS", until if today < until else None
+    # judgement: a former pupil still under 18 is almost certainly a pupil somewhere.
+    if rel.any_school and age is not None and age < 18 and pack.has("FR-ANY-SCHOOL"):
+        return True, "FR-ANY-SCHOOL", None
+    return False, "FR-DECLINE", None
+
+
+def _is_child(facts: FriendRequestFacts, today: date) -> bool:
+    if facts.sender in ("current_pupil", "young_person"):
+        return True
+    if facts.sender == "former_pupil":
+        age = age_on(facts, today)
+        return age is None or age < 18
+    return False
+
+
+def decide_friend_request(
+    pack: PolicyPack, facts: FriendRequestFacts, today: date
+) -> FriendRequestDecision:
+    rel = pack.relationships
+    dsl = pack.role_label(pack.lead_dsl_role)
+    guidance: list[Guidance] = []
+    tell_dsl = rel.tell_dsl_about_pupil_requests and pack.has("FR-DSL")
+
+    if facts.family and rel.family_exception and pack.has("FR-FAMILY"):
+        guidance.append(
+            _line(
+                pack,
+                "FR-FAMILY",
+                "Family members are an exception to the rule, so you may accept. Keep what you "
+                "share suitable for someone in your role, and think carefully about close "
+                "family links with pupils.",
+            )
+        )
+        if pack.has("FR-ASK-IT"):
+            guidance.append(
+                _line(pack, "FR-ASK-IT", f"If you're unsure, talk to {rel.unsure_contact}.")
+            )
+        return _finish(pack, facts, "allowed_with_care", guidance, False, None, dsl)
+
+    restricted, clause, until = _restriction(pack, facts, today)
+    if restricted:
+        guidance.append(
+            _line(
+                pack,
+                clause if pack.has(clause) else "FR-DECLINE",
+                "Please decline the request, and don't reply to it.",
+            )
+        )
+        if until and clause in ("FR-EXPUPIL-KJS", "FR-EXPUPIL-U18"):
+            guidance.append(
+                _line(
+                    pack,
+                    clause,
+                    f"The policy allows contact from {until:%-d %B %Y} at the earliest.",
+                )
+            )
+        if facts.sender == "parent" and pack.has("FR-PARENT"):
+            guidance.append(
+                _line(pack, "FR-PARENT", "Keep contact with parents to the school's own accounts.")
+            )
+        if pack.has("FR-ASK-IT") and facts.sender == "parent":
+            guidance.append(
+                _line(pack, "FR-ASK-IT", f"If you're unsure, talk to {rel.unsure_contact}.")
+            )
+        if pack.school.official_account and pack.has("FR-REDIRECT"):
+            guidance.append(
+                _line(
+                    pack,
+                    "FR-REDIRECT",
+                    f"If they want to keep in touch, point them to {pack.school.official_account}.",
+                )
+            )
+        verdict: Verdict = "decline"
+    elif facts.sender == "parent" and rel.parents == "conflict_of_interest":
+        guidance.append(
+            _line(
+                pack,
+                clause if pack.has(clause) else "FR-DECLINE",
+                "Only accept if it won't create a conflict of interest or call your objectivity "
+                f"into question. If you're concerned, talk to {rel.unsure_contact}.",
+            )
+        )
+        verdict = "use_judgement"
+    else:
+        cite_as = clause if pack.has(clause) else "FR-DECLINE"
+        guidance.append(
+            _line(
+                pack,
+                cite_as,
+                "The policy has no fixed rule for this request, so use your professional "
+                f"judgement and keep any contact professional. If unsure, talk to {rel.unsure_contact}.",
+            )
+        )
+        verdict = "use_judgement"
+
+    if facts.already_accepted and verdict == "decline":
+        guidance.append(
+            _line(
+                pack,
+                "FR-DECLINE",
+                "You've already accepted or replied: remove the connection now and don't carry "
+                "on the conversation. Telling us was the right thing to do.",
+            )
+        )
+    child = _is_child(facts, today)
+    routine_case = verdict == "decline" and tell_dsl and (child or facts.already_accepted)
+    return _finish(pack, facts, verdict, guidance, routine_case, until, dsl)
+
+
+def _finish(
+    pack: PolicyPack,
+    facts: FriendRequestFacts,
+    verdict: Verdict,
+    guidance: list[Guidance],
+    routine_case: bool,
+    until: date | None,
+    dsl: str,
+) -> FriendRequestDecision:
+    urgent = facts.concerning
+    if urgent:
+        clause = next(
+            (c for c in ("FR-DSL", "CB-SAFEGUARD", "CB-REPORT-SENIOR") if pack.has(c)),
+            "FR-DECLINE",
+        )
+        guidance.append(
+            _line(
+                pack,
+                clause,
+                f"Because something in the messages worries you, I've sent this to the {dsl} "
+                "as urgent. Please keep the messages and take screenshots; don't delete anything.",
+            )
+        )
+    elif routine_case:
+        guidance.append(
+            _line(
+                pack,
+                "FR-DSL",
+                f"I've let the {dsl} know. This is routine and it protects you.",
+            )
+        )
+    open_case = urgent or routine_case
+    return FriendRequestDecision(
+        verdict=verdict,
+        guidance=guidance,
+        open_case=open_case,
+        urgent=urgent,
+        clauses=[g.clause for g in guidance],
+        contact_allowed_from=until,
+    )

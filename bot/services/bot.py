@@ -1,0 +1,289 @@
+"""BotService: the one entry point every adapter calls (terminal, Slack, Teams).
+
+Each call is one database transaction. If the database is down or locked, the user is
+told to try again and nothing they gave earlier is lost, because the previous turn's
+state was already committed.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, ParamSpec, TypeVar
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot.domain.cases import Actor, teams_of
+from bot.domain.evidence import EvidenceFile, check_evidence
+from bot.domain.messages import Message
+from bot.domain.policy import PolicyPack
+from bot.services import cards
+from bot.services.actions import ActionHandler
+from bot.services.conversations import ConversationHandler
+from bot.services.evidence_store import EvidenceStore
+from bot.storage import repository as repo
+from bot.storage.tables import Outbox
+
+log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+DB_DOWN = (
+    "Sorry, I can't reach the school's records right now, so I haven't saved that. "
+    "Everything you told me before is safe. Please send it again in a minute."
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One message an adapter must post: to a team channel or to a person."""
+
+    outbox_id: int
+    target_kind: str
+    target: str
+    message: Message
+    replaces_id: int | None
+    replaces_ref: str | None
+    attempts: int
+
+
+def db_guard(fallback: Callable[[], R]) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Turn a database outage into a kind reply instead of a crash."""
+
+    def wrap(fn: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(fn)
+        def inner(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return fn(*args, **kwargs)
+            except (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError) as exc:
+                log.error("database unavailable in %s: %s", fn.__name__, type(exc).__name__)
+                return fallback()
+
+        return inner
+
+    return wrap
+
+
+class BotService:
+    def __init__(
+        self,
+        engine: Engine,
+        pack: PolicyPack,
+        evidence: EvidenceStore,
+        clock: Callable[[], datetime] = utcnow,
+        max_evidence_bytes: int = 25 * 1024 * 1024,
+    ):
+        self.engine = engine
+        self.pack = pack
+        self.evidence = evidence
+        self.clock = clock
+        self.max_evidence_bytes = max_evidence_bytes
+        self.zone = ZoneInfo(pack.calendar.timezone)
+        self.conversations = ConversationHandler(self)
+        self.actions = ActionHandler(self)
+
+    # --- shared helpers --------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def local_now(self) -> datetime:
+        return self.clock().astimezone(self.zone)
+
+    def session(self) -> Session:
+        return Session(self.engine, expire_on_commit=False)
+
+    def actor(
+        self, session: Session, platform: str, user_id: str, name: str | None = None
+    ) -> Actor:
+        return Actor(platform, user_id, repo.roles_of(session, platform, user_id), name)
+
+    # --- what adapters call ----------------------------------------------------------------
+
+    @db_guard(lambda: [Message(DB_DOWN)])
+    def handle_message(
+        self,
+        platform: str,
+        user_id: str,
+        text: str,
+        files: Iterable[EvidenceFile] = (),
+        name: str | None = None,
+    ) -> list[Message]:
+        with self.session() as session:
+            actor = self.actor(session, platform, user_id, name)
+            replies = self.conversations.handle(session, actor, text or "", tuple(files))
+            session.commit()
+            return replies
+
+    @db_guard(lambda: [Message(DB_DOWN)])
+    def greet(self, platform: str, user_id: str) -> list[Message]:
+        """The menu, or the pending question if a conversation is half-finished."""
+        with self.session() as session:
+            return self.conversations.greet(session, self.actor(session, platform, user_id))
+
+    @db_guard(lambda: [Message(DB_DOWN)])
+    def handle_action(
+        self,
+        platform: str,
+        user_id: str,
+        action: str,
+        value: str,
+        text: str | None = None,
+        name: str | None = None,
+    ) -> list[Message]:
+        """A button press. Returns private replies for the person who pressed it."""
+        with self.session() as session:
+            actor = self.actor(session, platform, user_id, name)
+            replies = self.actions.handle(session, actor, action, value, text)
+            session.commit()
+            return replies
+
+    def store_evidence(self, filename: str, content_type: str | None, data: bytes) -> EvidenceFile:
+        """Check and keep a file's bytes; raises EvidenceRefused with a message for the user."""
+        checked = check_evidence(filename, content_type, data, self.max_evidence_bytes)
+        self.evidence.put(checked.sha256, data)
+        return checked
+
+    @db_guard(lambda: False)
+    def first_delivery(self, key: str) -> bool:
+        with self.session() as session:
+            fresh = repo.first_delivery(session, key, self.now())
+            session.commit()
+            return fresh
+
+    @db_guard(lambda: [])
+    def inbox(self, platform: str, user_id: str) -> list[Message]:
+        """Terminal chat: team alerts and DMs this person has not seen yet."""
+        with self.session() as session:
+            actor = self.actor(session, platform, user_id)
+            teams = teams_of(self.pack, actor)
+            if actor.roles & set(self.pack.accounts.stages):
+                teams.add("slt")
+            _, rows = repo.inbox_since(session, platform, user_id, teams)
+            if rows:
+                repo.move_inbox_cursor(session, platform, user_id, rows[-1].id or 0)
+            session.commit()
+            return [Message.from_dict(r.message) for r in rows]
+
+    def pending_deliveries(self, platform: str, limit: int = 50) -> list[Delivery]:
+        with self.session() as session:
+            rows = (
+                session.exec(
+                    sa.select(Outbox)  # type: ignore[call-overload]
+                    .where(
+                        Outbox.platform == platform,
+                        Outbox.status == "pending",
+                        Outbox.next_attempt_at <= self.now(),
+                    )
+                    .order_by(Outbox.id)
+                    .limit(limit)
+                )
+                .scalars()
+                .all()
+            )
+            result = []
+            for row in rows:
+                earlier = session.get(Outbox, row.replaces_id) if row.replaces_id else None
+                result.append(
+                    Delivery(
+                        row.id or 0,
+                        row.target_kind,
+                        row.target,
+                        Message.from_dict(row.message),
+                        row.replaces_id,
+                        earlier.external_ref if earlier else None,
+                        row.attempts,
+                    )
+                )
+            return result
+
+    def mark_delivered(self, outbox_id: int, external_ref: str | None) -> None:
+        with self.session() as session:
+            row = session.get(Outbox, outbox_id)
+            if row is not None:
+                row.status, row.sent_at, row.external_ref = "sent", self.now(), external_ref
+                row.attempts += 1
+                session.add(row)
+            session.commit()
+
+    def mark_failed(self, outbox_id: int, error: str, retry_at: datetime | None) -> None:
+        """Record a failed send; with no retry time it is parked as 'failed' for an admin."""
+        with self.session() as session:
+            row = session.get(Outbox, outbox_id)
+            if row is not None:
+                row.attempts += 1
+                row.last_error = error[:500]
+                if retry_at is None:
+                    row.status = "failed"
+                else:
+                    row.next_attempt_at = retry_at
+                session.add(row)
+            session.commit()
+
+    # --- used by the handlers --------------------------------------------------------------
+
+    def announce(
+        self,
+        session: Session,
+        case_id: int,
+        platform: str,
+        team: str,
+        message: Message,
+        replaces_first: bool,
+    ) -> None:
+        earlier = repo.first_alert_for(session, case_id) if replaces_first else None
+        repo.enqueue(
+            session,
+            self.now(),
+            platform,
+            "team",
+            team,
+            message.to_dict(),
+            case_id,
+            earlier.id if earlier else None,
+        )
+
+    def tell_user(
+        self,
+        session: Session,
+        platform: str,
+        user_id: str,
+        message: Message,
+        case_id: int | None = None,
+    ) -> None:
+        repo.enqueue(session, self.now(), platform, "user", user_id, message.to_dict(), case_id)
+
+    def history_lines(self, session: Session, ref: str) -> list[str]:
+        lines = []
+        for event in repo.timeline(session, ref):
+            who = event.detail.get("by") or event.actor.split(":", 1)[-1]
+            when = cards.local(self.pack, event.at)
+            text = HISTORY.get(event.action)
+            if text:
+                lines.append(text.format(who=who, when=when, **_safe(event.detail)))
+        return lines
+
+
+HISTORY = {
+    "case.acknowledged": "Acknowledged by {who} at {when}.",
+    "case.assigned": "Assigned to {who} at {when}.",
+    "case.note": "Note added by {who} at {when}.",
+    "case.closed": "Closed by {who} at {when}.",
+    "approval.approved": "Approved by {who} ({role}) at {when}.",
+    "approval.rejected": "Rejected by {who} ({role}) at {when}.",
+}
+
+
+def _safe(detail: dict[str, Any]) -> dict[str, Any]:
+    return {"role": detail.get("role_label", detail.get("role", ""))}

@@ -1,0 +1,258 @@
+"""Messages from staff: start or continue a conversation, and open a case when it finishes."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING
+
+from sqlmodel import Session
+
+from bot.dialogs import engine
+from bot.dialogs.outcome import Outcome
+from bot.dialogs.parsing import InvalidAnswer, normalise, parse_choice
+from bot.dialogs.registry import DIALOGS, MENU, classify
+from bot.domain.cases import Actor, CaseKind, CaseStatus, can_view, case_reference, teams_of
+from bot.domain.evidence import EvidenceFile
+from bot.domain.messages import Message
+from bot.services import cards
+from bot.storage import repository as repo
+from bot.storage.tables import Approval, Case, CaseTask, Evidence
+
+if TYPE_CHECKING:
+    from bot.services.bot import BotService
+
+log = logging.getLogger(__name__)
+
+GREETING = (
+    "Hi, I'm the school's social media helper. What would you like to do? "
+    "You can also just tell me what happened, in your own words."
+)
+MY_CASES = {"my cases", "cases", "my reports", "status"}
+CASE_REF = re.compile(r"^(?:case\s+)?((?:FR|CB|AC)-\d{1,6})$", re.I)
+
+
+class ConversationHandler:
+    def __init__(self, service: BotService):
+        self.service = service
+
+    @property
+    def pack(self):
+        return self.service.pack
+
+    def handle(
+        self, session: Session, actor: Actor, text: str, files: tuple[EvidenceFile, ...]
+    ) -> list[Message]:
+        row = repo.get_dialog(session, actor.platform, actor.user_id)
+        if row is None or row.dialog not in DIALOGS:
+            return self._idle(session, actor, text, files)
+        dialog = DIALOGS[row.dialog]
+        turn = engine.advance(
+            dialog, row.state, engine.UserInput(text, files), self.pack, self.service.local_now()
+        )
+        return self._apply(session, actor, dialog.name, turn)
+
+    def greet(self, session: Session, actor: Actor) -> list[Message]:
+        row = repo.get_dialog(session, actor.platform, actor.user_id)
+        if row is None or row.dialog not in DIALOGS:
+            return [Message(GREETING, choices=MENU)]
+        dialog = DIALOGS[row.dialog]
+        lead = f"Welcome back. We were in the middle of your {dialog.title.lower()}; your answers are saved."
+        return [engine.current_prompt(dialog, row.state, self.pack, self.service.local_now(), lead)]
+
+    def _apply(self, session: Session, actor: Actor, name: str, turn: engine.Turn) -> list[Message]:
+        if turn.outcome is not None:
+            repo.clear_dialog(session, actor.platform, actor.user_id)
+            return self._finish(session, actor, name, turn.outcome)
+        if turn.state is None:
+            repo.clear_dialog(session, actor.platform, actor.user_id)
+            log.info("dialog %s cancelled", name)
+        else:
+            repo.save_dialog(session, actor.platform, actor.user_id, turn.state, self.service.now())
+        return turn.messages
+
+    def _start(
+        self, session: Session, actor: Actor, name: str, files: tuple[EvidenceFile, ...] = ()
+    ) -> list[Message]:
+        dialog = DIALOGS[name]
+        turn = engine.start(dialog, self.pack, self.service.local_now())
+        if files and turn.state is not None:
+            turn.state["answers"]["evidence"] = [
+                {
+                    "filename": f.filename,
+                    "content_type": f.content_type,
+                    "size": f.size,
+                    "sha256": f.sha256,
+                }
+                for f in files
+            ]
+            names = ", ".join(f.describe() for f in files)
+            turn.messages.insert(0, Message(f"Thanks, I've kept {names} as evidence."))
+        log.info("dialog %s started", name)
+        return self._apply(session, actor, name, turn)
+
+    # --- when no conversation is in progress ---------------------------------------------
+
+    def _idle(
+        self, session: Session, actor: Actor, text: str, files: tuple[EvidenceFile, ...]
+    ) -> list[Message]:
+        said = normalise(text)
+        if files:
+            return self._start(session, actor, "cyberbullying", files)
+        if len(text) > engine.MAX_MESSAGE_CHARS:
+            return [
+                Message(
+                    "That message is too long for me. Please tell me in a sentence what happened, "
+                    "and I'll guide you from there.",
+                    choices=MENU,
+                )
+            ]
+        if said in MY_CASES:
+            return self._my_cases(session, actor)
+        if match := CASE_REF.match(text.strip()):
+            return self._show_case(session, actor, match.group(1).upper())
+        if said in engine.CANCEL_WORDS:
+            return [Message("There's nothing in progress to cancel.", choices=MENU)]
+        try:
+            choice = parse_choice(text, MENU) if said else None
+        except InvalidAnswer:
+            choice = None
+        if choice == "my_cases":
+            return self._my_cases(session, actor)
+        name = choice or classify(text)
+        if name in DIALOGS:
+            return self._start(session, actor, name)
+        return [Message(GREETING, choices=MENU)]
+
+    def _my_cases(self, session: Session, actor: Actor) -> list[Message]:
+        own = repo.cases_reported_by(session, actor.platform, actor.user_id)
+        lines = [
+            f"• {c.ref} {CaseKind(c.kind).title}: {cards.STATUS_LABELS[CaseStatus(c.status)]}"
+            for c in own
+        ]
+        messages = [
+            Message(
+                "Your cases:\n" + "\n".join(lines)
+                if lines
+                else "You haven't reported anything yet."
+            )
+        ]
+        team_cases = repo.open_cases_for_teams(session, teams_of(self.pack, actor))
+        if team_cases:
+            rows = [
+                f"• {c.ref}{' (urgent)' if c.urgent else ''}: "
+                f"{cards.STATUS_LABELS[CaseStatus(c.status)]}"
+                for c in team_cases
+            ]
+            messages.append(Message("Open cases for your team:\n" + "\n".join(rows)))
+        return messages
+
+    def _show_case(self, session: Session, actor: Actor, ref: str) -> list[Message]:
+        case = repo.case_by_ref(session, ref)
+        if case is None or not can_view(
+            self.pack, actor, case.team, f"{case.platform}:{case.reporter_id}"
+        ):
+            # Same answer for "missing" and "not yours", so references can't be probed.
+            return [Message(f"I can't find a case {ref} that you can see.")]
+        status = cards.STATUS_LABELS[CaseStatus(case.status)]
+        lines = [f"{ref}: {CaseKind(case.kind).title}. Status: {status}."]
+        if case.outcome:
+            lines.append(f"Outcome: {case.outcome}")
+        if case.team in teams_of(self.pack, actor):
+            lines += [f"• {k}: {v}" for k, v in case.details.items() if k != "evidence"]
+            lines += [f"Evidence: {len(case.details.get('evidence') or [])} file(s)"]
+            lines += self.service.history_lines(session, ref)
+        return [Message("\n".join(lines))]
+
+    # --- when a conversation finishes -----------------------------------------------------
+
+    def _finish(self, session: Session, actor: Actor, name: str, outcome: Outcome) -> list[Message]:
+        advice = "\n".join(f"• {g.text}" for g in outcome.guidance)
+        if not outcome.open_case:
+            repo.audit(
+                session,
+                self.service.now(),
+                actor.key,
+                "advice.given",
+                actor.key,
+                dialog=name,
+                clauses=[g.clause for g in outcome.guidance],
+            )
+            return [Message(f"Here's what to do:\n{advice}\n\n{outcome.closing}".strip())]
+        case = self._open_case(session, actor, outcome)
+        if outcome.kind is CaseKind.ACCOUNT_REQUEST:
+            next_step = outcome.closing
+        elif outcome.urgent:
+            next_step = (
+                "Someone will pick it up as soon as possible, and I'll message you when they do."
+            )
+        else:
+            next_step = (
+                "I'll message you when someone picks it up. You don't need to do anything else."
+            )
+        return [
+            Message(f"Here's what to do:\n{advice}\n\nYour reference is {case.ref}. {next_step}")
+        ]
+
+    def _open_case(self, session: Session, actor: Actor, outcome: Outcome) -> Case:
+        now = self.service.now()
+        number = repo.next_number(session, outcome.kind.value)
+        case = Case(
+            ref=case_reference(outcome.kind, number),
+            kind=outcome.kind.value,
+            status=CaseStatus.NEW.value,
+            team=outcome.team,
+            urgent=outcome.urgent,
+            platform=actor.platform,
+            reporter_id=actor.user_id,
+            summary=outcome.summary,
+            details=outcome.details,
+            flags=outcome.flags,
+            guidance=[g.clause for g in outcome.guidance],
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(case)
+        session.flush()
+        assert case.id is not None
+        for task in outcome.tasks:
+            session.add(
+                CaseTask(case_id=case.id, clause=task.clause, title=task.title, due_at=task.due)
+            )
+        for item in outcome.evidence:
+            session.add(
+                Evidence(
+                    case_id=case.id,
+                    filename=item["filename"],
+                    content_type=item["content_type"],
+                    size=item["size"],
+                    sha256=item["sha256"],
+                    uploaded_by=actor.key,
+                    uploaded_at=now,
+                )
+            )
+        repo.audit(
+            session,
+            now,
+            actor.key,
+            "case.opened",
+            case.ref,
+            team=case.team,
+            urgent=case.urgent,
+            clauses=case.guidance,
+            by=actor.name,
+        )
+        if outcome.approval_stages:
+            approval = Approval(
+                case_id=case.id, stages=list(outcome.approval_stages), status="pending"
+            )
+            session.add(approval)
+            session.flush()
+            message = cards.approval_alert(self.pack, case, approval, [])
+        else:
+            message = cards.case_alert(self.pack, case, [])
+        self.service.announce(
+            session, case.id, actor.platform, case.team, message, replaces_first=False
+        )
+        log.info("case %s opened for team %s (urgent=%s)", case.ref, case.team, case.urgent)
+        return case

@@ -1,0 +1,1 @@
+"""Storage: sqlmodel tables, Alembic migrations and the repository the service uses."""

@@ -1,0 +1,280 @@
+"""Queries and atomic updates, one small function each, all taking the caller's session.
+
+Anything that two people might do at once (acknowledge, close, decide a stage) is a
+compare-and-set update or a unique insert, so it happens once whoever clicks first.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from bot.storage.tables import (
+    Approval,
+    AuditEvent,
+    Case,
+    Counter,
+    DialogState,
+    InboxCursor,
+    Outbox,
+    ProcessedDelivery,
+    RoleAssignment,
+)
+
+# --- roles ----------------------------------------------------------------------------
+
+
+def roles_of(session: Session, platform: str, user_id: str) -> frozenset[str]:
+    rows = session.exec(
+        select(RoleAssignment.role).where(
+            RoleAssignment.platform == platform, RoleAssignment.user_id == user_id
+        )
+    )
+    return frozenset(rows)
+
+
+def holders_of(session: Session, platform: str, role: str) -> list[str]:
+    return list(
+        session.exec(
+            select(RoleAssignment.user_id).where(
+                RoleAssignment.platform == platform, RoleAssignment.role == role
+            )
+        )
+    )
+
+
+def add_role(
+    session: Session, platform: str, user_id: str, role: str, by: str, now: datetime
+) -> bool:
+    if role in roles_of(session, platform, user_id):
+        return False
+    session.add(
+        RoleAssignment(platform=platform, user_id=user_id, role=role, added_by=by, added_at=now)
+    )
+    return True
+
+
+def remove_role(session: Session, platform: str, user_id: str, role: str) -> bool:
+    result = session.execute(
+        sa.delete(RoleAssignment).where(
+            col(RoleAssignment.platform) == platform,
+            col(RoleAssignment.user_id) == user_id,
+            col(RoleAssignment.role) == role,
+        )
+    )
+    return result.rowcount > 0
+
+
+def all_roles(session: Session) -> list[RoleAssignment]:
+    return list(
+        session.exec(
+            select(RoleAssignment).order_by(RoleAssignment.platform, RoleAssignment.user_id)
+        )
+    )
+
+
+# --- dialog state ---------------------------------------------------------------------
+
+
+def get_dialog(session: Session, platform: str, user_id: str) -> DialogState | None:
+    return session.get(DialogState, (platform, user_id))
+
+
+def save_dialog(
+    session: Session, platform: str, user_id: str, state: dict[str, Any], now: datetime
+) -> None:
+    row = session.get(DialogState, (platform, user_id))
+    if row is None:
+        row = DialogState(
+            platform=platform, user_id=user_id, dialog=state["dialog"], state=state, updated_at=now
+        )
+    else:
+        row.dialog, row.state, row.updated_at = state["dialog"], state, now
+    session.add(row)
+
+
+def clear_dialog(session: Session, platform: str, user_id: str) -> None:
+    session.execute(
+        sa.delete(DialogState).where(
+            col(DialogState.platform) == platform, col(DialogState.user_id) == user_id
+        )
+    )
+
+
+# --- cases ----------------------------------------------------------------------------
+
+
+def next_number(session: Session, name: str) -> int:
+    result = session.execute(
+        sa.update(Counter)
+        .where(col(Counter.name) == name)
+        .values(value=Counter.value + 1)
+        .returning(Counter.value)
+    )
+    number = result.scalar_one_or_none()
+    if number is None:
+        session.add(Counter(name=name, value=1))
+        session.flush()
+        return 1
+    return int(number)
+
+
+def case_by_ref(session: Session, ref: str) -> Case | None:
+    return session.exec(select(Case).where(Case.ref == ref.upper())).first()
+
+
+def cases_reported_by(session: Session, platform: str, user_id: str, limit: int = 20) -> list[Case]:
+    return list(
+        session.exec(
+            select(Case)
+            .where(Case.platform == platform, Case.reporter_id == user_id)
+            .order_by(col(Case.id).desc())
+            .limit(limit)
+        )
+    )
+
+
+def open_cases_for_teams(session: Session, teams: set[str], limit: int = 20) -> list[Case]:
+    if not teams:
+        return []
+    return list(
+        session.exec(
+            select(Case)
+            .where(col(Case.team).in_(teams), Case.status != "closed")
+            .order_by(col(Case.urgent).desc(), col(Case.id).desc())
+            .limit(limit)
+        )
+    )
+
+
+def transition_case(
+    session: Session, case_id: int, from_statuses: tuple[str, ...], values: dict[str, Any]
+) -> bool:
+    """Compare-and-set: change the case only if it is still in one of `from_statuses`."""
+    result = session.execute(
+        sa.update(Case)
+        .where(col(Case.id) == case_id, col(Case.status).in_(from_statuses))
+        .values(**values)
+    )
+    return result.rowcount == 1
+
+
+def approval_for(session: Session, case_id: int) -> Approval | None:
+    return session.exec(select(Approval).where(Approval.case_id == case_id)).first()
+
+
+def advance_approval(
+    session: Session, approval_id: int, expected_stage: int, values: dict[str, Any]
+) -> bool:
+    result = session.execute(
+        sa.update(Approval)
+        .where(
+            col(Approval.id) == approval_id,
+            col(Approval.current) == expected_stage,
+            col(Approval.status) == "pending",
+        )
+        .values(**values)
+    )
+    return result.rowcount == 1
+
+
+# --- audit ----------------------------------------------------------------------------
+
+
+def audit(
+    session: Session, now: datetime, actor: str, action: str, subject: str, **detail: Any
+) -> None:
+    session.add(AuditEvent(at=now, actor=actor, action=action, subject=subject, detail=detail))
+
+
+def timeline(session: Session, subject: str) -> list[AuditEvent]:
+    return list(
+        session.exec(
+            select(AuditEvent).where(AuditEvent.subject == subject).order_by(col(AuditEvent.id))
+        )
+    )
+
+
+# --- outbox ---------------------------------------------------------------------------
+
+
+def enqueue(
+    session: Session,
+    now: datetime,
+    platform: str,
+    target_kind: str,
+    target: str,
+    message: dict[str, Any],
+    case_id: int | None = None,
+    replaces_id: int | None = None,
+) -> Outbox:
+    row = Outbox(
+        platform=platform,
+        target_kind=target_kind,
+        target=target,
+        message=message,
+        case_id=case_id,
+        replaces_id=replaces_id,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def first_alert_for(session: Session, case_id: int) -> Outbox | None:
+    return session.exec(
+        select(Outbox)
+        .where(
+            Outbox.case_id == case_id,
+            Outbox.target_kind == "team",
+            col(Outbox.replaces_id).is_(None),
+        )
+        .order_by(col(Outbox.id))
+    ).first()
+
+
+def inbox_since(
+    session: Session, platform: str, user_id: str, teams: set[str]
+) -> tuple[int, list[Outbox]]:
+    cursor = session.get(InboxCursor, (platform, user_id))
+    last = cursor.last_id if cursor else 0
+    conditions = [sa.and_(col(Outbox.target_kind) == "user", col(Outbox.target) == user_id)]
+    if teams:
+        conditions.append(sa.and_(col(Outbox.target_kind) == "team", col(Outbox.target).in_(teams)))
+    rows = list(
+        session.exec(
+            select(Outbox)
+            .where(Outbox.platform == platform, col(Outbox.id) > last, sa.or_(*conditions))
+            .order_by(col(Outbox.id))
+        )
+    )
+    return last, rows
+
+
+def move_inbox_cursor(session: Session, platform: str, user_id: str, last_id: int) -> None:
+    cursor = session.get(InboxCursor, (platform, user_id)) or InboxCursor(
+        platform=platform, user_id=user_id
+    )
+    cursor.last_id = max(cursor.last_id, last_id)
+    session.add(cursor)
+
+
+# --- inbound deduplication ------------------------------------------------------------
+
+
+def first_delivery(session: Session, key: str, now: datetime) -> bool:
+    """Record an inbound id; False if it was already handled (a retry or a duplicate)."""
+    if session.get(ProcessedDelivery, key) is not None:
+        return False
+    session.add(ProcessedDelivery(key=key, at=now))
+    try:
+        session.flush()
+    except sa.exc.IntegrityError:
+        session.rollback()
+        return False
+    return True

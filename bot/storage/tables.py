@@ -1,0 +1,205 @@
+"""Database tables. Every change to this file needs an Alembic migration (see README).
+
+Times are stored as UTC. Confidential answers live in `Case.details`, never in alerts or logs.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on both SQLite (which drops the zone) and PostgreSQL."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use an aware one")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _json() -> Any:
+    return Field(default_factory=dict, sa_type=sa.JSON, sa_column_kwargs={"nullable": False})
+
+
+def _json_list() -> Any:
+    return Field(default_factory=list, sa_type=sa.JSON, sa_column_kwargs={"nullable": False})
+
+
+def _time(**kwargs: Any) -> Any:
+    return Field(sa_type=UTCDateTime, **kwargs)
+
+
+def _optional_time(**kwargs: Any) -> Any:
+    return Field(default=None, sa_type=UTCDateTime, **kwargs)
+
+
+class RoleAssignment(SQLModel, table=True):
+    __tablename__ = "role_assignment"
+    __table_args__ = (sa.UniqueConstraint("platform", "user_id", "role"),)
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=20)
+    user_id: str = Field(max_length=100, index=True)
+    role: str = Field(max_length=50)
+    added_by: str = Field(max_length=130)
+    added_at: datetime = _time()
+
+
+class DialogState(SQLModel, table=True):
+    """A half-finished conversation, saved after every turn so a restart loses nothing."""
+
+    __tablename__ = "dialog_state"
+    platform: str = Field(primary_key=True, max_length=20)
+    user_id: str = Field(primary_key=True, max_length=100)
+    dialog: str = Field(max_length=50)
+    state: dict[str, Any] = _json()
+    updated_at: datetime = _time()
+
+
+class Counter(SQLModel, table=True):
+    name: str = Field(primary_key=True, max_length=20)
+    value: int = 0
+
+
+class Case(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    ref: str = Field(unique=True, max_length=20)
+    kind: str = Field(max_length=4, index=True)
+    status: str = Field(max_length=20, index=True)
+    outcome: str | None = Field(default=None, max_length=1000)
+    team: str = Field(max_length=10, index=True)
+    urgent: bool = False
+    platform: str = Field(max_length=20)
+    reporter_id: str = Field(max_length=100, index=True)
+    assignee_id: str | None = Field(default=None, max_length=100)
+    summary: dict[str, Any] = _json()
+    details: dict[str, Any] = _json()
+    flags: list[str] = _json_list()
+    guidance: list[str] = _json_list()
+    created_at: datetime = _time()
+    updated_at: datetime = _time()
+    acknowledged_at: datetime | None = _optional_time()
+    closed_at: datetime | None = _optional_time()
+
+
+class CaseTask(SQLModel, table=True):
+    __tablename__ = "case_task"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    clause: str = Field(max_length=30)
+    title: str = Field(max_length=200)
+    due_at: datetime = _time(index=True)
+    done_at: datetime | None = _optional_time()
+    done_by: str | None = Field(default=None, max_length=130)
+
+
+class Evidence(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    filename: str = Field(max_length=200)
+    content_type: str = Field(max_length=100)
+    size: int
+    sha256: str = Field(max_length=64)
+    uploaded_by: str = Field(max_length=130)
+    uploaded_at: datetime = _time()
+
+
+class Approval(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", unique=True)
+    stages: list[str] = _json_list()
+    current: int = 0
+    status: str = Field(max_length=20, index=True)
+
+
+class ApprovalDecision(SQLModel, table=True):
+    """One row per decided stage; the unique key makes a double click decide only once."""
+
+    __tablename__ = "approval_decision"
+    __table_args__ = (sa.UniqueConstraint("approval_id", "stage"),)
+    id: int | None = Field(default=None, primary_key=True)
+    approval_id: int = Field(foreign_key="approval.id", index=True)
+    stage: int
+    role: str = Field(max_length=50)
+    actor: str = Field(max_length=130)
+    approve: bool
+    reason: str | None = Field(default=None, max_length=1000)
+    decided_at: datetime = _time()
+
+
+class OfficialAccount(SQLModel, table=True):
+    """The register of official accounts (AC-REGISTER)."""
+
+    __tablename__ = "official_account"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    purpose: str = Field(max_length=2000)
+    platform: str = Field(max_length=60)
+    author: str = Field(max_length=200)
+    approved_on: datetime = _time()
+    status: str = Field(default="open", max_length=20)
+    moderators: list[str] = _json_list()
+    case_id: int | None = Field(default=None, foreign_key="case.id")
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only: database triggers refuse UPDATE and DELETE (see the first migration)."""
+
+    __tablename__ = "audit_event"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _time(index=True)
+    actor: str = Field(max_length=130)
+    action: str = Field(max_length=50)
+    subject: str = Field(max_length=50, index=True)
+    detail: dict[str, Any] = _json()
+
+
+class Outbox(SQLModel, table=True):
+    """Messages to deliver, written in the same transaction as the change they announce."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=20, index=True)
+    target_kind: str = Field(max_length=10)  # "team" (a DSL/SLT channel) or "user" (a DM)
+    target: str = Field(max_length=100)
+    message: dict[str, Any] = _json()
+    case_id: int | None = Field(default=None, foreign_key="case.id", index=True)
+    replaces_id: int | None = Field(default=None)  # an update to an earlier alert
+    status: str = Field(default="pending", max_length=20, index=True)
+    attempts: int = 0
+    next_attempt_at: datetime = _time(index=True)
+    last_error: str | None = Field(default=None, max_length=500)
+    external_ref: str | None = Field(default=None, max_length=200)
+    created_at: datetime = _time()
+    sent_at: datetime | None = _optional_time()
+
+
+class InboxCursor(SQLModel, table=True):
+    """How far a terminal-chat user has read their team's alerts."""
+
+    __tablename__ = "inbox_cursor"
+    platform: str = Field(primary_key=True, max_length=20)
+    user_id: str = Field(primary_key=True, max_length=100)
+    last_id: int = 0
+
+
+class ProcessedDelivery(SQLModel, table=True):
+    """Inbound ids already handled, so a retried or duplicated delivery does nothing twice."""
+
+    __tablename__ = "processed_delivery"
+    key: str = Field(primary_key=True, max_length=200)
+    at: datetime = _time(index=True)
