@@ -31,16 +31,29 @@ def normalise(text: str) -> str:
     return re.sub(r"\s+", " ", text.strip().lower()).strip(" .!")
 
 
+def _bare(text: str) -> str:
+    return re.sub(r"^(a|an|the)\s+", "", normalise(re.sub(r"\(.*?\)", "", text)))
+
+
 def parse_choice(text: str, choices: tuple[Choice, ...], other_allowed: bool = False) -> str:
+    """Match by number, value or label, forgiving articles and unambiguous partial words."""
     said = normalise(text)
     if said.isdigit() and 1 <= int(said) <= len(choices):
         return choices[int(said) - 1].value
     for choice in choices:
-        if said in (choice.value.lower(), normalise(choice.label)):
+        if said in (choice.value.lower(), normalise(choice.label), _bare(choice.label)):
             return choice.value
-    starts = [c for c in choices if normalise(c.label).startswith(said) and len(said) >= 3]
-    if len(starts) == 1:
-        return starts[0].value
+    bare = _bare(said)
+    if len(bare) >= 3:
+        for test in (
+            lambda label: label.startswith(bare),
+            lambda label: re.search(rf"\b{re.escape(bare)}\b", label) is not None,
+        ):
+            hits = [c for c in choices if test(_bare(c.label))]
+            if len(hits) == 1:
+                return hits[0].value
+            if hits:
+                break
     if other_allowed and said:
         if len(text.strip()) > 60:
             raise InvalidAnswer("Please keep that short (60 characters or fewer).")

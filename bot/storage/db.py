@@ -16,10 +16,11 @@ class DatabaseUnavailable(Exception):
     """The database cannot be reached or is locked; the user is asked to try again."""
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, lock_timeout: float = 5.0, **kwargs: Any) -> Engine:
+    """An engine whose waits are bounded, so a locked or dead database fails fast and visibly."""
     if url.startswith("sqlite"):
         engine = sa.create_engine(
-            url, connect_args={"timeout": 5, "check_same_thread": False}, **kwargs
+            url, connect_args={"timeout": lock_timeout, "check_same_thread": False}, **kwargs
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -32,7 +33,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
 
 
