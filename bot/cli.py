@@ -196,3 +196,7 @@ def roles_list() -> None:
         click.echo(
             f"{row.platform:8} {row.user_id:24} {row.role} ({service.pack.role_label(row.role)})"
         )
+
+
+if __name__ == "__main__":
+    main()

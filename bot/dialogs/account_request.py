@@ -90,7 +90,7 @@ FIELDS: dict[str, tuple[str, StepKind, str]] = {
 }
 ORDER = (
     "name", "platform", "department", "author", "line_manager", "aim", "audience", "promotion",
-    "content", "visibility", "contributors", "run_by", "administrators", "moderators", "vetting",
+    "run_by", "visibility", "content", "contributors", "administrators", "moderators", "vetting",
     "host", "go_live", "closure_date", "contributor_recruitment", "parental_consent", "security",
 )  # fmt: skip
 

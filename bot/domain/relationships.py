@@ -40,11 +40,15 @@ class FriendRequestDecision:
 
 
 def add_years(day: date, years: int) -> date:
-    """Same calendar day `years` later; 29 February falls back to 28 February."""
+    """Same calendar day `years` later; 29 February moves on to 1 March in a common year.
+
+    1 March is the later (safer) date and matches `age_on`, which counts someone born on
+    29 February as not yet a year older on 28 February.
+    """
     try:
         return day.replace(year=day.year + years)
     except ValueError:
-        return day.replace(year=day.year + years, day=28)
+        return date(day.year + years, 3, 1)
 
 
 def eighteenth_birthday(facts: FriendRequestFacts, today: date, age: int = 18) -> date | None:
@@ -104,7 +108,9 @@ def _restriction(
             ends.append(add_years(facts.left_on, rule.years))
         if not facts.left_on or (age is None and facts.born_on is None):
             # Without both dates we cannot show the window has passed, so stay cautious.
-            return True, "FR-EXPUPIL-KJS", max(ends) if ends else None
+            # A known lower bound is only worth giving if it is still in the future.
+            later = [d for d in ends if d > today]
+            return True, "FR-EXPUPIL-KJS", max(later) if later else None
         until = max(ends)
         return today < until, "FR-EXPUPIL-KJS", until if today < until else None
     # judgement: a former pupil still under 18 is almost certainly a pupil somewhere.

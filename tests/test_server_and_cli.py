@@ -1,0 +1,100 @@
+"""The real `schoolbot` command: the server answers /healthz; the chat runs from a script."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import aiohttp
+from aiohttp.test_utils import TestServer
+
+from bot.app import create_app
+from tests.conftest import make_service
+
+SCHOOLBOT = [sys.executable, "-m", "bot.cli"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL"))}
+    env.update(SCHOOLBOT_DATA_DIR=str(tmp_path / "data"), **extra)
+    return env
+
+
+async def test_healthz_reports_ok_and_a_dead_database(sqlite_url, clock, tmp_path):
+    service = make_service(sqlite_url, "default", clock, tmp_path)
+    async with TestServer(create_app(service)) as server, aiohttp.ClientSession() as http:
+        response = await http.get(server.make_url("/healthz"))
+        assert response.status == 200
+        assert (await response.json())["database"] == "ok"
+    dead = make_service("postgresql+psycopg://postgres@127.0.0.1:1/x", "default", clock, tmp_path)
+    async with TestServer(create_app(dead)) as server, aiohttp.ClientSession() as http:
+        response = await http.get(server.make_url("/healthz"))
+        assert response.status == 503
+
+
+async def test_run_command_starts_server_with_migrated_sqlite(tmp_path):
+    port = free_port()
+    process = subprocess.Popen(
+        [*SCHOOLBOT, "run", "--port", str(port)], env=env_for(tmp_path),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path,
+    )
+    try:
+        status = None
+        async with aiohttp.ClientSession() as http:
+            for _ in range(100):
+                try:
+                    async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                        status = response.status
+                        break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.1)
+        assert status == 200
+        assert (tmp_path / "data" / "schoolbot.db").exists()
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=10)
+    assert "schoolbot chat --as" in output
+    assert "Slack" in output  # says in one line whether Slack is connected
+
+
+def run_cli(tmp_path: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*SCHOOLBOT, *args], input=stdin, env=env_for(tmp_path), capture_output=True,
+        text=True, cwd=tmp_path, timeout=60,
+    )
+
+
+def test_scripted_terminal_chat_reports_and_dsl_acknowledges(tmp_path):
+    assert run_cli(tmp_path, "roles", "add", "dsl1", "dsl").returncode == 0
+    staff = run_cli(
+        tmp_path, "chat", "--as", "alice", "--name", "Ms A",
+        stdin="a pupil sent me a friend request\n1\nno\ninstagram\nno\nno\n",
+    )
+    assert staff.returncode == 0, staff.stderr
+    assert "Your reference is FR-0001" in staff.stdout
+    dsl = run_cli(tmp_path, "chat", "--as", "dsl1", "--name", "Mr D", stdin="\nAcknowledge\n")
+    assert "Friend or follow request FR-0001" in dsl.stdout
+    assert "you've acknowledged FR-0001" in dsl.stdout
+    back = run_cli(tmp_path, "chat", "--as", "alice", stdin="")
+    assert "picked up by Mr D" in back.stdout
+
+
+def test_chat_resumes_after_the_process_ends(tmp_path):
+    run_cli(tmp_path, "chat", "--as", "bob", stdin="report abuse\nme\n")
+    again = run_cli(tmp_path, "chat", "--as", "bob", stdin="")
+    assert "Welcome back" in again.stdout and "Where was it posted?" in again.stdout
+
+
+def test_roles_cli_rejects_unknown_role(tmp_path):
+    result = run_cli(tmp_path, "roles", "add", "u1", "wizard")
+    assert result.returncode != 0 and "not a role in this policy pack" in result.stderr

@@ -1,0 +1,114 @@
+"""Storage on SQLite and PostgreSQL: migrations match the models, times, counters, state."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta, timezone
+
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlmodel import Session, SQLModel
+
+import bot.storage.tables  # noqa: F401
+from bot.storage import db
+from bot.storage import repository as repo
+from bot.storage.tables import AuditEvent, Case
+
+
+def test_migrations_match_the_models(database_url):
+    engine = db.make_engine(database_url)
+    with engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+    engine.dispose()
+    assert diff == [], "tables.py changed without a migration: run alembic revision --autogenerate"
+
+
+def test_upgrade_is_idempotent(database_url):
+    db.upgrade(database_url)  # already at head: a second run must be a no-op
+    engine = db.make_engine(database_url)
+    with engine.connect() as connection:
+        version = connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+    engine.dispose()
+    assert version == "0001"
+
+
+def test_times_round_trip_as_aware_utc(database_url):
+    engine = db.make_engine(database_url)
+    bst = timezone(timedelta(hours=1))
+    moment = datetime(2026, 6, 1, 9, 30, tzinfo=bst)
+    with Session(engine) as session:
+        repo.audit(session, moment, "t", "x", "s")
+        session.commit()
+    with Session(engine) as session:
+        event = session.exec(sa.select(AuditEvent)).scalars().one()  # type: ignore[call-overload]
+    engine.dispose()
+    assert event.at == moment and event.at.tzinfo is not None
+    assert event.at.utcoffset() == timedelta(0)
+
+
+def test_case_numbers_are_unique_under_concurrency(database_url):
+    engine = db.make_engine(database_url, pool_size=8) if "postgresql" in database_url else (
+        db.make_engine(database_url, lock_timeout=30)
+    )
+    numbers: list[int] = []
+    lock = threading.Lock()
+
+    def take(count: int) -> None:
+        for _ in range(count):
+            with Session(engine) as session:
+                number = repo.next_number(session, "FR")
+                session.commit()
+            with lock:
+                numbers.append(number)
+
+    threads = [threading.Thread(target=take, args=(10,)) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    engine.dispose()
+    assert sorted(numbers) == list(range(1, 41))
+
+
+def test_dialog_state_round_trip_and_clear(database_url):
+    engine = db.make_engine(database_url)
+    now = datetime(2026, 11, 21, tzinfo=UTC)
+    state = {"dialog": "friend_request", "step": "family", "answers": {"sender": "parent"},
+             "history": [["sender", None]], "item": None}
+    with Session(engine) as session:
+        repo.save_dialog(session, "slack", "U1", state, now)
+        session.commit()
+    with Session(engine) as session:
+        assert repo.get_dialog(session, "slack", "U1").state == state
+        repo.clear_dialog(session, "slack", "U1")
+        session.commit()
+    with Session(engine) as session:
+        assert repo.get_dialog(session, "slack", "U1") is None
+    engine.dispose()
+
+
+def test_duplicate_deliveries_are_recognised(database_url):
+    engine = db.make_engine(database_url)
+    now = datetime(2026, 11, 21, tzinfo=UTC)
+    with Session(engine) as session:
+        assert repo.first_delivery(session, "slack:Ev1", now) is True
+        session.commit()
+    with Session(engine) as session:
+        assert repo.first_delivery(session, "slack:Ev1", now) is False
+    engine.dispose()
+
+
+def test_case_transition_is_compare_and_set(database_url):
+    engine = db.make_engine(database_url)
+    now = datetime(2026, 11, 21, tzinfo=UTC)
+    with Session(engine) as session:
+        case = Case(ref="FR-0001", kind="FR", status="new", team="dsl", platform="console",
+                    reporter_id="a", created_at=now, updated_at=now)
+        session.add(case)
+        session.commit()
+        first = repo.transition_case(session, case.id, ("new",), {"status": "acknowledged"})
+        second = repo.transition_case(session, case.id, ("new",), {"status": "acknowledged"})
+        session.commit()
+    engine.dispose()
+    assert (first, second) == (True, False)
