@@ -114,6 +114,19 @@ def db_upgrade() -> None:
     click.echo("Database is up to date.")
 
 
+@db_group.command("revision")
+@click.argument("message")
+def db_revision(message: str) -> None:
+    """For developers: write a migration for changes to bot/storage/tables.py."""
+    from alembic import command
+
+    from bot.storage import db
+
+    url = _settings().resolved_database_url
+    db.upgrade(url)
+    command.revision(db.alembic_config(url), message=message, autogenerate=True)
+
+
 @main.group()
 def roles() -> None:
     """Who is DSL, SLT, an approver or a moderator, per platform user id."""
