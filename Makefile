@@ -24,12 +24,12 @@ run: $(STAMP_RUN)
 	$(BIN)/schoolbot run
 
 test: $(STAMP_TEST)
-	$(BIN)/ruff check bot tests bench
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP_TEST)
-	$(BIN)/ruff check bot tests bench
-	$(BIN)/ruff format --check bot tests bench
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 clean:
 	rm -rf $(VENV) .pytest_cache

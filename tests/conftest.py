@@ -102,12 +102,12 @@ def sqlite_url(tmp_path: Path) -> str:
     return url
 
 
-def make_service(url: str, pack: PolicyPack | str, clock: FakeClock, evidence_dir: Path,
-                 **kwargs: object) -> BotService:
+def make_service(
+    url: str, pack: PolicyPack | str, clock: FakeClock, evidence_dir: Path, **kwargs: object
+) -> BotService:
     if isinstance(pack, str):
         pack = load_pack(pack)
-    return BotService(db.make_engine(url), pack, EvidenceStore(evidence_dir), clock=clock,
-                      **kwargs)  # type: ignore[arg-type]
+    return BotService(db.make_engine(url), pack, EvidenceStore(evidence_dir), clock=clock, **kwargs)  # type: ignore[arg-type]
 
 
 @pytest.fixture

@@ -13,9 +13,18 @@ from bot.storage.tables import ApprovalDecision, AuditEvent, Case, OfficialAccou
 from tests.conftest import grant, make_service, say
 
 KJS_REQUEST = [
-    "I want to set up a Twitter account for PE", "KJS PE", "x", "Share PE news",
-    "Parents and pupils", "School newsletter", "Sam Lee, Jo Park", "open",
-    "Fixtures and results", "yes", "yes", "yes",
+    "I want to set up a Twitter account for PE",
+    "KJS PE",
+    "x",
+    "Share PE news",
+    "Parents and pupils",
+    "School newsletter",
+    "Sam Lee, Jo Park",
+    "open",
+    "Fixtures and results",
+    "yes",
+    "yes",
+    "yes",
 ]
 
 
@@ -33,9 +42,19 @@ def service(database_url, clock, tmp_path):
 
 
 DEFAULT_REQUEST = [
-    "new official account", "Year 6 Blog", "instagram", "Share class work", "Parents",
-    "Newsletter", "Ann Bell, Cy Dee", "closed", "Class photos with consent", "yes", "yes",
-    "yes", "yes",
+    "new official account",
+    "Year 6 Blog",
+    "instagram",
+    "Share class work",
+    "Parents",
+    "Newsletter",
+    "Ann Bell, Cy Dee",
+    "closed",
+    "Class photos with consent",
+    "yes",
+    "yes",
+    "yes",
+    "yes",
 ]
 
 
@@ -83,10 +102,15 @@ def test_two_stage_chain_approves_and_registers(service):
         case = session.exec(select(Case)).one()
         decisions = session.exec(select(ApprovalDecision)).all()
     assert (account.name, account.status, account.moderators) == (
-        "Year 6 Blog", "open", ["Ann Bell", "Cy Dee"])
+        "Year 6 Blog",
+        "open",
+        ["Ann Bell", "Cy Dee"],
+    )
     assert case.status == "closed" and case.outcome == "approved"
     assert [(d.stage, d.role, d.approve) for d in decisions] == [
-        (0, "dsl", True), (1, "headteacher", True)]
+        (0, "dsl", True),
+        (1, "headteacher", True),
+    ]
     [notice] = [m for m in service.inbox("console", "req") if "Good news" in m.text]
     assert ref in notice.text
 
@@ -120,8 +144,10 @@ def test_two_approvers_clicking_at_once_give_one_outcome(service):
         [reply] = service.handle_action("console", user, action, value, "No", name=user)
         results[user] = reply.text
 
-    threads = [threading.Thread(target=click, args=("dsl1", True)),
-               threading.Thread(target=click, args=("dsl2", False))]
+    threads = [
+        threading.Thread(target=click, args=("dsl1", True)),
+        threading.Thread(target=click, args=("dsl2", False)),
+    ]
     for t in threads:
         t.start()
     for t in threads:

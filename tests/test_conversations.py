@@ -45,7 +45,11 @@ def test_friend_request_from_pupil_opens_dsl_case_and_alert(service_factory):
     alerts = service.inbox("console", "dsl1")
     assert [a.title for a in alerts] == ["Friend or follow request FR-0001"]
     assert {b.label for b in alerts[0].buttons} == {
-        "Acknowledge", "Assign to me", "Add note", "Close with outcome"}
+        "Acknowledge",
+        "Assign to me",
+        "Add note",
+        "Close with outcome",
+    }
     # Dukeries alerts are "minimal": no answers at all in the channel (X-CONFIDENTIAL).
     assert [label for label, _ in alerts[0].fields] == ["Status"]
     assert current_step(service, "alice") is None
@@ -56,8 +60,16 @@ def test_friend_request_from_pupil_opens_dsl_case_and_alert(service_factory):
 def test_family_request_gives_advice_and_sends_nothing(service_factory):
     service = service_factory("king-jamess-school")
     grant(service, "dsl1", "dsl")
-    reply = say(service, "bob", "a pupil sent me a friend request", "current pupil", "yes",
-                "facebook", "no", "no")[0]
+    reply = say(
+        service,
+        "bob",
+        "a pupil sent me a friend request",
+        "current pupil",
+        "yes",
+        "facebook",
+        "no",
+        "no",
+    )[0]
     assert "Family members are an exception" in reply
     assert "Director of IT" in reply
     assert "nothing has been sent" in reply
@@ -78,8 +90,16 @@ def test_concerning_request_is_urgent(service_factory):
 def test_cyberbullying_with_two_files_routes_to_slt_with_tasks(service_factory, clock):
     service = service_factory("harmonize-academy")
     grant(service, "slt1", "slt")
-    say(service, "dan", "someone keeps posting about me online", "me", "x",
-        "https://x.com/someone/status/1", "yesterday 8pm", "Posting a photo of me with insults")
+    say(
+        service,
+        "dan",
+        "someone keeps posting about me online",
+        "me",
+        "x",
+        "https://x.com/someone/status/1",
+        "yesterday 8pm",
+        "Posting a photo of me with insults",
+    )
     first = service.store_evidence("shot1.png", "image/png", b"\x89PNG\r\n\x1a\n one")
     second = service.store_evidence("shot2.jpg", "image/jpeg", b"\xff\xd8\xff two")
     service.handle_message("console", "dan", "", [first])
@@ -108,8 +128,18 @@ def test_cyberbullying_with_two_files_routes_to_slt_with_tasks(service_factory, 
 
 def test_pupil_target_goes_to_dsl_as_urgent_and_skips_safeguarding_question(service_factory):
     service = service_factory("default")
-    say(service, "e", "I want to report cyberbullying", "a pupil", "snapchat", "no link",
-        "today", "Group chat mocking a Year 9 pupil", "done", "no")
+    say(
+        service,
+        "e",
+        "I want to report cyberbullying",
+        "a pupil",
+        "snapchat",
+        "no link",
+        "today",
+        "Group chat mocking a Year 9 pupil",
+        "done",
+        "no",
+    )
     assert current_step(service, "e") == "pupil_author"
     say(service, "e", "yes")
     [case] = cases(service)
@@ -147,7 +177,11 @@ def test_unrecognised_text_gets_the_menu(service_factory):
     service = service_factory()
     [reply] = service.handle_message("console", "u", "hello there")
     assert [c.value for c in reply.choices] == [
-        "friend_request", "cyberbullying", "account_request", "my_cases"]
+        "friend_request",
+        "cyberbullying",
+        "account_request",
+        "my_cases",
+    ]
     assert current_step(service, "u") is None
 
 
@@ -267,7 +301,8 @@ def test_locked_database_is_reported_and_nothing_is_lost(service_factory, sqlite
 def test_unreachable_database_gets_a_clear_message(clock, tmp_path):
     from tests.conftest import make_service
 
-    service = make_service("postgresql+psycopg://postgres@127.0.0.1:1/none", "default", clock,
-                           tmp_path)
+    service = make_service(
+        "postgresql+psycopg://postgres@127.0.0.1:1/none", "default", clock, tmp_path
+    )
     [reply] = service.handle_message("console", "n", "friend request")
     assert reply.text == DB_DOWN

@@ -393,8 +393,8 @@ DUKERIES_FORMER = [
     ("aged-18", {"age": 18}, "use_judgement", [DECLINE], False),
     ("aged-16", {"age": 16}, "decline", [ANY_SCHOOL, REDIRECT, DSL], True),
     ("dob-aged-17", {"born_on": date(2009, 5, 1)}, "decline", [ANY_SCHOOL, REDIRECT, DSL], True),
-    # No age given: the pack sets no fixed rule, so the current code leaves it to judgement.
-    ("age-unknown", {}, "use_judgement", [DECLINE], False),
+    # No age given: they may still be a pupil somewhere (5.1), so decline cautiously.
+    ("age-unknown", {}, "decline", [ANY_SCHOOL, REDIRECT, DSL], True),
 ]  # fmt: skip
 
 

@@ -35,7 +35,10 @@ def test_faithful_differences_between_schools():
     assert (kjs.rule, kjs.years, kjs.age) == ("years_or_age", 3, 18)
     assert load_pack("harmonize-academy").relationships.former_pupils.age == 18
     assert load_pack("dukeries-academy").accounts.stages == [
-        "safeguarding_officer", "ict_manager", "principal"]
+        "safeguarding_officer",
+        "ict_manager",
+        "principal",
+    ]
     assert load_pack("merriott-haselbury-federation").clauses["MO-24H"] == "6"
     assert load_pack("dukeries-academy").relationships.any_school is True
 
@@ -43,17 +46,28 @@ def test_faithful_differences_between_schools():
 @pytest.mark.parametrize(
     "change,expected",
     [
-        (("[school]\nname = \"Our School\"", "[school]\nname = \"\""), "school.name: String should"),
-        (('stages = ["headteacher"]', 'stages = ["bursar"]'),
-         "accounts.stages: 'bursar' is not a role"),
+        (('[school]\nname = "Our School"', '[school]\nname = ""'), "school.name: String should"),
+        (
+            ('stages = ["headteacher"]', 'stages = ["bursar"]'),
+            "accounts.stages: 'bursar' is not a role",
+        ),
         (('FR-DECLINE = "4.1"', 'FR-DECLNE = "4.1"'), "unknown clause id(s): FR-DECLNE"),
-        (('timezone = "Europe/London"', 'timezone = "Mars/Olympus"'),
-         "calendar.timezone: 'Mars/Olympus' is not a timezone"),
-        (('{ rule = "until_age", age = 18 }', '{ rule = "years_or_age", age = 18 }'),
-         "needs 'years'"),
-        (("min_named_staff = 2", "min_named_staff = \"two\""),
-         "accounts.min_named_staff: Input should be a valid integer"),
-        (("[alerts]", "[alerts]\nshow_everything = true"), "alerts.show_everything: is not a known"),
+        (
+            ('timezone = "Europe/London"', 'timezone = "Mars/Olympus"'),
+            "calendar.timezone: 'Mars/Olympus' is not a timezone",
+        ),
+        (
+            ('{ rule = "until_age", age = 18 }', '{ rule = "years_or_age", age = 18 }'),
+            "needs 'years'",
+        ),
+        (
+            ("min_named_staff = 2", 'min_named_staff = "two"'),
+            "accounts.min_named_staff: Input should be a valid integer",
+        ),
+        (
+            ("[alerts]", "[alerts]\nshow_everything = true"),
+            "alerts.show_everything: is not a known",
+        ),
         (("[school]", "[school"), "not valid TOML"),
     ],
 )

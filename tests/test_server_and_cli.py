@@ -45,8 +45,12 @@ async def test_healthz_reports_ok_and_a_dead_database(sqlite_url, clock, tmp_pat
 async def test_run_command_starts_server_with_migrated_sqlite(tmp_path):
     port = free_port()
     process = subprocess.Popen(
-        [*SCHOOLBOT, "run", "--port", str(port)], env=env_for(tmp_path),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path,
+        [*SCHOOLBOT, "run", "--port", str(port)],
+        env=env_for(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=tmp_path,
     )
     try:
         status = None
@@ -69,15 +73,25 @@ async def test_run_command_starts_server_with_migrated_sqlite(tmp_path):
 
 def run_cli(tmp_path: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*SCHOOLBOT, *args], input=stdin, env=env_for(tmp_path), capture_output=True,
-        text=True, cwd=tmp_path, timeout=60,
+        [*SCHOOLBOT, *args],
+        input=stdin,
+        env=env_for(tmp_path),
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
     )
 
 
 def test_scripted_terminal_chat_reports_and_dsl_acknowledges(tmp_path):
     assert run_cli(tmp_path, "roles", "add", "dsl1", "dsl").returncode == 0
     staff = run_cli(
-        tmp_path, "chat", "--as", "alice", "--name", "Ms A",
+        tmp_path,
+        "chat",
+        "--as",
+        "alice",
+        "--name",
+        "Ms A",
         stdin="a pupil sent me a friend request\n1\nno\ninstagram\nno\nno\n",
     )
     assert staff.returncode == 0, staff.stderr

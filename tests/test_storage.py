@@ -48,8 +48,10 @@ def test_times_round_trip_as_aware_utc(database_url):
 
 
 def test_case_numbers_are_unique_under_concurrency(database_url):
-    engine = db.make_engine(database_url, pool_size=8) if "postgresql" in database_url else (
-        db.make_engine(database_url, lock_timeout=30)
+    engine = (
+        db.make_engine(database_url, pool_size=8)
+        if "postgresql" in database_url
+        else (db.make_engine(database_url, lock_timeout=30))
     )
     numbers: list[int] = []
     lock = threading.Lock()
@@ -74,8 +76,13 @@ def test_case_numbers_are_unique_under_concurrency(database_url):
 def test_dialog_state_round_trip_and_clear(database_url):
     engine = db.make_engine(database_url)
     now = datetime(2026, 11, 21, tzinfo=UTC)
-    state = {"dialog": "friend_request", "step": "family", "answers": {"sender": "parent"},
-             "history": [["sender", None]], "item": None}
+    state = {
+        "dialog": "friend_request",
+        "step": "family",
+        "answers": {"sender": "parent"},
+        "history": [["sender", None]],
+        "item": None,
+    }
     with Session(engine) as session:
         repo.save_dialog(session, "slack", "U1", state, now)
         session.commit()
@@ -103,8 +110,16 @@ def test_case_transition_is_compare_and_set(database_url):
     engine = db.make_engine(database_url)
     now = datetime(2026, 11, 21, tzinfo=UTC)
     with Session(engine) as session:
-        case = Case(ref="FR-0001", kind="FR", status="new", team="dsl", platform="console",
-                    reporter_id="a", created_at=now, updated_at=now)
+        case = Case(
+            ref="FR-0001",
+            kind="FR",
+            status="new",
+            team="dsl",
+            platform="console",
+            reporter_id="a",
+            created_at=now,
+            updated_at=now,
+        )
         session.add(case)
         session.commit()
         first = repo.transition_case(session, case.id, ("new",), {"status": "acknowledged"})

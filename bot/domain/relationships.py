@@ -113,8 +113,9 @@ def _restriction(
             return True, "FR-EXPUPIL-KJS", max(later) if later else None
         until = max(ends)
         return today < until, "FR-EXPUPIL-KJS", until if today < until else None
-    # judgement: a former pupil still under 18 is almost certainly a pupil somewhere.
-    if rel.any_school and age is not None and age < 18 and pack.has("FR-ANY-SCHOOL"):
+    # judgement: a former pupil still under 18 is almost certainly a pupil somewhere, and
+    # with the age unknown we assume they may be, as the other rules do.
+    if rel.any_school and (age is None or age < 18) and pack.has("FR-ANY-SCHOOL"):
         return True, "FR-ANY-SCHOOL", None
     return False, "FR-DECLINE", None
 
