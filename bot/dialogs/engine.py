@@ -154,7 +154,14 @@ def _prompt(dialog: Dialog, state: Mapping[str, Any], ctx: Context, lead: str = 
         choices=choices,
         expects_files=step.kind == "files",
         free_text_allowed=step.kind not in ("choice", "yesno") or step.other_allowed,
+        step=step_id(state),
     )
+
+
+def step_id(state: Mapping[str, Any]) -> str:
+    """The pending question, e.g. "family" or "trained#1" for a repeated step."""
+    item = state.get("item")
+    return f"{state['dialog']}.{state['step']}" + (f"#{item}" if item is not None else "")
 
 
 def start(dialog: Dialog, pack: PolicyPack, now: datetime) -> Turn:

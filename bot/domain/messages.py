@@ -35,6 +35,7 @@ class Message:
     expects_files: bool = False
     urgent: bool = False
     free_text_allowed: bool = True
+    step: str | None = None  # which question this asks, so a stale answer button is ignored
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -46,6 +47,7 @@ class Message:
             "expects_files": self.expects_files,
             "urgent": self.urgent,
             "free_text_allowed": self.free_text_allowed,
+            "step": self.step,
         }
 
     @classmethod
@@ -59,6 +61,7 @@ class Message:
             expects_files=data.get("expects_files", False),
             urgent=data.get("urgent", False),
             free_text_allowed=data.get("free_text_allowed", True),
+            step=data.get("step"),
         )
 
 

@@ -50,6 +50,25 @@ class ActionHandler:
             log.info("action %s on %s refused: %s", action, case.ref, type(refusal).__name__)
             return [Message(str(refusal))]
 
+    def refusal(self, session: Session, actor: Actor, action: str, value: str) -> str | None:
+        ref, _, stage = value.partition(":")
+        case = repo.case_by_ref(session, ref)
+        if case is None or case.id is None:
+            return "I can't find that case any more. Nothing has changed."
+        if action in (cards.APPROVE, cards.REJECT):
+            approval = repo.approval_for(session, case.id)
+            if approval is None or approval.status != "pending" or str(approval.current) != stage:
+                return "This stage has already been decided. The message shows the outcome."
+            role = approval.stages[approval.current]
+            if role not in actor.roles:
+                return f"Only the {self.pack.role_label(role)} can decide this stage. Nothing has changed."
+            return None
+        try:
+            require_handler(self.pack, actor, case.team)
+        except NotAllowed as refusal:
+            return str(refusal)
+        return None
+
     # --- cases ---------------------------------------------------------------------------
 
     def _case_action(

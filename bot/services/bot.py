@@ -119,10 +119,12 @@ class BotService:
         text: str,
         files: Iterable[EvidenceFile] = (),
         name: str | None = None,
+        answering: str | None = None,
     ) -> list[Message]:
+        """A staff message. `answering` names the question a choice button belonged to."""
         with self.session() as session:
             actor = self.actor(session, platform, user_id, name)
-            replies = self.conversations.handle(session, actor, text or "", tuple(files))
+            replies = self.conversations.handle(session, actor, text or "", tuple(files), answering)
             session.commit()
             return replies
 
@@ -149,13 +151,26 @@ class BotService:
             session.commit()
             return replies
 
+    @db_guard(lambda: DB_DOWN)
+    def refusal_for(self, platform: str, user_id: str, action: str, value: str) -> str | None:
+        """Why this person may not press this button, checked before asking them for text."""
+        with self.session() as session:
+            return self.actions.refusal(
+                session, self.actor(session, platform, user_id), action, value
+            )
+
+    @db_guard(lambda: ["I can't reach the school's records right now."])
+    def case_lines(self, platform: str, user_id: str) -> list[str]:
+        with self.session() as session:
+            return self.conversations.case_lines(session, self.actor(session, platform, user_id))
+
     def store_evidence(self, filename: str, content_type: str | None, data: bytes) -> EvidenceFile:
         """Check and keep a file's bytes; raises EvidenceRefused with a message for the user."""
         checked = check_evidence(filename, content_type, data, self.max_evidence_bytes)
         self.evidence.put(checked.sha256, data)
         return checked
 
-    @db_guard(lambda: False)
+    @db_guard(lambda: True)  # if the database is down, handle it and let that say so
     def first_delivery(self, key: str) -> bool:
         with self.session() as session:
             fresh = repo.first_delivery(session, key, self.now())

@@ -41,9 +41,28 @@ class ConversationHandler:
         return self.service.pack
 
     def handle(
-        self, session: Session, actor: Actor, text: str, files: tuple[EvidenceFile, ...]
+        self,
+        session: Session,
+        actor: Actor,
+        text: str,
+        files: tuple[EvidenceFile, ...],
+        answering: str | None = None,
     ) -> list[Message]:
         row = repo.get_dialog(session, actor.platform, actor.user_id)
+        if answering and (row is None or engine.step_id(row.state) != answering):
+            # A button from an earlier question (a double click, or scrolling back).
+            lead = "That question has already been answered."
+            if row is None or row.dialog not in DIALOGS:
+                return [Message(f"{lead} Message me any time to start something new.")]
+            return [
+                engine.current_prompt(
+                    DIALOGS[row.dialog],
+                    row.state,
+                    self.pack,
+                    self.service.local_now(),
+                    f"{lead} Here's where we are:",
+                )
+            ]
         if row is None or row.dialog not in DIALOGS:
             return self._idle(session, actor, text, files)
         dialog = DIALOGS[row.dialog]
@@ -124,12 +143,15 @@ class ConversationHandler:
             return self._start(session, actor, name)
         return [Message(GREETING, choices=MENU)]
 
-    def _my_cases(self, session: Session, actor: Actor) -> list[Message]:
+    def case_lines(self, session: Session, actor: Actor) -> list[str]:
         own = repo.cases_reported_by(session, actor.platform, actor.user_id)
-        lines = [
+        return [
             f"• {c.ref} {CaseKind(c.kind).title}: {cards.STATUS_LABELS[CaseStatus(c.status)]}"
             for c in own
         ]
+
+    def _my_cases(self, session: Session, actor: Actor) -> list[Message]:
+        lines = self.case_lines(session, actor)
         messages = [
             Message(
                 "Your cases:\n" + "\n".join(lines)

@@ -1,0 +1,125 @@
+"""Neutral messages -> Block Kit, built with slack_sdk.models so Slack's limits are checked.
+
+Dialog choices become buttons whose action id starts with "choice:" and whose value is the
+answer; record buttons keep their action id (e.g. "case.ack") and value (e.g. "FR-0001").
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    HeaderBlock,
+    InputBlock,
+    MarkdownTextObject,
+    PlainTextInputElement,
+    PlainTextObject,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from bot.domain.messages import Message
+
+CHOICE_PREFIX = "choice:"
+REASON_MODAL = "schoolbot_reason"
+TEXT_LIMIT = 2900  # a section's text may hold 3000 characters
+
+
+def _escape(text: str) -> str:
+    """Slack mrkdwn treats &, < and > specially; user text must not become links or mentions."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _chunks(items: list[Any], size: int) -> list[list[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def render(message: Message, keep_mentions: bool = False) -> tuple[str, list[dict[str, Any]]]:
+    """Return (fallback text, blocks). The fallback text is what notifications show."""
+    blocks: list[Block] = []
+    if message.title:
+        title = message.title[:150]
+        blocks.append(HeaderBlock(text=PlainTextObject(text=title, emoji=True)))
+    body = message.text if keep_mentions else _escape(message.text)
+    blocks.append(SectionBlock(text=MarkdownTextObject(text=body[:TEXT_LIMIT] or " ")))
+    if message.fields:
+        fields = [
+            MarkdownTextObject(text=f"*{_escape(k)}*\n{_escape(v)[:1900]}")
+            for k, v in message.fields
+        ]
+        for group in _chunks(fields, 10):
+            blocks.append(SectionBlock(fields=group))
+    elements = [
+        ButtonElement(
+            text=PlainTextObject(text=c.label[:75]),
+            action_id=f"{CHOICE_PREFIX}{i}",
+            value=c.value[:2000],
+        )
+        for i, c in enumerate(message.choices)
+    ] + [
+        ButtonElement(
+            text=PlainTextObject(text=b.label[:75]),
+            action_id=b.action,
+            value=b.value,
+            style=b.style,
+        )
+        for b in message.buttons
+    ]
+    for group in _chunks(elements, 25):
+        blocks.append(ActionsBlock(elements=group))
+    if message.expects_files:
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text="Attach screenshots or files to a message here, then press Done."
+                    )
+                ]
+            )
+        )
+    fallback = f"{message.title}: {message.text}" if message.title else message.text
+    return fallback[:3000], [b.to_dict() for b in blocks]
+
+
+def reason_modal(
+    prompt: str, action: str, value: str, channel: str | None, ts: str | None
+) -> dict[str, Any]:
+    """A modal asking for a reason, a note or an outcome before the action is applied."""
+    metadata = json.dumps({"action": action, "value": value, "channel": channel, "ts": ts})
+    view = View(
+        type="modal",
+        callback_id=REASON_MODAL,
+        title=PlainTextObject(text=value.split(":")[0][:24]),
+        submit=PlainTextObject(text="Save"),
+        close=PlainTextObject(text="Cancel"),
+        private_metadata=metadata,
+        blocks=[
+            InputBlock(
+                block_id="reason",
+                label=PlainTextObject(text=prompt[:2000]),
+                element=PlainTextInputElement(action_id="text", multiline=True, max_length=2000),
+            )
+        ],
+    )
+    return view.to_dict()
+
+
+def home_view(lines: list[str]) -> dict[str, Any]:
+    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text="Your cases"))]
+    text = "\n".join(lines) if lines else "You haven't reported anything yet."
+    blocks.append(SectionBlock(text=MarkdownTextObject(text=_escape(text)[:TEXT_LIMIT])))
+    blocks.append(
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text="Message me to report a friend request, online abuse, or to request an account."
+                )
+            ]
+        )
+    )
+    return View(type="home", blocks=blocks).to_dict()
