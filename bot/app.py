@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from aiohttp import web
 
+from bot.config import Settings
 from bot.services import BotService
 
 SERVICE_KEY = web.AppKey("service", BotService)
@@ -20,8 +21,16 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "database": "ok", "school": service.pack.school.name})
 
 
-def create_app(service: BotService) -> web.Application:
+def slack_configured(settings: Settings) -> bool:
+    return bool(settings.slack_bot_token and settings.slack_signing_secret)
+
+
+def create_app(service: BotService, settings: Settings | None = None) -> web.Application:
     app = web.Application(client_max_size=30 * 1024 * 1024)
     app[SERVICE_KEY] = service
     app.router.add_get("/healthz", healthz)
+    if settings is not None and slack_configured(settings):
+        from bot.channels.slack.adapter import SlackAdapter
+
+        SlackAdapter(service, settings).mount(app)
     return app

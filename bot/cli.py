@@ -45,7 +45,7 @@ def main() -> None:
 @click.option("--port", default=None, type=int, help="Port to listen on (default 3978).")
 def run(host: str | None, port: int | None) -> None:
     """Start the bot's web server (migrations run first)."""
-    from bot.app import create_app
+    from bot.app import create_app, slack_configured
     from bot.runtime import configure_logging
 
     settings = _settings()
@@ -59,7 +59,11 @@ def run(host: str | None, port: int | None) -> None:
     click.echo(
         "Try it in a terminal, no Slack or Teams needed:  .venv/bin/schoolbot chat --as alice"
     )
-    web.run_app(create_app(service), host=host, port=port, print=None)
+    if slack_configured(settings):
+        click.echo("Slack: connected in HTTP mode at POST /slack/events.")
+    else:
+        click.echo("Slack: not configured (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET).")
+    web.run_app(create_app(service, settings), host=host, port=port, print=None)
 
 
 @main.command()

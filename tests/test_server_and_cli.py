@@ -68,7 +68,7 @@ async def test_run_command_starts_server_with_migrated_sqlite(tmp_path):
         process.terminate()
         output, _ = process.communicate(timeout=10)
     assert "schoolbot chat --as" in output
-    assert "Slack" in output  # says in one line whether Slack is connected
+    assert "Slack: not configured" in output  # one line says Slack is off
 
 
 def run_cli(tmp_path: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:

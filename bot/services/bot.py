@@ -129,10 +129,11 @@ class BotService:
             return replies
 
     @db_guard(lambda: [Message(DB_DOWN)])
-    def greet(self, platform: str, user_id: str) -> list[Message]:
+    def greet(self, platform: str, user_id: str, lead: str | None = None) -> list[Message]:
         """The menu, or the pending question if a conversation is half-finished."""
         with self.session() as session:
-            return self.conversations.greet(session, self.actor(session, platform, user_id))
+            actor = self.actor(session, platform, user_id)
+            return self.conversations.greet(session, actor, lead)
 
     @db_guard(lambda: [Message(DB_DOWN)])
     def handle_action(

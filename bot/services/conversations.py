@@ -71,12 +71,13 @@ class ConversationHandler:
         )
         return self._apply(session, actor, dialog.name, turn)
 
-    def greet(self, session: Session, actor: Actor) -> list[Message]:
+    def greet(self, session: Session, actor: Actor, lead: str | None = None) -> list[Message]:
         row = repo.get_dialog(session, actor.platform, actor.user_id)
         if row is None or row.dialog not in DIALOGS:
             return [Message(GREETING, choices=MENU)]
         dialog = DIALOGS[row.dialog]
-        lead = f"Welcome back. We were in the middle of your {dialog.title.lower()}; your answers are saved."
+        if lead is None:
+            lead = f"Welcome back. We were in the middle of your {dialog.title.lower()}; your answers are saved."
         return [engine.current_prompt(dialog, row.state, self.pack, self.service.local_now(), lead)]
 
     def _apply(self, session: Session, actor: Actor, name: str, turn: engine.Turn) -> list[Message]:

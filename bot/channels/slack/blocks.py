@@ -7,6 +7,7 @@ answer; record buttons keep their action id (e.g. "case.ack") and value (e.g. "F
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -30,22 +31,29 @@ REASON_MODAL = "schoolbot_reason"
 TEXT_LIMIT = 2900  # a section's text may hold 3000 characters
 
 
+_MENTION = re.compile(r"&lt;@([UW][A-Z0-9]{2,20})&gt;")
+
+
 def _escape(text: str) -> str:
-    """Slack mrkdwn treats &, < and > specially; user text must not become links or mentions."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Slack mrkdwn treats &, < and > specially; text must not become links or @channel.
+
+    User mentions we wrote ourselves ("<@U123>", who acknowledged a case) stay mentions.
+    """
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MENTION.sub(r"<@\1>", escaped)
 
 
 def _chunks(items: list[Any], size: int) -> list[list[Any]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-def render(message: Message, keep_mentions: bool = False) -> tuple[str, list[dict[str, Any]]]:
+def render(message: Message) -> tuple[str, list[dict[str, Any]]]:
     """Return (fallback text, blocks). The fallback text is what notifications show."""
     blocks: list[Block] = []
     if message.title:
         title = message.title[:150]
         blocks.append(HeaderBlock(text=PlainTextObject(text=title, emoji=True)))
-    body = message.text if keep_mentions else _escape(message.text)
+    body = _escape(message.text)
     blocks.append(SectionBlock(text=MarkdownTextObject(text=body[:TEXT_LIMIT] or " ")))
     if message.fields:
         fields = [
@@ -57,7 +65,7 @@ def render(message: Message, keep_mentions: bool = False) -> tuple[str, list[dic
     elements = [
         ButtonElement(
             text=PlainTextObject(text=c.label[:75]),
-            action_id=f"{CHOICE_PREFIX}{i}",
+            action_id=f"{CHOICE_PREFIX}{message.step or ''}:{i}",
             value=c.value[:2000],
         )
         for i, c in enumerate(message.choices)

@@ -1,0 +1,295 @@
+"""Slack events -> BotService calls -> Block Kit replies. A translator, not a second flow.
+
+Every handler acks first (bolt answers Slack within its 3 s limit) and does the work after.
+Inbound event ids are recorded so Slack's retries and duplicates are handled once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.channels.slack.blocks import CHOICE_PREFIX, REASON_MODAL, home_view, reason_modal, render
+from bot.channels.slack.delivery import SlackDelivery
+from bot.config import Settings
+from bot.domain.evidence import EvidenceFile, EvidenceRefused, human_size
+from bot.domain.messages import Message
+from bot.services import BotService, cards
+
+log = logging.getLogger(__name__)
+PLATFORM = "slack"
+NEEDS_TEXT = {
+    cards.CASE_NOTE: "Your note",
+    cards.CASE_CLOSE: "What was the outcome?",
+    cards.REJECT: "Why are you rejecting it?",
+}
+SLASH_COMMAND = "/socialmedia"
+SHORTCUT = "schoolbot_start"
+
+
+def mention(user_id: str) -> str:
+    return f"<@{user_id}>"
+
+
+class SlackAdapter:
+    APP_KEY: web.AppKey[SlackAdapter] = web.AppKey("slack_adapter")
+
+    def __init__(
+        self, service: BotService, settings: Settings, http: aiohttp.ClientSession | None = None
+    ):
+        assert settings.slack_bot_token and settings.slack_signing_secret
+        self.service = service
+        self.token = settings.slack_bot_token.get_secret_value()
+        self.max_bytes = service.max_evidence_bytes
+        self.client = AsyncWebClient(token=self.token, base_url=settings.slack_api_url)
+        self.client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
+        self.app = AsyncApp(
+            signing_secret=settings.slack_signing_secret.get_secret_value(),
+            client=self.client,
+        )
+        # Queued alerts get their own client: a 429 is rescheduled in the outbox rather than
+        # slept through, so one rate-limited channel doesn't hold up everything else.
+        delivery_client = AsyncWebClient(token=self.token, base_url=settings.slack_api_url)
+        self.delivery = SlackDelivery(
+            service,
+            delivery_client,
+            {"dsl": settings.slack_dsl_channel, "slt": settings.slack_slt_channel},
+        )
+        self._http = http
+        self._register()
+
+    # --- HTTP mode -------------------------------------------------------------------------
+
+    async def handle(self, request: web.Request) -> web.Response:
+        response = await self.app.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(response)
+
+    def mount(self, app: web.Application) -> None:
+        app.router.add_post("/slack/events", self.handle)
+        app[self.APP_KEY] = self
+
+        async def lifecycle(_app: web.Application):
+            await self.delivery.start()
+            yield
+            await self.delivery.stop()
+            if self._http is not None:
+                await self._http.close()
+
+        app.cleanup_ctx.append(lifecycle)
+
+    # --- handlers --------------------------------------------------------------------------
+
+    def _register(self) -> None:
+        app = self.app
+        app.event("message")(self._on_message)
+        app.event("app_home_opened")(self._on_home)
+        app.action(re.compile(rf"^{re.escape(CHOICE_PREFIX)}"))(self._on_choice)
+        app.action(re.compile(r"^(case|approval)\."))(self._on_record_button)
+        app.view(REASON_MODAL)(self._on_reason)
+        app.command(SLASH_COMMAND)(self._on_command)
+        app.shortcut(SHORTCUT)(self._on_shortcut)
+
+    async def _on_message(self, event: dict[str, Any], body: dict[str, Any]) -> None:
+        if event.get("channel_type") != "im" or event.get("bot_id"):
+            return
+        if event.get("subtype") not in (None, "file_share"):
+            return
+        if not await asyncio.to_thread(
+            self.service.first_delivery, f"slack:{body.get('event_id')}"
+        ):
+            log.info("duplicate Slack event ignored")
+            return
+        user, channel = event["user"], event["channel"]
+        files, refusals = await self._download_all(event.get("files") or [])
+        replies = [Message(text) for text in refusals]
+        text = event.get("text") or ""
+        if files or text.strip() or not refusals:
+            replies += await asyncio.to_thread(
+                self.service.handle_message, PLATFORM, user, text, files, mention(user)
+            )
+        else:  # only refused files: ask the pending question again so nothing is stuck
+            replies += await asyncio.to_thread(self.service.greet, PLATFORM, user, "")
+        await self._post_all(channel, replies)
+
+    async def _on_choice(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        user = body["user"]["id"]
+        step = action["action_id"].removeprefix(CHOICE_PREFIX).rsplit(":", 1)[0] or None
+        replies = await asyncio.to_thread(
+            self.service.handle_message,
+            PLATFORM,
+            user,
+            action.get("value", ""),
+            (),
+            mention(user),
+            step,
+        )
+        channel = (body.get("channel") or {}).get("id") or user
+        await self._post_all(channel, replies)
+
+    async def _on_record_button(
+        self, ack: Any, body: dict[str, Any], action: dict[str, Any]
+    ) -> None:
+        await ack()
+        user = body["user"]["id"]
+        channel = (body.get("channel") or {}).get("id")
+        name, value = action["action_id"], action.get("value", "")
+        if name in NEEDS_TEXT:
+            refusal = await asyncio.to_thread(self.service.refusal_for, PLATFORM, user, name, value)
+            if refusal:
+                await self._tell(channel, user, [Message(refusal)])
+                return
+            ts = (body.get("message") or {}).get("ts")
+            await self._call(
+                "views_open",
+                trigger_id=body["trigger_id"],
+                view=reason_modal(NEEDS_TEXT[name], name, value, channel, ts),
+            )
+            return
+        replies = await asyncio.to_thread(
+            self.service.handle_action, PLATFORM, user, name, value, None, mention(user)
+        )
+        await self._tell(channel, user, replies)
+
+    async def _on_reason(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+        text = (view["state"]["values"].get("reason", {}).get("text", {}) or {}).get("value") or ""
+        if not text.strip():
+            await ack(response_action="errors", errors={"reason": "Please write a few words."})
+            return
+        await ack()
+        meta = json.loads(view.get("private_metadata") or "{}")
+        user = body["user"]["id"]
+        replies = await asyncio.to_thread(
+            self.service.handle_action,
+            PLATFORM,
+            user,
+            meta.get("action", ""),
+            meta.get("value", ""),
+            text,
+            mention(user),
+        )
+        await self._tell(meta.get("channel"), user, replies)
+
+    async def _on_command(self, ack: Any, command: dict[str, Any]) -> None:
+        await ack()
+        user = command["user_id"]
+        text = (command.get("text") or "").strip()
+        if text:
+            replies = await asyncio.to_thread(
+                self.service.handle_message, PLATFORM, user, text, (), mention(user)
+            )
+        else:
+            replies = await asyncio.to_thread(self.service.greet, PLATFORM, user)
+        await self._post_all(user, replies)
+
+    async def _on_shortcut(self, ack: Any, shortcut: dict[str, Any]) -> None:
+        await ack()
+        user = shortcut["user"]["id"]
+        await self._post_all(user, await asyncio.to_thread(self.service.greet, PLATFORM, user))
+
+    async def _on_home(self, event: dict[str, Any]) -> None:
+        if event.get("tab") != "home":
+            return
+        lines = await asyncio.to_thread(self.service.case_lines, PLATFORM, event["user"])
+        await self._call("views_publish", user_id=event["user"], view=home_view(lines))
+
+    # --- files -----------------------------------------------------------------------------
+
+    async def _download_all(
+        self, files: list[dict[str, Any]]
+    ) -> tuple[tuple[EvidenceFile, ...], list[str]]:
+        kept: list[EvidenceFile] = []
+        refusals: list[str] = []
+        for info in files:
+            try:
+                data = await self._download(info)
+                kept.append(
+                    await asyncio.to_thread(
+                        self.service.store_evidence,
+                        info.get("name") or "file",
+                        info.get("mimetype"),
+                        data,
+                    )
+                )
+            except EvidenceRefused as refusal:
+                refusals.append(str(refusal))
+        return tuple(kept), refusals
+
+    async def _download(self, info: dict[str, Any]) -> bytes:
+        name = info.get("name") or "file"
+        url = info.get("url_private_download") or info.get("url_private")
+        if not url:
+            raise EvidenceRefused(f"I couldn't download {name}. Please try sending it again.")
+        if int(info.get("size") or 0) > self.max_bytes:
+            raise EvidenceRefused(
+                f"{name} is over the {human_size(self.max_bytes)} limit. "
+                "Please send a smaller screenshot or a shorter clip."
+            )
+        http = self._http or aiohttp.ClientSession()
+        try:
+            async with http.get(
+                url,
+                headers={"Authorization": f"Bearer {self.token}"},
+                timeout=aiohttp.ClientTimeout(total=60),
+            ) as response:
+                if response.status != 200:
+                    raise EvidenceRefused(
+                        f"I couldn't download {name} (Slack said {response.status}). "
+                        "Please try sending it again."
+                    )
+                if "text/html" in response.headers.get("Content-Type", ""):
+                    raise EvidenceRefused(
+                        f"I couldn't download {name}: I got a sign-in page instead of the file. "
+                        "Please try sending it again, or send a screenshot."
+                    )
+                data = await response.content.read(self.max_bytes + 1)
+        except aiohttp.ClientError as exc:
+            log.warning("Slack file download failed: %s", type(exc).__name__)
+            raise EvidenceRefused(
+                f"I couldn't download {name}. Please try sending it again."
+            ) from exc
+        finally:
+            if self._http is None:
+                await http.close()
+        return data
+
+    # --- sending ---------------------------------------------------------------------------
+
+    async def _post_all(self, channel: str, messages: list[Message]) -> None:
+        for message in messages:
+            text, blocks = render(message)
+            await self._call("chat_postMessage", channel=channel, text=text, blocks=blocks)
+        self.delivery.kick()
+
+    async def _tell(self, channel: str | None, user: str, messages: list[Message]) -> None:
+        """Private replies to a button press: ephemeral in a channel, a DM otherwise."""
+        for message in messages:
+            text, blocks = render(message)
+            if channel and not channel.startswith("D"):
+                await self._call(
+                    "chat_postEphemeral", channel=channel, user=user, text=text, blocks=blocks
+                )
+            else:
+                await self._call(
+                    "chat_postMessage", channel=channel or user, text=text, blocks=blocks
+                )
+        self.delivery.kick()
+
+    async def _call(self, method: str, **kwargs: Any) -> None:
+        try:
+            await getattr(self.client, method)(**kwargs)
+        except SlackApiError as exc:
+            log.error("Slack %s failed: %s", method, exc.response.get("error"))
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            log.error("Slack %s failed: network error %s", method, type(exc).__name__)

@@ -1,0 +1,138 @@
+"""A local fake of the Slack Web API over real HTTP, with Slack's documented error shapes.
+
+It records every call, answers like Slack (`{"ok": true, ...}`, 200 with `ok: false` for
+API errors, 429 with Retry-After for rate limits) and serves private file downloads that
+need the bot token, including the HTML sign-in page Slack returns without one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+BOT_TOKEN = "xoxb-test-not-a-real-token"
+LOGIN_PAGE = b"<!DOCTYPE html><html><head><title>Sign in | Slack</title></head></html>"
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict[str, Any]
+
+
+@dataclass
+class FakeSlack:
+    calls: list[Call] = field(default_factory=list)
+    failures: dict[str, list[tuple[int, dict[str, Any], dict[str, str]]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    files: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    server: TestServer | None = None
+    _ts: Any = field(default_factory=lambda: itertools.count(1))
+    _changed: asyncio.Condition | None = None
+
+    @property
+    def api_url(self) -> str:
+        assert self.server is not None
+        return str(self.server.make_url("/api/"))
+
+    def file_url(self, name: str) -> str:
+        assert self.server is not None
+        return str(self.server.make_url(f"/files-pri/T1-F1/{name}"))
+
+    def fail_next(
+        self,
+        method: str,
+        status: int = 200,
+        error: str | None = None,
+        retry_after: int | None = None,
+    ) -> None:
+        body = {"ok": False, "error": error or "ratelimited"}
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+        self.failures[method].append((status, body, headers))
+
+    def called(self, method: str, **match: Any) -> list[Call]:
+        return [
+            c
+            for c in self.calls
+            if c.method == method and all(c.args.get(k) == v for k, v in match.items())
+        ]
+
+    async def wait_for(
+        self, method: str, count: int = 1, timeout: float = 10, **match: Any
+    ) -> list[Call]:
+        """Wait until `count` matching calls arrived (the bot works after its ack)."""
+        assert self._changed is not None
+        async with self._changed:
+            await asyncio.wait_for(
+                self._changed.wait_for(lambda: len(self.called(method, **match)) >= count), timeout
+            )
+        return self.called(method, **match)
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        if request.content_type == "application/json":
+            args = await request.json()
+        else:
+            args = dict(await request.post())
+        if request.headers.get("Authorization") != f"Bearer {BOT_TOKEN}" and "token" not in args:
+            return web.json_response({"ok": False, "error": "not_authed"})
+        self.calls.append(Call(method, args))
+        assert self._changed is not None
+        async with self._changed:
+            self._changed.notify_all()
+        if self.failures[method]:
+            status, body, headers = self.failures[method].pop(0)
+            return web.json_response(body, status=status, headers=headers)
+        return web.json_response(self._answer(method, args))
+
+    def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {
+                "ok": True,
+                "user_id": "UBOT",
+                "bot_id": "BBOT",
+                "team_id": "T1",
+                "url": "https://example.slack.com/",
+                "team": "School",
+                "user": "schoolbot",
+            }
+        if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
+            ts = args.get("ts") or f"1700000000.{next(self._ts):06d}"
+            return {"ok": True, "channel": args.get("channel"), "ts": ts, "message_ts": ts}
+        return {"ok": True}
+
+    async def _file(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        if request.headers.get("Authorization") != f"Bearer {BOT_TOKEN}" or name not in self.files:
+            return web.Response(body=LOGIN_PAGE, content_type="text/html")
+        data, kind = self.files[name]
+        return web.Response(body=data, content_type=kind)
+
+    async def start(self) -> FakeSlack:
+        self._changed = asyncio.Condition()
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/files-pri/T1-F1/{name}", self._file)
+        self.server = TestServer(app)
+        await self.server.start_server()
+        return self
+
+    async def close(self) -> None:
+        if self.server is not None:
+            await self.server.close()
+
+
+def blocks_text(call: Call) -> str:
+    """Everything a person would read in a posted message, for assertions."""
+    blocks = call.args.get("blocks") or []
+    if isinstance(blocks, str):
+        blocks = json.loads(blocks)
+    return call.args.get("text", "") + "\n" + json.dumps(blocks)

@@ -1,0 +1,346 @@
+"""Slack end to end: signed requests to our running server, Web API calls to a local fake."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer
+from slack_sdk.signature import SignatureVerifier
+
+from bot.app import create_app
+from bot.channels.slack.adapter import SlackAdapter
+from bot.config import Settings
+from tests.conftest import grant, make_service
+from tests.fake_slack import BOT_TOKEN, FakeSlack, blocks_text
+
+SECRET = "test-signing-secret"
+DSL_CHANNEL, SLT_CHANNEL = "CDSL", "CSLT"
+
+
+class Bot:
+    """Our real aiohttp app with Slack mounted, plus helpers that sign requests like Slack."""
+
+    def __init__(self, server: TestServer, service, fake: FakeSlack, http: aiohttp.ClientSession):
+        self.server, self.service, self.fake, self.http = server, service, fake, http
+        self._events = 0
+
+    async def post(
+        self,
+        body: str,
+        content_type: str,
+        timestamp: int | None = None,
+        signature: str | None = None,
+        retry: int | None = None,
+    ) -> aiohttp.ClientResponse:
+        ts = str(timestamp if timestamp is not None else int(time.time()))
+        headers = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": signature
+            or SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body),
+        }
+        if retry is not None:
+            headers.update(
+                {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
+            )
+        return await self.http.post(
+            self.server.make_url("/slack/events"), data=body.encode(), headers=headers
+        )
+
+    async def dm(
+        self,
+        user: str,
+        text: str = "",
+        files: list[dict[str, Any]] | None = None,
+        event_id: str | None = None,
+        retry: int | None = None,
+    ) -> aiohttp.ClientResponse:
+        self._events += 1
+        event: dict[str, Any] = {
+            "type": "message",
+            "channel_type": "im",
+            "user": user,
+            "channel": f"D{user}",
+            "text": text,
+            "ts": f"{self._events}.0",
+        }
+        if files:
+            event.update(subtype="file_share", files=files)
+        body = {
+            "type": "event_callback",
+            "team_id": "T1",
+            "api_app_id": "A1",
+            "event_id": event_id or f"Ev{self._events}",
+            "event_time": 1,
+            "event": event,
+        }
+        return await self.post(json.dumps(body), "application/json", retry=retry)
+
+    async def click(
+        self, user: str, channel: str, action_id: str, value: str, message_ts: str = "1.1"
+    ) -> aiohttp.ClientResponse:
+        payload = {
+            "type": "block_actions",
+            "user": {"id": user},
+            "team": {"id": "T1"},
+            "api_app_id": "A1",
+            "trigger_id": "trig",
+            "channel": {"id": channel},
+            "container": {"type": "message", "message_ts": message_ts},
+            "message": {"ts": message_ts},
+            "actions": [
+                {
+                    "action_id": action_id,
+                    "value": value,
+                    "type": "button",
+                    "block_id": "b",
+                    "action_ts": "1",
+                }
+            ],
+        }
+        return await self.post(
+            urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
+        )
+
+    async def submit_modal(
+        self, user: str, private_metadata: str, text: str
+    ) -> aiohttp.ClientResponse:
+        payload = {
+            "type": "view_submission",
+            "user": {"id": user},
+            "team": {"id": "T1"},
+            "api_app_id": "A1",
+            "view": {
+                "id": "V1",
+                "type": "modal",
+                "callback_id": "schoolbot_reason",
+                "private_metadata": private_metadata,
+                "state": {
+                    "values": {"reason": {"text": {"type": "plain_text_input", "value": text}}}
+                },
+            },
+        }
+        return await self.post(
+            urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
+        )
+
+    async def answer(self, user: str, *answers: str) -> None:
+        """Press the answer buttons of the latest question, like a person on a phone."""
+        for answer in answers:
+            before = len(self.fake.called("chat.postMessage", channel=f"D{user}"))
+            last = self.fake.called("chat.postMessage", channel=f"D{user}")[-1]
+            button = next(
+                e
+                for b in last.args["blocks"]
+                if b["type"] == "actions"
+                for e in b["elements"]
+                if e["text"]["text"] == answer
+            )
+            response = await self.click(user, f"D{user}", button["action_id"], button["value"])
+            assert response.status == 200
+            await self.fake.wait_for("chat.postMessage", before + 1, channel=f"D{user}")
+
+    async def say(self, user: str, text: str) -> None:
+        before = len(self.fake.called("chat.postMessage", channel=f"D{user}"))
+        assert (await self.dm(user, text)).status == 200
+        await self.fake.wait_for("chat.postMessage", before + 1, channel=f"D{user}")
+
+    def last_dm(self, user: str) -> str:
+        return blocks_text(self.fake.called("chat.postMessage", channel=f"D{user}")[-1])
+
+
+@pytest.fixture
+async def bot(sqlite_url, clock, tmp_path):
+    fake = await FakeSlack().start()
+    service = make_service(sqlite_url, "dukeries-academy", clock, tmp_path / "evidence")
+    settings = Settings(
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=fake.api_url,
+        SLACK_DSL_CHANNEL=DSL_CHANNEL,
+        SLACK_SLT_CHANNEL=SLT_CHANNEL,
+        SCHOOLBOT_DATA_DIR=tmp_path,
+    )
+    app = create_app(service, settings)
+    server = TestServer(app)
+    await server.start_server()
+    async with aiohttp.ClientSession() as http:
+        yield Bot(server, service, fake, http)
+    await server.close()
+    await fake.close()
+
+
+async def test_friend_request_dm_conversation_ends_in_dsl_alert_and_acknowledgement(bot, clock):
+    grant(bot.service, "UDSL", "dsl", platform="slack")
+    await bot.say("U1", "a pupil sent me a friend request")
+    assert "Who sent the request?" in bot.last_dm("U1")
+    await bot.answer(
+        "U1", "A pupil (at our school or any other school)", "No", "Instagram", "No", "No"
+    )
+    assert "Your reference is FR-0001" in bot.last_dm("U1")
+    assert "(Policy 5.4)" in bot.last_dm("U1")
+
+    [alert] = await bot.fake.wait_for("chat.postMessage", channel=DSL_CHANNEL)
+    assert "Friend or follow request FR-0001" in blocks_text(alert)
+    assert alert.args["metadata"]["event_payload"]["outbox_id"] >= 1
+
+    # A member of staff without the DSL role is refused, privately.
+    await bot.click("UNOBODY", DSL_CHANNEL, "case.ack", "FR-0001")
+    [refusal] = await bot.fake.wait_for("chat.postEphemeral", user="UNOBODY")
+    assert "Only the safeguarding (DSL) team" in blocks_text(refusal)
+
+    await bot.click("UDSL", DSL_CHANNEL, "case.ack", "FR-0001")
+    [update] = await bot.fake.wait_for("chat.update", channel=DSL_CHANNEL)
+    assert "Acknowledged by <@UDSL>" in blocks_text(update)
+    assert update.args["ts"] == f"1700000000.{int(alert_ts(bot, alert)):06d}"
+    await bot.fake.wait_for("chat.postMessage", channel="U1")
+    [notice] = bot.fake.called("chat.postMessage", channel="U1")
+    assert "picked up by <@UDSL>" in blocks_text(notice)
+
+
+async def test_double_clicked_answer_button_answers_once(bot):
+    await bot.say("U2", "friend request")
+    last = bot.fake.called("chat.postMessage", channel="DU2")[-1]
+    button = last.args["blocks"][-1]["elements"][0]  # "A pupil ..."
+    for _ in range(2):
+        await bot.click("U2", "DU2", button["action_id"], button["value"])
+    await bot.fake.wait_for("chat.postMessage", 3, channel="DU2")
+    texts = [blocks_text(c) for c in bot.fake.called("chat.postMessage", channel="DU2")]
+    assert any("already been answered" in t for t in texts)
+    assert sum("member of your family" in t for t in texts) == 2  # asked, then re-shown
+
+
+async def test_bad_signature_and_stale_timestamp_get_401(bot):
+    body = json.dumps({"type": "event_callback", "event_id": "EvX", "event": {}})
+    bad = await bot.post(body, "application/json", signature="v0=deadbeef")
+    assert bad.status == 401
+    old = await bot.post(body, "application/json", timestamp=int(time.time()) - 301)
+    assert old.status == 401
+    assert bot.fake.called("chat.postMessage") == []
+
+
+async def test_retried_and_duplicated_events_are_handled_once(bot):
+    assert (await bot.dm("U3", "report abuse", event_id="EvSame")).status == 200
+    await bot.fake.wait_for("chat.postMessage", channel="DU3")
+    assert (await bot.dm("U3", "report abuse", event_id="EvSame", retry=1)).status == 200
+    assert (await bot.dm("U3", "report abuse", event_id="EvSame", retry=2)).status == 200
+    await bot.say("U3", "me")  # a new event is still handled
+    texts = [blocks_text(c) for c in bot.fake.called("chat.postMessage", channel="DU3")]
+    assert sum("Who is being targeted?" in t for t in texts) == 1
+
+
+async def test_cyberbullying_with_two_files_and_a_login_page(bot):
+    grant(bot.service, "USLT", "slt", platform="slack")
+    bot.fake.files["one.png"] = (b"\x89PNG\r\n\x1a\nfirst", "image/png")
+    bot.fake.files["two.jpg"] = (b"\xff\xd8\xffsecond", "image/jpeg")
+    await bot.say("U4", "someone keeps posting about me online")
+    await bot.answer("U4", "Me", "Facebook")
+    await bot.say("U4", "https://facebook.com/post/1")
+    await bot.say("U4", "yesterday 8pm")
+    await bot.say("U4", "Insulting posts about my teaching")
+
+    def file(name: str, kind: str) -> dict[str, Any]:
+        return {
+            "id": name,
+            "name": name,
+            "mimetype": kind,
+            "size": 10,
+            "url_private_download": bot.fake.file_url(name),
+        }
+
+    before = len(bot.fake.called("chat.postMessage", channel="DU4"))
+    await bot.dm("U4", "", files=[file("one.png", "image/png"), file("two.jpg", "image/jpeg")])
+    await bot.fake.wait_for("chat.postMessage", before + 1, channel="DU4")
+    assert "That's 2 files so far" in bot.last_dm("U4")
+    before = len(bot.fake.called("chat.postMessage", channel="DU4"))
+    await bot.dm("U4", "", files=[file("missing.png", "image/png")])  # Slack sends a login page
+    posted = await bot.fake.wait_for("chat.postMessage", before + 2, channel="DU4")
+    assert "sign-in page" in blocks_text(posted[-2])
+    assert "Please send screenshots" in bot.last_dm("U4")  # the question again, with Done
+    await bot.answer("U4", "Done", "No", "No", "No")
+    assert "CB-0001" in bot.last_dm("U4")
+    [alert] = await bot.fake.wait_for("chat.postMessage", channel=SLT_CHANNEL)
+    assert "CB-0001" in blocks_text(alert)
+    from sqlmodel import select
+
+    from bot.storage.tables import Evidence
+
+    with bot.service.session() as session:
+        stored = sorted((e.filename, e.size) for e in session.exec(select(Evidence)))
+    assert stored == [("one.png", 13), ("two.jpg", 9)]
+
+
+async def test_two_stage_approval_with_buttons_and_a_non_approver(bot):
+    grant(bot.service, "USO", "safeguarding_officer", platform="slack")
+    grant(bot.service, "UICT", "ict_manager", platform="slack")
+    grant(bot.service, "UPRIN", "principal", platform="slack")
+    # The 19-question form is covered by the dialog tests; here the last answer goes
+    # through Slack, which submits the request.
+    from tests.test_dialog_engine import DUKERIES_FORM
+
+    for line in ["new official account", *DUKERIES_FORM, "yes"]:
+        bot.service.handle_message("slack", "UREQ", line)
+    await bot.say("UREQ", "yes")
+    assert "AC-0001" in bot.last_dm("UREQ")
+    [alert] = await bot.fake.wait_for("chat.postMessage", channel=SLT_CHANNEL)
+    assert "stage 1 of 3" in blocks_text(alert)
+
+    await bot.click("UICT", SLT_CHANNEL, "approval.approve", "AC-0001:0")
+    [refusal] = await bot.fake.wait_for("chat.postEphemeral", user="UICT")
+    assert "Only the Safeguarding Officer" in blocks_text(refusal)
+
+    await bot.click("USO", SLT_CHANNEL, "approval.approve", "AC-0001:0")
+    await bot.click("USO", SLT_CHANNEL, "approval.approve", "AC-0001:0")  # double click
+    [first, *_] = await bot.fake.wait_for("chat.update", channel=SLT_CHANNEL)
+    assert "stage 2 of 3" in blocks_text(first)
+    await bot.click("UICT", SLT_CHANNEL, "approval.approve", "AC-0001:1")
+    await bot.fake.wait_for("chat.update", 2, channel=SLT_CHANNEL)
+
+    # Reject asks for a reason in a modal first.
+    await bot.click("UPRIN", SLT_CHANNEL, "approval.reject", "AC-0001:2")
+    [opened] = await bot.fake.wait_for("views.open")
+    view = opened.args["view"]
+    view = json.loads(view) if isinstance(view, str) else view
+    await bot.submit_modal("UPRIN", view["private_metadata"], "Audience is under 13")
+    [notice] = await bot.fake.wait_for("chat.postMessage", channel="UREQ")
+    assert "Reason: Audience is under 13" in blocks_text(notice)
+    with bot.service.session() as session:
+        from sqlmodel import select
+
+        from bot.storage.tables import ApprovalDecision
+
+        decisions = session.exec(select(ApprovalDecision)).all()
+    assert [(d.stage, d.approve) for d in decisions] == [(0, True), (1, True), (2, False)]
+
+
+async def test_rate_limit_and_missing_channel_are_retried_not_dropped(bot, clock, caplog):
+    delivery = bot.server.app[SlackAdapter.APP_KEY].delivery
+    bot.fake.fail_next("chat.postMessage", status=429, retry_after=30)
+    bot.fake.fail_next("chat.postMessage", error="not_in_channel")
+    for line in ["friend request", "1", "no", "instagram", "no", "yes"]:
+        bot.service.handle_message("slack", "U5", line)
+
+    await delivery.flush()  # 429: rescheduled after Retry-After
+    await delivery.flush()  # not due yet: nothing is sent
+    assert len(bot.fake.called("chat.postMessage", channel=DSL_CHANNEL)) == 1
+    clock.advance(seconds=31)
+    await delivery.flush()  # not_in_channel: logged with the fix, kept for later
+    assert "/invite @schoolbot" in caplog.text
+    assert len(bot.service.pending_deliveries("slack")) == 0  # waiting, not lost
+    clock.advance(seconds=61)
+    await delivery.flush()
+    calls = bot.fake.called("chat.postMessage", channel=DSL_CHANNEL)
+    assert len(calls) == 3 and "URGENT" in blocks_text(calls[-1])
+    clock.advance(minutes=10)
+    assert bot.service.pending_deliveries("slack") == []  # marked as sent
+
+
+def alert_ts(bot, alert) -> str:
+    """The ts the fake gave the alert: its position among all posted messages."""
+    posted = bot.fake.called("chat.postMessage")
+    return str(posted.index(alert) + 1)
