@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -29,6 +29,15 @@ class Settings(BaseSettings):
     slack_dsl_channel: str | None = Field(default=None, alias="SLACK_DSL_CHANNEL")
     slack_slt_channel: str | None = Field(default=None, alias="SLACK_SLT_CHANNEL")
     slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
+
+    @field_validator(
+        "database_url", "slack_bot_token", "slack_signing_secret", "slack_app_token",
+        "slack_dsl_channel", "slack_slt_channel", mode="before",
+    )
+    @classmethod
+    def _empty_means_unset(cls, value: object) -> object:
+        """`SLACK_BOT_TOKEN=` in .env (as in .env.example) means "not configured"."""
+        return None if isinstance(value, str) and not value.strip() else value
 
     @cached_property
     def resolved_database_url(self) -> str:

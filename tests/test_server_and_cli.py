@@ -112,3 +112,15 @@ def test_chat_resumes_after_the_process_ends(tmp_path):
 def test_roles_cli_rejects_unknown_role(tmp_path):
     result = run_cli(tmp_path, "roles", "add", "u1", "wizard")
     assert result.returncode != 0 and "not a role in this policy pack" in result.stderr
+
+
+def test_empty_slack_settings_mean_slack_is_off(monkeypatch):
+    from bot.app import slack_configured
+    from bot.config import Settings
+
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", " ")
+    assert not slack_configured(Settings(_env_file=None))
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "s")
+    assert slack_configured(Settings(_env_file=None))
