@@ -215,8 +215,7 @@ def test_back_then_changed_answer_drops_answers_that_no_longer_apply(service_fac
     say(service, "h", "friend request", "former pupil", "July 2025", "17")
     assert current_step(service, "h") == "family"
     say(service, "h", "back", "back", "back", "current pupil", "no", "facebook", "no", "no")
-    [case] = cases(service) or [None]
-    assert case is None  # KJS doesn't tell the DSL about routine requests
+    assert cases(service) == []  # KJS doesn't tell the DSL about routine requests
     with service.session() as session:
         advice = repo.timeline(session, "console:h")
     assert advice[-1].detail["clauses"][0] == "FR-DECLINE"
