@@ -31,8 +31,13 @@ class Settings(BaseSettings):
     slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
 
     @field_validator(
-        "database_url", "slack_bot_token", "slack_signing_secret", "slack_app_token",
-        "slack_dsl_channel", "slack_slt_channel", mode="before",
+        "database_url",
+        "slack_bot_token",
+        "slack_signing_secret",
+        "slack_app_token",
+        "slack_dsl_channel",
+        "slack_slt_channel",
+        mode="before",
     )
     @classmethod
     def _empty_means_unset(cls, value: object) -> object:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import threading
+from importlib import resources
 
 import pytest
 from sqlmodel import select
 
-from bot.domain.policy import load_pack, parse_pack
+from bot.domain.policy import parse_pack
 from bot.services import cards
 from bot.storage.tables import ApprovalDecision, AuditEvent, Case, OfficialAccount
 from tests.conftest import grant, make_service, say
@@ -30,7 +31,7 @@ KJS_REQUEST = [
 
 def two_stage_pack():
     """The default pack with a DSL-then-headteacher chain (AC-APPROVE-CHAIN)."""
-    text = (load_pack.__globals__["resources"].files("bot.policies") / "default.toml").read_text()
+    text = (resources.files("bot.policies") / "default.toml").read_text()
     text = text.replace('stages = ["headteacher"]', 'stages = ["dsl", "headteacher"]')
     text = text.replace('AC-APPROVE-ONE = "6.2"', 'AC-APPROVE-CHAIN = "6.2"')
     return parse_pack(text, "two-stage")
@@ -164,7 +165,7 @@ def test_single_role_approval_kjs(database_url, clock, tmp_path):
     grant(service, "it", "director_of_it")
     grant(service, "teacher", "slt")
     reply = say(service, "req", *KJS_REQUEST)[0]
-    assert "Director of IT for approval (Policy 2.2)" in reply
+    assert "It now goes to Director of IT for approval. (Policy 2.2)" in reply
     value = button(service, "it", "Approve").value
     [refused] = service.handle_action("console", "teacher", cards.APPROVE, value)
     assert "Only the Director of IT" in refused.text
@@ -176,7 +177,7 @@ def test_fewer_than_two_named_staff_is_refused(service_factory):
     service = service_factory("king-jamess-school")
     say(service, "r", *KJS_REQUEST[:6])
     [reply] = service.handle_message("console", "r", "Sam Lee")
-    assert "at least 2 named people (Policy 2.2)" in reply.text
+    assert "at least 2 named people. (Policy 2.2)" in reply.text
     assert "You gave 1: Sam Lee" in reply.text
 
 

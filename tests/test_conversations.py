@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
@@ -118,7 +119,7 @@ def test_cyberbullying_with_two_files_routes_to_slt_with_tasks(service_factory, 
     }
     assert all(len(f.sha256) == 64 for f in files)
     assert service.evidence.path_for(first.sha256).read_bytes().endswith(b" one")
-    assert tasks["CB-REMOVAL-24H"].due_at == clock() + __import__("datetime").timedelta(hours=24)
+    assert tasks["CB-REMOVAL-24H"].due_at == clock() + timedelta(hours=24)
     assert set(tasks) == {"CB-REMOVAL-24H", "CB-SUPPORT", "CB-POLICE"}
     [alert] = service.inbox("console", "slt1")
     shown = dict(alert.fields)

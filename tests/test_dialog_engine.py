@@ -133,8 +133,6 @@ def facts(**kw) -> AbuseFacts:
         police_consent=None,
         pupil_author="no",
         safeguarding=False,
-        evidence_count=1,
-        has_url=True,
     )
     return AbuseFacts(**{**base, **kw})
 

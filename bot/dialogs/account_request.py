@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from bot.dialogs.common import PLATFORMS, platform_label, platform_step
+from bot.dialogs.common import platform_label, platform_step
 from bot.dialogs.engine import Context, Dialog, Step, StepKind
 from bot.dialogs.outcome import Outcome
 from bot.domain.cases import CaseKind
@@ -107,10 +107,8 @@ def _enough_people(
         if len(people) >= need:
             return None
         gave = "nobody" if not people else f"{len(people)}: {', '.join(people)}"
-        return (
-            f"The policy needs at least {need} named people {ctx.pack.cite(clause)}. You gave "
-            f"{gave}. Please list at least {need}, separated by commas."
-        ).replace("  ", " ")
+        rule = ctx.pack.cited(f"The policy needs at least {need} named people.", clause)
+        return f"{rule} You gave {gave}. Please list at least {need}, separated by commas."
 
     return check
 
@@ -205,32 +203,28 @@ def _finish(ctx: Context) -> Outcome:
     if untrained:
         flags.append("training_needed")
         guidance.append(
-            Guidance(
+            pack.guidance(
                 "AC-TRAINED",
                 (
                     f"{', '.join(untrained)} must read the policy and be trained before running the "
-                    f"account {pack.cite('AC-TRAINED')}. The approver will see this."
-                ).replace("  ", " "),
+                    "account. The approver will see this."
+                ),
             )
         )
     if a.get("minimum_age") is False:
         flags.append("minimum_age_warning")
         guidance.append(
-            Guidance(
+            pack.guidance(
                 "AC-AGE",
                 (
-                    "The account must not break the platform's minimum age rules "
-                    f"{pack.cite('AC-AGE')}. The approver will see your answer."
-                ).replace("  ", " "),
+                    "The account must not break the platform's minimum age rules. "
+                    "The approver will see your answer."
+                ),
             )
         )
     chain = " → ".join(pack.role_label(s) for s in stages)
     clause = "AC-APPROVE-CHAIN" if len(stages) > 1 else "AC-APPROVE-ONE"
-    guidance.append(
-        Guidance(
-            clause, f"It now goes to {chain} for approval {pack.cite(clause)}.".replace("  ", " ")
-        )
-    )
+    guidance.append(pack.guidance(clause, f"It now goes to {chain} for approval."))
     return Outcome(
         kind=CaseKind.ACCOUNT_REQUEST,
         open_case=True,
@@ -254,9 +248,10 @@ def _finish(ctx: Context) -> Outcome:
 ACCOUNT_REQUEST = Dialog(
     name="account_request",
     title="New official account",
-    intro=lambda ctx: (
-        "Great, let's get your account approved. I'll ask for the business case "
-        f"{ctx.pack.cite('AC-CASE')}, then send it for approval.".replace(" .", ".")
+    intro=lambda ctx: ctx.pack.cited(
+        "Great, let's get your account approved. I'll ask for the business case, then send it "
+        "for approval.",
+        "AC-CASE",
     ),
     steps=(
         *(_question(f) for f in ORDER),
@@ -277,5 +272,3 @@ ACCOUNT_REQUEST = Dialog(
     ),
     finish=_finish,
 )
-
-__all__ = ["ACCOUNT_REQUEST", "PLATFORMS"]

@@ -43,8 +43,6 @@ def _finish(ctx: Context) -> Outcome:
         police_consent=a.get("police_consent"),
         pupil_author=a["pupil_author"],
         safeguarding=bool(a.get("safeguarding")),
-        evidence_count=len(evidence),
-        has_url=bool(a.get("url")),
     )
     assessment = assess_abuse(ctx.pack, facts, ctx.now)
     posted = a["posted_at"]

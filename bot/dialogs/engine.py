@@ -105,7 +105,6 @@ class Turn:
     state: dict[str, Any] | None
     messages: list[Message] = field(default_factory=list)
     outcome: Any = None
-    cancelled: bool = False
 
 
 def _ctx(pack: PolicyPack, state: Mapping[str, Any], now: datetime) -> Context:
@@ -242,7 +241,6 @@ def advance(
                     "OK, I've stopped. Nothing was sent to anyone. Message me any time to start again."
                 )
             ],
-            cancelled=True,
         )
     if said in BACK_WORDS and not user_input.files:
         return _go_back(dialog, state, ctx)
@@ -266,7 +264,7 @@ def advance(
     files_step = _files_step(dialog)
     if user_input.files and files_step is not None and step is not files_step:
         stored = list(state["answers"].get(files_step.key, []))
-        stored.extend(_file_record(f) for f in user_input.files)
+        stored.extend(file_record(f) for f in user_input.files)
         state["answers"][files_step.key] = stored
         names = ", ".join(f.describe() for f in user_input.files)
         if not said:
@@ -327,7 +325,7 @@ def _go_back(dialog: Dialog, state: dict[str, Any], ctx: Context) -> Turn:
     return Turn(state, [_prompt(dialog, state, ctx, "OK, let's change that answer.")])
 
 
-def _file_record(f: EvidenceFile) -> dict[str, Any]:
+def file_record(f: EvidenceFile) -> dict[str, Any]:
     return {
         "filename": f.filename,
         "content_type": f.content_type,
@@ -346,7 +344,7 @@ def _files_turn(
 ) -> Turn:
     stored = list(state["answers"].get(step.key, []))
     if user_input.files:
-        stored.extend(_file_record(f) for f in user_input.files)
+        stored.extend(file_record(f) for f in user_input.files)
         state["answers"][step.key] = stored
         names = ", ".join(f.describe() for f in user_input.files)
         return Turn(

@@ -24,8 +24,6 @@ class AbuseFacts:
     police_consent: bool | None
     pupil_author: PupilAuthor
     safeguarding: bool
-    evidence_count: int
-    has_url: bool
 
 
 @dataclass(frozen=True)
@@ -45,10 +43,6 @@ class AbuseAssessment:
     clauses: list[str] = field(default_factory=list)
 
 
-def _line(pack: PolicyPack, clause: str, text: str) -> Guidance:
-    return Guidance(clause, f"{text} {pack.cite(clause)}".strip())
-
-
 def assess_abuse(pack: PolicyPack, facts: AbuseFacts, now: datetime) -> AbuseAssessment:
     safeguarding = facts.safeguarding or facts.target == "pupil"
     team: Literal["dsl", "slt"] = "dsl" if safeguarding else "slt"
@@ -61,39 +55,36 @@ def assess_abuse(pack: PolicyPack, facts: AbuseFacts, now: datetime) -> AbuseAss
     if safeguarding:
         clause = "CB-SAFEGUARD" if pack.has("CB-SAFEGUARD") else "CB-REPORT-SENIOR"
         guidance.append(
-            _line(
-                pack,
+            pack.guidance(
                 clause,
                 f"Because a child may be at risk, this has gone to the {lead} as urgent.",
             )
         )
     else:
         guidance.append(
-            _line(pack, "CB-REPORT-SENIOR", "I've reported this to the senior leadership team.")
+            pack.guidance("CB-REPORT-SENIOR", "I've reported this to the senior leadership team.")
         )
     if pack.has("CB-NO-ENGAGE"):
         guidance.append(
-            _line(pack, "CB-NO-ENGAGE", "Please don't reply to or engage with the posts.")
+            pack.guidance("CB-NO-ENGAGE", "Please don't reply to or engage with the posts.")
         )
     if pack.has("CB-EVIDENCE"):
         guidance.append(
-            _line(
-                pack,
+            pack.guidance(
                 "CB-EVIDENCE",
                 "Keep everything: don't delete messages, and screenshot anything new.",
             )
         )
     if pack.has("CB-BLOCK"):
         guidance.append(
-            _line(pack, "CB-BLOCK", "You can block and report the account on the platform.")
+            pack.guidance("CB-BLOCK", "You can block and report the account on the platform.")
         )
 
     if facts.threatening and pack.has("CB-POLICE"):
         if facts.police_consent:
             flags.append("police")
             guidance.append(
-                _line(
-                    pack,
+                pack.guidance(
                     "CB-POLICE",
                     "With your consent, the school will report this to the police.",
                 )
@@ -108,8 +99,7 @@ def assess_abuse(pack: PolicyPack, facts: AbuseFacts, now: datetime) -> AbuseAss
         else:
             flags.append("police_consent_declined")
             guidance.append(
-                _line(
-                    pack,
+                pack.guidance(
                     "CB-POLICE",
                     "You chose not to involve the police. You can change your mind at any time.",
                 )
@@ -117,8 +107,7 @@ def assess_abuse(pack: PolicyPack, facts: AbuseFacts, now: datetime) -> AbuseAss
     if facts.pupil_author in ("yes", "unsure") and pack.has("CB-PUPIL-AUTHOR"):
         flags.append("behaviour_policy")
         guidance.append(
-            _line(
-                pack,
+            pack.guidance(
                 "CB-PUPIL-AUTHOR",
                 "If a pupil posted it, it will be handled under the behaviour policy.",
             )
@@ -134,8 +123,7 @@ def assess_abuse(pack: PolicyPack, facts: AbuseFacts, now: datetime) -> AbuseAss
     if facts.target in ("me", "colleague") and pack.has("CB-SUPPORT"):
         who = "you" if facts.target == "me" else "your colleague"
         guidance.append(
-            _line(
-                pack,
+            pack.guidance(
                 "CB-SUPPORT",
                 f"The school will offer {who} full support, including counselling.",
             )

@@ -33,10 +33,6 @@ class Approval:
     current: int = 0
     status: ApprovalStatus = ApprovalStatus.PENDING
 
-    @property
-    def current_role(self) -> str | None:
-        return self.stages[self.current] if self.status is ApprovalStatus.PENDING else None
-
 
 @dataclass(frozen=True)
 class Decision:

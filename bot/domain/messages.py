@@ -6,7 +6,7 @@ a stored record (a case or an approval) and come back as an action id plus a val
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -71,11 +71,3 @@ class Guidance:
 
     clause: str
     text: str
-
-
-@dataclass
-class Replies:
-    messages: list[Message] = field(default_factory=list)
-
-    def say(self, text: str, **kwargs: Any) -> None:
-        self.messages.append(Message(text=text, **kwargs))

@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bot.domain.messages import Guidance
+
 # Stable clause IDs from POLICY-CLAUSES.md that the bot acts on.
 KNOWN_CLAUSES = frozenset(
     {
@@ -39,7 +41,6 @@ ACCOUNT_FIELDS = (
 BUSINESS_CASE_FIELDS = ("name", "platform", "aim", "audience", "promotion", "run_by", "visibility")
 
 Team = Literal["dsl", "slt"]
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 class _Strict(BaseModel):
@@ -216,6 +217,13 @@ class PolicyPack(_Strict):
         """The school's own reference for a clause, e.g. "(Policy 5.4)"."""
         ref = self.clauses.get(clause)
         return f"(Policy {ref})" if ref else ""
+
+    def cited(self, text: str, clause: str) -> str:
+        """`text` followed by its citation, if the pack has one."""
+        return f"{text} {self.cite(clause)}".rstrip()
+
+    def guidance(self, clause: str, text: str) -> Guidance:
+        return Guidance(clause, self.cited(text, clause))
 
     def has(self, clause: str) -> bool:
         return clause in self.clauses

@@ -71,11 +71,6 @@ def age_on(facts: FriendRequestFacts, today: date) -> int | None:
     return facts.age
 
 
-def _line(pack: PolicyPack, clause: str, text: str) -> Guidance:
-    cite = pack.cite(clause)
-    return Guidance(clause, f"{text} {cite}".strip())
-
-
 def _restriction(
     pack: PolicyPack, facts: FriendRequestFacts, today: date
 ) -> tuple[bool, str, date | None]:
@@ -139,8 +134,7 @@ def decide_friend_request(
 
     if facts.family and rel.family_exception and pack.has("FR-FAMILY"):
         guidance.append(
-            _line(
-                pack,
+            pack.guidance(
                 "FR-FAMILY",
                 "Family members are an exception to the rule, so you may accept. Keep what you "
                 "share suitable for someone in your role, and think carefully about close "
@@ -149,39 +143,38 @@ def decide_friend_request(
         )
         if pack.has("FR-ASK-IT"):
             guidance.append(
-                _line(pack, "FR-ASK-IT", f"If you're unsure, talk to {rel.unsure_contact}.")
+                pack.guidance("FR-ASK-IT", f"If you're unsure, talk to {rel.unsure_contact}.")
             )
         return _finish(pack, facts, "allowed_with_care", guidance, False, None, dsl)
 
     restricted, clause, until = _restriction(pack, facts, today)
     if restricted:
         guidance.append(
-            _line(
-                pack,
+            pack.guidance(
                 clause if pack.has(clause) else "FR-DECLINE",
                 "Please decline the request, and don't reply to it.",
             )
         )
         if until and clause in ("FR-EXPUPIL-KJS", "FR-EXPUPIL-U18"):
             guidance.append(
-                _line(
-                    pack,
+                pack.guidance(
                     clause,
                     f"The policy allows contact from {until:%-d %B %Y} at the earliest.",
                 )
             )
         if facts.sender == "parent" and pack.has("FR-PARENT"):
             guidance.append(
-                _line(pack, "FR-PARENT", "Keep contact with parents to the school's own accounts.")
+                pack.guidance(
+                    "FR-PARENT", "Keep contact with parents to the school's own accounts."
+                )
             )
         if pack.has("FR-ASK-IT") and facts.sender == "parent":
             guidance.append(
-                _line(pack, "FR-ASK-IT", f"If you're unsure, talk to {rel.unsure_contact}.")
+                pack.guidance("FR-ASK-IT", f"If you're unsure, talk to {rel.unsure_contact}.")
             )
         if pack.school.official_account and pack.has("FR-REDIRECT"):
             guidance.append(
-                _line(
-                    pack,
+                pack.guidance(
                     "FR-REDIRECT",
                     f"If they want to keep in touch, point them to {pack.school.official_account}.",
                 )
@@ -189,8 +182,7 @@ def decide_friend_request(
         verdict: Verdict = "decline"
     elif facts.sender == "parent" and rel.parents == "conflict_of_interest":
         guidance.append(
-            _line(
-                pack,
+            pack.guidance(
                 clause if pack.has(clause) else "FR-DECLINE",
                 "Only accept if it won't create a conflict of interest or call your objectivity "
                 f"into question. If you're concerned, talk to {rel.unsure_contact}.",
@@ -200,8 +192,7 @@ def decide_friend_request(
     else:
         cite_as = clause if pack.has(clause) else "FR-DECLINE"
         guidance.append(
-            _line(
-                pack,
+            pack.guidance(
                 cite_as,
                 "The policy has no fixed rule for this request, so use your professional "
                 f"judgement and keep any contact professional. If unsure, talk to {rel.unsure_contact}.",
@@ -211,8 +202,7 @@ def decide_friend_request(
 
     if facts.already_accepted and verdict == "decline":
         guidance.append(
-            _line(
-                pack,
+            pack.guidance(
                 "FR-DECLINE",
                 "You've already accepted or replied: remove the connection now and don't carry "
                 "on the conversation. Telling us was the right thing to do.",
@@ -239,8 +229,7 @@ def _finish(
             "FR-DECLINE",
         )
         guidance.append(
-            _line(
-                pack,
+            pack.guidance(
                 clause,
                 f"Because something in the messages worries you, I've sent this to the {dsl} "
                 "as urgent. Please keep the messages and take screenshots; don't delete anything.",
@@ -248,8 +237,7 @@ def _finish(
         )
     elif routine_case:
         guidance.append(
-            _line(
-                pack,
+            pack.guidance(
                 "FR-DSL",
                 f"I've let the {dsl} know. This is routine and it protects you.",
             )

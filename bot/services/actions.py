@@ -7,6 +7,7 @@ showed them, and every state change is a compare-and-set so a double click acts 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -272,7 +273,7 @@ class ActionHandler:
             )
         ]
 
-    def _register(self, session: Session, case: Case, now) -> None:
+    def _register(self, session: Session, case: Case, now: datetime) -> None:
         details = case.details
         moderators = details.get("moderators") or details.get("run_by") or []
         session.add(

@@ -186,7 +186,7 @@ class BotService:
             teams = teams_of(self.pack, actor)
             if actor.roles & set(self.pack.accounts.stages):
                 teams.add("slt")
-            _, rows = repo.inbox_since(session, platform, user_id, teams)
+            rows = repo.inbox_since(session, platform, user_id, teams)
             if rows:
                 repo.move_inbox_cursor(session, platform, user_id, rows[-1].id or 0)
             session.commit()
@@ -194,20 +194,7 @@ class BotService:
 
     def pending_deliveries(self, platform: str, limit: int = 50) -> list[Delivery]:
         with self.session() as session:
-            rows = (
-                session.exec(
-                    sa.select(Outbox)  # type: ignore[call-overload]
-                    .where(
-                        Outbox.platform == platform,
-                        Outbox.status == "pending",
-                        Outbox.next_attempt_at <= self.now(),
-                    )
-                    .order_by(Outbox.id)
-                    .limit(limit)
-                )
-                .scalars()
-                .all()
-            )
+            rows = repo.due_outbox(session, platform, self.now(), limit)
             result = []
             for row in rows:
                 earlier = session.get(Outbox, row.replaces_id) if row.replaces_id else None

@@ -15,6 +15,7 @@ from bot.dialogs.registry import DIALOGS, MENU, classify
 from bot.domain.cases import Actor, CaseKind, CaseStatus, can_view, case_reference, teams_of
 from bot.domain.evidence import EvidenceFile
 from bot.domain.messages import Message
+from bot.domain.policy import PolicyPack
 from bot.services import cards
 from bot.storage import repository as repo
 from bot.storage.tables import Approval, Case, CaseTask, Evidence
@@ -37,7 +38,7 @@ class ConversationHandler:
         self.service = service
 
     @property
-    def pack(self):
+    def pack(self) -> PolicyPack:
         return self.service.pack
 
     def handle(
@@ -97,15 +98,7 @@ class ConversationHandler:
         dialog = DIALOGS[name]
         turn = engine.start(dialog, self.pack, self.service.local_now())
         if files and turn.state is not None:
-            turn.state["answers"]["evidence"] = [
-                {
-                    "filename": f.filename,
-                    "content_type": f.content_type,
-                    "size": f.size,
-                    "sha256": f.sha256,
-                }
-                for f in files
-            ]
+            turn.state["answers"]["evidence"] = [engine.file_record(f) for f in files]
             names = ", ".join(f.describe() for f in files)
             turn.messages.insert(0, Message(f"Thanks, I've kept {names} as evidence."))
         log.info("dialog %s started", name)

@@ -12,10 +12,6 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 
-class DatabaseUnavailable(Exception):
-    """The database cannot be reached or is locked; the user is asked to try again."""
-
-
 def make_engine(url: str, lock_timeout: float = 5.0, **kwargs: Any) -> Engine:
     """An engine whose waits are bounded, so a locked or dead database fails fast and visibly."""
     if url.startswith("sqlite"):

@@ -36,16 +36,6 @@ def roles_of(session: Session, platform: str, user_id: str) -> frozenset[str]:
     return frozenset(rows)
 
 
-def holders_of(session: Session, platform: str, role: str) -> list[str]:
-    return list(
-        session.exec(
-            select(RoleAssignment.user_id).where(
-                RoleAssignment.platform == platform, RoleAssignment.role == role
-            )
-        )
-    )
-
-
 def add_role(
     session: Session, platform: str, user_id: str, role: str, by: str, now: datetime
 ) -> bool:
@@ -238,9 +228,8 @@ def first_alert_for(session: Session, case_id: int) -> Outbox | None:
     ).first()
 
 
-def inbox_since(
-    session: Session, platform: str, user_id: str, teams: set[str]
-) -> tuple[int, list[Outbox]]:
+def inbox_since(session: Session, platform: str, user_id: str, teams: set[str]) -> list[Outbox]:
+    """Terminal-chat messages for this person (DMs and their teams') after their cursor."""
     cursor = session.get(InboxCursor, (platform, user_id))
     last = cursor.last_id if cursor else 0
     conditions = [sa.and_(col(Outbox.target_kind) == "user", col(Outbox.target) == user_id)]
@@ -253,7 +242,22 @@ def inbox_since(
             .order_by(col(Outbox.id))
         )
     )
-    return last, rows
+    return rows
+
+
+def due_outbox(session: Session, platform: str, now: datetime, limit: int) -> list[Outbox]:
+    return list(
+        session.exec(
+            select(Outbox)
+            .where(
+                Outbox.platform == platform,
+                Outbox.status == "pending",
+                col(Outbox.next_attempt_at) <= now,
+            )
+            .order_by(col(Outbox.id))
+            .limit(limit)
+        )
+    )
 
 
 def move_inbox_cursor(session: Session, platform: str, user_id: str, last_id: int) -> None:

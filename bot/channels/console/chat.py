@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -107,7 +108,7 @@ class ConsoleChat:
             )
         return next((b for b in self.menu.buttons if b.label.lower() == said), None)
 
-    def handle_line(self, line: str, read_more: callable) -> bool:  # type: ignore[valid-type]
+    def handle_line(self, line: str, read_more: Callable[[], str | None]) -> bool:
         """Process one line; False when the user wants to leave."""
         text = line.rstrip("\n")
         if text.strip() in ("/quit", "/exit"):

@@ -23,7 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.channels.slack.blocks import CHOICE_PREFIX, REASON_MODAL, home_view, reason_modal, render
 from bot.channels.slack.delivery import SlackDelivery
 from bot.config import Settings
-from bot.domain.evidence import EvidenceFile, EvidenceRefused, human_size
+from bot.domain.evidence import EvidenceFile, EvidenceRefused
 from bot.domain.messages import Message
 from bot.services import BotService, cards
 
@@ -213,29 +213,21 @@ class SlackAdapter:
         refusals: list[str] = []
         for info in files:
             try:
-                data = await self._download(info)
+                data, declared = await self._download(info)
                 kept.append(
                     await asyncio.to_thread(
-                        self.service.store_evidence,
-                        info.get("name") or "file",
-                        info.get("mimetype"),
-                        data,
+                        self.service.store_evidence, info.get("name") or "file", declared, data
                     )
                 )
             except EvidenceRefused as refusal:
                 refusals.append(str(refusal))
         return tuple(kept), refusals
 
-    async def _download(self, info: dict[str, Any]) -> bytes:
+    async def _download(self, info: dict[str, Any]) -> tuple[bytes, str | None]:
         name = info.get("name") or "file"
         url = info.get("url_private_download") or info.get("url_private")
         if not url:
             raise EvidenceRefused(f"I couldn't download {name}. Please try sending it again.")
-        if int(info.get("size") or 0) > self.max_bytes:
-            raise EvidenceRefused(
-                f"{name} is over the {human_size(self.max_bytes)} limit. "
-                "Please send a smaller screenshot or a shorter clip."
-            )
         http = self._http or aiohttp.ClientSession()
         try:
             async with http.get(
@@ -248,12 +240,14 @@ class SlackAdapter:
                         f"I couldn't download {name} (Slack said {response.status}). "
                         "Please try sending it again."
                     )
-                if "text/html" in response.headers.get("Content-Type", ""):
-                    raise EvidenceRefused(
-                        f"I couldn't download {name}: I got a sign-in page instead of the file. "
-                        "Please try sending it again, or send a screenshot."
-                    )
-                data = await response.content.read(self.max_bytes + 1)
+                # Read at most one byte past the limit: check_evidence refuses oversized
+                # files and sign-in pages with the same words on every platform.
+                data = bytearray()
+                async for chunk in response.content.iter_chunked(64 * 1024):
+                    data += chunk
+                    if len(data) > self.max_bytes:
+                        break
+                declared = response.headers.get("Content-Type") or info.get("mimetype")
         except aiohttp.ClientError as exc:
             log.warning("Slack file download failed: %s", type(exc).__name__)
             raise EvidenceRefused(
@@ -262,7 +256,7 @@ class SlackAdapter:
         finally:
             if self._http is None:
                 await http.close()
-        return data
+        return bytes(data), declared
 
     # --- sending ---------------------------------------------------------------------------
 
