@@ -22,7 +22,10 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 def slack_configured(settings: Settings) -> bool:
-    return bool(settings.slack_bot_token and settings.slack_signing_secret)
+    """A bot token plus a way to receive events: signed HTTP requests or a Socket Mode token."""
+    return bool(
+        settings.slack_bot_token and (settings.slack_signing_secret or settings.slack_app_token)
+    )
 
 
 def create_app(service: BotService, settings: Settings | None = None) -> web.Application:

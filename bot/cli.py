@@ -59,10 +59,14 @@ def run(host: str | None, port: int | None) -> None:
     click.echo(
         "Try it in a terminal, no Slack or Teams needed:  .venv/bin/schoolbot chat --as alice"
     )
-    if slack_configured(settings):
-        click.echo("Slack: connected in HTTP mode at POST /slack/events.")
+    if slack_configured(settings) and settings.slack_app_token:
+        click.echo("Slack: Socket Mode (no public URL needed); connecting to Slack.")
+    elif slack_configured(settings):
+        click.echo("Slack: HTTP mode, Slack sends events to POST /slack/events.")
     else:
-        click.echo("Slack: not configured (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET).")
+        click.echo(
+            "Slack: not configured (set SLACK_BOT_TOKEN, and SLACK_SIGNING_SECRET or SLACK_APP_TOKEN)."
+        )
     web.run_app(create_app(service, settings), host=host, port=port, print=None)
 
 

@@ -18,6 +18,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 BOT_TOKEN = "xoxb-test-not-a-real-token"
+APP_TOKEN = "xapp-test-not-a-real-token"
 LOGIN_PAGE = b"<!DOCTYPE html><html><head><title>Sign in | Slack</title></head></html>"
 
 
@@ -35,7 +36,10 @@ class FakeSlack:
     )
     files: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     server: TestServer | None = None
+    sockets: list[web.WebSocketResponse] = field(default_factory=list)
+    acks: dict[str, dict[str, Any]] = field(default_factory=dict)
     _ts: Any = field(default_factory=lambda: itertools.count(1))
+    _envelopes: Any = field(default_factory=lambda: itertools.count(1))
     _changed: asyncio.Condition | None = None
 
     @property
@@ -58,6 +62,11 @@ class FakeSlack:
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
         self.failures[method].append((status, body, headers))
 
+    def disconnect_next(self, method: str, times: int = 1) -> None:
+        """Drop the connection without answering, like a network failure mid-request."""
+        for _ in range(times):
+            self.failures[method].append((0, {}, {}))
+
     def called(self, method: str, **match: Any) -> list[Call]:
         return [
             c
@@ -69,11 +78,7 @@ class FakeSlack:
         self, method: str, count: int = 1, timeout: float = 10, **match: Any
     ) -> list[Call]:
         """Wait until `count` matching calls arrived (the bot works after its ack)."""
-        assert self._changed is not None
-        async with self._changed:
-            await asyncio.wait_for(
-                self._changed.wait_for(lambda: len(self.called(method, **match)) >= count), timeout
-            )
+        await self._wait(lambda: len(self.called(method, **match)) >= count, timeout)
         return self.called(method, **match)
 
     async def _api(self, request: web.Request) -> web.Response:
@@ -82,16 +87,69 @@ class FakeSlack:
             args = await request.json()
         else:
             args = dict(await request.post())
-        if request.headers.get("Authorization") != f"Bearer {BOT_TOKEN}" and "token" not in args:
+        expected = APP_TOKEN if method == "apps.connections.open" else BOT_TOKEN
+        if request.headers.get("Authorization") != f"Bearer {expected}" and "token" not in args:
             return web.json_response({"ok": False, "error": "not_authed"})
         self.calls.append(Call(method, args))
+        await self._notify()
+        if self.failures[method]:
+            status, body, headers = self.failures[method].pop(0)
+            if status == 0:
+                assert request.transport is not None
+                request.transport.close()
+                return web.Response()
+            return web.json_response(body, status=status, headers=headers)
+        return web.json_response(self._answer(method, args))
+
+    async def _notify(self) -> None:
         assert self._changed is not None
         async with self._changed:
             self._changed.notify_all()
-        if self.failures[method]:
-            status, body, headers = self.failures[method].pop(0)
-            return web.json_response(body, status=status, headers=headers)
-        return web.json_response(self._answer(method, args))
+
+    async def _wait(self, ready: Any, timeout: float) -> None:
+        assert self._changed is not None
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(ready), timeout)
+
+    # --- Socket Mode: apps.connections.open hands out this websocket ------------------------
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        await ws.send_json(
+            {"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A1"}}
+        )
+        self.sockets.append(ws)
+        await self._notify()
+        async for message in ws:
+            if message.type == web.WSMsgType.TEXT:
+                ack = json.loads(message.data)
+                self.acks[ack["envelope_id"]] = ack
+                await self._notify()
+        return ws
+
+    async def wait_for_socket(self, timeout: float = 10) -> None:
+        await self._wait(lambda: any(not ws.closed for ws in self.sockets), timeout)
+
+    async def push(self, kind: str, payload: dict[str, Any], retry_attempt: int = 0) -> str:
+        """Send an envelope the way Slack does: events_api, interactive or slash_commands."""
+        envelope_id = f"env-{next(self._envelopes)}"
+        ws = next(ws for ws in reversed(self.sockets) if not ws.closed)
+        await ws.send_json(
+            {
+                "envelope_id": envelope_id,
+                "type": kind,
+                "payload": payload,
+                "accepts_response_payload": kind != "events_api",
+                "retry_attempt": retry_attempt,
+                "retry_reason": "timeout" if retry_attempt else "",
+            }
+        )
+        return envelope_id
+
+    async def wait_for_ack(self, envelope_id: str, timeout: float = 5) -> dict[str, Any]:
+        await self._wait(lambda: envelope_id in self.acks, timeout)
+        return self.acks[envelope_id]
 
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
@@ -104,6 +162,9 @@ class FakeSlack:
                 "team": "School",
                 "user": "schoolbot",
             }
+        if method == "apps.connections.open":
+            assert self.server is not None
+            return {"ok": True, "url": str(self.server.make_url("/link")).replace("http", "ws", 1)}
         if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
             ts = args.get("ts") or f"1700000000.{next(self._ts):06d}"
             return {"ok": True, "channel": args.get("channel"), "ts": ts, "message_ts": ts}
@@ -121,11 +182,14 @@ class FakeSlack:
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
         app.router.add_get("/files-pri/T1-F1/{name}", self._file)
+        app.router.add_get("/link", self._socket)
         self.server = TestServer(app)
         await self.server.start_server()
         return self
 
     async def close(self) -> None:
+        for ws in self.sockets:
+            await ws.close()
         if self.server is not None:
             await self.server.close()
 

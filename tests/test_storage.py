@@ -5,9 +5,11 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlmodel import Session, SQLModel
 
 import bot.storage.tables  # noqa: F401
@@ -30,7 +32,9 @@ def test_upgrade_is_idempotent(database_url):
     with engine.connect() as connection:
         version = connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
     engine.dispose()
-    assert version == "0001"
+    assert (
+        version == ScriptDirectory.from_config(db.alembic_config(database_url)).get_current_head()
+    )
 
 
 def test_times_round_trip_as_aware_utc(database_url):
@@ -92,6 +96,48 @@ def test_dialog_state_round_trip_and_clear(database_url):
         session.commit()
     with Session(engine) as session:
         assert repo.get_dialog(session, "slack", "U1") is None
+    engine.dispose()
+
+
+def test_two_turns_on_the_same_state_cannot_both_save(database_url):
+    """A double click: both turns read version 1; the second to save must lose, not overwrite."""
+    engine = db.make_engine(database_url)
+    now = datetime(2026, 11, 21, tzinfo=UTC)
+    state = {"dialog": "friend_request", "step": "sender", "answers": {}}
+    with Session(engine) as session:
+        repo.get_dialog(session, "slack", "U1")
+        repo.save_dialog(session, "slack", "U1", state, now)
+        session.commit()
+    first, second = Session(engine), Session(engine)
+    repo.get_dialog(first, "slack", "U1")
+    repo.get_dialog(second, "slack", "U1")
+    repo.save_dialog(first, "slack", "U1", {**state, "step": "family"}, now)
+    first.commit()
+    with pytest.raises(repo.TurnConflict):
+        repo.save_dialog(second, "slack", "U1", {**state, "step": "platform"}, now)
+    second.rollback()
+    # Clearing (a finished or cancelled conversation) is checked the same way.
+    third = Session(engine)
+    repo.get_dialog(third, "slack", "U1")
+    repo.get_dialog(second, "slack", "U1")
+    repo.clear_dialog(second, "slack", "U1")
+    second.commit()
+    with pytest.raises(repo.TurnConflict):
+        repo.save_dialog(third, "slack", "U1", state, now)
+    third.rollback()
+    # Two first messages at once: one creates the conversation, the other loses.
+    a, b = Session(engine), Session(engine)
+    repo.get_dialog(a, "slack", "U2")
+    repo.get_dialog(b, "slack", "U2")
+    repo.save_dialog(a, "slack", "U2", state, now)
+    a.commit()
+    with pytest.raises(repo.TurnConflict):
+        repo.save_dialog(b, "slack", "U2", state, now)
+    for s in (first, second, third, a, b):
+        s.close()
+    with Session(engine) as session:
+        assert repo.get_dialog(session, "slack", "U1") is None
+        assert repo.get_dialog(session, "slack", "U2").version == 1
     engine.dispose()
 
 

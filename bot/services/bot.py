@@ -41,6 +41,9 @@ DB_DOWN = (
 )
 
 
+BUSY = "Sorry, I was still saving your last answer. Please send that again."
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -121,12 +124,25 @@ class BotService:
         name: str | None = None,
         answering: str | None = None,
     ) -> list[Message]:
-        """A staff message. `answering` names the question a choice button belonged to."""
-        with self.session() as session:
-            actor = self.actor(session, platform, user_id, name)
-            replies = self.conversations.handle(session, actor, text or "", tuple(files), answering)
-            session.commit()
-            return replies
+        """A staff message. `answering` names the question a choice button belonged to.
+
+        Two turns for one person at once (a double click) are compare-and-set: the loser is
+        rolled back and replayed against the winner's state, so it is answered only once.
+        """
+        files = tuple(files)
+        for attempt in range(3):
+            with self.session() as session:
+                actor = self.actor(session, platform, user_id, name)
+                try:
+                    replies = self.conversations.handle(
+                        session, actor, text or "", files, answering
+                    )
+                    session.commit()
+                    return replies
+                except repo.TurnConflict:
+                    session.rollback()
+                    log.info("concurrent turn for one user; replaying (attempt %s)", attempt + 1)
+        return [Message(BUSY)]
 
     @db_guard(lambda: [Message(DB_DOWN)])
     def greet(self, platform: str, user_id: str, lead: str | None = None) -> list[Message]:
@@ -232,6 +248,14 @@ class BotService:
                 else:
                     row.next_attempt_at = retry_at
                 session.add(row)
+            session.commit()
+
+    @db_guard(lambda: None)
+    def queue_for_user(self, platform: str, user_id: str, messages: list[Message]) -> None:
+        """Replies an adapter could not send directly; its outbox loop retries them."""
+        with self.session() as session:
+            for message in messages:
+                self.tell_user(session, platform, user_id, message)
             session.commit()
 
     # --- used by the handlers --------------------------------------------------------------

@@ -69,29 +69,70 @@ def all_roles(session: Session) -> list[RoleAssignment]:
 # --- dialog state ---------------------------------------------------------------------
 
 
+class TurnConflict(Exception):
+    """Another turn for the same person committed first (a double click, or two instances)."""
+
+
+def _version_key(platform: str, user_id: str) -> tuple[str, str, str]:
+    return ("dialog_version", platform, user_id)
+
+
 def get_dialog(session: Session, platform: str, user_id: str) -> DialogState | None:
-    return session.get(DialogState, (platform, user_id))
+    """Also remembers, in the session, which version this turn read: saving checks it."""
+    row = session.get(DialogState, (platform, user_id))
+    session.info[_version_key(platform, user_id)] = row.version if row else None
+    return row
 
 
 def save_dialog(
     session: Session, platform: str, user_id: str, state: dict[str, Any], now: datetime
 ) -> None:
-    row = session.get(DialogState, (platform, user_id))
-    if row is None:
-        row = DialogState(
-            platform=platform, user_id=user_id, dialog=state["dialog"], state=state, updated_at=now
+    """Compare-and-set against the version read; TurnConflict if another turn got there first."""
+    key = _version_key(platform, user_id)
+    expected = session.info.get(key)
+    if expected is None:
+        session.add(
+            DialogState(
+                platform=platform,
+                user_id=user_id,
+                dialog=state["dialog"],
+                state=state,
+                updated_at=now,
+                version=1,
+            )
         )
+        try:
+            session.flush()
+        except sa.exc.IntegrityError as exc:
+            raise TurnConflict from exc
     else:
-        row.dialog, row.state, row.updated_at = state["dialog"], state, now
-    session.add(row)
+        result = session.execute(
+            sa.update(DialogState)
+            .where(*_dialog_is(platform, user_id), col(DialogState.version) == expected)
+            .values(dialog=state["dialog"], state=state, updated_at=now, version=expected + 1)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            raise TurnConflict
+    session.info[key] = 1 if expected is None else expected + 1
 
 
 def clear_dialog(session: Session, platform: str, user_id: str) -> None:
-    session.execute(
-        sa.delete(DialogState).where(
-            col(DialogState.platform) == platform, col(DialogState.user_id) == user_id
-        )
+    key = _version_key(platform, user_id)
+    expected = session.info.get(key)
+    condition = [] if expected is None else [col(DialogState.version) == expected]
+    result = session.execute(
+        sa.delete(DialogState)
+        .where(*_dialog_is(platform, user_id), *condition)
+        .execution_options(synchronize_session=False)
     )
+    if expected is not None and result.rowcount != 1:
+        raise TurnConflict
+    session.info[key] = None
+
+
+def _dialog_is(platform: str, user_id: str) -> list[Any]:
+    return [col(DialogState.platform) == platform, col(DialogState.user_id) == user_id]
 
 
 # --- cases ----------------------------------------------------------------------------

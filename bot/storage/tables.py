@@ -69,6 +69,8 @@ class DialogState(SQLModel, table=True):
     dialog: str = Field(max_length=50)
     state: dict[str, Any] = _json()
     updated_at: datetime = _time()
+    # Bumped on every saved turn, so two turns racing on the same answer can't both win.
+    version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class Counter(SQLModel, table=True):

@@ -15,6 +15,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
@@ -23,6 +24,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.channels.slack.blocks import CHOICE_PREFIX, REASON_MODAL, home_view, reason_modal, render
 from bot.channels.slack.delivery import SlackDelivery
 from bot.config import Settings
+from bot.dialogs.registry import MENU
 from bot.domain.evidence import EvidenceFile, EvidenceRefused
 from bot.domain.messages import Message
 from bot.services import BotService, cards
@@ -34,6 +36,9 @@ NEEDS_TEXT = {
     cards.CASE_CLOSE: "What was the outcome?",
     cards.REJECT: "Why are you rejecting it?",
 }
+FORM_FAILED = (
+    "Sorry, Slack didn't open the form. Nothing has changed; please press the button again."
+)
 SLASH_COMMAND = "/socialmedia"
 SHORTCUT = "schoolbot_start"
 
@@ -48,15 +53,26 @@ class SlackAdapter:
     def __init__(
         self, service: BotService, settings: Settings, http: aiohttp.ClientSession | None = None
     ):
-        assert settings.slack_bot_token and settings.slack_signing_secret
+        assert settings.slack_bot_token and (
+            settings.slack_signing_secret or settings.slack_app_token
+        )
         self.service = service
         self.token = settings.slack_bot_token.get_secret_value()
         self.max_bytes = service.max_evidence_bytes
         self.client = AsyncWebClient(token=self.token, base_url=settings.slack_api_url)
         self.client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
+        secret = settings.slack_signing_secret
         self.app = AsyncApp(
-            signing_secret=settings.slack_signing_secret.get_secret_value(),
+            signing_secret=secret.get_secret_value() if secret else "",
             client=self.client,
+        )
+        # Socket Mode: Slack pushes events over a websocket we open, so no public URL is
+        # needed. Bolt skips signature checks there; the app token authenticates the socket.
+        app_token = settings.slack_app_token
+        self.socket: AsyncSocketModeHandler | None = (
+            AsyncSocketModeHandler(self.app, app_token.get_secret_value(), web_client=self.client)
+            if app_token
+            else None
         )
         # Queued alerts get their own client: a 429 is rescheduled in the outbox rather than
         # slept through, so one rate-limited channel doesn't hold up everything else.
@@ -75,13 +91,27 @@ class SlackAdapter:
         response = await self.app.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(response)
 
+    @property
+    def mode(self) -> str:
+        return "Socket Mode" if self.socket else "HTTP mode"
+
     def mount(self, app: web.Application) -> None:
-        app.router.add_post("/slack/events", self.handle)
+        if self.socket is None:
+            app.router.add_post("/slack/events", self.handle)
         app[self.APP_KEY] = self
 
         async def lifecycle(_app: web.Application):
             await self.delivery.start()
+            connecting = None
+            if self.socket is not None:
+                # In the background: an unreachable Slack must not stop the server starting;
+                # the client keeps retrying and logs each failure.
+                connecting = asyncio.create_task(self.socket.connect_async(), name="slack-socket")
             yield
+            if connecting is not None:
+                connecting.cancel()
+                await asyncio.gather(connecting, return_exceptions=True)
+                await self.socket.close_async()
             await self.delivery.stop()
             if self._http is not None:
                 await self._http.close()
@@ -120,7 +150,7 @@ class SlackAdapter:
             )
         else:  # only refused files: ask the pending question again so nothing is stuck
             replies += await asyncio.to_thread(self.service.greet, PLATFORM, user, "")
-        await self._post_all(channel, replies)
+        await self._post_all(channel, user, replies)
 
     async def _on_choice(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
@@ -136,7 +166,7 @@ class SlackAdapter:
             step,
         )
         channel = (body.get("channel") or {}).get("id") or user
-        await self._post_all(channel, replies)
+        await self._post_all(channel, user, replies)
 
     async def _on_record_button(
         self, ack: Any, body: dict[str, Any], action: dict[str, Any]
@@ -151,11 +181,13 @@ class SlackAdapter:
                 await self._tell(channel, user, [Message(refusal)])
                 return
             ts = (body.get("message") or {}).get("ts")
-            await self._call(
+            opened = await self._call(
                 "views_open",
                 trigger_id=body["trigger_id"],
                 view=reason_modal(NEEDS_TEXT[name], name, value, channel, ts),
             )
+            if not opened:  # the trigger lasts 3 s; a retry must be a fresh click
+                await self._tell(channel, user, [Message(FORM_FAILED)])
             return
         replies = await asyncio.to_thread(
             self.service.handle_action, PLATFORM, user, name, value, None, mention(user)
@@ -191,18 +223,21 @@ class SlackAdapter:
             )
         else:
             replies = await asyncio.to_thread(self.service.greet, PLATFORM, user)
-        await self._post_all(user, replies)
+        await self._post_all(user, user, replies)
 
     async def _on_shortcut(self, ack: Any, shortcut: dict[str, Any]) -> None:
         await ack()
         user = shortcut["user"]["id"]
-        await self._post_all(user, await asyncio.to_thread(self.service.greet, PLATFORM, user))
+        await self._post_all(
+            user, user, await asyncio.to_thread(self.service.greet, PLATFORM, user)
+        )
 
     async def _on_home(self, event: dict[str, Any]) -> None:
         if event.get("tab") != "home":
             return
         lines = await asyncio.to_thread(self.service.case_lines, PLATFORM, event["user"])
-        await self._call("views_publish", user_id=event["user"], view=home_view(lines))
+        start = [c for c in MENU if c.value != "my_cases"]  # the tab already lists them
+        await self._call("views_publish", user_id=event["user"], view=home_view(lines, start))
 
     # --- files -----------------------------------------------------------------------------
 
@@ -260,30 +295,45 @@ class SlackAdapter:
 
     # --- sending ---------------------------------------------------------------------------
 
-    async def _post_all(self, channel: str, messages: list[Message]) -> None:
+    async def _post_all(self, channel: str, user: str, messages: list[Message]) -> None:
+        failed = []
         for message in messages:
             text, blocks = render(message)
-            await self._call("chat_postMessage", channel=channel, text=text, blocks=blocks)
-        self.delivery.kick()
+            if not await self._call("chat_postMessage", channel=channel, text=text, blocks=blocks):
+                failed.append(message)
+        await self._queue(user, failed)
 
     async def _tell(self, channel: str | None, user: str, messages: list[Message]) -> None:
         """Private replies to a button press: ephemeral in a channel, a DM otherwise."""
+        failed = []
         for message in messages:
             text, blocks = render(message)
             if channel and not channel.startswith("D"):
-                await self._call(
+                sent = await self._call(
                     "chat_postEphemeral", channel=channel, user=user, text=text, blocks=blocks
                 )
             else:
-                await self._call(
+                sent = await self._call(
                     "chat_postMessage", channel=channel or user, text=text, blocks=blocks
                 )
+            if not sent:
+                failed.append(message)
+        await self._queue(user, failed)
+
+    async def _queue(self, user: str, failed: list[Message]) -> None:
+        """A reply Slack refused even after the SDK's retries goes to the outbox as a DM,
+        which keeps retrying with backoff: the person still gets it, a little later."""
+        if failed:
+            await asyncio.to_thread(self.service.queue_for_user, PLATFORM, user, failed)
         self.delivery.kick()
 
-    async def _call(self, method: str, **kwargs: Any) -> None:
+    async def _call(self, method: str, **kwargs: Any) -> bool:
         try:
             await getattr(self.client, method)(**kwargs)
         except SlackApiError as exc:
             log.error("Slack %s failed: %s", method, exc.response.get("error"))
+            return False
         except (aiohttp.ClientError, TimeoutError) as exc:
             log.error("Slack %s failed: network error %s", method, type(exc).__name__)
+            return False
+        return True

@@ -24,7 +24,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.domain.messages import Message
+from bot.domain.messages import Choice, Message
 
 CHOICE_PREFIX = "choice:"
 REASON_MODAL = "schoolbot_reason"
@@ -117,17 +117,20 @@ def reason_modal(
     return view.to_dict()
 
 
-def home_view(lines: list[str]) -> dict[str, Any]:
-    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text="Your cases"))]
+def home_view(lines: list[str], start: list[Choice]) -> dict[str, Any]:
+    """The App Home tab: buttons to start something (answered in the DM), then own cases."""
+    _, buttons = render(Message("*Report or request something*", choices=start))
+    blocks: list[Any] = [*buttons, HeaderBlock(text=PlainTextObject(text="Your cases")).to_dict()]
     text = "\n".join(lines) if lines else "You haven't reported anything yet."
-    blocks.append(SectionBlock(text=MarkdownTextObject(text=_escape(text)[:TEXT_LIMIT])))
+    blocks.append(SectionBlock(text=MarkdownTextObject(text=_escape(text)[:TEXT_LIMIT])).to_dict())
     blocks.append(
         ContextBlock(
             elements=[
                 MarkdownTextObject(
-                    text="Message me to report a friend request, online abuse, or to request an account."
+                    text="You can also just message me, for example "
+                    "_a pupil sent me a friend request_. I'll reply in our chat."
                 )
             ]
-        )
+        ).to_dict()
     )
     return View(type="home", blocks=blocks).to_dict()

@@ -8,10 +8,10 @@ Create Date: ${create_date}
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel  # noqa: F401  (autogenerate may refer to its types)
 from alembic import op
 
-import bot.storage.tables
+import bot.storage.tables  # noqa: F401  (custom column types live there)
 ${imports if imports else ""}
 revision = ${repr(up_revision)}
 down_revision = ${repr(down_revision)}
