@@ -39,7 +39,7 @@ def _loopback(host: str) -> bool:
 
 
 def teams_mode(settings: Settings) -> str | None:
-    """ "signed" with credentials; "anonymous" only if asked for and on loopback; else off."""
+    """Signed with credentials; anonymous only when asked for and on loopback; else off."""
     if settings.microsoft_app_id and (
         settings.microsoft_app_password or settings.microsoft_app_type.lower() == "userassignedmsi"
     ):
