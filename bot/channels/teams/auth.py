@@ -27,6 +27,7 @@ from botframework.connector.auth import (
     ServiceClientCredentialsFactory,
 )
 from msrest.authentication import Authentication
+from msrest.universal_http.requests import ClientRetryPolicy
 
 from bot.config import Settings
 
@@ -35,6 +36,11 @@ LOGIN_PREFIX = AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL_PREFIX.rstr
 DEFAULT_TENANT = AuthenticationConstants.DEFAULT_CHANNEL_AUTH_TENANT  # multi-tenant bots
 PUBLIC_SCOPE = AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE
 EARLY_REFRESH_SECONDS = 300
+
+# botbuilder builds two msrest clients per turn, and each scans a 500-item *list* 999
+# times to pick retryable codes (about 6 ms of CPU). The same codes as a frozenset make
+# that microseconds; the behaviour is unchanged.
+ClientRetryPolicy.safe_codes = frozenset(ClientRetryPolicy.safe_codes)  # type: ignore[assignment]
 
 
 @dataclass
