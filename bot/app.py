@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
+import logging
+
 import sqlalchemy as sa
 from aiohttp import web
 
@@ -9,6 +12,7 @@ from bot.config import Settings
 from bot.services import BotService
 
 SERVICE_KEY = web.AppKey("service", BotService)
+log = logging.getLogger(__name__)
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -28,6 +32,26 @@ def slack_configured(settings: Settings) -> bool:
     )
 
 
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def teams_mode(settings: Settings) -> str | None:
+    """Signed with credentials; anonymous only when asked for and on loopback; else off."""
+    if settings.microsoft_app_id and (
+        settings.microsoft_app_password or settings.microsoft_app_type.lower() == "userassignedmsi"
+    ):
+        return "signed"
+    if settings.teams_allow_anonymous and _loopback(settings.host):
+        return "anonymous"
+    return None
+
+
 def create_app(service: BotService, settings: Settings | None = None) -> web.Application:
     app = web.Application(client_max_size=30 * 1024 * 1024)
     app[SERVICE_KEY] = service
@@ -36,4 +60,11 @@ def create_app(service: BotService, settings: Settings | None = None) -> web.App
         from bot.channels.slack.adapter import SlackAdapter
 
         SlackAdapter(service, settings).mount(app)
+    mode = teams_mode(settings) if settings is not None else None
+    if mode is not None:
+        from bot.channels.teams.adapter import TeamsAdapter  # botbuilder loads only when used
+
+        TeamsAdapter(service, settings, anonymous=mode == "anonymous").mount(app)  # type: ignore[arg-type]
+    elif settings is not None:
+        log.info("Teams: off (set MicrosoftAppId and MicrosoftAppPassword to turn it on)")
     return app

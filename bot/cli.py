@@ -45,7 +45,7 @@ def main() -> None:
 @click.option("--port", default=None, type=int, help="Port to listen on (default 3978).")
 def run(host: str | None, port: int | None) -> None:
     """Start the bot's web server (migrations run first)."""
-    from bot.app import create_app, slack_configured
+    from bot.app import create_app, slack_configured, teams_mode
     from bot.runtime import configure_logging
 
     settings = _settings()
@@ -67,6 +67,13 @@ def run(host: str | None, port: int | None) -> None:
         click.echo(
             "Slack: not configured (set SLACK_BOT_TOKEN, and SLACK_SIGNING_SECRET or SLACK_APP_TOKEN)."
         )
+    mode = teams_mode(settings)
+    if mode == "signed":
+        click.echo("Teams: connected at POST /api/messages.")
+    elif mode == "anonymous":
+        click.echo("Teams: at POST /api/messages WITHOUT sign-in checks (TEAMS_ALLOW_ANONYMOUS).")
+    else:
+        click.echo("Teams: not configured (set MicrosoftAppId and MicrosoftAppPassword).")
     web.run_app(create_app(service, settings), host=host, port=port, print=None)
 
 
@@ -133,6 +140,32 @@ def db_revision(message: str) -> None:
     url = _settings().resolved_database_url
     db.upgrade(url)
     command.revision(db.alembic_config(url), message=message, autogenerate=True)
+
+
+@main.group()
+def teams() -> None:
+    """Microsoft Teams."""
+
+
+@teams.command("package")
+@click.option(
+    "--out",
+    default="schoolbot-teams.zip",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="Where to write the zip.",
+)
+def teams_package(out: str) -> None:
+    """Build the Teams app zip (manifest + icons) from MicrosoftAppId and TEAMS_APP_DOMAIN."""
+    from pathlib import Path
+
+    from bot.channels.teams.package import PackageError, build_package
+
+    try:
+        path = build_package(_settings(), Path(out))
+    except PackageError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Wrote {path}. Upload it in Teams: Apps > Manage your apps > Upload an app.")
 
 
 @main.group()

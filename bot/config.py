@@ -30,6 +30,24 @@ class Settings(BaseSettings):
     slack_slt_channel: str | None = Field(default=None, alias="SLACK_SLT_CHANNEL")
     slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
 
+    # Microsoft Teams (Azure Bot registration); the names are Bot Framework's own.
+    microsoft_app_id: str | None = Field(default=None, alias="MicrosoftAppId")
+    microsoft_app_password: SecretStr | None = Field(default=None, alias="MicrosoftAppPassword")
+    microsoft_app_type: str = Field(default="MultiTenant", alias="MicrosoftAppType")
+    microsoft_app_tenant_id: str | None = Field(default=None, alias="MicrosoftAppTenantId")
+    teams_allow_anonymous: bool = Field(default=False, alias="TEAMS_ALLOW_ANONYMOUS")
+    teams_dsl_channel: str | None = Field(default=None, alias="TEAMS_DSL_CHANNEL")
+    teams_slt_channel: str | None = Field(default=None, alias="TEAMS_SLT_CHANNEL")
+    teams_app_domain: str | None = Field(default=None, alias="TEAMS_APP_DOMAIN")
+    # Other clouds, and the tests' fake: Bot Framework's configuration keys, unset by default.
+    teams_openid_metadata_url: str | None = Field(
+        default=None, alias="ToBotFromChannelOpenIdMetadataUrl"
+    )
+    teams_token_issuer: str | None = Field(default=None, alias="ToBotFromChannelTokenIssuer")
+    teams_login_url: str | None = Field(default=None, alias="ToChannelFromBotLoginUrl")
+    teams_oauth_scope: str | None = Field(default=None, alias="ToChannelFromBotOAuthScope")
+    teams_oauth_url: str | None = Field(default=None, alias="OAuthUrl")
+
     @field_validator(
         "database_url",
         "slack_bot_token",
@@ -37,12 +55,28 @@ class Settings(BaseSettings):
         "slack_app_token",
         "slack_dsl_channel",
         "slack_slt_channel",
+        "microsoft_app_id",
+        "microsoft_app_password",
+        "microsoft_app_tenant_id",
+        "teams_dsl_channel",
+        "teams_slt_channel",
+        "teams_app_domain",
+        "teams_openid_metadata_url",
+        "teams_token_issuer",
+        "teams_login_url",
+        "teams_oauth_scope",
+        "teams_oauth_url",
         mode="before",
     )
     @classmethod
     def _empty_means_unset(cls, value: object) -> object:
-        """`SLACK_BOT_TOKEN=` in .env (as in .env.example) means "not configured"."""
+        """`SLACK_BOT_TOKEN=` or `MicrosoftAppId=` in .env (as in .env.example) means "not configured"."""
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("teams_allow_anonymous", mode="before")
+    @classmethod
+    def _empty_means_false(cls, value: object) -> object:
+        return False if isinstance(value, str) and not value.strip() else value
 
     @cached_property
     def resolved_database_url(self) -> str:

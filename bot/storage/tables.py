@@ -205,3 +205,16 @@ class ProcessedDelivery(SQLModel, table=True):
     __tablename__ = "processed_delivery"
     key: str = Field(primary_key=True, max_length=200)
     at: datetime = _time(index=True)
+
+
+class ConversationRef(SQLModel, table=True):
+    """Where a chat platform can reach someone or a channel later (Teams proactive messages).
+
+    `key` is "user:<id>", "channel:<id>" or "team:dsl"/"team:slt" (the channel a team chose).
+    """
+
+    __tablename__ = "conversation_ref"
+    platform: str = Field(primary_key=True, max_length=20)
+    key: str = Field(primary_key=True, max_length=200)
+    reference: dict[str, Any] = _json()
+    updated_at: datetime = _time()

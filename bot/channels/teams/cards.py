@@ -1,0 +1,153 @@
+"""Neutral messages -> Adaptive Cards 1.5, as plain dicts (no botbuilder needed to build them).
+
+Dialog choices become Action.Submit buttons whose data is {"schoolbot": "choice", "step",
+"value"}; more than MAX_BUTTONS choices become a compact ChoiceSet with one Send button,
+because Teams shows only a few card buttons. Record buttons (case and approval actions)
+submit {"schoolbot": "action", "action", "value"}; those that need words (a note, an
+outcome, a reason) open an Action.ShowCard with a required Input.Text named "text".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.domain.messages import Button, Message
+
+SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+VERSION = "1.5"
+CHOICE, ACTION = "choice", "action"
+MAX_BUTTONS = 5
+TEXT_LIMIT = 4000
+FILES_HINT = "Attach screenshots or files to a message here, then press Done."
+STYLES = {"primary": "positive", "danger": "destructive"}
+
+
+def needs_card(message: Message) -> bool:
+    """Plain replies (a refusal, a thank-you) read better as ordinary chat text."""
+    return bool(
+        message.title
+        or message.fields
+        or message.choices
+        or message.buttons
+        or message.expects_files
+    )
+
+
+def fallback_text(message: Message) -> str:
+    """What notifications and old clients show."""
+    text = f"{message.title}: {message.text}" if message.title else message.text
+    return text[:TEXT_LIMIT]
+
+
+def _text(text: str, **extra: Any) -> dict[str, Any]:
+    return {"type": "TextBlock", "text": text[:TEXT_LIMIT] or " ", "wrap": True, **extra}
+
+
+def choice_data(step: str | None, value: str | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = {"schoolbot": CHOICE, "step": step or ""}
+    if value is not None:
+        data["value"] = value
+    return data
+
+
+def action_data(action: str, value: str) -> dict[str, Any]:
+    return {"schoolbot": ACTION, "action": action, "value": value}
+
+
+def _button(button: Button) -> dict[str, Any]:
+    if button.asks_for:
+        return {
+            "type": "Action.ShowCard",
+            "title": button.label[:60],
+            "card": {
+                "type": "AdaptiveCard",
+                "body": [
+                    {
+                        "type": "Input.Text",
+                        "id": "text",
+                        "label": button.asks_for,
+                        "isMultiline": True,
+                        "maxLength": 2000,
+                        "isRequired": True,
+                        "errorMessage": "Please write a few words.",
+                    }
+                ],
+                "actions": [
+                    {
+                        "type": "Action.Submit",
+                        "title": "Save",
+                        "data": action_data(button.action, button.value),
+                        **({"style": STYLES[button.style]} if button.style in STYLES else {}),
+                    }
+                ],
+            },
+        }
+    action: dict[str, Any] = {
+        "type": "Action.Submit",
+        "title": button.label[:60],
+        "data": action_data(button.action, button.value),
+    }
+    if button.style in STYLES:
+        action["style"] = STYLES[button.style]
+    return action
+
+
+def _choices(message: Message) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(extra body elements, actions) for the dialog's answer choices."""
+    if len(message.choices) <= MAX_BUTTONS:
+        return [], [
+            {
+                "type": "Action.Submit",
+                "title": c.label[:60],
+                "data": choice_data(message.step, c.value),
+            }
+            for c in message.choices
+        ]
+    picker = {
+        "type": "Input.ChoiceSet",
+        "id": "value",
+        "style": "compact",
+        "isRequired": True,
+        "errorMessage": "Please pick one.",
+        "placeholder": "Choose…",
+        "choices": [{"title": c.label, "value": c.value} for c in message.choices],
+    }
+    send = {"type": "Action.Submit", "title": "Send", "data": choice_data(message.step)}
+    return [picker], [send]
+
+
+def render(message: Message) -> dict[str, Any]:
+    """An Adaptive Card for `message`; validated against the 1.5 schema in the tests."""
+    body: list[dict[str, Any]] = []
+    if message.title:
+        body.append(
+            _text(
+                message.title[:200],
+                size="Medium",
+                weight="Bolder",
+                **({"color": "Attention"} if message.urgent else {}),
+            )
+        )
+    body.append(_text(message.text))
+    if message.fields:
+        body.append(
+            {
+                "type": "FactSet",
+                "facts": [{"title": k[:100], "value": v[:2000]} for k, v in message.fields],
+            }
+        )
+    extra, actions = _choices(message)
+    body.extend(extra)
+    actions.extend(_button(b) for b in message.buttons)
+    if message.expects_files:
+        body.append(_text(FILES_HINT, isSubtle=True, size="Small"))
+    card: dict[str, Any] = {
+        "type": "AdaptiveCard",
+        "$schema": SCHEMA,
+        "version": VERSION,
+        "fallbackText": fallback_text(message),
+        "body": body,
+    }
+    if actions:
+        card["actions"] = actions
+    return card

@@ -1,0 +1,253 @@
+"""Posting queued alerts and DMs to Teams proactively, with retries: nothing is dropped.
+
+Mirrors SlackDelivery. Team alerts start a new thread in the DSL or SLT channel
+(TeamsInfo.send_message_to_teams_channel inside continue_conversation); DMs go to the
+person's stored personal-chat reference; a decision updates the earlier card in place
+(update_activity with the stored activity id). The outbox row is marked sent only once
+the connector accepted it. 429 waits for Retry-After; a channel the bot can't reach is
+logged with the fix and retried every minute; other failures back off exponentially
+until they are parked as failed with a log line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import aiohttp
+import requests
+from botbuilder.core import TurnContext
+from botbuilder.core.teams import TeamsInfo
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import Activity, ActivityTypes, Attachment, ConversationReference
+from botframework.connector.auth import AuthenticationConstants
+from botframework.connector.models import ErrorResponseException
+
+from bot.channels.teams import store
+from bot.channels.teams.cards import fallback_text, needs_card, render
+from bot.domain.messages import Message
+from bot.services import BotService, Delivery
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 12
+ADAPTIVE = "application/vnd.microsoft.card.adaptive"
+CHANNEL_PROBLEMS = {401, 403, 404}
+REF_LIMIT = 200
+
+
+class NoRoute(Exception):
+    """There is nowhere to send this yet; the message tells an admin what to do."""
+
+
+def to_activity(message: Message) -> Activity:
+    if not needs_card(message):
+        return Activity(type=ActivityTypes.message, text=message.text, text_format="plain")
+    return Activity(
+        type=ActivityTypes.message,
+        summary=fallback_text(message)[:200],
+        attachments=[Attachment(content_type=ADAPTIVE, content=render(message))],
+    )
+
+
+def http_status(exc: ErrorResponseException) -> tuple[int, dict[str, str]]:
+    response = exc.response
+    status = getattr(response, "status", None) or getattr(response, "status_code", 0)
+    return int(status or 0), dict(getattr(response, "headers", {}) or {})
+
+
+def reference(data: dict[str, Any]) -> ConversationReference:
+    return ConversationReference().deserialize(data)
+
+
+class TeamsDelivery:
+    def __init__(
+        self,
+        service: BotService,
+        cloud: CloudAdapter,
+        app_id: str | None,
+        channels: dict[str, str | None],
+        clock: Callable[[], datetime] | None = None,
+        poll_seconds: float = 2.0,
+    ):
+        self.service = service
+        self.cloud = cloud
+        # Proactive turns need an app id; without credentials (the Emulator) any will do.
+        self.bot_id = app_id or AuthenticationConstants.ANONYMOUS_SKILL_APP_ID
+        self.channels = channels
+        self.clock = clock or service.now
+        self.poll_seconds = poll_seconds
+        self._wake = asyncio.Event()
+        self._flushing = asyncio.Lock()  # one pass at a time, or a row could be posted twice
+        self._task: asyncio.Task[None] | None = None
+
+    def kick(self) -> None:
+        """Deliver now rather than at the next poll (called after each handled activity)."""
+        self._wake.set()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="teams-delivery")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _loop(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+            self._wake.clear()
+            try:
+                await self.flush()
+            except Exception:  # keep delivering whatever one bad row does
+                log.exception("teams delivery pass failed")
+
+    async def flush(self) -> int:
+        async with self._flushing:
+            pending = await asyncio.to_thread(self.service.pending_deliveries, "teams")
+            for item in pending:
+                await self._send(item)
+            return len(pending)
+
+    # --- where things go ---------------------------------------------------------------
+
+    def route(self, team: str) -> tuple[str, ConversationReference]:
+        """(channel id, a reference that reaches its service) for a team's alerts."""
+        chosen = store.load(self.service, f"team:{team}")
+        if chosen:
+            return chosen["conversation"]["id"], reference(chosen)
+        channel = self.channels.get(team)
+        if channel:
+            base = store.load(self.service, f"channel:{channel}") or store.any_channel(self.service)
+            if base:
+                return channel, reference(base)
+            raise NoRoute(
+                f"Teams: TEAMS_{team.upper()}_CHANNEL is set, but schoolbot hasn't been added "
+                "to any team yet. Add the app to the team that has that channel."
+            )
+        raise NoRoute(
+            f"Teams: no channel for {team.upper()} alerts. A {team.upper()} member should type "
+            f"'@schoolbot use this channel for {team}' in the channel, or set "
+            f"TEAMS_{team.upper()}_CHANNEL."
+        )
+
+    # --- sending ---------------------------------------------------------------------------
+
+    async def _send(self, item: Delivery) -> None:
+        try:
+            if item.replaces_ref:
+                ref = await self._update(item)
+            elif item.target_kind == "team":
+                ref = await self._post_to_channel(item)
+            else:
+                ref = await self._post_to_user(item)
+        except NoRoute as problem:
+            log.error("%s The message will be retried (outbox %s).", problem, item.outbox_id)
+            await self._retry(item, "no route", timedelta(minutes=1))
+            return
+        except ErrorResponseException as exc:
+            await self._failed(item, exc)
+            return
+        except (aiohttp.ClientError, requests.RequestException, OSError, TimeoutError) as exc:
+            log.warning(
+                "Teams: network error delivering outbox %s: %s", item.outbox_id, type(exc).__name__
+            )
+            await self._retry(item, f"network: {type(exc).__name__}", self._backoff(item))
+            return
+        except PermissionError:  # the login service refused us; auth.py logged why
+            await self._retry(item, "bot token refused", self._backoff(item))
+            return
+        await asyncio.to_thread(self.service.mark_delivered, item.outbox_id, ref)
+
+    async def _post_to_channel(self, item: Delivery) -> str:
+        channel, base = await asyncio.to_thread(self.route, item.target)
+        activity = to_activity(item.message)
+        sent: dict[str, str] = {}
+
+        async def post(context: TurnContext) -> None:
+            thread, activity_id = await TeamsInfo.send_message_to_teams_channel(
+                context, activity, channel, bot_app_id=self.bot_id
+            )
+            sent["ref"] = f"{activity_id}|{thread.conversation.id}"
+
+        await self.cloud.continue_conversation(base, post, self.bot_id)
+        return sent["ref"][:REF_LIMIT]
+
+    async def _post_to_user(self, item: Delivery) -> str:
+        data = await asyncio.to_thread(store.load, self.service, f"user:{item.target}")
+        if not data:
+            raise NoRoute(
+                f"Teams: can't message user {item.target}: they haven't opened a chat with "
+                "schoolbot yet."
+            )
+        activity = to_activity(item.message)
+        sent: dict[str, str] = {}
+
+        async def post(context: TurnContext) -> None:
+            response = await context.send_activity(activity)
+            sent["ref"] = f"{response.id if response else ''}|{context.activity.conversation.id}"
+
+        await self.cloud.continue_conversation(reference(data), post, self.bot_id)
+        return sent["ref"] if len(sent["ref"]) <= REF_LIMIT else sent["ref"].split("|")[0]
+
+    async def _update(self, item: Delivery) -> str:
+        assert item.replaces_ref
+        activity_id, _, conversation = item.replaces_ref.partition("|")
+        if item.target_kind == "team":
+            _, base = await asyncio.to_thread(self.route, item.target)
+        else:
+            data = await asyncio.to_thread(store.load, self.service, f"user:{item.target}")
+            if not data:
+                raise NoRoute(f"Teams: no chat with user {item.target} to update.")
+            base = reference(data)
+        base.conversation.id = conversation
+        activity = to_activity(item.message)
+        activity.id = activity_id
+
+        async def update(context: TurnContext) -> None:
+            await context.update_activity(activity)
+
+        await self.cloud.continue_conversation(base, update, self.bot_id)
+        return item.replaces_ref
+
+    # --- failures ----------------------------------------------------------------------
+
+    async def _failed(self, item: Delivery, exc: ErrorResponseException) -> None:
+        status, headers = http_status(exc)
+        error = f"HTTP {status}"
+        if status == 429:
+            wait = int(headers.get("Retry-After", "1") or 1)
+            log.warning("Teams rate-limited outbox %s; retrying in %ss", item.outbox_id, wait)
+            await self._retry(item, "rate limited (429)", timedelta(seconds=wait))
+        elif status in CHANNEL_PROBLEMS:
+            log.error(
+                "Teams: can't post outbox %s (%s). Check that schoolbot is installed in the "
+                "team that owns the %s channel. It will be retried.",
+                item.outbox_id,
+                error,
+                item.target.upper() if item.target_kind == "team" else "person's",
+            )
+            await self._retry(item, error, timedelta(minutes=1))
+        elif item.attempts + 1 >= MAX_ATTEMPTS:
+            log.error(
+                "Teams: giving up on outbox %s after %s attempts (%s); see the outbox table",
+                item.outbox_id,
+                item.attempts + 1,
+                error,
+            )
+            await asyncio.to_thread(self.service.mark_failed, item.outbox_id, error, None)
+        else:
+            log.warning("Teams error %s for outbox %s; will retry", error, item.outbox_id)
+            await self._retry(item, error, self._backoff(item))
+
+    def _backoff(self, item: Delivery) -> timedelta:
+        return timedelta(seconds=min(2**item.attempts, 300))
+
+    async def _retry(self, item: Delivery, error: str, wait: timedelta) -> None:
+        await asyncio.to_thread(
+            self.service.mark_failed, item.outbox_id, error, self.clock() + wait
+        )

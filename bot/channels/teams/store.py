@@ -1,0 +1,87 @@
+"""Stored Teams conversation references, so alerts and DMs can be sent later (proactively).
+
+A reference is Bot Framework's ConversationReference as a JSON dict. Keys: "user:<id>"
+(a person's personal chat), "channel:<id>" (a channel the app was installed in) and
+"team:dsl" / "team:slt" (the channel a DSL or SLT member chose for their team's alerts).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import select
+
+from bot.domain.cases import teams_of
+from bot.services import BotService
+from bot.storage import repository as repo
+from bot.storage.tables import ConversationRef
+
+PLATFORM = "teams"
+TEAM_LABELS = {"dsl": "safeguarding (DSL)", "slt": "senior leadership (SLT)"}
+
+
+def save(service: BotService, key: str, reference: dict[str, Any]) -> None:
+    with service.session() as session:
+        row = session.get(ConversationRef, (PLATFORM, key))
+        if row is None:
+            row = ConversationRef(platform=PLATFORM, key=key, updated_at=service.now())
+        elif row.reference == reference:
+            return  # the usual case: nothing changed, no write
+        row.reference, row.updated_at = reference, service.now()
+        session.add(row)
+        session.commit()
+
+
+def load(service: BotService, key: str) -> dict[str, Any] | None:
+    with service.session() as session:
+        row = session.get(ConversationRef, (PLATFORM, key))
+        return dict(row.reference) if row else None
+
+
+def any_channel(service: BotService) -> dict[str, Any] | None:
+    """Any team channel we were installed in: its service URL and tenant reach the others."""
+    with service.session() as session:
+        row = session.exec(
+            select(ConversationRef)
+            .where(ConversationRef.platform == PLATFORM)
+            .where(ConversationRef.key.startswith("channel:"))  # type: ignore[attr-defined]
+            .order_by(ConversationRef.updated_at.desc())  # type: ignore[attr-defined]
+        ).first()
+        return dict(row.reference) if row else None
+
+
+def may_choose(service: BotService, user_id: str, team: str) -> bool:
+    """Only the team itself picks its channel; approvers count as SLT (as in the inbox)."""
+    with service.session() as session:
+        actor = service.actor(session, PLATFORM, user_id)
+    teams = teams_of(service.pack, actor)
+    if actor.roles & set(service.pack.accounts.stages):
+        teams.add("slt")
+    return team in teams
+
+
+def choose_channel(
+    service: BotService, user_id: str, name: str | None, team: str, reference: dict[str, Any]
+) -> str:
+    """Record the channel for a team's alerts, if this person may; the reply says which."""
+    if not may_choose(service, user_id, team):
+        return (
+            f"Only the {TEAM_LABELS[team]} team can choose where its alerts go. "
+            "Nothing has changed."
+        )
+    with service.session() as session:
+        row = session.get(ConversationRef, (PLATFORM, f"team:{team}"))
+        if row is None:
+            row = ConversationRef(platform=PLATFORM, key=f"team:{team}", updated_at=service.now())
+        row.reference, row.updated_at = reference, service.now()
+        session.add(row)
+        repo.audit(
+            session,
+            service.now(),
+            f"{PLATFORM}:{user_id}",
+            "teams.channel_chosen",
+            f"team:{team}",
+            by=name or user_id,
+        )
+        session.commit()
+    return f"Done: new {TEAM_LABELS[team]} alerts will be posted in this channel."

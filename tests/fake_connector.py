@@ -1,0 +1,261 @@
+"""A local fake of the Bot Connector service and its login service, over real HTTP.
+
+It is the activities' `serviceUrl`: it records replies, proactive channel posts
+(POST /v3/conversations) and card updates (PUT), and answers in the documented shapes
+(ResourceResponse, ConversationResourceResponse). It also plays Azure AD and the Bot
+Framework token issuer: a client-credentials token endpoint, OpenID metadata and a JWKS
+with a key generated here, so tests sign real RS256 tokens for inbound requests. Files:
+pre-authenticated download URLs (Teams file attachments, one of which answers with a
+sign-in page) and inline images that need the bot's token. It can fail the next calls
+with 429 + Retry-After or a 5xx, like the real service.
+
+botbuilder validates tokens and fetches bot tokens with blocking `requests` calls on the
+event loop, so the fake runs its own loop in a thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import threading
+import time
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import jwt
+from aiohttp import web
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
+
+APP_ID = "00000000-0000-4000-8000-00000000b07a"
+APP_PASSWORD = "test-app-password-not-real"
+BOT_TOKEN = "fake-bot-token-not-real"
+ISSUER = "https://api.botframework.com"
+TENANT = "tenant-0001"
+LOGIN_PAGE = b"<!DOCTYPE html><html><head><title>Sign in to your account</title></head></html>"
+
+
+@dataclass
+class Call:
+    kind: str  # "send", "reply", "create", "update"
+    conversation: str
+    activity: dict[str, Any]
+    activity_id: str | None = None  # the id we answered with, or the one updated
+    body: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class FakeConnector:
+    calls: list[Call] = field(default_factory=list)
+    failures: dict[str, list[tuple[int, dict[str, str]]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    downloads: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    token_requests: int = 0
+    base_url: str = ""
+    key_id: str = field(default_factory=lambda: f"key-{uuid.uuid4().hex[:8]}")
+    require_token: bool = True
+    # botbuilder caches OpenID metadata per URL for a day: a fresh path per fake.
+    metadata_path: str = field(default_factory=lambda: f"/{uuid.uuid4().hex[:8]}/openid")
+    _ids: Any = field(default_factory=lambda: itertools.count(1000))
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+    # --- test helpers ------------------------------------------------------------------
+
+    @property
+    def settings(self) -> dict[str, str]:
+        """Settings that point the bot's authentication at this fake."""
+        return {
+            "MicrosoftAppId": APP_ID,
+            "MicrosoftAppPassword": APP_PASSWORD,
+            "MicrosoftAppTenantId": TENANT,
+            "ToBotFromChannelOpenIdMetadataUrl": f"{self.base_url}{self.metadata_path}",
+            "ToBotFromChannelTokenIssuer": ISSUER,
+            "ToChannelFromBotLoginUrl": f"{self.base_url}/botframework.com",
+            "ToChannelFromBotOAuthScope": "https://api.botframework.com",
+        }
+
+    def sign(self, key: rsa.RSAPrivateKey | None = None, **overrides: Any) -> str:
+        """A channel token like the Bot Connector's; overrides forge its claims."""
+        now = int(time.time())
+        claims = {
+            "iss": ISSUER,
+            "aud": APP_ID,
+            "serviceurl": self.base_url,
+            "nbf": now - 10,
+            "exp": now + 3600,
+            **overrides,
+        }
+        return jwt.encode(claims, key or self.key, algorithm="RS256", headers={"kid": self.key_id})
+
+    def fail_next(self, kind: str, status: int = 429, retry_after: int | None = None) -> None:
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+        with self._lock:
+            self.failures[kind].append((status, headers))
+
+    def called(self, kind: str | None = None, conversation: str | None = None) -> list[Call]:
+        with self._lock:
+            return [
+                c
+                for c in self.calls
+                if (kind is None or c.kind == kind)
+                and (conversation is None or c.conversation.startswith(conversation))
+            ]
+
+    async def wait_for(
+        self, kind: str | None, count: int = 1, conversation: str | None = None, timeout: float = 10
+    ) -> list[Call]:
+        """Wait until `count` matching calls arrived (alerts are sent by a background loop)."""
+        deadline = time.monotonic() + timeout
+        while len(self.called(kind, conversation)) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"expected {count} {kind} call(s) to {conversation}; got "
+                    f"{[(c.kind, c.conversation) for c in self.called()]}"
+                )
+            await asyncio.sleep(0.01)
+        return self.called(kind, conversation)
+
+    def download_url(self, name: str) -> str:
+        return f"{self.base_url}/download/{name}"
+
+    def image_url(self, name: str) -> str:
+        return f"{self.base_url}/v3/attachments/{name}/views/original"
+
+    # --- the service -------------------------------------------------------------------
+
+    def _authorised(self, request: web.Request) -> bool:
+        if not self.require_token:  # anonymous mode (the Emulator) sends no token
+            return True
+        return request.headers.get("Authorization") == f"Bearer {BOT_TOKEN}"
+
+    async def _activities(self, request: web.Request) -> web.Response:
+        if not self._authorised(request):
+            return web.json_response({"error": {"code": "Unauthorized"}}, status=401)
+        conversation = request.match_info["conversation"]
+        body = await request.json()
+        if request.method == "PUT":
+            kind, answer_id = "update", request.match_info["activity"]
+        else:
+            kind = "reply" if request.match_info.get("activity") else "send"
+            answer_id = str(next(self._ids))
+        if failure := self._failure(kind):
+            return failure
+        with self._lock:
+            self.calls.append(Call(kind, conversation, body, answer_id))
+        return web.json_response({"id": answer_id})
+
+    async def _create(self, request: web.Request) -> web.Response:
+        if not self._authorised(request):
+            return web.json_response({"error": {"code": "Unauthorized"}}, status=401)
+        body = await request.json()
+        if failure := self._failure("create"):
+            return failure
+        channel = ((body.get("channelData") or {}).get("channel") or {}).get("id")
+        activity = body.get("activity")
+        if channel and activity:  # a new thread in a team channel
+            answer_id = str(next(self._ids))
+            conversation = f"{channel};messageid={answer_id}"
+            with self._lock:
+                self.calls.append(Call("create", conversation, activity, answer_id, body))
+            return web.json_response({"id": conversation, "activityId": answer_id})
+        member = (body.get("members") or [{}])[0].get("id", "unknown")
+        with self._lock:
+            self.calls.append(Call("create", f"a:dm-{member}", {}, None, body))
+        return web.json_response({"id": f"a:dm-{member}"})
+
+    def _failure(self, kind: str) -> web.Response | None:
+        with self._lock:
+            if not self.failures[kind]:
+                return None
+            status, headers = self.failures[kind].pop(0)
+        code = "TooManyRequests" if status == 429 else "ServiceError"
+        return web.json_response(
+            {"error": {"code": code, "message": "injected"}}, status=status, headers=headers
+        )
+
+    async def _token(self, request: web.Request) -> web.Response:
+        form = await request.post()
+        with self._lock:
+            self.token_requests += 1
+        if form.get("client_id") != APP_ID or form.get("client_secret") != APP_PASSWORD:
+            return web.json_response({"error": "invalid_client"}, status=401)
+        return web.json_response(
+            {"token_type": "Bearer", "expires_in": 3600, "access_token": BOT_TOKEN}
+        )
+
+    async def _metadata(self, _request: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "issuer": ISSUER,
+                "jwks_uri": f"{self.base_url}/keys",
+                "id_token_signing_alg_values_supported": ["RS256"],
+            }
+        )
+
+    async def _keys(self, _request: web.Request) -> web.Response:
+        jwk = json.loads(RSAAlgorithm.to_jwk(self.key.public_key()))
+        jwk.update(kid=self.key_id, use="sig", endorsements=["msteams"])
+        return web.json_response({"keys": [jwk]})
+
+    async def _download(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        if name not in self.downloads:
+            return web.Response(body=LOGIN_PAGE, content_type="text/html")
+        data, kind = self.downloads[name]
+        return web.Response(body=data, content_type=kind)
+
+    async def _image(self, request: web.Request) -> web.Response:
+        if not self._authorised(request):
+            return web.Response(status=401)
+        return await self._download(request)
+
+    # --- lifecycle ---------------------------------------------------------------------
+
+    def start(self) -> FakeConnector:
+        ready = threading.Event()
+        self._loop = asyncio.new_event_loop()
+
+        async def serve() -> None:
+            app = web.Application()
+            route = "/v3/conversations/{conversation}/activities"
+            app.router.add_post(route, self._activities)
+            app.router.add_post(route + "/{activity}", self._activities)
+            app.router.add_put(route + "/{activity}", self._activities)
+            app.router.add_post("/v3/conversations", self._create)
+            app.router.add_post("/{tenant}/oauth2/v2.0/token", self._token)
+            app.router.add_get(self.metadata_path, self._metadata)
+            app.router.add_get("/keys", self._keys)
+            app.router.add_get("/download/{name}", self._download)
+            app.router.add_get("/v3/attachments/{name}/views/original", self._image)
+            self._runner = web.AppRunner(app, access_log=None)
+            await self._runner.setup()
+            site = web.TCPSite(self._runner, "127.0.0.1", 0)
+            await site.start()
+            port = self._runner.addresses[0][1]
+            self.base_url = f"http://127.0.0.1:{port}"
+            ready.set()
+
+        def run() -> None:
+            asyncio.set_event_loop(self._loop)
+            self._loop.run_until_complete(serve())
+            self._loop.run_forever()
+
+        self._thread = threading.Thread(target=run, name="fake-connector", daemon=True)
+        self._thread.start()
+        ready.wait(10)
+        return self
+
+    def close(self) -> None:
+        async def stop() -> None:
+            await self._runner.cleanup()
+
+        asyncio.run_coroutine_threadsafe(stop(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
