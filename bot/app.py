@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import ipaddress
 import logging
 
@@ -56,6 +58,7 @@ def create_app(service: BotService, settings: Settings | None = None) -> web.App
     app = web.Application(client_max_size=30 * 1024 * 1024)
     app[SERVICE_KEY] = service
     app.router.add_get("/healthz", healthz)
+    app.on_startup.append(_size_thread_pool)
     if settings is not None and slack_configured(settings):
         from bot.channels.slack.adapter import SlackAdapter
 
@@ -68,3 +71,12 @@ def create_app(service: BotService, settings: Settings | None = None) -> web.App
     elif settings is not None:
         log.info("Teams: off (set MicrosoftAppId and MicrosoftAppPassword to turn it on)")
     return app
+
+
+async def _size_thread_pool(app: web.Application) -> None:
+    """On SQLite, database calls take turns anyway (one writer), so a small pool is enough,
+    and fewer threads contending for the GIL keep the event loop's acks quick under load."""
+    if app[SERVICE_KEY].engine.dialect.name == "sqlite":
+        asyncio.get_running_loop().set_default_executor(
+            concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="schoolbot")
+        )

@@ -7,11 +7,13 @@ state was already committed.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -28,6 +30,7 @@ from bot.services.actions import ActionHandler
 from bot.services.conversations import ConversationHandler
 from bot.services.evidence_store import EvidenceStore
 from bot.storage import repository as repo
+from bot.storage import scheduling
 from bot.storage.tables import Outbox
 
 log = logging.getLogger(__name__)
@@ -59,6 +62,7 @@ class Delivery:
     replaces_id: int | None
     replaces_ref: str | None
     attempts: int
+    maybe_sent: bool = False  # an earlier claim never recorded its send: look before sending
 
 
 def db_guard(fallback: Callable[[], R]) -> Callable[[Callable[P, R]], Callable[P, R]]:
@@ -92,7 +96,14 @@ class BotService:
         self.evidence = evidence
         self.clock = clock
         self.max_evidence_bytes = max_evidence_bytes
+        self.outbox_lease = timedelta(seconds=60)
+        self.enqueued = 0  # bumped on every queued message, so idle delivery loops can rest
+        # Where team alerts go when nobody's platform decides it (webhook, CLI, scheduler).
+        self.platforms: tuple[str, ...] = ("console",)
         self.zone = ZoneInfo(pack.calendar.timezone)
+        self._turns: contextlib.AbstractContextManager[Any] = (
+            threading.RLock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
+        )
         self.conversations = ConversationHandler(self)
         self.actions = ActionHandler(self)
 
@@ -104,8 +115,16 @@ class BotService:
     def local_now(self) -> datetime:
         return self.clock().astimezone(self.zone)
 
-    def session(self) -> Session:
-        return Session(self.engine, expire_on_commit=False)
+    @contextlib.contextmanager
+    def session(self) -> Iterator[Session]:
+        """One unit of work. On SQLite, units of work in this process take turns.
+
+        SQLite has one writer at a time, and a writer that finds it busy sleeps and polls
+        (1, 2, 5 ... 100 ms). Queueing on a lock in Python hands over at once instead, which
+        is several times faster under load and keeps the busy timeout for other processes.
+        """
+        with self._turns, Session(self.engine, expire_on_commit=False) as session:
+            yield session
 
     def actor(
         self, session: Session, platform: str, user_id: str, name: str | None = None
@@ -209,10 +228,13 @@ class BotService:
             return [Message.from_dict(r.message) for r in rows]
 
     def pending_deliveries(self, platform: str, limit: int = 50) -> list[Delivery]:
+        """Claim due messages for this instance (see scheduling.claim_outbox)."""
         with self.session() as session:
-            rows = repo.due_outbox(session, platform, self.now(), limit)
+            claimed = scheduling.claim_outbox(
+                session, platform, self.now(), self.outbox_lease, limit
+            )
             result = []
-            for row in rows:
+            for row, maybe_sent in claimed:
                 earlier = session.get(Outbox, row.replaces_id) if row.replaces_id else None
                 result.append(
                     Delivery(
@@ -223,8 +245,10 @@ class BotService:
                         row.replaces_id,
                         earlier.external_ref if earlier else None,
                         row.attempts,
+                        maybe_sent,
                     )
                 )
+            session.commit()
             return result
 
     def mark_delivered(self, outbox_id: int, external_ref: str | None) -> None:
@@ -232,6 +256,7 @@ class BotService:
             row = session.get(Outbox, outbox_id)
             if row is not None:
                 row.status, row.sent_at, row.external_ref = "sent", self.now(), external_ref
+                row.claimed_at = None
                 row.attempts += 1
                 session.add(row)
             session.commit()
@@ -243,6 +268,7 @@ class BotService:
             if row is not None:
                 row.attempts += 1
                 row.last_error = error[:500]
+                row.claimed_at = None
                 if retry_at is None:
                     row.status = "failed"
                 else:
@@ -270,6 +296,7 @@ class BotService:
         replaces_first: bool,
     ) -> None:
         earlier = repo.first_alert_for(session, case_id) if replaces_first else None
+        self.enqueued += 1
         repo.enqueue(
             session,
             self.now(),
@@ -289,6 +316,7 @@ class BotService:
         message: Message,
         case_id: int | None = None,
     ) -> None:
+        self.enqueued += 1
         repo.enqueue(session, self.now(), platform, "user", user_id, message.to_dict(), case_id)
 
     def history_lines(self, session: Session, ref: str) -> list[str]:

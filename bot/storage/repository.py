@@ -286,21 +286,6 @@ def inbox_since(session: Session, platform: str, user_id: str, teams: set[str]) 
     return rows
 
 
-def due_outbox(session: Session, platform: str, now: datetime, limit: int) -> list[Outbox]:
-    return list(
-        session.exec(
-            select(Outbox)
-            .where(
-                Outbox.platform == platform,
-                Outbox.status == "pending",
-                col(Outbox.next_attempt_at) <= now,
-            )
-            .order_by(col(Outbox.id))
-            .limit(limit)
-        )
-    )
-
-
 def move_inbox_cursor(session: Session, platform: str, user_id: str, last_id: int) -> None:
     cursor = session.get(InboxCursor, (platform, user_id)) or InboxCursor(
         platform=platform, user_id=user_id

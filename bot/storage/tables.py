@@ -157,6 +157,9 @@ class OfficialAccount(SQLModel, table=True):
     status: str = Field(default="open", max_length=20)
     moderators: list[str] = _json_list()
     case_id: int | None = Field(default=None, foreign_key="case.id")
+    # Who the bot nudges about comments: "platform:user_id" (moderators above are names).
+    contacts: list[str] = _json_list()
+    closed_on: datetime | None = _optional_time()
 
 
 class AuditEvent(SQLModel, table=True):
@@ -188,6 +191,9 @@ class Outbox(SQLModel, table=True):
     external_ref: str | None = Field(default=None, max_length=200)
     created_at: datetime = _time()
     sent_at: datetime | None = _optional_time()
+    # Set when an instance takes the row to send it. Still set on a due row means that
+    # instance stopped between claiming and recording: the message may already be out.
+    claimed_at: datetime | None = _optional_time()
 
 
 class InboxCursor(SQLModel, table=True):
@@ -218,3 +224,50 @@ class ConversationRef(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=200)
     reference: dict[str, Any] = _json()
     updated_at: datetime = _time()
+
+
+class Comment(SQLModel, table=True):
+    """A comment on an official account that is waiting for a reply (MO-24H)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="official_account.id", index=True)
+    author_type: str = Field(max_length=10)
+    text: str = Field(max_length=4000)
+    link: str | None = Field(default=None, max_length=1000)
+    received_at: datetime = _time()
+    due_at: datetime = _time()
+    offensive: bool = False
+    complaint: bool = False
+    source: str = Field(max_length=10)  # chat, webhook or cli
+    logged_by: str = Field(max_length=130)
+    platform: str | None = Field(default=None, max_length=20)  # where it was logged from
+    external_id: str | None = Field(default=None, max_length=100, unique=True)
+    status: str = Field(default="awaiting", max_length=20, index=True)
+    escalated_at: datetime | None = _optional_time()
+    closed_at: datetime | None = _optional_time()
+    closed_by: str | None = Field(default=None, max_length=130)
+
+    @property
+    def ref(self) -> str:
+        return f"CM-{self.id:04d}"
+
+
+class Reminder(SQLModel, table=True):
+    """Something the scheduler must do at a time: nudge, escalate, re-alert, remind.
+
+    `key` makes scheduling idempotent ("comment:12:nudge", "annual:2027"). A sweep takes
+    due rows with FOR UPDATE SKIP LOCKED (PostgreSQL) or a compare-and-set (SQLite) and
+    writes their messages to the outbox in the same transaction, so each is done once.
+    """
+
+    __table_args__ = (sa.Index("ix_reminder_status_due", "status", "due_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=100, unique=True)
+    kind: str = Field(max_length=30)
+    due_at: datetime = _time()
+    status: str = Field(default="pending", max_length=20)
+    comment_id: int | None = Field(default=None, foreign_key="comment.id", index=True)
+    case_id: int | None = Field(default=None, foreign_key="case.id", index=True)
+    task_id: int | None = Field(default=None, foreign_key="case_task.id")
+    done_at: datetime | None = _optional_time()
+    outcome: str | None = Field(default=None, max_length=200)

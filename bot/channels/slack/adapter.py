@@ -50,9 +50,7 @@ def mention(user_id: str) -> str:
 class SlackAdapter:
     APP_KEY: web.AppKey[SlackAdapter] = web.AppKey("slack_adapter")
 
-    def __init__(
-        self, service: BotService, settings: Settings, http: aiohttp.ClientSession | None = None
-    ):
+    def __init__(self, service: BotService, settings: Settings):
         assert settings.slack_bot_token and (
             settings.slack_signing_secret or settings.slack_app_token
         )
@@ -82,7 +80,7 @@ class SlackAdapter:
             delivery_client,
             {"dsl": settings.slack_dsl_channel, "slt": settings.slack_slt_channel},
         )
-        self._http = http
+        self._http: aiohttp.ClientSession | None = None
         self._register()
 
     # --- HTTP mode -------------------------------------------------------------------------
@@ -101,6 +99,11 @@ class SlackAdapter:
         app[self.APP_KEY] = self
 
         async def lifecycle(_app: web.Application):
+            # One pooled HTTP session for every Web API call and download: without it the SDK
+            # opens (and closes) a new connection per call, which costs more than our work.
+            self._http = aiohttp.ClientSession()
+            self.client.session = self._http
+            self.delivery.client.session = self._http
             await self.delivery.start()
             connecting = None
             if self.socket is not None:
@@ -113,8 +116,7 @@ class SlackAdapter:
                 await asyncio.gather(connecting, return_exceptions=True)
                 await self.socket.close_async()
             await self.delivery.stop()
-            if self._http is not None:
-                await self._http.close()
+            await self._http.close()
 
         app.cleanup_ctx.append(lifecycle)
 

@@ -1,6 +1,6 @@
 """Posting queued alerts and DMs to Teams proactively, with retries: nothing is dropped.
 
-Mirrors SlackDelivery. Team alerts start a new thread in the DSL or SLT channel
+The loop itself is the shared DeliveryLoop. Team alerts start a new thread in the DSL or SLT channel
 (TeamsInfo.send_message_to_teams_channel inside continue_conversation); DMs go to the
 person's stored personal-chat reference; a decision updates the earlier card in place
 (update_activity with the stored activity id). The outbox row is marked sent only once
@@ -12,7 +12,6 @@ until they are parked as failed with a log line.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -31,9 +30,9 @@ from bot.channels.teams import store
 from bot.channels.teams.cards import fallback_text, needs_card, render
 from bot.domain.messages import Message
 from bot.services import BotService, Delivery
+from bot.services.delivery_loop import DeliveryLoop
 
 log = logging.getLogger(__name__)
-MAX_ATTEMPTS = 12
 ADAPTIVE = "application/vnd.microsoft.card.adaptive"
 CHANNEL_PROBLEMS = {401, 403, 404}
 REF_LIMIT = 200
@@ -63,7 +62,9 @@ def reference(data: dict[str, Any]) -> ConversationReference:
     return ConversationReference().deserialize(data)
 
 
-class TeamsDelivery:
+class TeamsDelivery(DeliveryLoop):
+    platform = "teams"
+
     def __init__(
         self,
         service: BotService,
@@ -73,45 +74,11 @@ class TeamsDelivery:
         clock: Callable[[], datetime] | None = None,
         poll_seconds: float = 2.0,
     ):
-        self.service = service
+        super().__init__(service, clock, poll_seconds)
         self.cloud = cloud
         # Proactive turns need an app id; without credentials (the Emulator) any will do.
         self.bot_id = app_id or AuthenticationConstants.ANONYMOUS_SKILL_APP_ID
         self.channels = channels
-        self.clock = clock or service.now
-        self.poll_seconds = poll_seconds
-        self._wake = asyncio.Event()
-        self._flushing = asyncio.Lock()  # one pass at a time, or a row could be posted twice
-        self._task: asyncio.Task[None] | None = None
-
-    def kick(self) -> None:
-        """Deliver now rather than at the next poll (called after each handled activity)."""
-        self._wake.set()
-
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="teams-delivery")
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-
-    async def _loop(self) -> None:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
-            self._wake.clear()
-            try:
-                await self.flush()
-            except Exception:  # keep delivering whatever one bad row does
-                log.exception("teams delivery pass failed")
-
-    async def flush(self) -> int:
-        async with self._flushing:
-            pending = await asyncio.to_thread(self.service.pending_deliveries, "teams")
-            for item in pending:
-                await self._send(item)
-            return len(pending)
 
     # --- where things go ---------------------------------------------------------------
 
@@ -137,7 +104,7 @@ class TeamsDelivery:
 
     # --- sending ---------------------------------------------------------------------------
 
-    async def _send(self, item: Delivery) -> None:
+    async def send(self, item: Delivery) -> None:
         try:
             if item.replaces_ref:
                 ref = await self._update(item)
@@ -147,7 +114,7 @@ class TeamsDelivery:
                 ref = await self._post_to_user(item)
         except NoRoute as problem:
             log.error("%s The message will be retried (outbox %s).", problem, item.outbox_id)
-            await self._retry(item, "no route", timedelta(minutes=1))
+            await self.retry(item, "no route", timedelta(minutes=1))
             return
         except ErrorResponseException as exc:
             await self._failed(item, exc)
@@ -156,12 +123,12 @@ class TeamsDelivery:
             log.warning(
                 "Teams: network error delivering outbox %s: %s", item.outbox_id, type(exc).__name__
             )
-            await self._retry(item, f"network: {type(exc).__name__}", self._backoff(item))
+            await self.retry(item, f"network: {type(exc).__name__}")
             return
         except PermissionError:  # the login service refused us; auth.py logged why
-            await self._retry(item, "bot token refused", self._backoff(item))
+            await self.retry(item, "bot token refused")
             return
-        await asyncio.to_thread(self.service.mark_delivered, item.outbox_id, ref)
+        await self.delivered(item, ref)
 
     async def _post_to_channel(self, item: Delivery) -> str:
         channel, base = await asyncio.to_thread(self.route, item.target)
@@ -222,7 +189,7 @@ class TeamsDelivery:
         if status == 429:
             wait = int(headers.get("Retry-After", "1") or 1)
             log.warning("Teams rate-limited outbox %s; retrying in %ss", item.outbox_id, wait)
-            await self._retry(item, "rate limited (429)", timedelta(seconds=wait))
+            await self.retry(item, "rate limited (429)", timedelta(seconds=wait))
         elif status in CHANNEL_PROBLEMS:
             log.error(
                 "Teams: can't post outbox %s (%s). Check that schoolbot is installed in the "
@@ -231,23 +198,7 @@ class TeamsDelivery:
                 error,
                 item.target.upper() if item.target_kind == "team" else "person's",
             )
-            await self._retry(item, error, timedelta(minutes=1))
-        elif item.attempts + 1 >= MAX_ATTEMPTS:
-            log.error(
-                "Teams: giving up on outbox %s after %s attempts (%s); see the outbox table",
-                item.outbox_id,
-                item.attempts + 1,
-                error,
-            )
-            await asyncio.to_thread(self.service.mark_failed, item.outbox_id, error, None)
+            await self.retry(item, error, timedelta(minutes=1))
         else:
             log.warning("Teams error %s for outbox %s; will retry", error, item.outbox_id)
-            await self._retry(item, error, self._backoff(item))
-
-    def _backoff(self, item: Delivery) -> timedelta:
-        return timedelta(seconds=min(2**item.attempts, 300))
-
-    async def _retry(self, item: Delivery, error: str, wait: timedelta) -> None:
-        await asyncio.to_thread(
-            self.service.mark_failed, item.outbox_id, error, self.clock() + wait
-        )
+            await self.retry(item, error)

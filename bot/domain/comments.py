@@ -1,0 +1,100 @@
+"""Comments on official accounts that are waiting for a reply (MO-24H and friends).
+
+Which comments go to SLT at once, and the guidance that travels with them, is decided
+here; the storage, the reminders and the messages are built on top.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from bot.domain.messages import Guidance
+from bot.domain.policy import PolicyPack
+
+AuthorType = Literal["parent", "pupil", "public", "press"]
+AUTHOR_LABELS: dict[str, str] = {
+    "parent": "A parent or carer",
+    "pupil": "A pupil",
+    "public": "A member of the public",
+    "press": "A journalist or the press",
+}
+
+
+class CommentIn(BaseModel):
+    """One comment as it arrives from chat, the webhook or the CLI, already checked."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    account: int | str = Field(description="The register number or the account's name.")
+    author_type: AuthorType
+    text: str = Field(min_length=1, max_length=4000)
+    link: str | None = Field(default=None, max_length=1000)
+    received_at: datetime | None = None
+    offensive: bool = False
+    complaint: bool = False
+    id: str | None = Field(default=None, max_length=100, description="Sender's id, for retries.")
+
+    @field_validator("received_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("must include a timezone, e.g. 2026-11-21T09:30:00Z")
+        return value
+
+    @field_validator("link")
+    @classmethod
+    def _web_link(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError("must start with https://")
+        return value or None
+
+
+def needs_slt_now(author_type: str, offensive: bool, complaint: bool) -> bool:
+    """MO-OFFENSIVE, MO-COMPLAINT and MO-JOURNALIST: SLT hear at once, not at the deadline."""
+    return offensive or complaint or author_type == "press"
+
+
+def guidance_for(
+    pack: PolicyPack, author_type: str, offensive: bool, complaint: bool
+) -> list[Guidance]:
+    advice = [
+        pack.guidance(
+            "MO-24H",
+            "Reply within the deadline, even if only to say you have seen it and will come back.",
+        )
+    ]
+    if offensive:
+        advice.append(
+            pack.guidance(
+                "MO-OFFENSIVE",
+                "Hide or remove the comment if the platform allows, keep a screenshot, "
+                "and let SLT know (done for you).",
+            )
+        )
+    if offensive and author_type == "parent":
+        advice.append(
+            pack.guidance(
+                "MO-PARENT",
+                "Ask the parent privately to remove the post, invite them in to talk, "
+                "and point them to the complaints procedure.",
+            )
+        )
+    if complaint:
+        advice.append(
+            pack.guidance(
+                "MO-COMPLAINT",
+                "Treat it as a complaint under the Complaints Policy. The reply must be agreed "
+                "by the head before it is sent.",
+            )
+        )
+    if author_type == "press":
+        advice.append(
+            pack.guidance(
+                "MO-JOURNALIST",
+                "Don't answer a journalist yourself; SLT will reply (they have been told).",
+            )
+        )
+    return advice

@@ -1,0 +1,107 @@
+"""The loop every chat adapter runs to post queued messages; the platform part is `send`.
+
+Nothing is dropped: a row is marked sent only after the platform accepted it, and every
+failure is rescheduled (rate limits after their Retry-After, other errors with backoff)
+until it is parked as failed with a log line an admin can act on.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from bot.services.bot import BotService, Delivery
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 12
+
+
+class DeliveryLoop(abc.ABC):
+    platform: str
+
+    def __init__(
+        self,
+        service: BotService,
+        clock: Callable[[], datetime] | None = None,
+        poll_seconds: float = 2.0,
+    ):
+        self.service = service
+        self.clock = clock or service.now
+        self.poll_seconds = poll_seconds
+        self._wake = asyncio.Event()
+        self._flushing = asyncio.Lock()  # one pass at a time per instance
+        self._task: asyncio.Task[None] | None = None
+        self._seen = -1
+
+    @abc.abstractmethod
+    async def send(self, item: Delivery) -> None:
+        """Post one message and record the outcome with delivered/retry/give_up."""
+
+    def kick(self) -> None:
+        """Deliver now rather than at the next poll (called after each handled request)."""
+        self._wake.set()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name=f"{self.platform}-delivery")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _loop(self) -> None:
+        while True:
+            woken = False
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+                woken = True
+            self._wake.clear()
+            # A kick after a request that queued nothing needn't touch the database.
+            if woken and self.service.enqueued == self._seen:
+                continue
+            try:
+                await self.flush()
+            except Exception:  # keep delivering whatever one bad row does
+                log.exception("%s delivery pass failed", self.platform)
+
+    async def flush(self) -> int:
+        async with self._flushing:
+            self._seen = self.service.enqueued
+            pending = await asyncio.to_thread(self.service.pending_deliveries, self.platform)
+            for item in pending:
+                await self.send(item)
+            return len(pending)
+
+    # --- recording outcomes ----------------------------------------------------------------
+
+    async def delivered(self, item: Delivery, ref: str | None) -> None:
+        await asyncio.to_thread(self.service.mark_delivered, item.outbox_id, ref)
+
+    async def retry(self, item: Delivery, error: str, wait: timedelta | None = None) -> None:
+        """Try again later; after MAX_ATTEMPTS, park it as failed and say so in the log."""
+        if wait is None:
+            if item.attempts + 1 >= MAX_ATTEMPTS:
+                await self.give_up(item, error)
+                return
+            wait = self.backoff(item)
+        await asyncio.to_thread(
+            self.service.mark_failed, item.outbox_id, error, self.clock() + wait
+        )
+
+    async def give_up(self, item: Delivery, error: str) -> None:
+        log.error(
+            "%s: giving up on outbox %s after %s attempts (%s); see the outbox table",
+            self.platform,
+            item.outbox_id,
+            item.attempts + 1,
+            error,
+        )
+        await asyncio.to_thread(self.service.mark_failed, item.outbox_id, error, None)
+
+    @staticmethod
+    def backoff(item: Delivery) -> timedelta:
+        return timedelta(seconds=min(2**item.attempts, 300))
