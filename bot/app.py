@@ -63,6 +63,13 @@ def create_app(service: BotService, settings: Settings | None = None) -> web.App
         from bot.channels.slack.adapter import SlackAdapter
 
         SlackAdapter(service, settings).mount(app)
+    if settings is not None:
+        from bot import scheduler
+        from bot.channels.webhook import CommentHook
+
+        scheduler.mount(app, service, settings.tick_seconds)
+        if settings.webhook_secret:
+            CommentHook(service, settings.webhook_secret.get_secret_value()).mount(app)
     mode = teams_mode(settings) if settings is not None else None
     if mode is not None:
         from bot.channels.teams.adapter import TeamsAdapter  # botbuilder loads only when used

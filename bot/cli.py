@@ -254,3 +254,13 @@ def roles_list() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def _add_moderation_commands() -> None:
+    from bot.cli_accounts import accounts, comments, scheduler
+
+    for group in (accounts, comments, scheduler):
+        main.add_command(group)
+
+
+_add_moderation_commands()

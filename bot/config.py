@@ -22,6 +22,12 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", alias="SCHOOLBOT_LOG_LEVEL")
 
     max_evidence_bytes: int = Field(default=25 * 1024 * 1024, alias="SCHOOLBOT_MAX_EVIDENCE_BYTES")
+    # The scheduler: how often each instance sweeps for due reminders, and how long an
+    # instance may hold a message it is sending before another may take it over.
+    tick_seconds: float = Field(default=30.0, gt=0, alias="SCHOOLBOT_TICK_SECONDS")
+    outbox_lease_seconds: float = Field(default=60.0, gt=0, alias="SCHOOLBOT_OUTBOX_LEASE_SECONDS")
+    # Signs POST /hooks/comments (HMAC-SHA256); unset turns the webhook off.
+    webhook_secret: SecretStr | None = Field(default=None, alias="SCHOOLBOT_WEBHOOK_SECRET")
 
     slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
@@ -66,6 +72,7 @@ class Settings(BaseSettings):
         "teams_login_url",
         "teams_oauth_scope",
         "teams_oauth_url",
+        "webhook_secret",
         mode="before",
     )
     @classmethod

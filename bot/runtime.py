@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from bot.config import Settings
 from bot.domain.policy import load_pack
@@ -17,12 +18,27 @@ def build_service(settings: Settings, migrate: bool = True) -> BotService:
     if migrate:
         db.upgrade(url)
     engine = db.make_engine(url)
-    return BotService(
+    service = BotService(
         engine=engine,
         pack=pack,
         evidence=EvidenceStore(settings.evidence_dir),
         max_evidence_bytes=settings.max_evidence_bytes,
     )
+    service.outbox_lease = timedelta(seconds=settings.outbox_lease_seconds)
+    service.platforms = configured_platforms(settings)
+    return service
+
+
+def configured_platforms(settings: Settings) -> tuple[str, ...]:
+    """Where team alerts that belong to no chat (webhook, CLI, scheduler) are posted."""
+    from bot.app import slack_configured, teams_mode
+
+    platforms = ["console"]
+    if slack_configured(settings):
+        platforms.append("slack")
+    if teams_mode(settings):
+        platforms.append("teams")
+    return tuple(platforms)
 
 
 def configure_logging(level: str) -> None:

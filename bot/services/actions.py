@@ -16,7 +16,7 @@ from sqlmodel import Session
 from bot.domain import approvals
 from bot.domain.cases import Actor, CaseStatus, NotAllowed, require_handler
 from bot.domain.messages import Message
-from bot.services import cards
+from bot.services import cards, comment_cards
 from bot.storage import repository as repo
 from bot.storage.tables import ApprovalDecision, Case, OfficialAccount
 
@@ -36,6 +36,8 @@ class ActionHandler:
     def handle(
         self, session: Session, actor: Actor, action: str, value: str, text: str | None
     ) -> list[Message]:
+        if action in comment_cards.ACTIONS:
+            return self.service.moderation.act(session, actor, action, value)
         if action not in cards.ACTIONS:
             return [Message("Sorry, I don't recognise that button. Nothing has changed.")]
         ref, _, stage = value.partition(":")
@@ -286,6 +288,8 @@ class ActionHandler:
                 status="open",
                 moderators=list(moderators),
                 case_id=case.id,
+                # The requester gets the comment nudges until an admin adds more contacts.
+                contacts=[f"{case.platform}:{case.reporter_id}"],
             )
         )
         repo.audit(session, now, "system", "register.added", case.ref, name=details.get("name"))

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.domain.cases import Actor, teams_of
+from bot.domain.comments import CommentIn
 from bot.domain.evidence import EvidenceFile, check_evidence
 from bot.domain.messages import Message
 from bot.domain.policy import PolicyPack
@@ -29,9 +30,11 @@ from bot.services import cards
 from bot.services.actions import ActionHandler
 from bot.services.conversations import ConversationHandler
 from bot.services.evidence_store import EvidenceStore
+from bot.services.moderation import Moderation
+from bot.services.reminders import ReminderSweep
 from bot.storage import repository as repo
 from bot.storage import scheduling
-from bot.storage.tables import Outbox
+from bot.storage.tables import Comment, OfficialAccount, Outbox
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +109,8 @@ class BotService:
         )
         self.conversations = ConversationHandler(self)
         self.actions = ActionHandler(self)
+        self.moderation = Moderation(self)
+        self.reminders = ReminderSweep(self)
 
     # --- shared helpers --------------------------------------------------------------------
 
@@ -284,6 +289,53 @@ class BotService:
                 self.tell_user(session, platform, user_id, message)
             session.commit()
 
+    # --- official accounts and comments (CLI, webhook, chat) ----------------------------
+
+    def log_comment(
+        self, data: CommentIn, source: str, by: str, platform: str | None = None
+    ) -> tuple[Comment, bool]:
+        """Raises RegisterError for an unknown account; (comment, created) otherwise."""
+        with self.session() as session:
+            comment, created = self.moderation.log_comment(session, data, source, by, platform)
+            session.commit()
+            return comment, created
+
+    def register_add(self, by: str, **fields: Any) -> OfficialAccount:
+        with self.session() as session:
+            account = self.moderation.add_account(session, by=by, **fields)
+            session.commit()
+            return account
+
+    def register_change(self, account_id: int, by: str, **changes: Any) -> OfficialAccount:
+        with self.session() as session:
+            account = self.moderation.change(session, account_id, by, **changes)
+            session.commit()
+            return account
+
+    def register(self) -> list[OfficialAccount]:
+        with self.session() as session:
+            return scheduling.all_accounts(session)
+
+    def register_csv(self) -> str:
+        with self.session() as session:
+            return self.moderation.export_csv(session)
+
+    def awaiting_comments(self) -> list[tuple[Comment, str]]:
+        with self.session() as session:
+            accounts = {a.id: a.name for a in scheduling.all_accounts(session)}
+            return [
+                (c, accounts.get(c.account_id, "?")) for c in scheduling.awaiting_comments(session)
+            ]
+
+    def sweep(self) -> int:
+        """One scheduler tick (every instance runs these; claims keep them apart)."""
+        return self.reminders.sweep()
+
+    def prepare_schedules(self) -> None:
+        with self.session() as session:
+            self.reminders.schedule_annual(session)
+            session.commit()
+
     # --- used by the handlers --------------------------------------------------------------
 
     def announce(
@@ -307,6 +359,11 @@ class BotService:
             case_id,
             earlier.id if earlier else None,
         )
+
+    def announce_team(self, session: Session, platform: str, team: str, message: Message) -> None:
+        """A team alert that belongs to no case (comments, reminders)."""
+        self.enqueued += 1
+        repo.enqueue(session, self.now(), platform, "team", team, message.to_dict())
 
     def tell_user(
         self,

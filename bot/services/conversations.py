@@ -270,5 +270,6 @@ class ConversationHandler:
         self.service.announce(
             session, case.id, actor.platform, case.team, message, replaces_first=False
         )
+        self.service.reminders.schedule_for_case(session, case)
         log.info("case %s opened for team %s (urgent=%s)", case.ref, case.team, case.urgent)
         return case

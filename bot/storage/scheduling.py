@@ -100,8 +100,10 @@ def cancel_reminders(session: Session, now: datetime, **subject: int) -> None:
     )
 
 
-def postpone_reminders(session: Session, comment_id: int, by: timedelta) -> int:
-    rows = pending_reminders_for_comment(session, comment_id)
+def postpone_reminders(
+    session: Session, comment_id: int, by: timedelta, skip_kind: str | None = None
+) -> int:
+    rows = [r for r in pending_reminders_for_comment(session, comment_id) if r.kind != skip_kind]
     for row in rows:
         row.due_at = row.due_at + by
         session.add(row)

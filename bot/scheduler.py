@@ -1,0 +1,53 @@
+"""The scheduler tick: APScheduler runs the reminder sweep in every instance.
+
+Several instances may tick at once; the sweep's claims keep them from doing the same
+reminder twice. A tick that finds the database down logs it and the next one tries again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.services import BotService
+
+log = logging.getLogger(__name__)
+
+
+async def tick(service: BotService) -> int:
+    try:
+        return await asyncio.to_thread(service.sweep)
+    except sa.exc.SQLAlchemyError as exc:
+        log.error("scheduler tick skipped, database problem: %s", type(exc).__name__)
+        return 0
+
+
+def mount(app: web.Application, service: BotService, seconds: float) -> None:
+    scheduler = AsyncIOScheduler(timezone=UTC)
+
+    async def lifecycle(_app: web.Application):
+        try:
+            await asyncio.to_thread(service.prepare_schedules)
+        except sa.exc.SQLAlchemyError as exc:
+            log.error("couldn't schedule the yearly reminder yet: %s", type(exc).__name__)
+        scheduler.add_job(
+            tick,
+            IntervalTrigger(seconds=seconds),
+            args=[service],
+            id="sweep",
+            next_run_time=datetime.now(UTC),
+            max_instances=1,  # a slow sweep is never overlapped by the next
+            coalesce=True,  # after a pause, one catch-up run rather than a burst
+            misfire_grace_time=None,
+        )
+        scheduler.start()
+        yield
+        scheduler.shutdown(wait=False)
+
+    app.cleanup_ctx.append(lifecycle)
