@@ -181,6 +181,7 @@ def test_unrecognised_text_gets_the_menu(service_factory):
         "friend_request",
         "cyberbullying",
         "account_request",
+        "comment",
         "my_cases",
     ]
     assert current_step(service, "u") is None

@@ -36,6 +36,9 @@ class Context:
     pack: PolicyPack
     answers: Mapping[str, Any]
     now: datetime
+    # Facts from outside the pack a dialog may offer as choices (e.g. the open accounts),
+    # fixed when the conversation starts and saved with it.
+    options: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def today(self) -> date:
@@ -88,7 +91,7 @@ class Dialog:
         """Only answers to steps that still apply, so a changed earlier answer can't leak."""
         kept: dict[str, Any] = {}
         for step in self.steps:
-            view = Context(ctx.pack, kept, ctx.now)
+            view = Context(ctx.pack, kept, ctx.now, ctx.options)
             if step.key in ctx.answers and step.applies(view):
                 kept[step.key] = ctx.answers[step.key]
         return kept
@@ -108,7 +111,7 @@ class Turn:
 
 
 def _ctx(pack: PolicyPack, state: Mapping[str, Any], now: datetime) -> Context:
-    return Context(pack, state["answers"], now)
+    return Context(pack, state["answers"], now, state.get("options") or {})
 
 
 def _repeat_items(step: Step, ctx: Context) -> list[str]:
@@ -163,8 +166,12 @@ def step_id(state: Mapping[str, Any]) -> str:
     return f"{state['dialog']}.{state['step']}" + (f"#{item}" if item is not None else "")
 
 
-def start(dialog: Dialog, pack: PolicyPack, now: datetime) -> Turn:
+def start(
+    dialog: Dialog, pack: PolicyPack, now: datetime, options: Mapping[str, Any] | None = None
+) -> Turn:
     state: dict[str, Any] = {"dialog": dialog.name, "answers": {}, "history": []}
+    if options:
+        state["options"] = dict(options)
     ctx = _ctx(pack, state, now)
     position = _next_position(dialog, ctx, None, None)
     assert position is not None, "a dialog needs at least one step"

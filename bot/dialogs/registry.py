@@ -5,22 +5,33 @@ from __future__ import annotations
 import re
 
 from bot.dialogs.account_request import ACCOUNT_REQUEST
+from bot.dialogs.comment import COMMENT
 from bot.dialogs.cyberbullying import CYBERBULLYING
 from bot.dialogs.engine import Dialog
 from bot.dialogs.friend_request import FRIEND_REQUEST
 from bot.domain.messages import Choice
 
-DIALOGS: dict[str, Dialog] = {d.name: d for d in (FRIEND_REQUEST, CYBERBULLYING, ACCOUNT_REQUEST)}
+DIALOGS: dict[str, Dialog] = {
+    d.name: d for d in (FRIEND_REQUEST, CYBERBULLYING, ACCOUNT_REQUEST, COMMENT)
+}
 
 MENU = (
     Choice("friend_request", "A friend or follow request"),
     Choice("cyberbullying", "Online abuse or cyberbullying"),
     Choice("account_request", "A new official account"),
+    Choice("comment", "A comment needing a reply"),
     Choice("my_cases", "My cases"),
 )
 
 # Order matters: the first dialog whose pattern matches wins.
 _INTENTS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "comment",
+        re.compile(
+            r"\b(log|record|add)\b.*\bcomment\b|\bcomment (on|under) (our|the|a) "
+            r"(school|official|page|account|post)|\bneeds? a reply\b|\bawaiting (a )?reply\b"
+        ),
+    ),
     (
         "account_request",
         re.compile(

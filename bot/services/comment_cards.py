@@ -56,7 +56,7 @@ def moderator_nudge(
     if stage != "new" and now > comment.due_at:
         stage = "overdue"
     lead = STAGE_LEADS[stage].format(account=account.name, due=local(pack, comment.due_at))
-    value = str(comment.id)
+    value = comment.ref
     buttons = (
         Button(REPLIED, "Replied", value, "primary"),
         Button(ACKNOWLEDGED, "Acknowledged publicly", value),
@@ -73,7 +73,7 @@ def moderator_nudge(
 
 def slt_alert(pack: PolicyPack, comment: Comment, account: OfficialAccount, reason: str) -> Message:
     """To the SLT channel: at once for offensive/complaint/press, or after the deadline."""
-    value = str(comment.id)
+    value = comment.ref
     return Message(
         text=f"{reason}\n{_advice(pack, comment)}",
         title=f"Comment {comment.ref} on {account.name}",

@@ -6,18 +6,23 @@ import logging
 import re
 from typing import TYPE_CHECKING
 
+from pydantic import ValidationError
 from sqlmodel import Session
 
 from bot.dialogs import engine
+from bot.dialogs.comment import CommentOutcome
 from bot.dialogs.outcome import Outcome
 from bot.dialogs.parsing import InvalidAnswer, normalise, parse_choice
 from bot.dialogs.registry import DIALOGS, MENU, classify
 from bot.domain.cases import Actor, CaseKind, CaseStatus, can_view, case_reference, teams_of
+from bot.domain.comments import CommentIn
 from bot.domain.evidence import EvidenceFile
 from bot.domain.messages import Message
 from bot.domain.policy import PolicyPack
 from bot.services import cards
+from bot.services.moderation import RegisterError
 from bot.storage import repository as repo
+from bot.storage import scheduling
 from bot.storage.tables import Approval, Case, CaseTask, Evidence
 
 if TYPE_CHECKING:
@@ -96,7 +101,18 @@ class ConversationHandler:
         self, session: Session, actor: Actor, name: str, files: tuple[EvidenceFile, ...] = ()
     ) -> list[Message]:
         dialog = DIALOGS[name]
-        turn = engine.start(dialog, self.pack, self.service.local_now())
+        options = None
+        if name == "comment":
+            accounts = scheduling.open_accounts(session)
+            if not accounts:
+                return [
+                    Message(
+                        "There are no official accounts in the register yet, so there's nothing "
+                        "to log a comment against. Ask your admin to add the account first."
+                    )
+                ]
+            options = {"accounts": [[a.id, a.name] for a in accounts]}
+        turn = engine.start(dialog, self.pack, self.service.local_now(), options)
         if files and turn.state is not None:
             turn.state["answers"]["evidence"] = [engine.file_record(f) for f in files]
             names = ", ".join(f.describe() for f in files)
@@ -183,6 +199,8 @@ class ConversationHandler:
     # --- when a conversation finishes -----------------------------------------------------
 
     def _finish(self, session: Session, actor: Actor, name: str, outcome: Outcome) -> list[Message]:
+        if isinstance(outcome, CommentOutcome):
+            return self._log_comment(session, actor, outcome)
         advice = "\n".join(f"• {g.text}" for g in outcome.guidance)
         if not outcome.open_case:
             repo.audit(
@@ -208,6 +226,32 @@ class ConversationHandler:
             )
         return [
             Message(f"Here's what to do:\n{advice}\n\nYour reference is {case.ref}. {next_step}")
+        ]
+
+    def _log_comment(
+        self, session: Session, actor: Actor, outcome: CommentOutcome
+    ) -> list[Message]:
+        try:
+            data = CommentIn.model_validate(outcome.fields)
+            comment, _ = self.service.moderation.log_comment(
+                session, data, "chat", actor.key, actor.platform
+            )
+        except (ValidationError, RegisterError) as problem:
+            log.info("comment not logged: %s", type(problem).__name__)
+            return [Message(f"Sorry, I couldn't log that comment: {problem}. Please start again.")]
+        due = cards.local(self.pack, comment.due_at)
+        extra = (
+            " Because of what it is, SLT have been told now."
+            if comment.escalated_at is not None
+            else ""
+        )
+        return [
+            Message(
+                f"Logged as {comment.ref}. A reply is due by {due} "
+                f"{self.pack.cite('MO-24H')}. I'll remind the moderators before then.{extra}".replace(
+                    " .", "."
+                )
+            )
         ]
 
     def _open_case(self, session: Session, actor: Actor, outcome: Outcome) -> Case:

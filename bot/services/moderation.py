@@ -245,7 +245,8 @@ class Moderation:
     # --- the nudge buttons -------------------------------------------------------------
 
     def act(self, session: Session, actor: Actor, action: str, value: str) -> list[Message]:
-        comment = session.get(Comment, int(value)) if value.isdigit() else None
+        number = value.upper().removeprefix("CM-")
+        comment = session.get(Comment, int(number)) if number.isdigit() else None
         account = session.get(OfficialAccount, comment.account_id) if comment else None
         if comment is None or account is None:
             return [Message("I can't find that comment any more. Nothing has changed.")]

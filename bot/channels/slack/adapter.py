@@ -127,7 +127,7 @@ class SlackAdapter:
         app.event("message")(self._on_message)
         app.event("app_home_opened")(self._on_home)
         app.action(re.compile(rf"^{re.escape(CHOICE_PREFIX)}"))(self._on_choice)
-        app.action(re.compile(r"^(case|approval)\."))(self._on_record_button)
+        app.action(re.compile(r"^(case|approval|comment)\."))(self._on_record_button)
         app.view(REASON_MODAL)(self._on_reason)
         app.command(SLASH_COMMAND)(self._on_command)
         app.shortcut(SHORTCUT)(self._on_shortcut)

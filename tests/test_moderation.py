@@ -1,0 +1,337 @@
+"""Official accounts, comments, nudges and escalation, through the service and the terminal.
+
+The clock starts on Saturday 21 November 2026, 15:00 GMT (see conftest). Every sweep is
+one scheduler tick; the terminal inbox shows what each person would receive.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlmodel import select
+
+from bot.domain.comments import CommentIn
+from bot.services.moderation import RegisterError
+from bot.storage.tables import AuditEvent, Comment, Outbox, Reminder
+from tests.conftest import grant, say
+from tests.test_conversations import FR_ANSWERS
+
+
+def add_account(service, contacts=("console:mo1", "console:mo2")):
+    return service.register_add(
+        "test",
+        name="PE Twitter",
+        purpose="Fixtures and results",
+        platform="X",
+        author="Mr Jones",
+        moderators=["Mr Jones", "Ms Patel"],
+        contacts=list(contacts),
+    )
+
+
+def log(service, **fields):
+    data = {"account": 1, "author_type": "parent", "text": "When is sports day?", **fields}
+    comment, created = service.log_comment(CommentIn(**data), "cli", "cli:admin")
+    assert created
+    return comment
+
+
+def titles(service, user: str) -> list[str]:
+    return [m.title or m.text for m in service.inbox("console", user)]
+
+
+def audit_actions(service, subject: str) -> list[str]:
+    with service.session() as session:
+        rows = session.exec(select(AuditEvent).where(AuditEvent.subject == subject))
+        return [r.action for r in rows]
+
+
+def test_register_rules_transfer_close_and_export(service_factory):
+    service = service_factory("dukeries-academy")
+    with pytest.raises(RegisterError, match="at least 2"):
+        service.register_add(
+            "t", name="X", purpose="p", platform="", author="a", moderators=["One"], contacts=[]
+        )
+    with pytest.raises(RegisterError, match="not a chat id"):
+        add_account(service, contacts=["U123"])
+    account = add_account(service)
+    service.register_change(account.id, "t", author="Ms Patel", contacts=["console:mo3"])
+    with pytest.raises(RegisterError, match="at least 2"):
+        service.register_change(account.id, "t", moderators=["Only One"])
+    service.register_change(account.id, "t", close=True)
+    with pytest.raises(RegisterError, match="already closed"):
+        service.register_change(account.id, "t", close=True)
+    rows = list(csv.reader(io.StringIO(service.register_csv())))
+    assert rows[0][:4] == ["Site Name/Purpose", "Approved Date", "Author", "Current Status"]
+    assert rows[1][:4] == ["PE Twitter - Fixtures and results", "21/11/2026", "Ms Patel", "Closed"]
+    assert audit_actions(service, f"account:{account.id}") == [
+        "register.added",
+        "register.transferred",
+        "register.closed",
+    ]
+    # A closed account takes no new comments.
+    with pytest.raises(RegisterError, match="No open account"):
+        log(service)
+
+
+def test_comment_nudged_then_deadline_then_escalated_once_each(service_factory, clock):
+    service = service_factory("default")
+    grant(service, "head", "slt")
+    add_account(service)
+    comment = log(service)  # Saturday: due Monday at the end of the day (17:00)
+    assert comment.due_at == datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
+    assert titles(service, "mo1") == ["Comment CM-0001 awaiting a reply"]
+    [new] = service.inbox("console", "mo2")
+    assert "Please reply by 23 Nov 17:00" in new.text
+    assert {b.label for b in new.buttons} == {
+        "Replied",
+        "Acknowledged publicly",
+        "Offensive: tell SLT",
+        "Snooze 1 hour",
+    }
+
+    assert service.sweep() == 0  # nothing is due yet
+    clock.current = datetime(2026, 11, 23, 13, 0, tzinfo=UTC)  # 4 hours before
+    assert service.sweep() == 1
+    [nudge] = service.inbox("console", "mo1")
+    assert nudge.text.startswith("Reminder: a comment on PE Twitter needs a reply by 23 Nov 17:00")
+    assert service.sweep() == 0  # a second tick sends nothing more
+
+    clock.current = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
+    service.sweep()
+    [deadline] = service.inbox("console", "mo1")
+    assert "deadline" in deadline.text
+    assert service.inbox("console", "head") == []  # SLT not yet
+
+    clock.advance(hours=1)
+    service.sweep()
+    [escalated] = service.inbox("console", "head")
+    assert "deadline has passed" in escalated.text and "CM-0001" in escalated.title
+    with service.session() as session:
+        assert session.get(Comment, comment.id).status == "escalated"
+        assert {r.status for r in session.exec(select(Reminder))} == {"done"}
+
+
+def test_replied_button_closes_once_and_cancels_reminders(service_factory, clock):
+    service = service_factory("default")
+    add_account(service)
+    log(service)
+    refused = service.handle_action("console", "stranger", "comment.replied", "CM-0001")
+    assert "Only the moderators of PE Twitter or SLT" in refused[0].text
+    [done] = service.handle_action("console", "mo1", "comment.replied", "CM-0001", name="Mo")
+    assert "closed as replied to" in done.text
+    [again] = service.handle_action("console", "mo2", "comment.replied", "CM-0001")
+    assert "already closed" in again.text
+    clock.advance(days=5)
+    assert service.sweep() == 0  # cancelled: nothing left to send
+    assert audit_actions(service, "CM-0001") == ["comment.logged", "comment.replied"]
+
+
+def test_snooze_moves_the_nudge_but_not_the_escalation(service_factory, clock):
+    service = service_factory("default")
+    add_account(service)
+    log(service)
+    [snoozed] = service.handle_action("console", "mo1", "comment.snooze", "CM-0001")
+    assert "in an hour" in snoozed.text
+    with service.session() as session:
+        due = {r.kind: r.due_at for r in session.exec(select(Reminder))}
+    assert due["comment.nudge"] == datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
+    assert due["comment.deadline"] == datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
+    assert due["comment.escalate"] == datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
+    assert "comment.snoozed" in audit_actions(service, "CM-0001")
+
+
+@pytest.mark.parametrize(
+    ("fields", "clause_text"),
+    [
+        ({"offensive": True}, "Hide or remove the comment"),
+        ({"complaint": True}, "Complaints Policy"),
+        ({"author_type": "press"}, "Don't answer a journalist yourself"),
+    ],
+)
+def test_offensive_complaint_and_press_go_to_slt_at_once(service_factory, fields, clause_text):
+    service = service_factory("default")
+    grant(service, "head", "slt")
+    add_account(service)
+    log(service, **fields)
+    [alert] = service.inbox("console", "head")
+    assert clause_text in alert.text
+    assert "CM-0001" in alert.title
+
+
+def test_parent_offensive_comment_carries_parent_guidance(service_factory):
+    service = service_factory("default")
+    add_account(service)
+    log(service, offensive=True)
+    [dm] = service.inbox("console", "mo1")
+    assert "invite them in to talk" in dm.text
+
+
+def test_offensive_button_tells_slt_and_is_audited(service_factory):
+    service = service_factory("default")
+    grant(service, "head", "slt")
+    add_account(service)
+    log(service)
+    service.handle_action("console", "mo2", "comment.offensive", "CM-0001", name="Mo Two")
+    [alert] = service.inbox("console", "head")
+    assert "Mo Two marked this comment offensive" in alert.text
+    assert "comment.offensive" in audit_actions(service, "CM-0001")
+
+
+def test_catch_up_after_downtime_sends_one_message_per_item(service_factory, clock):
+    service = service_factory("default")
+    grant(service, "head", "slt")
+    add_account(service)
+    log(service)
+    log(service, text="Second one")
+    service.inbox("console", "mo1")  # read the "new comment" messages
+    clock.advance(days=4)  # the bot was down all through Monday
+    assert service.sweep() == 6  # three reminders each, all due
+    assert service.inbox("console", "mo1") == []  # the nudges were folded into ...
+    assert len(service.inbox("console", "head")) == 2  # ... one escalation per comment
+    assert service.sweep() == 0
+
+
+def test_account_without_reachable_moderators_goes_to_slt(service_factory):
+    service = service_factory("default")
+    grant(service, "head", "slt")
+    add_account(service, contacts=())
+    log(service)
+    [alert] = service.inbox("console", "head")
+    assert "no moderator I can message" in alert.text
+
+
+def test_comment_logged_in_the_terminal_conversation(service_factory):
+    service = service_factory("default")
+    assert "no official accounts in the register" in say(service, "mo1", "log a comment")[0]
+    add_account(service)
+    replies = say(service, "mo1", "log a comment")
+    assert "Which account is it on?" in replies[-1]
+    reply = say(
+        service,
+        "mo1",
+        "PE Twitter",
+        "A parent or carer",
+        "Is sports day on?",
+        "today 2pm",
+        "no",
+        "no",
+    )
+    assert "Logged as CM-0001. A reply is due by 23 Nov 17:00" in reply[0]
+    assert titles(service, "mo2") == ["Comment CM-0001 awaiting a reply"]
+    assert titles(service, "mo1") == []  # the person who logged it isn't told again
+
+
+def test_unacknowledged_dsl_case_is_realerted_then_sent_to_the_deputy(service_factory, clock):
+    service = service_factory("dukeries-academy")
+    grant(service, "dsl1", "dsl")
+    grant(service, "deputy1", "deputy_dsl")
+    say(service, "alice", *FR_ANSWERS)
+    service.inbox("console", "dsl1")
+    service.inbox("console", "deputy1")
+    minutes = service.pack.alerts.unacknowledged_realert_minutes
+    clock.advance(minutes=minutes)
+    service.sweep()
+    [again] = service.inbox("console", "dsl1")
+    assert again.title == "Still waiting: FR-0001"
+    clock.advance(minutes=minutes)
+    service.sweep()
+    deputy = service.inbox("console", "deputy1")
+    assert any("You are the deputy" in m.text for m in deputy)
+
+
+def test_acknowledged_case_is_not_realerted(service_factory, clock):
+    service = service_factory("dukeries-academy")
+    grant(service, "dsl1", "dsl")
+    say(service, "alice", *FR_ANSWERS)
+    service.handle_action("console", "dsl1", "case.ack", "FR-0001")
+    service.inbox("console", "dsl1")
+    clock.advance(hours=3)
+    service.sweep()
+    assert [m.title for m in service.inbox("console", "dsl1")] == []
+
+
+def test_removal_follow_up_reminder_for_cyberbullying(service_factory, clock):
+    service = service_factory("harmonize-academy")
+    grant(service, "slt1", "slt")
+    say(
+        service,
+        "dan",
+        "someone keeps posting about me online",
+        "me",
+        "x",
+        "https://x.com/someone/status/1",
+        "yesterday 8pm",
+        "Posting a photo of me with insults",
+        "done",
+        "yes",
+        "yes",
+        "no",
+        "no",
+    )
+    service.inbox("console", "slt1")
+    clock.advance(hours=24)
+    service.sweep()
+    follow_ups = [
+        m for m in service.inbox("console", "slt1") if m.title == "Follow-up due: CB-0001"
+    ]
+    assert any("remove the material" in m.text and "(Policy 8)" in m.text for m in follow_ups)
+
+
+def test_annual_policy_reminder(service_factory, clock):
+    service = service_factory("default")  # annual_reminder_month = 9
+    grant(service, "t1", "slt")
+    service.prepare_schedules()
+    service.prepare_schedules()  # idempotent
+    with service.session() as session:
+        [reminder] = session.exec(select(Reminder).where(Reminder.kind == "annual"))
+    # 1 September 2027 is a Wednesday: the start of that day, BST.
+    assert reminder.due_at == datetime(2027, 9, 1, 7, 0, tzinfo=UTC)
+    clock.current = datetime(2027, 9, 1, 7, 0, tzinfo=UTC)
+    assert service.sweep() == 1
+    [reminder_dm] = service.inbox("console", "t1")
+    assert "re-read the social media policy" in reminder_dm.text
+    with service.session() as session:
+        keys = {r.key for r in session.exec(select(Reminder).where(Reminder.kind == "annual"))}
+    assert keys == {"annual:2027", "annual:2028"}
+
+
+def test_sweeps_on_two_connections_take_each_reminder_once(database_url, clock, tmp_path):
+    """Two instances sweeping the same database at the same moment (PostgreSQL and SQLite)."""
+    import threading
+
+    from tests.conftest import make_service
+
+    first = make_service(database_url, "default", clock, tmp_path / "e1")
+    second = make_service(database_url, "default", clock, tmp_path / "e2")
+    add_account(first)
+    for n in range(40):
+        log(first, text=f"comment {n}")
+    clock.advance(days=1, hours=22)  # Monday 13:00: every nudge is due
+    first.reminders.batch = second.reminders.batch = 7
+    counts: list[int] = []
+    barrier = threading.Barrier(2)
+
+    def run(service):
+        barrier.wait()
+        total = 0
+        while done := service.sweep():
+            total += done
+        counts.append(total)
+
+    threads = [threading.Thread(target=run, args=(s,)) for s in (first, second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(counts) == 40
+    with first.session() as session:
+        nudges = session.exec(
+            select(Outbox).where(
+                Outbox.target == "mo1", Outbox.created_at > clock() - timedelta(seconds=1)
+            )
+        ).all()
+    assert len(nudges) == 40  # one nudge per comment for this moderator, none twice
