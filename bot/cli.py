@@ -252,10 +252,6 @@ def roles_list() -> None:
         )
 
 
-if __name__ == "__main__":
-    main()
-
-
 def _add_moderation_commands() -> None:
     from bot.cli_accounts import accounts, comments, scheduler
 
@@ -264,3 +260,7 @@ def _add_moderation_commands() -> None:
 
 
 _add_moderation_commands()
+
+
+if __name__ == "__main__":
+    main()

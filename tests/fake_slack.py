@@ -26,6 +26,8 @@ LOGIN_PAGE = b"<!DOCTYPE html><html><head><title>Sign in | Slack</title></head><
 class Call:
     method: str
     args: dict[str, Any]
+    instance: str = ""  # which bot process called, when each has its own API prefix
+    response: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -41,6 +43,7 @@ class FakeSlack:
     _ts: Any = field(default_factory=lambda: itertools.count(1))
     _envelopes: Any = field(default_factory=lambda: itertools.count(1))
     _changed: asyncio.Condition | None = None
+    delay: float = 0.0  # seconds before answering chat.postMessage, like a slow network
 
     @property
     def api_url(self) -> str:
@@ -83,23 +86,30 @@ class FakeSlack:
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
+        args: dict[str, Any] = dict(request.query)  # some methods send their arguments here
         if request.content_type == "application/json":
-            args = await request.json()
-        else:
-            args = dict(await request.post())
+            args.update(await request.json())
+        elif request.method == "POST":
+            args.update(await request.post())
         expected = APP_TOKEN if method == "apps.connections.open" else BOT_TOKEN
         if request.headers.get("Authorization") != f"Bearer {expected}" and "token" not in args:
             return web.json_response({"ok": False, "error": "not_authed"})
-        self.calls.append(Call(method, args))
-        await self._notify()
+        call = Call(method, args, request.match_info.get("instance", ""))
         if self.failures[method]:
             status, body, headers = self.failures[method].pop(0)
             if status == 0:
                 assert request.transport is not None
                 request.transport.close()
                 return web.Response()
+            self.calls.append(call)
+            await self._notify()
             return web.json_response(body, status=status, headers=headers)
-        return web.json_response(self._answer(method, args))
+        if self.delay and method == "chat.postMessage":
+            await asyncio.sleep(self.delay)
+        call.response = self._answer(method, args)
+        self.calls.append(call)
+        await self._notify()
+        return web.json_response(call.response)
 
     async def _notify(self) -> None:
         assert self._changed is not None
@@ -167,7 +177,27 @@ class FakeSlack:
             return {"ok": True, "url": str(self.server.make_url("/link")).replace("http", "ws", 1)}
         if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
             ts = args.get("ts") or f"1700000000.{next(self._ts):06d}"
-            return {"ok": True, "channel": args.get("channel"), "ts": ts, "message_ts": ts}
+            return {"ok": True, "channel": _dm(args.get("channel")), "ts": ts, "message_ts": ts}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": _dm(args.get("users"))}}
+        if method == "conversations.history":
+            posted = [
+                c
+                for c in self.calls
+                if c.method == "chat.postMessage"
+                and c.response.get("channel") == args.get("channel")
+            ]
+            return {
+                "ok": True,
+                "messages": [
+                    {
+                        "ts": c.response["ts"],
+                        "text": c.args.get("text"),
+                        "metadata": c.args.get("metadata"),
+                    }
+                    for c in reversed(posted)
+                ],
+            }
         return {"ok": True}
 
     async def _file(self, request: web.Request) -> web.Response:
@@ -181,6 +211,9 @@ class FakeSlack:
         self._changed = asyncio.Condition()
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_post("/{instance}/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)
+        app.router.add_get("/{instance}/api/{method}", self._api)
         app.router.add_get("/files-pri/T1-F1/{name}", self._file)
         app.router.add_get("/link", self._socket)
         self.server = TestServer(app)
@@ -192,6 +225,11 @@ class FakeSlack:
             await ws.close()
         if self.server is not None:
             await self.server.close()
+
+
+def _dm(channel: Any) -> Any:
+    """Posting to a user id lands in the DM channel, which is what Slack answers with."""
+    return f"D{channel}" if isinstance(channel, str) and channel.startswith("U") else channel
 
 
 def blocks_text(call: Call) -> str:

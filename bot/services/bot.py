@@ -11,6 +11,7 @@ import contextlib
 import functools
 import logging
 import threading
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -100,6 +101,7 @@ class BotService:
         self.clock = clock
         self.max_evidence_bytes = max_evidence_bytes
         self.outbox_lease = timedelta(seconds=60)
+        self.instance = uuid.uuid4().hex  # names this process's claims on outbox rows
         self.enqueued = 0  # bumped on every queued message, so idle delivery loops can rest
         # Where team alerts go when nobody's platform decides it (webhook, CLI, scheduler).
         self.platforms: tuple[str, ...] = ("console",)
@@ -236,7 +238,7 @@ class BotService:
         """Claim due messages for this instance (see scheduling.claim_outbox)."""
         with self.session() as session:
             claimed = scheduling.claim_outbox(
-                session, platform, self.now(), self.outbox_lease, limit
+                session, platform, self.now(), self.outbox_lease, limit, self.instance
             )
             result = []
             for row, maybe_sent in claimed:
@@ -255,6 +257,14 @@ class BotService:
                 )
             session.commit()
             return result
+
+    def still_ours(self, outbox_id: int) -> bool:
+        with self.session() as session:
+            ours = scheduling.renew_claim(
+                session, outbox_id, self.instance, self.now(), self.outbox_lease
+            )
+            session.commit()
+            return ours
 
     def mark_delivered(self, outbox_id: int, external_ref: str | None) -> None:
         with self.session() as session:

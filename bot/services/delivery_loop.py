@@ -73,7 +73,10 @@ class DeliveryLoop(abc.ABC):
             self._seen = self.service.enqueued
             pending = await asyncio.to_thread(self.service.pending_deliveries, self.platform)
             for item in pending:
-                await self.send(item)
+                if await asyncio.to_thread(self.service.still_ours, item.outbox_id):
+                    await self.send(item)
+                else:
+                    log.info("outbox %s was taken over by another instance", item.outbox_id)
             return len(pending)
 
     # --- recording outcomes ----------------------------------------------------------------

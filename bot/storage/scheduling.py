@@ -114,7 +114,7 @@ def postpone_reminders(
 
 
 def claim_outbox(
-    session: Session, platform: str, now: datetime, lease: timedelta, limit: int
+    session: Session, platform: str, now: datetime, lease: timedelta, limit: int, token: str
 ) -> list[tuple[Outbox, bool]]:
     """Take due outbox rows for `lease`, returning (row, maybe_sent) pairs.
 
@@ -144,12 +144,33 @@ def claim_outbox(
                 col(Outbox.status) == "pending",
                 col(Outbox.next_attempt_at) == row.next_attempt_at,
             )
-            .values(next_attempt_at=now + lease, claimed_at=now)
+            .values(next_attempt_at=now + lease, claimed_at=now, claim_token=token)
             .execution_options(synchronize_session=False)
         )
         if result.rowcount == 1:
             taken.append((row, row.claimed_at is not None))
     return taken
+
+
+def renew_claim(
+    session: Session, outbox_id: int, token: str, now: datetime, lease: timedelta
+) -> bool:
+    """Just before sending: still ours? Then hold it for another lease.
+
+    A batch can take longer than one lease (a slow or rate-limited platform); by then
+    another instance may have taken a row over, and this instance must not send it too.
+    """
+    result = session.execute(
+        sa.update(Outbox)
+        .where(
+            col(Outbox.id) == outbox_id,
+            col(Outbox.status) == "pending",
+            col(Outbox.claim_token) == token,
+        )
+        .values(next_attempt_at=now + lease)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
 
 
 # --- comments and the register --------------------------------------------------------

@@ -194,6 +194,7 @@ class Outbox(SQLModel, table=True):
     # Set when an instance takes the row to send it. Still set on a due row means that
     # instance stopped between claiming and recording: the message may already be out.
     claimed_at: datetime | None = _optional_time()
+    claim_token: str | None = Field(default=None, max_length=32)
 
 
 class InboxCursor(SQLModel, table=True):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import context
 from sqlmodel import SQLModel
 
@@ -22,6 +23,10 @@ def run_migrations_online() -> None:
             compare_type=True,
         )
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # Several instances starting at once: one migrates, the others wait, then
+                # find nothing left to do.
+                connection.execute(sa.text("SELECT pg_advisory_xact_lock(7240913)"))
             context.run_migrations()
     engine.dispose()
 
