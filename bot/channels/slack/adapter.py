@@ -21,6 +21,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.channels.download import fetch_evidence
 from bot.channels.slack.blocks import CHOICE_PREFIX, REASON_MODAL, home_view, reason_modal, render
 from bot.channels.slack.delivery import SlackDelivery
 from bot.config import Settings
@@ -267,33 +268,13 @@ class SlackAdapter:
             raise EvidenceRefused(f"I couldn't download {name}. Please try sending it again.")
         http = self._http or aiohttp.ClientSession()
         try:
-            async with http.get(
-                url,
-                headers={"Authorization": f"Bearer {self.token}"},
-                timeout=aiohttp.ClientTimeout(total=60),
-            ) as response:
-                if response.status != 200:
-                    raise EvidenceRefused(
-                        f"I couldn't download {name} (Slack said {response.status}). "
-                        "Please try sending it again."
-                    )
-                # Read at most one byte past the limit: check_evidence refuses oversized
-                # files and sign-in pages with the same words on every platform.
-                data = bytearray()
-                async for chunk in response.content.iter_chunked(64 * 1024):
-                    data += chunk
-                    if len(data) > self.max_bytes:
-                        break
-                declared = response.headers.get("Content-Type") or info.get("mimetype")
-        except aiohttp.ClientError as exc:
-            log.warning("Slack file download failed: %s", type(exc).__name__)
-            raise EvidenceRefused(
-                f"I couldn't download {name}. Please try sending it again."
-            ) from exc
+            data, declared = await fetch_evidence(
+                http, url, name, self.max_bytes, "Slack", {"Authorization": f"Bearer {self.token}"}
+            )
         finally:
             if self._http is None:
                 await http.close()
-        return bytes(data), declared
+        return data, declared or info.get("mimetype")
 
     # --- sending ---------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import aiohttp
 from botbuilder.schema import Attachment
 
+from bot.channels.download import fetch_evidence
 from bot.domain.evidence import EvidenceFile, EvidenceRefused
 from bot.services import BotService
 
@@ -91,26 +92,4 @@ class TeamsFiles:
 
     async def _download(self, name: str, url: str, bearer: str | None) -> tuple[bytes, str | None]:
         headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
-        try:
-            async with self._session().get(
-                url, headers=headers, timeout=aiohttp.ClientTimeout(total=60)
-            ) as response:
-                if response.status != 200:
-                    raise EvidenceRefused(
-                        f"I couldn't download {name} (Teams said {response.status}). "
-                        "Please try sending it again."
-                    )
-                # Read at most one byte past the limit: check_evidence refuses oversized
-                # files and sign-in pages with the same words on every platform.
-                data = bytearray()
-                async for chunk in response.content.iter_chunked(64 * 1024):
-                    data += chunk
-                    if len(data) > self.max_bytes:
-                        break
-                declared = response.headers.get("Content-Type")
-        except aiohttp.ClientError as exc:
-            log.warning("Teams file download failed: %s", type(exc).__name__)
-            raise EvidenceRefused(
-                f"I couldn't download {name}. Please try sending it again."
-            ) from exc
-        return bytes(data), declared
+        return await fetch_evidence(self._session(), url, name, self.max_bytes, "Teams", headers)
