@@ -130,17 +130,25 @@ def test_replied_button_closes_once_and_cancels_reminders(service_factory, clock
     assert audit_actions(service, "CM-0001") == ["comment.logged", "comment.replied"]
 
 
-def test_snooze_moves_the_nudge_but_not_the_escalation(service_factory, clock):
+def test_snooze_reminds_in_an_hour_and_moves_nothing_else(service_factory, clock):
     service = service_factory("default")
     add_account(service)
     log(service)
+    service.inbox("console", "mo1")
     [snoozed] = service.handle_action("console", "mo1", "comment.snooze", "CM-0001")
     assert "in an hour" in snoozed.text
     with service.session() as session:
-        due = {r.kind: r.due_at for r in session.exec(select(Reminder))}
-    assert due["comment.nudge"] == datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
-    assert due["comment.deadline"] == datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
-    assert due["comment.escalate"] == datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
+        due = sorted((r.kind, r.due_at) for r in session.exec(select(Reminder)))
+    assert due == [
+        ("comment.deadline", datetime(2026, 11, 23, 17, 0, tzinfo=UTC)),
+        ("comment.escalate", datetime(2026, 11, 23, 18, 0, tzinfo=UTC)),
+        ("comment.nudge", datetime(2026, 11, 21, 16, 0, tzinfo=UTC)),  # the snooze
+        ("comment.nudge", datetime(2026, 11, 23, 13, 0, tzinfo=UTC)),
+    ]
+    clock.advance(hours=1)
+    service.sweep()
+    [again] = service.inbox("console", "mo1")
+    assert again.text.startswith("Reminder: a comment on PE Twitter")
     assert "comment.snoozed" in audit_actions(service, "CM-0001")
 
 
@@ -190,8 +198,11 @@ def test_catch_up_after_downtime_sends_one_message_per_item(service_factory, clo
     service.inbox("console", "mo1")  # read the "new comment" messages
     clock.advance(days=4)  # the bot was down all through Monday
     assert service.sweep() == 6  # three reminders each, all due
-    assert service.inbox("console", "mo1") == []  # the nudges were folded into ...
-    assert len(service.inbox("console", "head")) == 2  # ... one escalation per comment
+    overdue = service.inbox("console", "mo1")  # folded: one message per comment ...
+    assert [m.text.split(".")[0] for m in overdue] == [
+        "A comment on PE Twitter is overdue (due 23 Nov 17:00), so SLT have been told"
+    ] * 2
+    assert len(service.inbox("console", "head")) == 2  # ... and one escalation each
     assert service.sweep() == 0
 
 

@@ -45,14 +45,20 @@ class CommentHook:
         self.clock = clock
 
     async def handle(self, request: web.Request) -> web.Response:
+        too_large = _error(413, "body too large (64 KB at most)")
         if request.content_length and request.content_length > MAX_BODY:
-            return _error(413, "body too large (64 KB at most)")
-        body = await request.read()
+            return too_large
+        body = bytearray()  # chunked uploads have no Content-Length: count as we read
+        async for chunk in request.content.iter_chunked(16 * 1024):
+            body += chunk
+            if len(body) > MAX_BODY:
+                return too_large
         timestamp = request.headers.get("X-Schoolbot-Timestamp", "")
         given = request.headers.get("X-Schoolbot-Signature", "")
-        if not timestamp.isdigit() or abs(self.clock() - int(timestamp)) > MAX_SKEW_SECONDS:
+        fresh = timestamp.isascii() and timestamp.isdigit()
+        if not fresh or abs(self.clock() - int(timestamp)) > MAX_SKEW_SECONDS:
             return _error(401, "missing or stale X-Schoolbot-Timestamp")
-        if not hmac.compare_digest(given, signature(self.secret, timestamp, body)):
+        if not hmac.compare_digest(given, signature(self.secret, timestamp, bytes(body))):
             return _error(401, "bad signature")
         if request.content_type != "application/json":
             return _error(400, "Content-Type must be application/json")

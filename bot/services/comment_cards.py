@@ -22,6 +22,7 @@ STAGE_LEADS = {
     "nudge": "Reminder: a comment on {account} needs a reply by {due}.",
     "deadline": "The reply deadline for a comment on {account} is now ({due}).",
     "overdue": "A comment on {account} is overdue: the reply was due {due}.",
+    "escalated": "A comment on {account} is overdue (due {due}), so SLT have been told.",
 }
 
 
@@ -53,7 +54,7 @@ def moderator_nudge(
     pack: PolicyPack, comment: Comment, account: OfficialAccount, stage: str, now: datetime
 ) -> Message:
     """What a moderator gets: new comment, reminder, deadline, with the four buttons."""
-    if stage != "new" and now > comment.due_at:
+    if stage in ("nudge", "deadline") and now > comment.due_at:
         stage = "overdue"
     lead = STAGE_LEADS[stage].format(account=account.name, due=local(pack, comment.due_at))
     value = comment.ref

@@ -284,12 +284,18 @@ class Moderation:
                     )
                 )
             ]
-        moved = scheduling.postpone_reminders(
-            session, comment.id or 0, SNOOZE, skip_kind="comment.escalate"
+        # "Remind me in an hour": one more reminder, leaving the deadline and the escalation
+        # where they are, so a snooze can never hide a deadline from SLT or the moderators.
+        at = now + SNOOZE
+        scheduling.schedule(
+            session,
+            f"comment:{comment.id}:snooze:{int(at.timestamp())}",
+            "comment.nudge",
+            at,
+            comment_id=comment.id,
         )
         repo.audit(session, now, actor.key, "comment.snoozed", comment.ref, by=actor.name)
-        when = "in an hour" if moved else "if it becomes overdue"
-        return [Message(f"Snoozed. I'll remind you about {comment.ref} {when}.")]
+        return [Message(f"Snoozed. I'll remind you about {comment.ref} in an hour.")]
 
 
 def _why_now(comment: Comment) -> str:

@@ -80,6 +80,9 @@ class ReminderSweep:
                 account,
                 "Nobody has marked this comment as replied and the deadline has passed (MO-24H).",
             )
+            # The moderators hear it too, so they know SLT are now involved.
+            overdue = cc.moderator_nudge(self.pack, comment, account, "escalated", now)
+            moderation.tell_contacts(session, comment, account, overdue)
             return "escalated to SLT"
         stage = "nudge" if reminder.kind == "comment.nudge" else "deadline"
         message = cc.moderator_nudge(self.pack, comment, account, stage, now)

@@ -81,14 +81,6 @@ def finish_reminder(session: Session, reminder: Reminder, now: datetime, outcome
     )
 
 
-def pending_reminders_for_comment(session: Session, comment_id: int) -> list[Reminder]:
-    return list(
-        session.exec(
-            select(Reminder).where(Reminder.comment_id == comment_id, Reminder.status == "pending")
-        )
-    )
-
-
 def cancel_reminders(session: Session, now: datetime, **subject: int) -> None:
     """A closed comment or an acknowledged case needs no more reminders."""
     (field, value), *_ = subject.items()
@@ -98,16 +90,6 @@ def cancel_reminders(session: Session, now: datetime, **subject: int) -> None:
         .values(status="cancelled", done_at=now)
         .execution_options(synchronize_session=False)
     )
-
-
-def postpone_reminders(
-    session: Session, comment_id: int, by: timedelta, skip_kind: str | None = None
-) -> int:
-    rows = [r for r in pending_reminders_for_comment(session, comment_id) if r.kind != skip_kind]
-    for row in rows:
-        row.due_at = row.due_at + by
-        session.add(row)
-    return len(rows)
 
 
 # --- outbox claims ----------------------------------------------------------------------
