@@ -20,12 +20,21 @@ from bot.services import BotService
 log = logging.getLogger(__name__)
 
 
+MAX_SWEEPS_PER_TICK = 100
+
+
 async def tick(service: BotService) -> int:
+    """Sweep until a sweep comes back short of a full batch (a backlog drains in one tick)."""
+    total = 0
     try:
-        return await asyncio.to_thread(service.sweep)
+        for _ in range(MAX_SWEEPS_PER_TICK):
+            done = await asyncio.to_thread(service.sweep)
+            total += done
+            if done < service.reminders.batch:
+                break
     except sa.exc.SQLAlchemyError as exc:
-        log.error("scheduler tick skipped, database problem: %s", type(exc).__name__)
-        return 0
+        log.error("scheduler tick stopped, database problem: %s", type(exc).__name__)
+    return total
 
 
 def mount(app: web.Application, service: BotService, seconds: float) -> None:

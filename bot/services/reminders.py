@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from bot.domain.cases import CaseStatus
 from bot.services import comment_cards as cc
+from bot.storage import repository as repo
 from bot.storage import scheduling
 from bot.storage.tables import Case, CaseTask, Comment, OfficialAccount, Reminder, RoleAssignment
 
@@ -32,7 +33,10 @@ STAGES = ("comment.nudge", "comment.deadline", "comment.escalate")
 
 
 class ReminderSweep:
-    def __init__(self, service: BotService, batch: int = 200):
+    """`batch` bounds one sweep (one short transaction); the scheduler runs sweeps back to
+    back while they come back full, so a backlog drains without long locks."""
+
+    def __init__(self, service: BotService, batch: int = 50):
         self.service = service
         self.pack = service.pack
         self.batch = batch
@@ -42,12 +46,14 @@ class ReminderSweep:
         with self.service.session() as session:
             now = self.service.now()
             claimed = scheduling.claim_due_reminders(session, now, self.batch)
-            for reminders in _by_subject(claimed).values():
-                *earlier, latest = sorted(reminders, key=_stage)
-                for reminder in earlier:
-                    scheduling.finish_reminder(session, reminder, now, "folded into a later one")
-                outcome = self._handle(session, latest, now)
-                scheduling.finish_reminder(session, latest, now, outcome)
+            _preload(session, claimed)
+            done: list[tuple[int, str]] = []
+            with repo.outbox_batch(session):
+                for reminders in _by_subject(claimed).values():
+                    *earlier, latest = sorted(reminders, key=_stage)
+                    done += [(r.id or 0, "folded into a later one") for r in earlier]
+                    done.append((latest.id or 0, self._handle(session, latest, now)))
+            scheduling.finish_reminders(session, done, now)
             session.commit()
         if claimed:
             log.info("sweep finished %s reminder(s)", len(claimed))
@@ -170,6 +176,17 @@ class ReminderSweep:
             if at >= start:
                 scheduling.schedule(session, f"annual:{year}", "annual", at)
                 return
+
+
+def _preload(session: Session, reminders: list[Reminder]) -> None:
+    """Load the comments and accounts of a batch in two queries, not two per reminder."""
+    ids = {r.comment_id for r in reminders if r.comment_id is not None}
+    if ids:
+        comments = session.exec(select(Comment).where(col(Comment.id).in_(ids))).all()
+        accounts = {c.account_id for c in comments}
+        owners = session.exec(select(OfficialAccount).where(col(OfficialAccount.id).in_(accounts)))
+        # The identity map holds objects weakly: keep them, so session.get finds them.
+        session.info["preloaded"] = [*comments, *owners.all()]
 
 
 def _by_subject(reminders: list[Reminder]) -> dict[str, list[Reminder]]:

@@ -6,6 +6,8 @@ compare-and-set update or a unique insert, so it happens once whoever clicks fir
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -232,6 +234,9 @@ def timeline(session: Session, subject: str) -> list[AuditEvent]:
 # --- outbox ---------------------------------------------------------------------------
 
 
+_OUTBOX_BATCH = "outbox_batch"
+
+
 def enqueue(
     session: Session,
     now: datetime,
@@ -241,20 +246,37 @@ def enqueue(
     message: dict[str, Any],
     case_id: int | None = None,
     replaces_id: int | None = None,
-) -> Outbox:
-    row = Outbox(
-        platform=platform,
-        target_kind=target_kind,
-        target=target,
-        message=message,
-        case_id=case_id,
-        replaces_id=replaces_id,
-        next_attempt_at=now,
-        created_at=now,
-    )
-    session.add(row)
-    session.flush()
-    return row
+) -> None:
+    row = {
+        "platform": platform,
+        "target_kind": target_kind,
+        "target": target,
+        "message": message,
+        "case_id": case_id,
+        "replaces_id": replaces_id,
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+    batch = session.info.get(_OUTBOX_BATCH)
+    if batch is not None:
+        batch.append(row)
+    else:
+        session.execute(sa.insert(Outbox.__table__), [row])  # type: ignore[attr-defined]
+
+
+@contextmanager
+def outbox_batch(session: Session) -> Iterator[None]:
+    """Collect the messages queued inside, and insert them in one statement at the end."""
+    session.info[_OUTBOX_BATCH] = []
+    try:
+        yield
+        rows = session.info[_OUTBOX_BATCH]
+        if rows:
+            session.execute(sa.insert(Outbox.__table__), rows)  # type: ignore[attr-defined]
+    finally:
+        session.info.pop(_OUTBOX_BATCH, None)
 
 
 def first_alert_for(session: Session, case_id: int) -> Outbox | None:

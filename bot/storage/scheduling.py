@@ -59,25 +59,35 @@ def claim_due_reminders(session: Session, now: datetime, limit: int) -> list[Rem
     )
     if session.get_bind().dialect.name == "postgresql":
         return list(session.exec(query.with_for_update(skip_locked=True)))
-    taken = []
-    for reminder in session.exec(query).all():
-        result = session.execute(
+    candidates = list(session.exec(query))
+    if not candidates:
+        return []
+    # One compare-and-set for the lot: only rows still pending are ours.
+    taken = set(
+        session.execute(
             sa.update(Reminder)
-            .where(col(Reminder.id) == reminder.id, col(Reminder.status) == "pending")
+            .where(
+                col(Reminder.id).in_([r.id for r in candidates]),
+                col(Reminder.status) == "pending",
+            )
             .values(status="claimed")
+            .returning(col(Reminder.id))
             .execution_options(synchronize_session=False)
-        )
-        if result.rowcount == 1:
-            taken.append(reminder)
-    return taken
+        ).scalars()
+    )
+    return [r for r in candidates if r.id in taken]
 
 
-def finish_reminder(session: Session, reminder: Reminder, now: datetime, outcome: str) -> None:
+def finish_reminders(session: Session, done: list[tuple[int, str]], now: datetime) -> None:
+    """Mark (id, outcome) pairs done in one statement."""
+    if not done:
+        return
+    table = Reminder.__table__  # type: ignore[attr-defined]
     session.execute(
-        sa.update(Reminder)
-        .where(col(Reminder.id) == reminder.id)
-        .values(status="done", done_at=now, outcome=outcome[:200])
-        .execution_options(synchronize_session=False)
+        sa.update(table)
+        .where(table.c.id == sa.bindparam("rid"))
+        .values(status="done", done_at=now, outcome=sa.bindparam("what")),
+        [{"rid": rid, "what": what[:200]} for rid, what in done],
     )
 
 
