@@ -149,15 +149,20 @@ class BotService:
         files: Iterable[EvidenceFile] = (),
         name: str | None = None,
         answering: str | None = None,
+        delivery: str | None = None,
     ) -> list[Message]:
         """A staff message. `answering` names the question a choice button belonged to.
 
+        `delivery` is the platform's id for this message: a repeat (a retry) gets no reply,
+        recorded in the same transaction as the turn, so a turn is never half-done.
         Two turns for one person at once (a double click) are compare-and-set: the loser is
         rolled back and replayed against the winner's state, so it is answered only once.
         """
         files = tuple(files)
         for attempt in range(3):
             with self.session() as session:
+                if delivery and not repo.first_delivery(session, delivery, self.now()):
+                    return []
                 actor = self.actor(session, platform, user_id, name)
                 try:
                     replies = self.conversations.handle(

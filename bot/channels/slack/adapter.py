@@ -138,19 +138,32 @@ class SlackAdapter:
             return
         if event.get("subtype") not in (None, "file_share"):
             return
-        if not await asyncio.to_thread(
-            self.service.first_delivery, f"slack:{body.get('event_id')}"
-        ):
+        key = f"slack:{body.get('event_id')}"
+        shared = event.get("files") or []
+        # With files, record the event first so a retry doesn't download them again; a
+        # plain message is recorded inside its own turn (one transaction, not two).
+        if shared and not await asyncio.to_thread(self.service.first_delivery, key):
             log.info("duplicate Slack event ignored")
             return
         user, channel = event["user"], event["channel"]
-        files, refusals = await self._download_all(event.get("files") or [])
+        files, refusals = await self._download_all(shared)
         replies = [Message(text) for text in refusals]
         text = event.get("text") or ""
         if files or text.strip() or not refusals:
-            replies += await asyncio.to_thread(
-                self.service.handle_message, PLATFORM, user, text, files, mention(user)
+            turn = await asyncio.to_thread(
+                self.service.handle_message,
+                PLATFORM,
+                user,
+                text,
+                files,
+                mention(user),
+                None,
+                None if shared else key,
             )
+            if not turn and not shared:
+                log.info("duplicate Slack event ignored")
+                return
+            replies += turn
         else:  # only refused files: ask the pending question again so nothing is stuck
             replies += await asyncio.to_thread(self.service.greet, PLATFORM, user, "")
         await self._post_all(channel, user, replies)
