@@ -36,7 +36,7 @@ class ReminderSweep:
     """`batch` bounds one sweep (one short transaction); the scheduler runs sweeps back to
     back while they come back full, so a backlog drains without long locks."""
 
-    def __init__(self, service: BotService, batch: int = 50):
+    def __init__(self, service: BotService, batch: int = 25):
         self.service = service
         self.pack = service.pack
         self.batch = batch
