@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 from aiohttp.test_utils import TestServer
 from jsonschema import Draft6Validator
 
@@ -206,3 +208,20 @@ async def running_bot(
             yield TeamsClient(server, service, fake, http)
     finally:
         await server.close()
+
+
+# --- fixtures (this module is a pytest plugin: see conftest.py) -------------------------
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeConnector]:
+    connector = FakeConnector().start()
+    yield connector
+    connector.close()
+
+
+@pytest.fixture
+async def teams(sqlite_url, clock, tmp_path, fake) -> AsyncIterator[TeamsClient]:
+    """Our app with Teams on, pack dukeries-academy, the fake connector as serviceUrl."""
+    async with running_bot(sqlite_url, "dukeries-academy", clock, tmp_path, fake) as client:
+        yield client

@@ -15,6 +15,17 @@ from bot.storage.tables import Case, CaseTask, DialogState, Evidence
 from tests.conftest import grant, say
 
 FR_ANSWERS = ["a pupil sent me a friend request", "1", "no", "instagram", "no", "no"]
+# A member of staff reporting posts about themselves, up to the evidence question.
+CB_ABOUT_ME = [
+    "someone keeps posting about me online",
+    "me",
+    "x",
+    "https://x.com/someone/status/1",
+    "yesterday 8pm",
+    "Posting a photo of me with insults",
+]
+# The answers from the evidence question on ("done": no more files) to the end.
+CB_AFTER_EVIDENCE = ["done", "yes", "yes", "no", "no"]
 
 
 def current_step(service, user: str) -> str | None:
@@ -91,21 +102,12 @@ def test_concerning_request_is_urgent(service_factory):
 def test_cyberbullying_with_two_files_routes_to_slt_with_tasks(service_factory, clock):
     service = service_factory("harmonize-academy")
     grant(service, "slt1", "slt")
-    say(
-        service,
-        "dan",
-        "someone keeps posting about me online",
-        "me",
-        "x",
-        "https://x.com/someone/status/1",
-        "yesterday 8pm",
-        "Posting a photo of me with insults",
-    )
+    say(service, "dan", *CB_ABOUT_ME)
     first = service.store_evidence("shot1.png", "image/png", b"\x89PNG\r\n\x1a\n one")
     second = service.store_evidence("shot2.jpg", "image/jpeg", b"\xff\xd8\xff two")
     service.handle_message("console", "dan", "", [first])
     service.handle_message("console", "dan", "", [second])
-    reply = say(service, "dan", "done", "yes", "yes", "no", "no")[0]
+    reply = say(service, "dan", *CB_AFTER_EVIDENCE)[0]
     assert "CB-0001" in reply and "(Policy 8)" in reply
     [case] = cases(service)
     assert case.team == "slt" and case.urgent  # threatening is urgent

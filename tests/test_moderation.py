@@ -17,7 +17,7 @@ from bot.domain.comments import CommentIn
 from bot.services.moderation import RegisterError
 from bot.storage.tables import AuditEvent, Comment, Outbox, Reminder
 from tests.conftest import grant, say
-from tests.test_conversations import FR_ANSWERS
+from tests.test_conversations import CB_ABOUT_ME, CB_AFTER_EVIDENCE, FR_ANSWERS
 
 
 def add_account(service, contacts=("console:mo1", "console:mo2")):
@@ -268,21 +268,7 @@ def test_acknowledged_case_is_not_realerted(service_factory, clock):
 def test_removal_follow_up_reminder_for_cyberbullying(service_factory, clock):
     service = service_factory("harmonize-academy")
     grant(service, "slt1", "slt")
-    say(
-        service,
-        "dan",
-        "someone keeps posting about me online",
-        "me",
-        "x",
-        "https://x.com/someone/status/1",
-        "yesterday 8pm",
-        "Posting a photo of me with insults",
-        "done",
-        "yes",
-        "yes",
-        "no",
-        "no",
-    )
+    say(service, "dan", *CB_ABOUT_ME, *CB_AFTER_EVIDENCE)
     service.inbox("console", "slt1")
     clock.advance(hours=24)
     service.sweep()

@@ -6,36 +6,22 @@ delivery retries are in test_teams_http.py.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
-import pytest
 from sqlmodel import select
 
 from bot.storage.tables import ApprovalDecision, Evidence
 from tests.conftest import grant
-from tests.fake_connector import APP_ID, FakeConnector
+from tests.fake_connector import APP_ID
 from tests.teams_client import (
     TEAM,
     TeamsClient,
     assert_all_cards_valid,
     channel_id,
+    personal,
     running_bot,
     text_of,
 )
-
-
-@pytest.fixture
-def fake():
-    connector = FakeConnector().start()
-    yield connector
-    connector.close()
-
-
-@pytest.fixture
-async def teams(sqlite_url, clock, tmp_path, fake):
-    async with running_bot(sqlite_url, "dukeries-academy", clock, tmp_path, fake) as client:
-        yield client
 
 
 async def install_in_team(teams: TeamsClient) -> None:
@@ -205,13 +191,11 @@ async def test_multi_stage_approval_with_card_buttons_and_a_non_approver(teams):
         "create", alert.conversation, teams.fake.called("update")[-1].activity, alert.activity_id
     )
     assert "stage 3 of 3" in text_of(stage3)
+    told = len(teams.dms("req"))
     await teams.press("principal", stage3, "Reject", text="Audience is under 13", channel="slt")
     await teams.fake.wait_for("update", 3)
     assert "Rejected" in text_of(teams.fake.called("update")[-1])
-    for _ in range(100):
-        if "Reason:" in teams.last("req"):
-            break
-        await asyncio.sleep(0.02)
+    await teams.fake.wait_for(None, told + 1, conversation=personal("req"))
     assert "Reason: Audience is under 13" in teams.last("req")
     with teams.service.session() as session:
         decisions = session.exec(select(ApprovalDecision)).all()

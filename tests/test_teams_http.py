@@ -18,13 +18,6 @@ from tests.teams_client import assert_all_cards_valid, channel_id, personal, run
 
 
 @pytest.fixture
-def fake():
-    connector = FakeConnector().start()
-    yield connector
-    connector.close()
-
-
-@pytest.fixture
 async def teams(sqlite_url, clock, tmp_path, fake):
     async with running_bot(
         sqlite_url, "dukeries-academy", clock, tmp_path, fake, TEAMS_DSL_CHANNEL=channel_id("dsl")

@@ -6,37 +6,21 @@ have opened a personal chat with it (their conversation reference is stored then
 
 from __future__ import annotations
 
-import pytest
 from sqlmodel import select
 
 from bot.domain.comments import CommentIn
 from bot.storage.tables import Comment, Outbox, Reminder
-from tests.fake_connector import FakeConnector
 from tests.teams_client import (
     TeamsClient,
     assert_valid_card,
     cards_in,
     find_submit,
     personal,
-    running_bot,
     text_of,
 )
 
 ACCOUNT = "Dukeries Sport"
 LABELS = ["Replied", "Acknowledged publicly", "Offensive: tell SLT", "Snooze 1 hour"]
-
-
-@pytest.fixture
-def fake():
-    connector = FakeConnector().start()
-    yield connector
-    connector.close()
-
-
-@pytest.fixture
-async def teams(sqlite_url, clock, tmp_path, fake):
-    async with running_bot(sqlite_url, "dukeries-academy", clock, tmp_path, fake) as client:
-        yield client
 
 
 def stored(teams: TeamsClient) -> Comment:
