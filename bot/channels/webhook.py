@@ -14,6 +14,7 @@ import hmac
 import json
 import logging
 import time
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from aiohttp import web
@@ -39,7 +40,7 @@ def _error(status: int, message: str) -> web.Response:
 
 
 class CommentHook:
-    def __init__(self, service: BotService, secret: str, clock=time.time):
+    def __init__(self, service: BotService, secret: str, clock: Callable[[], float] = time.time):
         self.service = service
         self.secret = secret
         self.clock = clock

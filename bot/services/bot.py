@@ -276,7 +276,7 @@ class BotService:
             row = session.get(Outbox, outbox_id)
             if row is not None:
                 row.status, row.sent_at, row.external_ref = "sent", self.now(), external_ref
-                row.claimed_at = None
+                row.claim_token = None
                 row.attempts += 1
                 session.add(row)
             session.commit()
@@ -288,7 +288,7 @@ class BotService:
             if row is not None:
                 row.attempts += 1
                 row.last_error = error[:500]
-                row.claimed_at = None
+                row.claim_token = None
                 if retry_at is None:
                     row.status = "failed"
                 else:

@@ -53,29 +53,31 @@ def case_alert(pack: PolicyPack, case: Case, history: list[str]) -> Message:
     if pack.alerts.detail == "minimal":
         lines.append("Details are in the case record, visible to the team only.")
     lines.extend(history)
-    buttons: list[Button] = []
-    if case.status != CaseStatus.CLOSED:
-        if case.status == CaseStatus.NEW:
-            buttons.append(Button(CASE_ACK, "Acknowledge", case.ref, "primary"))
-        if not case.assignee_id:
-            buttons.append(Button(CASE_ASSIGN, "Assign to me", case.ref))
-        buttons.append(Button(CASE_NOTE, "Add note", case.ref, asks_for="Your note"))
-        buttons.append(
-            Button(
-                CASE_CLOSE,
-                "Close with outcome",
-                case.ref,
-                "danger",
-                asks_for="What was the outcome?",
-            )
-        )
     return Message(
         text="\n".join(lines),
         title=title,
         fields=tuple(fields),
-        buttons=tuple(buttons),
+        buttons=case_buttons(case),
         urgent=urgent,
     )
+
+
+def case_buttons(case: Case) -> tuple[Button, ...]:
+    """What the owning team can still do with a case; shown on alerts and reminders."""
+    if case.status == CaseStatus.CLOSED:
+        return ()
+    buttons: list[Button] = []
+    if case.status == CaseStatus.NEW:
+        buttons.append(Button(CASE_ACK, "Acknowledge", case.ref, "primary"))
+    if not case.assignee_id:
+        buttons.append(Button(CASE_ASSIGN, "Assign to me", case.ref))
+    buttons.append(Button(CASE_NOTE, "Add note", case.ref, asks_for="Your note"))
+    buttons.append(
+        Button(
+            CASE_CLOSE, "Close with outcome", case.ref, "danger", asks_for="What was the outcome?"
+        )
+    )
+    return tuple(buttons)
 
 
 def approval_alert(pack: PolicyPack, case: Case, approval: Approval, history: list[str]) -> Message:

@@ -7,7 +7,7 @@ from datetime import datetime
 from bot.domain.comments import AUTHOR_LABELS, guidance_for
 from bot.domain.messages import Button, Message
 from bot.domain.policy import PolicyPack
-from bot.services.cards import local
+from bot.services.cards import case_buttons, local
 from bot.storage.tables import Case, CaseTask, Comment, OfficialAccount
 
 REPLIED = "comment.replied"
@@ -93,9 +93,7 @@ def closed_notice(comment: Comment, account: OfficialAccount, how: str, who: str
     return Message(f"Comment {comment.ref} on {account.name} is closed: {how} by {who}.")
 
 
-def case_still_new(pack: PolicyPack, case: Case, minutes: int, to_deputy: bool) -> Message:
-    from bot.services.cards import CASE_ACK
-
+def case_still_new(case: Case, minutes: int, to_deputy: bool) -> Message:
     whom = "You are the deputy, so it has come to you. " if to_deputy else ""
     urgency = "URGENT: " if case.urgent else ""
     return Message(
@@ -104,24 +102,19 @@ def case_still_new(pack: PolicyPack, case: Case, minutes: int, to_deputy: bool) 
             "Please acknowledge it, or open the case to see what's needed."
         ),
         title=f"Still waiting: {case.ref}",
-        buttons=(Button(CASE_ACK, "Acknowledge", case.ref, "primary"),),
+        buttons=case_buttons(case),
         urgent=case.urgent,
     )
 
 
 def task_due(pack: PolicyPack, case: Case, task: CaseTask) -> Message:
-    from bot.services.cards import CASE_CLOSE, CASE_NOTE
-
     return Message(
         text=(
             f"Follow-up due for {case.ref}: {pack.cited(task.title, task.clause)}\n"
             "Add a note when it's done, or close the case with the outcome."
         ),
         title=f"Follow-up due: {case.ref}",
-        buttons=(
-            Button(CASE_NOTE, "Add note", case.ref, asks_for="Your note"),
-            Button(CASE_CLOSE, "Close with outcome", case.ref, asks_for="What was the outcome?"),
-        ),
+        buttons=case_buttons(case),
     )
 
 

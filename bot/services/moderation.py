@@ -264,7 +264,7 @@ class Moderation:
             status, how = CLOSED_HOW[action]
             if not scheduling.close_comment(session, comment.id or 0, status, now, actor.key):
                 return [Message(f"{comment.ref} was closed a moment ago. Nothing to do.")]
-            scheduling.cancel_reminders(session, now, comment_id=comment.id or 0)
+            scheduling.cancel_comment_reminders(session, comment.id or 0, now)
             repo.audit(session, now, actor.key, f"comment.{status}", comment.ref, by=actor.name)
             if comment.escalated_at is not None:
                 notice = cc.closed_notice(comment, account, how, who)

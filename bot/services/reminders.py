@@ -101,7 +101,7 @@ class ReminderSweep:
             return "already acknowledged"
         minutes = int((self.service.now() - case.created_at).total_seconds() // 60)
         to_deputy = reminder.kind == "case.deputy"
-        message = cc.case_still_new(self.pack, case, minutes, to_deputy)
+        message = cc.case_still_new(case, minutes, to_deputy)
         self.service.announce_team(session, case.platform, case.team, message)
         if not to_deputy:
             return "re-alerted"

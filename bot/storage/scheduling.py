@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from bot.storage.tables import Comment, OfficialAccount, Outbox, Reminder
+from bot.storage.tables import Case, Comment, OfficialAccount, Outbox, Reminder, RoleAssignment
 
 
 def schedule(
@@ -94,12 +94,11 @@ def finish_reminders(session: Session, done: list[tuple[int, str]], now: datetim
     )
 
 
-def cancel_reminders(session: Session, now: datetime, **subject: int) -> None:
-    """A closed comment or an acknowledged case needs no more reminders."""
-    (field, value), *_ = subject.items()
+def cancel_comment_reminders(session: Session, comment_id: int, now: datetime) -> None:
+    """A closed comment needs no more reminders."""
     session.execute(
         sa.update(Reminder)
-        .where(getattr(Reminder, field) == value, col(Reminder.status) == "pending")
+        .where(col(Reminder.comment_id) == comment_id, col(Reminder.status) == "pending")
         .values(status="cancelled", done_at=now)
         .execution_options(synchronize_session=False)
     )
@@ -139,11 +138,11 @@ def claim_outbox(
                 col(Outbox.status) == "pending",
                 col(Outbox.next_attempt_at) == row.next_attempt_at,
             )
-            .values(next_attempt_at=now + lease, claimed_at=now, claim_token=token)
+            .values(next_attempt_at=now + lease, claim_token=token)
             .execution_options(synchronize_session=False)
         )
         if result.rowcount == 1:
-            taken.append((row, row.claimed_at is not None))
+            taken.append((row, row.claim_token is not None))
     return taken
 
 
@@ -225,8 +224,6 @@ def close_comment(session: Session, comment_id: int, status: str, now: datetime,
 
 def known_people(session: Session) -> set[tuple[str, str]]:
     """Everyone the bot can message: role holders, reporters and account contacts."""
-    from bot.storage.tables import Case, RoleAssignment
-
     people: set[tuple[str, str]] = set()
     for platform, user in session.exec(select(RoleAssignment.platform, RoleAssignment.user_id)):
         people.add((platform, user))

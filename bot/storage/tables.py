@@ -191,9 +191,8 @@ class Outbox(SQLModel, table=True):
     external_ref: str | None = Field(default=None, max_length=200)
     created_at: datetime = _time()
     sent_at: datetime | None = _optional_time()
-    # Set when an instance takes the row to send it. Still set on a due row means that
-    # instance stopped between claiming and recording: the message may already be out.
-    claimed_at: datetime | None = _optional_time()
+    # The instance sending it now. Still set on a due row means that instance stopped
+    # between claiming and recording: the message may already be out.
     claim_token: str | None = Field(default=None, max_length=32)
 
 
