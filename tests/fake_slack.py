@@ -59,7 +59,7 @@ class FakeSlack:
         method: str,
         status: int = 200,
         error: str | None = None,
-        retry_after: int | None = None,
+        retry_after: int | str | None = None,
     ) -> None:
         body = {"ok": False, "error": error or "ratelimited"}
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}

@@ -177,6 +177,18 @@ async def test_rate_limit_and_missing_channel_are_retried_not_dropped(bot, clock
     assert outbox_statuses(bot) == ["sent"]
 
 
+async def test_unreadable_retry_after_waits_a_second_rather_than_failing(bot, clock):
+    delivery = bot.server.app[SlackAdapter.APP_KEY].delivery
+    bot.fake.fail_next("chat.postMessage", status=429, retry_after="soon")
+    for line in ["friend request", "1", "no", "instagram", "no", "yes"]:
+        bot.service.handle_message("slack", "U9", line)
+    await delivery.flush()
+    assert outbox_statuses(bot) == ["pending"]
+    clock.advance(seconds=2)
+    await delivery.flush()
+    assert outbox_statuses(bot) == ["sent"]
+
+
 def alert_ts(bot, alert) -> str:
     """The ts the fake gave the alert: its position among all posted messages."""
     posted = bot.fake.called("chat.postMessage")

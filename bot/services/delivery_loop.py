@@ -95,6 +95,14 @@ class DeliveryLoop(abc.ABC):
             self.service.mark_failed, item.outbox_id, error, self.clock() + wait
         )
 
+    async def rate_limited(self, item: Delivery, retry_after: str | None) -> None:
+        """A 429: wait as long as the platform asks (a second if it says nothing usable)."""
+        wait = int(retry_after) if retry_after and retry_after.strip().isdigit() else 1
+        log.warning(
+            "%s rate-limited outbox %s; retrying in %ss", self.platform, item.outbox_id, wait
+        )
+        await self.retry(item, "rate limited (429)", timedelta(seconds=wait))
+
     async def give_up(self, item: Delivery, error: str) -> None:
         log.error(
             "%s: giving up on outbox %s after %s attempts (%s); see the outbox table",

@@ -120,9 +120,7 @@ class SlackDelivery(DeliveryLoop):
     async def _failed(self, item: Delivery, channel: str, exc: SlackApiError) -> None:
         error = str(exc.response.get("error", "unknown_error"))
         if exc.response.status_code == 429:
-            wait = int(exc.response.headers.get("Retry-After", "1") or 1)
-            log.warning("Slack rate-limited outbox %s; retrying in %ss", item.outbox_id, wait)
-            await self.retry(item, "ratelimited", timedelta(seconds=wait))
+            await self.rate_limited(item, exc.response.headers.get("Retry-After"))
         elif error in CHANNEL_PROBLEMS:
             log.error(
                 "Slack: can't post to %s (%s). An admin should open that channel and type "

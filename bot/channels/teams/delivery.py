@@ -187,9 +187,7 @@ class TeamsDelivery(DeliveryLoop):
         status, headers = http_status(exc)
         error = f"HTTP {status}"
         if status == 429:
-            wait = int(headers.get("Retry-After", "1") or 1)
-            log.warning("Teams rate-limited outbox %s; retrying in %ss", item.outbox_id, wait)
-            await self.retry(item, "rate limited (429)", timedelta(seconds=wait))
+            await self.rate_limited(item, headers.get("Retry-After"))
         elif status in CHANNEL_PROBLEMS:
             log.error(
                 "Teams: can't post outbox %s (%s). Check that schoolbot is installed in the "
