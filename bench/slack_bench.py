@@ -17,7 +17,8 @@ request is signed afresh with the current timestamp. ok/s: 2xx per second from t
 last response. After each schoolbot row the script waits for the bot's after-ack work (its
 replies to the fake Slack): "drain s" is how long that ran on after the last ack, "done/s"
 is ok / (row time + drain), "slack calls" the Web API calls it made, "log errors" its new
-ERROR lines. Then a closed-loop probe (64 workers, 10 s) gives each server's maximum ack rate.
+ERROR lines, "peak MB" each server's peak resident memory so far. Then a closed-loop
+probe (64 workers, 10 s) gives each server's maximum ack rate.
 
 Run from the repo root:  .venv/bin/python bench/slack_bench.py  (see --help)
 It takes 6-10 minutes with the defaults (12 rows of 20 s, plus 4 probes of 10 s, plus the
@@ -186,6 +187,15 @@ class Server:
         tail = self.log.read_text(errors="replace")[-3000:]
         raise SystemExit(f"{self.role} did not start (log {self.log}):\n{tail}")
 
+    def peak_mb(self) -> str:
+        """The process's peak resident memory so far (Linux), or '-' where unknown."""
+        try:
+            status = Path(f"/proc/{self.proc.pid}/status").read_text()
+        except OSError:
+            return "-"
+        found = re.search(r"^VmHWM:\s+(\d+) kB", status, re.M)
+        return f"{int(found.group(1)) / 1024:.0f}" if found else "-"
+
     def log_errors(self) -> list[str]:
         lines = self.log.read_text(errors="replace").splitlines()
         return [line for line in lines if " ERROR " in line or line.startswith("Traceback")]
@@ -319,7 +329,7 @@ class Row:
         self.ok = sum(200 <= status < 300 for status, _, _ in results)
         self.latencies = sorted(latency for _, latency, _ in results)
         self.seconds = max((end for _, _, end in results), default=t0) - t0
-        self.drain = self.slack_calls = self.log_errors = "-"
+        self.drain = self.slack_calls = self.log_errors = self.peak_mb = "-"
 
     def pct(self, q: float) -> float:
         if not self.latencies:
@@ -336,12 +346,12 @@ class Row:
 
 def table(rows: list[Row]) -> str:
     lines = [["kind", "server", "rps", "sent", "ok", "errors", "p50 ms", "p99 ms", "ok/s"]]
-    lines[0] += ["drain s", "done/s", "slack calls", "log errors"]
+    lines[0] += ["drain s", "done/s", "slack calls", "log errors", "peak MB"]
     for r in rows:
         lines.append([r.kind, r.server, r.rate, str(r.sent), str(r.ok), str(r.sent - r.ok)])
         lines[-1] += [f"{r.pct(0.5):.1f}", f"{r.pct(0.99):.1f}", f"{r.throughput:.0f}"]
         done = r.ok / (r.seconds + float(r.drain)) if r.drain != "-" else r.throughput
-        lines[-1] += [r.drain, f"{done:.0f}", r.slack_calls, r.log_errors]
+        lines[-1] += [r.drain, f"{done:.0f}", r.slack_calls, r.log_errors, r.peak_mb]
     widths = [max(map(len, column)) for column in zip(*lines, strict=True)]
     out = [
         "  ".join(
@@ -427,6 +437,7 @@ async def bench(args: argparse.Namespace, tmp: Path, servers: list[Server]) -> N
                 calls, seconds = await load.drain(stats_url, calls_before + row.ok)
                 row.drain, row.slack_calls = f"{seconds:.1f}", str(calls - calls_before)
                 row.log_errors = str(len(server.log_errors()) - len(errors_before))
+            row.peak_mb = server.peak_mb()
             rows.append(row)
             p99 = f"p99 {row.pct(0.99):.1f} ms, {row.sent - row.ok} errors"
             print(f"  {kind:13} {server.role:9} {row.rate:>7}: {p99}", file=sys.stderr)

@@ -44,6 +44,7 @@ class FakeSlack:
     _envelopes: Any = field(default_factory=lambda: itertools.count(1))
     _changed: asyncio.Condition | None = None
     delay: float = 0.0  # seconds before answering chat.postMessage, like a slow network
+    hold: asyncio.Event | None = None  # when set, chat.postMessage waits for it: Slack stalled
 
     @property
     def api_url(self) -> str:
@@ -106,6 +107,8 @@ class FakeSlack:
             return web.json_response(body, status=status, headers=headers)
         if self.delay and method == "chat.postMessage":
             await asyncio.sleep(self.delay)
+        if self.hold is not None and method == "chat.postMessage":
+            await self.hold.wait()
         call.response = self._answer(method, args)
         self.calls.append(call)
         await self._notify()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from typing import Any
@@ -50,6 +51,23 @@ async def test_double_clicked_answer_button_answers_once(bot):
     texts = [blocks_text(c) for c in bot.fake.called("chat.postMessage", channel="DU2")]
     assert any("already been answered" in t for t in texts), texts
     assert sum("member of your family" in t for t in texts) == 2  # asked, then re-shown
+
+
+async def test_acks_never_wait_for_the_work_behind_them(bot):
+    """Slack stalls on our replies; every request is still answered at once (Slack's limit
+    is 3 s), and the work catches up, in order, once Slack does."""
+    bot.fake.hold = asyncio.Event()
+    dm = await asyncio.wait_for(bot.dm("U1", "a pupil sent me a friend request"), 5)
+    click = await asyncio.wait_for(bot.click("U2", "DU2", "choice::0", "friend_request"), 5)
+    again = await asyncio.wait_for(bot.dm("U1", "1"), 5)
+    assert (dm.status, click.status, again.status) == (200, 200, 200)
+    assert bot.fake.called("chat.postMessage") == []  # nothing has got through yet
+    bot.fake.hold.set()
+    first, second = await bot.fake.wait_for("chat.postMessage", 2, channel="DU1")
+    assert "Who sent" in blocks_text(first) and "Who sent" not in blocks_text(second)
+    assert "Who sent" in blocks_text(
+        (await bot.fake.wait_for("chat.postMessage", channel="DU2"))[0]
+    )
 
 
 async def test_bad_signature_and_stale_timestamp_get_401(bot):

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from bot.storage.tables import (
@@ -320,13 +321,12 @@ def move_inbox_cursor(session: Session, platform: str, user_id: str, last_id: in
 
 
 def first_delivery(session: Session, key: str, now: datetime) -> bool:
-    """Record an inbound id; False if it was already handled (a retry or a duplicate)."""
-    if session.get(ProcessedDelivery, key) is not None:
-        return False
-    session.add(ProcessedDelivery(key=key, at=now))
-    try:
-        session.flush()
-    except sa.exc.IntegrityError:
-        session.rollback()
-        return False
-    return True
+    """Record an inbound id; False if it was already handled (a retry or a duplicate).
+
+    One INSERT ... ON CONFLICT DO NOTHING: it runs on every message, so no read first,
+    and a duplicate doesn't abort the caller's transaction.
+    """
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    table = ProcessedDelivery.__table__
+    insert = dialect.insert(table).values(key=key, at=now).on_conflict_do_nothing()
+    return session.execute(insert.returning(table.c.key)).first() is not None

@@ -1,7 +1,8 @@
 """Slack events -> BotService calls -> Block Kit replies. A translator, not a second flow.
 
-Every handler acks first (bolt answers Slack within its 3 s limit) and does the work after.
-Inbound event ids are recorded so Slack's retries and duplicates are handled once.
+Every listener only acks and queues the work (`AfterAck`), so bolt answers Slack at once,
+well inside its 3 s limit, however much work is waiting. Inbound event ids are recorded
+so Slack's retries and duplicates are handled once.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.channels.after_ack import AfterAck
 from bot.channels.download import fetch_evidence
 from bot.channels.slack.blocks import CHOICE_PREFIX, REASON_MODAL, home_view, reason_modal, render
 from bot.channels.slack.delivery import SlackDelivery
@@ -61,10 +63,14 @@ class SlackAdapter:
         self.client = AsyncWebClient(token=self.token, base_url=settings.slack_api_url)
         self.client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
         secret = settings.slack_signing_secret
+        # process_before_response: bolt answers as soon as a listener returns, instead of
+        # polling every 10 ms for its ack; our listeners return once the work is queued.
         self.app = AsyncApp(
             signing_secret=secret.get_secret_value() if secret else "",
             client=self.client,
+            process_before_response=True,
         )
+        self.work = AfterAck("slack")
         # Socket Mode: Slack pushes events over a websocket we open, so no public URL is
         # needed. Bolt skips signature checks there; the app token authenticates the socket.
         app_token = settings.slack_app_token
@@ -106,6 +112,7 @@ class SlackAdapter:
             self.client.session = self._http
             self.delivery.client.session = self._http
             await self.delivery.start()
+            self.work.start()
             connecting = None
             if self.socket is not None:
                 # In the background: an unreachable Slack must not stop the server starting;
@@ -116,6 +123,7 @@ class SlackAdapter:
                 connecting.cancel()
                 await asyncio.gather(connecting, return_exceptions=True)
                 await self.socket.close_async()
+            await self.work.stop()
             await self.delivery.stop()
             await self._http.close()
 
@@ -133,12 +141,51 @@ class SlackAdapter:
         app.command(SLASH_COMMAND)(self._on_command)
         app.shortcut(SHORTCUT)(self._on_shortcut)
 
+    # Listeners: bolt acks events itself when the listener returns; the rest ack here.
+
     async def _on_message(self, event: dict[str, Any], body: dict[str, Any]) -> None:
         if event.get("channel_type") != "im" or event.get("bot_id"):
             return
         if event.get("subtype") not in (None, "file_share"):
             return
-        key = f"slack:{body.get('event_id')}"
+        await self.work.submit(event["user"], self._message, event, f"slack:{body.get('event_id')}")
+
+    async def _on_choice(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        await self.work.submit(body["user"]["id"], self._choice, body, action)
+
+    async def _on_record_button(
+        self, ack: Any, body: dict[str, Any], action: dict[str, Any]
+    ) -> None:
+        await ack()
+        if action["action_id"] in NEEDS_TEXT:  # Slack's trigger id lasts 3 s: don't queue
+            self.work.urgent(self._ask_reason, body, action)
+        else:
+            await self.work.submit(body["user"]["id"], self._record_button, body, action)
+
+    async def _on_reason(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+        text = (view["state"]["values"].get("reason", {}).get("text", {}) or {}).get("value") or ""
+        if not text.strip():
+            await ack(response_action="errors", errors={"reason": "Please write a few words."})
+            return
+        await ack()
+        await self.work.submit(body["user"]["id"], self._reason, body, view, text)
+
+    async def _on_command(self, ack: Any, command: dict[str, Any]) -> None:
+        await ack()
+        await self.work.submit(command["user_id"], self._command, command)
+
+    async def _on_shortcut(self, ack: Any, shortcut: dict[str, Any]) -> None:
+        await ack()
+        await self.work.submit(shortcut["user"]["id"], self._shortcut, shortcut)
+
+    async def _on_home(self, event: dict[str, Any]) -> None:
+        if event.get("tab") == "home":
+            await self.work.submit(event["user"], self._home, event["user"])
+
+    # --- the work, after the ack -----------------------------------------------------------
+
+    async def _message(self, event: dict[str, Any], key: str) -> None:
         shared = event.get("files") or []
         # With files, record the event first so a retry doesn't download them again; a
         # plain message is recorded inside its own turn (one transaction, not two).
@@ -168,8 +215,7 @@ class SlackAdapter:
             replies += await asyncio.to_thread(self.service.greet, PLATFORM, user, "")
         await self._post_all(channel, user, replies)
 
-    async def _on_choice(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
-        await ack()
+    async def _choice(self, body: dict[str, Any], action: dict[str, Any]) -> None:
         user = body["user"]["id"]
         step = action["action_id"].removeprefix(CHOICE_PREFIX).rsplit(":", 1)[0] or None
         replies = await asyncio.to_thread(
@@ -184,38 +230,38 @@ class SlackAdapter:
         channel = (body.get("channel") or {}).get("id") or user
         await self._post_all(channel, user, replies)
 
-    async def _on_record_button(
-        self, ack: Any, body: dict[str, Any], action: dict[str, Any]
-    ) -> None:
-        await ack()
+    async def _ask_reason(self, body: dict[str, Any], action: dict[str, Any]) -> None:
         user = body["user"]["id"]
         channel = (body.get("channel") or {}).get("id")
         name, value = action["action_id"], action.get("value", "")
-        if name in NEEDS_TEXT:
-            refusal = await asyncio.to_thread(self.service.refusal_for, PLATFORM, user, name, value)
-            if refusal:
-                await self._tell(channel, user, [Message(refusal)])
-                return
-            ts = (body.get("message") or {}).get("ts")
-            opened = await self._call(
-                "views_open",
-                trigger_id=body["trigger_id"],
-                view=reason_modal(NEEDS_TEXT[name], name, value, channel, ts),
-            )
-            if not opened:  # the trigger lasts 3 s; a retry must be a fresh click
-                await self._tell(channel, user, [Message(FORM_FAILED)])
+        refusal = await asyncio.to_thread(self.service.refusal_for, PLATFORM, user, name, value)
+        if refusal:
+            await self._tell(channel, user, [Message(refusal)])
             return
+        ts = (body.get("message") or {}).get("ts")
+        opened = await self._call(
+            "views_open",
+            trigger_id=body["trigger_id"],
+            view=reason_modal(NEEDS_TEXT[name], name, value, channel, ts),
+        )
+        if not opened:  # the trigger lasts 3 s; a retry must be a fresh click
+            await self._tell(channel, user, [Message(FORM_FAILED)])
+
+    async def _record_button(self, body: dict[str, Any], action: dict[str, Any]) -> None:
+        user = body["user"]["id"]
+        channel = (body.get("channel") or {}).get("id")
         replies = await asyncio.to_thread(
-            self.service.handle_action, PLATFORM, user, name, value, None, mention(user)
+            self.service.handle_action,
+            PLATFORM,
+            user,
+            action["action_id"],
+            action.get("value", ""),
+            None,
+            mention(user),
         )
         await self._tell(channel, user, replies)
 
-    async def _on_reason(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
-        text = (view["state"]["values"].get("reason", {}).get("text", {}) or {}).get("value") or ""
-        if not text.strip():
-            await ack(response_action="errors", errors={"reason": "Please write a few words."})
-            return
-        await ack()
+    async def _reason(self, body: dict[str, Any], view: dict[str, Any], text: str) -> None:
         meta = json.loads(view.get("private_metadata") or "{}")
         user = body["user"]["id"]
         replies = await asyncio.to_thread(
@@ -229,8 +275,7 @@ class SlackAdapter:
         )
         await self._tell(meta.get("channel"), user, replies)
 
-    async def _on_command(self, ack: Any, command: dict[str, Any]) -> None:
-        await ack()
+    async def _command(self, command: dict[str, Any]) -> None:
         user = command["user_id"]
         text = (command.get("text") or "").strip()
         if text:
@@ -241,19 +286,16 @@ class SlackAdapter:
             replies = await asyncio.to_thread(self.service.greet, PLATFORM, user)
         await self._post_all(user, user, replies)
 
-    async def _on_shortcut(self, ack: Any, shortcut: dict[str, Any]) -> None:
-        await ack()
+    async def _shortcut(self, shortcut: dict[str, Any]) -> None:
         user = shortcut["user"]["id"]
         await self._post_all(
             user, user, await asyncio.to_thread(self.service.greet, PLATFORM, user)
         )
 
-    async def _on_home(self, event: dict[str, Any]) -> None:
-        if event.get("tab") != "home":
-            return
-        lines = await asyncio.to_thread(self.service.case_lines, PLATFORM, event["user"])
+    async def _home(self, user: str) -> None:
+        lines = await asyncio.to_thread(self.service.case_lines, PLATFORM, user)
         start = [c for c in MENU if c.value != "my_cases"]  # the tab already lists them
-        await self._call("views_publish", user_id=event["user"], view=home_view(lines, start))
+        await self._call("views_publish", user_id=user, view=home_view(lines, start))
 
     # --- files -----------------------------------------------------------------------------
 
