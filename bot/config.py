@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     # instance may hold a message it is sending before another may take it over.
     tick_seconds: float = Field(default=30.0, gt=0, alias="SCHOOLBOT_TICK_SECONDS")
     outbox_lease_seconds: float = Field(default=60.0, gt=0, alias="SCHOOLBOT_OUTBOX_LEASE_SECONDS")
+    # A request answered but not yet handled when its instance died is run again this long
+    # after that instance last renewed it.
+    accepted_lease_seconds: float = Field(
+        default=120.0, gt=0, alias="SCHOOLBOT_ACCEPTED_LEASE_SECONDS"
+    )
     # Signs POST /hooks/comments (HMAC-SHA256); unset turns the webhook off.
     webhook_secret: SecretStr | None = Field(default=None, alias="SCHOOLBOT_WEBHOOK_SECRET")
 

@@ -25,6 +25,7 @@ def build_service(settings: Settings, migrate: bool = True) -> BotService:
         max_evidence_bytes=settings.max_evidence_bytes,
     )
     service.outbox_lease = timedelta(seconds=settings.outbox_lease_seconds)
+    service.accepted_lease = timedelta(seconds=settings.accepted_lease_seconds)
     service.platforms = configured_platforms(settings)
     return service
 

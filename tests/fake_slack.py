@@ -109,6 +109,8 @@ class FakeSlack:
             await asyncio.sleep(self.delay)
         if self.hold is not None and method == "chat.postMessage":
             await self.hold.wait()
+            if request.transport is None or request.transport.is_closing():
+                return web.Response()  # the caller hung up (was killed): nothing was posted
         call.response = self._answer(method, args)
         self.calls.append(call)
         await self._notify()

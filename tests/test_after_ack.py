@@ -7,8 +7,13 @@ import logging
 import zlib
 
 import pytest
+from sqlmodel import select
 
-from bot.channels.after_ack import AfterAck
+from bot.channels.after_ack import Accepted, AfterAck
+from bot.services import BotService
+from bot.services.journal import RequestJournal
+from bot.storage.tables import AcceptedRequest
+from tests.conftest import make_service
 
 
 def people_on_different_workers(workers: int) -> tuple[str, str]:
@@ -23,19 +28,20 @@ def people_on_different_workers(workers: int) -> tuple[str, str]:
 
 async def test_one_persons_work_runs_in_order_while_another_person_goes_ahead():
     work = AfterAck("test", workers=2)
-    work.start()
     alice, bob = people_on_different_workers(2)
     slow_first = asyncio.Event()
     done: list[str] = []
 
-    async def step(name: str, wait: asyncio.Event | None = None) -> None:
-        if wait is not None:
-            await wait.wait()
-        done.append(name)
+    async def step(p: dict, _request: Accepted) -> None:
+        if p.get("slow"):
+            await slow_first.wait()
+        done.append(p["name"])
 
-    await work.submit(alice, step, "alice 1", slow_first)
-    await work.submit(alice, step, "alice 2")
-    await work.submit(bob, step, "bob 1")
+    work.handler("step", step)
+    work.start()
+    await work.submit(alice, "step", {"name": "alice 1", "slow": True})
+    await work.submit(alice, "step", {"name": "alice 2"})
+    await work.submit(bob, "step", {"name": "bob 1"})
     for _ in range(20):  # let the workers run everything that can run
         await asyncio.sleep(0)
     assert done == ["bob 1"]  # alice's second message waits for her first
@@ -46,18 +52,19 @@ async def test_one_persons_work_runs_in_order_while_another_person_goes_ahead():
 
 async def test_a_full_queue_makes_the_ack_wait_rather_than_drop_work():
     work = AfterAck("test", workers=1, queue_limit=1)
-    work.start()
     release = asyncio.Event()
     done: list[int] = []
 
-    async def job(n: int) -> None:
+    async def job(p: dict, _request: Accepted) -> None:
         await release.wait()
-        done.append(n)
+        done.append(p["n"])
 
-    await work.submit("U1", job, 1)  # taken by the worker, which waits
+    work.handler("job", job)
+    work.start()
+    await work.submit("U1", "job", {"n": 1})  # taken by the worker, which waits
     await asyncio.sleep(0)
-    await work.submit("U1", job, 2)  # fills the queue
-    third = asyncio.create_task(work.submit("U1", job, 3))
+    await work.submit("U1", "job", {"n": 2})  # fills the queue
+    third = asyncio.create_task(work.submit("U1", "job", {"n": 3}))
     for _ in range(20):
         await asyncio.sleep(0)
     assert not third.done()  # back-pressure: this ack is held back
@@ -69,15 +76,16 @@ async def test_a_full_queue_makes_the_ack_wait_rather_than_drop_work():
 
 async def test_stop_finishes_the_work_already_acknowledged():
     work = AfterAck("test", workers=3)
-    work.start()
     done: list[int] = []
 
-    async def job(n: int) -> None:
+    async def job(p: dict, _request: Accepted) -> None:
         await asyncio.sleep(0.01)
-        done.append(n)
+        done.append(p["n"])
 
+    work.handler("job", job)
+    work.start()
     for n in range(30):
-        await work.submit(f"U{n % 7}", job, n)
+        await work.submit(f"U{n % 7}", "job", {"n": n})
     await work.stop()
     assert sorted(done) == list(range(30))
     assert work.pending == 0
@@ -85,33 +93,36 @@ async def test_stop_finishes_the_work_already_acknowledged():
 
 async def test_stop_gives_up_after_its_timeout_and_says_how_much_was_left(caplog):
     work = AfterAck("test", workers=1)
-    work.start()
     never = asyncio.Event()
 
-    async def stuck() -> None:
+    async def stuck(_: dict, _request: Accepted) -> None:
         await never.wait()
 
+    work.handler("stuck", stuck)
+    work.start()
     for _ in range(3):
-        await work.submit("U1", stuck)
+        await work.submit("U1", "stuck", {})
     with caplog.at_level(logging.ERROR):
         await work.stop(timeout=0.05)
-    assert "2 acknowledged requests unhandled" in caplog.text
+    assert "2 requests unhandled; they are lost" in caplog.text
 
 
 async def test_a_failing_job_is_logged_without_its_text_and_the_worker_goes_on(caplog):
     work = AfterAck("test", workers=1)
-    work.start()
     done: list[str] = []
 
-    async def broken() -> None:
-        raise ValueError("Report about Jane Pupil")
+    async def broken(p: dict, _request: Accepted) -> None:
+        raise ValueError(f"Report about {p['text']}")
 
-    async def fine() -> None:
+    async def fine(_: dict, _request: Accepted) -> None:
         done.append("ok")
 
+    work.handler("broken", broken)
+    work.handler("fine", fine)
+    work.start()
     with caplog.at_level(logging.ERROR):
-        await work.submit("U1", broken)
-        await work.submit("U1", fine)
+        await work.submit("U1", "broken", {"text": "Jane Pupil"})
+        await work.submit("U1", "fine", {})
         await work.stop()
     assert done == ["ok"]
     assert "broken failed: ValueError" in caplog.text
@@ -120,18 +131,19 @@ async def test_a_failing_job_is_logged_without_its_text_and_the_worker_goes_on(c
 
 async def test_urgent_work_does_not_wait_behind_the_queue():
     work = AfterAck("test", workers=1)
-    work.start()
     release = asyncio.Event()
     done: list[str] = []
 
-    async def queued() -> None:
+    async def queued(_: dict, _request: Accepted) -> None:
         await release.wait()
         done.append("queued")
 
     async def urgent() -> None:
         done.append("urgent")
 
-    await work.submit("U1", queued)
+    work.handler("queued", queued)
+    work.start()
+    await work.submit("U1", "queued", {})
     work.urgent(urgent)
     for _ in range(20):
         await asyncio.sleep(0)
@@ -147,8 +159,109 @@ async def test_work_submitted_before_start_runs_at_once(workers):
     work = AfterAck("test", workers=workers)
     done: list[int] = []
 
-    async def job() -> None:
+    async def job(_: dict, _request: Accepted) -> None:
         done.append(1)
 
-    await work.submit("U1", job)
+    work.handler("job", job)
+    await work.submit("U1", "job", {})
     assert done == [1]
+
+
+# --- with the journal: what was acknowledged survives a crash ------------------------------
+
+
+def recorded(service: BotService) -> list[AcceptedRequest]:
+    with service.session() as session:
+        return list(session.exec(select(AcceptedRequest)).all())
+
+
+async def test_a_finished_request_leaves_no_record(database_url, clock, tmp_path):
+    service = make_service(database_url, "default", clock, tmp_path)
+    work = AfterAck("test", journal=RequestJournal(service, "slack"))
+    seen: list[dict] = []
+
+    async def job(p: dict, _request: Accepted) -> None:
+        assert [r.payload for r in recorded(service)] == [p]  # written before it ran
+        seen.append(p)
+
+    work.handler("job", job)
+    work.start()
+    await work.submit("U1", "job", {"text": "hello"})
+    await work.stop()
+    assert seen == [{"text": "hello"}]
+    assert recorded(service) == []
+    service.engine.dispose()
+
+
+async def test_requests_left_by_a_crashed_instance_are_run_again_in_order(
+    database_url, clock, tmp_path
+):
+    first = make_service(database_url, "default", clock, tmp_path)
+    crashed = AfterAck("test", journal=RequestJournal(first, "slack"))
+    never = asyncio.Event()
+
+    async def hangs(_: dict, _request: Accepted) -> None:
+        await never.wait()
+
+    crashed.handler("job", hangs)
+    crashed.start()
+    for n in range(3):
+        await crashed.submit("U1", "job", {"n": n})
+    await crashed.stop(timeout=0)  # like a crash: nothing finished, every row is still there
+    assert [r.payload["n"] for r in recorded(first)] == [0, 1, 2]
+
+    second = make_service(database_url, "default", clock, tmp_path)  # a new instance
+    again = AfterAck("test", journal=RequestJournal(second, "slack"))
+    done: list[int] = []
+
+    async def job(p: dict, _request: Accepted) -> None:
+        done.append(p["n"])
+
+    again.handler("job", job)
+    again.start()
+    assert await again.recover_once() == 0  # the first instance might still be alive
+    clock.advance(seconds=second.accepted_lease.total_seconds() + 1)
+    assert await again.recover_once() == 3
+    assert await again.recover_once() == 0  # taken once
+    await again.stop()
+    assert done == [0, 1, 2]
+    assert recorded(second) == []
+    first.engine.dispose()
+    second.engine.dispose()
+
+
+async def test_a_live_instance_keeps_its_requests_by_renewing_them(database_url, clock, tmp_path):
+    owner = make_service(database_url, "default", clock, tmp_path)
+    journal = RequestJournal(owner, "slack")
+    journal.start()
+    await journal.record("U1", "job", {})
+    clock.advance(seconds=owner.accepted_lease.total_seconds() + 1)
+    journal._renewed = 0.0  # as if a quarter of the lease had passed since the last renewal
+    journal.done(-1)  # wakes the writer, which renews on its way
+    for _ in range(100):
+        await asyncio.sleep(0.01)
+        if journal._renewed:
+            break
+    other = RequestJournal(make_service(database_url, "default", clock, tmp_path), "slack")
+    assert await other.orphans() == []
+    await journal.stop()
+    owner.engine.dispose()
+
+
+async def test_with_the_database_down_the_request_is_still_handled(tmp_path, clock, caplog):
+    service = make_service(
+        f"sqlite:///{tmp_path / 'missing' / 'no.db'}", "default", clock, tmp_path
+    )
+    work = AfterAck("test", journal=RequestJournal(service, "slack"))
+    done: list[str] = []
+
+    async def job(p: dict, _request: Accepted) -> None:
+        done.append(p["text"])
+
+    work.handler("job", job)
+    work.start()
+    with caplog.at_level(logging.WARNING):
+        await work.submit("U1", "job", {"text": "hello"})
+        await work.stop()
+    assert done == ["hello"]
+    assert "request not recorded (database unavailable)" in caplog.text

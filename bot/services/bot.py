@@ -33,8 +33,8 @@ from bot.services.conversations import ConversationHandler
 from bot.services.evidence_store import EvidenceStore
 from bot.services.moderation import Moderation
 from bot.services.reminders import ReminderSweep
+from bot.storage import accepted, scheduling
 from bot.storage import repository as repo
-from bot.storage import scheduling
 from bot.storage.tables import Comment, OfficialAccount, Outbox
 
 log = logging.getLogger(__name__)
@@ -101,6 +101,8 @@ class BotService:
         self.clock = clock
         self.max_evidence_bytes = max_evidence_bytes
         self.outbox_lease = timedelta(seconds=60)
+        # How long an accepted request's record may go unrenewed before it is run again.
+        self.accepted_lease = timedelta(seconds=120)
         self.instance = uuid.uuid4().hex  # names this process's claims on outbox rows
         self.enqueued = 0  # bumped on every queued message, so idle delivery loops can rest
         # Where team alerts go when nobody's platform decides it (webhook, CLI, scheduler).
@@ -150,13 +152,15 @@ class BotService:
         name: str | None = None,
         answering: str | None = None,
         delivery: str | None = None,
+        request: int | None = None,
     ) -> list[Message]:
         """A staff message. `answering` names the question a choice button belonged to.
 
         `delivery` is the platform's id for this message: a repeat (a retry) gets no reply,
         recorded in the same transaction as the turn, so a turn is never half-done.
-        Two turns for one person at once (a double click) are compare-and-set: the loser is
-        rolled back and replayed against the winner's state, so it is answered only once.
+        `request` is its accepted-request record, which keeps the replies in that same
+        transaction. Two turns for one person at once (a double click) are compare-and-set:
+        the loser is rolled back and replayed against the winner's state.
         """
         files = tuple(files)
         for attempt in range(3):
@@ -168,6 +172,7 @@ class BotService:
                     replies = self.conversations.handle(
                         session, actor, text or "", files, answering
                     )
+                    self._keep_replies(session, request, replies)
                     session.commit()
                     return replies
                 except repo.TurnConflict:
@@ -191,13 +196,20 @@ class BotService:
         value: str,
         text: str | None = None,
         name: str | None = None,
+        request: int | None = None,
     ) -> list[Message]:
         """A button press. Returns private replies for the person who pressed it."""
         with self.session() as session:
             actor = self.actor(session, platform, user_id, name)
             replies = self.actions.handle(session, actor, action, value, text)
+            self._keep_replies(session, request, replies)
             session.commit()
             return replies
+
+    @staticmethod
+    def _keep_replies(session: Session, request: int | None, replies: list[Message]) -> None:
+        if request is not None:
+            accepted.keep_replies(session, request, [m.to_dict() for m in replies])
 
     @db_guard(lambda: DB_DOWN)
     def refusal_for(self, platform: str, user_id: str, action: str, value: str) -> str | None:

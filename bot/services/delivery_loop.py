@@ -56,8 +56,11 @@ class DeliveryLoop(abc.ABC):
     async def _loop(self) -> None:
         while True:
             woken = False
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel that
+            # lands as the event is set, and stop() would then wait for ever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+                async with asyncio.timeout(self.poll_seconds):
+                    await self._wake.wait()
                 woken = True
             self._wake.clear()
             # A kick after a request that queued nothing needn't touch the database.

@@ -213,6 +213,25 @@ class ProcessedDelivery(SQLModel, table=True):
     at: datetime = _time(index=True)
 
 
+class AcceptedRequest(SQLModel, table=True):
+    """A request the platform was told we have, kept until its work is done.
+
+    Slack is answered before the work runs (see channels/after_ack.py). This row is what
+    survives a crash in between: rows whose instance stops renewing them are run again.
+    """
+
+    __tablename__ = "accepted_request"
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=20)
+    person: str = Field(max_length=100)
+    kind: str = Field(max_length=40)
+    payload: dict[str, Any] = _json()
+    # Written with the turn it caused: a rerun then only sends these instead of redoing it.
+    replies: list[dict[str, Any]] | None = Field(default=None, sa_type=sa.JSON)
+    instance: str = Field(max_length=32)
+    renewed_at: datetime = _time(index=True)
+
+
 class ConversationRef(SQLModel, table=True):
     """Where a chat platform can reach someone or a channel later (Teams proactive messages).
 

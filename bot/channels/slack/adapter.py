@@ -22,7 +22,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.channels.after_ack import AfterAck
+from bot.channels.after_ack import Accepted, AfterAck
 from bot.channels.download import fetch_evidence
 from bot.channels.slack.blocks import CHOICE_PREFIX, REASON_MODAL, home_view, reason_modal, render
 from bot.channels.slack.delivery import SlackDelivery
@@ -31,6 +31,7 @@ from bot.dialogs.registry import MENU
 from bot.domain.evidence import EvidenceFile, EvidenceRefused
 from bot.domain.messages import Message
 from bot.services import BotService, cards
+from bot.services.journal import RequestJournal
 
 log = logging.getLogger(__name__)
 PLATFORM = "slack"
@@ -70,7 +71,7 @@ class SlackAdapter:
             client=self.client,
             process_before_response=True,
         )
-        self.work = AfterAck("slack")
+        self.work = AfterAck("slack", journal=RequestJournal(service, PLATFORM))
         # Socket Mode: Slack pushes events over a websocket we open, so no public URL is
         # needed. Bolt skips signature checks there; the app token authenticates the socket.
         app_token = settings.slack_app_token
@@ -140,19 +141,40 @@ class SlackAdapter:
         app.view(REASON_MODAL)(self._on_reason)
         app.command(SLASH_COMMAND)(self._on_command)
         app.shortcut(SHORTCUT)(self._on_shortcut)
+        for kind, fn in {
+            "message": self._message,
+            "choice": self._choice,
+            "button": self._record_button,
+            "reason": self._record_button,
+            "start": self._start,
+            "home": self._home,
+        }.items():
+            self.work.handler(kind, fn)
 
-    # Listeners: bolt acks events itself when the listener returns; the rest ack here.
+    # Listeners: each queues a small JSON payload with just what its work needs (it is
+    # recorded until done) and returns. Bolt acks events itself; the rest ack here.
 
     async def _on_message(self, event: dict[str, Any], body: dict[str, Any]) -> None:
         if event.get("channel_type") != "im" or event.get("bot_id"):
             return
         if event.get("subtype") not in (None, "file_share"):
             return
-        await self.work.submit(event["user"], self._message, event, f"slack:{body.get('event_id')}")
+        files = [
+            {k: f.get(k) for k in ("name", "mimetype", "url_private_download", "url_private")}
+            for f in event.get("files") or []
+        ]
+        payload = {
+            "user": event["user"],
+            "channel": event["channel"],
+            "text": event.get("text") or "",
+            "files": files,
+            "key": f"slack:{body.get('event_id')}",
+        }
+        await self.work.submit(event["user"], "message", payload)
 
     async def _on_choice(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
-        await self.work.submit(body["user"]["id"], self._choice, body, action)
+        await self.work.submit(body["user"]["id"], "choice", self._button(body, action))
 
     async def _on_record_button(
         self, ack: Any, body: dict[str, Any], action: dict[str, Any]
@@ -161,7 +183,7 @@ class SlackAdapter:
         if action["action_id"] in NEEDS_TEXT:  # Slack's trigger id lasts 3 s: don't queue
             self.work.urgent(self._ask_reason, body, action)
         else:
-            await self.work.submit(body["user"]["id"], self._record_button, body, action)
+            await self.work.submit(body["user"]["id"], "button", self._button(body, action))
 
     async def _on_reason(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
         text = (view["state"]["values"].get("reason", {}).get("text", {}) or {}).get("value") or ""
@@ -169,43 +191,63 @@ class SlackAdapter:
             await ack(response_action="errors", errors={"reason": "Please write a few words."})
             return
         await ack()
-        await self.work.submit(body["user"]["id"], self._reason, body, view, text)
+        meta = json.loads(view.get("private_metadata") or "{}")
+        payload = {
+            "user": body["user"]["id"],
+            "channel": meta.get("channel"),
+            "action": meta.get("action", ""),
+            "value": meta.get("value", ""),
+            "text": text,
+        }
+        await self.work.submit(body["user"]["id"], "reason", payload)
 
     async def _on_command(self, ack: Any, command: dict[str, Any]) -> None:
         await ack()
-        await self.work.submit(command["user_id"], self._command, command)
+        payload = {"user": command["user_id"], "text": (command.get("text") or "").strip()}
+        await self.work.submit(command["user_id"], "start", payload)
 
     async def _on_shortcut(self, ack: Any, shortcut: dict[str, Any]) -> None:
         await ack()
-        await self.work.submit(shortcut["user"]["id"], self._shortcut, shortcut)
+        await self.work.submit(shortcut["user"]["id"], "start", {"user": shortcut["user"]["id"]})
 
     async def _on_home(self, event: dict[str, Any]) -> None:
         if event.get("tab") == "home":
-            await self.work.submit(event["user"], self._home, event["user"])
+            await self.work.submit(event["user"], "home", {"user": event["user"]})
+
+    @staticmethod
+    def _button(body: dict[str, Any], action: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "user": body["user"]["id"],
+            "channel": (body.get("channel") or {}).get("id"),
+            "action": action["action_id"],
+            "value": action.get("value", ""),
+        }
 
     # --- the work, after the ack -----------------------------------------------------------
 
-    async def _message(self, event: dict[str, Any], key: str) -> None:
-        shared = event.get("files") or []
+    async def _message(self, p: dict[str, Any], request: Accepted) -> None:
+        user, channel, key, shared = p["user"], p["channel"], p["key"], p["files"]
+        if request.replies is not None:  # done before a crash; only the replies weren't sent
+            await self._post_all(channel, user, [Message.from_dict(m) for m in request.replies])
+            return
         # With files, record the event first so a retry doesn't download them again; a
         # plain message is recorded inside its own turn (one transaction, not two).
         if shared and not await asyncio.to_thread(self.service.first_delivery, key):
             log.info("duplicate Slack event ignored")
             return
-        user, channel = event["user"], event["channel"]
         files, refusals = await self._download_all(shared)
         replies = [Message(text) for text in refusals]
-        text = event.get("text") or ""
-        if files or text.strip() or not refusals:
+        if files or p["text"].strip() or not refusals:
             turn = await asyncio.to_thread(
                 self.service.handle_message,
                 PLATFORM,
                 user,
-                text,
+                p["text"],
                 files,
                 mention(user),
                 None,
                 None if shared else key,
+                request.id,
             )
             if not turn and not shared:
                 log.info("duplicate Slack event ignored")
@@ -215,19 +257,23 @@ class SlackAdapter:
             replies += await asyncio.to_thread(self.service.greet, PLATFORM, user, "")
         await self._post_all(channel, user, replies)
 
-    async def _choice(self, body: dict[str, Any], action: dict[str, Any]) -> None:
-        user = body["user"]["id"]
-        step = action["action_id"].removeprefix(CHOICE_PREFIX).rsplit(":", 1)[0] or None
+    async def _choice(self, p: dict[str, Any], request: Accepted) -> None:
+        user, channel = p["user"], p["channel"] or p["user"]
+        if request.replies is not None:
+            await self._post_all(channel, user, [Message.from_dict(m) for m in request.replies])
+            return
+        step = p["action"].removeprefix(CHOICE_PREFIX).rsplit(":", 1)[0] or None
         replies = await asyncio.to_thread(
             self.service.handle_message,
             PLATFORM,
             user,
-            action.get("value", ""),
+            p["value"],
             (),
             mention(user),
             step,
+            None,
+            request.id,
         )
-        channel = (body.get("channel") or {}).get("id") or user
         await self._post_all(channel, user, replies)
 
     async def _ask_reason(self, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -247,55 +293,39 @@ class SlackAdapter:
         if not opened:  # the trigger lasts 3 s; a retry must be a fresh click
             await self._tell(channel, user, [Message(FORM_FAILED)])
 
-    async def _record_button(self, body: dict[str, Any], action: dict[str, Any]) -> None:
-        user = body["user"]["id"]
-        channel = (body.get("channel") or {}).get("id")
-        replies = await asyncio.to_thread(
-            self.service.handle_action,
-            PLATFORM,
-            user,
-            action["action_id"],
-            action.get("value", ""),
-            None,
-            mention(user),
-        )
-        await self._tell(channel, user, replies)
-
-    async def _reason(self, body: dict[str, Any], view: dict[str, Any], text: str) -> None:
-        meta = json.loads(view.get("private_metadata") or "{}")
-        user = body["user"]["id"]
-        replies = await asyncio.to_thread(
-            self.service.handle_action,
-            PLATFORM,
-            user,
-            meta.get("action", ""),
-            meta.get("value", ""),
-            text,
-            mention(user),
-        )
-        await self._tell(meta.get("channel"), user, replies)
-
-    async def _command(self, command: dict[str, Any]) -> None:
-        user = command["user_id"]
-        text = (command.get("text") or "").strip()
-        if text:
+    async def _record_button(self, p: dict[str, Any], request: Accepted) -> None:
+        """A case, approval or comment button; also the text from the reason modal."""
+        user = p["user"]
+        if request.replies is None:
             replies = await asyncio.to_thread(
-                self.service.handle_message, PLATFORM, user, text, (), mention(user)
+                self.service.handle_action,
+                PLATFORM,
+                user,
+                p["action"],
+                p["value"],
+                p.get("text"),
+                mention(user),
+                request.id,
+            )
+        else:
+            replies = [Message.from_dict(m) for m in request.replies]
+        await self._tell(p["channel"], user, replies)
+
+    async def _start(self, p: dict[str, Any], _: Accepted) -> None:
+        """The slash command (with or without text) and the shortcut."""
+        user = p["user"]
+        if p.get("text"):
+            replies = await asyncio.to_thread(
+                self.service.handle_message, PLATFORM, user, p["text"], (), mention(user)
             )
         else:
             replies = await asyncio.to_thread(self.service.greet, PLATFORM, user)
         await self._post_all(user, user, replies)
 
-    async def _shortcut(self, shortcut: dict[str, Any]) -> None:
-        user = shortcut["user"]["id"]
-        await self._post_all(
-            user, user, await asyncio.to_thread(self.service.greet, PLATFORM, user)
-        )
-
-    async def _home(self, user: str) -> None:
-        lines = await asyncio.to_thread(self.service.case_lines, PLATFORM, user)
+    async def _home(self, p: dict[str, Any], _: Accepted) -> None:
+        lines = await asyncio.to_thread(self.service.case_lines, PLATFORM, p["user"])
         start = [c for c in MENU if c.value != "my_cases"]  # the tab already lists them
-        await self._call("views_publish", user_id=user, view=home_view(lines, start))
+        await self._call("views_publish", user_id=p["user"], view=home_view(lines, start))
 
     # --- files -----------------------------------------------------------------------------
 

@@ -1,0 +1,67 @@
+"""Accepted requests: written in batches before the ack, deleted once their work is done."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from bot.storage.tables import AcceptedRequest
+
+TABLE = AcceptedRequest.__table__
+
+
+def record(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert the rows in one statement; their ids, in the order given."""
+    if not rows:
+        return []
+    insert = sa.insert(TABLE).returning(TABLE.c.id, sort_by_parameter_order=True)
+    return [int(r.id) for r in session.execute(insert, rows)]
+
+
+def keep_replies(session: Session, request_id: int, replies: list[dict[str, Any]]) -> None:
+    """In the transaction of the turn the request caused, so a rerun won't redo the turn."""
+    session.execute(sa.update(TABLE).where(TABLE.c.id == request_id).values(replies=replies))
+
+
+def finish(session: Session, ids: list[int]) -> None:
+    if ids:
+        session.execute(sa.delete(TABLE).where(TABLE.c.id.in_(ids)))
+
+
+def renew(session: Session, instance: str, now: datetime) -> None:
+    """Say this instance is alive and still has its rows in hand."""
+    session.execute(sa.update(TABLE).where(TABLE.c.instance == instance).values(renewed_at=now))
+
+
+def claim_orphans(
+    session: Session, platform: str, instance: str, now: datetime, lease: timedelta, limit: int
+) -> list[AcceptedRequest]:
+    """Take over rows nobody has renewed for `lease` (their instance died), oldest first.
+
+    Compare-and-set on the renewal time, and SKIP LOCKED on PostgreSQL, so two instances
+    never take the same row.
+    """
+    query = (
+        select(AcceptedRequest)
+        .where(
+            col(AcceptedRequest.platform) == platform,
+            col(AcceptedRequest.renewed_at) < now - lease,
+        )
+        .order_by(col(AcceptedRequest.id))
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    taken = []
+    for row in session.exec(query).all():
+        result = session.execute(
+            sa.update(TABLE)
+            .where(TABLE.c.id == row.id, TABLE.c.renewed_at == row.renewed_at)
+            .values(instance=instance, renewed_at=now)
+        )
+        if result.rowcount == 1:
+            taken.append(row)
+    return taken

@@ -1,0 +1,153 @@
+"""A real `schoolbot run` killed with SIGKILL after acknowledging messages it had not
+finished: the next start runs them again, and each person gets their reply exactly once.
+
+Slack is stalled (chat.postMessage held), so when the kill comes some turns are done with
+their replies unsent, and others are still queued behind them. Slack will not resend
+either kind: it had its ack.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+import sqlalchemy as sa
+from slack_sdk.signature import SignatureVerifier
+
+from bot.storage import db
+from tests.fake_slack import BOT_TOKEN, FakeSlack, blocks_text
+from tests.test_multi_instance import free_port
+
+SECRET = "crash-test-secret"
+USERS = [f"UCRASH{n:02d}" for n in range(12)]
+FIRST_QUESTION = "Who sent"
+
+
+def start(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "run"],
+        env={**os.environ, **env},
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+async def healthy(http: aiohttp.ClientSession, url: str) -> None:
+    for _ in range(300):
+        try:
+            async with http.get(url + "/healthz") as response:
+                if response.status == 200:
+                    return
+        except aiohttp.ClientError:
+            pass
+        await asyncio.sleep(0.1)  # waiting for another process to start listening
+    raise AssertionError("the bot did not start")
+
+
+async def send_dm(http: aiohttp.ClientSession, url: str, user: str, n: int) -> int:
+    body = json.dumps(
+        {
+            "type": "event_callback",
+            "team_id": "T1",
+            "event_id": f"EvCrash{n}",
+            "event_time": 1,
+            "event": {
+                "type": "message",
+                "channel_type": "im",
+                "user": user,
+                "channel": f"D{user}",
+                "text": "a pupil sent me a friend request",
+                "ts": f"{n}.0",
+            },
+        }
+    )
+    stamp = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/json",
+        "X-Slack-Request-Timestamp": stamp,
+        "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(
+            timestamp=stamp, body=body
+        ),
+    }
+    async with http.post(url + "/slack/events", data=body, headers=headers) as response:
+        return response.status
+
+
+def accepted_rows(url: str) -> tuple[int, int]:
+    """(rows, rows whose turn is done and only replies are left)."""
+    engine = db.make_engine(url)
+    with engine.connect() as connection:
+        rows = connection.execute(sa.text("SELECT replies FROM accepted_request")).all()
+    engine.dispose()
+    return len(rows), sum(r.replies is not None for r in rows)
+
+
+async def test_acknowledged_messages_survive_a_kill_and_are_answered_once(tmp_path):
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    db.upgrade(url)
+    fake = await FakeSlack(hold=asyncio.Event()).start()
+    port = free_port()
+    env = {
+        "DATABASE_URL": url,
+        "SCHOOLBOT_POLICY": "default",
+        "SCHOOLBOT_DATA_DIR": str(tmp_path / "data"),
+        "SCHOOLBOT_PORT": str(port),
+        "SCHOOLBOT_ACCEPTED_LEASE_SECONDS": "1",
+        "SCHOOLBOT_LOG_LEVEL": "INFO",
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_APP_TOKEN": "",
+        "SLACK_API_URL": fake.api_url,
+    }
+    bot_url = f"http://127.0.0.1:{port}"
+    log = tmp_path / "bot.log"
+    process = start(env, log)
+    try:
+        async with aiohttp.ClientSession() as http:
+            await healthy(http, bot_url)
+            statuses = [await send_dm(http, bot_url, user, n) for n, user in enumerate(USERS)]
+            assert statuses == [200] * len(USERS)  # Slack has its acks: it won't resend
+            for _ in range(100):  # until the workers are stuck posting their replies
+                rows, turns_done = accepted_rows(url)
+                if turns_done >= 3:
+                    break
+                await asyncio.sleep(0.05)
+            assert rows == len(USERS) and 3 <= turns_done < len(USERS)
+            process.send_signal(signal.SIGKILL)
+            process.wait(timeout=10)
+
+            process = start(env, log)  # a restart: same database, new instance
+            await healthy(http, bot_url)
+            fake.hold.set()  # Slack recovers
+            for user in USERS:
+                await fake.wait_for("chat.postMessage", channel=f"D{user}", timeout=30)
+            for _ in range(40):  # the recovery loop looks again every half second
+                if accepted_rows(url)[0] == 0:
+                    break
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(1.5)  # time enough for any duplicate to arrive
+        replies = collections.Counter(
+            c.args["channel"]
+            for c in fake.called("chat.postMessage")
+            if FIRST_QUESTION in blocks_text(c)
+        )
+        assert replies == {f"D{user}": 1 for user in USERS}
+        assert accepted_rows(url) == (0, 0)
+        assert "rerunning a message request" in log.read_text()
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=15)  # a normal stop gives queued work 10 s
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        await fake.close()
