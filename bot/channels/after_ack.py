@@ -9,7 +9,7 @@ Each person's requests go to the same worker, so their messages and clicks are h
 the order they arrived. When a worker's queue is full, `submit` waits: the ack is late
 (back-pressure, and Slack retries events it had no answer for) rather than work dropped.
 
-With a journal, each request is written to the database before it is acknowledged and
+With a journal, each request is written to the database as it is acknowledged and
 deleted when its work is done; what a crashed instance left behind is run again here.
 """
 
@@ -43,6 +43,7 @@ class Job(NamedTuple):
     kind: str
     payload: Payload
     request: Accepted
+    recorded: asyncio.Future[int] | None = None  # the record's id, once it is written
 
 
 class AfterAck:
@@ -72,18 +73,18 @@ class AfterAck:
         return sum(q.qsize() for q in self._queues)
 
     async def submit(self, person: str, kind: str, payload: Payload) -> None:
-        """Record the request, then queue it behind this person's earlier work (waiting if
-        that queue is full). Returns once it is safe to acknowledge."""
+        """Queue the request behind this person's earlier work (waiting if that queue is
+        full) and have it recorded. Returns when it may be acknowledged.
+
+        The record is written with the next batch, a few milliseconds after the ack rather
+        than before it: waiting for it would put every ack behind the conversation turns
+        that hold the database. A crash within those milliseconds is the one loss left.
+        """
         if not self._tasks:  # not started (a test driving the handler directly): run it now
             await self._run(Job(kind, payload, Accepted()))
             return
-        request_id = None
-        if self.journal is not None:
-            try:
-                request_id = await self.journal.record(person, kind, payload)
-            except JournalUnavailable:  # still do it: the handler tells them if it can't
-                log.warning("%s: request not recorded (database unavailable)", self.name)
-        await self._queue_for(person).put(Job(kind, payload, Accepted(request_id)))
+        recorded = self.journal.record(person, kind, payload) if self.journal else None
+        await self._queue_for(person).put(Job(kind, payload, Accepted(), recorded))
 
     def urgent(self, fn: Callable[..., Awaitable[None]], *args: Any) -> None:
         """Start `fn(*args)` at once, outside the queues and unrecorded: for work with its
@@ -152,14 +153,20 @@ class AfterAck:
                 queue.task_done()
 
     async def _run(self, job: Job) -> None:
+        request = job.request
+        if job.recorded is not None:  # its turn keeps its replies in that record
+            try:
+                request = Accepted(await job.recorded)
+            except JournalUnavailable:  # still do it: the handler tells them if it can't
+                log.warning("%s: request not recorded (database unavailable)", self.name)
         handler = self._handlers.get(job.kind)
         if handler is None:
             log.error("%s: no handler for %r requests", self.name, job.kind)
         else:
-            await self._call(handler, (job.payload, job.request))
+            await self._call(handler, (job.payload, request))
         # Done even if it failed: a request that breaks its handler would break it again.
-        if job.request.id is not None and self.journal is not None:
-            self.journal.done(job.request.id)
+        if request.id is not None and self.journal is not None:
+            self.journal.done(request.id)
 
     async def _call(self, fn: Callable[..., Awaitable[None]], args: tuple[Any, ...]) -> None:
         try:

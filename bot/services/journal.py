@@ -2,7 +2,7 @@
 
 A chat platform is answered before the work runs. Without a record, a crash in between
 would lose what someone sent, and the platform would not send it again. So each request
-is written here before the answer goes out, deleted when its work is done, and rows that
+is written here as the answer goes out, deleted when its work is done, and rows that
 their instance stops renewing (it died) are taken over and run again.
 
 Writes are grouped: requests that arrive while one batch is being written go into the
@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from bot.services.bot import BotService
 
 log = logging.getLogger(__name__)
+# After the first request of a batch arrives, wait this long for more: one write of many
+# rows costs about what one of a single row does (0.5 ms here), and nothing waits on it.
+GATHER_SECONDS = 0.02
 
 
 class JournalUnavailable(Exception):
@@ -48,8 +51,8 @@ class RequestJournal:
     def renew_every(self) -> float:
         return self.service.accepted_lease.total_seconds() / 4
 
-    async def record(self, person: str, kind: str, payload: dict[str, Any]) -> int:
-        """Write the request (in the next batch) and return its id once committed."""
+    def record(self, person: str, kind: str, payload: dict[str, Any]) -> asyncio.Future[int]:
+        """Write the request with the next batch; the future gives its id once committed."""
         row = {
             "platform": self.platform,
             "person": person,
@@ -61,7 +64,7 @@ class RequestJournal:
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._new.append((row, future))
         self._wake.set()
-        return await future
+        return future
 
     def done(self, request_id: int) -> None:
         """Its work is finished: delete the row with the next batch."""
@@ -91,6 +94,8 @@ class RequestJournal:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.renew_every):
                     await self._wake.wait()
+            if not self._stopping:
+                await asyncio.sleep(GATHER_SECONDS)
             self._wake.clear()
             try:
                 await self._write_batch()
