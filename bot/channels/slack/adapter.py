@@ -230,11 +230,8 @@ class SlackAdapter:
         if request.replies is not None:  # done before a crash; only the replies weren't sent
             await self._post_all(channel, user, [Message.from_dict(m) for m in request.replies])
             return
-        # With files, record the event first so a retry doesn't download them again; a
-        # plain message is recorded inside its own turn (one transaction, not two).
-        if shared and not await asyncio.to_thread(self.service.first_delivery, key):
-            log.info("duplicate Slack event ignored")
-            return
+        # The event id is recorded inside the turn, so a retry or a rerun after a crash is
+        # handled exactly once (a rerun must not be taken for a duplicate before its turn).
         files, refusals = await self._download_all(shared)
         replies = [Message(text) for text in refusals]
         if files or p["text"].strip() or not refusals:
@@ -246,10 +243,10 @@ class SlackAdapter:
                 files,
                 mention(user),
                 None,
-                None if shared else key,
+                key,
                 request.id,
             )
-            if not turn and not shared:
+            if not turn:
                 log.info("duplicate Slack event ignored")
                 return
             replies += turn
