@@ -1,12 +1,12 @@
-"""Work a chat platform has already had its answer for, run by a few workers in order.
+"""Work a chat platform has already had its answer for, a few at a time, in order.
 
-Slack gives an app 3 seconds to acknowledge a request. If every request's work ran as its
-own task, a burst of work would crowd the event loop and delay every later ack behind it;
-here the work waits in short queues and a fixed number of workers take it, so an ack is
-never behind more than a few pieces of work.
+Slack gives an app 3 seconds to acknowledge a request. If every request's work ran at once,
+a burst of work would crowd the event loop and delay every later ack behind it; here at most
+`workers` pieces of work run at a time and the rest wait, so acks stay prompt.
 
-Each person's requests go to the same worker, so their messages and clicks are handled in
-the order they arrived. When a worker's queue is full, `submit` waits: the ack is late
+Each person has their own line: their messages and clicks are handled one after another,
+in the order they arrived, while other people's go ahead (one person's slow download holds
+up nobody else). When `limit` requests are waiting, `submit` waits: the ack is late
 (back-pressure, and Slack retries events it had no answer for) rather than work dropped.
 
 With a journal, each request is written to the database as it is acknowledged and
@@ -16,9 +16,10 @@ deleted when its work is done; what a crashed instance left behind is run again 
 from __future__ import annotations
 
 import asyncio
+import collections
+import contextlib
 import logging
 import traceback
-import zlib
 from collections.abc import Awaitable, Callable
 from typing import Any, NamedTuple
 
@@ -51,16 +52,20 @@ class AfterAck:
         self,
         name: str,
         workers: int = 8,
-        queue_limit: int = 10_000,
+        limit: int = 50_000,
         journal: RequestJournal | None = None,
     ):
         self.name = name
         self.journal = journal
+        self.limit = limit
         self._handlers: dict[str, Handler] = {}
-        self._queues: list[asyncio.Queue[Job]] = [
-            asyncio.Queue(maxsize=queue_limit) for _ in range(workers)
-        ]
-        self._tasks: list[asyncio.Task[None]] = []
+        self._lines: dict[str, collections.deque[Job]] = {}  # waiting work, per person
+        self._runners: dict[str, asyncio.Task[None]] = {}  # one per person with work
+        self._slots = asyncio.Semaphore(workers)
+        self._room = asyncio.Event()  # set while fewer than `limit` requests wait
+        self._room.set()
+        self._started = False
+        self._recovery: asyncio.Task[None] | None = None
         self._urgent: set[asyncio.Task[None]] = set()
 
     def handler(self, kind: str, fn: Handler) -> None:
@@ -70,71 +75,100 @@ class AfterAck:
 
     @property
     def pending(self) -> int:
-        return sum(q.qsize() for q in self._queues)
+        return sum(len(line) for line in self._lines.values())
 
     async def submit(self, person: str, kind: str, payload: Payload) -> None:
-        """Queue the request behind this person's earlier work (waiting if that queue is
-        full) and have it recorded. Returns when it may be acknowledged.
+        """Queue the request behind this person's earlier work (waiting while `limit`
+        requests wait) and have it recorded. Returns when it may be acknowledged.
 
         The record is written with the next batch, a few milliseconds after the ack rather
         than before it: waiting for it would put every ack behind the conversation turns
         that hold the database. A crash within those milliseconds is the one loss left.
         """
-        if not self._tasks:  # not started (a test driving the handler directly): run it now
+        if not self._started:  # not started (a test driving the handler directly): run it now
             await self._run(Job(kind, payload, Accepted()))
             return
+        while not self._room.is_set():
+            await self._room.wait()
         recorded = self.journal.record(person, kind, payload) if self.journal else None
-        await self._queue_for(person).put(Job(kind, payload, Accepted(), recorded))
+        self._enqueue(person, Job(kind, payload, Accepted(), recorded))
 
     def urgent(self, fn: Callable[..., Awaitable[None]], *args: Any) -> None:
-        """Start `fn(*args)` at once, outside the queues and unrecorded: for work with its
+        """Start `fn(*args)` at once, outside the lines and unrecorded: for work with its
         own short deadline, such as opening a modal while Slack's trigger id is valid."""
         task = asyncio.create_task(self._call(fn, args))
         self._urgent.add(task)
         task.add_done_callback(self._urgent.discard)
 
-    def start(self) -> None:
-        self._tasks = [
-            asyncio.create_task(self._work(queue), name=f"{self.name}-worker-{i}")
-            for i, queue in enumerate(self._queues)
-        ]
-        if self.journal is not None:
-            self.journal.start()
-            self._tasks.append(asyncio.create_task(self._recover(), name=f"{self.name}-recover"))
+    async def start(self, recover_every: float | None = None) -> None:
+        """Start taking work. With a journal: first rerun what a stopped instance left (all
+        of it on SQLite, where no other instance can be alive; after the lease otherwise),
+        then look again every `recover_every` seconds (None: a quarter of the lease)."""
+        self._started = True
+        if self.journal is None:
+            return
+        self.journal.start()
+        if self.journal.service.engine.dialect.name == "sqlite":
+            with contextlib.suppress(Exception):  # the database is down: the loop retries
+                while await self.recover_once(everything=True):
+                    pass
+        every = recover_every or self.journal.renew_every
+        self._recovery = asyncio.create_task(self._recover(every), name=f"{self.name}-recover")
 
     async def stop(self, timeout: float = 10.0) -> None:
         """Finish what was acknowledged (for up to `timeout` seconds), then stop."""
-        waiting = [asyncio.create_task(q.join()) for q in self._queues]
-        waiting += list(self._urgent)
-        _, late = await asyncio.wait(waiting, timeout=timeout)
-        for task in late:
-            task.cancel()
-        if self.pending:
-            left = "they run again at the next start" if self.journal else "they are lost"
-            log.error("%s stopped with %d requests unhandled; %s", self.name, self.pending, left)
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks = []
+        if self._recovery is not None:
+            self._recovery.cancel()
+            await asyncio.gather(self._recovery, return_exceptions=True)
+        waiting = list(self._runners.values()) + list(self._urgent)
+        if waiting:
+            _, late = await asyncio.wait(waiting, timeout=timeout)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+        if left := self.pending:
+            then = "they run again at the next start" if self.journal else "they are lost"
+            log.error("%s stopped with %d requests unhandled; %s", self.name, left, then)
+        self._lines.clear()
+        self._started = False
         if self.journal is not None:
             await self.journal.stop()
 
-    async def recover_once(self) -> int:
-        """Queue requests that a crashed instance recorded but never finished."""
+    async def recover_once(self, everything: bool = False) -> int:
+        """Queue requests that a stopped instance recorded but never finished."""
         assert self.journal is not None
-        rows = await self.journal.orphans()
+        rows = await self.journal.orphans(everything=everything)
         for row in rows:
             log.info("%s: rerunning a %s request left by a stopped instance", self.name, row.kind)
-            request = Accepted(row.id, row.replies)
-            await self._queue_for(row.person).put(Job(row.kind, row.payload, request))
+            self._enqueue(row.person, Job(row.kind, row.payload, Accepted(row.id, row.replies)))
         return len(rows)
 
-    def _queue_for(self, person: str) -> asyncio.Queue[Job]:
-        return self._queues[zlib.crc32(person.encode()) % len(self._queues)]
+    def _enqueue(self, person: str, job: Job) -> None:
+        self._lines.setdefault(person, collections.deque()).append(job)
+        if self.pending >= self.limit:
+            self._room.clear()
+        if person not in self._runners:
+            task = asyncio.create_task(self._run_line(person), name=f"{self.name}-line")
+            self._runners[person] = task
 
-    async def _recover(self) -> None:
-        assert self.journal is not None
+    async def _run_line(self, person: str) -> None:
+        """One person's work, one request after another, each in one of the shared slots."""
+        line = self._lines.get(person)
+        try:
+            while line:
+                async with self._slots:
+                    job = line.popleft()
+                    if self.pending < self.limit:
+                        self._room.set()
+                    await self._run(job)
+        finally:
+            self._runners.pop(person, None)
+            if not line:
+                self._lines.pop(person, None)
+
+    async def _recover(self, every: float) -> None:
         while True:
+            await asyncio.sleep(every)
             try:
                 while await self.recover_once():
                     pass
@@ -142,15 +176,6 @@ class AfterAck:
                 log.error(
                     "%s: looking for unfinished requests failed: %s", self.name, type(exc).__name__
                 )
-            await asyncio.sleep(self.journal.renew_every * 2)
-
-    async def _work(self, queue: asyncio.Queue[Job]) -> None:
-        while True:
-            job = await queue.get()
-            try:
-                await self._run(job)
-            finally:
-                queue.task_done()
 
     async def _run(self, job: Job) -> None:
         request = job.request

@@ -17,6 +17,7 @@ import concurrent.futures
 import contextlib
 import logging
 import time
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.storage import accepted
@@ -71,9 +72,12 @@ class RequestJournal:
         self._done.append(request_id)
         self._wake.set()
 
-    async def orphans(self, limit: int = 100) -> list[AcceptedRequest]:
-        """Take over rows whose instance stopped renewing them."""
-        return await asyncio.get_running_loop().run_in_executor(self._thread, self._claim, limit)
+    async def orphans(self, limit: int = 100, everything: bool = False) -> list[AcceptedRequest]:
+        """Take over rows whose instance stopped renewing them (`everything`: all rows of
+        other instances, for a start-up that knows no other instance can be alive)."""
+        lease = timedelta(0) if everything else self.service.accepted_lease
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._thread, self._claim, limit, lease)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._write_loop(), name=f"{self.platform}-journal")
@@ -107,21 +111,24 @@ class RequestJournal:
         done, self._done = self._done, []
         renew = time.monotonic() - self._renewed >= self.renew_every
         rows = [row for row, _ in new]
+        ids: list[int] = []
         try:
             ids = await asyncio.get_running_loop().run_in_executor(
                 self._thread, self._write, rows, done, renew
             )
         except BaseException:
-            for _, future in new:
-                if not future.done():
-                    future.set_exception(JournalUnavailable())
             self._done = done + self._done  # delete them next time
             raise
+        finally:  # every waiting worker hears back, whatever happened
+            for n, (_, future) in enumerate(new):
+                if future.done():
+                    continue
+                if len(ids) == len(new):
+                    future.set_result(ids[n])
+                else:
+                    future.set_exception(JournalUnavailable())
         if renew:
             self._renewed = time.monotonic()
-        for (_, future), request_id in zip(new, ids, strict=True):
-            if not future.done():
-                future.set_result(request_id)
 
     def _write(self, rows: list[dict[str, Any]], done: list[int], renew: bool) -> list[int]:
         with self.service.session() as session:
@@ -132,15 +139,10 @@ class RequestJournal:
             session.commit()
             return ids
 
-    def _claim(self, limit: int) -> list[AcceptedRequest]:
+    def _claim(self, limit: int, lease: timedelta) -> list[AcceptedRequest]:
         with self.service.session() as session:
             rows = accepted.claim_orphans(
-                session,
-                self.platform,
-                self.service.instance,
-                self.service.now(),
-                self.service.accepted_lease,
-                limit,
+                session, self.platform, self.service.instance, self.service.now(), lease, limit
             )
             session.commit()
             return rows

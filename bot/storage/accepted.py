@@ -39,16 +39,16 @@ def renew(session: Session, instance: str, now: datetime) -> None:
 def claim_orphans(
     session: Session, platform: str, instance: str, now: datetime, lease: timedelta, limit: int
 ) -> list[AcceptedRequest]:
-    """Take over rows nobody has renewed for `lease` (their instance died), oldest first.
-
-    Compare-and-set on the renewal time, and SKIP LOCKED on PostgreSQL, so two instances
-    never take the same row.
+    """Take over other instances' rows nobody has renewed for `lease` (their instance
+    died), oldest first. Compare-and-set on the renewal time, and SKIP LOCKED on
+    PostgreSQL, so two instances never take the same row.
     """
     query = (
         select(AcceptedRequest)
         .where(
             col(AcceptedRequest.platform) == platform,
-            col(AcceptedRequest.renewed_at) < now - lease,
+            col(AcceptedRequest.instance) != instance,  # ours are in hand, however late
+            col(AcceptedRequest.renewed_at) <= now - lease,
         )
         .order_by(col(AcceptedRequest.id))
         .limit(limit)

@@ -113,7 +113,7 @@ class SlackAdapter:
             self.client.session = self._http
             self.delivery.client.session = self._http
             await self.delivery.start()
-            self.work.start()
+            await self.work.start()
             connecting = None
             if self.socket is not None:
                 # In the background: an unreachable Slack must not stop the server starting;
@@ -308,12 +308,22 @@ class SlackAdapter:
             replies = [Message.from_dict(m) for m in request.replies]
         await self._tell(p["channel"], user, replies)
 
-    async def _start(self, p: dict[str, Any], _: Accepted) -> None:
+    async def _start(self, p: dict[str, Any], request: Accepted) -> None:
         """The slash command (with or without text) and the shortcut."""
         user = p["user"]
-        if p.get("text"):
+        if request.replies is not None:
+            replies = [Message.from_dict(m) for m in request.replies]
+        elif p.get("text"):
             replies = await asyncio.to_thread(
-                self.service.handle_message, PLATFORM, user, p["text"], (), mention(user)
+                self.service.handle_message,
+                PLATFORM,
+                user,
+                p["text"],
+                (),
+                mention(user),
+                None,
+                None,
+                request.id,
             )
         else:
             replies = await asyncio.to_thread(self.service.greet, PLATFORM, user)
