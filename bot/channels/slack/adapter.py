@@ -23,12 +23,11 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.channels.after_ack import Accepted, AfterAck
-from bot.channels.download import fetch_evidence
 from bot.channels.slack.blocks import CHOICE_PREFIX, REASON_MODAL, home_view, reason_modal, render
 from bot.channels.slack.delivery import SlackDelivery
+from bot.channels.slack.files import download_all
 from bot.config import Settings
 from bot.dialogs.registry import MENU
-from bot.domain.evidence import EvidenceFile, EvidenceRefused
 from bot.domain.messages import Message
 from bot.services import BotService, cards
 from bot.services.journal import RequestJournal
@@ -60,7 +59,6 @@ class SlackAdapter:
         )
         self.service = service
         self.token = settings.slack_bot_token.get_secret_value()
-        self.max_bytes = service.max_evidence_bytes
         self.client = AsyncWebClient(token=self.token, base_url=settings.slack_api_url)
         self.client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
         secret = settings.slack_signing_secret
@@ -232,7 +230,7 @@ class SlackAdapter:
             return
         # The event id is recorded inside the turn, so a retry or a rerun after a crash is
         # handled exactly once (a rerun must not be taken for a duplicate before its turn).
-        files, refusals = await self._download_all(shared)
+        files, refusals = await download_all(self.service, self._http, self.token, shared)
         replies = [Message(text) for text in refusals]
         if files or p["text"].strip() or not refusals:
             turn = await asyncio.to_thread(
@@ -333,40 +331,6 @@ class SlackAdapter:
         lines = await asyncio.to_thread(self.service.case_lines, PLATFORM, p["user"])
         start = [c for c in MENU if c.value != "my_cases"]  # the tab already lists them
         await self._call("views_publish", user_id=p["user"], view=home_view(lines, start))
-
-    # --- files -----------------------------------------------------------------------------
-
-    async def _download_all(
-        self, files: list[dict[str, Any]]
-    ) -> tuple[tuple[EvidenceFile, ...], list[str]]:
-        kept: list[EvidenceFile] = []
-        refusals: list[str] = []
-        for info in files:
-            try:
-                data, declared = await self._download(info)
-                kept.append(
-                    await asyncio.to_thread(
-                        self.service.store_evidence, info.get("name") or "file", declared, data
-                    )
-                )
-            except EvidenceRefused as refusal:
-                refusals.append(str(refusal))
-        return tuple(kept), refusals
-
-    async def _download(self, info: dict[str, Any]) -> tuple[bytes, str | None]:
-        name = info.get("name") or "file"
-        url = info.get("url_private_download") or info.get("url_private")
-        if not url:
-            raise EvidenceRefused(f"I couldn't download {name}. Please try sending it again.")
-        http = self._http or aiohttp.ClientSession()
-        try:
-            data, declared = await fetch_evidence(
-                http, url, name, self.max_bytes, "Slack", {"Authorization": f"Bearer {self.token}"}
-            )
-        finally:
-            if self._http is None:
-                await http.close()
-        return data, declared or info.get("mimetype")
 
     # --- sending ---------------------------------------------------------------------------
 
