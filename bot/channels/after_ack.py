@@ -21,6 +21,7 @@ import contextlib
 import logging
 import traceback
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from bot.services.journal import JournalUnavailable, RequestJournal
@@ -30,11 +31,13 @@ Payload = dict[str, Any]
 
 
 class Accepted(NamedTuple):
-    """A request's record: its id (None if it could not be written), and the replies its
-    turn produced if that turn was done before a crash (then only they are left to send)."""
+    """A request's record: its id (None if it could not be written). For a rerun after a
+    crash, also when it arrived, and the replies its turn produced if that turn was done
+    (then only they are left to send)."""
 
     id: int | None = None
     replies: list[dict[str, Any]] | None = None
+    rerun_of: datetime | None = None
 
 
 Handler = Callable[[Payload, Accepted], Awaitable[None]]
@@ -140,7 +143,8 @@ class AfterAck:
         rows = await self.journal.orphans(everything=everything)
         for row in rows:
             log.info("%s: rerunning a %s request left by a stopped instance", self.name, row.kind)
-            self._enqueue(row.person, Job(row.kind, row.payload, Accepted(row.id, row.replies)))
+            request = Accepted(row.id, row.replies, row.accepted_at)
+            self._enqueue(row.person, Job(row.kind, row.payload, request))
         return len(rows)
 
     def _enqueue(self, person: str, job: Job) -> None:

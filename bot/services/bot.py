@@ -49,6 +49,10 @@ DB_DOWN = (
 
 
 BUSY = "Sorry, I was still saving your last answer. Please send that again."
+LOST_IN_RESTART = (
+    "Sorry, I was restarted before I could read your message from {}, and we've moved on "
+    "since. If it still matters, please send it again."
+)
 
 
 def utcnow() -> datetime:
@@ -124,6 +128,9 @@ class BotService:
     def local_now(self) -> datetime:
         return self.clock().astimezone(self.zone)
 
+    def local_time(self, moment: datetime) -> str:
+        return moment.astimezone(self.zone).strftime("%H:%M")
+
     @contextlib.contextmanager
     def session(self) -> Iterator[Session]:
         """One unit of work. On SQLite, units of work in this process take turns.
@@ -153,13 +160,15 @@ class BotService:
         answering: str | None = None,
         delivery: str | None = None,
         request: int | None = None,
+        sent_at: datetime | None = None,
     ) -> list[Message]:
         """A staff message. `answering` names the question a choice button belonged to.
 
         `delivery` is the platform's id for this message: a repeat (a retry) gets no reply,
         recorded in the same transaction as the turn, so a turn is never half-done.
         `request` is its accepted-request record, which keeps the replies in that same
-        transaction. Two turns for one person at once (a double click) are compare-and-set:
+        transaction. `sent_at` is given for a message run again after a crash: if their
+        conversation has moved on since, it is not taken as the answer. Two turns for one person at once (a double click) are compare-and-set:
         the loser is rolled back and replayed against the winner's state.
         """
         files = tuple(files)
@@ -168,6 +177,13 @@ class BotService:
                 if delivery and not repo.first_delivery(session, delivery, self.now()):
                     return []
                 actor = self.actor(session, platform, user_id, name)
+                if sent_at is not None and repo.dialog_changed_since(
+                    session, platform, user_id, sent_at
+                ):
+                    replies = [Message(LOST_IN_RESTART.format(self.local_time(sent_at)))]
+                    self._keep_replies(session, request, replies)
+                    session.commit()
+                    return replies
                 try:
                     replies = self.conversations.handle(
                         session, actor, text or "", files, answering

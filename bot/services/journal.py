@@ -60,6 +60,7 @@ class RequestJournal:
             "kind": kind,
             "payload": payload,
             "instance": self.service.instance,
+            "accepted_at": self.service.now(),
             "renewed_at": self.service.now(),
         }
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()

@@ -87,6 +87,11 @@ def get_dialog(session: Session, platform: str, user_id: str) -> DialogState | N
     return row
 
 
+def dialog_changed_since(session: Session, platform: str, user_id: str, moment: datetime) -> bool:
+    row = session.get(DialogState, (platform, user_id))
+    return row is not None and row.updated_at > moment
+
+
 def save_dialog(
     session: Session, platform: str, user_id: str, state: dict[str, Any], now: datetime
 ) -> None:

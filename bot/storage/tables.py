@@ -229,6 +229,7 @@ class AcceptedRequest(SQLModel, table=True):
     # Written with the turn it caused: a rerun then only sends these instead of redoing it.
     replies: list[dict[str, Any]] | None = Field(default=None, sa_type=sa.JSON)
     instance: str = Field(max_length=32)
+    accepted_at: datetime = _time()
     renewed_at: datetime = _time(index=True)
 
 

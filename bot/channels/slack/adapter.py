@@ -243,6 +243,7 @@ class SlackAdapter:
                 None,
                 key,
                 request.id,
+                request.rerun_of,
             )
             if not turn:
                 log.info("duplicate Slack event ignored")

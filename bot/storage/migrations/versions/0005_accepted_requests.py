@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("replies", sa.JSON(), nullable=True),
+        sa.Column("accepted_at", bot.storage.tables.UTCDateTime(timezone=True), nullable=False),
         sa.Column("instance", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column("renewed_at", bot.storage.tables.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
