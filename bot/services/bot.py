@@ -23,7 +23,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.domain.cases import Actor, teams_of
-from bot.domain.comments import CommentIn
 from bot.domain.evidence import EvidenceFile, check_evidence
 from bot.domain.messages import Message
 from bot.domain.policy import PolicyPack
@@ -32,10 +31,11 @@ from bot.services.actions import ActionHandler
 from bot.services.conversations import ConversationHandler
 from bot.services.evidence_store import EvidenceStore
 from bot.services.moderation import Moderation
+from bot.services.register_calls import RegisterCalls
 from bot.services.reminders import ReminderSweep
 from bot.storage import accepted, scheduling
 from bot.storage import repository as repo
-from bot.storage.tables import Comment, OfficialAccount, Outbox
+from bot.storage.tables import Outbox
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ def db_guard(fallback: Callable[[], R]) -> Callable[[Callable[P, R]], Callable[P
     return wrap
 
 
-class BotService:
+class BotService(RegisterCalls):
     def __init__(
         self,
         engine: Engine,
@@ -331,44 +331,6 @@ class BotService:
             for message in messages:
                 self.tell_user(session, platform, user_id, message)
             session.commit()
-
-    # --- official accounts and comments (CLI, webhook, chat) ----------------------------
-
-    def log_comment(
-        self, data: CommentIn, source: str, by: str, platform: str | None = None
-    ) -> tuple[Comment, bool]:
-        """Raises RegisterError for an unknown account; (comment, created) otherwise."""
-        with self.session() as session:
-            comment, created = self.moderation.log_comment(session, data, source, by, platform)
-            session.commit()
-            return comment, created
-
-    def register_add(self, by: str, **fields: Any) -> OfficialAccount:
-        with self.session() as session:
-            account = self.moderation.add_account(session, by=by, **fields)
-            session.commit()
-            return account
-
-    def register_change(self, account_id: int, by: str, **changes: Any) -> OfficialAccount:
-        with self.session() as session:
-            account = self.moderation.change(session, account_id, by, **changes)
-            session.commit()
-            return account
-
-    def register(self) -> list[OfficialAccount]:
-        with self.session() as session:
-            return scheduling.all_accounts(session)
-
-    def register_csv(self) -> str:
-        with self.session() as session:
-            return self.moderation.export_csv(session)
-
-    def awaiting_comments(self) -> list[tuple[Comment, str]]:
-        with self.session() as session:
-            accounts = {a.id: a.name for a in scheduling.all_accounts(session)}
-            return [
-                (c, accounts.get(c.account_id, "?")) for c in scheduling.awaiting_comments(session)
-            ]
 
     def sweep(self) -> int:
         """One scheduler tick (every instance runs these; claims keep them apart)."""
