@@ -55,6 +55,14 @@ def mount(app: web.Application, service: BotService, seconds: float) -> None:
             coalesce=True,  # after a pause, one catch-up run rather than a burst
             misfire_grace_time=None,
         )
+        scheduler.add_job(
+            service.forget_old_deliveries,
+            IntervalTrigger(hours=1),
+            id="housekeeping",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+        )
         scheduler.start()
         yield
         scheduler.shutdown(wait=False)

@@ -173,3 +173,14 @@ def test_case_transition_is_compare_and_set(database_url):
         session.commit()
     engine.dispose()
     assert (first, second) == (True, False)
+
+
+def test_old_delivery_ids_are_forgotten_and_recent_ones_still_catch_repeats(service_factory, clock):
+    service = service_factory()
+    assert service.handle_message("slack", "U1", "hello", delivery="slack:EvOld")
+    clock.advance(days=8)
+    assert service.handle_message("slack", "U1", "my cases", delivery="slack:EvNew")
+    assert service.forget_old_deliveries() == 1
+    assert service.handle_message("slack", "U1", "my cases", delivery="slack:EvNew") == []
+    with service.session() as session:
+        assert repo.first_delivery(session, "slack:EvOld", clock()) is True  # gone

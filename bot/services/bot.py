@@ -336,6 +336,15 @@ class BotService(RegisterCalls):
         """One scheduler tick (every instance runs these; claims keep them apart)."""
         return self.reminders.sweep()
 
+    @db_guard(lambda: 0)
+    def forget_old_deliveries(self, keep: timedelta = timedelta(days=7)) -> int:
+        """Platforms retry within minutes; a week of ids is plenty to spot a repeat, and
+        the table no longer grows with every message for ever."""
+        with self.session() as session:
+            forgotten = repo.forget_deliveries(session, self.now() - keep)
+            session.commit()
+            return forgotten
+
     def prepare_schedules(self) -> None:
         with self.session() as session:
             self.reminders.schedule_annual(session)

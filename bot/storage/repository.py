@@ -87,6 +87,12 @@ def get_dialog(session: Session, platform: str, user_id: str) -> DialogState | N
     return row
 
 
+def forget_deliveries(session: Session, before: datetime) -> int:
+    """Drop inbound ids older than any retry could be; returns how many."""
+    table = ProcessedDelivery.__table__
+    return session.execute(sa.delete(table).where(table.c.at < before)).rowcount
+
+
 def dialog_changed_since(session: Session, platform: str, user_id: str, moment: datetime) -> bool:
     row = session.get(DialogState, (platform, user_id))
     return row is not None and row.updated_at > moment
