@@ -184,3 +184,30 @@ def test_old_delivery_ids_are_forgotten_and_recent_ones_still_catch_repeats(serv
     assert service.handle_message("slack", "U1", "my cases", delivery="slack:EvNew") == []
     with service.session() as session:
         assert repo.first_delivery(session, "slack:EvOld", clock()) is True  # gone
+
+
+def test_requests_stranded_for_a_week_are_reported_and_removed(service_factory, clock, caplog):
+    from bot.storage import accepted
+
+    service = service_factory()
+    row = {
+        "platform": "slack",
+        "person": "U1",
+        "kind": "message",
+        "payload": {"text": "Jane Pupil"},
+    }
+    with service.session() as session:
+        accepted.record(
+            session, [{**row, "instance": "gone", "accepted_at": clock(), "renewed_at": clock()}]
+        )
+        session.commit()
+    clock.advance(days=6)
+    service.forget_old_deliveries()
+    with service.session() as session:
+        assert session.execute(sa.text("SELECT count(*) FROM accepted_request")).scalar() == 1
+    clock.advance(days=2)
+    service.forget_old_deliveries()
+    with service.session() as session:
+        assert session.execute(sa.text("SELECT count(*) FROM accepted_request")).scalar() == 0
+    assert "1 chat requests accepted over a week ago were never handled" in caplog.text
+    assert "Jane" not in caplog.text  # not what they wrote

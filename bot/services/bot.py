@@ -339,9 +339,16 @@ class BotService(RegisterCalls):
     @db_guard(lambda: 0)
     def forget_old_deliveries(self, keep: timedelta = timedelta(days=7)) -> int:
         """Platforms retry within minutes; a week of ids is plenty to spot a repeat, and
-        the table no longer grows with every message for ever."""
+        the table no longer grows with every message for ever. Requests accepted a week
+        ago and never run can't be run now (their platform is off): say so, and drop them."""
         with self.session() as session:
             forgotten = repo.forget_deliveries(session, self.now() - keep)
+            if stranded := accepted.forget(session, self.now() - keep):
+                log.error(
+                    "%d chat requests accepted over a week ago were never handled (is their "
+                    "platform still configured?); removed",
+                    stranded,
+                )
             session.commit()
             return forgotten
 

@@ -26,6 +26,12 @@ def keep_replies(session: Session, request_id: int, replies: list[dict[str, Any]
     session.execute(sa.update(TABLE).where(TABLE.c.id == request_id).values(replies=replies))
 
 
+def forget(session: Session, before: datetime) -> int:
+    """Drop requests accepted before `before` that nobody ran (their platform was turned
+    off), so what staff wrote is not kept for ever; returns how many."""
+    return session.execute(sa.delete(TABLE).where(TABLE.c.accepted_at < before)).rowcount
+
+
 def finish(session: Session, ids: list[int]) -> None:
     if ids:
         session.execute(sa.delete(TABLE).where(TABLE.c.id.in_(ids)))
