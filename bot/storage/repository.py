@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from bot.storage.tables import (
     Approval,
@@ -331,13 +331,18 @@ def move_inbox_cursor(session: Session, platform: str, user_id: str, last_id: in
 # --- inbound deduplication ------------------------------------------------------------
 
 
-def first_delivery(session: Session, key: str, now: datetime) -> bool:
-    """Record an inbound id; False if it was already handled (a retry or a duplicate).
+def insert_new(session: Session, model: type[SQLModel], **values: Any) -> bool:
+    """Insert a row unless one with the same unique key exists; True if it was inserted.
 
-    One INSERT ... ON CONFLICT DO NOTHING: it runs on every message, so no read first,
-    and a duplicate doesn't abort the caller's transaction.
+    One INSERT ... ON CONFLICT DO NOTHING: no read first, no race with another instance
+    doing the same, and a conflict doesn't abort the caller's transaction.
     """
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    table = ProcessedDelivery.__table__
-    insert = dialect.insert(table).values(key=key, at=now).on_conflict_do_nothing()
-    return session.execute(insert.returning(table.c.key)).first() is not None
+    table = model.__table__  # type: ignore[attr-defined]
+    insert = dialect.insert(table).values(**values).on_conflict_do_nothing()
+    return session.execute(insert.returning(sa.literal(1))).first() is not None
+
+
+def first_delivery(session: Session, key: str, now: datetime) -> bool:
+    """Record an inbound id; False if it was already handled (a retry or a duplicate)."""
+    return insert_new(session, ProcessedDelivery, key=key, at=now)

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from bot.storage.repository import insert_new
 from bot.storage.tables import Case, Comment, OfficialAccount, Outbox, Reminder, RoleAssignment
 
 
@@ -26,23 +27,17 @@ def schedule(
     task_id: int | None = None,
 ) -> None:
     """Add a reminder unless one with this key exists (scheduling twice is harmless)."""
-    if session.exec(select(Reminder.id).where(Reminder.key == key)).first() is not None:
-        return
-    session.add(
-        Reminder(
-            key=key,
-            kind=kind,
-            due_at=due_at,
-            comment_id=comment_id,
-            case_id=case_id,
-            task_id=task_id,
-        )
+    insert_new(
+        session,
+        Reminder,
+        key=key,
+        kind=kind,
+        due_at=due_at,
+        status="pending",
+        comment_id=comment_id,
+        case_id=case_id,
+        task_id=task_id,
     )
-    try:
-        with session.begin_nested():
-            session.flush()
-    except sa.exc.IntegrityError:  # another instance scheduled the same key just now
-        pass
 
 
 def claim_due_reminders(session: Session, now: datetime, limit: int) -> list[Reminder]:
