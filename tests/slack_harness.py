@@ -23,6 +23,44 @@ SECRET = "test-signing-secret"
 DSL_CHANNEL, SLT_CHANNEL = "CDSL", "CSLT"
 
 
+def dm_event(
+    user: str,
+    text: str,
+    event_id: str,
+    ts: str = "1.0",
+    files: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """A `message.im` event callback, as Slack sends it for a DM to the bot."""
+    event: dict[str, Any] = {
+        "type": "message",
+        "channel_type": "im",
+        "user": user,
+        "channel": f"D{user}",
+        "text": text,
+        "ts": ts,
+    }
+    if files:
+        event.update(subtype="file_share", files=files)
+    return {
+        "type": "event_callback",
+        "team_id": "T1",
+        "api_app_id": "A1",
+        "event_id": event_id,
+        "event_time": 1,
+        "event": event,
+    }
+
+
+def signed_headers(body: str, content_type: str, timestamp: int | None = None) -> dict[str, str]:
+    """Slack's request signature headers for `body` (timestamp: now unless given)."""
+    ts = str(timestamp if timestamp is not None else int(time.time()))
+    return {
+        "Content-Type": content_type,
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body),
+    }
+
+
 class Bot:
     """Our real aiohttp app with Slack mounted, plus helpers that sign requests like Slack."""
 
@@ -38,13 +76,9 @@ class Bot:
         signature: str | None = None,
         retry: int | None = None,
     ) -> aiohttp.ClientResponse:
-        ts = str(timestamp if timestamp is not None else int(time.time()))
-        headers = {
-            "Content-Type": content_type,
-            "X-Slack-Request-Timestamp": ts,
-            "X-Slack-Signature": signature
-            or SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body),
-        }
+        headers = signed_headers(body, content_type, timestamp)
+        if signature is not None:
+            headers["X-Slack-Signature"] = signature
         if retry is not None:
             headers.update(
                 {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
@@ -62,24 +96,8 @@ class Bot:
         retry: int | None = None,
     ) -> aiohttp.ClientResponse:
         self._events += 1
-        event: dict[str, Any] = {
-            "type": "message",
-            "channel_type": "im",
-            "user": user,
-            "channel": f"D{user}",
-            "text": text,
-            "ts": f"{self._events}.0",
-        }
-        if files:
-            event.update(subtype="file_share", files=files)
-        body = {
-            "type": "event_callback",
-            "team_id": "T1",
-            "api_app_id": "A1",
-            "event_id": event_id or f"Ev{self._events}",
-            "event_time": 1,
-            "event": event,
-        }
+        n = self._events
+        body = dm_event(user, text, event_id or f"Ev{n}", f"{n}.0", files)
         return await self.post(json.dumps(body), "application/json", retry=retry)
 
     async def click(

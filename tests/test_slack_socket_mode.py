@@ -15,6 +15,7 @@ from bot.app import create_app
 from bot.config import Settings
 from tests.conftest import make_service
 from tests.fake_slack import APP_TOKEN, BOT_TOKEN, FakeSlack, blocks_text
+from tests.slack_harness import dm_event
 
 
 @pytest.fixture
@@ -34,24 +35,6 @@ async def socket_bot(sqlite_url, clock, tmp_path):
     yield server, fake
     await server.close()
     await fake.close()
-
-
-def dm_event(user: str, text: str, event_id: str) -> dict:
-    return {
-        "type": "event_callback",
-        "team_id": "T1",
-        "api_app_id": "A1",
-        "event_id": event_id,
-        "event_time": 1,
-        "event": {
-            "type": "message",
-            "channel_type": "im",
-            "user": user,
-            "channel": f"D{user}",
-            "text": text,
-            "ts": "1.0",
-        },
-    }
 
 
 async def test_socket_mode_conversation_with_acks_and_no_public_endpoint(socket_bot):
