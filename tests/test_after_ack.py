@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
@@ -223,20 +224,20 @@ async def test_requests_left_by_a_crashed_instance_are_run_again_in_order(
 
 async def test_a_live_instance_keeps_its_requests_by_renewing_them(database_url, clock, tmp_path):
     owner = make_service(database_url, "default", clock, tmp_path)
+    other = make_service(database_url, "default", clock, tmp_path)
+    owner.accepted_lease = other.accepted_lease = timedelta(seconds=0.2)  # renewed every 50 ms
     journal = RequestJournal(owner, "slack")
     journal.start()
     await journal.record("U1", "job", {})
-    clock.advance(seconds=owner.accepted_lease.total_seconds() + 1)
-    journal._renewed = 0.0  # as if a quarter of the lease had passed since the last renewal
-    journal.done(-1)  # wakes the writer, which renews on its way
-    for _ in range(100):
-        await asyncio.sleep(0.01)
-        if journal._renewed:
+    clock.advance(seconds=1)  # by the clock the row is past its lease, unless renewed
+    for _ in range(200):  # the writer renews on its own timer (real time)
+        if recorded(owner)[0].renewed_at == clock():
             break
-    other = RequestJournal(make_service(database_url, "default", clock, tmp_path), "slack")
-    assert await other.orphans() == []
+        await asyncio.sleep(0.01)
+    assert await RequestJournal(other, "slack").orphans() == []
     await journal.stop()
     owner.engine.dispose()
+    other.engine.dispose()
 
 
 async def test_with_the_database_down_the_request_is_still_handled(tmp_path, clock, caplog):
