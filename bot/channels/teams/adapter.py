@@ -18,18 +18,25 @@ import re
 from typing import Any
 
 import aiohttp
+import requests
 from aiohttp import web
 from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler, teams_get_channel_id
 from botbuilder.integration.aiohttp import CloudAdapter
-from botbuilder.schema import Activity, ChannelAccount, ConversationParameters
+from botbuilder.schema import Activity, ChannelAccount
 from botbuilder.schema.teams import TeamInfo
 from botframework.connector.models import ErrorResponseException
 
 from bot.channels.teams import store
 from bot.channels.teams.auth import build_authentication
 from bot.channels.teams.cards import ACTION, CHOICE
-from bot.channels.teams.delivery import TeamsDelivery, http_status, reference, to_activity
+from bot.channels.teams.delivery import (
+    TeamsDelivery,
+    http_status,
+    member_record,
+    reference,
+    to_activity,
+)
 from bot.channels.teams.files import TeamsFiles, has_files
 from bot.config import Settings
 from bot.domain.messages import Message
@@ -132,9 +139,10 @@ class TeamsAdapter:
 
     # --- helpers used by the handler -------------------------------------------------------
 
-    async def send(self, context: TurnContext, messages: list[Message]) -> None:
-        """Reply in this conversation; a 429 or 5xx is retried a couple of times."""
-        for message in messages:
+    async def send(self, context: TurnContext, messages: list[Message]) -> list[Message]:
+        """Reply in this conversation; a 429 or 5xx is retried a couple of times.
+        Returns what could not be sent (logged), so a caller can queue it instead."""
+        for index, message in enumerate(messages):
             for attempt in range(SEND_RETRIES + 1):
                 try:
                     await context.send_activity(to_activity(message))
@@ -143,39 +151,44 @@ class TeamsAdapter:
                     status, headers = http_status(exc)
                     if attempt == SEND_RETRIES or not (status == 429 or status >= 500):
                         log.error("Teams reply failed: HTTP %s", status)
-                        break
+                        return messages[index:]
                     await asyncio.sleep(min(float(headers.get("Retry-After", "1") or 1), 5))
+        return []
 
     async def tell(self, context: TurnContext, messages: list[Message]) -> None:
-        """Private replies to a button pressed in a channel: in the person's personal chat."""
+        """Private replies to a button pressed in a channel: in the person's personal chat,
+        opened for them if they never chatted with the bot. Whatever can't be sent now is
+        queued in the outbox (which keeps trying) rather than failing the request, because
+        Teams would redeliver it and a redelivery is ignored as a duplicate."""
         activity = context.activity
         if activity.conversation.conversation_type == "personal" or not messages:
             await self.send(context, messages)
             return
         uid = user_id(activity.from_property)
-        saved = await asyncio.to_thread(store.load, self.service, f"user:{uid}")
-        if saved:
-            ref = reference(saved)
+        unsent = messages
+        try:
+            saved = await asyncio.to_thread(store.load, self.service, f"user:{uid}")
+            if saved:
+                ref = reference(saved)
+            else:
+                member = member_record(activity)
+                await asyncio.to_thread(store.save, self.service, f"member:{uid}", member)
+                ref = await self.delivery.open_chat(uid, member)
 
             async def later(ctx: TurnContext) -> None:
-                await self.send(ctx, messages)
+                nonlocal unsent
+                unsent = await self.send(ctx, messages)
 
             await self.cloud.continue_conversation(ref, later, self.delivery.bot_id)
-            return
-        params = ConversationParameters(
-            is_group=False,
-            bot=activity.recipient,
-            members=[ChannelAccount(id=activity.from_property.id)],
-            tenant_id=activity.conversation.tenant_id,
-            channel_data={"tenant": {"id": activity.conversation.tenant_id}},
-        )
-
-        async def created(ctx: TurnContext) -> None:
-            await self.send(ctx, messages)
-
-        await self.cloud.create_conversation(
-            self.delivery.bot_id, created, params, "msteams", activity.service_url, None
-        )
+        except ErrorResponseException as exc:
+            log.warning("Teams: couldn't open a personal chat (HTTP %s)", http_status(exc)[0])
+        except (aiohttp.ClientError, requests.RequestException, OSError, TimeoutError) as exc:
+            log.warning("Teams: couldn't reach a personal chat (%s)", type(exc).__name__)
+        except PermissionError:  # the login service refused our token; auth.py logged why
+            pass
+        if unsent:
+            log.info("Teams: %d private replies queued for delivery", len(unsent))
+            await asyncio.to_thread(self.service.queue_for_user, PLATFORM, uid, unsent)
 
     async def token(self, context: TurnContext) -> str | None:
         """The bot's own token, for images pasted into a chat."""

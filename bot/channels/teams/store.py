@@ -1,7 +1,8 @@
 """Stored Teams conversation references, so alerts and DMs can be sent later (proactively).
 
 A reference is Bot Framework's ConversationReference as a JSON dict. Keys: "user:<id>"
-(a person's personal chat), "channel:<id>" (a channel the app was installed in) and
+(a person's personal chat), "member:<id>" (what it takes to open that chat for someone
+seen only in a channel), "channel:<id>" (a channel the app was installed in) and
 "team:dsl" / "team:slt" (the channel a DSL or SLT member chose for their team's alerts).
 """
 
