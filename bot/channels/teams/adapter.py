@@ -23,11 +23,10 @@ from aiohttp import web
 from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler, teams_get_channel_id
 from botbuilder.integration.aiohttp import CloudAdapter
-from botbuilder.schema import Activity, ChannelAccount
-from botbuilder.schema.teams import TeamInfo
+from botbuilder.schema import Activity, InvokeResponse
 from botframework.connector.models import ErrorResponseException
 
-from bot.channels.teams import store
+from bot.channels.teams import invoke, live_cards, store
 from bot.channels.teams.auth import build_authentication
 from bot.channels.teams.cards import ACTION, CHOICE
 from bot.channels.teams.delivery import (
@@ -38,6 +37,7 @@ from bot.channels.teams.delivery import (
     to_activity,
 )
 from bot.channels.teams.files import TeamsFiles, has_files
+from bot.channels.teams.installs import Installs, user_id
 from bot.config import Settings
 from bot.domain.messages import Message
 from bot.services import BotService
@@ -51,13 +51,6 @@ CHANNEL_HELP = (
     "'@schoolbot use this channel for dsl' (or slt) to have their team's alerts posted here."
 )
 SEND_RETRIES = 2
-
-
-def user_id(account: ChannelAccount | None) -> str:
-    """Entra object id when Teams gives it (stable across bots), else the Teams user id."""
-    if account is None:
-        return ""
-    return account.aad_object_id or account.id or ""
 
 
 def is_loopback(remote: str | None) -> bool:
@@ -145,7 +138,9 @@ class TeamsAdapter:
         for index, message in enumerate(messages):
             for attempt in range(SEND_RETRIES + 1):
                 try:
-                    await context.send_activity(to_activity(message))
+                    activity = to_activity(message)
+                    sent = await context.send_activity(activity)
+                    await self._keep_question(context, message, activity, sent)
                     break
                 except ErrorResponseException as exc:
                     status, headers = http_status(exc)
@@ -190,6 +185,18 @@ class TeamsAdapter:
             log.info("Teams: %d private replies queued for delivery", len(unsent))
             await asyncio.to_thread(self.service.queue_for_user, PLATFORM, uid, unsent)
 
+    async def _keep_question(
+        self, context: TurnContext, message: Message, activity: Activity, sent: Any
+    ) -> None:
+        """A question card in a personal chat is kept until answered (see live_cards)."""
+        if not (message.choices and activity.attachments and sent and sent.id):
+            return
+        if context.activity.conversation.conversation_type != "personal":
+            return
+        uid = user_id(context.activity.from_property)
+        card = activity.attachments[0].content
+        await asyncio.to_thread(live_cards.remember, self.service, uid, sent.id, card)
+
     async def token(self, context: TurnContext) -> str | None:
         """The bot's own token, for images pasted into a chat."""
         client = context.turn_state.get(BotAdapter.BOT_CONNECTOR_CLIENT_KEY)
@@ -199,19 +206,27 @@ class TeamsAdapter:
         return await asyncio.to_thread(credentials.get_access_token)
 
 
-class SchoolBot(TeamsActivityHandler):
+class SchoolBot(Installs, TeamsActivityHandler):
     def __init__(self, adapter: TeamsAdapter):
         self.adapter = adapter
         self.service = adapter.service
 
+    async def first_time(self, turn_context: TurnContext) -> bool:
+        """False for an activity Teams already delivered (a retry): it is handled once."""
+        activity = turn_context.activity
+        if not activity.id:
+            return True
+        conversation = hashlib.sha256((activity.conversation.id or "").encode()).hexdigest()
+        key = f"teams:{activity.id}:{conversation[:16]}"
+        if await asyncio.to_thread(self.service.first_delivery, key):
+            return True
+        log.info("duplicate Teams activity ignored")
+        return False
+
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
-        if activity.id:
-            conversation = hashlib.sha256((activity.conversation.id or "").encode()).hexdigest()
-            key = f"teams:{activity.id}:{conversation[:16]}"
-            if not await asyncio.to_thread(self.service.first_delivery, key):
-                log.info("duplicate Teams activity ignored")
-                return
+        if not await self.first_time(turn_context):
+            return
         kind = activity.conversation.conversation_type
         data = activity.value if isinstance(activity.value, dict) else None
         if data and data.get("schoolbot") in (CHOICE, ACTION):
@@ -245,6 +260,18 @@ class SchoolBot(TeamsActivityHandler):
             replies += await asyncio.to_thread(self.service.greet, PLATFORM, uid, "")
         await self.adapter.send(turn_context, replies)
 
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        if turn_context.activity.name == invoke.CARD_ACTION:
+            return await invoke.card_action(self, turn_context)
+        return await super().on_invoke_activity(turn_context)
+
+    async def submit(self, turn_context: TurnContext, data: dict[str, Any]) -> bool:
+        """A card button's data, from a message or an invoke; False if it isn't ours."""
+        if data.get("schoolbot") not in (CHOICE, ACTION):
+            return False
+        await self._submit(turn_context, data)
+        return True
+
     async def _submit(self, turn_context: TurnContext, data: dict[str, Any]) -> None:
         activity = turn_context.activity
         uid, name = user_id(activity.from_property), activity.from_property.name
@@ -259,6 +286,7 @@ class SchoolBot(TeamsActivityHandler):
                 name,
                 str(data.get("step") or "") or None,
             )
+            await live_cards.close(self.service, turn_context, uid)
             await self.adapter.send(turn_context, replies)
             return
         text = data.get("text")
@@ -293,54 +321,3 @@ class SchoolBot(TeamsActivityHandler):
             ref.serialize(),
         )
         await self.adapter.send(turn_context, [Message(reply)])
-
-    # --- installs: remember where we can reach people and channels ---------------------
-
-    async def on_teams_members_added(  # type: ignore[override]
-        self,
-        teams_members_added: list[Any],
-        team_info: TeamInfo,
-        turn_context: TurnContext,
-    ) -> None:
-        activity = turn_context.activity
-        bot_added = any(m.id == activity.recipient.id for m in teams_members_added)
-        if not bot_added:
-            return
-        if team_info and team_info.id:
-            await self._remember_channel(turn_context, team_info.id)
-        elif activity.conversation.conversation_type == "personal":
-            await self._remember_user(turn_context)
-            uid = user_id(activity.from_property)
-            await self.adapter.send(
-                turn_context, await asyncio.to_thread(self.service.greet, PLATFORM, uid)
-            )
-
-    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
-        activity = turn_context.activity
-        team = (
-            (activity.channel_data or {}).get("team")
-            if isinstance(activity.channel_data, dict)
-            else None
-        )
-        if team and team.get("id"):
-            await self._remember_channel(turn_context, team["id"])
-        elif activity.conversation.conversation_type == "personal":
-            await self._remember_user(turn_context)
-
-    async def _remember_user(self, turn_context: TurnContext) -> None:
-        activity = turn_context.activity
-        ref = TurnContext.get_conversation_reference(activity)
-        ref.activity_id = None
-        key = f"user:{user_id(activity.from_property)}"
-        await asyncio.to_thread(store.save, self.service, key, ref.serialize())
-
-    async def _remember_channel(
-        self, turn_context: TurnContext, channel: str | None = None
-    ) -> None:
-        activity = turn_context.activity
-        channel = channel or teams_get_channel_id(activity)
-        if not channel:
-            return
-        ref = TurnContext.get_conversation_reference(activity)
-        ref.conversation.id, ref.activity_id, ref.user = channel, None, None
-        await asyncio.to_thread(store.save, self.service, f"channel:{channel}", ref.serialize())
