@@ -58,6 +58,12 @@ class Settings(BaseSettings):
     teams_login_url: str | None = Field(default=None, alias="ToChannelFromBotLoginUrl")
     teams_oauth_scope: str | None = Field(default=None, alias="ToChannelFromBotOAuthScope")
     teams_oauth_url: str | None = Field(default=None, alias="OAuthUrl")
+    # The Teams app's "developer" details; unset: the school's name and the pages the bot
+    # serves itself at https://TEAMS_APP_DOMAIN/, /privacy and /terms.
+    developer_name: str | None = Field(default=None, alias="SCHOOLBOT_DEVELOPER_NAME")
+    website_url: str | None = Field(default=None, alias="SCHOOLBOT_WEBSITE_URL")
+    privacy_url: str | None = Field(default=None, alias="SCHOOLBOT_PRIVACY_URL")
+    terms_url: str | None = Field(default=None, alias="SCHOOLBOT_TERMS_URL")
 
     @field_validator(
         "database_url",
@@ -83,6 +89,11 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_means_unset(cls, value: object) -> object:
         """`SLACK_BOT_TOKEN=` or `MicrosoftAppId=` in .env (as in .env.example) means "not configured"."""
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("developer_name", "website_url", "privacy_url", "terms_url", mode="before")
+    @classmethod
+    def _blank_means_default(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("teams_allow_anonymous", mode="before")

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import json
 import logging
+import zipfile
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from sqlmodel import select
 
+from bot.cli import main
 from bot.domain.messages import Message
 from bot.storage.tables import Outbox
 from tests.conftest import grant
@@ -204,3 +207,71 @@ async def test_golive_18_a_404_on_a_direct_message_gets_advice_for_a_person(team
     assert "open schoolbot in Teams" in caplog.text
     assert "installed in the team" not in caplog.text
     assert [row.status for row in outbox(teams)] == ["pending"]
+
+
+# --- 15: the Teams package's developer details, and the pages it links to -----------------
+
+
+async def test_golive_15_the_bot_serves_plain_privacy_and_terms_pages(teams):
+    school = teams.service.pack.school.name
+    for path, heading in [("/privacy", "privacy"), ("/terms", "terms of use")]:
+        response = await teams.http.get(teams.server.make_url(path))
+        assert response.status == 200, path
+        assert response.content_type == "text/html"
+        page = await response.text()
+        assert f"<title>schoolbot at {school}: {heading}</title>" in page
+        assert f"contact {school}" in page
+    privacy = await (await teams.http.get(teams.server.make_url("/privacy"))).text()
+    assert "What it stores" in privacy and "Who can see it" in privacy
+    assert f"{teams.service.pack.records.retention_years} years" in privacy
+
+
+def package(tmp_path, **env: str) -> dict[str, Any]:
+    """`schoolbot teams package` with these settings; the manifest it wrote."""
+    result = CliRunner().invoke(main, ["teams", "package", "--out", "app.zip"], env=env)
+    assert result.exit_code == 0, result.output
+    with zipfile.ZipFile(tmp_path / "app.zip") as archive:
+        return json.loads(archive.read("manifest.json"))
+
+
+def test_golive_15_teams_package_developer_details_come_from_settings(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    base = {
+        "MicrosoftAppId": APP_ID,
+        "TEAMS_APP_DOMAIN": "bot.school.example.uk",
+        "SCHOOLBOT_POLICY": "dukeries-academy",
+    }
+    for name in ("DEVELOPER_NAME", "WEBSITE_URL", "PRIVACY_URL", "TERMS_URL"):
+        base[f"SCHOOLBOT_{name}"] = ""  # as .env.example leaves them
+    assert package(tmp_path, **base)["developer"] == {
+        "name": "The Dukeries Academy",
+        "websiteUrl": "https://bot.school.example.uk/",
+        "privacyUrl": "https://bot.school.example.uk/privacy",
+        "termsOfUseUrl": "https://bot.school.example.uk/terms",
+    }
+    chosen = {
+        "SCHOOLBOT_DEVELOPER_NAME": "Dukeries Academy Trust",
+        "SCHOOLBOT_WEBSITE_URL": "https://www.dukeries.example.uk/",
+        "SCHOOLBOT_PRIVACY_URL": "https://www.dukeries.example.uk/privacy-notice",
+        "SCHOOLBOT_TERMS_URL": "https://www.dukeries.example.uk/acceptable-use",
+    }
+    assert package(tmp_path, **{**base, **chosen})["developer"] == {
+        "name": "Dukeries Academy Trust",
+        "websiteUrl": "https://www.dukeries.example.uk/",
+        "privacyUrl": "https://www.dukeries.example.uk/privacy-notice",
+        "termsOfUseUrl": "https://www.dukeries.example.uk/acceptable-use",
+    }
+
+
+def test_golive_15_teams_package_says_which_developer_setting_to_fix(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    base = {"MicrosoftAppId": APP_ID, "TEAMS_APP_DOMAIN": "bot.school.example.uk"}
+    cases = [
+        ({"SCHOOLBOT_POLICY": "king-jamess-school"}, "SCHOOLBOT_DEVELOPER_NAME must be set"),
+        ({"SCHOOLBOT_PRIVACY_URL": "http://plain.example.uk/p"}, "SCHOOLBOT_PRIVACY_URL must"),
+    ]
+    for env, expected in cases:
+        result = CliRunner().invoke(main, ["teams", "package"], env={**base, **env})
+        assert result.exit_code != 0
+        assert expected in result.output
+    assert not (tmp_path / "schoolbot-teams.zip").exists()
