@@ -119,6 +119,18 @@ async def test_golive_16_a_private_reply_that_cannot_be_sent_is_queued_not_lost(
     assert all(body["channelData"]["tenant"]["id"] == TENANT for body in opened_chats(teams))
 
 
+async def test_golive_16_tenant_from_the_conversation_when_channel_data_has_none(teams):
+    alert = await dsl_alert(teams)
+    [card] = [a["content"] for a in alert.activity["attachments"]]
+    press = teams.activity("carl", channel="dsl", thread=alert.conversation)
+    press["value"] = next(a["data"] for a in card["actions"] if a["title"] == "Acknowledge")
+    del press["channelData"]["tenant"]  # only conversation.tenantId is left
+    assert (await teams.post(press)).status == 200
+    assert "Only the safeguarding (DSL) team" in private_to(teams, "carl")[-1]
+    [opened] = opened_chats(teams)
+    assert opened["channelData"]["tenant"]["id"] == TENANT
+
+
 # --- 18: installs, live question cards, Universal Actions invokes, DM failures ------------
 
 

@@ -72,14 +72,20 @@ def reference(data: dict[str, Any]) -> ConversationReference:
 
 
 def tenant_of(activity: Activity) -> str | None:
-    """The person's tenant. Teams sends it as channelData.tenant.id and conversation.tenantId,
-    but botbuilder-python reads the latter under the key "tenantID", so it never arrives."""
+    """The person's tenant. Teams sends it as channelData.tenant.id and conversation.tenantId;
+    botbuilder-python reads the latter under the key "tenantID", so it is found among the
+    conversation's unknown keys instead."""
     data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
     tenant = data.get("tenant")
     found = tenant.get("id") if isinstance(tenant, dict) else None
     if isinstance(found, str) and found:
         return found
-    return activity.conversation.tenant_id if activity.conversation else None
+    conversation = activity.conversation
+    if conversation is None:
+        return None
+    extra = getattr(conversation, "additional_properties", None) or {}
+    fallback = conversation.tenant_id or extra.get("tenantId")
+    return fallback if isinstance(fallback, str) and fallback else None
 
 
 def member_record(activity: Activity) -> dict[str, Any]:
