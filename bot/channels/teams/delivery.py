@@ -204,7 +204,7 @@ class TeamsDelivery(DeliveryLoop):
             channel_id="msteams",
             service_url=member["service_url"],
             bot=bot,
-            user=ChannelAccount(id=member["member"]),
+            user=ChannelAccount(id=member["member"], aad_object_id=user),
             conversation=ConversationAccount(
                 id=opened["id"], conversation_type="personal", tenant_id=tenant
             ),
