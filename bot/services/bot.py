@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, Literal, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -28,7 +28,7 @@ from bot.domain.messages import Message
 from bot.domain.policy import PolicyPack
 from bot.services import cards
 from bot.services.actions import ActionHandler
-from bot.services.conversations import ConversationHandler
+from bot.services.conversations import ALREADY_ANSWERED, ConversationHandler
 from bot.services.evidence_store import EvidenceStore
 from bot.services.moderation import Moderation
 from bot.services.register_calls import RegisterCalls
@@ -57,6 +57,15 @@ LOST_IN_RESTART = (
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def answer_result(replies: list[Message]) -> Literal["taken", "stale", "unsaved"]:
+    """What became of an answer button's press, so an adapter can mark the question's
+    message: taken, stale (already answered), or unsaved (the person should press again)."""
+    first = replies[0].text if replies else DB_DOWN
+    if first in (DB_DOWN, BUSY):
+        return "unsaved"
+    return "stale" if first.startswith(ALREADY_ANSWERED) else "taken"
 
 
 @dataclass(frozen=True)
