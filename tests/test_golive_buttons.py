@@ -8,13 +8,21 @@ with ConsoleChat reading a scripted stdin.
 
 from __future__ import annotations
 
+import io
 import json
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
+from bot.channels.console.chat import ConsoleChat
 from bot.storage import repository as repo
+from bot.storage.tables import Comment
+from tests.conftest import grant, say
 from tests.fake_slack import Call, blocks_text
 from tests.teams_client import cards_in, find_submit
+from tests.test_approvals_and_cases import DEFAULT_REQUEST
+from tests.test_moderation import add_account
+from tests.test_moderation import log as log_comment
 
 FIRST_QUESTION = "Who sent the request?"
 PARENT = "A parent or carer"
@@ -167,3 +175,141 @@ async def test_golive_04_old_teams_card_button_from_a_finished_report_does_not_a
 
     await teams.answer("ana", PARENT)
     assert dialog_answers(teams.service, "teams", "aad-ana") == {"sender": "parent"}
+
+
+# --- the terminal -------------------------------------------------------------------
+
+
+class Script:
+    """A scripted stdin (not a terminal): lines typed in order, and in between, callables
+    for what happens elsewhere meanwhile (another window, a colleague's click)."""
+
+    def __init__(self, *steps: str | Callable[[], object]):
+        self.steps = list(steps)
+
+    def isatty(self) -> bool:
+        return False
+
+    def readline(self) -> str:
+        while self.steps:
+            step = self.steps.pop(0)
+            if isinstance(step, str):
+                return step + "\n"
+            step()
+        return ""
+
+
+def chat(service: Any, user: str, *steps: str | Callable[[], object]) -> str:
+    """Run one terminal chat to the end of its script; return what it printed."""
+    out = io.StringIO()
+    ConsoleChat(service, user, out=out, name=user.title()).run(Script(*steps))  # type: ignore[arg-type]
+    return out.getvalue()
+
+
+def after(output: str, typed: str) -> str:
+    """What the chat printed after the last time `typed` was typed."""
+    return output.rsplit(f"you> {typed}\n", 1)[1]
+
+
+def test_golive_04_old_terminal_answer_from_a_finished_report_does_not_answer_the_new_one(
+    service_factory,
+):
+    service = service_factory()
+    other_window: list[str] = []
+
+    def finish_and_start_again_elsewhere() -> None:
+        other_window.append(
+            chat(service, "alice", "1", "no", "instagram", "no", "no", "friend request")
+        )
+
+    # This window shows FR-0001's first question; another window finishes that report
+    # and starts a new one; then "3" (A parent or carer) is typed here.
+    output = chat(service, "alice", "friend request", finish_and_start_again_elsewhere, "3", "3")
+    assert "Your reference is FR-0001" in other_window[0]
+    assert f"3) {PARENT}" in after(output, "friend request")
+    _, stale, fresh = output.split("you> 3\n")
+    assert "That question has already been answered" in stale
+    assert FIRST_QUESTION in stale  # the new report's question, with its own numbers
+    # The second "3" answers the question now on screen: the new report's.
+    assert "already been answered" not in fresh
+    assert dialog_answers(service, "console", "alice") == {"sender": "parent"}
+
+
+def test_golive_09_terminal_numbers_are_the_numbers_shown_after_a_report_ends(service_factory):
+    service = service_factory()
+    grant(service, "dsl1", "dsl")
+    # The DSL reports one herself; her team's alert arrives as the report finishes.
+    output = chat(service, "dsl1", "friend request", "1", "no", "instagram", "no", "no", "1")
+    finished = after(output, "no")
+    assert "Your reference is FR-0001" in finished
+    assert "1) Acknowledge" in finished  # numbered from 1: no question is open any more
+    assert "Acknowledged" in after(output, "1")
+    with service.session() as session:
+        assert repo.case_by_ref(session, "FR-0001").status == "acknowledged"
+    assert dialog_answers(service, "console", "dsl1") is None  # "1" started nothing
+
+
+def test_golive_09_terminal_button_label_works_while_a_question_is_open(service_factory):
+    service = service_factory()
+    grant(service, "dsl1", "dsl")
+
+    def colleague_reports() -> None:
+        say(service, "alice", "friend request", "1", "no", "instagram", "no", "no")
+
+    # The alert arrives, then the DSL answers her own question (a new question is shown),
+    # then types the alert's button label.
+    output = chat(service, "dsl1", "friend request", colleague_reports, "", "1", "Acknowledge")
+    assert "4) Another young person" in output  # the question's choices, then the alert's:
+    assert "5) Acknowledge" in after(output, "")
+    assert "Are they a member of your family?" in after(output, "1")
+    assert "Acknowledged" in after(output, "Acknowledge")
+    with service.session() as session:
+        assert repo.case_by_ref(session, "FR-0001").status == "acknowledged"
+    assert dialog_answers(service, "console", "dsl1") == {"sender": "current_pupil"}
+
+
+def test_golive_09_terminal_label_and_reference_work_for_comments_in_a_later_chat(
+    service_factory,
+):
+    service = service_factory()
+    add_account(service)
+    log_comment(service)
+    first = chat(service, "mo1")  # reads the "new comment" message, and leaves
+    assert "CM-0001" in first and "Replied" in first
+    later = chat(service, "mo1", "replied cm-0001")  # a new chat: nothing on screen
+    assert "CM-0001 is closed as replied to" in after(later, "replied cm-0001")
+    with service.session() as session:
+        assert session.get(Comment, 1).status == "replied"
+
+
+def test_golive_09_readme_close_example_works_in_a_later_chat(service_factory):
+    service = service_factory()
+    grant(service, "dsl1", "dsl")
+    say(service, "alice", "friend request", "1", "no", "instagram", "no", "no")
+    assert "Close with outcome" in chat(service, "dsl1")  # the alert, read and left
+    later = chat(service, "dsl1", "close FR-0001", "Spoke to the pupil; request declined.")
+    assert "What was the outcome?" in after(later, "close FR-0001")
+    with service.session() as session:
+        case = repo.case_by_ref(session, "FR-0001")
+        assert case.status == "closed" and "request declined" in (case.outcome or "")
+
+
+def test_golive_09_stale_reject_says_already_decided_before_asking_for_a_reason(
+    service_factory,
+):
+    service = service_factory()
+    grant(service, "head1", "headteacher")
+    grant(service, "head2", "headteacher")
+    say(service, "req", *DEFAULT_REQUEST)
+
+    def colleague_approves() -> None:
+        [approve] = [
+            b for m in service.inbox("console", "head2") for b in m.buttons if b.label == "Approve"
+        ]
+        service.handle_action("console", "head2", approve.action, approve.value, None, "Head2")
+
+    output = chat(service, "head1", "", colleague_approves, "Reject", "Not needed")
+    assert "Reject" in after(output, "")
+    pressed = after(output, "Reject").split("you> Not needed")[0]
+    assert "already been decided" in pressed
+    assert "Why are you rejecting it?" not in pressed

@@ -24,7 +24,7 @@ from sqlmodel import Session
 
 from bot.domain.cases import Actor, teams_of
 from bot.domain.evidence import EvidenceFile, check_evidence
-from bot.domain.messages import Message
+from bot.domain.messages import Button, Message
 from bot.domain.policy import PolicyPack
 from bot.services import cards
 from bot.services.actions import ActionHandler
@@ -266,15 +266,31 @@ class BotService(RegisterCalls):
     def inbox(self, platform: str, user_id: str) -> list[Message]:
         """Terminal chat: team alerts and DMs this person has not seen yet."""
         with self.session() as session:
-            actor = self.actor(session, platform, user_id)
-            teams = teams_of(self.pack, actor)
-            if actor.roles & set(self.pack.accounts.stages):
-                teams.add("slt")
+            teams = self._reader_teams(session, platform, user_id)
             rows = repo.inbox_since(session, platform, user_id, teams)
             if rows:
                 repo.move_inbox_cursor(session, platform, user_id, rows[-1].id or 0)
             session.commit()
             return [Message.from_dict(r.message) for r in rows]
+
+    @db_guard(lambda: [])
+    def buttons_for(self, platform: str, user_id: str, ref: str) -> list[Button]:
+        """Terminal chat: the buttons of the newest alert about `ref` this person was sent,
+        so `close FR-0006` works in a later chat too. Pressing one still checks everything."""
+        with self.session() as session:
+            teams = self._reader_teams(session, platform, user_id)
+            for row in repo.messages_mentioning(session, platform, user_id, teams, ref):
+                message = Message.from_dict(row.message)
+                if buttons := [b for b in message.buttons if b.value.split(":")[0] == ref]:
+                    return buttons
+            return []
+
+    def _reader_teams(self, session: Session, platform: str, user_id: str) -> set[str]:
+        actor = self.actor(session, platform, user_id)
+        teams = teams_of(self.pack, actor)
+        if actor.roles & set(self.pack.accounts.stages):
+            teams.add("slt")
+        return teams
 
     def pending_deliveries(self, platform: str, limit: int = 50) -> list[Delivery]:
         """Claim due messages for this instance (see scheduling.claim_outbox)."""
