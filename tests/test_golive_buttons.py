@@ -268,6 +268,25 @@ def test_golive_09_terminal_button_label_works_while_a_question_is_open(service_
     assert dialog_answers(service, "console", "dsl1") == {"sender": "current_pupil"}
 
 
+def test_golive_09_terminal_alert_buttons_have_no_numbers_while_a_typed_answer_is_open(
+    service_factory,
+):
+    service = service_factory()
+    grant(service, "dsl1", "dsl")
+
+    def colleague_reports() -> None:
+        say(service, "alice", "friend request", "1", "no", "instagram", "no", "no")
+
+    steps = ("friend request", "2", "July 2023", colleague_reports, "", "5")
+    output = chat(service, "dsl1", *steps)
+    assert "How old are they now?" in after(output, "July 2023")
+    shown = after(output, "")
+    assert "[Acknowledge]" in shown and ") Acknowledge" not in shown
+    assert dialog_answers(service, "console", "dsl1")["age"] == {"age": 5}  # an answer
+    with service.session() as session:
+        assert repo.case_by_ref(session, "FR-0001").status == "new"  # "5" pressed nothing
+
+
 def test_golive_09_terminal_label_and_reference_work_for_comments_in_a_later_chat(
     service_factory,
 ):

@@ -140,7 +140,8 @@ class ConsoleChat:
         if question and any(_named(said, c.label, False) for c in question.choices):
             return None  # the question's own choice: answered as typed
         # While a question is open a label must be whole, so an answer isn't taken for one.
-        button = self._unique(said, screen.buttons, prefix=question is None)
+        prefix = question is None or question.step == MENU_STEP
+        button = self._unique(said, screen.buttons, prefix=prefix)
         return button or self._unique(said, list(reversed(screen.seen)), prefix=False)
 
     @staticmethod

@@ -182,7 +182,8 @@ class SlackAdapter:
         await ack()
         payload = self._button(body, action)
         container, message = body.get("container") or {}, body.get("message") or {}
-        if container.get("type") == "message" and message.get("blocks"):
+        on_message = container.get("type") == "message" and not container.get("is_ephemeral")
+        if on_message and message.get("blocks"):
             # Where the question was, so it can show the answer and lose its buttons.
             payload["question"] = {
                 "channel": container.get("channel_id") or payload["channel"],
@@ -274,21 +275,21 @@ class SlackAdapter:
 
     async def _choice(self, p: dict[str, Any], request: Accepted) -> None:
         user, channel = p["user"], p["channel"] or p["user"]
-        if request.replies is not None:
-            await self._post_all(channel, user, [Message.from_dict(m) for m in request.replies])
-            return
-        step = p["action"].removeprefix(CHOICE_PREFIX).rsplit(":", 1)[0] or None
-        replies = await asyncio.to_thread(
-            self.service.handle_message,
-            PLATFORM,
-            user,
-            p["value"],
-            (),
-            mention(user),
-            step,
-            None,
-            request.id,
-        )
+        if request.replies is not None:  # done before a crash; only the replies weren't sent
+            replies = [Message.from_dict(m) for m in request.replies]
+        else:
+            step = p["action"].removeprefix(CHOICE_PREFIX).rsplit(":", 1)[0] or None
+            replies = await asyncio.to_thread(
+                self.service.handle_message,
+                PLATFORM,
+                user,
+                p["value"],
+                (),
+                mention(user),
+                step,
+                None,
+                request.id,
+            )
         await self._mark_answered(p.get("question"), replies)
         await self._post_all(channel, user, replies)
 
