@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from bot.channels.console.chat import ConsoleChat
 from bot.storage import repository as repo
 from bot.storage.tables import Comment
-from tests.conftest import grant, say
+from tests.conftest import grant, make_service, say
 from tests.fake_slack import Call, blocks_text
 from tests.teams_client import cards_in, find_submit
 from tests.test_approvals_and_cases import DEFAULT_REQUEST
@@ -288,9 +288,9 @@ def test_golive_09_terminal_alert_buttons_have_no_numbers_while_a_typed_answer_i
 
 
 def test_golive_09_terminal_label_and_reference_work_for_comments_in_a_later_chat(
-    service_factory,
+    database_url, clock, tmp_path
 ):
-    service = service_factory()
+    service = make_service(database_url, "default", clock, tmp_path / "evidence")
     add_account(service)
     log_comment(service)
     first = chat(service, "mo1")  # reads the "new comment" message, and leaves
@@ -301,8 +301,9 @@ def test_golive_09_terminal_label_and_reference_work_for_comments_in_a_later_cha
         assert session.get(Comment, 1).status == "replied"
 
 
-def test_golive_09_readme_close_example_works_in_a_later_chat(service_factory):
-    service = service_factory()
+def test_golive_09_readme_close_example_works_in_a_later_chat(database_url, clock, tmp_path):
+    """On SQLite and PostgreSQL: the earlier alert is found in the stored messages."""
+    service = make_service(database_url, "default", clock, tmp_path / "evidence")
     grant(service, "dsl1", "dsl")
     say(service, "alice", "friend request", "1", "no", "instagram", "no", "no")
     assert "Close with outcome" in chat(service, "dsl1")  # the alert, read and left
