@@ -21,6 +21,7 @@ from tests.conftest import grant, make_service, say
 from tests.fake_slack import Call, blocks_text
 from tests.teams_client import cards_in, find_submit
 from tests.test_approvals_and_cases import DEFAULT_REQUEST
+from tests.test_conversations import CB_ABOUT_ME
 from tests.test_moderation import add_account
 from tests.test_moderation import log as log_comment
 
@@ -333,3 +334,15 @@ def test_golive_09_stale_reject_says_already_decided_before_asking_for_a_reason(
     pressed = after(output, "Reject").split("you> Not needed")[0]
     assert "already been decided" in pressed
     assert "Why are you rejecting it?" not in pressed
+
+
+async def test_golive_04_old_slack_menu_button_does_not_answer_a_report_in_progress(bot):
+    await bot.say("U7", "hello")
+    [menu] = bot.fake.called("chat.postMessage", channel="DU7")
+    for line in CB_ABOUT_ME[:-1]:  # up to "what happened?", which takes any words
+        await bot.say("U7", line)
+    before = dialog_answers(bot.service, "slack", "U7")
+    await press_on_message(bot, "U7", menu, "A new official account")
+    await bot.fake.wait_for("chat.postMessage", len(CB_ABOUT_ME) + 1, channel="DU7")
+    assert "That question has already been answered" in bot.last_dm("U7")
+    assert dialog_answers(bot.service, "slack", "U7") == before
