@@ -15,6 +15,10 @@ DIALOGS: dict[str, Dialog] = {
     d.name: d for d in (FRIEND_REQUEST, CYBERBULLYING, ACCOUNT_REQUEST, COMMENT)
 }
 
+# The step a menu's buttons answer: there is no conversation yet, so pressing one while a
+# conversation is in progress is a stale button, not an answer to that conversation.
+MENU_STEP = "menu"
+
 MENU = (
     Choice("friend_request", "A friend or follow request"),
     Choice("cyberbullying", "Online abuse or cyberbullying"),

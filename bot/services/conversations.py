@@ -13,7 +13,7 @@ from bot.dialogs import engine
 from bot.dialogs.comment import CommentOutcome
 from bot.dialogs.outcome import Outcome
 from bot.dialogs.parsing import InvalidAnswer, normalise, parse_choice
-from bot.dialogs.registry import DIALOGS, MENU, classify
+from bot.dialogs.registry import DIALOGS, MENU, MENU_STEP, classify
 from bot.domain.cases import Actor, CaseKind, CaseStatus, can_view, case_reference, teams_of
 from bot.domain.comments import CommentIn
 from bot.domain.evidence import EvidenceFile
@@ -23,7 +23,7 @@ from bot.services import cards
 from bot.services.moderation import RegisterError
 from bot.storage import repository as repo
 from bot.storage import scheduling
-from bot.storage.tables import Approval, Case, CaseTask, Evidence
+from bot.storage.tables import Approval, Case, CaseTask, DialogState, Evidence
 
 if TYPE_CHECKING:
     from bot.services.bot import BotService
@@ -35,6 +35,9 @@ GREETING = (
     "You can also just tell me what happened, in your own words."
 )
 MY_CASES = {"my cases", "cases", "my reports", "status"}
+# Said when an answer button no longer answers anything (adapters look for it, e.g. to
+# mark the old message in Slack as answered).
+ALREADY_ANSWERED = "That question has already been answered."
 CASE_REF = re.compile(r"^(?:case\s+)?((?:FR|CB|AC)-\d{1,6})$", re.I)
 
 
@@ -55,20 +58,14 @@ class ConversationHandler:
         answering: str | None = None,
     ) -> list[Message]:
         row = repo.get_dialog(session, actor.platform, actor.user_id)
-        if answering and (row is None or engine.step_id(row.state) != answering):
-            # A button from an earlier question (a double click, or scrolling back).
-            lead = "That question has already been answered."
-            if row is None or row.dialog not in DIALOGS:
-                return [Message(f"{lead} Message me any time to start something new.")]
-            return [
-                engine.current_prompt(
-                    DIALOGS[row.dialog],
-                    row.state,
-                    self.pack,
-                    self.service.local_now(),
-                    f"{lead} Here's where we are:",
-                )
-            ]
+        current = row.state if row is not None and row.dialog in DIALOGS else None
+        if answering and not (
+            (current is None and answering == MENU_STEP)
+            or (current is not None and engine.answers_current(current, answering))
+        ):
+            # A button from an earlier question or conversation (a double click,
+            # scrolling back, or a report finished since).
+            return self._stale(session, actor, row)
         if row is None or row.dialog not in DIALOGS:
             return self._idle(session, actor, text, files)
         dialog = DIALOGS[row.dialog]
@@ -77,10 +74,27 @@ class ConversationHandler:
         )
         return self._apply(session, actor, dialog.name, turn)
 
+    def _stale(self, session: Session, actor: Actor, row: DialogState | None) -> list[Message]:
+        if row is None or row.dialog not in DIALOGS:
+            return [Message(f"{ALREADY_ANSWERED} Message me any time to start something new.")]
+        state = row.state
+        if not state.get("conversation"):  # saved before ids: bind it, so new buttons work
+            state = engine.bind(state)
+            repo.save_dialog(session, actor.platform, actor.user_id, state, self.service.now())
+        return [
+            engine.current_prompt(
+                DIALOGS[row.dialog],
+                state,
+                self.pack,
+                self.service.local_now(),
+                f"{ALREADY_ANSWERED} Here's where we are:",
+            )
+        ]
+
     def greet(self, session: Session, actor: Actor, lead: str | None = None) -> list[Message]:
         row = repo.get_dialog(session, actor.platform, actor.user_id)
         if row is None or row.dialog not in DIALOGS:
-            return [Message(GREETING, choices=MENU)]
+            return [Message(GREETING, choices=MENU, step=MENU_STEP)]
         dialog = DIALOGS[row.dialog]
         if lead is None:
             lead = f"Welcome back. We were in the middle of your {dialog.title.lower()}; your answers are saved."
@@ -134,6 +148,7 @@ class ConversationHandler:
                     "That message is too long for me. Please tell me in a sentence what happened, "
                     "and I'll guide you from there.",
                     choices=MENU,
+                    step=MENU_STEP,
                 )
             ]
         if said in MY_CASES:
@@ -141,7 +156,7 @@ class ConversationHandler:
         if match := CASE_REF.match(text.strip()):
             return self._show_case(session, actor, match.group(1).upper())
         if said in engine.CANCEL_WORDS:
-            return [Message("There's nothing in progress to cancel.", choices=MENU)]
+            return [Message("There's nothing in progress to cancel.", choices=MENU, step=MENU_STEP)]
         try:
             choice = parse_choice(text, MENU) if said else None
         except InvalidAnswer:
@@ -151,7 +166,7 @@ class ConversationHandler:
         name = choice or classify(text)
         if name in DIALOGS:
             return self._start(session, actor, name)
-        return [Message(GREETING, choices=MENU)]
+        return [Message(GREETING, choices=MENU, step=MENU_STEP)]
 
     def case_lines(self, session: Session, actor: Actor) -> list[str]:
         own = repo.cases_reported_by(session, actor.platform, actor.user_id)

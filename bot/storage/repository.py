@@ -303,21 +303,45 @@ def first_alert_for(session: Session, case_id: int) -> Outbox | None:
     ).first()
 
 
+def _visible_to(user_id: str, teams: set[str]) -> Any:
+    """Outbox rows this person reads in the terminal chat: DMs to them, their teams' alerts."""
+    conditions = [sa.and_(col(Outbox.target_kind) == "user", col(Outbox.target) == user_id)]
+    if teams:
+        conditions.append(sa.and_(col(Outbox.target_kind) == "team", col(Outbox.target).in_(teams)))
+    return sa.or_(*conditions)
+
+
 def inbox_since(session: Session, platform: str, user_id: str, teams: set[str]) -> list[Outbox]:
     """Terminal-chat messages for this person (DMs and their teams') after their cursor."""
     cursor = session.get(InboxCursor, (platform, user_id))
     last = cursor.last_id if cursor else 0
-    conditions = [sa.and_(col(Outbox.target_kind) == "user", col(Outbox.target) == user_id)]
-    if teams:
-        conditions.append(sa.and_(col(Outbox.target_kind) == "team", col(Outbox.target).in_(teams)))
     rows = list(
         session.exec(
             select(Outbox)
-            .where(Outbox.platform == platform, col(Outbox.id) > last, sa.or_(*conditions))
+            .where(Outbox.platform == platform, col(Outbox.id) > last, _visible_to(user_id, teams))
             .order_by(col(Outbox.id))
         )
     )
     return rows
+
+
+def messages_mentioning(
+    session: Session, platform: str, user_id: str, teams: set[str], ref: str, limit: int = 50
+) -> list[Outbox]:
+    """The newest messages this person could read that mention `ref` (e.g. "FR-0006")."""
+    text = sa.cast(col(Outbox.message), sa.Text)
+    return list(
+        session.exec(
+            select(Outbox)
+            .where(
+                Outbox.platform == platform,
+                _visible_to(user_id, teams),
+                text.like(f'%"{ref}%'),
+            )
+            .order_by(col(Outbox.id).desc())
+            .limit(limit)
+        )
+    )
 
 
 def move_inbox_cursor(session: Session, platform: str, user_id: str, last_id: int) -> None:

@@ -24,9 +24,11 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.dialogs.registry import MENU_STEP
 from bot.domain.messages import Choice, Message
 
 CHOICE_PREFIX = "choice:"
+FILES_HINT = "files_hint"  # block id of the "attach files" line, dropped once answered
 REASON_MODAL = "schoolbot_reason"
 TEXT_LIMIT = 2900  # a section's text may hold 3000 characters
 
@@ -83,15 +85,25 @@ def render(message: Message) -> tuple[str, list[dict[str, Any]]]:
     if message.expects_files:
         blocks.append(
             ContextBlock(
+                block_id=FILES_HINT,
                 elements=[
                     MarkdownTextObject(
                         text="Attach screenshots or files to a message here, then press Done."
                     )
-                ]
+                ],
             )
         )
     fallback = f"{message.title}: {message.text}" if message.title else message.text
     return fallback[:3000], [b.to_dict() for b in blocks]
+
+
+def answered(blocks: list[dict[str, Any]], label: str | None) -> list[dict[str, Any]]:
+    """A question's message once answered: its words stay, its buttons go, and a line says
+    what was chosen (or, for a stale button, that it had already been answered)."""
+    kept = [b for b in blocks if b.get("type") != "actions" and b.get("block_id") != FILES_HINT]
+    note = f"Your answer: *{_escape(label)}*" if label else "This question was already answered."
+    kept.append(ContextBlock(elements=[MarkdownTextObject(text=note)]).to_dict())
+    return kept
 
 
 def reason_modal(
@@ -119,7 +131,7 @@ def reason_modal(
 
 def home_view(lines: list[str], start: list[Choice]) -> dict[str, Any]:
     """The App Home tab: buttons to start something (answered in the DM), then own cases."""
-    _, buttons = render(Message("*Report or request something*", choices=start))
+    _, buttons = render(Message("*Report or request something*", choices=start, step=MENU_STEP))
     blocks: list[Any] = [*buttons, HeaderBlock(text=PlainTextObject(text="Your cases")).to_dict()]
     text = "\n".join(lines) if lines else "You haven't reported anything yet."
     blocks.append(SectionBlock(text=MarkdownTextObject(text=_escape(text)[:TEXT_LIMIT])).to_dict())
