@@ -213,11 +213,14 @@ class BotService(RegisterCalls):
         text: str | None = None,
         name: str | None = None,
         request: int | None = None,
+        message: str | None = None,
     ) -> list[Message]:
-        """A button press. Returns private replies for the person who pressed it."""
+        """A button press. Returns private replies for the person who pressed it.
+
+        `message` is the close form's optional second field, for the reporter."""
         with self.session() as session:
             actor = self.actor(session, platform, user_id, name)
-            replies = self.actions.handle(session, actor, action, value, text)
+            replies = self.actions.handle(session, actor, action, value, text, message)
             self._keep_replies(session, request, replies)
             session.commit()
             return replies
@@ -397,12 +400,16 @@ class BotService(RegisterCalls):
         self.enqueued += 1
         repo.enqueue(session, self.now(), platform, "user", user_id, message.to_dict(), case_id)
 
-    def history_lines(self, session: Session, ref: str) -> list[str]:
+    def history_lines(self, session: Session, ref: str, notes: bool = False) -> list[str]:
+        """What happened to a case. With `notes` (the case view, for the owning team) the
+        notes' text and the weekday; alerts in a channel say only that a note was added."""
         lines = []
         for event in repo.timeline(session, ref):
             who = event.detail.get("by") or event.actor.split(":", 1)[-1]
-            when = cards.local(self.pack, event.at)
+            when = (cards.when if notes else cards.local)(self.pack, event.at)
             text = HISTORY.get(event.action)
+            if notes and event.action == "case.note":
+                text = "Note by {who} at {when}: {note}"
             if text:
                 lines.append(text.format(who=who, when=when, **_safe(event.detail)))
         return lines
@@ -419,4 +426,7 @@ HISTORY = {
 
 
 def _safe(detail: dict[str, Any]) -> dict[str, Any]:
-    return {"role": detail.get("role_label", detail.get("role", ""))}
+    return {
+        "role": detail.get("role_label", detail.get("role", "")),
+        "note": detail.get("note", ""),
+    }

@@ -47,6 +47,7 @@ class ConsoleChat:
 
     def show(self, message: Message, alert: bool = False) -> None:
         write = self.out.write
+        message = message.with_names()  # the terminal has no mentions: show the names
         if alert:
             write("\n──── " + ("URGENT " if message.urgent else "") + "alert ────\n")
         if message.title:
@@ -122,16 +123,28 @@ class ConsoleChat:
         if match := ATTACH.match(text.strip()):
             self._attach(match.group(1))
         elif button := self._button_for(text):
-            extra = None
+            extra = message = None
             if button.asks_for:
+                if button.form_hint:
+                    self.out.write(button.form_hint + "\n")
                 self.out.write(f"{button.asks_for}: ")
                 self.out.flush()
                 extra = read_more()
                 if extra is None:
                     return False
+            if button.also_asks:
+                self.out.write(f"{button.also_asks} (press Enter to leave it out): ")
+                self.out.flush()
+                message = read_more()
             self.show_all(
                 self.service.handle_action(
-                    PLATFORM, self.user_id, button.action, button.value, extra, self.name
+                    PLATFORM,
+                    self.user_id,
+                    button.action,
+                    button.value,
+                    extra,
+                    self.name,
+                    message=message,
                 )
             )
         else:

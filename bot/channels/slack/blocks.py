@@ -95,10 +95,38 @@ def render(message: Message) -> tuple[str, list[dict[str, Any]]]:
 
 
 def reason_modal(
-    prompt: str, action: str, value: str, channel: str | None, ts: str | None
+    prompt: str,
+    action: str,
+    value: str,
+    channel: str | None,
+    ts: str | None,
+    also_asks: str | None = None,
+    hint: str | None = None,
 ) -> dict[str, Any]:
-    """A modal asking for a reason, a note or an outcome before the action is applied."""
+    """A modal asking for a reason, a note or an outcome before the action is applied.
+
+    `also_asks` adds an optional second box (block "message"), and `hint` says who will
+    read what is typed in each."""
     metadata = json.dumps({"action": action, "value": value, "channel": channel, "ts": ts})
+    blocks: list[Block] = []
+    if hint:
+        blocks.append(ContextBlock(elements=[PlainTextObject(text=hint[:2000])]))
+    blocks.append(
+        InputBlock(
+            block_id="reason",
+            label=PlainTextObject(text=prompt[:2000]),
+            element=PlainTextInputElement(action_id="text", multiline=True, max_length=2000),
+        )
+    )
+    if also_asks:
+        blocks.append(
+            InputBlock(
+                block_id="message",
+                label=PlainTextObject(text=also_asks[:2000]),
+                element=PlainTextInputElement(action_id="text", multiline=True, max_length=2000),
+                optional=True,
+            )
+        )
     view = View(
         type="modal",
         callback_id=REASON_MODAL,
@@ -106,13 +134,7 @@ def reason_modal(
         submit=PlainTextObject(text="Save"),
         close=PlainTextObject(text="Cancel"),
         private_metadata=metadata,
-        blocks=[
-            InputBlock(
-                block_id="reason",
-                label=PlainTextObject(text=prompt[:2000]),
-                element=PlainTextInputElement(action_id="text", multiline=True, max_length=2000),
-            )
-        ],
+        blocks=blocks,
     )
     return view.to_dict()
 

@@ -248,7 +248,7 @@ class SchoolBot(TeamsActivityHandler):
             )
             await self.adapter.send(turn_context, replies)
             return
-        text = data.get("text")
+        text, message = data.get("text"), data.get("message")
         replies = await asyncio.to_thread(
             self.service.handle_action,
             PLATFORM,
@@ -257,6 +257,8 @@ class SchoolBot(TeamsActivityHandler):
             str(data.get("value") or ""),
             str(text) if text else None,
             name,
+            None,
+            str(message) if message else None,
         )
         await self.adapter.tell(turn_context, replies)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.domain.messages import Button, Message
+from bot.domain.messages import MENTION, Button, Message
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"
@@ -34,9 +34,34 @@ def needs_card(message: Message) -> bool:
 
 
 def fallback_text(message: Message) -> str:
-    """What notifications and old clients show."""
-    text = f"{message.title}: {message.text}" if message.title else message.text
+    """What notifications and old clients show (names, not mention tags)."""
+    plain = message.with_names()
+    text = f"{plain.title}: {plain.text}" if plain.title else plain.text
     return text[:TEXT_LIMIT]
+
+
+def at_tags(message: Message, text: str) -> str:
+    """`<@id>` of a person the message names -> Teams' `<at>Name</at>` mention tag."""
+    return MENTION.sub(
+        lambda m: f"<at>{message.name_of(m.group(1))}</at>" if message.knows(m.group(1)) else "",
+        text,
+    )
+
+
+def mention_entities(message: Message) -> list[dict[str, Any]]:
+    """One Teams mention entity per person the text names, so Teams notifies them."""
+    named = set(MENTION.findall(message.text))
+    for _, value in message.fields:
+        named.update(MENTION.findall(value))
+    return [
+        {
+            "type": "mention",
+            "text": f"<at>{m.name}</at>",
+            "mentioned": {"id": m.user_id, "name": m.name},
+        }
+        for m in message.mentions
+        if m.user_id in named
+    ]
 
 
 def _text(text: str, **extra: Any) -> dict[str, Any]:
@@ -54,6 +79,36 @@ def action_data(action: str, value: str) -> dict[str, Any]:
     return {"schoolbot": ACTION, "action": action, "value": value}
 
 
+def _form(button: Button) -> list[dict[str, Any]]:
+    """The boxes a button asks for: the required one ("text"), an optional second one
+    ("message", e.g. for the reporter) and a line saying who reads which."""
+    body: list[dict[str, Any]] = []
+    if button.form_hint:
+        body.append(_text(button.form_hint, isSubtle=True, size="Small"))
+    body.append(
+        {
+            "type": "Input.Text",
+            "id": "text",
+            "label": button.asks_for,
+            "isMultiline": True,
+            "maxLength": 2000,
+            "isRequired": True,
+            "errorMessage": "Please write a few words.",
+        }
+    )
+    if button.also_asks:
+        body.append(
+            {
+                "type": "Input.Text",
+                "id": "message",
+                "label": button.also_asks,
+                "isMultiline": True,
+                "maxLength": 2000,
+            }
+        )
+    return body
+
+
 def _button(button: Button) -> dict[str, Any]:
     if button.asks_for:
         return {
@@ -61,17 +116,7 @@ def _button(button: Button) -> dict[str, Any]:
             "title": button.label[:60],
             "card": {
                 "type": "AdaptiveCard",
-                "body": [
-                    {
-                        "type": "Input.Text",
-                        "id": "text",
-                        "label": button.asks_for,
-                        "isMultiline": True,
-                        "maxLength": 2000,
-                        "isRequired": True,
-                        "errorMessage": "Please write a few words.",
-                    }
-                ],
+                "body": _form(button),
                 "actions": [
                     {
                         "type": "Action.Submit",
@@ -128,12 +173,15 @@ def render(message: Message) -> dict[str, Any]:
                 **({"color": "Attention"} if message.urgent else {}),
             )
         )
-    body.append(_text(message.text))
+    body.append(_text(at_tags(message, message.text)))
     if message.fields:
         body.append(
             {
                 "type": "FactSet",
-                "facts": [{"title": k[:100], "value": v[:2000]} for k, v in message.fields],
+                "facts": [
+                    {"title": k[:100], "value": at_tags(message, v)[:2000]}
+                    for k, v in message.fields
+                ],
             }
         )
     extra, actions = _choices(message)
@@ -150,4 +198,6 @@ def render(message: Message) -> dict[str, Any]:
     }
     if actions:
         card["actions"] = actions
+    if entities := mention_entities(message):
+        card["msteams"] = {"entities": entities}
     return card

@@ -22,12 +22,19 @@ import requests
 from botbuilder.core import TurnContext
 from botbuilder.core.teams import TeamsInfo
 from botbuilder.integration.aiohttp import CloudAdapter
-from botbuilder.schema import Activity, ActivityTypes, Attachment, ConversationReference
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    Attachment,
+    ChannelAccount,
+    ConversationReference,
+    Mention,
+)
 from botframework.connector.auth import AuthenticationConstants
 from botframework.connector.models import ErrorResponseException
 
 from bot.channels.teams import store
-from bot.channels.teams.cards import fallback_text, needs_card, render
+from bot.channels.teams.cards import fallback_text, mention_entities, needs_card, render
 from bot.domain.messages import Message
 from bot.services import BotService, Delivery
 from bot.services.delivery_loop import DeliveryLoop
@@ -44,12 +51,21 @@ class NoRoute(Exception):
 
 def to_activity(message: Message) -> Activity:
     if not needs_card(message):
-        return Activity(type=ActivityTypes.message, text=message.text, text_format="plain")
-    return Activity(
+        return Activity(
+            type=ActivityTypes.message, text=message.with_names().text, text_format="plain"
+        )
+    activity = Activity(
         type=ActivityTypes.message,
         summary=fallback_text(message)[:200],
         attachments=[Attachment(content_type=ADAPTIVE, content=render(message))],
     )
+    if entities := mention_entities(message):
+        # The card names them; the activity's own mention entities make Teams notify them.
+        activity.entities = [
+            Mention(mentioned=ChannelAccount(**e["mentioned"]), text=e["text"], type="mention")
+            for e in entities
+        ]
+    return activity
 
 
 def http_status(exc: ErrorResponseException) -> tuple[int, dict[str, str]]:
