@@ -34,13 +34,17 @@ TEXT_LIMIT = 2900  # a section's text may hold 3000 characters
 _MENTION = re.compile(r"&lt;@([UW][A-Z0-9]{2,20})&gt;")
 
 
-def _escape(text: str) -> str:
+def _escape(text: str, people: frozenset[str] = frozenset()) -> str:
     """Slack mrkdwn treats &, < and > specially; text must not become links or @channel.
 
-    User mentions we wrote ourselves ("<@U123>", who acknowledged a case) stay mentions.
+    User mentions we wrote ourselves ("<@U123>", who acknowledged a case, the people a
+    message names in `people`) stay mentions, so Slack shows their name and notifies them.
     """
     escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MENTION.sub(r"<@\1>", escaped)
+    escaped = _MENTION.sub(r"<@\1>", escaped)
+    for user in people:
+        escaped = escaped.replace(f"&lt;@{user}&gt;", f"<@{user}>")
+    return escaped
 
 
 def _chunks(items: list[Any], size: int) -> list[list[Any]]:
@@ -53,11 +57,12 @@ def render(message: Message) -> tuple[str, list[dict[str, Any]]]:
     if message.title:
         title = message.title[:150]
         blocks.append(HeaderBlock(text=PlainTextObject(text=title, emoji=True)))
-    body = _escape(message.text)
+    people = frozenset(m.user_id for m in message.mentions)
+    body = _escape(message.text, people)
     blocks.append(SectionBlock(text=MarkdownTextObject(text=body[:TEXT_LIMIT] or " ")))
     if message.fields:
         fields = [
-            MarkdownTextObject(text=f"*{_escape(k)}*\n{_escape(v)[:1900]}")
+            MarkdownTextObject(text=f"*{_escape(k)}*\n{_escape(v, people)[:1900]}")
             for k, v in message.fields
         ]
         for group in _chunks(fields, 10):
