@@ -150,16 +150,17 @@ async def test_golive_05_teams_alert_mentions_the_reporter(teams):
     await teams.say("alice", "instagram")
     await teams.answer("alice", "No", "No")
     [alert] = await teams.fake.wait_for("create", conversation=channel_id("dsl"))
-    [card] = cards_in(alert)
-    assert "Reported by <at>Alice</at>." in json.dumps(card["body"])
-    assert card["msteams"]["entities"] == [
+    # The line naming the reporter is the activity's text, with a mention entity for them.
+    assert alert.activity["text"] == "Reported by <at>Alice</at>."
+    assert alert.activity["entities"] == [
         {
             "type": "mention",
             "text": "<at>Alice</at>",
             "mentioned": {"id": "aad-alice", "name": "Alice"},
         }
     ]
-    assert "<@" not in text_of(alert)
+    [card] = cards_in(alert)
+    assert "<@" not in json.dumps(card) and "msteams" not in card
 
 
 # --- point 6: the case view in words ---------------------------------------------------------
@@ -468,13 +469,13 @@ async def test_golive_17_teams_urgent_alert_mentions_the_dsl_team_and_routine_do
         await teams.answer(user, "No", worrying)
     routine, urgent = await teams.fake.wait_for("create", 2, conversation=channel_id("dsl"))
     mentioned = {e["mentioned"]["id"] for e in urgent.activity.get("entities") or []}
-    assert {"aad-dsl", "aad-dep"} <= mentioned
-    [card] = cards_in(urgent)
-    in_card = {e["mentioned"]["id"] for e in card["msteams"]["entities"]}
-    assert {"aad-dsl", "aad-dep"} <= in_card
-    assert "<at>Designated Safeguarding Lead</at>" in json.dumps(card["body"])
+    assert mentioned == {"aad-dsl", "aad-dep", "aad-bob"}  # the team, and the reporter
+    assert urgent.activity["text"].startswith(
+        "For your attention: <at>Designated Safeguarding Lead</at> and <at>Deputy DSL</at>."
+    )
     routine_ids = {e["mentioned"]["id"] for e in routine.activity.get("entities") or []}
-    assert not routine_ids & {"aad-dsl", "aad-dep"}
+    assert routine_ids == {"aad-alice"}
+    assert "For your attention" not in text_of(routine)
 
 
 # --- point 22 (part): status wording, Approved/Rejected, press enquiries ----------------------------

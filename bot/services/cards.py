@@ -55,7 +55,7 @@ def local(pack: PolicyPack, moment: datetime) -> str:
 
 
 def when(pack: PolicyPack, moment: datetime) -> str:
-    """"Tue 1 Dec 2026, 20:00" in the school's timezone: for records, where the day matters."""
+    """Like "Tue 1 Dec 2026, 20:00", in the school's timezone: for records, where the day matters."""
     return moment.astimezone(ZoneInfo(pack.calendar.timezone)).strftime(WHEN_FORMAT)
 
 

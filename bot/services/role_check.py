@@ -27,7 +27,9 @@ def needed_roles(pack: PolicyPack) -> dict[str, str]:
         needs[" ".join(deputies)] = "urgent alerts nobody acknowledges can't be passed on"
     needs[" ".join(pack.roles_in_team("slt"))] = "overdue and press comments reach nobody in SLT"
     for stage in pack.accounts.stages:
-        needs.setdefault(stage, "account requests wait at that approval stage for ever")
+        needs.setdefault(
+            stage, "account requests wait at that approval stage with nobody to decide them"
+        )
     return needs
 
 

@@ -9,6 +9,7 @@ outcome, a reason) open an Action.ShowCard with a required Input.Text named "tex
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from bot.domain.messages import MENTION, Button, Message
@@ -43,16 +44,30 @@ def fallback_text(message: Message) -> str:
 def at_tags(message: Message, text: str) -> str:
     """`<@id>` of a person the message names -> Teams' `<at>Name</at>` mention tag."""
     return MENTION.sub(
-        lambda m: f"<at>{message.name_of(m.group(1))}</at>" if message.knows(m.group(1)) else "",
+        lambda m: (
+            f"<at>{message.name_of(m.group(1))}</at>" if message.knows(m.group(1)) else m.group(0)
+        ),
         text,
     )
 
 
+def _names_someone(message: Message, line: str) -> bool:
+    return any(message.knows(user) for user in MENTION.findall(line))
+
+
+def mention_lines(message: Message) -> str:
+    """The lines that name people, with Teams mention tags: sent as the activity's own
+    text with mention entities (Teams notifies them), above the card."""
+    return "\n\n".join(
+        at_tags(message, line)
+        for line in message.text.splitlines()
+        if _names_someone(message, line)
+    )
+
+
 def mention_entities(message: Message) -> list[dict[str, Any]]:
-    """One Teams mention entity per person the text names, so Teams notifies them."""
+    """One Teams mention entity per person the text names, matching `mention_lines`."""
     named = set(MENTION.findall(message.text))
-    for _, value in message.fields:
-        named.update(MENTION.findall(value))
     return [
         {
             "type": "mention",
@@ -62,6 +77,15 @@ def mention_entities(message: Message) -> list[dict[str, Any]]:
         for m in message.mentions
         if m.user_id in named
     ]
+
+
+def _card_part(message: Message) -> Message:
+    """The card shows everything but the lines that name people (those are the activity's
+    text, where Teams can mention them); any other mention shows as a plain name."""
+    if not message.mentions:
+        return message
+    kept = [line for line in message.text.splitlines() if not _names_someone(message, line)]
+    return replace(message, text="\n".join(kept)).with_names()
 
 
 def _text(text: str, **extra: Any) -> dict[str, Any]:
@@ -163,6 +187,7 @@ def _choices(message: Message) -> tuple[list[dict[str, Any]], list[dict[str, Any
 
 def render(message: Message) -> dict[str, Any]:
     """An Adaptive Card for `message`; validated against the 1.5 schema in the tests."""
+    message = _card_part(message)
     body: list[dict[str, Any]] = []
     if message.title:
         body.append(
@@ -173,15 +198,12 @@ def render(message: Message) -> dict[str, Any]:
                 **({"color": "Attention"} if message.urgent else {}),
             )
         )
-    body.append(_text(at_tags(message, message.text)))
+    body.append(_text(message.text))
     if message.fields:
         body.append(
             {
                 "type": "FactSet",
-                "facts": [
-                    {"title": k[:100], "value": at_tags(message, v)[:2000]}
-                    for k, v in message.fields
-                ],
+                "facts": [{"title": k[:100], "value": v[:2000]} for k, v in message.fields],
             }
         )
     extra, actions = _choices(message)
@@ -198,6 +220,4 @@ def render(message: Message) -> dict[str, Any]:
     }
     if actions:
         card["actions"] = actions
-    if entities := mention_entities(message):
-        card["msteams"] = {"entities": entities}
     return card

@@ -34,7 +34,13 @@ from botframework.connector.auth import AuthenticationConstants
 from botframework.connector.models import ErrorResponseException
 
 from bot.channels.teams import store
-from bot.channels.teams.cards import fallback_text, mention_entities, needs_card, render
+from bot.channels.teams.cards import (
+    fallback_text,
+    mention_entities,
+    mention_lines,
+    needs_card,
+    render,
+)
 from bot.domain.messages import Message
 from bot.services import BotService, Delivery
 from bot.services.delivery_loop import DeliveryLoop
@@ -60,7 +66,9 @@ def to_activity(message: Message) -> Activity:
         attachments=[Attachment(content_type=ADAPTIVE, content=render(message))],
     )
     if entities := mention_entities(message):
-        # The card names them; the activity's own mention entities make Teams notify them.
+        # The lines naming people go above the card, with mention entities: Teams then
+        # shows them as mentions and notifies them (the card shows the rest).
+        activity.text = mention_lines(message)
         activity.entities = [
             Mention(mentioned=ChannelAccount(**e["mentioned"]), text=e["text"], type="mention")
             for e in entities
