@@ -26,7 +26,7 @@ from bot.domain.cases import Actor, teams_of
 from bot.domain.evidence import EvidenceFile, check_evidence
 from bot.domain.messages import Message
 from bot.domain.policy import PolicyPack
-from bot.services import cards
+from bot.services import history
 from bot.services.actions import ActionHandler
 from bot.services.conversations import ConversationHandler
 from bot.services.evidence_store import EvidenceStore
@@ -401,32 +401,4 @@ class BotService(RegisterCalls):
         repo.enqueue(session, self.now(), platform, "user", user_id, message.to_dict(), case_id)
 
     def history_lines(self, session: Session, ref: str, notes: bool = False) -> list[str]:
-        """What happened to a case. With `notes` (the case view, for the owning team) the
-        notes' text and the weekday; alerts in a channel say only that a note was added."""
-        lines = []
-        for event in repo.timeline(session, ref):
-            who = event.detail.get("by") or event.actor.split(":", 1)[-1]
-            when = (cards.when if notes else cards.local)(self.pack, event.at)
-            text = HISTORY.get(event.action)
-            if notes and event.action == "case.note":
-                text = "Note by {who} at {when}: {note}"
-            if text:
-                lines.append(text.format(who=who, when=when, **_safe(event.detail)))
-        return lines
-
-
-HISTORY = {
-    "case.acknowledged": "Acknowledged by {who} at {when}.",
-    "case.assigned": "Assigned to {who} at {when}.",
-    "case.note": "Note added by {who} at {when}.",
-    "case.closed": "Closed by {who} at {when}.",
-    "approval.approved": "Approved by {who} ({role}) at {when}.",
-    "approval.rejected": "Rejected by {who} ({role}) at {when}.",
-}
-
-
-def _safe(detail: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "role": detail.get("role_label", detail.get("role", "")),
-        "note": detail.get("note", ""),
-    }
+        return history.lines(self.pack, session, ref, notes)
