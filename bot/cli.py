@@ -74,6 +74,7 @@ def run(host: str | None, port: int | None) -> None:
         click.echo("Teams: at POST /api/messages WITHOUT sign-in checks (TEAMS_ALLOW_ANONYMOUS).")
     else:
         click.echo("Teams: not configured (set MicrosoftAppId and MicrosoftAppPassword).")
+    _warn_unfilled_roles(service)
     web.run_app(create_app(service, settings), host=host, port=port, print=None)
 
 
@@ -250,12 +251,22 @@ def roles_list() -> None:
         click.echo(
             f"{row.platform:8} {row.user_id:24} {row.role} ({service.pack.role_label(row.role)})"
         )
+    _warn_unfilled_roles(service)
+
+
+def _warn_unfilled_roles(service) -> None:
+    """One line per role the pack's escalation needs that nobody holds (see role_check)."""
+    from bot.services.role_check import unfilled_role_lines
+
+    for line in unfilled_role_lines(service):
+        click.echo(line)
 
 
 def _add_moderation_commands() -> None:
     from bot.cli_accounts import accounts, comments, scheduler
+    from bot.cli_cases import cases
 
-    for group in (accounts, comments, scheduler):
+    for group in (accounts, comments, scheduler, cases):
         main.add_command(group)
 
 

@@ -26,7 +26,7 @@ from bot.domain.cases import Actor, teams_of
 from bot.domain.evidence import EvidenceFile, check_evidence
 from bot.domain.messages import Button, Message
 from bot.domain.policy import PolicyPack
-from bot.services import cards
+from bot.services import history
 from bot.services.actions import ActionHandler
 from bot.services.conversations import ALREADY_ANSWERED, ConversationHandler
 from bot.services.evidence_store import EvidenceStore
@@ -222,11 +222,14 @@ class BotService(RegisterCalls):
         text: str | None = None,
         name: str | None = None,
         request: int | None = None,
+        message: str | None = None,
     ) -> list[Message]:
-        """A button press. Returns private replies for the person who pressed it."""
+        """A button press. Returns private replies for the person who pressed it.
+
+        `message` is the close form's optional second field, for the reporter."""
         with self.session() as session:
             actor = self.actor(session, platform, user_id, name)
-            replies = self.actions.handle(session, actor, action, value, text)
+            replies = self.actions.handle(session, actor, action, value, text, message)
             self._keep_replies(session, request, replies)
             session.commit()
             return replies
@@ -422,26 +425,5 @@ class BotService(RegisterCalls):
         self.enqueued += 1
         repo.enqueue(session, self.now(), platform, "user", user_id, message.to_dict(), case_id)
 
-    def history_lines(self, session: Session, ref: str) -> list[str]:
-        lines = []
-        for event in repo.timeline(session, ref):
-            who = event.detail.get("by") or event.actor.split(":", 1)[-1]
-            when = cards.local(self.pack, event.at)
-            text = HISTORY.get(event.action)
-            if text:
-                lines.append(text.format(who=who, when=when, **_safe(event.detail)))
-        return lines
-
-
-HISTORY = {
-    "case.acknowledged": "Acknowledged by {who} at {when}.",
-    "case.assigned": "Assigned to {who} at {when}.",
-    "case.note": "Note added by {who} at {when}.",
-    "case.closed": "Closed by {who} at {when}.",
-    "approval.approved": "Approved by {who} ({role}) at {when}.",
-    "approval.rejected": "Rejected by {who} ({role}) at {when}.",
-}
-
-
-def _safe(detail: dict[str, Any]) -> dict[str, Any]:
-    return {"role": detail.get("role_label", detail.get("role", ""))}
+    def history_lines(self, session: Session, ref: str, notes: bool = False) -> list[str]:
+        return history.lines(self.pack, session, ref, notes)

@@ -17,9 +17,11 @@ from bot.dialogs.registry import DIALOGS, MENU, MENU_STEP, classify
 from bot.domain.cases import Actor, CaseKind, CaseStatus, can_view, case_reference, teams_of
 from bot.domain.comments import CommentIn
 from bot.domain.evidence import EvidenceFile
-from bot.domain.messages import Message
+from bot.domain.messages import MENTION, Message
 from bot.domain.policy import PolicyPack
 from bot.services import cards
+from bot.services.alerts import alert_for
+from bot.services.case_view import case_view
 from bot.services.moderation import RegisterError
 from bot.storage import repository as repo
 from bot.storage import scheduling
@@ -170,8 +172,9 @@ class ConversationHandler:
 
     def case_lines(self, session: Session, actor: Actor) -> list[str]:
         own = repo.cases_reported_by(session, actor.platform, actor.user_id)
+        decided = repo.approval_statuses(session, [c.id for c in own if c.id is not None])
         return [
-            f"• {c.ref} {CaseKind(c.kind).title}: {cards.STATUS_LABELS[CaseStatus(c.status)]}"
+            f"• {c.ref} {CaseKind(c.kind).title}: {cards.status_label(c, decided.get(c.id or 0))}"
             for c in own
         ]
 
@@ -201,15 +204,9 @@ class ConversationHandler:
         ):
             # Same answer for "missing" and "not yours", so references can't be probed.
             return [Message(f"I can't find a case {ref} that you can see.")]
-        status = cards.STATUS_LABELS[CaseStatus(case.status)]
-        lines = [f"{ref}: {CaseKind(case.kind).title}. Status: {status}."]
-        if case.outcome:
-            lines.append(f"Outcome: {case.outcome}")
-        if case.team in teams_of(self.pack, actor):
-            lines += [f"• {k}: {v}" for k, v in case.details.items() if k != "evidence"]
-            lines += [f"Evidence: {len(case.details.get('evidence') or [])} file(s)"]
-            lines += self.service.history_lines(session, ref)
-        return [Message("\n".join(lines))]
+        for_team = case.team in teams_of(self.pack, actor)
+        history = self.service.history_lines(session, ref, notes=True) if for_team else []
+        return [case_view(self.pack, session, case, for_team, history)]
 
     # --- when a conversation finishes -----------------------------------------------------
 
@@ -280,6 +277,7 @@ class ConversationHandler:
             urgent=outcome.urgent,
             platform=actor.platform,
             reporter_id=actor.user_id,
+            reporter_name=_display_name(actor.name),
             summary=outcome.summary,
             details=outcome.details,
             flags=outcome.flags,
@@ -323,12 +321,17 @@ class ConversationHandler:
             )
             session.add(approval)
             session.flush()
-            message = cards.approval_alert(self.pack, case, approval, [])
-        else:
-            message = cards.case_alert(self.pack, case, [])
+        message = alert_for(self.pack, session, case, [])
         self.service.announce(
             session, case.id, actor.platform, case.team, message, replaces_first=False
         )
         self.service.reminders.schedule_for_case(session, case)
         log.info("case %s opened for team %s (urgent=%s)", case.ref, case.team, case.urgent)
         return case
+
+
+def _display_name(name: str | None) -> str | None:
+    """A name to keep on the case; Slack gives a mention tag, which is no name at all."""
+    if not name or MENTION.fullmatch(name):
+        return None
+    return name[:200]

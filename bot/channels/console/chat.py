@@ -81,6 +81,7 @@ class ConsoleChat:
 
     def show(self, message: Message, alert: bool = False) -> None:
         write, screen = self.out.write, self.screen
+        message = message.with_names()  # the terminal has no mentions: show the names
         if alert:
             write("\n──── " + ("URGENT " if message.urgent else "") + "alert ────\n")
         if message.title:
@@ -183,21 +184,33 @@ class ConsoleChat:
         )
 
     def _press(self, button: Button, read_more: Callable[[], str | None]) -> bool:
-        extra = None
+        extra = message = None
         if button.asks_for:
             # As in Slack: a stale or forbidden button says so before asking for words.
             refusal = self.service.refusal_for(PLATFORM, self.user_id, button.action, button.value)
             if refusal:
                 self.show(Message(refusal))
                 return True
+            if button.form_hint:
+                self.out.write(button.form_hint + "\n")
             self.out.write(f"{button.asks_for}: ")
             self.out.flush()
             extra = read_more()
             if extra is None:
                 return False
+        if button.also_asks:
+            self.out.write(f"{button.also_asks} (press Enter to leave it out): ")
+            self.out.flush()
+            message = read_more()
         self.show_all(
             self.service.handle_action(
-                PLATFORM, self.user_id, button.action, button.value, extra, self.name
+                PLATFORM,
+                self.user_id,
+                button.action,
+                button.value,
+                extra,
+                self.name,
+                message=message,
             )
         )
         return True

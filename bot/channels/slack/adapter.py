@@ -44,9 +44,11 @@ log = logging.getLogger(__name__)
 PLATFORM = "slack"
 NEEDS_TEXT = {
     cards.CASE_NOTE: "Your note",
-    cards.CASE_CLOSE: "What was the outcome?",
+    cards.CASE_CLOSE: cards.CLOSE_OUTCOME,
     cards.REJECT: "Why are you rejecting it?",
 }
+# The close form's second, optional box and its note on who reads which box.
+FORM_EXTRAS = {cards.CASE_CLOSE: {"also_asks": cards.CLOSE_MESSAGE, "hint": cards.CLOSE_HINT}}
 FORM_FAILED = (
     "Sorry, Slack didn't open the form. Nothing has changed; please press the button again."
 )
@@ -204,7 +206,9 @@ class SlackAdapter:
             await self.work.submit(body["user"]["id"], "button", self._button(body, action))
 
     async def _on_reason(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
-        text = (view["state"]["values"].get("reason", {}).get("text", {}) or {}).get("value") or ""
+        values = view["state"]["values"]
+        text = (values.get("reason", {}).get("text", {}) or {}).get("value") or ""
+        message = (values.get("message", {}).get("text", {}) or {}).get("value") or None
         if not text.strip():
             await ack(response_action="errors", errors={"reason": "Please write a few words."})
             return
@@ -216,6 +220,7 @@ class SlackAdapter:
             "action": meta.get("action", ""),
             "value": meta.get("value", ""),
             "text": text,
+            "message": message,
         }
         await self.work.submit(body["user"]["id"], "reason", payload)
 
@@ -322,7 +327,9 @@ class SlackAdapter:
         opened = await self._call(
             "views_open",
             trigger_id=body["trigger_id"],
-            view=reason_modal(NEEDS_TEXT[name], name, value, channel, ts),
+            view=reason_modal(
+                NEEDS_TEXT[name], name, value, channel, ts, **FORM_EXTRAS.get(name, {})
+            ),
         )
         if not opened:  # the trigger lasts 3 s; a retry must be a fresh click
             await self._tell(channel, user, [Message(FORM_FAILED)])
@@ -340,6 +347,7 @@ class SlackAdapter:
                 p.get("text"),
                 mention(user),
                 request.id,
+                p.get("message"),
             )
         else:
             replies = [Message.from_dict(m) for m in request.replies]

@@ -36,13 +36,17 @@ TEXT_LIMIT = 2900  # a section's text may hold 3000 characters
 _MENTION = re.compile(r"&lt;@([UW][A-Z0-9]{2,20})&gt;")
 
 
-def _escape(text: str) -> str:
+def _escape(text: str, people: frozenset[str] = frozenset()) -> str:
     """Slack mrkdwn treats &, < and > specially; text must not become links or @channel.
 
-    User mentions we wrote ourselves ("<@U123>", who acknowledged a case) stay mentions.
+    User mentions we wrote ourselves ("<@U123>", who acknowledged a case, the people a
+    message names in `people`) stay mentions, so Slack shows their name and notifies them.
     """
     escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MENTION.sub(r"<@\1>", escaped)
+    escaped = _MENTION.sub(r"<@\1>", escaped)
+    for user in people:
+        escaped = escaped.replace(f"&lt;@{user}&gt;", f"<@{user}>")
+    return escaped
 
 
 def _chunks(items: list[Any], size: int) -> list[list[Any]]:
@@ -55,11 +59,12 @@ def render(message: Message) -> tuple[str, list[dict[str, Any]]]:
     if message.title:
         title = message.title[:150]
         blocks.append(HeaderBlock(text=PlainTextObject(text=title, emoji=True)))
-    body = _escape(message.text)
+    people = frozenset(m.user_id for m in message.mentions)
+    body = _escape(message.text, people)
     blocks.append(SectionBlock(text=MarkdownTextObject(text=body[:TEXT_LIMIT] or " ")))
     if message.fields:
         fields = [
-            MarkdownTextObject(text=f"*{_escape(k)}*\n{_escape(v)[:1900]}")
+            MarkdownTextObject(text=f"*{_escape(k)}*\n{_escape(v, people)[:1900]}")
             for k, v in message.fields
         ]
         for group in _chunks(fields, 10):
@@ -107,10 +112,38 @@ def answered(blocks: list[dict[str, Any]], label: str | None) -> list[dict[str, 
 
 
 def reason_modal(
-    prompt: str, action: str, value: str, channel: str | None, ts: str | None
+    prompt: str,
+    action: str,
+    value: str,
+    channel: str | None,
+    ts: str | None,
+    also_asks: str | None = None,
+    hint: str | None = None,
 ) -> dict[str, Any]:
-    """A modal asking for a reason, a note or an outcome before the action is applied."""
+    """A modal asking for a reason, a note or an outcome before the action is applied.
+
+    `also_asks` adds an optional second box (block "message"), and `hint` says who will
+    read what is typed in each."""
     metadata = json.dumps({"action": action, "value": value, "channel": channel, "ts": ts})
+    blocks: list[Block] = []
+    if hint:
+        blocks.append(ContextBlock(elements=[PlainTextObject(text=hint[:2000])]))
+    blocks.append(
+        InputBlock(
+            block_id="reason",
+            label=PlainTextObject(text=prompt[:2000]),
+            element=PlainTextInputElement(action_id="text", multiline=True, max_length=2000),
+        )
+    )
+    if also_asks:
+        blocks.append(
+            InputBlock(
+                block_id="message",
+                label=PlainTextObject(text=also_asks[:2000]),
+                element=PlainTextInputElement(action_id="text", multiline=True, max_length=2000),
+                optional=True,
+            )
+        )
     view = View(
         type="modal",
         callback_id=REASON_MODAL,
@@ -118,13 +151,7 @@ def reason_modal(
         submit=PlainTextObject(text="Save"),
         close=PlainTextObject(text="Cancel"),
         private_metadata=metadata,
-        blocks=[
-            InputBlock(
-                block_id="reason",
-                label=PlainTextObject(text=prompt[:2000]),
-                element=PlainTextInputElement(action_id="text", multiline=True, max_length=2000),
-            )
-        ],
+        blocks=blocks,
     )
     return view.to_dict()
 

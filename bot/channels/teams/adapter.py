@@ -289,7 +289,7 @@ class SchoolBot(Installs, TeamsActivityHandler):
             await live_cards.close(self.service, turn_context, uid)
             await self.adapter.send(turn_context, replies)
             return
-        text = data.get("text")
+        text, message = data.get("text"), data.get("message")
         replies = await asyncio.to_thread(
             self.service.handle_action,
             PLATFORM,
@@ -298,6 +298,8 @@ class SchoolBot(Installs, TeamsActivityHandler):
             str(data.get("value") or ""),
             str(text) if text else None,
             name,
+            None,
+            str(message) if message else None,
         )
         await self.adapter.tell(turn_context, replies)
 

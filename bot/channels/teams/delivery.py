@@ -31,12 +31,19 @@ from botbuilder.schema import (
     ConversationAccount,
     ConversationParameters,
     ConversationReference,
+    Mention,
 )
 from botframework.connector.auth import AuthenticationConstants
 from botframework.connector.models import ErrorResponseException
 
 from bot.channels.teams import store
-from bot.channels.teams.cards import fallback_text, needs_card, render
+from bot.channels.teams.cards import (
+    fallback_text,
+    mention_entities,
+    mention_lines,
+    needs_card,
+    render,
+)
 from bot.domain.messages import Message
 from bot.services import BotService, Delivery
 from bot.services.delivery_loop import DeliveryLoop
@@ -53,12 +60,23 @@ class NoRoute(Exception):
 
 def to_activity(message: Message) -> Activity:
     if not needs_card(message):
-        return Activity(type=ActivityTypes.message, text=message.text, text_format="plain")
-    return Activity(
+        return Activity(
+            type=ActivityTypes.message, text=message.with_names().text, text_format="plain"
+        )
+    activity = Activity(
         type=ActivityTypes.message,
         summary=fallback_text(message)[:200],
         attachments=[Attachment(content_type=ADAPTIVE, content=render(message))],
     )
+    if entities := mention_entities(message):
+        # The lines naming people go above the card, with mention entities: Teams then
+        # shows them as mentions and notifies them (the card shows the rest).
+        activity.text = mention_lines(message)
+        activity.entities = [
+            Mention(mentioned=ChannelAccount(**e["mentioned"]), text=e["text"], type="mention")
+            for e in entities
+        ]
+    return activity
 
 
 def http_status(exc: ErrorResponseException) -> tuple[int, dict[str, str]]:
