@@ -309,7 +309,7 @@ def test_golive_09_readme_close_example_works_in_a_later_chat(database_url, cloc
     say(service, "alice", "friend request", "1", "no", "instagram", "no", "no")
     assert "Close with outcome" in chat(service, "dsl1")  # the alert, read and left
     later = chat(service, "dsl1", "close FR-0001", "Spoke to the pupil; request declined.")
-    assert "What was the outcome?" in after(later, "close FR-0001")
+    assert "Outcome, for the case record" in after(later, "close FR-0001")
     with service.session() as session:
         case = repo.case_by_ref(session, "FR-0001")
         assert case.status == "closed" and "request declined" in (case.outcome or "")
