@@ -17,11 +17,26 @@ def _settings() -> Settings:
     return Settings()
 
 
+def _say_if_new_database(settings: Settings, existed: bool) -> None:
+    """One line when SQLite starts afresh, so a command run with the wrong home is noticed."""
+    path = settings.database_path
+    if path is not None and not existed:
+        click.echo(f"Created a new, empty database at {path}.", err=True)
+
+
+def _database_exists(settings: Settings) -> bool:
+    path = settings.database_path
+    return path is None or (path.exists() and path.stat().st_size > 0)
+
+
 def _service(settings: Settings):
     from bot.runtime import build_service
 
+    existed = _database_exists(settings)
     try:
-        return build_service(settings)
+        service = build_service(settings)
+        _say_if_new_database(settings, existed)
+        return service
     except PolicyError as exc:
         raise click.ClickException(
             "The policy pack can't be used:\n" + "\n".join(f"  {p}" for p in exc.problems)
@@ -125,7 +140,9 @@ def db_upgrade() -> None:
     from bot.storage import db
 
     settings = _settings()
+    existed = _database_exists(settings)
     db.upgrade(settings.resolved_database_url)
+    _say_if_new_database(settings, existed)
     click.echo("Database is up to date.")
 
 

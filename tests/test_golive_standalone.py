@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -116,3 +117,93 @@ def test_golive_01_a_copy_with_nothing_beside_it_validates_the_manifests(tmp_pat
     )
     assert result.returncode == 0, result.stdout[-3000:]
     assert "skipped" not in result.stdout and "passed" in result.stdout
+
+
+# --- 11. The data folder and database are private to the bot's own user ------------------
+
+
+def private(path: Path) -> bool:
+    return path.stat().st_mode & 0o077 == 0
+
+
+def test_golive_11_data_folder_database_and_evidence_are_readable_by_their_owner_only(
+    tmp_path,
+):
+    home = tmp_path / "home"
+    result = subprocess.run(
+        [*SCHOOLBOT, "roles", "add", "dsl1", "dsl"],
+        cwd=tmp_path,
+        env=cli_env(home),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=lambda: os.umask(0o022),  # the usual umask: new files world-readable
+    )
+    assert result.returncode == 0, result.stderr
+    data = home / "data"
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert stat.S_IMODE((data / "schoolbot.db").stat().st_mode) == 0o600
+    assert [p.name for p in data.rglob("*") if not private(p)] == []
+
+    from bot.services.evidence_store import EvidenceStore
+
+    old = os.umask(0o022)
+    try:
+        stored = EvidenceStore(data / "evidence").put("ab" * 32, b"screenshot bytes")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((data / "evidence").stat().st_mode) == 0o700
+    assert stat.S_IMODE(stored.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o600
+
+
+def test_golive_11_a_database_left_readable_by_an_older_version_is_tightened(tmp_path):
+    home = tmp_path / "home"
+    (home / "data").mkdir(parents=True, mode=0o755)
+    (home / "data").chmod(0o755)
+    assert schoolbot(tmp_path, cli_env(home), "db", "upgrade").returncode == 0
+    (home / "data" / "schoolbot.db").chmod(0o644)
+    assert schoolbot(tmp_path, cli_env(home), "roles", "list").returncode == 0
+    assert stat.S_IMODE((home / "data").stat().st_mode) == 0o700
+    assert stat.S_IMODE((home / "data" / "schoolbot.db").stat().st_mode) == 0o600
+
+
+def test_golive_11_readme_says_how_to_back_up_and_protect_the_data_folder():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Back up and protect")[1].split("\n## ")[0]
+    assert "sqlite3" in section and ".backup" in section  # a consistent copy while it runs
+    assert "pg_dump" in section
+    assert "0700" in section and "0600" in section
+    assert "evidence" in section
+
+
+# --- 12. `.env` and the database are found the same way from any folder -------------------
+
+
+def test_golive_12_a_command_from_another_folder_uses_the_same_env_and_database(tmp_path):
+    home, here, there = tmp_path / "home", tmp_path / "here", tmp_path / "there"
+    for folder in (home, here, there):
+        folder.mkdir()
+    # A role that only King James's pack has: it works only if home/.env was read.
+    (home / ".env").write_text("SCHOOLBOT_POLICY=king-jamess-school\n", encoding="utf-8")
+    env = cli_env(home)
+
+    first = schoolbot(here, env, "roles", "add", "mr-it", "director_of_it")
+    assert first.returncode == 0, first.stderr
+    database = home / "data" / "schoolbot.db"
+    assert f"Created a new, empty database at {database}." in first.stderr
+
+    listed = schoolbot(there, env, "roles", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert "mr-it" in listed.stdout and "Director of IT" in listed.stdout
+    assert "Created a new" not in listed.stderr
+    assert not (here / "data").exists() and not (there / "data").exists()
+
+
+def test_golive_12_without_a_home_setting_the_home_is_the_clone(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "SCHOOLBOT_HOME"}
+    code = "from bot.config import project_home; print(project_home())"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert Path(result.stdout.strip()) == ROOT.resolve()
