@@ -12,12 +12,17 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# The installs are quiet, so say what is happening, and prove it worked by running the command.
 $(STAMP_RUN): pyproject.toml | $(BIN)/python
+	@echo "Installing schoolbot into $(VENV) (a minute or two the first time)..."
 	$(BIN)/pip install --quiet -e .
+	@echo "Installed: $$($(BIN)/schoolbot --version), in $(VENV)/bin/schoolbot."
 	touch $@
 
 $(STAMP_TEST): pyproject.toml | $(BIN)/python
+	@echo "Installing schoolbot and the test tools into $(VENV) (a minute or two the first time)..."
 	$(BIN)/pip install --quiet -e '.[test]'
+	@echo "Installed: $$($(BIN)/schoolbot --version), in $(VENV)/bin/schoolbot."
 	touch $@ $(STAMP_RUN)
 
 run: $(STAMP_RUN)

@@ -51,6 +51,7 @@ def _service(settings: Settings):
 
 
 @click.group()
+@click.version_option(package_name="schoolbot", message="%(prog)s %(version)s")
 def main() -> None:
     """schoolbot: your school's social media policy, in chat."""
 

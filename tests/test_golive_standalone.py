@@ -207,3 +207,74 @@ def test_golive_12_without_a_home_setting_the_home_is_the_clone(tmp_path):
         [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True
     )
     assert Path(result.stdout.strip()) == ROOT.resolve()
+
+
+# --- 14. Licence, a visible install, and no scheduler chatter -----------------------------
+
+
+def test_golive_14_the_licence_is_apache_2_declared_as_an_spdx_string():
+    import importlib.metadata
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    licence = (ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert "Apache License" in licence and "Version 2.0, January 2004" in licence
+    assert "END OF TERMS AND CONDITIONS" in licence
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert pyproject["project"]["license"] == "Apache-2.0"
+    assert pyproject["project"]["license-files"] == ["LICENSE"]
+    # setuptools reads the SPDX string from 77 on; a table there is what it warns about.
+    [setuptools] = [
+        r for r in map(Requirement, pyproject["build-system"]["requires"]) if r.name == "setuptools"
+    ]
+    assert "76.9" not in setuptools.specifier and "77.0" in setuptools.specifier
+    assert importlib.metadata.metadata("schoolbot")["License-Expression"] == "Apache-2.0"
+
+
+def test_golive_14_the_install_ends_by_running_the_installed_command(tmp_path):
+    version = schoolbot(tmp_path, cli_env(tmp_path), "--version")
+    assert version.returncode == 0 and version.stdout.strip().endswith("0.1.0")
+    plan = subprocess.run(
+        ["make", "-n", "-W", "pyproject.toml", ".venv/.installed-run", ".venv/.installed-test"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    steps = plan.stdout.splitlines()
+    installs = [n for n, step in enumerate(steps) if "pip install" in step]
+    assert len(installs) == 2
+    for n in installs:
+        assert "schoolbot --version" in steps[n + 1] and "Installed" in steps[n + 1]
+
+
+async def test_golive_14_scheduler_ticks_write_no_info_lines(caplog, sqlite_url, clock, tmp_path):
+    import asyncio
+    import logging
+
+    from aiohttp.test_utils import TestServer
+    from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
+
+    from bot.app import create_app
+    from bot.config import Settings
+    from bot.scheduler import SCHEDULER_KEY
+    from tests.conftest import make_service
+
+    caplog.set_level(logging.INFO)  # what `schoolbot run` logs at its default level
+    service = make_service(sqlite_url, "default", clock, tmp_path / "evidence")
+    settings = Settings(_env_file=None, SCHOOLBOT_DATA_DIR=tmp_path, SCHOOLBOT_TICK_SECONDS=0.2)
+    app = create_app(service, settings)
+    ticks: asyncio.Queue[bool] = asyncio.Queue()
+    async with TestServer(app):
+        app[SCHEDULER_KEY].add_listener(
+            lambda event: ticks.put_nowait(event.code == EVENT_JOB_EXECUTED),
+            EVENT_JOB_EXECUTED | EVENT_JOB_ERROR,
+        )
+        for _ in range(3):
+            assert await asyncio.wait_for(ticks.get(), timeout=30) is True
+    chatter = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name.startswith("apscheduler") and r.levelno < logging.WARNING
+    ]
+    assert chatter == []
