@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import click
 from aiohttp import web
@@ -128,6 +129,28 @@ def policy_list() -> None:
     """List the bundled policy packs."""
     for name in bundled_pack_names():
         click.echo(f"{name}: {load_pack(name).school.name}")
+
+
+@policy.command("clauses")
+@click.option(
+    "--write",
+    "target",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the reference to this file (the project keeps it in docs/policy-clauses.md).",
+)
+def policy_clauses(target: Path | None) -> None:
+    """The clause reference: each clause ID, what the bot does, and each bundled pack's section."""
+    from bot.domain.clauses import render_reference
+
+    text = render_reference({name: load_pack(name) for name in bundled_pack_names()})
+    if target is None:
+        click.echo(text, nl=False)
+        return
+    if not target.parent.is_dir():
+        raise click.ClickException(f"There is no folder {target.parent}. Create it first.")
+    target.write_text(text, encoding="utf-8")
+    click.echo(f"Wrote {target}.")
 
 
 @main.group("db")

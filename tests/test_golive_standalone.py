@@ -278,3 +278,110 @@ async def test_golive_14_scheduler_ticks_write_no_info_lines(caplog, sqlite_url,
         if r.name.startswith("apscheduler") and r.levelno < logging.WARNING
     ]
     assert chatter == []
+
+
+# --- 21. The project's own clause reference, kept up to date ------------------------------
+
+DOC = ROOT / "docs" / "policy-clauses.md"
+
+
+def test_golive_21_docs_policy_clauses_is_what_the_command_writes_today(tmp_path):
+    """Fails when the code or a pack changed and the reference was not written again."""
+    printed = schoolbot(tmp_path, cli_env(tmp_path), "policy", "clauses")
+    assert printed.returncode == 0, printed.stderr
+    assert printed.stdout == DOC.read_text(encoding="utf-8"), (
+        "docs/policy-clauses.md is stale: run "
+        "`.venv/bin/schoolbot policy clauses --write docs/policy-clauses.md`"
+    )
+    written = schoolbot(
+        tmp_path, cli_env(tmp_path), "policy", "clauses", "--write", str(tmp_path / "c.md")
+    )
+    assert written.returncode == 0 and (tmp_path / "c.md").read_text() == printed.stdout
+
+
+def test_golive_21_one_row_per_clause_with_each_packs_section():
+    from bot.domain.policy import KNOWN_CLAUSES, bundled_pack_names, load_pack
+
+    rows = {}
+    header: list[str] = []
+    for line in DOC.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if cells[0] == "ID":
+            header = [c.strip("`") for c in cells]
+        elif re.fullmatch(r"[A-Z]+-[A-Z0-9-]+", cells[0]):
+            rows[cells[0]] = dict(zip(header, cells, strict=True))
+    assert set(rows) == KNOWN_CLAUSES
+    for name in bundled_pack_names():
+        pack = load_pack(name)
+        for clause, row in rows.items():
+            assert row[name] == pack.clauses.get(clause, "*not applied*"), (clause, name)
+    assert all(len(row["What the bot does"]) > 20 for row in rows.values())
+
+
+def test_golive_21_the_code_and_packs_cite_the_reference_that_ships():
+    sources = [
+        ROOT / "bot" / "domain" / "policy.py",
+        *sorted((ROOT / "bot" / "policies").glob("*.toml")),
+    ]
+    for path in sources:
+        text = path.read_text(encoding="utf-8")
+        assert "POLICY-CLAUSES.md" not in text, path.name
+        assert "docs/policy-clauses.md" in text, path.name
+    assert DOC.is_file()
+
+
+# --- 22. README examples paste cleanly, Slack scopes explained, export errors ------------
+
+
+def readme() -> str:
+    return (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_golive_22_every_shell_example_in_the_readme_is_valid_shell(tmp_path):
+    blocks = re.findall(r"```sh\n(.*?)```", readme(), flags=re.S)
+    assert len(blocks) > 5
+    for block in blocks:
+        script = "\n".join(line.strip() for line in block.splitlines())
+        checked = subprocess.run(["bash", "-n"], input=script, capture_output=True, text=True)
+        assert checked.returncode == 0, f"{checked.stderr}\n{script}"
+
+
+def test_golive_22_readme_explains_every_slack_scope_the_manifest_asks_for():
+    manifest = json.loads((ROOT / "manifests" / "slack" / "manifest.json").read_text())
+    scopes = manifest["oauth_config"]["scopes"]["bot"]
+    section = readme().split("## Connect Slack")[1].split("\n## ")[0]
+    explained = dict(re.findall(r"^\s*\| `([a-z:._]+)` \| (.+) \|$", section, flags=re.M))
+    assert set(scopes) == set(explained)
+    assert "channels:history" in section and "users:read" in section  # why they are not asked
+    assert "Retry" in section and "signing secret" in section and "restarted" in section
+
+
+def test_golive_22_slack_scopes_are_only_those_the_code_uses():
+    """Each scope the manifest asks for has a Web API call or event in bot/ that needs it."""
+    needs = {
+        "chat:write": ("chat_postMessage", "chat_update"),
+        "im:history": ("message.im",),
+        "im:write": ("conversations_open",),
+        "groups:history": ("conversations_history",),
+        "files:read": ("url_private",),
+        "commands": ("SLASH_COMMAND",),
+    }
+    code = "\n".join(
+        p.read_text(encoding="utf-8") for p in (ROOT / "bot" / "channels" / "slack").rglob("*.py")
+    )
+    manifest = json.loads((ROOT / "manifests" / "slack" / "manifest.json").read_text())
+    code += json.dumps(manifest["settings"]["event_subscriptions"])
+    for scope in manifest["oauth_config"]["scopes"]["bot"]:
+        assert scope in needs, f"{scope}: nothing in bot/ needs it"
+        assert any(use in code for use in needs[scope]), scope
+
+
+def test_golive_22_export_to_a_missing_folder_says_what_to_do(tmp_path):
+    env = cli_env(tmp_path / "home")
+    result = schoolbot(tmp_path, env, "accounts", "export", "-o", "no/such/folder/register.csv")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "There is no folder no/such/folder" in result.stderr
+    assert "Create the folder first" in result.stderr
+    assert schoolbot(tmp_path, env, "accounts", "export", "-o", "register.csv").returncode == 0
+    assert (tmp_path / "register.csv").read_text().startswith("Site Name/Purpose")
