@@ -118,6 +118,17 @@ class Settings(BaseSettings):
     def _empty_means_false(cls, value: object) -> object:
         return False if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("policy_pack", mode="after")
+    @classmethod
+    def _pack_file_from_home(cls, value: str) -> str:
+        """A pack given as a relative file path, like the data folder, is in the home folder."""
+        path = Path(value).expanduser()
+        if path.is_absolute():
+            return str(path)
+        if path.suffix != ".toml" and len(path.parts) == 1:
+            return value  # a bundled pack's name, such as dukeries-academy
+        return str(project_home() / path)
+
     @field_validator("data_dir", mode="after")
     @classmethod
     def _from_home(cls, value: Path) -> Path:

@@ -184,8 +184,10 @@ def test_golive_12_a_command_from_another_folder_uses_the_same_env_and_database(
     home, here, there = tmp_path / "home", tmp_path / "here", tmp_path / "there"
     for folder in (home, here, there):
         folder.mkdir()
-    # A role that only King James's pack has: it works only if home/.env was read.
-    (home / ".env").write_text("SCHOOLBOT_POLICY=king-jamess-school\n", encoding="utf-8")
+    # A role that only King James's pack has: it works only if home/.env was read, and the
+    # pack file it names was found in the home folder too.
+    shutil.copy(ROOT / "bot" / "policies" / "king-jamess-school.toml", home / "our-pack.toml")
+    (home / ".env").write_text("SCHOOLBOT_POLICY=our-pack.toml\n", encoding="utf-8")
     env = cli_env(home)
 
     first = schoolbot(here, env, "roles", "add", "mr-it", "director_of_it")
