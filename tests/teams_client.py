@@ -26,9 +26,7 @@ from tests.conftest import make_service
 from tests.fake_connector import APP_ID, TENANT, Call, FakeConnector
 
 TEAM = "19:general@thread.tacv2"
-CARD_SCHEMA = (
-    Path(__file__).parents[2] / "shared" / "schemas" / "adaptive-cards" / "adaptive-card-1.5.json"
-)
+CARD_SCHEMA = Path(__file__).parent / "schemas" / "adaptive-cards" / "adaptive-card-1.5.json"
 _validator: Draft6Validator | None = None
 
 

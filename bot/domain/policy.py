@@ -17,7 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from bot.domain.messages import Guidance
 
-# Stable clause IDs from POLICY-CLAUSES.md that the bot acts on.
+# Stable clause IDs the bot acts on; docs/policy-clauses.md says what it does for each
+# (written from bot/domain/clauses.py by `schoolbot policy clauses`).
 KNOWN_CLAUSES = frozenset(
     {
         "FR-DECLINE", "FR-DSL", "FR-REDIRECT", "FR-FAMILY", "FR-ANY-SCHOOL", "FR-EXPUPIL-KJS",
