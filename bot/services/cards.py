@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.domain.cases import CaseKind, CaseStatus, alert_fields
+from bot.domain.cases import CaseKind, CaseStatus, alert_fields, flag_label
 from bot.domain.messages import Button, Message
 from bot.domain.policy import PolicyPack
 from bot.storage.tables import Approval, Case
@@ -46,7 +46,7 @@ def case_alert(pack: PolicyPack, case: Case, history: list[str]) -> Message:
     fields = alert_fields(pack, kind, case.summary)
     fields.append(("Status", STATUS_LABELS[CaseStatus(case.status)]))
     if case.flags:
-        readable = [f.replace("_", " ") for f in case.flags if f != "urgent"]
+        readable = [flag_label(f) for f in case.flags if f != "urgent"]
         if readable:
             fields.append(("Flags", ", ".join(readable)))
     lines = [f"A new {kind.title.lower()} case for the {team} team."]
@@ -83,7 +83,7 @@ def case_buttons(case: Case) -> tuple[Button, ...]:
 def approval_alert(pack: PolicyPack, case: Case, approval: Approval, history: list[str]) -> Message:
     fields = alert_fields(pack, CaseKind.ACCOUNT_REQUEST, case.summary)
     if case.flags:
-        fields.append(("Flags", ", ".join(f.replace("_", " ") for f in case.flags)))
+        fields.append(("Flags", ", ".join(flag_label(f) for f in case.flags)))
     lines = list(history)
     buttons: tuple[Button, ...] = ()
     if approval.status == "pending":
