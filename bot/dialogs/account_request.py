@@ -22,7 +22,7 @@ HOSTS = (Choice("school", "The school"),)
 
 # field -> (question, kind, short label for the summary)
 FIELDS: dict[str, tuple[str, StepKind, str]] = {
-    "name": ("What will the account be called? For example: KJS PE Department.", "text", "Name"),
+    "name": ("What will the account be called? For example: PE Department News.", "text", "Name"),
     "aim": ("What is the aim of the account? What do you want it to achieve?", "text", "Aim"),
     "audience": (
         "Who is it for? For example parents, Year 10 pupils, the public.",
@@ -222,9 +222,16 @@ def _finish(ctx: Context) -> Outcome:
                 ),
             )
         )
-    chain = " → ".join(pack.role_label(s) for s in stages)
+    chain = ", then ".join(f"the {pack.role_label(s)}" for s in stages)
+    next_step = f"It now goes to {chain} for approval."
     clause = "AC-APPROVE-CHAIN" if len(stages) > 1 else "AC-APPROVE-ONE"
-    guidance.append(pack.guidance(clause, f"It now goes to {chain} for approval."))
+    closing = "You'll get a message here when it's decided."
+    if pack.has(clause):
+        guidance.append(pack.guidance(clause, next_step))
+    else:
+        # The policy sets no approval route (the pack's stages are the school's choice), so
+        # this is what happens next, not advice the policy gives.
+        closing = f"{next_step} {closing}"
     return Outcome(
         kind=CaseKind.ACCOUNT_REQUEST,
         open_case=True,
@@ -241,7 +248,7 @@ def _finish(ctx: Context) -> Outcome:
         details={k: v for k, v in a.items() if k != "confirm"},
         flags=flags,
         approval_stages=stages,
-        closing="You'll get a message here when it's decided.",
+        closing=closing,
     )
 
 

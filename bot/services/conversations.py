@@ -202,6 +202,7 @@ class ConversationHandler:
         if isinstance(outcome, CommentOutcome):
             return self._log_comment(session, actor, outcome)
         advice = "\n".join(f"• {g.text}" for g in outcome.guidance)
+        lead = f"Here's what to do:\n{advice}\n\n" if advice else ""
         if not outcome.open_case:
             repo.audit(
                 session,
@@ -212,7 +213,7 @@ class ConversationHandler:
                 dialog=name,
                 clauses=[g.clause for g in outcome.guidance],
             )
-            return [Message(f"Here's what to do:\n{advice}\n\n{outcome.closing}".strip())]
+            return [Message(f"{lead}{outcome.closing}".strip())]
         case = self._open_case(session, actor, outcome)
         if outcome.kind is CaseKind.ACCOUNT_REQUEST:
             next_step = outcome.closing
@@ -224,9 +225,7 @@ class ConversationHandler:
             next_step = (
                 "I'll message you when someone picks it up. You don't need to do anything else."
             )
-        return [
-            Message(f"Here's what to do:\n{advice}\n\nYour reference is {case.ref}. {next_step}")
-        ]
+        return [Message(f"{lead}Your reference is {case.ref}. {next_step}")]
 
     def _log_comment(
         self, session: Session, actor: Actor, outcome: CommentOutcome
