@@ -98,7 +98,12 @@ class ConversationHandler:
         return turn.messages
 
     def _start(
-        self, session: Session, actor: Actor, name: str, files: tuple[EvidenceFile, ...] = ()
+        self,
+        session: Session,
+        actor: Actor,
+        name: str,
+        files: tuple[EvidenceFile, ...] = (),
+        opening: str = "",
     ) -> list[Message]:
         dialog = DIALOGS[name]
         options = None
@@ -112,7 +117,7 @@ class ConversationHandler:
                     )
                 ]
             options = {"accounts": [[a.id, a.name] for a in accounts]}
-        turn = engine.start(dialog, self.pack, self.service.local_now(), options)
+        turn = engine.start(dialog, self.pack, self.service.local_now(), options, opening)
         if files and turn.state is not None:
             turn.state["answers"]["evidence"] = [engine.file_record(f) for f in files]
             names = ", ".join(f.describe() for f in files)
@@ -150,7 +155,8 @@ class ConversationHandler:
             return self._my_cases(session, actor)
         name = choice or classify(text)
         if name in DIALOGS:
-            return self._start(session, actor, name)
+            # Free text may already answer a question; a menu choice answers none.
+            return self._start(session, actor, name, opening="" if choice else text)
         return [Message(GREETING, choices=MENU)]
 
     def case_lines(self, session: Session, actor: Actor) -> list[str]:
