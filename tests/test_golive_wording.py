@@ -21,8 +21,8 @@ from bot.dialogs import engine, parsing
 from bot.dialogs.engine import Context, Dialog, Step, UserInput
 from bot.dialogs.outcome import Outcome
 from bot.dialogs.registry import DIALOGS
-from bot.domain.comments import guidance_for
 from bot.domain import evidence
+from bot.domain.comments import guidance_for
 from bot.domain.policy import PolicyPack, bundled_pack_names, load_pack
 from bot.storage.tables import Case, CaseTask
 from tests.conftest import FakeClock, grant, say
@@ -275,6 +275,10 @@ def test_golive_22_approval_route_reads_as_a_sentence():
     # Harmonize's policy has no approval route: what happens next is said, uncited.
     harmonize = first_outcome("account_request", load_pack("harmonize-academy"))
     assert "It now goes to the Principal for approval." in harmonize.closing
+    # Names listed in a sentence read as words.
+    kjs = [p.outcome for p in walk(DIALOGS["account_request"], load_pack("king-jamess-school"))]
+    untrained = [g.text for o in kjs for g in o.guidance if g.clause == "AC-TRAINED"]
+    assert any(t.startswith("Ms Brown and Mr Jones must read the policy") for t in untrained)
 
 
 def test_golive_22_default_pack_name_example_is_neutral():
@@ -439,3 +443,15 @@ def test_hardening_04_a_dm_of_unicode_digits_gets_a_reply_at_every_step(service_
         say(service, "u", "cancel", *answers)
         [reply] = service.handle_message("console", "u", text)
         assert expected in reply.text
+
+
+@pytest.mark.parametrize("text", ["0000", "01/0000", "july 0000", "29 feb 0000", "1/1/1899"])
+def test_hardening_04_out_of_range_years_are_refused_kindly(text):
+    today = NOW.date()
+    for parse in (
+        lambda t: parsing.parse_left_date(t, today),
+        lambda t: parsing.parse_age_or_birthday(t, today),
+        lambda t: parsing.parse_past_datetime(t, NOW),
+    ):
+        with pytest.raises(parsing.InvalidAnswer):
+            parse(text)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
-from bot.dialogs.common import platform_label, platform_step
+from bot.dialogs.common import join_words, platform_label, platform_step
 from bot.dialogs.engine import Context, Dialog, Step, StepKind
 from bot.dialogs.outcome import Outcome
 from bot.domain.cases import CaseKind
@@ -66,7 +67,7 @@ FIELDS: dict[str, tuple[str, StepKind, str]] = {
         "Host",
     ),
     "go_live": (
-        "When would you like it to go live? For example 01/12/2026.",
+        "When would you like it to go live?",
         "any_date",
         "Go-live date",
     ),
@@ -140,6 +141,10 @@ def _question(field: str) -> Step:
         choices, other = HOSTS, True
     elif field == "go_live":
         check = _future_or_today
+        prompt = lambda ctx: (  # noqa: E731
+            f"When would you like it to go live? For example "
+            f"{ctx.today + timedelta(days=14):%d/%m/%Y}."
+        )
     return Step(
         field,
         prompt,
@@ -206,7 +211,7 @@ def _finish(ctx: Context) -> Outcome:
             pack.guidance(
                 "AC-TRAINED",
                 (
-                    f"{', '.join(untrained)} must read the policy and be trained before running the "
+                    f"{join_words(untrained)} must read the policy and be trained before running the "
                     "account. The approver will see this."
                 ),
             )

@@ -162,6 +162,8 @@ def _split_time(said: str) -> tuple[str, time | None]:
 
 
 def _make_date(year: int, month: int, day: int, original: str) -> date:
+    if year < 1900:
+        raise InvalidAnswer(f"{original} is a long time ago. Please check the year.")
     if not 1 <= month <= 12:
         raise InvalidAnswer(f"{original} isn't a real date: there are only 12 months. Try 19/11.")
     try:
@@ -254,6 +256,8 @@ def parse_any_date(text: str, today: date) -> str:
 def parse_left_date(text: str, today: date) -> str:
     """When a pupil left: a full date, a month and year, or a year (the latest day is used)."""
     said = normalise(text)
+    if (year_given := re.search(r"\b([0-9]{4})$", said)) and int(year_given.group(1)) < 1900:
+        raise InvalidAnswer("That's a long time ago. Please check the year.")
     if m := re.fullmatch(r"(?:summer\s+|july\s+)?([0-9]{4})", said):
         year = int(m.group(1))
         left = date(year, 7, 31) if "summer" in said or "july" in said else date(year, 12, 31)
