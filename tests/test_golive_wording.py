@@ -368,7 +368,9 @@ def test_golive_23_opening_sentence_answers_who_sent_the_request(service_factory
         ("a former student sent me a follow request", "former_pupil"),
         ("a pupil's mum sent me a friend request", "parent"),
         ("a parent sent me a friend request", "parent"),
+        ("a 15-year-old pupil followed me, what's the rule?", "current_pupil"),
         ("a pupil's brother sent me a friend request", None),  # not the pupil: ask
+        ("my friend's son, who is a pupil, added me", None),
         ("I got a friend request", None),
     ],
 )

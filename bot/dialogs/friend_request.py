@@ -32,12 +32,16 @@ def _senders(ctx: Context) -> tuple[Choice, ...]:
 
 
 _PARENT = re.compile(r"\b(mum|mom|mother|dad|father|parent|carer|guardian|step-?(mum|dad))s?\b")
+# Not "old": "a 15-year-old pupil" is a current pupil.
 _FORMER = re.compile(
-    r"\b(former|ex|old|past)[- ]?(pupil|student)s?\b|\b(pupil|student) who (has )?left\b"
+    r"\b(former|ex|past)[- ]?(pupil|student)s?\b|\b(pupil|student) who (has )?left\b"
 )
 _PUPIL = re.compile(r"\b(pupil|student)s?\b")
 # Someone related to a pupil ("a pupil's brother", "my friend's son") is not the pupil.
-_RELATED = re.compile(r"'s\b|\b(brother|sister|sibling|cousin|son|daughter|nephew|niece)s?\b")
+_RELATED = re.compile(
+    r"\b(?!(?:it|that|what|there|here|he|she|who|let)'s)[a-z]+'s\b"
+    r"|\b(brother|sister|sibling|cousin|son|daughter|nephew|niece)s?\b"
+)
 _OTHER_SCHOOL = re.compile(r"\b(another|other|different) school\b")
 
 
