@@ -390,6 +390,18 @@ def test_golive_23_misspelt_friend_request_starts_the_friend_request(service_fac
         assert repo.get_dialog(session, "console", "q").dialog == "friend_request"
 
 
+def test_golive_23_near_misses_pick_the_choice_meant():
+    platforms = DIALOGS["cyberbullying"].step("platform").choices
+    assert parsing.parse_choice("instgram", platforms, other_allowed=True) == "instagram"
+    assert parsing.parse_choice("Threads", platforms, other_allowed=True) == "Threads"
+    senders = (
+        DIALOGS["friend_request"]
+        .step("sender")
+        .options(Context(load_pack("king-jamess-school"), {}, NOW))
+    )
+    assert parsing.parse_choice("a formr pupil", senders) == "former_pupil"
+
+
 def test_golive_23_number_words_are_ages(service_factory):
     service = service_factory("default")
     [asked] = say(service, "r", "friend request", "former pupil")
@@ -430,6 +442,13 @@ def test_hardening_04_unicode_digits_are_refused_kindly_by_every_parser(text):
     ):
         with pytest.raises(parsing.InvalidAnswer):
             parse(text)
+
+
+@pytest.mark.parametrize("text", UNICODE_DIGITS)
+def test_hardening_04_unicode_digits_are_not_taken_as_another_app(text):
+    platforms = DIALOGS["cyberbullying"].step("platform").choices
+    with pytest.raises(parsing.InvalidAnswer):
+        parsing.parse_choice(text, platforms, other_allowed=True)
 
 
 @pytest.mark.parametrize("text", ["²", "①"])

@@ -7,6 +7,7 @@ to the user as-is, so it must say what to type instead.
 from __future__ import annotations
 
 import calendar
+import difflib
 import re
 from datetime import date, datetime, time, timedelta
 from urllib.parse import urlparse
@@ -78,7 +79,10 @@ def _bare(text: str) -> str:
 
 
 def parse_choice(text: str, choices: tuple[Choice, ...], other_allowed: bool = False) -> str:
-    """Match by number, value or label, forgiving articles and unambiguous partial words."""
+    """Match by number, value or label, forgiving articles, partial words and near misses.
+
+    An "other" answer (another app) must contain a letter, so "²" or "3!" is not a name.
+    """
     said = normalise(text)
     if is_number(said) and 1 <= int(said) <= len(choices):
         return choices[int(said) - 1].value
@@ -96,7 +100,14 @@ def parse_choice(text: str, choices: tuple[Choice, ...], other_allowed: bool = F
                 return hits[0].value
             if hits:
                 break
+        # A near miss for one label ("instgram", "a formr pupil"), using difflib's ratio.
+        labels = {_bare(c.label): c.value for c in choices}
+        near = difflib.get_close_matches(bare, list(labels), n=2, cutoff=0.85)
+        if len(near) == 1:
+            return labels[near[0]]
     if other_allowed and said:
+        if not any(ch.isalpha() for ch in said):
+            raise InvalidAnswer("Please type the name, in words.")
         if len(text.strip()) > 60:
             raise InvalidAnswer("Please keep that short (60 characters or fewer).")
         return text.strip()
