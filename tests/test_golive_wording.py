@@ -304,6 +304,73 @@ def test_golive_22_file_types_are_named_in_words(service_factory):
         assert "/" not in evidence.type_label(kind)
 
 
+def first_visits(dialog: Dialog, pack: PolicyPack) -> Iterator[dict[str, Any]]:
+    """One state per step of the dialog (the first time the walk reaches it).
+
+    States at the same step with the same questions answered, and the same answers to the
+    questions that can change the path (fixed choices and yes/no), are the same shape of
+    path, so only one of them is followed further.
+    """
+    asked: set[str] = set()
+    followed: set[tuple[str, frozenset[tuple[str, str]]]] = set()
+    branching = {
+        s.key for s in dialog.steps if s.kind in ("choice", "yesno") and not s.other_allowed
+    }
+    options = COMMENT_OPTIONS if dialog.name == "comment" else None
+    stack = [engine.start(dialog, pack, NOW, options).state]
+    while stack:
+        state = stack.pop()
+        answers = state["answers"]
+        shape = (
+            engine.step_id(state),
+            frozenset((k, repr(v) if k in branching else "") for k, v in answers.items()),
+        )
+        if shape in followed:
+            continue
+        followed.add(shape)
+        if engine.step_id(state) not in asked:
+            asked.add(engine.step_id(state))
+            yield state
+        ctx = Context(pack, state["answers"], NOW, state.get("options") or {})
+        for answer in candidate_answers(dialog.step(state["step"]), ctx):
+            turn = engine.advance(dialog, state, UserInput(answer), pack, NOW)
+            if turn.state is not None:
+                stack.append(turn.state)
+
+
+# Answers each kind of step refuses for a reason of its own (future, too old, too few...).
+REFUSED = {
+    "past_datetime": ("today 11pm", "31/02", "whenever"),
+    "left_date": ("July 2030", "1850"),
+    "any_date": ("01/01/2020", "31/02/2027"),
+    "age_or_birthday": ("150", "01/01/2030"),
+    "url": ("my wall",),
+    "people": ("Ms Brown",),
+    "yesno": ("maybe",),
+    "files": ("what?",),
+}
+
+
+@pytest.mark.parametrize("pack_name", PACKS)
+def test_golive_22_a_refused_answer_asks_the_question_once_at_every_step(pack_name):
+    pack = load_pack(pack_name)
+    for dialog in DIALOGS.values():
+        for state in first_visits(dialog, pack):
+            step = dialog.step(state["step"])
+            if step.kind == "text":
+                continue  # any words are an answer
+            question = engine.current_prompt(dialog, state, pack, NOW).text
+            for bad in ("²", *REFUSED.get(step.kind, ())):
+                turn = engine.advance(dialog, state, UserInput(bad), pack, NOW)
+                [reply] = turn.messages
+                where = (dialog.name, engine.step_id(state), bad)
+                assert engine.step_id(turn.state) == engine.step_id(state), where
+                assert reply.text.count(question) == 1, where
+                # The reason comes first and does not ask the question again in other words.
+                reason = reply.text.replace(question, "")
+                assert "?" not in reason, (where, reason)
+
+
 def examples_in(prompt: str) -> list[str]:
     """ "When was it posted? For example A, B or C." -> [A, B, C]"""
     listed = prompt.split("For example", 1)[1].strip(" :.")
@@ -458,7 +525,7 @@ def test_hardening_04_a_dm_of_unicode_digits_gets_a_reply_at_every_step(service_
     assert "What would you like to do?" in menu.text
     for answers, expected in [
         (["friend request"], "Sorry, I didn't catch that"),
-        (["friend request", "former pupil"], "Please give their age"),
+        (["friend request", "former pupil"], "couldn't read that as an age"),
         (["report abuse", "me", "facebook", "no link"], "couldn't read that date"),
     ]:
         say(service, "u", "cancel", *answers)

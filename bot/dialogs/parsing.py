@@ -308,8 +308,7 @@ def parse_age_or_birthday(text: str, today: date) -> dict[str, object]:
         born = _parse_date_words(said, today)
     except InvalidAnswer:
         raise InvalidAnswer(
-            "Please give their age (for example 16) or date of birth (for example 04/09/2009). "
-            "If you don't know, say not sure."
+            "I couldn't read that as an age (like 16) or a date of birth (like 04/09/2009)."
         ) from None
     if born >= today or born.year < today.year - 100:
         raise InvalidAnswer("That date of birth doesn't look right. Please check it.")
@@ -334,8 +333,7 @@ def parse_url(text: str) -> str | None:
         or host.endswith(".")
     ):
         raise InvalidAnswer(
-            "That doesn't look like a web address. Please paste the link (it usually starts "
-            "with https://), or say no link if there isn't one."
+            "That doesn't look like a web address (one usually starts with https://)."
         )
     return candidate
 
