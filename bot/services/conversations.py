@@ -35,7 +35,7 @@ GREETING = (
     "You can also just tell me what happened, in your own words."
 )
 MY_CASES = {"my cases", "cases", "my reports", "status"}
-CASE_REF = re.compile(r"^(?:case\s+)?((?:FR|CB|AC)-\d{1,6})$", re.I)
+CASE_REF = re.compile(r"^(?:case\s+)?((?:FR|CB|AC)-[0-9]{1,6})$", re.I)  # ASCII digits only
 
 
 class ConversationHandler:
