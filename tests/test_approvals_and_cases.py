@@ -165,7 +165,7 @@ def test_single_role_approval_kjs(database_url, clock, tmp_path):
     grant(service, "it", "director_of_it")
     grant(service, "teacher", "slt")
     reply = say(service, "req", *KJS_REQUEST)[0]
-    assert "It now goes to Director of IT for approval. (Policy 2.2)" in reply
+    assert "It now goes to the Director of IT for approval. (Policy 2.2)" in reply
     value = button(service, "it", "Approve").value
     [refused] = service.handle_action("console", "teacher", cards.APPROVE, value)
     assert "Only the Director of IT" in refused.text

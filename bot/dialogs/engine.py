@@ -84,6 +84,9 @@ class Dialog:
     steps: tuple[Step, ...]
     finish: Callable[[Context], Any]
     summary: Callable[[Context], str] | None = None
+    # Answers a person already gave in the sentence that started the conversation ("a pupil
+    # sent me a friend request"), with a sentence saying what was understood.
+    understand: Callable[[str, Context], tuple[dict[str, Any], str]] | None = None
 
     def step(self, key: str) -> Step:
         return next(s for s in self.steps if s.key == key)
@@ -192,8 +195,13 @@ def bind(state: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def start(
-    dialog: Dialog, pack: PolicyPack, now: datetime, options: Mapping[str, Any] | None = None
+    dialog: Dialog,
+    pack: PolicyPack,
+    now: datetime,
+    options: Mapping[str, Any] | None = None,
+    opening: str = "",
 ) -> Turn:
+    """Begin a dialog; `opening` is the person's own first sentence, if they typed one."""
     state: dict[str, Any] = {
         "dialog": dialog.name,
         "conversation": new_conversation_id(),
@@ -203,10 +211,20 @@ def start(
     if options:
         state["options"] = dict(options)
     ctx = _ctx(pack, state, now)
-    position = _next_position(dialog, ctx, None, None)
-    assert position is not None, "a dialog needs at least one step"
-    state["step"], state["item"] = position
     intro = dialog.intro(ctx) if callable(dialog.intro) else dialog.intro
+    understood, note = (
+        dialog.understand(opening, ctx) if opening and dialog.understand else ({}, "")
+    )
+    position = _next_position(dialog, ctx, None, None)
+    while position is not None and position[0] in understood and position[1] is None:
+        # Stored as if answered, so "back" returns to the question and the answer can change.
+        _store(state, dialog.step(position[0]), understood[position[0]])
+        ctx = _ctx(pack, state, now)
+        position = _next_position(dialog, ctx, position[0], None)
+    assert position is not None, "a dialog needs a step the opening sentence can't answer"
+    state["step"], state["item"] = position
+    if note and state["history"]:
+        intro = f"{intro} {note}"
     return Turn(state, [_prompt(dialog, state, ctx, intro)])
 
 

@@ -219,6 +219,11 @@ class PolicyPack(_Strict):
         ref = self.clauses.get(clause)
         return f"(Policy {ref})" if ref else ""
 
+    def cite_all(self, *clauses: str) -> str:
+        """One citation for advice resting on several clauses, e.g. "(Policy 5.5, 5.3)"."""
+        refs = list(dict.fromkeys(self.clauses[c] for c in clauses if c in self.clauses))
+        return f"(Policy {', '.join(refs)})" if refs else ""
+
     def cited(self, text: str, clause: str) -> str:
         """`text` followed by its citation, if the pack has one."""
         return f"{text} {self.cite(clause)}".rstrip()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.domain.cases import CaseKind, CaseStatus, alert_fields
+from bot.domain.cases import CaseKind, CaseStatus, alert_fields, flag_label
 from bot.domain.messages import Button, Mention, Message, mention
 from bot.domain.policy import PolicyPack
 from bot.storage.tables import Approval, Case, RoleAssignment
@@ -108,7 +108,7 @@ def case_alert(
     fields = alert_fields(pack, kind, case.summary)
     fields.append(("Status", STATUS_LABELS[status]))
     if case.flags:
-        readable = [f.replace("_", " ") for f in case.flags if f != "urgent"]
+        readable = [flag_label(f) for f in case.flags if f != "urgent"]
         if readable:
             fields.append(("Flags", ", ".join(readable)))
     lines = [_attention(notify)] if notify else []
@@ -161,7 +161,7 @@ def approval_alert(
     """`reason` is the rejecting approver's reason, shown once the request is rejected."""
     fields = alert_fields(pack, CaseKind.ACCOUNT_REQUEST, case.summary)
     if case.flags:
-        fields.append(("Flags", ", ".join(f.replace("_", " ") for f in case.flags)))
+        fields.append(("Flags", ", ".join(flag_label(f) for f in case.flags)))
     lines = [f"Requested by {mention(case.reporter_id)}.", *history]
     buttons: tuple[Button, ...] = ()
     if approval.status == "pending":

@@ -40,7 +40,7 @@ MY_CASES = {"my cases", "cases", "my reports", "status"}
 # Said when an answer button no longer answers anything (adapters look for it, e.g. to
 # mark the old message in Slack as answered).
 ALREADY_ANSWERED = "That question has already been answered."
-CASE_REF = re.compile(r"^(?:case\s+)?((?:FR|CB|AC)-\d{1,6})$", re.I)
+CASE_REF = re.compile(r"^(?:case\s+)?((?:FR|CB|AC)-[0-9]{1,6})$", re.I)  # ASCII digits only
 
 
 class ConversationHandler:
@@ -114,7 +114,12 @@ class ConversationHandler:
         return turn.messages
 
     def _start(
-        self, session: Session, actor: Actor, name: str, files: tuple[EvidenceFile, ...] = ()
+        self,
+        session: Session,
+        actor: Actor,
+        name: str,
+        files: tuple[EvidenceFile, ...] = (),
+        opening: str = "",
     ) -> list[Message]:
         dialog = DIALOGS[name]
         options = None
@@ -128,7 +133,7 @@ class ConversationHandler:
                     )
                 ]
             options = {"accounts": [[a.id, a.name] for a in accounts]}
-        turn = engine.start(dialog, self.pack, self.service.local_now(), options)
+        turn = engine.start(dialog, self.pack, self.service.local_now(), options, opening)
         if files and turn.state is not None:
             turn.state["answers"]["evidence"] = [engine.file_record(f) for f in files]
             names = ", ".join(f.describe() for f in files)
@@ -167,7 +172,8 @@ class ConversationHandler:
             return self._my_cases(session, actor)
         name = choice or classify(text)
         if name in DIALOGS:
-            return self._start(session, actor, name)
+            # Free text may already answer a question; a menu choice answers none.
+            return self._start(session, actor, name, opening="" if choice else text)
         return [Message(GREETING, choices=MENU, step=MENU_STEP)]
 
     def case_lines(self, session: Session, actor: Actor) -> list[str]:
@@ -214,6 +220,7 @@ class ConversationHandler:
         if isinstance(outcome, CommentOutcome):
             return self._log_comment(session, actor, outcome)
         advice = "\n".join(f"• {g.text}" for g in outcome.guidance)
+        lead = f"Here's what to do:\n{advice}\n\n" if advice else ""
         if not outcome.open_case:
             repo.audit(
                 session,
@@ -224,7 +231,7 @@ class ConversationHandler:
                 dialog=name,
                 clauses=[g.clause for g in outcome.guidance],
             )
-            return [Message(f"Here's what to do:\n{advice}\n\n{outcome.closing}".strip())]
+            return [Message(f"{lead}{outcome.closing}".strip())]
         case = self._open_case(session, actor, outcome)
         if outcome.kind is CaseKind.ACCOUNT_REQUEST:
             next_step = outcome.closing
@@ -236,9 +243,7 @@ class ConversationHandler:
             next_step = (
                 "I'll message you when someone picks it up. You don't need to do anything else."
             )
-        return [
-            Message(f"Here's what to do:\n{advice}\n\nYour reference is {case.ref}. {next_step}")
-        ]
+        return [Message(f"{lead}Your reference is {case.ref}. {next_step}")]
 
     def _log_comment(
         self, session: Session, actor: Actor, outcome: CommentOutcome
