@@ -346,3 +346,12 @@ async def test_golive_04_old_slack_menu_button_does_not_answer_a_report_in_progr
     await bot.fake.wait_for("chat.postMessage", len(CB_ABOUT_ME) + 1, channel="DU7")
     assert "That question has already been answered" in bot.last_dm("U7")
     assert dialog_answers(bot.service, "slack", "U7") == before
+
+
+def test_hardening_04_terminal_unicode_digits_are_an_answer_not_a_crash(service_factory):
+    """`²` and `①` pass str.isdigit() but not int(): the terminal must not crash on them."""
+    service = service_factory()
+    shown = chat(service, "uma", "²", "①", "friend request", "²", "99999999999999999999")
+    assert "Traceback" not in shown
+    assert "Who sent the request?" in after(shown, "friend request")
+    assert "you> 99999999999999999999" in shown

@@ -58,7 +58,7 @@ class Screen:
 
     def number(self, said: str) -> Choice | Button | None:
         choices = list(self.question.choices) if self.question else []
-        if not said.isdigit() or int(said) < 1:
+        if not (said.isascii() and said.isdigit()) or len(said) > 4 or int(said) < 1:
             return None
         index = int(said) - 1
         if index < len(choices):
@@ -129,7 +129,7 @@ class ConsoleChat:
     def _pressed(self, text: str) -> Choice | Button | None:
         """What a line presses: a number shown, `<label> <REF>`, or a label."""
         said, screen = text.strip(), self.screen
-        if said.isdigit():
+        if said.isascii() and said.isdigit():
             return screen.number(said)
         if match := ON_REF.match(said):
             label, ref = match.group(1), match.group(2).upper()
