@@ -33,27 +33,28 @@ async def _teams(settings: Settings) -> list[str]:
     return await check_teams(settings)
 
 
-async def _report(name: str, check: Callable[[], Awaitable[list[str]]]) -> None:
+async def _lines(name: str, check: Callable[[], Awaitable[list[str]]]) -> list[str]:
     try:
-        lines = await asyncio.wait_for(check(), TIMEOUT_SECONDS)
+        return await asyncio.wait_for(check(), TIMEOUT_SECONDS)
     except TimeoutError:
-        lines = [
+        return [
             f"{name}: no answer within {TIMEOUT_SECONDS} s, so the credentials weren't checked."
         ]
     except Exception as exc:  # a check must never take the bot down
         log.error("%s: the start-up check failed: %s", name, type(exc).__name__)
-        return
-    for line in lines:
-        print(line, flush=True)
+        return []
 
 
 async def run_checks(settings: Settings) -> None:
+    """Both platforms at once; printed Slack first, then Teams, as the banner lists them."""
     checks = []
     if slack_configured(settings):
-        checks.append(_report("Slack", lambda: _slack(settings)))
+        checks.append(_lines("Slack", lambda: _slack(settings)))
     if teams_mode(settings) == "signed":
-        checks.append(_report("Teams", lambda: _teams(settings)))
-    await asyncio.gather(*checks)
+        checks.append(_lines("Teams", lambda: _teams(settings)))
+    for lines in await asyncio.gather(*checks):
+        for line in lines:
+            print(line, flush=True)
 
 
 def mount(app: web.Application, settings: Settings) -> None:

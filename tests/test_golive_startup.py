@@ -336,6 +336,25 @@ async def test_golive_13_run_prints_what_to_fix_for_refused_credentials_and_keep
         await slack.close()
 
 
+async def test_golive_13_socket_mode_with_slack_unreachable_starts_and_says_so(tmp_path):
+    """No network at start: the server runs, one line says so, retries log no tracebacks."""
+    async with real_bot(
+        tmp_path,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_APP_TOKEN=APP_TOKEN,
+        SLACK_API_URL=f"http://127.0.0.1:{free_port()}/api/",  # nothing listens there
+        SLACK_DSL_CHANNEL=DSL_CHANNEL,
+    ) as bot:
+        await bot.printed(
+            "Slack: couldn't reach Slack to check the tokens (can't connect). The bot keeps "
+            "trying; check the network if alerts don't arrive."
+        )
+        await bot.printed("Failed to connect")  # the Socket Mode client's own retry line
+        async with bot.http.get(bot.url + "/healthz") as response:
+            assert response.status == 200
+        await stopped_cleanly(bot, signal.SIGTERM)
+
+
 async def slack_lines(fake_api_url: str, timeout: float = 5, **settings: str) -> list[str]:
     values = {
         "SLACK_BOT_TOKEN": BOT_TOKEN,

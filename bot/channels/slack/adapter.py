@@ -114,11 +114,13 @@ class SlackAdapter:
             if self.socket is not None:
                 await self.socket.start()
             yield
-            if self.socket is not None:
-                await self.socket.stop()
-            await self.work.stop()
-            await self.delivery.stop()
-            await self._http.close()
+            try:
+                if self.socket is not None:
+                    await self.socket.stop()
+                await self.work.stop()
+                await self.delivery.stop()
+            finally:  # a second Ctrl+C while stopping still closes the connections
+                await self._http.close()
 
         app.cleanup_ctx.append(lifecycle)
 
