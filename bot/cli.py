@@ -55,7 +55,7 @@ def run(host: str | None, port: int | None) -> None:
     host = host or settings.host
     port = port or settings.port
     try:
-        sock = listen(host, port)  # first: a port in use stops us before anything starts
+        sockets = listen(host, port)  # first: a port in use stops us before anything starts
     except ListenError as exc:
         raise click.ClickException(str(exc)) from exc
     service = _service(settings)
@@ -82,7 +82,7 @@ def run(host: str | None, port: int | None) -> None:
         click.echo("Teams: not configured (set MicrosoftAppId and MicrosoftAppPassword).")
     app = create_app(service, settings)
     startup_checks.mount(app, settings)
-    web.run_app(app, sock=sock, print=None)
+    web.run_app(app, sock=sockets, print=None)
 
 
 @main.command()

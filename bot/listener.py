@@ -15,27 +15,29 @@ class ListenError(Exception):
     """Why the server can't listen, in words for the person starting it."""
 
 
-def listen(host: str, port: int) -> socket.socket:
+def listen(host: str, port: int) -> list[socket.socket]:
+    """A listening socket for each address `host` names (both for "localhost", say)."""
+    sockets: list[socket.socket] = []
     try:
-        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
-        return socket.create_server((host, port), family=family, backlog=128)
-    except socket.gaierror as exc:
-        raise ListenError(
-            f"I can't listen on {host}: it isn't an address of this computer. "
-            "Check SCHOOLBOT_HOST (127.0.0.1 or 0.0.0.0 usually)."
-        ) from exc
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        for family, address in dict.fromkeys((info[0], info[4]) for info in infos):
+            sockets.append(socket.create_server(address, family=family, backlog=128))
     except OSError as exc:
-        if exc.errno == errno.EADDRINUSE:
-            raise ListenError(
-                f"Port {port} is already in use: stop the other program or set SCHOOLBOT_PORT."
-            ) from exc
-        if exc.errno == errno.EACCES:
-            raise ListenError(
-                f"Port {port} needs administrator rights: choose one above 1024 in SCHOOLBOT_PORT."
-            ) from exc
-        if exc.errno == errno.EADDRNOTAVAIL:
-            raise ListenError(
-                f"I can't listen on {host}: it isn't an address of this computer. "
-                "Check SCHOOLBOT_HOST (127.0.0.1 or 0.0.0.0 usually)."
-            ) from exc
-        raise
+        for sock in sockets:
+            sock.close()
+        raise ListenError(_why(exc, host, port)) from exc
+    return sockets
+
+
+def _why(exc: OSError, host: str, port: int) -> str:
+    not_here = (
+        f"I can't listen on {host}: it isn't an address of this computer. "
+        "Check SCHOOLBOT_HOST (127.0.0.1 or 0.0.0.0 usually)."
+    )
+    if isinstance(exc, socket.gaierror) or exc.errno == errno.EADDRNOTAVAIL:
+        return not_here
+    if exc.errno == errno.EADDRINUSE:
+        return f"Port {port} is already in use: stop the other program or set SCHOOLBOT_PORT."
+    if exc.errno == errno.EACCES:
+        return f"Port {port} needs administrator rights: choose one above 1024 in SCHOOLBOT_PORT."
+    return f"I can't listen on {host} port {port}: {exc.strerror or exc}."
