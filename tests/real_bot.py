@@ -52,6 +52,7 @@ PLATFORM_SETTINGS = (
     "ToBotFromChannelTokenIssuer",
     "ToChannelFromBotLoginUrl",
     "ToChannelFromBotOAuthScope",
+    "OAuthUrl",
     "SCHOOLBOT_WEBHOOK_SECRET",
 )
 HOOK_SECRET = "test-webhook-secret-not-real"
