@@ -62,14 +62,20 @@ def main() -> None:
 @click.option("--port", default=None, type=int, help="Port to listen on (default 3978).")
 def run(host: str | None, port: int | None) -> None:
     """Start the bot's web server (migrations run first)."""
+    from bot import startup_checks
     from bot.app import create_app, slack_configured, teams_mode
+    from bot.listener import ListenError, listen
     from bot.runtime import configure_logging
 
     settings = _settings()
     configure_logging(settings.log_level)
-    service = _service(settings)
     host = host or settings.host
     port = port or settings.port
+    try:
+        sockets = listen(host, port)  # first: a port in use stops us before anything starts
+    except ListenError as exc:
+        raise click.ClickException(str(exc)) from exc
+    service = _service(settings)
     click.echo(
         f"schoolbot for {service.pack.school.name} on http://{host}:{port} (health: /healthz)"
     )
@@ -92,7 +98,9 @@ def run(host: str | None, port: int | None) -> None:
     else:
         click.echo("Teams: not configured (set MicrosoftAppId and MicrosoftAppPassword).")
     _warn_unfilled_roles(service)
-    web.run_app(create_app(service, settings), host=host, port=port, print=None)
+    app = create_app(service, settings)
+    startup_checks.mount(app, settings)
+    web.run_app(app, sock=sockets, print=None)
 
 
 @main.command()

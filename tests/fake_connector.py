@@ -195,8 +195,16 @@ class FakeConnector:
         form = await request.post()
         with self._lock:
             self.token_requests += 1
-        if form.get("client_id") != APP_ID or form.get("client_secret") != APP_PASSWORD:
-            return web.json_response({"error": "invalid_client"}, status=401)
+        # Azure AD's answers: an unknown tenant, an app not registered there, a wrong secret.
+        tenant = request.match_info["tenant"]
+        if tenant not in (TENANT, "botframework.com"):
+            return _aad_error(400, "invalid_request", f"AADSTS90002: Tenant '{tenant}' not found.")
+        if form.get("client_id") != APP_ID:
+            return _aad_error(
+                400, "unauthorized_client", "AADSTS700016: Application not found in the directory."
+            )
+        if form.get("client_secret") != APP_PASSWORD:
+            return _aad_error(401, "invalid_client", "AADSTS7000215: Invalid client secret.")
         return web.json_response(
             {"token_type": "Bearer", "expires_in": 3600, "access_token": BOT_TOKEN}
         )
@@ -270,3 +278,9 @@ class FakeConnector:
         asyncio.run_coroutine_threadsafe(stop(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
+
+
+def _aad_error(status: int, error: str, description: str) -> web.Response:
+    """Azure AD's OAuth error body (RFC 6749 section 5.2, plus its own codes)."""
+    body = {"error": error, "error_description": description, "error_codes": [0]}
+    return web.json_response(body, status=status)

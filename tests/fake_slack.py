@@ -45,6 +45,10 @@ class FakeSlack:
     _changed: asyncio.Condition | None = None
     delay: float = 0.0  # seconds before answering chat.postMessage, like a slow network
     hold: asyncio.Event | None = None  # when set, chat.postMessage waits for it: Slack stalled
+    # Channels the bot is not in, as Slack answers for them: a public one `not_in_channel`,
+    # a private one (or a wrong id) `channel_not_found`, as if it did not exist.
+    outside_public: set[str] = field(default_factory=set)
+    outside_private: set[str] = field(default_factory=set)
 
     @property
     def api_url(self) -> str:
@@ -93,8 +97,11 @@ class FakeSlack:
         elif request.method == "POST":
             args.update(await request.post())
         expected = APP_TOKEN if method == "apps.connections.open" else BOT_TOKEN
-        if request.headers.get("Authorization") != f"Bearer {expected}" and "token" not in args:
-            return web.json_response({"ok": False, "error": "not_authed"})
+        given = request.headers.get("Authorization")
+        if given != f"Bearer {expected}" and "token" not in args:
+            # Slack: no token at all is `not_authed`; a token it doesn't know, `invalid_auth`.
+            error = "invalid_auth" if given and given.startswith("Bearer ") else "not_authed"
+            return web.json_response({"ok": False, "error": error})
         call = Call(method, args, request.match_info.get("instance", ""))
         if self.failures[method]:
             status, body, headers = self.failures[method].pop(0)
@@ -167,6 +174,12 @@ class FakeSlack:
         return self.acks[envelope_id]
 
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        channel = args.get("channel")
+        if method in ("conversations.history", "chat.postMessage"):
+            if channel in self.outside_public:
+                return {"ok": False, "error": "not_in_channel"}
+            if channel in self.outside_private:
+                return {"ok": False, "error": "channel_not_found"}
         if method == "auth.test":
             return {
                 "ok": True,

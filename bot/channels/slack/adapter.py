@@ -16,7 +16,6 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
@@ -33,6 +32,7 @@ from bot.channels.slack.blocks import (
 )
 from bot.channels.slack.delivery import SlackDelivery
 from bot.channels.slack.files import download_all
+from bot.channels.slack.socket_mode import SocketMode
 from bot.config import Settings
 from bot.dialogs.registry import MENU
 from bot.domain.messages import Message
@@ -69,24 +69,23 @@ class SlackAdapter:
         )
         self.service = service
         self.token = settings.slack_bot_token.get_secret_value()
-        self.client = AsyncWebClient(token=self.token, base_url=settings.slack_api_url)
-        self.client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
         secret = settings.slack_signing_secret
         # process_before_response: bolt answers as soon as a listener returns, instead of
         # polling every 10 ms for its ack; our listeners return once the work is queued.
+        # Bolt builds the Web API client from our token (given a client too, it warns that
+        # the SLACK_BOT_TOKEN it reads from the environment "will be unused").
         self.app = AsyncApp(
             signing_secret=secret.get_secret_value() if secret else "",
-            client=self.client,
+            token=self.token,
             process_before_response=True,
         )
+        self.client: AsyncWebClient = self.app.client
+        self.client.base_url = settings.slack_api_url
+        self.client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
         self.work = AfterAck("slack", journal=RequestJournal(service, PLATFORM))
-        # Socket Mode: Slack pushes events over a websocket we open, so no public URL is
-        # needed. Bolt skips signature checks there; the app token authenticates the socket.
         app_token = settings.slack_app_token
-        self.socket: AsyncSocketModeHandler | None = (
-            AsyncSocketModeHandler(self.app, app_token.get_secret_value(), web_client=self.client)
-            if app_token
-            else None
+        self.socket = (
+            SocketMode(self.app, app_token.get_secret_value(), self.client) if app_token else None
         )
         # Queued alerts get their own client: a 429 is rescheduled in the outbox rather than
         # slept through, so one rate-limited channel doesn't hold up everything else.
@@ -122,19 +121,16 @@ class SlackAdapter:
             self.delivery.client.session = self._http
             await self.delivery.start()
             await self.work.start()
-            connecting = None
             if self.socket is not None:
-                # In the background: an unreachable Slack must not stop the server starting;
-                # the client keeps retrying and logs each failure.
-                connecting = asyncio.create_task(self.socket.connect_async(), name="slack-socket")
+                await self.socket.start()
             yield
-            if connecting is not None:
-                connecting.cancel()
-                await asyncio.gather(connecting, return_exceptions=True)
-                await self.socket.close_async()
-            await self.work.stop()
-            await self.delivery.stop()
-            await self._http.close()
+            try:
+                if self.socket is not None:
+                    await self.socket.stop()
+                await self.work.stop()
+                await self.delivery.stop()
+            finally:  # a second Ctrl+C while stopping still closes the connections
+                await self._http.close()
 
         app.cleanup_ctx.append(lifecycle)
 

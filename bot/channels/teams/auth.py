@@ -88,12 +88,15 @@ class ClientSecretCredentialFactory(ServiceClientCredentialsFactory):
             return MicrosoftAppCredentials.empty()
         if app_id != self.app_id:
             raise PermissionError("Invalid app id")
+        return _ClientSecretCredentials(
+            self, oauth_scope or PUBLIC_SCOPE, self.token_url(login_endpoint)
+        )
+
+    def token_url(self, login_endpoint: str | None) -> str:
         login = (login_endpoint or LOGIN_PREFIX).rstrip("/")
         if login.lower() in (LOGIN_PREFIX, f"{LOGIN_PREFIX}/{DEFAULT_TENANT}"):
             login = f"{LOGIN_PREFIX}/{self._tenant or DEFAULT_TENANT}"  # single-tenant bots
-        return _ClientSecretCredentials(
-            self, oauth_scope or PUBLIC_SCOPE, login + "/oauth2/v2.0/token"
-        )
+        return login + "/oauth2/v2.0/token"
 
     def token(self, scope: str, token_url: str, force: bool = False) -> str:
         key = (scope, token_url)
@@ -101,34 +104,58 @@ class ClientSecretCredentialFactory(ServiceClientCredentialsFactory):
             cached = self._tokens.get(key)
             if cached and not force and cached[1] > time.monotonic():
                 return cached[0]
-            scope_param = scope if scope.endswith("/.default") else scope + "/.default"
             try:
-                response = requests.post(
-                    token_url,
-                    data={
-                        "grant_type": "client_credentials",
-                        "client_id": self.app_id,
-                        "client_secret": self._password,
-                        "scope": scope_param,
-                    },
-                    timeout=15,
-                )
-                body = response.json()
-            except (requests.RequestException, ValueError) as exc:
-                log.error("Teams: can't get a bot token: %s", type(exc).__name__)
-                raise PermissionError("no bot token") from exc
-            if response.status_code != 200 or "access_token" not in body:
+                token, lifetime = self.fetch_token(scope, token_url)
+            except TokenRefused as exc:
                 # The error code says what is wrong (e.g. invalid_client: wrong password).
                 log.error(
                     "Teams: the login service refused our app id/password: %s (HTTP %s)",
-                    body.get("error", "unknown"),
-                    response.status_code,
+                    exc.error,
+                    exc.status,
                 )
-                raise PermissionError("bot token refused")
-            lifetime = float(body.get("expires_in", 3600))
+                raise
+            except PermissionError as exc:
+                log.error("Teams: can't get a bot token: %s", exc)
+                raise
             expires = time.monotonic() + max(lifetime - EARLY_REFRESH_SECONDS, lifetime / 2)
-            self._tokens[key] = (body["access_token"], expires)
-            return body["access_token"]
+            self._tokens[key] = (token, expires)
+            return token
+
+    def fetch_token(self, scope: str, token_url: str, timeout: float = 15) -> tuple[str, float]:
+        """(token, lifetime in seconds) by OAuth 2 client credentials; nothing is logged.
+
+        Raises TokenRefused when the login service answers with an error, and
+        PermissionError when it can't be reached."""
+        scope_param = scope if scope.endswith("/.default") else scope + "/.default"
+        try:
+            response = requests.post(
+                token_url,
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": self.app_id,
+                    "client_secret": self._password,
+                    "scope": scope_param,
+                },
+                timeout=timeout,
+            )
+            body = response.json()
+        except (requests.RequestException, ValueError) as exc:
+            raise PermissionError(type(exc).__name__) from exc
+        if response.status_code != 200 or "access_token" not in body:
+            raise TokenRefused(
+                str(body.get("error", "unknown")),
+                response.status_code,
+                str(body.get("error_description") or ""),
+            )
+        return body["access_token"], float(body.get("expires_in", 3600))
+
+
+class TokenRefused(PermissionError):
+    """The login service's answer: its error code (invalid_client, ...) and HTTP status."""
+
+    def __init__(self, error: str, status: int, description: str = ""):
+        super().__init__(f"bot token refused: {error}")
+        self.error, self.status, self.description = error, status, description
 
 
 def build_authentication(
