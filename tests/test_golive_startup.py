@@ -55,7 +55,7 @@ async def test_golive_02_slack_http_mode_and_webhook_on_real_process_handle_a_re
             SCHOOLBOT_WEBHOOK_SECRET=HOOK_SECRET,
         ) as bot:
             assert await post_comment(bot) == 201
-            body = json.dumps(dm_event("ULIVE1", "a pupil sent me a friend request", "EvLive1"))
+            body = json.dumps(dm_event("ULIVE1", "friend request", "EvLive1"))
             headers = signed_headers(body, "application/json")
             async with bot.http.post(bot.url + "/slack/events", data=body, headers=headers) as r:
                 assert r.status == 200
@@ -82,7 +82,7 @@ async def test_golive_02_slack_socket_mode_real_process_acks_the_envelope_and_re
         ) as bot:
             await fake.wait_for_socket(timeout=30)  # apps.connections.open, then the hello
             envelope = await fake.push(
-                "events_api", dm_event("ULIVE2", "a pupil sent me a friend request", "EvLive2")
+                "events_api", dm_event("ULIVE2", "friend request", "EvLive2")
             )
             assert (await fake.wait_for_ack(envelope, timeout=30)) == {"envelope_id": envelope}
             [reply] = await fake.wait_for("chat.postMessage", channel="DULIVE2", timeout=30)
@@ -102,7 +102,7 @@ async def test_golive_02_teams_signed_real_process_replies_at_the_connector(tmp_
     try:
         async with real_bot(tmp_path, **fake.settings) as bot:
             activity = TeamsClient(None, None, fake, None).activity(  # type: ignore[arg-type]
-                "alice", "a pupil sent me a friend request"
+                "alice", "friend request"
             )
             headers = {"Authorization": f"Bearer {fake.sign()}"}
             async with bot.http.post(
@@ -127,7 +127,7 @@ async def test_golive_02_teams_anonymous_and_webhook_off_real_process(tmp_path):
         async with real_bot(tmp_path, TEAMS_ALLOW_ANONYMOUS="true") as bot:
             assert await post_comment(bot) == 404  # no SCHOOLBOT_WEBHOOK_SECRET: no endpoint
             activity = TeamsClient(None, None, fake, None).activity(  # type: ignore[arg-type]
-                "bob", "a pupil sent me a friend request"
+                "bob", "friend request"
             )
             async with bot.http.post(bot.url + "/api/messages", json=activity) as response:
                 assert response.status == 200, await response.text()
