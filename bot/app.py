@@ -70,6 +70,10 @@ def create_app(service: BotService, settings: Settings | None = None) -> web.App
         scheduler.mount(app, service, settings.tick_seconds)
         if settings.webhook_secret:
             CommentHook(service, settings.webhook_secret.get_secret_value()).mount(app)
+    if service.web is not None:
+        from bot.web import routes
+
+        routes.mount(app, service, service.web)
     mode = teams_mode(settings) if settings is not None else None
     if mode is not None:
         from bot.channels.teams.adapter import TeamsAdapter  # botbuilder loads only when used

@@ -74,7 +74,19 @@ def run(host: str | None, port: int | None) -> None:
         click.echo("Teams: at POST /api/messages WITHOUT sign-in checks (TEAMS_ALLOW_ANONYMOUS).")
     else:
         click.echo("Teams: not configured (set MicrosoftAppId and MicrosoftAppPassword).")
-    web.run_app(create_app(service, settings), host=host, port=port, print=None)
+    if settings.public_url:
+        click.echo(f"Web workspace: {settings.public_url.rstrip('/')}/web/ (sign in from chat).")
+    else:
+        click.echo("Web workspace: off (set SCHOOLBOT_PUBLIC_URL to turn it on).")
+    from bot.web.routes import RedactingAccessLogger
+
+    web.run_app(
+        create_app(service, settings),
+        host=host,
+        port=port,
+        print=None,
+        access_log_class=RedactingAccessLogger,
+    )
 
 
 @main.command()

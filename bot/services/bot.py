@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -36,6 +36,9 @@ from bot.services.reminders import ReminderSweep
 from bot.storage import accepted, scheduling
 from bot.storage import repository as repo
 from bot.storage.tables import Outbox
+
+if TYPE_CHECKING:
+    from bot.web.access import WebAccess
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +118,8 @@ class BotService(RegisterCalls):
         self._turns: contextlib.AbstractContextManager[Any] = (
             threading.RLock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
         )
+        # The web workspace's sign-in links, when SCHOOLBOT_PUBLIC_URL is set (bot/web).
+        self.web: WebAccess | None = None
         self.conversations = ConversationHandler(self)
         self.actions = ActionHandler(self)
         self.moderation = Moderation(self)
