@@ -9,10 +9,14 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import os
 import re
+import shutil
+import subprocess
 import zipfile
 
 import aiohttp
+import pytest
 
 from bot.storage import repository as repo
 from tests.conftest import grant
@@ -281,3 +285,32 @@ async def test_the_list_filters_the_teams_cases(workspace):
         assert workspace.case_ref not in page
         _, page, _ = await _get(http, workspace.url("/web/?kind=CB&status=new"))
         assert workspace.case_ref in page
+
+
+async def test_the_bundle_pdf_is_real_text_with_the_reference_chronology_and_hashes(
+    workspace, tmp_path
+):
+    if shutil.which("pdftotext") is None:
+        if os.environ.get("CI"):
+            pytest.fail("pdftotext must be installed on CI (make test installs poppler-utils)")
+        pytest.skip("pdftotext is not installed (make test installs poppler-utils as root)")
+    ref = workspace.case_ref
+    http = await workspace.signed_in("dsl1", "Mr Patel")
+    async with http:
+        _, page, _ = await _get(http, workspace.url(f"/web/cases/{ref}"))
+        await http.post(
+            workspace.url(f"/web/cases/{ref}/acknowledge"), data={"csrf": csrf_of(page)}
+        )
+        async with http.get(workspace.url(f"/web/cases/{ref}/bundle.zip")) as r:
+            data = await r.read()
+    pdf = tmp_path / "case.pdf"
+    pdf.write_bytes(zipfile.ZipFile(io.BytesIO(data)).read(f"{ref}.pdf"))
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+    assert f"Title:           {ref} case record" in info
+    for words in (ref, "Chronology", "Acknowledged, by Mr Patel", "Reported, by dan",
+                  hashlib.sha256(tiny_png()).hexdigest(), hashlib.sha256(PDF_BYTES).hexdigest(),
+                  "MARKER-DESCRIPTION"):  # fmt: skip
+        assert words in text, words

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from bot.domain import approvals
-from bot.domain.cases import Actor, CaseStatus, NotAllowed, require_handler
+from bot.domain.cases import Actor, CaseStatus, NotAllowed, can_view, require_handler
 from bot.domain.messages import Message
 from bot.services import cards, comment_cards
 from bot.storage import repository as repo
@@ -38,6 +38,8 @@ class ActionHandler:
     ) -> list[Message]:
         if action in comment_cards.ACTIONS:
             return self.service.moderation.act(session, actor, action, value)
+        if action == cards.OPEN_WEB:
+            return self._web_link(session, actor, value)
         if action not in cards.ACTIONS:
             return [Message("Sorry, I don't recognise that button. Nothing has changed.")]
         ref, _, stage = value.partition(":")
@@ -71,6 +73,25 @@ class ActionHandler:
         except NotAllowed as refusal:
             return str(refusal)
         return None
+
+    def _web_link(self, session: Session, actor: Actor, ref: str) -> list[Message]:
+        """A one-time sign-in link to the case's page, for the person who pressed it only."""
+        case = repo.case_by_ref(session, ref)
+        if case is None or not can_view(
+            self.pack, actor, case.team, f"{case.platform}:{case.reporter_id}"
+        ):
+            return [Message(f"I can't find a case {ref} that you can see.")]
+        if self.service.web is None:
+            return [Message("The web workspace isn't switched on. Ask your IT lead about it.")]
+        link = self.service.web.add_link(
+            session, actor.platform, actor.user_id, actor.name, f"/web/cases/{case.ref}"
+        )
+        return [
+            Message(
+                f"Here's your sign-in link for {case.ref}. It works once, for the next 10 "
+                f"minutes, and only for you: {link}"
+            )
+        ]
 
     # --- cases ---------------------------------------------------------------------------
 

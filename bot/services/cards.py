@@ -20,7 +20,8 @@ CASE_NOTE = "case.note"
 CASE_CLOSE = "case.close"
 APPROVE = "approval.approve"
 REJECT = "approval.reject"
-ACTIONS = (CASE_ACK, CASE_ASSIGN, CASE_NOTE, CASE_CLOSE, APPROVE, REJECT)
+OPEN_WEB = "web.open"  # a one-time link to the case in the web workspace
+ACTIONS = (CASE_ACK, CASE_ASSIGN, CASE_NOTE, CASE_CLOSE, APPROVE, REJECT, OPEN_WEB)
 
 STATUS_LABELS = {
     CaseStatus.NEW: "New",

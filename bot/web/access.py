@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from sqlmodel import Session
 
 from bot.storage.tables import WebSession, WebSignIn
 
@@ -55,21 +56,28 @@ class WebAccess:
         self, platform: str, user_id: str, name: str | None, next_path: str = "/web/"
     ) -> str:
         """A fresh one-time link for this person; `next_path` is where it lands."""
+        with self.service.session() as session:
+            link = self.add_link(session, platform, user_id, name, next_path)
+            session.commit()
+        return link
+
+    def add_link(
+        self, session: Session, platform: str, user_id: str, name: str | None, next_path: str
+    ) -> str:
+        """The same, inside the caller's unit of work (a chat button press)."""
         token = secrets.token_urlsafe(32)
         now = self.service.now()
-        with self.service.session() as session:
-            session.add(
-                WebSignIn(
-                    token_hash=_digest(token),
-                    platform=platform,
-                    user_id=user_id,
-                    name=name,
-                    next_path=next_path if next_path.startswith("/web/") else "/web/",
-                    created_at=now,
-                    expires_at=now + LINK_LIFETIME,
-                )
+        session.add(
+            WebSignIn(
+                token_hash=_digest(token),
+                platform=platform,
+                user_id=user_id,
+                name=name,
+                next_path=next_path if next_path.startswith("/web/") else "/web/",
+                created_at=now,
+                expires_at=now + LINK_LIFETIME,
             )
-            session.commit()
+        )
         return f"{self.public_url}/web/sign-in/{token}"
 
     def redeem(self, token: str) -> tuple[str, str] | None:
