@@ -5,6 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
+# setuptools prints an "Editable installation" notice (meant for package authors) on every
+# install from this folder; hide that one message, nothing else.
+QUIET_EDITABLE := PYTHONWARNINGS="ignore:Editable installation"
 
 .PHONY: run test lint bench clean browser-deps
 
@@ -12,12 +15,17 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# The installs are quiet, so say what is happening, and prove it worked by running the command.
 $(STAMP_RUN): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+	@echo "Installing schoolbot into $(VENV) (a minute or two the first time)..."
+	$(QUIET_EDITABLE) $(BIN)/pip install --quiet -e .
+	@echo "Installed: $$($(BIN)/schoolbot --version), in $(VENV)/bin/schoolbot."
 	touch $@
 
 $(STAMP_TEST): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test]'
+	@echo "Installing schoolbot and the test tools into $(VENV) (a minute or two the first time)..."
+	$(QUIET_EDITABLE) $(BIN)/pip install --quiet -e '.[test]'
+	@echo "Installed: $$($(BIN)/schoolbot --version), in $(VENV)/bin/schoolbot."
 	touch $@ $(STAMP_RUN)
 
 run: $(STAMP_RUN)

@@ -56,7 +56,7 @@ from tests.fake_slack import BOT_TOKEN  # noqa: E402
 SECRET = "bench-signing-secret"
 USERS = 200
 KINDS = ("message.im", "block_actions")
-DM_SCRIPT = ("a pupil sent me a friend request", "1", "no", "instagram", "no", "no", "my cases")
+DM_SCRIPT = ("a pupil sent me a friend request", "no", "instagram", "no", "no", "my cases")
 CLICKS = (  # (step, button index, value): the menu button, then each answer of the dialog
     ("", 0, "friend_request"),
     ("friend_request.sender", 0, "current_pupil"),

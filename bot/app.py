@@ -10,6 +10,7 @@ import logging
 import sqlalchemy as sa
 from aiohttp import web
 
+from bot.channels import pages
 from bot.config import Settings
 from bot.services import BotService
 
@@ -58,6 +59,7 @@ def create_app(service: BotService, settings: Settings | None = None) -> web.App
     app = web.Application(client_max_size=30 * 1024 * 1024)
     app[SERVICE_KEY] = service
     app.router.add_get("/healthz", healthz)
+    pages.mount(app, service)  # /privacy and /terms, which the Teams app links to
     app.on_startup.append(_size_thread_pool)
     if settings is not None and slack_configured(settings):
         from bot.channels.slack.adapter import SlackAdapter

@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import click
 from aiohttp import web
@@ -17,11 +18,26 @@ def _settings() -> Settings:
     return Settings()
 
 
+def _say_if_new_database(settings: Settings, existed: bool) -> None:
+    """One line when SQLite starts afresh, so a command run with the wrong home is noticed."""
+    path = settings.database_path
+    if path is not None and not existed:
+        click.echo(f"Created a new, empty database at {path}.", err=True)
+
+
+def _database_exists(settings: Settings) -> bool:
+    path = settings.database_path
+    return path is None or (path.exists() and path.stat().st_size > 0)
+
+
 def _service(settings: Settings):
     from bot.runtime import build_service
 
+    existed = _database_exists(settings)
     try:
-        return build_service(settings)
+        service = build_service(settings)
+        _say_if_new_database(settings, existed)
+        return service
     except PolicyError as exc:
         raise click.ClickException(
             "The policy pack can't be used:\n" + "\n".join(f"  {p}" for p in exc.problems)
@@ -36,6 +52,7 @@ def _service(settings: Settings):
 
 
 @click.group()
+@click.version_option(package_name="schoolbot", message="%(prog)s %(version)s")
 def main() -> None:
     """schoolbot: your school's social media policy, in chat."""
 
@@ -78,6 +95,7 @@ def run(host: str | None, port: int | None) -> None:
         click.echo(f"Web workspace: {settings.public_url.rstrip('/')}/web/ (sign in from chat).")
     else:
         click.echo("Web workspace: off (set SCHOOLBOT_PUBLIC_URL to turn it on).")
+    _warn_unfilled_roles(service)
     from bot.web.routes import RedactingAccessLogger
 
     web.run_app(
@@ -126,6 +144,28 @@ def policy_list() -> None:
         click.echo(f"{name}: {load_pack(name).school.name}")
 
 
+@policy.command("clauses")
+@click.option(
+    "--write",
+    "target",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the reference to this file (the project keeps it in docs/policy-clauses.md).",
+)
+def policy_clauses(target: Path | None) -> None:
+    """The clause reference: each clause ID, what the bot does, and each bundled pack's section."""
+    from bot.domain.clauses import render_reference
+
+    text = render_reference({name: load_pack(name) for name in bundled_pack_names()})
+    if target is None:
+        click.echo(text, nl=False)
+        return
+    if not target.parent.is_dir():
+        raise click.ClickException(f"There is no folder {target.parent}. Create it first.")
+    target.write_text(text, encoding="utf-8")
+    click.echo(f"Wrote {target}.")
+
+
 @main.group("db")
 def db_group() -> None:
     """Database."""
@@ -137,7 +177,9 @@ def db_upgrade() -> None:
     from bot.storage import db
 
     settings = _settings()
+    existed = _database_exists(settings)
     db.upgrade(settings.resolved_database_url)
+    _say_if_new_database(settings, existed)
     click.echo("Database is up to date.")
 
 
@@ -262,12 +304,22 @@ def roles_list() -> None:
         click.echo(
             f"{row.platform:8} {row.user_id:24} {row.role} ({service.pack.role_label(row.role)})"
         )
+    _warn_unfilled_roles(service)
+
+
+def _warn_unfilled_roles(service) -> None:
+    """One line per role the pack's escalation needs that nobody holds (see role_check)."""
+    from bot.services.role_check import unfilled_role_lines
+
+    for line in unfilled_role_lines(service):
+        click.echo(line)
 
 
 def _add_moderation_commands() -> None:
     from bot.cli_accounts import accounts, comments, scheduler
+    from bot.cli_cases import cases
 
-    for group in (accounts, comments, scheduler):
+    for group in (accounts, comments, scheduler, cases):
         main.add_command(group)
 
 

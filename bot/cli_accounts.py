@@ -59,12 +59,21 @@ def accounts_list() -> None:
 )
 def accounts_export(output: str | None) -> None:
     """Write the register as CSV, in the shape of the record sheet (Dukeries Appendix 2)."""
+    target = Path(output) if output else None
+    if target is not None and not target.parent.is_dir():
+        raise click.ClickException(
+            f"There is no folder {target.parent}, so I can't write {target.name} there. "
+            "Create the folder first, or give another path with -o."
+        )
     text = _service().register_csv()
-    if output:
-        Path(output).write_text(text, encoding="utf-8")
-        click.echo(f"Wrote {output}.")
-    else:
+    if target is None:
         click.echo(text, nl=False)
+        return
+    try:
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise click.ClickException(f"I can't write {target}: {exc.strerror}.") from exc
+    click.echo(f"Wrote {target}.")
 
 
 def _people(fn):

@@ -1,20 +1,48 @@
-"""Runtime settings: everything secret or machine-specific comes from the environment or `.env`."""
+"""Runtime settings: everything secret or machine-specific comes from the environment or `.env`.
+
+`.env` and the data folder are found from one home folder, not from wherever a command is
+typed, so `schoolbot roles add` run from another folder still uses the bot's own database.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import os
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+def project_home() -> Path:
+    """Where `.env` and `data/` live: SCHOOLBOT_HOME if set, else the clone this code is in.
+
+    Read from the real environment only (the `.env` file is found through it). An install
+    that is not a clone, with no SCHOOLBOT_HOME, falls back to the current folder.
+    """
+    chosen = os.environ.get("SCHOOLBOT_HOME", "").strip()
+    if chosen:
+        return Path(chosen).expanduser().resolve()
+    clone = Path(__file__).resolve().parents[1]
+    if (clone / "pyproject.toml").is_file():
+        return clone
+    return Path.cwd()
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+        env_file=None, env_file_encoding="utf-8", extra="ignore", populate_by_name=True
     )
 
-    data_dir: Path = Field(default=Path("data"), alias="SCHOOLBOT_DATA_DIR")
+    def __init__(self, **values: Any) -> None:
+        """Read `<home>/.env` unless told otherwise (`_env_file=None` reads none)."""
+        values.setdefault("_env_file", project_home() / ".env")
+        super().__init__(**values)
+
+    # A relative SCHOOLBOT_DATA_DIR is taken from the home folder, not the current one.
+    data_dir: Path = Field(default=Path("data"), alias="SCHOOLBOT_DATA_DIR", validate_default=True)
     database_url: str | None = Field(default=None, alias="DATABASE_URL")
     policy_pack: str = Field(default="default", alias="SCHOOLBOT_POLICY")
     host: str = Field(default="127.0.0.1", alias="SCHOOLBOT_HOST")
@@ -60,6 +88,12 @@ class Settings(BaseSettings):
     teams_login_url: str | None = Field(default=None, alias="ToChannelFromBotLoginUrl")
     teams_oauth_scope: str | None = Field(default=None, alias="ToChannelFromBotOAuthScope")
     teams_oauth_url: str | None = Field(default=None, alias="OAuthUrl")
+    # The Teams app's "developer" details; unset: the school's name and the pages the bot
+    # serves itself at https://TEAMS_APP_DOMAIN/, /privacy and /terms.
+    developer_name: str | None = Field(default=None, alias="SCHOOLBOT_DEVELOPER_NAME")
+    website_url: str | None = Field(default=None, alias="SCHOOLBOT_WEBSITE_URL")
+    privacy_url: str | None = Field(default=None, alias="SCHOOLBOT_PRIVACY_URL")
+    terms_url: str | None = Field(default=None, alias="SCHOOLBOT_TERMS_URL")
 
     @field_validator(
         "database_url",
@@ -88,22 +122,60 @@ class Settings(BaseSettings):
         """`SLACK_BOT_TOKEN=` or `MicrosoftAppId=` in .env (as in .env.example) means "not configured"."""
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("developer_name", "website_url", "privacy_url", "terms_url", mode="before")
+    @classmethod
+    def _blank_means_default(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("teams_allow_anonymous", mode="before")
     @classmethod
     def _empty_means_false(cls, value: object) -> object:
         return False if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("policy_pack", mode="after")
+    @classmethod
+    def _pack_file_from_home(cls, value: str) -> str:
+        """A pack given as a relative file path, like the data folder, is in the home folder."""
+        path = Path(value).expanduser()
+        if path.is_absolute():
+            return str(path)
+        if path.suffix != ".toml" and len(path.parts) == 1:
+            return value  # a bundled pack's name, such as dukeries-academy
+        return str(project_home() / path)
+
+    @field_validator("data_dir", mode="after")
+    @classmethod
+    def _from_home(cls, value: Path) -> Path:
+        value = value.expanduser()
+        return value if value.is_absolute() else project_home() / value
+
+    @property
+    def database_path(self) -> Path | None:
+        """The SQLite file, or None when DATABASE_URL names another database."""
+        return None if self.database_url else self.data_dir / "schoolbot.db"
 
     @cached_property
     def resolved_database_url(self) -> str:
         """SQLite under the data directory unless DATABASE_URL names another database."""
         if self.database_url:
             return normalise_database_url(self.database_url)
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        return f"sqlite:///{(self.data_dir / 'schoolbot.db').resolve()}"
+        make_private_dir(self.data_dir)
+        return f"sqlite:///{self.data_dir.resolve() / 'schoolbot.db'}"
 
     @property
     def evidence_dir(self) -> Path:
         return self.data_dir / "evidence"
+
+
+def make_private_dir(path: Path) -> None:
+    """Create `path` readable by its owner only (0700), and tighten it if it was looser.
+
+    The data folder holds safeguarding records; no other user on the server may read it.
+    """
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if path.stat().st_mode & 0o077:
+        with contextlib.suppress(PermissionError):  # not ours to change: leave it be
+            path.chmod(0o700)
 
 
 def normalise_database_url(url: str) -> str:

@@ -18,7 +18,11 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.services import BotService
 
 log = logging.getLogger(__name__)
+# APScheduler logs "Running job ..." and "... executed successfully" at INFO on every tick
+# (every 30 s); its warnings and errors (a job missed or failed) still show.
+logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
+SCHEDULER_KEY = web.AppKey("scheduler", AsyncIOScheduler)
 
 MAX_SWEEPS_PER_TICK = 100
 
@@ -39,6 +43,7 @@ async def tick(service: BotService) -> int:
 
 def mount(app: web.Application, service: BotService, seconds: float) -> None:
     scheduler = AsyncIOScheduler(timezone=UTC)
+    app[SCHEDULER_KEY] = scheduler
 
     async def lifecycle(_app: web.Application):
         try:

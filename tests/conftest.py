@@ -43,6 +43,18 @@ def postgres_problem() -> str | None:
     return _pg_problem
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _schoolbot_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Tests, and the commands they start, never read the developer's own .env or data/."""
+    before = os.environ.get("SCHOOLBOT_HOME")
+    os.environ["SCHOOLBOT_HOME"] = str(tmp_path_factory.mktemp("schoolbot-home"))
+    yield
+    if before is None:
+        os.environ.pop("SCHOOLBOT_HOME", None)
+    else:
+        os.environ["SCHOOLBOT_HOME"] = before
+
+
 class FakeClock:
     """A clock the tests move by hand instead of sleeping."""
 

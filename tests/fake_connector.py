@@ -7,7 +7,8 @@ Framework token issuer: a client-credentials token endpoint, OpenID metadata and
 with a key generated here, so tests sign real RS256 tokens for inbound requests. Files:
 pre-authenticated download URLs (Teams file attachments, one of which answers with a
 sign-in page) and inline images that need the bot's token. It can fail the next calls
-with 429 + Retry-After or a 5xx, like the real service.
+with 429 + Retry-After or a 5xx, like the real service. Like Teams, it refuses to open a
+personal chat without the tenant (400 BadSyntax "Could not parse tenant id").
 
 botbuilder validates tokens and fetches bot tokens with blocking `requests` calls on the
 event loop, so the fake runs its own loop in a thread.
@@ -165,6 +166,14 @@ class FakeConnector:
             with self._lock:
                 self.calls.append(Call("create", conversation, activity, answer_id, body))
             return web.json_response({"id": conversation, "activityId": answer_id})
+        tenant = ((body.get("channelData") or {}).get("tenant") or {}).get("id") or body.get(
+            "tenantId"
+        )
+        if not tenant:  # what Teams answers when the tenant is missing
+            return web.json_response(
+                {"error": {"code": "BadSyntax", "message": "Could not parse tenant id"}},
+                status=400,
+            )
         member = (body.get("members") or [{}])[0].get("id", "unknown")
         with self._lock:
             self.calls.append(Call("create", f"a:dm-{member}", {}, None, body))
@@ -175,7 +184,9 @@ class FakeConnector:
             if not self.failures[kind]:
                 return None
             status, headers = self.failures[kind].pop(0)
-        code = "TooManyRequests" if status == 429 else "ServiceError"
+        code = {429: "TooManyRequests", 403: "BotNotInConversationRoster", 404: "NotFound"}.get(
+            status, "ServiceError"
+        )
         return web.json_response(
             {"error": {"code": code, "message": "injected"}}, status=status, headers=headers
         )

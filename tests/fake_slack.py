@@ -180,6 +180,8 @@ class FakeSlack:
         if method == "apps.connections.open":
             assert self.server is not None
             return {"ok": True, "url": str(self.server.make_url("/link")).replace("http", "ws", 1)}
+        if method == "chat.update" and not self._posted(args.get("channel"), args.get("ts")):
+            return {"ok": False, "error": "message_not_found"}  # as Slack: no such message
         if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
             ts = args.get("ts") or f"1700000000.{next(self._ts):06d}"
             return {"ok": True, "channel": _dm(args.get("channel")), "ts": ts, "message_ts": ts}
@@ -204,6 +206,14 @@ class FakeSlack:
                 ],
             }
         return {"ok": True}
+
+    def _posted(self, channel: Any, ts: Any) -> bool:
+        return any(
+            c.method == "chat.postMessage"
+            and c.response.get("ts") == ts
+            and c.response.get("channel") == _dm(channel)
+            for c in self.calls
+        )
 
     async def _file(self, request: web.Request) -> web.Response:
         name = request.match_info["name"]

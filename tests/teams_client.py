@@ -26,9 +26,7 @@ from tests.conftest import make_service
 from tests.fake_connector import APP_ID, TENANT, Call, FakeConnector
 
 TEAM = "19:general@thread.tacv2"
-CARD_SCHEMA = (
-    Path(__file__).parents[2] / "shared" / "schemas" / "adaptive-cards" / "adaptive-card-1.5.json"
-)
+CARD_SCHEMA = Path(__file__).parent / "schemas" / "adaptive-cards" / "adaptive-card-1.5.json"
 _validator: Draft6Validator | None = None
 
 
@@ -164,6 +162,17 @@ class TeamsClient:
             [card] = cards_in(self.dms(user)[-1])
             value = find_submit(card, label)
             await self.say(user, value=value)
+
+    async def press_on_card(self, user: str, label: str) -> Call:
+        """Press a choice on the latest question card in a personal chat, as Teams sends it
+        (with replyToId naming the card); returns the card's call."""
+        card_call = next(c for c in reversed(self.dms(user)) if cards_in(c))
+        [card] = cards_in(card_call)
+        activity = self.activity(user, value=find_submit(card, label))
+        activity["replyToId"] = card_call.activity_id
+        response = await self.post(activity)
+        assert response.status == 200, await response.text()
+        return card_call
 
     async def press(
         self, user: str, call: Call, label: str, text: str | None = None, channel: str = ""

@@ -14,7 +14,7 @@ from bot.storage import repository as repo
 from bot.storage.tables import Case, CaseTask, DialogState, Evidence
 from tests.conftest import grant, say
 
-FR_ANSWERS = ["a pupil sent me a friend request", "1", "no", "instagram", "no", "no"]
+FR_ANSWERS = ["friend request", "1", "no", "instagram", "no", "no"]
 # A member of staff reporting posts about themselves, up to the evidence question.
 CB_ABOUT_ME = [
     "someone keeps posting about me online",

@@ -26,7 +26,7 @@ from tests.slack_harness import SECRET, dm_event, signed_headers
 from tests.test_multi_instance import free_port
 
 USERS = [f"UCRASH{n:02d}" for n in range(12)]
-FIRST_QUESTION = "Who sent"
+FIRST_QUESTION = "member of your family"  # "a pupil sent me..." already says who
 
 
 def start(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:

@@ -130,7 +130,7 @@ def facts(**kw) -> AbuseFacts:
     base = dict(
         target="me",
         threatening=False,
-        police_consent=None,
+        police_consent="not_asked",
         pupil_author="no",
         safeguarding=False,
     )
@@ -156,7 +156,7 @@ def test_cb_routing_for_every_pack(pack_name):
     assert all(g.text.endswith(pack.cite(g.clause)) for g in plain.guidance)
     child = assess_abuse(pack, facts(safeguarding=True), NOW)
     assert (child.team, child.urgent) == ("dsl", True)  # CB-SAFEGUARD
-    threat = assess_abuse(pack, facts(threatening=True, police_consent=True), NOW)
+    threat = assess_abuse(pack, facts(threatening=True, police_consent="given"), NOW)
     assert threat.urgent
     assert ("police" in threat.flags) == pack.has("CB-POLICE")
     removal = [t for t in threat.tasks if t.clause == "CB-REMOVAL-24H"]

@@ -240,7 +240,7 @@ def test_unacknowledged_dsl_case_is_realerted_then_sent_to_the_deputy(service_fa
     service = service_factory("dukeries-academy")
     grant(service, "dsl1", "dsl")
     grant(service, "deputy1", "deputy_dsl")
-    say(service, "alice", *FR_ANSWERS)
+    say(service, "alice", *FR_ANSWERS[:-1], "yes")  # urgent: routine cases are not re-sent
     service.inbox("console", "dsl1")
     service.inbox("console", "deputy1")
     minutes = service.pack.alerts.unacknowledged_realert_minutes
@@ -251,7 +251,7 @@ def test_unacknowledged_dsl_case_is_realerted_then_sent_to_the_deputy(service_fa
     clock.advance(minutes=minutes)
     service.sweep()
     deputy = service.inbox("console", "deputy1")
-    assert any("You are the deputy" in m.text for m in deputy)
+    assert any("It has come to you as Deputy DSL" in m.text for m in deputy)
 
 
 def test_acknowledged_case_is_not_realerted(service_factory, clock):

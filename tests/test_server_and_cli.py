@@ -92,7 +92,7 @@ def test_scripted_terminal_chat_reports_and_dsl_acknowledges(tmp_path):
         "alice",
         "--name",
         "Ms A",
-        stdin="a pupil sent me a friend request\n1\nno\ninstagram\nno\nno\n",
+        stdin="a pupil sent me a friend request\nno\ninstagram\nno\nno\n",
     )
     assert staff.returncode == 0, staff.stderr
     assert "Your reference is FR-0001" in staff.stdout

@@ -62,7 +62,7 @@ async def test_friend_request_ends_in_dsl_channel_alert_and_card_updates(teams):
     chosen = await mention(teams, "dsl", "dsl", "use this channel for DSL")
     assert "DSL) alerts will be posted in this channel" in chosen
 
-    await teams.say("alice", "a pupil sent me a friend request")
+    await teams.say("alice", "friend request")
     assert "Who sent the request?" in teams.last("alice")
     await teams.answer("alice", "A pupil (at our school or any other school)", "No")
     await teams.say("alice", "instagram")  # typed answers work too
@@ -90,7 +90,9 @@ async def test_friend_request_ends_in_dsl_channel_alert_and_card_updates(teams):
     await teams.press("dsl", alert, "Close with outcome", text="Spoke to the pupil's family")
     await teams.fake.wait_for("update", 2)
     notices = await teams.fake.wait_for(None, before + 2, conversation="a:personal-alice")
-    assert "Outcome: Spoke to the pupil's family" in text_of(notices[-1])
+    # The outcome stays in the record (issue 10, point 7): the reporter is told it's closed.
+    assert "is now closed" in text_of(notices[-1])
+    assert "Spoke to the pupil's family" not in text_of(notices[-1])
     assert assert_all_cards_valid(teams.fake) >= 8
 
 

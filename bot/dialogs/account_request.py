@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
-from bot.dialogs.common import platform_label, platform_step
+from bot.dialogs.common import join_words, platform_label, platform_step
 from bot.dialogs.engine import Context, Dialog, Step, StepKind
 from bot.dialogs.outcome import Outcome
 from bot.domain.cases import CaseKind
@@ -22,7 +23,7 @@ HOSTS = (Choice("school", "The school"),)
 
 # field -> (question, kind, short label for the summary)
 FIELDS: dict[str, tuple[str, StepKind, str]] = {
-    "name": ("What will the account be called? For example: KJS PE Department.", "text", "Name"),
+    "name": ("What will the account be called? For example: PE Department News.", "text", "Name"),
     "aim": ("What is the aim of the account? What do you want it to achieve?", "text", "Aim"),
     "audience": (
         "Who is it for? For example parents, Year 10 pupils, the public.",
@@ -66,7 +67,7 @@ FIELDS: dict[str, tuple[str, StepKind, str]] = {
         "Host",
     ),
     "go_live": (
-        "When would you like it to go live? For example 01/12/2026.",
+        "When would you like it to go live?",
         "any_date",
         "Go-live date",
     ),
@@ -140,6 +141,10 @@ def _question(field: str) -> Step:
         choices, other = HOSTS, True
     elif field == "go_live":
         check = _future_or_today
+        prompt = lambda ctx: (  # noqa: E731
+            f"When would you like it to go live? For example "
+            f"{ctx.today + timedelta(days=14):%d/%m/%Y}."
+        )
     return Step(
         field,
         prompt,
@@ -206,7 +211,7 @@ def _finish(ctx: Context) -> Outcome:
             pack.guidance(
                 "AC-TRAINED",
                 (
-                    f"{', '.join(untrained)} must read the policy and be trained before running the "
+                    f"{join_words(untrained)} must read the policy and be trained before running the "
                     "account. The approver will see this."
                 ),
             )
@@ -222,9 +227,16 @@ def _finish(ctx: Context) -> Outcome:
                 ),
             )
         )
-    chain = " → ".join(pack.role_label(s) for s in stages)
+    chain = ", then ".join(f"the {pack.role_label(s)}" for s in stages)
+    next_step = f"It now goes to {chain} for approval."
     clause = "AC-APPROVE-CHAIN" if len(stages) > 1 else "AC-APPROVE-ONE"
-    guidance.append(pack.guidance(clause, f"It now goes to {chain} for approval."))
+    closing = "You'll get a message here when it's decided."
+    if pack.has(clause):
+        guidance.append(pack.guidance(clause, next_step))
+    else:
+        # The policy sets no approval route (the pack's stages are the school's choice), so
+        # this is what happens next, not advice the policy gives.
+        closing = f"{next_step} {closing}"
     return Outcome(
         kind=CaseKind.ACCOUNT_REQUEST,
         open_case=True,
@@ -241,7 +253,7 @@ def _finish(ctx: Context) -> Outcome:
         details={k: v for k, v in a.items() if k != "confirm"},
         flags=flags,
         approval_stages=stages,
-        closing="You'll get a message here when it's decided.",
+        closing=closing,
     )
 
 

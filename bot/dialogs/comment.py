@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.dialogs.engine import Context, Dialog, Step
+from bot.dialogs.parsing import past_examples
 from bot.domain.comments import AUTHOR_LABELS
 from bot.domain.messages import Choice
 
@@ -63,7 +64,7 @@ COMMENT = Dialog(
         ),
         Step(
             "received",
-            "When was it posted? For example: today 9am, yesterday 8pm or 19/11.",
+            lambda ctx: f"When was it posted? For example {past_examples(ctx.now)}.",
             "past_datetime",
         ),
         Step("offensive", "Is it offensive or abusive?", "yesno"),

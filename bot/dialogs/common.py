@@ -33,3 +33,10 @@ def platform_label(value: str) -> str:
 
 def yes_no(value: object) -> str:
     return "yes" if value else "no"
+
+
+def join_words(items: list[str]) -> str:
+    """ "A", "A and B", "A, B and C": lists read as words in a sentence."""
+    if len(items) < 2:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} and {items[-1]}"

@@ -6,12 +6,15 @@ target -> platform -> url -> posted_at -> description -> evidence (files, "done"
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from bot.dialogs.common import platform_label, platform_step, yes_no
 from bot.dialogs.engine import Context, Dialog, Step
 from bot.dialogs.outcome import Outcome
-from bot.domain.abuse import AbuseFacts, assess_abuse
+from bot.dialogs.parsing import past_examples
+from bot.domain.abuse import AbuseFacts, PoliceConsent, assess_abuse
 from bot.domain.cases import CaseKind
 from bot.domain.messages import Choice
 
@@ -34,13 +37,20 @@ def _consent_prompt(ctx: Context) -> str:
     return "Has your colleague agreed to the school reporting it to the police?"
 
 
+def _police_consent(answers: Mapping[str, Any]) -> PoliceConsent:
+    """Three states: an unanswered question is "not asked", never "declined"."""
+    if "police_consent" not in answers:
+        return "not_asked"
+    return "given" if answers["police_consent"] else "declined"
+
+
 def _finish(ctx: Context) -> Outcome:
     a = ctx.answers
     evidence = list(a.get("evidence") or [])
     facts = AbuseFacts(
         target=a["target"],
         threatening=bool(a["threatening"]),
-        police_consent=a.get("police_consent"),
+        police_consent=_police_consent(a),
         pupil_author=a["pupil_author"],
         safeguarding=bool(a.get("safeguarding")),
     )
@@ -90,7 +100,7 @@ CYBERBULLYING = Dialog(
         ),
         Step(
             "posted_at",
-            "When was it posted? For example today 8am, yesterday, or 19/11.",
+            lambda ctx: f"When was it posted? For example {past_examples(ctx.now)}.",
             "past_datetime",
         ),
         Step(

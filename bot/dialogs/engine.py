@@ -7,6 +7,7 @@ State is a small JSON document, so it can be stored after every turn and survive
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -83,6 +84,9 @@ class Dialog:
     steps: tuple[Step, ...]
     finish: Callable[[Context], Any]
     summary: Callable[[Context], str] | None = None
+    # Answers a person already gave in the sentence that started the conversation ("a pupil
+    # sent me a friend request"), with a sentence saying what was understood.
+    understand: Callable[[str, Context], tuple[dict[str, Any], str]] | None = None
 
     def step(self, key: str) -> Step:
         return next(s for s in self.steps if s.key == key)
@@ -161,22 +165,66 @@ def _prompt(dialog: Dialog, state: Mapping[str, Any], ctx: Context, lead: str = 
 
 
 def step_id(state: Mapping[str, Any]) -> str:
-    """The pending question, e.g. "family" or "trained#1" for a repeated step."""
+    """The pending question of this conversation, e.g. "friend_request.family@1f2e3d4c"
+    or "...trained#1@..." for a repeated step. Answer buttons carry it, so a button from
+    an earlier question, or from an earlier conversation at the same question, is spotted."""
     item = state.get("item")
-    return f"{state['dialog']}.{state['step']}" + (f"#{item}" if item is not None else "")
+    base = f"{state['dialog']}.{state['step']}" + (f"#{item}" if item is not None else "")
+    conversation = state.get("conversation")
+    return f"{base}@{conversation}" if conversation else base
+
+
+def answers_current(state: Mapping[str, Any], answering: str) -> bool:
+    """Does a button bound to `answering` belong to this conversation's pending question?
+
+    A button from before conversations had ids names only the step: it could have come
+    from an earlier conversation at the same step, so it is not taken as current."""
+    return bool(state.get("conversation")) and answering == step_id(state)
+
+
+def new_conversation_id() -> str:
+    """Random, so a finished conversation's buttons never match the next one's."""
+    return secrets.token_hex(4)
+
+
+def bind(state: Mapping[str, Any]) -> dict[str, Any]:
+    """The state with a conversation id (states saved before ids existed get one now)."""
+    if state.get("conversation"):
+        return dict(state)
+    return {**state, "conversation": new_conversation_id()}
 
 
 def start(
-    dialog: Dialog, pack: PolicyPack, now: datetime, options: Mapping[str, Any] | None = None
+    dialog: Dialog,
+    pack: PolicyPack,
+    now: datetime,
+    options: Mapping[str, Any] | None = None,
+    opening: str = "",
 ) -> Turn:
-    state: dict[str, Any] = {"dialog": dialog.name, "answers": {}, "history": []}
+    """Begin a dialog; `opening` is the person's own first sentence, if they typed one."""
+    state: dict[str, Any] = {
+        "dialog": dialog.name,
+        "conversation": new_conversation_id(),
+        "answers": {},
+        "history": [],
+    }
     if options:
         state["options"] = dict(options)
     ctx = _ctx(pack, state, now)
-    position = _next_position(dialog, ctx, None, None)
-    assert position is not None, "a dialog needs at least one step"
-    state["step"], state["item"] = position
     intro = dialog.intro(ctx) if callable(dialog.intro) else dialog.intro
+    understood, note = (
+        dialog.understand(opening, ctx) if opening and dialog.understand else ({}, "")
+    )
+    position = _next_position(dialog, ctx, None, None)
+    while position is not None and position[0] in understood and position[1] is None:
+        # Stored as if answered, so "back" returns to the question and the answer can change.
+        _store(state, dialog.step(position[0]), understood[position[0]])
+        ctx = _ctx(pack, state, now)
+        position = _next_position(dialog, ctx, position[0], None)
+    assert position is not None, "a dialog needs a step the opening sentence can't answer"
+    state["step"], state["item"] = position
+    if note and state["history"]:
+        intro = f"{intro} {note}"
     return Turn(state, [_prompt(dialog, state, ctx, intro)])
 
 
@@ -219,7 +267,7 @@ def advance(
     dialog: Dialog, state: dict[str, Any], user_input: UserInput, pack: PolicyPack, now: datetime
 ) -> Turn:
     """One user turn. Never raises for bad input: it re-asks with a message instead."""
-    state = {**state, "answers": dict(state["answers"]), "history": list(state["history"])}
+    state = {**bind(state), "answers": dict(state["answers"]), "history": list(state["history"])}
     ctx = _ctx(pack, state, now)
     step = dialog.step(state["step"])
     said = parsing.normalise(user_input.text) if user_input.text else ""
@@ -363,6 +411,7 @@ def _files_turn(
                     title=dialog.title,
                     choices=(Choice("done", "Done"),),
                     expects_files=True,
+                    step=step_id(state),
                 )
             ],
         )

@@ -5,7 +5,9 @@ sender -> [former pupil: left_on?, age] -> family -> platform -> accepted -> con
 
 from __future__ import annotations
 
+import re
 from datetime import date
+from typing import Any
 
 from bot.dialogs.common import platform_label, platform_step, yes_no
 from bot.dialogs.engine import Context, Dialog, Step
@@ -27,6 +29,41 @@ def _senders(ctx: Context) -> tuple[Choice, ...]:
         Choice("parent", "A parent or carer"),
         Choice("young_person", "Another young person"),
     )
+
+
+_PARENT = re.compile(r"\b(mum|mom|mother|dad|father|parent|carer|guardian|step-?(mum|dad))s?\b")
+# Not "old": "a 15-year-old pupil" is a current pupil.
+_FORMER = re.compile(
+    r"\b(former|ex|past)[- ]?(pupil|student)s?\b|\b(pupil|student) who (has )?left\b"
+)
+_PUPIL = re.compile(r"\b(pupil|student)s?\b")
+# Someone related to a pupil ("a pupil's brother", "my friend's son") is not the pupil.
+_RELATED = re.compile(
+    r"\b(?!(?:it|that|what|there|here|he|she|who|let)'s)[a-z]+'s\b"
+    r"|\b(brother|sister|sibling|cousin|son|daughter|nephew|niece)s?\b"
+)
+_OTHER_SCHOOL = re.compile(r"\b(another|other|different) school\b")
+
+
+def _understand(text: str, ctx: Context) -> tuple[dict[str, Any], str]:
+    """Who sent it, when the opening sentence says so plainly ("a pupil sent me ...")."""
+    said = text.lower().replace("’", "'")
+    if _PARENT.search(said):
+        sender = "parent"
+    elif _RELATED.search(said):
+        return {}, ""  # "a pupil's brother": not the pupil, so ask
+    elif _FORMER.search(said):
+        sender = "former_pupil"
+    elif _PUPIL.search(said):
+        elsewhere = _OTHER_SCHOOL.search(said) and not ctx.pack.relationships.any_school
+        sender = "young_person" if elsewhere else "current_pupil"
+    else:
+        return {}, ""
+    note = (
+        f"You said it came from {SENDER_LABELS[sender]}, so I won't ask who sent it. "
+        "Say back to change that."
+    )
+    return {"sender": sender}, note
 
 
 def _former(ctx: Context) -> bool:
@@ -110,4 +147,5 @@ FRIEND_REQUEST = Dialog(
         ),
     ),
     finish=_finish,
+    understand=_understand,
 )

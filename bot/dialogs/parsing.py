@@ -7,6 +7,7 @@ to the user as-is, so it must say what to type instead.
 from __future__ import annotations
 
 import calendar
+import difflib
 import re
 from datetime import date, datetime, time, timedelta
 from urllib.parse import urlparse
@@ -31,14 +32,59 @@ def normalise(text: str) -> str:
     return re.sub(r"\s+", " ", text.strip().lower()).strip(" .!")
 
 
+def is_number(text: str, max_digits: int = 6) -> bool:
+    """ASCII digits only: str.isdigit() also accepts "²" and "①", which int() refuses."""
+    return 0 < len(text) <= max_digits and text.isascii() and text.isdigit()
+
+
+_UNITS = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
+_TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+NUMBER_WORDS = {word: n for n, word in enumerate(_UNITS)}
+NUMBER_WORDS.update({word: 20 + 10 * n for n, word in enumerate(_TENS)})
+
+
+def number_from_words(said: str) -> int | None:
+    """ "seventeen", "twenty one", "twenty-one" -> the number; anything else -> None."""
+    parts = said.replace("-", " ").split()
+    if len(parts) == 1 and parts[0] in NUMBER_WORDS:
+        return NUMBER_WORDS[parts[0]]
+    if len(parts) == 2 and parts[0] in _TENS and parts[1] in _UNITS[1:10]:
+        return NUMBER_WORDS[parts[0]] + NUMBER_WORDS[parts[1]]
+    return None
+
+
 def _bare(text: str) -> str:
     return re.sub(r"^(a|an|the)\s+", "", normalise(re.sub(r"\(.*?\)", "", text)))
 
 
 def parse_choice(text: str, choices: tuple[Choice, ...], other_allowed: bool = False) -> str:
-    """Match by number, value or label, forgiving articles and unambiguous partial words."""
+    """Match by number, value or label, forgiving articles, partial words and near misses.
+
+    An "other" answer (another app) must contain a letter, so "²" or "3!" is not a name.
+    """
     said = normalise(text)
-    if said.isdigit() and 1 <= int(said) <= len(choices):
+    if is_number(said) and 1 <= int(said) <= len(choices):
         return choices[int(said) - 1].value
     for choice in choices:
         if said in (choice.value.lower(), normalise(choice.label), _bare(choice.label)):
@@ -54,12 +100,25 @@ def parse_choice(text: str, choices: tuple[Choice, ...], other_allowed: bool = F
                 return hits[0].value
             if hits:
                 break
+        # A near miss for one label ("instgram", "a formr pupil"), using difflib's ratio.
+        labels = {_bare(c.label): c.value for c in choices}
+        near = difflib.get_close_matches(bare, list(labels), n=2, cutoff=0.85)
+        if len(near) == 1:
+            return labels[near[0]]
     if other_allowed and said:
+        if not any(ch.isalpha() for ch in said):
+            raise InvalidAnswer("Please type the name, in words.")
         if len(text.strip()) > 60:
             raise InvalidAnswer("Please keep that short (60 characters or fewer).")
         return text.strip()
     options = ", ".join(f"{i}) {c.label}" for i, c in enumerate(choices, 1))
     raise InvalidAnswer(f"Sorry, I didn't catch that. Please choose one: {options}.")
+
+
+# A leading yes or no answers the question even when more follows ("no, he is my nephew").
+_LEADING_YES = {"yes", "y", "yeah", "yep", "yup", "yea", "correct"}
+_LEADING_NO = {"no", "n", "nope", "nah"}
+_NOT_AN_ANSWER = ("no idea", "not sure", "no clue", "no one knows")
 
 
 def parse_yes_no(text: str) -> bool:
@@ -68,6 +127,12 @@ def parse_yes_no(text: str) -> bool:
         return True
     if said in NO or said == "2":
         return False
+    first = re.split(r"[\s,;:.!-]+", said, maxsplit=1)[0]
+    if not said.startswith(_NOT_AN_ANSWER) and first != said:
+        if first in _LEADING_YES:
+            return True
+        if first in _LEADING_NO:
+            return False
     raise InvalidAnswer("Please answer yes or no.")
 
 
@@ -83,11 +148,12 @@ def parse_text(text: str, max_chars: int) -> str:
     return value
 
 
-_TIME_12H = re.compile(r"(?:^|\s)(?:at\s+)?(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)$")
-_TIME_24H = re.compile(r"(?:^|\s)(?:at\s+)?(\d{1,2}):(\d{2})$")
-_NUMERIC_DATE = re.compile(r"^(\d{1,2})[/\-.](\d{1,2})(?:[/\-.](\d{2}|\d{4}))?$")
-_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
-_WORD_DATE = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]+)(?:\s+(\d{4}))?$")
+# Digits are spelt [0-9]: in Python's str patterns \d also matches other scripts' digits.
+_TIME_12H = re.compile(r"(?:^|\s)(?:at\s+)?([0-9]{1,2})(?:[:.]([0-9]{2}))?\s*(am|pm)$")
+_TIME_24H = re.compile(r"(?:^|\s)(?:at\s+)?([0-9]{1,2}):([0-9]{2})$")
+_NUMERIC_DATE = re.compile(r"^([0-9]{1,2})[/\-.]([0-9]{1,2})(?:[/\-.]([0-9]{2}|[0-9]{4}))?$")
+_ISO_DATE = re.compile(r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})$")
+_WORD_DATE = re.compile(r"^([0-9]{1,2})(?:st|nd|rd|th)?\s+([a-z]+)(?:\s+([0-9]{4}))?$")
 
 
 def _split_time(said: str) -> tuple[str, time | None]:
@@ -107,6 +173,8 @@ def _split_time(said: str) -> tuple[str, time | None]:
 
 
 def _make_date(year: int, month: int, day: int, original: str) -> date:
+    if year < 1900:
+        raise InvalidAnswer(f"{original} is a long time ago. Please check the year.")
     if not 1 <= month <= 12:
         raise InvalidAnswer(f"{original} isn't a real date: there are only 12 months. Try 19/11.")
     try:
@@ -137,29 +205,57 @@ def _parse_date_words(said: str, today: date) -> date:
             year = int(m.group(3)) if m.group(3) else today.year
             return _make_date(year, month, int(m.group(1)), said)
     raise InvalidAnswer(
-        "I couldn't read that date. Try something like 19/11, 19/11/2026, yesterday or today 3pm."
+        "I couldn't read that date. Try something like 19/11, 19/11/2026 or yesterday."
     )
 
 
+def past_examples(now: datetime) -> str:
+    """Examples that are all in the past right now (no "today 8am" just after midnight)."""
+    recent = now.date() - timedelta(days=2)
+    earlier = "today 8am, yesterday" if now.time() >= time(9, 0) else "yesterday 8pm"
+    return f"{earlier} or {recent.day}/{recent.month}"
+
+
 def parse_past_datetime(text: str, now: datetime) -> str:
-    """A moment in the past, e.g. "yesterday 8pm" or "19/11"; returned as ISO text."""
+    """A moment in the past, e.g. "yesterday 8pm" or "19/11"; returned as ISO text.
+
+    A day and month with no year that would be in the future means last year's. Messages
+    don't repeat the question: the engine asks it again right after them.
+    """
     said = normalise(text)
     if not said:
-        raise InvalidAnswer(
-            "Please tell me when it was posted, for example today, yesterday or 19/11."
-        )
+        raise InvalidAnswer("I didn't get a date.")
     rest, at = _split_time(said)
-    day = _parse_date_words(rest or "today", now.date())
+    try:
+        day = _parse_date_words(rest or "today", now.date())
+    except InvalidAnswer as exc:
+        if "isn't a real date" in str(exc) or "There's no" in str(exc):
+            raise
+        raise InvalidAnswer(
+            f"I couldn't read that date. Try something like {past_examples(now)}."
+        ) from None
+    if day > now.date() and not _has_year(rest):
+        day = _same_day_last_year(day)
     moment = datetime.combine(day, at or time(0, 0), tzinfo=now.tzinfo)
     if at is None and day == now.date():
         moment = now.replace(second=0, microsecond=0)
     if day > now.date() or moment > now + timedelta(minutes=5):
-        raise InvalidAnswer(
-            "That's in the future. When was it posted? For example today, yesterday 8pm or 19/11."
-        )
+        raise InvalidAnswer(f"That's in the future: it's {now:%H:%M} on {now:%-d %B} now.")
     if day.year < now.year - 20:
         raise InvalidAnswer("That's a long time ago. Please check the year.")
     return moment.isoformat(timespec="minutes") if at else day.isoformat()
+
+
+def _has_year(said: str) -> bool:
+    numeric = _NUMERIC_DATE.match(said)
+    return bool(re.search(r"[0-9]{4}", said) or (numeric and numeric.group(3)))
+
+
+def _same_day_last_year(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return date(day.year - 1, 2, 28)
 
 
 def parse_any_date(text: str, today: date) -> str:
@@ -171,16 +267,18 @@ def parse_any_date(text: str, today: date) -> str:
 def parse_left_date(text: str, today: date) -> str:
     """When a pupil left: a full date, a month and year, or a year (the latest day is used)."""
     said = normalise(text)
-    if m := re.fullmatch(r"(?:summer\s+|july\s+)?(\d{4})", said):
+    if (year_given := re.search(r"\b([0-9]{4})$", said)) and int(year_given.group(1)) < 1900:
+        raise InvalidAnswer("That's a long time ago. Please check the year.")
+    if m := re.fullmatch(r"(?:summer\s+|july\s+)?([0-9]{4})", said):
         year = int(m.group(1))
         left = date(year, 7, 31) if "summer" in said or "july" in said else date(year, 12, 31)
-    elif m := re.fullmatch(r"([a-z]+)\s+(\d{4})", said):
+    elif m := re.fullmatch(r"([a-z]+)\s+([0-9]{4})", said):
         month = MONTHS.get(m.group(1))
         if not month:
             raise InvalidAnswer("I couldn't read that. Try a month and year, like July 2023.")
         year = int(m.group(2))
         left = date(year, month, calendar.monthrange(year, month)[1])
-    elif m := re.fullmatch(r"(\d{1,2})[/\-.](\d{4})", said):
+    elif m := re.fullmatch(r"([0-9]{1,2})[/\-.]([0-9]{4})", said):
         month, year = int(m.group(1)), int(m.group(2))
         if not 1 <= month <= 12:
             raise InvalidAnswer(
@@ -189,8 +287,8 @@ def parse_left_date(text: str, today: date) -> str:
         left = date(year, month, calendar.monthrange(year, month)[1])
     else:
         left = _parse_date_words(said, today)
-    if left > today and not (left.year == today.year and said.isdigit()):
-        raise InvalidAnswer("That's in the future. When did they leave? For example July 2023.")
+    if left > today and not (left.year == today.year and is_number(said)):
+        raise InvalidAnswer("That's in the future.")
     if left.year < today.year - 60:
         raise InvalidAnswer("That's a long time ago. Please check the year.")
     return min(left, today).isoformat()
@@ -199,8 +297,8 @@ def parse_left_date(text: str, today: date) -> str:
 def parse_age_or_birthday(text: str, today: date) -> dict[str, object]:
     said = normalise(text)
     said = re.sub(r"\s*(years old|years|yrs|y/o|yo)$", "", said)
-    if said.isdigit():
-        age = int(said)
+    age = int(said) if is_number(said, 3) else number_from_words(said)
+    if age is not None:
         if not 3 <= age <= 100:
             raise InvalidAnswer("Please give their age in years, for example 16.")
         return {"age": age}
@@ -210,8 +308,7 @@ def parse_age_or_birthday(text: str, today: date) -> dict[str, object]:
         born = _parse_date_words(said, today)
     except InvalidAnswer:
         raise InvalidAnswer(
-            "Please give their age (for example 16) or date of birth (for example 04/09/2009). "
-            "If you don't know, say not sure."
+            "I couldn't read that as an age (like 16) or a date of birth (like 04/09/2009)."
         ) from None
     if born >= today or born.year < today.year - 100:
         raise InvalidAnswer("That date of birth doesn't look right. Please check it.")
@@ -236,8 +333,7 @@ def parse_url(text: str) -> str | None:
         or host.endswith(".")
     ):
         raise InvalidAnswer(
-            "That doesn't look like a web address. Please paste the link (it usually starts "
-            "with https://), or say no link if there isn't one."
+            "That doesn't look like a web address (one usually starts with https://)."
         )
     return candidate
 

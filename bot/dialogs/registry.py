@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 
 from bot.dialogs.account_request import ACCOUNT_REQUEST
@@ -14,6 +15,10 @@ from bot.domain.messages import Choice
 DIALOGS: dict[str, Dialog] = {
     d.name: d for d in (FRIEND_REQUEST, CYBERBULLYING, ACCOUNT_REQUEST, COMMENT)
 }
+
+# The step a menu's buttons answer: there is no conversation yet, so pressing one while a
+# conversation is in progress is a stale button, not an answer to that conversation.
+MENU_STEP = "menu"
 
 MENU = (
     Choice("friend_request", "A friend or follow request"),
@@ -57,8 +62,35 @@ _INTENTS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 
+# The words the patterns above look for, so a typo ("freind reqest") can be put right first.
+VOCABULARY = (
+    "friend", "friended", "request", "follow", "followed", "added", "bully", "bullied",
+    "bullying", "abuse", "abusive", "harass", "harassed", "harassment", "troll", "trolling",
+    "threat", "threatening", "posting", "posted", "nasty", "fake", "account", "profile",
+    "comment", "comments", "official", "reply", "screenshot", "screenshots", "defamatory",
+    "create", "setup", "record",
+)  # fmt: skip
+
+
+def correct_typos(text: str) -> str:
+    """Replace a word that is a near miss for one of the VOCABULARY words (difflib ratio).
+
+    Only words of five letters or more that start with the same letter are changed, so
+    short everyday words ("count", "fake") stay as they are.
+    """
+    words = re.findall(r"[a-z']+|[^a-z']+", text.lower())
+    fixed = []
+    for word in words:
+        if len(word) >= 5 and word.isalpha() and word not in VOCABULARY:
+            near = difflib.get_close_matches(word, VOCABULARY, n=1, cutoff=0.8)
+            if near and near[0][0] == word[0]:
+                word = near[0]
+        fixed.append(word)
+    return "".join(fixed)
+
+
 def classify(text: str) -> str | None:
-    said = text.lower()
+    said = correct_typos(text)
     for name, pattern in _INTENTS:
         if pattern.search(said):
             return name

@@ -15,13 +15,16 @@ from bot.domain.policy import PolicyPack
 
 Target = Literal["me", "colleague", "pupil"]
 PupilAuthor = Literal["yes", "no", "unsure"]
+# Consent to involve the police is the member of staff's to give (CB-POLICE). It is only
+# asked for a threat against staff; for a pupil it is never asked, and the DSL decides.
+PoliceConsent = Literal["given", "declined", "not_asked"]
 
 
 @dataclass(frozen=True)
 class AbuseFacts:
     target: Target
     threatening: bool
-    police_consent: bool | None
+    police_consent: PoliceConsent
     pupil_author: PupilAuthor
     safeguarding: bool
 
@@ -80,30 +83,13 @@ def assess_abuse(pack: PolicyPack, facts: AbuseFacts, now: datetime) -> AbuseAss
             pack.guidance("CB-BLOCK", "You can block and report the account on the platform.")
         )
 
-    if facts.threatening and pack.has("CB-POLICE"):
-        if facts.police_consent:
-            flags.append("police")
-            guidance.append(
-                pack.guidance(
-                    "CB-POLICE",
-                    "With your consent, the school will report this to the police.",
-                )
-            )
-            tasks.append(
-                FollowUp(
-                    "CB-POLICE",
-                    "Report to the police (staff consent given)",
-                    now + timedelta(hours=24),
-                )
-            )
-        else:
-            flags.append("police_consent_declined")
-            guidance.append(
-                pack.guidance(
-                    "CB-POLICE",
-                    "You chose not to involve the police. You can change your mind at any time.",
-                )
-            )
+    if facts.threatening:
+        police = _police(pack, facts, now, lead, team)
+        if police is not None:
+            flag, advice, task = police
+            flags.append(flag)
+            guidance.append(advice)
+            tasks.extend(task)
     if facts.pupil_author in ("yes", "unsure") and pack.has("CB-PUPIL-AUTHOR"):
         flags.append("behaviour_policy")
         guidance.append(
@@ -143,3 +129,53 @@ def assess_abuse(pack: PolicyPack, facts: AbuseFacts, now: datetime) -> AbuseAss
         guidance=guidance,
         clauses=[g.clause for g in guidance],
     )
+
+
+def _police(
+    pack: PolicyPack, facts: AbuseFacts, now: datetime, lead: str, team: str
+) -> tuple[str, Guidance, list[FollowUp]] | None:
+    """What a threat means for the police, true to whether consent was asked (CB-POLICE)."""
+    if facts.police_consent == "given" and pack.has("CB-POLICE"):
+        who = "your" if facts.target == "me" else "your colleague's"
+        return (
+            "police",
+            pack.guidance(
+                "CB-POLICE", f"With {who} consent, the school will report this to the police."
+            ),
+            [
+                FollowUp(
+                    "CB-POLICE",
+                    "Report to the police (staff consent given)",
+                    now + timedelta(hours=24),
+                )
+            ],
+        )
+    if facts.police_consent == "declined" and pack.has("CB-POLICE"):
+        text = (
+            "You chose not to involve the police. If you change your mind, tell the "
+            f"{lead}; you can do that at any time."
+            if facts.target == "me"
+            else "Your colleague hasn't agreed to involving the police, so the school won't "
+            f"report it for now. If they agree later, tell the {lead}."
+        )
+        return "police_consent_declined", pack.guidance("CB-POLICE", text), []
+    if facts.police_consent == "not_asked" and facts.target == "pupil" and team == "dsl":
+        clauses = [c for c in ("CB-POLICE", "CB-SAFEGUARD") if pack.has(c)]
+        if not clauses:
+            return None
+        text = (
+            f"Because it is threatening and a pupil is the target, the {lead} will decide "
+            "whether to involve the police. You don't need to do anything about that."
+        )
+        return (
+            "police_dsl_to_decide",
+            Guidance(clauses[0], f"{text} {pack.cite_all(*clauses)}"),
+            [
+                FollowUp(
+                    clauses[0],
+                    "Decide whether to involve the police (threat against a pupil)",
+                    now + timedelta(hours=24),
+                )
+            ],
+        )
+    return None

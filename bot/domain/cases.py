@@ -124,3 +124,17 @@ FIELD_LABELS = {
     "aim": "Aim",
     "run_by": "Run by",
 }
+
+# How a case's flags read in alerts and case views: short words, never the stored key.
+FLAG_LABELS = {
+    "police": "police: report with staff consent",
+    "police_consent_declined": "police: staff consent not given",
+    "police_dsl_to_decide": "police: DSL to decide",
+    "behaviour_policy": "behaviour policy",
+    "training_needed": "training needed",
+    "minimum_age_warning": "platform minimum age",
+}
+
+
+def flag_label(flag: str) -> str:
+    return FLAG_LABELS.get(flag, flag.replace("_", " "))

@@ -60,13 +60,26 @@ def needs_slt_now(author_type: str, offensive: bool, complaint: bool) -> bool:
 def guidance_for(
     pack: PolicyPack, author_type: str, offensive: bool, complaint: bool
 ) -> list[Guidance]:
-    advice = [
-        pack.guidance(
-            "MO-24H",
-            "Reply within the deadline, even if only to say you have seen it and will come back.",
+    """Advice for the moderators, one line per clause the school has (each one cited)."""
+    advice: list[Guidance] = []
+    if pack.has("MO-24H"):
+        advice.append(
+            pack.guidance(
+                "MO-24H",
+                "Reply within the deadline, even if only to say you have seen it and will "
+                "come back.",
+            )
         )
-    ]
-    if offensive:
+    elif pack.has("MO-REGULAR"):
+        # The policy sets no reply time, only regular monitoring; the deadline is the bot's.
+        advice.append(
+            pack.guidance(
+                "MO-REGULAR",
+                "Keep an eye on the account and reply promptly, even if only to say you have "
+                "seen it and will come back.",
+            )
+        )
+    if offensive and pack.has("MO-OFFENSIVE"):
         advice.append(
             pack.guidance(
                 "MO-OFFENSIVE",
@@ -74,7 +87,7 @@ def guidance_for(
                 "and let SLT know (done for you).",
             )
         )
-    if offensive and author_type == "parent":
+    if offensive and author_type == "parent" and pack.has("MO-PARENT"):
         advice.append(
             pack.guidance(
                 "MO-PARENT",
@@ -82,7 +95,7 @@ def guidance_for(
                 "and point them to the complaints procedure.",
             )
         )
-    if complaint:
+    if complaint and pack.has("MO-COMPLAINT"):
         advice.append(
             pack.guidance(
                 "MO-COMPLAINT",
@@ -90,7 +103,7 @@ def guidance_for(
                 "by the head before it is sent.",
             )
         )
-    if author_type == "press":
+    if author_type == "press" and pack.has("MO-JOURNALIST"):
         advice.append(
             pack.guidance(
                 "MO-JOURNALIST",

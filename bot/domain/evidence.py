@@ -14,6 +14,38 @@ ALLOWED_TYPES = (
 )  # fmt: skip
 
 
+# What each accepted type is called in a message; people never see a MIME type.
+TYPE_LABELS = {
+    "image/png": "PNG image",
+    "image/jpeg": "JPEG image",
+    "image/gif": "GIF image",
+    "image/webp": "WebP image",
+    "image/heic": "HEIC photo",
+    "image/heif": "HEIF photo",
+    "application/pdf": "PDF document",
+    "text/plain": "text file",
+    "video/mp4": "MP4 video",
+    "video/quicktime": "QuickTime video",
+    "audio/mpeg": "MP3 audio",
+    "audio/mp4": "M4A audio",
+    "audio/x-m4a": "M4A audio",
+    "audio/wav": "WAV audio",
+    "message/rfc822": "saved email",
+    "application/vnd.ms-outlook": "Outlook message",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word document",
+}
+
+
+def type_label(content_type: str, filename: str = "") -> str:
+    """ "PNG image", "PDF document"; for other types, the file's extension ("EXE file")."""
+    if content_type in TYPE_LABELS:
+        return TYPE_LABELS[content_type]
+    extension = filename.rsplit(".", 1)[-1] if "." in filename else ""
+    if extension.isascii() and extension.isalnum() and len(extension) <= 8:
+        return f"{extension.upper()} file"
+    return "file of an unknown type"
+
+
 class EvidenceRefused(Exception):
     """A file we will not keep, with a message that tells the user what to do instead."""
 
@@ -26,7 +58,9 @@ class EvidenceFile:
     sha256: str
 
     def describe(self) -> str:
-        return f"{self.filename} ({human_size(self.size)})"
+        """For people: "shot.png (PNG image, 12 bytes)"."""
+        kind = type_label(self.content_type, self.filename)
+        return f"{self.filename} ({kind}, {human_size(self.size)})"
 
 
 def human_size(size: int) -> str:
@@ -69,8 +103,42 @@ def check_evidence(
             "Please try sending it again, or take a screenshot and send that."
         )
     if kind not in ALLOWED_TYPES:
+        extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+        what = (
+            f".{extension} files"
+            if extension.isascii() and extension.isalnum() and len(extension) <= 8
+            else "files of that type"
+        )
         raise EvidenceRefused(
-            f"I can't keep {name} because files of type {kind} aren't accepted. "
+            f"I can't keep {name} because {what} aren't accepted. "
             "Screenshots, photos, PDFs, videos, audio and text files are fine."
         )
     return EvidenceFile(name, kind, len(data), hashlib.sha256(data).hexdigest())
+
+
+# What each accepted type is called in a sentence, so nobody reads "application/pdf".
+TYPE_NAMES = {
+    "image/png": "PNG image",
+    "image/jpeg": "JPEG photo",
+    "image/gif": "GIF image",
+    "image/webp": "WebP image",
+    "image/heic": "iPhone photo (HEIC)",
+    "image/heif": "iPhone photo (HEIF)",
+    "application/pdf": "PDF document",
+    "text/plain": "text file",
+    "video/mp4": "MP4 video",
+    "video/quicktime": "QuickTime video",
+    "audio/mpeg": "MP3 audio",
+    "audio/mp4": "M4A audio",
+    "audio/x-m4a": "M4A audio",
+    "audio/wav": "WAV audio",
+    "message/rfc822": "email",
+    "application/vnd.ms-outlook": "Outlook email",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word document",
+}
+
+
+def type_in_words(content_type: str) -> str:
+    general = content_type.split("/")[0]
+    fallback = {"image": "image", "video": "video", "audio": "audio"}.get(general, "file")
+    return TYPE_NAMES.get(content_type, fallback)

@@ -6,8 +6,11 @@ a stored record (a case or an approval) and come back as an action id plus a val
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from typing import Any
+
+MENTION = re.compile(r"<@([^<>\s]+)>")
 
 
 @dataclass(frozen=True)
@@ -17,12 +20,29 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class Mention:
+    """A person named in a message. Text holds `<@user_id>` where the name goes; Slack
+    keeps it (and notifies them), Teams makes it a mention entity, the terminal shows the name."""
+
+    user_id: str
+    name: str
+
+
+def mention(user_id: str) -> str:
+    return f"<@{user_id}>"
+
+
+@dataclass(frozen=True)
 class Button:
     action: str
     label: str
     value: str
     style: str | None = None  # "primary" or "danger"
     asks_for: str | None = None  # a prompt when the action needs typed text (a reason, a note)
+    # An optional second field, e.g. a message to the reporter next to a case's outcome.
+    also_asks: str | None = None
+    # Who reads what is typed, shown on the form (e.g. "Only the DSL team sees the outcome").
+    form_hint: str | None = None
 
 
 @dataclass(frozen=True)
@@ -36,18 +56,23 @@ class Message:
     urgent: bool = False
     free_text_allowed: bool = True
     step: str | None = None  # which question this asks, so a stale answer button is ignored
+    mentions: tuple[Mention, ...] = ()  # people named in text/fields as <@user_id>
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "text": self.text,
             "title": self.title,
             "choices": [[c.value, c.label] for c in self.choices],
-            "buttons": [[b.action, b.label, b.value, b.style, b.asks_for] for b in self.buttons],
+            "buttons": [
+                [b.action, b.label, b.value, b.style, b.asks_for, b.also_asks, b.form_hint]
+                for b in self.buttons
+            ],
             "fields": [list(f) for f in self.fields],
             "expects_files": self.expects_files,
             "urgent": self.urgent,
             "free_text_allowed": self.free_text_allowed,
             "step": self.step,
+            "mentions": [[m.user_id, m.name] for m in self.mentions],
         }
 
     @classmethod
@@ -62,7 +87,29 @@ class Message:
             urgent=data.get("urgent", False),
             free_text_allowed=data.get("free_text_allowed", True),
             step=data.get("step"),
+            mentions=tuple(Mention(u, n) for u, n in data.get("mentions", [])),
         )
+
+    def name_of(self, user_id: str) -> str:
+        return next((m.name for m in self.mentions if m.user_id == user_id), user_id)
+
+    def with_names(self) -> Message:
+        """Mentions replaced by display names, for places with no mentions (the terminal)."""
+        if not self.mentions:
+            return self
+
+        def names(text: str) -> str:
+            return MENTION.sub(
+                lambda m: self.name_of(m.group(1)) if self.knows(m.group(1)) else m.group(0),
+                text,
+            )
+
+        return replace(
+            self, text=names(self.text), fields=tuple((k, names(v)) for k, v in self.fields)
+        )
+
+    def knows(self, user_id: str) -> bool:
+        return any(m.user_id == user_id for m in self.mentions)
 
 
 @dataclass(frozen=True)

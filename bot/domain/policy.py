@@ -17,7 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from bot.domain.messages import Guidance
 
-# Stable clause IDs from POLICY-CLAUSES.md that the bot acts on.
+# Stable clause IDs the bot acts on; docs/policy-clauses.md says what it does for each
+# (written from bot/domain/clauses.py by `schoolbot policy clauses`).
 KNOWN_CLAUSES = frozenset(
     {
         "FR-DECLINE", "FR-DSL", "FR-REDIRECT", "FR-FAMILY", "FR-ANY-SCHOOL", "FR-EXPUPIL-KJS",
@@ -217,6 +218,11 @@ class PolicyPack(_Strict):
         """The school's own reference for a clause, e.g. "(Policy 5.4)"."""
         ref = self.clauses.get(clause)
         return f"(Policy {ref})" if ref else ""
+
+    def cite_all(self, *clauses: str) -> str:
+        """One citation for advice resting on several clauses, e.g. "(Policy 5.5, 5.3)"."""
+        refs = list(dict.fromkeys(self.clauses[c] for c in clauses if c in self.clauses))
+        return f"(Policy {', '.join(refs)})" if refs else ""
 
     def cited(self, text: str, clause: str) -> str:
         """`text` followed by its citation, if the pack has one."""

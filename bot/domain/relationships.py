@@ -115,6 +115,39 @@ def _restriction(
     return False, "FR-DECLINE", None
 
 
+def _why_no_rule(pack: PolicyPack, facts: FriendRequestFacts, clause: str, today: date) -> str:
+    """Which rule was checked and why it does not apply, or that the policy has none.
+
+    "No fixed rule" is only true when there is none; a former pupil who is past the
+    school's rule is told which rule that was and that it no longer applies.
+    """
+    rule = pack.relationships.former_pupils
+    if facts.sender == "former_pupil" and clause == "FR-EXPUPIL-U18":
+        return (
+            f"The policy's rule for former pupils is no contact until they are {rule.age}. "
+            f"They are {rule.age} or over now, so that rule no longer applies."
+        )
+    if facts.sender == "former_pupil" and clause == "FR-EXPUPIL-KJS":
+        return (
+            f"The policy's rule for former pupils is no contact for {rule.years} years after "
+            f"they left or until they are {rule.age}, whichever is longer. That time has "
+            "passed, so the rule no longer applies."
+        )
+    age = age_on(facts, today)
+    if facts.sender == "former_pupil" and pack.relationships.any_school and age and age >= 18:
+        return (
+            "The policy's rule on pupils at this or any other school no longer applies, "
+            "because they are 18 or over now. It has no fixed rule for former pupils who "
+            "are adults."
+        )
+    who = {
+        "former_pupil": "former pupils",
+        "parent": "parents and carers",
+        "young_person": "young people who are not pupils here",
+    }.get(facts.sender, "this request")
+    return f"The policy has no fixed rule for {who}."
+
+
 def _is_child(facts: FriendRequestFacts, today: date) -> bool:
     if facts.sender in ("current_pupil", "young_person"):
         return True
@@ -194,8 +227,8 @@ def decide_friend_request(
         guidance.append(
             pack.guidance(
                 cite_as,
-                "The policy has no fixed rule for this request, so use your professional "
-                f"judgement and keep any contact professional. If unsure, talk to {rel.unsure_contact}.",
+                f"{_why_no_rule(pack, facts, clause, today)} Use your professional judgement "
+                f"and keep any contact professional. If unsure, talk to {rel.unsure_contact}.",
             )
         )
         verdict = "use_judgement"

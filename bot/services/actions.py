@@ -17,6 +17,7 @@ from bot.domain import approvals
 from bot.domain.cases import Actor, CaseStatus, NotAllowed, can_view, require_handler
 from bot.domain.messages import Message
 from bot.services import cards, comment_cards
+from bot.services.alerts import alert_for
 from bot.storage import repository as repo
 from bot.storage.tables import ApprovalDecision, Case, OfficialAccount
 
@@ -34,8 +35,16 @@ class ActionHandler:
         self.pack = service.pack
 
     def handle(
-        self, session: Session, actor: Actor, action: str, value: str, text: str | None
+        self,
+        session: Session,
+        actor: Actor,
+        action: str,
+        value: str,
+        text: str | None,
+        message: str | None = None,
     ) -> list[Message]:
+        """`text` is what the form asked for (a note, an outcome, a reason); `message` is
+        the optional words for the reporter when a case is closed."""
         if action in comment_cards.ACTIONS:
             return self.service.moderation.act(session, actor, action, value)
         if action == cards.OPEN_WEB:
@@ -50,7 +59,7 @@ class ActionHandler:
             if action in (cards.APPROVE, cards.REJECT):
                 return self._decide(session, actor, case, action == cards.APPROVE, text, stage)
             require_handler(self.pack, actor, case.team)
-            return self._case_action(session, actor, case, action, text)
+            return self._case_action(session, actor, case, action, text, message)
         except (NotAllowed, approvals.ReasonRequired, approvals.AlreadyDecided) as refusal:
             log.info("action %s on %s refused: %s", action, case.ref, type(refusal).__name__)
             return [Message(str(refusal))]
@@ -96,7 +105,13 @@ class ActionHandler:
     # --- cases ---------------------------------------------------------------------------
 
     def _case_action(
-        self, session: Session, actor: Actor, case: Case, action: str, text: str | None
+        self,
+        session: Session,
+        actor: Actor,
+        case: Case,
+        action: str,
+        text: str | None,
+        message: str | None = None,
     ) -> list[Message]:
         now = self.service.now()
         who = actor.name or actor.user_id
@@ -155,7 +170,8 @@ class ActionHandler:
                 else "Please say what the outcome was."
             )
             return [Message(f"{prompt} Nothing has changed yet.")]
-        if len(note) > MAX_NOTE:
+        to_reporter = (message or "").strip() or None
+        if len(note) > MAX_NOTE or len(to_reporter or "") > MAX_NOTE:
             return [
                 Message(f"Please keep it under {MAX_NOTE:,} characters. Nothing has changed yet.")
             ]
@@ -175,16 +191,27 @@ class ActionHandler:
             },
         ):
             return [Message(f"{case.ref} was already closed. Nothing has changed.")]
-        repo.audit(session, now, actor.key, "case.closed", case.ref, by=who, outcome=note)
+        repo.audit(
+            session,
+            now,
+            actor.key,
+            "case.closed",
+            case.ref,
+            by=who,
+            outcome=note,
+            to_reporter=to_reporter,
+        )
         self._refresh(session, case)
+        # The outcome stays in the record; the reporter gets only the closing message.
         self.service.tell_user(
             session,
             case.platform,
             case.reporter_id,
-            cards.reporter_notice(case, "closed", who, note),
+            cards.reporter_notice(case, "closed", who, to_reporter),
             case.id,
         )
-        return [Message(f"{case.ref} is closed.")]
+        told = "with your message" if to_reporter else "that it is closed"
+        return [Message(f"{case.ref} is closed. The reporter has been told {told}.")]
 
     def _refresh(self, session: Session, case: Case) -> None:
         """Post the alert again in its new state; adapters update the original message."""
@@ -192,11 +219,7 @@ class ActionHandler:
         session.refresh(case)
         history = self.service.history_lines(session, case.ref)
         assert case.id is not None
-        approval = repo.approval_for(session, case.id)
-        if approval is not None:
-            message = cards.approval_alert(self.pack, case, approval, history)
-        else:
-            message = cards.case_alert(self.pack, case, history)
+        message = alert_for(self.pack, session, case, history)
         self.service.announce(
             session, case.id, case.platform, case.team, message, replaces_first=True
         )

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -24,11 +24,11 @@ from sqlmodel import Session
 
 from bot.domain.cases import Actor, teams_of
 from bot.domain.evidence import EvidenceFile, check_evidence
-from bot.domain.messages import Message
+from bot.domain.messages import Button, Message
 from bot.domain.policy import PolicyPack
-from bot.services import cards
+from bot.services import history
 from bot.services.actions import ActionHandler
-from bot.services.conversations import ConversationHandler
+from bot.services.conversations import ALREADY_ANSWERED, ConversationHandler
 from bot.services.evidence_store import EvidenceStore
 from bot.services.moderation import Moderation
 from bot.services.register_calls import RegisterCalls
@@ -60,6 +60,15 @@ LOST_IN_RESTART = (
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def answer_result(replies: list[Message]) -> Literal["taken", "stale", "unsaved"]:
+    """What became of an answer button's press, so an adapter can mark the question's
+    message: taken, stale (already answered), or unsaved (the person should press again)."""
+    first = replies[0].text if replies else DB_DOWN
+    if first in (DB_DOWN, BUSY):
+        return "unsaved"
+    return "stale" if first.startswith(ALREADY_ANSWERED) else "taken"
 
 
 @dataclass(frozen=True)
@@ -218,11 +227,14 @@ class BotService(RegisterCalls):
         text: str | None = None,
         name: str | None = None,
         request: int | None = None,
+        message: str | None = None,
     ) -> list[Message]:
-        """A button press. Returns private replies for the person who pressed it."""
+        """A button press. Returns private replies for the person who pressed it.
+
+        `message` is the close form's optional second field, for the reporter."""
         with self.session() as session:
             actor = self.actor(session, platform, user_id, name)
-            replies = self.actions.handle(session, actor, action, value, text)
+            replies = self.actions.handle(session, actor, action, value, text, message)
             self._keep_replies(session, request, replies)
             session.commit()
             return replies
@@ -262,15 +274,31 @@ class BotService(RegisterCalls):
     def inbox(self, platform: str, user_id: str) -> list[Message]:
         """Terminal chat: team alerts and DMs this person has not seen yet."""
         with self.session() as session:
-            actor = self.actor(session, platform, user_id)
-            teams = teams_of(self.pack, actor)
-            if actor.roles & set(self.pack.accounts.stages):
-                teams.add("slt")
+            teams = self._reader_teams(session, platform, user_id)
             rows = repo.inbox_since(session, platform, user_id, teams)
             if rows:
                 repo.move_inbox_cursor(session, platform, user_id, rows[-1].id or 0)
             session.commit()
             return [Message.from_dict(r.message) for r in rows]
+
+    @db_guard(lambda: [])
+    def buttons_for(self, platform: str, user_id: str, ref: str) -> list[Button]:
+        """Terminal chat: the buttons of the newest alert about `ref` this person was sent,
+        so `close FR-0006` works in a later chat too. Pressing one still checks everything."""
+        with self.session() as session:
+            teams = self._reader_teams(session, platform, user_id)
+            for row in repo.messages_mentioning(session, platform, user_id, teams, ref):
+                message = Message.from_dict(row.message)
+                if buttons := [b for b in message.buttons if b.value.split(":")[0] == ref]:
+                    return buttons
+            return []
+
+    def _reader_teams(self, session: Session, platform: str, user_id: str) -> set[str]:
+        actor = self.actor(session, platform, user_id)
+        teams = teams_of(self.pack, actor)
+        if actor.roles & set(self.pack.accounts.stages):
+            teams.add("slt")
+        return teams
 
     def pending_deliveries(self, platform: str, limit: int = 50) -> list[Delivery]:
         """Claim due messages for this instance (see scheduling.claim_outbox)."""
@@ -402,26 +430,5 @@ class BotService(RegisterCalls):
         self.enqueued += 1
         repo.enqueue(session, self.now(), platform, "user", user_id, message.to_dict(), case_id)
 
-    def history_lines(self, session: Session, ref: str) -> list[str]:
-        lines = []
-        for event in repo.timeline(session, ref):
-            who = event.detail.get("by") or event.actor.split(":", 1)[-1]
-            when = cards.local(self.pack, event.at)
-            text = HISTORY.get(event.action)
-            if text:
-                lines.append(text.format(who=who, when=when, **_safe(event.detail)))
-        return lines
-
-
-HISTORY = {
-    "case.acknowledged": "Acknowledged by {who} at {when}.",
-    "case.assigned": "Assigned to {who} at {when}.",
-    "case.note": "Note added by {who} at {when}.",
-    "case.closed": "Closed by {who} at {when}.",
-    "approval.approved": "Approved by {who} ({role}) at {when}.",
-    "approval.rejected": "Rejected by {who} ({role}) at {when}.",
-}
-
-
-def _safe(detail: dict[str, Any]) -> dict[str, Any]:
-    return {"role": detail.get("role_label", detail.get("role", ""))}
+    def history_lines(self, session: Session, ref: str, notes: bool = False) -> list[str]:
+        return history.lines(self.pack, session, ref, notes)

@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.domain.cases import CaseKind, CaseStatus, alert_fields
-from bot.domain.messages import Button, Message
+from bot.domain.cases import CaseKind, CaseStatus, alert_fields, flag_label
+from bot.domain.messages import Button, Mention, Message, mention
 from bot.domain.policy import PolicyPack
-from bot.storage.tables import Approval, Case
+from bot.storage.tables import Approval, Case, RoleAssignment
 
 CASE_ACK = "case.ack"
 CASE_ASSIGN = "case.assign"
@@ -31,26 +31,90 @@ STATUS_LABELS = {
 }
 
 
+# The close form: what the DSL writes stays in the record; the reporter reads only the message.
+CLOSE_OUTCOME = "Outcome, for the case record"
+CLOSE_MESSAGE = "Message to the reporter (optional)"
+CLOSE_HINT = (
+    "Only the team that owns the case sees the outcome. The reporter is told the case is "
+    "closed, with your message to them if you write one."
+)
+
+# How an alert opens, by the case's status, so an updated alert never says "new" when it isn't.
+STATUS_LEADS = {
+    CaseStatus.NEW: "A new {kind} case for the {team} team.",
+    CaseStatus.ACKNOWLEDGED: "A {kind} case for the {team} team, acknowledged.",
+    CaseStatus.IN_PROGRESS: "A {kind} case for the {team} team, being handled.",
+    CaseStatus.CLOSED: "A {kind} case for the {team} team, now closed.",
+}
+
+
+WHEN_FORMAT = "%a %-d %b %Y, %H:%M"
+
+
 def local(pack: PolicyPack, moment: datetime) -> str:
     return moment.astimezone(ZoneInfo(pack.calendar.timezone)).strftime("%-d %b %H:%M")
+
+
+def when(pack: PolicyPack, moment: datetime) -> str:
+    """Like "Tue 1 Dec 2026, 20:00", in the school's timezone: for records, where the day matters."""
+    return moment.astimezone(ZoneInfo(pack.calendar.timezone)).strftime(WHEN_FORMAT)
 
 
 def _who(name: str | None) -> str:
     return name or "someone"
 
 
-def case_alert(pack: PolicyPack, case: Case, history: list[str]) -> Message:
+def reporter(case: Case) -> Mention:
+    """The person who reported a case, to name them as a mention where the platform has one."""
+    return Mention(case.reporter_id, case.reporter_name or case.reporter_id)
+
+
+def holder_mentions(pack: PolicyPack, rows: list[RoleAssignment]) -> tuple[Mention, ...]:
+    """Role holders as mentions, each shown by their role where the platform needs a name."""
+    seen: dict[str, Mention] = {}
+    for row in rows:
+        seen.setdefault(row.user_id, Mention(row.user_id, pack.role_label(row.role)))
+    return tuple(seen.values())
+
+
+def status_label(case: Case, approval_status: str | None = None) -> str:
+    """A closed account request says how it ended: Approved or Rejected, not just Closed."""
+    if case.status == CaseStatus.CLOSED and approval_status in ("approved", "rejected"):
+        return approval_status.capitalize()
+    return STATUS_LABELS[CaseStatus(case.status)]
+
+
+def in_words(names: list[str]) -> str:
+    """["Ms Brown", "Mr Jones", "Mx Lee"] -> "Ms Brown, Mr Jones and Mx Lee"."""
+    if len(names) <= 1:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _attention(notify: tuple[Mention, ...]) -> str:
+    return f"For your attention: {in_words([mention(m.user_id) for m in notify])}."
+
+
+def case_alert(
+    pack: PolicyPack, case: Case, history: list[str], notify: tuple[Mention, ...] = ()
+) -> Message:
+    """`notify` are the owning role's holders: an urgent new case mentions them, so their
+    phone buzzes even when they are not watching the channel. A routine one never does."""
     kind = CaseKind(case.kind)
-    urgent = case.urgent and case.status != CaseStatus.CLOSED
+    status = CaseStatus(case.status)
+    urgent = case.urgent and status != CaseStatus.CLOSED
+    notify = notify if urgent and status == CaseStatus.NEW else ()
     team = "DSL" if case.team == "dsl" else "SLT"
     title = f"{'URGENT: ' if urgent else ''}{kind.title} {case.ref}"
     fields = alert_fields(pack, kind, case.summary)
-    fields.append(("Status", STATUS_LABELS[CaseStatus(case.status)]))
+    fields.append(("Status", STATUS_LABELS[status]))
     if case.flags:
-        readable = [f.replace("_", " ") for f in case.flags if f != "urgent"]
+        readable = [flag_label(f) for f in case.flags if f != "urgent"]
         if readable:
             fields.append(("Flags", ", ".join(readable)))
-    lines = [f"A new {kind.title.lower()} case for the {team} team."]
+    lines = [_attention(notify)] if notify else []
+    lines.append(STATUS_LEADS[status].format(kind=kind.title.lower(), team=team))
+    lines.append(f"Reported by {mention(case.reporter_id)}.")
     if pack.alerts.detail == "minimal":
         lines.append("Details are in the case record, visible to the team only.")
     lines.extend(history)
@@ -60,6 +124,7 @@ def case_alert(pack: PolicyPack, case: Case, history: list[str]) -> Message:
         fields=tuple(fields),
         buttons=case_buttons(case),
         urgent=urgent,
+        mentions=(reporter(case), *notify),
     )
 
 
@@ -75,17 +140,30 @@ def case_buttons(case: Case) -> tuple[Button, ...]:
     buttons.append(Button(CASE_NOTE, "Add note", case.ref, asks_for="Your note"))
     buttons.append(
         Button(
-            CASE_CLOSE, "Close with outcome", case.ref, "danger", asks_for="What was the outcome?"
+            CASE_CLOSE,
+            "Close with outcome",
+            case.ref,
+            "danger",
+            asks_for=CLOSE_OUTCOME,
+            also_asks=CLOSE_MESSAGE,
+            form_hint=CLOSE_HINT,
         )
     )
     return tuple(buttons)
 
 
-def approval_alert(pack: PolicyPack, case: Case, approval: Approval, history: list[str]) -> Message:
+def approval_alert(
+    pack: PolicyPack,
+    case: Case,
+    approval: Approval,
+    history: list[str],
+    reason: str | None = None,
+) -> Message:
+    """`reason` is the rejecting approver's reason, shown once the request is rejected."""
     fields = alert_fields(pack, CaseKind.ACCOUNT_REQUEST, case.summary)
     if case.flags:
-        fields.append(("Flags", ", ".join(f.replace("_", " ") for f in case.flags)))
-    lines = list(history)
+        fields.append(("Flags", ", ".join(flag_label(f) for f in case.flags)))
+    lines = [f"Requested by {mention(case.reporter_id)}.", *history]
     buttons: tuple[Button, ...] = ()
     if approval.status == "pending":
         role = approval.stages[approval.current]
@@ -100,21 +178,27 @@ def approval_alert(pack: PolicyPack, case: Case, approval: Approval, history: li
     elif approval.status == "approved":
         lines.append("Approved. The account has been added to the register.")
     else:
-        lines.append("Rejected.")
+        lines.append(f"Rejected. Reason: {reason}" if reason else "Rejected.")
+    title = "New official account request" if approval.status == "pending" else "Account request"
     return Message(
-        text="\n".join(lines) or "A request for a new official account.",
-        title=f"New official account request {case.ref}",
+        text="\n".join(lines),
+        title=f"{title} {case.ref}",
         fields=tuple(fields),
         buttons=buttons,
+        mentions=(reporter(case),),
     )
 
 
 def reporter_notice(case: Case, event: str, who: str | None, detail: str | None = None) -> Message:
+    """What the reporter is told. For "closed", `detail` is the optional message to them."""
     kind = CaseKind(case.kind).title.lower()
     if event == "acknowledged":
         text = f"Your {kind} report {case.ref} has been picked up by {_who(who)}. Thank you for reporting it."
     elif event == "closed":
-        text = f"Your case {case.ref} is now closed. Outcome: {detail}"
+        # The outcome stays in the record: the reporter hears only what was written for them.
+        text = f"Your {kind} report {case.ref} is now closed. Thank you for reporting it."
+        if detail:
+            text += f"\nA message from {_who(who)}: {detail}"
     elif event == "approved":
         text = (
             f'Good news: your request {case.ref} for "{case.summary.get("name", "")}" has been '

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.domain.comments import AUTHOR_LABELS, guidance_for
-from bot.domain.messages import Button, Message
+from bot.domain.messages import Button, Mention, Message, mention
 from bot.domain.policy import PolicyPack
-from bot.services.cards import case_buttons, local
+from bot.services.cards import case_buttons, in_words, local
 from bot.storage.tables import Case, CaseTask, Comment, OfficialAccount
 
 REPLIED = "comment.replied"
@@ -45,9 +45,18 @@ def _fields(pack: PolicyPack, comment: Comment, account: OfficialAccount) -> lis
     return fields
 
 
-def _advice(pack: PolicyPack, comment: Comment) -> str:
+def _advice(pack: PolicyPack, comment: Comment, to_slt: bool = False) -> str:
     advice = guidance_for(pack, comment.author_type, comment.offensive, comment.complaint)
+    if comment.author_type == "press" and not to_slt:
+        # SLT answer journalists (MO-JOURNALIST): moderators are not asked to reply.
+        advice = [g for g in advice if g.clause != "MO-24H"]
     return "\n".join(f"• {g.text}" for g in advice)
+
+
+PRESS_LEADS = {
+    "new": "A journalist commented on {account}. Please don't reply: SLT will answer by {due}.",
+    "escalated": "The press enquiry on {account} is past its reply time ({due}); SLT have it.",
+}
 
 
 def moderator_nudge(
@@ -56,7 +65,9 @@ def moderator_nudge(
     """What a moderator gets: new comment, reminder, deadline, with the four buttons."""
     if stage in ("nudge", "deadline") and now > comment.due_at:
         stage = "overdue"
-    lead = STAGE_LEADS[stage].format(account=account.name, due=local(pack, comment.due_at))
+    press = comment.author_type == "press"
+    leads = PRESS_LEADS if press and stage in PRESS_LEADS else STAGE_LEADS
+    lead = leads[stage].format(account=account.name, due=local(pack, comment.due_at))
     value = comment.ref
     buttons = (
         Button(REPLIED, "Replied", value, "primary"),
@@ -68,7 +79,19 @@ def moderator_nudge(
         text=f"{lead}\n{_advice(pack, comment)}",
         title=f"Comment {comment.ref} awaiting a reply",
         fields=tuple(_fields(pack, comment, account)),
-        buttons=buttons if comment.status in ("awaiting", "escalated") else (),
+        # A press enquiry is SLT's to answer: the moderators have nothing to press.
+        buttons=buttons if comment.status in ("awaiting", "escalated") and not press else (),
+    )
+
+
+def press_reminder(
+    pack: PolicyPack, comment: Comment, account: OfficialAccount, now: datetime
+) -> Message:
+    """To SLT, in place of the moderators' nudge: the press enquiry still needs their reply."""
+    due = local(pack, comment.due_at)
+    when = f"was due {due}" if now > comment.due_at else f"is due by {due}"
+    return slt_alert(
+        pack, comment, account, f"Reminder: the reply to this press enquiry {when} (MO-24H)."
     )
 
 
@@ -76,7 +99,7 @@ def slt_alert(pack: PolicyPack, comment: Comment, account: OfficialAccount, reas
     """To the SLT channel: at once for offensive/complaint/press, or after the deadline."""
     value = comment.ref
     return Message(
-        text=f"{reason}\n{_advice(pack, comment)}",
+        text=f"{reason}\n{_advice(pack, comment, to_slt=True)}",
         title=f"Comment {comment.ref} on {account.name}",
         fields=tuple(_fields(pack, comment, account)),
         buttons=(
@@ -93,17 +116,26 @@ def closed_notice(comment: Comment, account: OfficialAccount, how: str, who: str
     return Message(f"Comment {comment.ref} on {account.name} is closed: {how} by {who}.")
 
 
-def case_still_new(case: Case, minutes: int, to_deputy: bool) -> Message:
-    whom = "You are the deputy, so it has come to you. " if to_deputy else ""
+def case_still_new(
+    case: Case, minutes: int, note: str = "", notify: tuple[Mention, ...] = ()
+) -> Message:
+    """An urgent case nobody has acknowledged. `note` says who else has been told;
+    `notify` are the people to mention so their phones buzz."""
     urgency = "URGENT: " if case.urgent else ""
+    lines = (
+        [f"For your attention: {in_words([mention(m.user_id) for m in notify])}."] if notify else []
+    )
+    lines.append(
+        f"{urgency}{case.ref} has not been acknowledged for {minutes} minutes. "
+        f"{note + ' ' if note else ''}"
+        "Please acknowledge it, or type case " + case.ref + " to see what's needed."
+    )
     return Message(
-        text=(
-            f"{urgency}{case.ref} has not been acknowledged for {minutes} minutes. {whom}"
-            "Please acknowledge it, or open the case to see what's needed."
-        ),
+        text="\n".join(lines),
         title=f"Still waiting: {case.ref}",
         buttons=case_buttons(case),
         urgent=case.urgent,
+        mentions=notify,
     )
 
 

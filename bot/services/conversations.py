@@ -13,17 +13,19 @@ from bot.dialogs import engine
 from bot.dialogs.comment import CommentOutcome
 from bot.dialogs.outcome import Outcome
 from bot.dialogs.parsing import InvalidAnswer, normalise, parse_choice
-from bot.dialogs.registry import DIALOGS, MENU, classify
+from bot.dialogs.registry import DIALOGS, MENU, MENU_STEP, classify
 from bot.domain.cases import Actor, CaseKind, CaseStatus, can_view, case_reference, teams_of
 from bot.domain.comments import CommentIn
 from bot.domain.evidence import EvidenceFile
-from bot.domain.messages import Message
+from bot.domain.messages import MENTION, Message
 from bot.domain.policy import PolicyPack
 from bot.services import cards
+from bot.services.alerts import alert_for
+from bot.services.case_view import case_view
 from bot.services.moderation import RegisterError
 from bot.storage import repository as repo
 from bot.storage import scheduling
-from bot.storage.tables import Approval, Case, CaseTask, Evidence
+from bot.storage.tables import Approval, Case, CaseTask, DialogState, Evidence
 
 if TYPE_CHECKING:
     from bot.services.bot import BotService
@@ -35,7 +37,10 @@ GREETING = (
     "You can also just tell me what happened, in your own words."
 )
 MY_CASES = {"my cases", "cases", "my reports", "status"}
-CASE_REF = re.compile(r"^(?:case\s+)?((?:FR|CB|AC)-\d{1,6})$", re.I)
+# Said when an answer button no longer answers anything (adapters look for it, e.g. to
+# mark the old message in Slack as answered).
+ALREADY_ANSWERED = "That question has already been answered."
+CASE_REF = re.compile(r"^(?:case\s+)?((?:FR|CB|AC)-[0-9]{1,6})$", re.I)  # ASCII digits only
 
 
 class ConversationHandler:
@@ -55,20 +60,14 @@ class ConversationHandler:
         answering: str | None = None,
     ) -> list[Message]:
         row = repo.get_dialog(session, actor.platform, actor.user_id)
-        if answering and (row is None or engine.step_id(row.state) != answering):
-            # A button from an earlier question (a double click, or scrolling back).
-            lead = "That question has already been answered."
-            if row is None or row.dialog not in DIALOGS:
-                return [Message(f"{lead} Message me any time to start something new.")]
-            return [
-                engine.current_prompt(
-                    DIALOGS[row.dialog],
-                    row.state,
-                    self.pack,
-                    self.service.local_now(),
-                    f"{lead} Here's where we are:",
-                )
-            ]
+        current = row.state if row is not None and row.dialog in DIALOGS else None
+        if answering and not (
+            (current is None and answering == MENU_STEP)
+            or (current is not None and engine.answers_current(current, answering))
+        ):
+            # A button from an earlier question or conversation (a double click,
+            # scrolling back, or a report finished since).
+            return self._stale(session, actor, row)
         if row is None or row.dialog not in DIALOGS:
             return self._idle(session, actor, text, files)
         dialog = DIALOGS[row.dialog]
@@ -77,10 +76,27 @@ class ConversationHandler:
         )
         return self._apply(session, actor, dialog.name, turn)
 
+    def _stale(self, session: Session, actor: Actor, row: DialogState | None) -> list[Message]:
+        if row is None or row.dialog not in DIALOGS:
+            return [Message(f"{ALREADY_ANSWERED} Message me any time to start something new.")]
+        state = row.state
+        if not state.get("conversation"):  # saved before ids: bind it, so new buttons work
+            state = engine.bind(state)
+            repo.save_dialog(session, actor.platform, actor.user_id, state, self.service.now())
+        return [
+            engine.current_prompt(
+                DIALOGS[row.dialog],
+                state,
+                self.pack,
+                self.service.local_now(),
+                f"{ALREADY_ANSWERED} Here's where we are:",
+            )
+        ]
+
     def greet(self, session: Session, actor: Actor, lead: str | None = None) -> list[Message]:
         row = repo.get_dialog(session, actor.platform, actor.user_id)
         if row is None or row.dialog not in DIALOGS:
-            return [Message(GREETING, choices=MENU)]
+            return [Message(GREETING, choices=MENU, step=MENU_STEP)]
         dialog = DIALOGS[row.dialog]
         if lead is None:
             lead = f"Welcome back. We were in the middle of your {dialog.title.lower()}; your answers are saved."
@@ -98,7 +114,12 @@ class ConversationHandler:
         return turn.messages
 
     def _start(
-        self, session: Session, actor: Actor, name: str, files: tuple[EvidenceFile, ...] = ()
+        self,
+        session: Session,
+        actor: Actor,
+        name: str,
+        files: tuple[EvidenceFile, ...] = (),
+        opening: str = "",
     ) -> list[Message]:
         dialog = DIALOGS[name]
         options = None
@@ -112,7 +133,7 @@ class ConversationHandler:
                     )
                 ]
             options = {"accounts": [[a.id, a.name] for a in accounts]}
-        turn = engine.start(dialog, self.pack, self.service.local_now(), options)
+        turn = engine.start(dialog, self.pack, self.service.local_now(), options, opening)
         if files and turn.state is not None:
             turn.state["answers"]["evidence"] = [engine.file_record(f) for f in files]
             names = ", ".join(f.describe() for f in files)
@@ -134,6 +155,7 @@ class ConversationHandler:
                     "That message is too long for me. Please tell me in a sentence what happened, "
                     "and I'll guide you from there.",
                     choices=MENU,
+                    step=MENU_STEP,
                 )
             ]
         if said in MY_CASES:
@@ -141,7 +163,7 @@ class ConversationHandler:
         if match := CASE_REF.match(text.strip()):
             return self._show_case(session, actor, match.group(1).upper())
         if said in engine.CANCEL_WORDS:
-            return [Message("There's nothing in progress to cancel.", choices=MENU)]
+            return [Message("There's nothing in progress to cancel.", choices=MENU, step=MENU_STEP)]
         try:
             choice = parse_choice(text, MENU) if said else None
         except InvalidAnswer:
@@ -150,13 +172,15 @@ class ConversationHandler:
             return self._my_cases(session, actor)
         name = choice or classify(text)
         if name in DIALOGS:
-            return self._start(session, actor, name)
-        return [Message(GREETING, choices=MENU)]
+            # Free text may already answer a question; a menu choice answers none.
+            return self._start(session, actor, name, opening="" if choice else text)
+        return [Message(GREETING, choices=MENU, step=MENU_STEP)]
 
     def case_lines(self, session: Session, actor: Actor) -> list[str]:
         own = repo.cases_reported_by(session, actor.platform, actor.user_id)
+        decided = repo.approval_statuses(session, [c.id for c in own if c.id is not None])
         return [
-            f"• {c.ref} {CaseKind(c.kind).title}: {cards.STATUS_LABELS[CaseStatus(c.status)]}"
+            f"• {c.ref} {CaseKind(c.kind).title}: {cards.status_label(c, decided.get(c.id or 0))}"
             for c in own
         ]
 
@@ -186,15 +210,9 @@ class ConversationHandler:
         ):
             # Same answer for "missing" and "not yours", so references can't be probed.
             return [Message(f"I can't find a case {ref} that you can see.")]
-        status = cards.STATUS_LABELS[CaseStatus(case.status)]
-        lines = [f"{ref}: {CaseKind(case.kind).title}. Status: {status}."]
-        if case.outcome:
-            lines.append(f"Outcome: {case.outcome}")
-        if case.team in teams_of(self.pack, actor):
-            lines += [f"• {k}: {v}" for k, v in case.details.items() if k != "evidence"]
-            lines += [f"Evidence: {len(case.details.get('evidence') or [])} file(s)"]
-            lines += self.service.history_lines(session, ref)
-        return [Message("\n".join(lines))]
+        for_team = case.team in teams_of(self.pack, actor)
+        history = self.service.history_lines(session, ref, notes=True) if for_team else []
+        return [case_view(self.pack, session, case, for_team, history)]
 
     # --- when a conversation finishes -----------------------------------------------------
 
@@ -202,6 +220,7 @@ class ConversationHandler:
         if isinstance(outcome, CommentOutcome):
             return self._log_comment(session, actor, outcome)
         advice = "\n".join(f"• {g.text}" for g in outcome.guidance)
+        lead = f"Here's what to do:\n{advice}\n\n" if advice else ""
         if not outcome.open_case:
             repo.audit(
                 session,
@@ -212,7 +231,7 @@ class ConversationHandler:
                 dialog=name,
                 clauses=[g.clause for g in outcome.guidance],
             )
-            return [Message(f"Here's what to do:\n{advice}\n\n{outcome.closing}".strip())]
+            return [Message(f"{lead}{outcome.closing}".strip())]
         case = self._open_case(session, actor, outcome)
         if outcome.kind is CaseKind.ACCOUNT_REQUEST:
             next_step = outcome.closing
@@ -224,9 +243,7 @@ class ConversationHandler:
             next_step = (
                 "I'll message you when someone picks it up. You don't need to do anything else."
             )
-        return [
-            Message(f"Here's what to do:\n{advice}\n\nYour reference is {case.ref}. {next_step}")
-        ]
+        return [Message(f"{lead}Your reference is {case.ref}. {next_step}")]
 
     def _log_comment(
         self, session: Session, actor: Actor, outcome: CommentOutcome
@@ -265,6 +282,7 @@ class ConversationHandler:
             urgent=outcome.urgent,
             platform=actor.platform,
             reporter_id=actor.user_id,
+            reporter_name=_display_name(actor.name),
             summary=outcome.summary,
             details=outcome.details,
             flags=outcome.flags,
@@ -308,12 +326,17 @@ class ConversationHandler:
             )
             session.add(approval)
             session.flush()
-            message = cards.approval_alert(self.pack, case, approval, [])
-        else:
-            message = cards.case_alert(self.pack, case, [])
+        message = alert_for(self.pack, session, case, [])
         self.service.announce(
             session, case.id, actor.platform, case.team, message, replaces_first=False
         )
         self.service.reminders.schedule_for_case(session, case)
         log.info("case %s opened for team %s (urgent=%s)", case.ref, case.team, case.urgent)
         return case
+
+
+def _display_name(name: str | None) -> str | None:
+    """A name to keep on the case; Slack gives a mention tag, which is no name at all."""
+    if not name or MENTION.fullmatch(name):
+        return None
+    return name[:200]

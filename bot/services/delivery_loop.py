@@ -100,7 +100,8 @@ class DeliveryLoop(abc.ABC):
 
     async def rate_limited(self, item: Delivery, retry_after: str | None) -> None:
         """A 429: wait as long as the platform asks (a second if it says nothing usable)."""
-        wait = int(retry_after) if retry_after and retry_after.strip().isdigit() else 1
+        said = (retry_after or "").strip()
+        wait = int(said) if said.isascii() and said.isdigit() and len(said) < 6 else 1
         log.warning(
             "%s rate-limited outbox %s; retrying in %ss", self.platform, item.outbox_id, wait
         )

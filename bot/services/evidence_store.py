@@ -1,10 +1,15 @@
-"""Evidence bytes on disk, named by their SHA-256 so the same file is kept once."""
+"""Evidence bytes on disk, named by their SHA-256 so the same file is kept once.
+
+Folders are 0700 and files 0600: screenshots of abuse are for the owning team only.
+"""
 
 from __future__ import annotations
 
 import os
 import tempfile
 from pathlib import Path
+
+from bot.config import make_private_dir
 
 
 class EvidenceStore:
@@ -18,7 +23,8 @@ class EvidenceStore:
         target = self.path_for(sha256)
         if target.exists():
             return target
-        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_private_dir(self.root)
+        target.parent.mkdir(exist_ok=True, mode=0o700)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
         try:
             with os.fdopen(fd, "wb") as handle:

@@ -20,10 +20,11 @@ from typing import TYPE_CHECKING
 from sqlmodel import Session, col, select
 
 from bot.domain.cases import CaseStatus
+from bot.services import cards
 from bot.services import comment_cards as cc
 from bot.storage import repository as repo
 from bot.storage import scheduling
-from bot.storage.tables import Case, CaseTask, Comment, OfficialAccount, Reminder, RoleAssignment
+from bot.storage.tables import Case, CaseTask, Comment, OfficialAccount, Reminder
 
 if TYPE_CHECKING:
     from bot.services.bot import BotService
@@ -88,8 +89,15 @@ class ReminderSweep:
             )
             # The moderators hear it too, so they know SLT are now involved.
             overdue = cc.moderator_nudge(self.pack, comment, account, "escalated", now)
-            moderation.tell_contacts(session, comment, account, overdue)
+            if comment.author_type != "press":  # SLT had a press enquiry from the start
+                moderation.tell_contacts(session, comment, account, overdue)
             return "escalated to SLT"
+        if comment.author_type == "press":
+            # Journalists are answered by SLT (MO-JOURNALIST): remind them, not the moderators.
+            reminder_for_slt = cc.press_reminder(self.pack, comment, account, now)
+            for platform in moderation.platforms_for(comment):
+                self.service.announce_team(session, platform, "slt", reminder_for_slt)
+            return "press enquiry: reminded SLT"
         stage = "nudge" if reminder.kind == "comment.nudge" else "deadline"
         message = cc.moderator_nudge(self.pack, comment, account, stage, now)
         told = moderation.tell_contacts(session, comment, account, message)
@@ -100,17 +108,30 @@ class ReminderSweep:
         if case is None or case.status != CaseStatus.NEW.value:
             return "already acknowledged"
         minutes = int((self.service.now() - case.created_at).total_seconds() // 60)
-        to_deputy = reminder.kind == "case.deputy"
-        message = cc.case_still_new(case, minutes, to_deputy)
-        self.service.announce_team(session, case.platform, case.team, message)
-        if not to_deputy:
+        team_roles = self.pack.roles_in_team(case.team)
+        notify = cards.holder_mentions(self.pack, repo.holders(session, team_roles, case.platform))
+        if reminder.kind != "case.deputy":
+            message = cc.case_still_new(case, minutes, notify=notify)
+            self.service.announce_team(session, case.platform, case.team, message)
             return "re-alerted"
-        deputies = [r for r in self.pack.roles_in_team(case.team) if r != self.pack.lead_dsl_role]
-        holders = session.exec(
-            select(RoleAssignment).where(col(RoleAssignment.role).in_(deputies))
-        ).all()
+        deputies = [r for r in team_roles if r != self.pack.lead_dsl_role]
+        label = " or ".join(self.pack.role_label(r) for r in deputies) or "deputy"
+        holders = repo.holders(session, deputies)
+        if holders:
+            note = f"It has now been sent to the {label} as well."
+        else:
+            note = f"Nobody holds the {label} role, so it could not be passed on."
+        message = cc.case_still_new(case, minutes, note, notify)
+        self.service.announce_team(session, case.platform, case.team, message)
         for holder in holders:
-            self.service.tell_user(session, holder.platform, holder.user_id, message, case.id)
+            own = f"It has come to you as {self.pack.role_label(holder.role)}."
+            self.service.tell_user(
+                session,
+                holder.platform,
+                holder.user_id,
+                cc.case_still_new(case, minutes, own),
+                case.id,
+            )
         return f"sent to {len(holders)} deputy(ies)"
 
     def _task(self, session: Session, reminder: Reminder) -> str:
@@ -133,9 +154,10 @@ class ReminderSweep:
     # --- scheduling ----------------------------------------------------------------------
 
     def schedule_for_case(self, session: Session, case: Case) -> None:
-        """Re-alert an unacknowledged DSL case, then the deputy; remind about follow-ups."""
+        """Re-alert an unacknowledged urgent DSL case, then pass it to the deputy; remind
+        about follow-ups. Routine cases wait for the team's working day: no re-alert."""
         assert case.id is not None
-        if case.team == "dsl":
+        if case.team == "dsl" and case.urgent:
             step = timedelta(minutes=self.pack.alerts.unacknowledged_realert_minutes)
             scheduling.schedule(
                 session,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,9 +15,40 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL names, or None (another database, or SQLite in memory)."""
+    parsed = sa.engine.make_url(url)
+    name = parsed.database
+    if not parsed.drivername.startswith("sqlite") or not name or name == ":memory:":
+        return None
+    return None if name.startswith("file:") else Path(name)
+
+
+def make_private_sqlite(url: str) -> bool:
+    """Create the SQLite file readable by its owner only (0600), before SQLite creates it.
+
+    SQLite would make it readable by every user; its -wal and -shm files copy the mode of
+    the database file, so they are private too. A looser existing file is tightened. A new
+    folder for it is 0700. True when the file was created just now (a new, empty database).
+    """
+    path = sqlite_file(url)
+    if path is None:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        if path.stat().st_mode & 0o077:
+            with contextlib.suppress(PermissionError):
+                path.chmod(0o600)
+        return False
+    return True
+
+
 def make_engine(url: str, lock_timeout: float = 5.0, **kwargs: Any) -> Engine:
     """An engine whose waits are bounded, so a locked or dead database fails fast and visibly."""
     if url.startswith("sqlite"):
+        make_private_sqlite(url)
         engine = sa.create_engine(
             url, connect_args={"timeout": lock_timeout, "check_same_thread": False}, **kwargs
         )
@@ -41,4 +75,5 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str, revision: str = "head") -> None:
     """Bring the schema up to date; safe to run on every start."""
+    make_private_sqlite(url)
     command.upgrade(alembic_config(url), revision)

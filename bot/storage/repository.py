@@ -17,6 +17,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from bot.storage.tables import (
     Approval,
+    ApprovalDecision,
     AuditEvent,
     Case,
     Counter,
@@ -67,6 +68,16 @@ def all_roles(session: Session) -> list[RoleAssignment]:
             select(RoleAssignment).order_by(RoleAssignment.platform, RoleAssignment.user_id)
         )
     )
+
+
+def holders(
+    session: Session, roles: list[str], platform: str | None = None
+) -> list[RoleAssignment]:
+    """Who holds any of `roles` (on one platform if given), oldest assignment first."""
+    query = select(RoleAssignment).where(col(RoleAssignment.role).in_(roles))
+    if platform is not None:
+        query = query.where(RoleAssignment.platform == platform)
+    return list(session.exec(query.order_by(col(RoleAssignment.id))))
 
 
 # --- dialog state ---------------------------------------------------------------------
@@ -195,6 +206,13 @@ def open_cases_for_teams(session: Session, teams: set[str], limit: int = 20) -> 
     )
 
 
+def recent_cases(session: Session, include_closed: bool = False, limit: int = 200) -> list[Case]:
+    query = select(Case).order_by(col(Case.id).desc()).limit(limit)
+    if not include_closed:
+        query = query.where(Case.status != "closed")
+    return list(session.exec(query))
+
+
 def transition_case(
     session: Session, case_id: int, from_statuses: tuple[str, ...], values: dict[str, Any]
 ) -> bool:
@@ -209,6 +227,25 @@ def transition_case(
 
 def approval_for(session: Session, case_id: int) -> Approval | None:
     return session.exec(select(Approval).where(Approval.case_id == case_id)).first()
+
+
+def approval_statuses(session: Session, case_ids: list[int]) -> dict[int, str]:
+    """case id -> its approval's status ("pending", "approved", "rejected"), in one query."""
+    if not case_ids:
+        return {}
+    rows = session.exec(
+        select(Approval.case_id, Approval.status).where(col(Approval.case_id).in_(case_ids))
+    )
+    return dict(rows.all())
+
+
+def rejection_reason(session: Session, approval_id: int) -> str | None:
+    row = session.exec(
+        select(ApprovalDecision.reason).where(
+            ApprovalDecision.approval_id == approval_id, col(ApprovalDecision.approve).is_(False)
+        )
+    ).first()
+    return row
 
 
 def advance_approval(
@@ -303,21 +340,45 @@ def first_alert_for(session: Session, case_id: int) -> Outbox | None:
     ).first()
 
 
+def _visible_to(user_id: str, teams: set[str]) -> Any:
+    """Outbox rows this person reads in the terminal chat: DMs to them, their teams' alerts."""
+    conditions = [sa.and_(col(Outbox.target_kind) == "user", col(Outbox.target) == user_id)]
+    if teams:
+        conditions.append(sa.and_(col(Outbox.target_kind) == "team", col(Outbox.target).in_(teams)))
+    return sa.or_(*conditions)
+
+
 def inbox_since(session: Session, platform: str, user_id: str, teams: set[str]) -> list[Outbox]:
     """Terminal-chat messages for this person (DMs and their teams') after their cursor."""
     cursor = session.get(InboxCursor, (platform, user_id))
     last = cursor.last_id if cursor else 0
-    conditions = [sa.and_(col(Outbox.target_kind) == "user", col(Outbox.target) == user_id)]
-    if teams:
-        conditions.append(sa.and_(col(Outbox.target_kind) == "team", col(Outbox.target).in_(teams)))
     rows = list(
         session.exec(
             select(Outbox)
-            .where(Outbox.platform == platform, col(Outbox.id) > last, sa.or_(*conditions))
+            .where(Outbox.platform == platform, col(Outbox.id) > last, _visible_to(user_id, teams))
             .order_by(col(Outbox.id))
         )
     )
     return rows
+
+
+def messages_mentioning(
+    session: Session, platform: str, user_id: str, teams: set[str], ref: str, limit: int = 50
+) -> list[Outbox]:
+    """The newest messages this person could read that mention `ref` (e.g. "FR-0006")."""
+    text = sa.cast(col(Outbox.message), sa.Text)
+    return list(
+        session.exec(
+            select(Outbox)
+            .where(
+                Outbox.platform == platform,
+                _visible_to(user_id, teams),
+                text.like(f'%"{ref}%'),
+            )
+            .order_by(col(Outbox.id).desc())
+            .limit(limit)
+        )
+    )
 
 
 def move_inbox_cursor(session: Session, platform: str, user_id: str, last_id: int) -> None:

@@ -88,6 +88,8 @@ class Case(SQLModel, table=True):
     urgent: bool = False
     platform: str = Field(max_length=20)
     reporter_id: str = Field(max_length=100, index=True)
+    # Their display name when the platform gave one, so the team knows whom to follow up with.
+    reporter_name: str | None = Field(default=None, max_length=200)
     assignee_id: str | None = Field(default=None, max_length=100)
     summary: dict[str, Any] = _json()
     details: dict[str, Any] = _json()

@@ -1,7 +1,8 @@
 """The terminal chat: the real dialogs and storage, with no Slack or Teams account.
 
 Choices and buttons are numbered: answer choices first, then the latest alert's buttons.
-Type a number or a label; "acknowledge FR-0002" presses a button on a named case.
+Type a number or a label; "close FR-0002" presses a button on a named case or comment,
+also one shown in an earlier chat.
 When stdin is not a terminal it reads plain lines, so conversations can be scripted.
 """
 
@@ -14,23 +15,56 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from bot.dialogs.registry import MENU_STEP
 from bot.domain.evidence import EvidenceRefused
 from bot.domain.messages import Button, Choice, Message
 from bot.services import BotService
 
 PLATFORM = "console"
 ATTACH = re.compile(r"^/attach\s+(.+)$")
+ON_REF = re.compile(r"^(.+?)\s+((?:fr|cb|ac|cm)-\d{1,6})$", re.I)
 HELP = (
     "Type your answer, or a number from the list. Attach evidence with /attach PATH. "
     "Press Enter to check for new alerts. Type /quit to leave (you can carry on later)."
 )
 
 
+def _words(text: str) -> list[str]:
+    return re.sub(r"[^\w\s]", " ", text.lower()).split()
+
+
+def _named(said: str, label: str, prefix: bool) -> bool:
+    """Case-insensitive; with `prefix`, "close" names "Close with outcome"."""
+    typed, words = _words(said), _words(label)
+    return bool(typed) and (typed == words or (prefix and words[: len(typed)] == typed))
+
+
+def takes_numbers(question: Message) -> bool:
+    """Could a number typed now be meant as the answer (an age, a date)? Not on the menu."""
+    return question.free_text_allowed and question.step != MENU_STEP
+
+
 @dataclass
-class Menu:
-    choices: list[Choice] = field(default_factory=list)
+class Screen:
+    """What the person can press, as last shown: the open question (its choices are 1..n)
+    and the latest alert's buttons, numbered after them, so each number presses what it
+    said. An alert's buttons get no numbers while the question takes typed answers,
+    because a number typed then could be meant as the answer."""
+
+    question: Message | None = None
     buttons: list[Button] = field(default_factory=list)
-    all_buttons: list[Button] = field(default_factory=list)
+    numbered: bool = False
+    seen: list[Button] = field(default_factory=list)  # this session's buttons, oldest first
+
+    def number(self, said: str) -> Choice | Button | None:
+        choices = list(self.question.choices) if self.question else []
+        if not (said.isascii() and said.isdigit()) or len(said) > 4 or int(said) < 1:
+            return None
+        index = int(said) - 1
+        if index < len(choices):
+            return choices[index]
+        index -= len(choices)
+        return self.buttons[index] if self.numbered and index < len(self.buttons) else None
 
 
 class ConsoleChat:
@@ -41,12 +75,13 @@ class ConsoleChat:
         self.user_id = user_id
         self.name = name or user_id
         self.out = out
-        self.menu = Menu()
+        self.screen = Screen()
 
     # --- output -----------------------------------------------------------------------
 
     def show(self, message: Message, alert: bool = False) -> None:
-        write = self.out.write
+        write, screen = self.out.write, self.screen
+        message = message.with_names()  # the terminal has no mentions: show the names
         if alert:
             write("\n──── " + ("URGENT " if message.urgent else "") + "alert ────\n")
         if message.title:
@@ -54,27 +89,23 @@ class ConsoleChat:
         write(message.text.rstrip() + "\n")
         for label, value in message.fields:
             write(f"  {label}: {value}\n")
-        if message.choices:
-            self.menu.choices = list(message.choices)
-            self.menu.buttons = []
+        if message.step or message.choices:  # a question (or the menu): numbers start again
+            screen.question, screen.buttons = message, []
+            if message.choices:
+                labels = (f"{i}) {c.label}" for i, c in enumerate(message.choices, 1))
+                write("  " + "   ".join(labels) + "\n")
         if message.buttons:
-            self.menu.buttons = list(message.buttons)
-            self.menu.all_buttons = [
-                b for b in self.menu.all_buttons if b.value != message.buttons[0].value
-            ] + list(message.buttons)
-        offset = len(self.menu.choices)
-        if message.choices:
-            write(
-                "  "
-                + "   ".join(f"{i}) {c.label}" for i, c in enumerate(message.choices, 1))
-                + "\n"
-            )
-        if message.buttons:
-            write(
-                "  "
-                + "   ".join(f"{offset + i}) {b.label}" for i, b in enumerate(message.buttons, 1))
-                + "\n"
-            )
+            screen.buttons = list(message.buttons)
+            screen.seen = [b for b in screen.seen if b not in message.buttons] + screen.buttons
+            question = screen.question
+            screen.numbered = question is None or not takes_numbers(question)
+            if screen.numbered:
+                offset = len(question.choices) if question else 0
+                labels = (f"{offset + i}) {b.label}" for i, b in enumerate(message.buttons, 1))
+                write("  " + "   ".join(labels) + "\n")
+            else:
+                labels = (f"[{b.label}]" for b in message.buttons)
+                write("  " + " ".join(labels) + "  (type a button's name to press it)\n")
         if message.expects_files:
             write("  (attach files with /attach PATH, then say done)\n")
         self.out.flush()
@@ -83,30 +114,42 @@ class ConsoleChat:
         for message in messages:
             self.show(message)
 
+    def show_turn(self, messages: list[Message]) -> None:
+        """The replies to a message: when none asks a question, no question is open."""
+        if messages and not any(m.step or m.choices for m in messages):
+            self.screen.question = None
+        self.show_all(messages)
+
     def check_inbox(self) -> None:
         for message in self.service.inbox(PLATFORM, self.user_id):
             self.show(message, alert=bool(message.buttons or message.title))
 
     # --- input ------------------------------------------------------------------------
 
-    def _button_for(self, line: str) -> Button | None:
-        said = line.strip().lower()
-        offset = len(self.menu.choices)
-        if said.isdigit() and offset < int(said) <= offset + len(self.menu.buttons):
-            return self.menu.buttons[int(said) - offset - 1]
-        if said.isdigit():
-            return None
-        if m := re.match(r"^(.+?)\s+((?:fr|cb|ac)-\d+)$", said):
-            label, ref = m.group(1), m.group(2).upper()
-            return next(
-                (
-                    b
-                    for b in reversed(self.menu.all_buttons)
-                    if b.label.lower() == label and b.value.split(":")[0] == ref
-                ),
-                None,
-            )
-        return next((b for b in self.menu.buttons if b.label.lower() == said), None)
+    def _pressed(self, text: str) -> Choice | Button | None:
+        """What a line presses: a number shown, `<label> <REF>`, or a label."""
+        said, screen = text.strip(), self.screen
+        if said.isascii() and said.isdigit():
+            return screen.number(said)
+        if match := ON_REF.match(said):
+            label, ref = match.group(1), match.group(2).upper()
+            on_ref = [b for b in reversed(screen.seen) if b.value.split(":")[0] == ref]
+            if not any(_named(label, b.label, True) for b in on_ref):
+                on_ref = self.service.buttons_for(PLATFORM, self.user_id, ref)  # a later chat
+            return self._unique(label, on_ref)
+        question = screen.question
+        if question and any(_named(said, c.label, False) for c in question.choices):
+            return None  # the question's own choice: answered as typed
+        # While a question is open a label must be whole, so an answer isn't taken for one.
+        prefix = question is None or question.step == MENU_STEP
+        button = self._unique(said, screen.buttons, prefix=prefix)
+        return button or self._unique(said, list(reversed(screen.seen)), prefix=False)
+
+    @staticmethod
+    def _unique(said: str, buttons: list[Button], prefix: bool = True) -> Button | None:
+        exact = [b for b in buttons if _named(said, b.label, False)]
+        named = exact or [b for b in buttons if prefix and _named(said, b.label, True)]
+        return named[0] if named and all(b.label == named[0].label for b in named) else None
 
     def handle_line(self, line: str, read_more: Callable[[], str | None]) -> bool:
         """Process one line; False when the user wants to leave."""
@@ -121,22 +164,55 @@ class ConsoleChat:
             return True
         if match := ATTACH.match(text.strip()):
             self._attach(match.group(1))
-        elif button := self._button_for(text):
-            extra = None
-            if button.asks_for:
-                self.out.write(f"{button.asks_for}: ")
-                self.out.flush()
-                extra = read_more()
-                if extra is None:
-                    return False
-            self.show_all(
-                self.service.handle_action(
-                    PLATFORM, self.user_id, button.action, button.value, extra, self.name
-                )
-            )
+        elif isinstance(pressed := self._pressed(text), Button):
+            if not self._press(pressed, read_more):
+                return False
         else:
-            self.show_all(self.service.handle_message(PLATFORM, self.user_id, text, name=self.name))
+            self._answer(pressed.value if isinstance(pressed, Choice) else text)
         self.check_inbox()
+        return True
+
+    def _answer(self, text: str) -> None:
+        """Typed words answer the question on screen; if it has moved on (another window),
+        the bot says so rather than taking them for the next question."""
+        question = self.screen.question
+        step = question.step if question else None
+        self.show_turn(
+            self.service.handle_message(
+                PLATFORM, self.user_id, text, name=self.name, answering=step
+            )
+        )
+
+    def _press(self, button: Button, read_more: Callable[[], str | None]) -> bool:
+        extra = message = None
+        if button.asks_for:
+            # As in Slack: a stale or forbidden button says so before asking for words.
+            refusal = self.service.refusal_for(PLATFORM, self.user_id, button.action, button.value)
+            if refusal:
+                self.show(Message(refusal))
+                return True
+            if button.form_hint:
+                self.out.write(button.form_hint + "\n")
+            self.out.write(f"{button.asks_for}: ")
+            self.out.flush()
+            extra = read_more()
+            if extra is None:
+                return False
+        if button.also_asks:
+            self.out.write(f"{button.also_asks} (press Enter to leave it out): ")
+            self.out.flush()
+            message = read_more()
+        self.show_all(
+            self.service.handle_action(
+                PLATFORM,
+                self.user_id,
+                button.action,
+                button.value,
+                extra,
+                self.name,
+                message=message,
+            )
+        )
         return True
 
     def _attach(self, raw: str) -> None:
@@ -153,7 +229,9 @@ class ConsoleChat:
             except EvidenceRefused as refusal:
                 self.out.write(f"{refusal}\n")
         if files:
-            self.show_all(self.service.handle_message(PLATFORM, self.user_id, "", files, self.name))
+            self.show_turn(
+                self.service.handle_message(PLATFORM, self.user_id, "", files, self.name)
+            )
 
     def run(self, stdin: TextIO = sys.stdin) -> None:
         interactive = stdin.isatty()
@@ -169,7 +247,7 @@ class ConsoleChat:
 
         if interactive:
             self.out.write(f"Chatting as {self.user_id}. {HELP}\n")
-        self.show_all(self.service.greet(PLATFORM, self.user_id))
+        self.show_turn(self.service.greet(PLATFORM, self.user_id))
         self.check_inbox()
         while (line := read()) is not None:
             if not interactive:

@@ -23,22 +23,32 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.channels.after_ack import Accepted, AfterAck
-from bot.channels.slack.blocks import CHOICE_PREFIX, REASON_MODAL, home_view, reason_modal, render
+from bot.channels.slack.blocks import (
+    CHOICE_PREFIX,
+    REASON_MODAL,
+    answered,
+    home_view,
+    reason_modal,
+    render,
+)
 from bot.channels.slack.delivery import SlackDelivery
 from bot.channels.slack.files import download_all
 from bot.config import Settings
 from bot.dialogs.registry import MENU
 from bot.domain.messages import Message
 from bot.services import BotService, cards
+from bot.services.bot import answer_result
 from bot.services.journal import RequestJournal
 
 log = logging.getLogger(__name__)
 PLATFORM = "slack"
 NEEDS_TEXT = {
     cards.CASE_NOTE: "Your note",
-    cards.CASE_CLOSE: "What was the outcome?",
+    cards.CASE_CLOSE: cards.CLOSE_OUTCOME,
     cards.REJECT: "Why are you rejecting it?",
 }
+# The close form's second, optional box and its note on who reads which box.
+FORM_EXTRAS = {cards.CASE_CLOSE: {"also_asks": cards.CLOSE_MESSAGE, "hint": cards.CLOSE_HINT}}
 FORM_FAILED = (
     "Sorry, Slack didn't open the form. Nothing has changed; please press the button again."
 )
@@ -172,7 +182,19 @@ class SlackAdapter:
 
     async def _on_choice(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
-        await self.work.submit(body["user"]["id"], "choice", self._button(body, action))
+        payload = self._button(body, action)
+        container, message = body.get("container") or {}, body.get("message") or {}
+        on_message = container.get("type") == "message" and not container.get("is_ephemeral")
+        if on_message and message.get("blocks"):
+            # Where the question was, so it can show the answer and lose its buttons.
+            payload["question"] = {
+                "channel": container.get("channel_id") or payload["channel"],
+                "ts": container.get("message_ts") or message.get("ts"),
+                "text": message.get("text") or "",
+                "blocks": message["blocks"],
+                "label": (action.get("text") or {}).get("text") or "",
+            }
+        await self.work.submit(body["user"]["id"], "choice", payload)
 
     async def _on_record_button(
         self, ack: Any, body: dict[str, Any], action: dict[str, Any]
@@ -184,7 +206,9 @@ class SlackAdapter:
             await self.work.submit(body["user"]["id"], "button", self._button(body, action))
 
     async def _on_reason(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
-        text = (view["state"]["values"].get("reason", {}).get("text", {}) or {}).get("value") or ""
+        values = view["state"]["values"]
+        text = (values.get("reason", {}).get("text", {}) or {}).get("value") or ""
+        message = (values.get("message", {}).get("text", {}) or {}).get("value") or None
         if not text.strip():
             await ack(response_action="errors", errors={"reason": "Please write a few words."})
             return
@@ -196,6 +220,7 @@ class SlackAdapter:
             "action": meta.get("action", ""),
             "value": meta.get("value", ""),
             "text": text,
+            "message": message,
         }
         await self.work.submit(body["user"]["id"], "reason", payload)
 
@@ -255,22 +280,40 @@ class SlackAdapter:
 
     async def _choice(self, p: dict[str, Any], request: Accepted) -> None:
         user, channel = p["user"], p["channel"] or p["user"]
-        if request.replies is not None:
-            await self._post_all(channel, user, [Message.from_dict(m) for m in request.replies])
-            return
-        step = p["action"].removeprefix(CHOICE_PREFIX).rsplit(":", 1)[0] or None
-        replies = await asyncio.to_thread(
-            self.service.handle_message,
-            PLATFORM,
-            user,
-            p["value"],
-            (),
-            mention(user),
-            step,
-            None,
-            request.id,
-        )
+        if request.replies is not None:  # done before a crash; only the replies weren't sent
+            replies = [Message.from_dict(m) for m in request.replies]
+        else:
+            step = p["action"].removeprefix(CHOICE_PREFIX).rsplit(":", 1)[0] or None
+            replies = await asyncio.to_thread(
+                self.service.handle_message,
+                PLATFORM,
+                user,
+                p["value"],
+                (),
+                mention(user),
+                step,
+                None,
+                request.id,
+            )
+        await self._mark_answered(p.get("question"), replies)
         await self._post_all(channel, user, replies)
+
+    async def _mark_answered(self, question: dict[str, Any] | None, replies: list[Message]) -> None:
+        """Show the answer on the question's message and drop its buttons, so an old
+        question can't be pressed again. Left alone when nothing was saved (try again)."""
+        if not question or not question.get("channel") or not question.get("ts"):
+            return
+        result = answer_result(replies)
+        if result == "unsaved":
+            return
+        blocks = answered(question["blocks"], question["label"] if result == "taken" else None)
+        await self._call(
+            "chat_update",
+            channel=question["channel"],
+            ts=question["ts"],
+            text=question["text"] or " ",
+            blocks=blocks,
+        )
 
     async def _ask_reason(self, body: dict[str, Any], action: dict[str, Any]) -> None:
         user = body["user"]["id"]
@@ -284,7 +327,9 @@ class SlackAdapter:
         opened = await self._call(
             "views_open",
             trigger_id=body["trigger_id"],
-            view=reason_modal(NEEDS_TEXT[name], name, value, channel, ts),
+            view=reason_modal(
+                NEEDS_TEXT[name], name, value, channel, ts, **FORM_EXTRAS.get(name, {})
+            ),
         )
         if not opened:  # the trigger lasts 3 s; a retry must be a fresh click
             await self._tell(channel, user, [Message(FORM_FAILED)])
@@ -302,6 +347,7 @@ class SlackAdapter:
                 p.get("text"),
                 mention(user),
                 request.id,
+                p.get("message"),
             )
         else:
             replies = [Message.from_dict(m) for m in request.replies]

@@ -24,9 +24,11 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.dialogs.registry import MENU_STEP
 from bot.domain.messages import Choice, Message
 
 CHOICE_PREFIX = "choice:"
+FILES_HINT = "files_hint"  # block id of the "attach files" line, dropped once answered
 REASON_MODAL = "schoolbot_reason"
 TEXT_LIMIT = 2900  # a section's text may hold 3000 characters
 
@@ -34,13 +36,17 @@ TEXT_LIMIT = 2900  # a section's text may hold 3000 characters
 _MENTION = re.compile(r"&lt;@([UW][A-Z0-9]{2,20})&gt;")
 
 
-def _escape(text: str) -> str:
+def _escape(text: str, people: frozenset[str] = frozenset()) -> str:
     """Slack mrkdwn treats &, < and > specially; text must not become links or @channel.
 
-    User mentions we wrote ourselves ("<@U123>", who acknowledged a case) stay mentions.
+    User mentions we wrote ourselves ("<@U123>", who acknowledged a case, the people a
+    message names in `people`) stay mentions, so Slack shows their name and notifies them.
     """
     escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MENTION.sub(r"<@\1>", escaped)
+    escaped = _MENTION.sub(r"<@\1>", escaped)
+    for user in people:
+        escaped = escaped.replace(f"&lt;@{user}&gt;", f"<@{user}>")
+    return escaped
 
 
 def _chunks(items: list[Any], size: int) -> list[list[Any]]:
@@ -53,11 +59,12 @@ def render(message: Message) -> tuple[str, list[dict[str, Any]]]:
     if message.title:
         title = message.title[:150]
         blocks.append(HeaderBlock(text=PlainTextObject(text=title, emoji=True)))
-    body = _escape(message.text)
+    people = frozenset(m.user_id for m in message.mentions)
+    body = _escape(message.text, people)
     blocks.append(SectionBlock(text=MarkdownTextObject(text=body[:TEXT_LIMIT] or " ")))
     if message.fields:
         fields = [
-            MarkdownTextObject(text=f"*{_escape(k)}*\n{_escape(v)[:1900]}")
+            MarkdownTextObject(text=f"*{_escape(k)}*\n{_escape(v, people)[:1900]}")
             for k, v in message.fields
         ]
         for group in _chunks(fields, 10):
@@ -83,22 +90,60 @@ def render(message: Message) -> tuple[str, list[dict[str, Any]]]:
     if message.expects_files:
         blocks.append(
             ContextBlock(
+                block_id=FILES_HINT,
                 elements=[
                     MarkdownTextObject(
                         text="Attach screenshots or files to a message here, then press Done."
                     )
-                ]
+                ],
             )
         )
     fallback = f"{message.title}: {message.text}" if message.title else message.text
     return fallback[:3000], [b.to_dict() for b in blocks]
 
 
+def answered(blocks: list[dict[str, Any]], label: str | None) -> list[dict[str, Any]]:
+    """A question's message once answered: its words stay, its buttons go, and a line says
+    what was chosen (or, for a stale button, that it had already been answered)."""
+    kept = [b for b in blocks if b.get("type") != "actions" and b.get("block_id") != FILES_HINT]
+    note = f"Your answer: *{_escape(label)}*" if label else "This question was already answered."
+    kept.append(ContextBlock(elements=[MarkdownTextObject(text=note)]).to_dict())
+    return kept
+
+
 def reason_modal(
-    prompt: str, action: str, value: str, channel: str | None, ts: str | None
+    prompt: str,
+    action: str,
+    value: str,
+    channel: str | None,
+    ts: str | None,
+    also_asks: str | None = None,
+    hint: str | None = None,
 ) -> dict[str, Any]:
-    """A modal asking for a reason, a note or an outcome before the action is applied."""
+    """A modal asking for a reason, a note or an outcome before the action is applied.
+
+    `also_asks` adds an optional second box (block "message"), and `hint` says who will
+    read what is typed in each."""
     metadata = json.dumps({"action": action, "value": value, "channel": channel, "ts": ts})
+    blocks: list[Block] = []
+    if hint:
+        blocks.append(ContextBlock(elements=[PlainTextObject(text=hint[:2000])]))
+    blocks.append(
+        InputBlock(
+            block_id="reason",
+            label=PlainTextObject(text=prompt[:2000]),
+            element=PlainTextInputElement(action_id="text", multiline=True, max_length=2000),
+        )
+    )
+    if also_asks:
+        blocks.append(
+            InputBlock(
+                block_id="message",
+                label=PlainTextObject(text=also_asks[:2000]),
+                element=PlainTextInputElement(action_id="text", multiline=True, max_length=2000),
+                optional=True,
+            )
+        )
     view = View(
         type="modal",
         callback_id=REASON_MODAL,
@@ -106,20 +151,14 @@ def reason_modal(
         submit=PlainTextObject(text="Save"),
         close=PlainTextObject(text="Cancel"),
         private_metadata=metadata,
-        blocks=[
-            InputBlock(
-                block_id="reason",
-                label=PlainTextObject(text=prompt[:2000]),
-                element=PlainTextInputElement(action_id="text", multiline=True, max_length=2000),
-            )
-        ],
+        blocks=blocks,
     )
     return view.to_dict()
 
 
 def home_view(lines: list[str], start: list[Choice]) -> dict[str, Any]:
     """The App Home tab: buttons to start something (answered in the DM), then own cases."""
-    _, buttons = render(Message("*Report or request something*", choices=start))
+    _, buttons = render(Message("*Report or request something*", choices=start, step=MENU_STEP))
     blocks: list[Any] = [*buttons, HeaderBlock(text=PlainTextObject(text="Your cases")).to_dict()]
     text = "\n".join(lines) if lines else "You haven't reported anything yet."
     blocks.append(SectionBlock(text=MarkdownTextObject(text=_escape(text)[:TEXT_LIMIT])).to_dict())

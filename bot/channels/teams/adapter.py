@@ -18,19 +18,26 @@ import re
 from typing import Any
 
 import aiohttp
+import requests
 from aiohttp import web
 from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler, teams_get_channel_id
 from botbuilder.integration.aiohttp import CloudAdapter
-from botbuilder.schema import Activity, ChannelAccount, ConversationParameters
-from botbuilder.schema.teams import TeamInfo
+from botbuilder.schema import Activity, InvokeResponse
 from botframework.connector.models import ErrorResponseException
 
-from bot.channels.teams import store
+from bot.channels.teams import invoke, live_cards, store
 from bot.channels.teams.auth import build_authentication
 from bot.channels.teams.cards import ACTION, CHOICE
-from bot.channels.teams.delivery import TeamsDelivery, http_status, reference, to_activity
+from bot.channels.teams.delivery import (
+    TeamsDelivery,
+    http_status,
+    member_record,
+    reference,
+    to_activity,
+)
 from bot.channels.teams.files import TeamsFiles, has_files
+from bot.channels.teams.installs import Installs, user_id
 from bot.config import Settings
 from bot.domain.messages import Message
 from bot.services import BotService
@@ -44,13 +51,6 @@ CHANNEL_HELP = (
     "'@schoolbot use this channel for dsl' (or slt) to have their team's alerts posted here."
 )
 SEND_RETRIES = 2
-
-
-def user_id(account: ChannelAccount | None) -> str:
-    """Entra object id when Teams gives it (stable across bots), else the Teams user id."""
-    if account is None:
-        return ""
-    return account.aad_object_id or account.id or ""
 
 
 def is_loopback(remote: str | None) -> bool:
@@ -132,50 +132,70 @@ class TeamsAdapter:
 
     # --- helpers used by the handler -------------------------------------------------------
 
-    async def send(self, context: TurnContext, messages: list[Message]) -> None:
-        """Reply in this conversation; a 429 or 5xx is retried a couple of times."""
-        for message in messages:
+    async def send(self, context: TurnContext, messages: list[Message]) -> list[Message]:
+        """Reply in this conversation; a 429 or 5xx is retried a couple of times.
+        Returns what could not be sent (logged), so a caller can queue it instead."""
+        for index, message in enumerate(messages):
             for attempt in range(SEND_RETRIES + 1):
                 try:
-                    await context.send_activity(to_activity(message))
+                    activity = to_activity(message)
+                    sent = await context.send_activity(activity)
+                    await self._keep_question(context, message, activity, sent)
                     break
                 except ErrorResponseException as exc:
                     status, headers = http_status(exc)
                     if attempt == SEND_RETRIES or not (status == 429 or status >= 500):
                         log.error("Teams reply failed: HTTP %s", status)
-                        break
+                        return messages[index:]
                     await asyncio.sleep(min(float(headers.get("Retry-After", "1") or 1), 5))
+        return []
 
     async def tell(self, context: TurnContext, messages: list[Message]) -> None:
-        """Private replies to a button pressed in a channel: in the person's personal chat."""
+        """Private replies to a button pressed in a channel: in the person's personal chat,
+        opened for them if they never chatted with the bot. Whatever can't be sent now is
+        queued in the outbox (which keeps trying) rather than failing the request, because
+        Teams would redeliver it and a redelivery is ignored as a duplicate."""
         activity = context.activity
         if activity.conversation.conversation_type == "personal" or not messages:
             await self.send(context, messages)
             return
         uid = user_id(activity.from_property)
-        saved = await asyncio.to_thread(store.load, self.service, f"user:{uid}")
-        if saved:
-            ref = reference(saved)
+        unsent = messages
+        try:
+            saved = await asyncio.to_thread(store.load, self.service, f"user:{uid}")
+            if saved:
+                ref = reference(saved)
+            else:
+                member = member_record(activity)
+                await asyncio.to_thread(store.save, self.service, f"member:{uid}", member)
+                ref = await self.delivery.open_chat(uid, member)
 
             async def later(ctx: TurnContext) -> None:
-                await self.send(ctx, messages)
+                nonlocal unsent
+                unsent = await self.send(ctx, messages)
 
             await self.cloud.continue_conversation(ref, later, self.delivery.bot_id)
+        except ErrorResponseException as exc:
+            log.warning("Teams: couldn't open a personal chat (HTTP %s)", http_status(exc)[0])
+        except (aiohttp.ClientError, requests.RequestException, OSError, TimeoutError) as exc:
+            log.warning("Teams: couldn't reach a personal chat (%s)", type(exc).__name__)
+        except PermissionError:  # the login service refused our token; auth.py logged why
+            pass
+        if unsent:
+            log.info("Teams: %d private replies queued for delivery", len(unsent))
+            await asyncio.to_thread(self.service.queue_for_user, PLATFORM, uid, unsent)
+
+    async def _keep_question(
+        self, context: TurnContext, message: Message, activity: Activity, sent: Any
+    ) -> None:
+        """A question card in a personal chat is kept until answered (see live_cards)."""
+        if not (message.choices and activity.attachments and sent and sent.id):
             return
-        params = ConversationParameters(
-            is_group=False,
-            bot=activity.recipient,
-            members=[ChannelAccount(id=activity.from_property.id)],
-            tenant_id=activity.conversation.tenant_id,
-            channel_data={"tenant": {"id": activity.conversation.tenant_id}},
-        )
-
-        async def created(ctx: TurnContext) -> None:
-            await self.send(ctx, messages)
-
-        await self.cloud.create_conversation(
-            self.delivery.bot_id, created, params, "msteams", activity.service_url, None
-        )
+        if context.activity.conversation.conversation_type != "personal":
+            return
+        uid = user_id(context.activity.from_property)
+        card = activity.attachments[0].content
+        await asyncio.to_thread(live_cards.remember, self.service, uid, sent.id, card)
 
     async def token(self, context: TurnContext) -> str | None:
         """The bot's own token, for images pasted into a chat."""
@@ -186,19 +206,27 @@ class TeamsAdapter:
         return await asyncio.to_thread(credentials.get_access_token)
 
 
-class SchoolBot(TeamsActivityHandler):
+class SchoolBot(Installs, TeamsActivityHandler):
     def __init__(self, adapter: TeamsAdapter):
         self.adapter = adapter
         self.service = adapter.service
 
+    async def first_time(self, turn_context: TurnContext) -> bool:
+        """False for an activity Teams already delivered (a retry): it is handled once."""
+        activity = turn_context.activity
+        if not activity.id:
+            return True
+        conversation = hashlib.sha256((activity.conversation.id or "").encode()).hexdigest()
+        key = f"teams:{activity.id}:{conversation[:16]}"
+        if await asyncio.to_thread(self.service.first_delivery, key):
+            return True
+        log.info("duplicate Teams activity ignored")
+        return False
+
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
-        if activity.id:
-            conversation = hashlib.sha256((activity.conversation.id or "").encode()).hexdigest()
-            key = f"teams:{activity.id}:{conversation[:16]}"
-            if not await asyncio.to_thread(self.service.first_delivery, key):
-                log.info("duplicate Teams activity ignored")
-                return
+        if not await self.first_time(turn_context):
+            return
         kind = activity.conversation.conversation_type
         data = activity.value if isinstance(activity.value, dict) else None
         if data and data.get("schoolbot") in (CHOICE, ACTION):
@@ -232,6 +260,18 @@ class SchoolBot(TeamsActivityHandler):
             replies += await asyncio.to_thread(self.service.greet, PLATFORM, uid, "")
         await self.adapter.send(turn_context, replies)
 
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        if turn_context.activity.name == invoke.CARD_ACTION:
+            return await invoke.card_action(self, turn_context)
+        return await super().on_invoke_activity(turn_context)
+
+    async def submit(self, turn_context: TurnContext, data: dict[str, Any]) -> bool:
+        """A card button's data, from a message or an invoke; False if it isn't ours."""
+        if data.get("schoolbot") not in (CHOICE, ACTION):
+            return False
+        await self._submit(turn_context, data)
+        return True
+
     async def _submit(self, turn_context: TurnContext, data: dict[str, Any]) -> None:
         activity = turn_context.activity
         uid, name = user_id(activity.from_property), activity.from_property.name
@@ -246,9 +286,10 @@ class SchoolBot(TeamsActivityHandler):
                 name,
                 str(data.get("step") or "") or None,
             )
+            await live_cards.close(self.service, turn_context, uid)
             await self.adapter.send(turn_context, replies)
             return
-        text = data.get("text")
+        text, message = data.get("text"), data.get("message")
         replies = await asyncio.to_thread(
             self.service.handle_action,
             PLATFORM,
@@ -257,6 +298,8 @@ class SchoolBot(TeamsActivityHandler):
             str(data.get("value") or ""),
             str(text) if text else None,
             name,
+            None,
+            str(message) if message else None,
         )
         await self.adapter.tell(turn_context, replies)
 
@@ -280,54 +323,3 @@ class SchoolBot(TeamsActivityHandler):
             ref.serialize(),
         )
         await self.adapter.send(turn_context, [Message(reply)])
-
-    # --- installs: remember where we can reach people and channels ---------------------
-
-    async def on_teams_members_added(  # type: ignore[override]
-        self,
-        teams_members_added: list[Any],
-        team_info: TeamInfo,
-        turn_context: TurnContext,
-    ) -> None:
-        activity = turn_context.activity
-        bot_added = any(m.id == activity.recipient.id for m in teams_members_added)
-        if not bot_added:
-            return
-        if team_info and team_info.id:
-            await self._remember_channel(turn_context, team_info.id)
-        elif activity.conversation.conversation_type == "personal":
-            await self._remember_user(turn_context)
-            uid = user_id(activity.from_property)
-            await self.adapter.send(
-                turn_context, await asyncio.to_thread(self.service.greet, PLATFORM, uid)
-            )
-
-    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
-        activity = turn_context.activity
-        team = (
-            (activity.channel_data or {}).get("team")
-            if isinstance(activity.channel_data, dict)
-            else None
-        )
-        if team and team.get("id"):
-            await self._remember_channel(turn_context, team["id"])
-        elif activity.conversation.conversation_type == "personal":
-            await self._remember_user(turn_context)
-
-    async def _remember_user(self, turn_context: TurnContext) -> None:
-        activity = turn_context.activity
-        ref = TurnContext.get_conversation_reference(activity)
-        ref.activity_id = None
-        key = f"user:{user_id(activity.from_property)}"
-        await asyncio.to_thread(store.save, self.service, key, ref.serialize())
-
-    async def _remember_channel(
-        self, turn_context: TurnContext, channel: str | None = None
-    ) -> None:
-        activity = turn_context.activity
-        channel = channel or teams_get_channel_id(activity)
-        if not channel:
-            return
-        ref = TurnContext.get_conversation_reference(activity)
-        ref.conversation.id, ref.activity_id, ref.user = channel, None, None
-        await asyncio.to_thread(store.save, self.service, f"channel:{channel}", ref.serialize())

@@ -9,9 +9,10 @@ outcome, a reason) open an Action.ShowCard with a required Input.Text named "tex
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
-from bot.domain.messages import Button, Message
+from bot.domain.messages import MENTION, Button, Message
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"
@@ -34,9 +35,57 @@ def needs_card(message: Message) -> bool:
 
 
 def fallback_text(message: Message) -> str:
-    """What notifications and old clients show."""
-    text = f"{message.title}: {message.text}" if message.title else message.text
+    """What notifications and old clients show (names, not mention tags)."""
+    plain = message.with_names()
+    text = f"{plain.title}: {plain.text}" if plain.title else plain.text
     return text[:TEXT_LIMIT]
+
+
+def at_tags(message: Message, text: str) -> str:
+    """`<@id>` of a person the message names -> Teams' `<at>Name</at>` mention tag."""
+    return MENTION.sub(
+        lambda m: (
+            f"<at>{message.name_of(m.group(1))}</at>" if message.knows(m.group(1)) else m.group(0)
+        ),
+        text,
+    )
+
+
+def _names_someone(message: Message, line: str) -> bool:
+    return any(message.knows(user) for user in MENTION.findall(line))
+
+
+def mention_lines(message: Message) -> str:
+    """The lines that name people, with Teams mention tags: sent as the activity's own
+    text with mention entities (Teams notifies them), above the card."""
+    return "\n\n".join(
+        at_tags(message, line)
+        for line in message.text.splitlines()
+        if _names_someone(message, line)
+    )
+
+
+def mention_entities(message: Message) -> list[dict[str, Any]]:
+    """One Teams mention entity per person the text names, matching `mention_lines`."""
+    named = set(MENTION.findall(message.text))
+    return [
+        {
+            "type": "mention",
+            "text": f"<at>{m.name}</at>",
+            "mentioned": {"id": m.user_id, "name": m.name},
+        }
+        for m in message.mentions
+        if m.user_id in named
+    ]
+
+
+def _card_part(message: Message) -> Message:
+    """The card shows everything but the lines that name people (those are the activity's
+    text, where Teams can mention them); any other mention shows as a plain name."""
+    if not message.mentions:
+        return message
+    kept = [line for line in message.text.splitlines() if not _names_someone(message, line)]
+    return replace(message, text="\n".join(kept)).with_names()
 
 
 def _text(text: str, **extra: Any) -> dict[str, Any]:
@@ -54,6 +103,36 @@ def action_data(action: str, value: str) -> dict[str, Any]:
     return {"schoolbot": ACTION, "action": action, "value": value}
 
 
+def _form(button: Button) -> list[dict[str, Any]]:
+    """The boxes a button asks for: the required one ("text"), an optional second one
+    ("message", e.g. for the reporter) and a line saying who reads which."""
+    body: list[dict[str, Any]] = []
+    if button.form_hint:
+        body.append(_text(button.form_hint, isSubtle=True, size="Small"))
+    body.append(
+        {
+            "type": "Input.Text",
+            "id": "text",
+            "label": button.asks_for,
+            "isMultiline": True,
+            "maxLength": 2000,
+            "isRequired": True,
+            "errorMessage": "Please write a few words.",
+        }
+    )
+    if button.also_asks:
+        body.append(
+            {
+                "type": "Input.Text",
+                "id": "message",
+                "label": button.also_asks,
+                "isMultiline": True,
+                "maxLength": 2000,
+            }
+        )
+    return body
+
+
 def _button(button: Button) -> dict[str, Any]:
     if button.asks_for:
         return {
@@ -61,17 +140,7 @@ def _button(button: Button) -> dict[str, Any]:
             "title": button.label[:60],
             "card": {
                 "type": "AdaptiveCard",
-                "body": [
-                    {
-                        "type": "Input.Text",
-                        "id": "text",
-                        "label": button.asks_for,
-                        "isMultiline": True,
-                        "maxLength": 2000,
-                        "isRequired": True,
-                        "errorMessage": "Please write a few words.",
-                    }
-                ],
+                "body": _form(button),
                 "actions": [
                     {
                         "type": "Action.Submit",
@@ -118,6 +187,7 @@ def _choices(message: Message) -> tuple[list[dict[str, Any]], list[dict[str, Any
 
 def render(message: Message) -> dict[str, Any]:
     """An Adaptive Card for `message`; validated against the 1.5 schema in the tests."""
+    message = _card_part(message)
     body: list[dict[str, Any]] = []
     if message.title:
         body.append(

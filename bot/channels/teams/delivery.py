@@ -2,8 +2,9 @@
 
 The loop itself is the shared DeliveryLoop. Team alerts start a new thread in the DSL or SLT channel
 (TeamsInfo.send_message_to_teams_channel inside continue_conversation); DMs go to the
-person's stored personal-chat reference; a decision updates the earlier card in place
-(update_activity with the stored activity id). The outbox row is marked sent only once
+person's stored personal-chat reference, or open that chat first for someone who has
+only ever pressed a button in a channel (`open_chat`); a decision updates the earlier
+card in place (update_activity with the stored activity id). The outbox row is marked sent only once
 the connector accepted it. 429 waits for Retry-After; a channel the bot can't reach is
 logged with the fix and retried every minute; other failures back off exponentially
 until they are parked as failed with a log line.
@@ -22,12 +23,27 @@ import requests
 from botbuilder.core import TurnContext
 from botbuilder.core.teams import TeamsInfo
 from botbuilder.integration.aiohttp import CloudAdapter
-from botbuilder.schema import Activity, ActivityTypes, Attachment, ConversationReference
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    Attachment,
+    ChannelAccount,
+    ConversationAccount,
+    ConversationParameters,
+    ConversationReference,
+    Mention,
+)
 from botframework.connector.auth import AuthenticationConstants
 from botframework.connector.models import ErrorResponseException
 
 from bot.channels.teams import store
-from bot.channels.teams.cards import fallback_text, needs_card, render
+from bot.channels.teams.cards import (
+    fallback_text,
+    mention_entities,
+    mention_lines,
+    needs_card,
+    render,
+)
 from bot.domain.messages import Message
 from bot.services import BotService, Delivery
 from bot.services.delivery_loop import DeliveryLoop
@@ -44,12 +60,23 @@ class NoRoute(Exception):
 
 def to_activity(message: Message) -> Activity:
     if not needs_card(message):
-        return Activity(type=ActivityTypes.message, text=message.text, text_format="plain")
-    return Activity(
+        return Activity(
+            type=ActivityTypes.message, text=message.with_names().text, text_format="plain"
+        )
+    activity = Activity(
         type=ActivityTypes.message,
         summary=fallback_text(message)[:200],
         attachments=[Attachment(content_type=ADAPTIVE, content=render(message))],
     )
+    if entities := mention_entities(message):
+        # The lines naming people go above the card, with mention entities: Teams then
+        # shows them as mentions and notifies them (the card shows the rest).
+        activity.text = mention_lines(message)
+        activity.entities = [
+            Mention(mentioned=ChannelAccount(**e["mentioned"]), text=e["text"], type="mention")
+            for e in entities
+        ]
+    return activity
 
 
 def http_status(exc: ErrorResponseException) -> tuple[int, dict[str, str]]:
@@ -60,6 +87,33 @@ def http_status(exc: ErrorResponseException) -> tuple[int, dict[str, str]]:
 
 def reference(data: dict[str, Any]) -> ConversationReference:
     return ConversationReference().deserialize(data)
+
+
+def tenant_of(activity: Activity) -> str | None:
+    """The person's tenant. Teams sends it as channelData.tenant.id and conversation.tenantId;
+    botbuilder-python reads the latter under the key "tenantID", so it is found among the
+    conversation's unknown keys instead."""
+    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    tenant = data.get("tenant")
+    found = tenant.get("id") if isinstance(tenant, dict) else None
+    if isinstance(found, str) and found:
+        return found
+    conversation = activity.conversation
+    if conversation is None:
+        return None
+    extra = getattr(conversation, "additional_properties", None) or {}
+    fallback = conversation.tenant_id or extra.get("tenantId")
+    return fallback if isinstance(fallback, str) and fallback else None
+
+
+def member_record(activity: Activity) -> dict[str, Any]:
+    """What it takes to open a personal chat with whoever sent `activity`, kept for later."""
+    return {
+        "service_url": activity.service_url,
+        "tenant": tenant_of(activity),
+        "member": activity.from_property.id,
+        "bot": activity.recipient.serialize(),
+    }
 
 
 class TeamsDelivery(DeliveryLoop):
@@ -144,13 +198,51 @@ class TeamsDelivery(DeliveryLoop):
         await self.cloud.continue_conversation(base, post, self.bot_id)
         return sent["ref"][:REF_LIMIT]
 
+    async def open_chat(self, user: str, member: dict[str, Any]) -> ConversationReference:
+        """Start (or find: Teams returns the same one) the bot's personal chat with a person
+        seen only in a channel, and remember it. Raises what the connector raised."""
+        tenant = member.get("tenant")
+        bot = ChannelAccount().deserialize(member["bot"])
+        params = ConversationParameters(
+            is_group=False,
+            bot=bot,
+            members=[ChannelAccount(id=member["member"])],
+            tenant_id=tenant,
+            channel_data={"tenant": {"id": tenant}},
+        )
+        opened: dict[str, str] = {}
+
+        async def created(context: TurnContext) -> None:
+            opened["id"] = context.activity.conversation.id
+
+        await self.cloud.create_conversation(
+            self.bot_id, created, params, "msteams", member["service_url"], None
+        )
+        ref = ConversationReference(
+            channel_id="msteams",
+            service_url=member["service_url"],
+            bot=bot,
+            user=ChannelAccount(id=member["member"], aad_object_id=user),
+            conversation=ConversationAccount(
+                id=opened["id"], conversation_type="personal", tenant_id=tenant
+            ),
+        )
+        await asyncio.to_thread(store.save, self.service, f"user:{user}", ref.serialize())
+        return ref
+
+    async def _user_reference(self, user: str) -> ConversationReference:
+        data = await asyncio.to_thread(store.load, self.service, f"user:{user}")
+        if data:
+            return reference(data)
+        member = await asyncio.to_thread(store.load, self.service, f"member:{user}")
+        if member:
+            return await self.open_chat(user, member)
+        raise NoRoute(
+            f"Teams: can't message user {user}: they haven't opened a chat with schoolbot yet."
+        )
+
     async def _post_to_user(self, item: Delivery) -> str:
-        data = await asyncio.to_thread(store.load, self.service, f"user:{item.target}")
-        if not data:
-            raise NoRoute(
-                f"Teams: can't message user {item.target}: they haven't opened a chat with "
-                "schoolbot yet."
-            )
+        ref = await self._user_reference(item.target)
         activity = to_activity(item.message)
         sent: dict[str, str] = {}
 
@@ -158,7 +250,7 @@ class TeamsDelivery(DeliveryLoop):
             response = await context.send_activity(activity)
             sent["ref"] = f"{response.id if response else ''}|{context.activity.conversation.id}"
 
-        await self.cloud.continue_conversation(reference(data), post, self.bot_id)
+        await self.cloud.continue_conversation(ref, post, self.bot_id)
         return sent["ref"] if len(sent["ref"]) <= REF_LIMIT else sent["ref"].split("|")[0]
 
     async def _update(self, item: Delivery) -> str:
@@ -188,13 +280,22 @@ class TeamsDelivery(DeliveryLoop):
         error = f"HTTP {status}"
         if status == 429:
             await self.rate_limited(item, headers.get("Retry-After"))
+        elif status in CHANNEL_PROBLEMS and item.target_kind != "team":
+            log.error(
+                "Teams: can't message a person (outbox %s, %s): they may have removed "
+                "schoolbot from their apps in Teams, or left the school. It will be retried; "
+                "ask them to open schoolbot in Teams (Apps, then schoolbot).",
+                item.outbox_id,
+                error,
+            )
+            await self.retry(item, error)
         elif status in CHANNEL_PROBLEMS:
             log.error(
                 "Teams: can't post outbox %s (%s). Check that schoolbot is installed in the "
                 "team that owns the %s channel. It will be retried.",
                 item.outbox_id,
                 error,
-                item.target.upper() if item.target_kind == "team" else "person's",
+                item.target.upper(),
             )
             await self.retry(item, error, timedelta(minutes=1))
         else:

@@ -1,15 +1,18 @@
 """Stored Teams conversation references, so alerts and DMs can be sent later (proactively).
 
 A reference is Bot Framework's ConversationReference as a JSON dict. Keys: "user:<id>"
-(a person's personal chat), "channel:<id>" (a channel the app was installed in) and
+(a person's personal chat), "member:<id>" (what it takes to open that chat for someone
+seen only in a channel), "card:<id>:<activity>" (a question card still waiting for its
+answer in a personal chat), "channel:<id>" (a channel the app was installed in) and
 "team:dsl" / "team:slt" (the channel a DSL or SLT member chose for their team's alerts).
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import delete, select
 
 from bot.domain.cases import teams_of
 from bot.services import BotService
@@ -85,3 +88,25 @@ def choose_channel(
         )
         session.commit()
     return f"Done: new {TEAM_LABELS[team]} alerts will be posted in this channel."
+
+
+def take(service: BotService, key: str) -> dict[str, Any] | None:
+    """Load and forget in one go (a card that is being closed)."""
+    with service.session() as session:
+        row = session.get(ConversationRef, (PLATFORM, key))
+        if row is None:
+            return None
+        session.delete(row)
+        session.commit()
+        return dict(row.reference)
+
+
+def forget_older(service: BotService, prefix: str, before: datetime) -> None:
+    with service.session() as session:
+        session.execute(
+            delete(ConversationRef)
+            .where(ConversationRef.platform == PLATFORM)  # type: ignore[arg-type]
+            .where(ConversationRef.key.startswith(prefix))  # type: ignore[attr-defined]
+            .where(ConversationRef.updated_at < before)  # type: ignore[arg-type]
+        )
+        session.commit()

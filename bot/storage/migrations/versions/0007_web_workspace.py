@@ -1,7 +1,7 @@
 """web workspace sign-in links and sessions
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-02 04:00:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import bot.storage.tables
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

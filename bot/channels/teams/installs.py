@@ -1,0 +1,108 @@
+"""Installs: remember where people and channels can be reached, and say hello in a team.
+
+A mixin of SchoolBot (adapter.py). Teams tells of an install twice (a conversationUpdate
+with the bot among membersAdded, and an installationUpdate "add"); both are handled, and
+the introduction in the team's General channel is posted once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from typing import TYPE_CHECKING, Any
+
+from botbuilder.core import TurnContext
+from botbuilder.core.teams import teams_get_channel_id
+from botbuilder.schema import ChannelAccount
+from botbuilder.schema.teams import TeamInfo
+
+from bot.channels.teams import store
+from bot.domain.messages import Message
+
+if TYPE_CHECKING:
+    from bot.channels.teams.adapter import TeamsAdapter
+    from bot.services import BotService
+
+PLATFORM = "teams"
+INTRO = (
+    "Hello, I'm schoolbot. I help staff follow the school's social media policy: anyone can "
+    "message me in a personal chat to report a friend request or online abuse, or to ask "
+    "for an official account. I post the alerts for the safeguarding (DSL) and senior "
+    "leadership (SLT) teams in channels they choose. To choose one, a DSL member types "
+    "'@schoolbot use this channel for dsl' in their channel, and an SLT member types "
+    "'@schoolbot use this channel for slt' in theirs."
+)
+INTRO_UNTIL = " Until then, their alerts are kept and posted as soon as a channel is chosen."
+
+
+def user_id(account: ChannelAccount | None) -> str:
+    """Entra object id when Teams gives it (stable across bots), else the Teams user id."""
+    if account is None:
+        return ""
+    return account.aad_object_id or account.id or ""
+
+
+class Installs:
+    """Install events and stored references; `adapter` and `service` come from SchoolBot."""
+
+    adapter: TeamsAdapter
+    service: BotService
+
+    async def on_teams_members_added(  # type: ignore[override]
+        self,
+        teams_members_added: list[Any],
+        team_info: TeamInfo,
+        turn_context: TurnContext,
+    ) -> None:
+        activity = turn_context.activity
+        bot_added = any(m.id == activity.recipient.id for m in teams_members_added)
+        if not bot_added:
+            return
+        if team_info and team_info.id:
+            await self._remember_channel(turn_context, team_info.id)
+            await self._introduce(turn_context, team_info.id)
+        elif activity.conversation.conversation_type == "personal":
+            await self._remember_user(turn_context)
+            uid = user_id(activity.from_property)
+            await self.adapter.send(
+                turn_context, await asyncio.to_thread(self.service.greet, PLATFORM, uid)
+            )
+
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        team = (
+            (activity.channel_data or {}).get("team")
+            if isinstance(activity.channel_data, dict)
+            else None
+        )
+        if team and team.get("id"):
+            await self._remember_channel(turn_context, team["id"])
+            await self._introduce(turn_context, team["id"])
+        elif activity.conversation.conversation_type == "personal":
+            await self._remember_user(turn_context)
+
+    async def _introduce(self, turn_context: TurnContext, team: str) -> None:
+        """Say hello once per install; Teams tells of it twice (conversationUpdate and
+        installationUpdate), so the second is skipped."""
+        digest = hashlib.sha256(team.encode()).hexdigest()[:32]
+        if await asyncio.to_thread(self.service.first_delivery, f"teams:intro:{digest}"):
+            unset = not all(self.adapter.delivery.channels.values())
+            await self.adapter.send(turn_context, [Message(INTRO + (INTRO_UNTIL if unset else ""))])
+
+    async def _remember_user(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        ref = TurnContext.get_conversation_reference(activity)
+        ref.activity_id = None
+        key = f"user:{user_id(activity.from_property)}"
+        await asyncio.to_thread(store.save, self.service, key, ref.serialize())
+
+    async def _remember_channel(
+        self, turn_context: TurnContext, channel: str | None = None
+    ) -> None:
+        activity = turn_context.activity
+        channel = channel or teams_get_channel_id(activity)
+        if not channel:
+            return
+        ref = TurnContext.get_conversation_reference(activity)
+        ref.conversation.id, ref.activity_id, ref.user = channel, None, None
+        await asyncio.to_thread(store.save, self.service, f"channel:{channel}", ref.serialize())

@@ -1,0 +1,200 @@
+"""The clause reference: what the bot does for each clause ID, and where each pack has it.
+
+`docs/policy-clauses.md` is written from here and from the bundled packs by
+`schoolbot policy clauses --write docs/policy-clauses.md`; a test fails when it is stale.
+When you add an ID to KNOWN_CLAUSES, say here what the bot does for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from bot.domain.policy import KNOWN_CLAUSES, PolicyPack
+
+GROUPS = {
+    "FR": "Friend and follow requests to a personal account",
+    "CB": "Cyberbullying and online abuse",
+    "AC": "New official accounts",
+    "MO": "Comments on official accounts",
+    "X": "Across every conversation",
+}
+
+WHAT_THE_BOT_DOES = {
+    "FR-DECLINE": (
+        "Tells staff to decline a request from someone the pack puts off-limits, without "
+        "replying, and to remove the connection if they already accepted. Every pack must "
+        "have it; friend-request advice with no more specific clause cites it."
+    ),
+    "FR-DSL": (
+        "When `tell_dsl_about_pupil_requests` is on, opens a routine case for the DSL team "
+        "when the sender is a child or staff already accepted; worrying messages make it urgent."
+    ),
+    "FR-REDIRECT": (
+        "Suggests pointing the sender to the school's official account named in "
+        "`[school] official_account`."
+    ),
+    "FR-FAMILY": (
+        "Asks whether the sender is family; with `family_exception` on, gives the family "
+        "advice (accept with care) instead of declining."
+    ),
+    "FR-ANY-SCHOOL": (
+        "With `any_school = true`, treats young people at any school, and former pupils who "
+        "may still be under 18, as off-limits too."
+    ),
+    "FR-EXPUPIL-KJS": (
+        "Former pupils stay off-limits for `years` after leaving or until `age`, whichever "
+        "is later; the advice gives the first date contact is allowed."
+    ),
+    "FR-EXPUPIL-U18": (
+        "Former pupils stay off-limits until they turn `age`; the advice gives the first "
+        "date contact is allowed."
+    ),
+    "FR-PARENT": (
+        'With `parents = "forbidden"`, declines requests from a pupil\'s parent or carer and '
+        "says to keep contact to the school's own accounts."
+    ),
+    "FR-PARENT-CONFLICT": (
+        'With `parents = "conflict_of_interest"`, a parent\'s request is a judgement call: '
+        "accept only if it creates no conflict of interest."
+    ),
+    "FR-ASK-IT": (
+        "For parents and family, adds who to ask when unsure (`unsure_contact`, for example "
+        "the Director of IT)."
+    ),
+    "CB-NO-ENGAGE": "Tells staff not to reply to or engage with the posts.",
+    "CB-EVIDENCE": (
+        "Tells staff to keep everything and screenshot anything new; the report collects "
+        "files (each with its SHA-256), the link and when it was posted."
+    ),
+    "CB-REPORT-SENIOR": (
+        "Sends the report to the SLT team. Every pack must have it; it is also cited for "
+        "safeguarding routing when a pack has no CB-SAFEGUARD."
+    ),
+    "CB-SAFEGUARD": (
+        "A report about a pupil, or one that raises a safeguarding concern, goes to the DSL "
+        "team as urgent."
+    ),
+    "CB-REMOVAL-24H": (
+        "Adds a follow-up task due in 24 hours: ask the site to remove the material, then "
+        "check it has gone; the team is reminded when it falls due."
+    ),
+    "CB-POLICE": (
+        "For threatening material, records the police question on the case; with the staff "
+        "member's consent the case is flagged for the police with a 24-hour task to report it."
+    ),
+    "CB-PUPIL-AUTHOR": (
+        "When a pupil posted it (or may have), flags the case for the behaviour policy and says so."
+    ),
+    "CB-SUPPORT": (
+        "When staff are the target, says the school will offer support and counselling, and "
+        "adds a task to offer it within two days."
+    ),
+    "CB-BLOCK": "Tells staff they can block and report the account on the platform.",
+    "AC-CASE": (
+        "Asks for the business case (`required_fields`) and refuses fewer named staff than "
+        "`min_named_staff`."
+    ),
+    "AC-FORM-DA": (
+        "The extra request-form fields a pack turns on, with at least two administrators and "
+        "two moderators."
+    ),
+    "AC-APPROVE-ONE": (
+        "One approval stage: the request waits for Approve or Reject from a holder of that role."
+    ),
+    "AC-APPROVE-CHAIN": (
+        "Several approval stages, decided in the pack's order; each stage needs its own role."
+    ),
+    "AC-TRAINED": (
+        "Asks whether each named person has read the policy and been trained, and tells the "
+        "approver who has not."
+    ),
+    "AC-REGISTER": (
+        "Approved accounts go on the register (`schoolbot accounts list`, exported as the "
+        "record sheet with `schoolbot accounts export`)."
+    ),
+    "AC-LEAVER": (
+        "When the lead leaves, `schoolbot accounts transfer` hands the account on and "
+        "`schoolbot accounts close` closes it; both are audited."
+    ),
+    "AC-AGE": (
+        "Asks whether the audience is old enough for the platform and warns the approver when "
+        "it is not."
+    ),
+    "MO-24H": (
+        "Each logged comment gets a reply deadline from the pack's `[comments]` and "
+        "`[calendar]`; its contacts are nudged before it, and SLT hear when it passes."
+    ),
+    "MO-REGULAR": (
+        "Recorded for the pack's section number; the nudges that keep accounts watched come "
+        "from MO-24H."
+    ),
+    "MO-OFFENSIVE": "An offensive comment goes to SLT at once, with advice to hide it and keep a screenshot.",
+    "MO-PARENT": (
+        "For an offensive comment from a parent: ask them privately to remove it, invite them "
+        "to talk, and point them to the complaints procedure."
+    ),
+    "MO-COMPLAINT": (
+        "A comment marked as a complaint goes to SLT at once and is handled under the "
+        "Complaints Policy."
+    ),
+    "MO-JOURNALIST": "A comment from the press goes to SLT at once; SLT decide the reply.",
+    "X-CONFIDENTIAL": (
+        "Alerts show only what the pack's `[alerts] detail` allows; case details are for the "
+        "owning team, and staff see only their own cases."
+    ),
+    "X-RECORD": (
+        "Keeps an append-only audit trail; `[records] retention_years` is recorded but not yet "
+        "enforced."
+    ),
+    "X-ANNUAL": (
+        "Once a year, in `[records] annual_reminder_month`, reminds everyone the bot knows to "
+        "re-read the policy."
+    ),
+}
+
+NOT_APPLIED = "not applied"
+
+
+def render_reference(packs: Mapping[str, PolicyPack]) -> str:
+    """The Markdown of docs/policy-clauses.md for these packs (name -> pack), in order."""
+    missing = sorted(KNOWN_CLAUSES - WHAT_THE_BOT_DOES.keys())
+    extra = sorted(WHAT_THE_BOT_DOES.keys() - KNOWN_CLAUSES)
+    if missing or extra:
+        raise ValueError(
+            f"bot/domain/clauses.py is out of step with KNOWN_CLAUSES: missing {missing}, "
+            f"not known {extra}"
+        )
+    names = list(packs)
+    lines = [
+        "# Policy clauses the bot acts on",
+        "",
+        "<!-- Written by `schoolbot policy clauses --write docs/policy-clauses.md` from",
+        "bot/domain/clauses.py and the packs in bot/policies/. Edit those, not this file. -->",
+        "",
+        "Each piece of advice the bot gives, and each route it takes, belongs to a clause with a",
+        "stable ID. A pack's `[clauses]` table maps the ID to the section of that school's own",
+        'policy, so the advice can say "(Policy 5.4)". A clause the pack leaves out is not',
+        "applied: the bot gives no advice it cannot cite. The columns show the section each",
+        "bundled pack gives; *" + NOT_APPLIED + "* means that pack leaves the clause out.",
+        "",
+        "| Pack | School |",
+        "|---|---|",
+        *(f"| `{name}` | {packs[name].school.name} |" for name in names),
+    ]
+    for prefix, title in GROUPS.items():
+        ids = [c for c in WHAT_THE_BOT_DOES if c.split("-")[0] == prefix]
+        lines += [
+            "",
+            f"## {title}",
+            "",
+            "| ID | What the bot does | " + " | ".join(f"`{n}`" for n in names) + " |",
+            "|---|---|" + "---|" * len(names),
+        ]
+        for clause in ids:
+            sections = (
+                packs[n].clauses.get(clause, f"*{NOT_APPLIED}*").replace("|", "\\|") for n in names
+            )
+            lines.append(
+                f"| {clause} | {WHAT_THE_BOT_DOES[clause]} | " + " | ".join(sections) + " |"
+            )
+    return "\n".join(lines) + "\n"

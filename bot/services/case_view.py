@@ -1,0 +1,163 @@
+"""`case REF`: one case in words, for the owning team (and a short view for the reporter).
+
+Each answer is shown with its question and the label of the chosen answer, taken from the
+conversation that asked it (bot/dialogs), so the view never shows stored values such as
+`current_pupil`, `False` or an ISO time.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, select
+
+from bot.dialogs.engine import Context, Step
+from bot.dialogs.registry import DIALOGS
+from bot.domain.cases import CaseKind, CaseStatus
+from bot.domain.evidence import human_size, type_in_words
+from bot.domain.messages import Mention, Message, mention
+from bot.domain.policy import PolicyPack
+from bot.services import cards
+from bot.storage import repository as repo
+from bot.storage.tables import Case, Evidence
+
+DIALOG_OF = {
+    CaseKind.FRIEND_REQUEST: "friend_request",
+    CaseKind.ABUSE: "cyberbullying",
+    CaseKind.ACCOUNT_REQUEST: "account_request",
+}
+# The account request's questions are long; its form has short labels for each field.
+SHORT_LABELS = {"platform": "Platform", "minimum_age": "Audience old enough for the platform"}
+FIRST_SENTENCE = re.compile(r"^(.+?[?.])(?:\s|$)")
+
+
+def when(zone: ZoneInfo, moment: datetime) -> str:
+    """ "Tue 1 Dec 2026, 20:00" in the school's timezone."""
+    return moment.astimezone(zone).strftime("%a %-d %b %Y, %H:%M")
+
+
+def _day(value: str) -> str:
+    return date.fromisoformat(value).strftime("%a %-d %b %Y")
+
+
+def _question(dialog_name: str, step: Step, ctx: Context, item: str | None = None) -> str:
+    if dialog_name == "account_request" and item is None:
+        from bot.dialogs.account_request import FIELDS
+
+        label = SHORT_LABELS.get(step.key) or FIELDS.get(step.key, ("", "", step.key))[2]
+        return f"{label}:"
+    text = step.text(ctx, item)
+    match = FIRST_SENTENCE.match(text)
+    return match.group(1) if match else text
+
+
+def _answer(step: Step, value: Any, ctx: Context, zone: ZoneInfo) -> str:
+    if value is None:
+        return "No link" if step.kind == "url" else "Not given"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if step.kind == "choice":
+        return next((c.label for c in step.options(ctx) if c.value == value), str(value))
+    if step.kind == "past_datetime":
+        if "T" in value:
+            return when(zone, datetime.fromisoformat(value))
+        return _day(value)
+    if step.kind == "any_date":
+        return _day(value)
+    if step.kind == "left_date":
+        return date.fromisoformat(value).strftime("%B %Y")
+    if step.kind == "age_or_birthday":
+        if value.get("age") is not None:
+            return f"{value['age']}"
+        if value.get("born_on"):
+            return f"born {date.fromisoformat(value['born_on']).strftime('%-d %B %Y')}"
+        return "Not sure"
+    if isinstance(value, list):
+        return cards.in_words([str(v) for v in value])
+    return str(value)
+
+
+def answer_lines(pack: PolicyPack, case: Case, zone: ZoneInfo) -> list[str]:
+    name = DIALOG_OF[CaseKind(case.kind)]
+    dialog = DIALOGS[name]
+    details = case.details
+    ctx = Context(pack, details, case.created_at.astimezone(zone))
+    lines = []
+    for step in dialog.steps:
+        if step.key not in details or step.kind == "files" or step.key == "confirm":
+            continue
+        value = details[step.key]
+        if step.repeat_over is not None:
+            for i, item in enumerate(step.repeat_over(ctx)):
+                if isinstance(value, dict) and str(i) in value:
+                    answer = _answer(step, value[str(i)], ctx, zone)
+                    lines.append(f"• {_question(name, step, ctx, item)} {answer}")
+            continue
+        lines.append(f"• {_question(name, step, ctx)} {_answer(step, value, ctx, zone)}")
+    return lines
+
+
+def _by(case: Case, key: str) -> str:
+    platform, _, user = key.partition(":")
+    return mention(user) if platform == case.platform else user
+
+
+def evidence_lines(session: Session, case: Case, zone: ZoneInfo) -> list[str]:
+    rows = session.exec(
+        select(Evidence).where(Evidence.case_id == case.id).order_by(Evidence.id)  # type: ignore[arg-type]
+    ).all()
+    if not rows:
+        return ["Evidence: none."]
+    lines = [f"Evidence ({len(rows)} file{'s' if len(rows) != 1 else ''}):"]
+    for e in rows:
+        lines.append(
+            f"• {e.filename}: {type_in_words(e.content_type)}, {human_size(e.size)}, "
+            f"added by {_by(case, e.uploaded_by)} on {when(zone, e.uploaded_at)}. "
+            f"SHA-256 {e.sha256}"
+        )
+    return lines
+
+
+def reporter_words(case: Case) -> str:
+    """The reporter for text with no mentions: their name, or the platform and user id."""
+    if case.reporter_name:
+        return case.reporter_name
+    platform = {"slack": "Slack", "teams": "Teams", "console": "terminal"}.get(case.platform)
+    return f"{platform or case.platform} user {case.reporter_id}"
+
+
+def case_view(
+    pack: PolicyPack,
+    session: Session,
+    case: Case,
+    for_team: bool,
+    history: list[str],
+) -> Message:
+    """The owning team sees everything; the reporter sees what it is and where it stands."""
+    zone = ZoneInfo(pack.calendar.timezone)
+    assert case.id is not None
+    approval = repo.approval_for(session, case.id)
+    status = cards.status_label(case, approval.status if approval else None)
+    kind = CaseKind(case.kind)
+    urgent = " Urgent." if case.urgent and case.status != CaseStatus.CLOSED else ""
+    lines = [f"{case.ref}: {kind.title}. Status: {status}.{urgent}"]
+    if not for_team:
+        lines.append(f"You reported it on {when(zone, case.created_at)}.")
+        return Message("\n".join(lines))
+    lines.append(f"Reported by {mention(case.reporter_id)} on {when(zone, case.created_at)}.")
+    flags = [f.replace("_", " ") for f in case.flags if f != "urgent"]
+    if flags:
+        lines.append(f"Flags: {', '.join(flags)}.")
+    lines += ["", "Answers:", *answer_lines(pack, case, zone)]
+    lines += ["", *evidence_lines(session, case, zone)]
+    if history:
+        lines += ["", "History:", *history]
+    if case.outcome:
+        lines += ["", f"Outcome (for the record): {case.outcome}"]
+    people = {case.reporter_id: Mention(case.reporter_id, reporter_words(case))}
+    for match in re.findall(r"<@([^<>\s]+)>", "\n".join(lines)):
+        people.setdefault(match, Mention(match, match))
+    return Message("\n".join(lines), mentions=tuple(people.values()))

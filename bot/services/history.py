@@ -1,0 +1,43 @@
+"""A case's history in words, from the audit trail: for alerts and for the case view."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session
+
+from bot.domain.policy import PolicyPack
+from bot.services import cards
+from bot.storage import repository as repo
+
+HISTORY = {
+    "case.acknowledged": "Acknowledged by {who} at {when}.",
+    "case.assigned": "Assigned to {who} at {when}.",
+    "case.note": "Note added by {who} at {when}.",
+    "case.closed": "Closed by {who} at {when}.",
+    "approval.approved": "Approved by {who} ({role}) at {when}.",
+    "approval.rejected": "Rejected by {who} ({role}) at {when}.",
+}
+NOTE_IN_FULL = "Note by {who} at {when}: {note}"
+
+
+def lines(pack: PolicyPack, session: Session, ref: str, notes: bool = False) -> list[str]:
+    """What happened to a case. With `notes` (the case view, for the owning team) the
+    notes' text and the weekday; alerts in a channel say only that a note was added."""
+    out = []
+    for event in repo.timeline(session, ref):
+        who = event.detail.get("by") or event.actor.split(":", 1)[-1]
+        when = (cards.when if notes else cards.local)(pack, event.at)
+        text = HISTORY.get(event.action)
+        if notes and event.action == "case.note":
+            text = NOTE_IN_FULL
+        if text:
+            out.append(text.format(who=who, when=when, **_safe(event.detail)))
+    return out
+
+
+def _safe(detail: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "role": detail.get("role_label", detail.get("role", "")),
+        "note": detail.get("note", ""),
+    }
