@@ -84,21 +84,25 @@ class ActionHandler:
         return None
 
     def _web_link(self, session: Session, actor: Actor, ref: str) -> list[Message]:
-        """A one-time sign-in link to the case's page, for the person who pressed it only."""
-        case = repo.case_by_ref(session, ref)
-        if case is None or not can_view(
-            self.pack, actor, case.team, f"{case.platform}:{case.reporter_id}"
-        ):
-            return [Message(f"I can't find a case {ref} that you can see.")]
+        """A one-time sign-in link to the case's page (or, with no case, the list of cases)
+        for the person who pressed it only."""
+        what, path = "your cases", "/web/"
+        if ref != cards.ALL_CASES:
+            case = repo.case_by_ref(session, ref)
+            if case is None or not can_view(
+                self.pack, actor, case.team, f"{case.platform}:{case.reporter_id}"
+            ):
+                return [Message(f"I can't find a case {ref} that you can see.")]
+            what, path = case.ref, f"/web/cases/{case.ref}"
         if self.service.web is None:
             return [Message("The web workspace isn't switched on. Ask your IT lead about it.")]
-        link = self.service.web.add_link(
-            session, actor.platform, actor.user_id, actor.name, f"/web/cases/{case.ref}"
-        )
+        # A Slack mention is no name for a web page; the page then shows the user id.
+        name = actor.name if actor.name and not actor.name.startswith("<@") else None
+        link = self.service.web.add_link(session, actor.platform, actor.user_id, name, path)
         return [
             Message(
-                f"Here's your sign-in link for {case.ref}. It works once, for the next 10 "
-                f"minutes, and only for you: {link}"
+                f"Here's your sign-in link for {what}. It works once, in the next 10 minutes, "
+                f"and only for you, so please don't forward it: {link}"
             )
         ]
 

@@ -14,9 +14,11 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from bot.domain.cases import FIELD_LABELS, CaseKind, CaseStatus
-from bot.domain.evidence import human_size
+from bot.domain.cases import CaseKind, CaseStatus, flag_label
+from bot.domain.evidence import human_size, type_label
 from bot.domain.policy import PolicyPack
+from bot.services.case_view import answer_pairs
+from bot.services.conversations import GUIDANCE_GIVEN
 from bot.services.evidence_store import EvidenceStore
 from bot.storage import repository as repo
 from bot.storage.tables import Case, CaseTask, Evidence
@@ -97,31 +99,6 @@ def local_time(pack: PolicyPack, moment: datetime) -> str:
     return moment.astimezone(ZoneInfo(pack.calendar.timezone)).strftime("%A %-d %B %Y, %H:%M")
 
 
-KIND_WORDS = {
-    "image/png": "PNG image",
-    "image/jpeg": "JPEG photo",
-    "image/gif": "GIF image",
-    "image/webp": "WebP image",
-    "image/heic": "HEIC photo",
-    "image/heif": "HEIF photo",
-    "application/pdf": "PDF document",
-    "text/plain": "Text file",
-    "video/mp4": "MP4 video",
-    "video/quicktime": "QuickTime video",
-    "audio/mpeg": "MP3 audio",
-    "audio/mp4": "M4A audio",
-    "audio/x-m4a": "M4A audio",
-    "audio/wav": "WAV audio",
-    "message/rfc822": "Email message",
-    "application/vnd.ms-outlook": "Outlook message",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word document",
-}
-
-
-def kind_in_words(content_type: str) -> str:
-    return KIND_WORDS.get(content_type, "File")
-
-
 def file_intact(store: EvidenceStore, sha256: str) -> tuple[bool, bool]:
     """(intact, missing): hash the file again, so a changed file is never passed off as it."""
     path = store.path_for(sha256)
@@ -163,19 +140,16 @@ def build_case_file(
         status=STATUS_WORDS[CaseStatus(case.status)],
         team="Safeguarding (DSL)" if case.team == "dsl" else "Senior leadership (SLT)",
         urgent=case.urgent,
-        reporter=_person(reporter_key, names),
+        reporter=case.reporter_name or _person(reporter_key, names),
         opened=local_time(pack, case.created_at),
         updated=local_time(pack, case.updated_at),
         closed=local_time(pack, case.closed_at) if case.closed_at else None,
         outcome=case.outcome,
     )
-    record.answers = [
-        (FIELD_LABELS.get(key, key.replace("_", " ").capitalize()), str(value))
-        for key, value in case.summary.items()
-        if value not in (None, "")
-    ]
-    record.flags = [flag.replace("_", " ") for flag in case.flags if flag != "urgent"]
-    record.guidance = [(clause, pack.cite(clause)) for clause in case.guidance]
+    record.answers = answer_pairs(pack, case, ZoneInfo(pack.calendar.timezone))
+    record.flags = [flag_label(flag) for flag in case.flags if flag != "urgent"]
+    given = {clause: text for clause, text in case.details.get(GUIDANCE_GIVEN, [])}
+    record.guidance = [(clause, given.get(clause) or pack.cite(clause)) for clause in case.guidance]
     tasks = session.exec(
         select(CaseTask).where(CaseTask.case_id == case.id).order_by(col(CaseTask.due_at))
     )
@@ -206,7 +180,7 @@ def build_case_file(
             EvidenceItem(
                 id=item.id or 0,
                 filename=item.filename,
-                kind=kind_in_words(item.content_type),
+                kind=type_label(item.content_type, item.filename),
                 content_type=item.content_type,
                 size=item.size,
                 size_words=human_size(item.size),
