@@ -9,7 +9,7 @@ STAMP_TEST := $(VENV)/.installed-test
 # install from this folder; hide that one message, nothing else.
 QUIET_EDITABLE := PYTHONWARNINGS="ignore:Editable installation"
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean browser-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,7 @@ $(STAMP_TEST): pyproject.toml | $(BIN)/python
 run: $(STAMP_RUN)
 	$(BIN)/schoolbot run
 
-test: $(STAMP_TEST)
+test: $(STAMP_TEST) browser-deps
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
@@ -41,3 +41,21 @@ lint: $(STAMP_TEST)
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+# The web workspace's browser tests need Debian's Chromium and poppler's pdftotext, and
+# axe-core from the npm registry. Installed when we can (root on Debian); otherwise those
+# tests are skipped with the reason (never on CI, where they must run).
+BROWSER_DEPS := tests/browser/node_modules/axe-core/axe.min.js
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ] || ! command -v pdftotext >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Chromium and pdftotext for the browser tests (apt-get)..."; \
+	    (DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium poppler-utils >/dev/null 2>&1 || \
+	     (apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium poppler-utils >/dev/null)) || \
+	     echo "Could not install Chromium; the browser tests will say so."; \
+	  else echo "Not root on Debian: the browser tests will be skipped (install chromium and poppler-utils)."; fi; \
+	fi
+	@if [ ! -f $(BROWSER_DEPS) ] && command -v npm >/dev/null; then \
+	  npm ci --prefix tests/browser --no-audit --no-fund --silent || \
+	  echo "Could not install axe-core; the browser tests will say so."; \
+	fi

@@ -9,6 +9,7 @@ import logging
 
 import sqlalchemy as sa
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
 
 from bot.channels import pages
 from bot.config import Settings
@@ -26,6 +27,16 @@ async def healthz(request: web.Request) -> web.Response:
     except sa.exc.SQLAlchemyError:
         return web.json_response({"status": "degraded", "database": "unreachable"}, status=503)
     return web.json_response({"status": "ok", "database": "ok", "school": service.pack.school.name})
+
+
+class RedactingAccessLogger(AbstractAccessLogger):
+    """Access lines without query strings or sign-in tokens (a token in a log opens a case)."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        path = request.path
+        if path.startswith("/web/sign-in/"):
+            path = "/web/sign-in/…"
+        self.logger.info("%s %s %s %.0fms", request.method, path, response.status, time * 1000)
 
 
 def slack_configured(settings: Settings) -> bool:
@@ -72,13 +83,15 @@ def create_app(service: BotService, settings: Settings | None = None) -> web.App
         scheduler.mount(app, service, settings.tick_seconds)
         if settings.webhook_secret:
             CommentHook(service, settings.webhook_secret.get_secret_value()).mount(app)
+    if service.web is not None:
+        from bot.web import routes
+
+        routes.mount(app, service, service.web)
     mode = teams_mode(settings) if settings is not None else None
     if mode is not None:
         from bot.channels.teams.adapter import TeamsAdapter  # botbuilder loads only when used
 
         TeamsAdapter(service, settings, anonymous=mode == "anonymous").mount(app)  # type: ignore[arg-type]
-    elif settings is not None:
-        log.info("Teams: off (set MicrosoftAppId and MicrosoftAppPassword to turn it on)")
     return app
 
 

@@ -63,7 +63,7 @@ def main() -> None:
 def run(host: str | None, port: int | None) -> None:
     """Start the bot's web server (migrations run first)."""
     from bot import startup_checks
-    from bot.app import create_app, slack_configured, teams_mode
+    from bot.app import RedactingAccessLogger, create_app, slack_configured, teams_mode
     from bot.listener import ListenError, listen
     from bot.runtime import configure_logging
 
@@ -97,10 +97,14 @@ def run(host: str | None, port: int | None) -> None:
         click.echo("Teams: at POST /api/messages WITHOUT sign-in checks (TEAMS_ALLOW_ANONYMOUS).")
     else:
         click.echo("Teams: not configured (set MicrosoftAppId and MicrosoftAppPassword).")
+    if settings.public_url:
+        click.echo(f"Web workspace: {settings.public_url.rstrip('/')}/web/ (sign in from chat).")
+    else:
+        click.echo("Web workspace: off (set SCHOOLBOT_PUBLIC_URL to turn it on).")
     _warn_unfilled_roles(service)
     app = create_app(service, settings)
     startup_checks.mount(app, settings)
-    web.run_app(app, sock=sockets, print=None)
+    web.run_app(app, sock=sockets, print=None, access_log_class=RedactingAccessLogger)
 
 
 @main.command()

@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     accepted_lease_seconds: float = Field(
         default=120.0, gt=0, alias="SCHOOLBOT_ACCEPTED_LEASE_SECONDS"
     )
+    # Where staff reach the web workspace, e.g. https://schoolbot.example.org (unset: off).
+    public_url: str | None = Field(default=None, alias="SCHOOLBOT_PUBLIC_URL")
     # Signs POST /hooks/comments (HMAC-SHA256); unset turns the webhook off.
     webhook_secret: SecretStr | None = Field(default=None, alias="SCHOOLBOT_WEBHOOK_SECRET")
 
@@ -95,6 +97,7 @@ class Settings(BaseSettings):
 
     @field_validator(
         "database_url",
+        "public_url",
         "slack_bot_token",
         "slack_signing_secret",
         "slack_app_token",

@@ -27,6 +27,10 @@ def build_service(settings: Settings, migrate: bool = True) -> BotService:
     service.outbox_lease = timedelta(seconds=settings.outbox_lease_seconds)
     service.accepted_lease = timedelta(seconds=settings.accepted_lease_seconds)
     service.platforms = configured_platforms(settings)
+    if settings.public_url:
+        from bot.web.access import WebAccess
+
+        service.web = WebAccess(service, settings.public_url)
     return service
 
 

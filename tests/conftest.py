@@ -16,7 +16,7 @@ from bot.services import BotService
 from bot.services.evidence_store import EvidenceStore
 from bot.storage import db
 
-pytest_plugins = ["tests.slack_harness", "tests.teams_client"]
+pytest_plugins = ["tests.slack_harness", "tests.teams_client", "tests.workspace_harness"]
 
 PG_ADMIN_URL = os.environ.get(
     "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -114,31 +114,3 @@ def check_evidence(
             "Screenshots, photos, PDFs, videos, audio and text files are fine."
         )
     return EvidenceFile(name, kind, len(data), hashlib.sha256(data).hexdigest())
-
-
-# What each accepted type is called in a sentence, so nobody reads "application/pdf".
-TYPE_NAMES = {
-    "image/png": "PNG image",
-    "image/jpeg": "JPEG photo",
-    "image/gif": "GIF image",
-    "image/webp": "WebP image",
-    "image/heic": "iPhone photo (HEIC)",
-    "image/heif": "iPhone photo (HEIF)",
-    "application/pdf": "PDF document",
-    "text/plain": "text file",
-    "video/mp4": "MP4 video",
-    "video/quicktime": "QuickTime video",
-    "audio/mpeg": "MP3 audio",
-    "audio/mp4": "M4A audio",
-    "audio/x-m4a": "M4A audio",
-    "audio/wav": "WAV audio",
-    "message/rfc822": "email",
-    "application/vnd.ms-outlook": "Outlook email",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word document",
-}
-
-
-def type_in_words(content_type: str) -> str:
-    general = content_type.split("/")[0]
-    fallback = {"image": "image", "video": "video", "audio": "audio"}.get(general, "file")
-    return TYPE_NAMES.get(content_type, fallback)

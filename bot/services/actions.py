@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from bot.domain import approvals
-from bot.domain.cases import Actor, CaseStatus, NotAllowed, require_handler
+from bot.domain.cases import Actor, CaseStatus, NotAllowed, can_view, require_handler
 from bot.domain.messages import Message
 from bot.services import cards, comment_cards
 from bot.services.alerts import alert_for
@@ -47,6 +47,8 @@ class ActionHandler:
         the optional words for the reporter when a case is closed."""
         if action in comment_cards.ACTIONS:
             return self.service.moderation.act(session, actor, action, value)
+        if action == cards.OPEN_WEB:
+            return self._web_link(session, actor, value)
         if action not in cards.ACTIONS:
             return [Message("Sorry, I don't recognise that button. Nothing has changed.")]
         ref, _, stage = value.partition(":")
@@ -80,6 +82,29 @@ class ActionHandler:
         except NotAllowed as refusal:
             return str(refusal)
         return None
+
+    def _web_link(self, session: Session, actor: Actor, ref: str) -> list[Message]:
+        """A one-time sign-in link to the case's page (or, with no case, the list of cases)
+        for the person who pressed it only."""
+        what, path = "your cases", "/web/"
+        if ref != cards.ALL_CASES:
+            case = repo.case_by_ref(session, ref)
+            if case is None or not can_view(
+                self.pack, actor, case.team, f"{case.platform}:{case.reporter_id}"
+            ):
+                return [Message(f"I can't find a case {ref} that you can see.")]
+            what, path = case.ref, f"/web/cases/{case.ref}"
+        if self.service.web is None:
+            return [Message("The web workspace isn't switched on. Ask your IT lead about it.")]
+        # A Slack mention is no name for a web page; the page then shows the user id.
+        name = actor.name if actor.name and not actor.name.startswith("<@") else None
+        link = self.service.web.add_link(session, actor.platform, actor.user_id, name, path)
+        return [
+            Message(
+                f"Here's your sign-in link for {what}. It works once, in the next 10 minutes, "
+                f"and only for you, so please don't forward it: {link}"
+            )
+        ]
 
     # --- cases ---------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ state was already committed.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import logging
 import threading
@@ -15,7 +16,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -26,7 +27,7 @@ from bot.domain.cases import Actor, teams_of
 from bot.domain.evidence import EvidenceFile, check_evidence
 from bot.domain.messages import Button, Message
 from bot.domain.policy import PolicyPack
-from bot.services import history
+from bot.services import cards, history
 from bot.services.actions import ActionHandler
 from bot.services.conversations import ALREADY_ANSWERED, ConversationHandler
 from bot.services.evidence_store import EvidenceStore
@@ -35,7 +36,10 @@ from bot.services.register_calls import RegisterCalls
 from bot.services.reminders import ReminderSweep
 from bot.storage import accepted, scheduling
 from bot.storage import repository as repo
-from bot.storage.tables import Outbox
+from bot.storage.tables import Case, Outbox
+
+if TYPE_CHECKING:
+    from bot.web.access import WebAccess
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +128,8 @@ class BotService(RegisterCalls):
         self._turns: contextlib.AbstractContextManager[Any] = (
             threading.RLock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
         )
+        # The web workspace's sign-in links, when SCHOOLBOT_PUBLIC_URL is set (bot/web).
+        self.web: WebAccess | None = None
         self.conversations = ConversationHandler(self)
         self.actions = ActionHandler(self)
         self.moderation = Moderation(self)
@@ -397,6 +403,9 @@ class BotService(RegisterCalls):
         replaces_first: bool,
     ) -> None:
         earlier = repo.first_alert_for(session, case_id) if replaces_first else None
+        case = session.get(Case, case_id)
+        if case is not None:
+            message = self.with_web_button(message, case.ref)
         self.enqueued += 1
         repo.enqueue(
             session,
@@ -408,6 +417,14 @@ class BotService(RegisterCalls):
             case_id,
             earlier.id if earlier else None,
         )
+
+    def with_web_button(self, message: Message, ref: str = cards.ALL_CASES) -> Message:
+        """Add "Open in browser" (a one-time link for whoever presses it) when the web
+        workspace is on; it lands on the case `ref`, or on the list of cases."""
+        if self.web is None:
+            return message
+        button = Button(cards.OPEN_WEB, "Open in browser", ref)
+        return dataclasses.replace(message, buttons=(*message.buttons, button))
 
     def announce_team(self, session: Session, platform: str, team: str, message: Message) -> None:
         """A team alert that belongs to no case (comments, reminders)."""

@@ -20,7 +20,9 @@ CASE_NOTE = "case.note"
 CASE_CLOSE = "case.close"
 APPROVE = "approval.approve"
 REJECT = "approval.reject"
-ACTIONS = (CASE_ACK, CASE_ASSIGN, CASE_NOTE, CASE_CLOSE, APPROVE, REJECT)
+OPEN_WEB = "web.open"  # a one-time link to the case in the web workspace
+ALL_CASES = "all"  # OPEN_WEB's value for the list of cases rather than one case
+ACTIONS = (CASE_ACK, CASE_ASSIGN, CASE_NOTE, CASE_CLOSE, APPROVE, REJECT, OPEN_WEB)
 
 STATUS_LABELS = {
     CaseStatus.NEW: "New",

@@ -16,8 +16,8 @@ from sqlmodel import Session, select
 
 from bot.dialogs.engine import Context, Step
 from bot.dialogs.registry import DIALOGS
-from bot.domain.cases import CaseKind, CaseStatus
-from bot.domain.evidence import human_size, type_in_words
+from bot.domain.cases import CaseKind, CaseStatus, flag_label
+from bot.domain.evidence import human_size, type_label
 from bot.domain.messages import Mention, Message, mention
 from bot.domain.policy import PolicyPack
 from bot.services import cards
@@ -80,12 +80,13 @@ def _answer(step: Step, value: Any, ctx: Context, zone: ZoneInfo) -> str:
     return str(value)
 
 
-def answer_lines(pack: PolicyPack, case: Case, zone: ZoneInfo) -> list[str]:
+def answer_pairs(pack: PolicyPack, case: Case, zone: ZoneInfo) -> list[tuple[str, str]]:
+    """(question, answer) in the order they were asked, both in the dialog's own words."""
     name = DIALOG_OF[CaseKind(case.kind)]
     dialog = DIALOGS[name]
     details = case.details
     ctx = Context(pack, details, case.created_at.astimezone(zone))
-    lines = []
+    pairs = []
     for step in dialog.steps:
         if step.key not in details or step.kind == "files" or step.key == "confirm":
             continue
@@ -94,10 +95,14 @@ def answer_lines(pack: PolicyPack, case: Case, zone: ZoneInfo) -> list[str]:
             for i, item in enumerate(step.repeat_over(ctx)):
                 if isinstance(value, dict) and str(i) in value:
                     answer = _answer(step, value[str(i)], ctx, zone)
-                    lines.append(f"• {_question(name, step, ctx, item)} {answer}")
+                    pairs.append((_question(name, step, ctx, item), answer))
             continue
-        lines.append(f"• {_question(name, step, ctx)} {_answer(step, value, ctx, zone)}")
-    return lines
+        pairs.append((_question(name, step, ctx), _answer(step, value, ctx, zone)))
+    return pairs
+
+
+def answer_lines(pack: PolicyPack, case: Case, zone: ZoneInfo) -> list[str]:
+    return [f"• {question} {answer}" for question, answer in answer_pairs(pack, case, zone)]
 
 
 def _by(case: Case, key: str) -> str:
@@ -114,7 +119,7 @@ def evidence_lines(session: Session, case: Case, zone: ZoneInfo) -> list[str]:
     lines = [f"Evidence ({len(rows)} file{'s' if len(rows) != 1 else ''}):"]
     for e in rows:
         lines.append(
-            f"• {e.filename}: {type_in_words(e.content_type)}, {human_size(e.size)}, "
+            f"• {e.filename}: {type_label(e.content_type, e.filename)}, {human_size(e.size)}, "
             f"added by {_by(case, e.uploaded_by)} on {when(zone, e.uploaded_at)}. "
             f"SHA-256 {e.sha256}"
         )
@@ -148,7 +153,7 @@ def case_view(
         lines.append(f"You reported it on {when(zone, case.created_at)}.")
         return Message("\n".join(lines))
     lines.append(f"Reported by {mention(case.reporter_id)} on {when(zone, case.created_at)}.")
-    flags = [f.replace("_", " ") for f in case.flags if f != "urgent"]
+    flags = [flag_label(f) for f in case.flags if f != "urgent"]
     if flags:
         lines.append(f"Flags: {', '.join(flags)}.")
     lines += ["", "Answers:", *answer_lines(pack, case, zone)]

@@ -40,6 +40,7 @@ MY_CASES = {"my cases", "cases", "my reports", "status"}
 # Said when an answer button no longer answers anything (adapters look for it, e.g. to
 # mark the old message in Slack as answered).
 ALREADY_ANSWERED = "That question has already been answered."
+GUIDANCE_GIVEN = "guidance_given"  # the key in Case.details
 CASE_REF = re.compile(r"^(?:case\s+)?((?:FR|CB|AC)-[0-9]{1,6})$", re.I)  # ASCII digits only
 
 
@@ -212,7 +213,8 @@ class ConversationHandler:
             return [Message(f"I can't find a case {ref} that you can see.")]
         for_team = case.team in teams_of(self.pack, actor)
         history = self.service.history_lines(session, ref, notes=True) if for_team else []
-        return [case_view(self.pack, session, case, for_team, history)]
+        view = case_view(self.pack, session, case, for_team, history)
+        return [self.service.with_web_button(view, case.ref)]
 
     # --- when a conversation finishes -----------------------------------------------------
 
@@ -284,7 +286,11 @@ class ConversationHandler:
             reporter_id=actor.user_id,
             reporter_name=_display_name(actor.name),
             summary=outcome.summary,
-            details=outcome.details,
+            # The advice exactly as the reporter read it, for the record and the bundle.
+            details={
+                **outcome.details,
+                GUIDANCE_GIVEN: [[g.clause, g.text] for g in outcome.guidance],
+            },
             flags=outcome.flags,
             guidance=[g.clause for g in outcome.guidance],
             created_at=now,

@@ -293,3 +293,34 @@ class Reminder(SQLModel, table=True):
     task_id: int | None = Field(default=None, foreign_key="case_task.id")
     done_at: datetime | None = _optional_time()
     outcome: str | None = Field(default=None, max_length=200)
+
+
+class WebSignIn(SQLModel, table=True):
+    """A one-time link into the web workspace, sent in chat to the person who asked for it.
+
+    Only the SHA-256 of the token is stored, so a copy of the database opens nothing.
+    """
+
+    __tablename__ = "web_sign_in"
+    token_hash: str = Field(primary_key=True, max_length=64)
+    platform: str = Field(max_length=20)
+    user_id: str = Field(max_length=100)
+    name: str | None = Field(default=None, max_length=200)
+    next_path: str = Field(default="/web/", max_length=200)
+    created_at: datetime = _time()
+    expires_at: datetime = _time()
+    used_at: datetime | None = _optional_time()
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser. Roles are not stored here: they are read again on every request."""
+
+    __tablename__ = "web_session"
+    token_hash: str = Field(primary_key=True, max_length=64)
+    platform: str = Field(max_length=20)
+    user_id: str = Field(max_length=100)
+    name: str | None = Field(default=None, max_length=200)
+    csrf: str = Field(max_length=64)
+    created_at: datetime = _time()
+    last_seen_at: datetime = _time()
+    ended_at: datetime | None = _optional_time()

@@ -373,7 +373,8 @@ class SlackAdapter:
     async def _home(self, p: dict[str, Any], _: Accepted) -> None:
         lines = await asyncio.to_thread(self.service.case_lines, PLATFORM, p["user"])
         start = [c for c in MENU if c.value != "my_cases"]  # the tab already lists them
-        await self._call("views_publish", user_id=p["user"], view=home_view(lines, start))
+        cases = self.service.with_web_button(Message(" "))
+        await self._call("views_publish", user_id=p["user"], view=home_view(lines, start, cases))
 
     # --- sending ---------------------------------------------------------------------------
 

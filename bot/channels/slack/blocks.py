@@ -156,12 +156,17 @@ def reason_modal(
     return view.to_dict()
 
 
-def home_view(lines: list[str], start: list[Choice]) -> dict[str, Any]:
-    """The App Home tab: buttons to start something (answered in the DM), then own cases."""
+def home_view(
+    lines: list[str], start: list[Choice], cases: Message | None = None
+) -> dict[str, Any]:
+    """The App Home tab: buttons to start something (answered in the DM), then own cases.
+    `cases` carries the buttons under the list (Open in browser, when the workspace is on)."""
     _, buttons = render(Message("*Report or request something*", choices=start, step=MENU_STEP))
     blocks: list[Any] = [*buttons, HeaderBlock(text=PlainTextObject(text="Your cases")).to_dict()]
     text = "\n".join(lines) if lines else "You haven't reported anything yet."
     blocks.append(SectionBlock(text=MarkdownTextObject(text=_escape(text)[:TEXT_LIMIT])).to_dict())
+    if cases is not None and cases.buttons:
+        blocks.extend(render(Message(" ", buttons=cases.buttons))[1][1:])
     blocks.append(
         ContextBlock(
             elements=[

@@ -1,0 +1,1 @@
+"""The secure web workspace where the owning team works a case (see routes.py)."""

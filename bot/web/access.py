@@ -1,0 +1,145 @@
+"""Who is at the browser: one-time sign-in links from chat, then a short-lived session.
+
+Staff already proved who they are to Slack, Teams or the terminal, so the bot hands the
+person who asked a link bound to their own platform user id. The link works once, for ten
+minutes, and starts a session that ends after 30 minutes idle or 8 hours at most. Only
+hashes of the tokens are stored. Roles are never cached here: every request reads them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from bot.storage.tables import WebSession, WebSignIn
+
+if TYPE_CHECKING:
+    from bot.services.bot import BotService
+
+LINK_LIFETIME = timedelta(minutes=10)
+IDLE_LIMIT = timedelta(minutes=30)
+SESSION_LIMIT = timedelta(hours=8)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@dataclass(frozen=True)
+class WebUser:
+    """The signed-in person, as the chat platform knows them."""
+
+    platform: str
+    user_id: str
+    name: str | None
+    csrf: str
+
+
+class WebAccess:
+    """Issues sign-in links and checks sessions, all in the bot's own database."""
+
+    def __init__(self, service: BotService, public_url: str):
+        self.service = service
+        self.public_url = public_url.rstrip("/")
+
+    @property
+    def secure(self) -> bool:
+        return self.public_url.startswith("https://")
+
+    def issue_link(
+        self, platform: str, user_id: str, name: str | None, next_path: str = "/web/"
+    ) -> str:
+        """A fresh one-time link for this person; `next_path` is where it lands."""
+        with self.service.session() as session:
+            link = self.add_link(session, platform, user_id, name, next_path)
+            session.commit()
+        return link
+
+    def add_link(
+        self, session: Session, platform: str, user_id: str, name: str | None, next_path: str
+    ) -> str:
+        """The same, inside the caller's unit of work (a chat button press)."""
+        token = secrets.token_urlsafe(32)
+        now = self.service.now()
+        session.add(
+            WebSignIn(
+                token_hash=_digest(token),
+                platform=platform,
+                user_id=user_id,
+                name=name,
+                next_path=next_path if next_path.startswith("/web/") else "/web/",
+                created_at=now,
+                expires_at=now + LINK_LIFETIME,
+            )
+        )
+        return f"{self.public_url}/web/sign-in/{token}"
+
+    def redeem(self, token: str) -> tuple[str, str] | None:
+        """Use a link once: (session token, where to go), or None if used, expired or unknown."""
+        now = self.service.now()
+        with self.service.session() as session:
+            claimed = session.execute(
+                sa.update(WebSignIn)
+                .where(
+                    WebSignIn.token_hash == _digest(token),
+                    WebSignIn.used_at.is_(None),  # type: ignore[union-attr]
+                    WebSignIn.expires_at > now,
+                )
+                .values(used_at=now)
+                .returning(
+                    WebSignIn.platform, WebSignIn.user_id, WebSignIn.name, WebSignIn.next_path
+                )
+            ).first()
+            if claimed is None:
+                session.rollback()
+                return None
+            session_token = secrets.token_urlsafe(32)
+            session.add(
+                WebSession(
+                    token_hash=_digest(session_token),
+                    platform=claimed.platform,
+                    user_id=claimed.user_id,
+                    name=claimed.name,
+                    csrf=secrets.token_urlsafe(24),
+                    created_at=now,
+                    last_seen_at=now,
+                )
+            )
+            session.commit()
+            return session_token, claimed.next_path
+
+    def user_for(self, session_token: str | None) -> WebUser | None:
+        """The session's person if it is still live; each use keeps it alive (idle limit)."""
+        if not session_token or len(session_token) > 100:
+            return None
+        now = self.service.now()
+        with self.service.session() as session:
+            row = session.get(WebSession, _digest(session_token))
+            if (
+                row is None
+                or row.ended_at is not None
+                or now - row.last_seen_at > IDLE_LIMIT
+                or now - row.created_at > SESSION_LIMIT
+            ):
+                return None
+            row.last_seen_at = now
+            session.add(row)
+            session.commit()
+            return WebUser(row.platform, row.user_id, row.name, row.csrf)
+
+    def end(self, session_token: str | None) -> None:
+        if not session_token or len(session_token) > 100:
+            return
+        with self.service.session() as session:
+            session.execute(
+                sa.update(WebSession)
+                .where(WebSession.token_hash == _digest(session_token))
+                .values(ended_at=self.service.now())
+            )
+            session.commit()

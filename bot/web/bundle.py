@@ -1,0 +1,133 @@
+"""The case bundle a DSL hands on with a referral: one zip, checkable by anyone.
+
+It holds a PDF to read (cover sheet, answers, chronology, guidance, evidence list with
+hashes), a JSON of the same record for systems, the evidence files themselves, and a
+manifest of SHA-256s over every other file in the zip so the receiver can check nothing
+was changed on the way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from datetime import UTC
+from typing import TYPE_CHECKING
+
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+
+from bot.web.casefile import CaseFile, evidence_path, local_time
+
+if TYPE_CHECKING:
+    from bot.services.bot import BotService
+
+# The PDF's built-in fonts cover Latin-1; anything else is shown as "?" there (the JSON
+# beside it keeps every character exactly as given).
+_PDF_ENCODING = "latin-1"
+
+
+def _pdf_text(text: str) -> str:
+    cleaned = text.replace("\u2019", "'").replace("\u201c", '"').replace("\u201d", '"')
+    cleaned = cleaned.replace("\u2013", "-").replace("\u2014", "-").replace("\u2026", "...")
+    return cleaned.encode(_PDF_ENCODING, "replace").decode(_PDF_ENCODING)
+
+
+class _Report(FPDF):
+    def heading(self, text: str) -> None:
+        self.ln(3)
+        self.set_font("Helvetica", "B", 13)
+        self.multi_cell(0, 7, _pdf_text(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.set_font("Helvetica", size=10)
+
+    def line_of(self, label: str, value: str) -> None:
+        self.set_font("Helvetica", "B", 10)
+        self.multi_cell(0, 5, _pdf_text(label), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.set_font("Helvetica", size=10)
+        self.multi_cell(0, 5, _pdf_text(value or "-"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.ln(1)
+
+
+def case_pdf(school: str, record: CaseFile, made_at: str) -> bytes:
+    pdf = _Report(format="A4")
+    pdf.set_title(f"{record.ref} case record, {school}")
+    pdf.set_lang("en-GB")
+    pdf.set_author(school)
+    pdf.set_creator("schoolbot")
+    pdf.set_auto_page_break(auto=True, margin=15)
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 18)
+    pdf.multi_cell(
+        0, 9, _pdf_text(f"{record.ref}: {record.kind}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT
+    )
+    pdf.set_font("Helvetica", size=10)
+    pdf.multi_cell(0, 5, _pdf_text(f"{school}. Confidential."), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.heading("Cover sheet")
+    for label, value in (
+        ("School", school),
+        ("Reference", record.ref),
+        ("Category", record.kind + (" (urgent)" if record.urgent else "")),
+        ("Owning team", record.team),
+        ("Reported by", record.reporter),
+        ("Reported on", record.opened),
+        ("Status", record.status),
+        ("Closed on", record.closed or "Still open"),
+        ("Outcome", record.outcome or "-"),
+        ("This bundle made", made_at),
+    ):
+        pdf.line_of(label, value)
+    pdf.heading("The answers given")
+    for label, value in record.answers:
+        pdf.line_of(label, value)
+    if record.flags:
+        pdf.line_of("Flags", ", ".join(record.flags))
+    pdf.heading("Guidance given, and the policy behind it")
+    for clause, citation in record.guidance:
+        pdf.line_of(clause, citation or "(not numbered in this school's policy)")
+    if record.tasks:
+        pdf.heading("Follow-up tasks")
+        for title, due, state in record.tasks:
+            pdf.line_of(title, f"Due {due}. {state}.")
+    pdf.heading("Chronology")
+    for event in record.chronology:
+        text = f"{event.what}, by {event.who}" + (f": {event.detail}" if event.detail else "")
+        pdf.line_of(event.at, text)
+    pdf.heading("Evidence")
+    if not record.evidence:
+        pdf.line_of("Files", "None")
+    for item in record.evidence:
+        pdf.line_of(
+            item.filename,
+            f"{item.kind}, {item.size_words}, added by {item.added_by} on {item.added_at}.\n"
+            f"SHA-256: {item.sha256}"
+            + ("" if item.intact else "\nWARNING: the stored file does not match this hash."),
+        )
+    return bytes(pdf.output())
+
+
+def build_bundle(service: BotService, record: CaseFile) -> bytes:
+    """The zip's bytes: PDF, JSON, evidence files and a SHA-256 manifest of them all."""
+    made_at = local_time(service.pack, service.now().astimezone(UTC))
+    files: dict[str, bytes] = {
+        f"{record.ref}.pdf": case_pdf(service.pack.school.name, record, made_at),
+        f"{record.ref}.json": json.dumps(
+            {"school": service.pack.school.name, "made_at": made_at, "case": record.to_json()},
+            indent=2,
+            ensure_ascii=False,
+        ).encode("utf-8"),
+    }
+    for item in record.evidence:
+        path = evidence_path(service.evidence, item.sha256)
+        if item.intact and path.exists():
+            safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in item.filename)
+            files[f"evidence/{item.id:03d}-{safe}"] = path.read_bytes()
+    manifest = "".join(
+        f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in sorted(files.items())
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+        archive.writestr("MANIFEST.sha256", manifest)
+    return buffer.getvalue()

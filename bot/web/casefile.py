@@ -1,0 +1,194 @@
+"""One case as the owning team reads it: answers, guidance, tasks, chronology, evidence.
+
+The web page, the PDF and the JSON of a case bundle are all drawn from this, so what a
+DSL sees on screen is what they hand to children's social care, the LADO or the police.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from bot.domain.cases import CaseKind, CaseStatus, flag_label
+from bot.domain.evidence import human_size, type_label
+from bot.domain.policy import PolicyPack
+from bot.services.case_view import answer_pairs
+from bot.services.conversations import GUIDANCE_GIVEN
+from bot.services.evidence_store import EvidenceStore
+from bot.storage import repository as repo
+from bot.storage.tables import Case, CaseTask, Evidence
+
+STATUS_WORDS = {
+    CaseStatus.NEW: "New",
+    CaseStatus.ACKNOWLEDGED: "Acknowledged",
+    CaseStatus.IN_PROGRESS: "In progress",
+    CaseStatus.CLOSED: "Closed",
+}
+
+EVENT_WORDS = {
+    "case.opened": "Reported",
+    "case.acknowledged": "Acknowledged",
+    "case.assigned": "Assigned",
+    "case.note": "Note added",
+    "case.closed": "Closed",
+    "case.viewed": "Viewed in the workspace",
+    "evidence.viewed": "Evidence file viewed",
+    "evidence.downloaded": "Evidence file downloaded",
+    "bundle.downloaded": "Case bundle downloaded",
+    "approval.approved": "Approved",
+    "approval.rejected": "Rejected",
+    "register.added": "Added to the register of official accounts",
+    "reminder.sent": "Reminder sent",
+}
+
+
+@dataclass(frozen=True)
+class EvidenceItem:
+    id: int
+    filename: str
+    kind: str
+    content_type: str
+    size: int
+    size_words: str
+    sha256: str
+    added_by: str
+    added_at: str
+    intact: bool  # the bytes on disk still hash to the recorded SHA-256
+    missing: bool
+
+
+@dataclass(frozen=True)
+class Event:
+    at: str
+    who: str
+    what: str
+    detail: str = ""
+
+
+@dataclass
+class CaseFile:
+    ref: str
+    kind: str
+    status: str
+    team: str
+    urgent: bool
+    reporter: str
+    opened: str
+    updated: str
+    closed: str | None
+    outcome: str | None
+    answers: list[tuple[str, str]] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+    guidance: list[tuple[str, str]] = field(default_factory=list)
+    tasks: list[tuple[str, str, str]] = field(default_factory=list)
+    notes: list[Event] = field(default_factory=list)
+    chronology: list[Event] = field(default_factory=list)
+    evidence: list[EvidenceItem] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def local_time(pack: PolicyPack, moment: datetime) -> str:
+    """ "Tuesday 1 December 2026, 20:00" in the school's own timezone."""
+    return moment.astimezone(ZoneInfo(pack.calendar.timezone)).strftime("%A %-d %B %Y, %H:%M")
+
+
+def file_intact(store: EvidenceStore, sha256: str) -> tuple[bool, bool]:
+    """(intact, missing): hash the file again, so a changed file is never passed off as it."""
+    path = store.path_for(sha256)
+    if not path.exists():
+        return False, True
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 16), b""):
+            digest.update(chunk)
+    return digest.hexdigest() == sha256, False
+
+
+def evidence_path(store: EvidenceStore, sha256: str) -> Path:
+    return store.path_for(sha256)
+
+
+def _person(key: str, names: dict[str, str]) -> str:
+    if key == "system":
+        return "schoolbot"
+    if key.startswith("cli:"):
+        return f"{key.split(':', 1)[1]} (server)"
+    return names.get(key) or key.split(":", 1)[-1]
+
+
+def build_case_file(
+    session: Session, pack: PolicyPack, store: EvidenceStore, case: Case
+) -> CaseFile:
+    events = repo.timeline(session, case.ref)
+    # Display names as people gave them when they acted, so the record reads as names.
+    names: dict[str, str] = {}
+    for event in events:
+        if by := event.detail.get("by"):
+            names.setdefault(event.actor, str(by))
+    reporter_key = f"{case.platform}:{case.reporter_id}"
+    kind = CaseKind(case.kind)
+    record = CaseFile(
+        ref=case.ref,
+        kind=kind.title,
+        status=STATUS_WORDS[CaseStatus(case.status)],
+        team="Safeguarding (DSL)" if case.team == "dsl" else "Senior leadership (SLT)",
+        urgent=case.urgent,
+        reporter=case.reporter_name or _person(reporter_key, names),
+        opened=local_time(pack, case.created_at),
+        updated=local_time(pack, case.updated_at),
+        closed=local_time(pack, case.closed_at) if case.closed_at else None,
+        outcome=case.outcome,
+    )
+    record.answers = answer_pairs(pack, case, ZoneInfo(pack.calendar.timezone))
+    record.flags = [flag_label(flag) for flag in case.flags if flag != "urgent"]
+    given = {clause: text for clause, text in case.details.get(GUIDANCE_GIVEN, [])}
+    record.guidance = [(clause, given.get(clause) or pack.cite(clause)) for clause in case.guidance]
+    tasks = session.exec(
+        select(CaseTask).where(CaseTask.case_id == case.id).order_by(col(CaseTask.due_at))
+    )
+    record.tasks = [
+        (task.title, local_time(pack, task.due_at), "Done" if task.done_at else "Open")
+        for task in tasks
+    ]
+    for event in events:
+        who = _person(event.actor, names)
+        at = local_time(pack, event.at)
+        detail = ""
+        if event.action == "case.note":
+            detail = str(event.detail.get("note", ""))
+            record.notes.append(Event(at, who, "Note", detail))
+        elif event.action in ("evidence.viewed", "evidence.downloaded"):
+            detail = str(event.detail.get("file", ""))
+        elif event.action == "approval.rejected":
+            detail = str(event.detail.get("reason") or "")
+        record.chronology.append(
+            Event(at, who, EVENT_WORDS.get(event.action, event.action), detail)
+        )
+    files = session.exec(
+        select(Evidence).where(Evidence.case_id == case.id).order_by(col(Evidence.id))
+    )
+    for item in files:
+        intact, missing = file_intact(store, item.sha256)
+        record.evidence.append(
+            EvidenceItem(
+                id=item.id or 0,
+                filename=item.filename,
+                kind=type_label(item.content_type, item.filename),
+                content_type=item.content_type,
+                size=item.size,
+                size_words=human_size(item.size),
+                sha256=item.sha256,
+                added_by=_person(item.uploaded_by, names),
+                added_at=local_time(pack, item.uploaded_at),
+                intact=intact,
+                missing=missing,
+            )
+        )
+    return record

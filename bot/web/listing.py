@@ -1,0 +1,100 @@
+"""The case list: the owning team's cases (with filters) and the person's own reports."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from sqlmodel import col, select
+
+from bot.domain.cases import Actor, CaseKind, CaseStatus, teams_of
+from bot.services.bot import BotService
+from bot.storage.tables import Case, CaseTask
+from bot.web.casefile import STATUS_WORDS, local_time
+
+__all__ = ["STATUS_WORDS", "Filters", "Listed", "Rows", "cases_for", "local_time"]
+LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Filters:
+    status: str = ""
+    kind: str = ""
+    urgent: bool = False
+    overdue: bool = False
+
+    @classmethod
+    def from_query(cls, query: Mapping[str, str]) -> Filters:
+        status = query.get("status", "")
+        kind = query.get("kind", "")
+        return cls(
+            status=status if status in {s.value for s in CaseStatus} else "",
+            kind=kind if kind in {k.value for k in CaseKind} else "",
+            urgent=query.get("urgent") == "1",
+            overdue=query.get("overdue") == "1",
+        )
+
+
+@dataclass(frozen=True)
+class Listed:
+    ref: str
+    kind: str
+    status: str
+    urgent: bool
+    overdue: bool
+    opened: str
+
+
+@dataclass
+class Rows:
+    own: list[Listed] = field(default_factory=list)
+    team: list[Listed] = field(default_factory=list)
+
+
+def _listed(service: BotService, case: Case, overdue: set[int]) -> Listed:
+    return Listed(
+        ref=case.ref,
+        kind=CaseKind(case.kind).title,
+        status=STATUS_WORDS[CaseStatus(case.status)],
+        urgent=case.urgent,
+        overdue=case.id in overdue,
+        opened=local_time(service.pack, case.created_at),
+    )
+
+
+def cases_for(service: BotService, actor: Actor, filters: Filters) -> Rows:
+    """Newest first. Team cases only for the teams this person is on right now."""
+    rows = Rows()
+    now = service.now()
+    with service.session() as session:
+        overdue_ids = set(
+            session.exec(
+                select(CaseTask.case_id).where(
+                    col(CaseTask.done_at).is_(None), col(CaseTask.due_at) < now
+                )
+            )
+        )
+        own = session.exec(
+            select(Case)
+            .where(Case.platform == actor.platform, Case.reporter_id == actor.user_id)
+            .order_by(col(Case.created_at).desc(), col(Case.id).desc())
+            .limit(LIMIT)
+        )
+        rows.own = [_listed(service, c, overdue_ids) for c in own]
+        teams = teams_of(service.pack, actor)
+        if not teams:
+            return rows
+        query = select(Case).where(col(Case.team).in_(sorted(teams)))
+        if filters.status:
+            query = query.where(Case.status == filters.status)
+        if filters.kind:
+            query = query.where(Case.kind == filters.kind)
+        if filters.urgent:
+            query = query.where(col(Case.urgent).is_(True))
+        if filters.overdue:
+            query = query.where(
+                col(Case.id).in_(sorted(overdue_ids) or [-1]), Case.status != "closed"
+            )
+        query = query.order_by(col(Case.created_at).desc(), col(Case.id).desc()).limit(LIMIT)
+        rows.team = [_listed(service, c, overdue_ids) for c in session.exec(query)]
+    return rows
