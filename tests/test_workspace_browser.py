@@ -117,10 +117,14 @@ async def test_a_dsl_works_a_case_from_the_alert_link_to_closing_it(workspace, b
     assert "Spoke to the pupil's head of year." in await page.content()
     await page.get_by_role("button", name="Acknowledge").click()
     await page.get_by_text(f"you've acknowledged {ref}").wait_for()
-    await page.get_by_label("Close with outcome").fill("Posts removed; parents spoken to.")
+    await page.get_by_label("Close with outcome").fill("MARKER-OUTCOME posts removed.")
+    await page.get_by_label("Message to the reporter").fill("Thank you, it's been dealt with.")
     await page.get_by_role("button", name="Close the case").click()
     await page.get_by_text(f"{ref} is closed").wait_for()
     assert await _axe(page) == []
+    told = " ".join(m.text for m in workspace.service.inbox("console", "dan"))
+    assert "closed" in told and "Thank you, it's been dealt with." in told
+    assert "MARKER-OUTCOME" not in told  # the outcome stays in the record
 
     alerts = workspace.service.inbox("console", "dsl1")
     assert alerts and "Closed" in dict(alerts[-1].fields).get("Status", "")

@@ -9,6 +9,7 @@ domain code as the chat buttons, so a chat click and a web click cannot both win
 from __future__ import annotations
 
 import asyncio
+import functools
 import hmac
 import logging
 from dataclasses import dataclass
@@ -271,7 +272,8 @@ async def case_page(request: web.Request) -> web.Response:
             "case": record,
             "buttons": {b.action for b in cards.case_buttons(case)},
             "actions": ACTIONS,
-            "done": request.query.get("done", "")[:200],
+            "done": request.query.get("done", "")[:300],
+            "close_hint": cards.CLOSE_HINT,
         },
     )
 
@@ -311,14 +313,18 @@ async def case_action(request: web.Request) -> web.Response:
     if action is None:
         return _not_found(request)
     text = (form.get("text") or "").strip() or None
+    message = (form.get("message") or "").strip() or None if action == cards.CASE_CLOSE else None
     replies = await asyncio.to_thread(
-        service.handle_action,
-        visitor.user.platform,
-        visitor.user.user_id,
-        action,
-        case.ref,
-        text,
-        visitor.user.name,
+        functools.partial(
+            service.handle_action,
+            visitor.user.platform,
+            visitor.user.user_id,
+            action,
+            case.ref,
+            text,
+            visitor.user.name,
+            message=message,
+        )
     )
     said = " ".join(m.text for m in replies)[:300]
     raise web.HTTPSeeOther(f"/web/cases/{case.ref}?" + urlencode({"done": said}))
