@@ -63,7 +63,7 @@ class RealBot:
 
     def __init__(self, tmp_path: Path, http: aiohttp.ClientSession, env: dict[str, str]):
         self.http = http
-        self.port = free_port()
+        self.port = int(env.get("SCHOOLBOT_PORT") or free_port())
         self.url = f"http://127.0.0.1:{self.port}"
         self.stdout, self.stderr = tmp_path / "stdout.log", tmp_path / "stderr.log"
         self.env = {
