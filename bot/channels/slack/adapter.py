@@ -8,20 +8,23 @@ so Slack's retries and duplicates are handled once.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
+import time
 from typing import Any
 
 import aiohttp
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.channels import guard
 from bot.channels.after_ack import Accepted, AfterAck
 from bot.channels.slack.blocks import CHOICE_PREFIX, REASON_MODAL, home_view, reason_modal, render
 from bot.channels.slack.delivery import SlackDelivery
@@ -62,13 +65,18 @@ class SlackAdapter:
         self.client = AsyncWebClient(token=self.token, base_url=settings.slack_api_url)
         self.client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
         secret = settings.slack_signing_secret
+        self.secret = secret.get_secret_value() if secret else ""
         # process_before_response: bolt answers as soon as a listener returns, instead of
         # polling every 10 ms for its ack; our listeners return once the work is queued.
+        # Signatures are checked in `handle` on the raw bytes, before anything parses them
+        # (bolt's own check parses first and logs a refused request's whole body).
         self.app = AsyncApp(
-            signing_secret=secret.get_secret_value() if secret else "",
+            signing_secret=self.secret,
             client=self.client,
             process_before_response=True,
+            request_verification_enabled=False,
         )
+        self.app.error(self._listener_failed)
         self.work = AfterAck("slack", journal=RequestJournal(service, PLATFORM))
         # Socket Mode: Slack pushes events over a websocket we open, so no public URL is
         # needed. Bolt skips signature checks there; the app token authenticates the socket.
@@ -92,8 +100,41 @@ class SlackAdapter:
     # --- HTTP mode -------------------------------------------------------------------------
 
     async def handle(self, request: web.Request) -> web.Response:
-        response = await self.app.async_dispatch(await to_bolt_request(request))
+        """Signature first (401), then the body's encoding, depth and shape (400); a signed
+        delivery seen before (a replay) is answered and not applied again."""
+        raw = await request.read()
+        if not guard.slack_signed(self.secret, request.headers, raw, time.time()):
+            return web.json_response({"error": "invalid signature"}, status=401)
+        content_type = request.headers.get("Content-Type", "").split(";")[0] or None
+        try:
+            text = guard.utf8(raw)
+            body = guard.slack_body(text, content_type)
+            bolt_request = AsyncBoltRequest(
+                body=text, query=request.query_string, headers=request.headers
+            )
+        except guard.BadRequest as exc:
+            return web.json_response({"error": str(exc)}, status=400)
+        except Exception:  # bolt reading a field of an unexpected type
+            return web.json_response({"error": "malformed payload"}, status=400)
+        if body.get("type") not in ("event_callback", "url_verification"):
+            # Events carry their own id (deduplicated in the turn); clicks, forms and
+            # commands don't, so the signed bytes are the id, remembered for the window.
+            key = guard.replay_key(
+                "slack-signed",
+                request.headers["X-Slack-Request-Timestamp"],
+                request.headers["X-Slack-Signature"],
+            )
+            if not await asyncio.to_thread(self.service.first_delivery, key):
+                log.info("replayed Slack request ignored")
+                return web.Response(status=200)
+        response = await self.app.async_dispatch(bolt_request)
         return await to_aiohttp_response(response)
+
+    async def _listener_failed(self, error: Exception) -> BoltResponse:
+        """A listener met a payload it can't use: a short line (no body, no traceback, since
+        either can quote what staff wrote) and a 400, never a 500."""
+        log.error("Slack: a request could not be handled: %s", guard.where(error))
+        return BoltResponse(status=400, body="")
 
     @property
     def mode(self) -> str:
@@ -189,7 +230,7 @@ class SlackAdapter:
             await ack(response_action="errors", errors={"reason": "Please write a few words."})
             return
         await ack()
-        meta = json.loads(view.get("private_metadata") or "{}")
+        meta = guard.json_object(view.get("private_metadata"))
         payload = {
             "user": body["user"]["id"],
             "channel": meta.get("channel"),

@@ -1,0 +1,202 @@
+"""The door every inbound request passes first: signature, then size and shape, then parsing.
+
+A request that fails here gets a 4xx with a short reason and nothing else reads it. The
+order matters: signatures are checked on the raw bytes before anything decodes or parses
+them, and JSON is scanned for depth and number length before `json.loads` sees it (deep
+nesting would exhaust the parser's recursion, and Python refuses to turn more than 4,300
+digits into an int). Nothing here logs a body: only why it was refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import traceback
+from typing import Any
+from urllib.parse import parse_qsl
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+MAX_DEPTH = 32  # Slack's and Teams' payloads nest about 12 deep
+MAX_DIGITS = 64  # longer runs of digits are no number a platform sends
+MAX_SKEW_SECONDS = 300  # a signed request older (or newer) than this is refused
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+_BRACKET = re.compile(rb"[\[\]{}]")
+_LONG_NUMBER = re.compile(rb"\d{%d,}" % (MAX_DIGITS + 1))
+
+
+class BadRequest(ValueError):
+    """The request can't be taken: the message is the short reason for the 4xx."""
+
+
+# --- raw bytes -------------------------------------------------------------------------
+
+
+def json_problem(raw: bytes) -> str | None:
+    """Why `raw` must not be parsed (too deep, a number too long), or None."""
+    bare = _STRING.sub(b'""', raw)  # brackets and digits inside strings don't count
+    depth = 0
+    for match in _BRACKET.finditer(bare):
+        if match.group() in (b"[", b"{"):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return f"the JSON is nested more than {MAX_DEPTH} deep"
+        else:
+            depth -= 1
+    if _LONG_NUMBER.search(bare):
+        return f"a number in the JSON is longer than {MAX_DIGITS} digits"
+    return None
+
+
+def load_json(raw: bytes | str) -> Any:
+    """Parse JSON that has passed the depth and number checks; BadRequest otherwise."""
+    data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
+    if problem := json_problem(data):
+        raise BadRequest(problem)
+    try:
+        return json.loads(data)
+    except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError included
+        raise BadRequest("the body is not valid JSON") from None
+
+
+def json_object(text: Any) -> dict[str, Any]:
+    """A JSON object from a string we wrote ourselves (e.g. Slack's private_metadata);
+    anything else, including a tampered or broken value, is an empty object."""
+    if not isinstance(text, str) or not text:
+        return {}
+    try:
+        data = load_json(text)
+    except BadRequest:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def fresh(timestamp: str, now: float, skew: int = MAX_SKEW_SECONDS) -> bool:
+    """A Unix-seconds header within `skew` of now. Checked as text first: no int() of
+    thousands of digits, no Unicode digits."""
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
+        return False
+    return abs(now - int(timestamp)) <= skew
+
+
+def hmac_hex(secret: str, message: bytes) -> str:
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def replay_key(prefix: str, timestamp: str, signature: str) -> str:
+    """A short id for one signed delivery: the same bytes sent again have the same key.
+    (The signature covers the timestamp and the body, so this is a digest of both.)"""
+    digest = hashlib.sha256(f"{timestamp}:{signature}".encode()).hexdigest()
+    return f"{prefix}:{digest[:40]}"
+
+
+def utf8(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest("the body is not UTF-8 text") from None
+
+
+# --- Slack ---------------------------------------------------------------------------------
+
+
+def slack_signed(secret: str, headers: Any, raw: bytes, now: float) -> bool:
+    """Slack's v0 signature over the raw bytes, and a timestamp inside the window."""
+    timestamp = headers.get("X-Slack-Request-Timestamp", "")
+    given = headers.get("X-Slack-Signature", "")
+    if not secret or not fresh(timestamp, now):
+        return False
+    expected = "v0=" + hmac_hex(secret, b"v0:" + timestamp.encode() + b":" + raw)
+    return hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode())
+
+
+class _Loose(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class _Id(_Loose):
+    id: str = Field(min_length=1, max_length=100)
+
+
+class _Channel(_Loose):
+    id: str = Field(default="", max_length=100)
+
+
+class _Action(_Loose):
+    action_id: str = Field(max_length=255)
+    value: str = Field(default="", max_length=2000)
+
+
+class _View(_Loose):
+    private_metadata: str = Field(default="", max_length=3000)
+    state: dict[str, dict[str, dict[str, Any]]] = Field(default_factory=dict)
+
+
+class SlackInteraction(_Loose):
+    """Buttons, shortcuts and form submissions: someone pressed something."""
+
+    type: str
+    user: _Id
+    channel: _Channel | None = None
+    actions: list[_Action] = Field(default_factory=list)
+    view: _View | None = None
+
+
+class SlackCommand(_Loose):
+    command: str
+    user_id: str = Field(min_length=1, max_length=100)
+    text: str = Field(default="", max_length=4000)
+
+
+class _Event(_Loose):
+    type: str
+    user: str = Field(default="", max_length=100)
+    channel: str = Field(default="", max_length=100)
+    text: str | None = Field(default=None, max_length=40_000)
+    files: list[dict[str, Any]] | None = None
+
+
+class SlackEnvelope(_Loose):
+    type: str
+    event_id: str | None = Field(default=None, max_length=100)
+    event: _Event | None = None
+
+
+def slack_body(text: str, content_type: str | None) -> dict[str, Any]:
+    """Parse a verified Slack body the way bolt will, and check its shape first, so bolt's
+    listeners only ever see the fields they read in the types they expect."""
+    is_json = content_type == "application/json" or text.startswith("{")
+    if is_json:
+        body = load_json(text)
+        if not isinstance(body, dict):
+            raise BadRequest("the body is not a JSON object")
+        _check(SlackEnvelope, body)
+        return body
+    form = dict(parse_qsl(text, keep_blank_values=True))
+    if "payload" in text and "payload" in form:  # bolt's own test for an interaction
+        payload = load_json(form["payload"])
+        if not isinstance(payload, dict):
+            raise BadRequest("payload is not a JSON object")
+        _check(SlackInteraction, payload)
+        return payload
+    if "command" in form:
+        _check(SlackCommand, form)
+    return form
+
+
+def _check(model: type[BaseModel], data: dict[str, Any]) -> None:
+    try:
+        model.model_validate(data)
+    except ValidationError as exc:
+        where = {".".join(map(str, e["loc"])) or "body" for e in exc.errors()}
+        raise BadRequest("malformed payload: " + ", ".join(sorted(where))[:200]) from None
+
+
+def where(exc: BaseException) -> str:
+    """An exception's type and the last few places it passed, for a log line: never its
+    message or a full traceback, which can quote what someone wrote."""
+    frames = traceback.extract_tb(exc.__traceback__)[-3:]
+    path = " <- ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno}" for f in reversed(frames))
+    return f"{type(exc).__name__} at {path}" if path else type(exc).__name__
