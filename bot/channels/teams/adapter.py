@@ -13,11 +13,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import ipaddress
+import json
 import logging
 import re
 from typing import Any
 
 import aiohttp
+import sqlalchemy as sa
 from aiohttp import web
 from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler, teams_get_channel_id
@@ -25,7 +27,9 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ChannelAccount, ConversationParameters
 from botbuilder.schema.teams import TeamInfo
 from botframework.connector.models import ErrorResponseException
+from msrest.serialization import Model
 
+from bot.channels import guard
 from bot.channels.teams import store
 from bot.channels.teams.auth import build_authentication
 from bot.channels.teams.cards import ACTION, CHOICE
@@ -34,6 +38,7 @@ from bot.channels.teams.files import TeamsFiles, has_files
 from bot.config import Settings
 from bot.domain.messages import Message
 from bot.services import BotService
+from bot.services.bot import DB_DOWN
 
 log = logging.getLogger(__name__)
 PLATFORM = "teams"
@@ -44,6 +49,9 @@ CHANNEL_HELP = (
     "'@schoolbot use this channel for dsl' (or slt) to have their team's alerts posted here."
 )
 SEND_RETRIES = 2
+TURN_FAILED = (
+    "Sorry, something went wrong and I couldn't finish that. Please try again in a minute."
+)
 
 
 def user_id(account: ChannelAccount | None) -> str:
@@ -62,6 +70,31 @@ def is_loopback(remote: str | None) -> bool:
 
 def _bad_request(reason: str) -> web.Response:
     return web.json_response({"error": reason}, status=400)
+
+
+def _malformed(activity: Activity) -> str | None:
+    """What a Bot Framework activity lacks that every turn needs, or None."""
+    if activity.conversation is None or not activity.conversation.id:
+        return "the activity has no conversation"
+    if activity.from_property is None or not activity.from_property.id:
+        return "the activity has no sender"
+    if activity.recipient is None or not activity.recipient.id:
+        return "the activity has no recipient"
+    if not (activity.service_url or "").startswith(("https://", "http://")):
+        return "the activity has no serviceUrl"  # else replies would go to the public host
+    return None
+
+
+def _plain(body: Any) -> Any:
+    """An invoke answer as JSON: botbuilder hands back its own models for some."""
+    if isinstance(body, Model):
+        body = body.serialize()
+    try:
+        json.dumps(body)
+    except (TypeError, ValueError):
+        log.error("Teams: an invoke answer was not JSON (%s)", type(body).__name__)
+        return None
+    return body
 
 
 class TeamsAdapter:
@@ -101,20 +134,22 @@ class TeamsAdapter:
         app.cleanup_ctx.append(lifecycle)
 
     async def handle(self, request: web.Request) -> web.Response:
+        if self.anonymous and not is_loopback(request.remote):
+            return web.json_response({"error": "unauthorized"}, status=401)
         if request.content_type != "application/json":
             return _bad_request("Content-Type must be application/json")
         try:
-            body = await request.json()
-        except (ValueError, UnicodeDecodeError):
-            return _bad_request("the body is not JSON")
+            body = guard.load_json(await request.read())  # depth and numbers bounded first
+        except guard.BadRequest as exc:
+            return _bad_request(str(exc))
         if not isinstance(body, dict) or not isinstance(body.get("type"), str):
             return _bad_request("the body is not a Bot Framework activity")
         try:
             activity = Activity().deserialize(body)
         except Exception:  # msrest's DeserializationError and friends: a malformed field
             return _bad_request("the activity has a malformed field")
-        if self.anonymous and not is_loopback(request.remote):
-            return web.json_response({"error": "unauthorized"}, status=401)
+        if problem := _malformed(activity):
+            return _bad_request(problem)
         try:
             result = await self.auth.authenticate_request(
                 activity, request.headers.get("Authorization")
@@ -123,12 +158,30 @@ class TeamsAdapter:
             log.info("Teams: request refused: %s", type(exc).__name__)
             return web.json_response({"error": "unauthorized"}, status=401)
         try:
-            invoke = await self.cloud.process_activity(result, activity, self.bot.on_turn)
+            invoke = await self.cloud.process_activity(result, activity, self._turn)
         finally:
             self.delivery.kick()
         if invoke:
-            return web.json_response(invoke.body, status=invoke.status)
+            return web.json_response(_plain(invoke.body), status=invoke.status)
         return web.Response(status=200)
+
+    async def _turn(self, context: TurnContext) -> None:
+        """An inbound turn. One that raises gets one short line (no traceback: it can quote
+        names and conversation references) and a kind word to the person, not a 500.
+        (Not botbuilder's on_turn_error: that would also swallow the errors of proactive
+        sends, which the outbox needs to see to retry them.)"""
+        try:
+            await self.bot.on_turn(context)
+        except Exception as error:
+            await self._turn_failed(context, error)
+
+    async def _turn_failed(self, context: TurnContext, error: Exception) -> None:
+        log.error("Teams: a turn failed: %s", guard.where(error))
+        text = DB_DOWN if isinstance(error, sa.exc.SQLAlchemyError) else TURN_FAILED
+        try:
+            await context.send_activity(text)
+        except Exception as exc:
+            log.error("Teams: could not say so either: %s", type(exc).__name__)
 
     # --- helpers used by the handler -------------------------------------------------------
 
@@ -319,7 +372,10 @@ class SchoolBot(TeamsActivityHandler):
         ref = TurnContext.get_conversation_reference(activity)
         ref.activity_id = None
         key = f"user:{user_id(activity.from_property)}"
-        await asyncio.to_thread(store.save, self.service, key, ref.serialize())
+        try:
+            await asyncio.to_thread(store.save, self.service, key, ref.serialize())
+        except sa.exc.SQLAlchemyError as exc:  # the turn goes on and says the records are down
+            log.error("Teams: chat not remembered, database problem: %s", type(exc).__name__)
 
     async def _remember_channel(
         self, turn_context: TurnContext, channel: str | None = None
