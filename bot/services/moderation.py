@@ -254,7 +254,9 @@ class Moderation:
 
     def act(self, session: Session, actor: Actor, action: str, value: str) -> list[Message]:
         number = value.upper().removeprefix("CM-")
-        comment = session.get(Comment, int(number)) if number.isdigit() else None
+        # ASCII digits that fit an integer column: not "²", not 20 digits (OverflowError).
+        valid = number.isascii() and number.isdigit() and len(number) <= 9
+        comment = session.get(Comment, int(number)) if valid else None
         account = session.get(OfficialAccount, comment.account_id) if comment else None
         if comment is None or account is None:
             return [Message("I can't find that comment any more. Nothing has changed.")]
