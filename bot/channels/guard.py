@@ -130,6 +130,7 @@ class _Action(_Loose):
 
 
 class _View(_Loose):
+    type: str = Field(max_length=50)  # bolt reads it unchecked
     private_metadata: str = Field(default="", max_length=3000)
     state: dict[str, dict[str, dict[str, Any]]] = Field(default_factory=dict)
 

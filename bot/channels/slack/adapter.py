@@ -127,7 +127,11 @@ class SlackAdapter:
             if not await asyncio.to_thread(self.service.first_delivery, key):
                 log.info("replayed Slack request ignored")
                 return web.Response(status=200)
-        response = await self.app.async_dispatch(bolt_request)
+        try:
+            response = await self.app.async_dispatch(bolt_request)
+        except Exception as exc:  # bolt's own error path met a field it reads unchecked
+            log.error("Slack: a request could not be handled: %s", guard.where(exc))
+            return web.json_response({"error": "malformed payload"}, status=400)
         return await to_aiohttp_response(response)
 
     async def _listener_failed(self, error: Exception) -> BoltResponse:

@@ -87,11 +87,11 @@ def _malformed(activity: Activity) -> str | None:
 
 def _plain(body: Any) -> Any:
     """An invoke answer as JSON: botbuilder hands back its own models for some."""
-    if isinstance(body, Model):
-        body = body.serialize()
     try:
+        if isinstance(body, Model):
+            body = body.serialize()
         json.dumps(body)
-    except (TypeError, ValueError):
+    except Exception:  # TypeError, ValueError, msrest's SerializationError (an error value)
         log.error("Teams: an invoke answer was not JSON (%s)", type(body).__name__)
         return None
     return body
