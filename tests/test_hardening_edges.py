@@ -236,7 +236,9 @@ async def test_hardening_07_teams_during_a_database_outage_hears_try_again(
     async with edges(sqlite_url, clock, tmp_path, connector=fake, lock_timeout=0.1) as running:
         locker = lock_the_database(sqlite_url)
         try:
-            response = await running.teams.post(running.teams.activity("newstaff", "friend request"))
+            response = await running.teams.post(
+                running.teams.activity("newstaff", "friend request")
+            )
         finally:
             locker.close()
         assert response.status == 200
