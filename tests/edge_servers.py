@@ -7,18 +7,21 @@ PostgreSQL, with an engine whose lock wait can be made short to play a database 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
+import threading
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 from aiohttp.test_utils import TestServer
+from sqlmodel import func, select
 
 from bot.app import create_app
 from bot.config import Settings
@@ -26,6 +29,7 @@ from bot.domain.policy import load_pack
 from bot.services import BotService
 from bot.services.evidence_store import EvidenceStore
 from bot.storage import db
+from bot.storage.tables import AcceptedRequest
 from tests.fake_connector import FakeConnector
 from tests.fake_slack import BOT_TOKEN, FakeSlack
 from tests.slack_harness import DSL_CHANNEL, SECRET, SLT_CHANNEL, Bot
@@ -140,3 +144,61 @@ def assert_clean_log(records: list[logging.LogRecord], *secrets: str) -> None:
         assert TRACEBACK not in line, f"{record.name}: {line[:300]}"
         for secret in (MARKER, *secrets):
             assert secret not in line, f"{record.name} logged {secret!r}: {line[:300]}"
+
+
+class BotThread:
+    """`edges` running on an event loop in a thread of its own, so that synchronous code
+    (Hypothesis examples, a bench) can send it requests one after another."""
+
+    def __init__(self, url: str, tmp_path: Path, clock: Any, **options: Any):
+        self.url, self.tmp_path, self.clock, self.options = url, tmp_path, clock, options
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), daemon=True)
+
+    def start(self) -> BotThread:
+        self._thread.start()
+        assert self._ready.wait(30), "the bot did not start"
+        return self
+
+    async def _main(self) -> None:
+        async with edges(self.url, self.clock, self.tmp_path, **self.options) as running:
+            self.edges, self.loop, self._stop = running, asyncio.get_running_loop(), asyncio.Event()
+            self._ready.set()
+            await self._stop.wait()
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(60)
+
+    def address(self, path: str) -> str:
+        return str(self.edges.server.make_url(path))
+
+    def settle(self, timeout: float = 20.0) -> None:
+        """Wait until the Slack work acknowledged so far is done (its records are gone)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.edges.service.session() as session:
+                if session.exec(select(func.count()).select_from(AcceptedRequest)).one() == 0:
+                    return
+            time.sleep(0.05)
+        raise AssertionError("acknowledged Slack work did not finish")
+
+
+@contextmanager
+def trapped_log(level: int = logging.INFO) -> Iterator[list[logging.LogRecord]]:
+    """Every log record at `level` or above, from every thread, while the block runs."""
+    records: list[logging.LogRecord] = []
+
+    class Trap(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    root, trap = logging.getLogger(), Trap(level)
+    before = root.level
+    root.addHandler(trap)
+    root.setLevel(min(before, level) if before else level)
+    try:
+        yield records
+    finally:
+        root.removeHandler(trap)
+        root.setLevel(before)
