@@ -37,7 +37,7 @@ from tests.test_comment_webhook import ACCOUNT
 from tests.test_comment_webhook import SECRET as HOOK_SECRET
 
 EXAMPLES = settings(
-    max_examples=60,
+    max_examples=75,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     database=None,  # no example database written into the project folder

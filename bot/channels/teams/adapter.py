@@ -161,6 +161,8 @@ class TeamsAdapter:
             invoke = await self.cloud.process_activity(result, activity, self._turn)
         finally:
             self.delivery.kick()
+        if invoke and invoke.status == 501:  # an invoke this bot has no feature for
+            return _bad_request("this bot does not handle that invoke")
         if invoke:
             return web.json_response(_plain(invoke.body), status=invoke.status)
         return web.Response(status=200)
