@@ -9,11 +9,14 @@ digits into an int). Nothing here logs a body: only why it was refused.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import hashlib
 import hmac
 import json
 import re
 import traceback
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -90,6 +93,21 @@ def replay_key(prefix: str, timestamp: str, signature: str) -> str:
     (The signature covers the timestamp and the body, so this is a digest of both.)"""
     digest = hashlib.sha256(f"{timestamp}:{signature}".encode()).hexdigest()
     return f"{prefix}:{digest[:40]}"
+
+
+class Replays:
+    """Signed deliveries already applied, remembered in the database (processed_delivery,
+    kept a week, well past the signature window) so every instance knows them. The check
+    runs on a thread of its own: an ack must not queue behind conversation turns."""
+
+    def __init__(self, first_delivery: Callable[[str], bool]):
+        self._first_delivery = first_delivery
+        self._thread = concurrent.futures.ThreadPoolExecutor(1, "replay-check")
+
+    async def first(self, key: str) -> bool:
+        """True the first time (also if the database is down: then the turn says so)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._thread, self._first_delivery, key)
 
 
 def utf8(raw: bytes) -> str:

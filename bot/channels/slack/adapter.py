@@ -77,6 +77,7 @@ class SlackAdapter:
             request_verification_enabled=False,
         )
         self.app.error(self._listener_failed)
+        self.replays = guard.Replays(service.first_delivery)
         self.work = AfterAck("slack", journal=RequestJournal(service, PLATFORM))
         # Socket Mode: Slack pushes events over a websocket we open, so no public URL is
         # needed. Bolt skips signature checks there; the app token authenticates the socket.
@@ -124,7 +125,7 @@ class SlackAdapter:
                 request.headers["X-Slack-Request-Timestamp"],
                 request.headers["X-Slack-Signature"],
             )
-            if not await asyncio.to_thread(self.service.first_delivery, key):
+            if not await self.replays.first(key):
                 log.info("replayed Slack request ignored")
                 return web.Response(status=200)
         try:
