@@ -396,3 +396,9 @@ async def test_hardening_11_signed_slack_payloads_of_the_wrong_shape_never_get_5
     event["event"].update(channel_type="im", channel="D1", text="hi")  # no user
     assert (await door.signed_slack(json.dumps(event), "application/json")).status < 500
     assert_clean_log(caplog.records)
+
+
+async def test_hardening_03_bodies_over_a_megabyte_are_refused_before_any_check(door):
+    big = b'{"type": "message", "text": "' + b"x" * (1024 * 1024) + b'"}'
+    assert (await door.signed_slack(big, "application/json")).status == 413
+    assert (await door.teams.post(None, raw=big)).status == 413

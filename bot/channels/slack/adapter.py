@@ -103,7 +103,10 @@ class SlackAdapter:
     async def handle(self, request: web.Request) -> web.Response:
         """Signature first (401), then the body's encoding, depth and shape (400); a signed
         delivery seen before (a replay) is answered and not applied again."""
-        raw = await request.read()
+        try:
+            raw = await guard.read_body(request)
+        except guard.TooLarge as exc:
+            return web.json_response({"error": str(exc)}, status=413)
         if not guard.slack_signed(self.secret, request.headers, raw, time.time()):
             return web.json_response({"error": "invalid signature"}, status=401)
         content_type = request.headers.get("Content-Type", "").split(";")[0] or None

@@ -136,12 +136,14 @@ class TeamsAdapter:
     async def handle(self, request: web.Request) -> web.Response:
         if self.anonymous and not is_loopback(request.remote):
             return web.json_response({"error": "unauthorized"}, status=401)
+        if not self.anonymous and not request.headers.get("Authorization"):
+            return web.json_response({"error": "unauthorized"}, status=401)  # unread
         if request.content_type != "application/json":
             return _bad_request("Content-Type must be application/json")
         try:
-            body = guard.load_json(await request.read())  # depth and numbers bounded first
+            body = guard.load_json(await guard.read_body(request))  # size, depth bounded
         except guard.BadRequest as exc:
-            return _bad_request(str(exc))
+            return web.json_response({"error": str(exc)}, status=exc.status)
         if not isinstance(body, dict) or not isinstance(body.get("type"), str):
             return _bad_request("the body is not a Bot Framework activity")
         try:
