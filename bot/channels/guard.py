@@ -1,10 +1,11 @@
-"""The door every inbound request passes first: signature, then size and shape, then parsing.
+"""The checks every inbound door makes before anything else reads a request.
 
-A request that fails here gets a 4xx with a short reason and nothing else reads it. The
-order matters: signatures are checked on the raw bytes before anything decodes or parses
-them, and JSON is scanned for depth and number length before `json.loads` sees it (deep
-nesting would exhaust the parser's recursion, and Python refuses to turn more than 4,300
-digits into an int). Nothing here logs a body: only why it was refused.
+Slack (channels/slack/door.py), Teams and the comment webhook use them in the same order:
+the size, then the signature on the raw bytes (a timestamp checked as text first), then
+the JSON, scanned for depth and number length before `json.loads` sees it (deep nesting
+would exhaust the parser's recursion, and Python refuses to turn more than 4,300 digits
+into an int). A request that fails gets a 4xx with a short reason. Nothing here logs a
+body: only why it was refused.
 """
 
 from __future__ import annotations
@@ -18,10 +19,8 @@ import re
 import traceback
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qsl
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 MAX_DEPTH = 32  # Slack's and Teams' payloads nest about 12 deep
 MAX_DIGITS = 64  # longer runs of digits are no number a platform sends
@@ -139,102 +138,6 @@ def utf8(raw: bytes) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
         raise BadRequest("the body is not UTF-8 text") from None
-
-
-# --- Slack ---------------------------------------------------------------------------------
-
-
-def slack_signed(secret: str, headers: Any, raw: bytes, now: float) -> bool:
-    """Slack's v0 signature over the raw bytes, and a timestamp inside the window."""
-    timestamp = headers.get("X-Slack-Request-Timestamp", "")
-    given = headers.get("X-Slack-Signature", "")
-    if not secret or not fresh(timestamp, now):
-        return False
-    expected = "v0=" + hmac_hex(secret, b"v0:" + timestamp.encode() + b":" + raw)
-    return hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode())
-
-
-class _Loose(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-
-class _Id(_Loose):
-    id: str = Field(min_length=1, max_length=100)
-
-
-class _Channel(_Loose):
-    id: str = Field(default="", max_length=100)
-
-
-class _Action(_Loose):
-    action_id: str = Field(max_length=255)
-    value: str = Field(default="", max_length=2000)
-
-
-class _View(_Loose):
-    type: str = Field(max_length=50)  # bolt reads it unchecked
-    private_metadata: str = Field(default="", max_length=3000)
-    state: dict[str, dict[str, dict[str, Any]]] = Field(default_factory=dict)
-
-
-class SlackInteraction(_Loose):
-    """Buttons, shortcuts and form submissions: someone pressed something."""
-
-    type: str
-    user: _Id
-    channel: _Channel | None = None
-    actions: list[_Action] = Field(default_factory=list)
-    view: _View | None = None
-
-
-class SlackCommand(_Loose):
-    command: str
-    user_id: str = Field(min_length=1, max_length=100)
-    text: str = Field(default="", max_length=4000)
-
-
-class _Event(_Loose):
-    type: str
-    user: str = Field(default="", max_length=100)
-    channel: str = Field(default="", max_length=100)
-    text: str | None = Field(default=None, max_length=40_000)
-    files: list[dict[str, Any]] | None = None
-
-
-class SlackEnvelope(_Loose):
-    type: str
-    event_id: str | None = Field(default=None, max_length=100)
-    event: _Event | None = None
-
-
-def slack_body(text: str, content_type: str | None) -> dict[str, Any]:
-    """Parse a verified Slack body the way bolt will, and check its shape first, so bolt's
-    listeners only ever see the fields they read in the types they expect."""
-    is_json = content_type == "application/json" or text.startswith("{")
-    if is_json:
-        body = load_json(text)
-        if not isinstance(body, dict):
-            raise BadRequest("the body is not a JSON object")
-        _check(SlackEnvelope, body)
-        return body
-    form = dict(parse_qsl(text, keep_blank_values=True))
-    if "payload" in text and "payload" in form:  # bolt's own test for an interaction
-        payload = load_json(form["payload"])
-        if not isinstance(payload, dict):
-            raise BadRequest("payload is not a JSON object")
-        _check(SlackInteraction, payload)
-        return payload
-    if "command" in form:
-        _check(SlackCommand, form)
-    return form
-
-
-def _check(model: type[BaseModel], data: dict[str, Any]) -> None:
-    try:
-        model.model_validate(data)
-    except ValidationError as exc:
-        where = {".".join(map(str, e["loc"])) or "body" for e in exc.errors()}
-        raise BadRequest("malformed payload: " + ", ".join(sorted(where))[:200]) from None
 
 
 def where(exc: BaseException) -> str:

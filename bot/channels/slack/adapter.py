@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import time
 from typing import Any
 
 import aiohttp
@@ -18,7 +17,6 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
@@ -28,6 +26,7 @@ from bot.channels import guard
 from bot.channels.after_ack import Accepted, AfterAck
 from bot.channels.slack.blocks import CHOICE_PREFIX, REASON_MODAL, home_view, reason_modal, render
 from bot.channels.slack.delivery import SlackDelivery
+from bot.channels.slack.door import SlackDoor
 from bot.channels.slack.files import download_all
 from bot.config import Settings
 from bot.dialogs.registry import MENU
@@ -68,7 +67,7 @@ class SlackAdapter:
         self.secret = secret.get_secret_value() if secret else ""
         # process_before_response: bolt answers as soon as a listener returns, instead of
         # polling every 10 ms for its ack; our listeners return once the work is queued.
-        # Signatures are checked in `handle` on the raw bytes, before anything parses them
+        # Signatures are checked by our door on the raw bytes, before anything parses them
         # (bolt's own check parses first and logs a refused request's whole body).
         self.app = AsyncApp(
             signing_secret=self.secret,
@@ -77,7 +76,7 @@ class SlackAdapter:
             request_verification_enabled=False,
         )
         self.app.error(self._listener_failed)
-        self.replays = guard.Replays(service.first_delivery)
+        self.door = SlackDoor(self.secret, guard.Replays(service.first_delivery))
         self.work = AfterAck("slack", journal=RequestJournal(service, PLATFORM))
         # Socket Mode: Slack pushes events over a websocket we open, so no public URL is
         # needed. Bolt skips signature checks there; the app token authenticates the socket.
@@ -101,38 +100,11 @@ class SlackAdapter:
     # --- HTTP mode -------------------------------------------------------------------------
 
     async def handle(self, request: web.Request) -> web.Response:
-        """Signature first (401), then the body's encoding, depth and shape (400); a signed
-        delivery seen before (a replay) is answered and not applied again."""
+        admitted = await self.door.admit(request)  # signature first, then shape; replays
+        if isinstance(admitted, web.Response):
+            return admitted
         try:
-            raw = await guard.read_body(request)
-        except guard.TooLarge as exc:
-            return web.json_response({"error": str(exc)}, status=413)
-        if not guard.slack_signed(self.secret, request.headers, raw, time.time()):
-            return web.json_response({"error": "invalid signature"}, status=401)
-        content_type = request.headers.get("Content-Type", "").split(";")[0] or None
-        try:
-            text = guard.utf8(raw)
-            body = guard.slack_body(text, content_type)
-            bolt_request = AsyncBoltRequest(
-                body=text, query=request.query_string, headers=request.headers
-            )
-        except guard.BadRequest as exc:
-            return web.json_response({"error": str(exc)}, status=400)
-        except Exception:  # bolt reading a field of an unexpected type
-            return web.json_response({"error": "malformed payload"}, status=400)
-        if body.get("type") not in ("event_callback", "url_verification"):
-            # Events carry their own id (deduplicated in the turn); clicks, forms and
-            # commands don't, so the signed bytes are the id, remembered for the window.
-            key = guard.replay_key(
-                "slack-signed",
-                request.headers["X-Slack-Request-Timestamp"],
-                request.headers["X-Slack-Signature"],
-            )
-            if not await self.replays.first(key):
-                log.info("replayed Slack request ignored")
-                return web.Response(status=200)
-        try:
-            response = await self.app.async_dispatch(bolt_request)
+            response = await self.app.async_dispatch(admitted)
         except Exception as exc:  # bolt's own error path met a field it reads unchecked
             log.error("Slack: a request could not be handled: %s", guard.where(exc))
             return web.json_response({"error": "malformed payload"}, status=400)
