@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import ipaddress
-import json
 import logging
 import re
 from typing import Any
@@ -24,13 +22,12 @@ from aiohttp import web
 from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler, teams_get_channel_id
 from botbuilder.integration.aiohttp import CloudAdapter
-from botbuilder.schema import Activity, ChannelAccount, ConversationParameters
+from botbuilder.schema import ChannelAccount, ConversationParameters
 from botbuilder.schema.teams import TeamInfo
 from botframework.connector.models import ErrorResponseException
-from msrest.serialization import Model
 
 from bot.channels import guard
-from bot.channels.teams import store
+from bot.channels.teams import door, store
 from bot.channels.teams.auth import build_authentication
 from bot.channels.teams.cards import ACTION, CHOICE
 from bot.channels.teams.delivery import TeamsDelivery, http_status, reference, to_activity
@@ -59,42 +56,6 @@ def user_id(account: ChannelAccount | None) -> str:
     if account is None:
         return ""
     return account.aad_object_id or account.id or ""
-
-
-def is_loopback(remote: str | None) -> bool:
-    try:
-        return ipaddress.ip_address(remote or "").is_loopback
-    except ValueError:
-        return False
-
-
-def _bad_request(reason: str) -> web.Response:
-    return web.json_response({"error": reason}, status=400)
-
-
-def _malformed(activity: Activity) -> str | None:
-    """What a Bot Framework activity lacks that every turn needs, or None."""
-    if activity.conversation is None or not activity.conversation.id:
-        return "the activity has no conversation"
-    if activity.from_property is None or not activity.from_property.id:
-        return "the activity has no sender"
-    if activity.recipient is None or not activity.recipient.id:
-        return "the activity has no recipient"
-    if not (activity.service_url or "").startswith(("https://", "http://")):
-        return "the activity has no serviceUrl"  # else replies would go to the public host
-    return None
-
-
-def _plain(body: Any) -> Any:
-    """An invoke answer as JSON: botbuilder hands back its own models for some."""
-    try:
-        if isinstance(body, Model):
-            body = body.serialize()
-        json.dumps(body)
-    except Exception:  # TypeError, ValueError, msrest's SerializationError (an error value)
-        log.error("Teams: an invoke answer was not JSON (%s)", type(body).__name__)
-        return None
-    return body
 
 
 class TeamsAdapter:
@@ -134,40 +95,21 @@ class TeamsAdapter:
         app.cleanup_ctx.append(lifecycle)
 
     async def handle(self, request: web.Request) -> web.Response:
-        if self.anonymous and not is_loopback(request.remote):
-            return web.json_response({"error": "unauthorized"}, status=401)
-        if not self.anonymous and not request.headers.get("Authorization"):
-            return web.json_response({"error": "unauthorized"}, status=401)  # unread
-        if request.content_type != "application/json":
-            return _bad_request("Content-Type must be application/json")
-        try:
-            body = guard.load_json(await guard.read_body(request))  # size, depth bounded
-        except guard.BadRequest as exc:
-            return web.json_response({"error": str(exc)}, status=exc.status)
-        if not isinstance(body, dict) or not isinstance(body.get("type"), str):
-            return _bad_request("the body is not a Bot Framework activity")
-        try:
-            activity = Activity().deserialize(body)
-        except Exception:  # msrest's DeserializationError and friends: a malformed field
-            return _bad_request("the activity has a malformed field")
-        if problem := _malformed(activity):
-            return _bad_request(problem)
+        admitted = await door.admit(request, self.anonymous)  # size, shape, before the token
+        if isinstance(admitted, web.Response):
+            return admitted
         try:
             result = await self.auth.authenticate_request(
-                activity, request.headers.get("Authorization")
+                admitted, request.headers.get("Authorization")
             )
         except Exception as exc:  # PermissionError, a bad signature, unknown key, ...
             log.info("Teams: request refused: %s", type(exc).__name__)
             return web.json_response({"error": "unauthorized"}, status=401)
         try:
-            invoke = await self.cloud.process_activity(result, activity, self._turn)
+            invoke = await self.cloud.process_activity(result, admitted, self._turn)
         finally:
             self.delivery.kick()
-        if invoke and invoke.status == 501:  # an invoke this bot has no feature for
-            return _bad_request("this bot does not handle that invoke")
-        if invoke:
-            return web.json_response(_plain(invoke.body), status=invoke.status)
-        return web.Response(status=200)
+        return door.answer(invoke)
 
     async def _turn(self, context: TurnContext) -> None:
         """An inbound turn. One that raises gets one short line (no traceback: it can quote
