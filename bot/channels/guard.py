@@ -132,6 +132,9 @@ class Replays:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._thread, self._first_delivery, key)
 
+    def close(self) -> None:
+        self._thread.shutdown(wait=False)
+
 
 def utf8(raw: bytes) -> str:
     try:

@@ -145,6 +145,7 @@ class SlackAdapter:
                 await self.socket.close_async()
             await self.work.stop()
             await self.delivery.stop()
+            self.door.replays.close()
             await self._http.close()
 
         app.cleanup_ctx.append(lifecycle)
