@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from bot.channels.webhook import PATH, signature
 from bot.storage import db
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, _fresh_postgres, postgres_problem
 from tests.edge_servers import BotThread, assert_clean_log, slack_signature, trapped_log
 from tests.fake_connector import APP_ID, TENANT, FakeConnector
 from tests.fuzz_strategies import (
@@ -45,16 +45,24 @@ EXAMPLES = settings(
 FORM = "application/x-www-form-urlencoded"
 
 
-def start(tmp_path_factory: pytest.TempPathFactory, **options: Any) -> Iterator[BotThread]:
+def start(
+    tmp_path_factory: pytest.TempPathFactory, database: str = "sqlite", **options: Any
+) -> Iterator[BotThread]:
     folder = tmp_path_factory.mktemp("fuzz")
-    url = f"sqlite:///{folder / 'fuzz.db'}"
-    db.upgrade(url)
-    bot = BotThread(url, folder, FakeClock(datetime(2026, 11, 23, 10, 0, tzinfo=UTC)), **options)
-    bot.start()
-    try:
-        yield bot
-    finally:
-        bot.stop()
+    if database == "postgresql":
+        if problem := postgres_problem():
+            pytest.skip(problem)
+        urls: Iterator[str] = _fresh_postgres()
+    else:
+        urls = iter([f"sqlite:///{folder / 'fuzz.db'}"])
+    for url in urls:
+        db.upgrade(url)
+        clock = FakeClock(datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
+        bot = BotThread(url, folder, clock, **options).start()
+        try:
+            yield bot
+        finally:
+            bot.stop()
 
 
 @pytest.fixture(scope="module")
@@ -64,10 +72,10 @@ def connector() -> Iterator[FakeConnector]:
     fake.close()
 
 
-@pytest.fixture(scope="module")
-def running(tmp_path_factory, connector) -> Iterator[BotThread]:
-    """Slack, the webhook and Teams (signed), on one server."""
-    yield from start(tmp_path_factory, connector=connector)
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def running(request, tmp_path_factory, connector) -> Iterator[BotThread]:
+    """Slack, the webhook and Teams (signed), on one server, on each database."""
+    yield from start(tmp_path_factory, request.param, connector=connector)
 
 
 @pytest.fixture(scope="module")
