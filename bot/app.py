@@ -1,4 +1,6 @@
-"""The bot's one aiohttp server: health check now; Slack and Teams mount their routes here."""
+"""The bot's one aiohttp server: /livez, /readyz (and /healthz, the same as /readyz).
+
+Slack, Teams and the comment webhook mount their routes here."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ import asyncio
 import concurrent.futures
 import ipaddress
 import logging
+import sqlite3
 
 import sqlalchemy as sa
 from aiohttp import web
@@ -19,12 +22,15 @@ SERVICE_KEY = web.AppKey("service", BotService)
 log = logging.getLogger(__name__)
 
 
-async def healthz(request: web.Request) -> web.Response:
+async def livez(_request: web.Request) -> web.Response:
+    """The process is up and serving: restart it if this fails."""
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """The bot can do its work: the database takes a write. (/healthz answers the same.)"""
     service = request.app[SERVICE_KEY]
-    try:
-        with service.engine.connect() as connection:
-            connection.execute(sa.text("SELECT 1"))
-    except sa.exc.SQLAlchemyError:
+    if not await asyncio.to_thread(database_writable, service.engine):
         return web.json_response({"status": "degraded", "database": "unreachable"}, status=503)
     return web.json_response({"status": "ok", "database": "ok", "school": service.pack.school.name})
 
@@ -37,6 +43,31 @@ class RedactingAccessLogger(AbstractAccessLogger):
         if path.startswith("/web/sign-in/"):
             path = "/web/sign-in/…"
         self.logger.info("%s %s %s %.0fms", request.method, path, response.status, time * 1000)
+
+
+def database_writable(engine: sa.Engine, wait_seconds: float = 0.5) -> bool:
+    """Whether a write would go through now. On SQLite a plain SELECT succeeds while another
+    process holds the write lock and every turn fails, so take the write lock (BEGIN
+    IMMEDIATE) on a connection of our own with a short wait, and give it straight back."""
+    try:
+        path = engine.url.database
+        if engine.dialect.name == "sqlite" and path and path != ":memory:":
+            probe = sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=wait_seconds)
+            try:
+                probe.execute("BEGIN IMMEDIATE")
+                probe.rollback()
+            finally:
+                probe.close()
+            return True
+        with engine.connect() as connection:
+            if engine.dialect.name == "postgresql":
+                read_only = connection.execute(sa.text("SHOW transaction_read_only")).scalar()
+                return read_only == "off"
+            connection.execute(sa.text("SELECT 1"))
+        return True
+    except (sa.exc.SQLAlchemyError, sqlite3.Error) as exc:
+        log.warning("readiness check: the database can't take a write: %s", type(exc).__name__)
+        return False
 
 
 def slack_configured(settings: Settings) -> bool:
@@ -69,7 +100,9 @@ def teams_mode(settings: Settings) -> str | None:
 def create_app(service: BotService, settings: Settings | None = None) -> web.Application:
     app = web.Application(client_max_size=30 * 1024 * 1024)
     app[SERVICE_KEY] = service
-    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/livez", livez)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/healthz", readyz)
     pages.mount(app, service)  # /privacy and /terms, which the Teams app links to
     app.on_startup.append(_size_thread_pool)
     if settings is not None and slack_configured(settings):

@@ -67,6 +67,11 @@ class Bot:
     def __init__(self, server: TestServer, service, fake: FakeSlack, http: aiohttp.ClientSession):
         self.server, self.service, self.fake, self.http = server, service, fake, http
         self._events = 0
+        self._presses = 0  # Slack gives every press its own trigger id and action time
+
+    def _press(self) -> int:
+        self._presses += 1
+        return self._presses
 
     async def post(
         self,
@@ -103,12 +108,13 @@ class Bot:
     async def click(
         self, user: str, channel: str, action_id: str, value: str, message_ts: str = "1.1"
     ) -> aiohttp.ClientResponse:
+        n = self._press()
         payload = {
             "type": "block_actions",
             "user": {"id": user},
             "team": {"id": "T1"},
             "api_app_id": "A1",
-            "trigger_id": "trig",
+            "trigger_id": f"trig{n}",
             "channel": {"id": channel},
             "container": {"type": "message", "message_ts": message_ts},
             "message": {"ts": message_ts},
@@ -118,7 +124,7 @@ class Bot:
                     "value": value,
                     "type": "button",
                     "block_id": "b",
-                    "action_ts": "1",
+                    "action_ts": f"{n}.0",
                 }
             ],
         }
@@ -134,6 +140,7 @@ class Bot:
             "user": {"id": user},
             "team": {"id": "T1"},
             "api_app_id": "A1",
+            "trigger_id": f"trig{self._press()}",
             "view": {
                 "id": "V1",
                 "type": "modal",
@@ -155,7 +162,7 @@ class Bot:
             "user_id": user,
             "channel_id": "CSTAFFROOM",
             "team_id": "T1",
-            "trigger_id": "trig",
+            "trigger_id": f"trig{self._press()}",
         }
         return await self.post(urlencode(form), "application/x-www-form-urlencoded")
 
@@ -165,7 +172,7 @@ class Bot:
             "callback_id": "schoolbot_start",
             "user": {"id": user},
             "team": {"id": "T1"},
-            "trigger_id": "trig",
+            "trigger_id": f"trig{self._press()}",
         }
         return await self.post(
             urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"

@@ -3,7 +3,8 @@
 Signed like Slack signs its requests: `X-Schoolbot-Signature: v1=<hex HMAC-SHA256 of
 "v1:<timestamp>:<body>">` with the school's secret, and `X-Schoolbot-Timestamp` in Unix
 seconds. A bad signature or a timestamp more than 5 minutes off gets 401; bad JSON or a
-missing field gets 400 naming it. Sending the same `id` again returns the first comment.
+missing field gets 400 naming it. Sending the same `id` again returns the first comment,
+and so does sending the same signed request again (a comment without an `id`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from aiohttp import web
 from pydantic import ValidationError
 
+from bot.channels import guard
 from bot.domain.comments import CommentIn
 from bot.services import BotService
 from bot.services.moderation import RegisterError
@@ -56,22 +57,24 @@ class CommentHook:
                 return too_large
         timestamp = request.headers.get("X-Schoolbot-Timestamp", "")
         given = request.headers.get("X-Schoolbot-Signature", "")
-        fresh = timestamp.isascii() and timestamp.isdigit()
-        if not fresh or abs(self.clock() - int(timestamp)) > MAX_SKEW_SECONDS:
+        if not guard.fresh(timestamp, self.clock(), MAX_SKEW_SECONDS):
             return _error(401, "missing or stale X-Schoolbot-Timestamp")
-        if not hmac.compare_digest(given, signature(self.secret, timestamp, bytes(body))):
+        expected = signature(self.secret, timestamp, bytes(body))
+        if not hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode()):
             return _error(401, "bad signature")
         if request.content_type != "application/json":
             return _error(400, "Content-Type must be application/json")
         try:
-            data = CommentIn.model_validate(json.loads(body))
-        except (json.JSONDecodeError, UnicodeDecodeError):
+            data = CommentIn.model_validate(guard.load_json(bytes(body)))
+        except guard.BadRequest:
             return _error(400, "body is not valid JSON")
         except ValidationError as exc:
             problems = [
                 f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors()
             ]
             return _error(400, "; ".join(problems))
+        if data.id is None:  # a replay of these signed bytes returns the first comment
+            data = data.model_copy(update={"id": guard.replay_key("signed", timestamp, given)})
         try:
             comment, created = await asyncio.to_thread(
                 self.service.log_comment, data, "webhook", "webhook"

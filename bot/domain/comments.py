@@ -6,8 +6,8 @@ here; the storage, the reminders and the messages are built on top.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Literal
+from datetime import UTC, datetime
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -21,6 +21,8 @@ AUTHOR_LABELS: dict[str, str] = {
     "public": "A member of the public",
     "press": "A journalist or the press",
 }
+MAX_ACCOUNT_NUMBER = 2**31 - 1  # register numbers fit every database's integer
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 
 
 class CommentIn(BaseModel):
@@ -37,12 +39,45 @@ class CommentIn(BaseModel):
     complaint: bool = False
     id: str | None = Field(default=None, max_length=100, description="Sender's id, for retries.")
 
+    @field_validator("account", "text", "link", "id", mode="before")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        """U+0000 is no character anyone types, and PostgreSQL can't store it in text."""
+        return value.replace("\x00", "") if isinstance(value, str) else value
+
+    @field_validator("account")
+    @classmethod
+    def _account(cls, value: int | str) -> int | str:
+        if isinstance(value, str):
+            value = value.strip()
+            if not (value.isascii() and value.isdigit()):  # a name (not "²", not "①")
+                if not value or len(value) > 200:
+                    raise ValueError("must be a register number or an account name")
+                return value
+            value = int(value[:12])  # longer is out of range anyway
+        if not 1 <= value <= MAX_ACCOUNT_NUMBER:
+            raise ValueError("is not a register number")
+        return value
+
     @field_validator("received_at")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
             raise ValueError("must include a timezone, e.g. 2026-11-21T09:30:00Z")
+        try:
+            year = value.astimezone(UTC).year
+        except OverflowError:  # 0001-01-01 east of Greenwich is before year 1 in UTC
+            year = 0
+        if not EARLIEST_YEAR <= year <= LATEST_YEAR:
+            raise ValueError(f"must be a date between {EARLIEST_YEAR} and {LATEST_YEAR}")
         return value
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str | None) -> str | None:
+        return value or None  # "" is no id: no duplicate check, nothing stored under it
 
     @field_validator("link")
     @classmethod

@@ -118,3 +118,9 @@ class Guidance:
 
     clause: str
     text: str
+
+
+def clean_text(text: str | None) -> str | None:
+    """Free text as we keep it: without U+0000, which nobody types, PostgreSQL can't store
+    in text or JSON, and which made a database error quote the whole statement."""
+    return text.replace("\x00", "") if text else text

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MAX_NOTE = 2000
+UNKNOWN_BUTTON = "Sorry, I don't recognise that button. Nothing has changed."
 OPEN = (CaseStatus.NEW.value, CaseStatus.ACKNOWLEDGED.value, CaseStatus.IN_PROGRESS.value)
 
 
@@ -50,7 +51,7 @@ class ActionHandler:
         if action == cards.OPEN_WEB:
             return self._web_link(session, actor, value)
         if action not in cards.ACTIONS:
-            return [Message("Sorry, I don't recognise that button. Nothing has changed.")]
+            return [Message(UNKNOWN_BUTTON)]
         ref, _, stage = value.partition(":")
         case = repo.case_by_ref(session, ref)
         if case is None:
@@ -246,7 +247,12 @@ class ActionHandler:
         state = approvals.Approval(
             tuple(row.stages), row.current, approvals.ApprovalStatus(row.status)
         )
-        stage = int(stage_text) if stage_text.isdigit() else row.current
+        if not stage_text:
+            stage = row.current
+        elif stage_text.isascii() and stage_text.isdigit() and len(stage_text) < 4:
+            stage = int(stage_text)  # ASCII only: "²".isdigit() is True, but int("²") raises
+        else:
+            return [Message(UNKNOWN_BUTTON)]
         new_state, decision = approvals.decide(self.pack, state, actor, approve, reason, stage)
         now = self.service.now()
         who = actor.name or actor.user_id

@@ -25,7 +25,7 @@ from sqlmodel import Session
 
 from bot.domain.cases import Actor, teams_of
 from bot.domain.evidence import EvidenceFile, check_evidence
-from bot.domain.messages import Button, Message
+from bot.domain.messages import Button, Message, clean_text
 from bot.domain.policy import PolicyPack
 from bot.services import cards, history
 from bot.services.actions import ActionHandler
@@ -187,6 +187,7 @@ class BotService(RegisterCalls):
         the loser is rolled back and replayed against the winner's state.
         """
         files = tuple(files)
+        text, name = clean_text(text) or "", clean_text(name)
         for attempt in range(3):
             with self.session() as session:
                 if delivery and not repo.first_delivery(session, delivery, self.now()):
@@ -233,6 +234,7 @@ class BotService(RegisterCalls):
         """A button press. Returns private replies for the person who pressed it.
 
         `message` is the close form's optional second field, for the reporter."""
+        text, name, message = clean_text(text), clean_text(name), clean_text(message)
         with self.session() as session:
             actor = self.actor(session, platform, user_id, name)
             replies = self.actions.handle(session, actor, action, value, text, message)

@@ -13,6 +13,7 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+import sqlalchemy as sa
 from sqlmodel import Session
 
 from bot.domain.cases import Actor, teams_of
@@ -169,8 +170,15 @@ class Moderation:
             platform=platform,
             external_id=data.id,
         )
-        session.add(comment)
-        session.flush()
+        try:  # insert-or-get: the same new id posted twice at once stores one comment
+            with session.begin_nested():
+                session.add(comment)
+                session.flush()
+        except sa.exc.IntegrityError:
+            earlier = scheduling.comment_by_external_id(session, data.id) if data.id else None
+            if earlier is None:
+                raise
+            return earlier, False
         cid = comment.id
         assert cid is not None
         scheduling.schedule(
@@ -246,7 +254,9 @@ class Moderation:
 
     def act(self, session: Session, actor: Actor, action: str, value: str) -> list[Message]:
         number = value.upper().removeprefix("CM-")
-        comment = session.get(Comment, int(number)) if number.isdigit() else None
+        # ASCII digits that fit an integer column: not "²", not 20 digits (OverflowError).
+        valid = number.isascii() and number.isdigit() and len(number) <= 9
+        comment = session.get(Comment, int(number)) if valid else None
         account = session.get(OfficialAccount, comment.account_id) if comment else None
         if comment is None or account is None:
             return [Message("I can't find that comment any more. Nothing has changed.")]

@@ -46,7 +46,9 @@ def make_private_sqlite(url: str) -> bool:
 
 
 def make_engine(url: str, lock_timeout: float = 5.0, **kwargs: Any) -> Engine:
-    """An engine whose waits are bounded, so a locked or dead database fails fast and visibly."""
+    """An engine whose waits are bounded, so a locked or dead database fails fast and visibly.
+    Its errors never quote the statement's parameters: they hold what staff wrote."""
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         make_private_sqlite(url)
         engine = sa.create_engine(

@@ -167,8 +167,11 @@ def renew_claim(
 
 def find_account(session: Session, account: int | str) -> OfficialAccount | None:
     """By register number, or by name (case-insensitive), among open accounts."""
-    if isinstance(account, int) or str(account).strip().isdigit():
-        row = session.get(OfficialAccount, int(account))
+    number = str(account).strip()
+    if isinstance(account, int) or (number.isascii() and number.isdigit()):
+        if len(number) > 10 or int(number) > 2**31 - 1:  # no such row, and too big to bind
+            return None
+        row = session.get(OfficialAccount, int(number))
         return row if row is not None and row.status == "open" else None
     name = str(account).strip().lower()
     for row in session.exec(select(OfficialAccount).where(OfficialAccount.status == "open")):

@@ -8,19 +8,20 @@ so Slack's retries and duplicates are handled once.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 from typing import Any
 
 import aiohttp
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.channels import guard
 from bot.channels.after_ack import Accepted, AfterAck
 from bot.channels.slack.blocks import (
     CHOICE_PREFIX,
@@ -31,6 +32,7 @@ from bot.channels.slack.blocks import (
     render,
 )
 from bot.channels.slack.delivery import SlackDelivery
+from bot.channels.slack.door import SlackDoor
 from bot.channels.slack.files import download_all
 from bot.channels.slack.socket_mode import SocketMode
 from bot.config import Settings
@@ -70,18 +72,24 @@ class SlackAdapter:
         self.service = service
         self.token = settings.slack_bot_token.get_secret_value()
         secret = settings.slack_signing_secret
+        self.secret = secret.get_secret_value() if secret else ""
         # process_before_response: bolt answers as soon as a listener returns, instead of
         # polling every 10 ms for its ack; our listeners return once the work is queued.
         # Bolt builds the Web API client from our token (given a client too, it warns that
-        # the SLACK_BOT_TOKEN it reads from the environment "will be unused").
+        # the SLACK_BOT_TOKEN it reads from the environment "will be unused"). Signatures
+        # are checked by our door on the raw bytes, before anything parses them (bolt's own
+        # check parses first and logs a refused request's whole body).
         self.app = AsyncApp(
-            signing_secret=secret.get_secret_value() if secret else "",
+            signing_secret=self.secret,
             token=self.token,
             process_before_response=True,
+            request_verification_enabled=False,
         )
         self.client: AsyncWebClient = self.app.client
         self.client.base_url = settings.slack_api_url
         self.client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
+        self.app.error(self._listener_failed)
+        self.door = SlackDoor(self.secret, guard.Replays(service.first_delivery))
         self.work = AfterAck("slack", journal=RequestJournal(service, PLATFORM))
         app_token = settings.slack_app_token
         self.socket = (
@@ -101,8 +109,21 @@ class SlackAdapter:
     # --- HTTP mode -------------------------------------------------------------------------
 
     async def handle(self, request: web.Request) -> web.Response:
-        response = await self.app.async_dispatch(await to_bolt_request(request))
+        admitted = await self.door.admit(request)  # signature first, then shape; replays
+        if isinstance(admitted, web.Response):
+            return admitted
+        try:
+            response = await self.app.async_dispatch(admitted)
+        except Exception as exc:  # bolt's own error path met a field it reads unchecked
+            log.error("Slack: a request could not be handled: %s", guard.where(exc))
+            return web.json_response({"error": "malformed payload"}, status=400)
         return await to_aiohttp_response(response)
+
+    async def _listener_failed(self, error: Exception) -> BoltResponse:
+        """A listener met a payload it can't use: a short line (no body, no traceback, since
+        either can quote what staff wrote) and a 400, never a 500."""
+        log.error("Slack: a request could not be handled: %s", guard.where(error))
+        return BoltResponse(status=400, body="")
 
     @property
     def mode(self) -> str:
@@ -129,6 +150,7 @@ class SlackAdapter:
                     await self.socket.stop()
                 await self.work.stop()
                 await self.delivery.stop()
+                self.door.replays.close()
             finally:  # a second Ctrl+C while stopping still closes the connections
                 await self._http.close()
 
@@ -141,7 +163,7 @@ class SlackAdapter:
         app.event("message")(self._on_message)
         app.event("app_home_opened")(self._on_home)
         app.action(re.compile(rf"^{re.escape(CHOICE_PREFIX)}"))(self._on_choice)
-        app.action(re.compile(r"^(case|approval|comment)\."))(self._on_record_button)
+        app.action(re.compile(r"^(case|approval|comment|web)\."))(self._on_record_button)
         app.view(REASON_MODAL)(self._on_reason)
         app.command(SLASH_COMMAND)(self._on_command)
         app.shortcut(SHORTCUT)(self._on_shortcut)
@@ -209,7 +231,7 @@ class SlackAdapter:
             await ack(response_action="errors", errors={"reason": "Please write a few words."})
             return
         await ack()
-        meta = json.loads(view.get("private_metadata") or "{}")
+        meta = guard.json_object(view.get("private_metadata"))
         payload = {
             "user": body["user"]["id"],
             "channel": meta.get("channel"),

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import ipaddress
 import logging
 import re
 from typing import Any
 
 import aiohttp
 import requests
+import sqlalchemy as sa
 from aiohttp import web
 from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler, teams_get_channel_id
@@ -26,7 +26,8 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, InvokeResponse
 from botframework.connector.models import ErrorResponseException
 
-from bot.channels.teams import invoke, live_cards, store
+from bot.channels import guard
+from bot.channels.teams import door, invoke, live_cards, store
 from bot.channels.teams.auth import build_authentication
 from bot.channels.teams.cards import ACTION, CHOICE
 from bot.channels.teams.delivery import (
@@ -41,6 +42,7 @@ from bot.channels.teams.installs import Installs, user_id
 from bot.config import Settings
 from bot.domain.messages import Message
 from bot.services import BotService
+from bot.services.bot import DB_DOWN
 
 log = logging.getLogger(__name__)
 PLATFORM = "teams"
@@ -51,17 +53,11 @@ CHANNEL_HELP = (
     "'@schoolbot use this channel for dsl' (or slt) to have their team's alerts posted here."
 )
 SEND_RETRIES = 2
+TURN_FAILED = (
+    "Sorry, something went wrong and I couldn't finish that. Please try again in a minute."
+)
 
 
-def is_loopback(remote: str | None) -> bool:
-    try:
-        return ipaddress.ip_address(remote or "").is_loopback
-    except ValueError:
-        return False
-
-
-def _bad_request(reason: str) -> web.Response:
-    return web.json_response({"error": reason}, status=400)
 
 
 class TeamsAdapter:
@@ -101,34 +97,39 @@ class TeamsAdapter:
         app.cleanup_ctx.append(lifecycle)
 
     async def handle(self, request: web.Request) -> web.Response:
-        if request.content_type != "application/json":
-            return _bad_request("Content-Type must be application/json")
-        try:
-            body = await request.json()
-        except (ValueError, UnicodeDecodeError):
-            return _bad_request("the body is not JSON")
-        if not isinstance(body, dict) or not isinstance(body.get("type"), str):
-            return _bad_request("the body is not a Bot Framework activity")
-        try:
-            activity = Activity().deserialize(body)
-        except Exception:  # msrest's DeserializationError and friends: a malformed field
-            return _bad_request("the activity has a malformed field")
-        if self.anonymous and not is_loopback(request.remote):
-            return web.json_response({"error": "unauthorized"}, status=401)
+        admitted = await door.admit(request, self.anonymous)  # size, shape, before the token
+        if isinstance(admitted, web.Response):
+            return admitted
         try:
             result = await self.auth.authenticate_request(
-                activity, request.headers.get("Authorization")
+                admitted, request.headers.get("Authorization")
             )
         except Exception as exc:  # PermissionError, a bad signature, unknown key, ...
             log.info("Teams: request refused: %s", type(exc).__name__)
             return web.json_response({"error": "unauthorized"}, status=401)
         try:
-            invoke = await self.cloud.process_activity(result, activity, self.bot.on_turn)
+            invoke = await self.cloud.process_activity(result, admitted, self._turn)
         finally:
             self.delivery.kick()
-        if invoke:
-            return web.json_response(invoke.body, status=invoke.status)
-        return web.Response(status=200)
+        return door.answer(invoke)
+
+    async def _turn(self, context: TurnContext) -> None:
+        """An inbound turn. One that raises gets one short line (no traceback: it can quote
+        names and conversation references) and a kind word to the person, not a 500.
+        (Not botbuilder's on_turn_error: that would also swallow the errors of proactive
+        sends, which the outbox needs to see to retry them.)"""
+        try:
+            await self.bot.on_turn(context)
+        except Exception as error:
+            await self._turn_failed(context, error)
+
+    async def _turn_failed(self, context: TurnContext, error: Exception) -> None:
+        log.error("Teams: a turn failed: %s", guard.where(error))
+        text = DB_DOWN if isinstance(error, sa.exc.SQLAlchemyError) else TURN_FAILED
+        try:
+            await context.send_activity(text)
+        except Exception as exc:
+            log.error("Teams: could not say so either: %s", type(exc).__name__)
 
     # --- helpers used by the handler -------------------------------------------------------
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 from typing import TYPE_CHECKING, Any
 
+import sqlalchemy as sa
 from botbuilder.core import TurnContext
 from botbuilder.core.teams import teams_get_channel_id
 from botbuilder.schema import ChannelAccount
@@ -18,6 +20,8 @@ from botbuilder.schema.teams import TeamInfo
 
 from bot.channels.teams import store
 from bot.domain.messages import Message
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from bot.channels.teams.adapter import TeamsAdapter
@@ -94,7 +98,10 @@ class Installs:
         ref = TurnContext.get_conversation_reference(activity)
         ref.activity_id = None
         key = f"user:{user_id(activity.from_property)}"
-        await asyncio.to_thread(store.save, self.service, key, ref.serialize())
+        try:
+            await asyncio.to_thread(store.save, self.service, key, ref.serialize())
+        except sa.exc.SQLAlchemyError as exc:  # the turn goes on and says the records are down
+            log.error("Teams: chat not remembered, database problem: %s", type(exc).__name__)
 
     async def _remember_channel(
         self, turn_context: TurnContext, channel: str | None = None
