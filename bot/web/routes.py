@@ -287,7 +287,9 @@ async def _form(request: web.Request, visitor: Visitor) -> dict[str, str] | None
     except (ValueError, web.HTTPException):
         return None
     token = data.get("csrf")
-    if not isinstance(token, str) or not hmac.compare_digest(token, visitor.user.csrf):
+    if not isinstance(token, str) or not hmac.compare_digest(
+        token.encode("utf-8", "surrogatepass"), visitor.user.csrf.encode()
+    ):
         return None
     return {k: v for k, v in data.items() if isinstance(v, str)}
 
