@@ -543,3 +543,14 @@ def test_hardening_04_out_of_range_years_are_refused_kindly(text):
     ):
         with pytest.raises(parsing.InvalidAnswer):
             parse(text)
+
+
+def test_golive_23_a_word_from_a_choices_brackets_picks_it():
+    """ "Will the account be open to the public, or private?" answered "public"."""
+    from bot.dialogs.parsing import parse_choice
+    from bot.domain.messages import Choice
+
+    choices = (Choice("open", "Open (public)"), Choice("closed", "Private or closed"))
+    assert parse_choice("public", choices) == "open"
+    assert parse_choice("Public", choices) == "open"
+    assert parse_choice("private", choices) == "closed"

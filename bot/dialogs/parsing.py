@@ -100,6 +100,10 @@ def parse_choice(text: str, choices: tuple[Choice, ...], other_allowed: bool = F
                 return hits[0].value
             if hits:
                 break
+        else:  # a word in a label's brackets: "public" for "Open (public)"
+            hits = [c for c in choices if re.search(rf"\b{re.escape(bare)}\b", normalise(c.label))]
+            if len(hits) == 1:
+                return hits[0].value
         # A near miss for one label ("instgram", "a formr pupil"), using difflib's ratio.
         labels = {_bare(c.label): c.value for c in choices}
         near = difflib.get_close_matches(bare, list(labels), n=2, cutoff=0.85)
