@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from bot.services.evidence_store import EvidenceStore
 from bot.services.moderation import Moderation
 from bot.services.register_calls import RegisterCalls
 from bot.services.reminders import ReminderSweep
+from bot.services.turns import TurnLock
 from bot.storage import accepted, scheduling
 from bot.storage import repository as repo
 from bot.storage.tables import Outbox
@@ -112,9 +112,7 @@ class BotService(RegisterCalls):
         # Where team alerts go when nobody's platform decides it (webhook, CLI, scheduler).
         self.platforms: tuple[str, ...] = ("console",)
         self.zone = ZoneInfo(pack.calendar.timezone)
-        self._turns: contextlib.AbstractContextManager[Any] = (
-            threading.RLock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
-        )
+        self._turns = TurnLock() if engine.dialect.name == "sqlite" else None
         self.conversations = ConversationHandler(self)
         self.actions = ActionHandler(self)
         self.moderation = Moderation(self)
@@ -132,14 +130,11 @@ class BotService(RegisterCalls):
         return moment.astimezone(self.zone).strftime("%H:%M")
 
     @contextlib.contextmanager
-    def session(self) -> Iterator[Session]:
-        """One unit of work. On SQLite, units of work in this process take turns.
-
-        SQLite has one writer at a time, and a writer that finds it busy sleeps and polls
-        (1, 2, 5 ... 100 ms). Queueing on a lock in Python hands over at once instead, which
-        is several times faster under load and keeps the busy timeout for other processes.
-        """
-        with self._turns, Session(self.engine, expire_on_commit=False) as session:
+    def session(self, first: bool = False) -> Iterator[Session]:
+        """One unit of work. On SQLite, units of work in this process take turns (see
+        services/turns.py); `first` goes before the others waiting (the request journal)."""
+        turn = self._turns.turn(first) if self._turns else contextlib.nullcontext()
+        with turn, Session(self.engine, expire_on_commit=False) as session:
             yield session
 
     def actor(
@@ -325,11 +320,17 @@ class BotService(RegisterCalls):
             session.commit()
 
     @db_guard(lambda: None)
-    def queue_for_user(self, platform: str, user_id: str, messages: list[Message]) -> None:
-        """Replies an adapter could not send directly; its outbox loop retries them."""
+    def queue_for_user(
+        self, platform: str, user_id: str, messages: list[Message], request: int | None = None
+    ) -> None:
+        """Replies an adapter could not send directly; its outbox loop retries them. The
+        accepted request they answer is finished in the same transaction: from here the
+        outbox owns them, and a rerun after a crash must not send them as well."""
         with self.session() as session:
             for message in messages:
                 self.tell_user(session, platform, user_id, message)
+            if request is not None:
+                accepted.finish(session, [request])
             session.commit()
 
     def sweep(self) -> int:

@@ -26,6 +26,7 @@ from bot.channels.after_ack import Accepted, AfterAck
 from bot.channels.slack.blocks import CHOICE_PREFIX, REASON_MODAL, home_view, reason_modal, render
 from bot.channels.slack.delivery import SlackDelivery
 from bot.channels.slack.files import download_all
+from bot.channels.slack.replies import already_posted, metadata
 from bot.config import Settings
 from bot.dialogs.registry import MENU
 from bot.domain.messages import Message
@@ -226,12 +227,15 @@ class SlackAdapter:
     async def _message(self, p: dict[str, Any], request: Accepted) -> None:
         user, channel, key, shared = p["user"], p["channel"], p["key"], p["files"]
         if request.replies is not None:  # done before a crash; only the replies weren't sent
-            await self._post_all(channel, user, [Message.from_dict(m) for m in request.replies])
+            replies = [Message.from_dict(m) for m in request.replies]
+            await self._post_all(channel, user, replies, request)
             return
         # The event id is recorded inside the turn, so a retry or a rerun after a crash is
         # handled exactly once (a rerun must not be taken for a duplicate before its turn).
         files, refusals = await download_all(self.service, self._http, self.token, shared)
-        replies = [Message(text) for text in refusals]
+        if refusals:
+            await self._post_all(channel, user, [Message(text) for text in refusals])
+        replies: list[Message] = []
         if files or p["text"].strip() or not refusals:
             turn = await asyncio.to_thread(
                 self.service.handle_message,
@@ -251,12 +255,13 @@ class SlackAdapter:
             replies += turn
         else:  # only refused files: ask the pending question again so nothing is stuck
             replies += await asyncio.to_thread(self.service.greet, PLATFORM, user, "")
-        await self._post_all(channel, user, replies)
+        await self._post_all(channel, user, replies, request)
 
     async def _choice(self, p: dict[str, Any], request: Accepted) -> None:
         user, channel = p["user"], p["channel"] or p["user"]
         if request.replies is not None:
-            await self._post_all(channel, user, [Message.from_dict(m) for m in request.replies])
+            replies = [Message.from_dict(m) for m in request.replies]
+            await self._post_all(channel, user, replies, request)
             return
         step = p["action"].removeprefix(CHOICE_PREFIX).rsplit(":", 1)[0] or None
         replies = await asyncio.to_thread(
@@ -270,7 +275,7 @@ class SlackAdapter:
             None,
             request.id,
         )
-        await self._post_all(channel, user, replies)
+        await self._post_all(channel, user, replies, request)
 
     async def _ask_reason(self, body: dict[str, Any], action: dict[str, Any]) -> None:
         user = body["user"]["id"]
@@ -305,7 +310,7 @@ class SlackAdapter:
             )
         else:
             replies = [Message.from_dict(m) for m in request.replies]
-        await self._tell(p["channel"], user, replies)
+        await self._tell(p["channel"], user, replies, request)
 
     async def _start(self, p: dict[str, Any], request: Accepted) -> None:
         """The slash command (with or without text) and the shortcut."""
@@ -326,7 +331,7 @@ class SlackAdapter:
             )
         else:
             replies = await asyncio.to_thread(self.service.greet, PLATFORM, user)
-        await self._post_all(user, user, replies)
+        await self._post_all(user, user, replies, request)
 
     async def _home(self, p: dict[str, Any], _: Accepted) -> None:
         lines = await asyncio.to_thread(self.service.case_lines, PLATFORM, p["user"])
@@ -335,36 +340,65 @@ class SlackAdapter:
 
     # --- sending ---------------------------------------------------------------------------
 
-    async def _post_all(self, channel: str, user: str, messages: list[Message]) -> None:
+    async def _post_all(
+        self,
+        channel: str,
+        user: str,
+        messages: list[Message],
+        request: Accepted | None = None,
+    ) -> None:
+        """Post the replies; those of a recorded request are named, so that a rerun after a
+        crash skips the ones Slack already has."""
+        tag = request.tag if request else None
+        sent = await self._sent_before(channel, request)
         failed = []
-        for message in messages:
+        for n, message in enumerate(messages):
+            if n in sent:
+                continue
             text, blocks = render(message)
-            if not await self._call("chat_postMessage", channel=channel, text=text, blocks=blocks):
+            extra = {"metadata": meta} if (meta := metadata(tag, n)) else {}
+            if not await self._call(
+                "chat_postMessage", channel=channel, text=text, blocks=blocks, **extra
+            ):
                 failed.append(message)
-        await self._queue(user, failed)
+        await self._queue(user, failed, request)
 
-    async def _tell(self, channel: str | None, user: str, messages: list[Message]) -> None:
+    async def _tell(
+        self,
+        channel: str | None,
+        user: str,
+        messages: list[Message],
+        request: Accepted | None = None,
+    ) -> None:
         """Private replies to a button press: ephemeral in a channel, a DM otherwise."""
+        if not channel or channel.startswith("D"):
+            await self._post_all(channel or user, user, messages, request)
+            return
         failed = []
-        for message in messages:
+        for message in messages:  # ephemeral messages keep no history a rerun could check
             text, blocks = render(message)
-            if channel and not channel.startswith("D"):
-                sent = await self._call(
-                    "chat_postEphemeral", channel=channel, user=user, text=text, blocks=blocks
-                )
-            else:
-                sent = await self._call(
-                    "chat_postMessage", channel=channel or user, text=text, blocks=blocks
-                )
+            sent = await self._call(
+                "chat_postEphemeral", channel=channel, user=user, text=text, blocks=blocks
+            )
             if not sent:
                 failed.append(message)
-        await self._queue(user, failed)
+        await self._queue(user, failed, request)
 
-    async def _queue(self, user: str, failed: list[Message]) -> None:
+    async def _sent_before(self, channel: str, request: Accepted | None) -> set[int]:
+        """For a rerun or a retry: which of its replies Slack already has."""
+        if request is None or request.rerun_of is None or request.tag is None:
+            return set()
+        return await already_posted(self.client, channel, request.tag)
+
+    async def _queue(
+        self, user: str, failed: list[Message], request: Accepted | None = None
+    ) -> None:
         """A reply Slack refused even after the SDK's retries goes to the outbox as a DM,
-        which keeps retrying with backoff: the person still gets it, a little later."""
+        which keeps retrying with backoff: the person still gets it, a little later. The
+        request's record goes in the same transaction, so a rerun can't send it twice."""
         if failed:
-            await asyncio.to_thread(self.service.queue_for_user, PLATFORM, user, failed)
+            done = request.id if request else None
+            await asyncio.to_thread(self.service.queue_for_user, PLATFORM, user, failed, done)
         self.delivery.kick()
 
     async def _call(self, method: str, **kwargs: Any) -> bool:
