@@ -10,15 +10,23 @@ import logging
 import signal
 
 import aiohttp
+from aiohttp.test_utils import TestServer
+from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import select
 
+from bot.app import create_app
 from bot.channels.after_ack import Accepted, AfterAck
+from bot.channels.slack.delivery import SlackDelivery
+from bot.config import Settings
 from bot.services import BotService
 from bot.services.journal import RequestJournal
+from bot.services.spool import Spool
+from bot.storage import db
 from bot.storage.tables import AcceptedRequest
 from tests.conftest import make_service
 from tests.fake_slack import BOT_TOKEN, FakeSlack, blocks_text
-from tests.slack_harness import SECRET, dm_event
+from tests.slack_harness import SECRET, Bot, dm_event
+from tests.teams_client import TeamsClient
 from tests.test_crash_recovery import FIRST_QUESTION, accepted_rows, healthy, send_dm, start
 from tests.test_multi_instance import free_port
 
@@ -213,3 +221,126 @@ async def test_hardening_11_work_that_keeps_failing_is_reported_not_stranded(
     assert "gave up on a job request after 3 attempts" in caplog.text
     assert recorded(service) == []
     service.engine.dispose()
+
+
+# --- 11: a database outage is a few lines in the log, not a traceback every 2 s -----------
+
+
+async def test_hardening_11_delivery_says_once_a_minute_that_the_database_is_down(
+    tmp_path, clock, caplog
+):
+    url = f"sqlite:///{tmp_path / 'later' / 'bot.db'}"  # its folder doesn't exist yet
+    service = make_service(url, "default", clock, tmp_path / "evidence")
+    fake = await FakeSlack().start()
+    delivery = SlackDelivery(service, AsyncWebClient(token=BOT_TOKEN, base_url=fake.api_url), {})
+    try:
+        with caplog.at_level(logging.INFO):
+            for _ in range(31):  # a minute of passes, 2 s apart
+                await delivery.deliver_once()
+                clock.advance(seconds=2)
+            outage = [r for r in caplog.records if "database" in r.getMessage()]
+            assert [r.getMessage() for r in outage] == [
+                "slack delivery: can't reach the database (OperationalError); queued messages "
+                "wait until it is back",
+                "slack delivery: still can't reach the database (1 min)",
+            ]
+            assert not any(r.exc_info for r in caplog.records)  # no tracebacks
+
+            (tmp_path / "later").mkdir()  # the database is back
+            db.upgrade(url)
+            await delivery.deliver_once()
+            await delivery.deliver_once()
+        assert caplog.text.count("the database is back") == 1
+    finally:
+        service.engine.dispose()
+        await fake.close()
+
+
+# --- 9: a slow Teams connector holds up nobody on Slack -----------------------------------
+
+
+async def test_hardening_09_a_slow_teams_connector_does_not_stall_slack_replies(
+    sqlite_url, clock, tmp_path, fake
+):
+    """Two Teams replies wait on a connector taking 8 s; meanwhile a Slack DM is answered
+    (database turns don't queue behind Teams' network calls for a thread)."""
+    slack = await FakeSlack().start()
+    service = make_service(sqlite_url, "default", clock, tmp_path / "evidence")
+    settings = Settings(
+        **fake.settings,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=slack.api_url,
+        SCHOOLBOT_DATA_DIR=tmp_path,
+    )
+    server = TestServer(create_app(service, settings))
+    await server.start_server()
+    try:
+        async with aiohttp.ClientSession() as http:
+            teams = TeamsClient(server, service, fake, http)
+            bot = Bot(server, service, slack, http)
+            await teams.say("ada", "hello")  # a first turn: the bot's token is fetched
+            fake.slow.set()
+            waiting = [asyncio.create_task(teams.say(user, "hello")) for user in ("bo", "cy")]
+            for _ in range(500):  # both replies are now held by the slow connector
+                if fake.waiting >= 2:
+                    break
+                await asyncio.sleep(0.01)  # the fake connector runs in its own thread
+            assert fake.waiting >= 2
+            assert (await bot.dm("UJANE", "a pupil sent me a friend request")).status == 200
+            await slack.wait_for("chat.postMessage", channel="DUJANE", timeout=5)
+            assert not teams.dms("bo") and not teams.dms("cy")  # Slack did not wait for them
+            fake.slow.clear()
+            await asyncio.gather(*waiting)
+            assert teams.dms("bo") and teams.dms("cy")
+    finally:
+        fake.slow.clear()
+        await server.close()
+        await slack.close()
+        service.engine.dispose()
+
+
+async def test_hardening_01_a_spooled_request_survives_a_kill_before_its_database_row(
+    tmp_path, clock
+):
+    """The ack goes out once the request is in the local spool. Here its database write
+    fails (the database is not there yet) and the process stops without finishing it,
+    like a kill: the next start writes it to the database and runs it."""
+    url = f"sqlite:///{tmp_path / 'later' / 'bot.db'}"
+    first = make_service(url, "default", clock, tmp_path / "evidence")
+    crashed = AfterAck("test", journal=RequestJournal(first, "slack", Spool(tmp_path, "slack")))
+    never = asyncio.Event()
+
+    async def hangs(_: dict, _request: Accepted) -> None:
+        await never.wait()
+
+    crashed.handler("job", hangs)
+    await crashed.start()
+    await crashed.submit("U1", "job", {"text": "hello"})  # acknowledged
+    await crashed.stop(timeout=0.2)  # nothing finished, nothing in the database
+    first.engine.dispose()
+
+    (tmp_path / "later").mkdir()
+    db.upgrade(url)
+    second = make_service(url, "default", clock, tmp_path / "evidence")
+    again = AfterAck("test", journal=RequestJournal(second, "slack", Spool(tmp_path, "slack")))
+    done: list[dict] = []
+    finished = asyncio.Event()
+
+    async def job(p: dict, _request: Accepted) -> None:
+        done.append(p)
+        finished.set()
+
+    again.handler("job", job)
+    await again.start(recover_every=3600)
+    await asyncio.wait_for(finished.wait(), 10)
+    await again.stop()
+    assert done == [{"text": "hello"}]
+    assert recorded(second) == []
+
+    third = AfterAck("test", journal=RequestJournal(second, "slack", Spool(tmp_path, "slack")))
+    third.handler("job", job)
+    await third.start(recover_every=3600)  # nothing is left to run a second time
+    await third.stop()
+    assert done == [{"text": "hello"}]
+    second.engine.dispose()

@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from bot.services.journal import JournalUnavailable, Recorded, RequestJournal
+from bot.services.journal import JournalUnavailable, Pending, RequestJournal
 
 log = logging.getLogger(__name__)
 Payload = dict[str, Any]
@@ -68,7 +68,7 @@ class Job(NamedTuple):
     kind: str
     payload: Payload
     request: Accepted
-    recorded: asyncio.Future[Recorded] | None = None  # the record, if not yet written
+    recorded: Pending | None = None  # the record, while it is being written
     attempt: int = 1
 
 
@@ -109,9 +109,9 @@ class AfterAck:
         """Queue the request behind this person's earlier work (waiting while `limit`
         requests wait) once it is recorded. Returns when it may be acknowledged.
 
-        The ack waits for the record's commit, so nothing acknowledged is lost in a crash.
-        Writes are grouped (one commit for every request that arrived meanwhile) and do
-        not wait behind conversation turns for a thread, so this costs milliseconds.
+        With the journal's spool, recorded means written to a local file that survives a
+        kill (microseconds); its database row follows within milliseconds, and the work
+        waits for that. Without one, the ack waits for the row's commit.
         """
         if not self._started:  # not started (a test driving the handler directly): run it now
             await self._run(Job(person, kind, payload, Accepted()))
@@ -122,21 +122,15 @@ class AfterAck:
             self._enqueue(Job(person, kind, payload, Accepted()))
             return
         try:
-            recorded = self.journal.record(person, kind, payload)
+            pending = self.journal.record(person, kind, payload)
         except ValueError as problem:  # nobody to answer, or nothing that can be stored
             log.warning("%s: ignored a malformed %s request: %s", self.name, kind, problem)
             return
-        try:
-            async with asyncio.timeout(ACK_WAIT_SECONDS):
-                written = await asyncio.shield(recorded)
-        except TimeoutError:  # answer now; the work waits for the record
-            log.warning("%s: acknowledged a request before its record was written", self.name)
-            self._enqueue(Job(person, kind, payload, Accepted(), recorded))
-        except JournalUnavailable:  # still do it: the handler tells them if it can't
-            log.warning("%s: request not recorded (database unavailable)", self.name)
-            self._enqueue(Job(person, kind, payload, Accepted()))
-        else:
-            self._enqueue(Job(person, kind, payload, Accepted(written.id, at=written.at)))
+        if self.journal.spool is None:
+            with contextlib.suppress(TimeoutError, JournalUnavailable):  # _run says which
+                async with asyncio.timeout(ACK_WAIT_SECONDS):
+                    await asyncio.shield(pending.future)
+        self._enqueue(Job(person, kind, payload, Accepted(), pending))
 
     def urgent(self, fn: Callable[..., Awaitable[None]], *args: Any) -> None:
         """Start `fn(*args)` at once, outside the lines and unrecorded: for work with its
@@ -152,7 +146,7 @@ class AfterAck:
         self._started = True
         if self.journal is None:
             return
-        self.journal.start()
+        await self.journal.start()
         if self.journal.service.engine.dialect.name == "sqlite":
             with contextlib.suppress(Exception):  # the database is down: the loop retries
                 while await self.recover_once(everything=True):
@@ -226,18 +220,22 @@ class AfterAck:
 
     async def _run(self, job: Job) -> None:
         request = job.request
+        unrecorded = None
         if job.recorded is not None:  # its turn keeps its replies in that record
             try:
-                written = await job.recorded
+                written = await job.recorded.future
                 request = Accepted(written.id, at=written.at)
             except JournalUnavailable:  # still do it: the handler tells them if it can't
                 log.warning("%s: request not recorded (database unavailable)", self.name)
+                unrecorded = job.recorded.token
         handler = self._handlers.get(job.kind)
         if handler is None:
             log.error("%s: no handler for %r requests", self.name, job.kind)
             ok = False
         else:
             ok = await self._call(handler, (job.payload, request))
+        if unrecorded is not None and self.journal is not None:
+            self.journal.settle(unrecorded)  # done without a record: the spool can forget it
         if request.id is None or self.journal is None:
             return
         if ok or job.attempt >= ATTEMPTS or handler is None:

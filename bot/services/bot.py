@@ -7,7 +7,10 @@ state was already committed.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
+import contextvars
 import functools
 import logging
 import uuid
@@ -112,7 +115,14 @@ class BotService(RegisterCalls):
         # Where team alerts go when nobody's platform decides it (webhook, CLI, scheduler).
         self.platforms: tuple[str, ...] = ("console",)
         self.zone = ZoneInfo(pack.calendar.timezone)
-        self._turns = TurnLock() if engine.dialect.name == "sqlite" else None
+        sqlite = engine.dialect.name == "sqlite"
+        self._turns = TurnLock() if sqlite else None
+        # Database work has threads of its own (see `run`). On SQLite work takes turns
+        # anyway (one writer), so two are enough, and fewer threads contending for the GIL
+        # keep the event loop's acks quick under load.
+        self.threads = concurrent.futures.ThreadPoolExecutor(
+            2 if sqlite else None, thread_name_prefix="schoolbot-db"
+        )
         self.conversations = ConversationHandler(self)
         self.actions = ActionHandler(self)
         self.moderation = Moderation(self)
@@ -136,6 +146,15 @@ class BotService(RegisterCalls):
         turn = self._turns.turn(first) if self._turns else contextlib.nullcontext()
         with turn, Session(self.engine, expire_on_commit=False) as session:
             yield session
+
+    async def run(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+        """Call `fn` (a database call) on the database's own threads, like asyncio.to_thread.
+
+        Not the event loop's default threads: libraries that block on the network use
+        those (botbuilder sends every Teams reply from one), so a slow Teams connector
+        would otherwise hold up every conversation turn, Slack's included."""
+        call = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self.threads, call)
 
     def actor(
         self, session: Session, platform: str, user_id: str, name: str | None = None

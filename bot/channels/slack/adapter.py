@@ -32,6 +32,7 @@ from bot.dialogs.registry import MENU
 from bot.domain.messages import Message
 from bot.services import BotService, cards
 from bot.services.journal import RequestJournal
+from bot.services.spool import Spool
 
 log = logging.getLogger(__name__)
 PLATFORM = "slack"
@@ -70,7 +71,8 @@ class SlackAdapter:
             client=self.client,
             process_before_response=True,
         )
-        self.work = AfterAck("slack", journal=RequestJournal(service, PLATFORM))
+        spool = Spool(settings.data_dir, "slack-requests")  # see services/spool.py
+        self.work = AfterAck("slack", journal=RequestJournal(service, PLATFORM, spool))
         # Socket Mode: Slack pushes events over a websocket we open, so no public URL is
         # needed. Bolt skips signature checks there; the app token authenticates the socket.
         app_token = settings.slack_app_token
@@ -237,7 +239,7 @@ class SlackAdapter:
             await self._post_all(channel, user, [Message(text) for text in refusals])
         replies: list[Message] = []
         if files or p["text"].strip() or not refusals:
-            turn = await asyncio.to_thread(
+            turn = await self.service.run(
                 self.service.handle_message,
                 PLATFORM,
                 user,
@@ -254,7 +256,7 @@ class SlackAdapter:
                 return
             replies += turn
         else:  # only refused files: ask the pending question again so nothing is stuck
-            replies += await asyncio.to_thread(self.service.greet, PLATFORM, user, "")
+            replies += await self.service.run(self.service.greet, PLATFORM, user, "")
         await self._post_all(channel, user, replies, request)
 
     async def _choice(self, p: dict[str, Any], request: Accepted) -> None:
@@ -264,7 +266,7 @@ class SlackAdapter:
             await self._post_all(channel, user, replies, request)
             return
         step = p["action"].removeprefix(CHOICE_PREFIX).rsplit(":", 1)[0] or None
-        replies = await asyncio.to_thread(
+        replies = await self.service.run(
             self.service.handle_message,
             PLATFORM,
             user,
@@ -281,7 +283,7 @@ class SlackAdapter:
         user = body["user"]["id"]
         channel = (body.get("channel") or {}).get("id")
         name, value = action["action_id"], action.get("value", "")
-        refusal = await asyncio.to_thread(self.service.refusal_for, PLATFORM, user, name, value)
+        refusal = await self.service.run(self.service.refusal_for, PLATFORM, user, name, value)
         if refusal:
             await self._tell(channel, user, [Message(refusal)])
             return
@@ -298,7 +300,7 @@ class SlackAdapter:
         """A case, approval or comment button; also the text from the reason modal."""
         user = p["user"]
         if request.replies is None:
-            replies = await asyncio.to_thread(
+            replies = await self.service.run(
                 self.service.handle_action,
                 PLATFORM,
                 user,
@@ -318,7 +320,7 @@ class SlackAdapter:
         if request.replies is not None:
             replies = [Message.from_dict(m) for m in request.replies]
         elif p.get("text"):
-            replies = await asyncio.to_thread(
+            replies = await self.service.run(
                 self.service.handle_message,
                 PLATFORM,
                 user,
@@ -330,11 +332,11 @@ class SlackAdapter:
                 request.id,
             )
         else:
-            replies = await asyncio.to_thread(self.service.greet, PLATFORM, user)
+            replies = await self.service.run(self.service.greet, PLATFORM, user)
         await self._post_all(user, user, replies, request)
 
     async def _home(self, p: dict[str, Any], _: Accepted) -> None:
-        lines = await asyncio.to_thread(self.service.case_lines, PLATFORM, p["user"])
+        lines = await self.service.run(self.service.case_lines, PLATFORM, p["user"])
         start = [c for c in MENU if c.value != "my_cases"]  # the tab already lists them
         await self._call("views_publish", user_id=p["user"], view=home_view(lines, start))
 
@@ -398,7 +400,7 @@ class SlackAdapter:
         request's record goes in the same transaction, so a rerun can't send it twice."""
         if failed:
             done = request.id if request else None
-            await asyncio.to_thread(self.service.queue_for_user, PLATFORM, user, failed, done)
+            await self.service.run(self.service.queue_for_user, PLATFORM, user, failed, done)
         self.delivery.kick()
 
     async def _call(self, method: str, **kwargs: Any) -> bool:

@@ -153,7 +153,7 @@ class TeamsAdapter:
             await self.send(context, messages)
             return
         uid = user_id(activity.from_property)
-        saved = await asyncio.to_thread(store.load, self.service, f"user:{uid}")
+        saved = await self.service.run(store.load, self.service, f"user:{uid}")
         if saved:
             ref = reference(saved)
 
@@ -196,7 +196,7 @@ class SchoolBot(TeamsActivityHandler):
         if activity.id:
             conversation = hashlib.sha256((activity.conversation.id or "").encode()).hexdigest()
             key = f"teams:{activity.id}:{conversation[:16]}"
-            if not await asyncio.to_thread(self.service.first_delivery, key):
+            if not await self.service.run(self.service.first_delivery, key):
                 log.info("duplicate Teams activity ignored")
                 return
         kind = activity.conversation.conversation_type
@@ -225,11 +225,11 @@ class SchoolBot(TeamsActivityHandler):
         replies = [Message(text) for text in refusals]
         text = activity.text or ""
         if files or text.strip() or not has_files(activity.attachments):
-            replies += await asyncio.to_thread(
+            replies += await self.service.run(
                 self.service.handle_message, PLATFORM, uid, text, files, name
             )
         else:  # only refused files: ask the pending question again so nothing is stuck
-            replies += await asyncio.to_thread(self.service.greet, PLATFORM, uid, "")
+            replies += await self.service.run(self.service.greet, PLATFORM, uid, "")
         await self.adapter.send(turn_context, replies)
 
     async def _submit(self, turn_context: TurnContext, data: dict[str, Any]) -> None:
@@ -237,7 +237,7 @@ class SchoolBot(TeamsActivityHandler):
         uid, name = user_id(activity.from_property), activity.from_property.name
         if data["schoolbot"] == CHOICE:
             await self._remember_user(turn_context)
-            replies = await asyncio.to_thread(
+            replies = await self.service.run(
                 self.service.handle_message,
                 PLATFORM,
                 uid,
@@ -249,7 +249,7 @@ class SchoolBot(TeamsActivityHandler):
             await self.adapter.send(turn_context, replies)
             return
         text = data.get("text")
-        replies = await asyncio.to_thread(
+        replies = await self.service.run(
             self.service.handle_action,
             PLATFORM,
             uid,
@@ -271,7 +271,7 @@ class SchoolBot(TeamsActivityHandler):
         ref = TurnContext.get_conversation_reference(activity)
         ref.conversation.id = channel
         ref.activity_id = None
-        reply = await asyncio.to_thread(
+        reply = await self.service.run(
             store.choose_channel,
             self.service,
             user_id(activity.from_property),
@@ -299,7 +299,7 @@ class SchoolBot(TeamsActivityHandler):
             await self._remember_user(turn_context)
             uid = user_id(activity.from_property)
             await self.adapter.send(
-                turn_context, await asyncio.to_thread(self.service.greet, PLATFORM, uid)
+                turn_context, await self.service.run(self.service.greet, PLATFORM, uid)
             )
 
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
@@ -319,7 +319,7 @@ class SchoolBot(TeamsActivityHandler):
         ref = TurnContext.get_conversation_reference(activity)
         ref.activity_id = None
         key = f"user:{user_id(activity.from_property)}"
-        await asyncio.to_thread(store.save, self.service, key, ref.serialize())
+        await self.service.run(store.save, self.service, key, ref.serialize())
 
     async def _remember_channel(
         self, turn_context: TurnContext, channel: str | None = None
@@ -330,4 +330,4 @@ class SchoolBot(TeamsActivityHandler):
             return
         ref = TurnContext.get_conversation_reference(activity)
         ref.conversation.id, ref.activity_id, ref.user = channel, None, None
-        await asyncio.to_thread(store.save, self.service, f"channel:{channel}", ref.serialize())
+        await self.service.run(store.save, self.service, f"channel:{channel}", ref.serialize())

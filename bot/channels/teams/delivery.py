@@ -11,7 +11,6 @@ until they are parked as failed with a log line.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -131,7 +130,7 @@ class TeamsDelivery(DeliveryLoop):
         await self.delivered(item, ref)
 
     async def _post_to_channel(self, item: Delivery) -> str:
-        channel, base = await asyncio.to_thread(self.route, item.target)
+        channel, base = await self.service.run(self.route, item.target)
         activity = to_activity(item.message)
         sent: dict[str, str] = {}
 
@@ -145,7 +144,7 @@ class TeamsDelivery(DeliveryLoop):
         return sent["ref"][:REF_LIMIT]
 
     async def _post_to_user(self, item: Delivery) -> str:
-        data = await asyncio.to_thread(store.load, self.service, f"user:{item.target}")
+        data = await self.service.run(store.load, self.service, f"user:{item.target}")
         if not data:
             raise NoRoute(
                 f"Teams: can't message user {item.target}: they haven't opened a chat with "
@@ -165,9 +164,9 @@ class TeamsDelivery(DeliveryLoop):
         assert item.replaces_ref
         activity_id, _, conversation = item.replaces_ref.partition("|")
         if item.target_kind == "team":
-            _, base = await asyncio.to_thread(self.route, item.target)
+            _, base = await self.service.run(self.route, item.target)
         else:
-            data = await asyncio.to_thread(store.load, self.service, f"user:{item.target}")
+            data = await self.service.run(store.load, self.service, f"user:{item.target}")
             if not data:
                 raise NoRoute(f"Teams: no chat with user {item.target} to update.")
             base = reference(data)
