@@ -337,6 +337,7 @@ async def test_hardening_01_a_spooled_request_survives_a_kill_before_its_databas
     await again.stop()
     assert done == [{"text": "hello"}]
     assert recorded(second) == []
+    assert (tmp_path / "slack.spool").read_bytes() == b""  # what they wrote is not kept
 
     third = AfterAck("test", journal=RequestJournal(second, "slack", Spool(tmp_path, "slack")))
     third.handler("job", job)

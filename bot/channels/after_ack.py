@@ -9,9 +9,9 @@ in the order they arrived, while other people's go ahead (one person's slow down
 up nobody else). When `limit` requests are waiting, `submit` waits: the ack is late
 (back-pressure, and Slack retries events it had no answer for) rather than work dropped.
 
-With a journal, each request is written to the database before it is acknowledged and
-deleted as soon as its work is done; what a crashed instance left behind is run again
-here. Work that fails is tried again a couple of times, then reported in the log.
+With a journal, each request is recorded before it is acknowledged (see
+services/journal.py) and deleted as soon as its work is done; what a crashed instance
+left behind is run again here. Work that fails is tried again twice, then reported.
 """
 
 from __future__ import annotations

@@ -9,7 +9,9 @@ system keeps it), costs microseconds, and happens on the event loop before the a
 Each request is a line `{"+": token, "row": ...}`; once its database record is committed
 (or, if the database was down, once its work is done) a line `{"=": token}` settles it.
 At the next start, lines never settled are given back to the journal, which writes the
-ones the database doesn't already have. The file is rewritten small when it grows.
+ones the database doesn't already have. The file is emptied whenever nothing in it is
+open, and rewritten with just the open requests when it grows, so what staff wrote is not
+kept there.
 A power cut can still lose what the operating system had not yet written to disk.
 
 A running process holds a lock on its file; another one sharing the data folder uses the
@@ -18,13 +20,17 @@ next free name, and a restart takes over whichever file a killed process left.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # Windows: no locks; run one instance per data folder there
+    fcntl = None  # type: ignore[assignment]
 
 log = logging.getLogger(__name__)
 COMPACT_BYTES = 1_000_000
@@ -38,7 +44,8 @@ class Spool:
             self.path = folder / (f"{name}.spool" if n == 0 else f"{name}-{n}.spool")
             self._lock = os.open(self.path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
             try:
-                fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                if fcntl is not None:
+                    fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:  # a live process's
                 os.close(self._lock)
@@ -64,6 +71,10 @@ class Spool:
         self._left.pop(token, None)
         if self._open.pop(token, None) is None:
             return
+        if not self._open:  # nothing open: what staff wrote needn't stay on disk
+            os.ftruncate(self._fd, 0)
+            self._size = 0
+            return
         self._write(json.dumps({"=": token}).encode() + b"\n")
         if self._size > COMPACT_BYTES:
             self._compact()
@@ -79,7 +90,9 @@ class Spool:
     def _compact(self) -> None:
         """Rewrite the file with just the open requests, replacing it in one step."""
         fresh = self.path.with_suffix(".new")
-        fresh.write_bytes(b"".join(self._open.values()))
+        fd = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.write(fd, b"".join(self._open.values()))
+        os.close(fd)
         os.replace(fresh, self.path)
         os.close(self._fd)
         self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND, 0o600)
