@@ -256,12 +256,15 @@ class AfterAck:
     async def _retry(self, job: Job, request_id: int) -> None:
         """Try a failed request again, as its record now stands (its turn may be done)."""
         assert self.journal is not None
-        await asyncio.sleep(self.retry_after * job.attempt)
-        try:
-            row = await self.journal.reread(request_id)
-        except Exception as exc:  # the database is down: the next start reruns it
-            log.error("%s: could not retry a request: %s", self.name, type(exc).__name__)
-            return
+        wait = self.retry_after * job.attempt
+        while True:  # until the database answers: the row is ours, nobody else runs it
+            await asyncio.sleep(wait)
+            try:
+                row = await self.journal.reread(request_id)
+                break
+            except Exception as exc:
+                log.error("%s: can't retry a request yet: %s", self.name, type(exc).__name__)
+                wait = min(max(wait * 2, 1.0), 60.0)
         if row is not None:
             log.info(
                 "%s: trying a %s request again (attempt %d)", self.name, job.kind, job.attempt + 1
