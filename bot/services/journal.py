@@ -218,7 +218,7 @@ class RequestJournal:
         """One transaction for the batch; if it fails for a reason other than the database
         being unreachable, each row alone, so one bad row can't lose the others' records."""
         try:
-            with self.service.session(first=True) as session:
+            with self.service.session() as session:
                 ids: list[int | None] = list(accepted.record(session, rows))
                 accepted.finish(session, done)
                 if renew:
@@ -235,7 +235,7 @@ class RequestJournal:
                 type(exc).__name__,
             )
         ids = [self._write_one(row) for row in rows]
-        with self.service.session(first=True) as session:
+        with self.service.session() as session:
             accepted.finish(session, done)
             if renew:
                 accepted.renew(session, self.service.instance, self.service.now())
@@ -244,7 +244,7 @@ class RequestJournal:
 
     def _write_one(self, row: dict[str, Any]) -> int | None:
         try:
-            with self.service.session(first=True) as session:
+            with self.service.session() as session:
                 (request_id,) = accepted.record(session, [row])
                 session.commit()
                 return request_id
@@ -260,13 +260,13 @@ class RequestJournal:
             return None
 
     def _write_missing(self, rows: list[dict[str, Any]]) -> int:
-        with self.service.session(first=True) as session:
+        with self.service.session() as session:
             added = accepted.record_missing(session, rows)
             session.commit()
             return added
 
     def _claim(self, limit: int, lease: timedelta) -> list[AcceptedRequest]:
-        with self.service.session(first=True) as session:
+        with self.service.session() as session:
             rows = accepted.claim_orphans(
                 session, self.platform, self.service.instance, self.service.now(), lease, limit
             )
@@ -274,5 +274,5 @@ class RequestJournal:
             return rows
 
     def _get(self, request_id: int) -> AcceptedRequest | None:
-        with self.service.session(first=True) as session:
+        with self.service.session() as session:
             return session.get(AcceptedRequest, request_id)
