@@ -129,9 +129,9 @@ def create_app(service: BotService, settings: Settings | None = None) -> web.App
 
 
 async def _size_thread_pool(app: web.Application) -> None:
-    """On SQLite, database calls take turns anyway (one writer), so a small pool is enough,
-    and fewer threads contending for the GIL keep the event loop's acks quick under load."""
-    if app[SERVICE_KEY].engine.dialect.name == "sqlite":
-        asyncio.get_running_loop().set_default_executor(
-            concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="schoolbot")
-        )
+    """The event loop's default threads are for blocking network calls in libraries
+    (botbuilder sends Teams replies from them, each waiting for the connector): plenty, as
+    each mostly waits on a socket. Database work has its own threads (BotService.run)."""
+    asyncio.get_running_loop().set_default_executor(
+        concurrent.futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="schoolbot-net")
+    )

@@ -59,6 +59,11 @@ class FakeConnector:
     base_url: str = ""
     key_id: str = field(default_factory=lambda: f"key-{uuid.uuid4().hex[:8]}")
     require_token: bool = True
+    # A slow connector: while `slow` is set, replies and sends take `slow_seconds` to answer
+    # (or until `slow` is cleared). `waiting` counts the calls it is holding.
+    slow: threading.Event = field(default_factory=threading.Event)
+    slow_seconds: float = 8.0
+    waiting: int = 0
     # botbuilder caches OpenID metadata per URL for a day: a fresh path per fake.
     metadata_path: str = field(default_factory=lambda: f"/{uuid.uuid4().hex[:8]}/openid")
     _ids: Any = field(default_factory=lambda: itertools.count(1000))
@@ -148,9 +153,19 @@ class FakeConnector:
             answer_id = str(next(self._ids))
         if failure := self._failure(kind):
             return failure
+        await self._maybe_slow()
         with self._lock:
             self.calls.append(Call(kind, conversation, body, answer_id))
         return web.json_response({"id": answer_id})
+
+    async def _maybe_slow(self) -> None:
+        if not self.slow.is_set():
+            return
+        with self._lock:
+            self.waiting += 1
+        deadline = time.monotonic() + self.slow_seconds
+        while self.slow.is_set() and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)  # the fake's own loop, in its own thread
 
     async def _create(self, request: web.Request) -> web.Response:
         if not self._authorised(request):

@@ -49,6 +49,10 @@ class FakeSlack:
     # a private one (or a wrong id) `channel_not_found`, as if it did not exist.
     outside_public: set[str] = field(default_factory=set)
     outside_private: set[str] = field(default_factory=set)
+    # Like Slack, post a held message even if the caller hung up meanwhile (it was killed
+    # after sending): the caller never learns its message went out.
+    finish_held_posts: bool = False
+    held: int = 0  # chat.postMessage calls that have arrived and waited on `hold`
 
     @property
     def api_url(self) -> str:
@@ -81,6 +85,10 @@ class FakeSlack:
             for c in self.calls
             if c.method == method and all(c.args.get(k) == v for k, v in match.items())
         ]
+
+    async def wait_for_held(self, count: int = 1, timeout: float = 10) -> None:
+        """Wait until `count` chat.postMessage calls are waiting on `hold`."""
+        await self._wait(lambda: self.held >= count, timeout)
 
     async def wait_for(
         self, method: str, count: int = 1, timeout: float = 10, **match: Any
@@ -115,8 +123,11 @@ class FakeSlack:
         if self.delay and method == "chat.postMessage":
             await asyncio.sleep(self.delay)
         if self.hold is not None and method == "chat.postMessage":
+            self.held += 1
+            await self._notify()
             await self.hold.wait()
-            if request.transport is None or request.transport.is_closing():
+            hung_up = request.transport is None or request.transport.is_closing()
+            if hung_up and not self.finish_held_posts:
                 return web.Response()  # the caller hung up (was killed): nothing was posted
         call.response = self._answer(method, args)
         self.calls.append(call)

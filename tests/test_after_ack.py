@@ -227,8 +227,8 @@ async def test_a_live_instance_keeps_its_requests_by_renewing_them(database_url,
     other = make_service(database_url, "default", clock, tmp_path)
     owner.accepted_lease = other.accepted_lease = timedelta(seconds=0.2)  # renewed every 50 ms
     journal = RequestJournal(owner, "slack")
-    journal.start()
-    await journal.record("U1", "job", {})
+    await journal.start()
+    await journal.record("U1", "job", {}).future
     clock.advance(seconds=1)  # by the clock the row is past its lease, unless renewed
     for _ in range(200):  # the writer renews on its own timer (real time)
         if recorded(owner)[0].renewed_at == clock():

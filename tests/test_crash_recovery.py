@@ -127,3 +127,97 @@ async def test_acknowledged_messages_survive_a_kill_and_are_answered_once(tmp_pa
                 process.kill()
                 process.wait()
         await fake.close()
+
+
+# --- issue 11, point 1: repeated kills with DMs in flight, on SQLite and PostgreSQL ---------
+
+KILLS = 3
+PER_ROUND = 12
+
+
+async def test_hardening_01_kills_with_dms_in_flight_lose_and_double_no_reply(
+    database_url, tmp_path
+):
+    """Each round sends DMs from new people while replies are being posted (Slack takes
+    20 ms a post), then SIGKILLs the bot mid-flight and starts it again. Every request
+    that was acknowledged gets its reply exactly once; one cut off before its ack may
+    get one (its record was written) or none (Slack would resend it), never two."""
+    fake = await FakeSlack(delay=0.02).start()
+    port = free_port()
+    env = {
+        "DATABASE_URL": database_url,
+        "SCHOOLBOT_POLICY": "default",
+        "SCHOOLBOT_DATA_DIR": str(tmp_path / "data"),
+        "SCHOOLBOT_PORT": str(port),
+        "SCHOOLBOT_LOG_LEVEL": "INFO",
+        # On PostgreSQL another instance could be alive, so a dead one's requests wait out
+        # its lease: keep that short here.
+        "SCHOOLBOT_ACCEPTED_LEASE_SECONDS": "1",
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_APP_TOKEN": "",
+        "SLACK_API_URL": fake.api_url,
+    }
+    bot_url = f"http://127.0.0.1:{port}"
+    log = tmp_path / "bot.log"
+    acked: set[str] = set()
+    cut_off: set[str] = set()
+    left_at_kill: list[int] = []
+    process = start(env, log)
+    try:
+        async with aiohttp.ClientSession() as http:
+
+            async def send(user: str, n: int) -> None:
+                try:
+                    status = await send_dm(http, bot_url, user, n)
+                except aiohttp.ClientError:
+                    status = 0
+                (acked if status == 200 else cut_off).add(user)
+
+            for round_ in range(KILLS):
+                await healthy(http, bot_url)
+                posted = len(fake.called("chat.postMessage"))
+                users = [f"UK{round_}X{n:02d}" for n in range(PER_ROUND)]
+                sends = [
+                    asyncio.create_task(send(user, round_ * 100 + n))
+                    for n, user in enumerate(users)
+                ]
+                # Kill once a few replies are out and the rest are still being worked on.
+                await fake.wait_for("chat.postMessage", count=posted + 3, timeout=30)
+                process.send_signal(signal.SIGKILL)
+                process.wait(timeout=10)
+                await asyncio.gather(*sends)
+                left_at_kill.append(accepted_rows(database_url)[0])
+                process = start(env, log)  # a restart: same database, new instance
+
+            await healthy(http, bot_url)
+            for user in acked:
+                await fake.wait_for("chat.postMessage", channel=f"D{user}", timeout=30)
+            for _ in range(400):  # the reruns finish: no record left, nothing more to post
+                if accepted_rows(database_url)[0] == 0:
+                    break
+                await asyncio.sleep(0.05)  # polling the other process's database
+        posts = collections.Counter(
+            (c.args["channel"], c.args.get("text")) for c in fake.called("chat.postMessage")
+        )
+        doubled = {key: n for key, n in posts.items() if n > 1}
+        asked = {
+            c.args["channel"]
+            for c in fake.called("chat.postMessage")
+            if FIRST_QUESTION in blocks_text(c)
+        }
+        lost = {user for user in acked if f"D{user}" not in asked}
+        assert (lost, doubled) == (set(), {})
+        assert accepted_rows(database_url) == (0, 0)
+        assert len(acked) >= KILLS * 3 and any(left_at_kill)  # the kills did cut work short
+        assert "rerunning a message request" in log.read_text()
+        assert "Traceback" not in log.read_text()
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        await fake.close()

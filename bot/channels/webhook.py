@@ -9,7 +9,6 @@ and so does sending the same signed request again (a comment without an `id`).
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import logging
@@ -76,7 +75,7 @@ class CommentHook:
         if data.id is None:  # a replay of these signed bytes returns the first comment
             data = data.model_copy(update={"id": guard.replay_key("signed", timestamp, given)})
         try:
-            comment, created = await asyncio.to_thread(
+            comment, created = await self.service.run(
                 self.service.log_comment, data, "webhook", "webhook"
             )
         except RegisterError as exc:

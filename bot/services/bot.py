@@ -7,7 +7,10 @@ state was already committed.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
+import contextvars
 import dataclasses
 import functools
 import logging
@@ -125,8 +128,15 @@ class BotService(RegisterCalls):
         # Where team alerts go when nobody's platform decides it (webhook, CLI, scheduler).
         self.platforms: tuple[str, ...] = ("console",)
         self.zone = ZoneInfo(pack.calendar.timezone)
+        sqlite = engine.dialect.name == "sqlite"
         self._turns: contextlib.AbstractContextManager[Any] = (
-            threading.RLock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
+            threading.RLock() if sqlite else contextlib.nullcontext()
+        )
+        # Database work has threads of its own (see `run`). On SQLite work takes turns
+        # anyway (one writer), so two are enough, and fewer threads contending for the GIL
+        # keep the event loop's acks quick under load.
+        self.threads = concurrent.futures.ThreadPoolExecutor(
+            2 if sqlite else None, thread_name_prefix="schoolbot-db"
         )
         # The web workspace's sign-in links, when SCHOOLBOT_PUBLIC_URL is set (bot/web).
         self.web: WebAccess | None = None
@@ -156,6 +166,15 @@ class BotService(RegisterCalls):
         """
         with self._turns, Session(self.engine, expire_on_commit=False) as session:
             yield session
+
+    async def run(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+        """Call `fn` (a database call) on the database's own threads, like asyncio.to_thread.
+
+        Not the event loop's default threads: libraries that block on the network use
+        those (botbuilder sends every Teams reply from one), so a slow Teams connector
+        would otherwise hold up every conversation turn, Slack's included."""
+        call = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self.threads, call)
 
     def actor(
         self, session: Session, platform: str, user_id: str, name: str | None = None
@@ -361,11 +380,17 @@ class BotService(RegisterCalls):
             session.commit()
 
     @db_guard(lambda: None)
-    def queue_for_user(self, platform: str, user_id: str, messages: list[Message]) -> None:
-        """Replies an adapter could not send directly; its outbox loop retries them."""
+    def queue_for_user(
+        self, platform: str, user_id: str, messages: list[Message], request: int | None = None
+    ) -> None:
+        """Replies an adapter could not send directly; its outbox loop retries them. The
+        accepted request they answer is finished in the same transaction: from here the
+        outbox owns them, and a rerun after a crash must not send them as well."""
         with self.session() as session:
             for message in messages:
                 self.tell_user(session, platform, user_id, message)
+            if request is not None:
+                accepted.finish(session, [request])
             session.commit()
 
     def sweep(self) -> int:

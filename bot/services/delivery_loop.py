@@ -2,7 +2,8 @@
 
 Nothing is dropped: a row is marked sent only after the platform accepted it, and every
 failure is rescheduled (rate limits after their Retry-After, other errors with backoff)
-until it is parked as failed with a log line an admin can act on.
+until it is parked as failed with a log line an admin can act on. While the database is
+down the loop says so once, then once a minute, and again when it is back.
 """
 
 from __future__ import annotations
@@ -14,10 +15,14 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
+
 from bot.services.bot import BotService, Delivery
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 12
+DB_DOWN = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)
+OUTAGE_REMINDER = timedelta(minutes=1)
 
 
 class DeliveryLoop(abc.ABC):
@@ -36,6 +41,8 @@ class DeliveryLoop(abc.ABC):
         self._flushing = asyncio.Lock()  # one pass at a time per instance
         self._task: asyncio.Task[None] | None = None
         self._seen = -1
+        self._down_since: datetime | None = None  # the database, as this loop last found it
+        self._down_said: datetime | None = None
 
     @abc.abstractmethod
     async def send(self, item: Delivery) -> None:
@@ -64,19 +71,45 @@ class DeliveryLoop(abc.ABC):
                 woken = True
             self._wake.clear()
             # A kick after a request that queued nothing needn't touch the database.
-            if woken and self.service.enqueued == self._seen:
+            if woken and self.service.enqueued == self._seen and self._down_since is None:
                 continue
-            try:
-                await self.flush()
-            except Exception:  # keep delivering whatever one bad row does
-                log.exception("%s delivery pass failed", self.platform)
+            await self.deliver_once()
+
+    async def deliver_once(self) -> None:
+        """One pass. A database outage is a line when it starts, one a minute while it
+        lasts and one when it ends, not a traceback every pass."""
+        try:
+            await self.flush()
+        except DB_DOWN as exc:
+            now = self.clock()
+            if self._down_since is None:
+                self._down_since = self._down_said = now
+                log.error(
+                    "%s delivery: can't reach the database (%s); queued messages wait until "
+                    "it is back",
+                    self.platform,
+                    type(exc).__name__,
+                )
+            elif self._down_said is not None and now - self._down_said >= OUTAGE_REMINDER:
+                self._down_said = now
+                minutes = int((now - self._down_since).total_seconds() // 60)
+                log.error(
+                    "%s delivery: still can't reach the database (%d min)", self.platform, minutes
+                )
+            return
+        except Exception:  # keep delivering whatever one bad row does
+            log.exception("%s delivery pass failed", self.platform)
+            return
+        if self._down_since is not None:
+            log.warning("%s delivery: the database is back; delivering again", self.platform)
+            self._down_since = self._down_said = None
 
     async def flush(self) -> int:
         async with self._flushing:
             self._seen = self.service.enqueued
-            pending = await asyncio.to_thread(self.service.pending_deliveries, self.platform)
+            pending = await self.service.run(self.service.pending_deliveries, self.platform)
             for item in pending:
-                if await asyncio.to_thread(self.service.still_ours, item.outbox_id):
+                if await self.service.run(self.service.still_ours, item.outbox_id):
                     await self.send(item)
                 else:
                     log.info("outbox %s was taken over by another instance", item.outbox_id)
@@ -85,7 +118,7 @@ class DeliveryLoop(abc.ABC):
     # --- recording outcomes ----------------------------------------------------------------
 
     async def delivered(self, item: Delivery, ref: str | None) -> None:
-        await asyncio.to_thread(self.service.mark_delivered, item.outbox_id, ref)
+        await self.service.run(self.service.mark_delivered, item.outbox_id, ref)
 
     async def retry(self, item: Delivery, error: str, wait: timedelta | None = None) -> None:
         """Try again later; after MAX_ATTEMPTS, park it as failed and say so in the log."""
@@ -94,9 +127,7 @@ class DeliveryLoop(abc.ABC):
                 await self.give_up(item, error)
                 return
             wait = self.backoff(item)
-        await asyncio.to_thread(
-            self.service.mark_failed, item.outbox_id, error, self.clock() + wait
-        )
+        await self.service.run(self.service.mark_failed, item.outbox_id, error, self.clock() + wait)
 
     async def rate_limited(self, item: Delivery, retry_after: str | None) -> None:
         """A 429: wait as long as the platform asks (a second if it says nothing usable)."""
@@ -115,7 +146,7 @@ class DeliveryLoop(abc.ABC):
             item.attempts + 1,
             error,
         )
-        await asyncio.to_thread(self.service.mark_failed, item.outbox_id, error, None)
+        await self.service.run(self.service.mark_failed, item.outbox_id, error, None)
 
     @staticmethod
     def backoff(item: Delivery) -> timedelta:

@@ -21,6 +21,25 @@ def record(session: Session, rows: list[dict[str, Any]]) -> list[int]:
     return [int(r.id) for r in session.execute(insert, rows)]
 
 
+def record_missing(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Insert the rows the table doesn't already have (the same request accepted at the
+    same moment): requests a killed process had acknowledged; returns how many."""
+    added = 0
+    for row in rows:
+        exists = session.execute(
+            sa.select(TABLE.c.id).where(
+                TABLE.c.platform == row["platform"],
+                TABLE.c.person == row["person"],
+                TABLE.c.kind == row["kind"],
+                TABLE.c.accepted_at == row["accepted_at"],
+            )
+        ).first()
+        if exists is None:
+            record(session, [row])
+            added += 1
+    return added
+
+
 def keep_replies(session: Session, request_id: int, replies: list[dict[str, Any]]) -> None:
     """In the transaction of the turn the request caused, so a rerun won't redo the turn."""
     session.execute(sa.update(TABLE).where(TABLE.c.id == request_id).values(replies=replies))

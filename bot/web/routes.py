@@ -116,7 +116,7 @@ def _message(request: web.Request, status: int, title: str, text: str) -> web.Re
 async def _visitor(request: web.Request) -> Visitor | None:
     access = request.app[ACCESS_KEY]
     service = request.app[SERVICE_KEY]
-    user = await asyncio.to_thread(access.user_for, request.cookies.get(COOKIE))
+    user = await service.run(access.user_for, request.cookies.get(COOKIE))
     if user is None:
         return None
 
@@ -124,7 +124,7 @@ async def _visitor(request: web.Request) -> Visitor | None:
         with service.session() as session:
             return service.actor(session, user.platform, user.user_id, user.name)
 
-    return Visitor(user, await asyncio.to_thread(roles))
+    return Visitor(user, await service.run(roles))
 
 
 def _signed_out(request: web.Request) -> web.Response:
@@ -148,7 +148,7 @@ def _not_found(request: web.Request) -> web.Response:
 
 async def sign_in(request: web.Request) -> web.Response:
     access = request.app[ACCESS_KEY]
-    redeemed = await asyncio.to_thread(access.redeem, request.match_info["token"][:100])
+    redeemed = await request.app[SERVICE_KEY].run(access.redeem, request.match_info["token"][:100])
     if redeemed is None:
         return _message(
             request,
@@ -178,7 +178,7 @@ async def sign_out(request: web.Request) -> web.Response:
     form = await _form(request, visitor)
     if form is None:
         return _message(request, 403, "Please try again", "That form had expired. Reload the page.")
-    await asyncio.to_thread(request.app[ACCESS_KEY].end, request.cookies.get(COOKIE))
+    await request.app[SERVICE_KEY].run(request.app[ACCESS_KEY].end, request.cookies.get(COOKIE))
     response = _message(request, 200, "Signed out", "You've signed out. You can close this tab.")
     response.del_cookie(COOKIE, path="/web")
     return response
@@ -198,7 +198,7 @@ async def case_list(request: web.Request) -> web.Response:
         return _signed_out(request)
     service = request.app[SERVICE_KEY]
     filters = listing.Filters.from_query(request.query)
-    rows = await asyncio.to_thread(listing.cases_for, service, visitor.actor, filters)
+    rows = await service.run(listing.cases_for, service, visitor.actor, filters)
     return _page(
         request,
         "list.html",
@@ -248,7 +248,7 @@ async def case_page(request: web.Request) -> web.Response:
     if visitor is None:
         return _signed_out(request)
     service = request.app[SERVICE_KEY]
-    case, on_team = await asyncio.to_thread(_load, service, visitor, request.match_info["ref"])
+    case, on_team = await service.run(_load, service, visitor, request.match_info["ref"])
     if case is None:
         return _not_found(request)
     if not on_team:
@@ -263,7 +263,7 @@ async def case_page(request: web.Request) -> web.Response:
                 "opened": listing.local_time(service.pack, case.created_at),
             },
         )
-    record = await asyncio.to_thread(_record, service, visitor, case, "case.viewed")
+    record = await service.run(_record, service, visitor, case, "case.viewed")
     return _page(
         request,
         "case.html",
@@ -299,7 +299,7 @@ async def case_action(request: web.Request) -> web.Response:
     if visitor is None:
         return _signed_out(request)
     service = request.app[SERVICE_KEY]
-    case, on_team = await asyncio.to_thread(_load, service, visitor, request.match_info["ref"])
+    case, on_team = await service.run(_load, service, visitor, request.match_info["ref"])
     if case is None or not on_team:
         return _not_found(request)
     form = await _form(request, visitor)
@@ -316,7 +316,7 @@ async def case_action(request: web.Request) -> web.Response:
         return _not_found(request)
     text = (form.get("text") or "").strip() or None
     message = (form.get("message") or "").strip() or None if action == cards.CASE_CLOSE else None
-    replies = await asyncio.to_thread(
+    replies = await service.run(
         functools.partial(
             service.handle_action,
             visitor.user.platform,
@@ -337,10 +337,10 @@ async def evidence_file(request: web.Request) -> web.StreamResponse:
     if visitor is None:
         return _signed_out(request)
     service = request.app[SERVICE_KEY]
-    case, on_team = await asyncio.to_thread(_load, service, visitor, request.match_info["ref"])
+    case, on_team = await service.run(_load, service, visitor, request.match_info["ref"])
     if case is None or not on_team:
         return _not_found(request)
-    record = await asyncio.to_thread(build_case_file_for, service, case)
+    record = await service.run(build_case_file_for, service, case)
     wanted = request.match_info["item"]
     item = next((e for e in record.evidence if str(e.id) == wanted), None)
     if item is None:
@@ -358,7 +358,7 @@ async def evidence_file(request: web.Request) -> web.StreamResponse:
     path = evidence_path(service.evidence, item.sha256)
     head = await asyncio.to_thread(_head, path)
     image = sniffed_image_type(head) if request.query.get("view") == "1" else None
-    await asyncio.to_thread(
+    await service.run(
         _record,
         service,
         visitor,
@@ -394,10 +394,10 @@ async def bundle(request: web.Request) -> web.Response:
     if visitor is None:
         return _signed_out(request)
     service = request.app[SERVICE_KEY]
-    case, on_team = await asyncio.to_thread(_load, service, visitor, request.match_info["ref"])
+    case, on_team = await service.run(_load, service, visitor, request.match_info["ref"])
     if case is None or not on_team:
         return _not_found(request)
-    record = await asyncio.to_thread(_record, service, visitor, case, "bundle.downloaded")
+    record = await service.run(_record, service, visitor, case, "bundle.downloaded")
     data = await asyncio.to_thread(build_bundle, service, record)
     return web.Response(
         body=data,

@@ -7,7 +7,6 @@ so Slack's retries and duplicates are handled once.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from typing import Any
@@ -34,6 +33,7 @@ from bot.channels.slack.blocks import (
 from bot.channels.slack.delivery import SlackDelivery
 from bot.channels.slack.door import SlackDoor
 from bot.channels.slack.files import download_all
+from bot.channels.slack.replies import already_posted, metadata
 from bot.channels.slack.socket_mode import SocketMode
 from bot.config import Settings
 from bot.dialogs.registry import MENU
@@ -41,6 +41,7 @@ from bot.domain.messages import Message
 from bot.services import BotService, cards
 from bot.services.bot import answer_result
 from bot.services.journal import RequestJournal
+from bot.services.spool import Spool
 
 log = logging.getLogger(__name__)
 PLATFORM = "slack"
@@ -90,7 +91,8 @@ class SlackAdapter:
         self.client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
         self.app.error(self._listener_failed)
         self.door = SlackDoor(self.secret, guard.Replays(service.first_delivery))
-        self.work = AfterAck("slack", journal=RequestJournal(service, PLATFORM))
+        spool = Spool(settings.data_dir, "slack-requests")  # see services/spool.py
+        self.work = AfterAck("slack", journal=RequestJournal(service, PLATFORM, spool))
         app_token = settings.slack_app_token
         self.socket = (
             SocketMode(self.app, app_token.get_secret_value(), self.client) if app_token else None
@@ -269,14 +271,17 @@ class SlackAdapter:
     async def _message(self, p: dict[str, Any], request: Accepted) -> None:
         user, channel, key, shared = p["user"], p["channel"], p["key"], p["files"]
         if request.replies is not None:  # done before a crash; only the replies weren't sent
-            await self._post_all(channel, user, [Message.from_dict(m) for m in request.replies])
+            replies = [Message.from_dict(m) for m in request.replies]
+            await self._post_all(channel, user, replies, request)
             return
         # The event id is recorded inside the turn, so a retry or a rerun after a crash is
         # handled exactly once (a rerun must not be taken for a duplicate before its turn).
         files, refusals = await download_all(self.service, self._http, self.token, shared)
-        replies = [Message(text) for text in refusals]
+        if refusals:
+            await self._post_all(channel, user, [Message(text) for text in refusals])
+        replies: list[Message] = []
         if files or p["text"].strip() or not refusals:
-            turn = await asyncio.to_thread(
+            turn = await self.service.run(
                 self.service.handle_message,
                 PLATFORM,
                 user,
@@ -293,8 +298,8 @@ class SlackAdapter:
                 return
             replies += turn
         else:  # only refused files: ask the pending question again so nothing is stuck
-            replies += await asyncio.to_thread(self.service.greet, PLATFORM, user, "")
-        await self._post_all(channel, user, replies)
+            replies += await self.service.run(self.service.greet, PLATFORM, user, "")
+        await self._post_all(channel, user, replies, request)
 
     async def _choice(self, p: dict[str, Any], request: Accepted) -> None:
         user, channel = p["user"], p["channel"] or p["user"]
@@ -302,7 +307,7 @@ class SlackAdapter:
             replies = [Message.from_dict(m) for m in request.replies]
         else:
             step = p["action"].removeprefix(CHOICE_PREFIX).rsplit(":", 1)[0] or None
-            replies = await asyncio.to_thread(
+            replies = await self.service.run(
                 self.service.handle_message,
                 PLATFORM,
                 user,
@@ -314,7 +319,7 @@ class SlackAdapter:
                 request.id,
             )
         await self._mark_answered(p.get("question"), replies)
-        await self._post_all(channel, user, replies)
+        await self._post_all(channel, user, replies, request)
 
     async def _mark_answered(self, question: dict[str, Any] | None, replies: list[Message]) -> None:
         """Show the answer on the question's message and drop its buttons, so an old
@@ -337,7 +342,7 @@ class SlackAdapter:
         user = body["user"]["id"]
         channel = (body.get("channel") or {}).get("id")
         name, value = action["action_id"], action.get("value", "")
-        refusal = await asyncio.to_thread(self.service.refusal_for, PLATFORM, user, name, value)
+        refusal = await self.service.run(self.service.refusal_for, PLATFORM, user, name, value)
         if refusal:
             await self._tell(channel, user, [Message(refusal)])
             return
@@ -356,7 +361,7 @@ class SlackAdapter:
         """A case, approval or comment button; also the text from the reason modal."""
         user = p["user"]
         if request.replies is None:
-            replies = await asyncio.to_thread(
+            replies = await self.service.run(
                 self.service.handle_action,
                 PLATFORM,
                 user,
@@ -369,7 +374,7 @@ class SlackAdapter:
             )
         else:
             replies = [Message.from_dict(m) for m in request.replies]
-        await self._tell(p["channel"], user, replies)
+        await self._tell(p["channel"], user, replies, request)
 
     async def _start(self, p: dict[str, Any], request: Accepted) -> None:
         """The slash command (with or without text) and the shortcut."""
@@ -377,7 +382,7 @@ class SlackAdapter:
         if request.replies is not None:
             replies = [Message.from_dict(m) for m in request.replies]
         elif p.get("text"):
-            replies = await asyncio.to_thread(
+            replies = await self.service.run(
                 self.service.handle_message,
                 PLATFORM,
                 user,
@@ -389,47 +394,76 @@ class SlackAdapter:
                 request.id,
             )
         else:
-            replies = await asyncio.to_thread(self.service.greet, PLATFORM, user)
-        await self._post_all(user, user, replies)
+            replies = await self.service.run(self.service.greet, PLATFORM, user)
+        await self._post_all(user, user, replies, request)
 
     async def _home(self, p: dict[str, Any], _: Accepted) -> None:
-        lines = await asyncio.to_thread(self.service.case_lines, PLATFORM, p["user"])
+        lines = await self.service.run(self.service.case_lines, PLATFORM, p["user"])
         start = [c for c in MENU if c.value != "my_cases"]  # the tab already lists them
         cases = self.service.with_web_button(Message(" "))
         await self._call("views_publish", user_id=p["user"], view=home_view(lines, start, cases))
 
     # --- sending ---------------------------------------------------------------------------
 
-    async def _post_all(self, channel: str, user: str, messages: list[Message]) -> None:
+    async def _post_all(
+        self,
+        channel: str,
+        user: str,
+        messages: list[Message],
+        request: Accepted | None = None,
+    ) -> None:
+        """Post the replies; those of a recorded request are named, so that a rerun after a
+        crash skips the ones Slack already has."""
+        tag = request.tag if request else None
+        sent = await self._sent_before(channel, request)
         failed = []
-        for message in messages:
+        for n, message in enumerate(messages):
+            if n in sent:
+                continue
             text, blocks = render(message)
-            if not await self._call("chat_postMessage", channel=channel, text=text, blocks=blocks):
+            extra = {"metadata": meta} if (meta := metadata(tag, n)) else {}
+            if not await self._call(
+                "chat_postMessage", channel=channel, text=text, blocks=blocks, **extra
+            ):
                 failed.append(message)
-        await self._queue(user, failed)
+        await self._queue(user, failed, request)
 
-    async def _tell(self, channel: str | None, user: str, messages: list[Message]) -> None:
+    async def _tell(
+        self,
+        channel: str | None,
+        user: str,
+        messages: list[Message],
+        request: Accepted | None = None,
+    ) -> None:
         """Private replies to a button press: ephemeral in a channel, a DM otherwise."""
+        if not channel or channel.startswith("D"):
+            await self._post_all(channel or user, user, messages, request)
+            return
         failed = []
-        for message in messages:
+        for message in messages:  # ephemeral messages keep no history a rerun could check
             text, blocks = render(message)
-            if channel and not channel.startswith("D"):
-                sent = await self._call(
-                    "chat_postEphemeral", channel=channel, user=user, text=text, blocks=blocks
-                )
-            else:
-                sent = await self._call(
-                    "chat_postMessage", channel=channel or user, text=text, blocks=blocks
-                )
+            sent = await self._call(
+                "chat_postEphemeral", channel=channel, user=user, text=text, blocks=blocks
+            )
             if not sent:
                 failed.append(message)
-        await self._queue(user, failed)
+        await self._queue(user, failed, request)
 
-    async def _queue(self, user: str, failed: list[Message]) -> None:
+    async def _sent_before(self, channel: str, request: Accepted | None) -> set[int]:
+        """For a rerun or a retry: which of its replies Slack already has."""
+        if request is None or request.rerun_of is None or request.tag is None:
+            return set()
+        return await already_posted(self.client, channel, request.tag)
+
+    async def _queue(
+        self, user: str, failed: list[Message], request: Accepted | None = None
+    ) -> None:
         """A reply Slack refused even after the SDK's retries goes to the outbox as a DM,
-        which keeps retrying with backoff: the person still gets it, a little later."""
+        which keeps retrying with backoff: the person still gets it, a little later. The
+        request's record goes in the same transaction, so a rerun can't send it twice."""
         if failed:
-            await asyncio.to_thread(self.service.queue_for_user, PLATFORM, user, failed)
+            done = request.id if request else None
+            await self.service.run(self.service.queue_for_user, PLATFORM, user, failed, done)
         self.delivery.kick()
 
     async def _call(self, method: str, **kwargs: Any) -> bool:

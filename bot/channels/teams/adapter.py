@@ -163,12 +163,12 @@ class TeamsAdapter:
         uid = user_id(activity.from_property)
         unsent = messages
         try:
-            saved = await asyncio.to_thread(store.load, self.service, f"user:{uid}")
+            saved = await self.service.run(store.load, self.service, f"user:{uid}")
             if saved:
                 ref = reference(saved)
             else:
                 member = member_record(activity)
-                await asyncio.to_thread(store.save, self.service, f"member:{uid}", member)
+                await self.service.run(store.save, self.service, f"member:{uid}", member)
                 ref = await self.delivery.open_chat(uid, member)
 
             async def later(ctx: TurnContext) -> None:
@@ -184,7 +184,7 @@ class TeamsAdapter:
             pass
         if unsent:
             log.info("Teams: %d private replies queued for delivery", len(unsent))
-            await asyncio.to_thread(self.service.queue_for_user, PLATFORM, uid, unsent)
+            await self.service.run(self.service.queue_for_user, PLATFORM, uid, unsent)
 
     async def _keep_question(
         self, context: TurnContext, message: Message, activity: Activity, sent: Any
@@ -196,7 +196,7 @@ class TeamsAdapter:
             return
         uid = user_id(context.activity.from_property)
         card = activity.attachments[0].content
-        await asyncio.to_thread(live_cards.remember, self.service, uid, sent.id, card)
+        await self.service.run(live_cards.remember, self.service, uid, sent.id, card)
 
     async def token(self, context: TurnContext) -> str | None:
         """The bot's own token, for images pasted into a chat."""
@@ -219,7 +219,7 @@ class SchoolBot(Installs, TeamsActivityHandler):
             return True
         conversation = hashlib.sha256((activity.conversation.id or "").encode()).hexdigest()
         key = f"teams:{activity.id}:{conversation[:16]}"
-        if await asyncio.to_thread(self.service.first_delivery, key):
+        if await self.service.run(self.service.first_delivery, key):
             return True
         log.info("duplicate Teams activity ignored")
         return False
@@ -254,11 +254,11 @@ class SchoolBot(Installs, TeamsActivityHandler):
         replies = [Message(text) for text in refusals]
         text = activity.text or ""
         if files or text.strip() or not has_files(activity.attachments):
-            replies += await asyncio.to_thread(
+            replies += await self.service.run(
                 self.service.handle_message, PLATFORM, uid, text, files, name
             )
         else:  # only refused files: ask the pending question again so nothing is stuck
-            replies += await asyncio.to_thread(self.service.greet, PLATFORM, uid, "")
+            replies += await self.service.run(self.service.greet, PLATFORM, uid, "")
         await self.adapter.send(turn_context, replies)
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
@@ -278,7 +278,7 @@ class SchoolBot(Installs, TeamsActivityHandler):
         uid, name = user_id(activity.from_property), activity.from_property.name
         if data["schoolbot"] == CHOICE:
             await self._remember_user(turn_context)
-            replies = await asyncio.to_thread(
+            replies = await self.service.run(
                 self.service.handle_message,
                 PLATFORM,
                 uid,
@@ -291,7 +291,7 @@ class SchoolBot(Installs, TeamsActivityHandler):
             await self.adapter.send(turn_context, replies)
             return
         text, message = data.get("text"), data.get("message")
-        replies = await asyncio.to_thread(
+        replies = await self.service.run(
             self.service.handle_action,
             PLATFORM,
             uid,
@@ -315,7 +315,7 @@ class SchoolBot(Installs, TeamsActivityHandler):
         ref = TurnContext.get_conversation_reference(activity)
         ref.conversation.id = channel
         ref.activity_id = None
-        reply = await asyncio.to_thread(
+        reply = await self.service.run(
             store.choose_channel,
             self.service,
             user_id(activity.from_property),

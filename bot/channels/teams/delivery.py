@@ -12,7 +12,6 @@ until they are parked as failed with a log line.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -185,7 +184,7 @@ class TeamsDelivery(DeliveryLoop):
         await self.delivered(item, ref)
 
     async def _post_to_channel(self, item: Delivery) -> str:
-        channel, base = await asyncio.to_thread(self.route, item.target)
+        channel, base = await self.service.run(self.route, item.target)
         activity = to_activity(item.message)
         sent: dict[str, str] = {}
 
@@ -227,14 +226,14 @@ class TeamsDelivery(DeliveryLoop):
                 id=opened["id"], conversation_type="personal", tenant_id=tenant
             ),
         )
-        await asyncio.to_thread(store.save, self.service, f"user:{user}", ref.serialize())
+        await self.service.run(store.save, self.service, f"user:{user}", ref.serialize())
         return ref
 
     async def _user_reference(self, user: str) -> ConversationReference:
-        data = await asyncio.to_thread(store.load, self.service, f"user:{user}")
+        data = await self.service.run(store.load, self.service, f"user:{user}")
         if data:
             return reference(data)
-        member = await asyncio.to_thread(store.load, self.service, f"member:{user}")
+        member = await self.service.run(store.load, self.service, f"member:{user}")
         if member:
             return await self.open_chat(user, member)
         raise NoRoute(
@@ -257,9 +256,9 @@ class TeamsDelivery(DeliveryLoop):
         assert item.replaces_ref
         activity_id, _, conversation = item.replaces_ref.partition("|")
         if item.target_kind == "team":
-            _, base = await asyncio.to_thread(self.route, item.target)
+            _, base = await self.service.run(self.route, item.target)
         else:
-            data = await asyncio.to_thread(store.load, self.service, f"user:{item.target}")
+            data = await self.service.run(store.load, self.service, f"user:{item.target}")
             if not data:
                 raise NoRoute(f"Teams: no chat with user {item.target} to update.")
             base = reference(data)

@@ -7,7 +7,6 @@ the introduction in the team's General channel is posted once.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 from typing import TYPE_CHECKING, Any
@@ -69,7 +68,7 @@ class Installs:
             await self._remember_user(turn_context)
             uid = user_id(activity.from_property)
             await self.adapter.send(
-                turn_context, await asyncio.to_thread(self.service.greet, PLATFORM, uid)
+                turn_context, await self.service.run(self.service.greet, PLATFORM, uid)
             )
 
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
@@ -89,7 +88,7 @@ class Installs:
         """Say hello once per install; Teams tells of it twice (conversationUpdate and
         installationUpdate), so the second is skipped."""
         digest = hashlib.sha256(team.encode()).hexdigest()[:32]
-        if await asyncio.to_thread(self.service.first_delivery, f"teams:intro:{digest}"):
+        if await self.service.run(self.service.first_delivery, f"teams:intro:{digest}"):
             unset = not all(self.adapter.delivery.channels.values())
             await self.adapter.send(turn_context, [Message(INTRO + (INTRO_UNTIL if unset else ""))])
 
@@ -99,7 +98,7 @@ class Installs:
         ref.activity_id = None
         key = f"user:{user_id(activity.from_property)}"
         try:
-            await asyncio.to_thread(store.save, self.service, key, ref.serialize())
+            await self.service.run(store.save, self.service, key, ref.serialize())
         except sa.exc.SQLAlchemyError as exc:  # the turn goes on and says the records are down
             log.error("Teams: chat not remembered, database problem: %s", type(exc).__name__)
 
@@ -112,4 +111,4 @@ class Installs:
             return
         ref = TurnContext.get_conversation_reference(activity)
         ref.conversation.id, ref.activity_id, ref.user = channel, None, None
-        await asyncio.to_thread(store.save, self.service, f"channel:{channel}", ref.serialize())
+        await self.service.run(store.save, self.service, f"channel:{channel}", ref.serialize())

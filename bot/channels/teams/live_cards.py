@@ -9,7 +9,6 @@ carries, or the picked value of a ChoiceSet), so this doesn't depend on what the
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 from datetime import timedelta
@@ -66,7 +65,7 @@ async def close(service: BotService, context: TurnContext, user: str) -> None:
     card_id = activity.reply_to_id
     if not card_id or not isinstance(activity.value, dict):
         return
-    kept = await asyncio.to_thread(store.take, service, _key(user, card_id))
+    kept = await service.run(store.take, service, _key(user, card_id))
     if not kept:
         return
     label = pressed_label(kept["card"], activity.value)
