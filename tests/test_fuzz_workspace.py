@@ -152,8 +152,9 @@ def test_fuzz_workspace_sign_in_tokens_and_cookies(workspace, token, cookie):
         jar = {"schoolbot_session": re.sub(r"[;,\\\"\x7f]", "", cookie)}
         _check(requests.get(f"{workspace.base}/web/", cookies=jar, timeout=10))
     assert_clean_log(records)
-    for record in records:
-        assert quoted == "" or quoted not in record.getMessage()
+    if len(quoted) >= 16:  # long enough to be told apart from a log line's own words
+        for record in records:
+            assert quoted not in record.getMessage()
 
 
 def test_fuzz_workspace_still_serves_after_the_examples(workspace):

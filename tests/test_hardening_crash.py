@@ -163,7 +163,8 @@ async def test_hardening_02_a_signed_event_with_no_user_beside_a_dm_over_http(bo
             bot.post(json.dumps(bad), "application/json"),
             bot.dm("UJANE", "a pupil sent me a friend request"),
         )
-        assert [r.status for r in responses] == [200, 200]
+        # The malformed one is refused at the door (400) or dropped; the DM goes through.
+        assert responses[0].status in (200, 400) and responses[1].status == 200
         await bot.fake.wait_for("chat.postMessage", channel="DUJANE")
     assert "not recorded" not in caplog.text
     assert "write failed" not in caplog.text
