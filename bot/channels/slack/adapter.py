@@ -16,7 +16,6 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
-from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -25,21 +24,18 @@ from bot.channels.after_ack import Accepted, AfterAck
 from bot.channels.slack.blocks import (
     CHOICE_PREFIX,
     REASON_MODAL,
-    answered,
     home_view,
     reason_modal,
-    render,
 )
 from bot.channels.slack.delivery import SlackDelivery
 from bot.channels.slack.door import SlackDoor
 from bot.channels.slack.files import download_all
-from bot.channels.slack.replies import already_posted, metadata
+from bot.channels.slack.sending import SlackReplies
 from bot.channels.slack.socket_mode import SocketMode
 from bot.config import Settings
 from bot.dialogs.registry import MENU
 from bot.domain.messages import Message
 from bot.services import BotService, cards
-from bot.services.bot import answer_result
 from bot.services.journal import RequestJournal
 from bot.services.spool import Spool
 
@@ -105,6 +101,7 @@ class SlackAdapter:
             delivery_client,
             {"dsl": settings.slack_dsl_channel, "slt": settings.slack_slt_channel},
         )
+        self.replies = SlackReplies(service, self.client, self.delivery)
         self._http: aiohttp.ClientSession | None = None
         self._register()
 
@@ -272,13 +269,13 @@ class SlackAdapter:
         user, channel, key, shared = p["user"], p["channel"], p["key"], p["files"]
         if request.replies is not None:  # done before a crash; only the replies weren't sent
             replies = [Message.from_dict(m) for m in request.replies]
-            await self._post_all(channel, user, replies, request)
+            await self.replies.post_all(channel, user, replies, request)
             return
         # The event id is recorded inside the turn, so a retry or a rerun after a crash is
         # handled exactly once (a rerun must not be taken for a duplicate before its turn).
         files, refusals = await download_all(self.service, self._http, self.token, shared)
         if refusals:
-            await self._post_all(channel, user, [Message(text) for text in refusals])
+            await self.replies.post_all(channel, user, [Message(text) for text in refusals])
         replies: list[Message] = []
         if files or p["text"].strip() or not refusals:
             turn = await self.service.run(
@@ -299,7 +296,7 @@ class SlackAdapter:
             replies += turn
         else:  # only refused files: ask the pending question again so nothing is stuck
             replies += await self.service.run(self.service.greet, PLATFORM, user, "")
-        await self._post_all(channel, user, replies, request)
+        await self.replies.post_all(channel, user, replies, request)
 
     async def _choice(self, p: dict[str, Any], request: Accepted) -> None:
         user, channel = p["user"], p["channel"] or p["user"]
@@ -318,25 +315,8 @@ class SlackAdapter:
                 None,
                 request.id,
             )
-        await self._mark_answered(p.get("question"), replies)
-        await self._post_all(channel, user, replies, request)
-
-    async def _mark_answered(self, question: dict[str, Any] | None, replies: list[Message]) -> None:
-        """Show the answer on the question's message and drop its buttons, so an old
-        question can't be pressed again. Left alone when nothing was saved (try again)."""
-        if not question or not question.get("channel") or not question.get("ts"):
-            return
-        result = answer_result(replies)
-        if result == "unsaved":
-            return
-        blocks = answered(question["blocks"], question["label"] if result == "taken" else None)
-        await self._call(
-            "chat_update",
-            channel=question["channel"],
-            ts=question["ts"],
-            text=question["text"] or " ",
-            blocks=blocks,
-        )
+        await self.replies.mark_answered(p.get("question"), replies)
+        await self.replies.post_all(channel, user, replies, request)
 
     async def _ask_reason(self, body: dict[str, Any], action: dict[str, Any]) -> None:
         user = body["user"]["id"]
@@ -344,10 +324,10 @@ class SlackAdapter:
         name, value = action["action_id"], action.get("value", "")
         refusal = await self.service.run(self.service.refusal_for, PLATFORM, user, name, value)
         if refusal:
-            await self._tell(channel, user, [Message(refusal)])
+            await self.replies.tell(channel, user, [Message(refusal)])
             return
         ts = (body.get("message") or {}).get("ts")
-        opened = await self._call(
+        opened = await self.replies.call(
             "views_open",
             trigger_id=body["trigger_id"],
             view=reason_modal(
@@ -355,7 +335,7 @@ class SlackAdapter:
             ),
         )
         if not opened:  # the trigger lasts 3 s; a retry must be a fresh click
-            await self._tell(channel, user, [Message(FORM_FAILED)])
+            await self.replies.tell(channel, user, [Message(FORM_FAILED)])
 
     async def _record_button(self, p: dict[str, Any], request: Accepted) -> None:
         """A case, approval or comment button; also the text from the reason modal."""
@@ -374,7 +354,7 @@ class SlackAdapter:
             )
         else:
             replies = [Message.from_dict(m) for m in request.replies]
-        await self._tell(p["channel"], user, replies, request)
+        await self.replies.tell(p["channel"], user, replies, request)
 
     async def _start(self, p: dict[str, Any], request: Accepted) -> None:
         """The slash command (with or without text) and the shortcut."""
@@ -395,84 +375,12 @@ class SlackAdapter:
             )
         else:
             replies = await self.service.run(self.service.greet, PLATFORM, user)
-        await self._post_all(user, user, replies, request)
+        await self.replies.post_all(user, user, replies, request)
 
     async def _home(self, p: dict[str, Any], _: Accepted) -> None:
         lines = await self.service.run(self.service.case_lines, PLATFORM, p["user"])
         start = [c for c in MENU if c.value != "my_cases"]  # the tab already lists them
         cases = self.service.with_web_button(Message(" "))
-        await self._call("views_publish", user_id=p["user"], view=home_view(lines, start, cases))
-
-    # --- sending ---------------------------------------------------------------------------
-
-    async def _post_all(
-        self,
-        channel: str,
-        user: str,
-        messages: list[Message],
-        request: Accepted | None = None,
-    ) -> None:
-        """Post the replies; those of a recorded request are named, so that a rerun after a
-        crash skips the ones Slack already has."""
-        tag = request.tag if request else None
-        sent = await self._sent_before(channel, request)
-        failed = []
-        for n, message in enumerate(messages):
-            if n in sent:
-                continue
-            text, blocks = render(message)
-            extra = {"metadata": meta} if (meta := metadata(tag, n)) else {}
-            if not await self._call(
-                "chat_postMessage", channel=channel, text=text, blocks=blocks, **extra
-            ):
-                failed.append(message)
-        await self._queue(user, failed, request)
-
-    async def _tell(
-        self,
-        channel: str | None,
-        user: str,
-        messages: list[Message],
-        request: Accepted | None = None,
-    ) -> None:
-        """Private replies to a button press: ephemeral in a channel, a DM otherwise."""
-        if not channel or channel.startswith("D"):
-            await self._post_all(channel or user, user, messages, request)
-            return
-        failed = []
-        for message in messages:  # ephemeral messages keep no history a rerun could check
-            text, blocks = render(message)
-            sent = await self._call(
-                "chat_postEphemeral", channel=channel, user=user, text=text, blocks=blocks
-            )
-            if not sent:
-                failed.append(message)
-        await self._queue(user, failed, request)
-
-    async def _sent_before(self, channel: str, request: Accepted | None) -> set[int]:
-        """For a rerun or a retry: which of its replies Slack already has."""
-        if request is None or request.rerun_of is None or request.tag is None:
-            return set()
-        return await already_posted(self.client, channel, request.tag)
-
-    async def _queue(
-        self, user: str, failed: list[Message], request: Accepted | None = None
-    ) -> None:
-        """A reply Slack refused even after the SDK's retries goes to the outbox as a DM,
-        which keeps retrying with backoff: the person still gets it, a little later. The
-        request's record goes in the same transaction, so a rerun can't send it twice."""
-        if failed:
-            done = request.id if request else None
-            await self.service.run(self.service.queue_for_user, PLATFORM, user, failed, done)
-        self.delivery.kick()
-
-    async def _call(self, method: str, **kwargs: Any) -> bool:
-        try:
-            await getattr(self.client, method)(**kwargs)
-        except SlackApiError as exc:
-            log.error("Slack %s failed: %s", method, exc.response.get("error"))
-            return False
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            log.error("Slack %s failed: network error %s", method, type(exc).__name__)
-            return False
-        return True
+        await self.replies.call(
+            "views_publish", user_id=p["user"], view=home_view(lines, start, cases)
+        )
