@@ -168,26 +168,26 @@ class RetentionSweep:
             if not ok:
                 session.rollback()
                 return 0
-            session.add(
-                Disposal(
-                    at=now,
-                    record_type=item.record_type,
-                    record=item.record[:50],
-                    rule=item.rule,
-                    rule_words=rules.rule(self.pack, item.rule).words[:200],
-                    due_on=item.due_on,
-                    by=SWEEP,
-                    files_deleted=0,
-                    audit_rows_redacted=redacted,
-                )
+            entry = Disposal(
+                at=now,
+                record_type=item.record_type,
+                record=item.record[:50],
+                rule=item.rule,
+                rule_words=rules.rule(self.pack, item.rule).words[:200],
+                due_on=item.due_on,
+                by=SWEEP,
+                files_deleted=0,
+                audit_rows_redacted=redacted,
             )
+            session.add(entry)
             session.commit()
+            entry_id = entry.id
         deleted = self._delete_files(files)
         if deleted:
             with self.service.session() as session:
                 session.execute(
                     sa.update(Disposal)
-                    .where(col(Disposal.record) == item.record[:50], col(Disposal.at) == now)
+                    .where(col(Disposal.id) == entry_id)
                     .values(files_deleted=deleted)
                 )
                 session.commit()
