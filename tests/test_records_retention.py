@@ -260,6 +260,8 @@ def test_records_03_a_held_case_is_never_disposed_of_until_the_hold_is_lifted(se
     assert "lifted" in release_hold(service, ref, dsl.key, "Dee", dsl)
     log = sweep_on(service, clock, at(2060, 1, 2))
     assert ref in log
+    with pytest.raises(HoldRefused, match="already been disposed of"):
+        place_hold(service, ref, "too late", dsl.key, "Dee", dsl)
     with service.session() as session:
         actions = [e.action for e in repo.timeline(session, ref)]
         assert "case.hold" in actions and "case.hold_released" in actions
