@@ -46,6 +46,19 @@ async def tick(service: BotService) -> int:
     return total
 
 
+async def retention_tick(service: BotService) -> int:
+    """The daily retention sweep (bot/services/retention.py); safe in every instance."""
+    from bot.services.retention import RetentionSweep
+
+    try:
+        return await asyncio.to_thread(RetentionSweep(service).sweep)
+    except sa.exc.SQLAlchemyError as exc:
+        log.error("retention sweep stopped, database problem: %s", type(exc).__name__)
+    except asyncio.CancelledError:
+        log.info("retention sweep stopped: the bot is shutting down")
+    return 0
+
+
 def mount(app: web.Application, service: BotService, seconds: float) -> None:
     scheduler = AsyncIOScheduler(timezone=UTC)
     app[SCHEDULER_KEY] = scheduler
@@ -63,6 +76,16 @@ def mount(app: web.Application, service: BotService, seconds: float) -> None:
             next_run_time=datetime.now(UTC),
             max_instances=1,  # a slow sweep is never overlapped by the next
             coalesce=True,  # after a pause, one catch-up run rather than a burst
+            misfire_grace_time=None,
+        )
+        scheduler.add_job(
+            retention_tick,
+            IntervalTrigger(hours=24),
+            args=[service],
+            id="retention",
+            next_run_time=datetime.now(UTC),
+            max_instances=1,
+            coalesce=True,
             misfire_grace_time=None,
         )
         scheduler.add_job(

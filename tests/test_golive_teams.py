@@ -235,7 +235,8 @@ async def test_golive_15_the_bot_serves_plain_privacy_and_terms_pages(teams):
         assert f"contact {school}" in page
     privacy = await (await teams.http.get(teams.server.make_url("/privacy"))).text()
     assert "What it stores" in privacy and "Who can see it" in privacy
-    assert f"{teams.service.pack.records.retention_years} years" in privacy
+    years = teams.service.pack.records.retention.safeguarding_years
+    assert f"{years} years after closure" in privacy
 
 
 def package(tmp_path, **env: str) -> dict[str, Any]:

@@ -27,7 +27,10 @@ PAGE = """<!DOCTYPE html>
 
 
 def privacy(pack: PolicyPack) -> str:
-    school, years = escape(pack.school.name), pack.records.retention_years
+    from bot.domain.retention import rules
+
+    school = escape(pack.school.name)
+    years = "".join(f"<li>{escape(r.record)}: {escape(r.period)}.</li>" for r in rules(pack))
     policy = escape(pack.school.policy_title)
     return PAGE.format(
         title=f"schoolbot at {school}: privacy",
@@ -56,9 +59,10 @@ and approvers see the requests and cases that go to them.</li>
 <li>The school's IT staff who run the bot can reach the database.</li>
 </ul>
 <h2>How long it is kept</h2>
-<p>The school's policy keeps these records for {years} years. The bot does not yet delete old
-records by itself; the school is responsible for removing them when that time is up. Technical records (which
-chat messages were already handled) are removed after a week.</p>
+<p>The bot deletes records by itself once a day when their time is up, and keeps a log of
+what it removed. A case under a legal hold is kept until the hold is lifted.</p>
+<ul>{years}</ul>
+<p>Technical records (which chat messages were already handled) are removed after a week.</p>
 <h2>Questions</h2>
 <p>Please contact {school}, for example its data protection lead or the school office. You
 can ask what is held about you and ask for it to be corrected.</p>

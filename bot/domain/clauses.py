@@ -143,8 +143,8 @@ WHAT_THE_BOT_DOES = {
         "owning team, and staff see only their own cases."
     ),
     "X-RECORD": (
-        "Keeps an append-only audit trail; `[records] retention_years` is recorded but not yet "
-        "enforced."
+        "Keeps an append-only audit trail; a daily sweep disposes of records when the pack's "
+        "`[records.retention]` periods end (legal holds excepted) and logs each disposal."
     ),
     "X-ANNUAL": (
         "Once a year, in `[records] annual_reminder_month`, reminds everyone the bot knows to "

@@ -144,6 +144,8 @@ def case_view(
     """The owning team sees everything; the reporter sees what it is and where it stands."""
     zone = ZoneInfo(pack.calendar.timezone)
     assert case.id is not None
+    if case.disposed_at is not None:
+        return Message(tombstone_text(case))
     approval = repo.approval_for(session, case.id)
     status = cards.status_label(case, approval.status if approval else None)
     kind = CaseKind(case.kind)
@@ -166,3 +168,17 @@ def case_view(
     for match in re.findall(r"<@([^<>\s]+)>", "\n".join(lines)):
         people.setdefault(match, Mention(match, match))
     return Message("\n".join(lines), mentions=tuple(people.values()))
+
+
+def tombstone_text(case: Case) -> str:
+    """All that is left of a disposed case (bot/services/retention.py)."""
+    stone = case.details.get("tombstone", {})
+    kind = CaseKind(case.kind).title
+
+    def day(key: str) -> str:
+        return _day(stone[key]) if stone.get(key) else "not recorded"
+
+    return (
+        f"{case.ref}: {kind}. Reported {day('opened_on')}, closed {day('closed_on')}. "
+        f"Outcome: {stone.get('outcome') or case.outcome}. {stone.get('disposed', '')}"
+    ).strip()

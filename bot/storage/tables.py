@@ -5,7 +5,7 @@ Times are stored as UTC. Confidential answers live in `Case.details`, never in a
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -99,6 +99,12 @@ class Case(SQLModel, table=True):
     updated_at: datetime = _time()
     acknowledged_at: datetime | None = _optional_time()
     closed_at: datetime | None = _optional_time()
+    # Retention (bot/services/retention.py): a disposed case keeps only its tombstone; a
+    # case on legal hold is never disposed of.
+    disposed_at: datetime | None = _optional_time()
+    held_at: datetime | None = _optional_time()
+    held_by: str | None = Field(default=None, max_length=130)
+    hold_reason: str | None = Field(default=None, max_length=1000)
 
 
 class CaseTask(SQLModel, table=True):
@@ -162,10 +168,12 @@ class OfficialAccount(SQLModel, table=True):
     # Who the bot nudges about comments: "platform:user_id" (moderators above are names).
     contacts: list[str] = _json_list()
     closed_on: datetime | None = _optional_time()
+    disposed_at: datetime | None = _optional_time()
 
 
 class AuditEvent(SQLModel, table=True):
-    """Append-only: database triggers refuse UPDATE and DELETE (see the first migration)."""
+    """Append-only: database triggers refuse UPDATE and DELETE (see the first migration),
+    except the retention sweep's one redaction of free text (migration 0008)."""
 
     __tablename__ = "audit_event"
     id: int | None = Field(default=None, primary_key=True)
@@ -174,6 +182,8 @@ class AuditEvent(SQLModel, table=True):
     action: str = Field(max_length=50)
     subject: str = Field(max_length=50, index=True)
     detail: dict[str, Any] = _json()
+    redacted_at: datetime | None = _optional_time()
+    redaction: str | None = Field(default=None, max_length=200)
 
 
 class Outbox(SQLModel, table=True):
@@ -268,6 +278,7 @@ class Comment(SQLModel, table=True):
     escalated_at: datetime | None = _optional_time()
     closed_at: datetime | None = _optional_time()
     closed_by: str | None = Field(default=None, max_length=130)
+    disposed_at: datetime | None = _optional_time()
 
     @property
     def ref(self) -> str:
@@ -324,3 +335,18 @@ class WebSession(SQLModel, table=True):
     created_at: datetime = _time()
     last_seen_at: datetime = _time()
     ended_at: datetime | None = _optional_time()
+
+
+class Disposal(SQLModel, table=True):
+    """The disposal log: one row per record the retention sweep disposed of (for the DPO)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _time(index=True)
+    record_type: str = Field(max_length=30)
+    record: str = Field(max_length=50)  # a reference such as CB-0001; never a name
+    rule: str = Field(max_length=40)
+    rule_words: str = Field(max_length=200)
+    due_on: date
+    by: str = Field(max_length=60)
+    files_deleted: int = 0
+    audit_rows_redacted: int = 0

@@ -77,6 +77,10 @@ def case_pdf(school: str, record: CaseFile, made_at: str) -> bytes:
         ("This bundle made", made_at),
     ):
         pdf.line_of(label, value)
+    if record.hold:
+        pdf.line_of("Legal hold", record.hold)
+    if record.tombstone:
+        pdf.line_of("Disposed of", record.tombstone)
     pdf.heading("The answers given")
     for label, value in record.answers:
         pdf.line_of(label, value)

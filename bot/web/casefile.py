@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from bot.domain.cases import CaseKind, CaseStatus, flag_label
 from bot.domain.evidence import human_size, type_label
 from bot.domain.policy import PolicyPack
-from bot.services.case_view import answer_pairs
+from bot.services.case_view import answer_pairs, tombstone_text
 from bot.services.conversations import GUIDANCE_GIVEN
 from bot.services.evidence_store import EvidenceStore
 from bot.storage import repository as repo
@@ -44,6 +44,8 @@ EVENT_WORDS = {
     "approval.rejected": "Rejected",
     "register.added": "Added to the register of official accounts",
     "reminder.sent": "Reminder sent",
+    "case.hold": "Legal hold placed",
+    "case.hold_released": "Legal hold lifted",
 }
 
 
@@ -89,6 +91,8 @@ class CaseFile:
     notes: list[Event] = field(default_factory=list)
     chronology: list[Event] = field(default_factory=list)
     evidence: list[EvidenceItem] = field(default_factory=list)
+    hold: str | None = None  # "Placed by ... on ...: reason" while on legal hold
+    tombstone: str | None = None  # set once disposed of: nothing else is left
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
@@ -123,6 +127,23 @@ def _person(key: str, names: dict[str, str]) -> str:
     return names.get(key) or key.split(":", 1)[-1]
 
 
+def disposed_case_file(pack: PolicyPack, case: Case) -> CaseFile:
+    """Only the tombstone: no answers, names, notes, chronology or evidence."""
+    return CaseFile(
+        ref=case.ref,
+        kind=CaseKind(case.kind).title,
+        status=STATUS_WORDS[CaseStatus(case.status)],
+        team="Safeguarding (DSL)" if case.team == "dsl" else "Senior leadership (SLT)",
+        urgent=False,
+        reporter="Removed at disposal",
+        opened=local_time(pack, case.created_at),
+        updated=local_time(pack, case.updated_at),
+        closed=local_time(pack, case.closed_at) if case.closed_at else None,
+        outcome=case.outcome,
+        tombstone=tombstone_text(case),
+    )
+
+
 def build_case_file(
     session: Session, pack: PolicyPack, store: EvidenceStore, case: Case
 ) -> CaseFile:
@@ -132,6 +153,8 @@ def build_case_file(
     for event in events:
         if by := event.detail.get("by"):
             names.setdefault(event.actor, str(by))
+    if case.disposed_at is not None:
+        return disposed_case_file(pack, case)
     reporter_key = f"{case.platform}:{case.reporter_id}"
     kind = CaseKind(case.kind)
     record = CaseFile(
@@ -146,6 +169,9 @@ def build_case_file(
         closed=local_time(pack, case.closed_at) if case.closed_at else None,
         outcome=case.outcome,
     )
+    if case.held_at is not None:
+        held_on = local_time(pack, case.held_at)
+        record.hold = f"Placed by {case.held_by} on {held_on}: {case.hold_reason}"
     record.answers = answer_pairs(pack, case, ZoneInfo(pack.calendar.timezone))
     record.flags = [flag_label(flag) for flag in case.flags if flag != "urgent"]
     given = {clause: text for clause, text in case.details.get(GUIDANCE_GIVEN, [])}
@@ -166,7 +192,7 @@ def build_case_file(
             record.notes.append(Event(at, who, "Note", detail))
         elif event.action in ("evidence.viewed", "evidence.downloaded"):
             detail = str(event.detail.get("file", ""))
-        elif event.action == "approval.rejected":
+        elif event.action in ("case.hold", "approval.rejected"):
             detail = str(event.detail.get("reason") or "")
         record.chronology.append(
             Event(at, who, EVENT_WORDS.get(event.action, event.action), detail)

@@ -81,6 +81,9 @@ def mount(app: web.Application, service: BotService, access: WebAccess) -> None:
     app.router.add_post("/web/sign-out", sign_out)
     app.router.add_get("/web/static/style.css", stylesheet)
     app.router.add_get("/web/cases/{ref}", case_page)
+    from bot.web import hold_routes
+
+    hold_routes.mount(app)
     app.router.add_post("/web/cases/{ref}/{action}", case_action)
     app.router.add_get("/web/cases/{ref}/evidence/{item}", evidence_file)
     app.router.add_get("/web/cases/{ref}/bundle.zip", bundle)

@@ -1,0 +1,136 @@
+"""`schoolbot records`: the retention schedule, legal holds and the disposal log (X-RECORD).
+
+For the school's DPO and IT lead. `due` previews what the next daily sweep will dispose
+of; `sweep` runs it now; `disposals` exports the log of everything disposed of as CSV.
+"""
+
+from __future__ import annotations
+
+import csv
+import getpass
+import io
+
+import click
+
+from bot.cli_accounts import _service
+
+
+def _admin() -> str:
+    return getpass.getuser()
+
+
+@click.group()
+def records() -> None:
+    """Retention, legal hold and the disposal log (X-RECORD)."""
+
+
+@records.command("schedule")
+def records_schedule() -> None:
+    """Print this school's retention schedule."""
+    from bot.domain.retention import rules
+
+    for rule in rules(_service().pack):
+        click.echo(f"{rule.record}: {rule.period}.")
+
+
+@records.command("due")
+def records_due() -> None:
+    """Preview what the next retention sweep would dispose of (nothing changes)."""
+    from bot.domain.retention import rule
+    from bot.services.retention import RetentionSweep
+
+    service = _service()
+    items = RetentionSweep(service).due(include_held=True)
+    if not items:
+        click.echo("Nothing is due for disposal today.")
+        return
+    for item in items:
+        due = item.due_on.strftime("%-d %b %Y")
+        words = rule(service.pack, item.rule).words
+        kept = " KEPT: on legal hold." if item.held else ""
+        click.echo(f"{item.record} ({item.record_type}), due {due} under '{words}'.{kept}")
+    click.echo(f"{sum(not i.held for i in items)} record(s) would be disposed of.")
+
+
+@records.command("sweep")
+def records_sweep() -> None:
+    """Dispose of everything due now (the scheduler does this once a day)."""
+    from bot.services.retention import RetentionSweep
+
+    done = RetentionSweep(_service()).sweep()
+    click.echo(f"Disposed of {done} record(s). See them with: schoolbot records disposals")
+
+
+@records.command("hold")
+@click.argument("ref")
+@click.option("--reason", required=True, help="Why it must be kept, e.g. the court case.")
+def records_hold(ref: str, reason: str) -> None:
+    """Place a legal hold on case REF: it is never disposed of while held."""
+    from bot.services.legal_hold import HoldRefused, place_hold
+
+    who = _admin()
+    try:
+        click.echo(place_hold(_service(), ref, reason, f"cli:{who}", f"{who} (server)", None))
+    except HoldRefused as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@records.command("release")
+@click.argument("ref")
+def records_release(ref: str) -> None:
+    """Lift the legal hold on case REF."""
+    from bot.services.legal_hold import HoldRefused, release_hold
+
+    who = _admin()
+    try:
+        click.echo(release_hold(_service(), ref, f"cli:{who}", f"{who} (server)", None))
+    except HoldRefused as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@records.command("disposals")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="CSV file to write.")
+def records_disposals(output: str | None) -> None:
+    """The disposal log as CSV: what was disposed of, when, under which rule, by what."""
+    from sqlmodel import col, select
+
+    from bot.storage.tables import Disposal
+
+    service = _service()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(
+        [
+            "disposed_on",
+            "record",
+            "record_type",
+            "rule",
+            "rule_in_words",
+            "due_on",
+            "by",
+            "files_deleted",
+            "audit_entries_redacted",
+        ]
+    )
+    with service.session() as session:
+        rows = list(session.exec(select(Disposal).order_by(col(Disposal.id))))
+    for row in rows:
+        writer.writerow(
+            [
+                row.at.astimezone(service.zone).strftime("%Y-%m-%d %H:%M"),
+                row.record,
+                row.record_type,
+                row.rule,
+                row.rule_words,
+                row.due_on.isoformat(),
+                row.by,
+                row.files_deleted,
+                row.audit_rows_redacted,
+            ]
+        )
+    if output:
+        with open(output, "w", encoding="utf-8", newline="") as handle:
+            handle.write(buffer.getvalue())
+        click.echo(f"Wrote {len(rows)} disposal(s) to {output}.")
+    else:
+        click.echo(buffer.getvalue(), nl=False)

@@ -1,0 +1,58 @@
+"""Legal hold from the case page: POST /web/cases/{ref}/hold (with a reason) and /release.
+
+Same checks as the other case actions: a session, the owning team, a CSRF token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from bot.services.legal_hold import HoldRefused, place_hold, release_hold
+from bot.web import routes
+
+
+async def hold_action(request: web.Request) -> web.Response:
+    visitor = await routes._visitor(request)
+    if visitor is None:
+        return routes._signed_out(request)
+    service = request.app[routes.SERVICE_KEY]
+    ref = request.match_info["ref"]
+    case, on_team = await asyncio.to_thread(routes._load, service, visitor, ref)
+    if case is None or not on_team:
+        return routes._not_found(request)
+    form = await routes._form(request, visitor)
+    if form is None:
+        return routes._message(
+            request,
+            403,
+            "Please try again",
+            "That form had expired, so nothing was changed. "
+            "Go back, reload the page and try again.",
+        )
+    who = visitor.user.name or visitor.user.user_id
+    try:
+        if request.match_info["verb"] == "hold":
+            said = await asyncio.to_thread(
+                place_hold,
+                service,
+                case.ref,
+                form.get("text") or "",
+                visitor.actor.key,
+                who,
+                visitor.actor,
+            )
+        else:
+            said = await asyncio.to_thread(
+                release_hold, service, case.ref, visitor.actor.key, who, visitor.actor
+            )
+    except HoldRefused as exc:
+        said = str(exc)
+    raise web.HTTPSeeOther(f"/web/cases/{case.ref}?" + urlencode({"done": said[:300]}))
+
+
+def mount(app: web.Application) -> None:
+    """Registered before the generic /web/cases/{ref}/{action} route, so it wins."""
+    app.router.add_post(r"/web/cases/{ref}/{verb:hold|release}", hold_action)
