@@ -318,8 +318,10 @@ def _warn_unfilled_roles(service) -> None:
 def _add_moderation_commands() -> None:
     from bot.cli_accounts import accounts, comments, scheduler
     from bot.cli_cases import cases
+    from bot.cli_records_people import records
+    from bot.cli_report import report
 
-    for group in (accounts, comments, scheduler, cases):
+    for group in (accounts, comments, scheduler, cases, records, report):
         main.add_command(group)
 
 
