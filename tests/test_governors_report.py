@@ -21,6 +21,9 @@ from bot.services import governors
 from bot.services.governors_render import render, report_pdf
 from bot.storage.tables import Case, CaseTask, Comment, OfficialAccount, Reminder
 from tests.conftest import make_service
+from tests.test_workspace_browser import SHOTS, _axe, _phone, browser
+
+__all__ = ["browser"]  # the Chromium fixture, shared with the workspace's browser tests
 
 FEWER = "fewer than 3"
 
@@ -275,3 +278,20 @@ async def test_governors_report_page_is_for_slt_only(workspace):
                     assert response.status == 404, (user, path)
     async with aiohttp.ClientSession() as http, http.get(workspace.url("/web/report")) as r:
         assert r.status == 401
+
+
+async def test_governors_report_page_passes_axe_in_chromium_at_phone_width(workspace, browser):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    seed_term(workspace.service)
+    context, page = await _phone(browser)
+    await page.goto(workspace.link("slt1", "Ms Jones"))
+    await page.get_by_role("link", name="The termly report for governors").click()
+    await page.get_by_role("link", name="Summer term 2026").wait_for()
+    await page.goto(workspace.url("/web/report?term=autumn-2026"))
+    assert await page.title() == "Autumn term 2026 report for governors · schoolbot"
+    for chart in ("months", "kinds", "acknowledgement"):
+        image = page.locator(f'img[src^="/web/report/{chart}.svg"]')
+        assert await image.evaluate("img => img.complete && img.naturalWidth") > 0, chart
+    assert await _axe(page) == []
+    await page.screenshot(path=str(SHOTS / "governors-report.png"), full_page=True)
+    await context.close()
