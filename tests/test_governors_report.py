@@ -130,10 +130,10 @@ def seed_term(service) -> None:
 
 
 @pytest.fixture
-def seeded(sqlite_url, clock, tmp_path):
-    service = make_service(sqlite_url, "default", clock, tmp_path / "evidence")
+def seeded(database_url, clock, tmp_path):
+    service = make_service(database_url, "default", clock, tmp_path / "evidence")
     seed_term(service)
-    return service, sqlite_url
+    return service, database_url
 
 
 def test_governors_report_seeded_term_prints_the_right_numbers(seeded):

@@ -54,14 +54,14 @@ def _report(service, user: str, name: str, words: str) -> str:
 
 
 @pytest.fixture
-def school(sqlite_url, clock, tmp_path):
+def school(database_url, clock, tmp_path):
     """Sam (a DSL) reported two cases and acted on a third, reported by someone else.
 
     Another DSL acknowledged Sam's first case, added a note and closed it with an outcome.
     Sam is also a contact for an official account moderated by someone else, has a
     conversation half-way through, and has asked for a web sign-in link.
     """
-    service = make_service(sqlite_url, "default", clock, tmp_path / "evidence")
+    service = make_service(database_url, "default", clock, tmp_path / "evidence")
     service.web = WebAccess(service, "http://127.0.0.1")
     grant(service, "sam", "dsl")
     grant(service, "other-dsl", "dsl")
@@ -91,7 +91,7 @@ def school(sqlite_url, clock, tmp_path):
             )
         )
         session.commit()
-    return service, sqlite_url, (first, second, third)
+    return service, database_url, (first, second, third)
 
 
 def _export(url: str, out: Path, user: str = "sam") -> CliRunner:
