@@ -269,11 +269,23 @@ async def test_governors_report_page_is_for_slt_only(workspace):
             assert response.headers["Content-Type"].startswith("image/svg+xml")
             svg = await response.text()
         assert "<svg" in svg and "<script" not in svg.lower()
+        async with http.get(workspace.url("/web/report/report.pdf?term=autumn-2026")) as response:
+            assert response.status == 200 and response.content_type == "application/pdf"
+            assert "governors-autumn-2026.pdf" in response.headers["Content-Disposition"]
+            assert (await response.read()).startswith(b"%PDF")
+        async with http.get(workspace.url("/web/report/report.csv?term=autumn-2026")) as response:
+            assert response.status == 200 and response.content_type == "text/csv"
+            assert "Marked urgent" in await response.text()
     for user in ("dsl1", "dan"):
         async with await workspace.signed_in(user) as http:
             async with http.get(workspace.url("/web/")) as response:
                 assert "/web/report" not in await response.text()
-            for path in ("/web/report?term=autumn-2026", "/web/report/months.svg"):
+            for path in (
+                "/web/report?term=autumn-2026",
+                "/web/report/months.svg",
+                "/web/report/report.pdf",
+                "/web/report/report.csv",
+            ):
                 async with http.get(workspace.url(path)) as response:
                     assert response.status == 404, (user, path)
     async with aiohttp.ClientSession() as http, http.get(workspace.url("/web/report")) as r:

@@ -15,13 +15,15 @@ from aiohttp import web
 
 from bot.domain.cases import teams_of
 from bot.services import governors
-from bot.services.governors_render import CHARTS, charts, render
+from bot.services.governors_render import CHARTS, charts, render, report_pdf
 from bot.web import routes
 
 
 def mount(app: web.Application) -> None:
     app.router.add_get("/web/report", report_page)
     app.router.add_get("/web/report/{chart}.svg", chart_svg)
+    app.router.add_get("/web/report/report.pdf", download)
+    app.router.add_get("/web/report/report.csv", download)
 
 
 def is_slt(service, visitor: routes.Visitor) -> bool:
@@ -76,3 +78,23 @@ async def chart_svg(request: web.Request) -> web.Response:
         return routes._not_found(request)
     svg = await asyncio.to_thread(render, data, name, "svg")
     return web.Response(body=svg, content_type="image/svg+xml")
+
+
+async def download(request: web.Request) -> web.Response:
+    """The PDF or the CSV, as `schoolbot report` writes them, to attach to governors' papers."""
+    found = await _figures(request)
+    if isinstance(found, web.Response):
+        return found
+    _visitor, data = found
+    if request.path.endswith(".pdf"):
+        body = await asyncio.to_thread(report_pdf, data)
+        kind, suffix = "application/pdf", "pdf"
+    else:
+        body, kind, suffix = data.csv().encode("utf-8"), "text/csv", "csv"
+    return web.Response(
+        body=body,
+        content_type=kind,
+        headers={
+            "Content-Disposition": f'attachment; filename="governors-{data.term.key}.{suffix}"'
+        },
+    )
