@@ -141,7 +141,11 @@ def test_records_access_export_holds_their_data_and_no_other_persons_name(school
     [account] = data["accounts_you_are_a_contact_for"]
     assert account["moderators"] == [SAM, "[redacted: another person]"]
     assert account["other_contacts"] == 1
-    assert "Reports you made: 2" in files["summary.txt"] and first in files["summary.txt"]
+    assert (
+        "Reports you made: 2" in files["summary.txt"]
+        and f"{first} (Cyberbullying or online abuse), opened 21 November 2026, closed"
+        in files["summary.txt"]
+    )
     # The export is in the audit trail, with no personal data in the detail.
     with service.session() as session:
         [logged] = session.exec(

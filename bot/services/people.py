@@ -308,6 +308,10 @@ def _scrub(value: Any, others: list[str]) -> Any:
     return value
 
 
+def _day(iso: str) -> str:
+    return datetime.fromisoformat(iso).strftime("%-d %B %Y")
+
+
 def summary_text(data: dict[str, Any], school: str, made: str) -> str:
     person = data["person"]
     lines = [
@@ -316,7 +320,8 @@ def summary_text(data: dict[str, Any], school: str, made: str) -> str:
         "",
         f"Reports you made: {len(data['reports_made'])}",
         *(
-            f"  {c['reference']} ({c['kind']}), opened {c['opened'][:10]}, {c['status']}"
+            f"  {c['reference']} ({c['kind']}), opened {_day(c['opened'])}, "
+            f"{c['status'].replace('_', ' ')}"
             for c in data["reports_made"]
         ),
         f"A conversation in progress: {'yes' if data['conversation_in_progress'] else 'no'}",
