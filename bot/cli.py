@@ -319,8 +319,9 @@ def _add_moderation_commands() -> None:
     from bot.cli_accounts import accounts, comments, scheduler
     from bot.cli_cases import cases
     from bot.cli_records import records
+    from bot.cli_report import report
 
-    for group in (accounts, comments, scheduler, cases, records):
+    for group in (accounts, comments, scheduler, cases, records, report):
         main.add_command(group)
 
 

@@ -134,3 +134,14 @@ def records_disposals(output: str | None) -> None:
         click.echo(f"Wrote {len(rows)} disposal(s) to {output}.")
     else:
         click.echo(buffer.getvalue(), nl=False)
+
+
+def _add_people_commands() -> None:
+    """Subject access requests and leavers live in their own module (cli_records_people)."""
+    from bot.cli_records_people import erase_person, export_person
+
+    records.add_command(export_person)
+    records.add_command(erase_person)
+
+
+_add_people_commands()

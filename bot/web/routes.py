@@ -87,6 +87,9 @@ def mount(app: web.Application, service: BotService, access: WebAccess) -> None:
     app.router.add_post("/web/cases/{ref}/{action}", case_action)
     app.router.add_get("/web/cases/{ref}/evidence/{item}", evidence_file)
     app.router.add_get("/web/cases/{ref}/bundle.zip", bundle)
+    from bot.web import report  # the governors' report; it uses this module's helpers
+
+    report.mount(app)
 
 
 @web.middleware
@@ -208,6 +211,7 @@ async def case_list(request: web.Request) -> web.Response:
         {
             "visitor": visitor,
             "team": bool(teams_of(service.pack, visitor.actor)),
+            "slt": "slt" in teams_of(service.pack, visitor.actor),
             "own": rows.own,
             "team_cases": rows.team,
             "filters": filters,

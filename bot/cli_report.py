@@ -1,0 +1,55 @@
+"""`schoolbot report`: the termly report for governors, printed, as a PDF and as CSV."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+def _writable(path: Path) -> Path:
+    if not path.parent.is_dir():
+        raise click.ClickException(f"There is no folder {path.parent}. Create it first.")
+    return path
+
+
+@click.command("report")
+@click.option("--term", "term_name", default=None, help="autumn-2026, spring-2027, summer-2027 ...")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the report as a PDF to this file.",
+)
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write every figure as CSV to this file.",
+)
+def report(term_name: str | None, output: Path | None, csv_path: Path | None) -> None:
+    """The termly report for governors: aggregates only, counts below 3 hidden."""
+    from bot.cli import _service, _settings
+    from bot.services import governors
+
+    service = _service(_settings())
+    try:
+        term = (
+            governors.parse_term(term_name)
+            if term_name
+            else governors.term_of(service.now().date())
+        )
+    except governors.TermError as exc:
+        raise click.ClickException(str(exc)) from exc
+    data = governors.figures(service, term)
+    click.echo(data.text(), nl=False)
+    if output is not None:
+        from bot.services.governors_render import report_pdf
+
+        _writable(output).write_bytes(report_pdf(data))
+        click.echo(f"Wrote {output}.")
+    if csv_path is not None:
+        _writable(csv_path).write_text(data.csv(), encoding="utf-8")
+        click.echo(f"Wrote {csv_path}.")

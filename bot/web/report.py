@@ -1,0 +1,100 @@
+"""The governors' termly report in the web workspace, for SLT only.
+
+The page shows the same figures as `schoolbot report` (aggregates, counts below 3 hidden),
+each chart an SVG served from its own same-origin URL so the page keeps its strict
+Content-Security-Policy. Roles are read again on every request; anyone not in SLT gets
+"not found", as for a case that isn't theirs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from aiohttp import web
+
+from bot.domain.cases import teams_of
+from bot.services import governors
+from bot.services.governors_render import CHARTS, charts, render, report_pdf
+from bot.web import routes
+
+
+def mount(app: web.Application) -> None:
+    app.router.add_get("/web/report", report_page)
+    app.router.add_get("/web/report/{chart}.svg", chart_svg)
+    app.router.add_get("/web/report/report.pdf", download)
+    app.router.add_get("/web/report/report.csv", download)
+
+
+def is_slt(service, visitor: routes.Visitor) -> bool:
+    return "slt" in teams_of(service.pack, visitor.actor)
+
+
+async def _figures(
+    request: web.Request,
+) -> tuple[routes.Visitor, governors.Figures] | web.Response:
+    """The visitor and the term's figures when they are in SLT, or the page for anyone else."""
+    visitor = await routes._visitor(request)
+    if visitor is None:
+        return routes._signed_out(request)
+    service = request.app[routes.SERVICE_KEY]
+    if not is_slt(service, visitor):
+        return routes._not_found(request)
+    try:
+        term = governors.parse_term(request.query.get("term", "")[:20])
+    except governors.TermError:
+        term = governors.term_of(service.now().date())
+    return visitor, await asyncio.to_thread(governors.figures, service, term)
+
+
+async def report_page(request: web.Request) -> web.Response:
+    found = await _figures(request)
+    if isinstance(found, web.Response):
+        return found
+    visitor, data = found
+    previous = governors.term_of(data.term.first - timedelta(days=1))
+    following = governors.term_of(data.term.last + timedelta(days=1))
+    return routes._page(
+        request,
+        "report.html",
+        {
+            "visitor": visitor,
+            "data": data,
+            "charts": charts(data),
+            "rows": data.rows(),
+            "previous": previous,
+            "following": following,
+        },
+    )
+
+
+async def chart_svg(request: web.Request) -> web.Response:
+    name = request.match_info["chart"]
+    found = await _figures(request)
+    if isinstance(found, web.Response):
+        return found
+    _visitor, data = found
+    if name not in CHARTS:
+        return routes._not_found(request)
+    svg = await asyncio.to_thread(render, data, name, "svg")
+    return web.Response(body=svg, content_type="image/svg+xml")
+
+
+async def download(request: web.Request) -> web.Response:
+    """The PDF or the CSV, as `schoolbot report` writes them, to attach to governors' papers."""
+    found = await _figures(request)
+    if isinstance(found, web.Response):
+        return found
+    _visitor, data = found
+    if request.path.endswith(".pdf"):
+        body = await asyncio.to_thread(report_pdf, data)
+        kind, suffix = "application/pdf", "pdf"
+    else:
+        body, kind, suffix = data.csv().encode("utf-8"), "text/csv", "csv"
+    return web.Response(
+        body=body,
+        content_type=kind,
+        headers={
+            "Content-Disposition": f'attachment; filename="governors-{data.term.key}.{suffix}"'
+        },
+    )
