@@ -5,27 +5,26 @@ Same checks as the other case actions: a session, the owning team, a CSRF token.
 
 from __future__ import annotations
 
-import asyncio
 from urllib.parse import urlencode
 
 from aiohttp import web
 
 from bot.services.legal_hold import HoldRefused, place_hold, release_hold
-from bot.web import routes
+from bot.web import common
 
 
 async def hold_action(request: web.Request) -> web.Response:
-    visitor = await routes._visitor(request)
+    visitor = await common.current_visitor(request)
     if visitor is None:
-        return routes._signed_out(request)
-    service = request.app[routes.SERVICE_KEY]
+        return common.signed_out(request)
+    service = request.app[common.SERVICE_KEY]
     ref = request.match_info["ref"]
-    case, on_team = await asyncio.to_thread(routes._load, service, visitor, ref)
+    case, on_team = await service.run(common.load_case, service, visitor, ref)
     if case is None or not on_team:
-        return routes._not_found(request)
-    form = await routes._form(request, visitor)
+        return common.not_found(request)
+    form = await common.read_form(request, visitor)
     if form is None:
-        return routes._message(
+        return common.show_message(
             request,
             403,
             "Please try again",
@@ -35,7 +34,7 @@ async def hold_action(request: web.Request) -> web.Response:
     who = visitor.user.name or visitor.user.user_id
     try:
         if request.match_info["verb"] == "hold":
-            said = await asyncio.to_thread(
+            said = await service.run(
                 place_hold,
                 service,
                 case.ref,
@@ -45,7 +44,7 @@ async def hold_action(request: web.Request) -> web.Response:
                 visitor.actor,
             )
         else:
-            said = await asyncio.to_thread(
+            said = await service.run(
                 release_hold, service, case.ref, visitor.actor.key, who, visitor.actor
             )
     except HoldRefused as exc:

@@ -16,7 +16,7 @@ from aiohttp import web
 from bot.domain.cases import teams_of
 from bot.services import governors
 from bot.services.governors_render import CHARTS, charts, render, report_pdf
-from bot.web import routes
+from bot.web import common
 
 
 def mount(app: web.Application) -> None:
@@ -26,25 +26,25 @@ def mount(app: web.Application) -> None:
     app.router.add_get("/web/report/report.csv", download)
 
 
-def is_slt(service, visitor: routes.Visitor) -> bool:
+def is_slt(service, visitor: common.Visitor) -> bool:
     return "slt" in teams_of(service.pack, visitor.actor)
 
 
 async def _figures(
     request: web.Request,
-) -> tuple[routes.Visitor, governors.Figures] | web.Response:
+) -> tuple[common.Visitor, governors.Figures] | web.Response:
     """The visitor and the term's figures when they are in SLT, or the page for anyone else."""
-    visitor = await routes._visitor(request)
+    visitor = await common.current_visitor(request)
     if visitor is None:
-        return routes._signed_out(request)
-    service = request.app[routes.SERVICE_KEY]
+        return common.signed_out(request)
+    service = request.app[common.SERVICE_KEY]
     if not is_slt(service, visitor):
-        return routes._not_found(request)
+        return common.not_found(request)
     try:
         term = governors.parse_term(request.query.get("term", "")[:20])
     except governors.TermError:
         term = governors.term_of(service.now().date())
-    return visitor, await asyncio.to_thread(governors.figures, service, term)
+    return visitor, await service.run(governors.figures, service, term)
 
 
 async def report_page(request: web.Request) -> web.Response:
@@ -54,7 +54,7 @@ async def report_page(request: web.Request) -> web.Response:
     visitor, data = found
     previous = governors.term_of(data.term.first - timedelta(days=1))
     following = governors.term_of(data.term.last + timedelta(days=1))
-    return routes._page(
+    return common.page(
         request,
         "report.html",
         {
@@ -75,7 +75,7 @@ async def chart_svg(request: web.Request) -> web.Response:
         return found
     _visitor, data = found
     if name not in CHARTS:
-        return routes._not_found(request)
+        return common.not_found(request)
     svg = await asyncio.to_thread(render, data, name, "svg")
     return web.Response(body=svg, content_type="image/svg+xml")
 

@@ -1,0 +1,155 @@
+"""What every workspace page shares: the signed-in visitor, page and message rendering,
+the security headers, the CSRF check, and loading a case only for those who may see it."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from bot.domain.cases import Actor, can_view, teams_of
+from bot.services import cards
+from bot.services.bot import BotService
+from bot.storage import repository as repo
+from bot.storage.tables import Case
+from bot.web.access import WebAccess, WebUser
+from bot.web.casefile import build_case_file
+
+log = logging.getLogger(__name__)
+
+ACCESS_KEY = web.AppKey("web_access", WebAccess)
+SERVICE_KEY = web.AppKey("web_service", BotService)
+COOKIE = "schoolbot_session"
+MAX_FORM_BYTES = 16 * 1024
+ACTIONS = {
+    "acknowledge": cards.CASE_ACK,
+    "assign": cards.CASE_ASSIGN,
+    "note": cards.CASE_NOTE,
+    "close": cards.CASE_CLOSE,
+}
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """The signed-in person with the roles they hold right now."""
+
+    user: WebUser
+    actor: Actor
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler: Any) -> web.StreamResponse:
+    if not request.path.startswith("/web"):
+        return await handler(request)
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        exc.headers.update(SECURITY_HEADERS)
+        raise
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+def redirect(location: str) -> web.Response:
+    raise web.HTTPSeeOther(location)
+
+
+def page(
+    request: web.Request, name: str, context: dict[str, Any], status: int = 200
+) -> web.Response:
+    return aiohttp_jinja2.render_template(name, request, context, status=status)
+
+
+def show_message(request: web.Request, status: int, title: str, text: str) -> web.Response:
+    return page(request, "message.html", {"title": title, "text": text, "visitor": None}, status)
+
+
+async def current_visitor(request: web.Request) -> Visitor | None:
+    access = request.app[ACCESS_KEY]
+    service = request.app[SERVICE_KEY]
+    user = await service.run(access.user_for, request.cookies.get(COOKIE))
+    if user is None:
+        return None
+
+    def roles() -> Actor:
+        with service.session() as session:
+            return service.actor(session, user.platform, user.user_id, user.name)
+
+    return Visitor(user, await service.run(roles))
+
+
+def signed_out(request: web.Request) -> web.Response:
+    return show_message(
+        request,
+        401,
+        "Please sign in from chat",
+        "You're not signed in, or your session has ended. Ask schoolbot for a new link: "
+        "press “Open in browser” on an alert, or type “case” and the reference in chat.",
+    )
+
+
+def not_found(request: web.Request) -> web.Response:
+    return show_message(
+        request, 404, "Not found", "There is no case here that you can see. Check the link."
+    )
+
+
+def load_case(service: BotService, visitor: Visitor, ref: str) -> tuple[Case | None, bool]:
+    """The case and whether this person is on its owning team; None if they may not see it."""
+    with service.session() as session:
+        case = repo.case_by_ref(session, ref.upper()[:20])
+        if case is None:
+            return None, False
+        reporter = f"{case.platform}:{case.reporter_id}"
+        if not can_view(service.pack, visitor.actor, case.team, reporter):
+            return None, False
+        return case, case.team in teams_of(service.pack, visitor.actor)
+
+
+def record_event(
+    service: BotService, visitor: Visitor, case: Case, action: str, **detail: Any
+) -> Any:
+    with service.session() as session:
+        repo.audit(
+            session,
+            service.now(),
+            visitor.actor.key,
+            action,
+            case.ref,
+            by=visitor.user.name,
+            **detail,
+        )
+        session.commit()
+        fresh = repo.case_by_ref(session, case.ref)
+        assert fresh is not None
+        return build_case_file(session, service.pack, service.evidence, fresh)
+
+
+async def read_form(request: web.Request, visitor: Visitor) -> dict[str, str] | None:
+    """The posted form, or None when its CSRF token is missing or wrong."""
+    if request.content_length is not None and request.content_length > MAX_FORM_BYTES:
+        return None
+    try:
+        data = await request.post()
+    except (ValueError, web.HTTPException):
+        return None
+    token = data.get("csrf")
+    if not isinstance(token, str) or not hmac.compare_digest(
+        token.encode("utf-8", "surrogatepass"), visitor.user.csrf.encode()
+    ):
+        return None
+    return {k: v for k, v in data.items() if isinstance(v, str)}
