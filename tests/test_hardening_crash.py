@@ -230,7 +230,7 @@ async def test_hardening_11_work_that_keeps_failing_is_reported_not_stranded(
 async def test_hardening_11_delivery_says_once_a_minute_that_the_database_is_down(
     tmp_path, clock, caplog
 ):
-    url = f"sqlite:///{tmp_path / 'later' / 'bot.db'}"  # its folder doesn't exist yet
+    url = f"sqlite:///{tmp_path / 'later' / 'bot.db'}"  # no tables yet: every call fails
     service = make_service(url, "default", clock, tmp_path / "evidence")
     fake = await FakeSlack().start()
     delivery = SlackDelivery(service, AsyncWebClient(token=BOT_TOKEN, base_url=fake.api_url), {})
@@ -247,7 +247,7 @@ async def test_hardening_11_delivery_says_once_a_minute_that_the_database_is_dow
             ]
             assert not any(r.exc_info for r in caplog.records)  # no tracebacks
 
-            (tmp_path / "later").mkdir()  # the database is back
+            (tmp_path / "later").mkdir(exist_ok=True)  # the database is back
             db.upgrade(url)
             await delivery.deliver_once()
             await delivery.deliver_once()
@@ -321,7 +321,7 @@ async def test_hardening_01_a_spooled_request_survives_a_kill_before_its_databas
     await crashed.stop(timeout=0.2)  # nothing finished, nothing in the database
     first.engine.dispose()
 
-    (tmp_path / "later").mkdir()
+    (tmp_path / "later").mkdir(exist_ok=True)
     db.upgrade(url)
     second = make_service(url, "default", clock, tmp_path / "evidence")
     again = AfterAck("test", journal=RequestJournal(second, "slack", Spool(tmp_path, "slack")))
