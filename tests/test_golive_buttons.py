@@ -355,3 +355,17 @@ def test_hardening_04_terminal_unicode_digits_are_an_answer_not_a_crash(service_
     assert "Traceback" not in shown
     assert "Who sent the request?" in after(shown, "friend request")
     assert "you> 99999999999999999999" in shown
+
+
+def test_golive_09_a_moderator_who_logs_a_comment_can_press_replied_on_it(service_factory):
+    """The person who logs a comment gets no nudge of their own, so their confirmation
+    carries the buttons, and `replied CM-0001` works for them as the README says."""
+    service = service_factory()
+    add_account(service)  # mo1 and mo2 moderate it
+    shown = chat(
+        service, "mo1", "log a comment", "1", "parent", "When is sports day?",
+        "yesterday 4pm", "no", "no", "replied CM-0001",
+    )  # fmt: skip
+    logged = after(shown, "no")
+    assert "Logged as CM-0001" in logged and "Replied" in logged
+    assert "CM-0001 is closed as replied to" in after(shown, "replied CM-0001")

@@ -17,15 +17,15 @@ from bot.dialogs.registry import DIALOGS, MENU, MENU_STEP, classify
 from bot.domain.cases import Actor, CaseKind, CaseStatus, can_view, case_reference, teams_of
 from bot.domain.comments import CommentIn
 from bot.domain.evidence import EvidenceFile
-from bot.domain.messages import MENTION, Message
+from bot.domain.messages import MENTION, Button, Message
 from bot.domain.policy import PolicyPack
-from bot.services import cards
+from bot.services import cards, comment_cards
 from bot.services.alerts import alert_for
 from bot.services.case_view import case_view
 from bot.services.moderation import RegisterError
 from bot.storage import repository as repo
 from bot.storage import scheduling
-from bot.storage.tables import Approval, Case, CaseTask, DialogState, Evidence
+from bot.storage.tables import Approval, Case, CaseTask, DialogState, Evidence, OfficialAccount
 
 if TYPE_CHECKING:
     from bot.services.bot import BotService
@@ -259,6 +259,15 @@ class ConversationHandler:
             log.info("comment not logged: %s", type(problem).__name__)
             return [Message(f"Sorry, I couldn't log that comment: {problem}. Please start again.")]
         due = cards.local(self.pack, comment.due_at)
+        # The person who logged it is told nothing more, so if they moderate the account
+        # their confirmation carries the buttons the other moderators' message has.
+        account = session.get(OfficialAccount, comment.account_id)
+        buttons: tuple[Button, ...] = ()
+        if account is not None and actor.key in account.contacts:
+            nudge = comment_cards.moderator_nudge(
+                self.pack, comment, account, "new", self.service.now()
+            )
+            buttons = nudge.buttons
         extra = (
             " Because of what it is, SLT have been told now."
             if comment.escalated_at is not None
@@ -269,7 +278,8 @@ class ConversationHandler:
                 f"Logged as {comment.ref}. A reply is due by {due} "
                 f"{self.pack.cite('MO-24H')}. I'll remind the moderators before then.{extra}".replace(
                     " .", "."
-                )
+                ),
+                buttons=buttons,
             )
         ]
 
