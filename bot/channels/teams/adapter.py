@@ -58,18 +58,16 @@ TURN_FAILED = (
 )
 
 
-
-
 class TeamsAdapter:
     APP_KEY: web.AppKey[TeamsAdapter] = web.AppKey("teams_adapter")
 
     def __init__(self, service: BotService, settings: Settings, anonymous: bool = False):
         self.service = service
         self.anonymous = anonymous
-        self.auth, self.app_id = build_authentication(settings, anonymous)
+        self._http: aiohttp.ClientSession | None = None
+        self.auth, self.app_id = build_authentication(settings, self.http, anonymous)
         self.cloud = CloudAdapter(self.auth)
         self.bot = SchoolBot(self)
-        self._http: aiohttp.ClientSession | None = None
         self.files = TeamsFiles(service, self.http)
         self.delivery = TeamsDelivery(
             service,
