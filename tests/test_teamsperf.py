@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import jwt
 from botframework.connector import models
+from cryptography.hazmat.primitives.asymmetric import rsa
 from msrest.serialization import Serializer
 
 from bot.channels.teams.delivery import to_activity
 from bot.channels.teams.wire import to_wire
 from bot.domain.messages import Button, Choice, Mention, Message
-from tests.teams_client import personal
+from tests.teams_client import personal, text_of
 
 
 async def test_teamsperf_01_turns_and_proactive_sends_share_one_connection(teams):
@@ -53,3 +55,55 @@ def test_teamsperf_02_reply_json_equals_msrest_output():
         activity.recipient = models.ChannelAccount(id="29:x", aad_object_id="aad-x")
         activity.channel_data = {"tenant": {"id": "t"}, "notification": {"alert": True}}
         assert to_wire(activity) == serializer.body(activity, "Activity"), message.text
+
+
+async def test_teamsperf_06_a_dropped_connection_is_retried_once(teams):
+    teams.fake.fail_next("reply", status=0)  # the connection drops before an answer
+    await teams.say("dave", "hello")
+    [reply] = teams.fake.called("reply", personal("dave"))
+    assert "Sorry" not in text_of(reply)
+
+
+async def test_teamsperf_06_a_second_dropped_connection_is_not_retried(teams):
+    teams.fake.fail_next("reply", status=0)
+    teams.fake.fail_next("reply", status=0)
+    await teams.say("dave", "hello")
+    [reply] = teams.fake.called("reply", personal("dave"))
+    assert text_of(reply).startswith("Sorry, something went wrong")
+
+
+async def _signed(teams, token: str, **changes) -> int:
+    activity = {**teams.activity("dave", "hello"), **changes}
+    response = await teams.post(activity, token=f"Bearer {token}")
+    return response.status
+
+
+async def test_teamsperf_07_cached_token_is_still_refused_for_another_service_url(teams):
+    token = teams.fake.sign()
+    assert await _signed(teams, token) == 200
+    assert await _signed(teams, token) == 200  # now from the cache
+    assert await _signed(teams, token, serviceUrl="https://smba.example.com/") == 401
+
+
+async def test_teamsperf_07_token_for_another_app_id_is_refused_beside_a_cached_one(teams):
+    assert await _signed(teams, teams.fake.sign()) == 200
+    assert await _signed(teams, teams.fake.sign(aud="another-app-id")) == 401
+
+
+async def test_teamsperf_07_unknown_key_id_refreshes_the_keys_once_then_401(teams):
+    assert await _signed(teams, teams.fake.sign()) == 200
+    fetched = teams.fake.key_requests
+    stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    claims = jwt.decode(teams.fake.sign(), options={"verify_signature": False})
+    forged = jwt.encode(claims, stranger, algorithm="RS256", headers={"kid": "key-unknown"})
+    assert await _signed(teams, forged) == 401
+    assert teams.fake.key_requests == fetched + 1
+    assert await _signed(teams, forged) == 401
+    assert teams.fake.key_requests == fetched + 1  # no refresh storm
+
+
+async def test_teamsperf_07_a_new_signing_key_is_picked_up(teams):
+    assert await _signed(teams, teams.fake.sign()) == 200
+    teams.fake.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    teams.fake.key_id = "key-rotated"
+    assert await _signed(teams, teams.fake.sign()) == 200

@@ -14,6 +14,7 @@ import asyncio
 import hashlib
 import logging
 import re
+import time
 from typing import Any
 
 import aiohttp
@@ -30,6 +31,7 @@ from bot.channels import guard
 from bot.channels.teams import door, invoke, live_cards, store
 from bot.channels.teams.auth import build_authentication
 from bot.channels.teams.cards import ACTION, CHOICE
+from bot.channels.teams.connector import SEND_SECONDS
 from bot.channels.teams.delivery import (
     TeamsDelivery,
     http_status,
@@ -135,6 +137,7 @@ class TeamsAdapter:
         """Reply in this conversation; a 429 or 5xx is retried a couple of times.
         Returns what could not be sent (logged), so a caller can queue it instead."""
         for index, message in enumerate(messages):
+            deadline = time.monotonic() + SEND_SECONDS  # each reply, retries included
             for attempt in range(SEND_RETRIES + 1):
                 try:
                     activity = to_activity(message)
@@ -143,10 +146,15 @@ class TeamsAdapter:
                     break
                 except ErrorResponseException as exc:
                     status, headers = http_status(exc)
-                    if attempt == SEND_RETRIES or not (status == 429 or status >= 500):
+                    wait = min(float(headers.get("Retry-After", "1") or 1), 5)
+                    if (
+                        attempt == SEND_RETRIES
+                        or not (status == 429 or status >= 500)
+                        or time.monotonic() + wait > deadline
+                    ):
                         log.error("Teams reply failed: HTTP %s", status)
                         return messages[index:]
-                    await asyncio.sleep(min(float(headers.get("Retry-After", "1") or 1), 5))
+                    await asyncio.sleep(wait)
         return []
 
     async def tell(self, context: TurnContext, messages: list[Message]) -> None:
