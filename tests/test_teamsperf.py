@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
 from datetime import UTC, datetime
 
 import jwt
@@ -107,3 +109,36 @@ async def test_teamsperf_07_a_new_signing_key_is_picked_up(teams):
     teams.fake.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     teams.fake.key_id = "key-rotated"
     assert await _signed(teams, teams.fake.sign()) == 200
+
+
+async def test_teamsperf_05_the_start_up_heap_is_frozen(teams):
+    assert gc.get_freeze_count() > 0
+
+
+async def _until(condition, timeout: float = 10) -> None:
+    for _ in range(int(timeout / 0.01)):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("timed out")
+
+
+async def test_teamsperf_04_turns_of_one_conversation_run_in_order(teams):
+    await teams.say("dave", "hello")
+    await teams.say("erin", "hello")
+    fake, conversation = teams.fake, personal("dave")
+    fake.holding = True  # the connector stalls every reply until released
+    first = asyncio.create_task(teams.post(teams.activity("dave", "help", activity_id="d-1")))
+    await _until(lambda: len(fake.held) == 1)
+    second = asyncio.create_task(teams.post(teams.activity("dave", "help", activity_id="d-2")))
+    await _until(lambda: teams.adapter.turns.waiting(conversation) == 2)
+    other = asyncio.create_task(teams.post(teams.activity("erin", "help", activity_id="e-1")))
+    await _until(lambda: len(fake.held) == 2)  # another conversation is not held up
+    assert [body["replyToId"] for body in fake.held] == ["d-1", "e-1"]
+    fake.holding = False
+    for task in (first, second, other):
+        assert (await task).status == 200
+    replies = [c.activity.get("replyToId") for c in fake.called("reply", conversation)]
+    order = [reply for reply in replies if reply in ("d-1", "d-2")]
+    assert order == sorted(order) and set(order) == {"d-1", "d-2"}  # all of d-1's, then d-2's
+    assert teams.adapter.turns.waiting(conversation) == 0

@@ -11,10 +11,12 @@ same for every bot, falling back to the Teams user id.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import re
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -60,6 +62,32 @@ TURN_FAILED = (
 )
 
 
+class ConversationTurns:
+    """Turns of one conversation run one after another, in the order they arrived (two
+    at once could answer a question twice or out of order); other conversations go ahead."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    def waiting(self, conversation: str) -> int:
+        """How many turns of this conversation are running or queued."""
+        return self._locks.get(conversation, (None, 0))[1]
+
+    @contextlib.asynccontextmanager
+    async def one_at_a_time(self, conversation: str) -> AsyncIterator[None]:
+        lock, count = self._locks.get(conversation) or (asyncio.Lock(), 0)
+        self._locks[conversation] = (lock, count + 1)
+        try:
+            async with lock:  # asyncio.Lock wakes its waiters first come, first served
+                yield
+        finally:
+            lock, count = self._locks[conversation]
+            if count == 1:
+                del self._locks[conversation]
+            else:
+                self._locks[conversation] = (lock, count - 1)
+
+
 class TeamsAdapter:
     APP_KEY: web.AppKey[TeamsAdapter] = web.AppKey("teams_adapter")
 
@@ -70,6 +98,7 @@ class TeamsAdapter:
         self.auth, self.app_id = build_authentication(settings, self.http, anonymous)
         self.cloud = CloudAdapter(self.auth)
         self.bot = SchoolBot(self)
+        self.turns = ConversationTurns()
         self.files = TeamsFiles(service, self.http)
         self.delivery = TeamsDelivery(
             service,
@@ -108,7 +137,8 @@ class TeamsAdapter:
             log.info("Teams: request refused: %s", type(exc).__name__)
             return web.json_response({"error": "unauthorized"}, status=401)
         try:
-            invoke = await self.cloud.process_activity(result, admitted, self._turn)
+            async with self.turns.one_at_a_time(admitted.conversation.id):
+                invoke = await self.cloud.process_activity(result, admitted, self._turn)
         finally:
             self.delivery.kick()
         return door.answer(invoke)
