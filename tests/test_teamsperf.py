@@ -7,6 +7,7 @@ import gc
 from datetime import UTC, datetime
 
 import jwt
+import sqlalchemy as sa
 from botframework.connector import models
 from cryptography.hazmat.primitives.asymmetric import rsa
 from msrest.serialization import Serializer
@@ -142,3 +143,20 @@ async def test_teamsperf_04_turns_of_one_conversation_run_in_order(teams):
     order = [reply for reply in replies if reply in ("d-1", "d-2")]
     assert order == sorted(order) and set(order) == {"d-1", "d-2"}  # all of d-1's, then d-2's
     assert teams.adapter.turns.waiting(conversation) == 0
+
+
+async def test_teamsperf_03_an_unchanged_chat_reference_is_not_saved_again(teams):
+    await teams.say("dave", "hello")
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, parameters, *_args) -> None:
+        statements.append(f"{statement} {parameters}")
+
+    sa.event.listen(teams.service.engine, "before_cursor_execute", seen)
+    try:
+        await teams.say("dave", "hello again")
+    finally:
+        sa.event.remove(teams.service.engine, "before_cursor_execute", seen)
+    assert statements  # the turn did reach the database
+    assert not [s for s in statements if "user:aad-dave" in s]  # the chat reference
+    assert teams.fake.called("reply", personal("dave"))[-1].activity["replyToId"] == "act-2"

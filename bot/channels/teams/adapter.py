@@ -99,6 +99,7 @@ class TeamsAdapter:
         self.cloud = CloudAdapter(self.auth)
         self.bot = SchoolBot(self)
         self.turns = ConversationTurns()
+        self.saved_refs: dict[str, dict[str, Any]] = {}  # see Installs.remember_user_now
         self.files = TeamsFiles(service, self.http)
         self.delivery = TeamsDelivery(
             service,
@@ -250,22 +251,31 @@ class SchoolBot(Installs, TeamsActivityHandler):
 
     async def first_time(self, turn_context: TurnContext) -> bool:
         """False for an activity Teams already delivered (a retry): it is handled once."""
-        activity = turn_context.activity
+        return await asyncio.to_thread(self.first_time_now, turn_context.activity)
+
+    def first_time_now(self, activity: Activity) -> bool:
         if not activity.id:
             return True
         conversation = hashlib.sha256((activity.conversation.id or "").encode()).hexdigest()
         key = f"teams:{activity.id}:{conversation[:16]}"
-        if await asyncio.to_thread(self.service.first_delivery, key):
+        if self.service.first_delivery(key):
             return True
         log.info("duplicate Teams activity ignored")
         return False
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
-        if not await self.first_time(turn_context):
-            return
         kind = activity.conversation.conversation_type
         data = activity.value if isinstance(activity.value, dict) else None
+        if kind == "personal" and not data and not has_files(activity.attachments):
+            # The usual turn, a typed message: one worker-thread hop for the duplicate
+            # check, the chat reference and the dialog step together.
+            replies = await asyncio.to_thread(self._typed_now, activity)
+            if replies is not None:
+                await self.adapter.send(turn_context, replies)
+            return
+        if not await self.first_time(turn_context):
+            return
         if data and data.get("schoolbot") in (CHOICE, ACTION):
             await self._submit(turn_context, data)
         elif kind == "personal":
@@ -278,6 +288,14 @@ class SchoolBot(Installs, TeamsActivityHandler):
             await self.adapter.send(
                 turn_context, [Message("Please message me in a personal chat.")]
             )
+
+    def _typed_now(self, activity: Activity) -> list[Message] | None:
+        """A typed message in a personal chat, on a worker thread; None for a duplicate."""
+        if not self.first_time_now(activity):
+            return None
+        self.remember_user_now(activity)
+        uid, name = user_id(activity.from_property), activity.from_property.name
+        return self.service.handle_message(PLATFORM, uid, activity.text or "", (), name)
 
     async def _personal(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
