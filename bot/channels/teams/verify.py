@@ -136,7 +136,8 @@ class TeamsAuthentication(ConfigurationBotFrameworkAuthentication):
                 refreshed = True
             except Exception as exc:  # requests' errors: the keys stay as they were
                 log.warning("Teams: couldn't refresh the signing keys: %s", type(exc).__name__)
-        log.info("Teams: a token named an unknown signing key; keys refreshed")
+        if refreshed:
+            log.info("Teams: a token named an unknown signing key; the keys were refreshed")
         return refreshed
 
 
