@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import gc
 import ipaddress
 import logging
 import sqlite3
@@ -125,7 +126,24 @@ def create_app(service: BotService, settings: Settings | None = None) -> web.App
         from bot.channels.teams.adapter import TeamsAdapter  # botbuilder loads only when used
 
         TeamsAdapter(service, settings, anonymous=mode == "anonymous").mount(app)  # type: ignore[arg-type]
+    app.on_startup.append(_freeze_heap)  # last: after every other start-up step
     return app
+
+
+_frozen = False
+
+
+async def _freeze_heap(_app: web.Application) -> None:
+    """Once per process, after start-up: move everything loaded so far (modules, botbuilder's
+    models, the policy pack) out of the garbage collector's reach. A full collection scans
+    every tracked object and pauses the event loop for it, 70-90 ms with botbuilder loaded,
+    enough to push a Teams reply's p99 well past its target; with the start-up heap frozen
+    a pause is a few ms. Objects made later (requests, sessions) are collected as before."""
+    global _frozen
+    if not _frozen:
+        _frozen = True
+        gc.collect()
+        gc.freeze()
 
 
 async def _size_thread_pool(app: web.Application) -> None:

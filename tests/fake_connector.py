@@ -56,6 +56,10 @@ class FakeConnector:
     )
     downloads: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     token_requests: int = 0
+    key_requests: int = 0
+    peers: list[int] = field(default_factory=list)  # the client port of each activity call
+    holding: bool = False  # while True, activity calls wait (arrivals in `held`)
+    held: list[dict[str, Any]] = field(default_factory=list)
     base_url: str = ""
     key_id: str = field(default_factory=lambda: f"key-{uuid.uuid4().hex[:8]}")
     require_token: bool = True
@@ -101,6 +105,7 @@ class FakeConnector:
         return jwt.encode(claims, key or self.key, algorithm="RS256", headers={"kid": self.key_id})
 
     def fail_next(self, kind: str, status: int = 429, retry_after: int | None = None) -> None:
+        """The next `kind` call fails with `status`; status 0 drops the connection unanswered."""
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
         with self._lock:
             self.failures[kind].append((status, headers))
@@ -146,12 +151,19 @@ class FakeConnector:
             return web.json_response({"error": {"code": "Unauthorized"}}, status=401)
         conversation = request.match_info["conversation"]
         body = await request.json()
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        with self._lock:
+            self.peers.append(peer[1] if peer else 0)
+            if self.holding:
+                self.held.append(body)
+        while self.holding:
+            await asyncio.sleep(0.005)
         if request.method == "PUT":
             kind, answer_id = "update", request.match_info["activity"]
         else:
             kind = "reply" if request.match_info.get("activity") else "send"
             answer_id = str(next(self._ids))
-        if failure := self._failure(kind):
+        if failure := self._failure(kind, request):
             return failure
         await self._maybe_slow()
         with self._lock:
@@ -194,11 +206,13 @@ class FakeConnector:
             self.calls.append(Call("create", f"a:dm-{member}", {}, None, body))
         return web.json_response({"id": f"a:dm-{member}"})
 
-    def _failure(self, kind: str) -> web.Response | None:
+    def _failure(self, kind: str, request: web.Request | None = None) -> web.Response | None:
         with self._lock:
             if not self.failures[kind]:
                 return None
             status, headers = self.failures[kind].pop(0)
+        if status == 0 and request is not None and request.transport:
+            request.transport.close()  # the connection drops before any answer
         code = {429: "TooManyRequests", 403: "BotNotInConversationRoster", 404: "NotFound"}.get(
             status, "ServiceError"
         )
@@ -234,6 +248,8 @@ class FakeConnector:
         )
 
     async def _keys(self, _request: web.Request) -> web.Response:
+        with self._lock:
+            self.key_requests += 1
         jwk = json.loads(RSAAlgorithm.to_jwk(self.key.public_key()))
         jwk.update(kid=self.key_id, use="sig", endorsements=["msteams"])
         return web.json_response({"keys": [jwk]})

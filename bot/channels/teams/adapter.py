@@ -11,9 +11,12 @@ same for every bot, falling back to the Teams user id.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import re
+import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -30,6 +33,7 @@ from bot.channels import guard
 from bot.channels.teams import door, invoke, live_cards, store
 from bot.channels.teams.auth import build_authentication
 from bot.channels.teams.cards import ACTION, CHOICE
+from bot.channels.teams.connector import SEND_SECONDS
 from bot.channels.teams.delivery import (
     TeamsDelivery,
     http_status,
@@ -58,6 +62,30 @@ TURN_FAILED = (
 )
 
 
+class ConversationTurns:
+    """Turns of one conversation run one after another, in the order they arrived (two
+    at once could answer a question twice or out of order); other conversations go ahead."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    def waiting(self, conversation: str) -> int:
+        """How many turns of this conversation are running or queued."""
+        return self._locks.get(conversation, (None, 0))[1]
+
+    @contextlib.asynccontextmanager
+    async def one_at_a_time(self, conversation: str) -> AsyncIterator[None]:
+        lock, count = self._locks.get(conversation) or (asyncio.Lock(), 0)
+        self._locks[conversation] = (lock, count + 1)
+        try:
+            async with lock:  # asyncio.Lock wakes its waiters first come, first served
+                yield
+        finally:
+            lock, count = self._locks[conversation]
+            if count == 1:
+                del self._locks[conversation]
+            else:
+                self._locks[conversation] = (lock, count - 1)
 
 
 class TeamsAdapter:
@@ -66,10 +94,12 @@ class TeamsAdapter:
     def __init__(self, service: BotService, settings: Settings, anonymous: bool = False):
         self.service = service
         self.anonymous = anonymous
-        self.auth, self.app_id = build_authentication(settings, anonymous)
+        self._http: aiohttp.ClientSession | None = None
+        self.auth, self.app_id = build_authentication(settings, self.http, anonymous)
         self.cloud = CloudAdapter(self.auth)
         self.bot = SchoolBot(self)
-        self._http: aiohttp.ClientSession | None = None
+        self.turns = ConversationTurns()
+        self.saved_refs: dict[str, dict[str, Any]] = {}  # see Installs.remember_user_now
         self.files = TeamsFiles(service, self.http)
         self.delivery = TeamsDelivery(
             service,
@@ -108,7 +138,8 @@ class TeamsAdapter:
             log.info("Teams: request refused: %s", type(exc).__name__)
             return web.json_response({"error": "unauthorized"}, status=401)
         try:
-            invoke = await self.cloud.process_activity(result, admitted, self._turn)
+            async with self.turns.one_at_a_time(admitted.conversation.id):
+                invoke = await self.cloud.process_activity(result, admitted, self._turn)
         finally:
             self.delivery.kick()
         return door.answer(invoke)
@@ -137,6 +168,7 @@ class TeamsAdapter:
         """Reply in this conversation; a 429 or 5xx is retried a couple of times.
         Returns what could not be sent (logged), so a caller can queue it instead."""
         for index, message in enumerate(messages):
+            deadline = time.monotonic() + SEND_SECONDS  # each reply, retries included
             for attempt in range(SEND_RETRIES + 1):
                 try:
                     activity = to_activity(message)
@@ -145,10 +177,15 @@ class TeamsAdapter:
                     break
                 except ErrorResponseException as exc:
                     status, headers = http_status(exc)
-                    if attempt == SEND_RETRIES or not (status == 429 or status >= 500):
+                    wait = min(float(headers.get("Retry-After", "1") or 1), 5)
+                    if (
+                        attempt == SEND_RETRIES
+                        or not (status == 429 or status >= 500)
+                        or time.monotonic() + wait > deadline
+                    ):
                         log.error("Teams reply failed: HTTP %s", status)
                         return messages[index:]
-                    await asyncio.sleep(min(float(headers.get("Retry-After", "1") or 1), 5))
+                    await asyncio.sleep(wait)
         return []
 
     async def tell(self, context: TurnContext, messages: list[Message]) -> None:
@@ -214,22 +251,31 @@ class SchoolBot(Installs, TeamsActivityHandler):
 
     async def first_time(self, turn_context: TurnContext) -> bool:
         """False for an activity Teams already delivered (a retry): it is handled once."""
-        activity = turn_context.activity
+        return await self.service.run(self.first_time_now, turn_context.activity)
+
+    def first_time_now(self, activity: Activity) -> bool:
         if not activity.id:
             return True
         conversation = hashlib.sha256((activity.conversation.id or "").encode()).hexdigest()
         key = f"teams:{activity.id}:{conversation[:16]}"
-        if await self.service.run(self.service.first_delivery, key):
+        if self.service.first_delivery(key):
             return True
         log.info("duplicate Teams activity ignored")
         return False
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
-        if not await self.first_time(turn_context):
-            return
         kind = activity.conversation.conversation_type
         data = activity.value if isinstance(activity.value, dict) else None
+        if kind == "personal" and not data and not has_files(activity.attachments):
+            # The usual turn, a typed message: one worker-thread hop for the duplicate
+            # check, the chat reference and the dialog step together.
+            replies = await self.service.run(self._typed_now, activity)
+            if replies is not None:
+                await self.adapter.send(turn_context, replies)
+            return
+        if not await self.first_time(turn_context):
+            return
         if data and data.get("schoolbot") in (CHOICE, ACTION):
             await self._submit(turn_context, data)
         elif kind == "personal":
@@ -242,6 +288,14 @@ class SchoolBot(Installs, TeamsActivityHandler):
             await self.adapter.send(
                 turn_context, [Message("Please message me in a personal chat.")]
             )
+
+    def _typed_now(self, activity: Activity) -> list[Message] | None:
+        """A typed message in a personal chat, on a worker thread; None for a duplicate."""
+        if not self.first_time_now(activity):
+            return None
+        self.remember_user_now(activity)
+        uid, name = user_id(activity.from_property), activity.from_property.name
+        return self.service.handle_message(PLATFORM, uid, activity.text or "", (), name)
 
     async def _personal(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity

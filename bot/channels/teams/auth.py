@@ -12,23 +12,23 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
+import aiohttp
 import requests
-from botbuilder.integration.aiohttp import (
-    ConfigurationBotFrameworkAuthentication,
-    ConfigurationServiceClientCredentialFactory,
-)
+from botbuilder.integration.aiohttp import ConfigurationServiceClientCredentialFactory
 from botframework.connector.auth import (
     AppCredentials,
     AuthenticationConstants,
-    BotFrameworkAuthentication,
     MicrosoftAppCredentials,
     ServiceClientCredentialsFactory,
 )
 from msrest.authentication import Authentication
 from msrest.universal_http.requests import ClientRetryPolicy
 
+from bot.channels.teams.connector import ConnectorPool
+from bot.channels.teams.verify import TeamsAuthentication
 from bot.config import Settings
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,10 @@ class _ClientSecretCredentials(AppCredentials):
     def get_access_token(self, force_refresh: bool = False) -> str:
         return self._factory.token(self.oauth_scope, self._token_url, force_refresh)
 
+    def cached_token(self) -> str | None:
+        """The token if one is cached and fresh (no blocking call), else None."""
+        return self._factory.cached(self.oauth_scope, self._token_url)
+
 
 class ClientSecretCredentialFactory(ServiceClientCredentialsFactory):
     """Credentials for our one app id; tokens shared by every connector client."""
@@ -97,6 +101,10 @@ class ClientSecretCredentialFactory(ServiceClientCredentialsFactory):
         if login.lower() in (LOGIN_PREFIX, f"{LOGIN_PREFIX}/{DEFAULT_TENANT}"):
             login = f"{LOGIN_PREFIX}/{self._tenant or DEFAULT_TENANT}"  # single-tenant bots
         return login + "/oauth2/v2.0/token"
+
+    def cached(self, scope: str, token_url: str) -> str | None:
+        cached = self._tokens.get((scope, token_url))
+        return cached[0] if cached and cached[1] > time.monotonic() else None
 
     def token(self, scope: str, token_url: str, force: bool = False) -> str:
         key = (scope, token_url)
@@ -159,9 +167,12 @@ class TokenRefused(PermissionError):
 
 
 def build_authentication(
-    settings: Settings, anonymous: bool = False
-) -> tuple[BotFrameworkAuthentication, str | None]:
-    """(authentication, app id); anonymous mode has no app id and accepts unsigned requests."""
+    settings: Settings,
+    session: Callable[[], aiohttp.ClientSession],
+    anonymous: bool = False,
+) -> tuple[TeamsAuthentication, str | None]:
+    """(authentication, app id); anonymous mode has no app id and accepts unsigned requests.
+    Connector calls go over `session` (the app's one aiohttp session)."""
     app_id = None if anonymous else settings.microsoft_app_id
     password = (
         settings.microsoft_app_password.get_secret_value()
@@ -184,4 +195,7 @@ def build_authentication(
         factory = ConfigurationServiceClientCredentialFactory(config)  # Azure managed identity
     else:
         factory = ClientSecretCredentialFactory(app_id, password, settings.microsoft_app_tenant_id)
-    return ConfigurationBotFrameworkAuthentication(config, credentials_factory=factory), app_id
+    authentication = TeamsAuthentication(
+        config, credentials_factory=factory, pool=ConnectorPool(session), app_id=app_id
+    )
+    return authentication, app_id

@@ -35,6 +35,7 @@ INTRO = (
     "'@schoolbot use this channel for dsl' in their channel, and an SLT member types "
     "'@schoolbot use this channel for slt' in theirs."
 )
+SAVED_REFS = 10_000  # chat references remembered as saved, per process
 INTRO_UNTIL = " Until then, their alerts are kept and posted as soon as a channel is chosen."
 
 
@@ -93,14 +94,24 @@ class Installs:
             await self.adapter.send(turn_context, [Message(INTRO + (INTRO_UNTIL if unset else ""))])
 
     async def _remember_user(self, turn_context: TurnContext) -> None:
-        activity = turn_context.activity
+        await self.service.run(self.remember_user_now, turn_context.activity)
+
+    def remember_user_now(self, activity: Any) -> None:
+        """Keep the person's chat reference (on a worker thread). A reference this process
+        saved last time and that has not changed is not read or written again."""
         ref = TurnContext.get_conversation_reference(activity)
         ref.activity_id = None
-        key = f"user:{user_id(activity.from_property)}"
+        key, data = f"user:{user_id(activity.from_property)}", ref.serialize()
+        if self.adapter.saved_refs.get(key) == data:
+            return
         try:
-            await self.service.run(store.save, self.service, key, ref.serialize())
+            store.save(self.service, key, data)
         except sa.exc.SQLAlchemyError as exc:  # the turn goes on and says the records are down
             log.error("Teams: chat not remembered, database problem: %s", type(exc).__name__)
+            return
+        if len(self.adapter.saved_refs) >= SAVED_REFS:
+            self.adapter.saved_refs.pop(next(iter(self.adapter.saved_refs)))
+        self.adapter.saved_refs[key] = data
 
     async def _remember_channel(
         self, turn_context: TurnContext, channel: str | None = None

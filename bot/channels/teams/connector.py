@@ -1,0 +1,190 @@
+"""Our connector path: one cached ConnectorClient per (app id, audience, service URL), all
+on one aiohttp session that opens and closes with the app.
+
+Stock botbuilder builds two msrest clients per turn (a ConnectorClient and a user-token
+client, about 3 ms of CPU each), and msrest's default sender opens a new `requests`
+session, so a new TCP (and TLS) connection, for every reply, on a worker thread. Here a
+turn and a proactive send reuse the same client and its keep-alive connection, and the
+bytes go out on the event loop. msrest's own AioHTTPSender can't be used instead: it
+passes neither the request's headers nor its body to aiohttp.
+
+Sending: a connection error (the connection dropped, refused) is retried once; the whole
+send, retry included, is bounded by SEND_SECONDS so a turn fits in Bot Framework's 15 s.
+A 429 or 5xx comes back as ErrorResponseException, as before, and the callers retry it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+import aiohttp
+from botframework.connector.aio import ConnectorClient
+from botframework.connector.auth import ConnectorFactory, ServiceClientCredentialsFactory
+from botframework.connector.auth._connector_factory_impl import USER_AGENT
+from botframework.connector.auth.user_token_client import UserTokenClient
+from msrest.pipeline import AsyncHTTPPolicy, AsyncHTTPSender, AsyncPipeline, Request, Response
+from msrest.pipeline.universal import RawDeserializer
+from msrest.universal_http.aiohttp import AioHttpClientResponse
+
+from bot.channels.teams.wire import FastBody
+
+SEND_SECONDS = 10.0
+CONNECTION_RETRIES = 1
+
+
+class AiohttpSender(AsyncHTTPSender):
+    """The last step of msrest's pipeline: the request on our shared aiohttp session."""
+
+    def __init__(self, session: Callable[[], aiohttp.ClientSession]):
+        self._session = session
+
+    async def __aenter__(self) -> AiohttpSender:
+        return self
+
+    async def __aexit__(self, *exc_details: Any) -> None:
+        return None  # the session belongs to the app, not to one client
+
+    def build_context(self) -> Any:
+        return None
+
+    async def send(self, request: Request, **config: Any) -> Response:
+        http = request.http_request  # msrest's ClientRequest: method, url, headers, data
+        deadline = time.monotonic() + SEND_SECONDS
+        for attempt in range(CONNECTION_RETRIES + 1):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("the Bot Connector did not answer in time")
+            try:
+                answer = await self._session().request(
+                    http.method,
+                    http.url,
+                    headers=dict(http.headers),
+                    data=http.data,
+                    timeout=aiohttp.ClientTimeout(total=remaining),
+                )
+                response = AioHttpClientResponse(http, answer)
+                await response.load_body()  # msrest's deserializer reads it synchronously
+                return Response(request, response)
+            except aiohttp.ClientConnectionError as exc:
+                if attempt == CONNECTION_RETRIES or isinstance(exc, asyncio.TimeoutError):
+                    raise
+        raise AssertionError("unreachable")
+
+
+class BearerPolicy(AsyncHTTPPolicy):
+    """The bot's token on each call (none in anonymous mode). Our client-secret credentials
+    hand out a cached token without blocking; any other kind is asked on a worker thread."""
+
+    def __init__(self, credentials: Any):
+        super().__init__()
+        self._credentials = credentials
+
+    async def send(self, request: Request, **kwargs: Any) -> Response:
+        credentials = self._credentials
+        if getattr(credentials, "microsoft_app_id", None):
+            cached = getattr(credentials, "cached_token", None)
+            token = cached() if cached else None
+            if token is None:
+                token = await asyncio.to_thread(credentials.get_access_token)
+            request.http_request.headers["Authorization"] = f"Bearer {token}"
+        else:
+            request.http_request.headers.pop("Authorization", None)
+        return await self.next.send(request, **kwargs)
+
+
+class ConnectorPool:
+    """Connector clients by (app id, audience, service URL), kept for the app's lifetime."""
+
+    def __init__(self, session: Callable[[], aiohttp.ClientSession]):
+        self._session = session
+        self._clients: dict[tuple[str | None, str | None, str], ConnectorClient] = {}
+
+    def factory(self, stock: ConnectorFactory) -> ConnectorFactory:
+        """Our factory in place of the one botbuilder made for a turn or proactive send."""
+        return _PooledFactory(self, stock)
+
+    async def client(
+        self, stock: ConnectorFactory, service_url: str, audience: str | None
+    ) -> ConnectorClient:
+        # botbuilder internal: its _ConnectorFactoryImpl keeps the app id, default audience,
+        # login endpoint and credentials factory it was built with in these attributes.
+        app_id = getattr(stock, "_app_id", None)
+        audience = audience or getattr(stock, "_to_channel_from_bot_oauth_scope", None)
+        key = (app_id, audience, service_url)
+        client = self._clients.get(key)
+        if client is None:
+            factory: ServiceClientCredentialsFactory = stock._credential_factory  # type: ignore[attr-defined]
+            credentials = await factory.create_credentials(
+                app_id,
+                audience,
+                stock._login_endpoint,  # type: ignore[attr-defined]
+                stock._validate_authority,  # type: ignore[attr-defined]
+            )
+            client = self._clients.setdefault(key, self._build(credentials, service_url))
+        return client
+
+    def _build(self, credentials: Any, url: str) -> ConnectorClient:
+        sender = AiohttpSender(self._session)
+
+        def pipeline(config: Any) -> AsyncPipeline:
+            # The policies msrest's ServiceClientAsync puts in its default pipeline, with our
+            # token policy and sender (botframework's `pipeline_type` hook).
+            policies = [
+                config.user_agent_policy,
+                BearerPolicy(credentials),
+                RawDeserializer(),
+                config.http_logger_policy,
+            ]
+            return AsyncPipeline(policies, sender)
+
+        client = ConnectorClient(credentials, base_url=url, pipeline_type=pipeline)
+        client.config.add_user_agent(USER_AGENT)  # what botbuilder's own factory adds
+        # botbuilder internal: the operation groups keep the client's msrest Serializer in
+        # `_serialize`; activities are written by wire.to_wire instead (see wire.py).
+        client.conversations._serialize = FastBody(client.conversations._serialize)
+        return client
+
+
+class _PooledFactory(ConnectorFactory):
+    """botbuilder's ConnectorFactory interface, answered from the pool."""
+
+    def __init__(self, pool: ConnectorPool, stock: ConnectorFactory):
+        self._pool, self._stock = pool, stock
+
+    async def create(self, service_url: str, audience: str | None = None) -> ConnectorClient:
+        return await self._pool.client(self._stock, service_url, audience)
+
+
+class LazyUserTokenClient(UserTokenClient):
+    """The bot has no sign-in prompts, so the user-token client is built only if something
+    ever asks for a user token (botbuilder builds one for every turn)."""
+
+    def __init__(self, build: Callable[[], Any]):
+        self._build = build
+        self._client: UserTokenClient | None = None
+
+    async def _real(self) -> UserTokenClient:
+        if self._client is None:
+            self._client = await self._build()
+        return self._client
+
+    async def get_user_token(self, *args: Any, **kwargs: Any) -> Any:
+        return await (await self._real()).get_user_token(*args, **kwargs)
+
+    async def get_sign_in_resource(self, *args: Any, **kwargs: Any) -> Any:
+        return await (await self._real()).get_sign_in_resource(*args, **kwargs)
+
+    async def sign_out_user(self, *args: Any, **kwargs: Any) -> Any:
+        return await (await self._real()).sign_out_user(*args, **kwargs)
+
+    async def get_token_status(self, *args: Any, **kwargs: Any) -> Any:
+        return await (await self._real()).get_token_status(*args, **kwargs)
+
+    async def get_aad_tokens(self, *args: Any, **kwargs: Any) -> Any:
+        return await (await self._real()).get_aad_tokens(*args, **kwargs)
+
+    async def exchange_token(self, *args: Any, **kwargs: Any) -> Any:
+        return await (await self._real()).exchange_token(*args, **kwargs)
