@@ -402,3 +402,19 @@ async def test_hardening_03_bodies_over_a_megabyte_are_refused_before_any_check(
     big = b'{"type": "message", "text": "' + b"x" * (1024 * 1024) + b'"}'
     assert (await door.signed_slack(big, "application/json")).status == 413
     assert (await door.teams.post(None, raw=big)).status == 413
+
+
+async def test_hardening_10_a_replay_after_a_restart_is_still_refused(service_factory):
+    """On SQLite the ack doesn't wait for the database (it would queue behind every turn),
+    so the check is in memory first; a restart reads the recent keys back."""
+    from bot.channels.guard import Replays
+
+    service = service_factory()
+    first = Replays(service.first_delivery, service.recent_deliveries)
+    assert await first.first("slack:digest-1")
+    assert not await first.first("slack:digest-1")  # a replay, answered from memory
+    first.close(wait=True)  # the database write has landed
+    restarted = Replays(service.first_delivery, service.recent_deliveries)
+    assert not await restarted.first("slack:digest-1")
+    assert await restarted.first("slack:digest-2")
+    restarted.close(wait=True)

@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import json
 import re
+import time
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -119,21 +120,51 @@ def replay_key(prefix: str, timestamp: str, signature: str) -> str:
 
 
 class Replays:
-    """Signed deliveries already applied, remembered in the database (processed_delivery,
-    kept a week, well past the signature window) so every instance knows them. The check
-    runs on a thread of its own: an ack must not queue behind conversation turns."""
+    """Signed deliveries already applied, so a replay inside the signature window does
+    nothing. Remembered in the database (processed_delivery, kept a week) and, for this
+    process, in memory, so the ack never waits for a database write: on SQLite that write
+    queues behind every conversation turn and clicks would be acked seconds late. With
+    several instances on one database the database is asked first (no turn queue there).
+    At start, the keys of the last two signature windows are read back, so a restart
+    forgets none."""
 
-    def __init__(self, first_delivery: Callable[[str], bool]):
+    def __init__(
+        self,
+        first_delivery: Callable[[str], bool],
+        recent: Callable[[float], list[str]] | None = None,
+        shared_database: bool = False,
+    ):
         self._first_delivery = first_delivery
+        self._shared = shared_database
         self._thread = concurrent.futures.ThreadPoolExecutor(1, "replay-check")
+        self._seen: dict[str, float] = {}
+        now = time.monotonic()
+        for key in recent(2 * MAX_SKEW_SECONDS) if recent else ():
+            self._seen[key] = now
 
     async def first(self, key: str) -> bool:
         """True the first time (also if the database is down: then the turn says so)."""
+        now = time.monotonic()
+        if key in self._seen:
+            return False
+        self._seen[key] = now
+        self._forget(now)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._thread, self._first_delivery, key)
+        if self._shared:
+            return await loop.run_in_executor(self._thread, self._first_delivery, key)
+        loop.run_in_executor(self._thread, self._first_delivery, key)  # for a restart
+        return True
 
-    def close(self) -> None:
-        self._thread.shutdown(wait=False)
+    def _forget(self, now: float) -> None:
+        """Keys older than twice the window can't be replayed (their signature is stale)."""
+        if len(self._seen) % 1000:
+            return
+        for key, at in list(self._seen.items()):
+            if now - at > 2 * MAX_SKEW_SECONDS:
+                del self._seen[key]
+
+    def close(self, wait: bool = False) -> None:
+        self._thread.shutdown(wait=wait)
 
 
 def utf8(raw: bytes) -> str:

@@ -293,6 +293,12 @@ class BotService(RegisterCalls):
             return fresh
 
     @db_guard(lambda: [])
+    def recent_deliveries(self, seconds: float) -> list[str]:
+        """Inbound ids recorded in the last `seconds` (a restarted replay check reads them)."""
+        with self.session() as session:
+            return repo.deliveries_since(session, self.now() - timedelta(seconds=seconds))
+
+    @db_guard(lambda: [])
     def inbox(self, platform: str, user_id: str) -> list[Message]:
         """Terminal chat: team alerts and DMs this person has not seen yet."""
         with self.session() as session:

@@ -404,6 +404,11 @@ def insert_new(session: Session, model: type[SQLModel], **values: Any) -> bool:
     return session.execute(insert.returning(sa.literal(1))).first() is not None
 
 
+def deliveries_since(session: Session, since: datetime) -> list[str]:
+    table = ProcessedDelivery.__table__
+    return list(session.execute(sa.select(table.c.key).where(table.c.at >= since)).scalars())
+
+
 def first_delivery(session: Session, key: str, now: datetime) -> bool:
     """Record an inbound id; False if it was already handled (a retry or a duplicate)."""
     return insert_new(session, ProcessedDelivery, key=key, at=now)

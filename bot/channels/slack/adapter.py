@@ -86,7 +86,12 @@ class SlackAdapter:
         self.client.base_url = settings.slack_api_url
         self.client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
         self.app.error(self._listener_failed)
-        self.door = SlackDoor(self.secret, guard.Replays(service.first_delivery))
+        replays = guard.Replays(
+            service.first_delivery,
+            service.recent_deliveries,
+            shared_database=service.engine.dialect.name != "sqlite",
+        )
+        self.door = SlackDoor(self.secret, replays)
         spool = Spool(settings.data_dir, "slack-requests")  # see services/spool.py
         self.work = AfterAck("slack", journal=RequestJournal(service, PLATFORM, spool))
         app_token = settings.slack_app_token
