@@ -153,3 +153,25 @@ async def read_form(request: web.Request, visitor: Visitor) -> dict[str, str] | 
     ):
         return None
     return {k: v for k, v in data.items() if isinstance(v, str)}
+
+
+async def team_case(request: web.Request) -> tuple[Visitor, BotService, Case] | web.Response:
+    """The signed-in visitor and the case in the URL, for its owning team only; otherwise
+    the page to answer with (sign in, or "not found", never a hint that the case exists)."""
+    visitor = await current_visitor(request)
+    if visitor is None:
+        return signed_out(request)
+    service = request.app[SERVICE_KEY]
+    case, on_team = await service.run(load_case, service, visitor, request.match_info["ref"])
+    if case is None or not on_team:
+        return not_found(request)
+    return visitor, service, case
+
+
+def form_expired(request: web.Request) -> web.Response:
+    return show_message(
+        request,
+        403,
+        "Please try again",
+        "That form had expired, so nothing was changed. Go back, reload the page and try again.",
+    )

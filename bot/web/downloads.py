@@ -15,13 +15,10 @@ from bot.storage.tables import Case
 from bot.web.bundle import build_bundle
 from bot.web.casefile import build_case_file, evidence_path, file_intact
 from bot.web.common import (
-    SERVICE_KEY,
-    current_visitor,
-    load_case,
     not_found,
     record_event,
     show_message,
-    signed_out,
+    team_case,
 )
 from bot.web.sniff import sniffed_image_type
 
@@ -29,13 +26,10 @@ log = logging.getLogger(__name__)
 
 
 async def evidence_file(request: web.Request) -> web.StreamResponse:
-    visitor = await current_visitor(request)
-    if visitor is None:
-        return signed_out(request)
-    service = request.app[SERVICE_KEY]
-    case, on_team = await service.run(load_case, service, visitor, request.match_info["ref"])
-    if case is None or not on_team:
-        return not_found(request)
+    found = await team_case(request)
+    if isinstance(found, web.Response):
+        return found
+    visitor, service, case = found
     record = await service.run(build_case_file_for, service, case)
     wanted = request.match_info["item"]
     item = next((e for e in record.evidence if str(e.id) == wanted), None)
@@ -86,13 +80,10 @@ def build_case_file_for(service: BotService, case: Case) -> Any:
 
 
 async def bundle(request: web.Request) -> web.Response:
-    visitor = await current_visitor(request)
-    if visitor is None:
-        return signed_out(request)
-    service = request.app[SERVICE_KEY]
-    case, on_team = await service.run(load_case, service, visitor, request.match_info["ref"])
-    if case is None or not on_team:
-        return not_found(request)
+    found = await team_case(request)
+    if isinstance(found, web.Response):
+        return found
+    visitor, service, case = found
     record = await service.run(record_event, service, visitor, case, "bundle.downloaded")
     data = await asyncio.to_thread(build_bundle, service, record)
     return web.Response(

@@ -14,23 +14,13 @@ from bot.web import common
 
 
 async def hold_action(request: web.Request) -> web.Response:
-    visitor = await common.current_visitor(request)
-    if visitor is None:
-        return common.signed_out(request)
-    service = request.app[common.SERVICE_KEY]
-    ref = request.match_info["ref"]
-    case, on_team = await service.run(common.load_case, service, visitor, ref)
-    if case is None or not on_team:
-        return common.not_found(request)
+    found = await common.team_case(request)
+    if isinstance(found, web.Response):
+        return found
+    visitor, service, case = found
     form = await common.read_form(request, visitor)
     if form is None:
-        return common.show_message(
-            request,
-            403,
-            "Please try again",
-            "That form had expired, so nothing was changed. "
-            "Go back, reload the page and try again.",
-        )
+        return common.form_expired(request)
     who = visitor.user.name or visitor.user.user_id
     try:
         if request.match_info["verb"] == "hold":

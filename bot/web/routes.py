@@ -28,6 +28,7 @@ from bot.web.common import (
     COOKIE,
     SERVICE_KEY,
     current_visitor,
+    form_expired,
     load_case,
     not_found,
     page,
@@ -37,6 +38,7 @@ from bot.web.common import (
     security_headers,
     show_message,
     signed_out,
+    team_case,
 )
 from bot.web.downloads import bundle, evidence_file
 
@@ -183,22 +185,13 @@ async def case_page(request: web.Request) -> web.Response:
 
 
 async def case_action(request: web.Request) -> web.Response:
-    visitor = await current_visitor(request)
-    if visitor is None:
-        return signed_out(request)
-    service = request.app[SERVICE_KEY]
-    case, on_team = await service.run(load_case, service, visitor, request.match_info["ref"])
-    if case is None or not on_team:
-        return not_found(request)
+    found = await team_case(request)
+    if isinstance(found, web.Response):
+        return found
+    visitor, service, case = found
     form = await read_form(request, visitor)
     if form is None:
-        return show_message(
-            request,
-            403,
-            "Please try again",
-            "That form had expired, so nothing was changed. "
-            "Go back, reload the page and try again.",
-        )
+        return form_expired(request)
     action = ACTIONS.get(request.match_info["action"])
     if action is None:
         return not_found(request)
