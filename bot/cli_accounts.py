@@ -11,7 +11,7 @@ import click
 from pydantic import ValidationError
 
 from bot.domain.comments import AUTHOR_LABELS, CommentIn
-from bot.services.moderation import RegisterError
+from bot.features.comments.moderation import RegisterError
 
 
 def _service():
@@ -45,7 +45,7 @@ def accounts_list() -> None:
         click.echo("The register is empty. Add an account with: schoolbot accounts add --help")
         return
     for a in rows:
-        approved = service.moderation.calendar.local(a.approved_on).strftime("%d/%m/%Y")
+        approved = service.kernel.calendar.local(a.approved_on).strftime("%d/%m/%Y")
         click.echo(f"{a.id:>3}  {a.name} ({a.platform or 'platform not given'}) - {a.status}")
         click.echo(f"     {a.purpose}")
         click.echo(f"     approved {approved}; author {a.author}")
@@ -185,7 +185,7 @@ def comments_add(account, author_type, text, link, received, offensive, complain
         comment, _ = service.log_comment(data, "cli", _admin())
     except (ValidationError, RegisterError, ValueError) as exc:
         raise _fail(exc) from exc
-    due = service.moderation.calendar.local(comment.due_at).strftime("%a %-d %b %H:%M")
+    due = service.kernel.calendar.local(comment.due_at).strftime("%a %-d %b %H:%M")
     click.echo(f"Logged {comment.ref}. Reply due by {due}.")
 
 
@@ -197,7 +197,7 @@ def comments_list() -> None:
     if not rows:
         click.echo("No comments are waiting for a reply.")
     for comment, account in rows:
-        due = service.moderation.calendar.local(comment.due_at).strftime("%a %-d %b %H:%M")
+        due = service.kernel.calendar.local(comment.due_at).strftime("%a %-d %b %H:%M")
         click.echo(f"{comment.ref}  {account}: due {due} ({comment.status})")
 
 

@@ -21,8 +21,8 @@ def cases() -> None:
 @click.option("--all", "everything", is_flag=True, help="Include closed cases.")
 def cases_list(everything: bool) -> None:
     """Open cases, newest first: reference, status, team and reporter."""
-    from bot.services import cards
-    from bot.services.case_view import reporter_words, when
+    from bot.features.cases import cards
+    from bot.features.cases.view import reporter_words, when
     from bot.storage import repository as repo
 
     service = _service()
@@ -45,7 +45,7 @@ def cases_list(everything: bool) -> None:
 @click.argument("ref")
 def cases_show(ref: str) -> None:
     """Everything about one case, as the owning team sees it with `case REF` in chat."""
-    from bot.services.case_view import case_view
+    from bot.features.cases.view import case_view
     from bot.storage import repository as repo
 
     service = _service()
@@ -54,5 +54,5 @@ def cases_show(ref: str) -> None:
         if case is None:
             raise click.ClickException(f"There is no case {ref.upper()}.")
         history = service.history_lines(session, case.ref, notes=True)
-        view = case_view(service.pack, session, case, True, history)
+        view = case_view(service.registry, service.pack, session, case, True, history)
     click.echo(view.with_names().text)

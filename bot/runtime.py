@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from bot.config import Settings
 from bot.domain.policy import load_pack
+from bot.kernel.evidence_store import EvidenceStore
 from bot.services import BotService
-from bot.services.evidence_store import EvidenceStore
 from bot.storage import db
 
 

@@ -12,8 +12,8 @@ import pytest
 import sqlalchemy as sa
 
 from bot.domain.policy import PolicyPack, load_pack
+from bot.kernel.evidence_store import EvidenceStore
 from bot.services import BotService
-from bot.services.evidence_store import EvidenceStore
 from bot.storage import db
 
 pytest_plugins = ["tests.slack_harness", "tests.teams_client", "tests.workspace_harness"]

@@ -26,8 +26,8 @@ from sqlmodel import func, select
 from bot.app import create_app
 from bot.config import Settings
 from bot.domain.policy import load_pack
+from bot.kernel.evidence_store import EvidenceStore
 from bot.services import BotService
-from bot.services.evidence_store import EvidenceStore
 from bot.storage import db
 from bot.storage.tables import AcceptedRequest
 from tests.fake_connector import FakeConnector

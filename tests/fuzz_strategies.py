@@ -16,12 +16,12 @@ from urllib.parse import urlencode
 from hypothesis import strategies as st
 
 from bot.channels.slack.blocks import CHOICE_PREFIX
-from bot.services import cards, comment_cards
+from bot.features import build_registry
 
 MARKER = "ZQX-marker-7731"
 ODD = ["²", "①", "\x00", "", " ", "0", "-1", "99999999999999999999", "AC-0001:²", "CM-²"]
 REFS = ["FR-0001", "AC-0001:0", "AC-0001:²", "CM-1", "CM-99999999999999999999", "CM-²"]
-ACTIONS = [*cards.ACTIONS, *comment_cards.ACTIONS, f"{CHOICE_PREFIX}0", "case.unknown"]
+ACTIONS = [*build_registry().buttons, f"{CHOICE_PREFIX}0", "case.unknown"]
 
 short = st.text(max_size=12)
 odd_text = st.one_of(short, st.sampled_from(ODD))

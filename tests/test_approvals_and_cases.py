@@ -9,7 +9,8 @@ import pytest
 from sqlmodel import select
 
 from bot.domain.policy import parse_pack
-from bot.services import cards
+from bot.features.accounts import approvals
+from bot.features.cases import cards
 from bot.storage.tables import ApprovalDecision, AuditEvent, Case, OfficialAccount
 from tests.conftest import grant, make_service, say
 
@@ -80,22 +81,22 @@ def test_two_stage_chain_approves_and_registers(service):
     approve = button(service, "dsl1", "Approve")
     assert approve.value == f"{ref}:0"
     # The headteacher cannot jump the queue: stage 1 belongs to the DSL.
-    [refusal] = service.handle_action("console", "head", cards.APPROVE, approve.value)
+    [refusal] = service.handle_action("console", "head", approvals.APPROVE, approve.value)
     assert "Only the Designated Safeguarding Lead" in refusal.text
-    [refusal] = service.handle_action("console", "nobody_special", cards.APPROVE, approve.value)
+    [refusal] = service.handle_action("console", "nobody_special", approvals.APPROVE, approve.value)
     assert "Nothing has changed" in refusal.text
 
-    [ok] = service.handle_action("console", "dsl1", cards.APPROVE, approve.value, name="Dee")
+    [ok] = service.handle_action("console", "dsl1", approvals.APPROVE, approve.value, name="Dee")
     assert "now goes to the Headteacher" in ok.text
     # A double click on the same (now stale) button decides nothing more.
-    [again] = service.handle_action("console", "dsl1", cards.APPROVE, approve.value)
+    [again] = service.handle_action("console", "dsl1", approvals.APPROVE, approve.value)
     assert "already been decided" in again.text
 
     updated = [m for m in service.inbox("console", "head") if m.buttons][-1]
     assert "Approved by Dee (Designated Safeguarding Lead)" in updated.text
     assert "stage 2 of 2" in updated.text
     final = next(b for b in updated.buttons if b.label == "Approve")
-    [done] = service.handle_action("console", "head", cards.APPROVE, final.value, name="Head")
+    [done] = service.handle_action("console", "head", approvals.APPROVE, final.value, name="Head")
     assert "approved" in done.text
 
     with service.session() as session:
@@ -121,9 +122,9 @@ def test_rejection_needs_a_reason_and_tells_the_requester(service):
     ref = submit(service)
     reject = button(service, "dsl1", "Reject")
     assert reject.asks_for
-    [ask] = service.handle_action("console", "dsl1", cards.REJECT, reject.value, "  ")
+    [ask] = service.handle_action("console", "dsl1", approvals.REJECT, reject.value, "  ")
     assert "give a reason" in ask.text
-    service.handle_action("console", "dsl1", cards.REJECT, reject.value, "Pupils under 13")
+    service.handle_action("console", "dsl1", approvals.REJECT, reject.value, "Pupils under 13")
     with service.session() as session:
         case = session.exec(select(Case)).one()
     assert case.status == "closed" and case.outcome == "rejected: Pupils under 13"
@@ -141,7 +142,7 @@ def test_two_approvers_clicking_at_once_give_one_outcome(service):
 
     def click(user: str, approve: bool) -> None:
         barrier.wait()
-        action = cards.APPROVE if approve else cards.REJECT
+        action = approvals.APPROVE if approve else approvals.REJECT
         [reply] = service.handle_action("console", user, action, value, "No", name=user)
         results[user] = reply.text
 
@@ -167,9 +168,9 @@ def test_single_role_approval_kjs(database_url, clock, tmp_path):
     reply = say(service, "req", *KJS_REQUEST)[0]
     assert "It now goes to the Director of IT for approval. (Policy 2.2)" in reply
     value = button(service, "it", "Approve").value
-    [refused] = service.handle_action("console", "teacher", cards.APPROVE, value)
+    [refused] = service.handle_action("console", "teacher", approvals.APPROVE, value)
     assert "Only the Director of IT" in refused.text
-    [done] = service.handle_action("console", "it", cards.APPROVE, value)
+    [done] = service.handle_action("console", "it", approvals.APPROVE, value)
     assert "approved" in done.text
 
 

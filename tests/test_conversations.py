@@ -182,6 +182,7 @@ def test_unrecognised_text_gets_the_menu(service_factory):
     assert [c.value for c in reply.choices] == [
         "friend_request",
         "cyberbullying",
+        "impersonation",
         "account_request",
         "comment",
         "my_cases",

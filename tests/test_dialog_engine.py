@@ -7,10 +7,12 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.dialogs import engine
-from bot.dialogs.registry import DIALOGS
 from bot.domain.abuse import AbuseFacts, assess_abuse
-from bot.domain.cases import CaseKind
 from bot.domain.policy import load_pack
+from bot.features import default_registry
+from bot.features.accounts.dialog import KIND as ACCOUNT_KIND
+
+DIALOGS = {name: c.dialog for name, c in default_registry().conversations.items()}
 
 NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
 
@@ -59,7 +61,7 @@ def test_dukeries_full_form_then_age_warning_and_summary():
     assert "• Go-live date: 2026-12-01" in summary
     done = run("dukeries-academy", "account_request", [*DUKERIES_FORM, "no", "yes"])
     outcome = done.outcome
-    assert outcome.kind is CaseKind.ACCOUNT_REQUEST
+    assert outcome.kind is ACCOUNT_KIND
     assert outcome.approval_stages == ("safeguarding_officer", "ict_manager", "principal")
     assert "minimum_age_warning" in outcome.flags
     assert any(g.clause == "AC-AGE" and "(Policy 6.5)" in g.text for g in outcome.guidance)

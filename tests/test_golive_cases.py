@@ -22,7 +22,7 @@ from sqlmodel import select
 from bot.channels.console.chat import ConsoleChat
 from bot.domain.comments import CommentIn
 from bot.domain.policy import parse_pack
-from bot.services import cards
+from bot.features.cases import cards
 from bot.storage.tables import Case
 from tests.conftest import grant
 from tests.fake_slack import blocks_text

@@ -145,7 +145,7 @@ def test_golive_11_data_folder_database_and_evidence_are_readable_by_their_owner
     assert stat.S_IMODE((data / "schoolbot.db").stat().st_mode) == 0o600
     assert [p.name for p in data.rglob("*") if not private(p)] == []
 
-    from bot.services.evidence_store import EvidenceStore
+    from bot.kernel.evidence_store import EvidenceStore
 
     old = os.umask(0o022)
     try:

@@ -20,12 +20,14 @@ from sqlmodel import select
 from bot.dialogs import engine, parsing
 from bot.dialogs.engine import Context, Dialog, Step, UserInput
 from bot.dialogs.outcome import Outcome
-from bot.dialogs.registry import DIALOGS
 from bot.domain import evidence
 from bot.domain.comments import guidance_for
 from bot.domain.policy import PolicyPack, bundled_pack_names, load_pack
+from bot.features import default_registry
 from bot.storage.tables import Case, CaseTask
 from tests.conftest import FakeClock, grant, say
+
+DIALOGS = {name: c.dialog for name, c in default_registry().conversations.items()}
 
 NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
 PACKS = bundled_pack_names()

@@ -18,7 +18,9 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
-from bot.services import cards, comment_cards
+from bot.features.accounts import approvals
+from bot.features.cases import cards
+from bot.features.comments import cards as comment_cards
 from bot.services.bot import DB_DOWN
 from bot.storage import db
 from bot.storage.tables import AuditEvent, Case, Comment
@@ -131,7 +133,7 @@ async def test_hardening_03_teams_body_nested_50000_deep_is_400_even_signed(door
 @pytest.mark.parametrize(
     ("action", "value"),
     [
-        (cards.APPROVE, "AC-0001:²"),
+        (approvals.APPROVE, "AC-0001:²"),
         (comment_cards.REPLIED, "CM-²"),
         (comment_cards.SNOOZE, "CM-99999999999999999999"),
     ],
@@ -286,7 +288,7 @@ async def test_hardening_08_reject_reason_with_nul_on_postgresql_is_kept_and_ans
         slack = running.slack
         grant(running.service, "UHEAD", "headteacher", platform="slack")
         say(running.service, "req", *DEFAULT_REQUEST)
-        await slack.click("UHEAD", "DUHEAD", cards.REJECT, "AC-0001:0")
+        await slack.click("UHEAD", "DUHEAD", approvals.REJECT, "AC-0001:0")
         [opened] = await slack.fake.wait_for("views.open")
         view = opened.args["view"]
         meta = (json.loads(view) if isinstance(view, str) else view)["private_metadata"]

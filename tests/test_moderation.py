@@ -14,7 +14,7 @@ import pytest
 from sqlmodel import select
 
 from bot.domain.comments import CommentIn
-from bot.services.moderation import RegisterError
+from bot.features.comments.moderation import RegisterError
 from bot.storage.tables import AuditEvent, Comment, Outbox, Reminder
 from tests.conftest import grant, say
 from tests.test_conversations import CB_ABOUT_ME, CB_AFTER_EVIDENCE, FR_ANSWERS

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from sqlmodel import select
 
 from bot.cli import main
-from bot.services import cards
+from bot.features.cases import cards
 from bot.storage.tables import (
     AuditEvent,
     Case,

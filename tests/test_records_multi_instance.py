@@ -19,7 +19,7 @@ from sqlmodel import select
 
 from bot.app import create_app
 from bot.config import Settings
-from bot.services import cards
+from bot.features.cases import cards
 from bot.services.retention import RetentionSweep
 from bot.storage import db
 from bot.storage.tables import Case, Disposal

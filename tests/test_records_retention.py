@@ -17,7 +17,7 @@ from sqlmodel import select
 
 from bot.domain import retention as rules
 from bot.domain.policy import PolicyError, bundled_pack_names, load_pack, parse_pack
-from bot.services import cards
+from bot.features.cases import cards
 from bot.services.legal_hold import HoldRefused, place_hold, release_hold
 from bot.services.retention import RetentionSweep
 from bot.storage import db

@@ -11,7 +11,7 @@ import subprocess
 import zipfile
 from datetime import UTC, datetime
 
-from bot.services import cards
+from bot.features.cases import cards
 from bot.services.retention import RetentionSweep
 from bot.storage import repository as repo
 from tests.workspace_harness import csrf_of

@@ -12,7 +12,8 @@ from sqlmodel import select
 from bot.channels.teams.cards import MAX_BUTTONS, needs_card, render
 from bot.domain.messages import Button, Choice, Message
 from bot.domain.policy import bundled_pack_names
-from bot.services import cards
+from bot.features.accounts import approvals
+from bot.features.cases import cards
 from bot.storage.tables import Outbox
 from tests.conftest import grant
 from tests.teams_client import assert_valid_card, find_submit
@@ -71,7 +72,7 @@ def test_every_alert_update_and_notice_is_a_valid_card(service_factory, pack):
         service.handle_action("console", "boss", cards.CASE_NOTE, ref, "Called home", "Boss")
         service.handle_action("console", "boss", cards.CASE_CLOSE, ref, "Resolved", "Boss")
     for stage in range(len(service.pack.accounts.stages)):
-        service.handle_action("console", "boss", cards.APPROVE, f"AC-0001:{stage}", None, "B")
+        service.handle_action("console", "boss", approvals.APPROVE, f"AC-0001:{stage}", None, "B")
     with service.session() as session:
         messages = [Message.from_dict(r.message) for r in session.exec(select(Outbox))]
     assert len(messages) >= 6
@@ -84,7 +85,7 @@ def test_long_choice_lists_become_a_picker_and_text_buttons_ask_for_words():
         "Which platform?",
         choices=tuple(Choice(f"p{i}", f"Platform {i}") for i in range(MAX_BUTTONS + 2)),
         step="platform",
-        buttons=(Button(cards.REJECT, "Reject", "AC-0001:0", "danger", "Why?"),),
+        buttons=(Button(approvals.REJECT, "Reject", "AC-0001:0", "danger", "Why?"),),
     )
     card = render(message)
     assert_valid_card(card)
@@ -95,7 +96,7 @@ def test_long_choice_lists_become_a_picker_and_text_buttons_ask_for_words():
     }
     assert find_submit(card, "Reject") == {
         "schoolbot": "action",
-        "action": cards.REJECT,
+        "action": approvals.REJECT,
         "value": "AC-0001:0",
     }
     [show] = [a for a in card["actions"] if a["type"] == "Action.ShowCard"]

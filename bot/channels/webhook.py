@@ -21,8 +21,8 @@ from pydantic import ValidationError
 
 from bot.channels import guard
 from bot.domain.comments import CommentIn
+from bot.features.comments.moderation import RegisterError
 from bot.services import BotService
-from bot.services.moderation import RegisterError
 
 log = logging.getLogger(__name__)
 PATH = "/hooks/comments"

@@ -87,6 +87,8 @@ class Dialog:
     # Answers a person already gave in the sentence that started the conversation ("a pupil
     # sent me a friend request"), with a sentence saying what was understood.
     understand: Callable[[str, Context], tuple[dict[str, Any], str]] | None = None
+    # Short labels for reading answers back ("Aim:"), where its questions are long.
+    answer_labels: Mapping[str, str] = field(default_factory=dict)
 
     def step(self, key: str) -> Step:
         return next(s for s in self.steps if s.key == key)

@@ -45,6 +45,19 @@ class Decision:
 MAX_REASON = 1000
 
 
+def check_turn(pack: PolicyPack, approval: Approval, actor: Actor, stage: int | None) -> str:
+    """The role deciding `stage` now, if it is this actor's turn; raises the refusal if not
+    (asked before a form opens for a reason, and again when the decision arrives)."""
+    if approval.status is not ApprovalStatus.PENDING or stage != approval.current:
+        raise AlreadyDecided("This stage has already been decided. The message shows the outcome.")
+    role = approval.stages[approval.current]
+    if role not in actor.roles:
+        raise NotAllowed(
+            f"Only the {pack.role_label(role)} can decide this stage. Nothing has changed."
+        )
+    return role
+
+
 def decide(
     pack: PolicyPack,
     approval: Approval,
@@ -54,13 +67,7 @@ def decide(
     stage: int,
 ) -> tuple[Approval, Decision]:
     """Apply one click. `stage` is the stage the button was shown for, so stale clicks fail."""
-    if approval.status is not ApprovalStatus.PENDING or stage != approval.current:
-        raise AlreadyDecided("This stage has already been decided. The message shows the outcome.")
-    role = approval.stages[approval.current]
-    if role not in actor.roles:
-        raise NotAllowed(
-            f"Only the {pack.role_label(role)} can decide this stage. Nothing has changed."
-        )
+    role = check_turn(pack, approval, actor, stage)
     reason = (reason or "").strip() or None
     if not approve and not reason:
         raise ReasonRequired(

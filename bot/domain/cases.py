@@ -8,18 +8,25 @@ from enum import StrEnum
 from bot.domain.policy import PolicyPack
 
 
-class CaseKind(StrEnum):
-    FRIEND_REQUEST = "FR"
-    ABUSE = "CB"
-    ACCOUNT_REQUEST = "AC"
+@dataclass(frozen=True)
+class CaseKind:
+    """A kind of case, declared by the feature whose conversation opens it.
+
+    `code` is the reference prefix (FR-0001) and what the case row stores; the fields are
+    the summary keys an alert may show at the pack's "standard" and "full" detail levels
+    (X-CONFIDENTIAL)."""
+
+    code: str
+    title: str
+    dialog: str = ""  # the conversation that opens it, for reading its answers back
+    standard_fields: tuple[str, ...] = ()
+    full_fields: tuple[str, ...] = ()
+    # An approver cannot decide without the business case, which holds no pupil data.
+    always_full: bool = False
 
     @property
-    def title(self) -> str:
-        return {
-            CaseKind.FRIEND_REQUEST: "Friend or follow request",
-            CaseKind.ABUSE: "Cyberbullying or online abuse",
-            CaseKind.ACCOUNT_REQUEST: "New official account request",
-        }[self]
+    def value(self) -> str:
+        return self.code
 
 
 class CaseStatus(StrEnum):
@@ -30,7 +37,7 @@ class CaseStatus(StrEnum):
 
 
 def case_reference(kind: CaseKind, number: int) -> str:
-    return f"{kind.value}-{number:04d}"
+    return f"{kind.code}-{number:04d}"
 
 
 @dataclass(frozen=True)
@@ -70,39 +77,16 @@ def require_handler(pack: PolicyPack, actor: Actor, owner_team: str) -> None:
         raise NotAllowed(f"Only the {label} team can do that. Nothing has changed.")
 
 
-# What a case may show in a channel alert, by the pack's detail level (X-CONFIDENTIAL).
-STANDARD_FIELDS = {
-    CaseKind.FRIEND_REQUEST: ("sender", "platform", "already_accepted", "concerning"),
-    CaseKind.ABUSE: (
-        "target",
-        "platform",
-        "threatening",
-        "pupil_author",
-        "safeguarding",
-        "evidence",
-    ),
-    CaseKind.ACCOUNT_REQUEST: ("name", "platform", "audience"),
-}
-FULL_FIELDS = {
-    CaseKind.FRIEND_REQUEST: (),
-    CaseKind.ABUSE: ("url", "posted_at", "description"),
-    CaseKind.ACCOUNT_REQUEST: ("aim", "run_by"),
-}
-
-
 def alert_fields(
     pack: PolicyPack, kind: CaseKind, summary: dict[str, str]
 ) -> list[tuple[str, str]]:
     """The label/value pairs an alert may carry; 'minimal' packs show none of the answers."""
-    if pack.alerts.detail == "minimal":
-        keys: tuple[str, ...] = ()
+    if kind.always_full or pack.alerts.detail == "full":
+        keys = kind.standard_fields + kind.full_fields
     elif pack.alerts.detail == "standard":
-        keys = STANDARD_FIELDS[kind]
+        keys = kind.standard_fields
     else:
-        keys = STANDARD_FIELDS[kind] + FULL_FIELDS[kind]
-    if kind is CaseKind.ACCOUNT_REQUEST:
-        # An approver cannot decide without the business case, and it holds no pupil data.
-        keys = STANDARD_FIELDS[kind] + FULL_FIELDS[kind]
+        keys = ()
     return [(FIELD_LABELS.get(k, k), summary[k]) for k in keys if summary.get(k)]
 
 

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from bot.domain.cases import CaseKind
+from bot.features import default_registry
 from bot.storage.tables import Case, CaseTask, Comment, OfficialAccount, Reminder
 
 if TYPE_CHECKING:
@@ -214,7 +214,7 @@ def figures(service: BotService, term: Term) -> Figures:
     start, end = term.bounds(zone)
     now = service.now()
     months = term.months()
-    kinds = [k.title for k in CaseKind]
+    kinds = [k.title for k in default_registry().case_kinds.values()]
     by_kind_month = {k: [0] * len(months) for k in kinds}
     with service.session() as session:
         cases = _between(session, Case, Case.created_at, start, end)
@@ -225,7 +225,7 @@ def figures(service: BotService, term: Term) -> Figures:
             index = next(
                 i for i, m in enumerate(months) if (m.year, m.month) == (local.year, local.month)
             )
-            by_kind_month[CaseKind(case.kind).title][index] += 1
+            by_kind_month[default_registry().case_kind(case.kind).title][index] += 1
             urgent += bool(case.urgent)
             if case.acknowledged_at is not None:
                 ack.append((case.acknowledged_at - case.created_at).total_seconds() / 60)

@@ -23,7 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from bot.domain.cases import CaseKind
+from bot.features import default_registry
 from bot.storage.tables import (
     ApprovalDecision,
     AuditEvent,
@@ -132,7 +132,7 @@ def _case(session: Session, case: Case, person: Person, closed_by: str | None) -
     tasks = session.exec(select(CaseTask).where(CaseTask.case_id == case.id)).all()
     return {
         "reference": case.ref,
-        "kind": CaseKind(case.kind).title,
+        "kind": default_registry().case_kind(case.kind).title,
         "status": case.status,
         "urgent": case.urgent,
         "owning_team": case.team.upper(),

@@ -23,7 +23,6 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot.domain import retention as rules
-from bot.domain.cases import CaseKind
 from bot.domain.messages import Message
 from bot.storage.tables import (
     Approval,
@@ -59,7 +58,7 @@ class Due:
 
 def outcome_category(case: Case, approval: Approval | None) -> str:
     """What the tombstone keeps of the outcome: a category, never the team's words."""
-    if case.kind == CaseKind.ACCOUNT_REQUEST and approval is not None:
+    if approval is not None:  # only account requests wait for an approval
         return {"approved": "Approved", "rejected": "Not approved"}.get(
             approval.status, "Closed without a decision"
         )

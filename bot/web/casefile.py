@@ -14,12 +14,13 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from bot.domain.cases import CaseKind, CaseStatus, flag_label
+from bot.domain.cases import CaseStatus, flag_label
 from bot.domain.evidence import human_size, type_label
 from bot.domain.policy import PolicyPack
-from bot.services.case_view import answer_pairs, tombstone_text
-from bot.services.conversations import GUIDANCE_GIVEN
-from bot.services.evidence_store import EvidenceStore
+from bot.features import default_registry
+from bot.features.cases.opening import GUIDANCE_GIVEN
+from bot.features.cases.view import answer_pairs, tombstone_text
+from bot.kernel.evidence_store import EvidenceStore
 from bot.storage import repository as repo
 from bot.storage.tables import Case, CaseTask, Evidence
 
@@ -131,7 +132,7 @@ def disposed_case_file(pack: PolicyPack, case: Case) -> CaseFile:
     """Only the tombstone: no answers, names, notes, chronology or evidence."""
     return CaseFile(
         ref=case.ref,
-        kind=CaseKind(case.kind).title,
+        kind=default_registry().case_kind(case.kind).title,
         status=STATUS_WORDS[CaseStatus(case.status)],
         team="Safeguarding (DSL)" if case.team == "dsl" else "Senior leadership (SLT)",
         urgent=False,
@@ -140,7 +141,7 @@ def disposed_case_file(pack: PolicyPack, case: Case) -> CaseFile:
         updated=local_time(pack, case.updated_at),
         closed=local_time(pack, case.closed_at) if case.closed_at else None,
         outcome=case.outcome,
-        tombstone=tombstone_text(case),
+        tombstone=tombstone_text(default_registry(), case),
     )
 
 
@@ -156,7 +157,7 @@ def build_case_file(
     if case.disposed_at is not None:
         return disposed_case_file(pack, case)
     reporter_key = f"{case.platform}:{case.reporter_id}"
-    kind = CaseKind(case.kind)
+    kind = default_registry().case_kind(case.kind)
     record = CaseFile(
         ref=case.ref,
         kind=kind.title,
@@ -172,7 +173,7 @@ def build_case_file(
     if case.held_at is not None:
         held_on = local_time(pack, case.held_at)
         record.hold = f"Placed by {case.held_by} on {held_on}: {case.hold_reason}"
-    record.answers = answer_pairs(pack, case, ZoneInfo(pack.calendar.timezone))
+    record.answers = answer_pairs(default_registry(), pack, case, ZoneInfo(pack.calendar.timezone))
     record.flags = [flag_label(flag) for flag in case.flags if flag != "urgent"]
     given = {clause: text for clause, text in case.details.get(GUIDANCE_GIVEN, [])}
     record.guidance = [(clause, given.get(clause) or pack.cite(clause)) for clause in case.guidance]

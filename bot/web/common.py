@@ -12,7 +12,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from bot.domain.cases import Actor, can_view, teams_of
-from bot.services import cards
+from bot.features.cases import cards
 from bot.services.bot import BotService
 from bot.storage import repository as repo
 from bot.storage.tables import Case

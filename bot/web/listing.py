@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 from sqlmodel import col, select
 
-from bot.domain.cases import Actor, CaseKind, CaseStatus, teams_of
+from bot.domain.cases import Actor, CaseStatus, teams_of
+from bot.features import default_registry
 from bot.services.bot import BotService
 from bot.storage.tables import Case, CaseTask
 from bot.web.casefile import STATUS_WORDS, local_time
@@ -29,7 +30,7 @@ class Filters:
         kind = query.get("kind", "")
         return cls(
             status=status if status in {s.value for s in CaseStatus} else "",
-            kind=kind if kind in {k.value for k in CaseKind} else "",
+            kind=kind if kind in default_registry().case_kinds else "",
             urgent=query.get("urgent") == "1",
             overdue=query.get("overdue") == "1",
         )
@@ -54,7 +55,7 @@ class Rows:
 def _listed(service: BotService, case: Case, overdue: set[int]) -> Listed:
     return Listed(
         ref=case.ref,
-        kind=CaseKind(case.kind).title,
+        kind=default_registry().case_kind(case.kind).title,
         status=STATUS_WORDS[CaseStatus(case.status)],
         urgent=case.urgent,
         overdue=case.id in overdue,

@@ -17,8 +17,9 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from bot.domain.cases import CaseKind, CaseStatus, teams_of
-from bot.services import cards
+from bot.domain.cases import CaseStatus, teams_of
+from bot.features import default_registry
+from bot.features.cases import cards
 from bot.services.bot import BotService
 from bot.web import listing
 from bot.web.access import WebAccess
@@ -143,7 +144,7 @@ async def case_list(request: web.Request) -> web.Response:
             "own": rows.own,
             "team_cases": rows.team,
             "filters": filters,
-            "kinds": [(k.value, k.title) for k in CaseKind],
+            "kinds": [(k.code, k.title) for k in default_registry().case_kinds.values()],
             "statuses": [(s.value, listing.STATUS_WORDS[s]) for s in CaseStatus],
         },
     )
@@ -164,7 +165,7 @@ async def case_page(request: web.Request) -> web.Response:
             {
                 "visitor": visitor,
                 "case": case,
-                "kind": CaseKind(case.kind).title,
+                "kind": default_registry().case_kind(case.kind).title,
                 "status": listing.STATUS_WORDS[CaseStatus(case.status)],
                 "opened": listing.local_time(service.pack, case.created_at),
             },

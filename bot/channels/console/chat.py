@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from bot.dialogs.registry import MENU_STEP
 from bot.domain.evidence import EvidenceRefused
 from bot.domain.messages import Button, Choice, Message
+from bot.kernel.registry import MENU_STEP
 from bot.services import BotService
 
 PLATFORM = "console"

@@ -33,21 +33,13 @@ from bot.channels.slack.files import download_all
 from bot.channels.slack.sending import SlackReplies
 from bot.channels.slack.socket_mode import SocketMode
 from bot.config import Settings
-from bot.dialogs.registry import MENU
 from bot.domain.messages import Message
-from bot.services import BotService, cards
+from bot.services import BotService
 from bot.services.journal import RequestJournal
 from bot.services.spool import Spool
 
 log = logging.getLogger(__name__)
 PLATFORM = "slack"
-NEEDS_TEXT = {
-    cards.CASE_NOTE: "Your note",
-    cards.CASE_CLOSE: cards.CLOSE_OUTCOME,
-    cards.REJECT: "Why are you rejecting it?",
-}
-# The close form's second, optional box and its note on who reads which box.
-FORM_EXTRAS = {cards.CASE_CLOSE: {"also_asks": cards.CLOSE_MESSAGE, "hint": cards.CLOSE_HINT}}
 FORM_FAILED = (
     "Sorry, Slack didn't open the form. Nothing has changed; please press the button again."
 )
@@ -222,7 +214,7 @@ class SlackAdapter:
         self, ack: Any, body: dict[str, Any], action: dict[str, Any]
     ) -> None:
         await ack()
-        if action["action_id"] in NEEDS_TEXT:  # Slack's trigger id lasts 3 s: don't queue
+        if self.service.form_for(action["action_id"]):  # the trigger lasts 3 s: don't queue
             self.work.urgent(self._ask_reason, body, action)
         else:
             await self.work.submit(body["user"]["id"], "button", self._button(body, action))
@@ -327,6 +319,7 @@ class SlackAdapter:
         user = body["user"]["id"]
         channel = (body.get("channel") or {}).get("id")
         name, value = action["action_id"], action.get("value", "")
+        form = self.service.form_for(name) or {}
         refusal = await self.service.run(self.service.refusal_for, PLATFORM, user, name, value)
         if refusal:
             await self.replies.tell(channel, user, [Message(refusal)])
@@ -336,7 +329,7 @@ class SlackAdapter:
             "views_open",
             trigger_id=body["trigger_id"],
             view=reason_modal(
-                NEEDS_TEXT[name], name, value, channel, ts, **FORM_EXTRAS.get(name, {})
+                form["asks_for"], name, value, channel, ts, form.get("also_asks"), form.get("hint")
             ),
         )
         if not opened:  # the trigger lasts 3 s; a retry must be a fresh click
@@ -384,7 +377,8 @@ class SlackAdapter:
 
     async def _home(self, p: dict[str, Any], _: Accepted) -> None:
         lines = await self.service.run(self.service.case_lines, PLATFORM, p["user"])
-        start = [c for c in MENU if c.value != "my_cases"]  # the tab already lists them
+        menu = self.service.registry.menu()
+        start = [c for c in menu if c.value not in self.service.registry.commands]
         cases = self.service.with_web_button(Message(" "))
         await self.replies.call(
             "views_publish", user_id=p["user"], view=home_view(lines, start, cases)

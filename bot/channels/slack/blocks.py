@@ -24,8 +24,8 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.dialogs.registry import MENU_STEP
 from bot.domain.messages import Choice, Message
+from bot.kernel.registry import MENU_STEP
 
 CHOICE_PREFIX = "choice:"
 FILES_HINT = "files_hint"  # block id of the "attach files" line, dropped once answered

@@ -1,56 +1,53 @@
 """The official-account register and logged comments, as whole units of work: what the
-CLI, the comment webhook and the scheduler call. BotService provides the session."""
+CLI, the comment webhook and the scheduler's reports call."""
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
-from sqlmodel import Session
-
 from bot.domain.comments import CommentIn
-from bot.services.moderation import Moderation
+from bot.features.comments.moderation import Moderation
+from bot.kernel.core import Kernel
 from bot.storage import scheduling
 from bot.storage.tables import Comment, OfficialAccount
 
 
-class RegisterCalls:
-    moderation: Moderation
-
-    def session(self) -> contextlib.AbstractContextManager[Session]:
-        raise NotImplementedError  # BotService.session
+class CommentDesk:
+    def __init__(self, kernel: Kernel):
+        self.kernel = kernel
+        self.moderation = Moderation(kernel)
 
     def log_comment(
         self, data: CommentIn, source: str, by: str, platform: str | None = None
     ) -> tuple[Comment, bool]:
         """Raises RegisterError for an unknown account; (comment, created) otherwise."""
-        with self.session() as session:
+        with self.kernel.session() as session:
             comment, created = self.moderation.log_comment(session, data, source, by, platform)
             session.commit()
             return comment, created
 
     def register_add(self, by: str, **fields: Any) -> OfficialAccount:
-        with self.session() as session:
+        with self.kernel.session() as session:
             account = self.moderation.add_account(session, by=by, **fields)
             session.commit()
             return account
 
     def register_change(self, account_id: int, by: str, **changes: Any) -> OfficialAccount:
-        with self.session() as session:
+        with self.kernel.session() as session:
             account = self.moderation.change(session, account_id, by, **changes)
             session.commit()
             return account
 
     def register(self) -> list[OfficialAccount]:
-        with self.session() as session:
+        with self.kernel.session() as session:
             return scheduling.all_accounts(session)
 
     def register_csv(self) -> str:
-        with self.session() as session:
+        with self.kernel.session() as session:
             return self.moderation.export_csv(session)
 
     def awaiting_comments(self) -> list[tuple[Comment, str]]:
-        with self.session() as session:
+        with self.kernel.session() as session:
             accounts = {a.id: a.name for a in scheduling.all_accounts(session)}
             return [
                 (c, accounts.get(c.account_id, "?")) for c in scheduling.awaiting_comments(session)

@@ -18,6 +18,15 @@ from bot.dialogs.outcome import Outcome
 from bot.domain.cases import CaseKind
 from bot.domain.messages import Choice, Guidance
 
+KIND = CaseKind(
+    "AC",
+    "New official account request",
+    dialog="account_request",
+    standard_fields=("name", "platform", "audience"),
+    full_fields=("aim", "run_by"),
+    always_full=True,
+)
+
 VISIBILITY = (Choice("open", "Open (public)"), Choice("closed", "Private or closed"))
 HOSTS = (Choice("school", "The school"),)
 
@@ -238,7 +247,7 @@ def _finish(ctx: Context) -> Outcome:
         # this is what happens next, not advice the policy gives.
         closing = f"{next_step} {closing}"
     return Outcome(
-        kind=CaseKind.ACCOUNT_REQUEST,
+        kind=KIND,
         open_case=True,
         team="slt",
         urgent=False,
@@ -259,6 +268,11 @@ def _finish(ctx: Context) -> Outcome:
 
 ACCOUNT_REQUEST = Dialog(
     name="account_request",
+    answer_labels={
+        **{key: label for key, (_, _, label) in FIELDS.items()},
+        "platform": "Platform",
+        "minimum_age": "Audience old enough for the platform",
+    },
     title="New official account",
     intro=lambda ctx: ctx.pack.cited(
         "Great, let's get your account approved. I'll ask for the business case, then send it "

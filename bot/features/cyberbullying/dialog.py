@@ -18,6 +18,16 @@ from bot.domain.abuse import AbuseFacts, PoliceConsent, assess_abuse
 from bot.domain.cases import CaseKind
 from bot.domain.messages import Choice
 
+KIND = CaseKind(
+    "CB",
+    "Cyberbullying or online abuse",
+    dialog="cyberbullying",
+    standard_fields=(
+        "target", "platform", "threatening", "pupil_author", "safeguarding", "evidence",
+    ),
+    full_fields=("url", "posted_at", "description"),
+)  # fmt: skip
+
 TARGETS = (Choice("me", "Me"), Choice("colleague", "A colleague"), Choice("pupil", "A pupil"))
 AUTHORS = (Choice("yes", "Yes"), Choice("no", "No"), Choice("unsure", "Not sure"))
 TARGET_LABELS = {"me": "the reporter", "colleague": "a colleague", "pupil": "a pupil"}
@@ -57,7 +67,7 @@ def _finish(ctx: Context) -> Outcome:
     assessment = assess_abuse(ctx.pack, facts, ctx.now)
     posted = a["posted_at"]
     return Outcome(
-        kind=CaseKind.ABUSE,
+        kind=KIND,
         open_case=True,
         team=assessment.team,
         urgent=assessment.urgent,

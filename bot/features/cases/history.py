@@ -7,7 +7,7 @@ from typing import Any
 from sqlmodel import Session
 
 from bot.domain.policy import PolicyPack
-from bot.services import cards
+from bot.features.cases import cards
 from bot.storage import repository as repo
 
 HISTORY = {

@@ -12,17 +12,14 @@ from zoneinfo import ZoneInfo
 from bot.domain.cases import CaseKind, CaseStatus, alert_fields, flag_label
 from bot.domain.messages import Button, Mention, Message, mention
 from bot.domain.policy import PolicyPack
-from bot.storage.tables import Approval, Case, RoleAssignment
+from bot.kernel.buttons import ButtonTarget
+from bot.storage.tables import Case, CaseTask, RoleAssignment
 
 CASE_ACK = "case.ack"
 CASE_ASSIGN = "case.assign"
 CASE_NOTE = "case.note"
 CASE_CLOSE = "case.close"
-APPROVE = "approval.approve"
-REJECT = "approval.reject"
-OPEN_WEB = "web.open"  # a one-time link to the case in the web workspace
-ALL_CASES = "all"  # OPEN_WEB's value for the list of cases rather than one case
-ACTIONS = (CASE_ACK, CASE_ASSIGN, CASE_NOTE, CASE_CLOSE, APPROVE, REJECT, OPEN_WEB)
+NOTE_PROMPT = "Your note"
 
 STATUS_LABELS = {
     CaseStatus.NEW: "New",
@@ -97,11 +94,14 @@ def _attention(notify: tuple[Mention, ...]) -> str:
 
 
 def case_alert(
-    pack: PolicyPack, case: Case, history: list[str], notify: tuple[Mention, ...] = ()
+    pack: PolicyPack,
+    kind: CaseKind,
+    case: Case,
+    history: list[str],
+    notify: tuple[Mention, ...] = (),
 ) -> Message:
     """`notify` are the owning role's holders: an urgent new case mentions them, so their
     phone buzzes even when they are not watching the channel. A routine one never does."""
-    kind = CaseKind(case.kind)
     status = CaseStatus(case.status)
     urgent = case.urgent and status != CaseStatus.CLOSED
     notify = notify if urgent and status == CaseStatus.NEW else ()
@@ -134,16 +134,17 @@ def case_buttons(case: Case) -> tuple[Button, ...]:
     if case.status == CaseStatus.CLOSED:
         return ()
     buttons: list[Button] = []
+    target = ButtonTarget(case.ref).encode()
     if case.status == CaseStatus.NEW:
-        buttons.append(Button(CASE_ACK, "Acknowledge", case.ref, "primary"))
+        buttons.append(Button(CASE_ACK, "Acknowledge", target, "primary"))
     if not case.assignee_id:
-        buttons.append(Button(CASE_ASSIGN, "Assign to me", case.ref))
-    buttons.append(Button(CASE_NOTE, "Add note", case.ref, asks_for="Your note"))
+        buttons.append(Button(CASE_ASSIGN, "Assign to me", target))
+    buttons.append(Button(CASE_NOTE, "Add note", target, asks_for=NOTE_PROMPT))
     buttons.append(
         Button(
             CASE_CLOSE,
             "Close with outcome",
-            case.ref,
+            target,
             "danger",
             asks_for=CLOSE_OUTCOME,
             also_asks=CLOSE_MESSAGE,
@@ -153,46 +154,11 @@ def case_buttons(case: Case) -> tuple[Button, ...]:
     return tuple(buttons)
 
 
-def approval_alert(
-    pack: PolicyPack,
-    case: Case,
-    approval: Approval,
-    history: list[str],
-    reason: str | None = None,
+def reporter_notice(
+    kind_of: CaseKind, case: Case, event: str, who: str | None, detail: str | None = None
 ) -> Message:
-    """`reason` is the rejecting approver's reason, shown once the request is rejected."""
-    fields = alert_fields(pack, CaseKind.ACCOUNT_REQUEST, case.summary)
-    if case.flags:
-        fields.append(("Flags", ", ".join(flag_label(f) for f in case.flags)))
-    lines = [f"Requested by {mention(case.reporter_id)}.", *history]
-    buttons: tuple[Button, ...] = ()
-    if approval.status == "pending":
-        role = approval.stages[approval.current]
-        total = len(approval.stages)
-        step = f" (stage {approval.current + 1} of {total})" if total > 1 else ""
-        lines.append(f"Waiting for: {pack.role_label(role)}{step}.")
-        value = f"{case.ref}:{approval.current}"
-        buttons = (
-            Button(APPROVE, "Approve", value, "primary"),
-            Button(REJECT, "Reject", value, "danger", asks_for="Why are you rejecting it?"),
-        )
-    elif approval.status == "approved":
-        lines.append("Approved. The account has been added to the register.")
-    else:
-        lines.append(f"Rejected. Reason: {reason}" if reason else "Rejected.")
-    title = "New official account request" if approval.status == "pending" else "Account request"
-    return Message(
-        text="\n".join(lines),
-        title=f"{title} {case.ref}",
-        fields=tuple(fields),
-        buttons=buttons,
-        mentions=(reporter(case),),
-    )
-
-
-def reporter_notice(case: Case, event: str, who: str | None, detail: str | None = None) -> Message:
     """What the reporter is told. For "closed", `detail` is the optional message to them."""
-    kind = CaseKind(case.kind).title.lower()
+    kind = kind_of.title.lower()
     if event == "acknowledged":
         text = f"Your {kind} report {case.ref} has been picked up by {_who(who)}. Thank you for reporting it."
     elif event == "closed":
@@ -213,3 +179,37 @@ def reporter_notice(case: Case, event: str, who: str | None, detail: str | None 
     else:
         text = f"Update on {case.ref}: {detail}"
     return Message(text=text)
+
+
+def case_still_new(
+    case: Case, minutes: int, note: str = "", notify: tuple[Mention, ...] = ()
+) -> Message:
+    """An urgent case nobody has acknowledged. `note` says who else has been told;
+    `notify` are the people to mention so their phones buzz."""
+    urgency = "URGENT: " if case.urgent else ""
+    lines = (
+        [f"For your attention: {in_words([mention(m.user_id) for m in notify])}."] if notify else []
+    )
+    lines.append(
+        f"{urgency}{case.ref} has not been acknowledged for {minutes} minutes. "
+        f"{note + ' ' if note else ''}"
+        "Please acknowledge it, or type case " + case.ref + " to see what's needed."
+    )
+    return Message(
+        text="\n".join(lines),
+        title=f"Still waiting: {case.ref}",
+        buttons=case_buttons(case),
+        urgent=case.urgent,
+        mentions=notify,
+    )
+
+
+def task_due(pack: PolicyPack, case: Case, task: CaseTask) -> Message:
+    return Message(
+        text=(
+            f"Follow-up due for {case.ref}: {pack.cited(task.title, task.clause)}\n"
+            "Add a note when it's done, or close the case with the outcome."
+        ),
+        title=f"Follow-up due: {case.ref}",
+        buttons=case_buttons(case),
+    )

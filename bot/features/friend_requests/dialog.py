@@ -31,6 +31,13 @@ def _senders(ctx: Context) -> tuple[Choice, ...]:
     )
 
 
+KIND = CaseKind(
+    "FR",
+    "Friend or follow request",
+    dialog="friend_request",
+    standard_fields=("sender", "platform", "already_accepted", "concerning"),
+)
+
 _PARENT = re.compile(r"\b(mum|mom|mother|dad|father|parent|carer|guardian|step-?(mum|dad))s?\b")
 # Not "old": "a 15-year-old pupil" is a current pupil.
 _FORMER = re.compile(
@@ -97,7 +104,7 @@ def _finish(ctx: Context) -> Outcome:
     )
     decision = decide_friend_request(ctx.pack, facts, ctx.today)
     return Outcome(
-        kind=CaseKind.FRIEND_REQUEST,
+        kind=KIND,
         open_case=decision.open_case,
         team="dsl",
         urgent=decision.urgent,

@@ -14,23 +14,16 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
-from bot.dialogs.engine import Context, Step
-from bot.dialogs.registry import DIALOGS
-from bot.domain.cases import CaseKind, CaseStatus, flag_label
+from bot.dialogs.engine import Context, Dialog, Step
+from bot.domain.cases import CaseStatus, flag_label
 from bot.domain.evidence import human_size, type_label
 from bot.domain.messages import Mention, Message, mention
 from bot.domain.policy import PolicyPack
-from bot.services import cards
+from bot.features.cases import cards
+from bot.kernel.registry import Registry
 from bot.storage import repository as repo
 from bot.storage.tables import Case, Evidence
 
-DIALOG_OF = {
-    CaseKind.FRIEND_REQUEST: "friend_request",
-    CaseKind.ABUSE: "cyberbullying",
-    CaseKind.ACCOUNT_REQUEST: "account_request",
-}
-# The account request's questions are long; its form has short labels for each field.
-SHORT_LABELS = {"platform": "Platform", "minimum_age": "Audience old enough for the platform"}
 FIRST_SENTENCE = re.compile(r"^(.+?[?.])(?:\s|$)")
 
 
@@ -43,12 +36,9 @@ def _day(value: str) -> str:
     return date.fromisoformat(value).strftime("%a %-d %b %Y")
 
 
-def _question(dialog_name: str, step: Step, ctx: Context, item: str | None = None) -> str:
-    if dialog_name == "account_request" and item is None:
-        from bot.dialogs.account_request import FIELDS
-
-        label = SHORT_LABELS.get(step.key) or FIELDS.get(step.key, ("", "", step.key))[2]
-        return f"{label}:"
+def _question(dialog: Dialog, step: Step, ctx: Context, item: str | None = None) -> str:
+    if dialog.answer_labels and item is None:
+        return f"{dialog.answer_labels.get(step.key, step.key)}:"
     text = step.text(ctx, item)
     match = FIRST_SENTENCE.match(text)
     return match.group(1) if match else text
@@ -80,10 +70,14 @@ def _answer(step: Step, value: Any, ctx: Context, zone: ZoneInfo) -> str:
     return str(value)
 
 
-def answer_pairs(pack: PolicyPack, case: Case, zone: ZoneInfo) -> list[tuple[str, str]]:
+def answer_pairs(
+    registry: Registry, pack: PolicyPack, case: Case, zone: ZoneInfo
+) -> list[tuple[str, str]]:
     """(question, answer) in the order they were asked, both in the dialog's own words."""
-    name = DIALOG_OF[CaseKind(case.kind)]
-    dialog = DIALOGS[name]
+    conversation = registry.conversations.get(registry.case_kind(case.kind).dialog)
+    if conversation is None:  # a kind no feature opens any more: show the stored answers
+        return [(f"{key}:", str(value)) for key, value in case.details.items()]
+    dialog = conversation.dialog
     details = case.details
     ctx = Context(pack, details, case.created_at.astimezone(zone))
     pairs = []
@@ -95,14 +89,15 @@ def answer_pairs(pack: PolicyPack, case: Case, zone: ZoneInfo) -> list[tuple[str
             for i, item in enumerate(step.repeat_over(ctx)):
                 if isinstance(value, dict) and str(i) in value:
                     answer = _answer(step, value[str(i)], ctx, zone)
-                    pairs.append((_question(name, step, ctx, item), answer))
+                    pairs.append((_question(dialog, step, ctx, item), answer))
             continue
-        pairs.append((_question(name, step, ctx), _answer(step, value, ctx, zone)))
+        pairs.append((_question(dialog, step, ctx), _answer(step, value, ctx, zone)))
     return pairs
 
 
-def answer_lines(pack: PolicyPack, case: Case, zone: ZoneInfo) -> list[str]:
-    return [f"• {question} {answer}" for question, answer in answer_pairs(pack, case, zone)]
+def answer_lines(registry: Registry, pack: PolicyPack, case: Case, zone: ZoneInfo) -> list[str]:
+    pairs = answer_pairs(registry, pack, case, zone)
+    return [f"• {question} {answer}" for question, answer in pairs]
 
 
 def _by(case: Case, key: str) -> str:
@@ -135,6 +130,7 @@ def reporter_words(case: Case) -> str:
 
 
 def case_view(
+    registry: Registry,
     pack: PolicyPack,
     session: Session,
     case: Case,
@@ -145,10 +141,10 @@ def case_view(
     zone = ZoneInfo(pack.calendar.timezone)
     assert case.id is not None
     if case.disposed_at is not None:
-        return Message(tombstone_text(case))
+        return Message(tombstone_text(registry, case))
     approval = repo.approval_for(session, case.id)
     status = cards.status_label(case, approval.status if approval else None)
-    kind = CaseKind(case.kind)
+    kind = registry.case_kind(case.kind)
     urgent = " Urgent." if case.urgent and case.status != CaseStatus.CLOSED else ""
     lines = [f"{case.ref}: {kind.title}. Status: {status}.{urgent}"]
     if not for_team:
@@ -158,7 +154,7 @@ def case_view(
     flags = [flag_label(f) for f in case.flags if f != "urgent"]
     if flags:
         lines.append(f"Flags: {', '.join(flags)}.")
-    lines += ["", "Answers:", *answer_lines(pack, case, zone)]
+    lines += ["", "Answers:", *answer_lines(registry, pack, case, zone)]
     lines += ["", *evidence_lines(session, case, zone)]
     if history:
         lines += ["", "History:", *history]
@@ -170,10 +166,10 @@ def case_view(
     return Message("\n".join(lines), mentions=tuple(people.values()))
 
 
-def tombstone_text(case: Case) -> str:
+def tombstone_text(registry: Registry, case: Case) -> str:
     """All that is left of a disposed case (bot/services/retention.py)."""
     stone = case.details.get("tombstone", {})
-    kind = CaseKind(case.kind).title
+    kind = registry.case_kind(case.kind).title
 
     def day(key: str) -> str:
         return _day(stone[key]) if stone.get(key) else "not recorded"

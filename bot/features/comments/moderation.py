@@ -11,22 +11,18 @@ import csv
 import io
 import logging
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
 from bot.domain.cases import Actor, teams_of
 from bot.domain.comments import CommentIn, needs_slt_now
-from bot.domain.deadlines import WorkingCalendar
 from bot.domain.messages import Message
-from bot.services import comment_cards as cc
+from bot.features.comments import cards as cc
+from bot.kernel.core import Kernel
 from bot.storage import repository as repo
 from bot.storage import scheduling
 from bot.storage.tables import Comment, OfficialAccount
-
-if TYPE_CHECKING:
-    from bot.services.bot import BotService
 
 log = logging.getLogger(__name__)
 ESCALATE_AFTER = timedelta(hours=1)
@@ -43,10 +39,10 @@ class RegisterError(ValueError):
 
 
 class Moderation:
-    def __init__(self, service: BotService):
-        self.service = service
-        self.pack = service.pack
-        self.calendar = WorkingCalendar(service.pack)
+    def __init__(self, kernel: Kernel):
+        self.kernel = kernel
+        self.pack = kernel.pack
+        self.calendar = kernel.calendar
 
     # --- the register ------------------------------------------------------------------
 
@@ -63,7 +59,7 @@ class Moderation:
         by: str,
     ) -> OfficialAccount:
         _check_people(moderators, contacts)
-        now = self.service.now()
+        now = self.kernel.now()
         account = OfficialAccount(
             name=name,
             purpose=purpose,
@@ -95,7 +91,7 @@ class Moderation:
             raise RegisterError(f"There is no account number {account_id} in the register.")
         if account.status != "open":
             raise RegisterError(f"Account {account_id} ({account.name}) is already closed.")
-        now = self.service.now()
+        now = self.kernel.now()
         if close:
             account.status, account.closed_on = "closed", now
             action = "register.closed"
@@ -154,7 +150,7 @@ class Moderation:
         account = scheduling.find_account(session, data.account)
         if account is None:
             raise RegisterError(f"No open account '{data.account}' in the register.")
-        now = self.service.now()
+        now = self.kernel.now()
         received = min(data.received_at or now, now)
         comment = Comment(
             account_id=account.id or 0,
@@ -228,7 +224,7 @@ class Moderation:
         for contact in account.contacts:
             platform, _, user = contact.partition(":")
             if user and contact != skip:
-                self.service.tell_user(session, platform, user, message)
+                self.kernel.tell_user(session, platform, user, message)
                 told += 1
         if not account.contacts:
             self.escalate(session, comment, account, "This account has no moderator I can message.")
@@ -239,16 +235,16 @@ class Moderation:
     ) -> None:
         message = cc.slt_alert(self.pack, comment, account, reason)
         for platform in self.platforms_for(comment):
-            self.service.announce_team(session, platform, "slt", message)
+            self.kernel.announce_team(session, platform, "slt", message)
         if comment.escalated_at is None:
-            comment.escalated_at = self.service.now()
+            comment.escalated_at = self.kernel.now()
             if comment.status == "awaiting":
                 comment.status = "escalated"
             session.add(comment)
-        repo.audit(session, self.service.now(), "system", "comment.escalated", comment.ref)
+        repo.audit(session, self.kernel.now(), "system", "comment.escalated", comment.ref)
 
     def platforms_for(self, comment: Comment) -> tuple[str, ...]:
-        return (comment.platform,) if comment.platform else self.service.platforms
+        return (comment.platform,) if comment.platform else self.kernel.platforms
 
     # --- the nudge buttons -------------------------------------------------------------
 
@@ -266,7 +262,7 @@ class Moderation:
                     f"Only the moderators of {account.name} or SLT can do that. Nothing has changed."
                 )
             ]
-        now = self.service.now()
+        now = self.kernel.now()
         if comment.status not in ("awaiting", "escalated"):
             return [Message(f"{comment.ref} is already closed ({comment.status}). Nothing to do.")]
         who = actor.name or actor.user_id
@@ -279,7 +275,7 @@ class Moderation:
             if comment.escalated_at is not None:
                 notice = cc.closed_notice(comment, account, how, who)
                 for platform in self.platforms_for(comment):
-                    self.service.announce_team(session, platform, "slt", notice)
+                    self.kernel.announce_team(session, platform, "slt", notice)
             return [Message(f"Thank you. {comment.ref} is closed as {how}. No more reminders.")]
         if action == cc.OFFENSIVE:
             comment.offensive = True

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.domain.comments import AUTHOR_LABELS, guidance_for
-from bot.domain.messages import Button, Mention, Message, mention
+from bot.domain.messages import Button, Message
 from bot.domain.policy import PolicyPack
-from bot.services.cards import case_buttons, in_words, local
-from bot.storage.tables import Case, CaseTask, Comment, OfficialAccount
+from bot.features.cases.cards import local
+from bot.kernel.buttons import ButtonTarget
+from bot.storage.tables import Comment, OfficialAccount
 
 REPLIED = "comment.replied"
 ACKNOWLEDGED = "comment.acknowledged"
@@ -68,7 +69,7 @@ def moderator_nudge(
     press = comment.author_type == "press"
     leads = PRESS_LEADS if press and stage in PRESS_LEADS else STAGE_LEADS
     lead = leads[stage].format(account=account.name, due=local(pack, comment.due_at))
-    value = comment.ref
+    value = ButtonTarget(comment.ref).encode()
     buttons = (
         Button(REPLIED, "Replied", value, "primary"),
         Button(ACKNOWLEDGED, "Acknowledged publicly", value),
@@ -97,7 +98,7 @@ def press_reminder(
 
 def slt_alert(pack: PolicyPack, comment: Comment, account: OfficialAccount, reason: str) -> Message:
     """To the SLT channel: at once for offensive/complaint/press, or after the deadline."""
-    value = comment.ref
+    value = ButtonTarget(comment.ref).encode()
     return Message(
         text=f"{reason}\n{_advice(pack, comment, to_slt=True)}",
         title=f"Comment {comment.ref} on {account.name}",
@@ -114,47 +115,3 @@ def slt_alert(pack: PolicyPack, comment: Comment, account: OfficialAccount, reas
 
 def closed_notice(comment: Comment, account: OfficialAccount, how: str, who: str) -> Message:
     return Message(f"Comment {comment.ref} on {account.name} is closed: {how} by {who}.")
-
-
-def case_still_new(
-    case: Case, minutes: int, note: str = "", notify: tuple[Mention, ...] = ()
-) -> Message:
-    """An urgent case nobody has acknowledged. `note` says who else has been told;
-    `notify` are the people to mention so their phones buzz."""
-    urgency = "URGENT: " if case.urgent else ""
-    lines = (
-        [f"For your attention: {in_words([mention(m.user_id) for m in notify])}."] if notify else []
-    )
-    lines.append(
-        f"{urgency}{case.ref} has not been acknowledged for {minutes} minutes. "
-        f"{note + ' ' if note else ''}"
-        "Please acknowledge it, or type case " + case.ref + " to see what's needed."
-    )
-    return Message(
-        text="\n".join(lines),
-        title=f"Still waiting: {case.ref}",
-        buttons=case_buttons(case),
-        urgent=case.urgent,
-        mentions=notify,
-    )
-
-
-def task_due(pack: PolicyPack, case: Case, task: CaseTask) -> Message:
-    return Message(
-        text=(
-            f"Follow-up due for {case.ref}: {pack.cited(task.title, task.clause)}\n"
-            "Add a note when it's done, or close the case with the outcome."
-        ),
-        title=f"Follow-up due: {case.ref}",
-        buttons=case_buttons(case),
-    )
-
-
-def annual_reminder(pack: PolicyPack) -> Message:
-    return Message(
-        pack.cited(
-            f"Yearly reminder from {pack.school.name}: please take ten minutes to re-read the "
-            "social media policy. Message me any time if something has happened online.",
-            "X-ANNUAL",
-        )
-    )

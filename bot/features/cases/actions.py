@@ -1,0 +1,201 @@
+"""The owning team's buttons on a case: acknowledge, assign, add a note, close.
+
+Every press re-checks the presser's role against the database, whatever the platform
+showed them, and every change is a compare-and-set so a double click acts once.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from bot.domain.cases import Actor, CaseStatus, NotAllowed, can_view, require_handler
+from bot.domain.messages import Message
+from bot.features.cases import alerts, cards
+from bot.kernel.buttons import ButtonTarget
+from bot.kernel.core import Kernel
+from bot.kernel.outbox import ALL_CASES, OPEN_WEB
+from bot.kernel.registry import ButtonAction, ButtonHandler, Registry
+from bot.storage import repository as repo
+from bot.storage.tables import Case
+
+log = logging.getLogger(__name__)
+MAX_NOTE = 2000
+OPEN = (CaseStatus.NEW.value, CaseStatus.ACKNOWLEDGED.value, CaseStatus.IN_PROGRESS.value)
+GONE = "I can't find that case any more. Nothing has changed."
+
+
+def register(registry: Registry) -> None:
+    registry.add_button(ButtonAction(cards.CASE_ACK, _press(cards.CASE_ACK), _refusal))
+    registry.add_button(ButtonAction(cards.CASE_ASSIGN, _press(cards.CASE_ASSIGN), _refusal))
+    registry.add_button(
+        ButtonAction(cards.CASE_NOTE, _press(cards.CASE_NOTE), _refusal, asks_for=cards.NOTE_PROMPT)
+    )
+    registry.add_button(
+        ButtonAction(
+            cards.CASE_CLOSE,
+            _press(cards.CASE_CLOSE),
+            _refusal,
+            asks_for=cards.CLOSE_OUTCOME,
+            also_asks=cards.CLOSE_MESSAGE,
+            form_hint=cards.CLOSE_HINT,
+        )
+    )
+    registry.add_button(ButtonAction(OPEN_WEB, _web_link))
+
+
+def _press(action: str) -> ButtonHandler:
+    def pressed(
+        kernel: Kernel,
+        session: Session,
+        actor: Actor,
+        target: ButtonTarget,
+        text: str | None,
+        message: str | None,
+    ) -> list[Message]:
+        """`text` is what the form asked for (a note, an outcome); `message` is the
+        optional words for the reporter when a case is closed."""
+        case = repo.case_by_ref(session, target.ref)
+        if case is None:
+            return [Message(GONE)]
+        try:
+            require_handler(kernel.pack, actor, case.team)
+        except NotAllowed as refusal:
+            log.info("action %s on %s refused: %s", action, case.ref, type(refusal).__name__)
+            return [Message(str(refusal))]
+        return _case_action(kernel, session, actor, case, action, text, message)
+
+    return pressed
+
+
+def _refusal(kernel: Kernel, session: Session, actor: Actor, target: ButtonTarget) -> str | None:
+    case = repo.case_by_ref(session, target.ref)
+    if case is None or case.id is None:
+        return GONE
+    try:
+        require_handler(kernel.pack, actor, case.team)
+    except NotAllowed as refusal:
+        return str(refusal)
+    return None
+
+
+def _web_link(
+    kernel: Kernel,
+    session: Session,
+    actor: Actor,
+    target: ButtonTarget,
+    text: str | None,
+    message: str | None,
+) -> list[Message]:
+    """A one-time sign-in link to the case's page (or, with no case, the list of cases)
+    for the person who pressed it only."""
+    what, path = "your cases", "/web/"
+    if target.ref != ALL_CASES:
+        case = repo.case_by_ref(session, target.ref)
+        if case is None or not can_view(
+            kernel.pack, actor, case.team, f"{case.platform}:{case.reporter_id}"
+        ):
+            return [Message(f"I can't find a case {target.ref} that you can see.")]
+        what, path = case.ref, f"/web/cases/{case.ref}"
+    web = kernel.outbox.web
+    if web is None:
+        return [Message("The web workspace isn't switched on. Ask your IT lead about it.")]
+    # A Slack mention is no name for a web page; the page then shows the user id.
+    name = actor.name if actor.name and not actor.name.startswith("<@") else None
+    link = web.add_link(session, actor.platform, actor.user_id, name, path)
+    return [
+        Message(
+            f"Here's your sign-in link for {what}. It works once, in the next 10 minutes, "
+            f"and only for you, so please don't forward it: {link}"
+        )
+    ]
+
+
+def _case_action(
+    kernel: Kernel,
+    session: Session,
+    actor: Actor,
+    case: Case,
+    action: str,
+    text: str | None,
+    message: str | None = None,
+) -> list[Message]:
+    now = kernel.now()
+    who = actor.name or actor.user_id
+    assert case.id is not None
+    if action == cards.CASE_ACK:
+        if not repo.transition_case(
+            session,
+            case.id,
+            (CaseStatus.NEW.value,),
+            {
+                "status": CaseStatus.ACKNOWLEDGED.value,
+                "acknowledged_at": now,
+                "updated_at": now,
+            },
+        ):
+            return [Message(f"{case.ref} was already acknowledged. Nothing has changed.")]
+        repo.audit(session, now, actor.key, "case.acknowledged", case.ref, by=who)
+        alerts.refresh(kernel, session, case)
+        alerts.notify_reporter(kernel, session, case, "acknowledged", who)
+        return [Message(f"Thanks, you've acknowledged {case.ref}.")]
+    if action == cards.CASE_ASSIGN:
+        values = {
+            "assignee_id": actor.user_id,
+            "updated_at": now,
+            "status": CaseStatus.IN_PROGRESS.value,
+        }
+        if case.assignee_id == actor.user_id:
+            return [Message(f"{case.ref} is already assigned to you.")]
+        if not repo.transition_case(session, case.id, OPEN, values):
+            return [Message(f"{case.ref} is closed. Nothing has changed.")]
+        if case.acknowledged_at is None:
+            session.execute(sa.update(Case).where(Case.id == case.id).values(acknowledged_at=now))
+            alerts.notify_reporter(kernel, session, case, "acknowledged", who)
+        repo.audit(session, now, actor.key, "case.assigned", case.ref, by=who)
+        alerts.refresh(kernel, session, case)
+        return [Message(f"{case.ref} is now assigned to you.")]
+    note = (text or "").strip()
+    if not note:
+        prompt = (
+            "Please type your note."
+            if action == cards.CASE_NOTE
+            else "Please say what the outcome was."
+        )
+        return [Message(f"{prompt} Nothing has changed yet.")]
+    to_reporter = (message or "").strip() or None
+    if len(note) > MAX_NOTE or len(to_reporter or "") > MAX_NOTE:
+        return [Message(f"Please keep it under {MAX_NOTE:,} characters. Nothing has changed yet.")]
+    if action == cards.CASE_NOTE:
+        repo.audit(session, now, actor.key, "case.note", case.ref, by=who, note=note)
+        alerts.refresh(kernel, session, case)
+        return [Message(f"Note added to {case.ref}.")]
+    if not repo.transition_case(
+        session,
+        case.id,
+        OPEN,
+        {
+            "status": CaseStatus.CLOSED.value,
+            "outcome": note,
+            "closed_at": now,
+            "updated_at": now,
+        },
+    ):
+        return [Message(f"{case.ref} was already closed. Nothing has changed.")]
+    repo.audit(
+        session,
+        now,
+        actor.key,
+        "case.closed",
+        case.ref,
+        by=who,
+        outcome=note,
+        to_reporter=to_reporter,
+    )
+    alerts.refresh(kernel, session, case)
+    # The outcome stays in the record; the reporter gets only the closing message.
+    alerts.notify_reporter(kernel, session, case, "closed", who, to_reporter)
+    told = "with your message" if to_reporter else "that it is closed"
+    return [Message(f"{case.ref} is closed. The reporter has been told {told}.")]

@@ -1,0 +1,122 @@
+"""Opening a case when a conversation finishes: the record, its tasks and evidence, the
+approval it waits for, the team's alert, its reminders, and the reporter's reply.
+Every conversation that opens a case registers `finish` as its finish."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlmodel import Session
+
+from bot.dialogs.outcome import Outcome
+from bot.domain.cases import Actor, CaseStatus, case_reference
+from bot.domain.messages import MENTION, Message
+from bot.features.cases import alerts, reminders
+from bot.kernel.core import Kernel
+from bot.storage import repository as repo
+from bot.storage.tables import Approval, Case, CaseTask, Evidence
+
+log = logging.getLogger(__name__)
+GUIDANCE_GIVEN = "guidance_given"  # the key in Case.details
+
+
+def finish(
+    kernel: Kernel, session: Session, actor: Actor, name: str, outcome: Outcome
+) -> list[Message]:
+    """The advice, and a case for the owning team when the outcome calls for one."""
+    advice = "\n".join(f"• {g.text}" for g in outcome.guidance)
+    lead = f"Here's what to do:\n{advice}\n\n" if advice else ""
+    if not outcome.open_case:
+        repo.audit(
+            session,
+            kernel.now(),
+            actor.key,
+            "advice.given",
+            actor.key,
+            dialog=name,
+            clauses=[g.clause for g in outcome.guidance],
+        )
+        return [Message(f"{lead}{outcome.closing}".strip())]
+    case = open_case(kernel, session, actor, outcome)
+    if outcome.closing:  # the conversation says what happens next (an approval)
+        next_step = outcome.closing
+    elif outcome.urgent:
+        next_step = (
+            "Someone will pick it up as soon as possible, and I'll message you when they do."
+        )
+    else:
+        next_step = "I'll message you when someone picks it up. You don't need to do anything else."
+    return [Message(f"{lead}Your reference is {case.ref}. {next_step}")]
+
+
+def open_case(kernel: Kernel, session: Session, actor: Actor, outcome: Outcome) -> Case:
+    now = kernel.now()
+    number = repo.next_number(session, outcome.kind.code)
+    case = Case(
+        ref=case_reference(outcome.kind, number),
+        kind=outcome.kind.code,
+        status=CaseStatus.NEW.value,
+        team=outcome.team,
+        urgent=outcome.urgent,
+        platform=actor.platform,
+        reporter_id=actor.user_id,
+        reporter_name=_display_name(actor.name),
+        summary=outcome.summary,
+        # The advice exactly as the reporter read it, for the record and the bundle.
+        details={
+            **outcome.details,
+            GUIDANCE_GIVEN: [[g.clause, g.text] for g in outcome.guidance],
+        },
+        flags=outcome.flags,
+        guidance=[g.clause for g in outcome.guidance],
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(case)
+    session.flush()
+    assert case.id is not None
+    for task in outcome.tasks:
+        session.add(
+            CaseTask(case_id=case.id, clause=task.clause, title=task.title, due_at=task.due)
+        )
+    for item in outcome.evidence:
+        session.add(
+            Evidence(
+                case_id=case.id,
+                filename=item["filename"],
+                content_type=item["content_type"],
+                size=item["size"],
+                sha256=item["sha256"],
+                uploaded_by=actor.key,
+                uploaded_at=now,
+            )
+        )
+    repo.audit(
+        session,
+        now,
+        actor.key,
+        "case.opened",
+        case.ref,
+        team=case.team,
+        urgent=case.urgent,
+        clauses=case.guidance,
+        by=actor.name,
+    )
+    if outcome.approval_stages:
+        approval = Approval(case_id=case.id, stages=list(outcome.approval_stages), status="pending")
+        session.add(approval)
+        session.flush()
+    message = alerts.alert_for(kernel, session, case, [])
+    kernel.outbox.announce(
+        session, case.id, actor.platform, case.team, message, replaces_first=False
+    )
+    reminders.schedule_for_case(kernel, session, case)
+    log.info("case %s opened for team %s (urgent=%s)", case.ref, case.team, case.urgent)
+    return case
+
+
+def _display_name(name: str | None) -> str | None:
+    """A name to keep on the case; Slack gives a mention tag, which is no name at all."""
+    if not name or MENTION.fullmatch(name):
+        return None
+    return name[:200]

@@ -1,0 +1,34 @@
+"""Cyberbullying and online abuse, with evidence (CB-* clauses). Files sent with no
+conversation in progress start this report."""
+
+import re
+
+from bot.features.cases import opening
+from bot.features.cyberbullying.dialog import CYBERBULLYING, KIND
+from bot.kernel.registry import Conversation, Registry
+
+INTENT = re.compile(
+    r"bull(y|ied|ying)|abus|harass|troll|threat|\bposting about\b|\bposted about\b|"
+    r"\bpost(s|ed)? (about|of) me\b|nasty|fake (account|profile)|\bonline about\b|"
+    r"\bcomments? about\b|\bhate\b|defam|\bscreenshots?\b"
+)
+VOCABULARY = (
+    "bully", "bullied", "bullying", "abuse", "abusive", "harass", "harassed", "harassment",
+    "troll", "trolling", "threat", "threatening", "posting", "posted", "nasty", "fake",
+    "profile", "comments", "screenshot", "screenshots", "defamatory",
+)  # fmt: skip
+
+
+def register(registry: Registry) -> None:
+    registry.add_case_kind(KIND)
+    registry.add_conversation(
+        Conversation(
+            CYBERBULLYING,
+            "Online abuse or cyberbullying",
+            opening.finish,
+            intent=INTENT,
+            intent_rank=30,
+            vocabulary=VOCABULARY,
+            takes_files=True,
+        )
+    )

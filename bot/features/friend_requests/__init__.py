@@ -1,0 +1,26 @@
+"""Friend and follow requests from pupils, former pupils and parents (FR-* clauses)."""
+
+import re
+
+from bot.features.cases import opening
+from bot.features.friend_requests.dialog import FRIEND_REQUEST, KIND
+from bot.kernel.registry import Conversation, Registry
+
+INTENT = re.compile(
+    r"friend(ed)? (request|me)|follow(ed)? (request|me)|\bfollow request|added me|"
+    r"\badd(ed)? me\b|\bfriend request|\brequest from\b|wants to (follow|friend)|dm(ed)? me"
+)
+
+
+def register(registry: Registry) -> None:
+    registry.add_case_kind(KIND)
+    registry.add_conversation(
+        Conversation(
+            FRIEND_REQUEST,
+            "A friend or follow request",
+            opening.finish,
+            intent=INTENT,
+            intent_rank=40,
+            vocabulary=("friend", "friended", "request", "follow", "followed", "added"),
+        )
+    )

@@ -1,0 +1,30 @@
+"""Fake or impersonation accounts: an account pretending to be the school or a member of
+staff, routed to SLT with guidance to report it to the platform (CB-BLOCK) and to warn
+parents through the official accounts (MO-REGULAR)."""
+
+import re
+
+from bot.features.cases import opening
+from bot.features.impersonation.dialog import IMPERSONATION, KIND
+from bot.kernel.registry import Conversation, Registry
+
+# Before the abuse report's "fake account" and the account request's "set up ... account".
+INTENT = re.compile(
+    r"\b(fake|impersonat\w*|imposter|impostor|pretend\w*|posing as|spoof\w*|clone[d]?|copycat)\b"
+    r".*\b(account|profile|page|school|me|us|teacher|head|staff)\b"
+    r"|\b(account|profile|page)\b.*\b(impersonat\w*|pretend\w*|posing as)\b"
+)
+
+
+def register(registry: Registry) -> None:
+    registry.add_case_kind(KIND)
+    registry.add_conversation(
+        Conversation(
+            IMPERSONATION,
+            "A fake or impersonation account",
+            opening.finish,
+            intent=INTENT,
+            intent_rank=15,
+            vocabulary=("impersonating", "impersonation", "pretending"),
+        )
+    )

@@ -1,0 +1,95 @@
+"""Conversation 5: a fake or impersonation account (CB-BLOCK, MO-REGULAR).
+
+pretends_to_be -> platform -> address -> posts -> evidence (files, "done") -> contacting
+"""
+
+from __future__ import annotations
+
+from bot.dialogs.common import platform_label, platform_step, yes_no
+from bot.dialogs.engine import Context, Dialog, Step
+from bot.dialogs.outcome import Outcome
+from bot.domain.cases import CaseKind
+from bot.domain.messages import Choice
+from bot.features.impersonation.rules import FakeAccountFacts, advise
+
+KIND = CaseKind(
+    "IM",
+    "Fake or impersonation account",
+    dialog="impersonation",
+    standard_fields=("pretends_to_be", "platform", "contacting", "evidence"),
+    full_fields=("address", "posts"),
+)
+
+PRETENDS = (
+    Choice("school", "The school"),
+    Choice("me", "Me"),
+    Choice("colleague", "Another member of staff"),
+)
+PRETENDS_LABELS = {"school": "the school", "me": "the reporter", "colleague": "a member of staff"}
+
+
+def _finish(ctx: Context) -> Outcome:
+    a = ctx.answers
+    evidence = list(a.get("evidence") or [])
+    platform = platform_label(a["platform"])
+    facts = FakeAccountFacts(a["pretends_to_be"], platform, bool(a["contacting"]))
+    advice = advise(ctx.pack, facts, ctx.now)
+    return Outcome(
+        kind=KIND,
+        open_case=True,
+        team="slt",
+        urgent=advice.urgent,
+        guidance=advice.guidance,
+        summary={
+            "pretends_to_be": PRETENDS_LABELS[facts.pretends_to_be],
+            "platform": platform,
+            "contacting": yes_no(facts.contacting),
+            "evidence": str(len(evidence)),
+            "address": a["address"],
+            "posts": a["posts"],
+        },
+        details={**a, "reported_at": ctx.now.isoformat(timespec="seconds")},
+        flags=advice.flags + (["urgent"] if advice.urgent else []),
+        tasks=advice.tasks,
+        evidence=evidence,
+    )
+
+
+IMPERSONATION = Dialog(
+    name="impersonation",
+    title="Fake account report",
+    intro=(
+        "Thanks for spotting this. I'll record the fake account and pass it to the senior "
+        "leadership team. It takes about a minute."
+    ),
+    steps=(
+        Step("pretends_to_be", "Who is the account pretending to be?", "choice", choices=PRETENDS),
+        platform_step("Where is the fake account?"),
+        Step(
+            "address",
+            "What is its address or name? Paste the link if you have it, or type its @handle.",
+            "text",
+            max_chars=500,
+        ),
+        Step(
+            "posts",
+            "In a few words, what does it post or send? Only include the personal details "
+            "that are needed.",
+            "text",
+            max_chars=3000,
+        ),
+        Step(
+            "evidence",
+            "Please send screenshots of the account and what it posts, then say done. "
+            "If you have none, just say done.",
+            "files",
+            hint="Screenshots and saved pages are both fine.",
+        ),
+        Step(
+            "contacting",
+            "Is it messaging pupils or parents, or asking anyone for money or personal details?",
+            "yesno",
+        ),
+    ),
+    finish=_finish,
+)

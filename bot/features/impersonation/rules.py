@@ -1,0 +1,75 @@
+"""What to do about a fake or impersonation account: pure rules over the pack's clauses.
+
+An account pretending to be the school or a member of staff is reported to SLT
+(CB-REPORT-SENIOR), reported to the platform and blocked (CB-BLOCK), and parents are
+warned through the school's own official accounts, which staff watch (MO-REGULAR).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from bot.domain.abuse import FollowUp
+from bot.domain.messages import Guidance
+from bot.domain.policy import PolicyPack
+
+Pretends = Literal["school", "me", "colleague"]
+
+
+@dataclass(frozen=True)
+class FakeAccountFacts:
+    pretends_to_be: Pretends
+    platform: str  # its label, e.g. "Instagram"
+    contacting: bool  # messaging pupils or parents, or asking for money or details
+
+
+@dataclass(frozen=True)
+class FakeAccountAdvice:
+    guidance: list[Guidance]
+    tasks: list[FollowUp]
+    urgent: bool
+    flags: list[str]
+
+
+def advise(pack: PolicyPack, facts: FakeAccountFacts, now: datetime) -> FakeAccountAdvice:
+    guidance = [
+        pack.guidance(
+            "CB-REPORT-SENIOR",
+            "I've reported this to the senior leadership team, who will deal with it.",
+        )
+    ]
+    if pack.has("CB-NO-ENGAGE"):
+        guidance.append(
+            pack.guidance("CB-NO-ENGAGE", "Please don't follow, reply to or message the account.")
+        )
+    if pack.has("CB-BLOCK"):
+        guidance.append(
+            pack.guidance(
+                "CB-BLOCK",
+                f"Report it to {facts.platform} as an impersonation account, then block it.",
+            )
+        )
+    if pack.has("CB-EVIDENCE"):
+        guidance.append(
+            pack.guidance(
+                "CB-EVIDENCE", "Keep the screenshots, and screenshot anything new it posts."
+            )
+        )
+    if pack.has("MO-REGULAR"):
+        warn = (
+            "SLT will decide whether to warn parents through the school's official accounts, "
+            "so they know which account is really ours."
+        )
+        guidance.append(pack.guidance("MO-REGULAR", warn))
+    # SLT's follow-ups rest on the pack's own clause where it has one, else on the report.
+    block = "CB-BLOCK" if pack.has("CB-BLOCK") else "CB-REPORT-SENIOR"
+    warn_clause = "MO-REGULAR" if pack.has("MO-REGULAR") else "CB-REPORT-SENIOR"
+    due = now + timedelta(hours=24)
+    tasks = [
+        FollowUp(block, "Report the fake account to the platform", due),
+        FollowUp(warn_clause, "Decide whether to warn parents through the official accounts", due),
+    ]
+    flags = ["contacting_pupils_or_parents"] if facts.contacting else []
+    return FakeAccountAdvice(guidance, tasks, urgent=facts.contacting, flags=flags)

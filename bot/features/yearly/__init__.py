@@ -1,0 +1,56 @@
+"""The yearly reminder to re-read the policy (X-ANNUAL): everyone the bot knows hears it
+on the first working day of the pack's month, at the start of the school day."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from sqlmodel import Session
+
+from bot.domain.messages import Message
+from bot.domain.policy import PolicyPack
+from bot.kernel.core import Kernel
+from bot.kernel.registry import Registry, ReminderKind
+from bot.storage import scheduling
+from bot.storage.tables import Reminder
+
+
+def register(registry: Registry) -> None:
+    registry.add_reminder(ReminderKind("annual", _remind))
+    registry.schedules.append(schedule)
+
+
+def annual_reminder(pack: PolicyPack) -> Message:
+    return Message(
+        pack.cited(
+            f"Yearly reminder from {pack.school.name}: please take ten minutes to re-read the "
+            "social media policy. Message me any time if something has happened online.",
+            "X-ANNUAL",
+        )
+    )
+
+
+def schedule(kernel: Kernel, session: Session, after: datetime | None = None) -> None:
+    """The next yearly reminder on or after `after` (default now), if the pack has one."""
+    month = kernel.pack.records.annual_reminder_month
+    if month is None:
+        return
+    calendar = kernel.calendar
+    start = (after or kernel.now()).astimezone(calendar.zone)
+    for year in (start.year, start.year + 1):
+        day = date(year, month, 1)
+        if not calendar.is_working_day(day):
+            day = calendar.next_working_day(day)
+        at = datetime.combine(day, kernel.pack.calendar.day_starts, calendar.zone)
+        if at >= start:
+            scheduling.schedule(session, f"annual:{year}", "annual", at)
+            return
+
+
+def _remind(kernel: Kernel, session: Session, reminder: Reminder) -> str:
+    people = scheduling.known_people(session)
+    message = annual_reminder(kernel.pack)
+    for platform, user in sorted(people):
+        kernel.tell_user(session, platform, user, message)
+    schedule(kernel, session, after=kernel.now() + timedelta(days=1))
+    return f"reminded {len(people)} people"

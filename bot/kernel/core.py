@@ -1,0 +1,96 @@
+"""The kernel every feature is handed: policy pack, unit of work, clock, outbox,
+evidence store and registry. It imports no feature and knows no platform."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from datetime import datetime
+
+from sqlmodel import Session
+
+from bot.domain.cases import Actor, teams_of
+from bot.domain.deadlines import WorkingCalendar
+from bot.domain.evidence import EvidenceFile, check_evidence
+from bot.domain.messages import Message
+from bot.domain.policy import PolicyPack
+from bot.kernel.clock import Clock, utcnow
+from bot.kernel.evidence_store import EvidenceStore
+from bot.kernel.outbox import Outbox
+from bot.kernel.registry import Registry
+from bot.kernel.work import UnitOfWork
+from bot.storage import repository as repo
+
+
+class Kernel:
+    def __init__(
+        self,
+        work: UnitOfWork,
+        pack: PolicyPack,
+        registry: Registry,
+        evidence: EvidenceStore,
+        clock: Callable[[], datetime] = utcnow,
+        max_evidence_bytes: int = 25 * 1024 * 1024,
+    ):
+        self.work = work
+        self.pack = pack
+        self.registry = registry
+        self.evidence = evidence
+        self.clock = Clock(pack.calendar.timezone, clock)
+        self.outbox = Outbox(work, self.clock, uuid.uuid4().hex)
+        self.max_evidence_bytes = max_evidence_bytes
+        self.calendar = WorkingCalendar(pack)  # the school's working days and hours
+
+    # --- short names for what every feature uses ----------------------------------------------
+
+    def session(self) -> AbstractContextManager[Session]:
+        return self.work.session()
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def local_now(self) -> datetime:
+        return self.clock.local_now()
+
+    def local_time(self, moment: datetime) -> str:
+        return self.clock.local_time(moment)
+
+    @property
+    def platforms(self) -> tuple[str, ...]:
+        return self.outbox.platforms
+
+    def tell_user(
+        self,
+        session: Session,
+        platform: str,
+        user_id: str,
+        message: Message,
+        case_id: int | None = None,
+    ) -> None:
+        self.outbox.tell_user(session, platform, user_id, message, case_id)
+
+    def announce_team(self, session: Session, platform: str, team: str, message: Message) -> None:
+        self.outbox.announce_team(session, platform, team, message)
+
+    # --- actors -------------------------------------------------------------------------------
+
+    def actor(
+        self, session: Session, platform: str, user_id: str, name: str | None = None
+    ) -> Actor:
+        """Someone acting, with the roles stored for them now (never what a platform says)."""
+        return Actor(platform, user_id, repo.roles_of(session, platform, user_id), name)
+
+    def reader_teams(self, session: Session, platform: str, user_id: str) -> set[str]:
+        """The teams whose alerts this person reads (approvers read SLT's)."""
+        actor = self.actor(session, platform, user_id)
+        teams = teams_of(self.pack, actor)
+        if actor.roles & set(self.pack.accounts.stages):
+            teams.add("slt")
+        return teams
+
+    def store_evidence(self, filename: str, content_type: str | None, data: bytes) -> EvidenceFile:
+        """Check and keep a file's bytes; raises EvidenceRefused with a message for the user."""
+        checked = check_evidence(filename, content_type, data, self.max_evidence_bytes)
+        self.evidence.put(checked.sha256, data)
+        return checked

@@ -1,0 +1,173 @@
+"""The outbox: telling a person, announcing to a team, and handing both to the platforms.
+
+Features write messages here inside their unit of work; each platform's delivery loop
+claims them (see storage.scheduling.claim_outbox), so a message is never lost between
+the database commit and the platform's send.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlmodel import Session
+
+from bot.domain.messages import Button, Message
+from bot.kernel.clock import Clock
+from bot.kernel.work import UnitOfWork
+from bot.storage import repository as repo
+from bot.storage import scheduling
+from bot.storage.tables import Case
+from bot.storage.tables import Outbox as OutboxRow
+
+OPEN_WEB = "web.open"  # a one-time link to a case in the web workspace
+ALL_CASES = "all"  # OPEN_WEB's value for the list of cases rather than one case
+
+
+class SignInLinks(Protocol):
+    """The web workspace's one-time sign-in links (bot.web.access), when it is on."""
+
+    def add_link(
+        self, session: Session, platform: str, user_id: str, name: str | None, path: str
+    ) -> str: ...
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One message an adapter must post: to a team channel or to a person."""
+
+    outbox_id: int
+    target_kind: str
+    target: str
+    message: Message
+    replaces_id: int | None
+    replaces_ref: str | None
+    attempts: int
+    maybe_sent: bool = False  # an earlier claim never recorded its send: look before sending
+
+
+class Outbox:
+    def __init__(self, work: UnitOfWork, clock: Clock, instance: str):
+        self.work = work
+        self.clock = clock
+        self.instance = instance  # names this process's claims on outbox rows
+        self.lease = timedelta(seconds=60)
+        self.enqueued = 0  # bumped on every queued message, so idle delivery loops can rest
+        # Where team alerts go when nobody's platform decides it (webhook, CLI, scheduler).
+        self.platforms: tuple[str, ...] = ("console",)
+        self.web: SignInLinks | None = None
+
+    # --- what features write ---------------------------------------------------------------
+
+    def announce(
+        self,
+        session: Session,
+        case_id: int,
+        platform: str,
+        team: str,
+        message: Message,
+        replaces_first: bool,
+    ) -> None:
+        """A case's alert to its team; `replaces_first` updates the first alert in place."""
+        earlier = repo.first_alert_for(session, case_id) if replaces_first else None
+        case = session.get(Case, case_id)
+        if case is not None:
+            message = self.with_web_button(message, case.ref)
+        self.enqueued += 1
+        repo.enqueue(
+            session,
+            self.clock.now(),
+            platform,
+            "team",
+            team,
+            message.to_dict(),
+            case_id,
+            earlier.id if earlier else None,
+        )
+
+    def announce_team(self, session: Session, platform: str, team: str, message: Message) -> None:
+        """A team alert that belongs to no case (comments, reminders)."""
+        self.enqueued += 1
+        repo.enqueue(session, self.clock.now(), platform, "team", team, message.to_dict())
+
+    def tell_user(
+        self,
+        session: Session,
+        platform: str,
+        user_id: str,
+        message: Message,
+        case_id: int | None = None,
+    ) -> None:
+        self.enqueued += 1
+        repo.enqueue(
+            session, self.clock.now(), platform, "user", user_id, message.to_dict(), case_id
+        )
+
+    def with_web_button(self, message: Message, ref: str = ALL_CASES) -> Message:
+        """Add "Open in browser" (a one-time link for whoever presses it) when the web
+        workspace is on; it lands on the case `ref`, or on the list of cases."""
+        if self.web is None:
+            return message
+        button = Button(OPEN_WEB, "Open in browser", ref)
+        return dataclasses.replace(message, buttons=(*message.buttons, button))
+
+    # --- what platforms' delivery loops call -------------------------------------------------
+
+    def pending(self, platform: str, limit: int = 50) -> list[Delivery]:
+        """Claim due messages for this instance (see scheduling.claim_outbox)."""
+        with self.work.session() as session:
+            claimed = scheduling.claim_outbox(
+                session, platform, self.clock.now(), self.lease, limit, self.instance
+            )
+            result = []
+            for row, maybe_sent in claimed:
+                earlier = session.get(OutboxRow, row.replaces_id) if row.replaces_id else None
+                result.append(
+                    Delivery(
+                        row.id or 0,
+                        row.target_kind,
+                        row.target,
+                        Message.from_dict(row.message),
+                        row.replaces_id,
+                        earlier.external_ref if earlier else None,
+                        row.attempts,
+                        maybe_sent,
+                    )
+                )
+            session.commit()
+            return result
+
+    def still_ours(self, outbox_id: int) -> bool:
+        with self.work.session() as session:
+            ours = scheduling.renew_claim(
+                session, outbox_id, self.instance, self.clock.now(), self.lease
+            )
+            session.commit()
+            return ours
+
+    def mark_delivered(self, outbox_id: int, external_ref: str | None) -> None:
+        with self.work.session() as session:
+            row = session.get(OutboxRow, outbox_id)
+            if row is not None:
+                row.status, row.sent_at, row.external_ref = "sent", self.clock.now(), external_ref
+                row.claim_token = None
+                row.attempts += 1
+                session.add(row)
+            session.commit()
+
+    def mark_failed(self, outbox_id: int, error: str, retry_at: datetime | None) -> None:
+        """Record a failed send; with no retry time it is parked as 'failed' for an admin."""
+        with self.work.session() as session:
+            row = session.get(OutboxRow, outbox_id)
+            if row is not None:
+                row.attempts += 1
+                row.last_error = error[:500]
+                row.claim_token = None
+                if retry_at is None:
+                    row.status = "failed"
+                else:
+                    row.next_attempt_at = retry_at
+                session.add(row)
+            session.commit()

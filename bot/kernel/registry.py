@@ -1,0 +1,197 @@
+"""The one registry: which conversations, buttons, reminder kinds, case kinds and text
+commands exist. Each feature adds its own in `register()` (see bot.features); the kernel
+and the platforms only ever look things up here, so no table elsewhere lists features.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlmodel import Session
+
+from bot.dialogs.engine import Dialog
+from bot.dialogs.outcome import Outcome
+from bot.domain.cases import Actor, CaseKind
+from bot.domain.messages import Button, Choice, Message
+from bot.kernel.buttons import ButtonTarget
+from bot.storage.tables import Case, Reminder
+
+if TYPE_CHECKING:
+    from bot.kernel.core import Kernel
+
+# The step a menu's buttons answer: there is no conversation yet, so pressing one while a
+# conversation is in progress is a stale button, not an answer to that conversation.
+MENU_STEP = "menu"
+
+Finish = Callable[["Kernel", Session, Actor, str, Outcome], list[Message]]
+Prepare = Callable[["Kernel", Session], "dict[str, Any] | Message | None"]
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """A dialog staff can start: from the menu, from words that match `intent`, or (with
+    `takes_files`) by sending files with no conversation in progress."""
+
+    dialog: Dialog
+    label: str  # its menu button
+    finish: Finish  # what happens when the last question is answered
+    intent: re.Pattern[str] | None = None
+    intent_rank: int = 50  # lower is tried first: more specific patterns go before broad ones
+    vocabulary: tuple[str, ...] = ()  # words its intent looks for, for typo correction
+    prepare: Prepare | None = None  # options fixed at the start, or a message saying why not
+    takes_files: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.dialog.name
+
+
+ButtonHandler = Callable[
+    ["Kernel", Session, Actor, ButtonTarget, "str | None", "str | None"], list[Message]
+]
+ButtonRefusal = Callable[["Kernel", Session, Actor, ButtonTarget], "str | None"]
+
+
+@dataclass(frozen=True)
+class ButtonAction:
+    """A button: what pressing it does, who may press it, and whether it asks for words
+    first (a note, a reason). `refusal` is asked before a platform opens a form for it."""
+
+    action: str
+    handle: ButtonHandler
+    refusal: ButtonRefusal | None = None
+    asks_for: str | None = None
+    also_asks: str | None = None  # an optional second field
+    form_hint: str | None = None
+
+    def button(self, label: str, target: ButtonTarget, style: str | None = None) -> Button:
+        return Button(
+            self.action,
+            label,
+            target.encode(),
+            style,
+            asks_for=self.asks_for,
+            also_asks=self.also_asks,
+            form_hint=self.form_hint,
+        )
+
+
+ReminderHandler = Callable[["Kernel", Session, Reminder], str]
+
+
+@dataclass(frozen=True)
+class ReminderKind:
+    """A stored reminder kind. Overdue reminders of one `subject` fold into the one with
+    the highest `stage`, so downtime never sends two messages about one thing."""
+
+    kind: str
+    handle: ReminderHandler
+    subject: Callable[[Reminder], str] = lambda r: f"{r.kind}:{r.id}"
+    stage: int = 0
+    # Loads what a batch of these needs in a few queries, not a few per reminder.
+    preload: Callable[[Session, list[Reminder]], None] | None = None
+
+
+@dataclass(frozen=True)
+class TextCommand:
+    """Words that do something outside any conversation ("my cases", "case FR-0001").
+    `match` returns the argument it found, or None."""
+
+    name: str
+    match: Callable[[Registry, str, str], str | None]  # (registry, text, normalised) -> arg
+    handle: Callable[[Kernel, Session, Actor, str], list[Message]]
+    menu_label: str | None = None  # also offered on the menu, after the conversations
+
+
+@dataclass
+class Registry:
+    conversations: dict[str, Conversation] = field(default_factory=dict)
+    buttons: dict[str, ButtonAction] = field(default_factory=dict)
+    reminders: dict[str, ReminderKind] = field(default_factory=dict)
+    commands: dict[str, TextCommand] = field(default_factory=dict)
+    case_kinds: dict[str, CaseKind] = field(default_factory=dict)
+    # Called when the service prepares its schedules (e.g. the yearly reminder).
+    schedules: list[Callable[[Kernel, Session], None]] = field(default_factory=list)
+    # A case kind's own alert (an approval), else the cases feature's standard one.
+    alerts: dict[str, Callable[[Kernel, Session, Case, list[str]], Message]] = field(
+        default_factory=dict
+    )
+
+    # --- what features call ----------------------------------------------------------------
+
+    def add_conversation(self, conversation: Conversation) -> None:
+        _add(self.conversations, conversation.name, conversation)
+
+    def add_button(self, action: ButtonAction) -> ButtonAction:
+        return _add(self.buttons, action.action, action)
+
+    def add_reminder(self, kind: ReminderKind) -> None:
+        _add(self.reminders, kind.kind, kind)
+
+    def add_command(self, command: TextCommand) -> None:
+        _add(self.commands, command.name, command)
+
+    def add_case_kind(self, kind: CaseKind) -> None:
+        _add(self.case_kinds, kind.code, kind)
+
+    # --- what the kernel and the platforms look up ------------------------------------------
+
+    def case_kind(self, code: str) -> CaseKind:
+        """A stored case's kind. A code no feature registers (a feature removed since) still
+        reads as a case, never a crash."""
+        return self.case_kinds.get(code) or CaseKind(code, "Case")
+
+    def menu(self) -> tuple[Choice, ...]:
+        chats = [Choice(c.name, c.label) for c in self.conversations.values()]
+        extras = [Choice(c.name, c.menu_label) for c in self.commands.values() if c.menu_label]
+        return (*chats, *extras)
+
+    def classify(self, text: str) -> str | None:
+        """The conversation free text asks for, by the first matching intent."""
+        said = correct_typos(text, self.vocabulary())
+        ranked = sorted(
+            (c for c in self.conversations.values() if c.intent is not None),
+            key=lambda c: c.intent_rank,
+        )
+        for conversation in ranked:
+            assert conversation.intent is not None
+            if conversation.intent.search(said):
+                return conversation.name
+        return None
+
+    def vocabulary(self) -> tuple[str, ...]:
+        words = {w for c in self.conversations.values() for w in c.vocabulary}
+        return tuple(sorted(words))
+
+    def reference_pattern(self) -> re.Pattern[str]:
+        """A case reference of any registered kind, e.g. FR-0001 (ASCII digits only)."""
+        codes = "|".join(sorted(self.case_kinds)) or "(?!)"
+        return re.compile(rf"^(?:case\s+)?((?:{codes})-[0-9]{{1,6}})$", re.I)
+
+
+def _add(table: dict[str, Any], key: str, value: Any) -> Any:
+    if key in table and table[key] != value:
+        raise ValueError(f"{key!r} is registered twice")
+    table[key] = value
+    return value
+
+
+def correct_typos(text: str, vocabulary: tuple[str, ...]) -> str:
+    """Replace a word that is a near miss for one of the vocabulary words (difflib ratio).
+
+    Only words of five letters or more that start with the same letter are changed, so
+    short everyday words ("count", "fake") stay as they are.
+    """
+    words = re.findall(r"[a-z']+|[^a-z']+", text.lower())
+    fixed = []
+    for word in words:
+        if len(word) >= 5 and word.isalpha() and word not in vocabulary:
+            near = difflib.get_close_matches(word, vocabulary, n=1, cutoff=0.8)
+            if near and near[0][0] == word[0]:
+                word = near[0]
+        fixed.append(word)
+    return "".join(fixed)
