@@ -33,6 +33,7 @@ run: $(STAMP_RUN)
 
 test: $(STAMP_TEST) browser-deps
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP_TEST)

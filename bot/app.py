@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import gc
-import ipaddress
 import logging
 import sqlite3
 
@@ -15,7 +14,8 @@ import sqlalchemy as sa
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
-from bot.channels import pages
+from bot.channels import CHANNELS, pages
+from bot.channels.base import Channel
 from bot.config import Settings
 from bot.services import BotService
 
@@ -71,31 +71,9 @@ def database_writable(engine: sa.Engine, wait_seconds: float = 0.5) -> bool:
         return False
 
 
-def slack_configured(settings: Settings) -> bool:
-    """A bot token plus a way to receive events: signed HTTP requests or a Socket Mode token."""
-    return bool(
-        settings.slack_bot_token and (settings.slack_signing_secret or settings.slack_app_token)
-    )
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def teams_mode(settings: Settings) -> str | None:
-    """Signed with credentials; anonymous only when asked for and on loopback; else off."""
-    if settings.microsoft_app_id and (
-        settings.microsoft_app_password or settings.microsoft_app_type.lower() == "userassignedmsi"
-    ):
-        return "signed"
-    if settings.teams_allow_anonymous and _loopback(settings.host):
-        return "anonymous"
-    return None
+def active_channels(settings: Settings) -> list[tuple[Channel, str]]:
+    """The platforms this configuration turns on, each with the mode it runs in."""
+    return [(c, mode) for c in CHANNELS if (mode := c.mode(settings)) is not None]
 
 
 def create_app(service: BotService, settings: Settings | None = None) -> web.Application:
@@ -106,11 +84,10 @@ def create_app(service: BotService, settings: Settings | None = None) -> web.App
     app.router.add_get("/healthz", readyz)
     pages.mount(app, service)  # /privacy and /terms, which the Teams app links to
     app.on_startup.append(_size_thread_pool)
-    if settings is not None and slack_configured(settings):
-        from bot.channels.slack.adapter import SlackAdapter
-
-        SlackAdapter(service, settings).mount(app)
     if settings is not None:
+        for channel, mode in active_channels(settings):
+            if channel.mount is not None:
+                channel.mount(app, service, settings, mode)
         from bot import scheduler
         from bot.channels.webhook import CommentHook
 
@@ -121,11 +98,6 @@ def create_app(service: BotService, settings: Settings | None = None) -> web.App
         from bot.web import routes
 
         routes.mount(app, service, service.web)
-    mode = teams_mode(settings) if settings is not None else None
-    if mode is not None:
-        from bot.channels.teams.adapter import TeamsAdapter  # botbuilder loads only when used
-
-        TeamsAdapter(service, settings, anonymous=mode == "anonymous").mount(app)  # type: ignore[arg-type]
     app.on_startup.append(_freeze_heap)  # last: after every other start-up step
     return app
 

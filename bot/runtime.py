@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from bot.app import active_channels
+from bot.channels import PLATFORM_NAMES
 from bot.config import Settings
 from bot.domain.policy import load_pack
 from bot.kernel.evidence_store import EvidenceStore
@@ -23,6 +25,7 @@ def build_service(settings: Settings, migrate: bool = True) -> BotService:
         pack=pack,
         evidence=EvidenceStore(settings.evidence_dir),
         max_evidence_bytes=settings.max_evidence_bytes,
+        platform_names=PLATFORM_NAMES,
     )
     service.outbox_lease = timedelta(seconds=settings.outbox_lease_seconds)
     service.accepted_lease = timedelta(seconds=settings.accepted_lease_seconds)
@@ -36,14 +39,7 @@ def build_service(settings: Settings, migrate: bool = True) -> BotService:
 
 def configured_platforms(settings: Settings) -> tuple[str, ...]:
     """Where team alerts that belong to no chat (webhook, CLI, scheduler) are posted."""
-    from bot.app import slack_configured, teams_mode
-
-    platforms = ["console"]
-    if slack_configured(settings):
-        platforms.append("slack")
-    if teams_mode(settings):
-        platforms.append("teams")
-    return tuple(platforms)
+    return tuple(channel.name for channel, _ in active_channels(settings))
 
 
 def configure_logging(level: str) -> None:

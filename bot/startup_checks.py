@@ -9,28 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from bot.app import slack_configured, teams_mode
+from bot.app import active_channels
 from bot.config import Settings
 
 TIMEOUT_SECONDS = 15
 log = logging.getLogger(__name__)
-
-
-async def _slack(settings: Settings) -> list[str]:
-    from bot.channels.slack.checks import check_slack
-
-    return await check_slack(settings)
-
-
-async def _teams(settings: Settings) -> list[str]:
-    from bot.channels.teams.checks import check_teams  # botbuilder loads only when used
-
-    return await check_teams(settings)
 
 
 async def _lines(name: str, check: Callable[[], Awaitable[list[str]]]) -> list[str]:
@@ -46,12 +35,12 @@ async def _lines(name: str, check: Callable[[], Awaitable[list[str]]]) -> list[s
 
 
 async def run_checks(settings: Settings) -> None:
-    """Both platforms at once; printed Slack first, then Teams, as the banner lists them."""
-    checks = []
-    if slack_configured(settings):
-        checks.append(_lines("Slack", lambda: _slack(settings)))
-    if teams_mode(settings) == "signed":
-        checks.append(_lines("Teams", lambda: _teams(settings)))
+    """Every platform's check at once, printed in the order the banner lists them."""
+    checks = [
+        _lines(channel.title, functools.partial(channel.check, settings, mode))
+        for channel, mode in active_channels(settings)
+        if channel.check is not None
+    ]
     for lines in await asyncio.gather(*checks):
         for line in lines:
             print(line, flush=True)

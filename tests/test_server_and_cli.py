@@ -115,8 +115,11 @@ def test_roles_cli_rejects_unknown_role(tmp_path):
 
 
 def test_empty_slack_settings_mean_slack_is_off(monkeypatch):
-    from bot.app import slack_configured
+    from bot.channels.slack.channel import mode
     from bot.config import Settings
+
+    def slack_configured(settings: Settings) -> bool:
+        return mode(settings) is not None
 
     monkeypatch.setenv("SLACK_BOT_TOKEN", "")
     monkeypatch.setenv("SLACK_SIGNING_SECRET", " ")

@@ -9,7 +9,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlmodel import select
 
-from bot.app import teams_mode
+from bot.channels.teams.channel import mode as teams_mode
 from bot.config import Settings
 from bot.storage.tables import Outbox
 from tests.conftest import grant

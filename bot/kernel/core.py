@@ -32,6 +32,7 @@ class Kernel:
         evidence: EvidenceStore,
         clock: Callable[[], datetime] = utcnow,
         max_evidence_bytes: int = 25 * 1024 * 1024,
+        platform_names: tuple[str, ...] = ("console",),
     ):
         self.work = work
         self.pack = pack
@@ -40,7 +41,9 @@ class Kernel:
         self.clock = Clock(pack.calendar.timezone, clock)
         self.outbox = Outbox(work, self.clock, uuid.uuid4().hex)
         self.max_evidence_bytes = max_evidence_bytes
-        self.calendar = WorkingCalendar(pack)  # the school's working days and hours
+        self.calendar = WorkingCalendar(pack)
+        # Every platform this build has (bot.channels), for checking ids like slack:U123.
+        self.platform_names = platform_names  # the school's working days and hours
 
     # --- short names for what every feature uses ----------------------------------------------
 

@@ -63,11 +63,12 @@ class BotService:
         evidence: EvidenceStore,
         clock: Callable[[], datetime] = utcnow,
         max_evidence_bytes: int = 25 * 1024 * 1024,
+        platform_names: tuple[str, ...] = ("console",),
     ):
         self.engine = engine
         self.work = UnitOfWork(engine)
         self.kernel = Kernel(
-            self.work, pack, default_registry(), evidence, clock, max_evidence_bytes
+            self.work, pack, default_registry(), evidence, clock, max_evidence_bytes, platform_names
         )
         self.pack, self.evidence, self.registry = pack, evidence, self.kernel.registry
         self.zone = self.kernel.clock.zone

@@ -58,7 +58,7 @@ class Moderation:
         contacts: list[str],
         by: str,
     ) -> OfficialAccount:
-        _check_people(moderators, contacts)
+        _check_people(moderators, contacts, self.kernel.platform_names)
         now = self.kernel.now()
         account = OfficialAccount(
             name=name,
@@ -98,7 +98,7 @@ class Moderation:
         else:
             new_moderators = account.moderators if moderators is None else moderators
             new_contacts = account.contacts if contacts is None else contacts
-            _check_people(new_moderators, new_contacts)
+            _check_people(new_moderators, new_contacts, self.kernel.platform_names)
             account.moderators, account.contacts = list(new_moderators), list(new_contacts)
             account.author = author or account.author
             action = "register.transferred" if author else "register.moderators"
@@ -312,14 +312,16 @@ def _why_now(comment: Comment) -> str:
     return "This is a press enquiry: journalists are answered by SLT."
 
 
-def _check_people(moderators: list[str], contacts: list[str]) -> None:
+def _check_people(moderators: list[str], contacts: list[str], platforms: tuple[str, ...]) -> None:
     if len([m for m in moderators if m.strip()]) < MIN_MODERATORS:
         raise RegisterError(
             f"Every official account needs at least {MIN_MODERATORS} named moderators."
         )
     for contact in contacts:
         platform, _, user = contact.partition(":")
-        if platform not in ("slack", "teams", "console") or not user:
+        if platform not in platforms or not user:
+            names = ", ".join(f"{name}:" for name in platforms)
             raise RegisterError(
-                f"'{contact}' is not a chat id. Use slack:U123ABC, teams:<object id> or console:<name>."
+                f"'{contact}' is not a chat id. Use {names} followed by the person's id "
+                "(for example slack:U123ABC)."
             )

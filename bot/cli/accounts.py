@@ -15,7 +15,7 @@ from bot.features.comments.moderation import RegisterError
 
 
 def _service():
-    from bot.cli import _service, _settings
+    from bot.cli.common import _service, _settings
 
     return _service(_settings())
 

@@ -31,7 +31,7 @@ def _writable(path: Path) -> Path:
 )
 def report(term_name: str | None, output: Path | None, csv_path: Path | None) -> None:
     """The termly report for governors: aggregates only, counts below 3 hidden."""
-    from bot.cli import _service, _settings
+    from bot.cli.common import _service, _settings
     from bot.services import governors
 
     service = _service(_settings())

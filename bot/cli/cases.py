@@ -7,7 +7,7 @@ import click
 
 
 def _service():
-    from bot.cli import _service, _settings
+    from bot.cli.common import _service, _settings
 
     return _service(_settings())
 

@@ -10,45 +10,9 @@ from pathlib import Path
 import click
 from aiohttp import web
 
-from bot.config import Settings
+from bot.channels import PLATFORM_NAMES
+from bot.cli.common import _database_exists, _say_if_new_database, _service, _settings
 from bot.domain.policy import PolicyError, bundled_pack_names, load_pack
-
-
-def _settings() -> Settings:
-    return Settings()
-
-
-def _say_if_new_database(settings: Settings, existed: bool) -> None:
-    """One line when SQLite starts afresh, so a command run with the wrong home is noticed."""
-    path = settings.database_path
-    if path is not None and not existed:
-        click.echo(f"Created a new, empty database at {path}.", err=True)
-
-
-def _database_exists(settings: Settings) -> bool:
-    path = settings.database_path
-    return path is None or (path.exists() and path.stat().st_size > 0)
-
-
-def _service(settings: Settings):
-    from bot.runtime import build_service
-
-    existed = _database_exists(settings)
-    try:
-        service = build_service(settings)
-        _say_if_new_database(settings, existed)
-        return service
-    except PolicyError as exc:
-        raise click.ClickException(
-            "The policy pack can't be used:\n" + "\n".join(f"  {p}" for p in exc.problems)
-        ) from exc
-    except Exception as exc:  # the database is the usual culprit; say so plainly
-        if "OperationalError" in type(exc).__name__ or "connect" in str(exc).lower():
-            raise click.ClickException(
-                "I can't open the database. Check DATABASE_URL (or that the data directory "
-                f"is writable): {type(exc).__name__}"
-            ) from exc
-        raise
 
 
 @click.group()
@@ -63,7 +27,8 @@ def main() -> None:
 def run(host: str | None, port: int | None) -> None:
     """Start the bot's web server (migrations run first)."""
     from bot import startup_checks
-    from bot.app import RedactingAccessLogger, create_app, slack_configured, teams_mode
+    from bot.app import RedactingAccessLogger, active_channels, create_app
+    from bot.channels import CHANNELS
     from bot.listener import ListenError, listen
     from bot.runtime import configure_logging
 
@@ -79,24 +44,9 @@ def run(host: str | None, port: int | None) -> None:
     click.echo(
         f"schoolbot for {service.pack.school.name} on http://{host}:{port} (health: /healthz)"
     )
-    click.echo(
-        "Try it in a terminal, no Slack or Teams needed:  .venv/bin/schoolbot chat --as alice"
-    )
-    if slack_configured(settings) and settings.slack_app_token:
-        click.echo("Slack: Socket Mode (no public URL needed); connecting to Slack.")
-    elif slack_configured(settings):
-        click.echo("Slack: HTTP mode, Slack sends events to POST /slack/events.")
-    else:
-        click.echo(
-            "Slack: not configured (set SLACK_BOT_TOKEN, and SLACK_SIGNING_SECRET or SLACK_APP_TOKEN)."
-        )
-    mode = teams_mode(settings)
-    if mode == "signed":
-        click.echo("Teams: connected at POST /api/messages.")
-    elif mode == "anonymous":
-        click.echo("Teams: at POST /api/messages WITHOUT sign-in checks (TEAMS_ALLOW_ANONYMOUS).")
-    else:
-        click.echo("Teams: not configured (set MicrosoftAppId and MicrosoftAppPassword).")
+    modes = dict((channel.name, mode) for channel, mode in active_channels(settings))
+    for channel in CHANNELS:
+        click.echo(channel.status(settings, modes.get(channel.name)))
     if settings.public_url:
         click.echo(f"Web workspace: {settings.public_url.rstrip('/')}/web/ (sign in from chat).")
     else:
@@ -234,7 +184,7 @@ def _role_args(fn):
         "--platform",
         default="console",
         show_default=True,
-        type=click.Choice(["console", "slack", "teams"]),
+        type=click.Choice(PLATFORM_NAMES),
     )(fn)
 
 
@@ -316,17 +266,14 @@ def _warn_unfilled_roles(service) -> None:
 
 
 def _add_moderation_commands() -> None:
-    from bot.cli_accounts import accounts, comments, scheduler
-    from bot.cli_cases import cases
-    from bot.cli_records import records
-    from bot.cli_report import report
+    from bot.cli.accounts import accounts, comments, scheduler
+    from bot.cli.cases import cases
+    from bot.cli.docs import docs
+    from bot.cli.records import records
+    from bot.cli.report import report
 
-    for group in (accounts, comments, scheduler, cases, records, report):
+    for group in (accounts, comments, scheduler, cases, records, report, docs):
         main.add_command(group)
 
 
 _add_moderation_commands()
-
-
-if __name__ == "__main__":
-    main()

@@ -13,7 +13,7 @@ PLATFORMS = click.Choice(["console", "slack", "teams"])
 
 
 def _service():
-    from bot.cli import _service, _settings
+    from bot.cli.common import _service, _settings
 
     return _service(_settings())
 

@@ -12,7 +12,7 @@ import io
 
 import click
 
-from bot.cli_accounts import _service
+from bot.cli.common import _service
 
 
 def _admin() -> str:
@@ -138,7 +138,7 @@ def records_disposals(output: str | None) -> None:
 
 def _add_people_commands() -> None:
     """Subject access requests and leavers live in their own module (cli_records_people)."""
-    from bot.cli_records_people import erase_person, export_person
+    from bot.cli.records_people import erase_person, export_person
 
     records.add_command(export_person)
     records.add_command(erase_person)

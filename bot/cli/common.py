@@ -1,0 +1,45 @@
+"""What every `schoolbot` command shares: the settings, and the service they open."""
+
+from __future__ import annotations
+
+import click
+
+from bot.config import Settings
+from bot.domain.policy import PolicyError
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+def _say_if_new_database(settings: Settings, existed: bool) -> None:
+    """One line when SQLite starts afresh, so a command run with the wrong home is noticed."""
+    path = settings.database_path
+    if path is not None and not existed:
+        click.echo(f"Created a new, empty database at {path}.", err=True)
+
+
+def _database_exists(settings: Settings) -> bool:
+    path = settings.database_path
+    return path is None or (path.exists() and path.stat().st_size > 0)
+
+
+def _service(settings: Settings):
+    from bot.runtime import build_service
+
+    existed = _database_exists(settings)
+    try:
+        service = build_service(settings)
+        _say_if_new_database(settings, existed)
+        return service
+    except PolicyError as exc:
+        raise click.ClickException(
+            "The policy pack can't be used:\n" + "\n".join(f"  {p}" for p in exc.problems)
+        ) from exc
+    except Exception as exc:  # the database is the usual culprit; say so plainly
+        if "OperationalError" in type(exc).__name__ or "connect" in str(exc).lower():
+            raise click.ClickException(
+                "I can't open the database. Check DATABASE_URL (or that the data directory "
+                f"is writable): {type(exc).__name__}"
+            ) from exc
+        raise

@@ -1,0 +1,116 @@
+"""The layout holds: no import cycles between modules of bot/, one list of features and of
+platforms, and each feature registering what it owns. (`make test` also runs the layer
+contracts in pyproject.toml with `lint-imports`.)"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import grimp
+
+from bot.channels import CHANNELS, PLATFORM_NAMES
+from bot.features import FEATURES, build_registry
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _cycles(graph: grimp.ImportGraph) -> list[list[str]]:
+    """Strongly connected groups of more than one module (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    groups: list[list[str]] = []
+
+    def visit(module: str) -> None:
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        on_stack.add(module)
+        for target in graph.find_modules_directly_imported_by(module):
+            if not target.startswith("bot"):
+                continue
+            if target not in index:
+                visit(target)
+                low[module] = min(low[module], low[target])
+            elif target in on_stack:
+                low[module] = min(low[module], index[target])
+        if low[module] == index[module]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == module:
+                    break
+            if len(group) > 1:
+                groups.append(sorted(group))
+
+    sys.setrecursionlimit(10_000)
+    for module in sorted(graph.modules):
+        if module.startswith("bot") and module not in index:
+            visit(module)
+    return groups
+
+
+def test_no_import_cycles_between_modules_of_bot():
+    graph = grimp.build_graph("bot", exclude_type_checking_imports=True, cache_dir=None)
+    assert _cycles(graph) == []
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    graph = grimp.ImportGraph()
+    for module in ("bot", "bot.a", "bot.b", "bot.c"):
+        graph.add_module(module)
+    graph.add_import(importer="bot.a", imported="bot.b")
+    graph.add_import(importer="bot.b", imported="bot.a")
+    graph.add_import(importer="bot.c", imported="bot.a")
+    assert _cycles(graph) == [["bot.a", "bot.b"]]
+
+
+def test_the_import_contracts_hold():
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("lint-imports")), "--no-cache"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert "0 broken" in done.stdout
+
+
+def test_every_feature_registers_and_every_registered_thing_is_unique():
+    registry = build_registry()
+    assert len(FEATURES) == len({f.__name__ for f in FEATURES})
+    assert set(registry.conversations) == {
+        "friend_request", "cyberbullying", "impersonation", "account_request", "comment",
+    }  # fmt: skip
+    assert set(registry.case_kinds) == {"FR", "CB", "IM", "AC"}
+    # Every button a feature draws is one the registry can dispatch.
+    assert {"case.ack", "case.close", "approval.approve", "comment.replied"} <= set(
+        registry.buttons
+    )
+    # The reminder kinds already stored in databases keep their handlers.
+    assert {
+        "comment.nudge", "comment.deadline", "comment.escalate", "case.realert",
+        "case.deputy", "task.due", "annual",
+    } <= set(registry.reminders)  # fmt: skip
+
+
+def test_platforms_are_listed_once():
+    assert PLATFORM_NAMES == ("console", "slack", "teams")
+    assert all(c.status for c in CHANNELS)
+
+
+def test_the_readme_diagrams_match_the_dialog_declarations():
+    from bot.dialogs.diagram import END, START, diagrams_section
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    shown = readme[readme.index(START) : readme.index(END) + len(END)]
+    dialogs = [c.dialog for c in build_registry().conversations.values()]
+    assert shown == diagrams_section(dialogs), (
+        "README.md's conversation diagrams are stale: run "
+        "`.venv/bin/schoolbot docs diagrams --write README.md`"
+    )
+    assert shown.count("```mermaid") == len(dialogs)
