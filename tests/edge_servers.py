@@ -24,6 +24,7 @@ from aiohttp.test_utils import TestServer
 from sqlmodel import func, select
 
 from bot.app import create_app
+from bot.channels import PLATFORM_NAMES
 from bot.config import Settings
 from bot.domain.policy import load_pack
 from bot.kernel.evidence_store import EvidenceStore
@@ -92,7 +93,13 @@ async def edges(
 ) -> AsyncIterator[Edges]:
     fake_slack = await FakeSlack().start()
     engine = db.make_engine(url, lock_timeout=lock_timeout)
-    service = BotService(engine, load_pack(pack), EvidenceStore(tmp_path / "evidence"), clock=clock)
+    service = BotService(
+        engine,
+        load_pack(pack),
+        EvidenceStore(tmp_path / "evidence"),
+        clock=clock,
+        platform_names=PLATFORM_NAMES,
+    )
     service.register_add(
         "cli:admin",
         name=ACCOUNT,

@@ -10,14 +10,9 @@ from pathlib import Path
 import click
 from pydantic import ValidationError
 
+from bot.cli.common import open_service
 from bot.domain.comments import AUTHOR_LABELS, CommentIn
 from bot.features.comments.moderation import RegisterError
-
-
-def _service():
-    from bot.cli.common import _service, _settings
-
-    return _service(_settings())
 
 
 def _admin() -> str:
@@ -39,7 +34,7 @@ def accounts() -> None:
 @accounts.command("list")
 def accounts_list() -> None:
     """Print the register."""
-    service = _service()
+    service = open_service()
     rows = service.register()
     if not rows:
         click.echo("The register is empty. Add an account with: schoolbot accounts add --help")
@@ -65,7 +60,7 @@ def accounts_export(output: str | None) -> None:
             f"There is no folder {target.parent}, so I can't write {target.name} there. "
             "Create the folder first, or give another path with -o."
         )
-    text = _service().register_csv()
+    text = open_service().register_csv()
     if target is None:
         click.echo(text, nl=False)
         return
@@ -97,7 +92,7 @@ def _people(fn):
 def accounts_add(name, purpose, platform, author, moderators, contacts) -> None:
     """Add an account that was approved outside the bot."""
     try:
-        account = _service().register_add(
+        account = open_service().register_add(
             _admin(),
             name=name,
             purpose=purpose,
@@ -117,7 +112,7 @@ def accounts_add(name, purpose, platform, author, moderators, contacts) -> None:
 def accounts_moderators(account_id: int, moderators, contacts) -> None:
     """Replace the moderators (and, if given, who gets nudges)."""
     try:
-        account = _service().register_change(
+        account = open_service().register_change(
             account_id,
             _admin(),
             moderators=list(moderators),
@@ -135,7 +130,7 @@ def accounts_moderators(account_id: int, moderators, contacts) -> None:
 def accounts_transfer(account_id: int, author: str, contacts) -> None:
     """Hand an account to a new lead, e.g. when the author leaves (AC-LEAVER)."""
     try:
-        account = _service().register_change(
+        account = open_service().register_change(
             account_id, _admin(), author=author, contacts=list(contacts) if contacts else None
         )
     except RegisterError as exc:
@@ -148,7 +143,7 @@ def accounts_transfer(account_id: int, author: str, contacts) -> None:
 def accounts_close(account_id: int) -> None:
     """Close an account (AC-LEAVER). It stays in the register as closed."""
     try:
-        account = _service().register_change(account_id, _admin(), close=True)
+        account = open_service().register_change(account_id, _admin(), close=True)
     except RegisterError as exc:
         raise _fail(exc) from exc
     click.echo(f"Account {account.id} ({account.name}) is closed.")
@@ -171,7 +166,7 @@ def comments() -> None:
 @click.option("--complaint", is_flag=True)
 def comments_add(account, author_type, text, link, received, offensive, complaint) -> None:
     """Log a comment; its moderators are nudged before the deadline."""
-    service = _service()
+    service = open_service()
     try:
         data = CommentIn(
             account=account,
@@ -192,7 +187,7 @@ def comments_add(account, author_type, text, link, received, offensive, complain
 @comments.command("list")
 def comments_list() -> None:
     """Comments still waiting for a reply, soonest deadline first."""
-    service = _service()
+    service = open_service()
     rows = service.awaiting_comments()
     if not rows:
         click.echo("No comments are waiting for a reply.")
@@ -209,5 +204,5 @@ def scheduler() -> None:
 @scheduler.command("tick")
 def scheduler_tick() -> None:
     """Run one sweep now: send whatever reminders are due."""
-    count = _service().sweep()
+    count = open_service().sweep()
     click.echo(f"Sent or closed {count} reminder(s).")

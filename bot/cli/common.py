@@ -43,3 +43,8 @@ def _service(settings: Settings):
                 f"is writable): {type(exc).__name__}"
             ) from exc
         raise
+
+
+def open_service():  # type: ignore[no-untyped-def]
+    """The service for the settings in the environment (most commands need nothing more)."""
+    return _service(_settings())

@@ -12,7 +12,7 @@ import io
 
 import click
 
-from bot.cli.common import _service
+from bot.cli.common import open_service
 
 
 def _admin() -> str:
@@ -29,7 +29,7 @@ def records_schedule() -> None:
     """Print this school's retention schedule."""
     from bot.domain.retention import rules
 
-    for rule in rules(_service().pack):
+    for rule in rules(open_service().pack):
         click.echo(f"{rule.record}: {rule.period}.")
 
 
@@ -39,7 +39,7 @@ def records_due() -> None:
     from bot.domain.retention import rule
     from bot.services.retention import RetentionSweep
 
-    service = _service()
+    service = open_service()
     items = RetentionSweep(service).due(include_held=True)
     if not items:
         click.echo("Nothing is due for disposal today.")
@@ -57,7 +57,7 @@ def records_sweep() -> None:
     """Dispose of everything due now (the scheduler does this once a day)."""
     from bot.services.retention import RetentionSweep
 
-    done = RetentionSweep(_service()).sweep()
+    done = RetentionSweep(open_service()).sweep()
     click.echo(f"Disposed of {done} record(s). See them with: schoolbot records disposals")
 
 
@@ -70,7 +70,7 @@ def records_hold(ref: str, reason: str) -> None:
 
     who = _admin()
     try:
-        click.echo(place_hold(_service(), ref, reason, f"cli:{who}", f"{who} (server)", None))
+        click.echo(place_hold(open_service(), ref, reason, f"cli:{who}", f"{who} (server)", None))
     except HoldRefused as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -83,7 +83,7 @@ def records_release(ref: str) -> None:
 
     who = _admin()
     try:
-        click.echo(release_hold(_service(), ref, f"cli:{who}", f"{who} (server)", None))
+        click.echo(release_hold(open_service(), ref, f"cli:{who}", f"{who} (server)", None))
     except HoldRefused as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -96,7 +96,7 @@ def records_disposals(output: str | None) -> None:
 
     from bot.storage.tables import Disposal
 
-    service = _service()
+    service = open_service()
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(

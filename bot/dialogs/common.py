@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.dialogs.engine import Step
+from bot.dialogs.declarations import Step
 from bot.domain.messages import Choice
 
 PLATFORMS = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bot.dialogs.engine import Dialog, Step
+from bot.dialogs.declarations import Dialog, Step
 
 START = (
     "<!-- conversation diagrams: start (written by `schoolbot docs diagrams --write README.md`) -->"

@@ -17,7 +17,7 @@ from sqlmodel import Session
 from bot.domain.messages import Button, Message
 from bot.kernel.clock import Clock
 from bot.kernel.work import UnitOfWork
-from bot.storage import repository as repo
+from bot.storage import outbox as outbox_rows
 from bot.storage import scheduling
 from bot.storage.tables import Case
 from bot.storage.tables import Outbox as OutboxRow
@@ -71,12 +71,12 @@ class Outbox:
         replaces_first: bool,
     ) -> None:
         """A case's alert to its team; `replaces_first` updates the first alert in place."""
-        earlier = repo.first_alert_for(session, case_id) if replaces_first else None
+        earlier = outbox_rows.first_alert_for(session, case_id) if replaces_first else None
         case = session.get(Case, case_id)
         if case is not None:
             message = self.with_web_button(message, case.ref)
         self.enqueued += 1
-        repo.enqueue(
+        outbox_rows.enqueue(
             session,
             self.clock.now(),
             platform,
@@ -90,7 +90,7 @@ class Outbox:
     def announce_team(self, session: Session, platform: str, team: str, message: Message) -> None:
         """A team alert that belongs to no case (comments, reminders)."""
         self.enqueued += 1
-        repo.enqueue(session, self.clock.now(), platform, "team", team, message.to_dict())
+        outbox_rows.enqueue(session, self.clock.now(), platform, "team", team, message.to_dict())
 
     def tell_user(
         self,
@@ -101,7 +101,7 @@ class Outbox:
         case_id: int | None = None,
     ) -> None:
         self.enqueued += 1
-        repo.enqueue(
+        outbox_rows.enqueue(
             session, self.clock.now(), platform, "user", user_id, message.to_dict(), case_id
         )
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session
 
-from bot.dialogs.engine import Dialog
+from bot.dialogs.declarations import Dialog
 from bot.dialogs.outcome import Outcome
 from bot.domain.cases import Actor, CaseKind
 from bot.domain.messages import Button, Choice, Message

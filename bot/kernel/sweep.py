@@ -17,7 +17,7 @@ from collections import defaultdict
 
 from bot.kernel.core import Kernel
 from bot.kernel.registry import ReminderKind
-from bot.storage import repository as repo
+from bot.storage import outbox as outbox_rows
 from bot.storage import scheduling
 from bot.storage.tables import Reminder
 
@@ -43,7 +43,7 @@ class ReminderSweep:
                     session, [r for r in claimed if kinds.get(r.kind, _NONE).preload is preload]
                 )
             done: list[tuple[int, str]] = []
-            with repo.outbox_batch(session):
+            with outbox_rows.outbox_batch(session):
                 for reminders in _by_subject(kinds, claimed).values():
                     *earlier, latest = sorted(
                         reminders, key=lambda r: (kinds.get(r.kind, _NONE).stage, r.due_at)

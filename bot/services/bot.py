@@ -32,6 +32,7 @@ from bot.services.actions import ButtonPresses
 from bot.services.conversations import ALREADY_ANSWERED, ConversationRouter
 from bot.services.deliveries import DeliveryRecords
 from bot.storage import accepted
+from bot.storage import outbox as outbox_rows
 from bot.storage import repository as repo
 
 log = logging.getLogger(__name__)
@@ -163,6 +164,27 @@ class BotService:
                     log.info("concurrent turn for one user; replaying (attempt %s)", attempt + 1)
         return [Message(BUSY)]
 
+    def handle_upload(
+        self,
+        platform: str,
+        user_id: str,
+        text: str,
+        files: tuple[EvidenceFile, ...],
+        refused: bool,
+        name: str | None = None,
+        delivery: str | None = None,
+        request: int | None = None,
+        sent_at: datetime | None = None,
+    ) -> list[Message]:
+        """A message that came with files, some perhaps `refused` (too big, a login page
+        instead of the file). With nothing kept and no words, the pending question is asked
+        again, so the person is never left without a next step. Every platform calls this."""
+        if files or text.strip() or not refused:
+            return self.handle_message(
+                platform, user_id, text, files, name, None, delivery, request, sent_at
+            )
+        return self.greet(platform, user_id, "")
+
     @db_guard(lambda: [Message(DB_DOWN)])
     def greet(self, platform: str, user_id: str, lead: str | None = None) -> list[Message]:
         """The menu, or the pending question if a conversation is half-finished."""
@@ -225,7 +247,7 @@ class BotService:
         so `close FR-0006` works in a later chat too. Pressing one still checks everything."""
         with self.session() as session:
             teams = self.kernel.reader_teams(session, platform, user_id)
-            for row in repo.messages_mentioning(session, platform, user_id, teams, ref):
+            for row in outbox_rows.messages_mentioning(session, platform, user_id, teams, ref):
                 message = Message.from_dict(row.message)
                 if buttons := [b for b in message.buttons if _target_ref(b.value) == ref]:
                     return buttons

@@ -11,6 +11,7 @@ from bot.domain.messages import Message
 from bot.kernel.core import Kernel
 from bot.kernel.work import db_guard
 from bot.storage import accepted
+from bot.storage import outbox as outbox_rows
 from bot.storage import repository as repo
 
 log = logging.getLogger(__name__)
@@ -39,9 +40,9 @@ class DeliveryRecords:
         """Terminal chat: team alerts and DMs this person has not seen yet."""
         with self.kernel.session() as session:
             teams = self.kernel.reader_teams(session, platform, user_id)
-            rows = repo.inbox_since(session, platform, user_id, teams)
+            rows = outbox_rows.inbox_since(session, platform, user_id, teams)
             if rows:
-                repo.move_inbox_cursor(session, platform, user_id, rows[-1].id or 0)
+                outbox_rows.move_inbox_cursor(session, platform, user_id, rows[-1].id or 0)
             session.commit()
             return [Message.from_dict(r.message) for r in rows]
 

@@ -6,8 +6,6 @@ compare-and-set update or a unique insert, so it happens once whoever clicks fir
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -22,8 +20,6 @@ from bot.storage.tables import (
     Case,
     Counter,
     DialogState,
-    InboxCursor,
-    Outbox,
     ProcessedDelivery,
     RoleAssignment,
 )
@@ -278,115 +274,6 @@ def timeline(session: Session, subject: str) -> list[AuditEvent]:
             select(AuditEvent).where(AuditEvent.subject == subject).order_by(col(AuditEvent.id))
         )
     )
-
-
-# --- outbox ---------------------------------------------------------------------------
-
-
-_OUTBOX_BATCH = "outbox_batch"
-
-
-def enqueue(
-    session: Session,
-    now: datetime,
-    platform: str,
-    target_kind: str,
-    target: str,
-    message: dict[str, Any],
-    case_id: int | None = None,
-    replaces_id: int | None = None,
-) -> None:
-    row = {
-        "platform": platform,
-        "target_kind": target_kind,
-        "target": target,
-        "message": message,
-        "case_id": case_id,
-        "replaces_id": replaces_id,
-        "status": "pending",
-        "attempts": 0,
-        "next_attempt_at": now,
-        "created_at": now,
-    }
-    batch = session.info.get(_OUTBOX_BATCH)
-    if batch is not None:
-        batch.append(row)
-    else:
-        session.execute(sa.insert(Outbox.__table__), [row])  # type: ignore[attr-defined]
-
-
-@contextmanager
-def outbox_batch(session: Session) -> Iterator[None]:
-    """Collect the messages queued inside, and insert them in one statement at the end."""
-    session.info[_OUTBOX_BATCH] = []
-    try:
-        yield
-        rows = session.info[_OUTBOX_BATCH]
-        if rows:
-            session.execute(sa.insert(Outbox.__table__), rows)  # type: ignore[attr-defined]
-    finally:
-        session.info.pop(_OUTBOX_BATCH, None)
-
-
-def first_alert_for(session: Session, case_id: int) -> Outbox | None:
-    return session.exec(
-        select(Outbox)
-        .where(
-            Outbox.case_id == case_id,
-            Outbox.target_kind == "team",
-            col(Outbox.replaces_id).is_(None),
-        )
-        .order_by(col(Outbox.id))
-    ).first()
-
-
-def _visible_to(user_id: str, teams: set[str]) -> Any:
-    """Outbox rows this person reads in the terminal chat: DMs to them, their teams' alerts."""
-    conditions = [sa.and_(col(Outbox.target_kind) == "user", col(Outbox.target) == user_id)]
-    if teams:
-        conditions.append(sa.and_(col(Outbox.target_kind) == "team", col(Outbox.target).in_(teams)))
-    return sa.or_(*conditions)
-
-
-def inbox_since(session: Session, platform: str, user_id: str, teams: set[str]) -> list[Outbox]:
-    """Terminal-chat messages for this person (DMs and their teams') after their cursor."""
-    cursor = session.get(InboxCursor, (platform, user_id))
-    last = cursor.last_id if cursor else 0
-    rows = list(
-        session.exec(
-            select(Outbox)
-            .where(Outbox.platform == platform, col(Outbox.id) > last, _visible_to(user_id, teams))
-            .order_by(col(Outbox.id))
-        )
-    )
-    return rows
-
-
-def messages_mentioning(
-    session: Session, platform: str, user_id: str, teams: set[str], ref: str, limit: int = 50
-) -> list[Outbox]:
-    """The newest messages this person could read that mention `ref` (e.g. "FR-0006")."""
-    text = sa.cast(col(Outbox.message), sa.Text)
-    return list(
-        session.exec(
-            select(Outbox)
-            .where(
-                Outbox.platform == platform,
-                _visible_to(user_id, teams),
-                text.like(f'%"{ref}%'),
-            )
-            .order_by(col(Outbox.id).desc())
-            .limit(limit)
-        )
-    )
-
-
-def move_inbox_cursor(session: Session, platform: str, user_id: str, last_id: int) -> None:
-    cursor = session.get(InboxCursor, (platform, user_id)) or InboxCursor(
-        platform=platform, user_id=user_id
-    )
-    cursor.last_id = max(cursor.last_id, last_id)
-    session.add(cursor)
 
 
 # --- inbound deduplication ------------------------------------------------------------

@@ -273,26 +273,21 @@ class SlackAdapter:
         files, refusals = await download_all(self.service, self._http, self.token, shared)
         if refusals:
             await self.replies.post_all(channel, user, [Message(text) for text in refusals])
-        replies: list[Message] = []
-        if files or p["text"].strip() or not refusals:
-            turn = await self.service.run(
-                self.service.handle_message,
-                PLATFORM,
-                user,
-                p["text"],
-                files,
-                mention(user),
-                None,
-                key,
-                request.id,
-                request.rerun_of,
-            )
-            if not turn:
-                log.info("duplicate Slack event ignored")
-                return
-            replies += turn
-        else:  # only refused files: ask the pending question again so nothing is stuck
-            replies += await self.service.run(self.service.greet, PLATFORM, user, "")
+        replies = await self.service.run(
+            self.service.handle_upload,
+            PLATFORM,
+            user,
+            p["text"],
+            tuple(files),
+            bool(refusals),
+            mention(user),
+            key,
+            request.id,
+            request.rerun_of,
+        )
+        if not replies:
+            log.info("duplicate Slack event ignored")
+            return
         await self.replies.post_all(channel, user, replies, request)
 
     async def _choice(self, p: dict[str, Any], request: Accepted) -> None:

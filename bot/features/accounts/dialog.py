@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.dialogs.common import join_words, platform_label, platform_step
-from bot.dialogs.engine import Context, Dialog, Step, StepKind
+from bot.dialogs.declarations import Context, Dialog, Step, StepKind
 from bot.dialogs.outcome import Outcome
 from bot.domain.cases import CaseKind
 from bot.domain.messages import Choice, Guidance

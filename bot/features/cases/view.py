@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
-from bot.dialogs.engine import Context, Dialog, Step
+from bot.dialogs.declarations import Context, Dialog, Step
 from bot.domain.cases import CaseStatus, flag_label
 from bot.domain.evidence import human_size, type_label
 from bot.domain.messages import Mention, Message, mention

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.dialogs.engine import Context, Dialog, Step
+from bot.dialogs.declarations import Context, Dialog, Step
 from bot.dialogs.parsing import past_examples
 from bot.domain.comments import AUTHOR_LABELS
 from bot.domain.messages import Choice

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.dialogs.common import platform_label, platform_step, yes_no
-from bot.dialogs.engine import Context, Dialog, Step
+from bot.dialogs.declarations import Context, Dialog, Step
 from bot.dialogs.outcome import Outcome
 from bot.dialogs.parsing import past_examples
 from bot.domain.abuse import AbuseFacts, PoliceConsent, assess_abuse

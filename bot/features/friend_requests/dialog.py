@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from bot.dialogs.common import platform_label, platform_step, yes_no
-from bot.dialogs.engine import Context, Dialog, Step
+from bot.dialogs.declarations import Context, Dialog, Step
 from bot.dialogs.outcome import Outcome
 from bot.domain.cases import CaseKind
 from bot.domain.messages import Choice

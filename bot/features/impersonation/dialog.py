@@ -6,7 +6,7 @@ pretends_to_be -> platform -> address -> posts -> evidence (files, "done") -> co
 from __future__ import annotations
 
 from bot.dialogs.common import platform_label, platform_step, yes_no
-from bot.dialogs.engine import Context, Dialog, Step
+from bot.dialogs.declarations import Context, Dialog, Step
 from bot.dialogs.outcome import Outcome
 from bot.domain.cases import CaseKind
 from bot.domain.messages import Choice
