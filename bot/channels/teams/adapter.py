@@ -27,6 +27,7 @@ from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler, teams_get_channel_id
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, InvokeResponse
+from botbuilder.schema.teams import TeamInfo
 from botframework.connector.models import ErrorResponseException
 
 from bot.channels import guard
@@ -99,7 +100,7 @@ class TeamsAdapter:
         self.cloud = CloudAdapter(self.auth)
         self.bot = SchoolBot(self)
         self.turns = ConversationTurns()
-        self.saved_refs: dict[str, dict[str, Any]] = {}  # see Installs.remember_user_now
+        self.saved_refs: dict[str, dict[str, Any]] = {}  # see installs.Installs.remember_user_now
         self.files = TeamsFiles(service, self.http)
         self.delivery = TeamsDelivery(
             service,
@@ -244,10 +245,19 @@ class TeamsAdapter:
         return await asyncio.to_thread(credentials.get_access_token)
 
 
-class SchoolBot(Installs, TeamsActivityHandler):
+class SchoolBot(TeamsActivityHandler):
     def __init__(self, adapter: TeamsAdapter):
         self.adapter = adapter
         self.service = adapter.service
+        self.installs = Installs(adapter)
+
+    async def on_teams_members_added(  # type: ignore[override]
+        self, members: list[Any], team_info: TeamInfo, turn_context: TurnContext
+    ) -> None:
+        await self.installs.members_added(members, team_info, turn_context)
+
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        await self.installs.installed(turn_context)
 
     async def first_time(self, turn_context: TurnContext) -> bool:
         """False for an activity Teams already delivered (a retry): it is handled once."""
@@ -279,10 +289,10 @@ class SchoolBot(Installs, TeamsActivityHandler):
         if data and data.get("schoolbot") in (CHOICE, ACTION):
             await self._submit(turn_context, data)
         elif kind == "personal":
-            await self._remember_user(turn_context)
+            await self.installs.remember_user(turn_context)
             await self._personal(turn_context)
         elif kind == "channel":
-            await self._remember_channel(turn_context)
+            await self.installs.remember_channel(turn_context)
             await self._channel(turn_context)
         else:
             await self.adapter.send(
@@ -293,7 +303,7 @@ class SchoolBot(Installs, TeamsActivityHandler):
         """A typed message in a personal chat, on a worker thread; None for a duplicate."""
         if not self.first_time_now(activity):
             return None
-        self.remember_user_now(activity)
+        self.installs.remember_user_now(activity)
         uid, name = user_id(activity.from_property), activity.from_property.name
         return self.service.handle_message(PLATFORM, uid, activity.text or "", (), name)
 
@@ -306,13 +316,15 @@ class SchoolBot(Installs, TeamsActivityHandler):
             lambda: self.adapter.token(turn_context),
         )
         replies = [Message(text) for text in refusals]
-        text = activity.text or ""
-        if files or text.strip() or not has_files(activity.attachments):
-            replies += await self.service.run(
-                self.service.handle_message, PLATFORM, uid, text, files, name
-            )
-        else:  # only refused files: ask the pending question again so nothing is stuck
-            replies += await self.service.run(self.service.greet, PLATFORM, uid, "")
+        replies += await self.service.run(
+            self.service.handle_upload,
+            PLATFORM,
+            uid,
+            activity.text or "",
+            tuple(files),
+            bool(refusals),
+            name,
+        )
         await self.adapter.send(turn_context, replies)
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
@@ -331,7 +343,7 @@ class SchoolBot(Installs, TeamsActivityHandler):
         activity = turn_context.activity
         uid, name = user_id(activity.from_property), activity.from_property.name
         if data["schoolbot"] == CHOICE:
-            await self._remember_user(turn_context)
+            await self.installs.remember_user(turn_context)
             replies = await self.service.run(
                 self.service.handle_message,
                 PLATFORM,

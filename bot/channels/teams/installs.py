@@ -1,6 +1,6 @@
 """Installs: remember where people and channels can be reached, and say hello in a team.
 
-A mixin of SchoolBot (adapter.py). Teams tells of an install twice (a conversationUpdate
+Used by SchoolBot (adapter.py), which hands it install events. Teams tells of an install twice (a conversationUpdate
 with the bot among membersAdded, and an installationUpdate "add"); both are handled, and
 the introduction in the team's General channel is posted once.
 """
@@ -47,12 +47,13 @@ def user_id(account: ChannelAccount | None) -> str:
 
 
 class Installs:
-    """Install events and stored references; `adapter` and `service` come from SchoolBot."""
+    """Install events, and the chat and channel references kept for later sends."""
 
-    adapter: TeamsAdapter
-    service: BotService
+    def __init__(self, adapter: TeamsAdapter):
+        self.adapter = adapter
+        self.service: BotService = adapter.service
 
-    async def on_teams_members_added(  # type: ignore[override]
+    async def members_added(
         self,
         teams_members_added: list[Any],
         team_info: TeamInfo,
@@ -63,16 +64,16 @@ class Installs:
         if not bot_added:
             return
         if team_info and team_info.id:
-            await self._remember_channel(turn_context, team_info.id)
+            await self.remember_channel(turn_context, team_info.id)
             await self._introduce(turn_context, team_info.id)
         elif activity.conversation.conversation_type == "personal":
-            await self._remember_user(turn_context)
+            await self.remember_user(turn_context)
             uid = user_id(activity.from_property)
             await self.adapter.send(
                 turn_context, await self.service.run(self.service.greet, PLATFORM, uid)
             )
 
-    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+    async def installed(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         team = (
             (activity.channel_data or {}).get("team")
@@ -80,10 +81,10 @@ class Installs:
             else None
         )
         if team and team.get("id"):
-            await self._remember_channel(turn_context, team["id"])
+            await self.remember_channel(turn_context, team["id"])
             await self._introduce(turn_context, team["id"])
         elif activity.conversation.conversation_type == "personal":
-            await self._remember_user(turn_context)
+            await self.remember_user(turn_context)
 
     async def _introduce(self, turn_context: TurnContext, team: str) -> None:
         """Say hello once per install; Teams tells of it twice (conversationUpdate and
@@ -93,7 +94,7 @@ class Installs:
             unset = not all(self.adapter.delivery.channels.values())
             await self.adapter.send(turn_context, [Message(INTRO + (INTRO_UNTIL if unset else ""))])
 
-    async def _remember_user(self, turn_context: TurnContext) -> None:
+    async def remember_user(self, turn_context: TurnContext) -> None:
         await self.service.run(self.remember_user_now, turn_context.activity)
 
     def remember_user_now(self, activity: Any) -> None:
@@ -113,9 +114,7 @@ class Installs:
             self.adapter.saved_refs.pop(next(iter(self.adapter.saved_refs)))
         self.adapter.saved_refs[key] = data
 
-    async def _remember_channel(
-        self, turn_context: TurnContext, channel: str | None = None
-    ) -> None:
+    async def remember_channel(self, turn_context: TurnContext, channel: str | None = None) -> None:
         activity = turn_context.activity
         channel = channel or teams_get_channel_id(activity)
         if not channel:
