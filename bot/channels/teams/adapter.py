@@ -17,6 +17,7 @@ import logging
 import re
 import time
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -100,6 +101,7 @@ class TeamsAdapter:
         self.bot = SchoolBot(self)
         self.turns = ConversationTurns()
         self.saved_refs: dict[str, dict[str, Any]] = {}  # see Installs.remember_user_now
+        self.pruned_cards: dict[str, datetime] = {}  # see live_cards.remember
         self.files = TeamsFiles(service, self.http)
         self.delivery = TeamsDelivery(
             service,
@@ -233,7 +235,9 @@ class TeamsAdapter:
             return
         uid = user_id(context.activity.from_property)
         card = activity.attachments[0].content
-        await self.service.run(live_cards.remember, self.service, uid, sent.id, card)
+        await self.service.run(
+            live_cards.remember, self.service, uid, sent.id, card, self.pruned_cards
+        )
 
     async def token(self, context: TurnContext) -> str | None:
         """The bot's own token, for images pasted into a chat."""
@@ -242,6 +246,14 @@ class TeamsAdapter:
         if not credentials or not getattr(credentials, "microsoft_app_id", None):
             return None
         return await asyncio.to_thread(credentials.get_access_token)
+
+
+def delivery_key(activity: Activity) -> str | None:
+    """The key an activity's first delivery is recorded under (None: it has no id)."""
+    if not activity.id:
+        return None
+    conversation = hashlib.sha256((activity.conversation.id or "").encode()).hexdigest()
+    return f"teams:{activity.id}:{conversation[:16]}"
 
 
 class SchoolBot(Installs, TeamsActivityHandler):
@@ -254,10 +266,8 @@ class SchoolBot(Installs, TeamsActivityHandler):
         return await self.service.run(self.first_time_now, turn_context.activity)
 
     def first_time_now(self, activity: Activity) -> bool:
-        if not activity.id:
+        if not (key := delivery_key(activity)):
             return True
-        conversation = hashlib.sha256((activity.conversation.id or "").encode()).hexdigest()
-        key = f"teams:{activity.id}:{conversation[:16]}"
         if self.service.first_delivery(key):
             return True
         log.info("duplicate Teams activity ignored")
@@ -267,12 +277,20 @@ class SchoolBot(Installs, TeamsActivityHandler):
         activity = turn_context.activity
         kind = activity.conversation.conversation_type
         data = activity.value if isinstance(activity.value, dict) else None
-        if kind == "personal" and not data and not has_files(activity.attachments):
-            # The usual turn, a typed message: one worker-thread hop for the duplicate
-            # check, the chat reference and the dialog step together.
-            replies = await self.service.run(self._typed_now, activity)
-            if replies is not None:
-                await self.adapter.send(turn_context, replies)
+        choice = data is not None and data.get("schoolbot") == CHOICE
+        if kind == "personal" and (not data or choice) and not has_files(activity.attachments):
+            # The usual turns, a typed message or a choice pressed: one worker-thread hop
+            # for the chat reference, the duplicate check and the dialog step together.
+            if data:
+                text, step = str(data.get("value") or ""), str(data.get("step") or "") or None
+            else:
+                text, step = activity.text or "", None
+            replies = await self.service.run(self._step_now, activity, text, step)
+            if replies is None:
+                return
+            if data:
+                await live_cards.close(self.service, turn_context, user_id(activity.from_property))
+            await self.adapter.send(turn_context, replies)
             return
         if not await self.first_time(turn_context):
             return
@@ -289,13 +307,17 @@ class SchoolBot(Installs, TeamsActivityHandler):
                 turn_context, [Message("Please message me in a personal chat.")]
             )
 
-    def _typed_now(self, activity: Activity) -> list[Message] | None:
-        """A typed message in a personal chat, on a worker thread; None for a duplicate."""
-        if not self.first_time_now(activity):
-            return None
+    def _step_now(self, activity: Activity, text: str, step: str | None) -> list[Message] | None:
+        """A personal chat's turn, on a worker thread; None for a duplicate. The duplicate
+        check is recorded in the dialog step's own transaction (one commit, not two)."""
         self.remember_user_now(activity)
         uid, name = user_id(activity.from_property), activity.from_property.name
-        return self.service.handle_message(PLATFORM, uid, activity.text or "", (), name)
+        key = delivery_key(activity)
+        replies = self.service.handle_message(PLATFORM, uid, text, (), name, step, key)
+        if key and not replies:  # a turn always answers; nothing means already handled
+            log.info("duplicate Teams activity ignored")
+            return None
+        return replies
 
     async def _personal(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity

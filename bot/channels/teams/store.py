@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import delete, select
+from sqlmodel import Session, delete, select
 
 from bot.domain.cases import teams_of
 from bot.services import BotService
@@ -23,12 +23,23 @@ PLATFORM = "teams"
 TEAM_LABELS = {"dsl": "safeguarding (DSL)", "slt": "senior leadership (SLT)"}
 
 
-def save(service: BotService, key: str, reference: dict[str, Any]) -> None:
+def save(
+    service: BotService,
+    key: str,
+    reference: dict[str, Any],
+    forget: tuple[str, datetime] | None = None,
+) -> None:
+    """Keep a reference; `forget` (a key prefix, a time) also drops the older ones under
+    that prefix, in the same transaction."""
     with service.session() as session:
+        if forget is not None:
+            _forget_older(session, *forget)
         row = session.get(ConversationRef, (PLATFORM, key))
         if row is None:
             row = ConversationRef(platform=PLATFORM, key=key, updated_at=service.now())
         elif row.reference == reference:
+            if forget is not None:
+                session.commit()
             return  # the usual case: nothing changed, no write
         row.reference, row.updated_at = reference, service.now()
         session.add(row)
@@ -103,10 +114,14 @@ def take(service: BotService, key: str) -> dict[str, Any] | None:
 
 def forget_older(service: BotService, prefix: str, before: datetime) -> None:
     with service.session() as session:
-        session.execute(
-            delete(ConversationRef)
-            .where(ConversationRef.platform == PLATFORM)  # type: ignore[arg-type]
-            .where(ConversationRef.key.startswith(prefix))  # type: ignore[attr-defined]
-            .where(ConversationRef.updated_at < before)  # type: ignore[arg-type]
-        )
+        _forget_older(session, prefix, before)
         session.commit()
+
+
+def _forget_older(session: Session, prefix: str, before: datetime) -> None:
+    session.execute(
+        delete(ConversationRef)
+        .where(ConversationRef.platform == PLATFORM)  # type: ignore[arg-type]
+        .where(ConversationRef.key.startswith(prefix))  # type: ignore[attr-defined]
+        .where(ConversationRef.updated_at < before)  # type: ignore[arg-type]
+    )
