@@ -45,7 +45,7 @@ def remember(
     now = service.now()
     last = pruned.get(user)
     prune = last is None or not (now - PRUNE_EVERY < last <= now)
-    store.save(
+    store.put(
         service,
         _key(user, activity_id),
         {"card": card},

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, delete, select
 
 from bot.domain.cases import teams_of
@@ -23,27 +24,49 @@ PLATFORM = "teams"
 TEAM_LABELS = {"dsl": "safeguarding (DSL)", "slt": "senior leadership (SLT)"}
 
 
-def save(
+def save(service: BotService, key: str, reference: dict[str, Any]) -> None:
+    with service.session() as session:
+        row = session.get(ConversationRef, (PLATFORM, key))
+        if row is None:
+            row = ConversationRef(platform=PLATFORM, key=key, updated_at=service.now())
+        elif row.reference == reference:
+            return  # the usual case: nothing changed, no write
+        row.reference, row.updated_at = reference, service.now()
+        session.add(row)
+        session.commit()
+
+
+def put(
     service: BotService,
     key: str,
     reference: dict[str, Any],
     forget: tuple[str, datetime] | None = None,
 ) -> None:
-    """Keep a reference; `forget` (a key prefix, a time) also drops the older ones under
-    that prefix, in the same transaction."""
+    """Write a reference without reading it first (a new card's key is new every time),
+    in one statement; `forget` (a key prefix, a time) also drops the older ones under that
+    prefix, in the same transaction."""
     with service.session() as session:
         if forget is not None:
             _forget_older(session, *forget)
-        row = session.get(ConversationRef, (PLATFORM, key))
-        if row is None:
-            row = ConversationRef(platform=PLATFORM, key=key, updated_at=service.now())
-        elif row.reference == reference:
-            if forget is not None:
-                session.commit()
-            return  # the usual case: nothing changed, no write
-        row.reference, row.updated_at = reference, service.now()
-        session.add(row)
+        values = {"platform": PLATFORM, "key": key, "reference": reference}
+        session.execute(_upsert(session), {**values, "updated_at": service.now()})
         session.commit()
+
+
+_UPSERTS: dict[str, Any] = {}
+
+
+def _upsert(session: Session) -> Any:
+    """INSERT ... ON CONFLICT (platform, key) DO UPDATE, built once per dialect."""
+    name = session.get_bind().dialect.name
+    if name not in _UPSERTS:
+        table = ConversationRef.__table__  # type: ignore[attr-defined]
+        insert = (postgresql if name == "postgresql" else sqlite).insert(table)
+        _UPSERTS[name] = insert.on_conflict_do_update(
+            index_elements=[table.c.platform, table.c.key],
+            set_={"reference": insert.excluded.reference, "updated_at": insert.excluded.updated_at},
+        )
+    return _UPSERTS[name]
 
 
 def load(service: BotService, key: str) -> dict[str, Any] | None:
