@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 from datetime import UTC, datetime
 
 import jwt
 import sqlalchemy as sa
+from botbuilder.core import TurnContext
 from botframework.connector import models
 from cryptography.hazmat.primitives.asymmetric import rsa
 from msrest.serialization import Serializer
+from sqlmodel import select
 
 from bot.channels.teams.delivery import to_activity
 from bot.channels.teams.wire import to_wire
 from bot.domain.messages import Button, Choice, Mention, Message
+from bot.storage.tables import ConversationRef
 from tests.teams_client import personal, text_of
 
 
@@ -160,3 +164,54 @@ async def test_teamsperf_03_an_unchanged_chat_reference_is_not_saved_again(teams
     assert statements  # the turn did reach the database
     assert not [s for s in statements if "user:aad-dave" in s]  # the chat reference
     assert teams.fake.called("reply", personal("dave"))[-1].activity["replyToId"] == "act-2"
+
+
+async def test_teamsperf_03_a_redelivered_choice_is_answered_once(teams):
+    """A pressed choice takes the one-hop path too; Teams redelivering it changes nothing."""
+    await teams.say("erin", "friend request")
+    [card] = teams.dms("erin")[-1].activity["attachments"]
+    press = teams.activity("erin", value=card["content"]["actions"][0]["data"])
+    for _ in range(3):
+        assert (await teams.post(press)).status == 200
+    assert len(teams.dms("erin")) == 2  # the question, then one answer to the press
+    assert "already been answered" not in json.dumps(teams.dms("erin")[-1].activity)
+
+
+def test_teamsperf_03_a_chat_reference_is_saved_as_msrest_writes_it():
+    """The stored reference (compared with the saved one on every turn) is msrest's JSON."""
+    activity = models.Activity(
+        id="act-1",
+        type="message",
+        service_url="https://smba.example/uk/",
+        channel_id="msteams",
+        locale="en-GB",
+        from_property=models.ChannelAccount(id="29:x", name="X", aad_object_id="aad-x"),
+        recipient=models.ChannelAccount(id="28:bot", name="schoolbot"),
+        conversation=models.ConversationAccount(
+            id="a:1", conversation_type="personal", tenant_id="t"
+        ),
+    )
+    ref = TurnContext.get_conversation_reference(activity)
+    ref.activity_id = None
+    assert to_wire(ref) == ref.serialize()
+
+
+async def test_teamsperf_03_stale_question_cards_are_dropped_when_a_new_one_is_kept(teams, clock):
+    def cards() -> list[str]:
+        with teams.service.session() as session:
+            rows = session.exec(
+                select(ConversationRef.key).where(ConversationRef.key.startswith("card:aad-fay:"))
+            )
+            return list(rows)
+
+    await teams.say("fay", "friend request")
+    [first] = cards()
+    clock.advance(days=31)
+    await teams.say("fay", "cancel")
+    await teams.say("fay", "friend request")  # a new question card: the old one goes
+    [second] = cards()
+    assert second != first
+    clock.advance(minutes=5)
+    await teams.say("fay", "cancel")
+    await teams.say("fay", "friend request")  # a card kept within the hour: both stay
+    assert len(cards()) == 2

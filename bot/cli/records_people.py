@@ -9,7 +9,9 @@ from pathlib import Path
 
 import click
 
-PLATFORMS = click.Choice(["console", "slack", "teams"])
+from bot.channels import PLATFORM_NAMES
+
+PLATFORMS = click.Choice(PLATFORM_NAMES)
 
 
 def _service():

@@ -11,12 +11,10 @@ same for every bot, falling back to the Teams user id.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import hashlib
 import logging
 import re
 import time
-from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -44,6 +42,7 @@ from bot.channels.teams.delivery import (
 )
 from bot.channels.teams.files import TeamsFiles, has_files
 from bot.channels.teams.installs import Installs, user_id
+from bot.channels.teams.turns import ConversationTurns, delivery_key
 from bot.config import Settings
 from bot.domain.messages import Message
 from bot.services import BotService
@@ -63,32 +62,6 @@ TURN_FAILED = (
 )
 
 
-class ConversationTurns:
-    """Turns of one conversation run one after another, in the order they arrived (two
-    at once could answer a question twice or out of order); other conversations go ahead."""
-
-    def __init__(self) -> None:
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
-
-    def waiting(self, conversation: str) -> int:
-        """How many turns of this conversation are running or queued."""
-        return self._locks.get(conversation, (None, 0))[1]
-
-    @contextlib.asynccontextmanager
-    async def one_at_a_time(self, conversation: str) -> AsyncIterator[None]:
-        lock, count = self._locks.get(conversation) or (asyncio.Lock(), 0)
-        self._locks[conversation] = (lock, count + 1)
-        try:
-            async with lock:  # asyncio.Lock wakes its waiters first come, first served
-                yield
-        finally:
-            lock, count = self._locks[conversation]
-            if count == 1:
-                del self._locks[conversation]
-            else:
-                self._locks[conversation] = (lock, count - 1)
-
-
 class TeamsAdapter:
     APP_KEY: web.AppKey[TeamsAdapter] = web.AppKey("teams_adapter")
 
@@ -101,6 +74,7 @@ class TeamsAdapter:
         self.bot = SchoolBot(self)
         self.turns = ConversationTurns()
         self.saved_refs: dict[str, dict[str, Any]] = {}  # see installs.Installs.remember_user_now
+        self.pruned_cards: dict[str, datetime] = {}  # see live_cards.remember
         self.files = TeamsFiles(service, self.http)
         self.delivery = TeamsDelivery(
             service,
@@ -234,7 +208,9 @@ class TeamsAdapter:
             return
         uid = user_id(context.activity.from_property)
         card = activity.attachments[0].content
-        await self.service.run(live_cards.remember, self.service, uid, sent.id, card)
+        await self.service.run(
+            live_cards.remember, self.service, uid, sent.id, card, self.pruned_cards
+        )
 
     async def token(self, context: TurnContext) -> str | None:
         """The bot's own token, for images pasted into a chat."""
@@ -264,10 +240,8 @@ class SchoolBot(TeamsActivityHandler):
         return await self.service.run(self.first_time_now, turn_context.activity)
 
     def first_time_now(self, activity: Activity) -> bool:
-        if not activity.id:
+        if not (key := delivery_key(activity)):
             return True
-        conversation = hashlib.sha256((activity.conversation.id or "").encode()).hexdigest()
-        key = f"teams:{activity.id}:{conversation[:16]}"
         if self.service.first_delivery(key):
             return True
         log.info("duplicate Teams activity ignored")
@@ -277,12 +251,20 @@ class SchoolBot(TeamsActivityHandler):
         activity = turn_context.activity
         kind = activity.conversation.conversation_type
         data = activity.value if isinstance(activity.value, dict) else None
-        if kind == "personal" and not data and not has_files(activity.attachments):
-            # The usual turn, a typed message: one worker-thread hop for the duplicate
-            # check, the chat reference and the dialog step together.
-            replies = await self.service.run(self._typed_now, activity)
-            if replies is not None:
-                await self.adapter.send(turn_context, replies)
+        choice = data is not None and data.get("schoolbot") == CHOICE
+        if kind == "personal" and (not data or choice) and not has_files(activity.attachments):
+            # The usual turns, a typed message or a choice pressed: one worker-thread hop
+            # for the chat reference, the duplicate check and the dialog step together.
+            if data:
+                text, step = str(data.get("value") or ""), str(data.get("step") or "") or None
+            else:
+                text, step = activity.text or "", None
+            replies = await self.service.run(self._step_now, activity, text, step)
+            if replies is None:
+                return
+            if data:
+                await live_cards.close(self.service, turn_context, user_id(activity.from_property))
+            await self.adapter.send(turn_context, replies)
             return
         if not await self.first_time(turn_context):
             return
@@ -299,13 +281,17 @@ class SchoolBot(TeamsActivityHandler):
                 turn_context, [Message("Please message me in a personal chat.")]
             )
 
-    def _typed_now(self, activity: Activity) -> list[Message] | None:
-        """A typed message in a personal chat, on a worker thread; None for a duplicate."""
-        if not self.first_time_now(activity):
-            return None
+    def _step_now(self, activity: Activity, text: str, step: str | None) -> list[Message] | None:
+        """A personal chat's turn, on a worker thread; None for a duplicate. The duplicate
+        check is recorded in the dialog step's own transaction (one commit, not two)."""
         self.installs.remember_user_now(activity)
         uid, name = user_id(activity.from_property), activity.from_property.name
-        return self.service.handle_message(PLATFORM, uid, activity.text or "", (), name)
+        key = delivery_key(activity)
+        replies = self.service.handle_message(PLATFORM, uid, text, (), name, step, key)
+        if key and not replies:  # a turn always answers; nothing means already handled
+            log.info("duplicate Teams activity ignored")
+            return None
+        return replies
 
     async def _personal(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity

@@ -18,6 +18,7 @@ from botbuilder.schema import ChannelAccount
 from botbuilder.schema.teams import TeamInfo
 
 from bot.channels.teams import store
+from bot.channels.teams.wire import to_wire
 from bot.domain.messages import Message
 
 log = logging.getLogger(__name__)
@@ -102,7 +103,8 @@ class Installs:
         saved last time and that has not changed is not read or written again."""
         ref = TurnContext.get_conversation_reference(activity)
         ref.activity_id = None
-        key, data = f"user:{user_id(activity.from_property)}", ref.serialize()
+        # to_wire gives what ref.serialize() does at a fraction of the cost (tested).
+        key, data = f"user:{user_id(activity.from_property)}", to_wire(ref)
         if self.adapter.saved_refs.get(key) == data:
             return
         try:

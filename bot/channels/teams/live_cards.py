@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from botbuilder.core import TurnContext
@@ -24,15 +24,37 @@ from bot.services import BotService
 
 log = logging.getLogger(__name__)
 KEEP = timedelta(days=30)  # a question left unanswered this long has gone stale anyway
+PRUNE_EVERY = timedelta(hours=1)  # a person's stale cards are looked for at most this often
+PRUNED_USERS = 10_000  # people whose last look is remembered (per adapter)
 
 
 def _key(user: str, activity_id: str) -> str:
     return f"card:{user}:{hashlib.sha256(activity_id.encode()).hexdigest()[:24]}"
 
 
-def remember(service: BotService, user: str, activity_id: str, card: dict[str, Any]) -> None:
-    store.forget_older(service, f"card:{user}:", service.now() - KEEP)
-    store.save(service, _key(user, activity_id), {"card": card})
+def remember(
+    service: BotService,
+    user: str,
+    activity_id: str,
+    card: dict[str, Any],
+    pruned: dict[str, datetime],
+) -> None:
+    """Keep a question card (on a worker thread): one transaction, and the person's stale
+    cards dropped in it at most hourly; `pruned` says when each person's were last looked
+    for (that look scans the table: on every card it was most of the turn's database time)."""
+    now = service.now()
+    last = pruned.get(user)
+    prune = last is None or not (now - PRUNE_EVERY < last <= now)
+    store.put(
+        service,
+        _key(user, activity_id),
+        {"card": card},
+        forget=(f"card:{user}:", now - KEEP) if prune else None,
+    )
+    if prune:
+        if len(pruned) >= PRUNED_USERS:
+            pruned.pop(next(iter(pruned)))
+        pruned[user] = now
 
 
 def pressed_label(card: dict[str, Any], pressed: dict[str, Any]) -> str | None:

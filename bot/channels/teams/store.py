@@ -12,7 +12,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, delete, select
 
 from bot.domain.cases import teams_of
 from bot.services import BotService
@@ -33,6 +34,39 @@ def save(service: BotService, key: str, reference: dict[str, Any]) -> None:
         row.reference, row.updated_at = reference, service.now()
         session.add(row)
         session.commit()
+
+
+def put(
+    service: BotService,
+    key: str,
+    reference: dict[str, Any],
+    forget: tuple[str, datetime] | None = None,
+) -> None:
+    """Write a reference without reading it first (a new card's key is new every time),
+    in one statement; `forget` (a key prefix, a time) also drops the older ones under that
+    prefix, in the same transaction."""
+    with service.session() as session:
+        if forget is not None:
+            _forget_older(session, *forget)
+        values = {"platform": PLATFORM, "key": key, "reference": reference}
+        session.execute(_upsert(session), {**values, "updated_at": service.now()})
+        session.commit()
+
+
+_UPSERTS: dict[str, Any] = {}
+
+
+def _upsert(session: Session) -> Any:
+    """INSERT ... ON CONFLICT (platform, key) DO UPDATE, built once per dialect."""
+    name = session.get_bind().dialect.name
+    if name not in _UPSERTS:
+        table = ConversationRef.__table__  # type: ignore[attr-defined]
+        insert = (postgresql if name == "postgresql" else sqlite).insert(table)
+        _UPSERTS[name] = insert.on_conflict_do_update(
+            index_elements=[table.c.platform, table.c.key],
+            set_={"reference": insert.excluded.reference, "updated_at": insert.excluded.updated_at},
+        )
+    return _UPSERTS[name]
 
 
 def load(service: BotService, key: str) -> dict[str, Any] | None:
@@ -103,10 +137,14 @@ def take(service: BotService, key: str) -> dict[str, Any] | None:
 
 def forget_older(service: BotService, prefix: str, before: datetime) -> None:
     with service.session() as session:
-        session.execute(
-            delete(ConversationRef)
-            .where(ConversationRef.platform == PLATFORM)  # type: ignore[arg-type]
-            .where(ConversationRef.key.startswith(prefix))  # type: ignore[attr-defined]
-            .where(ConversationRef.updated_at < before)  # type: ignore[arg-type]
-        )
+        _forget_older(session, prefix, before)
         session.commit()
+
+
+def _forget_older(session: Session, prefix: str, before: datetime) -> None:
+    session.execute(
+        delete(ConversationRef)
+        .where(ConversationRef.platform == PLATFORM)  # type: ignore[arg-type]
+        .where(ConversationRef.key.startswith(prefix))  # type: ignore[attr-defined]
+        .where(ConversationRef.updated_at < before)  # type: ignore[arg-type]
+    )
