@@ -98,9 +98,23 @@ def test_every_feature_registers_and_every_registered_thing_is_unique():
     } <= set(registry.reminders)  # fmt: skip
 
 
-def test_platforms_are_listed_once():
+def test_platforms_are_listed_once_and_say_when_they_are_off():
+    from bot.config import Settings
+
     assert PLATFORM_NAMES == ("console", "slack", "teams")
-    assert all(c.status for c in CHANNELS)
+    off = Settings(_env_file=None, SLACK_BOT_TOKEN="", MicrosoftAppId="", TEAMS_ALLOW_ANONYMOUS="")
+    for channel in CHANNELS[1:]:
+        assert channel.mode(off) is None
+        assert "not configured" in channel.status(off, None)
+
+
+def test_one_button_payload_round_trips_and_refuses_what_the_bot_never_sent():
+    from bot.kernel.buttons import ButtonTarget
+
+    for target in (ButtonTarget("FR-0001"), ButtonTarget("AC-0003", 1), ButtonTarget("all")):
+        assert ButtonTarget.decode(target.encode()) == target
+    for forged in ("", "FR-0001:", "AC-1:x", "AC-1:²", "AC-1:" + "9" * 5000, "a b", "FR:1:2"):
+        assert ButtonTarget.decode(forged) is None
 
 
 def test_the_readme_diagrams_match_the_dialog_declarations():

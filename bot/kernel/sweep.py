@@ -15,6 +15,8 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 
+from sqlmodel import Session
+
 from bot.kernel.core import Kernel
 from bot.kernel.registry import ReminderKind
 from bot.storage import outbox as outbox_rows
@@ -56,19 +58,17 @@ class ReminderSweep:
             log.info("sweep finished %s reminder(s)", len(claimed))
         return len(claimed)
 
-    def _handle(self, kinds: dict[str, ReminderKind], session, reminder: Reminder) -> str:  # type: ignore[no-untyped-def]
-        kind = kinds.get(reminder.kind)
-        if kind is None:
-            log.error("unknown reminder kind %s (id %s)", reminder.kind, reminder.id)
-            return "unknown kind"
-        return kind.handle(self.kernel, session, reminder)
+    def _handle(self, kinds: dict[str, ReminderKind], session: Session, reminder: Reminder) -> str:
+        return kinds.get(reminder.kind, _NONE).handle(self.kernel, session, reminder)
 
 
-def _unknown(kernel: Kernel, session: object, reminder: Reminder) -> str:
+def _unknown(kernel: Kernel, session: Session, reminder: Reminder) -> str:
+    """A kind no feature registers (a feature removed since): closed, and logged."""
+    log.error("unknown reminder kind %s (id %s)", reminder.kind, reminder.id)
     return "unknown kind"
 
 
-_NONE = ReminderKind("", _unknown)  # type: ignore[arg-type]
+_NONE = ReminderKind("", _unknown)
 
 
 def _by_subject(
