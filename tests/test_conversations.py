@@ -310,3 +310,24 @@ def test_unreachable_database_gets_a_clear_message(clock, tmp_path):
     )
     [reply] = service.handle_message("console", "n", "friend request")
     assert reply.text == DB_DOWN
+
+
+def test_a_fake_account_of_the_school_is_reported_to_slt_with_cited_guidance(service_factory):
+    service = service_factory()  # the default pack cites CB-BLOCK 5.8 and MO-REGULAR 7.1
+    grant(service, "head", "headteacher")
+    first = say(service, "alice", "someone has made a fake account pretending to be the school")
+    assert "pretending to be" in first[-1]
+    reply = say(
+        service, "alice", "The school", "Instagram", "@our_school_fake",
+        "It posts our logo and asks parents for bank details", "done", "yes",
+    )[0]  # fmt: skip
+    assert "report it to Instagram as an impersonation account" in reply
+    assert "(Policy 5.8)" in reply and "(Policy 7.1)" in reply
+    assert "Your reference is IM-0001" in reply
+    [case] = cases(service)
+    assert (case.kind, case.team, case.urgent) == ("IM", "slt", True)
+    alerts = service.inbox("console", "head")
+    assert [a.title for a in alerts] == ["URGENT: Fake or impersonation account IM-0001"]
+    # The reporter's own view reads as words, not keys.
+    [mine] = say(service, "alice", "my cases")[:1]
+    assert "IM-0001 Fake or impersonation account: New" in mine

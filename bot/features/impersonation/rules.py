@@ -48,7 +48,7 @@ def advise(pack: PolicyPack, facts: FakeAccountFacts, now: datetime) -> FakeAcco
         guidance.append(
             pack.guidance(
                 "CB-BLOCK",
-                f"Report it to {facts.platform} as an impersonation account, then block it.",
+                f"If you can, report it to {facts.platform} as an impersonation account and block it.",
             )
         )
     if pack.has("CB-EVIDENCE"):
