@@ -328,6 +328,10 @@ def test_a_fake_account_of_the_school_is_reported_to_slt_with_cited_guidance(ser
     assert (case.kind, case.team, case.urgent) == ("IM", "slt", True)
     alerts = service.inbox("console", "head")
     assert [a.title for a in alerts] == ["URGENT: Fake or impersonation account IM-0001"]
+    assert [label for label, _ in alerts[0].fields] == [
+        "Pretending to be", "Platform", "Contacting pupils or parents", "Evidence files",
+        "Status", "Flags",
+    ]  # fmt: skip
     # The reporter's own view reads as words, not keys.
     [mine] = say(service, "alice", "my cases")[:1]
     assert "IM-0001 Fake or impersonation account: New" in mine

@@ -23,6 +23,8 @@ class CaseKind:
     full_fields: tuple[str, ...] = ()
     # An approver cannot decide without the business case, which holds no pupil data.
     always_full: bool = False
+    # How its own summary keys read on an alert, beyond the shared FIELD_LABELS.
+    labels: tuple[tuple[str, str], ...] = ()
 
     @property
     def value(self) -> str:
@@ -87,7 +89,8 @@ def alert_fields(
         keys = kind.standard_fields
     else:
         keys = ()
-    return [(FIELD_LABELS.get(k, k), summary[k]) for k in keys if summary.get(k)]
+    labels = {**FIELD_LABELS, **dict(kind.labels)}
+    return [(labels.get(k, k), summary[k]) for k in keys if summary.get(k)]
 
 
 FIELD_LABELS = {

@@ -18,6 +18,12 @@ KIND = CaseKind(
     dialog="impersonation",
     standard_fields=("pretends_to_be", "platform", "contacting", "evidence"),
     full_fields=("address", "posts"),
+    labels=(
+        ("pretends_to_be", "Pretending to be"),
+        ("contacting", "Contacting pupils or parents"),
+        ("address", "Account"),
+        ("posts", "What it posts"),
+    ),
 )
 
 PRETENDS = (
