@@ -6,7 +6,7 @@ import logging
 from datetime import timedelta
 
 from bot.app import active_channels
-from bot.channels import PLATFORM_NAMES
+from bot.channels import PLATFORM_TITLES
 from bot.config import Settings
 from bot.domain.policy import load_pack
 from bot.kernel.evidence_store import EvidenceStore
@@ -25,7 +25,7 @@ def build_service(settings: Settings, migrate: bool = True) -> BotService:
         pack=pack,
         evidence=EvidenceStore(settings.evidence_dir),
         max_evidence_bytes=settings.max_evidence_bytes,
-        platform_names=PLATFORM_NAMES,
+        platform_titles=PLATFORM_TITLES,
     )
     service.outbox_lease = timedelta(seconds=settings.outbox_lease_seconds)
     service.accepted_lease = timedelta(seconds=settings.accepted_lease_seconds)

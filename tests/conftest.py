@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from bot.channels import PLATFORM_NAMES
+from bot.channels import PLATFORM_TITLES
 from bot.domain.policy import PolicyPack, load_pack
 from bot.kernel.evidence_store import EvidenceStore
 from bot.services import BotService
@@ -122,7 +122,7 @@ def make_service(
 ) -> BotService:
     if isinstance(pack, str):
         pack = load_pack(pack)
-    kwargs.setdefault("platform_names", PLATFORM_NAMES)
+    kwargs.setdefault("platform_titles", PLATFORM_TITLES)
     return BotService(db.make_engine(url), pack, EvidenceStore(evidence_dir), clock=clock, **kwargs)  # type: ignore[arg-type]
 
 

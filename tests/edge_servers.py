@@ -24,7 +24,7 @@ from aiohttp.test_utils import TestServer
 from sqlmodel import func, select
 
 from bot.app import create_app
-from bot.channels import PLATFORM_NAMES
+from bot.channels import PLATFORM_TITLES
 from bot.config import Settings
 from bot.domain.policy import load_pack
 from bot.kernel.evidence_store import EvidenceStore
@@ -98,7 +98,7 @@ async def edges(
         load_pack(pack),
         EvidenceStore(tmp_path / "evidence"),
         clock=clock,
-        platform_names=PLATFORM_NAMES,
+        platform_titles=PLATFORM_TITLES,
     )
     service.register_add(
         "cli:admin",

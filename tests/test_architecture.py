@@ -128,3 +128,28 @@ def test_the_readme_diagrams_match_the_dialog_declarations():
         "`.venv/bin/schoolbot docs diagrams --write README.md`"
     )
     assert shown.count("```mermaid") == len(dialogs)
+
+
+def test_a_platform_is_known_by_its_channel_alone(service_factory, clock):
+    """Nothing outside bot/channels names a platform: a new one ("matrix") is read by its
+    channel's name and title, in the records export and in the case view's words."""
+    from bot.features.cases.view import reporter_words
+    from bot.services import people
+    from bot.storage.tables import AuditEvent, Case
+
+    service = service_factory()
+    with service.session() as session:
+        for subject in ("matrix:@bob:example.org", "account:3"):
+            session.add(AuditEvent(at=clock(), actor="console:sam", action="x", subject=subject))
+        session.commit()
+        with_matrix = people.collect(session, "console", "sam", (*PLATFORM_NAMES, "matrix"))
+        without = people.collect(session, "console", "sam", PLATFORM_NAMES)
+    about = [event["about"] for event in with_matrix["actions_taken"]]
+    assert about == [people.REDACTED, "account:3"]
+    assert without["actions_taken"][0]["about"] == "matrix:@bob:example.org"
+
+    case = Case(ref="FR-0001", kind="FR", team="dsl", platform="matrix", reporter_id="@bob")
+    assert reporter_words(case, {"matrix": "Matrix"}) == "Matrix user @bob"
+    assert reporter_words(case, service.kernel.platform_titles) == "matrix user @bob"
+    teams = Case(ref="FR-0002", kind="FR", team="dsl", platform="teams", reporter_id="29:1a")
+    assert reporter_words(teams, service.kernel.platform_titles) == "Teams user 29:1a"

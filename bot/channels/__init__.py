@@ -9,3 +9,4 @@ from bot.channels.teams.channel import TEAMS
 
 CHANNELS: tuple[Channel, ...] = (CONSOLE, SLACK, TEAMS)
 PLATFORM_NAMES = tuple(channel.name for channel in CHANNELS)
+PLATFORM_TITLES = {channel.name: channel.title for channel in CHANNELS}

@@ -37,7 +37,7 @@ def cases_list(everything: bool) -> None:
         urgent = ", urgent" if case.urgent and case.status != "closed" else ""
         click.echo(
             f"{case.ref}  {status}{urgent}  {case.team.upper()}  "
-            f"reported by {reporter_words(case)} on {when(service.zone, case.created_at)}"
+            f"reported by {reporter_words(case, service.kernel.platform_titles)} on {when(service.zone, case.created_at)}"
         )
 
 
@@ -54,5 +54,5 @@ def cases_show(ref: str) -> None:
         if case is None:
             raise click.ClickException(f"There is no case {ref.upper()}.")
         history = service.history_lines(session, case.ref, notes=True)
-        view = case_view(service.registry, service.pack, session, case, True, history)
+        view = case_view(service.kernel, session, case, True, history)
     click.echo(view.with_names().text)

@@ -42,7 +42,12 @@ def export_person(platform: str, user_id: str, output: Path) -> None:
     now = service.now()
     with service.session() as session:
         data, count = people.export_zip(
-            session, service.pack.school.name, platform, user_id, local_time(service.pack, now)
+            session,
+            service.pack.school.name,
+            platform,
+            user_id,
+            local_time(service.pack, now),
+            service.kernel.platform_names,
         )
         repo.audit(
             session,

@@ -4,7 +4,7 @@ evidence store and registry. It imports no feature and knows no platform."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from datetime import datetime
 
@@ -32,7 +32,7 @@ class Kernel:
         evidence: EvidenceStore,
         clock: Callable[[], datetime] = utcnow,
         max_evidence_bytes: int = 25 * 1024 * 1024,
-        platform_names: tuple[str, ...] = ("console",),
+        platform_titles: Mapping[str, str] | None = None,
     ):
         self.work = work
         self.pack = pack
@@ -42,8 +42,10 @@ class Kernel:
         self.outbox = Outbox(work, self.clock, uuid.uuid4().hex)
         self.max_evidence_bytes = max_evidence_bytes
         self.calendar = WorkingCalendar(pack)
-        # Every platform this build has (bot.channels), for checking ids like slack:U123.
-        self.platform_names = platform_names  # the school's working days and hours
+        # Every platform this build has (bot.channels), name -> title: the names check ids
+        # like slack:U123, the titles say where a person is ("Teams user 29:1a").
+        self.platform_titles: Mapping[str, str] = platform_titles or {"console": "Terminal"}
+        self.platform_names = tuple(self.platform_titles)
 
     # --- short names for what every feature uses ----------------------------------------------
 

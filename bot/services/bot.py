@@ -8,7 +8,7 @@ told to try again and nothing they gave earlier is lost.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Literal, ParamSpec, TypeVar
 
@@ -64,12 +64,18 @@ class BotService:
         evidence: EvidenceStore,
         clock: Callable[[], datetime] = utcnow,
         max_evidence_bytes: int = 25 * 1024 * 1024,
-        platform_names: tuple[str, ...] = ("console",),
+        platform_titles: Mapping[str, str] | None = None,
     ):
         self.engine = engine
         self.work = UnitOfWork(engine)
         self.kernel = Kernel(
-            self.work, pack, default_registry(), evidence, clock, max_evidence_bytes, platform_names
+            self.work,
+            pack,
+            default_registry(),
+            evidence,
+            clock,
+            max_evidence_bytes,
+            platform_titles,
         )
         self.pack, self.evidence, self.registry = pack, evidence, self.kernel.registry
         self.zone = self.kernel.clock.zone

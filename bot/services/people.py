@@ -70,6 +70,9 @@ class Person:
     platform: str
     user_id: str
     names: set[str] = field(default_factory=set)
+    # Every platform's name (bot.channels): an audit subject "slack:U1" is a person, while
+    # "account:3" or "team:dsl" is not.
+    platforms: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -117,14 +120,15 @@ def _event(event: AuditEvent, person: Person) -> dict[str, Any]:
         "action": event.action,
         "by": person.own(event.actor) if event.actor != "system" else "system",
         "about": REDACTED
-        if _is_person(event.subject) and event.subject != person.key
+        if _is_person(event.subject, person.platforms) and event.subject != person.key
         else event.subject,
         "detail": detail,
     }
 
 
-def _is_person(subject: str) -> bool:
-    return re.fullmatch(r"(console|slack|teams):.+", subject) is not None
+def _is_person(subject: str, platforms: tuple[str, ...]) -> bool:
+    platform, colon, user_id = subject.partition(":")
+    return bool(colon and user_id) and platform in platforms
 
 
 def _case(session: Session, case: Case, person: Person, closed_by: str | None) -> dict[str, Any]:
@@ -174,9 +178,11 @@ def _word(text: str) -> re.Pattern[str]:
     return re.compile(rf"(?<!\w){re.escape(text)}(?!\w)")
 
 
-def collect(session: Session, platform: str, user_id: str) -> dict[str, Any]:
+def collect(
+    session: Session, platform: str, user_id: str, platforms: tuple[str, ...]
+) -> dict[str, Any]:
     """Everything the bot holds about this person, with other people redacted (JSON-ready)."""
-    person = Person(platform, user_id)
+    person = Person(platform, user_id, platforms=platforms)
     person.names = names_of(session, person)
     cases = list(session.exec(select(Case).where(*reported_by(person)).order_by(col(Case.id))))
     refs = {c.ref for c in cases}
@@ -341,10 +347,15 @@ def summary_text(data: dict[str, Any], school: str, made: str) -> str:
 
 
 def export_zip(
-    session: Session, school: str, platform: str, user_id: str, made: str
+    session: Session,
+    school: str,
+    platform: str,
+    user_id: str,
+    made: str,
+    platforms: tuple[str, ...],
 ) -> tuple[bytes, int]:
-    """The zip's bytes and how many records it holds."""
-    data = collect(session, platform, user_id)
+    """The zip's bytes and how many records it holds (`platforms`: every platform's name)."""
+    data = collect(session, platform, user_id, platforms)
     count = sum(len(v) for v in data.values() if isinstance(v, list))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:

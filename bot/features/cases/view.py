@@ -8,6 +8,7 @@ conversation that asked it (bot/dialogs), so the view never shows stored values 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,6 +21,7 @@ from bot.domain.evidence import human_size, type_label
 from bot.domain.messages import Mention, Message, mention
 from bot.domain.policy import PolicyPack
 from bot.features.cases import cards
+from bot.kernel.core import Kernel
 from bot.kernel.registry import Registry
 from bot.storage import repository as repo
 from bot.storage.tables import Case, Evidence
@@ -121,23 +123,18 @@ def evidence_lines(session: Session, case: Case, zone: ZoneInfo) -> list[str]:
     return lines
 
 
-def reporter_words(case: Case) -> str:
+def reporter_words(case: Case, platform_titles: Mapping[str, str]) -> str:
     """The reporter for text with no mentions: their name, or the platform and user id."""
     if case.reporter_name:
         return case.reporter_name
-    platform = {"slack": "Slack", "teams": "Teams", "console": "terminal"}.get(case.platform)
-    return f"{platform or case.platform} user {case.reporter_id}"
+    return f"{platform_titles.get(case.platform, case.platform)} user {case.reporter_id}"
 
 
 def case_view(
-    registry: Registry,
-    pack: PolicyPack,
-    session: Session,
-    case: Case,
-    for_team: bool,
-    history: list[str],
+    kernel: Kernel, session: Session, case: Case, for_team: bool, history: list[str]
 ) -> Message:
     """The owning team sees everything; the reporter sees what it is and where it stands."""
+    registry, pack = kernel.registry, kernel.pack
     zone = ZoneInfo(pack.calendar.timezone)
     assert case.id is not None
     if case.disposed_at is not None:
@@ -160,7 +157,9 @@ def case_view(
         lines += ["", "History:", *history]
     if case.outcome:
         lines += ["", f"Outcome (for the record): {case.outcome}"]
-    people = {case.reporter_id: Mention(case.reporter_id, reporter_words(case))}
+    people = {
+        case.reporter_id: Mention(case.reporter_id, reporter_words(case, kernel.platform_titles))
+    }
     for match in re.findall(r"<@([^<>\s]+)>", "\n".join(lines)):
         people.setdefault(match, Mention(match, match))
     return Message("\n".join(lines), mentions=tuple(people.values()))
