@@ -3,22 +3,33 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import gc
 import json
 from datetime import UTC, datetime
 
+import aiohttp
 import jwt
+import pytest
 import sqlalchemy as sa
+from aiohttp import web
 from botbuilder.core import TurnContext
+from botbuilder.schema import Activity
 from botframework.connector import models
+from botframework.connector.auth import MicrosoftAppCredentials
+from botframework.connector.models import ErrorResponseException
 from cryptography.hazmat.primitives.asymmetric import rsa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from msrest.serialization import Serializer
 from sqlmodel import select
 
-from bot.channels.teams.delivery import to_activity
-from bot.channels.teams.wire import to_wire
+from bot.channels.teams.connector import ConnectorPool
+from bot.channels.teams.delivery import http_status, to_activity
+from bot.channels.teams.wire import from_wire, to_wire
 from bot.domain.messages import Button, Choice, Mention, Message
 from bot.storage.tables import ConversationRef
+from tests.fuzz_strategies import json_values, maybe, record, short, teams_activity
 from tests.teams_client import personal, text_of
 
 
@@ -197,7 +208,8 @@ def test_teamsperf_03_a_chat_reference_is_saved_as_msrest_writes_it():
 
 
 async def test_teamsperf_03_stale_question_cards_are_dropped_when_a_new_one_is_kept(teams, clock):
-    def cards() -> list[str]:
+    async def cards() -> list[str]:
+        await teams.adapter.cards.write()  # what is waiting goes now, not after the delay
         with teams.service.session() as session:
             rows = session.exec(
                 select(ConversationRef.key).where(ConversationRef.key.startswith("card:aad-fay:"))
@@ -205,13 +217,155 @@ async def test_teamsperf_03_stale_question_cards_are_dropped_when_a_new_one_is_k
             return list(rows)
 
     await teams.say("fay", "friend request")
-    [first] = cards()
+    [first] = await cards()
     clock.advance(days=31)
     await teams.say("fay", "cancel")
     await teams.say("fay", "friend request")  # a new question card: the old one goes
-    [second] = cards()
+    [second] = await cards()
     assert second != first
     clock.advance(minutes=5)
     await teams.say("fay", "cancel")
     await teams.say("fay", "friend request")  # a card kept within the hour: both stay
-    assert len(cards()) == 2
+    assert len(await cards()) == 2
+
+
+async def test_teamsperf_03_question_cards_are_written_together_and_a_quick_press_still_closes(
+    teams,
+):
+    """Cards are written a moment after they are sent, many in one statement and one
+    transaction; a card answered before its write is closed from memory, never written."""
+    cards = teams.adapter.cards
+    inserts: list[bool] = []
+
+    def seen(_conn, _cursor, statement, _params, _context, executemany) -> None:
+        if statement.startswith("INSERT INTO conversation_ref"):
+            inserts.append(executemany)
+
+    await asyncio.gather(*(teams.say(name, "friend request") for name in ("gil", "hal", "ida")))
+    assert len(cards.waiting) == 3
+    sa.event.listen(teams.service.engine, "before_cursor_execute", seen)
+    try:
+        await cards.write()
+    finally:
+        sa.event.remove(teams.service.engine, "before_cursor_execute", seen)
+    assert inserts == [True]  # three cards, one statement
+    with teams.service.session() as session:
+        rows = session.exec(
+            select(ConversationRef.key).where(ConversationRef.key.startswith("card:"))
+        )
+        assert len(list(rows)) == 3
+
+    await teams.say("jo", "friend request")
+    [first] = cards.waiting
+    await teams.press_on_card("jo", "A pupil (at our school or any other school)")
+    [update] = await teams.fake.wait_for("update")
+    assert "Your answer: A pupil" in text_of(update)
+    [following] = cards.waiting  # the next question's card; the answered one is gone
+    await cards.write()
+    with teams.service.session() as session:
+        rows = session.exec(
+            select(ConversationRef.key).where(ConversationRef.key.startswith("card:aad-jo"))
+        )
+        assert list(rows) == [following] != [first]
+
+
+class _Credentials(MicrosoftAppCredentials):
+    """A bot token without a login service."""
+
+    def __init__(self) -> None:
+        super().__init__("app-id", "secret")
+
+    def get_access_token(self, force_refresh: bool = False) -> str:
+        return "bot-token"
+
+    def cached_token(self) -> str:
+        return "bot-token"
+
+
+async def test_teamsperf_02_a_turns_calls_send_what_msrest_sends(unused_tcp_port):
+    """Reply, send and update go straight onto our session (no msrest request objects):
+    method, URL, the headers msrest sets and the body bytes are what stock msrest sends,
+    and a connector error raises the same ErrorResponseException with its status."""
+    seen: list[tuple[str, str, dict[str, str], bytes]] = []
+
+    async def record(request: web.Request) -> web.Response:
+        body = await request.read()
+        seen.append((request.method, request.path_qs, dict(request.headers), body))
+        if request.match_info["conversation"] == "gone":
+            return web.json_response({"error": {"code": "NotFound"}}, status=404)
+        return web.json_response({"id": "answer-1"})
+
+    app = web.Application()
+    app.router.add_route("*", "/uk/v3/conversations/{conversation}/activities", record)
+    app.router.add_route("*", "/uk/v3/conversations/{conversation}/activities/{id}", record)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", unused_tcp_port).start()
+    base = f"http://127.0.0.1:{unused_tcp_port}/uk/"
+    activity = to_activity(
+        Message("Pick one £", title="Q", choices=(Choice("yes", "Yes"), Choice("no", "No")))
+    )
+    conversation = "a:1;messageid=1 2/3"  # quoted in the path like msrest quotes it
+    async with aiohttp.ClientSession() as http:
+        client = ConnectorPool(lambda: http)._build(_Credentials(), base)
+        # msrest's generated operations (request objects, policies) on the same session, as
+        # every call went before, then ours.
+        for conversations in (client.conversations._stock, client.conversations):
+            assert (await conversations.reply_to_activity(conversation, "act 1", activity)).id
+            assert (await conversations.send_to_conversation(conversation, activity)).id
+            assert (await conversations.update_activity(conversation, "act 2", activity)).id
+            with pytest.raises(ErrorResponseException) as refused:
+                await conversations.send_to_conversation("gone", activity)
+            assert http_status(refused.value)[0] == 404
+    await runner.cleanup()
+    keep = ("Accept", "Content-Type", "x-ms-conversation-id", "Authorization", "User-Agent")
+    calls = [(m, p, {k: h.get(k) for k in keep}, b) for m, p, h, b in seen]
+    for stock_call, our_call in zip(calls[:4], calls[4:], strict=True):
+        assert stock_call == our_call
+    assert calls[0][0:2] == (
+        "POST",
+        "/uk/v3/conversations/a:1;messageid=1%202%2F3/activities/act%201",
+    )
+    assert calls[0][2]["Authorization"] == "Bearer bot-token"
+    assert calls[2][0] == "PUT"
+
+
+_EXTRA = st.fixed_dictionaries(
+    {},
+    optional={
+        "timestamp": maybe(st.sampled_from(["2026-11-21T15:00:00.123Z", "2026-11-21", "x"])),
+        "localTimestamp": maybe(st.just("2026-11-21T15:00:00.123+01:00")),
+        "replyToId": maybe(st.just("act-1")),
+        "locale": maybe(st.just("en-GB")),
+        "entities": maybe(
+            st.lists(
+                record(
+                    {"type": st.sampled_from(["mention", "clientInfo"])},
+                    {"mentioned": st.just({"id": "28:bot", "name": "schoolbot"}), "text": short},
+                ),
+                max_size=2,
+            )
+        ),
+        "unknownField": json_values,
+    },
+)
+
+
+@given(
+    st.tuples(teams_activity("http://127.0.0.1:1", "app-id", "tenant"), _EXTRA).map(
+        lambda pair: {**pair[0], **pair[1]} if isinstance(pair[0], dict) else pair[0]
+    )
+)
+@settings(max_examples=400, deadline=None)
+def test_teamsperf_02_an_inbound_activity_reads_as_msrest_reads_it(body):
+    """wire.from_wire gives the Activity msrest's Deserializer gives, field for field,
+    for right shapes and wrong ones alike; what msrest refuses, it refuses."""
+
+    def read(reader):
+        try:
+            return reader(copy.deepcopy(body))
+        except Exception as exc:  # msrest's DeserializationError and friends
+            return type(exc)
+
+    expected = read(lambda data: Activity().deserialize(data))
+    assert read(lambda data: from_wire(Activity, data)) == expected

@@ -14,7 +14,6 @@ import asyncio
 import logging
 import re
 import time
-from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -74,7 +73,7 @@ class TeamsAdapter:
         self.bot = SchoolBot(self)
         self.turns = ConversationTurns()
         self.saved_refs: dict[str, dict[str, Any]] = {}  # see installs.Installs.remember_user_now
-        self.pruned_cards: dict[str, datetime] = {}  # see live_cards.remember
+        self.cards = live_cards.QuestionCards(service)
         self.files = TeamsFiles(service, self.http)
         self.delivery = TeamsDelivery(
             service,
@@ -96,6 +95,7 @@ class TeamsAdapter:
             await self.delivery.start()
             yield
             await self.delivery.stop()
+            await self.cards.stop()
             if self._http is not None:
                 await self._http.close()
 
@@ -148,7 +148,7 @@ class TeamsAdapter:
                 try:
                     activity = to_activity(message)
                     sent = await context.send_activity(activity)
-                    await self._keep_question(context, message, activity, sent)
+                    self._keep_question(context, message, activity, sent)
                     break
                 except ErrorResponseException as exc:
                     status, headers = http_status(exc)
@@ -198,7 +198,7 @@ class TeamsAdapter:
             log.info("Teams: %d private replies queued for delivery", len(unsent))
             await self.service.run(self.service.queue_for_user, PLATFORM, uid, unsent)
 
-    async def _keep_question(
+    def _keep_question(
         self, context: TurnContext, message: Message, activity: Activity, sent: Any
     ) -> None:
         """A question card in a personal chat is kept until answered (see live_cards)."""
@@ -207,10 +207,7 @@ class TeamsAdapter:
         if context.activity.conversation.conversation_type != "personal":
             return
         uid = user_id(context.activity.from_property)
-        card = activity.attachments[0].content
-        await self.service.run(
-            live_cards.remember, self.service, uid, sent.id, card, self.pruned_cards
-        )
+        self.cards.keep(uid, sent.id, activity.attachments[0].content)
 
     async def token(self, context: TurnContext) -> str | None:
         """The bot's own token, for images pasted into a chat."""
@@ -263,7 +260,9 @@ class SchoolBot(TeamsActivityHandler):
             if replies is None:
                 return
             if data:
-                await live_cards.close(self.service, turn_context, user_id(activity.from_property))
+                await live_cards.close(
+                    self.adapter.cards, turn_context, user_id(activity.from_property)
+                )
             await self.adapter.send(turn_context, replies)
             return
         if not await self.first_time(turn_context):
@@ -339,7 +338,7 @@ class SchoolBot(TeamsActivityHandler):
                 name,
                 str(data.get("step") or "") or None,
             )
-            await live_cards.close(self.service, turn_context, uid)
+            await live_cards.close(self.adapter.cards, turn_context, uid)
             await self.adapter.send(turn_context, replies)
             return
         text, message = data.get("text"), data.get("message")

@@ -8,6 +8,9 @@ turn and a proactive send reuse the same client and its keep-alive connection, a
 bytes go out on the event loop. msrest's own AioHTTPSender can't be used instead: it
 passes neither the request's headers nor its body to aiohttp.
 
+A turn's three calls (reply, send to a conversation, update a card) skip msrest altogether
+(DirectConversations): the same URL, headers and JSON body, straight onto the session.
+
 Sending: a connection error (the connection dropped, refused) is retried once; the whole
 send, retry included, is bounded by SEND_SECONDS so a turn fits in Bot Framework's 15 s.
 A 429 or 5xx comes back as ErrorResponseException, as before, and the callers retry it.
@@ -16,20 +19,24 @@ A 429 or 5xx comes back as ErrorResponseException, as before, and the callers re
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import ConnectorFactory, ServiceClientCredentialsFactory
 from botframework.connector.auth._connector_factory_impl import USER_AGENT
 from botframework.connector.auth.user_token_client import UserTokenClient
+from botframework.connector.models import ErrorResponseException, ResourceResponse
 from msrest.pipeline import AsyncHTTPPolicy, AsyncHTTPSender, AsyncPipeline, Request, Response
 from msrest.pipeline.universal import RawDeserializer
+from msrest.universal_http import ClientRequest
 from msrest.universal_http.aiohttp import AioHttpClientResponse
 
-from bot.channels.teams.wire import FastBody
+from bot.channels.teams.wire import FastBody, to_wire
 
 SEND_SECONDS = 10.0
 CONNECTION_RETRIES = 1
@@ -52,26 +59,48 @@ class AiohttpSender(AsyncHTTPSender):
 
     async def send(self, request: Request, **config: Any) -> Response:
         http = request.http_request  # msrest's ClientRequest: method, url, headers, data
-        deadline = time.monotonic() + SEND_SECONDS
-        for attempt in range(CONNECTION_RETRIES + 1):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError("the Bot Connector did not answer in time")
-            try:
-                answer = await self._session().request(
-                    http.method,
-                    http.url,
-                    headers=dict(http.headers),
-                    data=http.data,
-                    timeout=aiohttp.ClientTimeout(total=remaining),
-                )
-                response = AioHttpClientResponse(http, answer)
-                await response.load_body()  # msrest's deserializer reads it synchronously
-                return Response(request, response)
-            except aiohttp.ClientConnectionError as exc:
-                if attempt == CONNECTION_RETRIES or isinstance(exc, asyncio.TimeoutError):
-                    raise
-        raise AssertionError("unreachable")
+        answer = await exchange(self._session(), http.method, http.url, http.headers, http.data)
+        response = AioHttpClientResponse(http, answer)
+        await response.load_body()  # aiohttp kept the body it read: no second read
+        return Response(request, response)
+
+
+async def exchange(
+    session: aiohttp.ClientSession, method: str, url: str, headers: Any, data: Any
+) -> aiohttp.ClientResponse:
+    """One HTTP call with its body read; a dropped connection is tried once more, and the
+    whole call, retry included, ends within SEND_SECONDS."""
+    deadline = time.monotonic() + SEND_SECONDS
+    for attempt in range(CONNECTION_RETRIES + 1):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("the Bot Connector did not answer in time")
+        try:
+            answer = await session.request(
+                method,
+                url,
+                headers=dict(headers),
+                data=data,
+                timeout=aiohttp.ClientTimeout(total=remaining),
+            )
+            await answer.read()  # the body is kept: msrest's deserializer reads it later
+            return answer
+        except aiohttp.ClientConnectionError as exc:
+            if attempt == CONNECTION_RETRIES or isinstance(exc, asyncio.TimeoutError):
+                raise
+    raise AssertionError("unreachable")
+
+
+async def bearer_token(credentials: Any) -> str | None:
+    """The bot's token (None in anonymous mode). Our client-secret credentials hand out a
+    cached token without blocking; any other kind is asked on a worker thread."""
+    if not getattr(credentials, "microsoft_app_id", None):
+        return None
+    cached = getattr(credentials, "cached_token", None)
+    token = cached() if cached else None
+    if token is None:
+        token = await asyncio.to_thread(credentials.get_access_token)
+    return str(token)
 
 
 class BearerPolicy(AsyncHTTPPolicy):
@@ -83,12 +112,8 @@ class BearerPolicy(AsyncHTTPPolicy):
         self._credentials = credentials
 
     async def send(self, request: Request, **kwargs: Any) -> Response:
-        credentials = self._credentials
-        if getattr(credentials, "microsoft_app_id", None):
-            cached = getattr(credentials, "cached_token", None)
-            token = cached() if cached else None
-            if token is None:
-                token = await asyncio.to_thread(credentials.get_access_token)
+        token = await bearer_token(self._credentials)
+        if token:
             request.http_request.headers["Authorization"] = f"Bearer {token}"
         else:
             request.http_request.headers.pop("Authorization", None)
@@ -145,7 +170,93 @@ class ConnectorPool:
         # botbuilder internal: the operation groups keep the client's msrest Serializer in
         # `_serialize`; activities are written by wire.to_wire instead (see wire.py).
         client.conversations._serialize = FastBody(client.conversations._serialize)
+        client.conversations = DirectConversations(client, credentials, self._session)
         return client
+
+
+class DirectConversations:
+    """Stands in for a ConnectorClient's `conversations` operation group. The three calls
+    of a turn (reply, send to a conversation, update an activity) build the URL and headers
+    msrest's generated code builds and the JSON `wire.to_wire` writes (equal to msrest's,
+    tested), and go straight onto the shared session: msrest's request objects, policies
+    and response deserializer cost about as much as the HTTP call. A failure raises the
+    ErrorResponseException msrest raises. Every other operation is the stock one."""
+
+    def __init__(
+        self,
+        client: ConnectorClient,
+        credentials: Any,
+        session: Callable[[], aiohttp.ClientSession],
+    ):
+        self._stock = client.conversations
+        self._client, self._credentials, self._session = client, credentials, session
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stock, name)
+
+    async def reply_to_activity(
+        self, conversation_id: str, activity_id: str, activity: Any, **options: Any
+    ) -> ResourceResponse | None:
+        if options or not (conversation_id and activity_id):
+            return await self._stock.reply_to_activity(
+                conversation_id, activity_id, activity, **options
+            )
+        url = self._url(
+            self._stock.reply_to_activity, conversationId=conversation_id, activityId=activity_id
+        )
+        return await self._call("POST", url, activity, {"x-ms-conversation-id": conversation_id})
+
+    async def send_to_conversation(
+        self, conversation_id: str, activity: Any, **options: Any
+    ) -> ResourceResponse | None:
+        if options or not conversation_id:
+            return await self._stock.send_to_conversation(conversation_id, activity, **options)
+        url = self._url(self._stock.send_to_conversation, conversationId=conversation_id)
+        return await self._call("POST", url, activity, {})
+
+    async def update_activity(
+        self, conversation_id: str, activity_id: str, activity: Any, **options: Any
+    ) -> ResourceResponse | None:
+        if options or not (conversation_id and activity_id):
+            return await self._stock.update_activity(
+                conversation_id, activity_id, activity, **options
+            )
+        url = self._url(
+            self._stock.update_activity, conversationId=conversation_id, activityId=activity_id
+        )
+        return await self._call("PUT", url, activity, {})
+
+    def _url(self, operation: Any, **path: str) -> str:
+        # botframework's generated operations keep their URL template in `metadata` and their
+        # msrest service client in `_client`; msrest
+        # quotes each path value with nothing safe, then joins it to the base URL.
+        quoted = {name: quote(str(value), safe="") for name, value in path.items()}
+        return str(self._stock._client.format_url(operation.metadata["url"], **quoted))
+
+    async def _call(
+        self, method: str, url: str, activity: Any, extra: dict[str, str]
+    ) -> ResourceResponse | None:
+        headers = {
+            "Accept": "application/json",
+            "Content-Type": "application/json; charset=utf-8",
+            **extra,
+            "User-Agent": self._client.config.user_agent,
+        }
+        if token := await bearer_token(self._credentials):
+            headers["Authorization"] = f"Bearer {token}"
+        body = json.dumps(to_wire(activity))  # msrest's json.dumps: ASCII, default spacing
+        answer = await exchange(self._session(), method, url, headers, body)
+        if answer.status not in (200, 201, 202):
+            response = AioHttpClientResponse(ClientRequest(method, url), answer)
+            await response.load_body()
+            raise ErrorResponseException(self._stock._deserialize, response)
+        try:
+            data = json.loads(await answer.read() or b"null")
+        except ValueError:
+            data = None
+        if isinstance(data, dict) and isinstance(data.get("id"), str):
+            return ResourceResponse(id=data["id"])
+        return None
 
 
 class _PooledFactory(ConnectorFactory):

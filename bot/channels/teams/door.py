@@ -20,6 +20,7 @@ from botbuilder.schema import Activity
 from msrest.serialization import Model
 
 from bot.channels import guard
+from bot.channels.teams.wire import from_wire
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ async def admit(request: web.Request, anonymous: bool) -> Activity | web.Respons
     if not isinstance(body, dict) or not isinstance(body.get("type"), str):
         return bad_request("the body is not a Bot Framework activity")
     try:
-        activity = Activity().deserialize(body)
+        activity = from_wire(Activity, body)  # what Activity().deserialize gives, faster
     except Exception:  # msrest's DeserializationError and friends: a malformed field
         return bad_request("the activity has a malformed field")
     if problem := _missing(activity):

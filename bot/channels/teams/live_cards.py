@@ -9,11 +9,13 @@ carries, or the picked value of a ChoiceSet), so this doesn't depend on what the
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from datetime import datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 from botframework.connector.models import ErrorResponseException
@@ -26,35 +28,78 @@ log = logging.getLogger(__name__)
 KEEP = timedelta(days=30)  # a question left unanswered this long has gone stale anyway
 PRUNE_EVERY = timedelta(hours=1)  # a person's stale cards are looked for at most this often
 PRUNED_USERS = 10_000  # people whose last look is remembered (per adapter)
+WRITE_DELAY = 0.05  # seconds a new card waits to be written with the others sent meanwhile
 
 
 def _key(user: str, activity_id: str) -> str:
     return f"card:{user}:{hashlib.sha256(activity_id.encode()).hexdigest()[:24]}"
 
 
-def remember(
-    service: BotService,
-    user: str,
-    activity_id: str,
-    card: dict[str, Any],
-    pruned: dict[str, datetime],
-) -> None:
-    """Keep a question card (on a worker thread): one transaction, and the person's stale
-    cards dropped in it at most hourly; `pruned` says when each person's were last looked
-    for (that look scans the table: on every card it was most of the turn's database time)."""
-    now = service.now()
-    last = pruned.get(user)
-    prune = last is None or not (now - PRUNE_EVERY < last <= now)
-    store.put(
-        service,
-        _key(user, activity_id),
-        {"card": card},
-        forget=(f"card:{user}:", now - KEEP) if prune else None,
-    )
-    if prune:
-        if len(pruned) >= PRUNED_USERS:
-            pruned.pop(next(iter(pruned)))
-        pruned[user] = now
+class QuestionCards:
+    """The question cards this process keeps, written to the database a moment after they
+    are sent, many in one transaction: a commit for every card was a third of a turn's
+    database work. A press is matched from memory first, so the wait is never seen. A crash
+    inside it loses only the "Your answer" update of those cards: the conversation itself
+    is in the database, and a second press is answered as already answered."""
+
+    def __init__(self, service: BotService, delay: float = WRITE_DELAY):
+        self.service = service
+        self.delay = delay
+        self.waiting: dict[str, dict[str, Any]] = {}  # key -> {"card": ...}, not yet written
+        self.writing: dict[str, dict[str, Any]] = {}  # the batch being written now
+        self.owners: set[str] = set()  # whose cards are waiting
+        self.pruned: dict[str, datetime] = {}  # when each person's stale cards were looked for
+        self._writer: asyncio.Task[None] | None = None
+
+    def keep(self, user: str, activity_id: str, card: dict[str, Any]) -> None:
+        self.waiting[_key(user, activity_id)] = {"card": card}
+        self.owners.add(user)
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.get_running_loop().create_task(self._write_soon())
+
+    async def take(self, user: str, activity_id: str) -> dict[str, Any] | None:
+        """The kept card, forgotten (it is being answered); None if it isn't kept."""
+        key = _key(user, activity_id)
+        if key in self.waiting:
+            return self.waiting.pop(key)  # never written
+        if key in self.writing and self._writer is not None:
+            await asyncio.shield(self._writer)  # let its write finish, then take it back
+        return await self.service.run(store.take, self.service, key)
+
+    async def _write_soon(self) -> None:
+        await asyncio.sleep(self.delay)
+        await self.write()
+
+    async def write(self) -> None:
+        """Write every waiting card; a person's stale cards go in the same transaction, at
+        most hourly (that look scans the table)."""
+        while self.waiting:
+            batch, owners = self.waiting, self.owners
+            self.waiting, self.owners, self.writing = {}, set(), batch
+            now = self.service.now()
+            due = [user for user in owners if self._prune_due(user, now)]
+            stale = [(f"card:{user}:", now - KEEP) for user in due]
+            try:
+                await self.service.run(store.put_many, self.service, batch, stale)
+            except sa.exc.SQLAlchemyError as exc:  # cosmetic: those cards keep their buttons
+                log.warning("Teams: %d question cards not kept: %s", len(batch), type(exc).__name__)
+            else:
+                for user in due:
+                    if len(self.pruned) >= PRUNED_USERS:
+                        self.pruned.pop(next(iter(self.pruned)))
+                    self.pruned[user] = now
+            finally:
+                self.writing = {}
+
+    def _prune_due(self, user: str, now: datetime) -> bool:
+        last = self.pruned.get(user)
+        return last is None or not (now - PRUNE_EVERY < last <= now)
+
+    async def stop(self) -> None:
+        """At shutdown: write what is waiting now, not after the delay."""
+        if self._writer is not None and not self._writer.done():
+            self._writer.cancel()
+        await self.write()
 
 
 def pressed_label(card: dict[str, Any], pressed: dict[str, Any]) -> str | None:
@@ -81,13 +126,13 @@ def answered(card: dict[str, Any], label: str) -> dict[str, Any]:
     return done
 
 
-async def close(service: BotService, context: TurnContext, user: str) -> None:
+async def close(cards: QuestionCards, context: TurnContext, user: str) -> None:
     """If this press answered a card we are keeping, show the answer on it."""
     activity = context.activity
     card_id = activity.reply_to_id
     if not card_id or not isinstance(activity.value, dict):
         return
-    kept = await service.run(store.take, service, _key(user, card_id))
+    kept = await cards.take(user, card_id)
     if not kept:
         return
     label = pressed_label(kept["card"], activity.value)

@@ -36,20 +36,24 @@ def save(service: BotService, key: str, reference: dict[str, Any]) -> None:
         session.commit()
 
 
-def put(
+def put_many(
     service: BotService,
-    key: str,
-    reference: dict[str, Any],
-    forget: tuple[str, datetime] | None = None,
+    references: dict[str, dict[str, Any]],
+    forget: list[tuple[str, datetime]],
 ) -> None:
-    """Write a reference without reading it first (a new card's key is new every time),
-    in one statement; `forget` (a key prefix, a time) also drops the older ones under that
-    prefix, in the same transaction."""
+    """Write references without reading them first (a new card's key is new every time),
+    in one statement, and drop the older ones under each `forget` prefix (a key prefix, a
+    time) in the same transaction."""
     with service.session() as session:
-        if forget is not None:
-            _forget_older(session, *forget)
-        values = {"platform": PLATFORM, "key": key, "reference": reference}
-        session.execute(_upsert(session), {**values, "updated_at": service.now()})
+        for prefix, before in forget:
+            _forget_older(session, prefix, before)
+        now = service.now()
+        rows = [
+            {"platform": PLATFORM, "key": key, "reference": reference, "updated_at": now}
+            for key, reference in references.items()
+        ]
+        if rows:
+            session.execute(_upsert(session), rows)
         session.commit()
 
 
@@ -133,12 +137,6 @@ def take(service: BotService, key: str) -> dict[str, Any] | None:
         session.delete(row)
         session.commit()
         return dict(row.reference)
-
-
-def forget_older(service: BotService, prefix: str, before: datetime) -> None:
-    with service.session() as session:
-        _forget_older(session, prefix, before)
-        session.commit()
 
 
 def _forget_older(session: Session, prefix: str, before: datetime) -> None:
