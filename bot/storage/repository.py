@@ -115,28 +115,15 @@ def save_dialog(
     key = _version_key(platform, user_id)
     expected = session.info.get(key)
     if expected is None:
-        session.add(
-            DialogState(
-                platform=platform,
-                user_id=user_id,
-                dialog=state["dialog"],
-                state=state,
-                updated_at=now,
-                version=1,
-            )
-        )
+        row = {"platform": platform, "user_id": user_id, "dialog": state["dialog"]}
         try:
-            session.flush()
-        except sa.exc.IntegrityError as exc:
+            session.execute(_NEW_DIALOG, {**row, "state": state, "updated_at": now, "version": 1})
+        except sa.exc.IntegrityError as exc:  # the caller rolls back and plays it again
             raise TurnConflict from exc
     else:
-        result = session.execute(
-            sa.update(DialogState)
-            .where(*_dialog_is(platform, user_id), col(DialogState.version) == expected)
-            .values(dialog=state["dialog"], state=state, updated_at=now, version=expected + 1)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:
+        values = {"new_dialog": state["dialog"], "new_state": state, "new_at": now}
+        this = {"key_platform": platform, "key_user": user_id, "expected": expected}
+        if session.execute(_NEXT_DIALOG, {**values, **this}).rowcount != 1:
             raise TurnConflict
     session.info[key] = 1 if expected is None else expected + 1
 
@@ -144,19 +131,34 @@ def save_dialog(
 def clear_dialog(session: Session, platform: str, user_id: str) -> None:
     key = _version_key(platform, user_id)
     expected = session.info.get(key)
-    condition = [] if expected is None else [col(DialogState.version) == expected]
-    result = session.execute(
-        sa.delete(DialogState)
-        .where(*_dialog_is(platform, user_id), *condition)
-        .execution_options(synchronize_session=False)
-    )
-    if expected is not None and result.rowcount != 1:
+    params = {"key_platform": platform, "key_user": user_id}
+    if expected is None:
+        session.execute(_END_DIALOG, params)
+    elif session.execute(_END_DIALOG_AT, {**params, "expected": expected}).rowcount != 1:
         raise TurnConflict
     session.info[key] = None
 
 
-def _dialog_is(platform: str, user_id: str) -> list[Any]:
-    return [col(DialogState.platform) == platform, col(DialogState.user_id) == user_id]
+# The dialog statements run on every turn: built once (building them and their cache keys
+# cost more than running them), on the table, not through the ORM's unit of work.
+_DIALOG = DialogState.__table__  # type: ignore[attr-defined]
+_THIS_DIALOG = (
+    _DIALOG.c.platform == sa.bindparam("key_platform"),
+    _DIALOG.c.user_id == sa.bindparam("key_user"),
+)
+_NEW_DIALOG = sa.insert(_DIALOG)
+_NEXT_DIALOG = (
+    sa.update(_DIALOG)
+    .where(*_THIS_DIALOG, _DIALOG.c.version == sa.bindparam("expected"))
+    .values(
+        dialog=sa.bindparam("new_dialog"),
+        state=sa.bindparam("new_state"),
+        updated_at=sa.bindparam("new_at"),
+        version=sa.bindparam("expected") + 1,
+    )
+)
+_END_DIALOG = sa.delete(_DIALOG).where(*_THIS_DIALOG)
+_END_DIALOG_AT = _END_DIALOG.where(_DIALOG.c.version == sa.bindparam("expected"))
 
 
 # --- cases ----------------------------------------------------------------------------
