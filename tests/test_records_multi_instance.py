@@ -60,13 +60,19 @@ async def test_records_05_the_sweep_disposes_of_each_record_once_across_two_inst
     settings = Settings(_env_file=None, SCHOOLBOT_DATA_DIR=tmp_path, SCHOOLBOT_TICK_SECONDS=60)
     async with TestServer(create_app(first, settings)), TestServer(create_app(second, settings)):
         await asyncio.gather(asyncio.to_thread(sweep, first), asyncio.to_thread(sweep, second))
-        for _ in range(200):  # the schedulers' own runs at start may still be going
-            if not RetentionSweep(first).due():
+
+        def finished() -> tuple[list[Disposal], list[Case]]:
+            with first.session() as session:
+                return list(session.exec(select(Disposal))), list(session.exec(select(Case)))
+
+        # The schedulers' own runs at start may still be going: a disposal is committed
+        # first, and its files are deleted and counted just after.
+        for _ in range(200):
+            log, cases = finished()
+            if len(log) == CASES and sum(d.files_deleted for d in log) >= 2:
                 break
             await asyncio.sleep(0.05)
-    with first.session() as session:
-        log = list(session.exec(select(Disposal)))
-        cases = list(session.exec(select(Case)))
+    log, cases = finished()
     assert collections.Counter(d.record for d in log) == {ref: 1 for ref in refs}
     assert all(c.disposed_at is not None for c in cases)
     assert sum(counts) <= CASES
