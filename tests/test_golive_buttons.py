@@ -369,3 +369,26 @@ def test_golive_09_a_moderator_who_logs_a_comment_can_press_replied_on_it(servic
     logged = after(shown, "no")
     assert "Logged as CM-0001" in logged and "Replied" in logged
     assert "CM-0001 is closed as replied to" in after(shown, "replied CM-0001")
+
+
+def test_terminal_label_and_reference_work_for_every_case_kind_and_say_when_they_press_nothing(
+    service_factory,
+):
+    """`close IM-0001` works like `close FR-0001` (the terminal reads any kind's code), and
+    a label and reference that press nothing say why instead of showing the menu."""
+    service = service_factory()
+    grant(service, "head", "headteacher")
+    say(service, "alice", "someone has made a fake account pretending to be the school")
+    say(
+        service, "alice", "The school", "Instagram", "@our_school_fake",
+        "It posts our logo and asks parents for bank details", "done", "yes",
+    )  # fmt: skip
+    assert "IM-0001" in chat(service, "head")  # the alert, read and left
+    later = chat(service, "head", "acknowledge im-0001", "acknowledge IM-0001", "close IM-0009")
+    assert "you've acknowledged IM-0001" in after(later, "acknowledge im-0001")
+    again = after(later, "acknowledge IM-0001")
+    assert 'IM-0001\'s alert has no "acknowledge" button now' in again
+    assert "Close with outcome" in again.split("you>")[0]
+    assert "I can't find an alert about IM-0009" in after(later, "close IM-0009")
+    with service.session() as session:
+        assert repo.case_by_ref(session, "IM-0001").status == "acknowledged"

@@ -22,7 +22,9 @@ from bot.services import BotService
 
 PLATFORM = "console"
 ATTACH = re.compile(r"^/attach\s+(.+)$")
-ON_REF = re.compile(r"^(.+?)\s+((?:fr|cb|ac|cm)-\d{1,6})$", re.I)
+# A label and any reference the bot gives out (FR-0001, IM-0002, CM-3): every kind's code
+# is two letters, so a new kind needs no change here.
+ON_REF = re.compile(r"^(.+?)\s+([a-z]{2}-\d{1,6})$", re.I)
 HELP = (
     "Type your answer, or a number from the list. Attach evidence with /attach PATH. "
     "Press Enter to check for new alerts. Type /quit to leave (you can carry on later)."
@@ -37,6 +39,20 @@ def _named(said: str, label: str, prefix: bool) -> bool:
     """Case-insensitive; with `prefix`, "close" names "Close with outcome"."""
     typed, words = _words(said), _words(label)
     return bool(typed) and (typed == words or (prefix and words[: len(typed)] == typed))
+
+
+def _not_pressed(label: str, ref: str, buttons: list[Button]) -> str:
+    """`close FR-0009` that matches no button: say why, and what would work."""
+    if buttons:
+        names = ", ".join(dict.fromkeys(b.label for b in buttons))
+        return (
+            f'{ref}\'s alert has no "{label}" button now (it may have been done already). '
+            f"Its buttons: {names}."
+        )
+    return (
+        f"I can't find an alert about {ref} for you. Check the reference, or type "
+        f"case {ref} to see the case if it's yours or your team's."
+    )
 
 
 def takes_numbers(question: Message) -> bool:
@@ -126,8 +142,9 @@ class ConsoleChat:
 
     # --- input ------------------------------------------------------------------------
 
-    def _pressed(self, text: str) -> Choice | Button | None:
-        """What a line presses: a number shown, `<label> <REF>`, or a label."""
+    def _pressed(self, text: str) -> Choice | Button | str | None:
+        """What a line presses: a number shown, `<label> <REF>`, or a label; or, for a
+        label and reference that press nothing, what to tell the person instead."""
         said, screen = text.strip(), self.screen
         if said.isascii() and said.isdigit():
             return screen.number(said)
@@ -136,7 +153,10 @@ class ConsoleChat:
             on_ref = [b for b in reversed(screen.seen) if b.value.split(":")[0] == ref]
             if not any(_named(label, b.label, True) for b in on_ref):
                 on_ref = self.service.buttons_for(PLATFORM, self.user_id, ref)  # a later chat
-            return self._unique(label, on_ref)
+            if button := self._unique(label, on_ref):
+                return button
+            if label.lower() != "case" and len(label.split()) <= 3:
+                return _not_pressed(label, ref, on_ref)
         question = screen.question
         if question and any(_named(said, c.label, False) for c in question.choices):
             return None  # the question's own choice: answered as typed
@@ -167,6 +187,8 @@ class ConsoleChat:
         elif isinstance(pressed := self._pressed(text), Button):
             if not self._press(pressed, read_more):
                 return False
+        elif isinstance(pressed, str):
+            self.show(Message(pressed))
         else:
             self._answer(pressed.value if isinstance(pressed, Choice) else text)
         self.check_inbox()
