@@ -459,6 +459,18 @@ def test_golive_23_misspelt_friend_request_starts_the_friend_request(service_fac
         assert repo.get_dialog(session, "console", "q").dialog == "friend_request"
 
 
+def test_everyday_words_are_not_corrected_into_a_report(service_factory):
+    """'telling' is two letters from 'trolling': that is not a typo, and a DSL's thanks
+    must not start an abuse report."""
+    service = service_factory("default")
+    for text in ("Thanks for telling us", "I was telling a colleague about the trip"):
+        service.handle_message("console", "t", text)
+        with service.session() as session:
+            from bot.storage import repository as repo
+
+            assert repo.get_dialog(session, "console", "t") is None, text
+
+
 def test_golive_23_near_misses_pick_the_choice_meant():
     platforms = DIALOGS["cyberbullying"].step("platform").choices
     assert parsing.parse_choice("instgram", platforms, other_allowed=True) == "instagram"

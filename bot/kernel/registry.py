@@ -184,13 +184,14 @@ def correct_typos(text: str, vocabulary: tuple[str, ...]) -> str:
     """Replace a word that is a near miss for one of the vocabulary words (difflib ratio).
 
     Only words of five letters or more that start with the same letter are changed, so
-    short everyday words ("count", "fake") stay as they are.
+    short everyday words ("count", "fake") stay as they are, and only near misses closer
+    than two letters in eight: "freind" is "friend" (0.83), "telling" is not "trolling" (0.8).
     """
     words = re.findall(r"[a-z']+|[^a-z']+", text.lower())
     fixed = []
     for word in words:
         if len(word) >= 5 and word.isalpha() and word not in vocabulary:
-            near = difflib.get_close_matches(word, vocabulary, n=1, cutoff=0.8)
+            near = difflib.get_close_matches(word, vocabulary, n=1, cutoff=0.82)
             if near and near[0][0] == word[0]:
                 word = near[0]
         fixed.append(word)
