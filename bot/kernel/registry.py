@@ -50,10 +50,23 @@ class Conversation:
         return self.dialog.name
 
 
-ButtonHandler = Callable[
-    ["Kernel", Session, Actor, ButtonTarget, "str | None", "str | None"], list[Message]
-]
-ButtonRefusal = Callable[["Kernel", Session, Actor, ButtonTarget], "str | None"]
+@dataclass(frozen=True)
+class Press:
+    """One button press as a feature sees it: who pressed what, in which transaction, and
+    the words its form asked for (`text`: a note, an outcome, a reason; `message`: the
+    optional words for the reporter when a case is closed). A refusal check, asked
+    before a form opens, gets one with no words."""
+
+    kernel: Kernel
+    session: Session
+    actor: Actor
+    target: ButtonTarget
+    text: str | None = None
+    message: str | None = None
+
+
+ButtonHandler = Callable[[Press], list[Message]]
+ButtonRefusal = Callable[[Press], "str | None"]
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from bot.domain.cases import Actor
 from bot.domain.messages import Message
 from bot.kernel.buttons import ButtonTarget
 from bot.kernel.core import Kernel
+from bot.kernel.registry import Press
 
 UNKNOWN_BUTTON = "Sorry, I don't recognise that button. Nothing has changed."
 
@@ -32,7 +33,7 @@ class ButtonPresses:
         target = ButtonTarget.decode(value)
         if spec is None or target is None:
             return [Message(UNKNOWN_BUTTON)]
-        return spec.handle(self.kernel, session, actor, target, text, message)
+        return spec.handle(Press(self.kernel, session, actor, target, text, message))
 
     def refusal(self, session: Session, actor: Actor, action: str, value: str) -> str | None:
         """Why this person may not press this button, asked before a form opens for it."""
@@ -42,4 +43,4 @@ class ButtonPresses:
             return UNKNOWN_BUTTON
         if spec.refusal is None:
             return None
-        return spec.refusal(self.kernel, session, actor, target)
+        return spec.refusal(Press(self.kernel, session, actor, target))

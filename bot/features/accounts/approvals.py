@@ -10,13 +10,11 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from bot.domain import approvals
-from bot.domain.cases import Actor, CaseStatus, NotAllowed
+from bot.domain.cases import CaseStatus, NotAllowed
 from bot.domain.messages import Message
 from bot.features.cases import alerts
 from bot.features.cases.actions import OPEN
-from bot.kernel.buttons import ButtonTarget
-from bot.kernel.core import Kernel
-from bot.kernel.registry import ButtonAction, ButtonHandler, Registry
+from bot.kernel.registry import ButtonAction, ButtonHandler, Press, Registry
 from bot.storage import repository as repo
 from bot.storage.tables import Approval as ApprovalRow
 from bot.storage.tables import ApprovalDecision, Case, OfficialAccount
@@ -35,16 +33,16 @@ def register(registry: Registry) -> None:
     )
 
 
-def refusal(kernel: Kernel, session: Session, actor: Actor, target: ButtonTarget) -> str | None:
+def refusal(press: Press) -> str | None:
     """Why this person may not decide this stage, asked before a form opens for a reason."""
-    case = repo.case_by_ref(session, target.ref)
+    case = repo.case_by_ref(press.session, press.target.ref)
     if case is None or case.id is None:
         return "I can't find that case any more. Nothing has changed."
-    row = repo.approval_for(session, case.id)
+    row = repo.approval_for(press.session, case.id)
     if row is None:
         return DECIDED
     try:
-        approvals.check_turn(kernel.pack, _state(row), actor, target.stage)
+        approvals.check_turn(press.kernel.pack, _state(row), press.actor, press.target.stage)
     except (approvals.AlreadyDecided, NotAllowed) as refused:
         return str(refused)
     return None
@@ -55,19 +53,12 @@ def _state(row: ApprovalRow) -> approvals.Approval:
 
 
 def _press(approve: bool) -> ButtonHandler:
-    def pressed(
-        kernel: Kernel,
-        session: Session,
-        actor: Actor,
-        target: ButtonTarget,
-        text: str | None,
-        message: str | None,
-    ) -> list[Message]:
-        case = repo.case_by_ref(session, target.ref)
+    def pressed(press: Press) -> list[Message]:
+        case = repo.case_by_ref(press.session, press.target.ref)
         if case is None:
             return [Message("I can't find that case any more. Nothing has changed.")]
         try:
-            return _decide(kernel, session, actor, case, approve, text, target.stage)
+            return _decide(press, case, approve)
         except (approvals.ReasonRequired, approvals.AlreadyDecided, NotAllowed) as refused:
             log.info("decision on %s refused: %s", case.ref, type(refused).__name__)
             return [Message(str(refused))]
@@ -75,15 +66,10 @@ def _press(approve: bool) -> ButtonHandler:
     return pressed
 
 
-def _decide(
-    kernel: Kernel,
-    session: Session,
-    actor: Actor,
-    case: Case,
-    approve: bool,
-    reason: str | None,
-    stage: int | None,
-) -> list[Message]:
+def _decide(press: Press, case: Case, approve: bool) -> list[Message]:
+    """`press.text` is the reason for a rejection; the press's stage, the stage it was for."""
+    kernel, session, actor = press.kernel, press.session, press.actor
+    reason, stage = press.text, press.target.stage
     assert case.id is not None
     row = repo.approval_for(session, case.id)
     if row is None or row.id is None:

@@ -14,10 +14,9 @@ from sqlmodel import Session
 from bot.domain.cases import Actor, CaseStatus, NotAllowed, can_view, require_handler
 from bot.domain.messages import Message
 from bot.features.cases import alerts, cards
-from bot.kernel.buttons import ButtonTarget
 from bot.kernel.core import Kernel
 from bot.kernel.outbox import ALL_CASES, OPEN_WEB
-from bot.kernel.registry import ButtonAction, ButtonHandler, Registry
+from bot.kernel.registry import ButtonAction, ButtonHandler, Press, Registry
 from bot.storage import repository as repo
 from bot.storage.tables import Case
 
@@ -47,50 +46,36 @@ def register(registry: Registry) -> None:
 
 
 def _press(action: str) -> ButtonHandler:
-    def pressed(
-        kernel: Kernel,
-        session: Session,
-        actor: Actor,
-        target: ButtonTarget,
-        text: str | None,
-        message: str | None,
-    ) -> list[Message]:
-        """`text` is what the form asked for (a note, an outcome); `message` is the
-        optional words for the reporter when a case is closed."""
-        case = repo.case_by_ref(session, target.ref)
+    def pressed(press: Press) -> list[Message]:
+        case = repo.case_by_ref(press.session, press.target.ref)
         if case is None:
             return [Message(GONE)]
         try:
-            require_handler(kernel.pack, actor, case.team)
+            require_handler(press.kernel.pack, press.actor, case.team)
         except NotAllowed as refusal:
             log.info("action %s on %s refused: %s", action, case.ref, type(refusal).__name__)
             return [Message(str(refusal))]
-        return _case_action(kernel, session, actor, case, action, text, message)
+        kernel, session, actor = press.kernel, press.session, press.actor
+        return _case_action(kernel, session, actor, case, action, press.text, press.message)
 
     return pressed
 
 
-def _refusal(kernel: Kernel, session: Session, actor: Actor, target: ButtonTarget) -> str | None:
-    case = repo.case_by_ref(session, target.ref)
+def _refusal(press: Press) -> str | None:
+    case = repo.case_by_ref(press.session, press.target.ref)
     if case is None or case.id is None:
         return GONE
     try:
-        require_handler(kernel.pack, actor, case.team)
+        require_handler(press.kernel.pack, press.actor, case.team)
     except NotAllowed as refusal:
         return str(refusal)
     return None
 
 
-def _web_link(
-    kernel: Kernel,
-    session: Session,
-    actor: Actor,
-    target: ButtonTarget,
-    text: str | None,
-    message: str | None,
-) -> list[Message]:
+def _web_link(press: Press) -> list[Message]:
     """A one-time sign-in link to the case's page (or, with no case, the list of cases)
     for the person who pressed it only."""
+    kernel, session, actor, target = press.kernel, press.session, press.actor, press.target
     what, path = "your cases", "/web/"
     if target.ref != ALL_CASES:
         case = repo.case_by_ref(session, target.ref)

@@ -3,15 +3,10 @@ Offensive (tell SLT) and Snooze. Only the account's moderators or SLT may press 
 
 from __future__ import annotations
 
-from sqlmodel import Session
-
-from bot.domain.cases import Actor
 from bot.domain.messages import Message
 from bot.features.comments import cards as cc
 from bot.features.comments.moderation import Moderation
-from bot.kernel.buttons import ButtonTarget
-from bot.kernel.core import Kernel
-from bot.kernel.registry import ButtonAction, ButtonHandler, Registry
+from bot.kernel.registry import ButtonAction, ButtonHandler, Press, Registry
 
 
 def register(registry: Registry) -> None:
@@ -20,14 +15,7 @@ def register(registry: Registry) -> None:
 
 
 def _press(action: str) -> ButtonHandler:
-    def pressed(
-        kernel: Kernel,
-        session: Session,
-        actor: Actor,
-        target: ButtonTarget,
-        text: str | None,
-        message: str | None,
-    ) -> list[Message]:
-        return Moderation(kernel).act(session, actor, action, target.ref)
+    def pressed(press: Press) -> list[Message]:
+        return Moderation(press.kernel).act(press.session, press.actor, action, press.target.ref)
 
     return pressed
