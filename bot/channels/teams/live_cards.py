@@ -10,12 +10,12 @@ carries, or the picked value of a ChoiceSet), so this doesn't depend on what the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 from botframework.connector.models import ErrorResponseException
@@ -81,7 +81,7 @@ class QuestionCards:
             stale = [(f"card:{user}:", now - KEEP) for user in due]
             try:
                 await self.service.run(store.put_many, self.service, batch, stale)
-            except sa.exc.SQLAlchemyError as exc:  # cosmetic: those cards keep their buttons
+            except Exception as exc:  # the database is down, say: those cards keep their buttons
                 log.warning("Teams: %d question cards not kept: %s", len(batch), type(exc).__name__)
             else:
                 for user in due:
@@ -99,6 +99,8 @@ class QuestionCards:
         """At shutdown: write what is waiting now, not after the delay."""
         if self._writer is not None and not self._writer.done():
             self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer
         await self.write()
 
 
