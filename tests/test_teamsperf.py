@@ -369,3 +369,14 @@ def test_teamsperf_02_an_inbound_activity_reads_as_msrest_reads_it(body):
 
     expected = read(lambda data: Activity().deserialize(data))
     assert read(lambda data: from_wire(Activity, data)) == expected
+
+
+async def test_teamsperf_03_cards_waiting_at_shutdown_are_written(teams):
+    """Stopping the app writes the cards still waiting, so a press after a restart still
+    turns its card into the answer."""
+    await teams.say("kim", "friend request")
+    [waiting] = teams.adapter.cards.waiting
+    await teams.adapter.cards.stop()
+    with teams.service.session() as session:
+        rows = session.exec(select(ConversationRef.key).where(ConversationRef.key == waiting))
+        assert list(rows) == [waiting]
