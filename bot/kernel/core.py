@@ -13,7 +13,6 @@ from sqlmodel import Session
 from bot.domain.cases import Actor, teams_of
 from bot.domain.deadlines import WorkingCalendar
 from bot.domain.evidence import EvidenceFile, check_evidence
-from bot.domain.messages import Message
 from bot.domain.policy import PolicyPack
 from bot.kernel.clock import Clock, utcnow
 from bot.kernel.evidence_store import EvidenceStore
@@ -64,19 +63,6 @@ class Kernel:
     @property
     def platforms(self) -> tuple[str, ...]:
         return self.outbox.platforms
-
-    def tell_user(
-        self,
-        session: Session,
-        platform: str,
-        user_id: str,
-        message: Message,
-        case_id: int | None = None,
-    ) -> None:
-        self.outbox.tell_user(session, platform, user_id, message, case_id)
-
-    def announce_team(self, session: Session, platform: str, team: str, message: Message) -> None:
-        self.outbox.announce_team(session, platform, team, message)
 
     # --- actors -------------------------------------------------------------------------------
 

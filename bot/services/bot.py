@@ -90,7 +90,7 @@ class BotService:
         self.now, self.local_now = self.kernel.now, self.kernel.local_now
         self.local_time, self.actor = self.kernel.local_time, self.kernel.actor
         self.store_evidence = self.kernel.store_evidence
-        self.tell_user, self.announce_team = self.kernel.tell_user, self.kernel.announce_team
+        self.tell_user, self.announce_team = self.outbox.tell_user, self.outbox.announce_team
         self.with_web_button = self.outbox.with_web_button
         self.log_comment, self.register = self.comments.log_comment, self.comments.register
         self.register_add = self.comments.register_add

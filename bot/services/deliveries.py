@@ -55,7 +55,7 @@ class DeliveryRecords:
         outbox owns them, and a rerun after a crash must not send them as well."""
         with self.kernel.session() as session:
             for message in messages:
-                self.kernel.tell_user(session, platform, user_id, message)
+                self.kernel.outbox.tell_user(session, platform, user_id, message)
             if request is not None:
                 accepted.finish(session, [request])
             session.commit()

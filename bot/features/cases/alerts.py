@@ -46,4 +46,4 @@ def notify_reporter(
 ) -> None:
     kind = kernel.registry.case_kind(case.kind)
     notice = cards.reporter_notice(kind, case, event, who, detail)
-    kernel.tell_user(session, case.platform, case.reporter_id, notice, case.id)
+    kernel.outbox.tell_user(session, case.platform, case.reporter_id, notice, case.id)

@@ -68,7 +68,7 @@ def _unacknowledged(kernel: Kernel, session: Session, reminder: Reminder) -> str
     notify = cards.holder_mentions(pack, repo.holders(session, team_roles, case.platform))
     if reminder.kind != "case.deputy":
         message = cards.case_still_new(case, minutes, notify=notify)
-        kernel.announce_team(session, case.platform, case.team, message)
+        kernel.outbox.announce_team(session, case.platform, case.team, message)
         return "re-alerted"
     deputies = [r for r in team_roles if r != pack.lead_dsl_role]
     label = " or ".join(pack.role_label(r) for r in deputies) or "deputy"
@@ -78,10 +78,10 @@ def _unacknowledged(kernel: Kernel, session: Session, reminder: Reminder) -> str
     else:
         note = f"Nobody holds the {label} role, so it could not be passed on."
     message = cards.case_still_new(case, minutes, note, notify)
-    kernel.announce_team(session, case.platform, case.team, message)
+    kernel.outbox.announce_team(session, case.platform, case.team, message)
     for holder in holders:
         own = f"It has come to you as {pack.role_label(holder.role)}."
-        kernel.tell_user(
+        kernel.outbox.tell_user(
             session,
             holder.platform,
             holder.user_id,
@@ -97,5 +97,5 @@ def _task(kernel: Kernel, session: Session, reminder: Reminder) -> str:
     if task is None or case is None or task.done_at or case.status == CaseStatus.CLOSED.value:
         return "no longer needed"
     message = cards.task_due(kernel.pack, case, task)
-    kernel.announce_team(session, case.platform, case.team, message)
+    kernel.outbox.announce_team(session, case.platform, case.team, message)
     return "follow-up reminder sent"

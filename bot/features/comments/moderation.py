@@ -224,7 +224,7 @@ class Moderation:
         for contact in account.contacts:
             platform, _, user = contact.partition(":")
             if user and contact != skip:
-                self.kernel.tell_user(session, platform, user, message)
+                self.kernel.outbox.tell_user(session, platform, user, message)
                 told += 1
         if not account.contacts:
             self.escalate(session, comment, account, "This account has no moderator I can message.")
@@ -235,7 +235,7 @@ class Moderation:
     ) -> None:
         message = cc.slt_alert(self.pack, comment, account, reason)
         for platform in self.platforms_for(comment):
-            self.kernel.announce_team(session, platform, "slt", message)
+            self.kernel.outbox.announce_team(session, platform, "slt", message)
         if comment.escalated_at is None:
             comment.escalated_at = self.kernel.now()
             if comment.status == "awaiting":
@@ -275,7 +275,7 @@ class Moderation:
             if comment.escalated_at is not None:
                 notice = cc.closed_notice(comment, account, how, who)
                 for platform in self.platforms_for(comment):
-                    self.kernel.announce_team(session, platform, "slt", notice)
+                    self.kernel.outbox.announce_team(session, platform, "slt", notice)
             return [Message(f"Thank you. {comment.ref} is closed as {how}. No more reminders.")]
         if action == cc.OFFENSIVE:
             comment.offensive = True

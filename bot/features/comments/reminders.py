@@ -48,7 +48,7 @@ def _remind(kernel: Kernel, session: Session, reminder: Reminder) -> str:
         # Journalists are answered by SLT (MO-JOURNALIST): remind them, not the moderators.
         reminder_for_slt = cc.press_reminder(pack, comment, account, now)
         for platform in moderation.platforms_for(comment):
-            kernel.announce_team(session, platform, "slt", reminder_for_slt)
+            kernel.outbox.announce_team(session, platform, "slt", reminder_for_slt)
         return "press enquiry: reminded SLT"
     stage = "nudge" if reminder.kind == "comment.nudge" else "deadline"
     message = cc.moderator_nudge(pack, comment, account, stage, now)

@@ -51,6 +51,6 @@ def _remind(kernel: Kernel, session: Session, reminder: Reminder) -> str:
     people = scheduling.known_people(session)
     message = annual_reminder(kernel.pack)
     for platform, user in sorted(people):
-        kernel.tell_user(session, platform, user, message)
+        kernel.outbox.tell_user(session, platform, user, message)
     schedule(kernel, session, after=kernel.now() + timedelta(days=1))
     return f"reminded {len(people)} people"
