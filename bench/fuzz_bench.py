@@ -43,8 +43,8 @@ from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bot.channels.webhook import signature  # noqa: E402
 from bot.storage import db  # noqa: E402
+from bot.web.webhook import signature  # noqa: E402
 from tests.edge_servers import TRACEBACK, slack_signature  # noqa: E402
 from tests.fake_connector import APP_ID, TENANT, FakeConnector  # noqa: E402
 from tests.fake_slack import BOT_TOKEN, FakeSlack  # noqa: E402

@@ -44,9 +44,9 @@ from sqlmodel import SQLModel
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bot.dispatch.service import BotService  # noqa: E402
 from bot.domain.policy import load_pack  # noqa: E402
 from bot.kernel.evidence_store import EvidenceStore  # noqa: E402
-from bot.services.bot import BotService  # noqa: E402
 from bot.storage import db  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get(

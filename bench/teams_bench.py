@@ -218,7 +218,7 @@ def serve_echo(port: int, mode: str, sink: str) -> None:
 
     factory = None
     if mode == "signed":
-        from bot.channels.teams.auth import ClientSecretCredentialFactory
+        from bot.platforms.teams.auth import ClientSecretCredentialFactory
 
         for name, value in signed_settings(sink).items():
             setattr(Config, _config_name(name), value)

@@ -14,10 +14,11 @@ import sqlalchemy as sa
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
-from bot.channels import CHANNELS, pages
-from bot.channels.base import Channel
 from bot.config import Settings
-from bot.services import BotService
+from bot.dispatch import BotService
+from bot.platforms import PLATFORMS
+from bot.platforms.base import Platform
+from bot.web import pages
 
 SERVICE_KEY = web.AppKey("service", BotService)
 log = logging.getLogger(__name__)
@@ -71,9 +72,9 @@ def database_writable(engine: sa.Engine, wait_seconds: float = 0.5) -> bool:
         return False
 
 
-def active_channels(settings: Settings) -> list[tuple[Channel, str]]:
+def active_platforms(settings: Settings) -> list[tuple[Platform, str]]:
     """The platforms this configuration turns on, each with the mode it runs in."""
-    return [(c, mode) for c in CHANNELS if (mode := c.mode(settings)) is not None]
+    return [(c, mode) for c in PLATFORMS if (mode := c.mode(settings)) is not None]
 
 
 def create_app(service: BotService, settings: Settings | None = None) -> web.Application:
@@ -85,11 +86,11 @@ def create_app(service: BotService, settings: Settings | None = None) -> web.App
     pages.mount(app, service)  # /privacy and /terms, which the Teams app links to
     app.on_startup.append(_size_thread_pool)
     if settings is not None:
-        for channel, mode in active_channels(settings):
+        for channel, mode in active_platforms(settings):
             if channel.mount is not None:
                 channel.mount(app, service, settings, mode)
         from bot import scheduler
-        from bot.channels.webhook import CommentHook
+        from bot.web.webhook import CommentHook
 
         scheduler.mount(app, service, settings.tick_seconds)
         if settings.webhook_secret:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from bot.app import active_channels
-from bot.channels import PLATFORM_TITLES
+from bot.app import active_platforms
 from bot.config import Settings
+from bot.dispatch import BotService
 from bot.domain.policy import load_pack
 from bot.kernel.evidence_store import EvidenceStore
-from bot.services import BotService
+from bot.platforms import PLATFORM_TITLES
 from bot.storage import db
 
 
@@ -39,7 +39,7 @@ def build_service(settings: Settings, migrate: bool = True) -> BotService:
 
 def configured_platforms(settings: Settings) -> tuple[str, ...]:
     """Where team alerts that belong to no chat (webhook, CLI, scheduler) are posted."""
-    return tuple(channel.name for channel, _ in active_channels(settings))
+    return tuple(channel.name for channel, _ in active_platforms(settings))
 
 
 def configure_logging(level: str) -> None:

@@ -15,7 +15,7 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.services import BotService
+from bot.dispatch import BotService
 
 log = logging.getLogger(__name__)
 # APScheduler logs "Running job ..." and "... executed successfully" at INFO on every tick
@@ -47,8 +47,8 @@ async def tick(service: BotService) -> int:
 
 
 async def retention_tick(service: BotService) -> int:
-    """The daily retention sweep (bot/services/retention.py); safe in every instance."""
-    from bot.services.retention import RetentionSweep
+    """The daily retention sweep (bot/records/retention.py); safe in every instance."""
+    from bot.records.retention import RetentionSweep
 
     try:
         return await asyncio.to_thread(RetentionSweep(service).sweep)

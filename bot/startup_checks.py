@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from bot.app import active_channels
+from bot.app import active_platforms
 from bot.config import Settings
 
 TIMEOUT_SECONDS = 15
@@ -38,7 +38,7 @@ async def run_checks(settings: Settings) -> None:
     """Every platform's check at once, printed in the order the banner lists them."""
     checks = [
         _lines(channel.title, functools.partial(channel.check, settings, mode))
-        for channel, mode in active_channels(settings)
+        for channel, mode in active_platforms(settings)
         if channel.check is not None
     ]
     for lines in await asyncio.gather(*checks):

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from bot.channels import PLATFORM_TITLES
+from bot.dispatch import BotService
 from bot.domain.policy import PolicyPack, load_pack
 from bot.kernel.evidence_store import EvidenceStore
-from bot.services import BotService
+from bot.platforms import PLATFORM_TITLES
 from bot.storage import db
 
 pytest_plugins = ["tests.slack_harness", "tests.teams_client", "tests.workspace_harness"]

@@ -24,11 +24,11 @@ from aiohttp.test_utils import TestServer
 from sqlmodel import func, select
 
 from bot.app import create_app
-from bot.channels import PLATFORM_TITLES
 from bot.config import Settings
+from bot.dispatch import BotService
 from bot.domain.policy import load_pack
 from bot.kernel.evidence_store import EvidenceStore
-from bot.services import BotService
+from bot.platforms import PLATFORM_TITLES
 from bot.storage import db
 from bot.storage.tables import AcceptedRequest
 from tests.fake_connector import FakeConnector

@@ -15,8 +15,8 @@ from urllib.parse import urlencode
 
 from hypothesis import strategies as st
 
-from bot.channels.slack.blocks import CHOICE_PREFIX
 from bot.features import build_registry
+from bot.platforms.slack.blocks import CHOICE_PREFIX
 
 MARKER = "ZQX-marker-7731"
 ODD = ["²", "①", "\x00", "", " ", "0", "-1", "99999999999999999999", "AC-0001:²", "CM-²"]

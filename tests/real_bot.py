@@ -21,9 +21,9 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.channels.webhook import PATH as HOOK_PATH
-from bot.channels.webhook import signature as hook_signature
 from bot.storage import db
+from bot.web.webhook import PATH as HOOK_PATH
+from bot.web.webhook import signature as hook_signature
 from tests.conftest import FakeClock, make_service
 from tests.test_multi_instance import free_port
 

@@ -20,8 +20,8 @@ from aiohttp.test_utils import TestServer
 from jsonschema import Draft6Validator
 
 from bot.app import create_app
-from bot.channels.teams.adapter import TeamsAdapter
 from bot.config import Settings
+from bot.platforms.teams.adapter import TeamsAdapter
 from tests.conftest import make_service
 from tests.fake_connector import APP_ID, TENANT, Call, FakeConnector
 

@@ -9,9 +9,9 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from bot.channels.after_ack import Accepted, AfterAck
-from bot.services import BotService
-from bot.services.journal import RequestJournal
+from bot.dispatch import BotService
+from bot.intake.journal import RequestJournal
+from bot.intake.lines import Accepted, AfterAck
 from bot.storage.tables import AcceptedRequest
 from tests.conftest import make_service
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import grimp
 
-from bot.channels import CHANNELS, PLATFORM_NAMES
 from bot.features import FEATURES, build_registry
+from bot.platforms import PLATFORM_NAMES, PLATFORMS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -103,7 +103,7 @@ def test_platforms_are_listed_once_and_say_when_they_are_off():
 
     assert PLATFORM_NAMES == ("console", "slack", "teams")
     off = Settings(_env_file=None, SLACK_BOT_TOKEN="", MicrosoftAppId="", TEAMS_ALLOW_ANONYMOUS="")
-    for channel in CHANNELS[1:]:
+    for channel in PLATFORMS[1:]:
         assert channel.mode(off) is None
         assert "not configured" in channel.status(off, None)
 
@@ -131,10 +131,10 @@ def test_the_readme_diagrams_match_the_dialog_declarations():
 
 
 def test_a_platform_is_known_by_its_channel_alone(service_factory, clock):
-    """Nothing outside bot/channels names a platform: a new one ("matrix") is read by its
+    """Nothing outside bot/platforms names a platform: a new one ("matrix") is read by its
     channel's name and title, in the records export and in the case view's words."""
     from bot.features.cases.view import reporter_words
-    from bot.services import people
+    from bot.records import subject_access as people
     from bot.storage.tables import AuditEvent, Case
 
     service = service_factory()

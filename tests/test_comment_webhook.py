@@ -1,6 +1,6 @@
 """POST /hooks/comments over real HTTP: our aiohttp app from create_app in a TestServer.
 
-Requests are signed as the module docstring of bot/channels/webhook.py says:
+Requests are signed as the module docstring of bot/web/webhook.py says:
 `X-Schoolbot-Signature: v1=<hex HMAC-SHA256 of "v1:<timestamp>:<body>">` with
 `X-Schoolbot-Timestamp` in Unix seconds (checked against the real clock, +-5 minutes).
 Every test checks the HTTP answer and what ended up in the database (comments, outbox).
@@ -20,10 +20,10 @@ from aiohttp.test_utils import TestServer
 from sqlmodel import select
 
 from bot.app import create_app
-from bot.channels.webhook import MAX_BODY, PATH, signature
 from bot.config import Settings
-from bot.services import BotService
+from bot.dispatch import BotService
 from bot.storage.tables import Comment, Outbox, Reminder
+from bot.web.webhook import MAX_BODY, PATH, signature
 from tests.conftest import make_service
 
 SECRET = "test-webhook-secret-not-real"

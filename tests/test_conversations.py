@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from bot.dispatch.service import DB_DOWN
 from bot.domain.evidence import EvidenceRefused
-from bot.services.bot import DB_DOWN
 from bot.storage import repository as repo
 from bot.storage.tables import Case, CaseTask, DialogState, Evidence
 from tests.conftest import grant, say

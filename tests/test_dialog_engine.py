@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.dialogs import engine
-from bot.domain.abuse import AbuseFacts, assess_abuse
 from bot.domain.policy import load_pack
 from bot.features import default_registry
 from bot.features.accounts.dialog import KIND as ACCOUNT_KIND
+from bot.features.cyberbullying.rules import AbuseFacts, assess_abuse
 
 DIALOGS = {name: c.dialog for name, c in default_registry().conversations.items()}
 

@@ -1,4 +1,4 @@
-"""FR-* friend-request rules (bot.domain.relationships) against all six bundled policy packs.
+"""FR-* friend-request rules (bot.features.friend_requests.rules) against all six bundled policy packs.
 
 Every test id names the pack and the clause IDs it checks. Every decision is also checked for
 its citations: each guidance line must end with the pack's own reference, `pack.cite(clause)`.
@@ -12,7 +12,7 @@ from datetime import date
 import pytest
 
 from bot.domain.policy import PolicyPack, load_pack
-from bot.domain.relationships import (
+from bot.features.friend_requests.rules import (
     FriendRequestDecision,
     FriendRequestFacts,
     add_years,

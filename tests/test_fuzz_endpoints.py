@@ -21,8 +21,8 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.channels.webhook import PATH, signature
 from bot.storage import db
+from bot.web.webhook import PATH, signature
 from tests.conftest import FakeClock, _fresh_postgres, postgres_problem
 from tests.edge_servers import BotThread, assert_clean_log, slack_signature, trapped_log
 from tests.fake_connector import APP_ID, TENANT, FakeConnector

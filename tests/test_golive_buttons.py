@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
-from bot.channels.console.chat import ConsoleChat
+from bot.platforms.console.chat import ConsoleChat
 from bot.storage import repository as repo
 from bot.storage.tables import Comment
 from tests.conftest import grant, make_service, say

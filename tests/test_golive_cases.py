@@ -19,10 +19,10 @@ import aiohttp
 import pytest
 from sqlmodel import select
 
-from bot.channels.console.chat import ConsoleChat
-from bot.domain.comments import CommentIn
 from bot.domain.policy import parse_pack
 from bot.features.cases import cards
+from bot.features.comments.rules import CommentIn
+from bot.platforms.console.chat import ConsoleChat
 from bot.storage.tables import Case
 from tests.conftest import grant
 from tests.fake_slack import blocks_text

@@ -369,7 +369,7 @@ def test_golive_22_slack_scopes_are_only_those_the_code_uses():
         "commands": ("SLASH_COMMAND",),
     }
     code = "\n".join(
-        p.read_text(encoding="utf-8") for p in (ROOT / "bot" / "channels" / "slack").rglob("*.py")
+        p.read_text(encoding="utf-8") for p in (ROOT / "bot" / "platforms" / "slack").rglob("*.py")
     )
     manifest = json.loads((ROOT / "manifests" / "slack" / "manifest.json").read_text())
     code += json.dumps(manifest["settings"]["event_subscriptions"])

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.channels.slack.checks import check_slack
-from bot.channels.teams.auth import ClientSecretCredentialFactory
-from bot.channels.teams.checks import check_teams
 from bot.config import Settings
+from bot.platforms.slack.checks import check_slack
+from bot.platforms.teams.auth import ClientSecretCredentialFactory
+from bot.platforms.teams.checks import check_teams
 from tests.fake_connector import FakeConnector
 from tests.fake_slack import APP_TOKEN, BOT_TOKEN, FakeSlack
 from tests.slack_harness import DSL_CHANNEL, SECRET, SLT_CHANNEL

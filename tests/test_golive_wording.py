@@ -21,9 +21,9 @@ from bot.dialogs import engine, parsing
 from bot.dialogs.engine import Context, Dialog, Step, UserInput
 from bot.dialogs.outcome import Outcome
 from bot.domain import evidence
-from bot.domain.comments import guidance_for
 from bot.domain.policy import PolicyPack, bundled_pack_names, load_pack
 from bot.features import default_registry
+from bot.features.comments.rules import guidance_for
 from bot.storage.tables import Case, CaseTask
 from tests.conftest import FakeClock, grant, say
 

@@ -17,8 +17,8 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.services import governors
-from bot.services.governors_render import render, report_pdf
+from bot.records import governors
+from bot.records.governors_render import render, report_pdf
 from bot.storage.tables import Case, CaseTask, Comment, OfficialAccount, Reminder
 from tests.conftest import make_service
 from tests.test_workspace_browser import SHOTS, _axe, _phone, browser

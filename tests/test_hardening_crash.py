@@ -15,12 +15,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import select
 
 from bot.app import create_app
-from bot.channels.after_ack import Accepted, AfterAck
-from bot.channels.slack.delivery import SlackDelivery
 from bot.config import Settings
-from bot.services import BotService
-from bot.services.journal import RequestJournal
-from bot.services.spool import Spool
+from bot.dispatch import BotService
+from bot.intake.journal import RequestJournal
+from bot.intake.lines import Accepted, AfterAck
+from bot.intake.spool import Spool
+from bot.platforms.slack.delivery import SlackDelivery
 from bot.storage import db
 from bot.storage.tables import AcceptedRequest
 from tests.conftest import make_service

@@ -18,10 +18,10 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
+from bot.dispatch.service import DB_DOWN
 from bot.features.accounts import approvals
 from bot.features.cases import cards
 from bot.features.comments import cards as comment_cards
-from bot.services.bot import DB_DOWN
 from bot.storage import db
 from bot.storage.tables import AuditEvent, Case, Comment
 from tests.conftest import _fresh_postgres, grant, postgres_problem, say
@@ -409,7 +409,7 @@ async def test_hardening_03_bodies_over_a_megabyte_are_refused_before_any_check(
 async def test_hardening_10_a_replay_after_a_restart_is_still_refused(service_factory):
     """On SQLite the ack doesn't wait for the database (it would queue behind every turn),
     so the check is in memory first; a restart reads the recent keys back."""
-    from bot.channels.guard import Replays
+    from bot.intake.guard import Replays
 
     service = service_factory()
     first = Replays(service.first_delivery, service.recent_deliveries)

@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 from jsonschema import Draft4Validator, Draft6Validator, Draft7Validator, validators
 
-from bot.channels.slack.adapter import SHORTCUT, SLASH_COMMAND
-from bot.channels.teams.adapter import CHOOSE
 from bot.cli import main
+from bot.platforms.slack.adapter import SHORTCUT, SLASH_COMMAND
+from bot.platforms.teams.adapter import CHOOSE
 
 ROOT = Path(__file__).parents[1]
 SCHEMAS = Path(__file__).parent / "schemas"

@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from bot.domain.comments import CommentIn
 from bot.features.comments.moderation import RegisterError
+from bot.features.comments.rules import CommentIn
 from bot.storage.tables import AuditEvent, Comment, Outbox, Reminder
 from tests.conftest import grant, say
 from tests.test_conversations import CB_ABOUT_ME, CB_AFTER_EVIDENCE, FR_ANSWERS

@@ -22,7 +22,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
-from bot.domain.comments import CommentIn
+from bot.features.comments.rules import CommentIn
 from bot.storage import db
 from bot.storage.tables import Outbox
 from tests.conftest import FakeClock, _fresh_postgres, make_service, postgres_problem

@@ -20,7 +20,7 @@ from sqlmodel import select
 from bot.app import create_app
 from bot.config import Settings
 from bot.features.cases import cards
-from bot.services.retention import RetentionSweep
+from bot.records.retention import RetentionSweep
 from bot.storage import db
 from bot.storage.tables import Case, Disposal
 from tests.conftest import FakeClock, _fresh_postgres, grant, make_service, postgres_problem

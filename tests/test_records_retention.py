@@ -18,8 +18,8 @@ from sqlmodel import select
 from bot.domain import retention as rules
 from bot.domain.policy import PolicyError, bundled_pack_names, load_pack, parse_pack
 from bot.features.cases import cards
-from bot.services.legal_hold import HoldRefused, place_hold, release_hold
-from bot.services.retention import RetentionSweep
+from bot.records.legal_hold import HoldRefused, place_hold, release_hold
+from bot.records.retention import RetentionSweep
 from bot.storage import db
 from bot.storage import repository as repo
 from bot.storage.tables import AuditEvent, Case, Comment, DialogState, Disposal, OfficialAccount
@@ -191,7 +191,7 @@ def test_records_02_account_request_and_register_kept_while_open_then_six_years(
 
 
 def test_records_02_comment_one_year_after_reply_and_conversation_after_30_days(service, clock):
-    from bot.domain.comments import CommentIn
+    from bot.features.comments.rules import CommentIn
     from bot.storage import scheduling
 
     service.register_add(

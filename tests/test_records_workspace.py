@@ -12,7 +12,7 @@ import zipfile
 from datetime import UTC, datetime
 
 from bot.features.cases import cards
-from bot.services.retention import RetentionSweep
+from bot.records.retention import RetentionSweep
 from bot.storage import repository as repo
 from tests.workspace_harness import csrf_of
 

@@ -115,8 +115,8 @@ def test_roles_cli_rejects_unknown_role(tmp_path):
 
 
 def test_empty_slack_settings_mean_slack_is_off(monkeypatch):
-    from bot.channels.slack.channel import mode
     from bot.config import Settings
+    from bot.platforms.slack.platform import mode
 
     def slack_configured(settings: Settings) -> bool:
         return mode(settings) is not None

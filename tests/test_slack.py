@@ -7,7 +7,7 @@ import json
 import time
 from typing import Any
 
-from bot.channels.slack.adapter import SlackAdapter
+from bot.platforms.slack.adapter import SlackAdapter
 from tests.conftest import grant
 from tests.fake_slack import blocks_text
 from tests.slack_harness import DSL_CHANNEL, SLT_CHANNEL

@@ -17,8 +17,8 @@ from typing import Any
 
 from sqlmodel import select
 
-from bot.channels.slack.adapter import SlackAdapter
-from bot.domain.comments import CommentIn
+from bot.features.comments.rules import CommentIn
+from bot.platforms.slack.adapter import SlackAdapter
 from bot.storage.tables import Comment, Outbox, Reminder
 from tests.conftest import grant
 from tests.fake_slack import Call, blocks_text

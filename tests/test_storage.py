@@ -187,8 +187,7 @@ def test_old_delivery_ids_are_forgotten_and_recent_ones_still_catch_repeats(serv
 
 
 def test_requests_stranded_for_a_week_are_reported_and_removed(service_factory, clock, caplog):
-    from bot.storage import accepted
-
+    from bot.storage import intake as accepted
     service = service_factory()
     row = {
         "platform": "slack",

@@ -9,11 +9,11 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from bot.channels.teams.cards import MAX_BUTTONS, needs_card, render
 from bot.domain.messages import Button, Choice, Message
 from bot.domain.policy import bundled_pack_names
 from bot.features.accounts import approvals
 from bot.features.cases import cards
+from bot.platforms.teams.cards import MAX_BUTTONS, needs_card, render
 from bot.storage.tables import Outbox
 from tests.conftest import grant
 from tests.teams_client import assert_valid_card, find_submit

@@ -9,8 +9,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlmodel import select
 
-from bot.channels.teams.channel import mode as teams_mode
 from bot.config import Settings
+from bot.platforms.teams.platform import mode as teams_mode
 from bot.storage.tables import Outbox
 from tests.conftest import grant
 from tests.fake_connector import FakeConnector

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from bot.domain.comments import CommentIn
+from bot.features.comments.rules import CommentIn
 from bot.storage.tables import Comment, Outbox, Reminder
 from tests.teams_client import (
     TeamsClient,

@@ -24,10 +24,10 @@ from hypothesis import strategies as st
 from msrest.serialization import Serializer
 from sqlmodel import select
 
-from bot.channels.teams.connector import ConnectorPool
-from bot.channels.teams.delivery import http_status, to_activity
-from bot.channels.teams.wire import from_wire, to_wire
 from bot.domain.messages import Button, Choice, Mention, Message
+from bot.platforms.teams.connector import ConnectorPool
+from bot.platforms.teams.delivery import http_status, to_activity
+from bot.platforms.teams.wire import from_wire, to_wire
 from bot.storage.tables import ConversationRef
 from tests.fuzz_strategies import json_values, maybe, record, short, teams_activity
 from tests.teams_client import personal, text_of

@@ -19,7 +19,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from bot.app import RedactingAccessLogger, create_app
-from bot.services import BotService
+from bot.dispatch import BotService
 from bot.web.access import WebAccess
 from tests.conftest import grant, make_service, say
 

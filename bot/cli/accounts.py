@@ -11,8 +11,8 @@ import click
 from pydantic import ValidationError
 
 from bot.cli.common import open_service
-from bot.domain.comments import AUTHOR_LABELS, CommentIn
 from bot.features.comments.moderation import RegisterError
+from bot.features.comments.rules import AUTHOR_LABELS, CommentIn
 
 
 def _admin() -> str:

@@ -10,9 +10,9 @@ from pathlib import Path
 import click
 from aiohttp import web
 
-from bot.channels import PLATFORM_NAMES
 from bot.cli.common import _database_exists, _say_if_new_database, _service, _settings
 from bot.domain.policy import PolicyError, bundled_pack_names, load_pack
+from bot.platforms import PLATFORM_NAMES
 
 
 @click.group()
@@ -27,9 +27,9 @@ def main() -> None:
 def run(host: str | None, port: int | None) -> None:
     """Start the bot's web server (migrations run first)."""
     from bot import startup_checks
-    from bot.app import RedactingAccessLogger, active_channels, create_app
-    from bot.channels import CHANNELS
+    from bot.app import RedactingAccessLogger, active_platforms, create_app
     from bot.listener import ListenError, listen
+    from bot.platforms import PLATFORMS
     from bot.runtime import configure_logging
 
     settings = _settings()
@@ -44,8 +44,8 @@ def run(host: str | None, port: int | None) -> None:
     click.echo(
         f"schoolbot for {service.pack.school.name} on http://{host}:{port} (health: /healthz)"
     )
-    modes = dict((channel.name, mode) for channel, mode in active_channels(settings))
-    for channel in CHANNELS:
+    modes = dict((channel.name, mode) for channel, mode in active_platforms(settings))
+    for channel in PLATFORMS:
         click.echo(channel.status(settings, modes.get(channel.name)))
     if settings.public_url:
         click.echo(f"Web workspace: {settings.public_url.rstrip('/')}/web/ (sign in from chat).")
@@ -62,7 +62,7 @@ def run(host: str | None, port: int | None) -> None:
 @click.option("--name", default=None, help="Display name shown on alerts you act on.")
 def chat(user: str, name: str | None) -> None:
     """Talk to the bot in this terminal, using the real conversations and database."""
-    from bot.channels.console.chat import ConsoleChat
+    from bot.platforms.console.chat import ConsoleChat
 
     ConsoleChat(_service(_settings()), user, name=name).run(sys.stdin)
 
@@ -163,7 +163,7 @@ def teams_package(out: str) -> None:
     """Build the Teams app zip (manifest + icons) from MicrosoftAppId and TEAMS_APP_DOMAIN."""
     from pathlib import Path
 
-    from bot.channels.teams.package import PackageError, build_package
+    from bot.platforms.teams.package import PackageError, build_package
 
     try:
         path = build_package(_settings(), Path(out))
@@ -259,7 +259,7 @@ def roles_list() -> None:
 
 def _warn_unfilled_roles(service) -> None:
     """One line per role the pack's escalation needs that nobody holds (see role_check)."""
-    from bot.services.role_check import unfilled_role_lines
+    from bot.kernel.role_check import unfilled_role_lines
 
     for line in unfilled_role_lines(service):
         click.echo(line)

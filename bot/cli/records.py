@@ -37,7 +37,7 @@ def records_schedule() -> None:
 def records_due() -> None:
     """Preview what the next retention sweep would dispose of (nothing changes)."""
     from bot.domain.retention import rule
-    from bot.services.retention import RetentionSweep
+    from bot.records.retention import RetentionSweep
 
     service = open_service()
     items = RetentionSweep(service).due(include_held=True)
@@ -55,7 +55,7 @@ def records_due() -> None:
 @records.command("sweep")
 def records_sweep() -> None:
     """Dispose of everything due now (the scheduler does this once a day)."""
-    from bot.services.retention import RetentionSweep
+    from bot.records.retention import RetentionSweep
 
     done = RetentionSweep(open_service()).sweep()
     click.echo(f"Disposed of {done} record(s). See them with: schoolbot records disposals")
@@ -66,7 +66,7 @@ def records_sweep() -> None:
 @click.option("--reason", required=True, help="Why it must be kept, e.g. the court case.")
 def records_hold(ref: str, reason: str) -> None:
     """Place a legal hold on case REF: it is never disposed of while held."""
-    from bot.services.legal_hold import HoldRefused, place_hold
+    from bot.records.legal_hold import HoldRefused, place_hold
 
     who = _admin()
     try:
@@ -79,7 +79,7 @@ def records_hold(ref: str, reason: str) -> None:
 @click.argument("ref")
 def records_release(ref: str) -> None:
     """Lift the legal hold on case REF."""
-    from bot.services.legal_hold import HoldRefused, release_hold
+    from bot.records.legal_hold import HoldRefused, release_hold
 
     who = _admin()
     try:

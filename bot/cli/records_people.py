@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from bot.channels import PLATFORM_NAMES
+from bot.platforms import PLATFORM_NAMES
 
 PLATFORMS = click.Choice(PLATFORM_NAMES)
 
@@ -32,7 +32,7 @@ def _service():
 )
 def export_person(platform: str, user_id: str, output: Path) -> None:
     """Everything the bot holds about one member of staff, other people redacted, as a zip."""
-    from bot.services import people
+    from bot.records import subject_access as people
     from bot.storage import repository as repo
     from bot.web.casefile import local_time
 
@@ -69,8 +69,7 @@ def export_person(platform: str, user_id: str, output: Path) -> None:
 @click.option("--dry-run", is_flag=True, help="Only say what would be done.")
 def erase_person(platform: str, user_id: str, dry_run: bool) -> None:
     """For a member of staff who has left: remove what the retention rules allow."""
-    from bot.services import leavers
-
+    from bot.records import leavers
     service = _service()
     with service.session() as session:
         if dry_run:

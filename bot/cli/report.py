@@ -32,8 +32,7 @@ def _writable(path: Path) -> Path:
 def report(term_name: str | None, output: Path | None, csv_path: Path | None) -> None:
     """The termly report for governors: aggregates only, counts below 3 hidden."""
     from bot.cli.common import _service, _settings
-    from bot.services import governors
-
+    from bot.records import governors
     service = _service(_settings())
     try:
         term = (
@@ -46,7 +45,7 @@ def report(term_name: str | None, output: Path | None, csv_path: Path | None) ->
     data = governors.figures(service, term)
     click.echo(data.text(), nl=False)
     if output is not None:
-        from bot.services.governors_render import report_pdf
+        from bot.records.governors_render import report_pdf
 
         _writable(output).write_bytes(report_pdf(data))
         click.echo(f"Wrote {output}.")

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.domain.abuse import FollowUp
-from bot.domain.cases import CaseKind
+from bot.domain.cases import CaseKind, FollowUp
 from bot.domain.messages import Guidance
 
 

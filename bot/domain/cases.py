@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from bot.domain.policy import PolicyPack
@@ -29,6 +30,15 @@ class CaseKind:
     @property
     def value(self) -> str:
         return self.code
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """A task a case opens for its owning team, due by a working-day deadline."""
+
+    clause: str
+    title: str
+    due: datetime
 
 
 class CaseStatus(StrEnum):

@@ -41,7 +41,7 @@ class Kernel:
         self.outbox = Outbox(work, self.clock, uuid.uuid4().hex)
         self.max_evidence_bytes = max_evidence_bytes
         self.calendar = WorkingCalendar(pack)
-        # Every platform this build has (bot.channels), name -> title: the names check ids
+        # Every platform this build has (bot.platforms), name -> title: the names check ids
         # like slack:U123, the titles say where a person is ("Teams user 29:1a").
         self.platform_titles: Mapping[str, str] = platform_titles or {"console": "Terminal"}
         self.platform_names = tuple(self.platform_titles)

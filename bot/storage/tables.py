@@ -99,7 +99,7 @@ class Case(SQLModel, table=True):
     updated_at: datetime = _time()
     acknowledged_at: datetime | None = _optional_time()
     closed_at: datetime | None = _optional_time()
-    # Retention (bot/services/retention.py): a disposed case keeps only its tombstone; a
+    # Retention (bot/records/retention.py): a disposed case keeps only its tombstone; a
     # case on legal hold is never disposed of.
     disposed_at: datetime | None = _optional_time()
     held_at: datetime | None = _optional_time()
@@ -228,7 +228,7 @@ class ProcessedDelivery(SQLModel, table=True):
 class AcceptedRequest(SQLModel, table=True):
     """A request the platform was told we have, kept until its work is done.
 
-    Slack is answered before the work runs (see channels/after_ack.py). This row is what
+    Slack is answered before the work runs (see intake/lines.py). This row is what
     survives a crash in between: rows whose instance stops renewing them are run again.
     """
 

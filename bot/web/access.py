@@ -20,7 +20,7 @@ from sqlmodel import Session
 from bot.storage.tables import WebSession, WebSignIn
 
 if TYPE_CHECKING:
-    from bot.services.bot import BotService
+    from bot.dispatch.service import BotService
 
 LINK_LIFETIME = timedelta(minutes=10)
 IDLE_LIMIT = timedelta(minutes=30)

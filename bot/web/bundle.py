@@ -21,7 +21,7 @@ from fpdf.enums import XPos, YPos
 from bot.web.casefile import CaseFile, evidence_path, local_time
 
 if TYPE_CHECKING:
-    from bot.services.bot import BotService
+    from bot.dispatch.service import BotService
 
 # The PDF's built-in fonts cover Latin-1; anything else is shown as "?" there (the JSON
 # beside it keeps every character exactly as given).

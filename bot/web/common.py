@@ -11,9 +11,9 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
+from bot.dispatch.service import BotService
 from bot.domain.cases import Actor, can_view, teams_of
 from bot.features.cases import cards
-from bot.services.bot import BotService
 from bot.storage import repository as repo
 from bot.storage.tables import Case
 from bot.web.access import WebAccess, WebUser

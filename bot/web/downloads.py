@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.services.bot import BotService
+from bot.dispatch.service import BotService
 from bot.storage import repository as repo
 from bot.storage.tables import Case
 from bot.web.bundle import build_bundle

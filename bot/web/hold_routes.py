@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from bot.services.legal_hold import HoldRefused, place_hold, release_hold
+from bot.records.legal_hold import HoldRefused, place_hold, release_hold
 from bot.web import common
 
 

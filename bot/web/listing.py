@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 
 from sqlmodel import col, select
 
+from bot.dispatch.service import BotService
 from bot.domain.cases import Actor, CaseStatus, teams_of
 from bot.features import default_registry
-from bot.services.bot import BotService
 from bot.storage.tables import Case, CaseTask
 from bot.web.casefile import STATUS_WORDS, local_time
 

@@ -14,8 +14,8 @@ from datetime import timedelta
 from aiohttp import web
 
 from bot.domain.cases import teams_of
-from bot.services import governors
-from bot.services.governors_render import CHARTS, charts, render, report_pdf
+from bot.records import governors
+from bot.records.governors_render import CHARTS, charts, render, report_pdf
 from bot.web import common
 
 

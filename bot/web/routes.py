@@ -17,10 +17,10 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from bot.dispatch.service import BotService
 from bot.domain.cases import CaseStatus, teams_of
 from bot.features import default_registry
 from bot.features.cases import cards
-from bot.services.bot import BotService
 from bot.web import listing
 from bot.web.access import WebAccess
 from bot.web.common import (

@@ -9,9 +9,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from bot.domain import approvals
 from bot.domain.cases import CaseStatus, NotAllowed
 from bot.domain.messages import Message
+from bot.features.accounts import rules as approvals
 from bot.features.cases import alerts
 from bot.features.cases.actions import OPEN
 from bot.kernel.registry import ButtonAction, ButtonHandler, Press, Registry

@@ -166,7 +166,7 @@ def case_view(
 
 
 def tombstone_text(registry: Registry, case: Case) -> str:
-    """All that is left of a disposed case (bot/services/retention.py)."""
+    """All that is left of a disposed case (bot/records/retention.py)."""
     stone = case.details.get("tombstone", {})
     kind = registry.case_kind(case.kind).title
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.domain.comments import AUTHOR_LABELS, guidance_for
 from bot.domain.messages import Button, Message
 from bot.domain.policy import PolicyPack
 from bot.features.cases.cards import local
+from bot.features.comments.rules import AUTHOR_LABELS, guidance_for
 from bot.kernel.buttons import ButtonTarget
 from bot.storage.tables import Comment, OfficialAccount
 

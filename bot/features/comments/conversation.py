@@ -11,12 +11,12 @@ from sqlmodel import Session
 
 from bot.dialogs.outcome import Outcome
 from bot.domain.cases import Actor
-from bot.domain.comments import CommentIn
 from bot.domain.messages import Button, Message
 from bot.features.cases.cards import local
 from bot.features.comments import cards as cc
 from bot.features.comments.dialog import CommentOutcome
 from bot.features.comments.moderation import Moderation, RegisterError
+from bot.features.comments.rules import CommentIn
 from bot.kernel.core import Kernel
 from bot.storage import scheduling
 from bot.storage.tables import OfficialAccount

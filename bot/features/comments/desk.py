@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.domain.comments import CommentIn
 from bot.features.comments.moderation import Moderation
+from bot.features.comments.rules import CommentIn
 from bot.kernel.core import Kernel
 from bot.storage import scheduling
 from bot.storage.tables import Comment, OfficialAccount

@@ -11,8 +11,8 @@ from typing import Any
 
 from bot.dialogs.declarations import Context, Dialog, Step
 from bot.dialogs.parsing import past_examples
-from bot.domain.comments import AUTHOR_LABELS
 from bot.domain.messages import Choice
+from bot.features.comments.rules import AUTHOR_LABELS
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,9 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from bot.domain.cases import Actor, teams_of
-from bot.domain.comments import CommentIn, needs_slt_now
 from bot.domain.messages import Message
 from bot.features.comments import cards as cc
+from bot.features.comments.rules import CommentIn, needs_slt_now
 from bot.kernel.core import Kernel
 from bot.storage import repository as repo
 from bot.storage import scheduling

@@ -14,9 +14,9 @@ from bot.dialogs.common import platform_label, platform_step, yes_no
 from bot.dialogs.declarations import Context, Dialog, Step
 from bot.dialogs.outcome import Outcome
 from bot.dialogs.parsing import past_examples
-from bot.domain.abuse import AbuseFacts, PoliceConsent, assess_abuse
 from bot.domain.cases import CaseKind
 from bot.domain.messages import Choice
+from bot.features.cyberbullying.rules import AbuseFacts, PoliceConsent, assess_abuse
 
 KIND = CaseKind(
     "CB",

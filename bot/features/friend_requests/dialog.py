@@ -14,7 +14,7 @@ from bot.dialogs.declarations import Context, Dialog, Step
 from bot.dialogs.outcome import Outcome
 from bot.domain.cases import CaseKind
 from bot.domain.messages import Choice
-from bot.domain.relationships import FriendRequestFacts, decide_friend_request
+from bot.features.friend_requests.rules import FriendRequestFacts, decide_friend_request
 
 
 def _senders(ctx: Context) -> tuple[Choice, ...]:

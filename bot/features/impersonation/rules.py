@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from bot.domain.abuse import FollowUp
+from bot.domain.cases import FollowUp
 from bot.domain.messages import Guidance
 from bot.domain.policy import PolicyPack
 

@@ -1,0 +1,5 @@
+"""The application service: conversations, case actions and approvals over stored state."""
+
+from bot.dispatch.service import BotService, Delivery
+
+__all__ = ["BotService", "Delivery"]

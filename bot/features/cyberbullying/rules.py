@@ -1,0 +1,175 @@
+"""Cyberbullying and online abuse: the CB-* clauses as one pure function.
+
+The assessment decides where the report goes, how urgent it is, which follow-up tasks it
+needs and what to tell the member of staff. Tasks only exist for clauses the school has.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal
+
+from bot.domain.cases import FollowUp
+from bot.domain.messages import Guidance
+from bot.domain.policy import PolicyPack
+
+Target = Literal["me", "colleague", "pupil"]
+PupilAuthor = Literal["yes", "no", "unsure"]
+# Consent to involve the police is the member of staff's to give (CB-POLICE). It is only
+# asked for a threat against staff; for a pupil it is never asked, and the DSL decides.
+PoliceConsent = Literal["given", "declined", "not_asked"]
+
+
+@dataclass(frozen=True)
+class AbuseFacts:
+    target: Target
+    threatening: bool
+    police_consent: PoliceConsent
+    pupil_author: PupilAuthor
+    safeguarding: bool
+
+
+@dataclass(frozen=True)
+class AbuseAssessment:
+    team: Literal["dsl", "slt"]
+    urgent: bool
+    flags: list[str]
+    tasks: list[FollowUp]
+    guidance: list[Guidance]
+    clauses: list[str] = field(default_factory=list)
+
+
+def assess_abuse(pack: PolicyPack, facts: AbuseFacts, now: datetime) -> AbuseAssessment:
+    safeguarding = facts.safeguarding or facts.target == "pupil"
+    team: Literal["dsl", "slt"] = "dsl" if safeguarding else "slt"
+    urgent = safeguarding or facts.threatening
+    lead = pack.role_label(pack.lead_dsl_role) if team == "dsl" else "senior leadership team"
+    guidance: list[Guidance] = []
+    flags: list[str] = []
+    tasks: list[FollowUp] = []
+
+    if safeguarding:
+        clause = "CB-SAFEGUARD" if pack.has("CB-SAFEGUARD") else "CB-REPORT-SENIOR"
+        guidance.append(
+            pack.guidance(
+                clause,
+                f"Because a child may be at risk, this has gone to the {lead} as urgent.",
+            )
+        )
+    else:
+        guidance.append(
+            pack.guidance("CB-REPORT-SENIOR", "I've reported this to the senior leadership team.")
+        )
+    if pack.has("CB-NO-ENGAGE"):
+        guidance.append(
+            pack.guidance("CB-NO-ENGAGE", "Please don't reply to or engage with the posts.")
+        )
+    if pack.has("CB-EVIDENCE"):
+        guidance.append(
+            pack.guidance(
+                "CB-EVIDENCE",
+                "Keep everything: don't delete messages, and screenshot anything new.",
+            )
+        )
+    if pack.has("CB-BLOCK"):
+        guidance.append(
+            pack.guidance("CB-BLOCK", "You can block and report the account on the platform.")
+        )
+
+    if facts.threatening:
+        police = _police(pack, facts, now, lead, team)
+        if police is not None:
+            flag, advice, task = police
+            flags.append(flag)
+            guidance.append(advice)
+            tasks.extend(task)
+    if facts.pupil_author in ("yes", "unsure") and pack.has("CB-PUPIL-AUTHOR"):
+        flags.append("behaviour_policy")
+        guidance.append(
+            pack.guidance(
+                "CB-PUPIL-AUTHOR",
+                "If a pupil posted it, it will be handled under the behaviour policy.",
+            )
+        )
+    if pack.has("CB-REMOVAL-24H"):
+        tasks.append(
+            FollowUp(
+                "CB-REMOVAL-24H",
+                "Ask the site to remove the material, then check it has gone",
+                now + timedelta(hours=24),
+            )
+        )
+    if facts.target in ("me", "colleague") and pack.has("CB-SUPPORT"):
+        who = "you" if facts.target == "me" else "your colleague"
+        guidance.append(
+            pack.guidance(
+                "CB-SUPPORT",
+                f"The school will offer {who} full support, including counselling.",
+            )
+        )
+        tasks.append(
+            FollowUp(
+                "CB-SUPPORT",
+                "Offer support and counselling to the member of staff",
+                now + timedelta(days=2),
+            )
+        )
+    return AbuseAssessment(
+        team=team,
+        urgent=urgent,
+        flags=flags,
+        tasks=tasks,
+        guidance=guidance,
+        clauses=[g.clause for g in guidance],
+    )
+
+
+def _police(
+    pack: PolicyPack, facts: AbuseFacts, now: datetime, lead: str, team: str
+) -> tuple[str, Guidance, list[FollowUp]] | None:
+    """What a threat means for the police, true to whether consent was asked (CB-POLICE)."""
+    if facts.police_consent == "given" and pack.has("CB-POLICE"):
+        who = "your" if facts.target == "me" else "your colleague's"
+        return (
+            "police",
+            pack.guidance(
+                "CB-POLICE", f"With {who} consent, the school will report this to the police."
+            ),
+            [
+                FollowUp(
+                    "CB-POLICE",
+                    "Report to the police (staff consent given)",
+                    now + timedelta(hours=24),
+                )
+            ],
+        )
+    if facts.police_consent == "declined" and pack.has("CB-POLICE"):
+        text = (
+            "You chose not to involve the police. If you change your mind, tell the "
+            f"{lead}; you can do that at any time."
+            if facts.target == "me"
+            else "Your colleague hasn't agreed to involving the police, so the school won't "
+            f"report it for now. If they agree later, tell the {lead}."
+        )
+        return "police_consent_declined", pack.guidance("CB-POLICE", text), []
+    if facts.police_consent == "not_asked" and facts.target == "pupil" and team == "dsl":
+        clauses = [c for c in ("CB-POLICE", "CB-SAFEGUARD") if pack.has(c)]
+        if not clauses:
+            return None
+        text = (
+            f"Because it is threatening and a pupil is the target, the {lead} will decide "
+            "whether to involve the police. You don't need to do anything about that."
+        )
+        return (
+            "police_dsl_to_decide",
+            Guidance(clauses[0], f"{text} {pack.cite_all(*clauses)}"),
+            [
+                FollowUp(
+                    clauses[0],
+                    "Decide whether to involve the police (threat against a pupil)",
+                    now + timedelta(hours=24),
+                )
+            ],
+        )
+    return None

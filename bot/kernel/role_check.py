@@ -1,0 +1,54 @@
+"""Which roles the pack's escalation needs but nobody holds, one line each.
+
+An unacknowledged urgent alert goes to the deputy DSL; account requests wait for each
+approval stage's role; comments go to SLT when a deadline passes. A role with no holder
+means that step reaches nobody, so `schoolbot run` and `schoolbot roles list` say so.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlmodel import Session
+
+from bot.domain.policy import PolicyPack
+from bot.storage import repository as repo
+
+if TYPE_CHECKING:
+    from bot.dispatch.service import BotService
+
+
+def needed_roles(pack: PolicyPack) -> dict[str, str]:
+    """role key -> what goes unanswered without a holder. A team counts as one need."""
+    lead = pack.lead_dsl_role
+    deputies = [r for r in pack.roles_in_team("dsl") if r != lead]
+    needs = {lead: "safeguarding alerts are seen by nobody"}
+    if deputies:
+        needs[" ".join(deputies)] = "urgent alerts nobody acknowledges can't be passed on"
+    needs[" ".join(pack.roles_in_team("slt"))] = "overdue and press comments reach nobody in SLT"
+    for stage in pack.accounts.stages:
+        needs.setdefault(
+            stage, "account requests wait at that approval stage with nobody to decide them"
+        )
+    return needs
+
+
+def unfilled_roles(pack: PolicyPack, session: Session) -> list[str]:
+    held = {row.role for row in repo.all_roles(session)}
+    lines = []
+    for keys, consequence in needed_roles(pack).items():
+        roles = keys.split()
+        if held.intersection(roles):
+            continue
+        label = " or ".join(f"{pack.role_label(r)} ({r})" for r in roles)
+        lines.append(
+            f"Warning: nobody is {label}, so {consequence}. "
+            f"Add someone: schoolbot roles add USER_ID {roles[0]}"
+        )
+    return lines
+
+
+def unfilled_role_lines(service: BotService) -> list[str]:
+    """For the CLI: the warnings for this service's pack and database."""
+    with service.session() as session:
+        return unfilled_roles(service.pack, session)

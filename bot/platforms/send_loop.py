@@ -1,0 +1,153 @@
+"""The loop every chat adapter runs to post queued messages; the platform part is `send`.
+
+Nothing is dropped: a row is marked sent only after the platform accepted it, and every
+failure is rescheduled (rate limits after their Retry-After, other errors with backoff)
+until it is parked as failed with a log line an admin can act on. While the database is
+down the loop says so once, then once a minute, and again when it is back.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from bot.dispatch.service import BotService, Delivery
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 12
+DB_DOWN = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)
+OUTAGE_REMINDER = timedelta(minutes=1)
+
+
+class DeliveryLoop(abc.ABC):
+    platform: str
+
+    def __init__(
+        self,
+        service: BotService,
+        clock: Callable[[], datetime] | None = None,
+        poll_seconds: float = 2.0,
+    ):
+        self.service = service
+        self.clock = clock or service.now
+        self.poll_seconds = poll_seconds
+        self._wake = asyncio.Event()
+        self._flushing = asyncio.Lock()  # one pass at a time per instance
+        self._task: asyncio.Task[None] | None = None
+        self._seen = -1
+        self._down_since: datetime | None = None  # the database, as this loop last found it
+        self._down_said: datetime | None = None
+
+    @abc.abstractmethod
+    async def send(self, item: Delivery) -> None:
+        """Post one message and record the outcome with delivered/retry/give_up."""
+
+    def kick(self) -> None:
+        """Deliver now rather than at the next poll (called after each handled request)."""
+        self._wake.set()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name=f"{self.platform}-delivery")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _loop(self) -> None:
+        while True:
+            woken = False
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel that
+            # lands as the event is set, and stop() would then wait for ever.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.poll_seconds):
+                    await self._wake.wait()
+                woken = True
+            self._wake.clear()
+            # A kick after a request that queued nothing needn't touch the database.
+            if woken and self.service.enqueued == self._seen and self._down_since is None:
+                continue
+            await self.deliver_once()
+
+    async def deliver_once(self) -> None:
+        """One pass. A database outage is a line when it starts, one a minute while it
+        lasts and one when it ends, not a traceback every pass."""
+        try:
+            await self.flush()
+        except DB_DOWN as exc:
+            now = self.clock()
+            if self._down_since is None:
+                self._down_since = self._down_said = now
+                log.error(
+                    "%s delivery: can't reach the database (%s); queued messages wait until "
+                    "it is back",
+                    self.platform,
+                    type(exc).__name__,
+                )
+            elif self._down_said is not None and now - self._down_said >= OUTAGE_REMINDER:
+                self._down_said = now
+                minutes = int((now - self._down_since).total_seconds() // 60)
+                log.error(
+                    "%s delivery: still can't reach the database (%d min)", self.platform, minutes
+                )
+            return
+        except Exception:  # keep delivering whatever one bad row does
+            log.exception("%s delivery pass failed", self.platform)
+            return
+        if self._down_since is not None:
+            log.warning("%s delivery: the database is back; delivering again", self.platform)
+            self._down_since = self._down_said = None
+
+    async def flush(self) -> int:
+        async with self._flushing:
+            self._seen = self.service.enqueued
+            pending = await self.service.run(self.service.pending_deliveries, self.platform)
+            for item in pending:
+                if await self.service.run(self.service.still_ours, item.outbox_id):
+                    await self.send(item)
+                else:
+                    log.info("outbox %s was taken over by another instance", item.outbox_id)
+            return len(pending)
+
+    # --- recording outcomes ----------------------------------------------------------------
+
+    async def delivered(self, item: Delivery, ref: str | None) -> None:
+        await self.service.run(self.service.mark_delivered, item.outbox_id, ref)
+
+    async def retry(self, item: Delivery, error: str, wait: timedelta | None = None) -> None:
+        """Try again later; after MAX_ATTEMPTS, park it as failed and say so in the log."""
+        if wait is None:
+            if item.attempts + 1 >= MAX_ATTEMPTS:
+                await self.give_up(item, error)
+                return
+            wait = self.backoff(item)
+        await self.service.run(self.service.mark_failed, item.outbox_id, error, self.clock() + wait)
+
+    async def rate_limited(self, item: Delivery, retry_after: str | None) -> None:
+        """A 429: wait as long as the platform asks (a second if it says nothing usable)."""
+        said = (retry_after or "").strip()
+        wait = int(said) if said.isascii() and said.isdigit() and len(said) < 6 else 1
+        log.warning(
+            "%s rate-limited outbox %s; retrying in %ss", self.platform, item.outbox_id, wait
+        )
+        await self.retry(item, "rate limited (429)", timedelta(seconds=wait))
+
+    async def give_up(self, item: Delivery, error: str) -> None:
+        log.error(
+            "%s: giving up on outbox %s after %s attempts (%s); see the outbox table",
+            self.platform,
+            item.outbox_id,
+            item.attempts + 1,
+            error,
+        )
+        await self.service.run(self.service.mark_failed, item.outbox_id, error, None)
+
+    @staticmethod
+    def backoff(item: Delivery) -> timedelta:
+        return timedelta(seconds=min(2**item.attempts, 300))

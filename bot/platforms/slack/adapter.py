@@ -1,0 +1,380 @@
+"""Slack events -> BotService calls -> Block Kit replies. A translator, not a second flow.
+
+Every listener only acks and queues the work (`AfterAck`), so bolt answers Slack at once,
+well inside its 3 s limit, however much work is waiting. Inbound event ids are recorded
+so Slack's retries and duplicates are handled once.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.config import Settings
+from bot.dispatch import BotService
+from bot.domain.messages import Message
+from bot.intake import guard
+from bot.intake.journal import RequestJournal
+from bot.intake.lines import Accepted, AfterAck
+from bot.intake.spool import Spool
+from bot.platforms.slack.blocks import (
+    CHOICE_PREFIX,
+    REASON_MODAL,
+    home_view,
+    reason_modal,
+)
+from bot.platforms.slack.delivery import SlackDelivery
+from bot.platforms.slack.door import SlackDoor
+from bot.platforms.slack.files import download_all
+from bot.platforms.slack.sending import SlackReplies
+from bot.platforms.slack.socket_mode import SocketMode
+
+log = logging.getLogger(__name__)
+PLATFORM = "slack"
+FORM_FAILED = (
+    "Sorry, Slack didn't open the form. Nothing has changed; please press the button again."
+)
+SLASH_COMMAND = "/socialmedia"
+SHORTCUT = "schoolbot_start"
+
+
+def mention(user_id: str) -> str:
+    return f"<@{user_id}>"
+
+
+class SlackAdapter:
+    APP_KEY: web.AppKey[SlackAdapter] = web.AppKey("slack_adapter")
+
+    def __init__(self, service: BotService, settings: Settings):
+        assert settings.slack_bot_token and (
+            settings.slack_signing_secret or settings.slack_app_token
+        )
+        self.service = service
+        self.token = settings.slack_bot_token.get_secret_value()
+        secret = settings.slack_signing_secret
+        self.secret = secret.get_secret_value() if secret else ""
+        # process_before_response: bolt answers as soon as a listener returns, instead of
+        # polling every 10 ms for its ack; our listeners return once the work is queued.
+        # Bolt builds the Web API client from our token (given a client too, it warns that
+        # the SLACK_BOT_TOKEN it reads from the environment "will be unused"). Signatures
+        # are checked by our door on the raw bytes, before anything parses them (bolt's own
+        # check parses first and logs a refused request's whole body).
+        self.app = AsyncApp(
+            signing_secret=self.secret,
+            token=self.token,
+            process_before_response=True,
+            request_verification_enabled=False,
+        )
+        self.client: AsyncWebClient = self.app.client
+        self.client.base_url = settings.slack_api_url
+        self.client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
+        self.app.error(self._listener_failed)
+        replays = guard.Replays(
+            service.first_delivery,
+            service.recent_deliveries,
+            shared_database=service.engine.dialect.name != "sqlite",
+        )
+        self.door = SlackDoor(self.secret, replays)
+        spool = Spool(settings.data_dir, "slack-requests")  # see intake/spool.py
+        self.work = AfterAck("slack", journal=RequestJournal(service, PLATFORM, spool))
+        app_token = settings.slack_app_token
+        self.socket = (
+            SocketMode(self.app, app_token.get_secret_value(), self.client) if app_token else None
+        )
+        # Queued alerts get their own client: a 429 is rescheduled in the outbox rather than
+        # slept through, so one rate-limited channel doesn't hold up everything else.
+        delivery_client = AsyncWebClient(token=self.token, base_url=settings.slack_api_url)
+        self.delivery = SlackDelivery(
+            service,
+            delivery_client,
+            {"dsl": settings.slack_dsl_channel, "slt": settings.slack_slt_channel},
+        )
+        self.replies = SlackReplies(service, self.client, self.delivery)
+        self._http: aiohttp.ClientSession | None = None
+        self._register()
+
+    # --- HTTP mode -------------------------------------------------------------------------
+
+    async def handle(self, request: web.Request) -> web.Response:
+        admitted = await self.door.admit(request)  # signature first, then shape; replays
+        if isinstance(admitted, web.Response):
+            return admitted
+        try:
+            response = await self.app.async_dispatch(admitted)
+        except Exception as exc:  # bolt's own error path met a field it reads unchecked
+            log.error("Slack: a request could not be handled: %s", guard.where(exc))
+            return web.json_response({"error": "malformed payload"}, status=400)
+        return await to_aiohttp_response(response)
+
+    async def _listener_failed(self, error: Exception) -> BoltResponse:
+        """A listener met a payload it can't use: a short line (no body, no traceback, since
+        either can quote what staff wrote) and a 400, never a 500."""
+        log.error("Slack: a request could not be handled: %s", guard.where(error))
+        return BoltResponse(status=400, body="")
+
+    @property
+    def mode(self) -> str:
+        return "Socket Mode" if self.socket else "HTTP mode"
+
+    def mount(self, app: web.Application) -> None:
+        if self.socket is None:
+            app.router.add_post("/slack/events", self.handle)
+        app[self.APP_KEY] = self
+
+        async def lifecycle(_app: web.Application):
+            # One pooled HTTP session for every Web API call and download: without it the SDK
+            # opens (and closes) a new connection per call, which costs more than our work.
+            self._http = aiohttp.ClientSession()
+            self.client.session = self._http
+            self.delivery.client.session = self._http
+            await self.delivery.start()
+            await self.work.start()
+            if self.socket is not None:
+                await self.socket.start()
+            yield
+            try:
+                if self.socket is not None:
+                    await self.socket.stop()
+                await self.work.stop()
+                await self.delivery.stop()
+                self.door.replays.close()
+            finally:  # a second Ctrl+C while stopping still closes the connections
+                await self._http.close()
+
+        app.cleanup_ctx.append(lifecycle)
+
+    # --- handlers --------------------------------------------------------------------------
+
+    def _register(self) -> None:
+        app = self.app
+        app.event("message")(self._on_message)
+        app.event("app_home_opened")(self._on_home)
+        app.action(re.compile(rf"^{re.escape(CHOICE_PREFIX)}"))(self._on_choice)
+        app.action(re.compile(r"^(case|approval|comment|web)\."))(self._on_record_button)
+        app.view(REASON_MODAL)(self._on_reason)
+        app.command(SLASH_COMMAND)(self._on_command)
+        app.shortcut(SHORTCUT)(self._on_shortcut)
+        for kind, fn in {
+            "message": self._message,
+            "choice": self._choice,
+            "button": self._record_button,
+            "reason": self._record_button,
+            "start": self._start,
+            "home": self._home,
+        }.items():
+            self.work.handler(kind, fn)
+
+    # Listeners: each queues a small JSON payload with just what its work needs (it is
+    # recorded until done) and returns. Bolt acks events itself; the rest ack here.
+
+    async def _on_message(self, event: dict[str, Any], body: dict[str, Any]) -> None:
+        if event.get("channel_type") != "im" or event.get("bot_id"):
+            return
+        if event.get("subtype") not in (None, "file_share"):
+            return
+        files = [
+            {k: f.get(k) for k in ("name", "mimetype", "url_private_download", "url_private")}
+            for f in event.get("files") or []
+        ]
+        payload = {
+            "user": event["user"],
+            "channel": event["channel"],
+            "text": event.get("text") or "",
+            "files": files,
+            "key": f"slack:{body.get('event_id')}",
+        }
+        await self.work.submit(event["user"], "message", payload)
+
+    async def _on_choice(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        payload = self._button(body, action)
+        container, message = body.get("container") or {}, body.get("message") or {}
+        on_message = container.get("type") == "message" and not container.get("is_ephemeral")
+        if on_message and message.get("blocks"):
+            # Where the question was, so it can show the answer and lose its buttons.
+            payload["question"] = {
+                "channel": container.get("channel_id") or payload["channel"],
+                "ts": container.get("message_ts") or message.get("ts"),
+                "text": message.get("text") or "",
+                "blocks": message["blocks"],
+                "label": (action.get("text") or {}).get("text") or "",
+            }
+        await self.work.submit(body["user"]["id"], "choice", payload)
+
+    async def _on_record_button(
+        self, ack: Any, body: dict[str, Any], action: dict[str, Any]
+    ) -> None:
+        await ack()
+        if self.service.form_for(action["action_id"]):  # the trigger lasts 3 s: don't queue
+            self.work.urgent(self._ask_reason, body, action)
+        else:
+            await self.work.submit(body["user"]["id"], "button", self._button(body, action))
+
+    async def _on_reason(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+        values = view["state"]["values"]
+        text = (values.get("reason", {}).get("text", {}) or {}).get("value") or ""
+        message = (values.get("message", {}).get("text", {}) or {}).get("value") or None
+        if not text.strip():
+            await ack(response_action="errors", errors={"reason": "Please write a few words."})
+            return
+        await ack()
+        meta = guard.json_object(view.get("private_metadata"))
+        payload = {
+            "user": body["user"]["id"],
+            "channel": meta.get("channel"),
+            "action": meta.get("action", ""),
+            "value": meta.get("value", ""),
+            "text": text,
+            "message": message,
+        }
+        await self.work.submit(body["user"]["id"], "reason", payload)
+
+    async def _on_command(self, ack: Any, command: dict[str, Any]) -> None:
+        await ack()
+        payload = {"user": command["user_id"], "text": (command.get("text") or "").strip()}
+        await self.work.submit(command["user_id"], "start", payload)
+
+    async def _on_shortcut(self, ack: Any, shortcut: dict[str, Any]) -> None:
+        await ack()
+        await self.work.submit(shortcut["user"]["id"], "start", {"user": shortcut["user"]["id"]})
+
+    async def _on_home(self, event: dict[str, Any]) -> None:
+        if event.get("tab") == "home":
+            await self.work.submit(event["user"], "home", {"user": event["user"]})
+
+    @staticmethod
+    def _button(body: dict[str, Any], action: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "user": body["user"]["id"],
+            "channel": (body.get("channel") or {}).get("id"),
+            "action": action["action_id"],
+            "value": action.get("value", ""),
+        }
+
+    # --- the work, after the ack -----------------------------------------------------------
+
+    async def _message(self, p: dict[str, Any], request: Accepted) -> None:
+        user, channel, key, shared = p["user"], p["channel"], p["key"], p["files"]
+        if request.replies is not None:  # done before a crash; only the replies weren't sent
+            replies = [Message.from_dict(m) for m in request.replies]
+            await self.replies.post_all(channel, user, replies, request)
+            return
+        # The event id is recorded inside the turn, so a retry or a rerun after a crash is
+        # handled exactly once (a rerun must not be taken for a duplicate before its turn).
+        files, refusals = await download_all(self.service, self._http, self.token, shared)
+        if refusals:
+            await self.replies.post_all(channel, user, [Message(text) for text in refusals])
+        replies = await self.service.run(
+            self.service.handle_upload,
+            PLATFORM,
+            user,
+            p["text"],
+            tuple(files),
+            bool(refusals),
+            mention(user),
+            key,
+            request.id,
+            request.rerun_of,
+        )
+        if not replies:
+            log.info("duplicate Slack event ignored")
+            return
+        await self.replies.post_all(channel, user, replies, request)
+
+    async def _choice(self, p: dict[str, Any], request: Accepted) -> None:
+        user, channel = p["user"], p["channel"] or p["user"]
+        if request.replies is not None:  # done before a crash; only the replies weren't sent
+            replies = [Message.from_dict(m) for m in request.replies]
+        else:
+            step = p["action"].removeprefix(CHOICE_PREFIX).rsplit(":", 1)[0] or None
+            replies = await self.service.run(
+                self.service.handle_message,
+                PLATFORM,
+                user,
+                p["value"],
+                (),
+                mention(user),
+                step,
+                None,
+                request.id,
+            )
+        await self.replies.mark_answered(p.get("question"), replies)
+        await self.replies.post_all(channel, user, replies, request)
+
+    async def _ask_reason(self, body: dict[str, Any], action: dict[str, Any]) -> None:
+        user = body["user"]["id"]
+        channel = (body.get("channel") or {}).get("id")
+        name, value = action["action_id"], action.get("value", "")
+        form = self.service.form_for(name) or {}
+        refusal = await self.service.run(self.service.refusal_for, PLATFORM, user, name, value)
+        if refusal:
+            await self.replies.tell(channel, user, [Message(refusal)])
+            return
+        ts = (body.get("message") or {}).get("ts")
+        opened = await self.replies.call(
+            "views_open",
+            trigger_id=body["trigger_id"],
+            view=reason_modal(
+                form["asks_for"], name, value, channel, ts, form.get("also_asks"), form.get("hint")
+            ),
+        )
+        if not opened:  # the trigger lasts 3 s; a retry must be a fresh click
+            await self.replies.tell(channel, user, [Message(FORM_FAILED)])
+
+    async def _record_button(self, p: dict[str, Any], request: Accepted) -> None:
+        """A case, approval or comment button; also the text from the reason modal."""
+        user = p["user"]
+        if request.replies is None:
+            replies = await self.service.run(
+                self.service.handle_action,
+                PLATFORM,
+                user,
+                p["action"],
+                p["value"],
+                p.get("text"),
+                mention(user),
+                request.id,
+                p.get("message"),
+            )
+        else:
+            replies = [Message.from_dict(m) for m in request.replies]
+        await self.replies.tell(p["channel"], user, replies, request)
+
+    async def _start(self, p: dict[str, Any], request: Accepted) -> None:
+        """The slash command (with or without text) and the shortcut."""
+        user = p["user"]
+        if request.replies is not None:
+            replies = [Message.from_dict(m) for m in request.replies]
+        elif p.get("text"):
+            replies = await self.service.run(
+                self.service.handle_message,
+                PLATFORM,
+                user,
+                p["text"],
+                (),
+                mention(user),
+                None,
+                None,
+                request.id,
+            )
+        else:
+            replies = await self.service.run(self.service.greet, PLATFORM, user)
+        await self.replies.post_all(user, user, replies, request)
+
+    async def _home(self, p: dict[str, Any], _: Accepted) -> None:
+        lines = await self.service.run(self.service.case_lines, PLATFORM, p["user"])
+        menu = self.service.registry.menu()
+        start = [c for c in menu if c.value not in self.service.registry.commands]
+        cases = self.service.with_web_button(Message(" "))
+        await self.replies.call(
+            "views_publish", user_id=p["user"], view=home_view(lines, start, cases)
+        )

@@ -1,0 +1,135 @@
+"""Posting queued alerts and DMs to Slack, with retries: nothing is dropped silently.
+
+The outbox row is only marked sent once Slack accepted it. Failures are rescheduled:
+429 after its Retry-After, a missing channel after a minute (with a log line telling an
+admin how to fix it), anything else with exponential backoff until it is parked as failed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.dispatch import BotService, Delivery
+from bot.platforms.send_loop import DeliveryLoop
+from bot.platforms.slack.blocks import render
+
+log = logging.getLogger(__name__)
+CHANNEL_PROBLEMS = {"not_in_channel", "channel_not_found", "is_archived"}
+METADATA_TYPE = "schoolbot_outbox"
+
+
+class SlackDelivery(DeliveryLoop):
+    platform = "slack"
+
+    def __init__(
+        self,
+        service: BotService,
+        client: AsyncWebClient,
+        channels: dict[str, str | None],
+        clock: Callable[[], datetime] | None = None,
+        poll_seconds: float = 2.0,
+    ):
+        super().__init__(service, clock, poll_seconds)
+        self.client = client
+        self.channels = channels
+
+    def _channel_for(self, item: Delivery) -> str | None:
+        return self.channels.get(item.target) if item.target_kind == "team" else item.target
+
+    async def send(self, item: Delivery) -> None:
+        channel = self._channel_for(item)
+        if not channel:
+            log.error(
+                "Slack: no channel configured for the %s team; set SLACK_%s_CHANNEL",
+                item.target,
+                item.target.upper(),
+            )
+            await self.retry(item, "no channel configured", timedelta(minutes=1))
+            return
+        text, blocks = render(item.message)
+        try:
+            if item.replaces_ref:
+                original_channel, ts = item.replaces_ref.split(":", 1)
+                await self.client.chat_update(
+                    channel=original_channel, ts=ts, text=text, blocks=blocks
+                )
+                ref = item.replaces_ref
+            else:
+                ref = await self._already_posted(item, channel) if item.maybe_sent else None
+                if ref is None:
+                    response = await self.client.chat_postMessage(
+                        channel=channel,
+                        text=text,
+                        blocks=blocks,
+                        unfurl_links=False,
+                        metadata={
+                            "event_type": METADATA_TYPE,
+                            "event_payload": {"outbox_id": item.outbox_id},
+                        },
+                    )
+                    ref = f"{response['channel']}:{response['ts']}"
+        except SlackApiError as exc:
+            await self._failed(item, channel, exc)
+            return
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            log.warning(
+                "Slack: network error delivering outbox %s: %s", item.outbox_id, type(exc).__name__
+            )
+            await self.retry(item, f"network: {type(exc).__name__}")
+            return
+        await self.delivered(item, ref)
+
+    async def _already_posted(self, item: Delivery, channel: str) -> str | None:
+        """After a crash between posting and recording: find our message by its metadata.
+
+        If the lookup itself fails, post anyway: a rare duplicate beats a lost alert.
+        """
+        try:
+            return await self._find_posted(item, channel)
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("Slack: couldn't check history for outbox %s: %s", item.outbox_id, exc)
+            return None
+
+    async def _find_posted(self, item: Delivery, channel: str) -> str | None:
+        if channel.startswith("U"):  # a DM: history needs the DM channel's own id
+            opened = await self.client.conversations_open(users=channel)
+            channel = opened["channel"]["id"]
+        history = await self.client.conversations_history(
+            channel=channel, include_all_metadata=True, limit=200
+        )
+        for message in history.get("messages", []):
+            metadata = message.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
+            if (
+                metadata.get("event_type") == METADATA_TYPE
+                and payload.get("outbox_id") == item.outbox_id
+            ):
+                log.info(
+                    "outbox %s was already posted before a restart; not posting again",
+                    item.outbox_id,
+                )
+                return f"{channel}:{message['ts']}"
+        return None
+
+    async def _failed(self, item: Delivery, channel: str, exc: SlackApiError) -> None:
+        error = str(exc.response.get("error", "unknown_error"))
+        if exc.response.status_code == 429:
+            await self.rate_limited(item, exc.response.headers.get("Retry-After"))
+        elif error in CHANNEL_PROBLEMS:
+            log.error(
+                "Slack: can't post to %s (%s). An admin should open that channel and type "
+                "/invite @schoolbot, or correct SLACK_%s_CHANNEL. The alert will be retried.",
+                channel,
+                error,
+                item.target.upper(),
+            )
+            await self.retry(item, error, timedelta(minutes=1))
+        else:
+            log.warning("Slack error %s for outbox %s; will retry", error, item.outbox_id)
+            await self.retry(item, error)

@@ -1,0 +1,43 @@
+"""Slack as a channel: HTTP events or Socket Mode, chosen by which tokens are set."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.config import Settings
+from bot.dispatch import BotService
+from bot.platforms.base import Platform
+
+
+def mode(settings: Settings) -> str | None:
+    """A bot token plus a way to receive events: signed HTTP requests or a Socket Mode token."""
+    if not settings.slack_bot_token:
+        return None
+    if settings.slack_app_token:
+        return "socket"
+    return "http" if settings.slack_signing_secret else None
+
+
+def _status(settings: Settings, mode: str | None) -> str:
+    if mode == "socket":
+        return "Slack: Socket Mode (no public URL needed); connecting to Slack."
+    if mode == "http":
+        return "Slack: HTTP mode, Slack sends events to POST /slack/events."
+    return (
+        "Slack: not configured (set SLACK_BOT_TOKEN, and SLACK_SIGNING_SECRET or SLACK_APP_TOKEN)."
+    )
+
+
+def _mount(app: web.Application, service: BotService, settings: Settings, mode: str) -> None:
+    from bot.platforms.slack.adapter import SlackAdapter
+
+    SlackAdapter(service, settings).mount(app)
+
+
+async def _check(settings: Settings, mode: str) -> list[str]:
+    from bot.platforms.slack.checks import check_slack
+
+    return await check_slack(settings)
+
+
+SLACK = Platform("slack", "Slack", mode, _status, _mount, _check)

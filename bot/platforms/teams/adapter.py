@@ -1,0 +1,377 @@
+"""Teams activities -> BotService calls -> Adaptive Card replies. A translator, not a second flow.
+
+POST /api/messages is checked here before botbuilder sees it: JSON with the right
+Content-Type (else 400), a valid Bot Framework token (else 401; unsigned requests only in
+anonymous mode on loopback). Each turn replies while the request is open, as Bot Framework
+expects; alerts and DMs go through the outbox (TeamsDelivery). A repeated activity id is
+handled once. People are identified by their Entra object id (`aadObjectId`), which is the
+same for every bot, falling back to the Teams user id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from typing import Any
+
+import aiohttp
+import requests
+import sqlalchemy as sa
+from aiohttp import web
+from botbuilder.core import BotAdapter, TurnContext
+from botbuilder.core.teams import TeamsActivityHandler, teams_get_channel_id
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import Activity, InvokeResponse
+from botbuilder.schema.teams import TeamInfo
+from botframework.connector.models import ErrorResponseException
+
+from bot.config import Settings
+from bot.dispatch import BotService
+from bot.dispatch.service import DB_DOWN
+from bot.domain.messages import Message
+from bot.intake import guard
+from bot.platforms.teams import door, invoke, live_cards, store
+from bot.platforms.teams.auth import build_authentication
+from bot.platforms.teams.cards import ACTION, CHOICE
+from bot.platforms.teams.connector import SEND_SECONDS
+from bot.platforms.teams.delivery import (
+    TeamsDelivery,
+    http_status,
+    member_record,
+    reference,
+    to_activity,
+)
+from bot.platforms.teams.files import TeamsFiles, has_files
+from bot.platforms.teams.installs import Installs, user_id
+from bot.platforms.teams.turns import ConversationTurns, delivery_key
+
+log = logging.getLogger(__name__)
+PLATFORM = "teams"
+CHOOSE = re.compile(r"^use (?:this|the) channel for (?:the )?(dsl|slt)\b", re.I)
+CHANNEL_HELP = (
+    "I post the safeguarding (DSL) and senior leadership (SLT) alerts in team channels. "
+    "To report something, message me in a personal chat. A DSL or SLT member can type "
+    "'@schoolbot use this channel for dsl' (or slt) to have their team's alerts posted here."
+)
+SEND_RETRIES = 2
+TURN_FAILED = (
+    "Sorry, something went wrong and I couldn't finish that. Please try again in a minute."
+)
+
+
+class TeamsAdapter:
+    APP_KEY: web.AppKey[TeamsAdapter] = web.AppKey("teams_adapter")
+
+    def __init__(self, service: BotService, settings: Settings, anonymous: bool = False):
+        self.service = service
+        self.anonymous = anonymous
+        self._http: aiohttp.ClientSession | None = None
+        self.auth, self.app_id = build_authentication(settings, self.http, anonymous)
+        self.cloud = CloudAdapter(self.auth)
+        self.bot = SchoolBot(self)
+        self.turns = ConversationTurns()
+        self.saved_refs: dict[str, dict[str, Any]] = {}  # see installs.Installs.remember_user_now
+        self.cards = live_cards.QuestionCards(service)
+        self.files = TeamsFiles(service, self.http)
+        self.delivery = TeamsDelivery(
+            service,
+            self.cloud,
+            self.app_id,
+            {"dsl": settings.teams_dsl_channel, "slt": settings.teams_slt_channel},
+        )
+
+    def http(self) -> aiohttp.ClientSession:
+        if self._http is None or self._http.closed:
+            self._http = aiohttp.ClientSession()
+        return self._http
+
+    def mount(self, app: web.Application) -> None:
+        app.router.add_post("/api/messages", self.handle)
+        app[self.APP_KEY] = self
+
+        async def lifecycle(_app: web.Application):
+            await self.delivery.start()
+            yield
+            await self.delivery.stop()
+            await self.cards.stop()
+            if self._http is not None:
+                await self._http.close()
+
+        app.cleanup_ctx.append(lifecycle)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        admitted = await door.admit(request, self.anonymous)  # size, shape, before the token
+        if isinstance(admitted, web.Response):
+            return admitted
+        try:
+            result = await self.auth.authenticate_request(
+                admitted, request.headers.get("Authorization")
+            )
+        except Exception as exc:  # PermissionError, a bad signature, unknown key, ...
+            log.info("Teams: request refused: %s", type(exc).__name__)
+            return web.json_response({"error": "unauthorized"}, status=401)
+        try:
+            async with self.turns.one_at_a_time(admitted.conversation.id):
+                invoke = await self.cloud.process_activity(result, admitted, self._turn)
+        finally:
+            self.delivery.kick()
+        return door.answer(invoke)
+
+    async def _turn(self, context: TurnContext) -> None:
+        """An inbound turn. One that raises gets one short line (no traceback: it can quote
+        names and conversation references) and a kind word to the person, not a 500.
+        (Not botbuilder's on_turn_error: that would also swallow the errors of proactive
+        sends, which the outbox needs to see to retry them.)"""
+        try:
+            await self.bot.on_turn(context)
+        except Exception as error:
+            await self._turn_failed(context, error)
+
+    async def _turn_failed(self, context: TurnContext, error: Exception) -> None:
+        log.error("Teams: a turn failed: %s", guard.where(error))
+        text = DB_DOWN if isinstance(error, sa.exc.SQLAlchemyError) else TURN_FAILED
+        try:
+            await context.send_activity(text)
+        except Exception as exc:
+            log.error("Teams: could not say so either: %s", type(exc).__name__)
+
+    # --- helpers used by the handler -------------------------------------------------------
+
+    async def send(self, context: TurnContext, messages: list[Message]) -> list[Message]:
+        """Reply in this conversation; a 429 or 5xx is retried a couple of times.
+        Returns what could not be sent (logged), so a caller can queue it instead."""
+        for index, message in enumerate(messages):
+            deadline = time.monotonic() + SEND_SECONDS  # each reply, retries included
+            for attempt in range(SEND_RETRIES + 1):
+                try:
+                    activity = to_activity(message)
+                    sent = await context.send_activity(activity)
+                    self._keep_question(context, message, activity, sent)
+                    break
+                except ErrorResponseException as exc:
+                    status, headers = http_status(exc)
+                    wait = min(float(headers.get("Retry-After", "1") or 1), 5)
+                    if (
+                        attempt == SEND_RETRIES
+                        or not (status == 429 or status >= 500)
+                        or time.monotonic() + wait > deadline
+                    ):
+                        log.error("Teams reply failed: HTTP %s", status)
+                        return messages[index:]
+                    await asyncio.sleep(wait)
+        return []
+
+    async def tell(self, context: TurnContext, messages: list[Message]) -> None:
+        """Private replies to a button pressed in a channel: in the person's personal chat,
+        opened for them if they never chatted with the bot. Whatever can't be sent now is
+        queued in the outbox (which keeps trying) rather than failing the request, because
+        Teams would redeliver it and a redelivery is ignored as a duplicate."""
+        activity = context.activity
+        if activity.conversation.conversation_type == "personal" or not messages:
+            await self.send(context, messages)
+            return
+        uid = user_id(activity.from_property)
+        unsent = messages
+        try:
+            saved = await self.service.run(store.load, self.service, f"user:{uid}")
+            if saved:
+                ref = reference(saved)
+            else:
+                member = member_record(activity)
+                await self.service.run(store.save, self.service, f"member:{uid}", member)
+                ref = await self.delivery.open_chat(uid, member)
+
+            async def later(ctx: TurnContext) -> None:
+                nonlocal unsent
+                unsent = await self.send(ctx, messages)
+
+            await self.cloud.continue_conversation(ref, later, self.delivery.bot_id)
+        except ErrorResponseException as exc:
+            log.warning("Teams: couldn't open a personal chat (HTTP %s)", http_status(exc)[0])
+        except (aiohttp.ClientError, requests.RequestException, OSError, TimeoutError) as exc:
+            log.warning("Teams: couldn't reach a personal chat (%s)", type(exc).__name__)
+        except PermissionError:  # the login service refused our token; auth.py logged why
+            pass
+        if unsent:
+            log.info("Teams: %d private replies queued for delivery", len(unsent))
+            await self.service.run(self.service.queue_for_user, PLATFORM, uid, unsent)
+
+    def _keep_question(
+        self, context: TurnContext, message: Message, activity: Activity, sent: Any
+    ) -> None:
+        """A question card in a personal chat is kept until answered (see live_cards)."""
+        if not (message.choices and activity.attachments and sent and sent.id):
+            return
+        if context.activity.conversation.conversation_type != "personal":
+            return
+        uid = user_id(context.activity.from_property)
+        self.cards.keep(uid, sent.id, activity.attachments[0].content)
+
+    async def token(self, context: TurnContext) -> str | None:
+        """The bot's own token, for images pasted into a chat."""
+        client = context.turn_state.get(BotAdapter.BOT_CONNECTOR_CLIENT_KEY)
+        credentials = getattr(getattr(client, "config", None), "credentials", None)
+        if not credentials or not getattr(credentials, "microsoft_app_id", None):
+            return None
+        return await asyncio.to_thread(credentials.get_access_token)
+
+
+class SchoolBot(TeamsActivityHandler):
+    def __init__(self, adapter: TeamsAdapter):
+        self.adapter = adapter
+        self.service = adapter.service
+        self.installs = Installs(adapter)
+
+    async def on_teams_members_added(  # type: ignore[override]
+        self, members: list[Any], team_info: TeamInfo, turn_context: TurnContext
+    ) -> None:
+        await self.installs.members_added(members, team_info, turn_context)
+
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        await self.installs.installed(turn_context)
+
+    async def first_time(self, turn_context: TurnContext) -> bool:
+        """False for an activity Teams already delivered (a retry): it is handled once."""
+        return await self.service.run(self.first_time_now, turn_context.activity)
+
+    def first_time_now(self, activity: Activity) -> bool:
+        if not (key := delivery_key(activity)):
+            return True
+        if self.service.first_delivery(key):
+            return True
+        log.info("duplicate Teams activity ignored")
+        return False
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        kind = activity.conversation.conversation_type
+        data = activity.value if isinstance(activity.value, dict) else None
+        choice = data is not None and data.get("schoolbot") == CHOICE
+        if kind == "personal" and (not data or choice) and not has_files(activity.attachments):
+            # The usual turns, a typed message or a choice pressed: one worker-thread hop
+            # for the chat reference, the duplicate check and the dialog step together.
+            if data:
+                text, step = str(data.get("value") or ""), str(data.get("step") or "") or None
+            else:
+                text, step = activity.text or "", None
+            replies = await self.service.run(self._step_now, activity, text, step)
+            if replies is None:
+                return
+            if data:
+                await live_cards.close(
+                    self.adapter.cards, turn_context, user_id(activity.from_property)
+                )
+            await self.adapter.send(turn_context, replies)
+            return
+        if not await self.first_time(turn_context):
+            return
+        if data and data.get("schoolbot") in (CHOICE, ACTION):
+            await self._submit(turn_context, data)
+        elif kind == "personal":
+            await self.installs.remember_user(turn_context)
+            await self._personal(turn_context)
+        elif kind == "channel":
+            await self.installs.remember_channel(turn_context)
+            await self._channel(turn_context)
+        else:
+            await self.adapter.send(
+                turn_context, [Message("Please message me in a personal chat.")]
+            )
+
+    def _step_now(self, activity: Activity, text: str, step: str | None) -> list[Message] | None:
+        """A personal chat's turn, on a worker thread; None for a duplicate. The duplicate
+        check is recorded in the dialog step's own transaction (one commit, not two)."""
+        self.installs.remember_user_now(activity)
+        uid, name = user_id(activity.from_property), activity.from_property.name
+        key = delivery_key(activity)
+        replies = self.service.handle_message(PLATFORM, uid, text, (), name, step, key)
+        if key and not replies:  # a turn always answers; nothing means already handled
+            log.info("duplicate Teams activity ignored")
+            return None
+        return replies
+
+    async def _personal(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        uid, name = user_id(activity.from_property), activity.from_property.name
+        files, refusals = await self.adapter.files.fetch_all(
+            activity.attachments,
+            activity.service_url,
+            lambda: self.adapter.token(turn_context),
+        )
+        replies = [Message(text) for text in refusals]
+        replies += await self.service.run(
+            self.service.handle_upload,
+            PLATFORM,
+            uid,
+            activity.text or "",
+            tuple(files),
+            bool(refusals),
+            name,
+        )
+        await self.adapter.send(turn_context, replies)
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        if turn_context.activity.name == invoke.CARD_ACTION:
+            return await invoke.card_action(self, turn_context)
+        return await super().on_invoke_activity(turn_context)
+
+    async def submit(self, turn_context: TurnContext, data: dict[str, Any]) -> bool:
+        """A card button's data, from a message or an invoke; False if it isn't ours."""
+        if data.get("schoolbot") not in (CHOICE, ACTION):
+            return False
+        await self._submit(turn_context, data)
+        return True
+
+    async def _submit(self, turn_context: TurnContext, data: dict[str, Any]) -> None:
+        activity = turn_context.activity
+        uid, name = user_id(activity.from_property), activity.from_property.name
+        if data["schoolbot"] == CHOICE:
+            await self.installs.remember_user(turn_context)
+            replies = await self.service.run(
+                self.service.handle_message,
+                PLATFORM,
+                uid,
+                str(data.get("value") or ""),
+                (),
+                name,
+                str(data.get("step") or "") or None,
+            )
+            await live_cards.close(self.adapter.cards, turn_context, uid)
+            await self.adapter.send(turn_context, replies)
+            return
+        text, message = data.get("text"), data.get("message")
+        replies = await self.service.run(
+            self.service.handle_action,
+            PLATFORM,
+            uid,
+            str(data.get("action") or ""),
+            str(data.get("value") or ""),
+            str(text) if text else None,
+            name,
+            None,
+            str(message) if message else None,
+        )
+        await self.adapter.tell(turn_context, replies)
+
+    async def _channel(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        text = " ".join((TurnContext.remove_recipient_mention(activity) or "").split())
+        match = CHOOSE.match(text)
+        if not match:
+            await self.adapter.send(turn_context, [Message(CHANNEL_HELP)])
+            return
+        channel = teams_get_channel_id(activity) or activity.conversation.id.split(";")[0]
+        ref = TurnContext.get_conversation_reference(activity)
+        ref.conversation.id = channel
+        ref.activity_id = None
+        reply = await self.service.run(
+            store.choose_channel,
+            self.service,
+            user_id(activity.from_property),
+            activity.from_property.name,
+            match.group(1).lower(),
+            ref.serialize(),
+        )
+        await self.adapter.send(turn_context, [Message(reply)])

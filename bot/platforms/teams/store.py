@@ -1,0 +1,148 @@
+"""Stored Teams conversation references, so alerts and DMs can be sent later (proactively).
+
+A reference is Bot Framework's ConversationReference as a JSON dict. Keys: "user:<id>"
+(a person's personal chat), "member:<id>" (what it takes to open that chat for someone
+seen only in a channel), "card:<id>:<activity>" (a question card still waiting for its
+answer in a personal chat), "channel:<id>" (a channel the app was installed in) and
+"team:dsl" / "team:slt" (the channel a DSL or SLT member chose for their team's alerts).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, delete, select
+
+from bot.dispatch import BotService
+from bot.domain.cases import teams_of
+from bot.storage import repository as repo
+from bot.storage.tables import ConversationRef
+
+PLATFORM = "teams"
+TEAM_LABELS = {"dsl": "safeguarding (DSL)", "slt": "senior leadership (SLT)"}
+
+
+def save(service: BotService, key: str, reference: dict[str, Any]) -> None:
+    with service.session() as session:
+        row = session.get(ConversationRef, (PLATFORM, key))
+        if row is None:
+            row = ConversationRef(platform=PLATFORM, key=key, updated_at=service.now())
+        elif row.reference == reference:
+            return  # the usual case: nothing changed, no write
+        row.reference, row.updated_at = reference, service.now()
+        session.add(row)
+        session.commit()
+
+
+def put_many(
+    service: BotService,
+    references: dict[str, dict[str, Any]],
+    forget: list[tuple[str, datetime]],
+) -> None:
+    """Write references without reading them first (a new card's key is new every time),
+    in one statement, and drop the older ones under each `forget` prefix (a key prefix, a
+    time) in the same transaction."""
+    with service.session() as session:
+        for prefix, before in forget:
+            _forget_older(session, prefix, before)
+        now = service.now()
+        rows = [
+            {"platform": PLATFORM, "key": key, "reference": reference, "updated_at": now}
+            for key, reference in references.items()
+        ]
+        if rows:
+            session.execute(_upsert(session), rows)
+        session.commit()
+
+
+_UPSERTS: dict[str, Any] = {}
+
+
+def _upsert(session: Session) -> Any:
+    """INSERT ... ON CONFLICT (platform, key) DO UPDATE, built once per dialect."""
+    name = session.get_bind().dialect.name
+    if name not in _UPSERTS:
+        table = ConversationRef.__table__  # type: ignore[attr-defined]
+        insert = (postgresql if name == "postgresql" else sqlite).insert(table)
+        _UPSERTS[name] = insert.on_conflict_do_update(
+            index_elements=[table.c.platform, table.c.key],
+            set_={"reference": insert.excluded.reference, "updated_at": insert.excluded.updated_at},
+        )
+    return _UPSERTS[name]
+
+
+def load(service: BotService, key: str) -> dict[str, Any] | None:
+    with service.session() as session:
+        row = session.get(ConversationRef, (PLATFORM, key))
+        return dict(row.reference) if row else None
+
+
+def any_channel(service: BotService) -> dict[str, Any] | None:
+    """Any team channel we were installed in: its service URL and tenant reach the others."""
+    with service.session() as session:
+        row = session.exec(
+            select(ConversationRef)
+            .where(ConversationRef.platform == PLATFORM)
+            .where(ConversationRef.key.startswith("channel:"))  # type: ignore[attr-defined]
+            .order_by(ConversationRef.updated_at.desc())  # type: ignore[attr-defined]
+        ).first()
+        return dict(row.reference) if row else None
+
+
+def may_choose(service: BotService, user_id: str, team: str) -> bool:
+    """Only the team itself picks its channel; approvers count as SLT (as in the inbox)."""
+    with service.session() as session:
+        actor = service.actor(session, PLATFORM, user_id)
+    teams = teams_of(service.pack, actor)
+    if actor.roles & set(service.pack.accounts.stages):
+        teams.add("slt")
+    return team in teams
+
+
+def choose_channel(
+    service: BotService, user_id: str, name: str | None, team: str, reference: dict[str, Any]
+) -> str:
+    """Record the channel for a team's alerts, if this person may; the reply says which."""
+    if not may_choose(service, user_id, team):
+        return (
+            f"Only the {TEAM_LABELS[team]} team can choose where its alerts go. "
+            "Nothing has changed."
+        )
+    with service.session() as session:
+        row = session.get(ConversationRef, (PLATFORM, f"team:{team}"))
+        if row is None:
+            row = ConversationRef(platform=PLATFORM, key=f"team:{team}", updated_at=service.now())
+        row.reference, row.updated_at = reference, service.now()
+        session.add(row)
+        repo.audit(
+            session,
+            service.now(),
+            f"{PLATFORM}:{user_id}",
+            "teams.channel_chosen",
+            f"team:{team}",
+            by=name or user_id,
+        )
+        session.commit()
+    return f"Done: new {TEAM_LABELS[team]} alerts will be posted in this channel."
+
+
+def take(service: BotService, key: str) -> dict[str, Any] | None:
+    """Load and forget in one go (a card that is being closed)."""
+    with service.session() as session:
+        row = session.get(ConversationRef, (PLATFORM, key))
+        if row is None:
+            return None
+        session.delete(row)
+        session.commit()
+        return dict(row.reference)
+
+
+def _forget_older(session: Session, prefix: str, before: datetime) -> None:
+    session.execute(
+        delete(ConversationRef)
+        .where(ConversationRef.platform == PLATFORM)  # type: ignore[arg-type]
+        .where(ConversationRef.key.startswith(prefix))  # type: ignore[attr-defined]
+        .where(ConversationRef.updated_at < before)  # type: ignore[arg-type]
+    )

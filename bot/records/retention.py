@@ -1,0 +1,332 @@
+"""The retention sweep: disposes of records whose retention period has ended (X-RECORD).
+
+Daily, in every instance (bot/scheduler.py). Each record is disposed of in its own short
+transaction that first claims it: PostgreSQL locks the row with SKIP LOCKED, so two
+instances never work on the same record, and a compare-and-set on `disposed_at` (both
+databases) makes sure it is disposed of once, with one line in the disposal log.
+
+A disposed case keeps a tombstone (reference, kind, dates, outcome category, the rule);
+its answers, outcome text, names and evidence are gone, and its audit rows keep who did
+what and when without the free text. Evidence files are deleted from disk after the
+commit, and only when no remaining record uses the same file (the store keeps one copy
+per SHA-256). A case on legal hold is never disposed of.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from bot.domain import retention as rules
+from bot.domain.messages import Message
+from bot.storage.tables import (
+    Approval,
+    ApprovalDecision,
+    AuditEvent,
+    Case,
+    Comment,
+    DialogState,
+    Disposal,
+    Evidence,
+    OfficialAccount,
+    Outbox,
+)
+
+if TYPE_CHECKING:
+    from bot.dispatch.service import BotService
+
+log = logging.getLogger(__name__)
+SWEEP = "retention sweep"
+
+
+@dataclass(frozen=True)
+class Due:
+    """One record the sweep would dispose of today (or keeps, when `held`)."""
+
+    record_type: str  # "case", "register entry", "comment", "conversation"
+    record: str  # reference: CB-0001, account 3, CM-0004, or the conversation's name
+    rule: str
+    due_on: date
+    row: tuple[str, ...]  # how to find it again (ids; never shown)
+    held: bool = False
+
+
+def outcome_category(case: Case, approval: Approval | None) -> str:
+    """What the tombstone keeps of the outcome: a category, never the team's words."""
+    if approval is not None:  # only account requests wait for an approval
+        return {"approved": "Approved", "rejected": "Not approved"}.get(
+            approval.status, "Closed without a decision"
+        )
+    return "Closed by the team"
+
+
+class RetentionSweep:
+    def __init__(self, service: BotService):
+        self.service = service
+        self.pack = service.pack
+
+    def today(self) -> date:
+        return self.service.local_now().date()
+
+    def _day(self, moment: datetime) -> date:
+        return moment.astimezone(self.service.zone).date()
+
+    # --- what is due ---------------------------------------------------------------------
+
+    def due(self, include_held: bool = False) -> list[Due]:
+        """Everything due for disposal today, oldest first (the sweep's own list)."""
+        today = self.today()
+        found: list[Due] = []
+        with self.service.session() as session:
+            accounts = {a.case_id: a for a in session.exec(select(OfficialAccount)) if a.case_id}
+            for case in session.exec(
+                select(Case).where(col(Case.disposed_at).is_(None), col(Case.closed_at).isnot(None))
+            ):
+                item = self._case_due(case, accounts.get(case.id))
+                if item and item.due_on <= today and (include_held or not item.held):
+                    found.append(item)
+            for account in session.exec(
+                select(OfficialAccount).where(
+                    col(OfficialAccount.disposed_at).is_(None),
+                    col(OfficialAccount.closed_on).isnot(None),
+                )
+            ):
+                assert account.closed_on is not None
+                on = rules.account_due(self.pack, self._day(account.closed_on))
+                if on <= today:
+                    row = ("account", str(account.id))
+                    found.append(
+                        Due(
+                            "register entry", f"account {account.id}", rules.REGISTER_ENTRY, on, row
+                        )
+                    )
+            for comment in session.exec(
+                select(Comment).where(
+                    col(Comment.disposed_at).is_(None), col(Comment.closed_at).isnot(None)
+                )
+            ):
+                assert comment.closed_at is not None
+                on = rules.comment_due(self.pack, self._day(comment.closed_at))
+                if on <= today:
+                    found.append(
+                        Due("comment", comment.ref, rules.COMMENT, on, ("comment", str(comment.id)))
+                    )
+            for state in session.exec(select(DialogState)):
+                on = rules.conversation_due(self.pack, self._day(state.updated_at))
+                if on <= today:
+                    row = ("dialog", state.platform, state.user_id, state.updated_at.isoformat())
+                    name = state.dialog.replace("_", " ")
+                    found.append(
+                        Due("conversation", f"unfinished {name}", rules.CONVERSATION, on, row)
+                    )
+        return sorted(found, key=lambda d: (d.due_on, d.record))
+
+    def _case_due(self, case: Case, account: OfficialAccount | None) -> Due | None:
+        assert case.closed_at is not None
+        key = rules.case_rule(case.team, case.kind)
+        closed = case.closed_at
+        if key == rules.ACCOUNT_REQUEST and account is not None:
+            if account.closed_on is None:
+                return None  # the account is still open: kept
+            closed = account.closed_on
+        on = rules.case_due(self.pack, key, self._day(closed))
+        return Due("case", case.ref, key, on, ("case", str(case.id)), held=case.held_at is not None)
+
+    # --- disposing -----------------------------------------------------------------------
+
+    def sweep(self) -> int:
+        """Dispose of everything due. Returns how many records this instance disposed of."""
+        done = 0
+        for item in self.due():
+            try:
+                done += self._dispose(item)
+            except sa.exc.SQLAlchemyError as exc:
+                log.error("retention: couldn't dispose of one record: %s", type(exc).__name__)
+        if done:
+            log.info("retention sweep disposed of %s record(s)", done)
+        return done
+
+    def _dispose(self, item: Due) -> int:
+        now = self.service.now()
+        files: list[str] = []
+        with self.service.session() as session:
+            kind = item.row[0]
+            if kind == "case":
+                ok, files, redacted = self._dispose_case(session, int(item.row[1]), item, now)
+            elif kind == "account":
+                ok, redacted = self._dispose_account(session, int(item.row[1]), item, now)
+            elif kind == "comment":
+                ok, redacted = self._dispose_comment(session, int(item.row[1]), item, now)
+            else:
+                ok, redacted = self._dispose_dialog(session, item), 0
+            if not ok:
+                session.rollback()
+                return 0
+            entry = Disposal(
+                at=now,
+                record_type=item.record_type,
+                record=item.record[:50],
+                rule=item.rule,
+                rule_words=rules.rule(self.pack, item.rule).words[:200],
+                due_on=item.due_on,
+                by=SWEEP,
+                files_deleted=0,
+                audit_rows_redacted=redacted,
+            )
+            session.add(entry)
+            session.commit()
+            entry_id = entry.id
+        deleted = self._delete_files(files)
+        if deleted:
+            with self.service.session() as session:
+                session.execute(
+                    sa.update(Disposal)
+                    .where(col(Disposal.id) == entry_id)
+                    .values(files_deleted=deleted)
+                )
+                session.commit()
+        return 1
+
+    def _claim(self, session: Session, table: type, row_id: int, *extra: object) -> bool:
+        """Ours to dispose of: locked (PostgreSQL, skipping one another instance holds) and
+        marked disposed by a compare-and-set, so exactly one instance disposes of it."""
+        id_col = table.id  # type: ignore[attr-defined]
+        disposed = table.disposed_at  # type: ignore[attr-defined]
+        if session.get_bind().dialect.name == "postgresql":
+            query = select(id_col).where(id_col == row_id, disposed.is_(None), *extra)
+            if session.exec(query.with_for_update(skip_locked=True)).first() is None:
+                return False
+        result = session.execute(
+            sa.update(table)
+            .where(id_col == row_id, disposed.is_(None), *extra)
+            .values(disposed_at=self.service.now())
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1
+
+    def _tombstone(self, item: Due, now: datetime) -> str:
+        rule = rules.rule(self.pack, item.rule)
+        on = now.astimezone(self.service.zone).strftime("%-d %B %Y")
+        return f"Disposed of on {on} under the rule '{rule.words}'."
+
+    def _dispose_case(
+        self, session: Session, case_id: int, item: Due, now: datetime
+    ) -> tuple[bool, list[str], int]:
+        if not self._claim(session, Case, case_id, col(Case.held_at).is_(None)):
+            return False, [], 0
+        case = session.get(Case, case_id)
+        assert case is not None
+        session.refresh(case)
+        approval = session.exec(select(Approval).where(Approval.case_id == case_id)).first()
+        category = outcome_category(case, approval)
+        case.details = {
+            "tombstone": {
+                "ref": case.ref,
+                "kind": case.kind,
+                "opened_on": self._day(case.created_at).isoformat(),
+                "closed_on": self._day(case.closed_at or now).isoformat(),
+                "outcome": category,
+                "rule": item.rule,
+                "disposed": self._tombstone(item, now),
+            }
+        }
+        case.summary, case.flags, case.outcome = {}, [], category
+        case.reporter_id, case.reporter_name, case.assignee_id = "", None, None
+        session.add(case)
+        files = [
+            e.sha256 for e in session.exec(select(Evidence).where(Evidence.case_id == case_id))
+        ]
+        session.execute(sa.delete(Evidence).where(col(Evidence.case_id) == case_id))
+        if approval is not None:
+            session.execute(
+                sa.update(ApprovalDecision)
+                .where(col(ApprovalDecision.approval_id) == approval.id)
+                .values(reason=None)
+            )
+        gone = Message("This message was disposed of under the school's retention schedule.")
+        session.execute(
+            sa.update(Outbox)
+            .where(col(Outbox.case_id) == case_id, col(Outbox.status) != "pending")
+            .values(message=gone.to_dict())
+        )
+        redacted = self._redact(session, [case.ref], item, now)
+        return True, files, redacted
+
+    def _dispose_account(
+        self, session: Session, account_id: int, item: Due, now: datetime
+    ) -> tuple[bool, int]:
+        if not self._claim(session, OfficialAccount, account_id):
+            return False, 0
+        session.execute(
+            sa.update(OfficialAccount)
+            .where(col(OfficialAccount.id) == account_id)
+            .values(
+                name=f"Account {account_id} (disposed of)",
+                purpose=self._tombstone(item, now),
+                author="",
+                moderators=[],
+                contacts=[],
+            )
+        )
+        return True, self._redact(session, [f"account:{account_id}"], item, now)
+
+    def _dispose_comment(
+        self, session: Session, comment_id: int, item: Due, now: datetime
+    ) -> tuple[bool, int]:
+        if not self._claim(session, Comment, comment_id):
+            return False, 0
+        session.execute(
+            sa.update(Comment)
+            .where(col(Comment.id) == comment_id)
+            .values(text=self._tombstone(item, now), link=None, logged_by="", closed_by=None)
+        )
+        return True, self._redact(session, [item.record], item, now)
+
+    def _dispose_dialog(self, session: Session, item: Due) -> bool:
+        """An unfinished conversation is deleted (compare-and-set on its last turn)."""
+        _, platform, user_id, updated = item.row
+        result = session.execute(
+            sa.delete(DialogState).where(
+                col(DialogState.platform) == platform,
+                col(DialogState.user_id) == user_id,
+                col(DialogState.updated_at) == datetime.fromisoformat(updated),
+            )
+        )
+        return result.rowcount == 1
+
+    def _redact(self, session: Session, subjects: list[str], item: Due, now: datetime) -> int:
+        """Take the free text out of these subjects' audit rows; rows without any stay."""
+        count = 0
+        words = f"disposed of under rule {item.rule}"
+        for event in session.exec(select(AuditEvent).where(col(AuditEvent.subject).in_(subjects))):
+            if event.redacted_at is not None or not set(event.detail) & set(rules.FREE_TEXT_KEYS):
+                continue
+            session.execute(
+                sa.update(AuditEvent)
+                .where(col(AuditEvent.id) == event.id)
+                .values(detail=rules.redacted(event.detail), redacted_at=now, redaction=words)
+                .execution_options(synchronize_session=False)
+            )
+            count += 1
+        return count
+
+    def _delete_files(self, hashes: list[str]) -> int:
+        """Delete each file no remaining evidence row still uses (the store dedupes)."""
+        deleted = 0
+        for sha in dict.fromkeys(hashes):
+            with self.service.session() as session:
+                still_used = session.exec(select(Evidence.id).where(Evidence.sha256 == sha)).first()
+            if still_used is not None:
+                continue
+            path = self.service.evidence.path_for(sha)
+            try:
+                path.unlink()
+                deleted += 1
+            except FileNotFoundError:
+                pass
+        return deleted

@@ -1,5 +1,0 @@
-"""The application service: conversations, case actions and approvals over stored state."""
-
-from bot.services.bot import BotService, Delivery
-
-__all__ = ["BotService", "Delivery"]
