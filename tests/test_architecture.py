@@ -117,15 +117,15 @@ def test_one_button_payload_round_trips_and_refuses_what_the_bot_never_sent():
         assert ButtonTarget.decode(forged) is None
 
 
-def test_the_readme_diagrams_match_the_dialog_declarations():
+def test_the_documented_diagrams_match_the_dialog_declarations():
     from bot.dialogs.diagram import END, START, diagrams_section
 
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    shown = readme[readme.index(START) : readme.index(END) + len(END)]
+    page = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    shown = page[page.index(START) : page.index(END) + len(END)]
     dialogs = [c.dialog for c in build_registry().conversations.values()]
     assert shown == diagrams_section(dialogs), (
-        "README.md's conversation diagrams are stale: run "
-        "`.venv/bin/schoolbot docs diagrams --write README.md`"
+        "docs/architecture.md's conversation diagrams are stale: run "
+        "`.venv/bin/schoolbot docs diagrams --write docs/architecture.md`"
     )
     assert shown.count("```mermaid") == len(dialogs)
 

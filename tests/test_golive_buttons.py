@@ -359,7 +359,7 @@ def test_hardening_04_terminal_unicode_digits_are_an_answer_not_a_crash(service_
 
 def test_golive_09_a_moderator_who_logs_a_comment_can_press_replied_on_it(service_factory):
     """The person who logs a comment gets no nudge of their own, so their confirmation
-    carries the buttons, and `replied CM-0001` works for them as the README says."""
+    carries the buttons, and `replied CM-0001` works for them as docs/setup.md says."""
     service = service_factory()
     add_account(service)  # mo1 and mo2 moderate it
     shown = chat(

@@ -336,7 +336,7 @@ async def test_golive_07_teams_close_card_has_a_separate_message_and_says_who_re
     assert "Early help" not in text_of(notices[-1])
 
 
-# --- point 8: reminders go where the README says ------------------------------------------------
+# --- point 8: reminders go where the docs say ---------------------------------------------------
 
 
 def test_golive_08_routine_dsl_case_is_not_realerted_or_passed_to_the_deputy(

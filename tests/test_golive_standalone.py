@@ -2,7 +2,7 @@
 
 Covers points 1 (schemas carried in the repo), 11 (private data folder), 12 (the same
 `.env` and database from any folder), 14 (licence, quiet scheduler), 21 (the clause
-reference) and part of 22 (README examples, Slack scopes, export errors).
+reference) and part of 22 (examples in the README and docs/, Slack scopes, export errors).
 """
 
 from __future__ import annotations
@@ -168,9 +168,9 @@ def test_golive_11_a_database_left_readable_by_an_older_version_is_tightened(tmp
     assert stat.S_IMODE((home / "data" / "schoolbot.db").stat().st_mode) == 0o600
 
 
-def test_golive_11_readme_says_how_to_back_up_and_protect_the_data_folder():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Back up and protect")[1].split("\n## ")[0]
+def test_golive_11_the_docs_say_how_to_back_up_and_protect_the_data_folder():
+    setup = (ROOT / "docs" / "setup.md").read_text(encoding="utf-8")
+    section = setup.split("## Back up and protect")[1].split("\n## ")[0]
     assert "sqlite3" in section and ".backup" in section  # a consistent copy while it runs
     assert "pg_dump" in section
     assert "0700" in section and "0600" in section
@@ -332,15 +332,17 @@ def test_golive_21_the_code_and_packs_cite_the_reference_that_ships():
     assert DOC.is_file()
 
 
-# --- 22. README examples paste cleanly, Slack scopes explained, export errors ------------
+# --- 22. Examples paste cleanly, Slack scopes explained, export errors --------------------
 
 
-def readme() -> str:
-    return (ROOT / "README.md").read_text(encoding="utf-8")
+def documentation() -> str:
+    """The README and every page in docs/, one after another."""
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    return "\n".join(page.read_text(encoding="utf-8") for page in pages)
 
 
-def test_golive_22_every_shell_example_in_the_readme_is_valid_shell(tmp_path):
-    blocks = re.findall(r"```sh\n(.*?)```", readme(), flags=re.S)
+def test_golive_22_every_shell_example_in_the_docs_is_valid_shell(tmp_path):
+    blocks = re.findall(r"```sh\n(.*?)```", documentation(), flags=re.S)
     assert len(blocks) > 5
     for block in blocks:
         script = "\n".join(line.strip() for line in block.splitlines())
@@ -348,10 +350,10 @@ def test_golive_22_every_shell_example_in_the_readme_is_valid_shell(tmp_path):
         assert checked.returncode == 0, f"{checked.stderr}\n{script}"
 
 
-def test_golive_22_readme_explains_every_slack_scope_the_manifest_asks_for():
+def test_golive_22_the_slack_page_explains_every_scope_the_manifest_asks_for():
     manifest = json.loads((ROOT / "manifests" / "slack" / "manifest.json").read_text())
     scopes = manifest["oauth_config"]["scopes"]["bot"]
-    section = readme().split("## Connect Slack")[1].split("\n## ")[0]
+    section = (ROOT / "docs" / "slack.md").read_text(encoding="utf-8")
     explained = dict(re.findall(r"^\s*\| `([a-z:._]+)` \| (.+) \|$", section, flags=re.M))
     assert set(scopes) == set(explained)
     assert "channels:history" in section and "users:read" in section  # why they are not asked

@@ -18,7 +18,10 @@ def docs() -> None:
     "target",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Replace the diagrams section of this file (the project keeps them in README.md).",
+    help=(
+        "Replace the diagrams section of this file "
+        "(the project keeps them in docs/architecture.md)."
+    ),
 )
 def diagrams(target: Path | None) -> None:
     """One Mermaid state diagram per conversation, from the dialog declarations."""

@@ -1,5 +1,6 @@
 """Mermaid state diagrams of dialogs, drawn from their declarations (`schoolbot docs
-diagrams --write README.md` keeps the README's copy; a test fails when it is stale)."""
+diagrams --write docs/architecture.md` keeps that page's copy; a test fails when it is
+stale)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from collections.abc import Iterable
 from bot.dialogs.declarations import Dialog, Step
 
 START = (
-    "<!-- conversation diagrams: start (written by `schoolbot docs diagrams --write README.md`) -->"
+    "<!-- conversation diagrams: start "
+    "(written by `schoolbot docs diagrams --write docs/architecture.md`) -->"
 )
 END = "<!-- conversation diagrams: end -->"
 

@@ -1,6 +1,6 @@
 """The school's working calendar and the MO-24H reply deadline.
 
-The rule (also in the README):
+The rule (also in docs/accounts-and-comments.md):
 - A comment received on a working day is due `reply_within_hours` later, counted on the
   wall clock in the school's timezone. If that moment falls on a day the school is shut
   (weekend, bank holiday, closure), it moves to the same time on the next working day:

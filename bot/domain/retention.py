@@ -115,7 +115,7 @@ def redacted(detail: dict[str, object]) -> dict[str, object]:
 
 
 def schedule_table(pack: PolicyPack) -> list[str]:
-    """The pack's schedule as Markdown table rows (the README's retention tables)."""
+    """The pack's schedule as Markdown table rows (the retention tables in docs/records.md)."""
     lines = ["| Record | Kept for |", "| --- | --- |"]
     lines += [f"| {r.record} | {r.period} |" for r in rules(pack)]
     return lines

@@ -1,4 +1,4 @@
-"""Database tables. Every change to this file needs an Alembic migration (see README).
+"""Database tables. Every change to this file needs an Alembic migration (see docs/architecture.md).
 
 Times are stored as UTC. Confidential answers live in `Case.details`, never in alerts or logs.
 """
