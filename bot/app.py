@@ -34,7 +34,7 @@ async def readyz(request: web.Request) -> web.Response:
     service = request.app[SERVICE_KEY]
     if not await asyncio.to_thread(database_writable, service.engine):
         return web.json_response({"status": "degraded", "database": "unreachable"}, status=503)
-    return web.json_response({"status": "ok", "database": "ok", "school": service.pack.school.name})
+    return web.json_response({"status": "ok", "database": "ok", "school": service.kernel.pack.school.name})
 
 
 class RedactingAccessLogger(AbstractAccessLogger):
@@ -86,19 +86,19 @@ def create_app(service: BotService, settings: Settings | None = None) -> web.App
     pages.mount(app, service)  # /privacy and /terms, which the Teams app links to
     app.on_startup.append(_size_thread_pool)
     if settings is not None:
-        for channel, mode in active_platforms(settings):
-            if channel.mount is not None:
-                channel.mount(app, service, settings, mode)
+        for platform, mode in active_platforms(settings):
+            if platform.mount is not None:
+                platform.mount(app, service, settings, mode)
         from bot import scheduler
         from bot.web.webhook import CommentHook
 
         scheduler.mount(app, service, settings.tick_seconds)
         if settings.webhook_secret:
             CommentHook(service, settings.webhook_secret.get_secret_value()).mount(app)
-    if service.web is not None:
+    if service.outbox.web is not None:
         from bot.web import routes
 
-        routes.mount(app, service, service.web)
+        routes.mount(app, service, service.outbox.web)
     app.on_startup.append(_freeze_heap)  # last: after every other start-up step
     return app
 

@@ -27,19 +27,19 @@ def build_service(settings: Settings, migrate: bool = True) -> BotService:
         max_evidence_bytes=settings.max_evidence_bytes,
         platform_titles=PLATFORM_TITLES,
     )
-    service.outbox_lease = timedelta(seconds=settings.outbox_lease_seconds)
-    service.accepted_lease = timedelta(seconds=settings.accepted_lease_seconds)
-    service.platforms = configured_platforms(settings)
+    service.outbox.lease = timedelta(seconds=settings.outbox_lease_seconds)
+    service.intake.lease = timedelta(seconds=settings.accepted_lease_seconds)
+    service.outbox.platforms = configured_platforms(settings)
     if settings.public_url:
         from bot.web.access import WebAccess
 
-        service.web = WebAccess(service, settings.public_url)
+        service.outbox.web = WebAccess(service.kernel, settings.public_url)
     return service
 
 
 def configured_platforms(settings: Settings) -> tuple[str, ...]:
     """Where team alerts that belong to no chat (webhook, CLI, scheduler) are posted."""
-    return tuple(channel.name for channel, _ in active_platforms(settings))
+    return tuple(platform.name for platform, _ in active_platforms(settings))
 
 
 def configure_logging(level: str) -> None:

@@ -51,7 +51,7 @@ async def retention_tick(service: BotService) -> int:
     from bot.records.retention import RetentionSweep
 
     try:
-        return await asyncio.to_thread(RetentionSweep(service).sweep)
+        return await asyncio.to_thread(RetentionSweep(service.kernel).sweep)
     except sa.exc.SQLAlchemyError as exc:
         log.error("retention sweep stopped, database problem: %s", type(exc).__name__)
     except asyncio.CancelledError:
@@ -89,7 +89,7 @@ def mount(app: web.Application, service: BotService, seconds: float) -> None:
             misfire_grace_time=None,
         )
         scheduler.add_job(
-            service.forget_old_deliveries,
+            service.intake.forget_old_requests,
             IntervalTrigger(hours=1),
             id="housekeeping",
             max_instances=1,

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from bot.dispatch import BotService
 from bot.domain.policy import PolicyPack, load_pack
+from bot.domain.turns import StaffMessage
 from bot.kernel.evidence_store import EvidenceStore
 from bot.platforms import PLATFORM_TITLES
 from bot.storage import db
@@ -139,9 +140,9 @@ def service_factory(sqlite_url: str, clock: FakeClock, tmp_path: Path):
 def grant(service: BotService, user_id: str, *roles: str, platform: str = "console") -> None:
     from bot.storage import repository as repo
 
-    with service.session() as session:
+    with service.kernel.session() as session:
         for role in roles:
-            repo.add_role(session, platform, user_id, role, "test", service.now())
+            repo.add_role(session, platform, user_id, role, "test", service.kernel.now())
         session.commit()
 
 
@@ -149,5 +150,7 @@ def say(service: BotService, user: str, *lines: str) -> list[str]:
     """Send several lines as one user; return the text of the last reply."""
     texts: list[str] = []
     for line in lines:
-        texts = [m.text for m in service.handle_message("console", user, line, name=user)]
+        texts = [
+            m.text for m in service.receive(StaffMessage("console", user, line, name=user)).replies
+        ]
     return texts

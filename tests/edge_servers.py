@@ -30,7 +30,7 @@ from bot.domain.policy import load_pack
 from bot.kernel.evidence_store import EvidenceStore
 from bot.platforms import PLATFORM_TITLES
 from bot.storage import db
-from bot.storage.tables import AcceptedRequest
+from bot.storage.tables import IntakeRequest
 from tests.fake_connector import FakeConnector
 from tests.fake_slack import BOT_TOKEN, FakeSlack
 from tests.slack_harness import DSL_CHANNEL, SECRET, SLT_CHANNEL, Bot
@@ -100,7 +100,7 @@ async def edges(
         clock=clock,
         platform_titles=PLATFORM_TITLES,
     )
-    service.register_add(
+    service.comments.register_add(
         "cli:admin",
         name=ACCOUNT,
         purpose="News from Year 6",
@@ -184,8 +184,8 @@ class BotThread:
         """Wait until the Slack work acknowledged so far is done (its records are gone)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            with self.edges.service.session() as session:
-                if session.exec(select(func.count()).select_from(AcceptedRequest)).one() == 0:
+            with self.edges.service.kernel.session() as session:
+                if session.exec(select(func.count()).select_from(IntakeRequest)).one() == 0:
                     return
             time.sleep(0.05)
         raise AssertionError("acknowledged Slack work did not finish")

@@ -160,7 +160,7 @@ def seed_account(tmp_path: Path) -> None:
     url = database_url(tmp_path)
     db.upgrade(url)
     service = make_service(url, "default", FakeClock(datetime.now(UTC)), tmp_path / "seed")
-    service.register_add(
+    service.comments.register_add(
         "test",
         name="PE Twitter",
         purpose="Fixtures",

@@ -10,19 +10,20 @@ import pytest
 from sqlmodel import select
 
 from bot.dispatch import BotService
-from bot.intake.journal import RequestJournal
-from bot.intake.lines import Accepted, AfterAck
-from bot.storage.tables import AcceptedRequest
+from bot.domain.turns import StaffMessage
+from bot.intake.journal import IntakeJournal
+from bot.intake.lines import IntakeQueue, IntakeRecord
+from bot.storage.tables import IntakeRequest
 from tests.conftest import make_service
 
 
 async def test_one_persons_work_runs_in_order_while_another_person_goes_ahead():
-    work = AfterAck("test", workers=2)
+    work = IntakeQueue("test", workers=2)
     alice, bob = "UALICE", "UBOB"
     slow_first = asyncio.Event()
     done: list[str] = []
 
-    async def step(p: dict, _request: Accepted) -> None:
+    async def step(p: dict, _request: IntakeRecord) -> None:
         if p.get("slow"):
             await slow_first.wait()
         done.append(p["name"])
@@ -41,11 +42,11 @@ async def test_one_persons_work_runs_in_order_while_another_person_goes_ahead():
 
 
 async def test_a_full_queue_makes_the_ack_wait_rather_than_drop_work():
-    work = AfterAck("test", workers=1, limit=1)
+    work = IntakeQueue("test", workers=1, limit=1)
     release = asyncio.Event()
     done: list[int] = []
 
-    async def job(p: dict, _request: Accepted) -> None:
+    async def job(p: dict, _request: IntakeRecord) -> None:
         await release.wait()
         done.append(p["n"])
 
@@ -65,10 +66,10 @@ async def test_a_full_queue_makes_the_ack_wait_rather_than_drop_work():
 
 
 async def test_stop_finishes_the_work_already_acknowledged():
-    work = AfterAck("test", workers=3)
+    work = IntakeQueue("test", workers=3)
     done: list[int] = []
 
-    async def job(p: dict, _request: Accepted) -> None:
+    async def job(p: dict, _request: IntakeRecord) -> None:
         await asyncio.sleep(0.01)
         done.append(p["n"])
 
@@ -82,10 +83,10 @@ async def test_stop_finishes_the_work_already_acknowledged():
 
 
 async def test_stop_gives_up_after_its_timeout_and_says_how_much_was_left(caplog):
-    work = AfterAck("test", workers=1)
+    work = IntakeQueue("test", workers=1)
     never = asyncio.Event()
 
-    async def stuck(_: dict, _request: Accepted) -> None:
+    async def stuck(_: dict, _request: IntakeRecord) -> None:
         await never.wait()
 
     work.handler("stuck", stuck)
@@ -98,13 +99,13 @@ async def test_stop_gives_up_after_its_timeout_and_says_how_much_was_left(caplog
 
 
 async def test_a_failing_job_is_logged_without_its_text_and_the_worker_goes_on(caplog):
-    work = AfterAck("test", workers=1)
+    work = IntakeQueue("test", workers=1)
     done: list[str] = []
 
-    async def broken(p: dict, _request: Accepted) -> None:
+    async def broken(p: dict, _request: IntakeRecord) -> None:
         raise ValueError(f"Report about {p['text']}")
 
-    async def fine(_: dict, _request: Accepted) -> None:
+    async def fine(_: dict, _request: IntakeRecord) -> None:
         done.append("ok")
 
     work.handler("broken", broken)
@@ -120,11 +121,11 @@ async def test_a_failing_job_is_logged_without_its_text_and_the_worker_goes_on(c
 
 
 async def test_urgent_work_does_not_wait_behind_the_queue():
-    work = AfterAck("test", workers=1)
+    work = IntakeQueue("test", workers=1)
     release = asyncio.Event()
     done: list[str] = []
 
-    async def queued(_: dict, _request: Accepted) -> None:
+    async def queued(_: dict, _request: IntakeRecord) -> None:
         await release.wait()
         done.append("queued")
 
@@ -146,10 +147,10 @@ async def test_urgent_work_does_not_wait_behind_the_queue():
 @pytest.mark.parametrize("workers", [1, 4])
 async def test_work_submitted_before_start_runs_at_once(workers):
     """A handler driven without the server's start-up still does its work."""
-    work = AfterAck("test", workers=workers)
+    work = IntakeQueue("test", workers=workers)
     done: list[int] = []
 
-    async def job(_: dict, _request: Accepted) -> None:
+    async def job(_: dict, _request: IntakeRecord) -> None:
         done.append(1)
 
     work.handler("job", job)
@@ -160,17 +161,17 @@ async def test_work_submitted_before_start_runs_at_once(workers):
 # --- with the journal: what was acknowledged survives a crash ------------------------------
 
 
-def recorded(service: BotService) -> list[AcceptedRequest]:
-    with service.session() as session:
-        return list(session.exec(select(AcceptedRequest)).all())
+def recorded(service: BotService) -> list[IntakeRequest]:
+    with service.kernel.session() as session:
+        return list(session.exec(select(IntakeRequest)).all())
 
 
 async def test_a_finished_request_leaves_no_record(database_url, clock, tmp_path):
     service = make_service(database_url, "default", clock, tmp_path)
-    work = AfterAck("test", journal=RequestJournal(service, "slack"))
+    work = IntakeQueue("test", journal=IntakeJournal(service.intake, "slack"))
     seen: list[dict] = []
 
-    async def job(p: dict, _request: Accepted) -> None:
+    async def job(p: dict, _request: IntakeRecord) -> None:
         assert [r.payload for r in recorded(service)] == [p]  # written before it ran
         seen.append(p)
 
@@ -187,10 +188,10 @@ async def test_requests_left_by_a_crashed_instance_are_run_again_in_order(
     database_url, clock, tmp_path
 ):
     first = make_service(database_url, "default", clock, tmp_path)
-    crashed = AfterAck("test", journal=RequestJournal(first, "slack"))
+    crashed = IntakeQueue("test", journal=IntakeJournal(first.intake, "slack"))
     never = asyncio.Event()
 
-    async def hangs(_: dict, _request: Accepted) -> None:
+    async def hangs(_: dict, _request: IntakeRecord) -> None:
         await never.wait()
 
     crashed.handler("job", hangs)
@@ -201,17 +202,17 @@ async def test_requests_left_by_a_crashed_instance_are_run_again_in_order(
     assert [r.payload["n"] for r in recorded(first)] == [0, 1, 2]
 
     second = make_service(database_url, "default", clock, tmp_path)  # a new instance
-    again = AfterAck("test", journal=RequestJournal(second, "slack"))
+    again = IntakeQueue("test", journal=IntakeJournal(second.intake, "slack"))
     done: list[int] = []
 
-    async def job(p: dict, _request: Accepted) -> None:
+    async def job(p: dict, _request: IntakeRecord) -> None:
         done.append(p["n"])
 
     again.handler("job", job)
     await again.start(recover_every=3600)
     if second.engine.dialect.name == "postgresql":  # the first might still be alive
         assert await again.recover_once() == 0
-        clock.advance(seconds=second.accepted_lease.total_seconds() + 1)
+        clock.advance(seconds=second.intake.lease.total_seconds() + 1)
         assert await again.recover_once() == 3
     # On SQLite, where only one instance can run, start() took them all at once.
     assert await again.recover_once() == 0  # taken once
@@ -225,8 +226,8 @@ async def test_requests_left_by_a_crashed_instance_are_run_again_in_order(
 async def test_a_live_instance_keeps_its_requests_by_renewing_them(database_url, clock, tmp_path):
     owner = make_service(database_url, "default", clock, tmp_path)
     other = make_service(database_url, "default", clock, tmp_path)
-    owner.accepted_lease = other.accepted_lease = timedelta(seconds=0.2)  # renewed every 50 ms
-    journal = RequestJournal(owner, "slack")
+    owner.intake.lease = other.intake.lease = timedelta(seconds=0.2)  # renewed every 50 ms
+    journal = IntakeJournal(owner.intake, "slack")
     await journal.start()
     await journal.record("U1", "job", {}).future
     clock.advance(seconds=1)  # by the clock the row is past its lease, unless renewed
@@ -234,7 +235,7 @@ async def test_a_live_instance_keeps_its_requests_by_renewing_them(database_url,
         if recorded(owner)[0].renewed_at == clock():
             break
         await asyncio.sleep(0.01)
-    assert await RequestJournal(other, "slack").orphans() == []
+    assert await IntakeJournal(other.intake, "slack").orphans() == []
     await journal.stop()
     owner.engine.dispose()
     other.engine.dispose()
@@ -244,10 +245,10 @@ async def test_with_the_database_down_the_request_is_still_handled(tmp_path, clo
     service = make_service(
         f"sqlite:///{tmp_path / 'missing' / 'no.db'}", "default", clock, tmp_path
     )
-    work = AfterAck("test", journal=RequestJournal(service, "slack"))
+    work = IntakeQueue("test", journal=IntakeJournal(service.intake, "slack"))
     done: list[str] = []
 
-    async def job(p: dict, _request: Accepted) -> None:
+    async def job(p: dict, _request: IntakeRecord) -> None:
         done.append(p["text"])
 
     work.handler("job", job)
@@ -265,11 +266,13 @@ def test_a_rerun_message_is_not_taken_as_an_answer_once_the_conversation_moved_o
     service = service_factory()
     sent = clock()
     clock.advance(minutes=3)  # meanwhile another instance answered their newer messages
-    first = service.handle_message("slack", "U1", "friend request")
-    late = service.handle_message("slack", "U1", "1", sent_at=sent, delivery="slack:EvOld")
+    first = service.receive(StaffMessage("slack", "U1", "friend request")).replies
+    late = service.receive(
+        StaffMessage("slack", "U1", "1", sent_at=sent, request_id="slack:EvOld")
+    ).replies
     assert "moved on" in late[0].text and "please send it again" in late[0].text
     assert first[-1].text.endswith("Who sent the request?")
     assert service.greet("slack", "U1", "")[0].text == "Who sent the request?"  # not answered
     # A rerun whose conversation has not moved on is an ordinary turn.
-    fresh = service.handle_message("slack", "U2", "friend request", sent_at=sent)
+    fresh = service.receive(StaffMessage("slack", "U2", "friend request", sent_at=sent)).replies
     assert [m.text for m in fresh] == [m.text for m in first]

@@ -9,6 +9,7 @@ import pytest
 from sqlmodel import select
 
 from bot.domain.policy import parse_pack
+from bot.domain.turns import ButtonPress, StaffMessage
 from bot.features.accounts import approvals
 from bot.features.cases import cards
 from bot.storage.tables import ApprovalDecision, AuditEvent, Case, OfficialAccount
@@ -67,7 +68,7 @@ def submit(service, user="req") -> str:
 
 
 def button(service, user, action_label):
-    alerts = [m for m in service.inbox("console", user) if m.buttons]
+    alerts = [m for m in service.intake.inbox("console", user) if m.buttons]
     assert alerts, f"{user} has no alert with buttons"
     return next(b for b in alerts[-1].buttons if b.label == action_label)
 
@@ -81,25 +82,35 @@ def test_two_stage_chain_approves_and_registers(service):
     approve = button(service, "dsl1", "Approve")
     assert approve.value == f"{ref}:0"
     # The headteacher cannot jump the queue: stage 1 belongs to the DSL.
-    [refusal] = service.handle_action("console", "head", approvals.APPROVE, approve.value)
+    [refusal] = service.press(
+        ButtonPress("console", "head", approvals.APPROVE, approve.value)
+    ).replies
     assert "Only the Designated Safeguarding Lead" in refusal.text
-    [refusal] = service.handle_action("console", "nobody_special", approvals.APPROVE, approve.value)
+    [refusal] = service.press(
+        ButtonPress("console", "nobody_special", approvals.APPROVE, approve.value)
+    ).replies
     assert "Nothing has changed" in refusal.text
 
-    [ok] = service.handle_action("console", "dsl1", approvals.APPROVE, approve.value, name="Dee")
+    [ok] = service.press(
+        ButtonPress("console", "dsl1", approvals.APPROVE, approve.value, name="Dee")
+    ).replies
     assert "now goes to the Headteacher" in ok.text
     # A double click on the same (now stale) button decides nothing more.
-    [again] = service.handle_action("console", "dsl1", approvals.APPROVE, approve.value)
+    [again] = service.press(
+        ButtonPress("console", "dsl1", approvals.APPROVE, approve.value)
+    ).replies
     assert "already been decided" in again.text
 
-    updated = [m for m in service.inbox("console", "head") if m.buttons][-1]
+    updated = [m for m in service.intake.inbox("console", "head") if m.buttons][-1]
     assert "Approved by Dee (Designated Safeguarding Lead)" in updated.text
     assert "stage 2 of 2" in updated.text
     final = next(b for b in updated.buttons if b.label == "Approve")
-    [done] = service.handle_action("console", "head", approvals.APPROVE, final.value, name="Head")
+    [done] = service.press(
+        ButtonPress("console", "head", approvals.APPROVE, final.value, name="Head")
+    ).replies
     assert "approved" in done.text
 
-    with service.session() as session:
+    with service.kernel.session() as session:
         [account] = session.exec(select(OfficialAccount)).all()
         case = session.exec(select(Case)).one()
         decisions = session.exec(select(ApprovalDecision)).all()
@@ -113,7 +124,7 @@ def test_two_stage_chain_approves_and_registers(service):
         (0, "dsl", True),
         (1, "headteacher", True),
     ]
-    [notice] = [m for m in service.inbox("console", "req") if "Good news" in m.text]
+    [notice] = [m for m in service.intake.inbox("console", "req") if "Good news" in m.text]
     assert ref in notice.text
 
 
@@ -122,13 +133,17 @@ def test_rejection_needs_a_reason_and_tells_the_requester(service):
     ref = submit(service)
     reject = button(service, "dsl1", "Reject")
     assert reject.asks_for
-    [ask] = service.handle_action("console", "dsl1", approvals.REJECT, reject.value, "  ")
+    [ask] = service.press(
+        ButtonPress("console", "dsl1", approvals.REJECT, reject.value, text="  ")
+    ).replies
     assert "give a reason" in ask.text
-    service.handle_action("console", "dsl1", approvals.REJECT, reject.value, "Pupils under 13")
-    with service.session() as session:
+    service.press(
+        ButtonPress("console", "dsl1", approvals.REJECT, reject.value, text="Pupils under 13")
+    )
+    with service.kernel.session() as session:
         case = session.exec(select(Case)).one()
     assert case.status == "closed" and case.outcome == "rejected: Pupils under 13"
-    [notice] = [m for m in service.inbox("console", "req") if ref in m.text]
+    [notice] = [m for m in service.intake.inbox("console", "req") if ref in m.text]
     assert "Reason: Pupils under 13" in notice.text
 
 
@@ -143,7 +158,9 @@ def test_two_approvers_clicking_at_once_give_one_outcome(service):
     def click(user: str, approve: bool) -> None:
         barrier.wait()
         action = approvals.APPROVE if approve else approvals.REJECT
-        [reply] = service.handle_action("console", user, action, value, "No", name=user)
+        [reply] = service.press(
+            ButtonPress("console", user, action, value, text="No", name=user)
+        ).replies
         results[user] = reply.text
 
     threads = [
@@ -154,7 +171,7 @@ def test_two_approvers_clicking_at_once_give_one_outcome(service):
         t.start()
     for t in threads:
         t.join()
-    with service.session() as session:
+    with service.kernel.session() as session:
         decisions = session.exec(select(ApprovalDecision)).all()
     assert len(decisions) == 1, results
     losers = [text for text in results.values() if "already" in text or "a moment ago" in text]
@@ -168,16 +185,16 @@ def test_single_role_approval_kjs(database_url, clock, tmp_path):
     reply = say(service, "req", *KJS_REQUEST)[0]
     assert "It now goes to the Director of IT for approval. (Policy 2.2)" in reply
     value = button(service, "it", "Approve").value
-    [refused] = service.handle_action("console", "teacher", approvals.APPROVE, value)
+    [refused] = service.press(ButtonPress("console", "teacher", approvals.APPROVE, value)).replies
     assert "Only the Director of IT" in refused.text
-    [done] = service.handle_action("console", "it", approvals.APPROVE, value)
+    [done] = service.press(ButtonPress("console", "it", approvals.APPROVE, value)).replies
     assert "approved" in done.text
 
 
 def test_fewer_than_two_named_staff_is_refused(service_factory):
     service = service_factory("king-jamess-school")
     say(service, "r", *KJS_REQUEST[:6])
-    [reply] = service.handle_message("console", "r", "Sam Lee")
+    [reply] = service.receive(StaffMessage("console", "r", "Sam Lee")).replies
     assert "at least 2 named people. (Policy 2.2)" in reply.text
     assert "You gave 1: Sam Lee" in reply.text
 
@@ -194,29 +211,33 @@ def test_case_actions_are_role_checked_idempotent_and_audited(service):
     grant(service, "slt1", "slt")
     open_fr_case(service)
     ack = button(service, "dsl1", "Acknowledge")
-    [refused] = service.handle_action("console", "slt1", cards.CASE_ACK, ack.value)
+    [refused] = service.press(ButtonPress("console", "slt1", cards.CASE_ACK, ack.value)).replies
     assert "Only the safeguarding (DSL) team" in refused.text
-    [refused] = service.handle_action("console", "alice", cards.CASE_ACK, ack.value)
+    [refused] = service.press(ButtonPress("console", "alice", cards.CASE_ACK, ack.value)).replies
     assert "Nothing has changed" in refused.text
 
-    service.handle_action("console", "dsl1", cards.CASE_ACK, ack.value, name="Dee")
-    [twice] = service.handle_action("console", "dsl1", cards.CASE_ACK, ack.value)
+    service.press(ButtonPress("console", "dsl1", cards.CASE_ACK, ack.value, name="Dee"))
+    [twice] = service.press(ButtonPress("console", "dsl1", cards.CASE_ACK, ack.value)).replies
     assert "already acknowledged" in twice.text
-    [picked] = service.inbox("console", "alice")
+    [picked] = service.intake.inbox("console", "alice")
     assert "picked up by Dee" in picked.text
 
-    service.handle_action("console", "dsl1", cards.CASE_NOTE, ack.value, "Spoke to the pupil")
-    [need] = service.handle_action("console", "dsl1", cards.CASE_CLOSE, ack.value, "")
+    service.press(
+        ButtonPress("console", "dsl1", cards.CASE_NOTE, ack.value, text="Spoke to the pupil")
+    )
+    [need] = service.press(
+        ButtonPress("console", "dsl1", cards.CASE_CLOSE, ack.value, text="")
+    ).replies
     assert "outcome" in need.text
-    service.handle_action("console", "dsl1", cards.CASE_CLOSE, ack.value, "Advice given")
-    [closed] = service.inbox("console", "alice")
+    service.press(ButtonPress("console", "dsl1", cards.CASE_CLOSE, ack.value, text="Advice given"))
+    [closed] = service.intake.inbox("console", "alice")
     assert "is now closed" in closed.text and "Advice given" not in closed.text
 
-    alerts = service.inbox("console", "dsl1")
+    alerts = service.intake.inbox("console", "dsl1")
     final = alerts[-1]
     assert final.buttons == () and "Closed by" in final.text
     assert "Spoke to the pupil" not in final.text  # notes stay out of the channel
-    with service.session() as session:
+    with service.kernel.session() as session:
         actions = [e.action for e in session.exec(select(AuditEvent).order_by(AuditEvent.id))]
     assert actions == ["case.opened", "case.acknowledged", "case.note", "case.closed"]
 
@@ -224,13 +245,13 @@ def test_case_actions_are_role_checked_idempotent_and_audited(service):
 def test_staff_see_only_their_own_cases(service):
     grant(service, "dsl1", "dsl")
     open_fr_case(service, "alice")
-    [mine] = service.handle_message("console", "alice", "case FR-0001")
+    [mine] = service.receive(StaffMessage("console", "alice", "case FR-0001")).replies
     assert "FR-0001" in mine.text and "Who sent the request?" not in mine.text
-    [other] = service.handle_message("console", "bob", "case FR-0001")
+    [other] = service.receive(StaffMessage("console", "bob", "case FR-0001")).replies
     assert "can't find a case FR-0001" in other.text
-    [team] = service.handle_message("console", "dsl1", "case FR-0001")
+    [team] = service.receive(StaffMessage("console", "dsl1", "case FR-0001")).replies
     assert "Who sent the request? A pupil" in team.text
-    [own_list] = service.handle_message("console", "bob", "my cases")
+    [own_list] = service.receive(StaffMessage("console", "bob", "my cases")).replies
     assert "haven't reported anything" in own_list.text
 
 
@@ -238,9 +259,9 @@ def test_audit_trail_is_append_only(service):
     open_fr_case(service)
     import sqlalchemy as sa
 
-    with service.session() as session, pytest.raises(sa.exc.DatabaseError):
+    with service.kernel.session() as session, pytest.raises(sa.exc.DatabaseError):
         session.execute(sa.text("UPDATE audit_event SET actor = 'forged'"))
         session.commit()
-    with service.session() as session, pytest.raises(sa.exc.DatabaseError):
+    with service.kernel.session() as session, pytest.raises(sa.exc.DatabaseError):
         session.execute(sa.text("DELETE FROM audit_event"))
         session.commit()

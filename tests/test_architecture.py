@@ -103,9 +103,9 @@ def test_platforms_are_listed_once_and_say_when_they_are_off():
 
     assert PLATFORM_NAMES == ("console", "slack", "teams")
     off = Settings(_env_file=None, SLACK_BOT_TOKEN="", MicrosoftAppId="", TEAMS_ALLOW_ANONYMOUS="")
-    for channel in PLATFORMS[1:]:
-        assert channel.mode(off) is None
-        assert "not configured" in channel.status(off, None)
+    for platform in PLATFORMS[1:]:
+        assert platform.mode(off) is None
+        assert "not configured" in platform.status(off, None)
 
 
 def test_one_button_payload_round_trips_and_refuses_what_the_bot_never_sent():
@@ -138,12 +138,14 @@ def test_a_platform_is_known_by_its_channel_alone(service_factory, clock):
     from bot.storage.tables import AuditEvent, Case
 
     service = service_factory()
-    with service.session() as session:
+    with service.kernel.session() as session:
         for subject in ("matrix:@bob:example.org", "account:3"):
             session.add(AuditEvent(at=clock(), actor="console:sam", action="x", subject=subject))
         session.commit()
-        with_matrix = people.collect(session, "console", "sam", (*PLATFORM_NAMES, "matrix"))
-        without = people.collect(session, "console", "sam", PLATFORM_NAMES)
+        with_matrix = people.collect(
+            session, "console", "sam", (*PLATFORM_NAMES, "matrix"), service.kernel.registry
+        )
+        without = people.collect(session, "console", "sam", PLATFORM_NAMES, service.kernel.registry)
     about = [event["about"] for event in with_matrix["actions_taken"]]
     assert about == [people.REDACTED, "account:3"]
     assert without["actions_taken"][0]["about"] == "matrix:@bob:example.org"

@@ -80,12 +80,12 @@ def comment_body(**overrides: Any) -> dict[str, Any]:
 
 
 def comments(service: BotService) -> list[Comment]:
-    with service.session() as session:
+    with service.kernel.session() as session:
         return list(session.exec(select(Comment).order_by(Comment.id)))
 
 
 def outbox(service: BotService) -> list[Outbox]:
-    with service.session() as session:
+    with service.kernel.session() as session:
         return list(session.exec(select(Outbox).order_by(Outbox.id)))
 
 
@@ -100,8 +100,8 @@ def team_rows(service: BotService) -> list[tuple[str, str]]:
 @pytest.fixture
 async def hook(sqlite_url, clock, tmp_path) -> AsyncIterator[Hook]:
     service = make_service(sqlite_url, "dukeries-academy", clock, tmp_path / "evidence")
-    service.platforms = ("console", "slack")
-    service.register_add(
+    service.outbox.platforms = ("console", "slack")
+    service.comments.register_add(
         "cli:admin",
         name=ACCOUNT,
         purpose="News from Year 6",
@@ -143,7 +143,7 @@ async def test_signed_comment_is_stored_with_deadline_reminders_and_moderator_dm
     assert stored.status == "awaiting"
     assert stored.due_at.isoformat() == data["due_at"]
 
-    with hook.service.session() as session:
+    with hook.service.kernel.session() as session:
         kinds = sorted(
             r.kind for r in session.exec(select(Reminder).where(Reminder.comment_id == stored.id))
         )
@@ -200,7 +200,7 @@ async def test_press_comment_alerts_slt_at_once(hook):
     [stored] = comments(hook.service)
     assert stored.status == "escalated"
     assert stored.escalated_at is not None
-    # No chat platform logged it, so the alert goes to every platform in service.platforms.
+    # No chat platform logged it, so the alert goes to every platform in service.outbox.platforms.
     assert sorted(team_rows(hook.service)) == [("console", "slt"), ("slack", "slt")]
     slt = [r for r in outbox(hook.service) if r.target_kind == "team"]
     for row in slt:
@@ -331,7 +331,7 @@ async def test_unknown_account_is_400(hook, account):
 
 
 async def test_closed_account_is_400(hook):
-    hook.service.register_change(1, "cli:admin", close=True)
+    hook.service.comments.register_change(1, "cli:admin", close=True)
     status, data = await hook.post(comment_body())
     assert status == 400, data
     assert data["error"].startswith("account:")

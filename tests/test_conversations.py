@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from bot.dispatch.service import DB_DOWN
 from bot.domain.evidence import EvidenceRefused
+from bot.domain.turns import StaffMessage
 from bot.storage import repository as repo
 from bot.storage.tables import Case, CaseTask, DialogState, Evidence
 from tests.conftest import grant, say
@@ -29,19 +30,19 @@ CB_AFTER_EVIDENCE = ["done", "yes", "yes", "no", "no"]
 
 
 def current_step(service, user: str) -> str | None:
-    with service.session() as session:
+    with service.kernel.session() as session:
         row = repo.get_dialog(session, "console", user)
         return row.state["step"] if row else None
 
 
 def answers(service, user: str) -> dict:
-    with service.session() as session:
+    with service.kernel.session() as session:
         row = session.get(DialogState, ("console", user))
         return dict(row.state["answers"]) if row else {}
 
 
 def cases(service) -> list[Case]:
-    with service.session() as session:
+    with service.kernel.session() as session:
         return list(session.exec(select(Case)))
 
 
@@ -54,7 +55,7 @@ def test_friend_request_from_pupil_opens_dsl_case_and_alert(service_factory):
     assert "FR-0001" in reply
     [case] = cases(service)
     assert (case.ref, case.team, case.status, case.urgent) == ("FR-0001", "dsl", "new", False)
-    alerts = service.inbox("console", "dsl1")
+    alerts = service.intake.inbox("console", "dsl1")
     assert [a.title for a in alerts] == ["Friend or follow request FR-0001"]
     assert {b.label for b in alerts[0].buttons} == {
         "Acknowledge",
@@ -66,7 +67,7 @@ def test_friend_request_from_pupil_opens_dsl_case_and_alert(service_factory):
     assert [label for label, _ in alerts[0].fields] == ["Status"]
     assert current_step(service, "alice") is None
     # Staff without a team role never see the channel alert.
-    assert service.inbox("console", "alice") == []
+    assert service.intake.inbox("console", "alice") == []
 
 
 def test_family_request_gives_advice_and_sends_nothing(service_factory):
@@ -86,7 +87,7 @@ def test_family_request_gives_advice_and_sends_nothing(service_factory):
     assert "Director of IT" in reply
     assert "nothing has been sent" in reply
     assert cases(service) == []
-    assert service.inbox("console", "dsl1") == []
+    assert service.intake.inbox("console", "dsl1") == []
 
 
 def test_concerning_request_is_urgent(service_factory):
@@ -95,7 +96,7 @@ def test_concerning_request_is_urgent(service_factory):
     say(service, "c", "friend request", "parent", "no", "tiktok", "no", "yes")
     [case] = cases(service)
     assert case.urgent and case.team == "dsl"
-    [alert] = service.inbox("console", "dsl1")
+    [alert] = service.intake.inbox("console", "dsl1")
     assert alert.urgent and alert.title.startswith("URGENT")
 
 
@@ -103,16 +104,16 @@ def test_cyberbullying_with_two_files_routes_to_slt_with_tasks(service_factory, 
     service = service_factory("harmonize-academy")
     grant(service, "slt1", "slt")
     say(service, "dan", *CB_ABOUT_ME)
-    first = service.store_evidence("shot1.png", "image/png", b"\x89PNG\r\n\x1a\n one")
-    second = service.store_evidence("shot2.jpg", "image/jpeg", b"\xff\xd8\xff two")
-    service.handle_message("console", "dan", "", [first])
-    service.handle_message("console", "dan", "", [second])
+    first = service.kernel.store_evidence("shot1.png", "image/png", b"\x89PNG\r\n\x1a\n one")
+    second = service.kernel.store_evidence("shot2.jpg", "image/jpeg", b"\xff\xd8\xff two")
+    service.receive(StaffMessage("console", "dan", "", files=[first]))
+    service.receive(StaffMessage("console", "dan", "", files=[second]))
     reply = say(service, "dan", *CB_AFTER_EVIDENCE)[0]
     assert "CB-0001" in reply and "(Policy 8)" in reply
     [case] = cases(service)
     assert case.team == "slt" and case.urgent  # threatening is urgent
     assert "police" in case.flags
-    with service.session() as session:
+    with service.kernel.session() as session:
         files = session.exec(select(Evidence)).all()
         tasks = {t.clause: t for t in session.exec(select(CaseTask))}
     assert {(f.filename, f.size, f.content_type, f.uploaded_by) for f in files} == {
@@ -120,10 +121,10 @@ def test_cyberbullying_with_two_files_routes_to_slt_with_tasks(service_factory, 
         ("shot2.jpg", 7, "image/jpeg", "console:dan"),
     }
     assert all(len(f.sha256) == 64 for f in files)
-    assert service.evidence.path_for(first.sha256).read_bytes().endswith(b" one")
+    assert service.kernel.evidence.path_for(first.sha256).read_bytes().endswith(b" one")
     assert tasks["CB-REMOVAL-24H"].due_at == clock() + timedelta(hours=24)
     assert set(tasks) == {"CB-REMOVAL-24H", "CB-SUPPORT", "CB-POLICE"}
-    [alert] = service.inbox("console", "slt1")
+    [alert] = service.intake.inbox("console", "slt1")
     shown = dict(alert.fields)
     assert shown["Evidence files"] == "2"
     assert "What happened" not in shown  # free text stays out of a "standard" alert
@@ -153,11 +154,15 @@ def test_html_login_page_is_refused_and_conversation_goes_on(service_factory):
     service = service_factory()
     say(service, "f", "report abuse", "me", "facebook", "no link", "today", "abuse")
     with pytest.raises(EvidenceRefused, match="sign-in page"):
-        service.store_evidence("photo.png", "text/html", b"<!DOCTYPE html><html>Sign in</html>")
+        service.kernel.store_evidence(
+            "photo.png", "text/html", b"<!DOCTYPE html><html>Sign in</html>"
+        )
     with pytest.raises(EvidenceRefused, match="limit"):
-        service.store_evidence("huge.png", "image/png", b"x" * (service.max_evidence_bytes + 1))
+        service.kernel.store_evidence(
+            "huge.png", "image/png", b"x" * (service.kernel.max_evidence_bytes + 1)
+        )
     with pytest.raises(EvidenceRefused, match="aren't accepted"):
-        service.store_evidence("run.exe", "application/x-msdownload", b"MZ")
+        service.kernel.store_evidence("run.exe", "application/x-msdownload", b"MZ")
     assert current_step(service, "f") == "evidence"
 
 
@@ -171,14 +176,14 @@ def test_html_login_page_is_refused_and_conversation_goes_on(service_factory):
 )
 def test_free_text_starts_the_right_conversation(service_factory, text, dialog):
     service = service_factory()
-    service.handle_message("console", "u", text)
-    with service.session() as session:
+    service.receive(StaffMessage("console", "u", text))
+    with service.kernel.session() as session:
         assert repo.get_dialog(session, "console", "u").dialog == dialog
 
 
 def test_unrecognised_text_gets_the_menu(service_factory):
     service = service_factory()
-    [reply] = service.handle_message("console", "u", "hello there")
+    [reply] = service.receive(StaffMessage("console", "u", "hello there")).replies
     assert [c.value for c in reply.choices] == [
         "friend_request",
         "cyberbullying",
@@ -202,15 +207,15 @@ def test_back_cancel_and_help_work_at_every_step(service_factory, depth):
     assert current_step(service, "g") == FR_STEPS[depth]
     before = answers(service, "g")
 
-    [help_reply] = service.handle_message("console", "g", "help")
+    [help_reply] = service.receive(StaffMessage("console", "g", "help")).replies
     assert "cancel" in help_reply.text and current_step(service, "g") == FR_STEPS[depth]
     assert answers(service, "g") == before
 
-    service.handle_message("console", "g", "back")
+    service.receive(StaffMessage("console", "g", "back"))
     expected = FR_STEPS[max(depth - 1, 0)]
     assert current_step(service, "g") == expected
 
-    [cancel] = service.handle_message("console", "g", "cancel")
+    [cancel] = service.receive(StaffMessage("console", "g", "cancel")).replies
     assert "Nothing was sent" in cancel.text
     assert current_step(service, "g") is None and cases(service) == []
 
@@ -221,7 +226,7 @@ def test_back_then_changed_answer_drops_answers_that_no_longer_apply(service_fac
     assert current_step(service, "h") == "family"
     say(service, "h", "back", "back", "back", "current pupil", "no", "facebook", "no", "no")
     assert cases(service) == []  # KJS doesn't tell the DSL about routine requests
-    with service.session() as session:
+    with service.kernel.session() as session:
         advice = repo.timeline(session, "console:h")
     assert advice[-1].detail["clauses"][0] == "FR-DECLINE"
 
@@ -252,7 +257,7 @@ def test_bad_answers_keep_the_conversation_where_it_was(service_factory, bad, ex
     service = service_factory()
     say(service, "j", "friend request", "1")
     before = answers(service, "j")
-    [reply] = service.handle_message("console", "j", bad)
+    [reply] = service.receive(StaffMessage("console", "j", bad)).replies
     assert expected in reply.text
     assert "member of your family" in reply.text  # the same question again
     assert answers(service, "j") == before
@@ -269,7 +274,7 @@ def test_bad_answers_keep_the_conversation_where_it_was(service_factory, bad, ex
 def test_impossible_and_future_posting_dates(service_factory, bad, expected):
     service = service_factory()
     say(service, "k", "report abuse", "me", "facebook", "no link")
-    [reply] = service.handle_message("console", "k", bad)
+    [reply] = service.receive(StaffMessage("console", "k", bad)).replies
     assert expected in reply.text and current_step(service, "k") == "posted_at"
     assert answers(service, "k")["platform"] == "facebook"
 
@@ -277,7 +282,7 @@ def test_impossible_and_future_posting_dates(service_factory, bad, expected):
 def test_a_url_that_is_not_one(service_factory):
     service = service_factory()
     say(service, "l", "report abuse", "me", "facebook")
-    [reply] = service.handle_message("console", "l", "my facebook wall")
+    [reply] = service.receive(StaffMessage("console", "l", "my facebook wall")).replies
     assert "doesn't look like a web address" in reply.text
     assert current_step(service, "l") == "url"
 
@@ -292,7 +297,7 @@ def test_locked_database_is_reported_and_nothing_is_lost(service_factory, sqlite
     blocker = sqlite3.connect(path)
     blocker.execute("BEGIN EXCLUSIVE")
     try:
-        [reply] = service.handle_message("console", "m", "no")
+        [reply] = service.receive(StaffMessage("console", "m", "no")).replies
         assert reply.text == DB_DOWN
     finally:
         blocker.rollback()
@@ -308,7 +313,7 @@ def test_unreachable_database_gets_a_clear_message(clock, tmp_path):
     service = make_service(
         "postgresql+psycopg://postgres@127.0.0.1:1/none", "default", clock, tmp_path
     )
-    [reply] = service.handle_message("console", "n", "friend request")
+    [reply] = service.receive(StaffMessage("console", "n", "friend request")).replies
     assert reply.text == DB_DOWN
 
 
@@ -326,7 +331,7 @@ def test_a_fake_account_of_the_school_is_reported_to_slt_with_cited_guidance(ser
     assert "Your reference is IM-0001" in reply
     [case] = cases(service)
     assert (case.kind, case.team, case.urgent) == ("IM", "slt", True)
-    alerts = service.inbox("console", "head")
+    alerts = service.intake.inbox("console", "head")
     assert [a.title for a in alerts] == ["URGENT: Fake or impersonation account IM-0001"]
     assert [label for label, _ in alerts[0].fields] == [
         "Pretending to be", "Platform", "Contacting pupils or parents", "Evidence files",

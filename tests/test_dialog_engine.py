@@ -8,11 +8,11 @@ import pytest
 
 from bot.dialogs import engine
 from bot.domain.policy import load_pack
-from bot.features import default_registry
+from bot.features import build_registry
 from bot.features.accounts.dialog import KIND as ACCOUNT_KIND
 from bot.features.cyberbullying.rules import AbuseFacts, assess_abuse
 
-DIALOGS = {name: c.dialog for name, c in default_registry().conversations.items()}
+DIALOGS = {name: c.dialog for name, c in build_registry().conversations.items()}
 
 NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
 

@@ -54,7 +54,7 @@ class WorkspaceThread:
             url, "default", FakeClock(datetime(2026, 11, 23, 10, 0, tzinfo=UTC)), tmp_path / "ev"
         )
         grant(self.service, "dsl1", "dsl")
-        self.service.web = WebAccess(self.service, "http://127.0.0.1")
+        self.service.outbox.web = WebAccess(self.service.kernel, "http://127.0.0.1")
         self.ref = open_case(self.service)
         self._ready = threading.Event()
         self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), daemon=True)
@@ -63,8 +63,8 @@ class WorkspaceThread:
         server = TestServer(create_app(self.service))
         await server.start_server(access_log_class=RedactingAccessLogger)
         self.base = str(server.make_url("")).rstrip("/")
-        assert self.service.web is not None
-        self.service.web.public_url = self.base
+        assert self.service.outbox.web is not None
+        self.service.outbox.web.public_url = self.base
         self.loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
         self._ready.set()
         await self._stop.wait()
@@ -80,9 +80,11 @@ class WorkspaceThread:
         self._thread.join(30)
 
     def signed_in(self) -> tuple[requests.Session, str]:
-        assert self.service.web is not None
+        assert self.service.outbox.web is not None
         browser = requests.Session()
-        link = self.service.web.issue_link("console", "dsl1", "Mr Patel", f"/web/cases/{self.ref}")
+        link = self.service.outbox.web.issue_link(
+            "console", "dsl1", "Mr Patel", f"/web/cases/{self.ref}"
+        )
         page = browser.get(link, timeout=10)
         assert page.status_code == 200
         return browser, csrf_of(page.text)

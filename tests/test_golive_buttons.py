@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
+from bot.domain.turns import ButtonPress
 from bot.platforms.console.chat import ConsoleChat
 from bot.storage import repository as repo
 from bot.storage.tables import Comment
@@ -32,7 +33,7 @@ FINISH = ("No", "Instagram", "No", "No")  # family, app, accepted, concerning
 
 
 def dialog_answers(service: Any, platform: str, user: str) -> dict[str, Any] | None:
-    with service.session() as session:
+    with service.kernel.session() as session:
         row = repo.get_dialog(session, platform, user)
         return None if row is None else dict(row.state["answers"])
 
@@ -245,7 +246,7 @@ def test_golive_09_terminal_numbers_are_the_numbers_shown_after_a_report_ends(se
     assert "Your reference is FR-0001" in finished
     assert "1) Acknowledge" in finished  # numbered from 1: no question is open any more
     assert "Acknowledged" in after(output, "1")
-    with service.session() as session:
+    with service.kernel.session() as session:
         assert repo.case_by_ref(session, "FR-0001").status == "acknowledged"
     assert dialog_answers(service, "console", "dsl1") is None  # "1" started nothing
 
@@ -264,7 +265,7 @@ def test_golive_09_terminal_button_label_works_while_a_question_is_open(service_
     assert "5) Acknowledge" in after(output, "")
     assert "Are they a member of your family?" in after(output, "1")
     assert "Acknowledged" in after(output, "Acknowledge")
-    with service.session() as session:
+    with service.kernel.session() as session:
         assert repo.case_by_ref(session, "FR-0001").status == "acknowledged"
     assert dialog_answers(service, "console", "dsl1") == {"sender": "current_pupil"}
 
@@ -284,7 +285,7 @@ def test_golive_09_terminal_alert_buttons_have_no_numbers_while_a_typed_answer_i
     shown = after(output, "")
     assert "[Acknowledge]" in shown and ") Acknowledge" not in shown
     assert dialog_answers(service, "console", "dsl1")["age"] == {"age": 5}  # an answer
-    with service.session() as session:
+    with service.kernel.session() as session:
         assert repo.case_by_ref(session, "FR-0001").status == "new"  # "5" pressed nothing
 
 
@@ -298,7 +299,7 @@ def test_golive_09_terminal_label_and_reference_work_for_comments_in_a_later_cha
     assert "CM-0001" in first and "Replied" in first
     later = chat(service, "mo1", "replied cm-0001")  # a new chat: nothing on screen
     assert "CM-0001 is closed as replied to" in after(later, "replied cm-0001")
-    with service.session() as session:
+    with service.kernel.session() as session:
         assert session.get(Comment, 1).status == "replied"
 
 
@@ -310,7 +311,7 @@ def test_golive_09_readme_close_example_works_in_a_later_chat(database_url, cloc
     assert "Close with outcome" in chat(service, "dsl1")  # the alert, read and left
     later = chat(service, "dsl1", "close FR-0001", "Spoke to the pupil; request declined.")
     assert "Outcome, for the case record" in after(later, "close FR-0001")
-    with service.session() as session:
+    with service.kernel.session() as session:
         case = repo.case_by_ref(session, "FR-0001")
         assert case.status == "closed" and "request declined" in (case.outcome or "")
 
@@ -325,9 +326,14 @@ def test_golive_09_stale_reject_says_already_decided_before_asking_for_a_reason(
 
     def colleague_approves() -> None:
         [approve] = [
-            b for m in service.inbox("console", "head2") for b in m.buttons if b.label == "Approve"
+            b
+            for m in service.intake.inbox("console", "head2")
+            for b in m.buttons
+            if b.label == "Approve"
         ]
-        service.handle_action("console", "head2", approve.action, approve.value, None, "Head2")
+        service.press(
+            ButtonPress("console", "head2", approve.action, approve.value, text=None, name="Head2")
+        )
 
     output = chat(service, "head1", "", colleague_approves, "Reject", "Not needed")
     assert "Reject" in after(output, "")
@@ -390,5 +396,5 @@ def test_terminal_label_and_reference_work_for_every_case_kind_and_say_when_they
     assert 'IM-0001\'s alert has no "acknowledge" button now' in again
     assert "Close with outcome" in again.split("you>")[0]
     assert "I can't find an alert about IM-0009" in after(later, "close IM-0009")
-    with service.session() as session:
+    with service.kernel.session() as session:
         assert repo.case_by_ref(session, "IM-0001").status == "acknowledged"

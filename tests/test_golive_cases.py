@@ -20,6 +20,7 @@ import pytest
 from sqlmodel import select
 
 from bot.domain.policy import parse_pack
+from bot.domain.turns import ButtonPress, StaffMessage
 from bot.features.cases import cards
 from bot.features.comments.rules import CommentIn
 from bot.platforms.console.chat import ConsoleChat
@@ -67,7 +68,7 @@ def tell(service, user: str, name: str, *lines: str) -> str:
     """Several lines from one person (with their display name); the last reply's text."""
     replies = []
     for line in lines:
-        replies = service.handle_message("console", user, line, name=name)
+        replies = service.receive(StaffMessage("console", user, line, name=name)).replies
     return "\n".join(m.text for m in replies)
 
 
@@ -84,7 +85,7 @@ def seen(message) -> str:
 
 
 def the_case(service, ref: str) -> Case:
-    with service.session() as session:
+    with service.kernel.session() as session:
         return session.exec(select(Case).where(Case.ref == ref)).one()
 
 
@@ -96,7 +97,7 @@ def test_golive_05_alert_names_the_reporter_at_every_detail_level(service_factor
     service = service_factory(pack_with_detail(detail))
     grant(service, "dsl1", "dsl")
     report_fr(service)
-    [alert] = service.inbox("console", "dsl1")
+    [alert] = service.intake.inbox("console", "dsl1")
     assert "<@alice>" in alert.text  # a mention, so each platform can render it its way
     assert "Reported by Alice Smith." in seen(alert)
     assert the_case(service, "FR-0001").reporter_name == "Alice Smith"
@@ -107,10 +108,10 @@ def test_golive_05_account_request_alert_and_case_view_name_the_requester(servic
     grant(service, "head", "headteacher")
     grant(service, "dsl1", "dsl")
     assert "AC-0001" in tell(service, "req", "Ms Req", *AC)
-    [alert] = service.inbox("console", "head")
+    [alert] = service.intake.inbox("console", "head")
     assert "Requested by Ms Req." in seen(alert)
     report_fr(service)
-    [view] = service.handle_message("console", "dsl1", "case FR-0001")
+    [view] = service.receive(StaffMessage("console", "dsl1", "case FR-0001")).replies
     assert "Reported by Alice Smith on" in seen(view)
 
 
@@ -171,17 +172,17 @@ def test_golive_06_case_view_shows_questions_labels_local_times_and_words(servic
     grant(service, "dsl1", "dsl")
     grant(service, "head", "headteacher")
     report_fr(service)
-    [fr] = service.handle_message("console", "dsl1", "case FR-0001")
+    [fr] = service.receive(StaffMessage("console", "dsl1", "case FR-0001")).replies
     text = seen(fr)
     assert "• Who sent the request? A pupil (at our school or any other school)" in text
     assert "• Are they a member of your family? No" in text
     assert "• Which app or site was it on? Instagram" in text
 
     tell(service, "dan", "Dan Jones", *CB_PUPIL)
-    shot = service.store_evidence("shot1.png", "image/png", b"\x89PNG\r\n\x1a\n one")
-    service.handle_message("console", "dan", "", [shot], name="Dan Jones")
+    shot = service.kernel.store_evidence("shot1.png", "image/png", b"\x89PNG\r\n\x1a\n one")
+    service.receive(StaffMessage("console", "dan", "", files=[shot], name="Dan Jones"))
     assert "CB-0001" in tell(service, "dan", "Dan Jones", "done", "no", "yes")
-    [cb] = service.handle_message("console", "dsl1", "case CB-0001")
+    [cb] = service.receive(StaffMessage("console", "dsl1", "case CB-0001")).replies
     text = seen(cb)
     # The test clock is Saturday 21 Nov 2026, 15:00 UTC (GMT): "yesterday 8pm" is Friday.
     assert "• When was it posted? Fri 20 Nov 2026, 20:00" in text
@@ -192,7 +193,7 @@ def test_golive_06_case_view_shows_questions_labels_local_times_and_words(servic
     ) in text
 
     tell(service, "req", "Ms Req", *AC)
-    [ac] = service.handle_message("console", "head", "case AC-0001")
+    [ac] = service.receive(StaffMessage("console", "head", "case AC-0001")).replies
     text = seen(ac)
     assert "• Run by: Ms Brown and Mr Jones" in text
     assert "• Has Ms Brown read the social media policy and had training? Yes" in text
@@ -206,14 +207,18 @@ def test_golive_06_notes_text_is_shown_to_the_owning_team_only(service_factory):
     service = service_factory("default")
     grant(service, "dsl1", "dsl")
     report_fr(service)
-    service.handle_action("console", "dsl1", cards.CASE_NOTE, "FR-0001", "Spoke to the pupil")
-    [team_view] = service.handle_message("console", "dsl1", "case FR-0001")
+    service.press(
+        ButtonPress("console", "dsl1", cards.CASE_NOTE, "FR-0001", text="Spoke to the pupil")
+    )
+    [team_view] = service.receive(StaffMessage("console", "dsl1", "case FR-0001")).replies
     assert "Note by dsl1 at Sat 21 Nov 2026, 15:00: Spoke to the pupil" in seen(team_view)
-    [own_view] = service.handle_message("console", "alice", "case FR-0001", name="Alice Smith")
+    [own_view] = service.receive(
+        StaffMessage("console", "alice", "case FR-0001", name="Alice Smith")
+    ).replies
     assert "Spoke to the pupil" not in seen(own_view)
     assert "FR-0001: Friend or follow request. Status: New." in seen(own_view)
     # The channel alert says a note was added, never what it says.
-    assert all("Spoke to the pupil" not in seen(a) for a in service.inbox("console", "dsl1"))
+    assert all("Spoke to the pupil" not in seen(a) for a in service.intake.inbox("console", "dsl1"))
 
 
 # --- point 7: the outcome stays in the record --------------------------------------------------
@@ -227,22 +232,34 @@ def test_golive_07_outcome_stays_in_the_record_and_the_reporter_gets_a_short_mes
     report_fr(service)
     report_fr(service, user="bob", name="Bob")
     outcome = "Pupil's mother spoken to; pupil at risk, referred to early help"
-    [done] = service.handle_action(
-        "console", "dsl1", cards.CASE_CLOSE, "FR-0001", outcome, "Dee", message="Thank you!"
-    )
+    [done] = service.press(
+        ButtonPress(
+            "console",
+            "dsl1",
+            cards.CASE_CLOSE,
+            "FR-0001",
+            text=outcome,
+            name="Dee",
+            message="Thank you!",
+        )
+    ).replies
     assert "told with your message" in done.text
-    [notice] = service.inbox("console", "alice")
+    [notice] = service.intake.inbox("console", "alice")
     assert notice.text == (
         "Your friend or follow request report FR-0001 is now closed. Thank you for reporting "
         "it.\nA message from Dee: Thank you!"
     )
-    service.handle_action("console", "dsl1", cards.CASE_CLOSE, "FR-0002", outcome, "Dee")
-    [short] = service.inbox("console", "bob")
+    service.press(
+        ButtonPress("console", "dsl1", cards.CASE_CLOSE, "FR-0002", text=outcome, name="Dee")
+    )
+    [short] = service.intake.inbox("console", "bob")
     assert "is now closed" in short.text and outcome not in short.text
     assert the_case(service, "FR-0001").outcome == outcome
-    [team_view] = service.handle_message("console", "dsl1", "case FR-0001")
+    [team_view] = service.receive(StaffMessage("console", "dsl1", "case FR-0001")).replies
     assert f"Outcome (for the record): {outcome}" in team_view.text
-    [own_view] = service.handle_message("console", "alice", "case FR-0001", name="Alice Smith")
+    [own_view] = service.receive(
+        StaffMessage("console", "alice", "case FR-0001", name="Alice Smith")
+    ).replies
     assert "Status: Closed" in own_view.text and outcome not in own_view.text
 
 
@@ -257,7 +274,7 @@ def test_golive_07_terminal_close_asks_for_both_and_says_who_reads_them(service_
     assert cards.CLOSE_HINT in shown
     assert f"{cards.CLOSE_OUTCOME}: " in shown
     assert f"{cards.CLOSE_MESSAGE} (press Enter to leave it out): " in shown
-    [notice] = service.inbox("console", "alice")
+    [notice] = service.intake.inbox("console", "alice")
     assert notice.text.endswith("A message from Dee: Thanks for telling us")
     assert "early help" not in notice.text
 
@@ -347,12 +364,12 @@ def test_golive_08_routine_dsl_case_is_not_realerted_or_passed_to_the_deputy(
     grant(service, "dep", "deputy_dsl")
     report_fr(service)  # routine: nothing worrying
     assert not the_case(service, "FR-0001").urgent
-    service.inbox("console", "dsl1")
-    service.inbox("console", "dep")
+    service.intake.inbox("console", "dsl1")
+    service.intake.inbox("console", "dep")
     clock.advance(hours=14)  # overnight
     service.sweep()
-    assert service.inbox("console", "dsl1") == []
-    assert service.inbox("console", "dep") == []
+    assert service.intake.inbox("console", "dsl1") == []
+    assert service.intake.inbox("console", "dep") == []
 
 
 def test_golive_08_urgent_case_goes_to_the_deputy_and_no_deputy_is_said_plainly(
@@ -362,27 +379,27 @@ def test_golive_08_urgent_case_goes_to_the_deputy_and_no_deputy_is_said_plainly(
     grant(service, "dsl1", "dsl")
     grant(service, "dep", "deputy_dsl")
     report_fr(service, concerning="yes")
-    service.inbox("console", "dsl1")
-    service.inbox("console", "dep")
+    service.intake.inbox("console", "dsl1")
+    service.intake.inbox("console", "dep")
     clock.advance(minutes=61)
     service.sweep()
-    team = [seen(m) for m in service.inbox("console", "dsl1")]
+    team = [seen(m) for m in service.intake.inbox("console", "dsl1")]
     assert any("It has now been sent to the Deputy DSL as well." in t for t in team), team
     assert not any("You are the deputy" in t or "come to you" in t for t in team), team
-    deputy = [seen(m) for m in service.inbox("console", "dep")]
+    deputy = [seen(m) for m in service.intake.inbox("console", "dep")]
     assert any("It has come to you as Deputy DSL." in t for t in deputy), deputy
 
     lone = service_factory("default", url=None)
-    with lone.session() as session:  # the same database: take the deputy away
+    with lone.kernel.session() as session:  # the same database: take the deputy away
         from bot.storage import repository as repo
 
         repo.remove_role(session, "console", "dep", "deputy_dsl")
         session.commit()
     report_fr(lone, concerning="yes", user="carl", name="Carl")
-    lone.inbox("console", "dsl1")
+    lone.intake.inbox("console", "dsl1")
     clock.advance(minutes=61)
     lone.sweep()
-    told = [seen(m) for m in lone.inbox("console", "dsl1") if "FR-0002" in seen(m)]
+    told = [seen(m) for m in lone.intake.inbox("console", "dsl1") if "FR-0002" in seen(m)]
     assert any("Nobody holds the Deputy DSL role, so it could not be passed on." in t for t in told)
     assert not any("You are the deputy" in t or "come to you" in t for t in told), told
 
@@ -485,12 +502,12 @@ def test_golive_22_an_updated_alert_says_its_status_not_new(service_factory):
     service = service_factory("default")
     grant(service, "dsl1", "dsl")
     report_fr(service)
-    service.inbox("console", "dsl1")
-    service.handle_action("console", "dsl1", cards.CASE_ACK, "FR-0001")
-    [acked] = service.inbox("console", "dsl1")
+    service.intake.inbox("console", "dsl1")
+    service.press(ButtonPress("console", "dsl1", cards.CASE_ACK, "FR-0001"))
+    [acked] = service.intake.inbox("console", "dsl1")
     assert "A friend or follow request case for the DSL team, acknowledged." in acked.text
-    service.handle_action("console", "dsl1", cards.CASE_CLOSE, "FR-0001", "Advice given")
-    [closed] = service.inbox("console", "dsl1")
+    service.press(ButtonPress("console", "dsl1", cards.CASE_CLOSE, "FR-0001", text="Advice given"))
+    [closed] = service.intake.inbox("console", "dsl1")
     assert "now closed" in closed.text
     assert "A new" not in closed.text and "A new" not in acked.text
 
@@ -503,25 +520,27 @@ def test_golive_22_my_cases_says_approved_or_rejected_and_the_card_shows_the_rea
     tell(service, "req", "Ms Req", *AC)
     tell(service, "req", "Ms Req", *AC[1:])  # AC-0002: "new official account" again
     tell(service, "req", "Ms Req", "new official account", *AC[1:])
-    alerts = [m for m in service.inbox("console", "head") if m.buttons]
+    alerts = [m for m in service.intake.inbox("console", "head") if m.buttons]
     approve = {a.title: a for a in alerts}
     first = next(b for b in approve["New official account request AC-0001"].buttons)
-    service.handle_action("console", "head", first.action, first.value, name="Head")
+    service.press(ButtonPress("console", "head", first.action, first.value, name="Head"))
     second = approve["New official account request AC-0002"].buttons[1]
-    service.handle_action(
-        "console", "head", second.action, second.value, "Audience is under 13", "Head"
+    service.press(
+        ButtonPress(
+            "console", "head", second.action, second.value, text="Audience is under 13", name="Head"
+        )
     )
-    [mine] = service.handle_message("console", "req", "my cases", name="Ms Req")
+    [mine] = service.receive(StaffMessage("console", "req", "my cases", name="Ms Req")).replies
     assert "AC-0001 New official account request: Approved" in mine.text
     assert "AC-0002 New official account request: Rejected" in mine.text
-    updates = [m for m in service.inbox("console", "head") if "AC-0002" in (m.title or "")]
+    updates = [m for m in service.intake.inbox("console", "head") if "AC-0002" in (m.title or "")]
     assert "Rejected. Reason: Audience is under 13" in updates[-1].text
 
 
 def test_golive_22_press_enquiry_moderators_are_not_asked_to_reply(service_factory, clock):
     service = service_factory("default")
     grant(service, "slt1", "slt")
-    service.register_add(
+    service.comments.register_add(
         "test",
         name="School News",
         purpose="News",
@@ -531,21 +550,21 @@ def test_golive_22_press_enquiry_moderators_are_not_asked_to_reply(service_facto
         contacts=["console:mod1"],
     )
     data = CommentIn(account=1, author_type="press", text="Is the school closing?")
-    service.log_comment(data, "cli", "cli:admin")
-    [new] = service.inbox("console", "mod1")
+    service.comments.log_comment(data, "cli", "cli:admin")
+    [new] = service.intake.inbox("console", "mod1")
     assert "Please don't reply: SLT will answer" in new.text
     assert "Don't answer a journalist yourself" in new.text
     assert "Reply within the deadline" not in new.text and not new.buttons
-    [slt_alert] = service.inbox("console", "slt1")
+    [slt_alert] = service.intake.inbox("console", "slt1")
     assert [b.label for b in slt_alert.buttons] == ["Replied", "Acknowledged publicly"]
     # The nudge and the deadline go to SLT, whose reply it is; the moderators hear nothing
     # that asks them to reply.
     for _ in range(4):
         clock.advance(hours=12)
         service.sweep()
-    for message in service.inbox("console", "mod1"):
+    for message in service.intake.inbox("console", "mod1"):
         text = seen(message)
         assert "reply by" not in text.lower() and "needs a reply" not in text, text
         assert not [b for b in message.buttons if b.label == "Replied"], text
-    reminders = [seen(m) for m in service.inbox("console", "slt1")]
+    reminders = [seen(m) for m in service.intake.inbox("console", "slt1")]
     assert any("Reminder: the reply to this press enquiry" in t for t in reminders), reminders

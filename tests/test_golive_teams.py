@@ -18,6 +18,7 @@ from sqlmodel import select
 
 from bot.cli import main
 from bot.domain.messages import Message
+from bot.domain.turns import StaffMessage
 from bot.storage.tables import Outbox
 from tests.conftest import grant
 from tests.fake_connector import APP_ID, TENANT, Call
@@ -50,8 +51,8 @@ async def dsl_alert(teams: TeamsClient, reporter: str = "aad-u1") -> Call:
     """An urgent friend-request alert posted in the DSL channel."""
     assert (await install_in_team(teams)).status == 200
     for line in URGENT_FRIEND_REQUEST:
-        teams.service.handle_message("teams", reporter, line)
-    await teams.adapter.delivery.flush()
+        teams.service.receive(StaffMessage("teams", reporter, line))
+    await teams.adapter.sends.flush()
     [alert] = teams.fake.called("create", conversation=channel_id("dsl"))
     return alert
 
@@ -66,7 +67,7 @@ def opened_chats(teams: TeamsClient) -> list[dict[str, Any]]:
 
 
 def outbox(teams: TeamsClient) -> list[Outbox]:
-    with teams.service.session() as session:
+    with teams.service.kernel.session() as session:
         return list(session.exec(select(Outbox).where(Outbox.target_kind == "user")).all())
 
 
@@ -97,7 +98,7 @@ async def test_golive_16_channel_button_from_someone_never_chatted_opens_their_c
 
 
 async def test_golive_16_a_private_reply_that_cannot_be_sent_is_queued_not_lost(teams, clock):
-    await teams.adapter.delivery.stop()  # the test runs the outbox itself, step by step
+    await teams.adapter.sends.stop()  # the test runs the outbox itself, step by step
     alert = await dsl_alert(teams)
     teams.fake.fail_next("create", status=503)
     press = teams.activity("bob", value=None, channel="dsl", thread=alert.conversation)
@@ -113,7 +114,7 @@ async def test_golive_16_a_private_reply_that_cannot_be_sent_is_queued_not_lost(
     # Teams redelivers: ignored as a duplicate, and the queued reply still arrives.
     assert (await teams.post(press)).status == 200
     clock.advance(minutes=5)
-    await teams.adapter.delivery.flush()
+    await teams.adapter.sends.flush()
     assert "Only the safeguarding (DSL) team" in private_to(teams, "bob")[-1]
     assert [row.status for row in outbox(teams)] == ["sent"]
     assert all(body["channelData"]["tenant"]["id"] == TENANT for body in opened_chats(teams))
@@ -211,10 +212,10 @@ async def test_golive_18_adaptive_card_action_invokes_get_a_proper_answer(teams)
 async def test_golive_18_a_404_on_a_direct_message_gets_advice_for_a_person(teams, caplog):
     caplog.set_level(logging.INFO)
     await teams.say("ruth", "hello")
-    await teams.adapter.delivery.stop()  # the test runs the outbox itself
+    await teams.adapter.sends.stop()  # the test runs the outbox itself
     teams.fake.fail_next("reply", status=404)  # proactive posts reply to a continuation
-    teams.service.queue_for_user("teams", "aad-ruth", [Message("Your case was picked up.")])
-    await teams.adapter.delivery.flush()
+    teams.service.intake.queue_replies("teams", "aad-ruth", [Message("Your case was picked up.")])
+    await teams.adapter.sends.flush()
     assert "can't message a person" in caplog.text
     assert "open schoolbot in Teams" in caplog.text
     assert "installed in the team" not in caplog.text
@@ -225,7 +226,7 @@ async def test_golive_18_a_404_on_a_direct_message_gets_advice_for_a_person(team
 
 
 async def test_golive_15_the_bot_serves_plain_privacy_and_terms_pages(teams):
-    school = teams.service.pack.school.name
+    school = teams.service.kernel.pack.school.name
     for path, heading in [("/privacy", "privacy"), ("/terms", "terms of use")]:
         response = await teams.http.get(teams.server.make_url(path))
         assert response.status == 200, path
@@ -235,7 +236,7 @@ async def test_golive_15_the_bot_serves_plain_privacy_and_terms_pages(teams):
         assert f"contact {school}" in page
     privacy = await (await teams.http.get(teams.server.make_url("/privacy"))).text()
     assert "What it stores" in privacy and "Who can see it" in privacy
-    years = teams.service.pack.records.retention.safeguarding_years
+    years = teams.service.kernel.pack.records.retention.safeguarding_years
     assert f"{years} years after closure" in privacy
 
 

@@ -22,12 +22,13 @@ from bot.dialogs.engine import Context, Dialog, Step, UserInput
 from bot.dialogs.outcome import Outcome
 from bot.domain import evidence
 from bot.domain.policy import PolicyPack, bundled_pack_names, load_pack
-from bot.features import default_registry
+from bot.domain.turns import StaffMessage
+from bot.features import build_registry
 from bot.features.comments.rules import guidance_for
 from bot.storage.tables import Case, CaseTask
 from tests.conftest import FakeClock, grant, say
 
-DIALOGS = {name: c.dialog for name, c in default_registry().conversations.items()}
+DIALOGS = {name: c.dialog for name, c in build_registry().conversations.items()}
 
 NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
 PACKS = bundled_pack_names()
@@ -151,7 +152,7 @@ THREAT_AGAINST_PUPIL = [
 
 
 def cases(service) -> list[Case]:
-    with service.session() as session:
+    with service.kernel.session() as session:
         return list(session.exec(select(Case)))
 
 
@@ -168,10 +169,10 @@ def test_golive_03_threat_against_pupil_asks_who_decides_police(service_factory)
     [case] = cases(service)
     assert "police_dsl_to_decide" in case.flags
     assert "police_consent_declined" not in case.flags
-    with service.session() as session:
+    with service.kernel.session() as session:
         tasks = [t.title for t in session.exec(select(CaseTask))]
     assert "Decide whether to involve the police (threat against a pupil)" in tasks
-    [alert] = service.inbox("console", "dsl1")
+    [alert] = service.intake.inbox("console", "dsl1")
     flags = dict(alert.fields)["Flags"]
     assert "police: DSL to decide" in flags and "declined" not in flags
 
@@ -292,14 +293,14 @@ def test_golive_22_default_pack_name_example_is_neutral():
 def test_golive_22_file_types_are_named_in_words(service_factory):
     service = service_factory("default")
     say(service, "f", "report abuse", "me", "facebook", "no link", "yesterday", "Insults")
-    shot = service.store_evidence("shot1.png", "image/png", b"\x89PNG\r\n\x1a\n one")
-    [got] = service.handle_message("console", "f", "", [shot])
+    shot = service.kernel.store_evidence("shot1.png", "image/png", b"\x89PNG\r\n\x1a\n one")
+    [got] = service.receive(StaffMessage("console", "f", "", files=[shot])).replies
     assert "shot1.png (PNG image, 12 bytes)" in got.text
-    pdf = service.store_evidence("letter.pdf", None, b"%PDF-1.4 letter")
-    [got] = service.handle_message("console", "f", "", [pdf])
+    pdf = service.kernel.store_evidence("letter.pdf", None, b"%PDF-1.4 letter")
+    [got] = service.receive(StaffMessage("console", "f", "", files=[pdf])).replies
     assert "letter.pdf (PDF document, 15 bytes)" in got.text
     with pytest.raises(evidence.EvidenceRefused) as refused:
-        service.store_evidence("run.exe", "application/x-msdownload", b"MZ")
+        service.kernel.store_evidence("run.exe", "application/x-msdownload", b"MZ")
     assert "application/" not in str(refused.value)
     assert ".exe files" in str(refused.value)
     for kind in evidence.ALLOWED_TYPES:
@@ -404,10 +405,10 @@ def test_golive_22_future_time_at_0005_is_refused_once_without_repeating_the_que
     service = make_service(sqlite_url, "default", clock, tmp_path / "evidence")
     [asked] = say(service, "n", "report abuse", "me", "facebook", "no link")
     assert "today 8am" not in asked
-    [refused] = service.handle_message("console", "n", "today 8am")
+    [refused] = service.receive(StaffMessage("console", "n", "today 8am")).replies
     assert "That's in the future: it's 00:05 on 11 June now." in refused.text
     assert refused.text.count("When was it posted?") == 1
-    [accepted] = service.handle_message("console", "n", "yesterday 8pm")
+    [accepted] = service.receive(StaffMessage("console", "n", "yesterday 8pm")).replies
     assert "what happened?" in accepted.text
 
 
@@ -417,12 +418,14 @@ def test_golive_22_future_time_at_0005_is_refused_once_without_repeating_the_que
 def test_golive_23_opening_sentence_answers_who_sent_the_request(service_factory):
     service = service_factory("dukeries-academy")
     grant(service, "dsl1", "dsl")
-    [first] = service.handle_message("console", "p", "a pupil sent me a friend request")
+    [first] = service.receive(
+        StaffMessage("console", "p", "a pupil sent me a friend request")
+    ).replies
     assert "Who sent the request?" not in first.text
     assert "You said it came from a pupil" in first.text
     assert "member of your family" in first.text
     # "back" returns to the question the sentence answered, so it can still be changed.
-    [back] = service.handle_message("console", "p", "back")
+    [back] = service.receive(StaffMessage("console", "p", "back")).replies
     assert "Who sent the request?" in back.text
     [reply] = say(service, "p", "a pupil", "no", "instagram", "no", "no")
     assert "FR-0001" in reply and "decline the request" in reply
@@ -452,8 +455,8 @@ def test_golive_23_sender_is_taken_from_the_opening_only_when_it_is_plain(openin
 
 def test_golive_23_misspelt_friend_request_starts_the_friend_request(service_factory):
     service = service_factory("default")
-    service.handle_message("console", "q", "freind reqest")
-    with service.session() as session:
+    service.receive(StaffMessage("console", "q", "freind reqest"))
+    with service.kernel.session() as session:
         from bot.storage import repository as repo
 
         assert repo.get_dialog(session, "console", "q").dialog == "friend_request"
@@ -464,8 +467,8 @@ def test_everyday_words_are_not_corrected_into_a_report(service_factory):
     must not start an abuse report."""
     service = service_factory("default")
     for text in ("Thanks for telling us", "I was telling a colleague about the trip"):
-        service.handle_message("console", "t", text)
-        with service.session() as session:
+        service.receive(StaffMessage("console", "t", text))
+        with service.kernel.session() as session:
             from bot.storage import repository as repo
 
             assert repo.get_dialog(session, "console", "t") is None, text
@@ -487,7 +490,7 @@ def test_golive_23_number_words_are_ages(service_factory):
     service = service_factory("default")
     [asked] = say(service, "r", "friend request", "former pupil")
     assert "How old are they now?" in asked
-    [family] = service.handle_message("console", "r", "seventeen")
+    [family] = service.receive(StaffMessage("console", "r", "seventeen")).replies
     assert "member of your family" in family.text
     assert parsing.parse_age_or_birthday("twenty-one", NOW.date()) == {"age": 21}
     assert parsing.parse_age_or_birthday("seventeen years old", NOW.date()) == {"age": 17}
@@ -500,7 +503,7 @@ def test_golive_23_a_leading_no_or_yes_answers_the_question(service_factory):
         parsing.parse_yes_no("no idea")
     service = service_factory("default")
     say(service, "s", "friend request", "a parent or carer")
-    [platform] = service.handle_message("console", "s", "no, he is my nephew's dad")
+    [platform] = service.receive(StaffMessage("console", "s", "no, he is my nephew's dad")).replies
     assert "Which app or site" in platform.text
 
 
@@ -535,7 +538,7 @@ def test_hardening_04_unicode_digits_are_not_taken_as_another_app(text):
 @pytest.mark.parametrize("text", ["²", "①"])
 def test_hardening_04_a_dm_of_unicode_digits_gets_a_reply_at_every_step(service_factory, text):
     service = service_factory("default")
-    [menu] = service.handle_message("console", "u", text)  # nothing in progress
+    [menu] = service.receive(StaffMessage("console", "u", text)).replies  # nothing in progress
     assert "What would you like to do?" in menu.text
     for answers, expected in [
         (["friend request"], "Sorry, I didn't catch that"),
@@ -543,7 +546,7 @@ def test_hardening_04_a_dm_of_unicode_digits_gets_a_reply_at_every_step(service_
         (["report abuse", "me", "facebook", "no link"], "couldn't read that date"),
     ]:
         say(service, "u", "cancel", *answers)
-        [reply] = service.handle_message("console", "u", text)
+        [reply] = service.receive(StaffMessage("console", "u", text)).replies
         assert expected in reply.text
 
 

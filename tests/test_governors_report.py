@@ -58,7 +58,7 @@ def seed_term(service) -> None:
         ("CB", _at(8, 20), True, 1),  # summer term
         ("CB", _at(1, 5, year=2027), True, 1),  # spring term
     ]
-    with service.session() as session:
+    with service.kernel.session() as session:
         for number, (kind, opened, urgent, ack) in enumerate(plan, start=1):
             case = Case(
                 ref=f"{kind}-9{number:03d}",
@@ -171,7 +171,7 @@ def test_governors_report_seeded_term_prints_the_right_numbers(seeded):
 
 def test_governors_report_suppresses_small_counts_and_small_shares(seeded):
     service, _ = seeded
-    data = governors.figures(service, governors.parse_term("spring-2027"))
+    data = governors.figures(service.kernel, governors.parse_term("spring-2027"))
     values = {measure: value for _, measure, value in data.rows()}
     assert values["All reports"] == FEWER  # one report
     assert values["Marked urgent"] == f"{FEWER} of {FEWER}"
@@ -190,7 +190,7 @@ def test_governors_report_terms_are_autumn_spring_summer():
 
 def test_governors_report_charts_render_as_svg_without_script_and_png(seeded):
     service, _ = seeded
-    data = governors.figures(service, governors.parse_term("autumn-2026"))
+    data = governors.figures(service.kernel, governors.parse_term("autumn-2026"))
     for key in ("months", "kinds", "acknowledgement"):
         svg = render(data, key, "svg").decode("utf-8")
         assert svg.lstrip().startswith("<?xml") and "<svg" in svg
@@ -248,7 +248,7 @@ def test_governors_report_pdf_and_csv_from_the_command(seeded, tmp_path):
 
 def test_governors_report_pdf_has_title_and_language(seeded):
     service, _ = seeded
-    data = governors.figures(service, governors.parse_term("autumn-2026"))
+    data = governors.figures(service.kernel, governors.parse_term("autumn-2026"))
     pdf = report_pdf(data)
     assert b"/Lang (en-GB)" in pdf and b"report for governors" in pdf
 

@@ -17,12 +17,12 @@ from sqlmodel import select
 from bot.app import create_app
 from bot.config import Settings
 from bot.dispatch import BotService
-from bot.intake.journal import RequestJournal
-from bot.intake.lines import Accepted, AfterAck
+from bot.intake.journal import IntakeJournal
+from bot.intake.lines import IntakeQueue, IntakeRecord
 from bot.intake.spool import Spool
-from bot.platforms.slack.delivery import SlackDelivery
+from bot.platforms.slack.sends import SlackSendLoop
 from bot.storage import db
-from bot.storage.tables import AcceptedRequest
+from bot.storage.tables import IntakeRequest
 from tests.conftest import make_service
 from tests.fake_slack import BOT_TOKEN, FakeSlack, blocks_text
 from tests.slack_harness import SECRET, Bot, dm_event
@@ -31,9 +31,9 @@ from tests.test_crash_recovery import FIRST_QUESTION, accepted_rows, healthy, se
 from tests.test_multi_instance import free_port
 
 
-def recorded(service: BotService) -> list[AcceptedRequest]:
-    with service.session() as session:
-        return list(session.exec(select(AcceptedRequest)).all())
+def recorded(service: BotService) -> list[IntakeRequest]:
+    with service.kernel.session() as session:
+        return list(session.exec(select(IntakeRequest)).all())
 
 
 # --- 1: the ack waits for the record; a restart never re-sends what Slack has -------------
@@ -44,10 +44,10 @@ async def test_hardening_01_an_acknowledged_request_is_recorded_before_its_ack(
 ):
     """Slack won't resend what it had an answer for: the record must exist by then."""
     service = make_service(database_url, "default", clock, tmp_path)
-    work = AfterAck("test", journal=RequestJournal(service, "slack"))
+    work = IntakeQueue("test", journal=IntakeJournal(service.intake, "slack"))
     never = asyncio.Event()
 
-    async def hangs(_: dict, _request: Accepted) -> None:
+    async def hangs(_: dict, _request: IntakeRecord) -> None:
         await never.wait()
 
     work.handler("job", hangs)
@@ -125,11 +125,11 @@ async def test_hardening_02_a_malformed_request_beside_a_dm_keeps_the_dm_recorde
     database_url, clock, tmp_path, caplog
 ):
     service = make_service(database_url, "default", clock, tmp_path)
-    work = AfterAck("test", journal=RequestJournal(service, "slack"))
+    work = IntakeQueue("test", journal=IntakeJournal(service.intake, "slack"))
     never = asyncio.Event()
     ran: list[object] = []
 
-    async def hangs(p: dict, request: Accepted) -> None:
+    async def hangs(p: dict, request: IntakeRecord) -> None:
         ran.append(p["n"])
         await never.wait()
 
@@ -177,11 +177,11 @@ async def test_hardening_11_a_request_whose_work_fails_is_tried_again(
     database_url, clock, tmp_path
 ):
     service = make_service(database_url, "default", clock, tmp_path)
-    work = AfterAck("test", journal=RequestJournal(service, "slack"), retry_after=0)
-    attempts: list[Accepted] = []
+    work = IntakeQueue("test", journal=IntakeJournal(service.intake, "slack"), retry_after=0)
+    attempts: list[IntakeRecord] = []
     finished = asyncio.Event()
 
-    async def flaky(_: dict, request: Accepted) -> None:
+    async def flaky(_: dict, request: IntakeRecord) -> None:
         attempts.append(request)
         if len(attempts) == 1:
             raise ConnectionError("Slack went away for a moment")
@@ -202,10 +202,10 @@ async def test_hardening_11_work_that_keeps_failing_is_reported_not_stranded(
     database_url, clock, tmp_path, caplog
 ):
     service = make_service(database_url, "default", clock, tmp_path)
-    work = AfterAck("test", journal=RequestJournal(service, "slack"), retry_after=0)
+    work = IntakeQueue("test", journal=IntakeJournal(service.intake, "slack"), retry_after=0)
     attempts: list[int] = []
 
-    async def broken(_: dict, _request: Accepted) -> None:
+    async def broken(_: dict, _request: IntakeRecord) -> None:
         attempts.append(1)
         raise KeyError("channel")
 
@@ -233,7 +233,7 @@ async def test_hardening_11_delivery_says_once_a_minute_that_the_database_is_dow
     url = f"sqlite:///{tmp_path / 'later' / 'bot.db'}"  # no tables yet: every call fails
     service = make_service(url, "default", clock, tmp_path / "evidence")
     fake = await FakeSlack().start()
-    delivery = SlackDelivery(service, AsyncWebClient(token=BOT_TOKEN, base_url=fake.api_url), {})
+    delivery = SlackSendLoop(service.kernel, AsyncWebClient(token=BOT_TOKEN, base_url=fake.api_url), {})
     try:
         with caplog.at_level(logging.INFO):
             for _ in range(31):  # a minute of passes, 2 s apart
@@ -309,10 +309,10 @@ async def test_hardening_01_a_spooled_request_survives_a_kill_before_its_databas
     like a kill: the next start writes it to the database and runs it."""
     url = f"sqlite:///{tmp_path / 'later' / 'bot.db'}"
     first = make_service(url, "default", clock, tmp_path / "evidence")
-    crashed = AfterAck("test", journal=RequestJournal(first, "slack", Spool(tmp_path, "slack")))
+    crashed = IntakeQueue("test", journal=IntakeJournal(first.intake, "slack", Spool(tmp_path, "slack")))
     never = asyncio.Event()
 
-    async def hangs(_: dict, _request: Accepted) -> None:
+    async def hangs(_: dict, _request: IntakeRecord) -> None:
         await never.wait()
 
     crashed.handler("job", hangs)
@@ -324,11 +324,11 @@ async def test_hardening_01_a_spooled_request_survives_a_kill_before_its_databas
     (tmp_path / "later").mkdir(exist_ok=True)
     db.upgrade(url)
     second = make_service(url, "default", clock, tmp_path / "evidence")
-    again = AfterAck("test", journal=RequestJournal(second, "slack", Spool(tmp_path, "slack")))
+    again = IntakeQueue("test", journal=IntakeJournal(second.intake, "slack", Spool(tmp_path, "slack")))
     done: list[dict] = []
     finished = asyncio.Event()
 
-    async def job(p: dict, _request: Accepted) -> None:
+    async def job(p: dict, _request: IntakeRecord) -> None:
         done.append(p)
         finished.set()
 
@@ -340,7 +340,7 @@ async def test_hardening_01_a_spooled_request_survives_a_kill_before_its_databas
     assert recorded(second) == []
     assert (tmp_path / "slack.spool").read_bytes() == b""  # what they wrote is not kept
 
-    third = AfterAck("test", journal=RequestJournal(second, "slack", Spool(tmp_path, "slack")))
+    third = IntakeQueue("test", journal=IntakeJournal(second.intake, "slack", Spool(tmp_path, "slack")))
     third.handler("job", job)
     await third.start(recover_every=3600)  # nothing is left to run a second time
     await third.stop()

@@ -144,7 +144,7 @@ async def test_hardening_04_odd_button_values_get_a_kind_reply(door, caplog, act
     assert (await door.slack.click("UHEAD", "DUHEAD", action, value)).status == 200
     [reply] = await door.slack.fake.wait_for("chat.postMessage", channel="DUHEAD")
     assert "Nothing has changed" in blocks_text(reply)
-    with door.service.session() as session:
+    with door.service.kernel.session() as session:
         assert session.exec(select(Case)).one().status != "closed"
     assert_clean_log(caplog.records)
 
@@ -175,7 +175,7 @@ async def test_hardening_06_empty_id_is_no_id_and_never_a_false_503(door):
     first, _ = await door.hook.post(comment_body(id="", text="First"))
     second, data = await door.hook.post(comment_body(id="", text="Second"))
     assert (first, second) == (201, 201), data
-    with door.service.session() as session:
+    with door.service.kernel.session() as session:
         texts = [c.text for c in session.exec(select(Comment).order_by(Comment.id))]
     assert texts == ["First", "Second"]
 
@@ -189,7 +189,7 @@ async def test_hardening_06_same_new_id_ten_times_at_once_on_postgresql_is_one_c
         statuses = sorted(status for status, _ in answers)
         assert statuses == [200] * 9 + [201], answers
         assert {data["comment"] for _, data in answers} == {"CM-0001"}
-        with running.service.session() as session:
+        with running.service.kernel.session() as session:
             assert len(session.exec(select(Comment)).all()) == 1
     assert_clean_log(caplog.records)
 
@@ -200,7 +200,7 @@ async def test_hardening_06_text_with_nul_on_postgresql_is_stored_without_it(
     async with edges(pg_url, clock, tmp_path) as running:
         status, data = await running.hook.post(comment_body(text="Trip\x00 letter?"))
         assert status == 201, data
-        with running.service.session() as session:
+        with running.service.kernel.session() as session:
             assert session.exec(select(Comment)).one().text == "Trip letter?"
 
 
@@ -295,7 +295,7 @@ async def test_hardening_08_reject_reason_with_nul_on_postgresql_is_kept_and_ans
         assert (await slack.submit_modal("UHEAD", meta, f"Under 13s\x00 {MARKER}")).status == 200
         [reply] = await slack.fake.wait_for("chat.postMessage", channel="DUHEAD")
         assert "rejected" in blocks_text(reply)
-        with running.service.session() as session:
+        with running.service.kernel.session() as session:
             assert session.exec(select(Case)).one().outcome == f"rejected: Under 13s {MARKER}"
     assert_clean_log(caplog.records)
 
@@ -334,7 +334,7 @@ async def test_hardening_10_replayed_add_note_form_adds_one_note(door):
     await door.slack.fake.wait_for("chat.postEphemeral", user="UDSL")
     await door.slack.click("UDSL", DSL, cards.CASE_ACK, "FR-0001")  # runs after the notes
     await door.slack.fake.wait_for("chat.postEphemeral", 2, user="UDSL")
-    with door.service.session() as session:
+    with door.service.kernel.session() as session:
         notes = session.exec(select(AuditEvent).where(AuditEvent.action == "case.note")).all()
     assert len(notes) == 1
 
@@ -412,11 +412,11 @@ async def test_hardening_10_a_replay_after_a_restart_is_still_refused(service_fa
     from bot.intake.guard import Replays
 
     service = service_factory()
-    first = Replays(service.first_delivery, service.recent_deliveries)
+    first = Replays(service.intake.first_request, service.intake.recent_request_ids)
     assert await first.first("slack:digest-1")
     assert not await first.first("slack:digest-1")  # a replay, answered from memory
     first.close(wait=True)  # the database write has landed
-    restarted = Replays(service.first_delivery, service.recent_deliveries)
+    restarted = Replays(service.intake.first_request, service.intake.recent_request_ids)
     assert not await restarted.first("slack:digest-1")
     assert await restarted.first("slack:digest-2")
     restarted.close(wait=True)

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
+from bot.domain.turns import ButtonPress
 from bot.features.comments.moderation import RegisterError
 from bot.features.comments.rules import CommentIn
 from bot.storage.tables import AuditEvent, Comment, Outbox, Reminder
@@ -21,7 +22,7 @@ from tests.test_conversations import CB_ABOUT_ME, CB_AFTER_EVIDENCE, FR_ANSWERS
 
 
 def add_account(service, contacts=("console:mo1", "console:mo2")):
-    return service.register_add(
+    return service.comments.register_add(
         "test",
         name="PE Twitter",
         purpose="Fixtures and results",
@@ -34,17 +35,17 @@ def add_account(service, contacts=("console:mo1", "console:mo2")):
 
 def log(service, **fields):
     data = {"account": 1, "author_type": "parent", "text": "When is sports day?", **fields}
-    comment, created = service.log_comment(CommentIn(**data), "cli", "cli:admin")
+    comment, created = service.comments.log_comment(CommentIn(**data), "cli", "cli:admin")
     assert created
     return comment
 
 
 def titles(service, user: str) -> list[str]:
-    return [m.title or m.text for m in service.inbox("console", user)]
+    return [m.title or m.text for m in service.intake.inbox("console", user)]
 
 
 def audit_actions(service, subject: str) -> list[str]:
-    with service.session() as session:
+    with service.kernel.session() as session:
         rows = session.exec(select(AuditEvent).where(AuditEvent.subject == subject))
         return [r.action for r in rows]
 
@@ -52,19 +53,19 @@ def audit_actions(service, subject: str) -> list[str]:
 def test_register_rules_transfer_close_and_export(service_factory):
     service = service_factory("dukeries-academy")
     with pytest.raises(RegisterError, match="at least 2"):
-        service.register_add(
+        service.comments.register_add(
             "t", name="X", purpose="p", platform="", author="a", moderators=["One"], contacts=[]
         )
     with pytest.raises(RegisterError, match="not a chat id"):
         add_account(service, contacts=["U123"])
     account = add_account(service)
-    service.register_change(account.id, "t", author="Ms Patel", contacts=["console:mo3"])
+    service.comments.register_change(account.id, "t", author="Ms Patel", contacts=["console:mo3"])
     with pytest.raises(RegisterError, match="at least 2"):
-        service.register_change(account.id, "t", moderators=["Only One"])
-    service.register_change(account.id, "t", close=True)
+        service.comments.register_change(account.id, "t", moderators=["Only One"])
+    service.comments.register_change(account.id, "t", close=True)
     with pytest.raises(RegisterError, match="already closed"):
-        service.register_change(account.id, "t", close=True)
-    rows = list(csv.reader(io.StringIO(service.register_csv())))
+        service.comments.register_change(account.id, "t", close=True)
+    rows = list(csv.reader(io.StringIO(service.comments.register_csv())))
     assert rows[0][:4] == ["Site Name/Purpose", "Approved Date", "Author", "Current Status"]
     assert rows[1][:4] == ["PE Twitter - Fixtures and results", "21/11/2026", "Ms Patel", "Closed"]
     assert audit_actions(service, f"account:{account.id}") == [
@@ -84,7 +85,7 @@ def test_comment_nudged_then_deadline_then_escalated_once_each(service_factory, 
     comment = log(service)  # Saturday: due Monday at the end of the day (17:00)
     assert comment.due_at == datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
     assert titles(service, "mo1") == ["Comment CM-0001 awaiting a reply"]
-    [new] = service.inbox("console", "mo2")
+    [new] = service.intake.inbox("console", "mo2")
     assert "Please reply by 23 Nov 17:00" in new.text
     assert {b.label for b in new.buttons} == {
         "Replied",
@@ -96,21 +97,21 @@ def test_comment_nudged_then_deadline_then_escalated_once_each(service_factory, 
     assert service.sweep() == 0  # nothing is due yet
     clock.current = datetime(2026, 11, 23, 13, 0, tzinfo=UTC)  # 4 hours before
     assert service.sweep() == 1
-    [nudge] = service.inbox("console", "mo1")
+    [nudge] = service.intake.inbox("console", "mo1")
     assert nudge.text.startswith("Reminder: a comment on PE Twitter needs a reply by 23 Nov 17:00")
     assert service.sweep() == 0  # a second tick sends nothing more
 
     clock.current = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
     service.sweep()
-    [deadline] = service.inbox("console", "mo1")
+    [deadline] = service.intake.inbox("console", "mo1")
     assert "deadline" in deadline.text
-    assert service.inbox("console", "head") == []  # SLT not yet
+    assert service.intake.inbox("console", "head") == []  # SLT not yet
 
     clock.advance(hours=1)
     service.sweep()
-    [escalated] = service.inbox("console", "head")
+    [escalated] = service.intake.inbox("console", "head")
     assert "deadline has passed" in escalated.text and "CM-0001" in escalated.title
-    with service.session() as session:
+    with service.kernel.session() as session:
         assert session.get(Comment, comment.id).status == "escalated"
         assert {r.status for r in session.exec(select(Reminder))} == {"done"}
 
@@ -119,11 +120,15 @@ def test_replied_button_closes_once_and_cancels_reminders(service_factory, clock
     service = service_factory("default")
     add_account(service)
     log(service)
-    refused = service.handle_action("console", "stranger", "comment.replied", "CM-0001")
+    refused = service.press(
+        ButtonPress("console", "stranger", "comment.replied", "CM-0001")
+    ).replies
     assert "Only the moderators of PE Twitter or SLT" in refused[0].text
-    [done] = service.handle_action("console", "mo1", "comment.replied", "CM-0001", name="Mo")
+    [done] = service.press(
+        ButtonPress("console", "mo1", "comment.replied", "CM-0001", name="Mo")
+    ).replies
     assert "closed as replied to" in done.text
-    [again] = service.handle_action("console", "mo2", "comment.replied", "CM-0001")
+    [again] = service.press(ButtonPress("console", "mo2", "comment.replied", "CM-0001")).replies
     assert "already closed" in again.text
     clock.advance(days=5)
     assert service.sweep() == 0  # cancelled: nothing left to send
@@ -134,10 +139,10 @@ def test_snooze_reminds_in_an_hour_and_moves_nothing_else(service_factory, clock
     service = service_factory("default")
     add_account(service)
     log(service)
-    service.inbox("console", "mo1")
-    [snoozed] = service.handle_action("console", "mo1", "comment.snooze", "CM-0001")
+    service.intake.inbox("console", "mo1")
+    [snoozed] = service.press(ButtonPress("console", "mo1", "comment.snooze", "CM-0001")).replies
     assert "in an hour" in snoozed.text
-    with service.session() as session:
+    with service.kernel.session() as session:
         due = sorted((r.kind, r.due_at) for r in session.exec(select(Reminder)))
     assert due == [
         ("comment.deadline", datetime(2026, 11, 23, 17, 0, tzinfo=UTC)),
@@ -147,7 +152,7 @@ def test_snooze_reminds_in_an_hour_and_moves_nothing_else(service_factory, clock
     ]
     clock.advance(hours=1)
     service.sweep()
-    [again] = service.inbox("console", "mo1")
+    [again] = service.intake.inbox("console", "mo1")
     assert again.text.startswith("Reminder: a comment on PE Twitter")
     assert "comment.snoozed" in audit_actions(service, "CM-0001")
 
@@ -165,7 +170,7 @@ def test_offensive_complaint_and_press_go_to_slt_at_once(service_factory, fields
     grant(service, "head", "slt")
     add_account(service)
     log(service, **fields)
-    [alert] = service.inbox("console", "head")
+    [alert] = service.intake.inbox("console", "head")
     assert clause_text in alert.text
     assert "CM-0001" in alert.title
 
@@ -174,7 +179,7 @@ def test_parent_offensive_comment_carries_parent_guidance(service_factory):
     service = service_factory("default")
     add_account(service)
     log(service, offensive=True)
-    [dm] = service.inbox("console", "mo1")
+    [dm] = service.intake.inbox("console", "mo1")
     assert "invite them in to talk" in dm.text
 
 
@@ -183,8 +188,8 @@ def test_offensive_button_tells_slt_and_is_audited(service_factory):
     grant(service, "head", "slt")
     add_account(service)
     log(service)
-    service.handle_action("console", "mo2", "comment.offensive", "CM-0001", name="Mo Two")
-    [alert] = service.inbox("console", "head")
+    service.press(ButtonPress("console", "mo2", "comment.offensive", "CM-0001", name="Mo Two"))
+    [alert] = service.intake.inbox("console", "head")
     assert "Mo Two marked this comment offensive" in alert.text
     assert "comment.offensive" in audit_actions(service, "CM-0001")
 
@@ -195,14 +200,14 @@ def test_catch_up_after_downtime_sends_one_message_per_item(service_factory, clo
     add_account(service)
     log(service)
     log(service, text="Second one")
-    service.inbox("console", "mo1")  # read the "new comment" messages
+    service.intake.inbox("console", "mo1")  # read the "new comment" messages
     clock.advance(days=4)  # the bot was down all through Monday
     assert service.sweep() == 6  # three reminders each, all due
-    overdue = service.inbox("console", "mo1")  # folded: one message per comment ...
+    overdue = service.intake.inbox("console", "mo1")  # folded: one message per comment ...
     assert [m.text.split(".")[0] for m in overdue] == [
         "A comment on PE Twitter is overdue (due 23 Nov 17:00), so SLT have been told"
     ] * 2
-    assert len(service.inbox("console", "head")) == 2  # ... and one escalation each
+    assert len(service.intake.inbox("console", "head")) == 2  # ... and one escalation each
     assert service.sweep() == 0
 
 
@@ -211,7 +216,7 @@ def test_account_without_reachable_moderators_goes_to_slt(service_factory):
     grant(service, "head", "slt")
     add_account(service, contacts=())
     log(service)
-    [alert] = service.inbox("console", "head")
+    [alert] = service.intake.inbox("console", "head")
     assert "no moderator I can message" in alert.text
 
 
@@ -241,16 +246,16 @@ def test_unacknowledged_dsl_case_is_realerted_then_sent_to_the_deputy(service_fa
     grant(service, "dsl1", "dsl")
     grant(service, "deputy1", "deputy_dsl")
     say(service, "alice", *FR_ANSWERS[:-1], "yes")  # urgent: routine cases are not re-sent
-    service.inbox("console", "dsl1")
-    service.inbox("console", "deputy1")
-    minutes = service.pack.alerts.unacknowledged_realert_minutes
+    service.intake.inbox("console", "dsl1")
+    service.intake.inbox("console", "deputy1")
+    minutes = service.kernel.pack.alerts.unacknowledged_realert_minutes
     clock.advance(minutes=minutes)
     service.sweep()
-    [again] = service.inbox("console", "dsl1")
+    [again] = service.intake.inbox("console", "dsl1")
     assert again.title == "Still waiting: FR-0001"
     clock.advance(minutes=minutes)
     service.sweep()
-    deputy = service.inbox("console", "deputy1")
+    deputy = service.intake.inbox("console", "deputy1")
     assert any("It has come to you as Deputy DSL" in m.text for m in deputy)
 
 
@@ -258,22 +263,22 @@ def test_acknowledged_case_is_not_realerted(service_factory, clock):
     service = service_factory("dukeries-academy")
     grant(service, "dsl1", "dsl")
     say(service, "alice", *FR_ANSWERS)
-    service.handle_action("console", "dsl1", "case.ack", "FR-0001")
-    service.inbox("console", "dsl1")
+    service.press(ButtonPress("console", "dsl1", "case.ack", "FR-0001"))
+    service.intake.inbox("console", "dsl1")
     clock.advance(hours=3)
     service.sweep()
-    assert [m.title for m in service.inbox("console", "dsl1")] == []
+    assert [m.title for m in service.intake.inbox("console", "dsl1")] == []
 
 
 def test_removal_follow_up_reminder_for_cyberbullying(service_factory, clock):
     service = service_factory("harmonize-academy")
     grant(service, "slt1", "slt")
     say(service, "dan", *CB_ABOUT_ME, *CB_AFTER_EVIDENCE)
-    service.inbox("console", "slt1")
+    service.intake.inbox("console", "slt1")
     clock.advance(hours=24)
     service.sweep()
     follow_ups = [
-        m for m in service.inbox("console", "slt1") if m.title == "Follow-up due: CB-0001"
+        m for m in service.intake.inbox("console", "slt1") if m.title == "Follow-up due: CB-0001"
     ]
     assert any("remove the material" in m.text and "(Policy 8)" in m.text for m in follow_ups)
 
@@ -283,15 +288,15 @@ def test_annual_policy_reminder(service_factory, clock):
     grant(service, "t1", "slt")
     service.prepare_schedules()
     service.prepare_schedules()  # idempotent
-    with service.session() as session:
+    with service.kernel.session() as session:
         [reminder] = session.exec(select(Reminder).where(Reminder.kind == "annual"))
     # 1 September 2027 is a Wednesday: the start of that day, BST.
     assert reminder.due_at == datetime(2027, 9, 1, 7, 0, tzinfo=UTC)
     clock.current = datetime(2027, 9, 1, 7, 0, tzinfo=UTC)
     assert service.sweep() == 1
-    [reminder_dm] = service.inbox("console", "t1")
+    [reminder_dm] = service.intake.inbox("console", "t1")
     assert "re-read the social media policy" in reminder_dm.text
-    with service.session() as session:
+    with service.kernel.session() as session:
         keys = {r.key for r in session.exec(select(Reminder).where(Reminder.kind == "annual"))}
     assert keys == {"annual:2027", "annual:2028"}
 
@@ -325,7 +330,7 @@ def test_sweeps_on_two_connections_take_each_reminder_once(database_url, clock, 
     for t in threads:
         t.join()
     assert sum(counts) == 40
-    with first.session() as session:
+    with first.kernel.session() as session:
         nudges = session.exec(
             select(Outbox).where(
                 Outbox.target == "mo1", Outbox.created_at > clock() - timedelta(seconds=1)

@@ -52,7 +52,7 @@ def seed(url: str, tmp_path: Path) -> None:
 
     db.upgrade(url)
     service = make_service(url, "default", FakeClock(datetime.now(UTC)), tmp_path / "seed")
-    service.register_add(
+    service.comments.register_add(
         "test",
         name="PE Twitter",
         purpose="Fixtures",
@@ -63,7 +63,7 @@ def seed(url: str, tmp_path: Path) -> None:
     )
     for n in range(COMMENTS):
         data = CommentIn(account=1, author_type="parent", text=f"Question {n}")
-        service.log_comment(data, "cli", "cli:test", platform="slack")
+        service.comments.log_comment(data, "cli", "cli:test", platform="slack")
     with service.engine.begin() as connection:
         connection.execute(sa.text("UPDATE outbox SET status = 'sent'"))  # not under test
         connection.execute(

@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from sqlmodel import select
 
 from bot.cli import main
+from bot.domain.turns import ButtonPress, StaffMessage
 from bot.features.cases import cards
 from bot.storage.tables import (
     AuditEvent,
@@ -47,7 +48,9 @@ def _report(service, user: str, name: str, words: str) -> str:
     ]
     replies: list[str] = []
     for line in lines:
-        replies = [m.text for m in service.handle_message("console", user, line, name=name)]
+        replies = [
+            m.text for m in service.receive(StaffMessage("console", user, line, name=name)).replies
+        ]
     match = re.search(r"CB-\d{4}", " ".join(replies))
     assert match, replies
     return match.group(0)
@@ -62,30 +65,33 @@ def school(database_url, clock, tmp_path):
     conversation half-way through, and has asked for a web sign-in link.
     """
     service = make_service(database_url, "default", clock, tmp_path / "evidence")
-    service.web = WebAccess(service, "http://127.0.0.1")
+    service.outbox.web = WebAccess(service.kernel, "http://127.0.0.1")
     grant(service, "sam", "dsl")
     grant(service, "other-dsl", "dsl")
     first = _report(service, "sam", SAM, "SAM-OWN-WORDS first")
     second = _report(service, "sam", SAM, "SAM-OWN-WORDS second")
     third = _report(service, "other1", OTHER, "MARKER-OTHER-WORDS about a pupil")
-    act = service.handle_action
+
+    def act(*args, **kwargs):
+        return service.press(ButtonPress(*args, **kwargs)).replies
+
     act("console", "other-dsl", cards.CASE_ACK, first, name=OTHER_DSL)
     act("console", "other-dsl", cards.CASE_NOTE, first, "MARKER-OTHER-NOTE", name=OTHER_DSL)
     act("console", "other-dsl", cards.CASE_CLOSE, first, "MARKER-OTHER-OUTCOME", name=OTHER_DSL)
     act("console", "sam", cards.CASE_ACK, third, name=SAM)
     act("console", "sam", cards.CASE_NOTE, third, "SAM-OWN-NOTE on the third", name=SAM)
-    service.handle_message(
-        "console", "sam", "someone is posting nasty things about a pupil", name=SAM
+    service.receive(
+        StaffMessage("console", "sam", "someone is posting nasty things about a pupil", name=SAM)
     )
-    service.web.issue_link("console", "sam", SAM, "/web/")
-    with service.session() as session:
+    service.outbox.web.issue_link("console", "sam", SAM, "/web/")
+    with service.kernel.session() as session:
         session.add(
             OfficialAccount(
                 name="PE department",
                 purpose="Fixtures",
                 platform="Instagram",
                 author="MARKER-AUTHOR-NAME",
-                approved_on=service.now(),
+                approved_on=service.kernel.now(),
                 moderators=[SAM, "MARKER-MODERATOR-NAME"],
                 contacts=["console:sam", "console:other1"],
             )
@@ -147,7 +153,7 @@ def test_records_access_export_holds_their_data_and_no_other_persons_name(school
         in files["summary.txt"]
     )
     # The export is in the audit trail, with no personal data in the detail.
-    with service.session() as session:
+    with service.kernel.session() as session:
         [logged] = session.exec(
             select(AuditEvent).where(AuditEvent.action == "records.exported")
         ).all()
@@ -171,7 +177,7 @@ def test_records_access_erase_dry_run_then_erase_keeps_safeguarding_records(scho
         "Nothing has changed yet",
     ):
         assert words in dry.output, words
-    with service.session() as session:
+    with service.kernel.session() as session:
         assert session.get(DialogState, ("console", "sam")) is not None
         assert not session.exec(
             select(AuditEvent).where(AuditEvent.action == "records.erased")
@@ -179,7 +185,7 @@ def test_records_access_erase_dry_run_then_erase_keeps_safeguarding_records(scho
     done = CliRunner().invoke(main, args, env=env)
     assert done.exit_code == 0, done.output
     assert "Done:" in done.output
-    with service.session() as session:
+    with service.kernel.session() as session:
         assert session.get(DialogState, ("console", "sam")) is None
         assert not session.exec(select(RoleAssignment).where(RoleAssignment.user_id == "sam")).all()
         assert not session.exec(select(WebSignIn).where(WebSignIn.user_id == "sam")).all()
@@ -204,7 +210,7 @@ def test_records_access_erase_dry_run_then_erase_keeps_safeguarding_records(scho
 
 def test_records_access_erase_renames_them_on_non_safeguarding_reports(school):
     service, url, _ = school
-    with service.session() as session:
+    with service.kernel.session() as session:
         session.add(
             Case(
                 ref="AC-0900",
@@ -214,14 +220,14 @@ def test_records_access_erase_renames_them_on_non_safeguarding_reports(school):
                 platform="console",
                 reporter_id="sam",
                 reporter_name=SAM,
-                created_at=service.now(),
-                updated_at=service.now(),
+                created_at=service.kernel.now(),
+                updated_at=service.kernel.now(),
             )
         )
         session.commit()
     args = ["records", "erase-person", "--platform", "console", "--user", "sam"]
     result = CliRunner().invoke(main, args, env={"DATABASE_URL": url})
     assert "Show them as former member of staff on non-safeguarding reports: 1" in result.output
-    with service.session() as session:
+    with service.kernel.session() as session:
         case = session.exec(select(Case).where(Case.ref == "AC-0900")).one()
     assert case.reporter_name == "former member of staff"

@@ -19,6 +19,7 @@ from sqlmodel import select
 
 from bot.app import create_app
 from bot.config import Settings
+from bot.domain.turns import ButtonPress
 from bot.features.cases import cards
 from bot.records.retention import RetentionSweep
 from bot.storage import db
@@ -46,23 +47,25 @@ async def test_records_05_the_sweep_disposes_of_each_record_once_across_two_inst
     grant(first, "dsl1", "dsl")
     refs = [open_case(first) for _ in range(CASES)]
     for ref in refs:
-        first.handle_action("console", "dsl1", cards.CASE_CLOSE, ref, "Outcome", "Dee")
+        first.press(
+            ButtonPress("console", "dsl1", cards.CASE_CLOSE, ref, text="Outcome", name="Dee")
+        )
     clock.current = datetime(2051, 11, 21, 9, 0, tzinfo=UTC)
-    assert len(RetentionSweep(second).due()) == CASES
+    assert len(RetentionSweep(second.kernel).due()) == CASES
 
     start = threading.Barrier(2)
     counts: list[int] = []
 
     def sweep(service) -> None:
         start.wait()
-        counts.append(RetentionSweep(service).sweep())
+        counts.append(RetentionSweep(service.kernel).sweep())
 
     settings = Settings(_env_file=None, SCHOOLBOT_DATA_DIR=tmp_path, SCHOOLBOT_TICK_SECONDS=60)
     async with TestServer(create_app(first, settings)), TestServer(create_app(second, settings)):
         await asyncio.gather(asyncio.to_thread(sweep, first), asyncio.to_thread(sweep, second))
 
         def finished() -> tuple[list[Disposal], list[Case]]:
-            with first.session() as session:
+            with first.kernel.session() as session:
                 return list(session.exec(select(Disposal))), list(session.exec(select(Case)))
 
         # The schedulers' own runs at start may still be going: a disposal is committed

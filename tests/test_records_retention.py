@@ -17,7 +17,9 @@ from sqlmodel import select
 
 from bot.domain import retention as rules
 from bot.domain.policy import PolicyError, bundled_pack_names, load_pack, parse_pack
+from bot.domain.turns import ButtonPress, StaffMessage
 from bot.features.cases import cards
+from bot.features.comments import queries as comments_queries
 from bot.records.legal_hold import HoldRefused, place_hold, release_hold
 from bot.records.retention import RetentionSweep
 from bot.storage import db
@@ -43,20 +45,20 @@ def service(sqlite_url, clock, tmp_path):
 
 
 def close(service, ref: str, who: str = "dsl1", outcome: str = "MARKER-OUTCOME spoke to them"):
-    service.handle_action("console", who, cards.CASE_CLOSE, ref, outcome, who)
-    with service.session() as session:
+    service.press(ButtonPress("console", who, cards.CASE_CLOSE, ref, text=outcome, name=who))
+    with service.kernel.session() as session:
         case = repo.case_by_ref(session, ref)
         assert case is not None and case.closed_at is not None
         return case
 
 
 def disposed(service) -> dict[str, Disposal]:
-    with service.session() as session:
+    with service.kernel.session() as session:
         return {d.record: d for d in session.exec(select(Disposal))}
 
 
 def case_row(service, ref: str) -> Case:
-    with service.session() as session:
+    with service.kernel.session() as session:
         case = repo.case_by_ref(session, ref)
         assert case is not None
         return case
@@ -64,7 +66,7 @@ def case_row(service, ref: str) -> Case:
 
 def sweep_on(service, clock: FakeClock, moment: datetime) -> dict[str, Disposal]:
     clock.current = moment
-    RetentionSweep(service).sweep()
+    RetentionSweep(service.kernel).sweep()
     return disposed(service)
 
 
@@ -108,7 +110,9 @@ def test_records_02_safeguarding_case_disposed_25_years_after_closure_not_a_day_
     service, clock, tmp_path
 ):
     ref = open_case(service)  # a cyberbullying report about a pupil: the DSL's
-    service.handle_action("console", "dsl1", cards.CASE_NOTE, ref, "MARKER-NOTE called home")
+    service.press(
+        ButtonPress("console", "dsl1", cards.CASE_NOTE, ref, text="MARKER-NOTE called home")
+    )
     case = close(service, ref)
     assert case.team == "dsl"
     files = list((tmp_path / "evidence").rglob("*"))
@@ -125,7 +129,7 @@ def test_records_02_safeguarding_case_disposed_25_years_after_closure_not_a_day_
     assert row.reporter_id == "" and row.reporter_name is None
     assert set(row.details) == {"tombstone"} and row.summary == {}
     assert "MARKER" not in str(row.model_dump())
-    with service.session() as session:
+    with service.kernel.session() as session:
         events = repo.timeline(session, ref)
         assert "MARKER" not in str([e.detail for e in events])
         note = next(e for e in events if e.action == "case.note")
@@ -133,7 +137,7 @@ def test_records_02_safeguarding_case_disposed_25_years_after_closure_not_a_day_
         opened = next(e for e in events if e.action == "case.opened")
         assert opened.redacted_at is None  # no free text: kept as it was
     # Running again disposes of nothing twice.
-    RetentionSweep(service).sweep()
+    RetentionSweep(service.kernel).sweep()
     assert len([d for d in disposed(service).values() if d.record == ref]) == 1
 
 
@@ -150,7 +154,7 @@ def test_records_02_staff_cyberbullying_and_friend_request_six_years(service, cl
 
 def test_records_02_account_request_and_register_kept_while_open_then_six_years(service, clock):
     now = clock()
-    with service.session() as session:
+    with service.kernel.session() as session:
         case = Case(
             ref="AC-0001",
             kind="AC",
@@ -179,12 +183,12 @@ def test_records_02_account_request_and_register_kept_while_open_then_six_years(
         session.commit()
     assert "AC-0001" not in sweep_on(service, clock, at(2040, 1, 1))  # account still open
     clock.current = at(2027, 3, 3, 10)
-    service.register_change(1, "cli:test", close=True)
+    service.comments.register_change(1, "cli:test", close=True)
     assert not {"AC-0001", "account 1"} & set(sweep_on(service, clock, at(2033, 3, 2, 23, 59)))
     log = sweep_on(service, clock, at(2033, 3, 3))
     assert log["AC-0001"].rule == rules.ACCOUNT_REQUEST
     assert log["account 1"].rule == rules.REGISTER_ENTRY
-    with service.session() as session:
+    with service.kernel.session() as session:
         account = session.get(OfficialAccount, 1)
         assert account is not None and "MARKER" not in str(account.model_dump())
         assert "MARKER" not in str([e.detail for e in session.exec(select(AuditEvent))])
@@ -192,9 +196,8 @@ def test_records_02_account_request_and_register_kept_while_open_then_six_years(
 
 def test_records_02_comment_one_year_after_reply_and_conversation_after_30_days(service, clock):
     from bot.features.comments.rules import CommentIn
-    from bot.storage import scheduling
 
-    service.register_add(
+    service.comments.register_add(
         "test",
         name="PE",
         purpose="Sport",
@@ -203,13 +206,13 @@ def test_records_02_comment_one_year_after_reply_and_conversation_after_30_days(
         moderators=["Mr J", "Ms K"],
         contacts=[],
     )
-    comment, _ = service.log_comment(
+    comment, _ = service.comments.log_comment(
         CommentIn(account=1, author_type="parent", text="MARKER-COMMENT when is sports day"),
         "cli",
         "cli:t",
     )
-    with service.session() as session:
-        scheduling.close_comment(session, comment.id, "replied", service.now(), "Mr J")
+    with service.kernel.session() as session:
+        comments_queries.close_comment(session, comment.id, "replied", service.kernel.now(), "Mr J")
         session.commit()
     say(service, "dora", "friend request")  # started, never finished
     assert not {"CM-0001", "unfinished friend request"} & set(
@@ -218,12 +221,12 @@ def test_records_02_comment_one_year_after_reply_and_conversation_after_30_days(
     log = sweep_on(service, clock, at(2026, 12, 21))
     assert log["unfinished friend request"].rule == rules.CONVERSATION
     assert "CM-0001" not in log
-    with service.session() as session:
+    with service.kernel.session() as session:
         assert session.exec(select(DialogState)).first() is None
     assert "CM-0001" not in sweep_on(service, clock, at(2027, 11, 20, 23, 59))
     log = sweep_on(service, clock, at(2027, 11, 21))
     assert log["CM-0001"].rule == rules.COMMENT
-    with service.session() as session:
+    with service.kernel.session() as session:
         row = session.get(Comment, comment.id)
         assert row is not None and "MARKER" not in row.text and "Disposed of on" in row.text
 
@@ -246,23 +249,23 @@ def test_records_02_a_file_another_live_case_uses_stays_on_disk(service, clock, 
 def test_records_03_a_held_case_is_never_disposed_of_until_the_hold_is_lifted(service, clock):
     ref = open_case(service)
     close(service, ref)
-    with service.session() as session:
-        dsl = service.actor(session, "console", "dsl1", "Dee")
-        slt = service.actor(session, "console", "slt1", "Sam")
+    with service.kernel.session() as session:
+        dsl = service.kernel.actor(session, "console", "dsl1", "Dee")
+        slt = service.kernel.actor(session, "console", "slt1", "Sam")
     with pytest.raises(HoldRefused):  # SLT doesn't own a DSL case
-        place_hold(service, ref, "court case", slt.key, "Sam", slt)
+        place_hold(service.kernel, ref, "court case", slt.key, "Sam", slt)
     with pytest.raises(HoldRefused):
-        place_hold(service, ref, "  ", dsl.key, "Dee", dsl)
-    said = place_hold(service, ref, "MARKER-HOLD family court", dsl.key, "Dee", dsl)
+        place_hold(service.kernel, ref, "  ", dsl.key, "Dee", dsl)
+    said = place_hold(service.kernel, ref, "MARKER-HOLD family court", dsl.key, "Dee", dsl)
     assert "legal hold" in said
     assert ref not in sweep_on(service, clock, at(2060, 1, 1))
     assert case_row(service, ref).disposed_at is None
-    assert "lifted" in release_hold(service, ref, dsl.key, "Dee", dsl)
+    assert "lifted" in release_hold(service.kernel, ref, dsl.key, "Dee", dsl)
     log = sweep_on(service, clock, at(2060, 1, 2))
     assert ref in log
     with pytest.raises(HoldRefused, match="already been disposed of"):
-        place_hold(service, ref, "too late", dsl.key, "Dee", dsl)
-    with service.session() as session:
+        place_hold(service.kernel, ref, "too late", dsl.key, "Dee", dsl)
+    with service.kernel.session() as session:
         actions = [e.action for e in repo.timeline(session, ref)]
         assert "case.hold" in actions and "case.hold_released" in actions
         assert "MARKER-HOLD" not in str([e.detail for e in repo.timeline(session, ref)])
@@ -316,7 +319,7 @@ def test_records_05_case_ref_view_of_a_disposed_case_shows_only_the_tombstone(se
     ref = open_case(service)
     close(service, ref)
     sweep_on(service, clock, at(2051, 11, 21))
-    [view] = service.handle_message("console", "dsl1", f"case {ref}")
+    [view] = service.receive(StaffMessage("console", "dsl1", f"case {ref}")).replies
     assert view.text.startswith(f"{ref}: Cyberbullying or online abuse.")
     assert "Reported Sat 21 Nov 2026, closed Sat 21 Nov 2026" in view.text
     assert "Disposed of on 21 November 2051" in view.text and "Safeguarding cases" in view.text

@@ -11,6 +11,7 @@ import subprocess
 import zipfile
 from datetime import UTC, datetime
 
+from bot.domain.turns import ButtonPress
 from bot.features.cases import cards
 from bot.records.retention import RetentionSweep
 from bot.storage import repository as repo
@@ -58,10 +59,16 @@ async def test_records_05_a_disposed_case_page_and_bundle_show_only_the_tombston
 ):
     ref = workspace.case_ref
     service = workspace.service
-    service.handle_action("console", "dsl1", cards.CASE_NOTE, ref, "MARKER-NOTE", "Mr Patel")
-    service.handle_action("console", "dsl1", cards.CASE_CLOSE, ref, "MARKER-OUTCOME", "Mr Patel")
+    service.press(
+        ButtonPress("console", "dsl1", cards.CASE_NOTE, ref, text="MARKER-NOTE", name="Mr Patel")
+    )
+    service.press(
+        ButtonPress(
+            "console", "dsl1", cards.CASE_CLOSE, ref, text="MARKER-OUTCOME", name="Mr Patel"
+        )
+    )
     clock.current = datetime(2051, 11, 21, 9, 0, tzinfo=UTC)
-    assert RetentionSweep(service).sweep() >= 1
+    assert RetentionSweep(service.kernel).sweep() >= 1
     http = await workspace.signed_in("dsl1", "Mr Patel")
     async with http:
         status, page = await _page(http, workspace.url(f"/web/cases/{ref}"))
@@ -80,7 +87,7 @@ async def test_records_05_a_disposed_case_page_and_bundle_show_only_the_tombston
     assert "Disposed of on 21 November 2051" in record["tombstone"]
     assert record["answers"] == [] and record["chronology"] == [] and record["notes"] == []
     assert "MARKER" not in json.dumps(record) and "Dan" not in json.dumps(record)
-    with service.session() as session:
+    with service.kernel.session() as session:
         case = repo.case_by_ref(session, ref)
         assert case is not None and case.disposed_at is not None
     if shutil.which("pdftotext"):  # the bundle test in test_workspace.py insists on CI

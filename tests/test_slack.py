@@ -7,6 +7,7 @@ import json
 import time
 from typing import Any
 
+from bot.domain.turns import StaffMessage
 from bot.platforms.slack.adapter import SlackAdapter
 from tests.conftest import grant
 from tests.fake_slack import blocks_text
@@ -125,7 +126,7 @@ async def test_cyberbullying_with_two_files_and_a_login_page(bot):
 
     from bot.storage.tables import Evidence
 
-    with bot.service.session() as session:
+    with bot.service.kernel.session() as session:
         stored = sorted((e.filename, e.size) for e in session.exec(select(Evidence)))
     assert stored == [("one.png", 13), ("two.jpg", 9)]
 
@@ -139,7 +140,7 @@ async def test_two_stage_approval_with_buttons_and_a_non_approver(bot):
     from tests.test_dialog_engine import DUKERIES_FORM
 
     for line in ["new official account", *DUKERIES_FORM, "yes"]:
-        bot.service.handle_message("slack", "UREQ", line)
+        bot.service.receive(StaffMessage("slack", "UREQ", line))
     await bot.say("UREQ", "yes")
     assert "AC-0001" in bot.last_dm("UREQ")
     [alert] = await bot.fake.wait_for("chat.postMessage", channel=SLT_CHANNEL)
@@ -164,7 +165,7 @@ async def test_two_stage_approval_with_buttons_and_a_non_approver(bot):
     await bot.submit_modal("UPRIN", view["private_metadata"], "Audience is under 13")
     [notice] = await bot.fake.wait_for("chat.postMessage", channel="UREQ")
     assert "Reason: Audience is under 13" in blocks_text(notice)
-    with bot.service.session() as session:
+    with bot.service.kernel.session() as session:
         from sqlmodel import select
 
         from bot.storage.tables import ApprovalDecision
@@ -174,11 +175,11 @@ async def test_two_stage_approval_with_buttons_and_a_non_approver(bot):
 
 
 async def test_rate_limit_and_missing_channel_are_retried_not_dropped(bot, clock, caplog):
-    delivery = bot.server.app[SlackAdapter.APP_KEY].delivery
+    delivery = bot.server.app[SlackAdapter.APP_KEY].sends
     bot.fake.fail_next("chat.postMessage", status=429, retry_after=30)
     bot.fake.fail_next("chat.postMessage", error="not_in_channel")
     for line in ["friend request", "1", "no", "instagram", "no", "yes"]:
-        bot.service.handle_message("slack", "U5", line)
+        bot.service.receive(StaffMessage("slack", "U5", line))
 
     await delivery.flush()  # 429: rescheduled after Retry-After
     await delivery.flush()  # not due yet: nothing is sent
@@ -196,10 +197,10 @@ async def test_rate_limit_and_missing_channel_are_retried_not_dropped(bot, clock
 
 
 async def test_unreadable_retry_after_waits_a_second_rather_than_failing(bot, clock):
-    delivery = bot.server.app[SlackAdapter.APP_KEY].delivery
+    delivery = bot.server.app[SlackAdapter.APP_KEY].sends
     bot.fake.fail_next("chat.postMessage", status=429, retry_after="soon")
     for line in ["friend request", "1", "no", "instagram", "no", "yes"]:
-        bot.service.handle_message("slack", "U9", line)
+        bot.service.receive(StaffMessage("slack", "U9", line))
     await delivery.flush()
     assert outbox_statuses(bot) == ["pending"]
     clock.advance(seconds=2)
@@ -218,7 +219,7 @@ def outbox_statuses(bot) -> list[str]:
 
     from bot.storage.tables import Outbox
 
-    with bot.service.session() as session:
+    with bot.service.kernel.session() as session:
         return [
             row.status for row in session.exec(select(Outbox).where(Outbox.platform == "slack"))
         ]

@@ -40,8 +40,8 @@ NUDGE = DUE - timedelta(hours=4)
 
 
 def add_account(bot, contacts: tuple[str, ...] = (f"slack:{MOD1}", f"slack:{MOD2}")) -> None:
-    bot.service.platforms = ("console", "slack")
-    bot.service.register_add(
+    bot.service.outbox.platforms = ("console", "slack")
+    bot.service.comments.register_add(
         "cli:admin",
         name=ACCOUNT,
         purpose="Fixtures and results",
@@ -55,13 +55,13 @@ def add_account(bot, contacts: tuple[str, ...] = (f"slack:{MOD1}", f"slack:{MOD2
 def log_comment(bot, **fields: Any) -> Comment:
     data = {"account": ACCOUNT, "author_type": "parent", "text": "Is the match still on?"}
     data.update(fields)
-    comment, created = bot.service.log_comment(CommentIn(**data), "cli", "cli:admin")
+    comment, created = bot.service.comments.log_comment(CommentIn(**data), "cli", "cli:admin")
     assert created
     return comment
 
 
 def delivery(bot):
-    return bot.server.app[SlackAdapter.APP_KEY].delivery
+    return bot.server.app[SlackAdapter.APP_KEY].sends
 
 
 async def sweep(bot) -> None:
@@ -88,14 +88,14 @@ def buttons(call: Call) -> list[tuple[str, str, str]]:
 
 
 def stored(bot, ref: str = "CM-0001") -> Comment:
-    with bot.service.session() as session:
+    with bot.service.kernel.session() as session:
         comment = session.get(Comment, int(ref.removeprefix("CM-")))
         assert comment is not None
         return comment
 
 
 def reminder_states(bot, ref: str = "CM-0001") -> dict[str, str]:
-    with bot.service.session() as session:
+    with bot.service.kernel.session() as session:
         rows = session.exec(
             select(Reminder).where(Reminder.comment_id == int(ref.removeprefix("CM-")))
         ).all()
@@ -103,7 +103,7 @@ def reminder_states(bot, ref: str = "CM-0001") -> dict[str, str]:
 
 
 def outbox_count(bot) -> int:
-    with bot.service.session() as session:
+    with bot.service.kernel.session() as session:
         return len(session.exec(select(Outbox)).all())
 
 
@@ -129,7 +129,7 @@ async def click_and_wait(bot, user: str, channel: str, action: str, value: str) 
 
 
 def test_dukeries_pack_nudges_four_hours_before_a_24_hour_deadline(bot):
-    comments = bot.service.pack.comments
+    comments = bot.service.kernel.pack.comments
     assert comments.nudge_before_hours == 4
     assert comments.reply_within_hours == 24
     assert comments.weekend_to_next_working_day is True
@@ -150,7 +150,7 @@ async def test_new_comment_dms_both_contacts_with_the_four_buttons(bot):
         assert "A parent or carer" in text
         assert buttons(dm) == [(a, label, "CM-0001") for a, label in BUTTONS]
     assert posts(bot, SLT_CHANNEL) == []  # a parent's question is not escalated at once
-    with bot.service.session() as session:
+    with bot.service.kernel.session() as session:
         rows = session.exec(select(Outbox).where(Outbox.platform == "slack")).all()
         assert sorted((r.target, r.status) for r in rows) == [(MOD1, "sent"), (MOD2, "sent")]
 

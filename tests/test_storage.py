@@ -13,6 +13,7 @@ from alembic.script import ScriptDirectory
 from sqlmodel import Session, SQLModel
 
 import bot.storage.tables  # noqa: F401
+from bot.domain.turns import StaffMessage
 from bot.storage import db
 from bot.storage import repository as repo
 from bot.storage.tables import AuditEvent, Case
@@ -145,10 +146,10 @@ def test_duplicate_deliveries_are_recognised(database_url):
     engine = db.make_engine(database_url)
     now = datetime(2026, 11, 21, tzinfo=UTC)
     with Session(engine) as session:
-        assert repo.first_delivery(session, "slack:Ev1", now) is True
+        assert repo.first_request(session, "slack:Ev1", now) is True
         session.commit()
     with Session(engine) as session:
-        assert repo.first_delivery(session, "slack:Ev1", now) is False
+        assert repo.first_request(session, "slack:Ev1", now) is False
     engine.dispose()
 
 
@@ -177,17 +178,23 @@ def test_case_transition_is_compare_and_set(database_url):
 
 def test_old_delivery_ids_are_forgotten_and_recent_ones_still_catch_repeats(service_factory, clock):
     service = service_factory()
-    assert service.handle_message("slack", "U1", "hello", delivery="slack:EvOld")
+    assert service.receive(StaffMessage("slack", "U1", "hello", request_id="slack:EvOld")).replies
     clock.advance(days=8)
-    assert service.handle_message("slack", "U1", "my cases", delivery="slack:EvNew")
-    assert service.forget_old_deliveries() == 1
-    assert service.handle_message("slack", "U1", "my cases", delivery="slack:EvNew") == []
-    with service.session() as session:
-        assert repo.first_delivery(session, "slack:EvOld", clock()) is True  # gone
+    assert service.receive(
+        StaffMessage("slack", "U1", "my cases", request_id="slack:EvNew")
+    ).replies
+    assert service.intake.forget_old_requests() == 1
+    assert (
+        service.receive(StaffMessage("slack", "U1", "my cases", request_id="slack:EvNew")).replies
+        == []
+    )
+    with service.kernel.session() as session:
+        assert repo.first_request(session, "slack:EvOld", clock()) is True  # gone
 
 
 def test_requests_stranded_for_a_week_are_reported_and_removed(service_factory, clock, caplog):
     from bot.storage import intake as accepted
+
     service = service_factory()
     row = {
         "platform": "slack",
@@ -195,18 +202,18 @@ def test_requests_stranded_for_a_week_are_reported_and_removed(service_factory, 
         "kind": "message",
         "payload": {"text": "Jane Pupil"},
     }
-    with service.session() as session:
+    with service.kernel.session() as session:
         accepted.record(
             session, [{**row, "instance": "gone", "accepted_at": clock(), "renewed_at": clock()}]
         )
         session.commit()
     clock.advance(days=6)
-    service.forget_old_deliveries()
-    with service.session() as session:
+    service.intake.forget_old_requests()
+    with service.kernel.session() as session:
         assert session.execute(sa.text("SELECT count(*) FROM accepted_request")).scalar() == 1
     clock.advance(days=2)
-    service.forget_old_deliveries()
-    with service.session() as session:
+    service.intake.forget_old_requests()
+    with service.kernel.session() as session:
         assert session.execute(sa.text("SELECT count(*) FROM accepted_request")).scalar() == 0
     assert "1 chat requests accepted over a week ago were never handled" in caplog.text
     assert "Jane" not in caplog.text  # not what they wrote

@@ -143,7 +143,7 @@ async def test_cyberbullying_with_two_files_a_pasted_image_and_a_login_page(
         assert "CB-0001" in teams.last("carol")
         [alert] = await fake.wait_for("create", conversation=channel_id("slt"))
         assert "CB-0001" in text_of(alert)
-        with teams.service.session() as session:
+        with teams.service.kernel.session() as session:
             stored = sorted((e.filename, e.content_type) for e in session.exec(select(Evidence)))
         assert stored == [
             ("image.png", "image/jpeg"),
@@ -199,7 +199,7 @@ async def test_multi_stage_approval_with_card_buttons_and_a_non_approver(teams):
     assert "Rejected" in text_of(teams.fake.called("update")[-1])
     await teams.fake.wait_for(None, told + 1, conversation=personal("req"))
     assert "Reason: Audience is under 13" in teams.last("req")
-    with teams.service.session() as session:
+    with teams.service.kernel.session() as session:
         decisions = session.exec(select(ApprovalDecision)).all()
     assert [(d.stage, d.approve) for d in decisions] == [(0, True), (1, True), (2, False)]
     assert_all_cards_valid(teams.fake)

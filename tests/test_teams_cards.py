@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from bot.domain.messages import Button, Choice, Message
 from bot.domain.policy import bundled_pack_names
+from bot.domain.turns import ButtonPress, StaffMessage
 from bot.features.accounts import approvals
 from bot.features.cases import cards
 from bot.platforms.teams.cards import MAX_BUTTONS, needs_card, render
@@ -27,7 +28,7 @@ def walk(service, user: str, starter: str, pick: int) -> int:
     """Answer until the conversation ends; render and validate every reply."""
     checked = 0
     form = iter(DUKERIES_FORM if "account" in starter else [])
-    replies = service.handle_message("console", user, starter)
+    replies = service.receive(StaffMessage("console", user, starter)).replies
     for turn in range(60):
         for message in replies:
             assert_valid_card(render(message))
@@ -41,7 +42,7 @@ def walk(service, user: str, starter: str, pick: int) -> int:
             break
         else:
             answer = next(form, TEXT_ANSWERS[turn % len(TEXT_ANSWERS)])
-        replies = service.handle_message("console", user, answer)
+        replies = service.receive(StaffMessage("console", user, answer)).replies
     return checked
 
 
@@ -59,21 +60,31 @@ def test_every_dialog_prompt_is_a_valid_card(service_factory, pack):
 @pytest.mark.parametrize("pack", ["dukeries-academy", "default", "harmonize-academy"])
 def test_every_alert_update_and_notice_is_a_valid_card(service_factory, pack):
     service = service_factory(pack)
-    for role in service.pack.roles:
+    for role in service.kernel.pack.roles:
         grant(service, "boss", role)
     for line in ["friend request", "1", "no", "instagram", "no", "yes"]:
-        service.handle_message("console", "alice", line)
+        service.receive(StaffMessage("console", "alice", line))
     walk(service, "carol", "report abuse", 0)
     walk(service, "req", "new official account", 0)
-    service.handle_message("console", "req", "yes")
+    service.receive(StaffMessage("console", "req", "yes"))
     for ref in ("FR-0001", "CB-0001"):
-        service.handle_action("console", "boss", cards.CASE_ACK, ref, None, "Boss")
-        service.handle_action("console", "boss", cards.CASE_ASSIGN, ref, None, "Boss")
-        service.handle_action("console", "boss", cards.CASE_NOTE, ref, "Called home", "Boss")
-        service.handle_action("console", "boss", cards.CASE_CLOSE, ref, "Resolved", "Boss")
-    for stage in range(len(service.pack.accounts.stages)):
-        service.handle_action("console", "boss", approvals.APPROVE, f"AC-0001:{stage}", None, "B")
-    with service.session() as session:
+        service.press(ButtonPress("console", "boss", cards.CASE_ACK, ref, text=None, name="Boss"))
+        service.press(
+            ButtonPress("console", "boss", cards.CASE_ASSIGN, ref, text=None, name="Boss")
+        )
+        service.press(
+            ButtonPress("console", "boss", cards.CASE_NOTE, ref, text="Called home", name="Boss")
+        )
+        service.press(
+            ButtonPress("console", "boss", cards.CASE_CLOSE, ref, text="Resolved", name="Boss")
+        )
+    for stage in range(len(service.kernel.pack.accounts.stages)):
+        service.press(
+            ButtonPress(
+                "console", "boss", approvals.APPROVE, f"AC-0001:{stage}", text=None, name="B"
+            )
+        )
+    with service.kernel.session() as session:
         messages = [Message.from_dict(r.message) for r in session.exec(select(Outbox))]
     assert len(messages) >= 6
     for message in messages:

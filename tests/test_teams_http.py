@@ -10,6 +10,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlmodel import select
 
 from bot.config import Settings
+from bot.domain.turns import StaffMessage
 from bot.platforms.teams.platform import mode as teams_mode
 from bot.storage.tables import Outbox
 from tests.conftest import grant
@@ -75,11 +76,11 @@ async def test_repeated_activity_id_is_handled_once(teams, fake):
 
 async def test_connector_429_and_5xx_are_retried_then_delivered(teams, fake, clock, caplog):
     caplog.set_level(logging.INFO)
-    delivery = teams.adapter.delivery
+    delivery = teams.adapter.sends
     await delivery.flush()
     # Nowhere to post yet: logged with the fix, kept.
     for line in ["friend request", "1", "no", "instagram", "no", "yes"]:
-        teams.service.handle_message("teams", "aad-u5", line)
+        teams.service.receive(StaffMessage("teams", "aad-u5", line))
     await delivery.flush()
     assert "hasn't been added to any team yet" in caplog.text
     assert outbox_statuses(teams) == ["pending"]
@@ -107,12 +108,12 @@ async def test_connector_429_and_5xx_are_retried_then_delivered(teams, fake, clo
 
 
 async def test_failures_are_parked_after_many_attempts_never_dropped(teams, fake, clock, caplog):
-    delivery = teams.adapter.delivery
+    delivery = teams.adapter.sends
     install = teams.activity("admin", channel="general", kind="installationUpdate")
     install["action"] = "add"
     await teams.post(install)
     for line in ["friend request", "1", "no", "instagram", "no", "yes"]:
-        teams.service.handle_message("teams", "aad-u6", line)
+        teams.service.receive(StaffMessage("teams", "aad-u6", line))
     for _ in range(12):
         fake.fail_next("create", status=500)
     for _ in range(12):
@@ -160,6 +161,6 @@ async def test_anonymous_mode_only_on_loopback(sqlite_url, clock, tmp_path):
 
 
 def outbox_statuses(teams) -> list[str]:
-    with teams.service.session() as session:
+    with teams.service.kernel.session() as session:
         rows = session.exec(select(Outbox).where(Outbox.platform == "teams"))
         return [row.status for row in rows]

@@ -24,7 +24,7 @@ LABELS = ["Replied", "Acknowledged publicly", "Offensive: tell SLT", "Snooze 1 h
 
 
 def stored(teams: TeamsClient) -> Comment:
-    with teams.service.session() as session:
+    with teams.service.kernel.session() as session:
         comment = session.get(Comment, 1)
         assert comment is not None
         return comment
@@ -34,8 +34,8 @@ async def new_comment_card(teams: TeamsClient) -> dict:
     """alice and dave open a chat with the bot, a comment is logged, alice gets the card."""
     for user in ("alice", "dave"):
         await teams.say(user, "hello")  # stores the personal-chat reference
-    teams.service.platforms = ("console", "teams")
-    teams.service.register_add(
+    teams.service.outbox.platforms = ("console", "teams")
+    teams.service.comments.register_add(
         "cli:admin",
         name=ACCOUNT,
         purpose="Fixtures and results",
@@ -45,13 +45,13 @@ async def new_comment_card(teams: TeamsClient) -> dict:
         contacts=["teams:aad-alice", "teams:aad-dave"],
     )
     before = len(teams.dms("alice"))
-    comment, created = teams.service.log_comment(
+    comment, created = teams.service.comments.log_comment(
         CommentIn(account=ACCOUNT, author_type="parent", text="Is the match still on?"),
         "cli",
         "cli:admin",
     )
     assert created and comment.ref == "CM-0001"
-    await teams.adapter.delivery.flush()
+    await teams.adapter.sends.flush()
     calls = await teams.fake.wait_for(None, before + 1, conversation=personal("alice"))
     [card] = cards_in(calls[-1])
     assert_valid_card(card)
@@ -68,7 +68,7 @@ async def test_new_comment_card_then_replied_closes_it(teams):
         assert find_submit(card, label)["value"] == "CM-0001"
     dave = await teams.fake.wait_for(None, 2, conversation=personal("dave"))
     assert "New comment on Dukeries Sport" in text_of(dave[-1])
-    with teams.service.session() as session:
+    with teams.service.kernel.session() as session:
         rows = session.exec(select(Outbox).where(Outbox.platform == "teams")).all()
         assert sorted((r.target, r.status) for r in rows) == [
             ("aad-alice", "sent"),
@@ -85,7 +85,7 @@ async def test_new_comment_card_then_replied_closes_it(teams):
     comment = stored(teams)
     assert comment.status == "replied"
     assert comment.closed_by == "teams:aad-alice"
-    with teams.service.session() as session:
+    with teams.service.kernel.session() as session:
         statuses = {r.kind: r.status for r in session.exec(select(Reminder))}
     assert statuses == {
         "comment.nudge": "cancelled",

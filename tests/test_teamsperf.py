@@ -26,7 +26,7 @@ from sqlmodel import select
 
 from bot.domain.messages import Button, Choice, Mention, Message
 from bot.platforms.teams.connector import ConnectorPool
-from bot.platforms.teams.delivery import http_status, to_activity
+from bot.platforms.teams.sends import http_status, to_activity
 from bot.platforms.teams.wire import from_wire, to_wire
 from bot.storage.tables import ConversationRef
 from tests.fuzz_strategies import json_values, maybe, record, short, teams_activity
@@ -38,9 +38,9 @@ async def test_teamsperf_01_turns_and_proactive_sends_share_one_connection(teams
     and a proactive DM all reach the connector over the same keep-alive connection."""
     for text in ("hello", "hello again", "thanks"):
         await teams.say("dave", text)
-    await teams.adapter.delivery.stop()  # the test runs the outbox itself
-    teams.service.queue_for_user("teams", "aad-dave", [Message("A note for you.")])
-    await teams.adapter.delivery.flush()
+    await teams.adapter.sends.stop()  # the test runs the outbox itself
+    teams.service.intake.queue_replies("teams", "aad-dave", [Message("A note for you.")])
+    await teams.adapter.sends.flush()
     calls = teams.fake.called(conversation=personal("dave"))
     assert calls[-1].activity["text"] == "A note for you."
     assert len(teams.fake.peers) == len(calls) >= 4
@@ -210,7 +210,7 @@ def test_teamsperf_03_a_chat_reference_is_saved_as_msrest_writes_it():
 async def test_teamsperf_03_stale_question_cards_are_dropped_when_a_new_one_is_kept(teams, clock):
     async def cards() -> list[str]:
         await teams.adapter.cards.write()  # what is waiting goes now, not after the delay
-        with teams.service.session() as session:
+        with teams.service.kernel.session() as session:
             rows = session.exec(
                 select(ConversationRef.key).where(ConversationRef.key.startswith("card:aad-fay:"))
             )
@@ -249,7 +249,7 @@ async def test_teamsperf_03_question_cards_are_written_together_and_a_quick_pres
     finally:
         sa.event.remove(teams.service.engine, "before_cursor_execute", seen)
     assert inserts == [True]  # three cards, one statement
-    with teams.service.session() as session:
+    with teams.service.kernel.session() as session:
         rows = session.exec(
             select(ConversationRef.key).where(ConversationRef.key.startswith("card:"))
         )
@@ -262,7 +262,7 @@ async def test_teamsperf_03_question_cards_are_written_together_and_a_quick_pres
     assert "Your answer: A pupil" in text_of(update)
     [following] = cards.waiting  # the next question's card; the answered one is gone
     await cards.write()
-    with teams.service.session() as session:
+    with teams.service.kernel.session() as session:
         rows = session.exec(
             select(ConversationRef.key).where(ConversationRef.key.startswith("card:aad-jo"))
         )
@@ -377,6 +377,6 @@ async def test_teamsperf_03_cards_waiting_at_shutdown_are_written(teams):
     await teams.say("kim", "friend request")
     [waiting] = teams.adapter.cards.waiting
     await teams.adapter.cards.stop()
-    with teams.service.session() as session:
+    with teams.service.kernel.session() as session:
         rows = session.exec(select(ConversationRef.key).where(ConversationRef.key == waiting))
         assert list(rows) == [waiting]

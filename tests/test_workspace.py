@@ -18,6 +18,7 @@ import zipfile
 import aiohttp
 import pytest
 
+from bot.domain.turns import ButtonPress
 from bot.storage import repository as repo
 from tests.conftest import grant
 from tests.workspace_harness import PDF_BYTES, csrf_of, tiny_png
@@ -125,7 +126,7 @@ async def test_a_role_removed_takes_effect_at_once(workspace):
     http = await workspace.signed_in("dsl1", "Mr Patel")
     async with http:
         assert (await _get(http, workspace.url(f"/web/cases/{workspace.case_ref}")))[0] == 200
-        with workspace.service.session() as session:
+        with workspace.service.kernel.session() as session:
             repo.remove_role(session, "console", "dsl1", "dsl")
             session.commit()
         assert (await _get(http, workspace.url(f"/web/cases/{workspace.case_ref}")))[0] == 404
@@ -182,7 +183,9 @@ async def test_acting_from_the_web_uses_the_same_rules_as_chat(workspace):
         ) as r:
             page = await r.text()
             assert "MARKER-NOTE rang home" in page and "Note added, by Mr Patel" in page
-    reply = workspace.service.handle_action("console", "dsl1", "case.ack", ref, name="Mr Patel")
+    reply = workspace.service.press(
+        ButtonPress("console", "dsl1", "case.ack", ref, name="Mr Patel")
+    ).replies
     assert "already acknowledged" in reply[0].text
 
 
@@ -206,7 +209,7 @@ async def test_evidence_is_served_safely(workspace):
 
 async def test_a_changed_file_shows_a_tamper_warning_and_is_not_served(workspace):
     ref = workspace.case_ref
-    path = workspace.service.evidence.path_for(hashlib.sha256(tiny_png()).hexdigest())
+    path = workspace.service.kernel.evidence.path_for(hashlib.sha256(tiny_png()).hexdigest())
     path.write_bytes(b"\x89PNG\r\n\x1a\n something else")
     http = await workspace.signed_in("dsl1", "Mr Patel")
     async with http:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.domain.turns import ButtonPress
 from tests.conftest import grant, say
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -83,9 +84,9 @@ async def _axe(page) -> list[str]:
 
 def _link_from_chat(workspace, user: str, name: str) -> str:
     """Press "Open in browser" on the alert, as the DSL would in chat."""
-    [reply] = workspace.service.handle_action(
-        "console", user, "web.open", workspace.case_ref, name=name
-    )
+    [reply] = workspace.service.press(
+        ButtonPress("console", user, "web.open", workspace.case_ref, name=name)
+    ).replies
     match = re.search(r"https?://\S+/web/sign-in/\S+", reply.text)
     assert match, reply.text
     assert "only for you" in reply.text and "10 minutes" in reply.text
@@ -122,11 +123,11 @@ async def test_a_dsl_works_a_case_from_the_alert_link_to_closing_it(workspace, b
     await page.get_by_role("button", name="Close the case").click()
     await page.get_by_text(f"{ref} is closed").wait_for()
     assert await _axe(page) == []
-    told = " ".join(m.text for m in workspace.service.inbox("console", "dan"))
+    told = " ".join(m.text for m in workspace.service.intake.inbox("console", "dan"))
     assert "closed" in told and "Thank you, it's been dealt with." in told
     assert "MARKER-OUTCOME" not in told  # the outcome stays in the record
 
-    alerts = workspace.service.inbox("console", "dsl1")
+    alerts = workspace.service.intake.inbox("console", "dsl1")
     assert alerts and "Closed" in dict(alerts[-1].fields).get("Status", "")
 
     await page.get_by_role("link", name="All cases").click()

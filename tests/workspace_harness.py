@@ -20,6 +20,7 @@ from aiohttp.test_utils import TestServer
 
 from bot.app import RedactingAccessLogger, create_app
 from bot.dispatch import BotService
+from bot.domain.turns import StaffMessage
 from bot.web.access import WebAccess
 from tests.conftest import grant, make_service, say
 
@@ -81,10 +82,10 @@ def csrf_of(html: str) -> str:
 def open_case(service: BotService) -> str:
     """A cyberbullying report about a pupil with a PNG and a PDF, by "dan"."""
     say(service, "dan", *CB_ABOUT_PUPIL)
-    png = service.store_evidence("MARKER-shot.png", "image/png", tiny_png())
-    pdf = service.store_evidence("MARKER-letter.pdf", "application/pdf", PDF_BYTES)
-    service.handle_message("console", "dan", "", [png], name="Dan Smith")
-    service.handle_message("console", "dan", "", [pdf], name="Dan Smith")
+    png = service.kernel.store_evidence("MARKER-shot.png", "image/png", tiny_png())
+    pdf = service.kernel.store_evidence("MARKER-letter.pdf", "application/pdf", PDF_BYTES)
+    service.receive(StaffMessage("console", "dan", "", files=[png], name="Dan Smith"))
+    service.receive(StaffMessage("console", "dan", "", files=[pdf], name="Dan Smith"))
     replies = say(service, "dan", "done", "no", "no")
     text = " ".join(replies)
     match = re.search(r"CB-\d{4}", text)
@@ -97,8 +98,8 @@ async def workspace(sqlite_url: str, clock, tmp_path: Path) -> AsyncIterator[Wor
     service = make_service(sqlite_url, "default", clock, tmp_path / "evidence")
     grant(service, "dsl1", "dsl")
     grant(service, "slt1", "slt")
-    access = WebAccess(service, "http://127.0.0.1")
-    service.web = access
+    access = WebAccess(service.kernel, "http://127.0.0.1")
+    service.outbox.web = access
     ref = open_case(service)
     server = TestServer(create_app(service))
     await server.start_server(access_log_class=RedactingAccessLogger)

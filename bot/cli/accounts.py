@@ -35,7 +35,7 @@ def accounts() -> None:
 def accounts_list() -> None:
     """Print the register."""
     service = open_service()
-    rows = service.register()
+    rows = service.comments.register()
     if not rows:
         click.echo("The register is empty. Add an account with: schoolbot accounts add --help")
         return
@@ -60,7 +60,7 @@ def accounts_export(output: str | None) -> None:
             f"There is no folder {target.parent}, so I can't write {target.name} there. "
             "Create the folder first, or give another path with -o."
         )
-    text = open_service().register_csv()
+    text = open_service().comments.register_csv()
     if target is None:
         click.echo(text, nl=False)
         return
@@ -92,7 +92,7 @@ def _people(fn):
 def accounts_add(name, purpose, platform, author, moderators, contacts) -> None:
     """Add an account that was approved outside the bot."""
     try:
-        account = open_service().register_add(
+        account = open_service().comments.register_add(
             _admin(),
             name=name,
             purpose=purpose,
@@ -112,7 +112,7 @@ def accounts_add(name, purpose, platform, author, moderators, contacts) -> None:
 def accounts_moderators(account_id: int, moderators, contacts) -> None:
     """Replace the moderators (and, if given, who gets nudges)."""
     try:
-        account = open_service().register_change(
+        account = open_service().comments.register_change(
             account_id,
             _admin(),
             moderators=list(moderators),
@@ -130,7 +130,7 @@ def accounts_moderators(account_id: int, moderators, contacts) -> None:
 def accounts_transfer(account_id: int, author: str, contacts) -> None:
     """Hand an account to a new lead, e.g. when the author leaves (AC-LEAVER)."""
     try:
-        account = open_service().register_change(
+        account = open_service().comments.register_change(
             account_id, _admin(), author=author, contacts=list(contacts) if contacts else None
         )
     except RegisterError as exc:
@@ -143,7 +143,7 @@ def accounts_transfer(account_id: int, author: str, contacts) -> None:
 def accounts_close(account_id: int) -> None:
     """Close an account (AC-LEAVER). It stays in the register as closed."""
     try:
-        account = open_service().register_change(account_id, _admin(), close=True)
+        account = open_service().comments.register_change(account_id, _admin(), close=True)
     except RegisterError as exc:
         raise _fail(exc) from exc
     click.echo(f"Account {account.id} ({account.name}) is closed.")
@@ -177,7 +177,7 @@ def comments_add(account, author_type, text, link, received, offensive, complain
             offensive=offensive,
             complaint=complaint,
         )
-        comment, _ = service.log_comment(data, "cli", _admin())
+        comment, _ = service.comments.log_comment(data, "cli", _admin())
     except (ValidationError, RegisterError, ValueError) as exc:
         raise _fail(exc) from exc
     due = service.kernel.calendar.local(comment.due_at).strftime("%a %-d %b %H:%M")
@@ -188,7 +188,7 @@ def comments_add(account, author_type, text, link, received, offensive, complain
 def comments_list() -> None:
     """Comments still waiting for a reply, soonest deadline first."""
     service = open_service()
-    rows = service.awaiting_comments()
+    rows = service.comments.awaiting_comments()
     if not rows:
         click.echo("No comments are waiting for a reply.")
     for comment, account in rows:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import click
 
+from bot.features.cases.history import lines as history_lines
+
 
 def _service():
     from bot.cli.common import _service, _settings
@@ -26,7 +28,7 @@ def cases_list(everything: bool) -> None:
     from bot.storage import repository as repo
 
     service = _service()
-    with service.session() as session:
+    with service.kernel.session() as session:
         rows = repo.recent_cases(session, include_closed=everything)
         decided = repo.approval_statuses(session, [c.id for c in rows if c.id is not None])
     if not rows:
@@ -37,7 +39,7 @@ def cases_list(everything: bool) -> None:
         urgent = ", urgent" if case.urgent and case.status != "closed" else ""
         click.echo(
             f"{case.ref}  {status}{urgent}  {case.team.upper()}  "
-            f"reported by {reporter_words(case, service.kernel.platform_titles)} on {when(service.zone, case.created_at)}"
+            f"reported by {reporter_words(case, service.kernel.platform_titles)} on {when(service.kernel.clock.zone, case.created_at)}"
         )
 
 
@@ -49,10 +51,10 @@ def cases_show(ref: str) -> None:
     from bot.storage import repository as repo
 
     service = _service()
-    with service.session() as session:
+    with service.kernel.session() as session:
         case = repo.case_by_ref(session, ref)
         if case is None:
             raise click.ClickException(f"There is no case {ref.upper()}.")
-        history = service.history_lines(session, case.ref, notes=True)
+        history = history_lines(service.kernel.pack, session, case.ref, notes=True)
         view = case_view(service.kernel, session, case, True, history)
     click.echo(view.with_names().text)

@@ -26,9 +26,9 @@ def docs() -> None:
 def diagrams(target: Path | None) -> None:
     """One Mermaid state diagram per conversation, from the dialog declarations."""
     from bot.dialogs.diagram import diagrams_section, replace_section
-    from bot.features import default_registry
+    from bot.features import build_registry
 
-    section = diagrams_section(c.dialog for c in default_registry().conversations.values())
+    section = diagrams_section(c.dialog for c in build_registry().conversations.values())
     if target is None:
         click.echo(section)
         return

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from bot.cli.common import _database_exists, _say_if_new_database, _service, _settings
 from bot.domain.policy import PolicyError, bundled_pack_names, load_pack
-from bot.platforms import PLATFORM_NAMES
+from bot.platforms import PLATFORM_NAMES, PLATFORMS
 
 
 @click.group()
@@ -29,7 +29,6 @@ def run(host: str | None, port: int | None) -> None:
     from bot import startup_checks
     from bot.app import RedactingAccessLogger, active_platforms, create_app
     from bot.listener import ListenError, listen
-    from bot.platforms import PLATFORMS
     from bot.runtime import configure_logging
 
     settings = _settings()
@@ -42,11 +41,11 @@ def run(host: str | None, port: int | None) -> None:
         raise click.ClickException(str(exc)) from exc
     service = _service(settings)
     click.echo(
-        f"schoolbot for {service.pack.school.name} on http://{host}:{port} (health: /healthz)"
+        f"schoolbot for {service.kernel.pack.school.name} on http://{host}:{port} (health: /healthz)"
     )
-    modes = dict((channel.name, mode) for channel, mode in active_platforms(settings))
-    for channel in PLATFORMS:
-        click.echo(channel.status(settings, modes.get(channel.name)))
+    modes = dict((platform.name, mode) for platform, mode in active_platforms(settings))
+    for platform in PLATFORMS:
+        click.echo(platform.status(settings, modes.get(platform.name)))
     if settings.public_url:
         click.echo(f"Web workspace: {settings.public_url.rstrip('/')}/web/ (sign in from chat).")
     else:
@@ -147,32 +146,6 @@ def db_revision(message: str) -> None:
 
 
 @main.group()
-def teams() -> None:
-    """Microsoft Teams."""
-
-
-@teams.command("package")
-@click.option(
-    "--out",
-    default="schoolbot-teams.zip",
-    show_default=True,
-    type=click.Path(dir_okay=False),
-    help="Where to write the zip.",
-)
-def teams_package(out: str) -> None:
-    """Build the Teams app zip (manifest + icons) from MicrosoftAppId and TEAMS_APP_DOMAIN."""
-    from pathlib import Path
-
-    from bot.platforms.teams.package import PackageError, build_package
-
-    try:
-        path = build_package(_settings(), Path(out))
-    except PackageError as exc:
-        raise click.ClickException(str(exc)) from exc
-    click.echo(f"Wrote {path}. Upload it in Teams: Apps > Manage your apps > Upload an app.")
-
-
-@main.group()
 def roles() -> None:
     """Who is DSL, SLT, an approver or a moderator, per platform user id."""
 
@@ -195,12 +168,12 @@ def roles_add(platform: str, user_id: str, role: str) -> None:
     from bot.storage import repository as repo
 
     service = _service(_settings())
-    if role not in service.pack.roles:
+    if role not in service.kernel.pack.roles:
         raise click.ClickException(
-            f"'{role}' is not a role in this policy pack. Roles: {', '.join(service.pack.roles)}"
+            f"'{role}' is not a role in this policy pack. Roles: {', '.join(service.kernel.pack.roles)}"
         )
     now = datetime.now(UTC)
-    with service.session() as session:
+    with service.kernel.session() as session:
         added = repo.add_role(session, platform, user_id, role, f"cli:{getpass.getuser()}", now)
         if added:
             repo.audit(
@@ -213,7 +186,7 @@ def roles_add(platform: str, user_id: str, role: str) -> None:
             )
         session.commit()
     click.echo(
-        f"{user_id} is {'now' if added else 'already'} {service.pack.role_label(role)} ({platform})."
+        f"{user_id} is {'now' if added else 'already'} {service.kernel.pack.role_label(role)} ({platform})."
     )
 
 
@@ -225,7 +198,7 @@ def roles_remove(platform: str, user_id: str, role: str) -> None:
 
     service = _service(_settings())
     now = datetime.now(UTC)
-    with service.session() as session:
+    with service.kernel.session() as session:
         removed = repo.remove_role(session, platform, user_id, role)
         if removed:
             repo.audit(
@@ -246,13 +219,13 @@ def roles_list() -> None:
     from bot.storage import repository as repo
 
     service = _service(_settings())
-    with service.session() as session:
+    with service.kernel.session() as session:
         rows = repo.all_roles(session)
     if not rows:
         click.echo("No roles yet. Add one with: schoolbot roles add USER_ID dsl")
     for row in rows:
         click.echo(
-            f"{row.platform:8} {row.user_id:24} {row.role} ({service.pack.role_label(row.role)})"
+            f"{row.platform:8} {row.user_id:24} {row.role} ({service.kernel.pack.role_label(row.role)})"
         )
     _warn_unfilled_roles(service)
 
@@ -261,7 +234,7 @@ def _warn_unfilled_roles(service) -> None:
     """One line per role the pack's escalation needs that nobody holds (see role_check)."""
     from bot.kernel.role_check import unfilled_role_lines
 
-    for line in unfilled_role_lines(service):
+    for line in unfilled_role_lines(service.kernel):
         click.echo(line)
 
 
@@ -274,6 +247,9 @@ def _add_moderation_commands() -> None:
 
     for group in (accounts, comments, scheduler, cases, records, report, docs):
         main.add_command(group)
+    for platform in PLATFORMS:  # a platform's own commands (schoolbot teams package)
+        if platform.commands is not None:
+            main.add_command(platform.commands)
 
 
 _add_moderation_commands()

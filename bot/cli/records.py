@@ -29,7 +29,7 @@ def records_schedule() -> None:
     """Print this school's retention schedule."""
     from bot.domain.retention import rules
 
-    for rule in rules(open_service().pack):
+    for rule in rules(open_service().kernel.pack):
         click.echo(f"{rule.record}: {rule.period}.")
 
 
@@ -40,13 +40,13 @@ def records_due() -> None:
     from bot.records.retention import RetentionSweep
 
     service = open_service()
-    items = RetentionSweep(service).due(include_held=True)
+    items = RetentionSweep(service.kernel).due(include_held=True)
     if not items:
         click.echo("Nothing is due for disposal today.")
         return
     for item in items:
         due = item.due_on.strftime("%-d %b %Y")
-        words = rule(service.pack, item.rule).words
+        words = rule(service.kernel.pack, item.rule).words
         kept = " KEPT: on legal hold." if item.held else ""
         click.echo(f"{item.record} ({item.record_type}), due {due} under '{words}'.{kept}")
     click.echo(f"{sum(not i.held for i in items)} record(s) would be disposed of.")
@@ -57,7 +57,7 @@ def records_sweep() -> None:
     """Dispose of everything due now (the scheduler does this once a day)."""
     from bot.records.retention import RetentionSweep
 
-    done = RetentionSweep(open_service()).sweep()
+    done = RetentionSweep(open_service().kernel).sweep()
     click.echo(f"Disposed of {done} record(s). See them with: schoolbot records disposals")
 
 
@@ -70,7 +70,7 @@ def records_hold(ref: str, reason: str) -> None:
 
     who = _admin()
     try:
-        click.echo(place_hold(open_service(), ref, reason, f"cli:{who}", f"{who} (server)", None))
+        click.echo(place_hold(open_service().kernel, ref, reason, f"cli:{who}", f"{who} (server)", None))
     except HoldRefused as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -83,7 +83,7 @@ def records_release(ref: str) -> None:
 
     who = _admin()
     try:
-        click.echo(release_hold(open_service(), ref, f"cli:{who}", f"{who} (server)", None))
+        click.echo(release_hold(open_service().kernel, ref, f"cli:{who}", f"{who} (server)", None))
     except HoldRefused as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -112,12 +112,12 @@ def records_disposals(output: str | None) -> None:
             "audit_entries_redacted",
         ]
     )
-    with service.session() as session:
+    with service.kernel.session() as session:
         rows = list(session.exec(select(Disposal).order_by(col(Disposal.id))))
     for row in rows:
         writer.writerow(
             [
-                row.at.astimezone(service.zone).strftime("%Y-%m-%d %H:%M"),
+                row.at.astimezone(service.kernel.clock.zone).strftime("%Y-%m-%d %H:%M"),
                 row.record,
                 row.record_type,
                 row.rule,

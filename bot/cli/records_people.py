@@ -39,15 +39,16 @@ def export_person(platform: str, user_id: str, output: Path) -> None:
     if not output.parent.is_dir():
         raise click.ClickException(f"There is no folder {output.parent}. Create it first.")
     service = _service()
-    now = service.now()
-    with service.session() as session:
+    now = service.kernel.now()
+    with service.kernel.session() as session:
         data, count = people.export_zip(
             session,
-            service.pack.school.name,
+            service.kernel.pack.school.name,
             platform,
             user_id,
-            local_time(service.pack, now),
+            local_time(service.kernel.pack, now),
             service.kernel.platform_names,
+            service.kernel.registry,
         )
         repo.audit(
             session,
@@ -71,12 +72,12 @@ def erase_person(platform: str, user_id: str, dry_run: bool) -> None:
     """For a member of staff who has left: remove what the retention rules allow."""
     from bot.records import leavers
     service = _service()
-    with service.session() as session:
+    with service.kernel.session() as session:
         if dry_run:
             steps = leavers.erase_plan(session, platform, user_id)
         else:
             steps = leavers.erase_person(
-                session, platform, user_id, service.now(), f"cli:{getpass.getuser()}"
+                session, platform, user_id, service.kernel.now(), f"cli:{getpass.getuser()}"
             )
             session.commit()
     if not steps:

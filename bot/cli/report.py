@@ -38,11 +38,11 @@ def report(term_name: str | None, output: Path | None, csv_path: Path | None) ->
         term = (
             governors.parse_term(term_name)
             if term_name
-            else governors.term_of(service.now().date())
+            else governors.term_of(service.kernel.now().date())
         )
     except governors.TermError as exc:
         raise click.ClickException(str(exc)) from exc
-    data = governors.figures(service, term)
+    data = governors.figures(service.kernel, term)
     click.echo(data.text(), nl=False)
     if output is not None:
         from bot.records.governors_render import report_pdf

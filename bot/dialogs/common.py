@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.dialogs.declarations import Step
 from bot.domain.messages import Choice
 
-PLATFORMS = (
+SOCIAL_NETWORKS = (
     Choice("facebook", "Facebook"),
     Choice("instagram", "Instagram"),
     Choice("tiktok", "TikTok"),
@@ -16,19 +16,21 @@ PLATFORMS = (
 )
 
 
-def platform_step(prompt: str) -> Step:
+def social_network_step(prompt: str) -> Step:
+    """Which social network (app or site) it happened on. The answer's key stays "platform",
+    as in every conversation already saved and every case's details."""
     return Step(
         key="platform",
         prompt=prompt,
         kind="choice",
-        choices=PLATFORMS,
+        choices=SOCIAL_NETWORKS,
         other_allowed=True,
         hint="Pick one, or type the name of another app or site.",
     )
 
 
-def platform_label(value: str) -> str:
-    return next((c.label for c in PLATFORMS if c.value == value), value)
+def social_network_label(value: str) -> str:
+    return next((c.label for c in SOCIAL_NETWORKS if c.value == value), value)
 
 
 def yes_no(value: object) -> str:

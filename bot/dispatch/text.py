@@ -12,6 +12,7 @@ from bot.dialogs.parsing import InvalidAnswer, normalise, parse_choice
 from bot.domain.cases import Actor
 from bot.domain.evidence import EvidenceFile
 from bot.domain.messages import Message
+from bot.domain.turns import TurnResult, TurnStatus
 from bot.kernel.core import Kernel
 from bot.kernel.registry import MENU_STEP
 from bot.storage import repository as repo
@@ -23,8 +24,7 @@ GREETING = (
     "Hi, I'm the school's social media helper. What would you like to do? "
     "You can also just tell me what happened, in your own words."
 )
-# Said when an answer button no longer answers anything (adapters look for it, e.g. to
-# mark the old message in Slack as answered).
+# Said when an answer button no longer answers anything (the turn's status is STALE).
 ALREADY_ANSWERED = "That question has already been answered."
 
 
@@ -43,7 +43,8 @@ class ConversationRouter:
         text: str,
         files: tuple[EvidenceFile, ...],
         answering: str | None = None,
-    ) -> list[Message]:
+    ) -> TurnResult:
+        """One turn: `answering` names the question a choice button belonged to."""
         conversations = self.registry.conversations
         row = repo.get_dialog(session, actor.platform, actor.user_id)
         current = row.state if row is not None and row.dialog in conversations else None
@@ -53,9 +54,9 @@ class ConversationRouter:
         ):
             # A button from an earlier question or conversation (a double click,
             # scrolling back, or a report finished since).
-            return self._stale(session, actor, row)
+            return TurnResult(self._stale(session, actor, row), TurnStatus.STALE)
         if row is None or row.dialog not in conversations:
-            return self._idle(session, actor, text, files)
+            return TurnResult(self._idle(session, actor, text, files))
         dialog = conversations[row.dialog].dialog
         turn = engine.advance(
             dialog,
@@ -64,7 +65,7 @@ class ConversationRouter:
             self.kernel.pack,
             self.kernel.local_now(),
         )
-        return self._apply(session, actor, dialog.name, turn)
+        return TurnResult(self._apply(session, actor, dialog.name, turn))
 
     def greet(self, session: Session, actor: Actor, lead: str | None = None) -> list[Message]:
         """The menu, or the pending question if a conversation is half-finished."""

@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from bot.domain.policy import PolicyPack
+from bot.domain.retention import STAFF_CASE
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,13 @@ class CaseKind:
     always_full: bool = False
     # How its own summary keys read on an alert, beyond the shared FIELD_LABELS.
     labels: tuple[tuple[str, str], ...] = ()
+    # Its retention rule (domain.retention), by owning team where that decides it.
+    retention: str = STAFF_CASE
+    retention_by_team: tuple[tuple[str, str], ...] = ()
+
+    def retention_rule(self, team: str) -> str:
+        """Which retention rule a case of this kind falls under, owned by `team`."""
+        return dict(self.retention_by_team).get(team, self.retention)
 
     @property
     def value(self) -> str:

@@ -80,15 +80,6 @@ def add_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
-def case_rule(team: str, kind: str) -> str:
-    """A cyberbullying case the DSL owns (a child may be at risk) is safeguarding; one
-    aimed at staff (SLT) and every friend or follow request are staff cases, as the
-    issue's schedule says, even though the DSL is told of pupils' requests (FR-DSL)."""
-    if kind == "AC":
-        return ACCOUNT_REQUEST
-    return SAFEGUARDING if kind == "CB" and team == "dsl" else STAFF_CASE
-
-
 def case_due(pack: PolicyPack, key: str, closed_on: date) -> date:
     r = pack.records.retention
     years = {SAFEGUARDING: r.safeguarding_years, STAFF_CASE: r.staff_case_years}.get(

@@ -130,11 +130,11 @@ class Replays:
 
     def __init__(
         self,
-        first_delivery: Callable[[str], bool],
+        first_request: Callable[[str], bool],
         recent: Callable[[float], list[str]] | None = None,
         shared_database: bool = False,
     ):
-        self._first_delivery = first_delivery
+        self._first_delivery = first_request
         self._shared = shared_database
         self._thread = concurrent.futures.ThreadPoolExecutor(1, "replay-check")
         self._seen: dict[str, float] = {}

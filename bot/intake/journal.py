@@ -31,11 +31,11 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import sqlalchemy as sa
 
 from bot.intake.spool import Spool
-from bot.storage import intake as accepted
-from bot.storage.tables import AcceptedRequest
+from bot.storage import intake as intake_rows
+from bot.storage.tables import IntakeRequest
 
 if TYPE_CHECKING:
-    from bot.dispatch.service import BotService
+    from bot.intake.records import IntakeRecords
 
 log = logging.getLogger(__name__)
 PERSON_MAX, KIND_MAX = 100, 40  # the columns' lengths
@@ -75,9 +75,10 @@ def check_row(person: Any, kind: Any, payload: Any) -> None:
         raise ValueError("the request's details are not plain JSON") from exc
 
 
-class RequestJournal:
-    def __init__(self, service: BotService, platform: str, spool: Spool | None = None):
-        self.service = service
+class IntakeJournal:
+    def __init__(self, records: IntakeRecords, platform: str, spool: Spool | None = None):
+        self.records = records
+        self.kernel = records.kernel
         self.platform = platform
         self.spool = spool
         self._new: list[tuple[dict[str, Any], asyncio.Future[Recorded], str]] = []
@@ -90,20 +91,20 @@ class RequestJournal:
 
     @property
     def renew_every(self) -> float:
-        return self.service.accepted_lease.total_seconds() / 4
+        return self.records.lease.total_seconds() / 4
 
     def record(self, person: str, kind: str, payload: dict[str, Any]) -> Pending:
         """Spool the request and write it with the next batch; the future gives its record
         once committed (or JournalUnavailable). Raises ValueError at once for a request
         that can't be stored."""
         check_row(person, kind, payload)
-        now = self.service.now()
+        now = self.kernel.now()
         row = {
             "platform": self.platform,
             "person": person,
             "kind": kind,
             "payload": payload,
-            "instance": self.service.instance,
+            "instance": self.kernel.outbox.instance,
             "accepted_at": now,
             "renewed_at": now,
         }
@@ -125,14 +126,14 @@ class RequestJournal:
         self._done.append(request_id)
         self._wake.set()
 
-    async def orphans(self, limit: int = 100, everything: bool = False) -> list[AcceptedRequest]:
+    async def orphans(self, limit: int = 100, everything: bool = False) -> list[IntakeRequest]:
         """Take over rows whose instance stopped renewing them (`everything`: all rows of
         other instances, for a start-up that knows no other instance can be alive)."""
-        lease = timedelta(0) if everything else self.service.accepted_lease
+        lease = timedelta(0) if everything else self.records.lease
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._thread, self._claim, limit, lease)
 
-    async def reread(self, request_id: int) -> AcceptedRequest | None:
+    async def reread(self, request_id: int) -> IntakeRequest | None:
         """The row as it is now (its turn may have saved replies), for another attempt."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._thread, self._get, request_id)
@@ -218,11 +219,11 @@ class RequestJournal:
         """One transaction for the batch; if it fails for a reason other than the database
         being unreachable, each row alone, so one bad row can't lose the others' records."""
         try:
-            with self.service.session() as session:
-                ids: list[int | None] = list(accepted.record(session, rows))
-                accepted.finish(session, done)
+            with self.kernel.session() as session:
+                ids: list[int | None] = list(intake_rows.record(session, rows))
+                intake_rows.finish(session, done)
                 if renew:
-                    accepted.renew(session, self.service.instance, self.service.now())
+                    intake_rows.renew(session, self.kernel.outbox.instance, self.kernel.now())
                 session.commit()
                 return ids
         except (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError):
@@ -235,17 +236,17 @@ class RequestJournal:
                 type(exc).__name__,
             )
         ids = [self._write_one(row) for row in rows]
-        with self.service.session() as session:
-            accepted.finish(session, done)
+        with self.kernel.session() as session:
+            intake_rows.finish(session, done)
             if renew:
-                accepted.renew(session, self.service.instance, self.service.now())
+                intake_rows.renew(session, self.kernel.outbox.instance, self.kernel.now())
             session.commit()
         return ids
 
     def _write_one(self, row: dict[str, Any]) -> int | None:
         try:
-            with self.service.session() as session:
-                (request_id,) = accepted.record(session, [row])
+            with self.kernel.session() as session:
+                (request_id,) = intake_rows.record(session, [row])
                 session.commit()
                 return request_id
         except (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError):
@@ -260,19 +261,19 @@ class RequestJournal:
             return None
 
     def _write_missing(self, rows: list[dict[str, Any]]) -> int:
-        with self.service.session() as session:
-            added = accepted.record_missing(session, rows)
+        with self.kernel.session() as session:
+            added = intake_rows.record_missing(session, rows)
             session.commit()
             return added
 
-    def _claim(self, limit: int, lease: timedelta) -> list[AcceptedRequest]:
-        with self.service.session() as session:
-            rows = accepted.claim_orphans(
-                session, self.platform, self.service.instance, self.service.now(), lease, limit
+    def _claim(self, limit: int, lease: timedelta) -> list[IntakeRequest]:
+        with self.kernel.session() as session:
+            rows = intake_rows.claim_orphans(
+                session, self.platform, self.kernel.outbox.instance, self.kernel.now(), lease, limit
             )
             session.commit()
             return rows
 
-    def _get(self, request_id: int) -> AcceptedRequest | None:
-        with self.service.session() as session:
-            return session.get(AcceptedRequest, request_id)
+    def _get(self, request_id: int) -> IntakeRequest | None:
+        with self.kernel.session() as session:
+            return session.get(IntakeRequest, request_id)

@@ -25,7 +25,8 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from bot.intake.journal import JournalUnavailable, Pending, RequestJournal
+from bot.domain.turns import TurnResult
+from bot.intake.journal import IntakeJournal, JournalUnavailable, Pending
 
 log = logging.getLogger(__name__)
 Payload = dict[str, Any]
@@ -35,14 +36,14 @@ ACK_WAIT_SECONDS = 2.0
 ATTEMPTS = 3  # a request whose work fails is tried this many times, then reported
 
 
-class Accepted(NamedTuple):
+class IntakeRecord(NamedTuple):
     """A request's record: its id (None if it could not be written) and when it was
     accepted. For a rerun after a crash (or a retry), `rerun_of` is that time too, and
-    `replies` holds the replies its turn produced if that turn was done (then only they
-    are left to send)."""
+    `kept` holds its turn's result if that turn was done (then only its replies are left
+    to send)."""
 
     id: int | None = None
-    replies: list[dict[str, Any]] | None = None
+    kept: TurnResult | None = None
     rerun_of: datetime | None = None
     at: datetime | None = None
 
@@ -55,30 +56,30 @@ class Accepted(NamedTuple):
         return f"{self.id}-{self.at:%Y%m%d%H%M%S%f}"
 
     @classmethod
-    def of(cls, row: Any) -> Accepted:
+    def of(cls, row: Any) -> IntakeRecord:
         """From a journal row read back (a rerun or a retry)."""
-        return cls(row.id, row.replies, row.accepted_at, row.accepted_at)
+        return cls(row.id, TurnResult.from_stored(row.replies), row.accepted_at, row.accepted_at)
 
 
-Handler = Callable[[Payload, Accepted], Awaitable[None]]
+Handler = Callable[[Payload, IntakeRecord], Awaitable[None]]
 
 
 class Job(NamedTuple):
     person: str
     kind: str
     payload: Payload
-    request: Accepted
+    request: IntakeRecord
     recorded: Pending | None = None  # the record, while it is being written
     attempt: int = 1
 
 
-class AfterAck:
+class IntakeQueue:
     def __init__(
         self,
         name: str,
         workers: int = 8,
         limit: int = 50_000,
-        journal: RequestJournal | None = None,
+        journal: IntakeJournal | None = None,
         retry_after: float = 2.0,
     ):
         self.name = name
@@ -114,12 +115,12 @@ class AfterAck:
         waits for that. Without one, the ack waits for the row's commit.
         """
         if not self._started:  # not started (a test driving the handler directly): run it now
-            await self._run(Job(person, kind, payload, Accepted()))
+            await self._run(Job(person, kind, payload, IntakeRecord()))
             return
         while not self._room.is_set():
             await self._room.wait()
         if self.journal is None:
-            self._enqueue(Job(person, kind, payload, Accepted()))
+            self._enqueue(Job(person, kind, payload, IntakeRecord()))
             return
         try:
             pending = self.journal.record(person, kind, payload)
@@ -130,7 +131,7 @@ class AfterAck:
             with contextlib.suppress(TimeoutError, JournalUnavailable):  # _run says which
                 async with asyncio.timeout(ACK_WAIT_SECONDS):
                     await asyncio.shield(pending.future)
-        self._enqueue(Job(person, kind, payload, Accepted(), pending))
+        self._enqueue(Job(person, kind, payload, IntakeRecord(), pending))
 
     def urgent(self, fn: Callable[..., Awaitable[None]], *args: Any) -> None:
         """Start `fn(*args)` at once, outside the lines and unrecorded: for work with its
@@ -147,7 +148,7 @@ class AfterAck:
         if self.journal is None:
             return
         await self.journal.start()
-        if self.journal.service.engine.dialect.name == "sqlite":
+        if self.journal.kernel.work.engine.dialect.name == "sqlite":
             with contextlib.suppress(Exception):  # the database is down: the loop retries
                 while await self.recover_once(everything=True):
                     pass
@@ -180,7 +181,7 @@ class AfterAck:
         rows = await self.journal.orphans(everything=everything)
         for row in rows:
             log.info("%s: rerunning a %s request left by a stopped instance", self.name, row.kind)
-            self._enqueue(Job(row.person, row.kind, row.payload, Accepted.of(row)))
+            self._enqueue(Job(row.person, row.kind, row.payload, IntakeRecord.of(row)))
         return len(rows)
 
     def _enqueue(self, job: Job) -> None:
@@ -224,7 +225,7 @@ class AfterAck:
         if job.recorded is not None:  # its turn keeps its replies in that record
             try:
                 written = await job.recorded.future
-                request = Accepted(written.id, at=written.at)
+                request = IntakeRecord(written.id, at=written.at)
             except JournalUnavailable:  # still do it: the handler tells them if it can't
                 log.warning("%s: request not recorded (database unavailable)", self.name)
                 unrecorded = job.recorded.token
@@ -270,7 +271,7 @@ class AfterAck:
                 "%s: trying a %s request again (attempt %d)", self.name, job.kind, job.attempt + 1
             )
             self._enqueue(
-                job._replace(request=Accepted.of(row), recorded=None, attempt=job.attempt + 1)
+                job._replace(request=IntakeRecord.of(row), recorded=None, attempt=job.attempt + 1)
             )
 
     async def _call(self, fn: Callable[..., Awaitable[None]], args: tuple[Any, ...]) -> bool:

@@ -1,6 +1,6 @@
 """The outbox: telling a person, announcing to a team, and handing both to the platforms.
 
-Features write messages here inside their unit of work; each platform's delivery loop
+Features write messages here inside their unit of work; each platform's send loop
 claims them (see storage.scheduling.claim_outbox), so a message is never lost between
 the database commit and the platform's send.
 """
@@ -35,7 +35,7 @@ class SignInLinks(Protocol):
 
 
 @dataclass(frozen=True)
-class Delivery:
+class PendingSend:
     """One message an adapter must post: to a team channel or to a person."""
 
     outbox_id: int
@@ -54,7 +54,7 @@ class Outbox:
         self.clock = clock
         self.instance = instance  # names this process's claims on outbox rows
         self.lease = timedelta(seconds=60)
-        self.enqueued = 0  # bumped on every queued message, so idle delivery loops can rest
+        self.enqueued = 0  # bumped on every queued message, so idle send loops can rest
         # Where team alerts go when nobody's platform decides it (webhook, CLI, scheduler).
         self.platforms: tuple[str, ...] = ("console",)
         self.web: SignInLinks | None = None
@@ -113,9 +113,9 @@ class Outbox:
         button = Button(OPEN_WEB, "Open in browser", ref)
         return dataclasses.replace(message, buttons=(*message.buttons, button))
 
-    # --- what platforms' delivery loops call -------------------------------------------------
+    # --- what the platforms' send loops call -------------------------------------------------
 
-    def pending(self, platform: str, limit: int = 50) -> list[Delivery]:
+    def pending(self, platform: str, limit: int = 50) -> list[PendingSend]:
         """Claim due messages for this instance (see scheduling.claim_outbox)."""
         with self.work.session() as session:
             claimed = scheduling.claim_outbox(
@@ -125,7 +125,7 @@ class Outbox:
             for row, maybe_sent in claimed:
                 earlier = session.get(OutboxRow, row.replaces_id) if row.replaces_id else None
                 result.append(
-                    Delivery(
+                    PendingSend(
                         row.id or 0,
                         row.target_kind,
                         row.target,
@@ -147,7 +147,7 @@ class Outbox:
             session.commit()
             return ours
 
-    def mark_delivered(self, outbox_id: int, external_ref: str | None) -> None:
+    def mark_sent(self, outbox_id: int, external_ref: str | None) -> None:
         with self.work.session() as session:
             row = session.get(OutboxRow, outbox_id)
             if row is not None:

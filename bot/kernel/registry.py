@@ -40,7 +40,6 @@ class Conversation:
     label: str  # its menu button
     finish: Finish  # what happens when the last question is answered
     intent: re.Pattern[str] | None = None
-    intent_rank: int = 50  # lower is tried first: more specific patterns go before broad ones
     vocabulary: tuple[str, ...] = ()  # words its intent looks for, for typo correction
     prepare: Prepare | None = None  # options fixed at the start, or a message saying why not
     takes_files: bool = False
@@ -133,6 +132,9 @@ class Registry:
     alerts: dict[str, Callable[[Kernel, Session, Case, list[str]], Message]] = field(
         default_factory=dict
     )
+    # Conversations whose intents are tried first, most specific first; the rest follow in
+    # the order they registered (bot.features declares this once).
+    intents_first: tuple[str, ...] = ()
 
     # --- what features call ----------------------------------------------------------------
 
@@ -166,13 +168,10 @@ class Registry:
     def classify(self, text: str) -> str | None:
         """The conversation free text asks for, by the first matching intent."""
         said = correct_typos(text, self.vocabulary())
-        ranked = sorted(
-            (c for c in self.conversations.values() if c.intent is not None),
-            key=lambda c: c.intent_rank,
-        )
-        for conversation in ranked:
-            assert conversation.intent is not None
-            if conversation.intent.search(said):
+        first = [self.conversations[n] for n in self.intents_first if n in self.conversations]
+        rest = [c for c in self.conversations.values() if c.name not in self.intents_first]
+        for conversation in (*first, *rest):
+            if conversation.intent is not None and conversation.intent.search(said):
                 return conversation.name
         return None
 

@@ -15,7 +15,7 @@ from bot.domain.policy import PolicyPack
 from bot.storage import repository as repo
 
 if TYPE_CHECKING:
-    from bot.dispatch.service import BotService
+    from bot.kernel.core import Kernel
 
 
 def needed_roles(pack: PolicyPack) -> dict[str, str]:
@@ -48,7 +48,7 @@ def unfilled_roles(pack: PolicyPack, session: Session) -> list[str]:
     return lines
 
 
-def unfilled_role_lines(service: BotService) -> list[str]:
-    """For the CLI: the warnings for this service's pack and database."""
-    with service.session() as session:
-        return unfilled_roles(service.pack, session)
+def unfilled_role_lines(kernel: Kernel) -> list[str]:
+    """For the CLI: the warnings for this kernel's pack and database."""
+    with kernel.session() as session:
+        return unfilled_roles(kernel.pack, session)

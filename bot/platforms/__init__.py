@@ -8,5 +8,5 @@ from bot.platforms.slack.platform import SLACK
 from bot.platforms.teams.platform import TEAMS
 
 PLATFORMS: tuple[Platform, ...] = (CONSOLE, SLACK, TEAMS)
-PLATFORM_NAMES = tuple(channel.name for channel in PLATFORMS)
-PLATFORM_TITLES = {channel.name: channel.title for channel in PLATFORMS}
+PLATFORM_NAMES = tuple(platform.name for platform in PLATFORMS)
+PLATFORM_TITLES = {platform.name: platform.title for platform in PLATFORMS}

@@ -17,7 +17,8 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from bot.dispatch.service import BotService, Delivery
+from bot.kernel.core import Kernel
+from bot.kernel.outbox import PendingSend
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 12
@@ -25,17 +26,17 @@ DB_DOWN = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)
 OUTAGE_REMINDER = timedelta(minutes=1)
 
 
-class DeliveryLoop(abc.ABC):
+class SendLoop(abc.ABC):
     platform: str
 
     def __init__(
         self,
-        service: BotService,
+        kernel: Kernel,
         clock: Callable[[], datetime] | None = None,
         poll_seconds: float = 2.0,
     ):
-        self.service = service
-        self.clock = clock or service.now
+        self.kernel = kernel
+        self.clock = clock or kernel.now
         self.poll_seconds = poll_seconds
         self._wake = asyncio.Event()
         self._flushing = asyncio.Lock()  # one pass at a time per instance
@@ -45,7 +46,7 @@ class DeliveryLoop(abc.ABC):
         self._down_said: datetime | None = None
 
     @abc.abstractmethod
-    async def send(self, item: Delivery) -> None:
+    async def send(self, item: PendingSend) -> None:
         """Post one message and record the outcome with delivered/retry/give_up."""
 
     def kick(self) -> None:
@@ -71,7 +72,7 @@ class DeliveryLoop(abc.ABC):
                 woken = True
             self._wake.clear()
             # A kick after a request that queued nothing needn't touch the database.
-            if woken and self.service.enqueued == self._seen and self._down_since is None:
+            if woken and self.kernel.outbox.enqueued == self._seen and self._down_since is None:
                 continue
             await self.deliver_once()
 
@@ -106,10 +107,10 @@ class DeliveryLoop(abc.ABC):
 
     async def flush(self) -> int:
         async with self._flushing:
-            self._seen = self.service.enqueued
-            pending = await self.service.run(self.service.pending_deliveries, self.platform)
+            self._seen = self.kernel.outbox.enqueued
+            pending = await self.kernel.work.run(self.kernel.outbox.pending, self.platform)
             for item in pending:
-                if await self.service.run(self.service.still_ours, item.outbox_id):
+                if await self.kernel.work.run(self.kernel.outbox.still_ours, item.outbox_id):
                     await self.send(item)
                 else:
                     log.info("outbox %s was taken over by another instance", item.outbox_id)
@@ -117,19 +118,19 @@ class DeliveryLoop(abc.ABC):
 
     # --- recording outcomes ----------------------------------------------------------------
 
-    async def delivered(self, item: Delivery, ref: str | None) -> None:
-        await self.service.run(self.service.mark_delivered, item.outbox_id, ref)
+    async def sent(self, item: PendingSend, ref: str | None) -> None:
+        await self.kernel.work.run(self.kernel.outbox.mark_sent, item.outbox_id, ref)
 
-    async def retry(self, item: Delivery, error: str, wait: timedelta | None = None) -> None:
+    async def retry(self, item: PendingSend, error: str, wait: timedelta | None = None) -> None:
         """Try again later; after MAX_ATTEMPTS, park it as failed and say so in the log."""
         if wait is None:
             if item.attempts + 1 >= MAX_ATTEMPTS:
                 await self.give_up(item, error)
                 return
             wait = self.backoff(item)
-        await self.service.run(self.service.mark_failed, item.outbox_id, error, self.clock() + wait)
+        await self.kernel.work.run(self.kernel.outbox.mark_failed, item.outbox_id, error, self.clock() + wait)
 
-    async def rate_limited(self, item: Delivery, retry_after: str | None) -> None:
+    async def rate_limited(self, item: PendingSend, retry_after: str | None) -> None:
         """A 429: wait as long as the platform asks (a second if it says nothing usable)."""
         said = (retry_after or "").strip()
         wait = int(said) if said.isascii() and said.isdigit() and len(said) < 6 else 1
@@ -138,7 +139,7 @@ class DeliveryLoop(abc.ABC):
         )
         await self.retry(item, "rate limited (429)", timedelta(seconds=wait))
 
-    async def give_up(self, item: Delivery, error: str) -> None:
+    async def give_up(self, item: PendingSend, error: str) -> None:
         log.error(
             "%s: giving up on outbox %s after %s attempts (%s); see the outbox table",
             self.platform,
@@ -146,8 +147,8 @@ class DeliveryLoop(abc.ABC):
             item.attempts + 1,
             error,
         )
-        await self.service.run(self.service.mark_failed, item.outbox_id, error, None)
+        await self.kernel.work.run(self.kernel.outbox.mark_failed, item.outbox_id, error, None)
 
     @staticmethod
-    def backoff(item: Delivery) -> timedelta:
+    def backoff(item: PendingSend) -> timedelta:
         return timedelta(seconds=min(2**item.attempts, 300))

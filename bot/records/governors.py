@@ -20,11 +20,10 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from bot.features import default_registry
 from bot.storage.tables import Case, CaseTask, Comment, OfficialAccount, Reminder
 
 if TYPE_CHECKING:
-    from bot.dispatch.service import BotService
+    from bot.kernel.core import Kernel
 
 SMALL = 3
 FEWER = "fewer than 3"
@@ -208,15 +207,15 @@ REMINDER_NOTE = (
 )
 
 
-def figures(service: BotService, term: Term) -> Figures:
+def figures(kernel: Kernel, term: Term) -> Figures:
     """Count everything for the term from the database, in the school's timezone."""
-    zone = service.zone
+    zone = kernel.clock.zone
     start, end = term.bounds(zone)
-    now = service.now()
+    now = kernel.now()
     months = term.months()
-    kinds = [k.title for k in default_registry().case_kinds.values()]
+    kinds = [k.title for k in kernel.registry.case_kinds.values()]
     by_kind_month = {k: [0] * len(months) for k in kinds}
-    with service.session() as session:
+    with kernel.session() as session:
         cases = _between(session, Case, Case.created_at, start, end)
         ack: list[float] = []
         urgent = 0
@@ -225,7 +224,7 @@ def figures(service: BotService, term: Term) -> Figures:
             index = next(
                 i for i, m in enumerate(months) if (m.year, m.month) == (local.year, local.month)
             )
-            by_kind_month[default_registry().case_kind(case.kind).title][index] += 1
+            by_kind_month[kernel.registry.case_kind(case.kind).title][index] += 1
             urgent += bool(case.urgent)
             if case.acknowledged_at is not None:
                 ack.append((case.acknowledged_at - case.created_at).total_seconds() / 60)
@@ -251,16 +250,16 @@ def figures(service: BotService, term: Term) -> Figures:
     reminded = sum(_people_reminded(r.outcome) for r in reminders)
     return Figures(
         term=term,
-        school=service.pack.school.name,
+        school=kernel.pack.school.name,
         months=[m.strftime("%B %Y") for m in months],
         kinds=kinds,
         by_kind_month=by_kind_month,
         urgent=urgent,
         ack_minutes=ack,
-        realert_minutes=service.pack.alerts.unacknowledged_realert_minutes,
+        realert_minutes=kernel.pack.alerts.unacknowledged_realert_minutes,
         comments=len(comments),
         comments_in_time=in_time,
-        reply_hours=service.pack.comments.reply_within_hours,
+        reply_hours=kernel.pack.comments.reply_within_hours,
         overdue_tasks=len(overdue),
         accounts_opened=len(opened),
         accounts_closed=len(closed),

@@ -16,16 +16,16 @@ from bot.storage import repository as repo
 from bot.storage.tables import Case
 
 if TYPE_CHECKING:
-    from bot.dispatch.service import BotService
+    from bot.kernel.core import Kernel
 
 
 class HoldRefused(Exception):
     """Why the hold can't change; safe to show the person who asked."""
 
 
-def _case_for(service: BotService, session: Session, ref: str, actor: Actor | None) -> Case:
+def _case_for(kernel: Kernel, session: Session, ref: str, actor: Actor | None) -> Case:
     case = repo.case_by_ref(session, ref)
-    if case is None or (actor is not None and not can_handle(service.pack, actor, case.team)):
+    if case is None or (actor is not None and not can_handle(kernel.pack, actor, case.team)):
         raise HoldRefused(f"There is no case {ref.upper()} for you to hold.")
     if case.disposed_at is not None:
         raise HoldRefused(f"{case.ref} has already been disposed of; only its tombstone is left.")
@@ -33,15 +33,15 @@ def _case_for(service: BotService, session: Session, ref: str, actor: Actor | No
 
 
 def place_hold(
-    service: BotService, ref: str, reason: str, by_key: str, by_name: str, actor: Actor | None
+    kernel: Kernel, ref: str, reason: str, by_key: str, by_name: str, actor: Actor | None
 ) -> str:
     """`actor` None is the server's own CLI (an administrator, like `schoolbot roles`)."""
     reason = reason.strip()
     if not reason:
         raise HoldRefused("Please give a reason for the hold, for example the court case.")
-    with service.session() as session:
-        case = _case_for(service, session, ref, actor)
-        now = service.now()
+    with kernel.session() as session:
+        case = _case_for(kernel, session, ref, actor)
+        now = kernel.now()
         result = session.execute(
             sa.update(Case)
             .where(col(Case.id) == case.id, col(Case.held_at).is_(None))
@@ -56,10 +56,10 @@ def place_hold(
 
 
 def release_hold(
-    service: BotService, ref: str, by_key: str, by_name: str, actor: Actor | None
+    kernel: Kernel, ref: str, by_key: str, by_name: str, actor: Actor | None
 ) -> str:
-    with service.session() as session:
-        case = _case_for(service, session, ref, actor)
+    with kernel.session() as session:
+        case = _case_for(kernel, session, ref, actor)
         result = session.execute(
             sa.update(Case)
             .where(col(Case.id) == case.id, col(Case.held_at).isnot(None))
@@ -68,7 +68,7 @@ def release_hold(
         )
         if result.rowcount != 1:
             return f"{case.ref} is not on legal hold. Nothing has changed."
-        repo.audit(session, service.now(), by_key, "case.hold_released", case.ref, by=by_name)
+        repo.audit(session, kernel.now(), by_key, "case.hold_released", case.ref, by=by_name)
         session.commit()
         return (
             f"The legal hold on {case.ref} is lifted. It will be disposed of when its "

@@ -38,7 +38,7 @@ from bot.storage.tables import (
 )
 
 if TYPE_CHECKING:
-    from bot.dispatch.service import BotService
+    from bot.kernel.core import Kernel
 
 log = logging.getLogger(__name__)
 SWEEP = "retention sweep"
@@ -66,15 +66,15 @@ def outcome_category(case: Case, approval: Approval | None) -> str:
 
 
 class RetentionSweep:
-    def __init__(self, service: BotService):
-        self.service = service
-        self.pack = service.pack
+    def __init__(self, kernel: Kernel):
+        self.kernel = kernel
+        self.pack = kernel.pack
 
     def today(self) -> date:
-        return self.service.local_now().date()
+        return self.kernel.local_now().date()
 
     def _day(self, moment: datetime) -> date:
-        return moment.astimezone(self.service.zone).date()
+        return moment.astimezone(self.kernel.clock.zone).date()
 
     # --- what is due ---------------------------------------------------------------------
 
@@ -82,7 +82,7 @@ class RetentionSweep:
         """Everything due for disposal today, oldest first (the sweep's own list)."""
         today = self.today()
         found: list[Due] = []
-        with self.service.session() as session:
+        with self.kernel.session() as session:
             accounts = {a.case_id: a for a in session.exec(select(OfficialAccount)) if a.case_id}
             for case in session.exec(
                 select(Case).where(col(Case.disposed_at).is_(None), col(Case.closed_at).isnot(None))
@@ -128,7 +128,7 @@ class RetentionSweep:
 
     def _case_due(self, case: Case, account: OfficialAccount | None) -> Due | None:
         assert case.closed_at is not None
-        key = rules.case_rule(case.team, case.kind)
+        key = self.kernel.registry.case_kind(case.kind).retention_rule(case.team)
         closed = case.closed_at
         if key == rules.ACCOUNT_REQUEST and account is not None:
             if account.closed_on is None:
@@ -152,9 +152,9 @@ class RetentionSweep:
         return done
 
     def _dispose(self, item: Due) -> int:
-        now = self.service.now()
+        now = self.kernel.now()
         files: list[str] = []
-        with self.service.session() as session:
+        with self.kernel.session() as session:
             kind = item.row[0]
             if kind == "case":
                 ok, files, redacted = self._dispose_case(session, int(item.row[1]), item, now)
@@ -183,7 +183,7 @@ class RetentionSweep:
             entry_id = entry.id
         deleted = self._delete_files(files)
         if deleted:
-            with self.service.session() as session:
+            with self.kernel.session() as session:
                 session.execute(
                     sa.update(Disposal)
                     .where(col(Disposal.id) == entry_id)
@@ -204,14 +204,14 @@ class RetentionSweep:
         result = session.execute(
             sa.update(table)
             .where(id_col == row_id, disposed.is_(None), *extra)
-            .values(disposed_at=self.service.now())
+            .values(disposed_at=self.kernel.now())
             .execution_options(synchronize_session=False)
         )
         return result.rowcount == 1
 
     def _tombstone(self, item: Due, now: datetime) -> str:
         rule = rules.rule(self.pack, item.rule)
-        on = now.astimezone(self.service.zone).strftime("%-d %B %Y")
+        on = now.astimezone(self.kernel.clock.zone).strftime("%-d %B %Y")
         return f"Disposed of on {on} under the rule '{rule.words}'."
 
     def _dispose_case(
@@ -319,11 +319,11 @@ class RetentionSweep:
         """Delete each file no remaining evidence row still uses (the store dedupes)."""
         deleted = 0
         for sha in dict.fromkeys(hashes):
-            with self.service.session() as session:
+            with self.kernel.session() as session:
                 still_used = session.exec(select(Evidence.id).where(Evidence.sha256 == sha)).first()
             if still_used is not None:
                 continue
-            path = self.service.evidence.path_for(sha)
+            path = self.kernel.evidence.path_for(sha)
             try:
                 path.unlink()
                 deleted += 1

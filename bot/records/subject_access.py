@@ -23,7 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from bot.features import default_registry
+from bot.kernel.registry import Registry
 from bot.storage.tables import (
     ApprovalDecision,
     AuditEvent,
@@ -131,12 +131,14 @@ def _is_person(subject: str, platforms: tuple[str, ...]) -> bool:
     return bool(colon and user_id) and platform in platforms
 
 
-def _case(session: Session, case: Case, person: Person, closed_by: str | None) -> dict[str, Any]:
+def _case(
+    session: Session, case: Case, person: Person, closed_by: str | None, registry: Registry
+) -> dict[str, Any]:
     evidence = session.exec(select(Evidence).where(Evidence.case_id == case.id)).all()
     tasks = session.exec(select(CaseTask).where(CaseTask.case_id == case.id)).all()
     return {
         "reference": case.ref,
-        "kind": default_registry().case_kind(case.kind).title,
+        "kind": registry.case_kind(case.kind).title,
         "status": case.status,
         "urgent": case.urgent,
         "owning_team": case.team.upper(),
@@ -179,7 +181,7 @@ def _word(text: str) -> re.Pattern[str]:
 
 
 def collect(
-    session: Session, platform: str, user_id: str, platforms: tuple[str, ...]
+    session: Session, platform: str, user_id: str, platforms: tuple[str, ...], registry: Registry
 ) -> dict[str, Any]:
     """Everything the bot holds about this person, with other people redacted (JSON-ready)."""
     person = Person(platform, user_id, platforms=platforms)
@@ -208,7 +210,7 @@ def collect(
     ).all()
     data: dict[str, Any] = {
         "person": {"platform": platform, "user_id": user_id, "display_names": sorted(person.names)},
-        "reports_made": [_case(session, c, person, closers.get(c.ref)) for c in cases],
+        "reports_made": [_case(session, c, person, closers.get(c.ref), registry) for c in cases],
         "conversation_in_progress": (
             {
                 "dialog": dialog.dialog,
@@ -353,9 +355,10 @@ def export_zip(
     user_id: str,
     made: str,
     platforms: tuple[str, ...],
+    registry: Registry,
 ) -> tuple[bytes, int]:
     """The zip's bytes and how many records it holds (`platforms`: every platform's name)."""
-    data = collect(session, platform, user_id, platforms)
+    data = collect(session, platform, user_id, platforms, registry)
     count = sum(len(v) for v in data.values() if isinstance(v, list))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:

@@ -1,4 +1,4 @@
-"""Accepted requests: written in batches before the ack, deleted once their work is done."""
+"""Intake records: written in batches before the ack, deleted once their work is done."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from bot.storage.tables import AcceptedRequest
+from bot.storage.tables import IntakeRequest
 
-TABLE = AcceptedRequest.__table__
+TABLE = IntakeRequest.__table__
 
 
 def record(session: Session, rows: list[dict[str, Any]]) -> list[int]:
@@ -40,9 +40,10 @@ def record_missing(session: Session, rows: list[dict[str, Any]]) -> int:
     return added
 
 
-def keep_replies(session: Session, request_id: int, replies: list[dict[str, Any]]) -> None:
-    """In the transaction of the turn the request caused, so a rerun won't redo the turn."""
-    session.execute(sa.update(TABLE).where(TABLE.c.id == request_id).values(replies=replies))
+def keep_result(session: Session, request_id: int, result: dict[str, Any]) -> None:
+    """In the transaction of the turn the request caused, so a rerun won't redo the turn
+    (the column is `replies`: it holds the turn's status and replies)."""
+    session.execute(sa.update(TABLE).where(TABLE.c.id == request_id).values(replies=result))
 
 
 def forget(session: Session, before: datetime) -> int:
@@ -63,19 +64,19 @@ def renew(session: Session, instance: str, now: datetime) -> None:
 
 def claim_orphans(
     session: Session, platform: str, instance: str, now: datetime, lease: timedelta, limit: int
-) -> list[AcceptedRequest]:
+) -> list[IntakeRequest]:
     """Take over other instances' rows nobody has renewed for `lease` (their instance
     died), oldest first. Compare-and-set on the renewal time, and SKIP LOCKED on
     PostgreSQL, so two instances never take the same row.
     """
     query = (
-        select(AcceptedRequest)
+        select(IntakeRequest)
         .where(
-            col(AcceptedRequest.platform) == platform,
-            col(AcceptedRequest.instance) != instance,  # ours are in hand, however late
-            col(AcceptedRequest.renewed_at) <= now - lease,
+            col(IntakeRequest.platform) == platform,
+            col(IntakeRequest.instance) != instance,  # ours are in hand, however late
+            col(IntakeRequest.renewed_at) <= now - lease,
         )
-        .order_by(col(AcceptedRequest.id))
+        .order_by(col(IntakeRequest.id))
         .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":

@@ -15,7 +15,6 @@ from sqlmodel import Session, SQLModel, col, select
 
 from bot.storage.tables import (
     Approval,
-    ApprovalDecision,
     AuditEvent,
     Case,
     Counter,
@@ -97,7 +96,7 @@ def get_dialog(session: Session, platform: str, user_id: str) -> DialogState | N
     return row
 
 
-def forget_deliveries(session: Session, before: datetime) -> int:
+def forget_request_ids(session: Session, before: datetime) -> int:
     """Drop inbound ids older than any retry could be; returns how many."""
     table = ProcessedDelivery.__table__
     return session.execute(sa.delete(table).where(table.c.at < before)).rowcount
@@ -240,30 +239,6 @@ def approval_statuses(session: Session, case_ids: list[int]) -> dict[int, str]:
     return dict(rows.all())
 
 
-def rejection_reason(session: Session, approval_id: int) -> str | None:
-    row = session.exec(
-        select(ApprovalDecision.reason).where(
-            ApprovalDecision.approval_id == approval_id, col(ApprovalDecision.approve).is_(False)
-        )
-    ).first()
-    return row
-
-
-def advance_approval(
-    session: Session, approval_id: int, expected_stage: int, values: dict[str, Any]
-) -> bool:
-    result = session.execute(
-        sa.update(Approval)
-        .where(
-            col(Approval.id) == approval_id,
-            col(Approval.current) == expected_stage,
-            col(Approval.status) == "pending",
-        )
-        .values(**values)
-    )
-    return result.rowcount == 1
-
-
 # --- audit ----------------------------------------------------------------------------
 
 
@@ -305,11 +280,11 @@ def insert_new(session: Session, model: type[SQLModel], **values: Any) -> bool:
     return session.execute(insert, values).first() is not None
 
 
-def deliveries_since(session: Session, since: datetime) -> list[str]:
+def request_ids_since(session: Session, since: datetime) -> list[str]:
     table = ProcessedDelivery.__table__
     return list(session.execute(sa.select(table.c.key).where(table.c.at >= since)).scalars())
 
 
-def first_delivery(session: Session, key: str, now: datetime) -> bool:
+def first_request(session: Session, key: str, now: datetime) -> bool:
     """Record an inbound id; False if it was already handled (a retry or a duplicate)."""
     return insert_new(session, ProcessedDelivery, key=key, at=now)

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot.storage.repository import insert_new
-from bot.storage.tables import Case, Comment, OfficialAccount, Outbox, Reminder, RoleAssignment
+from bot.storage.tables import Outbox, Reminder
 
 
 def schedule(
@@ -89,16 +89,6 @@ def finish_reminders(session: Session, done: list[tuple[int, str]], now: datetim
     )
 
 
-def cancel_comment_reminders(session: Session, comment_id: int, now: datetime) -> None:
-    """A closed comment needs no more reminders."""
-    session.execute(
-        sa.update(Reminder)
-        .where(col(Reminder.comment_id) == comment_id, col(Reminder.status) == "pending")
-        .values(status="cancelled", done_at=now)
-        .execution_options(synchronize_session=False)
-    )
-
-
 # --- outbox claims ----------------------------------------------------------------------
 
 
@@ -165,71 +155,3 @@ def renew_claim(
 # --- comments and the register --------------------------------------------------------
 
 
-def find_account(session: Session, account: int | str) -> OfficialAccount | None:
-    """By register number, or by name (case-insensitive), among open accounts."""
-    number = str(account).strip()
-    if isinstance(account, int) or (number.isascii() and number.isdigit()):
-        if len(number) > 10 or int(number) > 2**31 - 1:  # no such row, and too big to bind
-            return None
-        row = session.get(OfficialAccount, int(number))
-        return row if row is not None and row.status == "open" else None
-    name = str(account).strip().lower()
-    for row in session.exec(select(OfficialAccount).where(OfficialAccount.status == "open")):
-        if row.name.strip().lower() == name:
-            return row
-    return None
-
-
-def open_accounts(session: Session) -> list[OfficialAccount]:
-    return list(
-        session.exec(
-            select(OfficialAccount)
-            .where(OfficialAccount.status == "open")
-            .order_by(col(OfficialAccount.id))
-        )
-    )
-
-
-def all_accounts(session: Session) -> list[OfficialAccount]:
-    return list(session.exec(select(OfficialAccount).order_by(col(OfficialAccount.id))))
-
-
-def comment_by_external_id(session: Session, external_id: str) -> Comment | None:
-    return session.exec(select(Comment).where(Comment.external_id == external_id)).first()
-
-
-def awaiting_comments(session: Session, limit: int = 200) -> list[Comment]:
-    return list(
-        session.exec(
-            select(Comment)
-            .where(col(Comment.status).in_(("awaiting", "escalated")))
-            .order_by(col(Comment.due_at))
-            .limit(limit)
-        )
-    )
-
-
-def close_comment(session: Session, comment_id: int, status: str, now: datetime, by: str) -> bool:
-    """Compare-and-set: only an open comment can be closed, so a double click closes once."""
-    result = session.execute(
-        sa.update(Comment)
-        .where(col(Comment.id) == comment_id, col(Comment.status).in_(("awaiting", "escalated")))
-        .values(status=status, closed_at=now, closed_by=by)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1
-
-
-def known_people(session: Session) -> set[tuple[str, str]]:
-    """Everyone the bot can message: role holders, reporters and account contacts."""
-    people: set[tuple[str, str]] = set()
-    for platform, user in session.exec(select(RoleAssignment.platform, RoleAssignment.user_id)):
-        people.add((platform, user))
-    for platform, user in session.exec(select(Case.platform, Case.reporter_id).distinct()):
-        people.add((platform, user))
-    for account in open_accounts(session):
-        for contact in account.contacts:
-            platform, _, user = contact.partition(":")
-            if user:
-                people.add((platform, user))
-    return people

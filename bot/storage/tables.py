@@ -225,8 +225,9 @@ class ProcessedDelivery(SQLModel, table=True):
     at: datetime = _time(index=True)
 
 
-class AcceptedRequest(SQLModel, table=True):
-    """A request the platform was told we have, kept until its work is done.
+class IntakeRequest(SQLModel, table=True):
+    """An intake record: a request the platform was told we have, kept until its work is
+    done (the table's name is older than the word).
 
     Slack is answered before the work runs (see intake/lines.py). This row is what
     survives a crash in between: rows whose instance stops renewing them are run again.
@@ -238,8 +239,9 @@ class AcceptedRequest(SQLModel, table=True):
     person: str = Field(max_length=100)
     kind: str = Field(max_length=40)
     payload: dict[str, Any] = _json()
-    # Written with the turn it caused: a rerun then only sends these instead of redoing it.
-    replies: list[dict[str, Any]] | None = Field(default=None, sa_type=sa.JSON)
+    # The result of the turn it caused (domain.turns.TurnResult.to_stored), written with
+    # that turn: a rerun then only sends its replies instead of redoing it.
+    replies: Any = Field(default=None, sa_type=sa.JSON, nullable=True)
     instance: str = Field(max_length=32)
     accepted_at: datetime = _time()
     renewed_at: datetime = _time(index=True)

@@ -20,7 +20,7 @@ from sqlmodel import Session
 from bot.storage.tables import WebSession, WebSignIn
 
 if TYPE_CHECKING:
-    from bot.dispatch.service import BotService
+    from bot.kernel.core import Kernel
 
 LINK_LIFETIME = timedelta(minutes=10)
 IDLE_LIMIT = timedelta(minutes=30)
@@ -44,8 +44,8 @@ class WebUser:
 class WebAccess:
     """Issues sign-in links and checks sessions, all in the bot's own database."""
 
-    def __init__(self, service: BotService, public_url: str):
-        self.service = service
+    def __init__(self, kernel: Kernel, public_url: str):
+        self.kernel = kernel
         self.public_url = public_url.rstrip("/")
 
     @property
@@ -56,7 +56,7 @@ class WebAccess:
         self, platform: str, user_id: str, name: str | None, next_path: str = "/web/"
     ) -> str:
         """A fresh one-time link for this person; `next_path` is where it lands."""
-        with self.service.session() as session:
+        with self.kernel.session() as session:
             link = self.add_link(session, platform, user_id, name, next_path)
             session.commit()
         return link
@@ -66,7 +66,7 @@ class WebAccess:
     ) -> str:
         """The same, inside the caller's unit of work (a chat button press)."""
         token = secrets.token_urlsafe(32)
-        now = self.service.now()
+        now = self.kernel.now()
         session.add(
             WebSignIn(
                 token_hash=_digest(token),
@@ -82,8 +82,8 @@ class WebAccess:
 
     def redeem(self, token: str) -> tuple[str, str] | None:
         """Use a link once: (session token, where to go), or None if used, expired or unknown."""
-        now = self.service.now()
-        with self.service.session() as session:
+        now = self.kernel.now()
+        with self.kernel.session() as session:
             claimed = session.execute(
                 sa.update(WebSignIn)
                 .where(
@@ -118,8 +118,8 @@ class WebAccess:
         """The session's person if it is still live; each use keeps it alive (idle limit)."""
         if not session_token or len(session_token) > 100:
             return None
-        now = self.service.now()
-        with self.service.session() as session:
+        now = self.kernel.now()
+        with self.kernel.session() as session:
             row = session.get(WebSession, _digest(session_token))
             if (
                 row is None
@@ -136,10 +136,10 @@ class WebAccess:
     def end(self, session_token: str | None) -> None:
         if not session_token or len(session_token) > 100:
             return
-        with self.service.session() as session:
+        with self.kernel.session() as session:
             session.execute(
                 sa.update(WebSession)
                 .where(WebSession.token_hash == _digest(session_token))
-                .values(ended_at=self.service.now())
+                .values(ended_at=self.kernel.now())
             )
             session.commit()

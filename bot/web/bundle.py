@@ -21,7 +21,7 @@ from fpdf.enums import XPos, YPos
 from bot.web.casefile import CaseFile, evidence_path, local_time
 
 if TYPE_CHECKING:
-    from bot.dispatch.service import BotService
+    from bot.kernel.core import Kernel
 
 # The PDF's built-in fonts cover Latin-1; anything else is shown as "?" there (the JSON
 # beside it keeps every character exactly as given).
@@ -110,19 +110,19 @@ def case_pdf(school: str, record: CaseFile, made_at: str) -> bytes:
     return bytes(pdf.output())
 
 
-def build_bundle(service: BotService, record: CaseFile) -> bytes:
+def build_bundle(kernel: Kernel, record: CaseFile) -> bytes:
     """The zip's bytes: PDF, JSON, evidence files and a SHA-256 manifest of them all."""
-    made_at = local_time(service.pack, service.now().astimezone(UTC))
+    made_at = local_time(kernel.pack, kernel.now().astimezone(UTC))
     files: dict[str, bytes] = {
-        f"{record.ref}.pdf": case_pdf(service.pack.school.name, record, made_at),
+        f"{record.ref}.pdf": case_pdf(kernel.pack.school.name, record, made_at),
         f"{record.ref}.json": json.dumps(
-            {"school": service.pack.school.name, "made_at": made_at, "case": record.to_json()},
+            {"school": kernel.pack.school.name, "made_at": made_at, "case": record.to_json()},
             indent=2,
             ensure_ascii=False,
         ).encode("utf-8"),
     }
     for item in record.evidence:
-        path = evidence_path(service.evidence, item.sha256)
+        path = evidence_path(kernel.evidence, item.sha256)
         if item.intact and path.exists():
             safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in item.filename)
             files[f"evidence/{item.id:03d}-{safe}"] = path.read_bytes()

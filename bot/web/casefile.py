@@ -17,10 +17,11 @@ from sqlmodel import Session, col, select
 from bot.domain.cases import CaseStatus, flag_label
 from bot.domain.evidence import human_size, type_label
 from bot.domain.policy import PolicyPack
-from bot.features import default_registry
 from bot.features.cases.opening import GUIDANCE_GIVEN
 from bot.features.cases.view import answer_pairs, tombstone_text
+from bot.kernel.core import Kernel
 from bot.kernel.evidence_store import EvidenceStore
+from bot.kernel.registry import Registry
 from bot.storage import repository as repo
 from bot.storage.tables import Case, CaseTask, Evidence
 
@@ -128,11 +129,11 @@ def _person(key: str, names: dict[str, str]) -> str:
     return names.get(key) or key.split(":", 1)[-1]
 
 
-def disposed_case_file(pack: PolicyPack, case: Case) -> CaseFile:
+def disposed_case_file(pack: PolicyPack, registry: Registry, case: Case) -> CaseFile:
     """Only the tombstone: no answers, names, notes, chronology or evidence."""
     return CaseFile(
         ref=case.ref,
-        kind=default_registry().case_kind(case.kind).title,
+        kind=registry.case_kind(case.kind).title,
         status=STATUS_WORDS[CaseStatus(case.status)],
         team="Safeguarding (DSL)" if case.team == "dsl" else "Senior leadership (SLT)",
         urgent=False,
@@ -141,13 +142,13 @@ def disposed_case_file(pack: PolicyPack, case: Case) -> CaseFile:
         updated=local_time(pack, case.updated_at),
         closed=local_time(pack, case.closed_at) if case.closed_at else None,
         outcome=case.outcome,
-        tombstone=tombstone_text(default_registry(), case),
+        tombstone=tombstone_text(registry, case),
     )
 
 
-def build_case_file(
-    session: Session, pack: PolicyPack, store: EvidenceStore, case: Case
-) -> CaseFile:
+def build_case_file(session: Session, kernel: Kernel, case: Case) -> CaseFile:
+    """Everything the team may read about a case, for its page and its bundle."""
+    pack, store, registry = kernel.pack, kernel.evidence, kernel.registry
     events = repo.timeline(session, case.ref)
     # Display names as people gave them when they acted, so the record reads as names.
     names: dict[str, str] = {}
@@ -155,9 +156,9 @@ def build_case_file(
         if by := event.detail.get("by"):
             names.setdefault(event.actor, str(by))
     if case.disposed_at is not None:
-        return disposed_case_file(pack, case)
+        return disposed_case_file(pack, registry, case)
     reporter_key = f"{case.platform}:{case.reporter_id}"
-    kind = default_registry().case_kind(case.kind)
+    kind = registry.case_kind(case.kind)
     record = CaseFile(
         ref=case.ref,
         kind=kind.title,
@@ -173,7 +174,7 @@ def build_case_file(
     if case.held_at is not None:
         held_on = local_time(pack, case.held_at)
         record.hold = f"Placed by {case.held_by} on {held_on}: {case.hold_reason}"
-    record.answers = answer_pairs(default_registry(), pack, case, ZoneInfo(pack.calendar.timezone))
+    record.answers = answer_pairs(registry, pack, case, ZoneInfo(pack.calendar.timezone))
     record.flags = [flag_label(flag) for flag in case.flags if flag != "urgent"]
     given = {clause: text for clause, text in case.details.get(GUIDANCE_GIVEN, [])}
     record.guidance = [(clause, given.get(clause) or pack.cite(clause)) for clause in case.guidance]

@@ -14,6 +14,7 @@ from aiohttp import web
 from bot.dispatch.service import BotService
 from bot.domain.cases import Actor, can_view, teams_of
 from bot.features.cases import cards
+from bot.kernel.core import Kernel
 from bot.storage import repository as repo
 from bot.storage.tables import Case
 from bot.web.access import WebAccess, WebUser
@@ -80,16 +81,16 @@ def show_message(request: web.Request, status: int, title: str, text: str) -> we
 
 async def current_visitor(request: web.Request) -> Visitor | None:
     access = request.app[ACCESS_KEY]
-    service = request.app[SERVICE_KEY]
-    user = await service.run(access.user_for, request.cookies.get(COOKIE))
+    kernel = request.app[SERVICE_KEY].kernel
+    user = await kernel.work.run(access.user_for, request.cookies.get(COOKIE))
     if user is None:
         return None
 
     def roles() -> Actor:
-        with service.session() as session:
-            return service.actor(session, user.platform, user.user_id, user.name)
+        with kernel.session() as session:
+            return kernel.actor(session, user.platform, user.user_id, user.name)
 
-    return Visitor(user, await service.run(roles))
+    return Visitor(user, await kernel.work.run(roles))
 
 
 def signed_out(request: web.Request) -> web.Response:
@@ -108,25 +109,25 @@ def not_found(request: web.Request) -> web.Response:
     )
 
 
-def load_case(service: BotService, visitor: Visitor, ref: str) -> tuple[Case | None, bool]:
+def load_case(kernel: Kernel, visitor: Visitor, ref: str) -> tuple[Case | None, bool]:
     """The case and whether this person is on its owning team; None if they may not see it."""
-    with service.session() as session:
+    with kernel.session() as session:
         case = repo.case_by_ref(session, ref.upper()[:20])
         if case is None:
             return None, False
         reporter = f"{case.platform}:{case.reporter_id}"
-        if not can_view(service.pack, visitor.actor, case.team, reporter):
+        if not can_view(kernel.pack, visitor.actor, case.team, reporter):
             return None, False
-        return case, case.team in teams_of(service.pack, visitor.actor)
+        return case, case.team in teams_of(kernel.pack, visitor.actor)
 
 
 def record_event(
-    service: BotService, visitor: Visitor, case: Case, action: str, **detail: Any
+    kernel: Kernel, visitor: Visitor, case: Case, action: str, **detail: Any
 ) -> Any:
-    with service.session() as session:
+    with kernel.session() as session:
         repo.audit(
             session,
-            service.now(),
+            kernel.now(),
             visitor.actor.key,
             action,
             case.ref,
@@ -136,7 +137,7 @@ def record_event(
         session.commit()
         fresh = repo.case_by_ref(session, case.ref)
         assert fresh is not None
-        return build_case_file(session, service.pack, service.evidence, fresh)
+        return build_case_file(session, kernel, fresh)
 
 
 async def read_form(request: web.Request, visitor: Visitor) -> dict[str, str] | None:
@@ -155,17 +156,17 @@ async def read_form(request: web.Request, visitor: Visitor) -> dict[str, str] | 
     return {k: v for k, v in data.items() if isinstance(v, str)}
 
 
-async def team_case(request: web.Request) -> tuple[Visitor, BotService, Case] | web.Response:
+async def team_case(request: web.Request) -> tuple[Visitor, Kernel, Case] | web.Response:
     """The signed-in visitor and the case in the URL, for its owning team only; otherwise
     the page to answer with (sign in, or "not found", never a hint that the case exists)."""
     visitor = await current_visitor(request)
     if visitor is None:
         return signed_out(request)
-    service = request.app[SERVICE_KEY]
-    case, on_team = await service.run(load_case, service, visitor, request.match_info["ref"])
+    kernel = request.app[SERVICE_KEY].kernel
+    case, on_team = await kernel.work.run(load_case, kernel, visitor, request.match_info["ref"])
     if case is None or not on_team:
         return not_found(request)
-    return visitor, service, case
+    return visitor, kernel, case
 
 
 def form_expired(request: web.Request) -> web.Response:

@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.dispatch.service import BotService
+from bot.kernel.core import Kernel
 from bot.storage import repository as repo
 from bot.storage.tables import Case
 from bot.web.bundle import build_bundle
@@ -29,13 +29,13 @@ async def evidence_file(request: web.Request) -> web.StreamResponse:
     found = await team_case(request)
     if isinstance(found, web.Response):
         return found
-    visitor, service, case = found
-    record = await service.run(build_case_file_for, service, case)
+    visitor, kernel, case = found
+    record = await kernel.work.run(build_case_file_for, kernel, case)
     wanted = request.match_info["item"]
     item = next((e for e in record.evidence if str(e.id) == wanted), None)
     if item is None:
         return not_found(request)
-    intact, missing = await asyncio.to_thread(file_intact, service.evidence, item.sha256)
+    intact, missing = await asyncio.to_thread(file_intact, kernel.evidence, item.sha256)
     if not intact:
         return show_message(
             request,
@@ -45,12 +45,12 @@ async def evidence_file(request: web.Request) -> web.StreamResponse:
             "reported" + (" (it is missing)" if missing else "") + ", so it has not been "
             "opened. Tell your IT lead: the record may have been tampered with.",
         )
-    path = evidence_path(service.evidence, item.sha256)
+    path = evidence_path(kernel.evidence, item.sha256)
     head = await asyncio.to_thread(_head, path)
     image = sniffed_image_type(head) if request.query.get("view") == "1" else None
-    await service.run(
+    await kernel.work.run(
         record_event,
-        service,
+        kernel,
         visitor,
         case,
         "evidence.viewed" if image else "evidence.downloaded",
@@ -72,20 +72,20 @@ def _head(path: Any) -> bytes:
         return handle.read(32)
 
 
-def build_case_file_for(service: BotService, case: Case) -> Any:
-    with service.session() as session:
+def build_case_file_for(kernel: Kernel, case: Case) -> Any:
+    with kernel.session() as session:
         fresh = repo.case_by_ref(session, case.ref)
         assert fresh is not None
-        return build_case_file(session, service.pack, service.evidence, fresh)
+        return build_case_file(session, kernel, fresh)
 
 
 async def bundle(request: web.Request) -> web.Response:
     found = await team_case(request)
     if isinstance(found, web.Response):
         return found
-    visitor, service, case = found
-    record = await service.run(record_event, service, visitor, case, "bundle.downloaded")
-    data = await asyncio.to_thread(build_bundle, service, record)
+    visitor, kernel, case = found
+    record = await kernel.work.run(record_event, kernel, visitor, case, "bundle.downloaded")
+    data = await asyncio.to_thread(build_bundle, kernel, record)
     return web.Response(
         body=data,
         content_type="application/zip",

@@ -17,16 +17,16 @@ async def hold_action(request: web.Request) -> web.Response:
     found = await common.team_case(request)
     if isinstance(found, web.Response):
         return found
-    visitor, service, case = found
+    visitor, kernel, case = found
     form = await common.read_form(request, visitor)
     if form is None:
         return common.form_expired(request)
     who = visitor.user.name or visitor.user.user_id
     try:
         if request.match_info["verb"] == "hold":
-            said = await service.run(
+            said = await kernel.work.run(
                 place_hold,
-                service,
+                kernel,
                 case.ref,
                 form.get("text") or "",
                 visitor.actor.key,
@@ -34,8 +34,8 @@ async def hold_action(request: web.Request) -> web.Response:
                 visitor.actor,
             )
         else:
-            said = await service.run(
-                release_hold, service, case.ref, visitor.actor.key, who, visitor.actor
+            said = await kernel.work.run(
+                release_hold, kernel, case.ref, visitor.actor.key, who, visitor.actor
             )
     except HoldRefused as exc:
         said = str(exc)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 from sqlmodel import col, select
 
-from bot.dispatch.service import BotService
 from bot.domain.cases import Actor, CaseStatus, teams_of
-from bot.features import default_registry
+from bot.kernel.core import Kernel
 from bot.storage.tables import Case, CaseTask
 from bot.web.casefile import STATUS_WORDS, local_time
 
@@ -25,12 +24,12 @@ class Filters:
     overdue: bool = False
 
     @classmethod
-    def from_query(cls, query: Mapping[str, str]) -> Filters:
+    def from_query(cls, query: Mapping[str, str], kinds: Collection[str]) -> Filters:
         status = query.get("status", "")
         kind = query.get("kind", "")
         return cls(
             status=status if status in {s.value for s in CaseStatus} else "",
-            kind=kind if kind in default_registry().case_kinds else "",
+            kind=kind if kind in kinds else "",
             urgent=query.get("urgent") == "1",
             overdue=query.get("overdue") == "1",
         )
@@ -52,22 +51,22 @@ class Rows:
     team: list[Listed] = field(default_factory=list)
 
 
-def _listed(service: BotService, case: Case, overdue: set[int]) -> Listed:
+def _listed(kernel: Kernel, case: Case, overdue: set[int]) -> Listed:
     return Listed(
         ref=case.ref,
-        kind=default_registry().case_kind(case.kind).title,
+        kind=kernel.registry.case_kind(case.kind).title,
         status=STATUS_WORDS[CaseStatus(case.status)],
         urgent=case.urgent,
         overdue=case.id in overdue,
-        opened=local_time(service.pack, case.created_at),
+        opened=local_time(kernel.pack, case.created_at),
     )
 
 
-def cases_for(service: BotService, actor: Actor, filters: Filters) -> Rows:
+def cases_for(kernel: Kernel, actor: Actor, filters: Filters) -> Rows:
     """Newest first. Team cases only for the teams this person is on right now."""
     rows = Rows()
-    now = service.now()
-    with service.session() as session:
+    now = kernel.now()
+    with kernel.session() as session:
         overdue_ids = set(
             session.exec(
                 select(CaseTask.case_id).where(
@@ -81,8 +80,8 @@ def cases_for(service: BotService, actor: Actor, filters: Filters) -> Rows:
             .order_by(col(Case.created_at).desc(), col(Case.id).desc())
             .limit(LIMIT)
         )
-        rows.own = [_listed(service, c, overdue_ids) for c in own]
-        teams = teams_of(service.pack, actor)
+        rows.own = [_listed(kernel, c, overdue_ids) for c in own]
+        teams = teams_of(kernel.pack, actor)
         if not teams:
             return rows
         query = select(Case).where(col(Case.team).in_(sorted(teams)))
@@ -97,5 +96,5 @@ def cases_for(service: BotService, actor: Actor, filters: Filters) -> Rows:
                 col(Case.id).in_(sorted(overdue_ids) or [-1]), Case.status != "closed"
             )
         query = query.order_by(col(Case.created_at).desc(), col(Case.id).desc()).limit(LIMIT)
-        rows.team = [_listed(service, c, overdue_ids) for c in session.exec(query)]
+        rows.team = [_listed(kernel, c, overdue_ids) for c in session.exec(query)]
     return rows

@@ -93,10 +93,10 @@ warranty.</li>
 
 def mount(app: web.Application, service: BotService) -> None:
     async def privacy_page(_request: web.Request) -> web.Response:
-        return web.Response(text=privacy(service.pack), content_type="text/html")
+        return web.Response(text=privacy(service.kernel.pack), content_type="text/html")
 
     async def terms_page(_request: web.Request) -> web.Response:
-        return web.Response(text=terms(service.pack), content_type="text/html")
+        return web.Response(text=terms(service.kernel.pack), content_type="text/html")
 
     app.router.add_get("/privacy", privacy_page)
     app.router.add_get("/terms", terms_page)

@@ -14,6 +14,7 @@ from datetime import timedelta
 from aiohttp import web
 
 from bot.domain.cases import teams_of
+from bot.kernel.core import Kernel
 from bot.records import governors
 from bot.records.governors_render import CHARTS, charts, render, report_pdf
 from bot.web import common
@@ -26,8 +27,8 @@ def mount(app: web.Application) -> None:
     app.router.add_get("/web/report/report.csv", download)
 
 
-def is_slt(service, visitor: common.Visitor) -> bool:
-    return "slt" in teams_of(service.pack, visitor.actor)
+def is_slt(kernel: Kernel, visitor: common.Visitor) -> bool:
+    return "slt" in teams_of(kernel.pack, visitor.actor)
 
 
 async def _figures(
@@ -38,13 +39,13 @@ async def _figures(
     if visitor is None:
         return common.signed_out(request)
     service = request.app[common.SERVICE_KEY]
-    if not is_slt(service, visitor):
+    if not is_slt(service.kernel, visitor):
         return common.not_found(request)
     try:
         term = governors.parse_term(request.query.get("term", "")[:20])
     except governors.TermError:
-        term = governors.term_of(service.now().date())
-    return visitor, await service.run(governors.figures, service, term)
+        term = governors.term_of(service.kernel.now().date())
+    return visitor, await service.work.run(governors.figures, service.kernel, term)
 
 
 async def report_page(request: web.Request) -> web.Response:

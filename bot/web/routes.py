@@ -8,7 +8,6 @@ domain code as the chat buttons, so a chat click and a web click cannot both win
 
 from __future__ import annotations
 
-import functools
 import logging
 from importlib import resources
 from urllib.parse import urlencode
@@ -19,7 +18,7 @@ from aiohttp import web
 
 from bot.dispatch.service import BotService
 from bot.domain.cases import CaseStatus, teams_of
-from bot.features import default_registry
+from bot.domain.turns import ButtonPress
 from bot.features.cases import cards
 from bot.web import listing
 from bot.web.access import WebAccess
@@ -79,7 +78,7 @@ def mount(app: web.Application, service: BotService, access: WebAccess) -> None:
 
 async def sign_in(request: web.Request) -> web.Response:
     access = request.app[ACCESS_KEY]
-    redeemed = await request.app[SERVICE_KEY].run(access.redeem, request.match_info["token"][:100])
+    redeemed = await request.app[SERVICE_KEY].work.run(access.redeem, request.match_info["token"][:100])
     if redeemed is None:
         return show_message(
             request,
@@ -111,7 +110,7 @@ async def sign_out(request: web.Request) -> web.Response:
         return show_message(
             request, 403, "Please try again", "That form had expired. Reload the page."
         )
-    await request.app[SERVICE_KEY].run(request.app[ACCESS_KEY].end, request.cookies.get(COOKIE))
+    await request.app[SERVICE_KEY].work.run(request.app[ACCESS_KEY].end, request.cookies.get(COOKIE))
     response = show_message(
         request, 200, "Signed out", "You've signed out. You can close this tab."
     )
@@ -132,19 +131,19 @@ async def case_list(request: web.Request) -> web.Response:
     if visitor is None:
         return signed_out(request)
     service = request.app[SERVICE_KEY]
-    filters = listing.Filters.from_query(request.query)
-    rows = await service.run(listing.cases_for, service, visitor.actor, filters)
+    filters = listing.Filters.from_query(request.query, service.kernel.registry.case_kinds)
+    rows = await service.work.run(listing.cases_for, service.kernel, visitor.actor, filters)
     return page(
         request,
         "list.html",
         {
             "visitor": visitor,
-            "team": bool(teams_of(service.pack, visitor.actor)),
-            "slt": "slt" in teams_of(service.pack, visitor.actor),
+            "team": bool(teams_of(service.kernel.pack, visitor.actor)),
+            "slt": "slt" in teams_of(service.kernel.pack, visitor.actor),
             "own": rows.own,
             "team_cases": rows.team,
             "filters": filters,
-            "kinds": [(k.code, k.title) for k in default_registry().case_kinds.values()],
+            "kinds": [(k.code, k.title) for k in service.kernel.registry.case_kinds.values()],
             "statuses": [(s.value, listing.STATUS_WORDS[s]) for s in CaseStatus],
         },
     )
@@ -155,7 +154,7 @@ async def case_page(request: web.Request) -> web.Response:
     if visitor is None:
         return signed_out(request)
     service = request.app[SERVICE_KEY]
-    case, on_team = await service.run(load_case, service, visitor, request.match_info["ref"])
+    case, on_team = await service.work.run(load_case, service.kernel, visitor, request.match_info["ref"])
     if case is None:
         return not_found(request)
     if not on_team:
@@ -165,12 +164,12 @@ async def case_page(request: web.Request) -> web.Response:
             {
                 "visitor": visitor,
                 "case": case,
-                "kind": default_registry().case_kind(case.kind).title,
+                "kind": service.kernel.registry.case_kind(case.kind).title,
                 "status": listing.STATUS_WORDS[CaseStatus(case.status)],
-                "opened": listing.local_time(service.pack, case.created_at),
+                "opened": listing.local_time(service.kernel.pack, case.created_at),
             },
         )
-    record = await service.run(record_event, service, visitor, case, "case.viewed")
+    record = await service.work.run(record_event, service.kernel, visitor, case, "case.viewed")
     return page(
         request,
         "case.html",
@@ -189,7 +188,7 @@ async def case_action(request: web.Request) -> web.Response:
     found = await team_case(request)
     if isinstance(found, web.Response):
         return found
-    visitor, service, case = found
+    visitor, _, case = found
     form = await read_form(request, visitor)
     if form is None:
         return form_expired(request)
@@ -198,17 +197,16 @@ async def case_action(request: web.Request) -> web.Response:
         return not_found(request)
     text = (form.get("text") or "").strip() or None
     message = (form.get("message") or "").strip() or None if action == cards.CASE_CLOSE else None
-    replies = await service.run(
-        functools.partial(
-            service.handle_action,
-            visitor.user.platform,
-            visitor.user.user_id,
-            action,
-            case.ref,
-            text,
-            visitor.user.name,
-            message=message,
-        )
+    press = ButtonPress(
+        visitor.user.platform,
+        visitor.user.user_id,
+        action,
+        case.ref,
+        text,
+        message,
+        visitor.user.name,
     )
+    service = request.app[SERVICE_KEY]
+    replies = (await service.work.run(service.press, press)).replies
     said = " ".join(m.text for m in replies)[:300]
     raise web.HTTPSeeOther(f"/web/cases/{case.ref}?" + urlencode({"done": said}))

@@ -75,8 +75,8 @@ class CommentHook:
         if data.id is None:  # a replay of these signed bytes returns the first comment
             data = data.model_copy(update={"id": guard.replay_key("signed", timestamp, given)})
         try:
-            comment, created = await self.service.run(
-                self.service.log_comment, data, "webhook", "webhook"
+            comment, created = await self.service.work.run(
+                self.service.comments.log_comment, data, "webhook", "webhook"
             )
         except RegisterError as exc:
             return _error(400, f"account: {exc}")

@@ -23,7 +23,6 @@ def register(registry: Registry) -> None:
             "A new official account",
             opening.finish,
             intent=INTENT,
-            intent_rank=20,
             vocabulary=("account", "official", "create", "setup"),
         )
     )

@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from bot.domain.cases import CaseStatus, NotAllowed
 from bot.domain.messages import Message
+from bot.features.accounts import queries as accounts_queries
 from bot.features.accounts import rules as approvals
 from bot.features.cases import alerts
 from bot.features.cases.actions import OPEN
@@ -98,7 +99,7 @@ def _decide(press: Press, case: Case, approve: bool) -> list[Message]:
         raise approvals.AlreadyDecided(
             "Someone else decided this stage a moment ago. The message shows the outcome."
         ) from None
-    if not repo.advance_approval(
+    if not accounts_queries.advance_approval(
         session,
         row.id,
         decision.stage,

@@ -8,6 +8,7 @@ from sqlmodel import Session
 from bot.domain.cases import alert_fields, flag_label
 from bot.domain.messages import Button, Message, mention
 from bot.domain.policy import PolicyPack
+from bot.features.accounts import queries as accounts_queries
 from bot.features.accounts.approvals import APPROVE, REJECT, REJECT_PROMPT
 from bot.features.accounts.dialog import KIND
 from bot.features.cases.cards import reporter
@@ -24,7 +25,7 @@ def alert(kernel: Kernel, session: Session, case: Case, history: list[str]) -> M
         return Message(f"Account request {case.ref}", title=f"Account request {case.ref}")
     reason = None
     if approval.status == "rejected" and approval.id is not None:
-        reason = repo.rejection_reason(session, approval.id)
+        reason = accounts_queries.rejection_reason(session, approval.id)
     return approval_alert(kernel.pack, case, approval, history, reason)
 
 

@@ -12,15 +12,17 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from bot.dialogs.common import join_words, platform_label, platform_step
+from bot.dialogs.common import join_words, social_network_label, social_network_step
 from bot.dialogs.declarations import Context, Dialog, Step, StepKind
 from bot.dialogs.outcome import Outcome
+from bot.domain import retention
 from bot.domain.cases import CaseKind
 from bot.domain.messages import Choice, Guidance
 
 KIND = CaseKind(
     "AC",
     "New official account request",
+    retention=retention.ACCOUNT_REQUEST,
     dialog="account_request",
     standard_fields=("name", "platform", "audience"),
     full_fields=("aim", "run_by"),
@@ -133,7 +135,7 @@ def _future_or_today(value: str, ctx: Context) -> str | None:
 
 def _question(field: str) -> Step:
     if field == "platform":
-        return replace(platform_step("Which platform is it on?"), ask_if=_required(field))
+        return replace(social_network_step("Which platform is it on?"), ask_if=_required(field))
     text, kind, _ = FIELDS[field]
     choices: tuple[Choice, ...] = ()
     check = None
@@ -179,7 +181,7 @@ def _show(field: str, value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(value)
     if field == "platform":
-        return platform_label(value)
+        return social_network_label(value)
     if field == "visibility":
         return dict((c.value, c.label) for c in VISIBILITY).get(value, value)
     if field == "host":
@@ -254,7 +256,7 @@ def _finish(ctx: Context) -> Outcome:
         guidance=guidance,
         summary={
             "name": a["name"],
-            "platform": platform_label(a.get("platform", "")) if a.get("platform") else "",
+            "platform": social_network_label(a.get("platform", "")) if a.get("platform") else "",
             "audience": a.get("audience", ""),
             "aim": a.get("aim", ""),
             "run_by": ", ".join(a.get("run_by") or []),

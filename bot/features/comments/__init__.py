@@ -20,7 +20,6 @@ def register(registry: Registry) -> None:
             "A comment needing a reply",
             conversation.finish,
             intent=INTENT,
-            intent_rank=10,
             vocabulary=("comment", "reply", "record"),
             prepare=conversation.prepare,
         )

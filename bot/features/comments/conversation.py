@@ -14,18 +14,18 @@ from bot.domain.cases import Actor
 from bot.domain.messages import Button, Message
 from bot.features.cases.cards import local
 from bot.features.comments import cards as cc
+from bot.features.comments import queries as comments_queries
 from bot.features.comments.dialog import CommentOutcome
 from bot.features.comments.moderation import Moderation, RegisterError
 from bot.features.comments.rules import CommentIn
 from bot.kernel.core import Kernel
-from bot.storage import scheduling
 from bot.storage.tables import OfficialAccount
 
 log = logging.getLogger(__name__)
 
 
 def prepare(kernel: Kernel, session: Session) -> dict[str, Any] | Message:
-    accounts = scheduling.open_accounts(session)
+    accounts = comments_queries.open_accounts(session)
     if not accounts:
         return Message(
             "There are no official accounts in the register yet, so there's nothing "

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.features.comments import queries as comments_queries
 from bot.features.comments.moderation import Moderation
 from bot.features.comments.rules import CommentIn
 from bot.kernel.core import Kernel
-from bot.storage import scheduling
 from bot.storage.tables import Comment, OfficialAccount
 
 
@@ -40,7 +40,7 @@ class CommentDesk:
 
     def register(self) -> list[OfficialAccount]:
         with self.kernel.session() as session:
-            return scheduling.all_accounts(session)
+            return comments_queries.all_accounts(session)
 
     def register_csv(self) -> str:
         with self.kernel.session() as session:
@@ -48,7 +48,7 @@ class CommentDesk:
 
     def awaiting_comments(self) -> list[tuple[Comment, str]]:
         with self.kernel.session() as session:
-            accounts = {a.id: a.name for a in scheduling.all_accounts(session)}
+            accounts = {a.id: a.name for a in comments_queries.all_accounts(session)}
             return [
-                (c, accounts.get(c.account_id, "?")) for c in scheduling.awaiting_comments(session)
+                (c, accounts.get(c.account_id, "?")) for c in comments_queries.awaiting_comments(session)
             ]

@@ -18,6 +18,7 @@ from sqlmodel import Session
 from bot.domain.cases import Actor, teams_of
 from bot.domain.messages import Message
 from bot.features.comments import cards as cc
+from bot.features.comments import queries as comments_queries
 from bot.features.comments.rules import CommentIn, needs_slt_now
 from bot.kernel.core import Kernel
 from bot.storage import repository as repo
@@ -122,7 +123,7 @@ class Moderation:
                 "Register No.",
             ]
         )
-        for a in scheduling.all_accounts(session):
+        for a in comments_queries.all_accounts(session):
             writer.writerow(
                 [
                     f"{a.name} - {a.purpose}" if a.purpose else a.name,
@@ -144,10 +145,10 @@ class Moderation:
     ) -> tuple[Comment, bool]:
         """(comment, created). A repeated external id returns the first one, unchanged."""
         if data.id:
-            earlier = scheduling.comment_by_external_id(session, data.id)
+            earlier = comments_queries.comment_by_external_id(session, data.id)
             if earlier is not None:
                 return earlier, False
-        account = scheduling.find_account(session, data.account)
+        account = comments_queries.find_account(session, data.account)
         if account is None:
             raise RegisterError(f"No open account '{data.account}' in the register.")
         now = self.kernel.now()
@@ -171,7 +172,7 @@ class Moderation:
                 session.add(comment)
                 session.flush()
         except sa.exc.IntegrityError:
-            earlier = scheduling.comment_by_external_id(session, data.id) if data.id else None
+            earlier = comments_queries.comment_by_external_id(session, data.id) if data.id else None
             if earlier is None:
                 raise
             return earlier, False
@@ -268,9 +269,9 @@ class Moderation:
         who = actor.name or actor.user_id
         if action in CLOSED_HOW:
             status, how = CLOSED_HOW[action]
-            if not scheduling.close_comment(session, comment.id or 0, status, now, actor.key):
+            if not comments_queries.close_comment(session, comment.id or 0, status, now, actor.key):
                 return [Message(f"{comment.ref} was closed a moment ago. Nothing to do.")]
-            scheduling.cancel_comment_reminders(session, comment.id or 0, now)
+            comments_queries.cancel_comment_reminders(session, comment.id or 0, now)
             repo.audit(session, now, actor.key, f"comment.{status}", comment.ref, by=actor.name)
             if comment.escalated_at is not None:
                 notice = cc.closed_notice(comment, account, how, who)

@@ -27,7 +27,6 @@ def register(registry: Registry) -> None:
             "Online abuse or cyberbullying",
             opening.finish,
             intent=INTENT,
-            intent_rank=30,
             vocabulary=VOCABULARY,
             takes_files=True,
         )

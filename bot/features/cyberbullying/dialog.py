@@ -10,17 +10,20 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from bot.dialogs.common import platform_label, platform_step, yes_no
+from bot.dialogs.common import social_network_label, social_network_step, yes_no
 from bot.dialogs.declarations import Context, Dialog, Step
 from bot.dialogs.outcome import Outcome
 from bot.dialogs.parsing import past_examples
 from bot.domain.cases import CaseKind
 from bot.domain.messages import Choice
+from bot.domain.retention import SAFEGUARDING
 from bot.features.cyberbullying.rules import AbuseFacts, PoliceConsent, assess_abuse
 
 KIND = CaseKind(
     "CB",
     "Cyberbullying or online abuse",
+    # Abuse the DSL owns may put a child at risk: a safeguarding record. Aimed at staff: SLT.
+    retention_by_team=(("dsl", SAFEGUARDING),),
     dialog="cyberbullying",
     standard_fields=(
         "target", "platform", "threatening", "pupil_author", "safeguarding", "evidence",
@@ -74,7 +77,7 @@ def _finish(ctx: Context) -> Outcome:
         guidance=assessment.guidance,
         summary={
             "target": TARGET_LABELS[facts.target],
-            "platform": platform_label(a["platform"]),
+            "platform": social_network_label(a["platform"]),
             "threatening": yes_no(facts.threatening),
             "pupil_author": {"yes": "yes", "no": "no", "unsure": "not sure"}[facts.pupil_author],
             "safeguarding": yes_no(facts.safeguarding or facts.target == "pupil"),
@@ -101,7 +104,7 @@ CYBERBULLYING = Dialog(
     ),
     steps=(
         Step("target", "Who is being targeted?", "choice", choices=TARGETS),
-        platform_step("Where was it posted?"),
+        social_network_step("Where was it posted?"),
         Step(
             "url",
             "Please paste the link to the post or profile. If there isn't one (for example a "

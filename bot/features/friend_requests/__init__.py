@@ -20,7 +20,6 @@ def register(registry: Registry) -> None:
             "A friend or follow request",
             opening.finish,
             intent=INTENT,
-            intent_rank=40,
             vocabulary=("friend", "friended", "request", "follow", "followed", "added"),
         )
     )

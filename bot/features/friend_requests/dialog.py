@@ -9,7 +9,7 @@ import re
 from datetime import date
 from typing import Any
 
-from bot.dialogs.common import platform_label, platform_step, yes_no
+from bot.dialogs.common import social_network_label, social_network_step, yes_no
 from bot.dialogs.declarations import Context, Dialog, Step
 from bot.dialogs.outcome import Outcome
 from bot.domain.cases import CaseKind
@@ -111,7 +111,7 @@ def _finish(ctx: Context) -> Outcome:
         guidance=decision.guidance,
         summary={
             "sender": SENDER_LABELS[facts.sender],
-            "platform": platform_label(facts.platform),
+            "platform": social_network_label(facts.platform),
             "already_accepted": yes_no(facts.already_accepted),
             "concerning": yes_no(facts.concerning),
         },
@@ -144,7 +144,7 @@ FRIEND_REQUEST = Dialog(
             ask_if=_former,
         ),
         Step("family", "Are they a member of your family?", "yesno"),
-        platform_step("Which app or site was it on?"),
+        social_network_step("Which app or site was it on?"),
         Step("accepted", "Have you already accepted it or replied?", "yesno"),
         Step(
             "concerning",

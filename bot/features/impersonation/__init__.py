@@ -24,7 +24,6 @@ def register(registry: Registry) -> None:
             "A fake or impersonation account",
             opening.finish,
             intent=INTENT,
-            intent_rank=15,
             vocabulary=("impersonating", "impersonation", "pretending"),
         )
     )

@@ -5,7 +5,7 @@ pretends_to_be -> platform -> address -> posts -> evidence (files, "done") -> co
 
 from __future__ import annotations
 
-from bot.dialogs.common import platform_label, platform_step, yes_no
+from bot.dialogs.common import social_network_label, social_network_step, yes_no
 from bot.dialogs.declarations import Context, Dialog, Step
 from bot.dialogs.outcome import Outcome
 from bot.domain.cases import CaseKind
@@ -37,7 +37,7 @@ PRETENDS_LABELS = {"school": "the school", "me": "the reporter", "colleague": "a
 def _finish(ctx: Context) -> Outcome:
     a = ctx.answers
     evidence = list(a.get("evidence") or [])
-    platform = platform_label(a["platform"])
+    platform = social_network_label(a["platform"])
     facts = FakeAccountFacts(a["pretends_to_be"], platform, bool(a["contacting"]))
     advice = advise(ctx.pack, facts, ctx.now)
     return Outcome(
@@ -70,7 +70,7 @@ IMPERSONATION = Dialog(
     ),
     steps=(
         Step("pretends_to_be", "Who is the account pretending to be?", "choice", choices=PRETENDS),
-        platform_step("Where is the fake account?"),
+        social_network_step("Where is the fake account?"),
         Step(
             "address",
             "What is its address or name? Paste the link if you have it, or type its @handle.",

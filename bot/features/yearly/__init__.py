@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from bot.domain.messages import Message
 from bot.domain.policy import PolicyPack
+from bot.features.yearly import queries as yearly_queries
 from bot.kernel.core import Kernel
 from bot.kernel.registry import Registry, ReminderKind
 from bot.storage import scheduling
@@ -48,7 +49,7 @@ def schedule(kernel: Kernel, session: Session, after: datetime | None = None) ->
 
 
 def _remind(kernel: Kernel, session: Session, reminder: Reminder) -> str:
-    people = scheduling.known_people(session)
+    people = yearly_queries.known_people(session)
     message = annual_reminder(kernel.pack)
     for platform, user in sorted(people):
         kernel.outbox.tell_user(session, platform, user, message)

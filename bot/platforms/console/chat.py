@@ -18,6 +18,7 @@ from typing import TextIO
 from bot.dispatch import BotService
 from bot.domain.evidence import EvidenceRefused
 from bot.domain.messages import Button, Choice, Message
+from bot.domain.turns import ButtonPress, StaffMessage
 from bot.kernel.registry import MENU_STEP
 
 PLATFORM = "console"
@@ -137,7 +138,7 @@ class ConsoleChat:
         self.show_all(messages)
 
     def check_inbox(self) -> None:
-        for message in self.service.inbox(PLATFORM, self.user_id):
+        for message in self.service.intake.inbox(PLATFORM, self.user_id):
             self.show(message, alert=bool(message.buttons or message.title))
 
     # --- input ------------------------------------------------------------------------
@@ -199,11 +200,8 @@ class ConsoleChat:
         the bot says so rather than taking them for the next question."""
         question = self.screen.question
         step = question.step if question else None
-        self.show_turn(
-            self.service.handle_message(
-                PLATFORM, self.user_id, text, name=self.name, answering=step
-            )
-        )
+        message = StaffMessage(PLATFORM, self.user_id, text, name=self.name, answering=step)
+        self.show_turn(self.service.receive(message).replies)
 
     def _press(self, button: Button, read_more: Callable[[], str | None]) -> bool:
         extra = message = None
@@ -224,17 +222,10 @@ class ConsoleChat:
             self.out.write(f"{button.also_asks} (press Enter to leave it out): ")
             self.out.flush()
             message = read_more()
-        self.show_all(
-            self.service.handle_action(
-                PLATFORM,
-                self.user_id,
-                button.action,
-                button.value,
-                extra,
-                self.name,
-                message=message,
-            )
+        press = ButtonPress(
+            PLATFORM, self.user_id, button.action, button.value, extra, message, self.name
         )
+        self.show_all(self.service.press(press).replies)
         return True
 
     def _attach(self, raw: str) -> None:
@@ -247,13 +238,12 @@ class ConsoleChat:
                 self.out.write(f"I couldn't open {path}. Check the path and try again.\n")
                 continue
             try:
-                files.append(self.service.store_evidence(path.name, None, data))
+                files.append(self.service.kernel.store_evidence(path.name, None, data))
             except EvidenceRefused as refusal:
                 self.out.write(f"{refusal}\n")
         if files:
-            self.show_turn(
-                self.service.handle_message(PLATFORM, self.user_id, "", files, self.name)
-            )
+            message = StaffMessage(PLATFORM, self.user_id, "", tuple(files), self.name)
+            self.show_turn(self.service.receive(message).replies)
 
     def run(self, stdin: TextIO = sys.stdin) -> None:
         interactive = stdin.isatty()

@@ -1,6 +1,6 @@
 """Slack events -> BotService calls -> Block Kit replies. A translator, not a second flow.
 
-Every listener only acks and queues the work (`AfterAck`), so bolt answers Slack at once,
+Every listener only acks and queues the work (`IntakeQueue`), so bolt answers Slack at once,
 well inside its 3 s limit, however much work is waiting. Inbound event ids are recorded
 so Slack's retries and duplicates are handled once.
 """
@@ -22,20 +22,22 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.config import Settings
 from bot.dispatch import BotService
 from bot.domain.messages import Message
+from bot.domain.turns import ButtonPress, StaffMessage, TurnStatus
 from bot.intake import guard
-from bot.intake.journal import RequestJournal
-from bot.intake.lines import Accepted, AfterAck
+from bot.intake.journal import IntakeJournal
+from bot.intake.lines import IntakeQueue, IntakeRecord
 from bot.intake.spool import Spool
+from bot.kernel.outbox import OPEN_WEB
 from bot.platforms.slack.blocks import (
     CHOICE_PREFIX,
     REASON_MODAL,
     home_view,
     reason_modal,
 )
-from bot.platforms.slack.delivery import SlackDelivery
 from bot.platforms.slack.door import SlackDoor
 from bot.platforms.slack.files import download_all
 from bot.platforms.slack.sending import SlackReplies
+from bot.platforms.slack.sends import SlackSendLoop
 from bot.platforms.slack.socket_mode import SocketMode
 
 log = logging.getLogger(__name__)
@@ -79,13 +81,13 @@ class SlackAdapter:
         self.client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
         self.app.error(self._listener_failed)
         replays = guard.Replays(
-            service.first_delivery,
-            service.recent_deliveries,
+            service.intake.first_request,
+            service.intake.recent_request_ids,
             shared_database=service.engine.dialect.name != "sqlite",
         )
         self.door = SlackDoor(self.secret, replays)
         spool = Spool(settings.data_dir, "slack-requests")  # see intake/spool.py
-        self.work = AfterAck("slack", journal=RequestJournal(service, PLATFORM, spool))
+        self.work = IntakeQueue("slack", journal=IntakeJournal(service.intake, PLATFORM, spool))
         app_token = settings.slack_app_token
         self.socket = (
             SocketMode(self.app, app_token.get_secret_value(), self.client) if app_token else None
@@ -93,12 +95,12 @@ class SlackAdapter:
         # Queued alerts get their own client: a 429 is rescheduled in the outbox rather than
         # slept through, so one rate-limited channel doesn't hold up everything else.
         delivery_client = AsyncWebClient(token=self.token, base_url=settings.slack_api_url)
-        self.delivery = SlackDelivery(
-            service,
+        self.sends = SlackSendLoop(
+            service.kernel,
             delivery_client,
             {"dsl": settings.slack_dsl_channel, "slt": settings.slack_slt_channel},
         )
-        self.replies = SlackReplies(service, self.client, self.delivery)
+        self.replies = SlackReplies(service, self.client, self.sends)
         self._http: aiohttp.ClientSession | None = None
         self._register()
 
@@ -135,8 +137,8 @@ class SlackAdapter:
             # opens (and closes) a new connection per call, which costs more than our work.
             self._http = aiohttp.ClientSession()
             self.client.session = self._http
-            self.delivery.client.session = self._http
-            await self.delivery.start()
+            self.sends.client.session = self._http
+            await self.sends.start()
             await self.work.start()
             if self.socket is not None:
                 await self.socket.start()
@@ -145,7 +147,7 @@ class SlackAdapter:
                 if self.socket is not None:
                     await self.socket.stop()
                 await self.work.stop()
-                await self.delivery.stop()
+                await self.sends.stop()
                 self.door.replays.close()
             finally:  # a second Ctrl+C while stopping still closes the connections
                 await self._http.close()
@@ -159,7 +161,10 @@ class SlackAdapter:
         app.event("message")(self._on_message)
         app.event("app_home_opened")(self._on_home)
         app.action(re.compile(rf"^{re.escape(CHOICE_PREFIX)}"))(self._on_choice)
-        app.action(re.compile(r"^(case|approval|comment|web)\."))(self._on_record_button)
+        # Record buttons are the registry's (every feature's), plus the workspace link.
+        actions = sorted({*self.service.kernel.registry.buttons, OPEN_WEB})
+        record_button = re.compile("^(?:" + "|".join(map(re.escape, actions)) + ")$")
+        app.action(record_button)(self._on_record_button)
         app.view(REASON_MODAL)(self._on_reason)
         app.command(SLASH_COMMAND)(self._on_command)
         app.shortcut(SHORTCUT)(self._on_shortcut)
@@ -262,60 +267,51 @@ class SlackAdapter:
 
     # --- the work, after the ack -----------------------------------------------------------
 
-    async def _message(self, p: dict[str, Any], request: Accepted) -> None:
+    async def _message(self, p: dict[str, Any], request: IntakeRecord) -> None:
         user, channel, key, shared = p["user"], p["channel"], p["key"], p["files"]
-        if request.replies is not None:  # done before a crash; only the replies weren't sent
-            replies = [Message.from_dict(m) for m in request.replies]
-            await self.replies.post_all(channel, user, replies, request)
+        if request.kept is not None:  # done before a crash; only the replies weren't sent
+            await self.replies.post_all(channel, user, request.kept.replies, request)
             return
         # The event id is recorded inside the turn, so a retry or a rerun after a crash is
         # handled exactly once (a rerun must not be taken for a duplicate before its turn).
         files, refusals = await download_all(self.service, self._http, self.token, shared)
         if refusals:
             await self.replies.post_all(channel, user, [Message(text) for text in refusals])
-        replies = await self.service.run(
-            self.service.handle_upload,
+        message = StaffMessage(
             PLATFORM,
             user,
             p["text"],
             tuple(files),
-            bool(refusals),
-            mention(user),
-            key,
-            request.id,
-            request.rerun_of,
+            name=mention(user),
+            request_id=key,
+            intake_id=request.id,
+            sent_at=request.rerun_of,
+            files_refused=bool(refusals),
         )
-        if not replies:
+        result = await self.service.work.run(self.service.receive, message)
+        if result.status is TurnStatus.REPEAT:
             log.info("duplicate Slack event ignored")
             return
-        await self.replies.post_all(channel, user, replies, request)
+        await self.replies.post_all(channel, user, result.replies, request)
 
-    async def _choice(self, p: dict[str, Any], request: Accepted) -> None:
+    async def _choice(self, p: dict[str, Any], request: IntakeRecord) -> None:
         user, channel = p["user"], p["channel"] or p["user"]
-        if request.replies is not None:  # done before a crash; only the replies weren't sent
-            replies = [Message.from_dict(m) for m in request.replies]
-        else:
+        result = request.kept  # set if done before a crash; only the replies weren't sent
+        if result is None:
             step = p["action"].removeprefix(CHOICE_PREFIX).rsplit(":", 1)[0] or None
-            replies = await self.service.run(
-                self.service.handle_message,
-                PLATFORM,
-                user,
-                p["value"],
-                (),
-                mention(user),
-                step,
-                None,
-                request.id,
+            message = StaffMessage(
+                PLATFORM, user, p["value"], name=mention(user), answering=step, intake_id=request.id
             )
-        await self.replies.mark_answered(p.get("question"), replies)
-        await self.replies.post_all(channel, user, replies, request)
+            result = await self.service.work.run(self.service.receive, message)
+        await self.replies.mark_answered(p.get("question"), result.status)
+        await self.replies.post_all(channel, user, result.replies, request)
 
     async def _ask_reason(self, body: dict[str, Any], action: dict[str, Any]) -> None:
         user = body["user"]["id"]
         channel = (body.get("channel") or {}).get("id")
         name, value = action["action_id"], action.get("value", "")
         form = self.service.form_for(name) or {}
-        refusal = await self.service.run(self.service.refusal_for, PLATFORM, user, name, value)
+        refusal = await self.service.work.run(self.service.refusal_for, PLATFORM, user, name, value)
         if refusal:
             await self.replies.tell(channel, user, [Message(refusal)])
             return
@@ -330,51 +326,41 @@ class SlackAdapter:
         if not opened:  # the trigger lasts 3 s; a retry must be a fresh click
             await self.replies.tell(channel, user, [Message(FORM_FAILED)])
 
-    async def _record_button(self, p: dict[str, Any], request: Accepted) -> None:
+    async def _record_button(self, p: dict[str, Any], request: IntakeRecord) -> None:
         """A case, approval or comment button; also the text from the reason modal."""
         user = p["user"]
-        if request.replies is None:
-            replies = await self.service.run(
-                self.service.handle_action,
+        result = request.kept
+        if result is None:
+            press = ButtonPress(
                 PLATFORM,
                 user,
                 p["action"],
                 p["value"],
                 p.get("text"),
-                mention(user),
-                request.id,
                 p.get("message"),
+                name=mention(user),
+                intake_id=request.id,
             )
-        else:
-            replies = [Message.from_dict(m) for m in request.replies]
-        await self.replies.tell(p["channel"], user, replies, request)
+            result = await self.service.work.run(self.service.press, press)
+        await self.replies.tell(p["channel"], user, result.replies, request)
 
-    async def _start(self, p: dict[str, Any], request: Accepted) -> None:
+    async def _start(self, p: dict[str, Any], request: IntakeRecord) -> None:
         """The slash command (with or without text) and the shortcut."""
         user = p["user"]
-        if request.replies is not None:
-            replies = [Message.from_dict(m) for m in request.replies]
+        if request.kept is not None:
+            replies = request.kept.replies
         elif p.get("text"):
-            replies = await self.service.run(
-                self.service.handle_message,
-                PLATFORM,
-                user,
-                p["text"],
-                (),
-                mention(user),
-                None,
-                None,
-                request.id,
-            )
+            message = StaffMessage(PLATFORM, user, p["text"], name=mention(user), intake_id=request.id)
+            replies = (await self.service.work.run(self.service.receive, message)).replies
         else:
-            replies = await self.service.run(self.service.greet, PLATFORM, user)
+            replies = await self.service.work.run(self.service.greet, PLATFORM, user)
         await self.replies.post_all(user, user, replies, request)
 
-    async def _home(self, p: dict[str, Any], _: Accepted) -> None:
-        lines = await self.service.run(self.service.case_lines, PLATFORM, p["user"])
-        menu = self.service.registry.menu()
-        start = [c for c in menu if c.value not in self.service.registry.commands]
-        cases = self.service.with_web_button(Message(" "))
+    async def _home(self, p: dict[str, Any], _: IntakeRecord) -> None:
+        lines = await self.service.work.run(self.service.case_lines, PLATFORM, p["user"])
+        menu = self.service.kernel.registry.menu()
+        start = [c for c in menu if c.value not in self.service.kernel.registry.commands]
+        cases = self.service.outbox.with_web_button(Message(" "))
         await self.replies.call(
             "views_publish", user_id=p["user"], view=home_view(lines, start, cases)
         )

@@ -28,8 +28,8 @@ async def download_all(
     for info in files:
         name = info.get("name") or "file"
         try:
-            data, declared = await _download(http, token, service.max_evidence_bytes, info)
-            kept.append(await asyncio.to_thread(service.store_evidence, name, declared, data))
+            data, declared = await _download(http, token, service.kernel.max_evidence_bytes, info)
+            kept.append(await asyncio.to_thread(service.kernel.store_evidence, name, declared, data))
         except EvidenceRefused as refusal:
             refusals.append(str(refusal))
     return tuple(kept), refusals

@@ -11,12 +11,12 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.dispatch import BotService
-from bot.dispatch.service import answer_result
 from bot.domain.messages import Message
-from bot.intake.lines import Accepted
+from bot.domain.turns import TurnStatus
+from bot.intake.lines import IntakeRecord
 from bot.platforms.slack.blocks import answered, render
-from bot.platforms.slack.delivery import SlackDelivery
 from bot.platforms.slack.replies import already_posted, metadata
+from bot.platforms.slack.sends import SlackSendLoop
 
 log = logging.getLogger(__name__)
 PLATFORM = "slack"
@@ -25,18 +25,18 @@ PLATFORM = "slack"
 class SlackReplies:
     """How the adapter answers people; a failed reply goes to the outbox, never lost."""
 
-    def __init__(self, service: BotService, client: AsyncWebClient, delivery: SlackDelivery):
-        self.service, self.client, self.delivery = service, client, delivery
+    def __init__(self, service: BotService, client: AsyncWebClient, sends: SlackSendLoop):
+        self.service, self.client, self.sends = service, client, sends
 
-    async def mark_answered(self, question: dict[str, Any] | None, replies: list[Message]) -> None:
+    async def mark_answered(self, question: dict[str, Any] | None, status: TurnStatus) -> None:
         """Show the answer on the question's message and drop its buttons, so an old
         question can't be pressed again. Left alone when nothing was saved (try again)."""
         if not question or not question.get("channel") or not question.get("ts"):
             return
-        result = answer_result(replies)
-        if result == "unsaved":
+        if status is TurnStatus.UNSAVED:
             return
-        blocks = answered(question["blocks"], question["label"] if result == "taken" else None)
+        taken = status is TurnStatus.DONE
+        blocks = answered(question["blocks"], question["label"] if taken else None)
         await self.call(
             "chat_update",
             channel=question["channel"],
@@ -50,7 +50,7 @@ class SlackReplies:
         channel: str,
         user: str,
         messages: list[Message],
-        request: Accepted | None = None,
+        request: IntakeRecord | None = None,
     ) -> None:
         """Post the replies; those of a recorded request are named, so that a rerun after a
         crash skips the ones Slack already has."""
@@ -73,7 +73,7 @@ class SlackReplies:
         channel: str | None,
         user: str,
         messages: list[Message],
-        request: Accepted | None = None,
+        request: IntakeRecord | None = None,
     ) -> None:
         """Private replies to a button press: ephemeral in a channel, a DM otherwise."""
         if not channel or channel.startswith("D"):
@@ -89,22 +89,22 @@ class SlackReplies:
                 failed.append(message)
         await self._queue(user, failed, request)
 
-    async def _sent_before(self, channel: str, request: Accepted | None) -> set[int]:
+    async def _sent_before(self, channel: str, request: IntakeRecord | None) -> set[int]:
         """For a rerun or a retry: which of its replies Slack already has."""
         if request is None or request.rerun_of is None or request.tag is None:
             return set()
         return await already_posted(self.client, channel, request.tag)
 
     async def _queue(
-        self, user: str, failed: list[Message], request: Accepted | None = None
+        self, user: str, failed: list[Message], request: IntakeRecord | None = None
     ) -> None:
         """A reply Slack refused even after the SDK's retries goes to the outbox as a DM,
         which keeps retrying with backoff: the person still gets it, a little later. The
         request's record goes in the same transaction, so a rerun can't send it twice."""
         if failed:
             done = request.id if request else None
-            await self.service.run(self.service.queue_for_user, PLATFORM, user, failed, done)
-        self.delivery.kick()
+            await self.service.work.run(self.service.intake.queue_replies, PLATFORM, user, failed, done)
+        self.sends.kick()
 
     async def call(self, method: str, **kwargs: Any) -> bool:
         try:

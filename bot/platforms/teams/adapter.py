@@ -3,7 +3,7 @@
 POST /api/messages is checked here before botbuilder sees it: JSON with the right
 Content-Type (else 400), a valid Bot Framework token (else 401; unsigned requests only in
 anonymous mode on loopback). Each turn replies while the request is open, as Bot Framework
-expects; alerts and DMs go through the outbox (TeamsDelivery). A repeated activity id is
+expects; alerts and DMs go through the outbox (TeamsSendLoop). A repeated activity id is
 handled once. People are identified by their Entra object id (`aadObjectId`), which is the
 same for every bot, falling back to the Teams user id.
 """
@@ -31,21 +31,22 @@ from bot.config import Settings
 from bot.dispatch import BotService
 from bot.dispatch.service import DB_DOWN
 from bot.domain.messages import Message
+from bot.domain.turns import ButtonPress, StaffMessage, TurnStatus
 from bot.intake import guard
 from bot.platforms.teams import door, invoke, live_cards, store
 from bot.platforms.teams.auth import build_authentication
 from bot.platforms.teams.cards import ACTION, CHOICE
 from bot.platforms.teams.connector import SEND_SECONDS
-from bot.platforms.teams.delivery import (
-    TeamsDelivery,
+from bot.platforms.teams.files import TeamsFiles, has_files
+from bot.platforms.teams.installs import Installs, user_id
+from bot.platforms.teams.sends import (
+    TeamsSendLoop,
     http_status,
     member_record,
     reference,
     to_activity,
 )
-from bot.platforms.teams.files import TeamsFiles, has_files
-from bot.platforms.teams.installs import Installs, user_id
-from bot.platforms.teams.turns import ConversationTurns, delivery_key
+from bot.platforms.teams.turns import ConversationTurns, request_key
 
 log = logging.getLogger(__name__)
 PLATFORM = "teams"
@@ -70,17 +71,16 @@ class TeamsAdapter:
         self._http: aiohttp.ClientSession | None = None
         self.auth, self.app_id = build_authentication(settings, self.http, anonymous)
         self.cloud = CloudAdapter(self.auth)
-        self.bot = SchoolBot(self)
         self.turns = ConversationTurns()
-        self.saved_refs: dict[str, dict[str, Any]] = {}  # see installs.Installs.remember_user_now
-        self.cards = live_cards.QuestionCards(service)
-        self.files = TeamsFiles(service, self.http)
-        self.delivery = TeamsDelivery(
-            service,
+        self.cards = live_cards.QuestionCards(service.kernel)
+        self.files = TeamsFiles(service.kernel, self.http)
+        self.sends = TeamsSendLoop(
+            service.kernel,
             self.cloud,
             self.app_id,
             {"dsl": settings.teams_dsl_channel, "slt": settings.teams_slt_channel},
         )
+        self.bot = SchoolBot(self)
 
     def http(self) -> aiohttp.ClientSession:
         if self._http is None or self._http.closed:
@@ -92,9 +92,9 @@ class TeamsAdapter:
         app[self.APP_KEY] = self
 
         async def lifecycle(_app: web.Application):
-            await self.delivery.start()
+            await self.sends.start()
             yield
-            await self.delivery.stop()
+            await self.sends.stop()
             await self.cards.stop()
             if self._http is not None:
                 await self._http.close()
@@ -116,7 +116,7 @@ class TeamsAdapter:
             async with self.turns.one_at_a_time(admitted.conversation.id):
                 invoke = await self.cloud.process_activity(result, admitted, self._turn)
         finally:
-            self.delivery.kick()
+            self.sends.kick()
         return door.answer(invoke)
 
     async def _turn(self, context: TurnContext) -> None:
@@ -175,19 +175,19 @@ class TeamsAdapter:
         uid = user_id(activity.from_property)
         unsent = messages
         try:
-            saved = await self.service.run(store.load, self.service, f"user:{uid}")
+            saved = await self.service.work.run(store.load, self.service.kernel, f"user:{uid}")
             if saved:
                 ref = reference(saved)
             else:
                 member = member_record(activity)
-                await self.service.run(store.save, self.service, f"member:{uid}", member)
-                ref = await self.delivery.open_chat(uid, member)
+                await self.service.work.run(store.save, self.service.kernel, f"member:{uid}", member)
+                ref = await self.sends.open_chat(uid, member)
 
             async def later(ctx: TurnContext) -> None:
                 nonlocal unsent
                 unsent = await self.send(ctx, messages)
 
-            await self.cloud.continue_conversation(ref, later, self.delivery.bot_id)
+            await self.cloud.continue_conversation(ref, later, self.sends.bot_id)
         except ErrorResponseException as exc:
             log.warning("Teams: couldn't open a personal chat (HTTP %s)", http_status(exc)[0])
         except (aiohttp.ClientError, requests.RequestException, OSError, TimeoutError) as exc:
@@ -196,7 +196,7 @@ class TeamsAdapter:
             pass
         if unsent:
             log.info("Teams: %d private replies queued for delivery", len(unsent))
-            await self.service.run(self.service.queue_for_user, PLATFORM, uid, unsent)
+            await self.service.work.run(self.service.intake.queue_replies, PLATFORM, uid, unsent)
 
     def _keep_question(
         self, context: TurnContext, message: Message, activity: Activity, sent: Any
@@ -222,7 +222,7 @@ class SchoolBot(TeamsActivityHandler):
     def __init__(self, adapter: TeamsAdapter):
         self.adapter = adapter
         self.service = adapter.service
-        self.installs = Installs(adapter)
+        self.installs = Installs(adapter.service, adapter.send, adapter.sends.channels)
 
     async def on_teams_members_added(  # type: ignore[override]
         self, members: list[Any], team_info: TeamInfo, turn_context: TurnContext
@@ -234,12 +234,12 @@ class SchoolBot(TeamsActivityHandler):
 
     async def first_time(self, turn_context: TurnContext) -> bool:
         """False for an activity Teams already delivered (a retry): it is handled once."""
-        return await self.service.run(self.first_time_now, turn_context.activity)
+        return await self.service.work.run(self.first_time_now, turn_context.activity)
 
     def first_time_now(self, activity: Activity) -> bool:
-        if not (key := delivery_key(activity)):
+        if not (key := request_key(activity)):
             return True
-        if self.service.first_delivery(key):
+        if self.service.intake.first_request(key):
             return True
         log.info("duplicate Teams activity ignored")
         return False
@@ -256,7 +256,7 @@ class SchoolBot(TeamsActivityHandler):
                 text, step = str(data.get("value") or ""), str(data.get("step") or "") or None
             else:
                 text, step = activity.text or "", None
-            replies = await self.service.run(self._step_now, activity, text, step)
+            replies = await self.service.work.run(self._step_now, activity, text, step)
             if replies is None:
                 return
             if data:
@@ -285,12 +285,13 @@ class SchoolBot(TeamsActivityHandler):
         check is recorded in the dialog step's own transaction (one commit, not two)."""
         self.installs.remember_user_now(activity)
         uid, name = user_id(activity.from_property), activity.from_property.name
-        key = delivery_key(activity)
-        replies = self.service.handle_message(PLATFORM, uid, text, (), name, step, key)
-        if key and not replies:  # a turn always answers; nothing means already handled
+        key = request_key(activity)
+        message = StaffMessage(PLATFORM, uid, text, name=name, answering=step, request_id=key)
+        result = self.service.receive(message)
+        if result.status is TurnStatus.REPEAT:
             log.info("duplicate Teams activity ignored")
             return None
-        return replies
+        return result.replies
 
     async def _personal(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -301,15 +302,10 @@ class SchoolBot(TeamsActivityHandler):
             lambda: self.adapter.token(turn_context),
         )
         replies = [Message(text) for text in refusals]
-        replies += await self.service.run(
-            self.service.handle_upload,
-            PLATFORM,
-            uid,
-            activity.text or "",
-            tuple(files),
-            bool(refusals),
-            name,
+        message = StaffMessage(
+            PLATFORM, uid, activity.text or "", tuple(files), name, files_refused=bool(refusals)
         )
+        replies += (await self.service.work.run(self.service.receive, message)).replies
         await self.adapter.send(turn_context, replies)
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
@@ -329,31 +325,29 @@ class SchoolBot(TeamsActivityHandler):
         uid, name = user_id(activity.from_property), activity.from_property.name
         if data["schoolbot"] == CHOICE:
             await self.installs.remember_user(turn_context)
-            replies = await self.service.run(
-                self.service.handle_message,
+            choice = StaffMessage(
                 PLATFORM,
                 uid,
                 str(data.get("value") or ""),
-                (),
-                name,
-                str(data.get("step") or "") or None,
+                name=name,
+                answering=str(data.get("step") or "") or None,
             )
+            result = await self.service.work.run(self.service.receive, choice)
             await live_cards.close(self.adapter.cards, turn_context, uid)
-            await self.adapter.send(turn_context, replies)
+            await self.adapter.send(turn_context, result.replies)
             return
         text, message = data.get("text"), data.get("message")
-        replies = await self.service.run(
-            self.service.handle_action,
+        press = ButtonPress(
             PLATFORM,
             uid,
             str(data.get("action") or ""),
             str(data.get("value") or ""),
             str(text) if text else None,
-            name,
-            None,
             str(message) if message else None,
+            name=name,
         )
-        await self.adapter.tell(turn_context, replies)
+        result = await self.service.work.run(self.service.press, press)
+        await self.adapter.tell(turn_context, result.replies)
 
     async def _channel(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -366,9 +360,9 @@ class SchoolBot(TeamsActivityHandler):
         ref = TurnContext.get_conversation_reference(activity)
         ref.conversation.id = channel
         ref.activity_id = None
-        reply = await self.service.run(
+        reply = await self.service.work.run(
             store.choose_channel,
-            self.service,
+            self.service.kernel,
             user_id(activity.from_property),
             activity.from_property.name,
             match.group(1).lower(),

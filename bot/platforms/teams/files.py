@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 import aiohttp
 from botbuilder.schema import Attachment
 
-from bot.dispatch import BotService
 from bot.domain.evidence import EvidenceFile, EvidenceRefused
+from bot.kernel.core import Kernel
 from bot.platforms.download import fetch_evidence
 
 log = logging.getLogger(__name__)
@@ -53,9 +53,9 @@ def _token_allowed(url: str, service_url: str) -> bool:
 
 
 class TeamsFiles:
-    def __init__(self, service: BotService, session: Callable[[], aiohttp.ClientSession]):
-        self.service = service
-        self.max_bytes = service.max_evidence_bytes
+    def __init__(self, kernel: Kernel, session: Callable[[], aiohttp.ClientSession]):
+        self.kernel = kernel
+        self.max_bytes = kernel.max_evidence_bytes
         self._session = session
 
     async def fetch_all(
@@ -84,7 +84,7 @@ class TeamsFiles:
                     attachment.content_type if attachment.content_type != FILE_INFO else None
                 )
                 kept.append(
-                    await asyncio.to_thread(self.service.store_evidence, name, declared, data)
+                    await asyncio.to_thread(self.kernel.store_evidence, name, declared, data)
                 )
             except EvidenceRefused as refusal:
                 refusals.append(str(refusal))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -25,7 +26,9 @@ log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from bot.dispatch import BotService
-    from bot.platforms.teams.adapter import TeamsAdapter
+
+# Posts messages into the conversation of a turn (the adapter's send).
+Send = Callable[[TurnContext, list[Message]], Awaitable[list[Message]]]
 
 PLATFORM = "teams"
 INTRO = (
@@ -48,11 +51,17 @@ def user_id(account: ChannelAccount | None) -> str:
 
 
 class Installs:
-    """Install events, and the chat and channel references kept for later sends."""
+    """Install events, and the chat and channel references kept for later sends.
 
-    def __init__(self, adapter: TeamsAdapter):
-        self.adapter = adapter
-        self.service: BotService = adapter.service
+    `channels` are the configured team channels (to say whether one is still to choose);
+    the chat references this process saved are remembered here, so an unchanged one is
+    not written again on every turn."""
+
+    def __init__(self, service: BotService, send: Send, channels: Mapping[str, str | None]):
+        self.service = service
+        self.send = send
+        self.channels = channels
+        self.saved_refs: dict[str, dict[str, Any]] = {}
 
     async def members_added(
         self,
@@ -70,8 +79,8 @@ class Installs:
         elif activity.conversation.conversation_type == "personal":
             await self.remember_user(turn_context)
             uid = user_id(activity.from_property)
-            await self.adapter.send(
-                turn_context, await self.service.run(self.service.greet, PLATFORM, uid)
+            await self.send(
+                turn_context, await self.service.work.run(self.service.greet, PLATFORM, uid)
             )
 
     async def installed(self, turn_context: TurnContext) -> None:
@@ -91,12 +100,12 @@ class Installs:
         """Say hello once per install; Teams tells of it twice (conversationUpdate and
         installationUpdate), so the second is skipped."""
         digest = hashlib.sha256(team.encode()).hexdigest()[:32]
-        if await self.service.run(self.service.first_delivery, f"teams:intro:{digest}"):
-            unset = not all(self.adapter.delivery.channels.values())
-            await self.adapter.send(turn_context, [Message(INTRO + (INTRO_UNTIL if unset else ""))])
+        if await self.service.work.run(self.service.intake.first_request, f"teams:intro:{digest}"):
+            unset = not all(self.channels.values())
+            await self.send(turn_context, [Message(INTRO + (INTRO_UNTIL if unset else ""))])
 
     async def remember_user(self, turn_context: TurnContext) -> None:
-        await self.service.run(self.remember_user_now, turn_context.activity)
+        await self.service.work.run(self.remember_user_now, turn_context.activity)
 
     def remember_user_now(self, activity: Any) -> None:
         """Keep the person's chat reference (on a worker thread). A reference this process
@@ -105,16 +114,16 @@ class Installs:
         ref.activity_id = None
         # to_wire gives what ref.serialize() does at a fraction of the cost (tested).
         key, data = f"user:{user_id(activity.from_property)}", to_wire(ref)
-        if self.adapter.saved_refs.get(key) == data:
+        if self.saved_refs.get(key) == data:
             return
         try:
-            store.save(self.service, key, data)
+            store.save(self.service.kernel, key, data)
         except sa.exc.SQLAlchemyError as exc:  # the turn goes on and says the records are down
             log.error("Teams: chat not remembered, database problem: %s", type(exc).__name__)
             return
-        if len(self.adapter.saved_refs) >= SAVED_REFS:
-            self.adapter.saved_refs.pop(next(iter(self.adapter.saved_refs)))
-        self.adapter.saved_refs[key] = data
+        if len(self.saved_refs) >= SAVED_REFS:
+            self.saved_refs.pop(next(iter(self.saved_refs)))
+        self.saved_refs[key] = data
 
     async def remember_channel(self, turn_context: TurnContext, channel: str | None = None) -> None:
         activity = turn_context.activity
@@ -123,4 +132,4 @@ class Installs:
             return
         ref = TurnContext.get_conversation_reference(activity)
         ref.conversation.id, ref.activity_id, ref.user = channel, None, None
-        await self.service.run(store.save, self.service, f"channel:{channel}", ref.serialize())
+        await self.service.work.run(store.save, self.service.kernel, f"channel:{channel}", ref.serialize())

@@ -20,9 +20,9 @@ from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 from botframework.connector.models import ErrorResponseException
 
-from bot.dispatch import BotService
+from bot.kernel.core import Kernel
 from bot.platforms.teams import store
-from bot.platforms.teams.delivery import ADAPTIVE, http_status
+from bot.platforms.teams.sends import ADAPTIVE, http_status
 
 log = logging.getLogger(__name__)
 KEEP = timedelta(days=30)  # a question left unanswered this long has gone stale anyway
@@ -42,8 +42,8 @@ class QuestionCards:
     inside it loses only the "Your answer" update of those cards: the conversation itself
     is in the database, and a second press is answered as already answered."""
 
-    def __init__(self, service: BotService, delay: float = WRITE_DELAY):
-        self.service = service
+    def __init__(self, kernel: Kernel, delay: float = WRITE_DELAY):
+        self.kernel = kernel
         self.delay = delay
         self.waiting: dict[str, dict[str, Any]] = {}  # key -> {"card": ...}, not yet written
         self.writing: dict[str, dict[str, Any]] = {}  # the batch being written now
@@ -64,7 +64,7 @@ class QuestionCards:
             return self.waiting.pop(key)  # never written
         if key in self.writing and self._writer is not None:
             await asyncio.shield(self._writer)  # let its write finish, then take it back
-        return await self.service.run(store.take, self.service, key)
+        return await self.kernel.work.run(store.take, self.kernel, key)
 
     async def _write_soon(self) -> None:
         await asyncio.sleep(self.delay)
@@ -76,11 +76,11 @@ class QuestionCards:
         while self.waiting:
             batch, owners = self.waiting, self.owners
             self.waiting, self.owners, self.writing = {}, set(), batch
-            now = self.service.now()
+            now = self.kernel.now()
             due = [user for user in owners if self._prune_due(user, now)]
             stale = [(f"card:{user}:", now - KEEP) for user in due]
             try:
-                await self.service.run(store.put_many, self.service, batch, stale)
+                await self.kernel.work.run(store.put_many, self.kernel, batch, stale)
             except Exception as exc:  # the database is down, say: those cards keep their buttons
                 log.warning("Teams: %d question cards not kept: %s", len(batch), type(exc).__name__)
             else:

@@ -10,6 +10,7 @@ from aiohttp import web
 from bot.config import Settings
 from bot.dispatch import BotService
 from bot.platforms.base import Platform
+from bot.platforms.teams.commands import teams as teams_commands
 
 
 def _loopback(host: str) -> bool:
@@ -54,4 +55,4 @@ async def _check(settings: Settings, mode: str) -> list[str]:
     return await check_teams(settings)
 
 
-TEAMS = Platform("teams", "Teams", mode, _status, _mount, _check)
+TEAMS = Platform("teams", "Teams", mode, _status, _mount, _check, commands=teams_commands)

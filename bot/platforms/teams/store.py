@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, delete, select
 
-from bot.dispatch import BotService
 from bot.domain.cases import teams_of
+from bot.kernel.core import Kernel
 from bot.storage import repository as repo
 from bot.storage.tables import ConversationRef
 
@@ -24,30 +24,30 @@ PLATFORM = "teams"
 TEAM_LABELS = {"dsl": "safeguarding (DSL)", "slt": "senior leadership (SLT)"}
 
 
-def save(service: BotService, key: str, reference: dict[str, Any]) -> None:
-    with service.session() as session:
+def save(kernel: Kernel, key: str, reference: dict[str, Any]) -> None:
+    with kernel.session() as session:
         row = session.get(ConversationRef, (PLATFORM, key))
         if row is None:
-            row = ConversationRef(platform=PLATFORM, key=key, updated_at=service.now())
+            row = ConversationRef(platform=PLATFORM, key=key, updated_at=kernel.now())
         elif row.reference == reference:
             return  # the usual case: nothing changed, no write
-        row.reference, row.updated_at = reference, service.now()
+        row.reference, row.updated_at = reference, kernel.now()
         session.add(row)
         session.commit()
 
 
 def put_many(
-    service: BotService,
+    kernel: Kernel,
     references: dict[str, dict[str, Any]],
     forget: list[tuple[str, datetime]],
 ) -> None:
     """Write references without reading them first (a new card's key is new every time),
     in one statement, and drop the older ones under each `forget` prefix (a key prefix, a
     time) in the same transaction."""
-    with service.session() as session:
+    with kernel.session() as session:
         for prefix, before in forget:
             _forget_older(session, prefix, before)
-        now = service.now()
+        now = kernel.now()
         rows = [
             {"platform": PLATFORM, "key": key, "reference": reference, "updated_at": now}
             for key, reference in references.items()
@@ -73,15 +73,15 @@ def _upsert(session: Session) -> Any:
     return _UPSERTS[name]
 
 
-def load(service: BotService, key: str) -> dict[str, Any] | None:
-    with service.session() as session:
+def load(kernel: Kernel, key: str) -> dict[str, Any] | None:
+    with kernel.session() as session:
         row = session.get(ConversationRef, (PLATFORM, key))
         return dict(row.reference) if row else None
 
 
-def any_channel(service: BotService) -> dict[str, Any] | None:
-    """Any team channel we were installed in: its service URL and tenant reach the others."""
-    with service.session() as session:
+def any_channel(kernel: Kernel) -> dict[str, Any] | None:
+    """Any team channel we were installed in: its kernel URL and tenant reach the others."""
+    with kernel.session() as session:
         row = session.exec(
             select(ConversationRef)
             .where(ConversationRef.platform == PLATFORM)
@@ -91,34 +91,34 @@ def any_channel(service: BotService) -> dict[str, Any] | None:
         return dict(row.reference) if row else None
 
 
-def may_choose(service: BotService, user_id: str, team: str) -> bool:
+def may_choose(kernel: Kernel, user_id: str, team: str) -> bool:
     """Only the team itself picks its channel; approvers count as SLT (as in the inbox)."""
-    with service.session() as session:
-        actor = service.actor(session, PLATFORM, user_id)
-    teams = teams_of(service.pack, actor)
-    if actor.roles & set(service.pack.accounts.stages):
+    with kernel.session() as session:
+        actor = kernel.actor(session, PLATFORM, user_id)
+    teams = teams_of(kernel.pack, actor)
+    if actor.roles & set(kernel.pack.accounts.stages):
         teams.add("slt")
     return team in teams
 
 
 def choose_channel(
-    service: BotService, user_id: str, name: str | None, team: str, reference: dict[str, Any]
+    kernel: Kernel, user_id: str, name: str | None, team: str, reference: dict[str, Any]
 ) -> str:
     """Record the channel for a team's alerts, if this person may; the reply says which."""
-    if not may_choose(service, user_id, team):
+    if not may_choose(kernel, user_id, team):
         return (
             f"Only the {TEAM_LABELS[team]} team can choose where its alerts go. "
             "Nothing has changed."
         )
-    with service.session() as session:
+    with kernel.session() as session:
         row = session.get(ConversationRef, (PLATFORM, f"team:{team}"))
         if row is None:
-            row = ConversationRef(platform=PLATFORM, key=f"team:{team}", updated_at=service.now())
-        row.reference, row.updated_at = reference, service.now()
+            row = ConversationRef(platform=PLATFORM, key=f"team:{team}", updated_at=kernel.now())
+        row.reference, row.updated_at = reference, kernel.now()
         session.add(row)
         repo.audit(
             session,
-            service.now(),
+            kernel.now(),
             f"{PLATFORM}:{user_id}",
             "teams.channel_chosen",
             f"team:{team}",
@@ -128,9 +128,9 @@ def choose_channel(
     return f"Done: new {TEAM_LABELS[team]} alerts will be posted in this channel."
 
 
-def take(service: BotService, key: str) -> dict[str, Any] | None:
+def take(kernel: Kernel, key: str) -> dict[str, Any] | None:
     """Load and forget in one go (a card that is being closed)."""
-    with service.session() as session:
+    with kernel.session() as session:
         row = session.get(ConversationRef, (PLATFORM, key))
         if row is None:
             return None

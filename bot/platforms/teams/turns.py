@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from botbuilder.schema import Activity
 
 
-def delivery_key(activity: Activity) -> str | None:
+def request_key(activity: Activity) -> str | None:
     """The key an activity's first delivery is recorded under (None: it has no id)."""
     if not activity.id:
         return None

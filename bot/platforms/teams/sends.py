@@ -1,6 +1,6 @@
 """Posting queued alerts and DMs to Teams proactively, with retries: nothing is dropped.
 
-The loop itself is the shared DeliveryLoop. Team alerts start a new thread in the DSL or SLT channel
+The loop itself is the shared SendLoop. Team alerts start a new thread in the DSL or SLT channel
 (TeamsInfo.send_message_to_teams_channel inside continue_conversation); DMs go to the
 person's stored personal-chat reference, or open that chat first for someone who has
 only ever pressed a button in a channel (`open_chat`); a decision updates the earlier
@@ -35,9 +35,10 @@ from botbuilder.schema import (
 from botframework.connector.auth import AuthenticationConstants
 from botframework.connector.models import ErrorResponseException
 
-from bot.dispatch import BotService, Delivery
 from bot.domain.messages import Message
-from bot.platforms.send_loop import DeliveryLoop
+from bot.kernel.core import Kernel
+from bot.kernel.outbox import PendingSend
+from bot.platforms.send_loop import SendLoop
 from bot.platforms.teams import store
 from bot.platforms.teams.cards import (
     fallback_text,
@@ -115,19 +116,19 @@ def member_record(activity: Activity) -> dict[str, Any]:
     }
 
 
-class TeamsDelivery(DeliveryLoop):
+class TeamsSendLoop(SendLoop):
     platform = "teams"
 
     def __init__(
         self,
-        service: BotService,
+        kernel: Kernel,
         cloud: CloudAdapter,
         app_id: str | None,
         channels: dict[str, str | None],
         clock: Callable[[], datetime] | None = None,
         poll_seconds: float = 2.0,
     ):
-        super().__init__(service, clock, poll_seconds)
+        super().__init__(kernel, clock, poll_seconds)
         self.cloud = cloud
         # Proactive turns need an app id; without credentials (the Emulator) any will do.
         self.bot_id = app_id or AuthenticationConstants.ANONYMOUS_SKILL_APP_ID
@@ -136,13 +137,13 @@ class TeamsDelivery(DeliveryLoop):
     # --- where things go ---------------------------------------------------------------
 
     def route(self, team: str) -> tuple[str, ConversationReference]:
-        """(channel id, a reference that reaches its service) for a team's alerts."""
-        chosen = store.load(self.service, f"team:{team}")
+        """(channel id, a reference that reaches its kernel) for a team's alerts."""
+        chosen = store.load(self.kernel, f"team:{team}")
         if chosen:
             return chosen["conversation"]["id"], reference(chosen)
         channel = self.channels.get(team)
         if channel:
-            base = store.load(self.service, f"channel:{channel}") or store.any_channel(self.service)
+            base = store.load(self.kernel, f"channel:{channel}") or store.any_channel(self.kernel)
             if base:
                 return channel, reference(base)
             raise NoRoute(
@@ -157,7 +158,7 @@ class TeamsDelivery(DeliveryLoop):
 
     # --- sending ---------------------------------------------------------------------------
 
-    async def send(self, item: Delivery) -> None:
+    async def send(self, item: PendingSend) -> None:
         try:
             if item.replaces_ref:
                 ref = await self._update(item)
@@ -178,13 +179,13 @@ class TeamsDelivery(DeliveryLoop):
             )
             await self.retry(item, f"network: {type(exc).__name__}")
             return
-        except PermissionError:  # the login service refused us; auth.py logged why
+        except PermissionError:  # the login kernel refused us; auth.py logged why
             await self.retry(item, "bot token refused")
             return
-        await self.delivered(item, ref)
+        await self.sent(item, ref)
 
-    async def _post_to_channel(self, item: Delivery) -> str:
-        channel, base = await self.service.run(self.route, item.target)
+    async def _post_to_channel(self, item: PendingSend) -> str:
+        channel, base = await self.kernel.work.run(self.route, item.target)
         activity = to_activity(item.message)
         sent: dict[str, str] = {}
 
@@ -226,21 +227,21 @@ class TeamsDelivery(DeliveryLoop):
                 id=opened["id"], conversation_type="personal", tenant_id=tenant
             ),
         )
-        await self.service.run(store.save, self.service, f"user:{user}", ref.serialize())
+        await self.kernel.work.run(store.save, self.kernel, f"user:{user}", ref.serialize())
         return ref
 
     async def _user_reference(self, user: str) -> ConversationReference:
-        data = await self.service.run(store.load, self.service, f"user:{user}")
+        data = await self.kernel.work.run(store.load, self.kernel, f"user:{user}")
         if data:
             return reference(data)
-        member = await self.service.run(store.load, self.service, f"member:{user}")
+        member = await self.kernel.work.run(store.load, self.kernel, f"member:{user}")
         if member:
             return await self.open_chat(user, member)
         raise NoRoute(
             f"Teams: can't message user {user}: they haven't opened a chat with schoolbot yet."
         )
 
-    async def _post_to_user(self, item: Delivery) -> str:
+    async def _post_to_user(self, item: PendingSend) -> str:
         ref = await self._user_reference(item.target)
         activity = to_activity(item.message)
         sent: dict[str, str] = {}
@@ -252,13 +253,13 @@ class TeamsDelivery(DeliveryLoop):
         await self.cloud.continue_conversation(ref, post, self.bot_id)
         return sent["ref"] if len(sent["ref"]) <= REF_LIMIT else sent["ref"].split("|")[0]
 
-    async def _update(self, item: Delivery) -> str:
+    async def _update(self, item: PendingSend) -> str:
         assert item.replaces_ref
         activity_id, _, conversation = item.replaces_ref.partition("|")
         if item.target_kind == "team":
-            _, base = await self.service.run(self.route, item.target)
+            _, base = await self.kernel.work.run(self.route, item.target)
         else:
-            data = await self.service.run(store.load, self.service, f"user:{item.target}")
+            data = await self.kernel.work.run(store.load, self.kernel, f"user:{item.target}")
             if not data:
                 raise NoRoute(f"Teams: no chat with user {item.target} to update.")
             base = reference(data)
@@ -274,7 +275,7 @@ class TeamsDelivery(DeliveryLoop):
 
     # --- failures ----------------------------------------------------------------------
 
-    async def _failed(self, item: Delivery, exc: ErrorResponseException) -> None:
+    async def _failed(self, item: PendingSend, exc: ErrorResponseException) -> None:
         status, headers = http_status(exc)
         error = f"HTTP {status}"
         if status == 429:

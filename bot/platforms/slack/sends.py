@@ -15,8 +15,9 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.dispatch import BotService, Delivery
-from bot.platforms.send_loop import DeliveryLoop
+from bot.kernel.core import Kernel
+from bot.kernel.outbox import PendingSend
+from bot.platforms.send_loop import SendLoop
 from bot.platforms.slack.blocks import render
 
 log = logging.getLogger(__name__)
@@ -24,25 +25,25 @@ CHANNEL_PROBLEMS = {"not_in_channel", "channel_not_found", "is_archived"}
 METADATA_TYPE = "schoolbot_outbox"
 
 
-class SlackDelivery(DeliveryLoop):
+class SlackSendLoop(SendLoop):
     platform = "slack"
 
     def __init__(
         self,
-        service: BotService,
+        kernel: Kernel,
         client: AsyncWebClient,
         channels: dict[str, str | None],
         clock: Callable[[], datetime] | None = None,
         poll_seconds: float = 2.0,
     ):
-        super().__init__(service, clock, poll_seconds)
+        super().__init__(kernel, clock, poll_seconds)
         self.client = client
         self.channels = channels
 
-    def _channel_for(self, item: Delivery) -> str | None:
+    def _channel_for(self, item: PendingSend) -> str | None:
         return self.channels.get(item.target) if item.target_kind == "team" else item.target
 
-    async def send(self, item: Delivery) -> None:
+    async def send(self, item: PendingSend) -> None:
         channel = self._channel_for(item)
         if not channel:
             log.error(
@@ -83,9 +84,9 @@ class SlackDelivery(DeliveryLoop):
             )
             await self.retry(item, f"network: {type(exc).__name__}")
             return
-        await self.delivered(item, ref)
+        await self.sent(item, ref)
 
-    async def _already_posted(self, item: Delivery, channel: str) -> str | None:
+    async def _already_posted(self, item: PendingSend, channel: str) -> str | None:
         """After a crash between posting and recording: find our message by its metadata.
 
         If the lookup itself fails, post anyway: a rare duplicate beats a lost alert.
@@ -96,7 +97,7 @@ class SlackDelivery(DeliveryLoop):
             log.warning("Slack: couldn't check history for outbox %s: %s", item.outbox_id, exc)
             return None
 
-    async def _find_posted(self, item: Delivery, channel: str) -> str | None:
+    async def _find_posted(self, item: PendingSend, channel: str) -> str | None:
         if channel.startswith("U"):  # a DM: history needs the DM channel's own id
             opened = await self.client.conversations_open(users=channel)
             channel = opened["channel"]["id"]
@@ -117,7 +118,7 @@ class SlackDelivery(DeliveryLoop):
                 return f"{channel}:{message['ts']}"
         return None
 
-    async def _failed(self, item: Delivery, channel: str, exc: SlackApiError) -> None:
+    async def _failed(self, item: PendingSend, channel: str, exc: SlackApiError) -> None:
         error = str(exc.response.get("error", "unknown_error"))
         if exc.response.status_code == 429:
             await self.rate_limited(item, exc.response.headers.get("Retry-After"))
