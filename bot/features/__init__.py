@@ -6,8 +6,8 @@ that order too, except that the more specific ones in INTENTS_FIRST go first (a 
 about a "fake account" is a comment; "a fake account of the school" is not abuse).
 """
 
-from collections.abc import Callable, Iterable
-from typing import Protocol
+from collections.abc import Iterable
+from types import ModuleType
 
 from bot.features import (
     accounts,
@@ -19,14 +19,6 @@ from bot.features import (
     yearly,
 )
 from bot.kernel.registry import Registry
-
-
-class Feature(Protocol):
-    """A feature package: it adds its conversations, buttons and the rest to the registry."""
-
-    __name__: str
-    register: Callable[[Registry], None]
-
 
 FEATURES = (friend_requests, cyberbullying, impersonation, accounts, comments, cases, yearly)
 INTENTS_FIRST = ("comment", "impersonation", "account_request", "cyberbullying")
