@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from bot.config import Settings
 from bot.domain.policy import PolicyError
+
+if TYPE_CHECKING:
+    from bot.dispatch.service import BotService
 
 
 def _settings() -> Settings:
@@ -24,7 +29,7 @@ def _database_exists(settings: Settings) -> bool:
     return path is None or (path.exists() and path.stat().st_size > 0)
 
 
-def _service(settings: Settings):
+def _service(settings: Settings) -> BotService:
     from bot.runtime import build_service
 
     existed = _database_exists(settings)
@@ -45,6 +50,6 @@ def _service(settings: Settings):
         raise
 
 
-def open_service():  # type: ignore[no-untyped-def]
+def open_service() -> BotService:
     """The service for the settings in the environment (most commands need nothing more)."""
     return _service(_settings())

@@ -16,9 +16,10 @@ import io
 import json
 import re
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -90,9 +91,16 @@ def names_of(session: Session, person: Person) -> set[str]:
     for case in session.exec(select(Case).where(*reported_by(person))):
         if case.reporter_name:
             names.add(case.reporter_name)
+    # select() of either model is typed as a plain SQLModel: the casts say which it is.
+    model: type[WebSession] | type[WebSignIn]
     for model in (WebSession, WebSignIn):
-        for row in session.exec(
-            select(model).where(model.platform == person.platform, model.user_id == person.user_id)
+        for row in cast(
+            "Iterable[WebSession | WebSignIn]",
+            session.exec(
+                select(model).where(
+                    model.platform == person.platform, model.user_id == person.user_id
+                )
+            ),
         ):
             if row.name:
                 names.add(row.name)
@@ -295,8 +303,8 @@ def _others(session: Session, person: Person) -> list[str]:
         if isinstance(by, str):
             found.add(by)
     for model in (WebSession, WebSignIn):
-        for row in session.exec(select(model)):
-            found.update({row.user_id, row.name or ""})
+        for signed_in in cast("Iterable[WebSession | WebSignIn]", session.exec(select(model))):
+            found.update({signed_in.user_id, signed_in.name or ""})
     mine = {person.key, person.user_id, *person.names, "system", ""}
     return sorted((f for f in found if f not in mine and len(f) > 1), key=len, reverse=True)
 

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from bot.storage.repository import insert_new
+from bot.storage.repository import insert_new, rowcount
 from bot.storage.tables import Case, Comment, OfficialAccount, Outbox, Reminder, RoleAssignment
 
 
@@ -136,7 +136,7 @@ def claim_outbox(
             .values(next_attempt_at=now + lease, claim_token=token)
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount == 1:
+        if rowcount(result) == 1:
             taken.append((row, row.claim_token is not None))
     return taken
 
@@ -159,7 +159,7 @@ def renew_claim(
         .values(next_attempt_at=now + lease)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return rowcount(result) == 1
 
 
 # --- comments and the register --------------------------------------------------------
@@ -217,7 +217,7 @@ def close_comment(session: Session, comment_id: int, status: str, now: datetime,
         .values(status=status, closed_at=now, closed_by=by)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return rowcount(result) == 1
 
 
 def known_people(session: Session) -> set[tuple[str, str]]:
