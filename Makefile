@@ -34,10 +34,12 @@ run: $(STAMP_RUN)
 test: $(STAMP_TEST) browser-deps
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP_TEST)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/ruff format --check .
 
 clean:

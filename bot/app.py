@@ -97,7 +97,9 @@ def create_app(service: BotService, settings: Settings | None = None) -> web.App
             CommentHook(service, settings.webhook_secret.get_secret_value()).mount(app)
     if service.outbox.web is not None:
         from bot.web import routes
+        from bot.web.access import WebAccess
 
+        assert isinstance(service.outbox.web, WebAccess)  # the one kind runtime.py sets
         routes.mount(app, service, service.outbox.web)
     app.on_startup.append(_freeze_heap)  # last: after every other start-up step
     return app

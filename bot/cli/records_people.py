@@ -41,15 +41,8 @@ def export_person(platform: str, user_id: str, output: Path) -> None:
     service = _service()
     now = service.kernel.now()
     with service.kernel.session() as session:
-        data, count = people.export_zip(
-            session,
-            service.kernel.pack.school.name,
-            platform,
-            user_id,
-            local_time(service.kernel.pack, now),
-            service.kernel.platform_names,
-            service.kernel.registry,
-        )
+        made = local_time(service.kernel.pack, now)
+        data, count = people.export_zip(session, service.kernel, platform, user_id, made)
         repo.audit(
             session,
             now,

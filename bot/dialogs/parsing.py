@@ -204,7 +204,7 @@ def _parse_date_words(said: str, today: date) -> date:
     if m := _ISO_DATE.match(said):
         return _make_date(int(m.group(1)), int(m.group(2)), int(m.group(3)), said)
     if m := _WORD_DATE.match(said):
-        month = MONTHS.get(m.group(2))
+        month = MONTHS.get(m.group(2), 0)
         if month:
             year = int(m.group(3)) if m.group(3) else today.year
             return _make_date(year, month, int(m.group(1)), said)

@@ -79,7 +79,8 @@ class NotAllowed(Exception):
 
 
 def teams_of(pack: PolicyPack, actor: Actor) -> set[str]:
-    return {pack.roles[r].team for r in actor.roles if r in pack.roles and pack.roles[r].team}
+    teams = (pack.roles[r].team for r in actor.roles if r in pack.roles)
+    return {team for team in teams if team}
 
 
 def can_handle(pack: PolicyPack, actor: Actor, owner_team: str) -> bool:

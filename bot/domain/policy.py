@@ -129,7 +129,7 @@ class Calendar(_Strict):
     timezone: str = "Europe/London"
     nation: Literal["england-and-wales", "scotland", "northern-ireland"] = "england-and-wales"
     working_days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(
-        default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"], min_length=1
+        default=["mon", "tue", "wed", "thu", "fri"], min_length=1
     )
     day_starts: time = time(8, 0)
     day_ends: time = time(17, 0)

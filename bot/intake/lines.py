@@ -161,7 +161,7 @@ class IntakeQueue:
             if task is not None:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
-        waiting = list(self._runners.values()) + list(self._urgent)
+        waiting: list[asyncio.Task[Any]] = [*self._runners.values(), *self._urgent]
         if waiting:
             _, late = await asyncio.wait(waiting, timeout=timeout)
             for task in late:

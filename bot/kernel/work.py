@@ -33,8 +33,11 @@ BUSY = "Sorry, I was still saving your last answer. Please send that again."
 OUTAGE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)
 
 
-def db_guard(fallback: Callable[[], R]) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Turn a database outage into a kind reply instead of a crash."""
+def db_guard(fallback: Callable[[], Any]) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Turn a database outage into a kind reply instead of a crash.
+
+    `fallback` answers in the function's place, so it returns what the function would; it
+    is typed Any because a lambda like `lambda: []` says nothing of its items."""
 
     def wrap(fn: Callable[P, R]) -> Callable[P, R]:
         @functools.wraps(fn)

@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, SQLModel, select
 
 from bot.records.subject_access import FORMER, Person, names_of, reported_by
 from bot.storage import repository as repo
@@ -62,7 +63,8 @@ def _slug(words: str) -> str:
 def _erase(session: Session, platform: str, user_id: str, apply: bool) -> list[Step]:
     person = Person(platform, user_id)
     person.names = names_of(session, person)
-    deletions = [
+    # (what, table, conditions): sqlmodel types `Model.column == value` as a bool, hence Any.
+    deletions: list[tuple[str, type[SQLModel], list[Any]]] = [
         (
             "conversation in progress",
             DialogState,

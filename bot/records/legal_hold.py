@@ -48,7 +48,7 @@ def place_hold(
             .values(held_at=now, held_by=by_name[:130], hold_reason=reason[:1000])
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount != 1:
+        if repo.rowcount(result) != 1:
             return f"{case.ref} is already on legal hold. Nothing has changed."
         repo.audit(session, now, by_key, "case.hold", case.ref, by=by_name, reason=reason[:1000])
         session.commit()
@@ -66,7 +66,7 @@ def release_hold(
             .values(held_at=None, held_by=None, hold_reason=None)
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount != 1:
+        if repo.rowcount(result) != 1:
             return f"{case.ref} is not on legal hold. Nothing has changed."
         repo.audit(session, kernel.now(), by_key, "case.hold_released", case.ref, by=by_name)
         session.commit()

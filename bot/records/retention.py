@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 
 from bot.domain import retention as rules
 from bot.domain.messages import Message
+from bot.storage.repository import rowcount
 from bot.storage.tables import (
     Approval,
     ApprovalDecision,
@@ -83,7 +84,9 @@ class RetentionSweep:
         today = self.today()
         found: list[Due] = []
         with self.kernel.session() as session:
-            accounts = {a.case_id: a for a in session.exec(select(OfficialAccount)) if a.case_id}
+            accounts: dict[int | None, OfficialAccount] = {
+                a.case_id: a for a in session.exec(select(OfficialAccount)) if a.case_id
+            }
             for case in session.exec(
                 select(Case).where(col(Case.disposed_at).is_(None), col(Case.closed_at).isnot(None))
             ):
@@ -99,7 +102,7 @@ class RetentionSweep:
                 assert account.closed_on is not None
                 on = rules.account_due(self.pack, self._day(account.closed_on))
                 if on <= today:
-                    row = ("account", str(account.id))
+                    row: tuple[str, ...] = ("account", str(account.id))
                     found.append(
                         Due(
                             "register entry", f"account {account.id}", rules.REGISTER_ENTRY, on, row
@@ -192,7 +195,9 @@ class RetentionSweep:
                 session.commit()
         return 1
 
-    def _claim(self, session: Session, table: type, row_id: int, *extra: object) -> bool:
+    def _claim(
+        self, session: Session, table: type, row_id: int, *extra: sa.ColumnElement[bool]
+    ) -> bool:
         """Ours to dispose of: locked (PostgreSQL, skipping one another instance holds) and
         marked disposed by a compare-and-set, so exactly one instance disposes of it."""
         id_col = table.id  # type: ignore[attr-defined]
@@ -207,7 +212,7 @@ class RetentionSweep:
             .values(disposed_at=self.kernel.now())
             .execution_options(synchronize_session=False)
         )
-        return result.rowcount == 1
+        return rowcount(result) == 1
 
     def _tombstone(self, item: Due, now: datetime) -> str:
         rule = rules.rule(self.pack, item.rule)
@@ -297,7 +302,7 @@ class RetentionSweep:
                 col(DialogState.updated_at) == datetime.fromisoformat(updated),
             )
         )
-        return result.rowcount == 1
+        return rowcount(result) == 1
 
     def _redact(self, session: Session, subjects: list[str], item: Due, now: datetime) -> int:
         """Take the free text out of these subjects' audit rows; rows without any stay."""

@@ -16,13 +16,15 @@ import io
 import json
 import re
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from bot.kernel.core import Kernel
 from bot.kernel.registry import Registry
 from bot.storage.tables import (
     ApprovalDecision,
@@ -90,9 +92,16 @@ def names_of(session: Session, person: Person) -> set[str]:
     for case in session.exec(select(Case).where(*reported_by(person))):
         if case.reporter_name:
             names.add(case.reporter_name)
+    # select() of either model is typed as a plain SQLModel: the casts say which it is.
+    model: type[WebSession] | type[WebSignIn]
     for model in (WebSession, WebSignIn):
-        for row in session.exec(
-            select(model).where(model.platform == person.platform, model.user_id == person.user_id)
+        for row in cast(
+            "Iterable[WebSession | WebSignIn]",
+            session.exec(
+                select(model).where(
+                    model.platform == person.platform, model.user_id == person.user_id
+                )
+            ),
         ):
             if row.name:
                 names.add(row.name)
@@ -297,8 +306,8 @@ def _others(session: Session, person: Person) -> list[str]:
         if isinstance(by, str):
             found.add(by)
     for model in (WebSession, WebSignIn):
-        for row in session.exec(select(model)):
-            found.update({row.user_id, row.name or ""})
+        for signed_in in cast("Iterable[WebSession | WebSignIn]", session.exec(select(model))):
+            found.update({signed_in.user_id, signed_in.name or ""})
     mine = {person.key, person.user_id, *person.names, "system", ""}
     return sorted((f for f in found if f not in mine and len(f) > 1), key=len, reverse=True)
 
@@ -349,16 +358,11 @@ def summary_text(data: dict[str, Any], school: str, made: str) -> str:
 
 
 def export_zip(
-    session: Session,
-    school: str,
-    platform: str,
-    user_id: str,
-    made: str,
-    platforms: tuple[str, ...],
-    registry: Registry,
+    session: Session, kernel: Kernel, platform: str, user_id: str, made: str
 ) -> tuple[bytes, int]:
-    """The zip's bytes and how many records it holds (`platforms`: every platform's name)."""
-    data = collect(session, platform, user_id, platforms, registry)
+    """The zip's bytes and how many records it holds; `made` is when, in words."""
+    data = collect(session, platform, user_id, kernel.platform_names, kernel.registry)
+    school = kernel.pack.school.name
     count = sum(len(v) for v in data.values() if isinstance(v, list))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:

@@ -8,9 +8,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from bot.storage.repository import rowcount
 from bot.storage.tables import IntakeRequest
 
-TABLE = IntakeRequest.__table__
+TABLE: sa.Table = IntakeRequest.__table__  # type: ignore[attr-defined]  # set by sqlmodel
 
 
 def record(session: Session, rows: list[dict[str, Any]]) -> list[int]:
@@ -49,7 +50,7 @@ def keep_result(session: Session, request_id: int, result: dict[str, Any]) -> No
 def forget(session: Session, before: datetime) -> int:
     """Drop requests accepted before `before` that nobody ran (their platform was turned
     off), so what staff wrote is not kept for ever; returns how many."""
-    return session.execute(sa.delete(TABLE).where(TABLE.c.accepted_at < before)).rowcount
+    return rowcount(session.execute(sa.delete(TABLE).where(TABLE.c.accepted_at < before)))
 
 
 def finish(session: Session, ids: list[int]) -> None:
@@ -88,6 +89,6 @@ def claim_orphans(
             .where(TABLE.c.id == row.id, TABLE.c.renewed_at == row.renewed_at)
             .values(instance=instance, renewed_at=now)
         )
-        if result.rowcount == 1:
+        if rowcount(result) == 1:
             taken.append(row)
     return taken

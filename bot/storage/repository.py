@@ -7,7 +7,7 @@ compare-and-set update or a unique insert, so it happens once whoever clicks fir
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -22,6 +22,13 @@ from bot.storage.tables import (
     ProcessedDelivery,
     RoleAssignment,
 )
+
+
+def rowcount(result: sa.Result[Any]) -> int:
+    """The rows an UPDATE or DELETE matched. sqlmodel types `Session.execute` as returning a
+    plain Result; for those statements it is a CursorResult, which has the count."""
+    return cast("sa.CursorResult[Any]", result).rowcount
+
 
 # --- roles ----------------------------------------------------------------------------
 
@@ -57,7 +64,7 @@ def remove_role(session: Session, platform: str, user_id: str, role: str) -> boo
             col(RoleAssignment.role) == role,
         )
     )
-    return result.rowcount > 0
+    return rowcount(result) > 0
 
 
 def all_roles(session: Session) -> list[RoleAssignment]:
@@ -98,8 +105,8 @@ def get_dialog(session: Session, platform: str, user_id: str) -> DialogState | N
 
 def forget_request_ids(session: Session, before: datetime) -> int:
     """Drop inbound ids older than any retry could be; returns how many."""
-    table = ProcessedDelivery.__table__
-    return session.execute(sa.delete(table).where(table.c.at < before)).rowcount
+    table: sa.Table = ProcessedDelivery.__table__  # type: ignore[attr-defined]  # set by sqlmodel
+    return rowcount(session.execute(sa.delete(table).where(table.c.at < before)))
 
 
 def dialog_changed_since(session: Session, platform: str, user_id: str, moment: datetime) -> bool:
@@ -122,7 +129,7 @@ def save_dialog(
     else:
         values = {"new_dialog": state["dialog"], "new_state": state, "new_at": now}
         this = {"key_platform": platform, "key_user": user_id, "expected": expected}
-        if session.execute(_NEXT_DIALOG, {**values, **this}).rowcount != 1:
+        if rowcount(session.execute(_NEXT_DIALOG, {**values, **this})) != 1:
             raise TurnConflict
     session.info[key] = 1 if expected is None else expected + 1
 
@@ -133,7 +140,7 @@ def clear_dialog(session: Session, platform: str, user_id: str) -> None:
     params = {"key_platform": platform, "key_user": user_id}
     if expected is None:
         session.execute(_END_DIALOG, params)
-    elif session.execute(_END_DIALOG_AT, {**params, "expected": expected}).rowcount != 1:
+    elif rowcount(session.execute(_END_DIALOG_AT, {**params, "expected": expected})) != 1:
         raise TurnConflict
     session.info[key] = None
 
@@ -168,7 +175,7 @@ def next_number(session: Session, name: str) -> int:
         sa.update(Counter)
         .where(col(Counter.name) == name)
         .values(value=Counter.value + 1)
-        .returning(Counter.value)
+        .returning(col(Counter.value))
     )
     number = result.scalar_one_or_none()
     if number is None:
@@ -222,7 +229,7 @@ def transition_case(
         .where(col(Case.id) == case_id, col(Case.status).in_(from_statuses))
         .values(**values)
     )
-    return result.rowcount == 1
+    return rowcount(result) == 1
 
 
 def approval_for(session: Session, case_id: int) -> Approval | None:
@@ -281,7 +288,7 @@ def insert_new(session: Session, model: type[SQLModel], **values: Any) -> bool:
 
 
 def request_ids_since(session: Session, since: datetime) -> list[str]:
-    table = ProcessedDelivery.__table__
+    table: sa.Table = ProcessedDelivery.__table__  # type: ignore[attr-defined]  # set by sqlmodel
     return list(session.execute(sa.select(table.c.key).where(table.c.at >= since)).scalars())
 
 

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from bot.storage.repository import insert_new
+from bot.storage.repository import insert_new, rowcount
 from bot.storage.tables import Outbox, Reminder
 
 
@@ -126,7 +126,7 @@ def claim_outbox(
             .values(next_attempt_at=now + lease, claim_token=token)
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount == 1:
+        if rowcount(result) == 1:
             taken.append((row, row.claim_token is not None))
     return taken
 
@@ -149,7 +149,7 @@ def renew_claim(
         .values(next_attempt_at=now + lease)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return rowcount(result) == 1
 
 
 # --- comments and the register --------------------------------------------------------

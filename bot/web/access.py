@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.storage.tables import WebSession, WebSignIn
 
@@ -87,13 +87,16 @@ class WebAccess:
             claimed = session.execute(
                 sa.update(WebSignIn)
                 .where(
-                    WebSignIn.token_hash == _digest(token),
-                    WebSignIn.used_at.is_(None),  # type: ignore[union-attr]
-                    WebSignIn.expires_at > now,
+                    col(WebSignIn.token_hash) == _digest(token),
+                    col(WebSignIn.used_at).is_(None),
+                    col(WebSignIn.expires_at) > now,
                 )
                 .values(used_at=now)
                 .returning(
-                    WebSignIn.platform, WebSignIn.user_id, WebSignIn.name, WebSignIn.next_path
+                    col(WebSignIn.platform),
+                    col(WebSignIn.user_id),
+                    col(WebSignIn.name),
+                    col(WebSignIn.next_path),
                 )
             ).first()
             if claimed is None:
@@ -139,7 +142,7 @@ class WebAccess:
         with self.kernel.session() as session:
             session.execute(
                 sa.update(WebSession)
-                .where(WebSession.token_hash == _digest(session_token))
+                .where(col(WebSession.token_hash) == _digest(session_token))
                 .values(ended_at=self.kernel.now())
             )
             session.commit()

@@ -57,7 +57,7 @@ def mount(app: web.Application, service: BotService, access: WebAccess) -> None:
     )
     app.middlewares.append(security_headers)
     app.router.add_get("/web/", case_list)
-    app.router.add_get("/web", lambda _request: redirect("/web/"))
+    app.router.add_get("/web", to_case_list)
     app.router.add_get("/web/sign-in/{token}", sign_in)
     app.router.add_post("/web/sign-out", sign_out)
     app.router.add_get("/web/static/style.css", stylesheet)
@@ -71,6 +71,11 @@ def mount(app: web.Application, service: BotService, access: WebAccess) -> None:
     from bot.web import report  # the governors' report; it uses this module's helpers
 
     report.mount(app)
+
+
+async def to_case_list(_request: web.Request) -> web.Response:
+    """`/web`, without the slash. (aiohttp wants async handlers; a plain one is deprecated.)"""
+    return redirect("/web/")
 
 
 # --- signing in and out -----------------------------------------------------------------

@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from bot.storage.repository import rowcount
 from bot.storage.tables import Approval, ApprovalDecision
 
 
@@ -31,4 +32,4 @@ def advance_approval(
         )
         .values(**values)
     )
-    return result.rowcount == 1
+    return rowcount(result) == 1

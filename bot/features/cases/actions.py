@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.domain.cases import Actor, CaseStatus, NotAllowed, can_view, require_handler
 from bot.domain.messages import Message
@@ -137,7 +137,9 @@ def _case_action(
         if not repo.transition_case(session, case.id, OPEN, values):
             return [Message(f"{case.ref} is closed. Nothing has changed.")]
         if case.acknowledged_at is None:
-            session.execute(sa.update(Case).where(Case.id == case.id).values(acknowledged_at=now))
+            session.execute(
+                sa.update(Case).where(col(Case.id) == case.id).values(acknowledged_at=now)
+            )
             alerts.notify_reporter(kernel, session, case, "acknowledged", who)
         repo.audit(session, now, actor.key, "case.assigned", case.ref, by=who)
         alerts.refresh(kernel, session, case)

@@ -7,6 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from bot.storage.repository import rowcount
 from bot.storage.tables import Comment, OfficialAccount, Reminder
 
 
@@ -72,4 +73,4 @@ def close_comment(session: Session, comment_id: int, status: str, now: datetime,
         .values(status=status, closed_at=now, closed_by=by)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return rowcount(result) == 1

@@ -161,7 +161,9 @@ def home_view(
 ) -> dict[str, Any]:
     """The App Home tab: buttons to start something (answered in the DM), then own cases.
     `cases` carries the buttons under the list (Open in browser, when the workspace is on)."""
-    _, buttons = render(Message("*Report or request something*", choices=start, step=MENU_STEP))
+    _, buttons = render(
+        Message("*Report or request something*", choices=tuple(start), step=MENU_STEP)
+    )
     blocks: list[Any] = [*buttons, HeaderBlock(text=PlainTextObject(text="Your cases")).to_dict()]
     text = "\n".join(lines) if lines else "You haven't reported anything yet."
     blocks.append(SectionBlock(text=MarkdownTextObject(text=_escape(text)[:TEXT_LIMIT])).to_dict())

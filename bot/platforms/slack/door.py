@@ -39,7 +39,7 @@ class SlackDoor:
             text = guard.utf8(raw)
             body = parse(text, content_type)
             admitted = AsyncBoltRequest(
-                body=text, query=request.query_string, headers=request.headers
+                body=text, query=request.query_string, headers=dict(request.headers)
             )
         except guard.BadRequest as exc:
             return web.json_response({"error": str(exc)}, status=400)

@@ -42,12 +42,14 @@ async def already_posted(client: AsyncWebClient, channel: str, tag: str) -> set[
             type(exc).__name__,
         )
         return set()
-    found = set()
-    for message in history.get("messages", []):
+    found: set[int] = set()
+    messages: list[dict[str, Any]] = history.get("messages", [])
+    for message in messages:
         meta = message.get("metadata") or {}
         payload = meta.get("event_payload") or {}
-        if meta.get("event_type") == REPLY_TYPE and payload.get("request") == tag:
-            found.add(payload.get("n"))
+        n = payload.get("n")
+        if meta.get("event_type") == REPLY_TYPE and payload.get("request") == tag and n is not None:
+            found.add(n)
     if found:
         log.info("Slack: %d replies were sent before a restart; not sending them again", len(found))
     return found

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -60,7 +61,7 @@ class SlackSendLoop(SendLoop):
                 await self.client.chat_update(
                     channel=original_channel, ts=ts, text=text, blocks=blocks
                 )
-                ref = item.replaces_ref
+                ref: str | None = item.replaces_ref
             else:
                 ref = await self._already_posted(item, channel) if item.maybe_sent else None
                 if ref is None:
@@ -104,7 +105,8 @@ class SlackSendLoop(SendLoop):
         history = await self.client.conversations_history(
             channel=channel, include_all_metadata=True, limit=200
         )
-        for message in history.get("messages", []):
+        messages: list[dict[str, Any]] = history.get("messages", [])
+        for message in messages:
             metadata = message.get("metadata") or {}
             payload = metadata.get("event_payload") or {}
             if (

@@ -224,7 +224,7 @@ class SchoolBot(TeamsActivityHandler):
         self.service = adapter.service
         self.installs = Installs(adapter.service, adapter.send, adapter.sends.channels)
 
-    async def on_teams_members_added(  # type: ignore[override]
+    async def on_teams_members_added(
         self, members: list[Any], team_info: TeamInfo, turn_context: TurnContext
     ) -> None:
         await self.installs.members_added(members, team_info, turn_context)

@@ -117,6 +117,7 @@ class BearerPolicy(AsyncHTTPPolicy):
             request.http_request.headers["Authorization"] = f"Bearer {token}"
         else:
             request.http_request.headers.pop("Authorization", None)
+        assert self.next is not None, "an AsyncPipeline links each policy to the next"
         return await self.next.send(request, **kwargs)
 
 
@@ -141,12 +142,12 @@ class ConnectorPool:
         key = (app_id, audience, service_url)
         client = self._clients.get(key)
         if client is None:
-            factory: ServiceClientCredentialsFactory = stock._credential_factory  # type: ignore[attr-defined]
+            factory: ServiceClientCredentialsFactory = stock._credential_factory
             credentials = await factory.create_credentials(
                 app_id,
                 audience,
-                stock._login_endpoint,  # type: ignore[attr-defined]
-                stock._validate_authority,  # type: ignore[attr-defined]
+                stock._login_endpoint,
+                stock._validate_authority,
             )
             client = self._clients.setdefault(key, self._build(credentials, service_url))
         return client

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, delete, select
+from sqlmodel import Session, col, delete, select
 
 from bot.domain.cases import teams_of
 from bot.kernel.core import Kernel
@@ -85,8 +85,8 @@ def any_channel(kernel: Kernel) -> dict[str, Any] | None:
         row = session.exec(
             select(ConversationRef)
             .where(ConversationRef.platform == PLATFORM)
-            .where(ConversationRef.key.startswith("channel:"))  # type: ignore[attr-defined]
-            .order_by(ConversationRef.updated_at.desc())  # type: ignore[attr-defined]
+            .where(col(ConversationRef.key).startswith("channel:"))
+            .order_by(col(ConversationRef.updated_at).desc())
         ).first()
         return dict(row.reference) if row else None
 
@@ -142,7 +142,7 @@ def take(kernel: Kernel, key: str) -> dict[str, Any] | None:
 def _forget_older(session: Session, prefix: str, before: datetime) -> None:
     session.execute(
         delete(ConversationRef)
-        .where(ConversationRef.platform == PLATFORM)  # type: ignore[arg-type]
-        .where(ConversationRef.key.startswith(prefix))  # type: ignore[attr-defined]
-        .where(ConversationRef.updated_at < before)  # type: ignore[arg-type]
+        .where(col(ConversationRef.platform) == PLATFORM)
+        .where(col(ConversationRef.key).startswith(prefix))
+        .where(col(ConversationRef.updated_at) < before)
     )

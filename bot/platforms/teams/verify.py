@@ -47,7 +47,7 @@ class TeamsAuthentication(ConfigurationBotFrameworkAuthentication):
         self._last_key_refresh = float("-inf")
 
     async def authenticate_request(
-        self, activity: Activity, auth_header: str
+        self, activity: Activity, auth_header: str | None
     ) -> AuthenticateRequestResult:
         token = _bearer(auth_header)
         if token and (hit := self._cached(token, activity)):
@@ -62,10 +62,10 @@ class TeamsAuthentication(ConfigurationBotFrameworkAuthentication):
         return self.pool.factory(super().create_connector_factory(claims_identity))
 
     async def create_user_token_client(self, claims_identity: ClaimsIdentity) -> UserTokenClient:
-        parent = super()
+        create = super().create_user_token_client
 
         async def build() -> UserTokenClient:
-            return await parent.create_user_token_client(claims_identity)
+            return await create(claims_identity)
 
         return LazyUserTokenClient(build)
 
@@ -104,7 +104,7 @@ class TeamsAuthentication(ConfigurationBotFrameworkAuthentication):
     # --- botbuilder's check, with the key refresh it misses -----------------------------
 
     async def _verify(
-        self, activity: Activity, auth_header: str, token: str | None
+        self, activity: Activity, auth_header: str | None, token: str | None
     ) -> AuthenticateRequestResult:
         try:
             return await super().authenticate_request(activity, auth_header)
