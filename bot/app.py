@@ -34,7 +34,9 @@ async def readyz(request: web.Request) -> web.Response:
     service = request.app[SERVICE_KEY]
     if not await asyncio.to_thread(database_writable, service.engine):
         return web.json_response({"status": "degraded", "database": "unreachable"}, status=503)
-    return web.json_response({"status": "ok", "database": "ok", "school": service.kernel.pack.school.name})
+    return web.json_response(
+        {"status": "ok", "database": "ok", "school": service.kernel.pack.school.name}
+    )
 
 
 class RedactingAccessLogger(AbstractAccessLogger):

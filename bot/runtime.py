@@ -14,7 +14,7 @@ from bot.platforms import PLATFORM_TITLES
 from bot.storage import db
 
 
-def build_service(settings: Settings, migrate: bool = True) -> BotService:
+def build_service(settings: Settings, *, migrate: bool = True) -> BotService:
     pack = load_pack(settings.policy_pack)
     url = settings.resolved_database_url
     if migrate:

@@ -142,7 +142,7 @@ def grant(service: BotService, user_id: str, *roles: str, platform: str = "conso
 
     with service.kernel.session() as session:
         for role in roles:
-            repo.add_role(session, platform, user_id, role, "test", service.kernel.now())
+            repo.add_role(session, platform, user_id, role, "test", now=service.kernel.now())
         session.commit()
 
 

@@ -253,10 +253,10 @@ def test_records_03_a_held_case_is_never_disposed_of_until_the_hold_is_lifted(se
         dsl = service.kernel.actor(session, "console", "dsl1", "Dee")
         slt = service.kernel.actor(session, "console", "slt1", "Sam")
     with pytest.raises(HoldRefused):  # SLT doesn't own a DSL case
-        place_hold(service.kernel, ref, "court case", slt.key, "Sam", slt)
+        place_hold(service.kernel, ref, "court case", slt.key, "Sam", actor=slt)
     with pytest.raises(HoldRefused):
-        place_hold(service.kernel, ref, "  ", dsl.key, "Dee", dsl)
-    said = place_hold(service.kernel, ref, "MARKER-HOLD family court", dsl.key, "Dee", dsl)
+        place_hold(service.kernel, ref, "  ", dsl.key, "Dee", actor=dsl)
+    said = place_hold(service.kernel, ref, "MARKER-HOLD family court", dsl.key, "Dee", actor=dsl)
     assert "legal hold" in said
     assert ref not in sweep_on(service, clock, at(2060, 1, 1))
     assert case_row(service, ref).disposed_at is None
@@ -264,7 +264,7 @@ def test_records_03_a_held_case_is_never_disposed_of_until_the_hold_is_lifted(se
     log = sweep_on(service, clock, at(2060, 1, 2))
     assert ref in log
     with pytest.raises(HoldRefused, match="already been disposed of"):
-        place_hold(service.kernel, ref, "too late", dsl.key, "Dee", dsl)
+        place_hold(service.kernel, ref, "too late", dsl.key, "Dee", actor=dsl)
     with service.kernel.session() as session:
         actions = [e.action for e in repo.timeline(session, ref)]
         assert "case.hold" in actions and "case.hold_released" in actions

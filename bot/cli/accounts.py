@@ -89,7 +89,7 @@ def _people(fn):
 @click.option("--platform", default="", help="Facebook, X, Instagram...")
 @click.option("--author", required=True, help="The member of staff who leads it.")
 @_people
-def accounts_add(name, purpose, platform, author, moderators, contacts) -> None:
+def accounts_add(name, purpose, platform, author, moderators, *, contacts) -> None:
     """Add an account that was approved outside the bot."""
     try:
         account = open_service().comments.register_add(
@@ -164,7 +164,7 @@ def comments() -> None:
 )
 @click.option("--offensive", is_flag=True)
 @click.option("--complaint", is_flag=True)
-def comments_add(account, author_type, text, link, received, offensive, complaint) -> None:
+def comments_add(account, author_type, text, link, received, *, offensive, complaint) -> None:
     """Log a comment; its moderators are nudged before the deadline."""
     service = open_service()
     try:

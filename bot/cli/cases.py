@@ -21,7 +21,7 @@ def cases() -> None:
 
 @cases.command("list")
 @click.option("--all", "everything", is_flag=True, help="Include closed cases.")
-def cases_list(everything: bool) -> None:
+def cases_list(*, everything: bool) -> None:
     """Open cases, newest first: reference, status, team and reporter."""
     from bot.features.cases import cards
     from bot.features.cases.view import reporter_words, when
@@ -56,5 +56,5 @@ def cases_show(ref: str) -> None:
         if case is None:
             raise click.ClickException(f"There is no case {ref.upper()}.")
         history = history_lines(service.kernel.pack, session, case.ref, notes=True)
-        view = case_view(service.kernel, session, case, True, history)
+        view = case_view(service.kernel, session, case, for_team=True, history=history)
     click.echo(view.with_names().text)

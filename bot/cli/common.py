@@ -17,7 +17,7 @@ def _settings() -> Settings:
     return Settings()
 
 
-def _say_if_new_database(settings: Settings, existed: bool) -> None:
+def _say_if_new_database(settings: Settings, *, existed: bool) -> None:
     """One line when SQLite starts afresh, so a command run with the wrong home is noticed."""
     path = settings.database_path
     if path is not None and not existed:
@@ -35,7 +35,7 @@ def _service(settings: Settings) -> BotService:
     existed = _database_exists(settings)
     try:
         service = build_service(settings)
-        _say_if_new_database(settings, existed)
+        _say_if_new_database(settings, existed=existed)
         return service
     except PolicyError as exc:
         raise click.ClickException(

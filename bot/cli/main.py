@@ -128,7 +128,7 @@ def db_upgrade() -> None:
     settings = _settings()
     existed = _database_exists(settings)
     db.upgrade(settings.resolved_database_url)
-    _say_if_new_database(settings, existed)
+    _say_if_new_database(settings, existed=existed)
     click.echo("Database is up to date.")
 
 
@@ -174,7 +174,7 @@ def roles_add(platform: str, user_id: str, role: str) -> None:
         )
     now = datetime.now(UTC)
     with service.kernel.session() as session:
-        added = repo.add_role(session, platform, user_id, role, f"cli:{getpass.getuser()}", now)
+        added = repo.add_role(session, platform, user_id, role, f"cli:{getpass.getuser()}", now=now)
         if added:
             repo.audit(
                 session,

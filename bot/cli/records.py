@@ -70,7 +70,11 @@ def records_hold(ref: str, reason: str) -> None:
 
     who = _admin()
     try:
-        click.echo(place_hold(open_service().kernel, ref, reason, f"cli:{who}", f"{who} (server)", None))
+        click.echo(
+            place_hold(
+                open_service().kernel, ref, reason, f"cli:{who}", f"{who} (server)", actor=None
+            )
+        )
     except HoldRefused as exc:
         raise click.ClickException(str(exc)) from None
 

@@ -61,9 +61,10 @@ def export_person(platform: str, user_id: str, output: Path) -> None:
 @click.option("--platform", required=True, type=PLATFORMS, help="Where their user id is from.")
 @click.option("--user", "user_id", required=True, help="Their platform user id.")
 @click.option("--dry-run", is_flag=True, help="Only say what would be done.")
-def erase_person(platform: str, user_id: str, dry_run: bool) -> None:
+def erase_person(platform: str, user_id: str, *, dry_run: bool) -> None:
     """For a member of staff who has left: remove what the retention rules allow."""
     from bot.records import leavers
+
     service = _service()
     with service.kernel.session() as session:
         if dry_run:

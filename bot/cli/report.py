@@ -33,6 +33,7 @@ def report(term_name: str | None, output: Path | None, csv_path: Path | None) ->
     """The termly report for governors: aggregates only, counts below 3 hidden."""
     from bot.cli.common import _service, _settings
     from bot.records import governors
+
     service = _service(_settings())
     try:
         term = (

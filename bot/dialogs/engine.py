@@ -166,7 +166,7 @@ def parse_answer(step: Step, user_input: UserInput, ctx: Context) -> Any:
     text = user_input.text
     match step.kind:
         case "choice":
-            return parsing.parse_choice(text, step.options(ctx), step.other_allowed)
+            return parsing.parse_choice(text, step.options(ctx), other_allowed=step.other_allowed)
         case "yesno":
             return parsing.parse_yes_no(text)
         case "text":
@@ -255,7 +255,7 @@ def advance(
             )
 
     if step.kind == "files":
-        return _files_turn(dialog, state, ctx, step, user_input, said)
+        return _files_turn(dialog, state, ctx, step, user_input, said=said)
 
     try:
         value = parse_answer(step, user_input, ctx)
@@ -322,6 +322,7 @@ def _files_turn(
     ctx: Context,
     step: Step,
     user_input: UserInput,
+    *,
     said: str,
 ) -> Turn:
     stored = list(state["answers"].get(step.key, []))

@@ -78,7 +78,7 @@ def _bare(text: str) -> str:
     return re.sub(r"^(a|an|the)\s+", "", normalise(re.sub(r"\(.*?\)", "", text)))
 
 
-def parse_choice(text: str, choices: tuple[Choice, ...], other_allowed: bool = False) -> str:
+def parse_choice(text: str, choices: tuple[Choice, ...], *, other_allowed: bool = False) -> str:
     """Match by number, value or label, forgiving articles, partial words and near misses.
 
     An "other" answer (another app) must contain a letter, so "²" or "3!" is not a name.

@@ -25,6 +25,7 @@ class ButtonPresses:
         action: str,
         value: str,
         text: str | None,
+        *,
         message: str | None = None,
     ) -> list[Message]:
         """`text` is what the form asked for (a note, an outcome, a reason); `message` is

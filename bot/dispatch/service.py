@@ -57,6 +57,7 @@ class BotService:
         evidence: EvidenceStore,
         clock: Callable[[], datetime] = utcnow,
         max_evidence_bytes: int = 25 * 1024 * 1024,
+        *,
         platform_titles: Mapping[str, str] | None = None,
         registry: Registry | None = None,
     ):
@@ -68,8 +69,8 @@ class BotService:
             registry or build_registry(),
             evidence,
             clock,
-            max_evidence_bytes,
-            platform_titles,
+            max_evidence_bytes=max_evidence_bytes,
+            platform_titles=platform_titles,
         )
         self.outbox = self.kernel.outbox
         self.intake = IntakeRecords(self.kernel)
@@ -143,7 +144,9 @@ class BotService:
         message = clean_text(press.message)
         with self.kernel.session() as session:
             actor = self.kernel.actor(session, press.platform, press.user_id, name)
-            replies = self.actions.handle(session, actor, press.action, press.value, text, message)
+            replies = self.actions.handle(
+                session, actor, press.action, press.value, text, message=message
+            )
             result = TurnResult(replies)
             _keep(session, press.intake_id, result)
             session.commit()

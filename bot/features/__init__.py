@@ -30,4 +30,3 @@ def build_registry(features: Iterable[ModuleType] = FEATURES) -> Registry:
     for feature in features:  # each feature package has a register(registry)
         feature.register(registry)
     return registry
-

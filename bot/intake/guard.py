@@ -132,6 +132,7 @@ class Replays:
         self,
         first_request: Callable[[str], bool],
         recent: Callable[[float], list[str]] | None = None,
+        *,
         shared_database: bool = False,
     ):
         self._first_delivery = first_request
@@ -163,7 +164,7 @@ class Replays:
             if now - at > 2 * MAX_SKEW_SECONDS:
                 del self._seen[key]
 
-    def close(self, wait: bool = False) -> None:
+    def close(self, *, wait: bool = False) -> None:
         self._thread.shutdown(wait=wait)
 
 

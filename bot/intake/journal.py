@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import functools
 import json
 import logging
 import time
@@ -126,7 +127,7 @@ class IntakeJournal:
         self._done.append(request_id)
         self._wake.set()
 
-    async def orphans(self, limit: int = 100, everything: bool = False) -> list[IntakeRequest]:
+    async def orphans(self, limit: int = 100, *, everything: bool = False) -> list[IntakeRequest]:
         """Take over rows whose instance stopped renewing them (`everything`: all rows of
         other instances, for a start-up that knows no other instance can be alive)."""
         lease = timedelta(0) if everything else self.records.lease
@@ -196,7 +197,7 @@ class IntakeJournal:
         ids: list[int | None] = []
         try:
             ids = await asyncio.get_running_loop().run_in_executor(
-                self._thread, self._write, rows, done, renew
+                self._thread, functools.partial(self._write, rows, done, renew=renew)
             )
         except BaseException:
             self._done = done + self._done  # delete them next time
@@ -215,7 +216,9 @@ class IntakeJournal:
         if renew:
             self._renewed = time.monotonic()
 
-    def _write(self, rows: list[dict[str, Any]], done: list[int], renew: bool) -> list[int | None]:
+    def _write(
+        self, rows: list[dict[str, Any]], done: list[int], *, renew: bool
+    ) -> list[int | None]:
         """One transaction for the batch; if it fails for a reason other than the database
         being unreachable, each row alone, so one bad row can't lose the others' records."""
         try:
@@ -269,7 +272,12 @@ class IntakeJournal:
     def _claim(self, limit: int, lease: timedelta) -> list[IntakeRequest]:
         with self.kernel.session() as session:
             rows = intake_rows.claim_orphans(
-                session, self.platform, self.kernel.outbox.instance, self.kernel.now(), lease, limit
+                session,
+                self.platform,
+                self.kernel.outbox.instance,
+                self.kernel.now(),
+                lease,
+                limit=limit,
             )
             session.commit()
             return rows

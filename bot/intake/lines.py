@@ -175,7 +175,7 @@ class IntakeQueue:
         if self.journal is not None:
             await self.journal.stop()
 
-    async def recover_once(self, everything: bool = False) -> int:
+    async def recover_once(self, *, everything: bool = False) -> int:
         """Queue requests that a stopped instance recorded but never finished."""
         assert self.journal is not None
         rows = await self.journal.orphans(everything=everything)

@@ -30,6 +30,7 @@ class Kernel:
         registry: Registry,
         evidence: EvidenceStore,
         clock: Callable[[], datetime] = utcnow,
+        *,
         max_evidence_bytes: int = 25 * 1024 * 1024,
         platform_titles: Mapping[str, str] | None = None,
     ):

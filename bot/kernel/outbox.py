@@ -68,6 +68,7 @@ class Outbox:
         platform: str,
         team: str,
         message: Message,
+        *,
         replaces_first: bool,
     ) -> None:
         """A case's alert to its team; `replaces_first` updates the first alert in place."""
@@ -82,15 +83,17 @@ class Outbox:
             platform,
             "team",
             team,
-            message.to_dict(),
-            case_id,
-            earlier.id if earlier else None,
+            message=message.to_dict(),
+            case_id=case_id,
+            replaces_id=earlier.id if earlier else None,
         )
 
     def announce_team(self, session: Session, platform: str, team: str, message: Message) -> None:
         """A team alert that belongs to no case (comments, reminders)."""
         self.enqueued += 1
-        outbox_rows.enqueue(session, self.clock.now(), platform, "team", team, message.to_dict())
+        outbox_rows.enqueue(
+            session, self.clock.now(), platform, "team", team, message=message.to_dict()
+        )
 
     def tell_user(
         self,
@@ -102,7 +105,13 @@ class Outbox:
     ) -> None:
         self.enqueued += 1
         outbox_rows.enqueue(
-            session, self.clock.now(), platform, "user", user_id, message.to_dict(), case_id
+            session,
+            self.clock.now(),
+            platform,
+            "user",
+            user_id,
+            message=message.to_dict(),
+            case_id=case_id,
         )
 
     def with_web_button(self, message: Message, ref: str = ALL_CASES) -> Message:
@@ -119,7 +128,7 @@ class Outbox:
         """Claim due messages for this instance (see scheduling.claim_outbox)."""
         with self.work.session() as session:
             claimed = scheduling.claim_outbox(
-                session, platform, self.clock.now(), self.lease, limit, self.instance
+                session, platform, self.clock.now(), self.lease, limit, token=self.instance
             )
             result = []
             for row, maybe_sent in claimed:

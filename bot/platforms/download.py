@@ -21,6 +21,7 @@ async def fetch_evidence(
     name: str,
     max_bytes: int,
     platform: str,
+    *,
     headers: dict[str, str] | None = None,
 ) -> tuple[bytes, str | None]:
     """(the bytes, the Content-Type the server declared); EvidenceRefused if it failed."""

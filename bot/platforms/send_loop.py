@@ -128,7 +128,9 @@ class SendLoop(abc.ABC):
                 await self.give_up(item, error)
                 return
             wait = self.backoff(item)
-        await self.kernel.work.run(self.kernel.outbox.mark_failed, item.outbox_id, error, self.clock() + wait)
+        await self.kernel.work.run(
+            self.kernel.outbox.mark_failed, item.outbox_id, error, self.clock() + wait
+        )
 
     async def rate_limited(self, item: PendingSend, retry_after: str | None) -> None:
         """A 429: wait as long as the platform asks (a second if it says nothing usable)."""

@@ -54,7 +54,7 @@ def charts(data: Figures) -> list[Chart]:
     ]
 
 
-def _bars(fig: Figure, labels: list[str], counts: list[int], horizontal: bool = False) -> None:
+def _bars(fig: Figure, labels: list[str], counts: list[int], *, horizontal: bool = False) -> None:
     ax = fig.subplots()
     heights = [c if c >= SMALL else 0 for c in counts]
     positions = range(len(labels))

@@ -60,7 +60,7 @@ def _slug(words: str) -> str:
     return re.sub(r"[^a-z]+", "_", words.lower()).strip("_")[:40]
 
 
-def _erase(session: Session, platform: str, user_id: str, apply: bool) -> list[Step]:
+def _erase(session: Session, platform: str, user_id: str, *, apply: bool) -> list[Step]:
     person = Person(platform, user_id)
     person.names = names_of(session, person)
     # (what, table, conditions): sqlmodel types `Model.column == value` as a bool, hence Any.

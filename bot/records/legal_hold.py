@@ -33,7 +33,7 @@ def _case_for(kernel: Kernel, session: Session, ref: str, actor: Actor | None) -
 
 
 def place_hold(
-    kernel: Kernel, ref: str, reason: str, by_key: str, by_name: str, actor: Actor | None
+    kernel: Kernel, ref: str, reason: str, by_key: str, by_name: str, *, actor: Actor | None
 ) -> str:
     """`actor` None is the server's own CLI (an administrator, like `schoolbot roles`)."""
     reason = reason.strip()
@@ -55,9 +55,7 @@ def place_hold(
         return f"{case.ref} is on legal hold: it will not be disposed of until the hold is lifted."
 
 
-def release_hold(
-    kernel: Kernel, ref: str, by_key: str, by_name: str, actor: Actor | None
-) -> str:
+def release_hold(kernel: Kernel, ref: str, by_key: str, by_name: str, actor: Actor | None) -> str:
     with kernel.session() as session:
         case = _case_for(kernel, session, ref, actor)
         result = session.execute(

@@ -79,7 +79,7 @@ class RetentionSweep:
 
     # --- what is due ---------------------------------------------------------------------
 
-    def due(self, include_held: bool = False) -> list[Due]:
+    def due(self, *, include_held: bool = False) -> list[Due]:
         """Everything due for disposal today, oldest first (the sweep's own list)."""
         today = self.today()
         found: list[Due] = []

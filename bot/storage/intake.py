@@ -64,7 +64,7 @@ def renew(session: Session, instance: str, now: datetime) -> None:
 
 
 def claim_orphans(
-    session: Session, platform: str, instance: str, now: datetime, lease: timedelta, limit: int
+    session: Session, platform: str, instance: str, now: datetime, lease: timedelta, *, limit: int
 ) -> list[IntakeRequest]:
     """Take over other instances' rows nobody has renewed for `lease` (their instance
     died), oldest first. Compare-and-set on the renewal time, and SKIP LOCKED on

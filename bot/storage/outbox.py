@@ -25,6 +25,7 @@ def enqueue(
     platform: str,
     target_kind: str,
     target: str,
+    *,
     message: dict[str, Any],
     case_id: int | None = None,
     replaces_id: int | None = None,
@@ -96,7 +97,7 @@ def inbox_since(session: Session, platform: str, user_id: str, teams: set[str]) 
 
 
 def messages_mentioning(
-    session: Session, platform: str, user_id: str, teams: set[str], ref: str, limit: int = 50
+    session: Session, platform: str, user_id: str, teams: set[str], ref: str, *, limit: int = 50
 ) -> list[Outbox]:
     """The newest messages this person could read that mention `ref` (e.g. "FR-0006")."""
     text = sa.cast(col(Outbox.message), sa.Text)

@@ -46,7 +46,7 @@ def roles_of(session: Session, platform: str, user_id: str) -> frozenset[str]:
 
 
 def add_role(
-    session: Session, platform: str, user_id: str, role: str, by: str, now: datetime
+    session: Session, platform: str, user_id: str, role: str, by: str, *, now: datetime
 ) -> bool:
     if role in roles_of(session, platform, user_id):
         return False
@@ -213,7 +213,7 @@ def open_cases_for_teams(session: Session, teams: set[str], limit: int = 20) -> 
     )
 
 
-def recent_cases(session: Session, include_closed: bool = False, limit: int = 200) -> list[Case]:
+def recent_cases(session: Session, *, include_closed: bool = False, limit: int = 200) -> list[Case]:
     query = select(Case).order_by(col(Case.id).desc()).limit(limit)
     if not include_closed:
         query = query.where(Case.status != "closed")

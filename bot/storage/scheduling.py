@@ -93,7 +93,7 @@ def finish_reminders(session: Session, done: list[tuple[int, str]], now: datetim
 
 
 def claim_outbox(
-    session: Session, platform: str, now: datetime, lease: timedelta, limit: int, token: str
+    session: Session, platform: str, now: datetime, lease: timedelta, limit: int, *, token: str
 ) -> list[tuple[Outbox, bool]]:
     """Take due outbox rows for `lease`, returning (row, maybe_sent) pairs.
 
@@ -153,5 +153,3 @@ def renew_claim(
 
 
 # --- comments and the register --------------------------------------------------------
-
-

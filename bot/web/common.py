@@ -121,9 +121,7 @@ def load_case(kernel: Kernel, visitor: Visitor, ref: str) -> tuple[Case | None, 
         return case, case.team in teams_of(kernel.pack, visitor.actor)
 
 
-def record_event(
-    kernel: Kernel, visitor: Visitor, case: Case, action: str, **detail: Any
-) -> Any:
+def record_event(kernel: Kernel, visitor: Visitor, case: Case, action: str, **detail: Any) -> Any:
     with kernel.session() as session:
         repo.audit(
             session,

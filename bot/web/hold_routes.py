@@ -31,7 +31,7 @@ async def hold_action(request: web.Request) -> web.Response:
                 form.get("text") or "",
                 visitor.actor.key,
                 who,
-                visitor.actor,
+                actor=visitor.actor,
             )
         else:
             said = await kernel.work.run(

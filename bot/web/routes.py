@@ -83,7 +83,9 @@ async def to_case_list(_request: web.Request) -> web.Response:
 
 async def sign_in(request: web.Request) -> web.Response:
     access = request.app[ACCESS_KEY]
-    redeemed = await request.app[SERVICE_KEY].work.run(access.redeem, request.match_info["token"][:100])
+    redeemed = await request.app[SERVICE_KEY].work.run(
+        access.redeem, request.match_info["token"][:100]
+    )
     if redeemed is None:
         return show_message(
             request,
@@ -115,7 +117,9 @@ async def sign_out(request: web.Request) -> web.Response:
         return show_message(
             request, 403, "Please try again", "That form had expired. Reload the page."
         )
-    await request.app[SERVICE_KEY].work.run(request.app[ACCESS_KEY].end, request.cookies.get(COOKIE))
+    await request.app[SERVICE_KEY].work.run(
+        request.app[ACCESS_KEY].end, request.cookies.get(COOKIE)
+    )
     response = show_message(
         request, 200, "Signed out", "You've signed out. You can close this tab."
     )
@@ -159,7 +163,9 @@ async def case_page(request: web.Request) -> web.Response:
     if visitor is None:
         return signed_out(request)
     service = request.app[SERVICE_KEY]
-    case, on_team = await service.work.run(load_case, service.kernel, visitor, request.match_info["ref"])
+    case, on_team = await service.work.run(
+        load_case, service.kernel, visitor, request.match_info["ref"]
+    )
     if case is None:
         return not_found(request)
     if not on_team:

@@ -53,13 +53,13 @@ def _state(row: ApprovalRow) -> approvals.Approval:
     return approvals.Approval(tuple(row.stages), row.current, approvals.ApprovalStatus(row.status))
 
 
-def _press(approve: bool) -> ButtonHandler:
+def _press(*, approve: bool) -> ButtonHandler:
     def pressed(press: Press) -> list[Message]:
         case = repo.case_by_ref(press.session, press.target.ref)
         if case is None:
             return [Message("I can't find that case any more. Nothing has changed.")]
         try:
-            return _decide(press, case, approve)
+            return _decide(press, case, approve=approve)
         except (approvals.ReasonRequired, approvals.AlreadyDecided, NotAllowed) as refused:
             log.info("decision on %s refused: %s", case.ref, type(refused).__name__)
             return [Message(str(refused))]
@@ -67,7 +67,7 @@ def _press(approve: bool) -> ButtonHandler:
     return pressed
 
 
-def _decide(press: Press, case: Case, approve: bool) -> list[Message]:
+def _decide(press: Press, case: Case, *, approve: bool) -> list[Message]:
     """`press.text` is the reason for a rejection; the press's stage, the stage it was for."""
     kernel, session, actor = press.kernel, press.session, press.actor
     reason, stage = press.text, press.target.stage
@@ -78,7 +78,9 @@ def _decide(press: Press, case: Case, approve: bool) -> list[Message]:
     state = _state(row)
     if stage is None:
         stage = row.current
-    new_state, decision = approvals.decide(kernel.pack, state, actor, approve, reason, stage)
+    new_state, decision = approvals.decide(
+        kernel.pack, state, actor, approve=approve, reason=reason, stage=stage
+    )
     now = kernel.now()
     who = actor.name or actor.user_id
     try:
@@ -144,7 +146,7 @@ def _decide(press: Press, case: Case, approve: bool) -> list[Message]:
         _register(session, case, now)
     alerts.refresh(kernel, session, case)
     event = "approved" if approve else "rejected"
-    alerts.notify_reporter(kernel, session, case, event, who, decision.reason)
+    alerts.notify_reporter(kernel, session, case, event, who, detail=decision.reason)
     return [
         Message(
             f"Done: {case.ref} is {'approved' if approve else 'rejected'}. "

@@ -199,7 +199,7 @@ def _summary_prompt(ctx: Context) -> str:
     return "\n".join(lines)
 
 
-def _confirmed(value: bool, ctx: Context) -> str | None:
+def _confirmed(value: bool, ctx: Context) -> str | None:  # noqa: FBT001 - a Step check's signature
     return None if value else "No problem. Say back to change an answer, or cancel to stop."
 
 

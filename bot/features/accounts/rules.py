@@ -62,6 +62,7 @@ def decide(
     pack: PolicyPack,
     approval: Approval,
     actor: Actor,
+    *,
     approve: bool,
     reason: str | None,
     stage: int,

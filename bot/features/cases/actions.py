@@ -56,7 +56,9 @@ def _press(action: str) -> ButtonHandler:
             log.info("action %s on %s refused: %s", action, case.ref, type(refusal).__name__)
             return [Message(str(refusal))]
         kernel, session, actor = press.kernel, press.session, press.actor
-        return _case_action(kernel, session, actor, case, action, press.text, press.message)
+        return _case_action(
+            kernel, session, actor, case, action, text=press.text, message=press.message
+        )
 
     return pressed
 
@@ -104,6 +106,7 @@ def _case_action(
     actor: Actor,
     case: Case,
     action: str,
+    *,
     text: str | None,
     message: str | None = None,
 ) -> list[Message]:
@@ -183,6 +186,6 @@ def _case_action(
     )
     alerts.refresh(kernel, session, case)
     # The outcome stays in the record; the reporter gets only the closing message.
-    alerts.notify_reporter(kernel, session, case, "closed", who, to_reporter)
+    alerts.notify_reporter(kernel, session, case, "closed", who, detail=to_reporter)
     told = "with your message" if to_reporter else "that it is closed"
     return [Message(f"{case.ref} is closed. The reporter has been told {told}.")]

@@ -42,6 +42,7 @@ def notify_reporter(
     case: Case,
     event: str,
     who: str | None,
+    *,
     detail: str | None = None,
 ) -> None:
     kind = kernel.registry.case_kind(case.kind)

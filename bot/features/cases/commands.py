@@ -69,5 +69,5 @@ def show_case(kernel: Kernel, session: Session, actor: Actor, ref: str) -> list[
         return [Message(f"I can't find a case {ref} that you can see.")]
     for_team = case.team in teams_of(pack, actor)
     lines = history.lines(pack, session, ref, notes=True) if for_team else []
-    view = case_view(kernel, session, case, for_team, lines)
+    view = case_view(kernel, session, case, for_team=for_team, history=lines)
     return [kernel.outbox.with_web_button(view, case.ref)]

@@ -21,7 +21,7 @@ HISTORY = {
 NOTE_IN_FULL = "Note by {who} at {when}: {note}"
 
 
-def lines(pack: PolicyPack, session: Session, ref: str, notes: bool = False) -> list[str]:
+def lines(pack: PolicyPack, session: Session, ref: str, *, notes: bool = False) -> list[str]:
     """What happened to a case. With `notes` (the case view, for the owning team) the
     notes' text and the weekday; alerts in a channel say only that a note was added."""
     out = []

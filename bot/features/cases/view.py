@@ -131,7 +131,7 @@ def reporter_words(case: Case, platform_titles: Mapping[str, str]) -> str:
 
 
 def case_view(
-    kernel: Kernel, session: Session, case: Case, for_team: bool, history: list[str]
+    kernel: Kernel, session: Session, case: Case, *, for_team: bool, history: list[str]
 ) -> Message:
     """The owning team sees everything; the reporter sees what it is and where it stands."""
     registry, pack = kernel.registry, kernel.pack

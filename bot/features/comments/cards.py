@@ -46,8 +46,10 @@ def _fields(pack: PolicyPack, comment: Comment, account: OfficialAccount) -> lis
     return fields
 
 
-def _advice(pack: PolicyPack, comment: Comment, to_slt: bool = False) -> str:
-    advice = guidance_for(pack, comment.author_type, comment.offensive, comment.complaint)
+def _advice(pack: PolicyPack, comment: Comment, *, to_slt: bool = False) -> str:
+    advice = guidance_for(
+        pack, comment.author_type, offensive=comment.offensive, complaint=comment.complaint
+    )
     if comment.author_type == "press" and not to_slt:
         # SLT answer journalists (MO-JOURNALIST): moderators are not asked to reply.
         advice = [g for g in advice if g.clause != "MO-24H"]

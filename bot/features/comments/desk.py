@@ -50,5 +50,6 @@ class CommentDesk:
         with self.kernel.session() as session:
             accounts = {a.id: a.name for a in comments_queries.all_accounts(session)}
             return [
-                (c, accounts.get(c.account_id, "?")) for c in comments_queries.awaiting_comments(session)
+                (c, accounts.get(c.account_id, "?"))
+                for c in comments_queries.awaiting_comments(session)
             ]

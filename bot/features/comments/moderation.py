@@ -207,7 +207,9 @@ class Moderation:
         )
         message = cc.moderator_nudge(self.pack, comment, account, "new", now)
         self.tell_contacts(session, comment, account, message, skip=by)
-        if needs_slt_now(comment.author_type, comment.offensive, comment.complaint):
+        if needs_slt_now(
+            comment.author_type, offensive=comment.offensive, complaint=comment.complaint
+        ):
             self.escalate(session, comment, account, _why_now(comment))
         log.info("comment %s logged (source=%s)", comment.ref, source)
         return comment, True

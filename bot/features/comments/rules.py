@@ -87,13 +87,13 @@ class CommentIn(BaseModel):
         return value or None
 
 
-def needs_slt_now(author_type: str, offensive: bool, complaint: bool) -> bool:
+def needs_slt_now(author_type: str, *, offensive: bool, complaint: bool) -> bool:
     """MO-OFFENSIVE, MO-COMPLAINT and MO-JOURNALIST: SLT hear at once, not at the deadline."""
     return offensive or complaint or author_type == "press"
 
 
 def guidance_for(
-    pack: PolicyPack, author_type: str, offensive: bool, complaint: bool
+    pack: PolicyPack, author_type: str, *, offensive: bool, complaint: bool
 ) -> list[Guidance]:
     """Advice for the moderators, one line per clause the school has (each one cited)."""
     advice: list[Guidance] = []

@@ -178,7 +178,9 @@ def decide_friend_request(
             guidance.append(
                 pack.guidance("FR-ASK-IT", f"If you're unsure, talk to {rel.unsure_contact}.")
             )
-        return _finish(pack, facts, "allowed_with_care", guidance, False, None, dsl)
+        return _finish(
+            pack, facts, "allowed_with_care", guidance, routine_case=False, until=None, dsl=dsl
+        )
 
     restricted, clause, until = _restriction(pack, facts, today)
     if restricted:
@@ -243,7 +245,7 @@ def decide_friend_request(
         )
     child = _is_child(facts, today)
     routine_case = verdict == "decline" and tell_dsl and (child or facts.already_accepted)
-    return _finish(pack, facts, verdict, guidance, routine_case, until, dsl)
+    return _finish(pack, facts, verdict, guidance, routine_case=routine_case, until=until, dsl=dsl)
 
 
 def _finish(
@@ -251,6 +253,7 @@ def _finish(
     facts: FriendRequestFacts,
     verdict: Verdict,
     guidance: list[Guidance],
+    *,
     routine_case: bool,
     until: date | None,
     dsl: str,

@@ -36,7 +36,7 @@ def _words(text: str) -> list[str]:
     return re.sub(r"[^\w\s]", " ", text.lower()).split()
 
 
-def _named(said: str, label: str, prefix: bool) -> bool:
+def _named(said: str, label: str, *, prefix: bool) -> bool:
     """Case-insensitive; with `prefix`, "close" names "Close with outcome"."""
     typed, words = _words(said), _words(label)
     return bool(typed) and (typed == words or (prefix and words[: len(typed)] == typed))
@@ -96,7 +96,7 @@ class ConsoleChat:
 
     # --- output -----------------------------------------------------------------------
 
-    def show(self, message: Message, alert: bool = False) -> None:
+    def show(self, message: Message, *, alert: bool = False) -> None:
         write, screen = self.out.write, self.screen
         message = message.with_names()  # the terminal has no mentions: show the names
         if alert:
@@ -152,14 +152,14 @@ class ConsoleChat:
         if match := ON_REF.match(said):
             label, ref = match.group(1), match.group(2).upper()
             on_ref = [b for b in reversed(screen.seen) if b.value.split(":")[0] == ref]
-            if not any(_named(label, b.label, True) for b in on_ref):
+            if not any(_named(label, b.label, prefix=True) for b in on_ref):
                 on_ref = self.service.buttons_for(PLATFORM, self.user_id, ref)  # a later chat
             if button := self._unique(label, on_ref):
                 return button
             if label.lower() != "case" and len(label.split()) <= 3:
                 return _not_pressed(label, ref, on_ref)
         question = screen.question
-        if question and any(_named(said, c.label, False) for c in question.choices):
+        if question and any(_named(said, c.label, prefix=False) for c in question.choices):
             return None  # the question's own choice: answered as typed
         # While a question is open a label must be whole, so an answer isn't taken for one.
         prefix = question is None or question.step == MENU_STEP
@@ -167,9 +167,9 @@ class ConsoleChat:
         return button or self._unique(said, list(reversed(screen.seen)), prefix=False)
 
     @staticmethod
-    def _unique(said: str, buttons: list[Button], prefix: bool = True) -> Button | None:
-        exact = [b for b in buttons if _named(said, b.label, False)]
-        named = exact or [b for b in buttons if prefix and _named(said, b.label, True)]
+    def _unique(said: str, buttons: list[Button], *, prefix: bool = True) -> Button | None:
+        exact = [b for b in buttons if _named(said, b.label, prefix=False)]
+        named = exact or [b for b in buttons if prefix and _named(said, b.label, prefix=True)]
         return named[0] if named and all(b.label == named[0].label for b in named) else None
 
     def handle_line(self, line: str, read_more: Callable[[], str | None]) -> bool:

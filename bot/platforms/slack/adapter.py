@@ -320,7 +320,13 @@ class SlackAdapter:
             "views_open",
             trigger_id=body["trigger_id"],
             view=reason_modal(
-                form["asks_for"], name, value, channel, ts, form.get("also_asks"), form.get("hint")
+                form["asks_for"],
+                name,
+                value,
+                channel,
+                ts,
+                also_asks=form.get("also_asks"),
+                hint=form.get("hint"),
             ),
         )
         if not opened:  # the trigger lasts 3 s; a retry must be a fresh click
@@ -350,7 +356,9 @@ class SlackAdapter:
         if request.kept is not None:
             replies = request.kept.replies
         elif p.get("text"):
-            message = StaffMessage(PLATFORM, user, p["text"], name=mention(user), intake_id=request.id)
+            message = StaffMessage(
+                PLATFORM, user, p["text"], name=mention(user), intake_id=request.id
+            )
             replies = (await self.service.work.run(self.service.receive, message)).replies
         else:
             replies = await self.service.work.run(self.service.greet, PLATFORM, user)

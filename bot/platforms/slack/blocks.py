@@ -117,6 +117,7 @@ def reason_modal(
     value: str,
     channel: str | None,
     ts: str | None,
+    *,
     also_asks: str | None = None,
     hint: str | None = None,
 ) -> dict[str, Any]:

@@ -29,7 +29,9 @@ async def download_all(
         name = info.get("name") or "file"
         try:
             data, declared = await _download(http, token, service.kernel.max_evidence_bytes, info)
-            kept.append(await asyncio.to_thread(service.kernel.store_evidence, name, declared, data))
+            kept.append(
+                await asyncio.to_thread(service.kernel.store_evidence, name, declared, data)
+            )
         except EvidenceRefused as refusal:
             refusals.append(str(refusal))
     return tuple(kept), refusals
@@ -45,7 +47,7 @@ async def _download(
     session = http or aiohttp.ClientSession()  # a handler driven without the server's start
     try:
         data, declared = await fetch_evidence(
-            session, url, name, max_bytes, "Slack", {"Authorization": f"Bearer {token}"}
+            session, url, name, max_bytes, "Slack", headers={"Authorization": f"Bearer {token}"}
         )
     finally:
         if http is None:

@@ -103,7 +103,9 @@ class SlackReplies:
         request's record goes in the same transaction, so a rerun can't send it twice."""
         if failed:
             done = request.id if request else None
-            await self.service.work.run(self.service.intake.queue_replies, PLATFORM, user, failed, done)
+            await self.service.work.run(
+                self.service.intake.queue_replies, PLATFORM, user, failed, done
+            )
         self.sends.kick()
 
     async def call(self, method: str, **kwargs: Any) -> bool:

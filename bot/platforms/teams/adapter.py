@@ -65,11 +65,11 @@ TURN_FAILED = (
 class TeamsAdapter:
     APP_KEY: web.AppKey[TeamsAdapter] = web.AppKey("teams_adapter")
 
-    def __init__(self, service: BotService, settings: Settings, anonymous: bool = False):
+    def __init__(self, service: BotService, settings: Settings, *, anonymous: bool = False):
         self.service = service
         self.anonymous = anonymous
         self._http: aiohttp.ClientSession | None = None
-        self.auth, self.app_id = build_authentication(settings, self.http, anonymous)
+        self.auth, self.app_id = build_authentication(settings, self.http, anonymous=anonymous)
         self.cloud = CloudAdapter(self.auth)
         self.turns = ConversationTurns()
         self.cards = live_cards.QuestionCards(service.kernel)
@@ -102,7 +102,9 @@ class TeamsAdapter:
         app.cleanup_ctx.append(lifecycle)
 
     async def handle(self, request: web.Request) -> web.Response:
-        admitted = await door.admit(request, self.anonymous)  # size, shape, before the token
+        admitted = await door.admit(
+            request, anonymous=self.anonymous
+        )  # size, shape, before the token
         if isinstance(admitted, web.Response):
             return admitted
         try:
@@ -180,7 +182,9 @@ class TeamsAdapter:
                 ref = reference(saved)
             else:
                 member = member_record(activity)
-                await self.service.work.run(store.save, self.service.kernel, f"member:{uid}", member)
+                await self.service.work.run(
+                    store.save, self.service.kernel, f"member:{uid}", member
+                )
                 ref = await self.sends.open_chat(uid, member)
 
             async def later(ctx: TurnContext) -> None:

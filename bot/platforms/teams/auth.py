@@ -63,8 +63,8 @@ class _ClientSecretCredentials(AppCredentials):
         super().__init__(app_id=factory.app_id, oauth_scope=scope)
         self._factory, self._token_url = factory, token_url
 
-    def get_access_token(self, force_refresh: bool = False) -> str:
-        return self._factory.token(self.oauth_scope, self._token_url, force_refresh)
+    def get_access_token(self, force_refresh: bool = False) -> str:  # noqa: FBT001, FBT002 - botbuilder's signature
+        return self._factory.token(self.oauth_scope, self._token_url, force=force_refresh)
 
     def cached_token(self) -> str | None:
         """The token if one is cached and fresh (no blocking call), else None."""
@@ -86,7 +86,11 @@ class ClientSecretCredentialFactory(ServiceClientCredentialsFactory):
         return not self.app_id
 
     async def create_credentials(
-        self, app_id: str, oauth_scope: str, login_endpoint: str, validate_authority: bool
+        self,
+        app_id: str,
+        oauth_scope: str,
+        login_endpoint: str,
+        validate_authority: bool,  # noqa: FBT001 - botbuilder's signature
     ) -> Authentication:
         if not self.app_id:
             return MicrosoftAppCredentials.empty()
@@ -106,7 +110,7 @@ class ClientSecretCredentialFactory(ServiceClientCredentialsFactory):
         cached = self._tokens.get((scope, token_url))
         return cached[0] if cached and cached[1] > time.monotonic() else None
 
-    def token(self, scope: str, token_url: str, force: bool = False) -> str:
+    def token(self, scope: str, token_url: str, *, force: bool = False) -> str:
         key = (scope, token_url)
         with self._lock:
             cached = self._tokens.get(key)
@@ -169,6 +173,7 @@ class TokenRefused(PermissionError):
 def build_authentication(
     settings: Settings,
     session: Callable[[], aiohttp.ClientSession],
+    *,
     anonymous: bool = False,
 ) -> tuple[TeamsAuthentication, str | None]:
     """(authentication, app id); anonymous mode has no app id and accepts unsigned requests.

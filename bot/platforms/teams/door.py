@@ -36,7 +36,7 @@ def bad_request(reason: str, status: int = 400) -> web.Response:
     return web.json_response({"error": reason}, status=status)
 
 
-async def admit(request: web.Request, anonymous: bool) -> Activity | web.Response:
+async def admit(request: web.Request, *, anonymous: bool) -> Activity | web.Response:
     """The activity, or the answer that refuses the request."""
     if anonymous and not is_loopback(request.remote):
         return bad_request("unauthorized", 401)

@@ -92,4 +92,6 @@ class TeamsFiles:
 
     async def _download(self, name: str, url: str, bearer: str | None) -> tuple[bytes, str | None]:
         headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
-        return await fetch_evidence(self._session(), url, name, self.max_bytes, "Teams", headers)
+        return await fetch_evidence(
+            self._session(), url, name, self.max_bytes, "Teams", headers=headers
+        )

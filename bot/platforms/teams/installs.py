@@ -132,4 +132,6 @@ class Installs:
             return
         ref = TurnContext.get_conversation_reference(activity)
         ref.conversation.id, ref.activity_id, ref.user = channel, None, None
-        await self.service.work.run(store.save, self.service.kernel, f"channel:{channel}", ref.serialize())
+        await self.service.work.run(
+            store.save, self.service.kernel, f"channel:{channel}", ref.serialize()
+        )

@@ -126,6 +126,7 @@ class TeamsSendLoop(SendLoop):
         app_id: str | None,
         channels: dict[str, str | None],
         clock: Callable[[], datetime] | None = None,
+        *,
         poll_seconds: float = 2.0,
     ):
         super().__init__(kernel, clock, poll_seconds)
