@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
+from bot.dialogs.engine import BACK_WORDS, CANCEL_WORDS, HELP_WORDS
+from bot.dialogs.parsing import normalise
 from bot.domain.cases import Actor
 from bot.domain.messages import Message
 from bot.kernel.buttons import ButtonTarget
@@ -12,6 +14,21 @@ from bot.kernel.core import Kernel
 from bot.kernel.registry import Press
 
 UNKNOWN_BUTTON = "Sorry, I don't recognise that button. Nothing has changed."
+# Typed at a button's form (an outcome, a reason, a note, the words for the reporter), these
+# leave the form: they are never taken as what was asked for.
+LEFT_FORM = "Nothing has changed{about}. Press the button again when you're ready."
+FORM_HELP = (
+    "Nothing has changed{about}. When you press the button again, type {asks}, or type "
+    "cancel to leave it."
+)
+
+
+def control_word(text: str | None) -> str | None:
+    """"cancel", "back" or "help" (or their other words) typed where words were asked for."""
+    said = normalise(text or "")
+    if said in CANCEL_WORDS or said in BACK_WORDS:
+        return "cancel"
+    return "help" if said in HELP_WORDS else None
 
 
 class ButtonPresses:
@@ -34,6 +51,13 @@ class ButtonPresses:
         target = ButtonTarget.decode(value)
         if spec is None or target is None:
             return [Message(UNKNOWN_BUTTON)]
+        word = control_word(text) or control_word(message)
+        if word is not None:
+            about = f": {target.ref} is as it was" if target.ref else ""
+            if word == "help" and spec.asks_for:
+                asks = f"the {spec.asks_for.lower()}"
+                return [Message(FORM_HELP.format(about=about, asks=asks))]
+            return [Message(LEFT_FORM.format(about=about))]
         return spec.handle(Press(self.kernel, session, actor, target, text, message))
 
     def refusal(self, session: Session, actor: Actor, action: str, value: str) -> str | None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.dispatch import BotService
+from bot.dispatch.press import control_word
 from bot.domain.evidence import EvidenceRefused
 from bot.domain.messages import Button, Choice, Message
 from bot.domain.turns import ButtonPress, StaffMessage
@@ -218,7 +219,7 @@ class ConsoleChat:
             extra = read_more()
             if extra is None:
                 return False
-        if button.also_asks:
+        if button.also_asks and control_word(extra) is None:  # "cancel" leaves the form now
             self.out.write(f"{button.also_asks} (press Enter to leave it out): ")
             self.out.flush()
             message = read_more()
