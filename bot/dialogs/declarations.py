@@ -86,4 +86,6 @@ class Dialog:
             view = Context(ctx.pack, kept, ctx.now, ctx.options)
             if step.key in ctx.answers and step.applies(view):
                 kept[step.key] = ctx.answers[step.key]
+                if (words := step.key + "_words") in ctx.answers:  # what was said with it
+                    kept[words] = ctx.answers[words]
         return kept

@@ -25,6 +25,9 @@ MAX_MESSAGE_CHARS = 4000
 CANCEL_WORDS = {"cancel", "stop", "quit", "exit", "abort"}
 BACK_WORDS = {"back", "go back", "undo", "previous"}
 HELP_WORDS = {"help", "?", "what do i do", "i don't understand"}
+# Suffix of the answer key that keeps what someone typed with a yes, a no or a choice
+# ("yeah she said she's being hurt at home"): the answer is the yes; the words are kept too.
+WORDS = "_words"  # also known to Dialog.effective_answers
 DONE_WORDS = {"done", "finished", "that's all", "thats all", "no more", "none", "no"}
 
 
@@ -264,7 +267,28 @@ def advance(
     except InvalidAnswer as exc:
         return Turn(state, [_prompt(dialog, state, ctx, str(exc))])
     _store(state, step, value)
+    words = words_with(step, user_input.text, value, ctx)
+    if words:
+        state["answers"][step.key + WORDS] = words[: step.max_chars]
+    else:
+        state["answers"].pop(step.key + WORDS, None)
     return _move_on(dialog, state, pack, now)
+
+
+def words_with(step: Step, text: str, value: Any, ctx: Context) -> str | None:
+    """What was said beyond a bare yes, no or choice, word for word; None for a bare one.
+    Nothing a person types is thrown away: "yeah she sent me a message saying she's being
+    hurt at home" is a yes, and those words reach whoever reads the case."""
+    if step.kind not in ("yesno", "choice") or step.repeat_over is not None or not text:
+        return None
+    options = step.options(ctx)
+    if step.kind == "choice" and value not in {c.value for c in options}:
+        return None  # an "other" answer is the words themselves
+    bare = {"1", "2", *parsing.YES, *parsing.NO} if step.kind == "yesno" else set()
+    for number, choice in enumerate(options, 1):
+        bare |= {parsing.normalise(choice.label), parsing.normalise(choice.value), str(number)}
+    said = parsing.normalise(text)
+    return None if said in bare else text.strip()
 
 
 def _store(state: dict[str, Any], step: Step, value: Any) -> None:

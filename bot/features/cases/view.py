@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, select
 
 from bot.dialogs.declarations import Context, Dialog, Step
+from bot.dialogs.engine import WORDS
 from bot.domain.cases import CaseStatus, flag_label
 from bot.domain.evidence import human_size, type_label
 from bot.domain.messages import Mention, Message, mention
@@ -94,6 +95,8 @@ def answer_pairs(
                     pairs.append((_question(dialog, step, ctx, item), answer))
             continue
         pairs.append((_question(dialog, step, ctx), _answer(step, value, ctx, zone)))
+        if words := details.get(step.key + WORDS):
+            pairs.append(("In their words:", str(words)))
     return pairs
 
 
