@@ -13,7 +13,7 @@ from bot.dispatch import BotService
 from bot.intake.journal import RequestJournal
 from bot.intake.lines import Accepted, AfterAck
 from bot.storage.tables import AcceptedRequest
-from tests.conftest import make_service
+from tests.helpers import make_service
 
 
 async def test_one_persons_work_runs_in_order_while_another_person_goes_ahead():

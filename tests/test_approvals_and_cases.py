@@ -12,7 +12,7 @@ from bot.domain.policy import parse_pack
 from bot.features.accounts import approvals
 from bot.features.cases import cards
 from bot.storage.tables import ApprovalDecision, AuditEvent, Case, OfficialAccount
-from tests.conftest import grant, make_service, say
+from tests.helpers import DEFAULT_REQUEST, grant, make_service, say
 
 KJS_REQUEST = [
     "I want to set up a Twitter account for PE",
@@ -41,23 +41,6 @@ def two_stage_pack():
 @pytest.fixture
 def service(database_url, clock, tmp_path):
     return make_service(database_url, two_stage_pack(), clock, tmp_path / "evidence")
-
-
-DEFAULT_REQUEST = [
-    "new official account",
-    "Year 6 Blog",
-    "instagram",
-    "Share class work",
-    "Parents",
-    "Newsletter",
-    "Ann Bell, Cy Dee",
-    "closed",
-    "Class photos with consent",
-    "yes",
-    "yes",
-    "yes",
-    "yes",
-]
 
 
 def submit(service, user="req") -> str:

@@ -12,8 +12,7 @@ import grimp
 
 from bot.features import FEATURES, build_registry
 from bot.platforms import PLATFORM_NAMES, PLATFORMS
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers import ROOT
 
 
 def _cycles(graph: grimp.ImportGraph) -> list[list[str]]:

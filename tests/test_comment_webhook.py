@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from typing import Any
 
 import aiohttp
 import pytest
@@ -24,59 +22,10 @@ from bot.config import Settings
 from bot.dispatch import BotService
 from bot.storage.tables import Comment, Outbox, Reminder
 from bot.web.webhook import MAX_BODY, PATH, signature
-from tests.conftest import make_service
+from tests.fakes.webhook_client import ACCOUNT, CONTACTS, SECRET, Hook, comment_body
+from tests.helpers import make_service
 
-SECRET = "test-webhook-secret-not-real"
-ACCOUNT = "Year 6 Blog"
-CONTACTS = ["slack:UMOD1", "teams:aad-mod2"]
 BUTTONS = ["comment.replied", "comment.acknowledged", "comment.offensive", "comment.snooze"]
-
-
-@dataclass
-class Hook:
-    server: TestServer
-    service: BotService
-    http: aiohttp.ClientSession
-
-    async def post(
-        self,
-        body: bytes | dict[str, Any],
-        *,
-        timestamp: int | str | None = None,
-        sign: bool = True,
-        sig: str | None = None,
-        secret: str = SECRET,
-        content_type: str | None = "application/json",
-    ) -> tuple[int, dict[str, Any]]:
-        raw = json.dumps(body).encode() if isinstance(body, dict) else body
-        ts = str(int(time.time()) if timestamp is None else timestamp)
-        headers = {"X-Schoolbot-Timestamp": ts}
-        if content_type is not None:
-            headers["Content-Type"] = content_type
-        if sig is not None:
-            headers["X-Schoolbot-Signature"] = sig
-        elif sign:
-            headers["X-Schoolbot-Signature"] = signature(secret, ts, raw)
-        response = await self.http.post(self.server.make_url(PATH), data=raw, headers=headers)
-        text = await response.text()
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError:
-            data = {"raw": text}
-        return response.status, data
-
-
-def comment_body(**overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "account": ACCOUNT,
-        "author_type": "parent",
-        "text": "When is the Year 6 trip letter going out?",
-        "link": "https://blog.example.org/posts/12#comment-3",
-        "received_at": "2026-11-21T14:30:00Z",
-        "id": "ext-0001",
-    }
-    body.update(overrides)
-    return {k: v for k, v in body.items() if v is not ...}
 
 
 def comments(service: BotService) -> list[Comment]:

@@ -12,20 +12,7 @@ from bot.dispatch.service import DB_DOWN
 from bot.domain.evidence import EvidenceRefused
 from bot.storage import repository as repo
 from bot.storage.tables import Case, CaseTask, DialogState, Evidence
-from tests.conftest import grant, say
-
-FR_ANSWERS = ["friend request", "1", "no", "instagram", "no", "no"]
-# A member of staff reporting posts about themselves, up to the evidence question.
-CB_ABOUT_ME = [
-    "someone keeps posting about me online",
-    "me",
-    "x",
-    "https://x.com/someone/status/1",
-    "yesterday 8pm",
-    "Posting a photo of me with insults",
-]
-# The answers from the evidence question on ("done": no more files) to the end.
-CB_AFTER_EVIDENCE = ["done", "yes", "yes", "no", "no"]
+from tests.helpers import CB_ABOUT_ME, CB_AFTER_EVIDENCE, FR_ANSWERS, grant, say
 
 
 def current_step(service, user: str) -> str | None:
@@ -303,7 +290,7 @@ def test_locked_database_is_reported_and_nothing_is_lost(service_factory, sqlite
 
 
 def test_unreachable_database_gets_a_clear_message(clock, tmp_path):
-    from tests.conftest import make_service
+    from tests.helpers import make_service
 
     service = make_service(
         "postgresql+psycopg://postgres@127.0.0.1:1/none", "default", clock, tmp_path

@@ -11,6 +11,7 @@ from bot.domain.policy import load_pack
 from bot.features import default_registry
 from bot.features.accounts.dialog import KIND as ACCOUNT_KIND
 from bot.features.cyberbullying.rules import AbuseFacts, assess_abuse
+from tests.helpers import DUKERIES_FORM
 
 DIALOGS = {name: c.dialog for name, c in default_registry().conversations.items()}
 
@@ -25,29 +26,6 @@ def run(pack_name: str, dialog: str, answers: list[str]):
         assert turn.state is not None, f"finished before {answer!r}"
         turn = engine.advance(flow, turn.state, engine.UserInput(answer), pack, NOW)
     return turn
-
-
-DUKERIES_FORM = [
-    "PE Twitter",
-    "x",
-    "PE",
-    "Jo Smith",
-    "Head of PE",
-    "Celebrate sport",
-    "Parents and pupils",
-    "Jo Smith, Al Brown",
-    "Match reports and photos",
-    "Staff only",
-    "Jo Smith, Al Brown",
-    "Cat Green, Dan Hill",
-    "Head of PE",
-    "school",
-    "01/12/2026",
-    "No end date",
-    "Not planned",
-    "Consent forms via the office",
-    "Private, moderated replies",
-]
 
 
 def test_dukeries_full_form_then_age_warning_and_summary():

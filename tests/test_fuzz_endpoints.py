@@ -23,18 +23,18 @@ from hypothesis import strategies as st
 
 from bot.storage import db
 from bot.web.webhook import PATH, signature
-from tests.conftest import FakeClock, _fresh_postgres, postgres_problem
-from tests.edge_servers import BotThread, assert_clean_log, slack_signature, trapped_log
-from tests.fake_connector import APP_ID, TENANT, FakeConnector
-from tests.fuzz_strategies import (
+from tests.fakes.edge_servers import BotThread, assert_clean_log, slack_signature, trapped_log
+from tests.fakes.fake_connector import APP_ID, TENANT, FakeConnector
+from tests.fakes.fuzz_strategies import (
     comment,
     slack_command,
     slack_event,
     slack_interaction,
     teams_activity,
 )
-from tests.test_comment_webhook import ACCOUNT
-from tests.test_comment_webhook import SECRET as HOOK_SECRET
+from tests.fakes.webhook_client import ACCOUNT
+from tests.fakes.webhook_client import SECRET as HOOK_SECRET
+from tests.helpers import FakeClock, fresh_postgres, postgres_problem
 
 EXAMPLES = settings(
     max_examples=75,
@@ -52,7 +52,7 @@ def start(
     if database == "postgresql":
         if problem := postgres_problem():
             pytest.skip(problem)
-        urls: Iterator[str] = _fresh_postgres()
+        urls: Iterator[str] = fresh_postgres()
     else:
         urls = iter([f"sqlite:///{folder / 'fuzz.db'}"])
     for url in urls:

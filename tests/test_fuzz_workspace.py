@@ -24,9 +24,9 @@ from hypothesis import strategies as st
 from bot.app import RedactingAccessLogger, create_app
 from bot.storage import db
 from bot.web.access import WebAccess
-from tests.conftest import FakeClock, grant, make_service
-from tests.edge_servers import MARKER, assert_clean_log, trapped_log
-from tests.workspace_harness import csrf_of, open_case
+from tests.fakes.edge_servers import MARKER, assert_clean_log, trapped_log
+from tests.fakes.workspace_harness import csrf_of, open_case
+from tests.helpers import FakeClock, grant, make_service
 
 EXAMPLES = settings(
     max_examples=60,

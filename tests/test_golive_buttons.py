@@ -17,13 +17,17 @@ from urllib.parse import urlencode
 from bot.platforms.console.chat import ConsoleChat
 from bot.storage import repository as repo
 from bot.storage.tables import Comment
-from tests.conftest import grant, make_service, say
-from tests.fake_slack import Call, blocks_text
-from tests.teams_client import cards_in, find_submit
-from tests.test_approvals_and_cases import DEFAULT_REQUEST
-from tests.test_conversations import CB_ABOUT_ME
-from tests.test_moderation import add_account
-from tests.test_moderation import log as log_comment
+from tests.fakes.fake_slack import Call, blocks_text
+from tests.fakes.teams_client import cards_in, find_submit
+from tests.helpers import (
+    CB_ABOUT_ME,
+    DEFAULT_REQUEST,
+    add_account,
+    grant,
+    log_comment,
+    make_service,
+    say,
+)
 
 FIRST_QUESTION = "Who sent the request?"
 PARENT = "A parent or carer"

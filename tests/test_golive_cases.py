@@ -24,12 +24,10 @@ from bot.features.cases import cards
 from bot.features.comments.rules import CommentIn
 from bot.platforms.console.chat import ConsoleChat
 from bot.storage.tables import Case
-from tests.conftest import grant
-from tests.fake_slack import blocks_text
-from tests.slack_harness import DSL_CHANNEL
-from tests.teams_client import cards_in, channel_id, text_of
-from tests.test_server_and_cli import SCHOOLBOT, env_for, free_port, run_cli
-from tests.test_teams import install_in_team, mention
+from tests.fakes.fake_slack import blocks_text
+from tests.fakes.slack_harness import DSL_CHANNEL
+from tests.fakes.teams_client import cards_in, channel_id, install_in_team, mention, text_of
+from tests.helpers import SCHOOLBOT, env_for, free_port, grant, run_cli
 
 FR = ["friend request", "1", "no", "instagram", "no"]
 CB_PUPIL = [

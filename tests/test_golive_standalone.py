@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).parents[1]
-SCHEMAS = ROOT / "tests" / "schemas"
+from tests.helpers import ROOT, SCHEMAS
+
 SCHOOLBOT = [sys.executable, "-m", "bot.cli"]
 
 # A path built to a folder outside the repo named after the word below: with "../", with
@@ -80,7 +80,7 @@ def test_golive_01_nothing_in_bot_tests_or_bench_builds_a_path_to_a_shared_folde
 
 
 def test_golive_01_the_card_schema_the_teams_tests_use_is_inside_the_repo():
-    from tests.teams_client import CARD_SCHEMA
+    from tests.fakes.teams_client import CARD_SCHEMA
 
     assert CARD_SCHEMA.resolve().is_relative_to(ROOT.resolve()) and CARD_SCHEMA.is_file()
 
@@ -260,7 +260,7 @@ async def test_golive_14_scheduler_ticks_write_no_info_lines(caplog, sqlite_url,
     from bot.app import create_app
     from bot.config import Settings
     from bot.scheduler import SCHEDULER_KEY
-    from tests.conftest import make_service
+    from tests.helpers import make_service
 
     caplog.set_level(logging.INFO)  # what `schoolbot run` logs at its default level
     service = make_service(sqlite_url, "default", clock, tmp_path / "evidence")

@@ -17,9 +17,9 @@ import socket
 import subprocess
 import sys
 
-from tests.fake_connector import FakeConnector
-from tests.fake_slack import APP_TOKEN, BOT_TOKEN, FakeSlack, blocks_text
-from tests.real_bot import (
+from tests.fakes.fake_connector import FakeConnector
+from tests.fakes.fake_slack import APP_TOKEN, BOT_TOKEN, FakeSlack, blocks_text
+from tests.fakes.real_bot import (
     HOOK_SECRET,
     PLATFORM_SETTINGS,
     assert_quiet,
@@ -29,9 +29,9 @@ from tests.real_bot import (
     seed_account,
     stopped_cleanly,
 )
-from tests.slack_harness import DSL_CHANNEL, SECRET, SLT_CHANNEL, dm_event, signed_headers
-from tests.teams_client import TeamsClient, personal, text_of
-from tests.test_multi_instance import free_port
+from tests.fakes.slack_harness import DSL_CHANNEL, SECRET, SLT_CHANNEL, dm_event, signed_headers
+from tests.fakes.teams_client import TeamsClient, personal, text_of
+from tests.helpers import free_port
 
 FIRST_QUESTION = "Who sent the request?"
 

@@ -13,10 +13,10 @@ from bot.config import Settings
 from bot.platforms.slack.checks import check_slack
 from bot.platforms.teams.auth import ClientSecretCredentialFactory
 from bot.platforms.teams.checks import check_teams
-from tests.fake_connector import FakeConnector
-from tests.fake_slack import APP_TOKEN, BOT_TOKEN, FakeSlack
-from tests.slack_harness import DSL_CHANNEL, SECRET, SLT_CHANNEL
-from tests.test_multi_instance import free_port
+from tests.fakes.fake_connector import FakeConnector
+from tests.fakes.fake_slack import APP_TOKEN, BOT_TOKEN, FakeSlack
+from tests.fakes.slack_harness import DSL_CHANNEL, SECRET, SLT_CHANNEL
+from tests.helpers import free_port
 
 
 async def slack_lines(fake_api_url: str, timeout: float = 5, **settings: str) -> list[str]:

@@ -19,9 +19,9 @@ from sqlmodel import select
 from bot.cli import main
 from bot.domain.messages import Message
 from bot.storage.tables import Outbox
-from tests.conftest import grant
-from tests.fake_connector import APP_ID, TENANT, Call
-from tests.teams_client import TeamsClient, channel_id, running_bot, text_of
+from tests.fakes.fake_connector import APP_ID, TENANT, Call
+from tests.fakes.teams_client import TeamsClient, channel_id, running_bot, text_of
+from tests.helpers import grant
 
 URGENT_FRIEND_REQUEST = ["friend request", "1", "no", "instagram", "no", "yes"]
 

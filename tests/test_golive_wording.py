@@ -25,7 +25,7 @@ from bot.domain.policy import PolicyPack, bundled_pack_names, load_pack
 from bot.features import default_registry
 from bot.features.comments.rules import guidance_for
 from bot.storage.tables import Case, CaseTask
-from tests.conftest import FakeClock, grant, say
+from tests.helpers import FakeClock, grant, say
 
 DIALOGS = {name: c.dialog for name, c in default_registry().conversations.items()}
 
@@ -398,7 +398,7 @@ def test_golive_22_time_examples_are_in_the_past_just_after_midnight(dialog_name
 def test_golive_22_future_time_at_0005_is_refused_once_without_repeating_the_question(
     sqlite_url, tmp_path
 ):
-    from tests.conftest import make_service
+    from tests.helpers import make_service
 
     clock = FakeClock(datetime(2026, 6, 10, 23, 5, tzinfo=UTC))  # 00:05 BST, 11 June
     service = make_service(sqlite_url, "default", clock, tmp_path / "evidence")

@@ -20,10 +20,8 @@ from bot.cli import main
 from bot.records import governors
 from bot.records.governors_render import render, report_pdf
 from bot.storage.tables import Case, CaseTask, Comment, OfficialAccount, Reminder
-from tests.conftest import make_service
-from tests.test_workspace_browser import SHOTS, _axe, _phone, browser
-
-__all__ = ["browser"]  # the Chromium fixture, shared with the workspace's browser tests
+from tests.fakes.browser import SHOTS, axe_violations, phone_page
+from tests.helpers import make_service
 
 FEWER = "fewer than 3"
 
@@ -295,7 +293,7 @@ async def test_governors_report_page_is_for_slt_only(workspace):
 async def test_governors_report_page_passes_axe_in_chromium_at_phone_width(workspace, browser):
     SHOTS.mkdir(parents=True, exist_ok=True)
     seed_term(workspace.service)
-    context, page = await _phone(browser)
+    context, page = await phone_page(browser)
     await page.goto(workspace.link("slt1", "Ms Jones"))
     await page.get_by_role("link", name="The termly report for governors").click()
     await page.get_by_role("link", name="Summer term 2026").wait_for()
@@ -304,6 +302,6 @@ async def test_governors_report_page_passes_axe_in_chromium_at_phone_width(works
     for chart in ("months", "kinds", "acknowledgement"):
         image = page.locator(f'img[src^="/web/report/{chart}.svg"]')
         assert await image.evaluate("img => img.complete && img.naturalWidth") > 0, chart
-    assert await _axe(page) == []
+    assert await axe_violations(page) == []
     await page.screenshot(path=str(SHOTS / "governors-report.png"), full_page=True)
     await context.close()

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import signal
 
 import aiohttp
 from aiohttp.test_utils import TestServer
@@ -23,12 +22,10 @@ from bot.intake.spool import Spool
 from bot.platforms.slack.delivery import SlackDelivery
 from bot.storage import db
 from bot.storage.tables import AcceptedRequest
-from tests.conftest import make_service
-from tests.fake_slack import BOT_TOKEN, FakeSlack, blocks_text
-from tests.slack_harness import SECRET, Bot, dm_event
-from tests.teams_client import TeamsClient
-from tests.test_crash_recovery import FIRST_QUESTION, accepted_rows, healthy, send_dm, start
-from tests.test_multi_instance import free_port
+from tests.fakes.fake_slack import BOT_TOKEN, FakeSlack
+from tests.fakes.slack_harness import SECRET, Bot, dm_event
+from tests.fakes.teams_client import TeamsClient
+from tests.helpers import make_service
 
 
 def recorded(service: BotService) -> list[AcceptedRequest]:
@@ -58,64 +55,6 @@ async def test_hardening_01_an_acknowledged_request_is_recorded_before_its_ack(
     await work.stop(timeout=0)
     service.engine.dispose()
     other.engine.dispose()
-
-
-def bot_env(url: str, fake: FakeSlack, tmp_path, port: int) -> dict[str, str]:
-    return {
-        "DATABASE_URL": url,
-        "SCHOOLBOT_POLICY": "default",
-        "SCHOOLBOT_DATA_DIR": str(tmp_path / "data"),
-        "SCHOOLBOT_PORT": str(port),
-        "SCHOOLBOT_LOG_LEVEL": "INFO",
-        "SCHOOLBOT_ACCEPTED_LEASE_SECONDS": "1",  # PostgreSQL: a dead instance's rows, soon
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SECRET,
-        "SLACK_APP_TOKEN": "",
-        "SLACK_API_URL": fake.api_url,
-    }
-
-
-async def test_hardening_01_a_reply_slack_had_before_a_kill_is_not_sent_again(
-    database_url, tmp_path
-):
-    """Killed after Slack took the reply but before the record was deleted: the restart
-    finds the reply in the conversation and does not post it a second time."""
-    fake = await FakeSlack(hold=asyncio.Event(), finish_held_posts=True).start()
-    port = free_port()
-    env = bot_env(database_url, fake, tmp_path, port)
-    url = f"http://127.0.0.1:{port}"
-    log = tmp_path / "bot.log"
-    process = start(env, log)
-    try:
-        async with aiohttp.ClientSession() as http:
-            await healthy(http, url)
-            assert await send_dm(http, url, "UONCE", 1) == 200
-            await fake.wait_for_held(1)  # the turn is done and its reply is on its way
-            process.send_signal(signal.SIGKILL)
-            process.wait(timeout=10)
-            fake.hold.set()  # Slack posts it although the sender is gone
-            await fake.wait_for("chat.postMessage", channel="DUONCE")
-            assert accepted_rows(database_url) == (1, 1)  # the record outlived the reply
-
-            process = start(env, log)
-            await healthy(http, url)
-            for _ in range(200):
-                if accepted_rows(database_url)[0] == 0:
-                    break
-                await asyncio.sleep(0.05)  # polling the other process's database
-        assert accepted_rows(database_url) == (0, 0)
-        asked = [
-            c
-            for c in fake.called("chat.postMessage", channel="DUONCE")
-            if FIRST_QUESTION in blocks_text(c)
-        ]
-        assert len(asked) == 1
-        assert "not sending them again" in log.read_text()
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(timeout=15)
-        await fake.close()
 
 
 # --- 2: one malformed request can't cost the others their records -------------------------

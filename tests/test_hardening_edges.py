@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import sqlite3
 import time
 from urllib.parse import urlencode
 
@@ -24,28 +23,11 @@ from bot.features.cases import cards
 from bot.features.comments import cards as comment_cards
 from bot.storage import db
 from bot.storage.tables import AuditEvent, Case, Comment
-from tests.conftest import _fresh_postgres, grant, postgres_problem, say
-from tests.edge_servers import MARKER, assert_clean_log, edges
-from tests.fake_slack import blocks_text
-from tests.slack_harness import DSL_CHANNEL as DSL
-from tests.test_approvals_and_cases import DEFAULT_REQUEST
-from tests.test_comment_webhook import comment_body
-
-
-@pytest.fixture
-async def door(sqlite_url, clock, tmp_path, fake):
-    async with edges(sqlite_url, clock, tmp_path, connector=fake) as running:
-        yield running
-
-
-@pytest.fixture
-def pg_url():
-    """A fresh PostgreSQL database: these reproductions are about PostgreSQL."""
-    if problem := postgres_problem():
-        pytest.skip(problem)
-    for url in _fresh_postgres():
-        db.upgrade(url)
-        yield url
+from tests.fakes.edge_servers import MARKER, assert_clean_log, edges
+from tests.fakes.fake_slack import blocks_text
+from tests.fakes.slack_harness import DSL_CHANNEL as DSL
+from tests.fakes.webhook_client import comment_body
+from tests.helpers import DEFAULT_REQUEST, grant, lock_the_database, say
 
 
 def form(payload: dict) -> str:
@@ -181,9 +163,9 @@ async def test_hardening_06_empty_id_is_no_id_and_never_a_false_503(door):
 
 
 async def test_hardening_06_same_new_id_ten_times_at_once_on_postgresql_is_one_comment(
-    pg_url, clock, tmp_path, caplog
+    migrated_pg_url, clock, tmp_path, caplog
 ):
-    async with edges(pg_url, clock, tmp_path) as running:
+    async with edges(migrated_pg_url, clock, tmp_path) as running:
         body = json.dumps(comment_body(id="ext-race")).encode()
         answers = await asyncio.gather(*(running.hook.post(body) for _ in range(10)))
         statuses = sorted(status for status, _ in answers)
@@ -195,9 +177,9 @@ async def test_hardening_06_same_new_id_ten_times_at_once_on_postgresql_is_one_c
 
 
 async def test_hardening_06_text_with_nul_on_postgresql_is_stored_without_it(
-    pg_url, clock, tmp_path
+    migrated_pg_url, clock, tmp_path
 ):
-    async with edges(pg_url, clock, tmp_path) as running:
+    async with edges(migrated_pg_url, clock, tmp_path) as running:
         status, data = await running.hook.post(comment_body(text="Trip\x00 letter?"))
         assert status == 201, data
         with running.service.session() as session:
@@ -223,13 +205,6 @@ async def test_hardening_07_adaptive_card_action_submit_invoke_is_answered_in_js
     assert response.status < 500
     json.loads(await response.text() or "null")  # whatever it says, it is JSON
     assert_clean_log(caplog.records)
-
-
-def lock_the_database(sqlite_url: str) -> sqlite3.Connection:
-    """Another program holds SQLite's write lock: every write waits, then fails."""
-    locker = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None)
-    locker.execute("BEGIN IMMEDIATE")
-    return locker
 
 
 async def test_hardening_07_teams_during_a_database_outage_hears_try_again(
@@ -282,9 +257,9 @@ def test_hardening_08_database_errors_never_quote_the_parameters(sqlite_url):
 
 
 async def test_hardening_08_reject_reason_with_nul_on_postgresql_is_kept_and_answered(
-    pg_url, clock, tmp_path, caplog
+    migrated_pg_url, clock, tmp_path, caplog
 ):
-    async with edges(pg_url, clock, tmp_path) as running:
+    async with edges(migrated_pg_url, clock, tmp_path) as running:
         slack = running.slack
         grant(running.service, "UHEAD", "headteacher", platform="slack")
         say(running.service, "req", *DEFAULT_REQUEST)

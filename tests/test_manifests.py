@@ -15,9 +15,7 @@ from jsonschema import Draft4Validator, Draft6Validator, Draft7Validator, valida
 from bot.cli import main
 from bot.platforms.slack.adapter import SHORTCUT, SLASH_COMMAND
 from bot.platforms.teams.adapter import CHOOSE
-
-ROOT = Path(__file__).parents[1]
-SCHEMAS = Path(__file__).parent / "schemas"
+from tests.helpers import ROOT, SCHEMAS
 
 
 def load(path: Path) -> dict:

@@ -14,29 +14,16 @@ import pytest
 from sqlmodel import select
 
 from bot.features.comments.moderation import RegisterError
-from bot.features.comments.rules import CommentIn
 from bot.storage.tables import AuditEvent, Comment, Outbox, Reminder
-from tests.conftest import grant, say
-from tests.test_conversations import CB_ABOUT_ME, CB_AFTER_EVIDENCE, FR_ANSWERS
-
-
-def add_account(service, contacts=("console:mo1", "console:mo2")):
-    return service.register_add(
-        "test",
-        name="PE Twitter",
-        purpose="Fixtures and results",
-        platform="X",
-        author="Mr Jones",
-        moderators=["Mr Jones", "Ms Patel"],
-        contacts=list(contacts),
-    )
-
-
-def log(service, **fields):
-    data = {"account": 1, "author_type": "parent", "text": "When is sports day?", **fields}
-    comment, created = service.log_comment(CommentIn(**data), "cli", "cli:admin")
-    assert created
-    return comment
+from tests.helpers import (
+    CB_ABOUT_ME,
+    CB_AFTER_EVIDENCE,
+    FR_ANSWERS,
+    add_account,
+    grant,
+    log_comment,
+    say,
+)
 
 
 def titles(service, user: str) -> list[str]:
@@ -74,14 +61,14 @@ def test_register_rules_transfer_close_and_export(service_factory):
     ]
     # A closed account takes no new comments.
     with pytest.raises(RegisterError, match="No open account"):
-        log(service)
+        log_comment(service)
 
 
 def test_comment_nudged_then_deadline_then_escalated_once_each(service_factory, clock):
     service = service_factory("default")
     grant(service, "head", "slt")
     add_account(service)
-    comment = log(service)  # Saturday: due Monday at the end of the day (17:00)
+    comment = log_comment(service)  # Saturday: due Monday at the end of the day (17:00)
     assert comment.due_at == datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
     assert titles(service, "mo1") == ["Comment CM-0001 awaiting a reply"]
     [new] = service.inbox("console", "mo2")
@@ -118,7 +105,7 @@ def test_comment_nudged_then_deadline_then_escalated_once_each(service_factory, 
 def test_replied_button_closes_once_and_cancels_reminders(service_factory, clock):
     service = service_factory("default")
     add_account(service)
-    log(service)
+    log_comment(service)
     refused = service.handle_action("console", "stranger", "comment.replied", "CM-0001")
     assert "Only the moderators of PE Twitter or SLT" in refused[0].text
     [done] = service.handle_action("console", "mo1", "comment.replied", "CM-0001", name="Mo")
@@ -133,7 +120,7 @@ def test_replied_button_closes_once_and_cancels_reminders(service_factory, clock
 def test_snooze_reminds_in_an_hour_and_moves_nothing_else(service_factory, clock):
     service = service_factory("default")
     add_account(service)
-    log(service)
+    log_comment(service)
     service.inbox("console", "mo1")
     [snoozed] = service.handle_action("console", "mo1", "comment.snooze", "CM-0001")
     assert "in an hour" in snoozed.text
@@ -164,7 +151,7 @@ def test_offensive_complaint_and_press_go_to_slt_at_once(service_factory, fields
     service = service_factory("default")
     grant(service, "head", "slt")
     add_account(service)
-    log(service, **fields)
+    log_comment(service, **fields)
     [alert] = service.inbox("console", "head")
     assert clause_text in alert.text
     assert "CM-0001" in alert.title
@@ -173,7 +160,7 @@ def test_offensive_complaint_and_press_go_to_slt_at_once(service_factory, fields
 def test_parent_offensive_comment_carries_parent_guidance(service_factory):
     service = service_factory("default")
     add_account(service)
-    log(service, offensive=True)
+    log_comment(service, offensive=True)
     [dm] = service.inbox("console", "mo1")
     assert "invite them in to talk" in dm.text
 
@@ -182,7 +169,7 @@ def test_offensive_button_tells_slt_and_is_audited(service_factory):
     service = service_factory("default")
     grant(service, "head", "slt")
     add_account(service)
-    log(service)
+    log_comment(service)
     service.handle_action("console", "mo2", "comment.offensive", "CM-0001", name="Mo Two")
     [alert] = service.inbox("console", "head")
     assert "Mo Two marked this comment offensive" in alert.text
@@ -193,8 +180,8 @@ def test_catch_up_after_downtime_sends_one_message_per_item(service_factory, clo
     service = service_factory("default")
     grant(service, "head", "slt")
     add_account(service)
-    log(service)
-    log(service, text="Second one")
+    log_comment(service)
+    log_comment(service, text="Second one")
     service.inbox("console", "mo1")  # read the "new comment" messages
     clock.advance(days=4)  # the bot was down all through Monday
     assert service.sweep() == 6  # three reminders each, all due
@@ -210,7 +197,7 @@ def test_account_without_reachable_moderators_goes_to_slt(service_factory):
     service = service_factory("default")
     grant(service, "head", "slt")
     add_account(service, contacts=())
-    log(service)
+    log_comment(service)
     [alert] = service.inbox("console", "head")
     assert "no moderator I can message" in alert.text
 
@@ -300,13 +287,13 @@ def test_sweeps_on_two_connections_take_each_reminder_once(database_url, clock, 
     """Two instances sweeping the same database at the same moment (PostgreSQL and SQLite)."""
     import threading
 
-    from tests.conftest import make_service
+    from tests.helpers import make_service
 
     first = make_service(database_url, "default", clock, tmp_path / "e1")
     second = make_service(database_url, "default", clock, tmp_path / "e2")
     add_account(first)
     for n in range(40):
-        log(first, text=f"comment {n}")
+        log_comment(first, text=f"comment {n}")
     clock.advance(days=1, hours=22)  # Monday 13:00: every nudge is due
     first.reminders.batch = second.reminders.batch = 7
     counts: list[int] = []

@@ -13,7 +13,6 @@ import asyncio
 import collections
 import os
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -25,17 +24,11 @@ from sqlmodel import select
 from bot.features.comments.rules import CommentIn
 from bot.storage import db
 from bot.storage.tables import Outbox
-from tests.conftest import FakeClock, _fresh_postgres, make_service, postgres_problem
-from tests.fake_slack import BOT_TOKEN, FakeSlack
+from tests.fakes.fake_slack import BOT_TOKEN, FakeSlack
+from tests.helpers import FakeClock, free_port, fresh_postgres, make_service, postgres_problem
 
 COMMENTS = 24
 CONTACTS = ["slack:U1", "slack:U2"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -43,7 +36,7 @@ def pg_url():
     problem = postgres_problem()
     if problem:
         pytest.skip(problem)
-    yield from _fresh_postgres()
+    yield from fresh_postgres()
 
 
 def seed(url: str, tmp_path: Path) -> None:

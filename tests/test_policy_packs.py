@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
 from bot.domain.policy import KNOWN_CLAUSES, PolicyError, bundled_pack_names, load_pack
+from tests.helpers import ROOT
 
 PACKS = [
     "default", "dukeries-academy", "st-anns-school", "king-jamess-school", "harmonize-academy",
     "merriott-haselbury-federation",
 ]  # fmt: skip
-DEFAULT_TEXT = (Path(__file__).parents[1] / "bot" / "policies" / "default.toml").read_text()
+DEFAULT_TEXT = (ROOT / "bot" / "policies" / "default.toml").read_text()
 
 
 def test_six_packs_are_bundled():

@@ -25,7 +25,7 @@ from bot.storage.tables import (
     WebSignIn,
 )
 from bot.web.access import WebAccess
-from tests.conftest import grant, make_service
+from tests.helpers import grant, make_service
 
 SAM = "Sam Taylor"
 OTHER = "MARKER-OTHER-NAME"

@@ -23,8 +23,8 @@ from bot.features.cases import cards
 from bot.records.retention import RetentionSweep
 from bot.storage import db
 from bot.storage.tables import Case, Disposal
-from tests.conftest import FakeClock, _fresh_postgres, grant, make_service, postgres_problem
-from tests.workspace_harness import open_case
+from tests.fakes.workspace_harness import open_case
+from tests.helpers import FakeClock, fresh_postgres, grant, make_service, postgres_problem
 
 CASES = 6
 
@@ -33,7 +33,7 @@ CASES = 6
 def pg_url():
     if problem := postgres_problem():
         pytest.skip(problem)
-    yield from _fresh_postgres()
+    yield from fresh_postgres()
 
 
 async def test_records_05_the_sweep_disposes_of_each_record_once_across_two_instances(

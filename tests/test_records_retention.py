@@ -9,7 +9,6 @@ import csv
 import re
 from datetime import UTC, datetime
 from importlib import resources
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -23,8 +22,8 @@ from bot.records.retention import RetentionSweep
 from bot.storage import db
 from bot.storage import repository as repo
 from bot.storage.tables import AuditEvent, Case, Comment, DialogState, Disposal, OfficialAccount
-from tests.conftest import FakeClock, grant, make_service, say
-from tests.workspace_harness import open_case
+from tests.fakes.workspace_harness import open_case
+from tests.helpers import ROOT, FakeClock, grant, make_service, say
 
 CB_STAFF = ["report abuse", "me", "facebook", "no link", "yesterday", "MARKER-STAFF insults"]
 FR = ["friend request", "1", "no", "instagram", "no", "no"]
@@ -328,7 +327,7 @@ def test_records_05_case_ref_view_of_a_disposed_case_shows_only_the_tombstone(se
 
 
 def test_records_04_due_previews_and_disposals_exports_csv(tmp_path):
-    from tests.test_server_and_cli import SCHOOLBOT, env_for
+    from tests.helpers import SCHOOLBOT, env_for
 
     url = f"sqlite:///{tmp_path / 'old.db'}"
     db.upgrade(url)
@@ -377,7 +376,7 @@ def test_records_04_due_previews_and_disposals_exports_csv(tmp_path):
 
 
 def test_records_06_the_records_page_has_each_bundled_packs_retention_table():
-    page = (Path(__file__).parent.parent / "docs" / "records.md").read_text(encoding="utf-8")
+    page = (ROOT / "docs" / "records.md").read_text(encoding="utf-8")
     section = page.split("## How long each record is kept", 1)[1].split("\n## ", 1)[0]
     for name in bundled_pack_names():
         block = section.split(f"`{name}`", 1)[1]

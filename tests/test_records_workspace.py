@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from bot.features.cases import cards
 from bot.records.retention import RetentionSweep
 from bot.storage import repository as repo
-from tests.workspace_harness import csrf_of
+from tests.fakes.workspace_harness import csrf_of
 
 
 async def _page(http, url: str) -> tuple[int, str]:

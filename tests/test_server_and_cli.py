@@ -3,31 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
 import subprocess
-import sys
-from pathlib import Path
 
 import aiohttp
 from aiohttp.test_utils import TestServer
 
 from bot.app import create_app
-from tests.conftest import make_service
-
-SCHOOLBOT = [sys.executable, "-m", "bot.cli"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL"))}
-    env.update(SCHOOLBOT_DATA_DIR=str(tmp_path / "data"), **extra)
-    return env
+from tests.helpers import SCHOOLBOT, env_for, free_port, make_service, run_cli
 
 
 async def test_healthz_reports_ok_and_a_dead_database(sqlite_url, clock, tmp_path):
@@ -69,18 +51,6 @@ async def test_run_command_starts_server_with_migrated_sqlite(tmp_path):
         output, _ = process.communicate(timeout=10)
     assert "schoolbot chat --as" in output
     assert "Slack: not configured" in output  # one line says Slack is off
-
-
-def run_cli(tmp_path: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*SCHOOLBOT, *args],
-        input=stdin,
-        env=env_for(tmp_path),
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=60,
-    )
 
 
 def test_scripted_terminal_chat_reports_and_dsl_acknowledges(tmp_path):

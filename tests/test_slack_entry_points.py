@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.fake_slack import blocks_text
+from tests.fakes.fake_slack import blocks_text
 
 
 async def test_slash_command_starts_from_its_text_or_shows_the_menu(bot):
@@ -64,7 +64,7 @@ async def test_reply_lost_to_a_network_error_is_queued_and_delivered(bot, caplog
 
 
 async def test_form_that_slack_would_not_open_is_explained(bot):
-    from tests.conftest import grant
+    from tests.helpers import grant
 
     grant(bot.service, "UDSL", "dsl", platform="slack")
     await bot.say("U8", "friend request")

@@ -20,9 +20,9 @@ from sqlmodel import select
 from bot.features.comments.rules import CommentIn
 from bot.platforms.slack.adapter import SlackAdapter
 from bot.storage.tables import Comment, Outbox, Reminder
-from tests.conftest import grant
-from tests.fake_slack import Call, blocks_text
-from tests.slack_harness import SLT_CHANNEL
+from tests.fakes.fake_slack import Call, blocks_text
+from tests.fakes.slack_harness import SLT_CHANNEL
+from tests.helpers import grant
 
 ACCOUNT = "Dukeries Sport"
 MOD1, MOD2 = "UMOD1", "UMOD2"

@@ -13,9 +13,9 @@ from aiohttp.test_utils import TestServer
 
 from bot.app import create_app
 from bot.config import Settings
-from tests.conftest import make_service
-from tests.fake_slack import APP_TOKEN, BOT_TOKEN, FakeSlack, blocks_text
-from tests.slack_harness import dm_event
+from tests.fakes.fake_slack import APP_TOKEN, BOT_TOKEN, FakeSlack, blocks_text
+from tests.fakes.slack_harness import dm_event
+from tests.helpers import make_service
 
 
 @pytest.fixture

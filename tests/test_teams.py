@@ -11,42 +11,18 @@ from typing import Any
 from sqlmodel import select
 
 from bot.storage.tables import ApprovalDecision, Evidence
-from tests.conftest import grant
-from tests.fake_connector import APP_ID
-from tests.teams_client import (
-    TEAM,
+from tests.fakes.fake_connector import APP_ID
+from tests.fakes.teams_client import (
     TeamsClient,
     assert_all_cards_valid,
     channel_id,
+    install_in_team,
+    mention,
     personal,
     running_bot,
     text_of,
 )
-
-
-async def install_in_team(teams: TeamsClient) -> None:
-    """Teams tells the bot it was added to the team (in its General channel)."""
-    activity = teams.activity("admin", channel="general", kind="conversationUpdate")
-    activity["conversation"]["id"] = TEAM
-    activity["membersAdded"] = [{"id": f"28:{APP_ID}"}]
-    activity["channelData"]["eventType"] = "teamMemberAdded"
-    response = await teams.post(activity)
-    assert response.status == 200
-
-
-async def mention(teams: TeamsClient, user: str, channel: str, text: str) -> str:
-    """'@schoolbot <text>' typed in a channel; returns the bot's reply in that thread."""
-    activity = teams.activity(user, f"<at>schoolbot</at> {text}", channel=channel)
-    activity["entities"] = [
-        {
-            "type": "mention",
-            "mentioned": {"id": f"28:{APP_ID}", "name": "schoolbot"},
-            "text": "<at>schoolbot</at>",
-        }
-    ]
-    response = await teams.post(activity)
-    assert response.status == 200
-    return text_of(teams.fake.called(conversation=channel_id(channel))[-1])
+from tests.helpers import grant
 
 
 def private_to(teams: TeamsClient, user: str) -> list[str]:
@@ -162,7 +138,7 @@ async def test_multi_stage_approval_with_card_buttons_and_a_non_approver(teams):
     assert "SLT) alerts will be posted" in chosen
     await teams.say("ict", "hello")  # the ICT manager has chatted with the bot before
 
-    from tests.test_dialog_engine import DUKERIES_FORM
+    from tests.helpers import DUKERIES_FORM
 
     await teams.say("req", "new official account")
     for line in DUKERIES_FORM:

@@ -15,9 +15,8 @@ from bot.features.accounts import approvals
 from bot.features.cases import cards
 from bot.platforms.teams.cards import MAX_BUTTONS, needs_card, render
 from bot.storage.tables import Outbox
-from tests.conftest import grant
-from tests.teams_client import assert_valid_card, find_submit
-from tests.test_dialog_engine import DUKERIES_FORM
+from tests.fakes.teams_client import assert_valid_card, find_submit
+from tests.helpers import DUKERIES_FORM, grant
 
 STARTERS = ["a pupil sent me a friend request", "report abuse", "new official account"]
 TEXT_ANSWERS = ["instagram", "yesterday 8pm", "https://example.com/post", "Mean comments"]

@@ -12,9 +12,9 @@ from sqlmodel import select
 from bot.config import Settings
 from bot.platforms.teams.platform import mode as teams_mode
 from bot.storage.tables import Outbox
-from tests.conftest import grant
-from tests.fake_connector import FakeConnector
-from tests.teams_client import assert_all_cards_valid, channel_id, personal, running_bot
+from tests.fakes.fake_connector import FakeConnector
+from tests.fakes.teams_client import assert_all_cards_valid, channel_id, personal, running_bot
+from tests.helpers import grant
 
 
 @pytest.fixture

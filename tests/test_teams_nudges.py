@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from bot.features.comments.rules import CommentIn
 from bot.storage.tables import Comment, Outbox, Reminder
-from tests.teams_client import (
+from tests.fakes.teams_client import (
     TeamsClient,
     assert_valid_card,
     cards_in,

@@ -29,8 +29,8 @@ from bot.platforms.teams.connector import ConnectorPool
 from bot.platforms.teams.delivery import http_status, to_activity
 from bot.platforms.teams.wire import from_wire, to_wire
 from bot.storage.tables import ConversationRef
-from tests.fuzz_strategies import json_values, maybe, record, short, teams_activity
-from tests.teams_client import personal, text_of
+from tests.fakes.fuzz_strategies import json_values, maybe, record, short, teams_activity
+from tests.fakes.teams_client import personal, text_of
 
 
 async def test_teamsperf_01_turns_and_proactive_sends_share_one_connection(teams):

@@ -19,8 +19,8 @@ import aiohttp
 import pytest
 
 from bot.storage import repository as repo
-from tests.conftest import grant
-from tests.workspace_harness import PDF_BYTES, csrf_of, tiny_png
+from tests.fakes.workspace_harness import PDF_BYTES, csrf_of, tiny_png
+from tests.helpers import grant
 
 
 async def _get(http: aiohttp.ClientSession, url: str) -> tuple[int, str, aiohttp.ClientResponse]:

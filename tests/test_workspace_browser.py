@@ -8,77 +8,12 @@ Screenshots of the list and the case page are saved under `test-output/screensho
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import grant, say
-
-CHROMIUM = Path("/usr/bin/chromium")
-AXE = Path(__file__).parent / "browser" / "node_modules" / "axe-core" / "axe.min.js"
-SHOTS = Path(__file__).parent.parent / "test-output" / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-
-
-def _missing() -> str | None:
-    try:
-        import playwright.async_api  # noqa: F401
-    except ImportError:
-        return "Playwright is not installed (make test installs it)"
-    if not CHROMIUM.exists():
-        return (
-            "Debian's Chromium is not installed (make test runs apt-get install chromium as root)"
-        )
-    if not AXE.exists():
-        return "axe-core is not installed (make test runs npm ci in tests/browser)"
-    return None
-
-
-@pytest.fixture
-async def browser():
-    if problem := _missing():
-        if os.environ.get("CI"):
-            pytest.fail(f"browser tests must run on CI: {problem}")
-        pytest.skip(problem)
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
-
-
-async def _phone(browser):
-    # bypass_csp lets the test inject axe-core; the CSP itself is checked over HTTP.
-    context = await browser.new_context(
-        viewport={"width": 375, "height": 740}, accept_downloads=True, bypass_csp=True
-    )
-    return context, await context.new_page()
-
-
-async def _axe(page) -> list[str]:
-    """WCAG 2.1 AA violations on the page as axe-core reports them (empty is good)."""
-    await page.add_script_tag(content=AXE.read_text("utf-8"))
-    result = await page.evaluate(
-        "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})",
-        WCAG_AA,
-    )
-    return [f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes)" for v in result["violations"]]
+from tests.fakes.browser import SHOTS, axe_violations, phone_page
+from tests.helpers import grant, say
 
 
 def _link_from_chat(workspace, user: str, name: str) -> str:
@@ -95,10 +30,10 @@ def _link_from_chat(workspace, user: str, name: str) -> str:
 async def test_a_dsl_works_a_case_from_the_alert_link_to_closing_it(workspace, browser):
     SHOTS.mkdir(parents=True, exist_ok=True)
     ref = workspace.case_ref
-    context, page = await _phone(browser)
+    context, page = await phone_page(browser)
     await page.goto(_link_from_chat(workspace, "dsl1", "Mr Patel"))
     assert await page.title() == f"{ref} · schoolbot"
-    assert await _axe(page) == []
+    assert await axe_violations(page) == []
     await page.screenshot(path=str(SHOTS / "case-page.png"), full_page=True)
 
     # The image is drawn in the page; the PDF is downloaded.
@@ -121,7 +56,7 @@ async def test_a_dsl_works_a_case_from_the_alert_link_to_closing_it(workspace, b
     await page.get_by_label("Message to the reporter").fill("Thank you, it's been dealt with.")
     await page.get_by_role("button", name="Close the case").click()
     await page.get_by_text(f"{ref} is closed").wait_for()
-    assert await _axe(page) == []
+    assert await axe_violations(page) == []
     told = " ".join(m.text for m in workspace.service.inbox("console", "dan"))
     assert "closed" in told and "Thank you, it's been dealt with." in told
     assert "MARKER-OUTCOME" not in told  # the outcome stays in the record
@@ -131,7 +66,7 @@ async def test_a_dsl_works_a_case_from_the_alert_link_to_closing_it(workspace, b
 
     await page.get_by_role("link", name="All cases").click()
     await page.get_by_role("heading", name="Cases", exact=True).wait_for()
-    assert await _axe(page) == []
+    assert await axe_violations(page) == []
     await page.screenshot(path=str(SHOTS / "case-list.png"), full_page=True)
     await context.close()
 
@@ -139,20 +74,20 @@ async def test_a_dsl_works_a_case_from_the_alert_link_to_closing_it(workspace, b
 async def test_a_member_of_staff_sees_only_their_own_reports(workspace, browser):
     grant(workspace.service, "dsl1", "dsl")
     say(workspace.service, "erin", "friend request", "parent", "no", "facebook", "no", "no")
-    context, page = await _phone(browser)
+    context, page = await phone_page(browser)
     await page.goto(workspace.link("erin", "Erin"))
     content = await page.content()
     assert "Your own reports" in content and "Your team's cases" not in content
     assert workspace.case_ref not in content
-    assert await _axe(page) == []
+    assert await axe_violations(page) == []
     response = await page.goto(workspace.url(f"/web/cases/{workspace.case_ref}"))
     assert response is not None and response.status == 404
-    assert await _axe(page) == []
+    assert await axe_violations(page) == []
     await context.close()
 
 
 async def test_the_workspace_works_with_the_keyboard_alone(workspace, browser):
-    context, page = await _phone(browser)
+    context, page = await phone_page(browser)
     await page.goto(workspace.link("dsl1", "Mr Patel"))
     ref = workspace.case_ref
     for _ in range(40):  # Tab through the list until the case's link has the focus
@@ -176,5 +111,5 @@ async def test_the_workspace_works_with_the_keyboard_alone(workspace, browser):
     assert "Typed with the keyboard only." in await page.content()
     for path in ("/web/sign-in/used-or-wrong", "/web/cases/CB-9999"):
         await page.goto(workspace.url(path))
-        assert await _axe(page) == [], path
+        assert await axe_violations(page) == [], path
     await context.close()

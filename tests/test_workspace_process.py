@@ -11,8 +11,8 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.real_bot import real_bot, stopped_cleanly
-from tests.test_multi_instance import free_port
+from tests.fakes.real_bot import real_bot, stopped_cleanly
+from tests.helpers import free_port
 
 
 def _cli(env: dict[str, str], cwd: Path, *args: str, stdin: str = "") -> str:

@@ -24,8 +24,7 @@ import aiohttp
 from bot.storage import db
 from bot.web.webhook import PATH as HOOK_PATH
 from bot.web.webhook import signature as hook_signature
-from tests.conftest import FakeClock, make_service
-from tests.test_multi_instance import free_port
+from tests.helpers import FakeClock, free_port, make_service
 
 NOISE = (
     "Traceback",

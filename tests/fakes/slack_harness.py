@@ -1,23 +1,25 @@
 """The Slack test harness: our real server with Slack mounted, and a signing Slack client.
 
-Loaded as a pytest plugin (see conftest.py), so every Slack test module gets the `bot` fixture."""
+The `bot` fixture (conftest.py) starts it on a fresh SQLite database against the fake Slack."""
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
-import pytest
 from aiohttp.test_utils import TestServer
 from slack_sdk.signature import SignatureVerifier
 
 from bot.app import create_app
 from bot.config import Settings
-from tests.conftest import make_service
-from tests.fake_slack import BOT_TOKEN, FakeSlack, blocks_text
+from tests.fakes.fake_slack import BOT_TOKEN, FakeSlack, blocks_text
+from tests.helpers import make_service
 
 SECRET = "test-signing-secret"
 DSL_CHANNEL, SLT_CHANNEL = "CDSL", "CSLT"
@@ -220,10 +222,11 @@ class Bot:
         return blocks_text(self.fake.called("chat.postMessage", channel=f"D{user}")[-1])
 
 
-@pytest.fixture
-async def bot(sqlite_url, clock, tmp_path):
+@asynccontextmanager
+async def running_slack_bot(url: str, clock: Any, tmp_path: Path) -> AsyncIterator[Bot]:
+    """Our app with Slack on (HTTP mode, pack dukeries-academy) against a new fake Slack."""
     fake = await FakeSlack().start()
-    service = make_service(sqlite_url, "dukeries-academy", clock, tmp_path / "evidence")
+    service = make_service(url, "dukeries-academy", clock, tmp_path / "evidence")
     settings = Settings(
         SLACK_BOT_TOKEN=BOT_TOKEN,
         SLACK_SIGNING_SECRET=SECRET,

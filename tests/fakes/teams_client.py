@@ -9,24 +9,22 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
 from aiohttp.test_utils import TestServer
 from jsonschema import Draft6Validator
 
 from bot.app import create_app
 from bot.config import Settings
 from bot.platforms.teams.adapter import TeamsAdapter
-from tests.conftest import make_service
-from tests.fake_connector import APP_ID, TENANT, Call, FakeConnector
+from tests.fakes.fake_connector import APP_ID, TENANT, Call, FakeConnector
+from tests.helpers import SCHEMAS, make_service
 
 TEAM = "19:general@thread.tacv2"
-CARD_SCHEMA = Path(__file__).parent / "schemas" / "adaptive-cards" / "adaptive-card-1.5.json"
+CARD_SCHEMA = SCHEMAS / "adaptive-cards" / "adaptive-card-1.5.json"
 _validator: Draft6Validator | None = None
 
 
@@ -219,18 +217,26 @@ async def running_bot(
         await server.close()
 
 
-# --- fixtures (this module is a pytest plugin: see conftest.py) -------------------------
+async def install_in_team(teams: TeamsClient) -> None:
+    """Teams tells the bot it was added to the team (in its General channel)."""
+    activity = teams.activity("admin", channel="general", kind="conversationUpdate")
+    activity["conversation"]["id"] = TEAM
+    activity["membersAdded"] = [{"id": f"28:{APP_ID}"}]
+    activity["channelData"]["eventType"] = "teamMemberAdded"
+    response = await teams.post(activity)
+    assert response.status == 200
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeConnector]:
-    connector = FakeConnector().start()
-    yield connector
-    connector.close()
-
-
-@pytest.fixture
-async def teams(sqlite_url, clock, tmp_path, fake) -> AsyncIterator[TeamsClient]:
-    """Our app with Teams on, pack dukeries-academy, the fake connector as serviceUrl."""
-    async with running_bot(sqlite_url, "dukeries-academy", clock, tmp_path, fake) as client:
-        yield client
+async def mention(teams: TeamsClient, user: str, channel: str, text: str) -> str:
+    """'@schoolbot <text>' typed in a channel; returns the bot's reply in that thread."""
+    activity = teams.activity(user, f"<at>schoolbot</at> {text}", channel=channel)
+    activity["entities"] = [
+        {
+            "type": "mention",
+            "mentioned": {"id": f"28:{APP_ID}", "name": "schoolbot"},
+            "text": "<at>schoolbot</at>",
+        }
+    ]
+    response = await teams.post(activity)
+    assert response.status == 200
+    return text_of(teams.fake.called(conversation=channel_id(channel))[-1])

@@ -31,12 +31,12 @@ from bot.kernel.evidence_store import EvidenceStore
 from bot.platforms import PLATFORM_TITLES
 from bot.storage import db
 from bot.storage.tables import AcceptedRequest
-from tests.fake_connector import FakeConnector
-from tests.fake_slack import BOT_TOKEN, FakeSlack
-from tests.slack_harness import DSL_CHANNEL, SECRET, SLT_CHANNEL, Bot
-from tests.teams_client import TeamsClient
-from tests.test_comment_webhook import ACCOUNT, CONTACTS, Hook
-from tests.test_comment_webhook import SECRET as HOOK_SECRET
+from tests.fakes.fake_connector import FakeConnector
+from tests.fakes.fake_slack import BOT_TOKEN, FakeSlack
+from tests.fakes.slack_harness import DSL_CHANNEL, SECRET, SLT_CHANNEL, Bot
+from tests.fakes.teams_client import TeamsClient
+from tests.fakes.webhook_client import ACCOUNT, CONTACTS, Hook
+from tests.fakes.webhook_client import SECRET as HOOK_SECRET
 
 MARKER = "ZQX-marker-7731"  # put in request bodies; must never appear in a log line
 TRACEBACK = "Traceback (most recent call last)"

@@ -7,21 +7,21 @@ way the chat's "Open in browser" does, and followed over real HTTP.
 
 from __future__ import annotations
 
-import io
 import re
 import zlib
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
-import pytest
 from aiohttp.test_utils import TestServer
 
 from bot.app import RedactingAccessLogger, create_app
 from bot.dispatch import BotService
 from bot.web.access import WebAccess
-from tests.conftest import grant, make_service, say
+from tests.helpers import grant, make_service, say
 
 CB_ABOUT_PUPIL = [
     "someone is posting nasty things about a pupil",
@@ -92,9 +92,11 @@ def open_case(service: BotService) -> str:
     return match.group(0)
 
 
-@pytest.fixture
-async def workspace(sqlite_url: str, clock, tmp_path: Path) -> AsyncIterator[Workspace]:
-    service = make_service(sqlite_url, "default", clock, tmp_path / "evidence")
+@asynccontextmanager
+async def running_workspace(url: str, clock: Any, tmp_path: Path) -> AsyncIterator[Workspace]:
+    """Our app with the workspace on (pack default), a DSL (dsl1), an SLT member (slt1) and
+    a case opened by "dan"."""
+    service = make_service(url, "default", clock, tmp_path / "evidence")
     grant(service, "dsl1", "dsl")
     grant(service, "slt1", "slt")
     access = WebAccess(service, "http://127.0.0.1")
@@ -107,6 +109,3 @@ async def workspace(sqlite_url: str, clock, tmp_path: Path) -> AsyncIterator[Wor
         yield Workspace(server, service, access, ref)
     finally:
         await server.close()
-
-
-__all__ = ["PDF_BYTES", "Workspace", "csrf_of", "io", "tiny_png", "workspace"]
