@@ -1,6 +1,6 @@
 """Hypothesis strategies for what each inbound door may be sent: the right shapes, the
 right shapes with wrong types in any field, and garbage. Shared by the property tests
-(tests/test_fuzz_endpoints.py) and the longer run in bench/fuzz_bench.py.
+(tests/intake/test_fuzz_doors.py) and the longer run in bench/fuzz_bench.py.
 
 Request-body text carries MARKER in the free-text fields, so a test can check that no
 body reaches the log. URLs the bot would fetch (files, serviceUrl) are only ever the

@@ -2,7 +2,7 @@
 shapes, correctly signed, never answers 5xx, never logs a traceback or a request body, and
 is healthy afterwards (ready, and a normal message still gets its reply).
 
-The bot runs in a thread of its own (tests/edge_servers.BotThread) so that Hypothesis can
+The bot runs in a thread of its own (tests/fakes/edge_servers.BotThread) so that Hypothesis can
 drive it example by example. The number of examples is kept small so the suite stays
 fast; bench/fuzz_bench.py is the longer run against a real `schoolbot run`.
 """

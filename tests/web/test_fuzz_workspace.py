@@ -2,7 +2,7 @@
 and sign-in tokens, signed in and not, never get a 5xx, never log a traceback, a marker
 from the request or a token, and leave the server serving pages afterwards.
 
-The workspace runs in a thread of its own (as tests/edge_servers.BotThread does for the
+The workspace runs in a thread of its own (as tests/fakes/edge_servers.BotThread does for the
 chat doors) so that Hypothesis can send it requests one example at a time.
 """
 

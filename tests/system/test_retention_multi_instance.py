@@ -13,7 +13,6 @@ import collections
 import threading
 from datetime import UTC, datetime
 
-import pytest
 from aiohttp.test_utils import TestServer
 from sqlmodel import select
 
@@ -24,16 +23,9 @@ from bot.records.retention import RetentionSweep
 from bot.storage import db
 from bot.storage.tables import Case, Disposal
 from tests.fakes.workspace_harness import open_case
-from tests.helpers import FakeClock, fresh_postgres, grant, make_service, postgres_problem
+from tests.helpers import FakeClock, grant, make_service
 
 CASES = 6
-
-
-@pytest.fixture
-def pg_url():
-    if problem := postgres_problem():
-        pytest.skip(problem)
-    yield from fresh_postgres()
 
 
 async def test_records_05_the_sweep_disposes_of_each_record_once_across_two_instances(

@@ -107,7 +107,7 @@ def test_golive_01_a_copy_with_nothing_beside_it_validates_the_manifests(tmp_pat
             "-rs",
             "-p",
             "no:cacheprovider",
-            "tests/test_manifests.py",
+            "tests/platforms/test_manifests.py",
         ],
         cwd=clone,
         env=cli_env(clone / "home"),

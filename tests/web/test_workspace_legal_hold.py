@@ -1,6 +1,6 @@
 """Issue 15 in the web workspace: the owning team places and lifts a legal hold from the
 case page (CSRF and team checked), and a disposed case's page and bundle show only its
-tombstone. Real HTTP against our aiohttp app (tests/workspace_harness.py)."""
+tombstone. Real HTTP against our aiohttp app (tests/fakes/workspace_harness.py)."""
 
 from __future__ import annotations
 

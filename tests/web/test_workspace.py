@@ -1,6 +1,6 @@
 """The web workspace over real HTTP: sign-in links, sessions, roles, CSRF, headers, files.
 
-Every request goes to our real aiohttp app (tests/workspace_harness.py). The clock is the
+Every request goes to our real aiohttp app (tests/fakes/workspace_harness.py). The clock is the
 tests' FakeClock, so link expiry and session limits are checked without sleeping.
 """
 

@@ -1,7 +1,7 @@
 """Issue 15, retention that runs: each rule disposes exactly on its day, never a held case;
 evidence files leave the disk; what is left is a tombstone; the audit trail allows only
 the disposal redaction. Clock injected (FakeClock); the PostgreSQL two-instance sweep is
-in test_records_multi_instance.py."""
+in tests/system/test_retention_multi_instance.py."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Issue 11 (hardening): exact crash records, a malformed request that can't spoil the
 others' records, failed work retried then reported, and quiet logs while the database is
-down. The repeated-kill test on real processes is in tests/test_crash_recovery.py."""
+down. The repeated-kill test on real processes is in tests/system/test_crash_recovery.py."""
 
 from __future__ import annotations
 

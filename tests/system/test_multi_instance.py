@@ -25,18 +25,10 @@ from bot.features.comments.rules import CommentIn
 from bot.storage import db
 from bot.storage.tables import Outbox
 from tests.fakes.fake_slack import BOT_TOKEN, FakeSlack
-from tests.helpers import FakeClock, free_port, fresh_postgres, make_service, postgres_problem
+from tests.helpers import FakeClock, free_port, make_service
 
 COMMENTS = 24
 CONTACTS = ["slack:U1", "slack:U2"]
-
-
-@pytest.fixture
-def pg_url():
-    problem = postgres_problem()
-    if problem:
-        pytest.skip(problem)
-    yield from fresh_postgres()
 
 
 def seed(url: str, tmp_path: Path) -> None:
