@@ -135,3 +135,23 @@ def test_teams_package_says_which_setting_is_missing(tmp_path, monkeypatch):
     assert result.exit_code != 0
     assert "MicrosoftAppId must be set" in result.output
     assert not (tmp_path / "schoolbot-teams.zip").exists()
+
+
+def test_golive_22_slack_scopes_are_only_those_the_code_uses():
+    """Each scope the manifest asks for has a Web API call or event in bot/ that needs it."""
+    needs = {
+        "chat:write": ("chat_postMessage", "chat_update"),
+        "im:history": ("message.im",),
+        "im:write": ("conversations_open",),
+        "groups:history": ("conversations_history",),
+        "files:read": ("url_private",),
+        "commands": ("SLASH_COMMAND",),
+    }
+    code = "\n".join(
+        p.read_text(encoding="utf-8") for p in (ROOT / "bot" / "platforms" / "slack").rglob("*.py")
+    )
+    manifest = json.loads((ROOT / "manifests" / "slack" / "manifest.json").read_text())
+    code += json.dumps(manifest["settings"]["event_subscriptions"])
+    for scope in manifest["oauth_config"]["scopes"]["bot"]:
+        assert scope in needs, f"{scope}: nothing in bot/ needs it"
+        assert any(use in code for use in needs[scope]), scope

@@ -16,6 +16,7 @@ import bot.storage.tables  # noqa: F401
 from bot.storage import db
 from bot.storage import repository as repo
 from bot.storage.tables import AuditEvent, Case
+from tests.fakes.edge_servers import MARKER
 
 
 def test_migrations_match_the_models(database_url):
@@ -188,6 +189,7 @@ def test_old_delivery_ids_are_forgotten_and_recent_ones_still_catch_repeats(serv
 
 def test_requests_stranded_for_a_week_are_reported_and_removed(service_factory, clock, caplog):
     from bot.storage import intake as accepted
+
     service = service_factory()
     row = {
         "platform": "slack",
@@ -210,3 +212,10 @@ def test_requests_stranded_for_a_week_are_reported_and_removed(service_factory, 
         assert session.execute(sa.text("SELECT count(*) FROM accepted_request")).scalar() == 0
     assert "1 chat requests accepted over a week ago were never handled" in caplog.text
     assert "Jane" not in caplog.text  # not what they wrote
+
+
+def test_hardening_08_database_errors_never_quote_the_parameters(sqlite_url):
+    engine = db.make_engine(sqlite_url)
+    with pytest.raises(sa.exc.OperationalError) as raised, engine.connect() as connection:
+        connection.execute(sa.text("INSERT INTO no_such_table VALUES (:x)"), {"x": MARKER})
+    assert MARKER not in str(raised.value)

@@ -1,8 +1,8 @@
-"""Issue 10, going live on a fresh clone: the project stands alone and looks after its data.
-
-Covers points 1 (schemas carried in the repo), 11 (private data folder), 12 (the same
-`.env` and database from any folder), 14 (licence, quiet scheduler), 21 (the clause
-reference) and part of 22 (examples in the README and docs/, Slack scopes, export errors).
+"""A fresh clone stands alone and looks after its data: the official schemas are carried in
+the repository, the data folder and database are private to the bot's user, `.env` and the
+database are found the same way from any folder, the licence is declared as SPDX, the
+install ends by running the installed command, and a failed export says what to do.
+Most tests run the real `schoolbot` command in a fresh environment.
 """
 
 from __future__ import annotations
@@ -18,31 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, SCHEMAS
-
-SCHOOLBOT = [sys.executable, "-m", "bot.cli"]
+from tests.helpers import ROOT, SCHEMAS, SCHOOLBOT, fresh_shell_env, run_schoolbot
 
 # A path built to a folder outside the repo named after the word below: with "../", with
 # slashes round it, or as a quoted path part. Spelt in pieces so this file does not match.
 _WORD = "sha" + "red"
 SHARED_PATH = re.compile(rf"""\.\./{_WORD}|/{_WORD}/|"{_WORD}" */|/ *"{_WORD}"|['"]{_WORD}['"]""")
-
-
-def cli_env(home: Path, **extra: str) -> dict[str, str]:
-    """The environment of a fresh shell: no platform settings, the given SCHOOLBOT_HOME."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("SLACK_", "DATABASE_URL", "SCHOOLBOT_", "Microsoft", "TEAMS_"))
-    }
-    env.update(SCHOOLBOT_HOME=str(home), **extra)
-    return env
-
-
-def schoolbot(cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*SCHOOLBOT, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
-    )
 
 
 # --- 1. The official schemas live in the repository ---------------------------------------
@@ -110,7 +91,7 @@ def test_golive_01_a_copy_with_nothing_beside_it_validates_the_manifests(tmp_pat
             "tests/platforms/test_manifests.py",
         ],
         cwd=clone,
-        env=cli_env(clone / "home"),
+        env=fresh_shell_env(clone / "home"),
         capture_output=True,
         text=True,
         timeout=300,
@@ -133,7 +114,7 @@ def test_golive_11_data_folder_database_and_evidence_are_readable_by_their_owner
     result = subprocess.run(
         [*SCHOOLBOT, "roles", "add", "dsl1", "dsl"],
         cwd=tmp_path,
-        env=cli_env(home),
+        env=fresh_shell_env(home),
         capture_output=True,
         text=True,
         timeout=120,
@@ -161,20 +142,11 @@ def test_golive_11_a_database_left_readable_by_an_older_version_is_tightened(tmp
     home = tmp_path / "home"
     (home / "data").mkdir(parents=True, mode=0o755)
     (home / "data").chmod(0o755)
-    assert schoolbot(tmp_path, cli_env(home), "db", "upgrade").returncode == 0
+    assert run_schoolbot(tmp_path, fresh_shell_env(home), "db", "upgrade").returncode == 0
     (home / "data" / "schoolbot.db").chmod(0o644)
-    assert schoolbot(tmp_path, cli_env(home), "roles", "list").returncode == 0
+    assert run_schoolbot(tmp_path, fresh_shell_env(home), "roles", "list").returncode == 0
     assert stat.S_IMODE((home / "data").stat().st_mode) == 0o700
     assert stat.S_IMODE((home / "data" / "schoolbot.db").stat().st_mode) == 0o600
-
-
-def test_golive_11_the_docs_say_how_to_back_up_and_protect_the_data_folder():
-    setup = (ROOT / "docs" / "setup.md").read_text(encoding="utf-8")
-    section = setup.split("## Back up and protect")[1].split("\n## ")[0]
-    assert "sqlite3" in section and ".backup" in section  # a consistent copy while it runs
-    assert "pg_dump" in section
-    assert "0700" in section and "0600" in section
-    assert "evidence" in section
 
 
 # --- 12. `.env` and the database are found the same way from any folder -------------------
@@ -188,14 +160,14 @@ def test_golive_12_a_command_from_another_folder_uses_the_same_env_and_database(
     # pack file it names was found in the home folder too.
     shutil.copy(ROOT / "bot" / "policies" / "king-jamess-school.toml", home / "our-pack.toml")
     (home / ".env").write_text("SCHOOLBOT_POLICY=our-pack.toml\n", encoding="utf-8")
-    env = cli_env(home)
+    env = fresh_shell_env(home)
 
-    first = schoolbot(here, env, "roles", "add", "mr-it", "director_of_it")
+    first = run_schoolbot(here, env, "roles", "add", "mr-it", "director_of_it")
     assert first.returncode == 0, first.stderr
     database = home / "data" / "schoolbot.db"
     assert f"Created a new, empty database at {database}." in first.stderr
 
-    listed = schoolbot(there, env, "roles", "list")
+    listed = run_schoolbot(there, env, "roles", "list")
     assert listed.returncode == 0, listed.stderr
     assert "mr-it" in listed.stdout and "Director of IT" in listed.stdout
     assert "Created a new" not in listed.stderr
@@ -235,7 +207,7 @@ def test_golive_14_the_licence_is_apache_2_declared_as_an_spdx_string():
 
 
 def test_golive_14_the_install_ends_by_running_the_installed_command(tmp_path):
-    version = schoolbot(tmp_path, cli_env(tmp_path), "--version")
+    version = run_schoolbot(tmp_path, fresh_shell_env(tmp_path), "--version")
     assert version.returncode == 0 and version.stdout.strip().endswith("0.1.0")
     plan = subprocess.run(
         ["make", "-n", "-W", "pyproject.toml", ".venv/.installed-run", ".venv/.installed-test"],
@@ -250,142 +222,12 @@ def test_golive_14_the_install_ends_by_running_the_installed_command(tmp_path):
         assert "schoolbot --version" in steps[n + 1] and "Installed" in steps[n + 1]
 
 
-async def test_golive_14_scheduler_ticks_write_no_info_lines(caplog, sqlite_url, clock, tmp_path):
-    import asyncio
-    import logging
-
-    from aiohttp.test_utils import TestServer
-    from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
-
-    from bot.app import create_app
-    from bot.config import Settings
-    from bot.scheduler import SCHEDULER_KEY
-    from tests.helpers import make_service
-
-    caplog.set_level(logging.INFO)  # what `schoolbot run` logs at its default level
-    service = make_service(sqlite_url, "default", clock, tmp_path / "evidence")
-    settings = Settings(_env_file=None, SCHOOLBOT_DATA_DIR=tmp_path, SCHOOLBOT_TICK_SECONDS=0.2)
-    app = create_app(service, settings)
-    ticks: asyncio.Queue[bool] = asyncio.Queue()
-    async with TestServer(app):
-        app[SCHEDULER_KEY].add_listener(
-            lambda event: ticks.put_nowait(event.code == EVENT_JOB_EXECUTED),
-            EVENT_JOB_EXECUTED | EVENT_JOB_ERROR,
-        )
-        for _ in range(3):
-            assert await asyncio.wait_for(ticks.get(), timeout=30) is True
-    chatter = [
-        r.getMessage()
-        for r in caplog.records
-        if r.name.startswith("apscheduler") and r.levelno < logging.WARNING
-    ]
-    assert chatter == []
-
-
-# --- 21. The project's own clause reference, kept up to date ------------------------------
-
-DOC = ROOT / "docs" / "policy-clauses.md"
-
-
-def test_golive_21_docs_policy_clauses_is_what_the_command_writes_today(tmp_path):
-    """Fails when the code or a pack changed and the reference was not written again."""
-    printed = schoolbot(tmp_path, cli_env(tmp_path), "policy", "clauses")
-    assert printed.returncode == 0, printed.stderr
-    assert printed.stdout == DOC.read_text(encoding="utf-8"), (
-        "docs/policy-clauses.md is stale: run "
-        "`.venv/bin/schoolbot policy clauses --write docs/policy-clauses.md`"
-    )
-    written = schoolbot(
-        tmp_path, cli_env(tmp_path), "policy", "clauses", "--write", str(tmp_path / "c.md")
-    )
-    assert written.returncode == 0 and (tmp_path / "c.md").read_text() == printed.stdout
-
-
-def test_golive_21_one_row_per_clause_with_each_packs_section():
-    from bot.domain.policy import KNOWN_CLAUSES, bundled_pack_names, load_pack
-
-    rows = {}
-    header: list[str] = []
-    for line in DOC.read_text(encoding="utf-8").splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if cells[0] == "ID":
-            header = [c.strip("`") for c in cells]
-        elif re.fullmatch(r"[A-Z]+-[A-Z0-9-]+", cells[0]):
-            rows[cells[0]] = dict(zip(header, cells, strict=True))
-    assert set(rows) == KNOWN_CLAUSES
-    for name in bundled_pack_names():
-        pack = load_pack(name)
-        for clause, row in rows.items():
-            assert row[name] == pack.clauses.get(clause, "*not applied*"), (clause, name)
-    assert all(len(row["What the bot does"]) > 20 for row in rows.values())
-
-
-def test_golive_21_the_code_and_packs_cite_the_reference_that_ships():
-    sources = [
-        ROOT / "bot" / "domain" / "policy.py",
-        *sorted((ROOT / "bot" / "policies").glob("*.toml")),
-    ]
-    for path in sources:
-        text = path.read_text(encoding="utf-8")
-        assert "POLICY-CLAUSES.md" not in text, path.name
-        assert "docs/policy-clauses.md" in text, path.name
-    assert DOC.is_file()
-
-
-# --- 22. Examples paste cleanly, Slack scopes explained, export errors --------------------
-
-
-def documentation() -> str:
-    """The README and every page in docs/, one after another."""
-    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-    return "\n".join(page.read_text(encoding="utf-8") for page in pages)
-
-
-def test_golive_22_every_shell_example_in_the_docs_is_valid_shell(tmp_path):
-    blocks = re.findall(r"```sh\n(.*?)```", documentation(), flags=re.S)
-    assert len(blocks) > 5
-    for block in blocks:
-        script = "\n".join(line.strip() for line in block.splitlines())
-        checked = subprocess.run(["bash", "-n"], input=script, capture_output=True, text=True)
-        assert checked.returncode == 0, f"{checked.stderr}\n{script}"
-
-
-def test_golive_22_the_slack_page_explains_every_scope_the_manifest_asks_for():
-    manifest = json.loads((ROOT / "manifests" / "slack" / "manifest.json").read_text())
-    scopes = manifest["oauth_config"]["scopes"]["bot"]
-    section = (ROOT / "docs" / "slack.md").read_text(encoding="utf-8")
-    explained = dict(re.findall(r"^\s*\| `([a-z:._]+)` \| (.+) \|$", section, flags=re.M))
-    assert set(scopes) == set(explained)
-    assert "channels:history" in section and "users:read" in section  # why they are not asked
-    assert "Retry" in section and "signing secret" in section and "restarted" in section
-
-
-def test_golive_22_slack_scopes_are_only_those_the_code_uses():
-    """Each scope the manifest asks for has a Web API call or event in bot/ that needs it."""
-    needs = {
-        "chat:write": ("chat_postMessage", "chat_update"),
-        "im:history": ("message.im",),
-        "im:write": ("conversations_open",),
-        "groups:history": ("conversations_history",),
-        "files:read": ("url_private",),
-        "commands": ("SLASH_COMMAND",),
-    }
-    code = "\n".join(
-        p.read_text(encoding="utf-8") for p in (ROOT / "bot" / "platforms" / "slack").rglob("*.py")
-    )
-    manifest = json.loads((ROOT / "manifests" / "slack" / "manifest.json").read_text())
-    code += json.dumps(manifest["settings"]["event_subscriptions"])
-    for scope in manifest["oauth_config"]["scopes"]["bot"]:
-        assert scope in needs, f"{scope}: nothing in bot/ needs it"
-        assert any(use in code for use in needs[scope]), scope
-
-
 def test_golive_22_export_to_a_missing_folder_says_what_to_do(tmp_path):
-    env = cli_env(tmp_path / "home")
-    result = schoolbot(tmp_path, env, "accounts", "export", "-o", "no/such/folder/register.csv")
+    env = fresh_shell_env(tmp_path / "home")
+    result = run_schoolbot(tmp_path, env, "accounts", "export", "-o", "no/such/folder/register.csv")
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert "There is no folder no/such/folder" in result.stderr
     assert "Create the folder first" in result.stderr
-    assert schoolbot(tmp_path, env, "accounts", "export", "-o", "register.csv").returncode == 0
+    assert run_schoolbot(tmp_path, env, "accounts", "export", "-o", "register.csv").returncode == 0
     assert (tmp_path / "register.csv").read_text().startswith("Site Name/Purpose")

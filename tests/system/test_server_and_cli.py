@@ -9,7 +9,14 @@ import aiohttp
 from aiohttp.test_utils import TestServer
 
 from bot.app import create_app
-from tests.helpers import SCHOOLBOT, env_for, free_port, make_service, run_cli
+from tests.helpers import (
+    FR_UP_TO_CONCERNING,
+    SCHOOLBOT,
+    env_for,
+    free_port,
+    make_service,
+    run_cli,
+)
 
 
 async def test_healthz_reports_ok_and_a_dead_database(sqlite_url, clock, tmp_path):
@@ -97,3 +104,46 @@ def test_empty_slack_settings_mean_slack_is_off(monkeypatch):
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
     monkeypatch.setenv("SLACK_SIGNING_SECRET", "s")
     assert slack_configured(Settings(_env_file=None))
+
+
+def test_golive_05_cli_lists_and_shows_cases_with_the_reporter(tmp_path):
+    assert run_cli(tmp_path, "roles", "add", "dsl1", "dsl").returncode == 0
+    staff = run_cli(
+        tmp_path,
+        "chat",
+        "--as",
+        "alice",
+        "--name",
+        "Ms A",
+        stdin="\n".join([*FR_UP_TO_CONCERNING, "no"]) + "\n",
+    )
+    assert "Your reference is FR-0001" in staff.stdout, staff.stdout
+    listed = run_cli(tmp_path, "cases", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert "FR-0001" in listed.stdout and "reported by Ms A" in listed.stdout
+    shown = run_cli(tmp_path, "cases", "show", "fr-0001")
+    assert shown.returncode == 0, shown.stderr
+    assert "Reported by Ms A on" in shown.stdout
+    assert "Who sent the request?" in shown.stdout
+    missing = run_cli(tmp_path, "cases", "show", "FR-0099")
+    assert missing.returncode != 0 and "There is no case FR-0099" in missing.stderr
+
+
+def test_golive_08_roles_list_names_each_role_the_escalation_needs_without_a_holder(tmp_path):
+    assert run_cli(tmp_path, "roles", "add", "dsl1", "dsl").returncode == 0
+    listed = run_cli(tmp_path, "roles", "list")
+    assert listed.returncode == 0, listed.stderr
+    warnings = [line for line in listed.stdout.splitlines() if line.startswith("Warning:")]
+    assert warnings == [
+        "Warning: nobody is Deputy DSL (deputy_dsl), so urgent alerts nobody acknowledges "
+        "can't be passed on. Add someone: schoolbot roles add USER_ID deputy_dsl",
+        "Warning: nobody is Senior Leadership Team (slt) or Headteacher (headteacher), so "
+        "overdue and press comments reach nobody in SLT. Add someone: schoolbot roles add "
+        "USER_ID slt",
+        "Warning: nobody is Headteacher (headteacher), so account requests wait at that "
+        "approval stage with nobody to decide them. Add someone: schoolbot roles add USER_ID "
+        "headteacher",
+    ]
+    for role in ("deputy_dsl", "headteacher"):
+        assert run_cli(tmp_path, "roles", "add", f"u-{role}", role).returncode == 0
+    assert "Warning:" not in run_cli(tmp_path, "roles", "list").stdout

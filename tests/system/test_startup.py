@@ -10,12 +10,15 @@ a school should never see (tracebacks, unclosed sessions, bolt's token warning).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+
+import aiohttp
 
 from tests.fakes.fake_connector import FakeConnector
 from tests.fakes.fake_slack import APP_TOKEN, BOT_TOKEN, FakeSlack, blocks_text
@@ -31,7 +34,7 @@ from tests.fakes.real_bot import (
 )
 from tests.fakes.slack_harness import DSL_CHANNEL, SECRET, SLT_CHANNEL, dm_event, signed_headers
 from tests.fakes.teams_client import TeamsClient, personal, text_of
-from tests.helpers import free_port
+from tests.helpers import SCHOOLBOT, env_for, free_port
 
 FIRST_QUESTION = "Who sent the request?"
 
@@ -257,3 +260,34 @@ async def test_golive_14_everything_on_starts_and_stops_without_noise(tmp_path):
     finally:
         teams.close()
         await slack.close()
+
+
+# --- the roles the escalation needs, named at start --------------------------------------
+
+
+async def test_golive_08_run_names_each_role_the_escalation_needs_without_a_holder(tmp_path):
+    port = free_port()
+    process = subprocess.Popen(
+        [*SCHOOLBOT, "run", "--port", str(port)],
+        env=env_for(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=tmp_path,
+    )
+    try:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(150):
+                try:
+                    async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                        if response.status == 200:
+                            break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.1)
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=10)
+    assert "Warning: nobody is Designated Safeguarding Lead (dsl)" in output
+    assert "Warning: nobody is Deputy DSL (deputy_dsl)" in output
+    # DSL, deputy, the SLT team, and the approval stage (the Headteacher): one line each.
+    assert output.count("Warning: nobody is") == 4

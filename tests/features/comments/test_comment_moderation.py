@@ -8,21 +8,20 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from sqlmodel import select
 
 from bot.features.comments.moderation import RegisterError
-from bot.storage.tables import AuditEvent, Comment, Outbox, Reminder
+from bot.features.comments.rules import CommentIn
+from bot.storage.tables import AuditEvent, Comment, Reminder
 from tests.helpers import (
-    CB_ABOUT_ME,
-    CB_AFTER_EVIDENCE,
-    FR_ANSWERS,
     add_account,
     grant,
     log_comment,
     say,
+    seen,
 )
 
 
@@ -223,99 +222,34 @@ def test_comment_logged_in_the_terminal_conversation(service_factory):
     assert titles(service, "mo1") == []  # the person who logged it isn't told again
 
 
-def test_unacknowledged_dsl_case_is_realerted_then_sent_to_the_deputy(service_factory, clock):
-    service = service_factory("dukeries-academy")
-    grant(service, "dsl1", "dsl")
-    grant(service, "deputy1", "deputy_dsl")
-    say(service, "alice", *FR_ANSWERS[:-1], "yes")  # urgent: routine cases are not re-sent
-    service.inbox("console", "dsl1")
-    service.inbox("console", "deputy1")
-    minutes = service.pack.alerts.unacknowledged_realert_minutes
-    clock.advance(minutes=minutes)
-    service.sweep()
-    [again] = service.inbox("console", "dsl1")
-    assert again.title == "Still waiting: FR-0001"
-    clock.advance(minutes=minutes)
-    service.sweep()
-    deputy = service.inbox("console", "deputy1")
-    assert any("It has come to you as Deputy DSL" in m.text for m in deputy)
-
-
-def test_acknowledged_case_is_not_realerted(service_factory, clock):
-    service = service_factory("dukeries-academy")
-    grant(service, "dsl1", "dsl")
-    say(service, "alice", *FR_ANSWERS)
-    service.handle_action("console", "dsl1", "case.ack", "FR-0001")
-    service.inbox("console", "dsl1")
-    clock.advance(hours=3)
-    service.sweep()
-    assert [m.title for m in service.inbox("console", "dsl1")] == []
-
-
-def test_removal_follow_up_reminder_for_cyberbullying(service_factory, clock):
-    service = service_factory("harmonize-academy")
+def test_golive_22_press_enquiry_moderators_are_not_asked_to_reply(service_factory, clock):
+    service = service_factory("default")
     grant(service, "slt1", "slt")
-    say(service, "dan", *CB_ABOUT_ME, *CB_AFTER_EVIDENCE)
-    service.inbox("console", "slt1")
-    clock.advance(hours=24)
-    service.sweep()
-    follow_ups = [
-        m for m in service.inbox("console", "slt1") if m.title == "Follow-up due: CB-0001"
-    ]
-    assert any("remove the material" in m.text and "(Policy 8)" in m.text for m in follow_ups)
-
-
-def test_annual_policy_reminder(service_factory, clock):
-    service = service_factory("default")  # annual_reminder_month = 9
-    grant(service, "t1", "slt")
-    service.prepare_schedules()
-    service.prepare_schedules()  # idempotent
-    with service.session() as session:
-        [reminder] = session.exec(select(Reminder).where(Reminder.kind == "annual"))
-    # 1 September 2027 is a Wednesday: the start of that day, BST.
-    assert reminder.due_at == datetime(2027, 9, 1, 7, 0, tzinfo=UTC)
-    clock.current = datetime(2027, 9, 1, 7, 0, tzinfo=UTC)
-    assert service.sweep() == 1
-    [reminder_dm] = service.inbox("console", "t1")
-    assert "re-read the social media policy" in reminder_dm.text
-    with service.session() as session:
-        keys = {r.key for r in session.exec(select(Reminder).where(Reminder.kind == "annual"))}
-    assert keys == {"annual:2027", "annual:2028"}
-
-
-def test_sweeps_on_two_connections_take_each_reminder_once(database_url, clock, tmp_path):
-    """Two instances sweeping the same database at the same moment (PostgreSQL and SQLite)."""
-    import threading
-
-    from tests.helpers import make_service
-
-    first = make_service(database_url, "default", clock, tmp_path / "e1")
-    second = make_service(database_url, "default", clock, tmp_path / "e2")
-    add_account(first)
-    for n in range(40):
-        log_comment(first, text=f"comment {n}")
-    clock.advance(days=1, hours=22)  # Monday 13:00: every nudge is due
-    first.reminders.batch = second.reminders.batch = 7
-    counts: list[int] = []
-    barrier = threading.Barrier(2)
-
-    def run(service):
-        barrier.wait()
-        total = 0
-        while done := service.sweep():
-            total += done
-        counts.append(total)
-
-    threads = [threading.Thread(target=run, args=(s,)) for s in (first, second)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sum(counts) == 40
-    with first.session() as session:
-        nudges = session.exec(
-            select(Outbox).where(
-                Outbox.target == "mo1", Outbox.created_at > clock() - timedelta(seconds=1)
-            )
-        ).all()
-    assert len(nudges) == 40  # one nudge per comment for this moderator, none twice
+    service.register_add(
+        "test",
+        name="School News",
+        purpose="News",
+        platform="Facebook",
+        author="Ms Author",
+        moderators=["Ann", "Bo"],
+        contacts=["console:mod1"],
+    )
+    data = CommentIn(account=1, author_type="press", text="Is the school closing?")
+    service.log_comment(data, "cli", "cli:admin")
+    [new] = service.inbox("console", "mod1")
+    assert "Please don't reply: SLT will answer" in new.text
+    assert "Don't answer a journalist yourself" in new.text
+    assert "Reply within the deadline" not in new.text and not new.buttons
+    [slt_alert] = service.inbox("console", "slt1")
+    assert [b.label for b in slt_alert.buttons] == ["Replied", "Acknowledged publicly"]
+    # The nudge and the deadline go to SLT, whose reply it is; the moderators hear nothing
+    # that asks them to reply.
+    for _ in range(4):
+        clock.advance(hours=12)
+        service.sweep()
+    for message in service.inbox("console", "mod1"):
+        text = seen(message)
+        assert "reply by" not in text.lower() and "needs a reply" not in text, text
+        assert not [b for b in message.buttons if b.label == "Replied"], text
+    reminders = [seen(m) for m in service.inbox("console", "slt1")]
+    assert any("Reminder: the reply to this press enquiry" in t for t in reminders), reminders

@@ -1,33 +1,28 @@
-"""Issue 11's reproductions at the doors (and issue 10 point 10), each over real HTTP.
-
-Every request goes to the running aiohttp app: Slack signed like Slack, Teams activities
-with real tokens from the fake connector, comments signed like the webhook's integrations.
-Each test checks what the sender hears and what the log kept (no body, no traceback).
+"""The Slack door under hostile or broken input, each over real HTTP to the running app with
+every door open, signed like Slack: the signature checked on the raw bytes first, odd
+button values, wrong shapes and NUL answered kindly, replays inside the signature window
+not applied again. Each test checks what the sender hears and what the log kept (no body,
+no traceback).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
 from urllib.parse import urlencode
 
 import pytest
-import sqlalchemy as sa
 from sqlmodel import select
 
-from bot.dispatch.service import DB_DOWN
 from bot.features.accounts import approvals
 from bot.features.cases import cards
 from bot.features.comments import cards as comment_cards
-from bot.storage import db
-from bot.storage.tables import AuditEvent, Case, Comment
+from bot.storage.tables import AuditEvent, Case
 from tests.fakes.edge_servers import MARKER, assert_clean_log, edges
 from tests.fakes.fake_slack import blocks_text
 from tests.fakes.slack_harness import DSL_CHANNEL as DSL
-from tests.fakes.webhook_client import comment_body
-from tests.helpers import DEFAULT_REQUEST, grant, lock_the_database, say
+from tests.helpers import DEFAULT_REQUEST, grant, say
 
 
 def form(payload: dict) -> str:
@@ -97,18 +92,6 @@ async def test_hardening_03_signed_slack_request_with_a_bad_timestamp_gets_401(
     assert_clean_log(caplog.records)
 
 
-async def test_hardening_03_webhook_timestamp_of_5000_digits_gets_401(door):
-    status, data = await door.hook.post(comment_body(), timestamp="9" * 5000)
-    assert status == 401 and "timestamp" in data["error"].lower()
-
-
-async def test_hardening_03_teams_body_nested_50000_deep_is_400_even_signed(door, caplog):
-    deep = b'{"type": "message", "value": ' + b"[" * 50_000 + b"]" * 50_000 + b"}"
-    response = await door.teams.post(None, raw=deep)
-    assert response.status == 400
-    assert_clean_log(caplog.records)
-
-
 # --- point 4: button values with Unicode digits or huge numbers get a kind reply --------
 
 
@@ -129,131 +112,6 @@ async def test_hardening_04_odd_button_values_get_a_kind_reply(door, caplog, act
     with door.service.session() as session:
         assert session.exec(select(Case)).one().status != "closed"
     assert_clean_log(caplog.records)
-
-
-# --- points 5 and 6: the webhook answers 400 for bad input and never a false 503 --------
-
-
-@pytest.mark.parametrize(
-    "body",
-    [
-        comment_body(account="²"),
-        comment_body(account=9223372036854775808),
-        json.dumps(comment_body(account=1)).replace('"account": 1', '"account": ' + "7" * 4400),
-        comment_body(received_at="0001-01-01T00:00:00+05:00"),
-        b"[" * 3000 + b"]" * 3000,
-    ],
-    ids=["unicode-digit", "int64-plus-one", "4400-digits", "year-one-east", "3000-deep"],
-)
-async def test_hardening_05_webhook_impossible_values_get_400(door, caplog, body):
-    raw = body if isinstance(body, bytes) else (body if isinstance(body, str) else json.dumps(body))
-    raw = raw.encode() if isinstance(raw, str) else raw
-    status, data = await door.hook.post(raw)
-    assert status == 400, data
-    assert_clean_log(caplog.records)
-
-
-async def test_hardening_06_empty_id_is_no_id_and_never_a_false_503(door):
-    first, _ = await door.hook.post(comment_body(id="", text="First"))
-    second, data = await door.hook.post(comment_body(id="", text="Second"))
-    assert (first, second) == (201, 201), data
-    with door.service.session() as session:
-        texts = [c.text for c in session.exec(select(Comment).order_by(Comment.id))]
-    assert texts == ["First", "Second"]
-
-
-async def test_hardening_06_same_new_id_ten_times_at_once_on_postgresql_is_one_comment(
-    migrated_pg_url, clock, tmp_path, caplog
-):
-    async with edges(migrated_pg_url, clock, tmp_path) as running:
-        body = json.dumps(comment_body(id="ext-race")).encode()
-        answers = await asyncio.gather(*(running.hook.post(body) for _ in range(10)))
-        statuses = sorted(status for status, _ in answers)
-        assert statuses == [200] * 9 + [201], answers
-        assert {data["comment"] for _, data in answers} == {"CM-0001"}
-        with running.service.session() as session:
-            assert len(session.exec(select(Comment)).all()) == 1
-    assert_clean_log(caplog.records)
-
-
-async def test_hardening_06_text_with_nul_on_postgresql_is_stored_without_it(
-    migrated_pg_url, clock, tmp_path
-):
-    async with edges(migrated_pg_url, clock, tmp_path) as running:
-        status, data = await running.hook.post(comment_body(text="Trip\x00 letter?"))
-        assert status == 201, data
-        with running.service.session() as session:
-            assert session.exec(select(Comment)).one().text == "Trip letter?"
-
-
-# --- point 7: Teams ---------------------------------------------------------------------
-
-
-async def test_hardening_07_teams_activity_without_conversation_is_400(door, caplog):
-    activity = door.teams.activity("staff", "hello")
-    del activity["conversation"]
-    response = await door.teams.post(activity)
-    assert response.status == 400
-    assert_clean_log(caplog.records)
-
-
-async def test_hardening_07_adaptive_card_action_submit_invoke_is_answered_in_json(door, caplog):
-    activity = door.teams.activity("staff", kind="invoke")
-    activity["name"] = "adaptiveCard/action"
-    activity["value"] = {"action": {"type": "Action.Submit", "data": {"x": 1}}}
-    response = await door.teams.post(activity)
-    assert response.status < 500
-    json.loads(await response.text() or "null")  # whatever it says, it is JSON
-    assert_clean_log(caplog.records)
-
-
-async def test_hardening_07_teams_during_a_database_outage_hears_try_again(
-    sqlite_url, clock, tmp_path, fake, caplog
-):
-    async with edges(sqlite_url, clock, tmp_path, connector=fake, lock_timeout=0.1) as running:
-        locker = lock_the_database(sqlite_url)
-        try:
-            response = await running.teams.post(
-                running.teams.activity("newstaff", "friend request")
-            )
-        finally:
-            locker.close()
-        assert response.status == 200
-        assert DB_DOWN.split(",")[0] in running.teams.last("newstaff")
-
-
-async def test_hardening_07_anonymous_activity_without_service_url_is_400(
-    sqlite_url, clock, tmp_path, fake
-):
-    async with edges(sqlite_url, clock, tmp_path, connector=fake, anonymous=True) as running:
-        activity = running.teams.activity("staff", "hello")
-        del activity["serviceUrl"]
-        assert (await running.teams.post(activity, token=None)).status == 400
-        assert (await running.teams.post(running.teams.activity("a", "hi"), token=None)).ok
-
-
-# --- point 8: free text never reaches a log line, and NUL is no reason to fail -----------
-
-
-async def test_hardening_08_teams_failures_log_no_names_or_references(
-    sqlite_url, clock, tmp_path, fake, caplog
-):
-    async with edges(sqlite_url, clock, tmp_path, connector=fake, lock_timeout=0.1) as running:
-        locker = lock_the_database(sqlite_url)
-        try:
-            activity = running.teams.activity("newstaff", f"report {MARKER}")
-            activity["from"]["name"] = "Ms Marker-Person"
-            await running.teams.post(activity)
-        finally:
-            locker.close()
-    assert_clean_log(caplog.records, "Ms Marker-Person", "personal-newstaff")
-
-
-def test_hardening_08_database_errors_never_quote_the_parameters(sqlite_url):
-    engine = db.make_engine(sqlite_url)
-    with pytest.raises(sa.exc.OperationalError) as raised, engine.connect() as connection:
-        connection.execute(sa.text("INSERT INTO no_such_table VALUES (:x)"), {"x": MARKER})
-    assert MARKER not in str(raised.value)
 
 
 async def test_hardening_08_reject_reason_with_nul_on_postgresql_is_kept_and_answered(
@@ -325,33 +183,6 @@ async def test_hardening_10_replayed_slash_command_gets_one_reply(door):
     assert len(door.slack.fake.called("chat.postMessage", channel="U7")) == 1
 
 
-async def test_hardening_10_replayed_webhook_body_without_id_creates_one_comment(door):
-    body = json.dumps(comment_body(id=...)).encode()
-    ts = int(time.time())
-    first, one = await door.hook.post(body, timestamp=ts)
-    again, two = await door.hook.post(body, timestamp=ts)
-    assert (first, again) == (201, 200) and one["comment"] == two["comment"]
-    later, three = await door.hook.post(body, timestamp=ts + 1)  # sent again on purpose
-    assert later == 201 and three["comment"] != one["comment"]
-
-
-# --- point 11: readiness, and mis-shaped signed payloads ---------------------------------
-
-
-async def test_hardening_11_readyz_fails_while_sqlite_is_write_locked(door, sqlite_url):
-    assert await door.ready() == 200
-    locker = lock_the_database(sqlite_url)
-    try:
-        assert await door.ready() == 503
-        async with door.http.get(door.server.make_url("/healthz")) as health:
-            assert health.status == 503
-        async with door.http.get(door.server.make_url("/livez")) as live:
-            assert live.status == 200
-    finally:
-        locker.close()
-    assert await door.ready() == 200
-
-
 async def test_hardening_11_signed_slack_payloads_of_the_wrong_shape_never_get_500(door, caplog):
     ct = "application/x-www-form-urlencoded"
     no_user = interaction(None, actions=[{"action_id": "case.ack", "value": "FR-0001"}])
@@ -373,25 +204,3 @@ async def test_hardening_11_signed_slack_payloads_of_the_wrong_shape_never_get_5
     event["event"].update(channel_type="im", channel="D1", text="hi")  # no user
     assert (await door.signed_slack(json.dumps(event), "application/json")).status < 500
     assert_clean_log(caplog.records)
-
-
-async def test_hardening_03_bodies_over_a_megabyte_are_refused_before_any_check(door):
-    big = b'{"type": "message", "text": "' + b"x" * (1024 * 1024) + b'"}'
-    assert (await door.signed_slack(big, "application/json")).status == 413
-    assert (await door.teams.post(None, raw=big)).status == 413
-
-
-async def test_hardening_10_a_replay_after_a_restart_is_still_refused(service_factory):
-    """On SQLite the ack doesn't wait for the database (it would queue behind every turn),
-    so the check is in memory first; a restart reads the recent keys back."""
-    from bot.intake.guard import Replays
-
-    service = service_factory()
-    first = Replays(service.first_delivery, service.recent_deliveries)
-    assert await first.first("slack:digest-1")
-    assert not await first.first("slack:digest-1")  # a replay, answered from memory
-    first.close(wait=True)  # the database write has landed
-    restarted = Replays(service.first_delivery, service.recent_deliveries)
-    assert not await restarted.first("slack:digest-1")
-    assert await restarted.first("slack:digest-2")
-    restarted.close(wait=True)
