@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = ROOT / "tests" / "schemas"
 
 
-# --- the clock -------------------------------------------------------------------------------
+# --- the clock --------------------------------------------------------------------------------
 
 
 class FakeClock:
@@ -52,7 +52,7 @@ class FakeClock:
         self.current += timedelta(**kwargs)
 
 
-# --- PostgreSQL --------------------------------------------------------------------------------
+# --- the databases: PostgreSQL, and SQLite held locked ----------------------------------------
 
 PG_ADMIN_URL = os.environ.get(
     "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -100,7 +100,14 @@ def fresh_postgres() -> Iterator[str]:
         admin.dispose()
 
 
-# --- a real BotService, and people using it ------------------------------------------------------
+def lock_the_database(sqlite_url: str) -> sqlite3.Connection:
+    """Another program holds SQLite's write lock: every write waits, then fails."""
+    locker = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None)
+    locker.execute("BEGIN IMMEDIATE")
+    return locker
+
+
+# --- a real BotService, and people using it ---------------------------------------------------
 
 
 def make_service(
@@ -160,13 +167,6 @@ def last_alert_button(service: BotService, user: str, action_label: str) -> Any:
     return next(b for b in alerts[-1].buttons if b.label == action_label)
 
 
-def lock_the_database(sqlite_url: str) -> sqlite3.Connection:
-    """Another program holds SQLite's write lock: every write waits, then fails."""
-    locker = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None)
-    locker.execute("BEGIN IMMEDIATE")
-    return locker
-
-
 def two_stage_pack() -> PolicyPack:
     """The default pack with a DSL-then-headteacher chain (AC-APPROVE-CHAIN)."""
     text = (resources.files("bot.policies") / "default.toml").read_text()
@@ -175,7 +175,7 @@ def two_stage_pack() -> PolicyPack:
     return parse_pack(text, "two-stage")
 
 
-# --- official accounts and comments ------------------------------------------------------------
+# --- official accounts and comments -----------------------------------------------------------
 
 
 def add_account(service: BotService, contacts: Any = ("console:mo1", "console:mo2")) -> Any:
@@ -199,7 +199,7 @@ def log_comment(service: BotService, **fields: Any) -> Any:
     return comment
 
 
-# --- what people type: the conversations' scripts ----------------------------------------------
+# --- what people type: the conversations' scripts ---------------------------------------------
 
 FR_ANSWERS = ["friend request", "1", "no", "instagram", "no", "no"]
 # The same, up to the last question (is there anything concerning?), to be answered by a test.
@@ -283,7 +283,7 @@ def report_fr(
     return reply
 
 
-# --- the real `schoolbot` command ----------------------------------------------------------------
+# --- the real `schoolbot` command -------------------------------------------------------------
 
 SCHOOLBOT = [sys.executable, "-m", "bot.cli"]
 

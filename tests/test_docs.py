@@ -8,10 +8,13 @@ import json
 import re
 import subprocess
 
+import pytest
+
 from tests.helpers import ROOT, fresh_shell_env, run_schoolbot
 
 
-def test_golive_11_the_docs_say_how_to_back_up_and_protect_the_data_folder():
+@pytest.mark.issue(10, 11)
+def test_the_docs_say_how_to_back_up_and_protect_the_data_folder():
     setup = (ROOT / "docs" / "setup.md").read_text(encoding="utf-8")
     section = setup.split("## Back up and protect")[1].split("\n## ")[0]
     assert "sqlite3" in section and ".backup" in section  # a consistent copy while it runs
@@ -25,7 +28,8 @@ def test_golive_11_the_docs_say_how_to_back_up_and_protect_the_data_folder():
 DOC = ROOT / "docs" / "policy-clauses.md"
 
 
-def test_golive_21_docs_policy_clauses_is_what_the_command_writes_today(tmp_path):
+@pytest.mark.issue(10, 21)
+def test_docs_policy_clauses_is_what_the_command_writes_today(tmp_path):
     """Fails when the code or a pack changed and the reference was not written again."""
     printed = run_schoolbot(tmp_path, fresh_shell_env(tmp_path), "policy", "clauses")
     assert printed.returncode == 0, printed.stderr
@@ -39,7 +43,8 @@ def test_golive_21_docs_policy_clauses_is_what_the_command_writes_today(tmp_path
     assert written.returncode == 0 and (tmp_path / "c.md").read_text() == printed.stdout
 
 
-def test_golive_21_one_row_per_clause_with_each_packs_section():
+@pytest.mark.issue(10, 21)
+def test_one_row_per_clause_with_each_packs_section():
     from bot.domain.policy import KNOWN_CLAUSES, bundled_pack_names, load_pack
 
     rows = {}
@@ -58,7 +63,8 @@ def test_golive_21_one_row_per_clause_with_each_packs_section():
     assert all(len(row["What the bot does"]) > 20 for row in rows.values())
 
 
-def test_golive_21_the_code_and_packs_cite_the_reference_that_ships():
+@pytest.mark.issue(10, 21)
+def test_the_code_and_packs_cite_the_reference_that_ships():
     sources = [
         ROOT / "bot" / "domain" / "policy.py",
         *sorted((ROOT / "bot" / "policies").glob("*.toml")),
@@ -79,7 +85,8 @@ def documentation() -> str:
     return "\n".join(page.read_text(encoding="utf-8") for page in pages)
 
 
-def test_golive_22_every_shell_example_in_the_docs_is_valid_shell(tmp_path):
+@pytest.mark.issue(10, 22)
+def test_every_shell_example_in_the_docs_is_valid_shell(tmp_path):
     blocks = re.findall(r"```sh\n(.*?)```", documentation(), flags=re.S)
     assert len(blocks) > 5
     for block in blocks:
@@ -88,7 +95,8 @@ def test_golive_22_every_shell_example_in_the_docs_is_valid_shell(tmp_path):
         assert checked.returncode == 0, f"{checked.stderr}\n{script}"
 
 
-def test_golive_22_the_slack_page_explains_every_scope_the_manifest_asks_for():
+@pytest.mark.issue(10, 22)
+def test_the_slack_page_explains_every_scope_the_manifest_asks_for():
     manifest = json.loads((ROOT / "manifests" / "slack" / "manifest.json").read_text())
     scopes = manifest["oauth_config"]["scopes"]["bot"]
     section = (ROOT / "docs" / "slack.md").read_text(encoding="utf-8")

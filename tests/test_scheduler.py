@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import pytest
 from aiohttp.test_utils import TestServer
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 
@@ -15,7 +16,8 @@ from bot.scheduler import SCHEDULER_KEY
 from tests.helpers import make_service
 
 
-async def test_golive_14_scheduler_ticks_write_no_info_lines(caplog, sqlite_url, clock, tmp_path):
+@pytest.mark.issue(10, 14)
+async def test_scheduler_ticks_write_no_info_lines(caplog, sqlite_url, clock, tmp_path):
     caplog.set_level(logging.INFO)  # what `schoolbot run` logs at its default level
     service = make_service(sqlite_url, "default", clock, tmp_path / "evidence")
     settings = Settings(_env_file=None, SCHOOLBOT_DATA_DIR=tmp_path, SCHOOLBOT_TICK_SECONDS=0.2)

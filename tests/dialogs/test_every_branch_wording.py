@@ -26,7 +26,7 @@ from bot.domain.policy import PolicyPack, bundled_pack_names, load_pack
 from bot.features import default_registry
 from bot.features.comments.rules import guidance_for
 from bot.storage.tables import Case, CaseTask
-from tests.helpers import FakeClock, grant, say
+from tests.helpers import FakeClock, grant, make_service, say
 
 DIALOGS = {name: c.dialog for name, c in default_registry().conversations.items()}
 
@@ -113,10 +113,11 @@ def is_cited(pack: PolicyPack, clause: str, text: str) -> bool:
     return bool(found and ref and f", {ref}, " in f", {found.group(1)}, ")
 
 
-# --- point 20: every piece of guidance carries a citation, on every branch ----------------
+# --- every piece of guidance carries a citation, on every branch --------------------------
 
 
-def test_golive_20_every_guidance_line_on_every_branch_of_every_pack_is_cited():
+@pytest.mark.issue(10, 20)
+def test_every_guidance_line_on_every_branch_of_every_pack_is_cited():
     finished: dict[tuple[str, str], int] = {}
     uncited: list[str] = []
     for pack, pack_name, dialog_name, path in all_paths():
@@ -136,7 +137,7 @@ def test_golive_20_every_guidance_line_on_every_branch_of_every_pack_is_cited():
     assert uncited == [], "\n".join(uncited[:20])
 
 
-# --- point 3: police consent has three states, and each is told truly -----------------------
+# --- police consent has three states, and each is told truly --------------------------------
 
 THREAT_AGAINST_PUPIL = [
     "I want to report cyberbullying",
@@ -156,7 +157,8 @@ def cases(service) -> list[Case]:
         return list(session.exec(select(Case)))
 
 
-def test_golive_03_threat_against_pupil_asks_who_decides_police(service_factory):
+@pytest.mark.issue(10, 3)
+def test_threat_against_pupil_asks_who_decides_police(service_factory):
     service = service_factory("default")
     grant(service, "dsl1", "dsl")
     [reply] = say(service, "teacher", *THREAT_AGAINST_PUPIL)
@@ -177,7 +179,8 @@ def test_golive_03_threat_against_pupil_asks_who_decides_police(service_factory)
     assert "police: DSL to decide" in flags and "declined" not in flags
 
 
-def test_golive_03_every_cyberbullying_path_in_every_pack_tells_the_truth_about_police():
+@pytest.mark.issue(10, 3)
+def test_every_cyberbullying_path_in_every_pack_tells_the_truth_about_police():
     dialog = DIALOGS["cyberbullying"]
     for name in PACKS:
         pack = load_pack(name)
@@ -208,9 +211,10 @@ def test_golive_03_every_cyberbullying_path_in_every_pack_tells_the_truth_about_
                     assert "Your colleague hasn't agreed" in police, where
 
 
-# --- point 19: a rule that was checked and no longer applies is named -----------------------
+# --- a rule that was checked and no longer applies is named ---------------------------------
 
 
+@pytest.mark.issue(10, 19)
 @pytest.mark.parametrize(
     "pack_name,answers,rule",
     [
@@ -235,7 +239,7 @@ def test_golive_03_every_cyberbullying_path_in_every_pack_tells_the_truth_about_
         ),
     ],
 )
-def test_golive_19_former_pupil_past_the_rule_is_told_which_rule_no_longer_applies(
+def test_former_pupil_past_the_rule_is_told_which_rule_no_longer_applies(
     service_factory, pack_name, answers, rule
 ):
     service = service_factory(pack_name)
@@ -245,7 +249,8 @@ def test_golive_19_former_pupil_past_the_rule_is_told_which_rule_no_longer_appli
     assert "Use your professional judgement and keep any contact professional." in reply
 
 
-def test_golive_19_no_fixed_rule_is_only_said_where_the_policy_has_none():
+@pytest.mark.issue(10, 19)
+def test_no_fixed_rule_is_only_said_where_the_policy_has_none():
     for name in PACKS:
         pack = load_pack(name)
         for path in walk(DIALOGS["friend_request"], pack):
@@ -257,14 +262,15 @@ def test_golive_19_no_fixed_rule_is_only_said_where_the_policy_has_none():
                 assert pack.relationships.parents == "judgement", (name, path.said)
 
 
-# --- point 22: smaller wording slips --------------------------------------------------------
+# --- smaller wording slips ------------------------------------------------------------------
 
 
 def first_outcome(dialog_name: str, pack: PolicyPack) -> Outcome:
     return next(walk(DIALOGS[dialog_name], pack)).outcome
 
 
-def test_golive_22_approval_route_reads_as_a_sentence():
+@pytest.mark.issue(10, 22)
+def test_approval_route_reads_as_a_sentence():
     default = first_outcome("account_request", load_pack("default"))
     assert any(
         g.text.startswith("It now goes to the Headteacher for approval.") for g in default.guidance
@@ -284,13 +290,15 @@ def test_golive_22_approval_route_reads_as_a_sentence():
     assert any(t.startswith("Ms Brown and Mr Jones must read the policy") for t in untrained)
 
 
-def test_golive_22_default_pack_name_example_is_neutral():
+@pytest.mark.issue(10, 22)
+def test_default_pack_name_example_is_neutral():
     pack = load_pack("default")
     step = DIALOGS["account_request"].step("name")
     assert "KJS" not in step.text(Context(pack, {}, NOW))
 
 
-def test_golive_22_file_types_are_named_in_words(service_factory):
+@pytest.mark.issue(10, 22)
+def test_file_types_are_named_in_words(service_factory):
     service = service_factory("default")
     say(service, "f", "report abuse", "me", "facebook", "no link", "yesterday", "Insults")
     shot = service.store_evidence("shot1.png", "image/png", b"\x89PNG\r\n\x1a\n one")
@@ -354,8 +362,9 @@ REFUSED = {
 }
 
 
+@pytest.mark.issue(10, 22)
 @pytest.mark.parametrize("pack_name", PACKS)
-def test_golive_22_a_refused_answer_asks_the_question_once_at_every_step(pack_name):
+def test_a_refused_answer_asks_the_question_once_at_every_step(pack_name):
     pack = load_pack(pack_name)
     for dialog in DIALOGS.values():
         for state in first_visits(dialog, pack):
@@ -380,10 +389,11 @@ def examples_in(prompt: str) -> list[str]:
     return [e.strip() for e in re.split(r",| or ", listed) if e.strip()]
 
 
+@pytest.mark.issue(10, 22)
 @pytest.mark.parametrize(
     "dialog_name,step_key", [("cyberbullying", "posted_at"), ("comment", "received")]
 )
-def test_golive_22_time_examples_are_in_the_past_just_after_midnight(dialog_name, step_key):
+def test_time_examples_are_in_the_past_just_after_midnight(dialog_name, step_key):
     # 23:05 UTC on 10 June is 00:05 on 11 June in London (BST): the start of a new day.
     pack = load_pack("default")
     zone = ZoneInfo(pack.calendar.timezone)
@@ -396,11 +406,8 @@ def test_golive_22_time_examples_are_in_the_past_just_after_midnight(dialog_name
         parsing.parse_past_datetime(example, just_after_midnight)  # none is refused
 
 
-def test_golive_22_future_time_at_0005_is_refused_once_without_repeating_the_question(
-    sqlite_url, tmp_path
-):
-    from tests.helpers import make_service
-
+@pytest.mark.issue(10, 22)
+def test_future_time_at_0005_is_refused_once_without_repeating_the_question(sqlite_url, tmp_path):
     clock = FakeClock(datetime(2026, 6, 10, 23, 5, tzinfo=UTC))  # 00:05 BST, 11 June
     service = make_service(sqlite_url, "default", clock, tmp_path / "evidence")
     [asked] = say(service, "n", "report abuse", "me", "facebook", "no link")

@@ -20,7 +20,8 @@ DIALOGS = {name: c.dialog for name, c in default_registry().conversations.items(
 NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
 
 
-def test_golive_23_opening_sentence_answers_who_sent_the_request(service_factory):
+@pytest.mark.issue(10, 23)
+def test_opening_sentence_answers_who_sent_the_request(service_factory):
     service = service_factory("dukeries-academy")
     grant(service, "dsl1", "dsl")
     [first] = service.handle_message("console", "p", "a pupil sent me a friend request")
@@ -34,6 +35,7 @@ def test_golive_23_opening_sentence_answers_who_sent_the_request(service_factory
     assert "FR-0001" in reply and "decline the request" in reply
 
 
+@pytest.mark.issue(10, 23)
 @pytest.mark.parametrize(
     "opening,sender",
     [
@@ -49,14 +51,15 @@ def test_golive_23_opening_sentence_answers_who_sent_the_request(service_factory
         ("I got a friend request", None),
     ],
 )
-def test_golive_23_sender_is_taken_from_the_opening_only_when_it_is_plain(opening, sender):
+def test_sender_is_taken_from_the_opening_only_when_it_is_plain(opening, sender):
     pack = load_pack("king-jamess-school")
     turn = engine.start(DIALOGS["friend_request"], pack, NOW, None, opening)
     assert turn.state["answers"].get("sender") == sender
     assert ("Who sent the request?" in turn.messages[0].text) == (sender is None)
 
 
-def test_golive_23_misspelt_friend_request_starts_the_friend_request(service_factory):
+@pytest.mark.issue(10, 23)
+def test_misspelt_friend_request_starts_the_friend_request(service_factory):
     service = service_factory("default")
     service.handle_message("console", "q", "freind reqest")
     with service.session() as session:
@@ -77,7 +80,8 @@ def test_everyday_words_are_not_corrected_into_a_report(service_factory):
             assert repo.get_dialog(session, "console", "t") is None, text
 
 
-def test_golive_23_near_misses_pick_the_choice_meant():
+@pytest.mark.issue(10, 23)
+def test_near_misses_pick_the_choice_meant():
     platforms = DIALOGS["cyberbullying"].step("platform").choices
     assert parsing.parse_choice("instgram", platforms, other_allowed=True) == "instagram"
     assert parsing.parse_choice("Threads", platforms, other_allowed=True) == "Threads"
@@ -89,7 +93,8 @@ def test_golive_23_near_misses_pick_the_choice_meant():
     assert parsing.parse_choice("a formr pupil", senders) == "former_pupil"
 
 
-def test_golive_23_number_words_are_ages(service_factory):
+@pytest.mark.issue(10, 23)
+def test_number_words_are_ages(service_factory):
     service = service_factory("default")
     [asked] = say(service, "r", "friend request", "former pupil")
     assert "How old are they now?" in asked
@@ -99,7 +104,8 @@ def test_golive_23_number_words_are_ages(service_factory):
     assert parsing.parse_age_or_birthday("seventeen years old", NOW.date()) == {"age": 17}
 
 
-def test_golive_23_a_leading_no_or_yes_answers_the_question(service_factory):
+@pytest.mark.issue(10, 23)
+def test_a_leading_no_or_yes_answers_the_question(service_factory):
     assert parsing.parse_yes_no("no, he is my nephew") is False
     assert parsing.parse_yes_no("Yes - I accepted it yesterday") is True
     with pytest.raises(parsing.InvalidAnswer):
@@ -110,7 +116,8 @@ def test_golive_23_a_leading_no_or_yes_answers_the_question(service_factory):
     assert "Which app or site" in platform.text
 
 
-def test_golive_23_a_word_from_a_choices_brackets_picks_it():
+@pytest.mark.issue(10, 23)
+def test_a_word_from_a_choices_brackets_picks_it():
     """ "Will the account be open to the public, or private?" answered "public"."""
     from bot.dialogs.parsing import parse_choice
     from bot.domain.messages import Choice
@@ -126,8 +133,9 @@ def test_golive_23_a_word_from_a_choices_brackets_picks_it():
 UNICODE_DIGITS = ["²", "①", "١", "１", "৩", "²²"]
 
 
+@pytest.mark.issue(11, 4)
 @pytest.mark.parametrize("text", UNICODE_DIGITS)
-def test_hardening_04_unicode_digits_are_refused_kindly_by_every_parser(text):
+def test_unicode_digits_are_refused_kindly_by_every_parser(text):
     today = NOW.date()
     for parse in (
         lambda t: parsing.parse_choice(t, DIALOGS["cyberbullying"].steps[0].choices),
@@ -142,15 +150,17 @@ def test_hardening_04_unicode_digits_are_refused_kindly_by_every_parser(text):
             parse(text)
 
 
+@pytest.mark.issue(11, 4)
 @pytest.mark.parametrize("text", UNICODE_DIGITS)
-def test_hardening_04_unicode_digits_are_not_taken_as_another_app(text):
+def test_unicode_digits_are_not_taken_as_another_app(text):
     platforms = DIALOGS["cyberbullying"].step("platform").choices
     with pytest.raises(parsing.InvalidAnswer):
         parsing.parse_choice(text, platforms, other_allowed=True)
 
 
+@pytest.mark.issue(11, 4)
 @pytest.mark.parametrize("text", ["²", "①"])
-def test_hardening_04_a_dm_of_unicode_digits_gets_a_reply_at_every_step(service_factory, text):
+def test_a_dm_of_unicode_digits_gets_a_reply_at_every_step(service_factory, text):
     service = service_factory("default")
     [menu] = service.handle_message("console", "u", text)  # nothing in progress
     assert "What would you like to do?" in menu.text
@@ -164,8 +174,9 @@ def test_hardening_04_a_dm_of_unicode_digits_gets_a_reply_at_every_step(service_
         assert expected in reply.text
 
 
+@pytest.mark.issue(11, 4)
 @pytest.mark.parametrize("text", ["0000", "01/0000", "july 0000", "29 feb 0000", "1/1/1899"])
-def test_hardening_04_out_of_range_years_are_refused_kindly(text):
+def test_out_of_range_years_are_refused_kindly(text):
     today = NOW.date()
     for parse in (
         lambda t: parsing.parse_left_date(t, today),

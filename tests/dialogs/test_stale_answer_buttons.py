@@ -13,6 +13,8 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
+import pytest
+
 from tests.fakes.fake_slack import Call, blocks_text
 from tests.fakes.teams_client import cards_in, find_submit
 from tests.fakes.terminal import after, chat
@@ -80,7 +82,8 @@ async def press_on_message(bot: Any, user: str, call: Call, label: str) -> None:
     assert response.status == 200
 
 
-async def test_golive_04_old_slack_button_from_a_finished_report_does_not_answer_the_new_one(
+@pytest.mark.issue(10, 4)
+async def test_old_slack_button_from_a_finished_report_does_not_answer_the_new_one(
     bot,
 ):
     dm = "DU1"
@@ -123,7 +126,8 @@ async def test_golive_04_old_slack_button_from_a_finished_report_does_not_answer
     assert dialog_answers(bot.service, "slack", "U1") == {"sender": "parent"}
 
 
-async def test_golive_04_slack_button_from_before_conversation_ids_is_stale(bot):
+@pytest.mark.issue(10, 4)
+async def test_slack_button_from_before_conversation_ids_is_stale(bot):
     await bot.say("U5", "friend request")
     last = bot.fake.called("chat.postMessage", channel="DU5")[-1]
     parent = slack_button(last, PARENT)
@@ -137,7 +141,8 @@ async def test_golive_04_slack_button_from_before_conversation_ids_is_stale(bot)
     assert dialog_answers(bot.service, "slack", "U5") == {"sender": "parent"}
 
 
-async def test_golive_04_old_slack_menu_button_does_not_answer_a_report_in_progress(bot):
+@pytest.mark.issue(10, 4)
+async def test_old_slack_menu_button_does_not_answer_a_report_in_progress(bot):
     await bot.say("U7", "hello")
     [menu] = bot.fake.called("chat.postMessage", channel="DU7")
     for line in CB_ABOUT_ME[:-1]:  # up to "what happened?", which takes any words
@@ -152,7 +157,8 @@ async def test_golive_04_old_slack_menu_button_does_not_answer_a_report_in_progr
 # --- Teams ----------------------------------------------------------------------------
 
 
-async def test_golive_04_old_teams_card_button_from_a_finished_report_does_not_answer_the_new_one(
+@pytest.mark.issue(10, 4)
+async def test_old_teams_card_button_from_a_finished_report_does_not_answer_the_new_one(
     teams,
 ):
     await teams.say("ana", "friend request")
@@ -180,7 +186,8 @@ async def test_golive_04_old_teams_card_button_from_a_finished_report_does_not_a
 # --- the terminal -------------------------------------------------------------------
 
 
-def test_golive_04_old_terminal_answer_from_a_finished_report_does_not_answer_the_new_one(
+@pytest.mark.issue(10, 4)
+def test_old_terminal_answer_from_a_finished_report_does_not_answer_the_new_one(
     service_factory,
 ):
     service = service_factory()

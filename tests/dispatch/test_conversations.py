@@ -12,7 +12,7 @@ from bot.dispatch.service import DB_DOWN
 from bot.domain.evidence import EvidenceRefused
 from bot.storage import repository as repo
 from bot.storage.tables import Case, CaseTask, DialogState, Evidence
-from tests.helpers import CB_ABOUT_ME, CB_AFTER_EVIDENCE, FR_ANSWERS, grant, say
+from tests.helpers import CB_ABOUT_ME, CB_AFTER_EVIDENCE, FR_ANSWERS, grant, make_service, say
 
 
 def current_step(service, user: str) -> str | None:
@@ -290,8 +290,6 @@ def test_locked_database_is_reported_and_nothing_is_lost(service_factory, sqlite
 
 
 def test_unreachable_database_gets_a_clear_message(clock, tmp_path):
-    from tests.helpers import make_service
-
     service = make_service(
         "postgresql+psycopg://postgres@127.0.0.1:1/none", "default", clock, tmp_path
     )

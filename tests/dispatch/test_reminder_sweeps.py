@@ -3,20 +3,17 @@ reminder once."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 from sqlmodel import select
 
 from bot.storage.tables import Outbox
-from tests.helpers import add_account, log_comment
+from tests.helpers import add_account, log_comment, make_service
 
 
 def test_sweeps_on_two_connections_take_each_reminder_once(database_url, clock, tmp_path):
     """Two instances sweeping the same database at the same moment (PostgreSQL and SQLite)."""
-    import threading
-
-    from tests.helpers import make_service
-
     first = make_service(database_url, "default", clock, tmp_path / "e1")
     second = make_service(database_url, "default", clock, tmp_path / "e2")
     add_account(first)

@@ -1,4 +1,4 @@
-"""One running bot with every inbound door open, for the hardening and fuzz tests.
+"""One running bot with every inbound door open, for the door-edge and fuzz tests.
 
 Slack (HTTP mode, against the local fake Slack), Teams (signed against the fake connector,
 or anonymous on loopback) and the comment webhook, on one aiohttp server, on SQLite or

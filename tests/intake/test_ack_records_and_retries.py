@@ -1,4 +1,4 @@
-"""Issue 11 (hardening): exact crash records, a malformed request that can't spoil the
+"""Exact crash records: a malformed request that can't spoil the
 others' records, failed work retried then reported, and quiet logs while the database is
 down. The repeated-kill test on real processes is in tests/system/test_crash_recovery.py."""
 
@@ -9,6 +9,7 @@ import json
 import logging
 
 import aiohttp
+import pytest
 from aiohttp.test_utils import TestServer
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import select
@@ -33,12 +34,11 @@ def recorded(service: BotService) -> list[AcceptedRequest]:
         return list(session.exec(select(AcceptedRequest)).all())
 
 
-# --- 1: the ack waits for the record; a restart never re-sends what Slack has -------------
+# --- the ack waits for the record; a restart never re-sends what Slack has ----------------
 
 
-async def test_hardening_01_an_acknowledged_request_is_recorded_before_its_ack(
-    database_url, clock, tmp_path
-):
+@pytest.mark.issue(11, 1)
+async def test_an_acknowledged_request_is_recorded_before_its_ack(database_url, clock, tmp_path):
     """Slack won't resend what it had an answer for: the record must exist by then."""
     service = make_service(database_url, "default", clock, tmp_path)
     work = AfterAck("test", journal=RequestJournal(service, "slack"))
@@ -57,10 +57,11 @@ async def test_hardening_01_an_acknowledged_request_is_recorded_before_its_ack(
     other.engine.dispose()
 
 
-# --- 2: one malformed request can't cost the others their records -------------------------
+# --- one malformed request can't cost the others their records ----------------------------
 
 
-async def test_hardening_02_a_malformed_request_beside_a_dm_keeps_the_dm_recorded(
+@pytest.mark.issue(11, 2)
+async def test_a_malformed_request_beside_a_dm_keeps_the_dm_recorded(
     database_url, clock, tmp_path, caplog
 ):
     service = make_service(database_url, "default", clock, tmp_path)
@@ -94,7 +95,8 @@ async def test_hardening_02_a_malformed_request_beside_a_dm_keeps_the_dm_recorde
     service.engine.dispose()
 
 
-async def test_hardening_02_a_signed_event_with_no_user_beside_a_dm_over_http(bot, caplog):
+@pytest.mark.issue(11, 2)
+async def test_a_signed_event_with_no_user_beside_a_dm_over_http(bot, caplog):
     bad = dm_event("UX", "hello", "EvBad", "1.0")
     bad["event"]["user"] = None
     with caplog.at_level(logging.WARNING):
@@ -109,12 +111,11 @@ async def test_hardening_02_a_signed_event_with_no_user_beside_a_dm_over_http(bo
     assert "write failed" not in caplog.text
 
 
-# --- 11: failed work is retried a bounded number of times, then reported -------------------
+# --- failed work is retried a bounded number of times, then reported -----------------------
 
 
-async def test_hardening_11_a_request_whose_work_fails_is_tried_again(
-    database_url, clock, tmp_path
-):
+@pytest.mark.issue(11, 11)
+async def test_a_request_whose_work_fails_is_tried_again(database_url, clock, tmp_path):
     service = make_service(database_url, "default", clock, tmp_path)
     work = AfterAck("test", journal=RequestJournal(service, "slack"), retry_after=0)
     attempts: list[Accepted] = []
@@ -137,7 +138,8 @@ async def test_hardening_11_a_request_whose_work_fails_is_tried_again(
     service.engine.dispose()
 
 
-async def test_hardening_11_work_that_keeps_failing_is_reported_not_stranded(
+@pytest.mark.issue(11, 11)
+async def test_work_that_keeps_failing_is_reported_not_stranded(
     database_url, clock, tmp_path, caplog
 ):
     service = make_service(database_url, "default", clock, tmp_path)
@@ -163,12 +165,11 @@ async def test_hardening_11_work_that_keeps_failing_is_reported_not_stranded(
     service.engine.dispose()
 
 
-# --- 11: a database outage is a few lines in the log, not a traceback every 2 s -----------
+# --- a database outage is a few lines in the log, not a traceback every 2 s ---------------
 
 
-async def test_hardening_11_delivery_says_once_a_minute_that_the_database_is_down(
-    tmp_path, clock, caplog
-):
+@pytest.mark.issue(11, 11)
+async def test_delivery_says_once_a_minute_that_the_database_is_down(tmp_path, clock, caplog):
     url = f"sqlite:///{tmp_path / 'later' / 'bot.db'}"  # no tables yet: every call fails
     service = make_service(url, "default", clock, tmp_path / "evidence")
     fake = await FakeSlack().start()
@@ -196,10 +197,11 @@ async def test_hardening_11_delivery_says_once_a_minute_that_the_database_is_dow
         await fake.close()
 
 
-# --- 9: a slow Teams connector holds up nobody on Slack -----------------------------------
+# --- a slow Teams connector holds up nobody on Slack --------------------------------------
 
 
-async def test_hardening_09_a_slow_teams_connector_does_not_stall_slack_replies(
+@pytest.mark.issue(11, 9)
+async def test_a_slow_teams_connector_does_not_stall_slack_replies(
     sqlite_url, clock, tmp_path, fake
 ):
     """Two Teams replies wait on a connector taking 8 s; meanwhile a Slack DM is answered
@@ -240,9 +242,8 @@ async def test_hardening_09_a_slow_teams_connector_does_not_stall_slack_replies(
         service.engine.dispose()
 
 
-async def test_hardening_01_a_spooled_request_survives_a_kill_before_its_database_row(
-    tmp_path, clock
-):
+@pytest.mark.issue(11, 1)
+async def test_a_spooled_request_survives_a_kill_before_its_database_row(tmp_path, clock):
     """The ack goes out once the request is in the local spool. Here its database write
     fails (the database is not there yet) and the process stops without finishing it,
     like a kill: the next start writes it to the database and runs it."""

@@ -3,16 +3,20 @@ replay check (kept across a restart), and readiness while the database is locked
 
 from __future__ import annotations
 
+import pytest
+
 from tests.helpers import lock_the_database
 
 
-async def test_hardening_03_bodies_over_a_megabyte_are_refused_before_any_check(door):
+@pytest.mark.issue(11, 3)
+async def test_bodies_over_a_megabyte_are_refused_before_any_check(door):
     big = b'{"type": "message", "text": "' + b"x" * (1024 * 1024) + b'"}'
     assert (await door.signed_slack(big, "application/json")).status == 413
     assert (await door.teams.post(None, raw=big)).status == 413
 
 
-async def test_hardening_10_a_replay_after_a_restart_is_still_refused(service_factory):
+@pytest.mark.issue(11, 10)
+async def test_a_replay_after_a_restart_is_still_refused(service_factory):
     """On SQLite the ack doesn't wait for the database (it would queue behind every turn),
     so the check is in memory first; a restart reads the recent keys back."""
     from bot.intake.guard import Replays
@@ -28,7 +32,8 @@ async def test_hardening_10_a_replay_after_a_restart_is_still_refused(service_fa
     restarted.close(wait=True)
 
 
-async def test_hardening_11_readyz_fails_while_sqlite_is_write_locked(door, sqlite_url):
+@pytest.mark.issue(11, 11)
+async def test_readyz_fails_while_sqlite_is_write_locked(door, sqlite_url):
     assert await door.ready() == 200
     locker = lock_the_database(sqlite_url)
     try:

@@ -137,7 +137,8 @@ def test_teams_package_says_which_setting_is_missing(tmp_path, monkeypatch):
     assert not (tmp_path / "schoolbot-teams.zip").exists()
 
 
-def test_golive_22_slack_scopes_are_only_those_the_code_uses():
+@pytest.mark.issue(10, 22)
+def test_slack_scopes_are_only_those_the_code_uses():
     """Each scope the manifest asks for has a Web API call or event in bot/ that needs it."""
     needs = {
         "chat:write": ("chat_postMessage", "chat_update"),

@@ -1,4 +1,4 @@
-"""Issue 15, retention that runs: each rule disposes exactly on its day, never a held case;
+"""Retention that runs: each rule disposes exactly on its day, never a held case;
 evidence files leave the disk; what is left is a tombstone; the audit trail allows only
 the disposal redaction. Clock injected (FakeClock); the PostgreSQL two-instance sweep is
 in tests/system/test_retention_multi_instance.py."""
@@ -23,7 +23,7 @@ from bot.storage import db
 from bot.storage import repository as repo
 from bot.storage.tables import AuditEvent, Case, Comment, DialogState, Disposal, OfficialAccount
 from tests.fakes.workspace_harness import open_case
-from tests.helpers import ROOT, FakeClock, grant, make_service, say
+from tests.helpers import ROOT, SCHOOLBOT, FakeClock, env_for, grant, make_service, say
 
 CB_STAFF = ["report abuse", "me", "facebook", "no link", "yesterday", "MARKER-STAFF insults"]
 FR = ["friend request", "1", "no", "instagram", "no", "no"]
@@ -67,10 +67,11 @@ def sweep_on(service, clock: FakeClock, moment: datetime) -> dict[str, Disposal]
     return disposed(service)
 
 
-# --- 1. each pack sets retention per kind of record -----------------------------------
+# --- each pack sets retention per kind of record --------------------------------------
 
 
-def test_records_01_every_bundled_pack_has_a_retention_schedule_from_the_irms_toolkit():
+@pytest.mark.issue(15, 1)
+def test_every_bundled_pack_has_a_retention_schedule_from_the_irms_toolkit():
     for name in bundled_pack_names():
         text = (resources.files("bot.policies") / f"{name}.toml").read_text()
         assert "[records.retention]" in text and "IRMS" in text, name
@@ -79,7 +80,8 @@ def test_records_01_every_bundled_pack_has_a_retention_schedule_from_the_irms_to
         assert (r.comment_years, r.abandoned_conversation_days) == (1, 30), name
 
 
-def test_records_01_old_retention_years_still_works_and_cannot_be_mixed():
+@pytest.mark.issue(15, 1)
+def test_old_retention_years_still_works_and_cannot_be_mixed():
     text = (resources.files("bot.policies") / "default.toml").read_text()
     head, _, tail = text.partition("[records.retention]")
     legacy = (
@@ -100,10 +102,11 @@ def test_records_01_old_retention_years_still_works_and_cannot_be_mixed():
     )
 
 
-# --- 2. the sweep disposes of each kind exactly on its day ----------------------------
+# --- the sweep disposes of each kind exactly on its day -------------------------------
 
 
-def test_records_02_safeguarding_case_disposed_25_years_after_closure_not_a_day_before(
+@pytest.mark.issue(15, 2)
+def test_safeguarding_case_disposed_25_years_after_closure_not_a_day_before(
     service, clock, tmp_path
 ):
     ref = open_case(service)  # a cyberbullying report about a pupil: the DSL's
@@ -136,7 +139,8 @@ def test_records_02_safeguarding_case_disposed_25_years_after_closure_not_a_day_
     assert len([d for d in disposed(service).values() if d.record == ref]) == 1
 
 
-def test_records_02_staff_cyberbullying_and_friend_request_six_years(service, clock):
+@pytest.mark.issue(15, 2)
+def test_staff_cyberbullying_and_friend_request_six_years(service, clock):
     say(service, "bob", *CB_STAFF, "done", "no", "no", "no")
     say(service, "alice", *FR)
     staff = close(service, "CB-0001", who="slt1")
@@ -147,7 +151,8 @@ def test_records_02_staff_cyberbullying_and_friend_request_six_years(service, cl
     assert log["CB-0001"].rule == log["FR-0001"].rule == rules.STAFF_CASE
 
 
-def test_records_02_account_request_and_register_kept_while_open_then_six_years(service, clock):
+@pytest.mark.issue(15, 2)
+def test_account_request_and_register_kept_while_open_then_six_years(service, clock):
     now = clock()
     with service.session() as session:
         case = Case(
@@ -189,7 +194,8 @@ def test_records_02_account_request_and_register_kept_while_open_then_six_years(
         assert "MARKER" not in str([e.detail for e in session.exec(select(AuditEvent))])
 
 
-def test_records_02_comment_one_year_after_reply_and_conversation_after_30_days(service, clock):
+@pytest.mark.issue(15, 2)
+def test_comment_one_year_after_reply_and_conversation_after_30_days(service, clock):
     from bot.features.comments.rules import CommentIn
     from bot.storage import scheduling
 
@@ -227,7 +233,8 @@ def test_records_02_comment_one_year_after_reply_and_conversation_after_30_days(
         assert row is not None and "MARKER" not in row.text and "Disposed of on" in row.text
 
 
-def test_records_02_a_file_another_live_case_uses_stays_on_disk(service, clock, tmp_path):
+@pytest.mark.issue(15, 2)
+def test_a_file_another_live_case_uses_stays_on_disk(service, clock, tmp_path):
     first = open_case(service)
     close(service, first)
     clock.advance(days=400)
@@ -239,10 +246,11 @@ def test_records_02_a_file_another_live_case_uses_stays_on_disk(service, clock, 
     assert all(f.exists() for f in files)
 
 
-# --- 3. legal hold ---------------------------------------------------------------------
+# --- legal hold ------------------------------------------------------------------------
 
 
-def test_records_03_a_held_case_is_never_disposed_of_until_the_hold_is_lifted(service, clock):
+@pytest.mark.issue(15, 3)
+def test_a_held_case_is_never_disposed_of_until_the_hold_is_lifted(service, clock):
     ref = open_case(service)
     close(service, ref)
     with service.session() as session:
@@ -267,10 +275,11 @@ def test_records_03_a_held_case_is_never_disposed_of_until_the_hold_is_lifted(se
         assert "MARKER-HOLD" not in str([e.detail for e in repo.timeline(session, ref)])
 
 
-# --- 2. the append-only trail allows exactly the disposal redaction ---------------------
+# --- the append-only trail allows exactly the disposal redaction ------------------------
 
 
-def test_records_02_audit_trigger_allows_only_the_disposal_redaction(database_url):
+@pytest.mark.issue(15, 2)
+def test_audit_trigger_allows_only_the_disposal_redaction(database_url):
     engine = db.make_engine(database_url)
     now = at(2026, 11, 21)
     with engine.begin() as connection:
@@ -308,10 +317,11 @@ def test_records_02_audit_trigger_allows_only_the_disposal_redaction(database_ur
     engine.dispose()
 
 
-# --- 5. what is left: the tombstone ----------------------------------------------------
+# --- what is left: the tombstone -------------------------------------------------------
 
 
-def test_records_05_case_ref_view_of_a_disposed_case_shows_only_the_tombstone(service, clock):
+@pytest.mark.issue(15, 5)
+def test_case_ref_view_of_a_disposed_case_shows_only_the_tombstone(service, clock):
     ref = open_case(service)
     close(service, ref)
     sweep_on(service, clock, at(2051, 11, 21))
@@ -323,12 +333,11 @@ def test_records_05_case_ref_view_of_a_disposed_case_shows_only_the_tombstone(se
         assert gone not in view.text
 
 
-# --- 4. the DPO's preview and log ------------------------------------------------------
+# --- the DPO's preview and log ---------------------------------------------------------
 
 
-def test_records_04_due_previews_and_disposals_exports_csv(tmp_path):
-    from tests.helpers import SCHOOLBOT, env_for
-
+@pytest.mark.issue(15, 4)
+def test_due_previews_and_disposals_exports_csv(tmp_path):
     url = f"sqlite:///{tmp_path / 'old.db'}"
     db.upgrade(url)
     clock = FakeClock(at(2000, 1, 10, 12))
@@ -372,10 +381,11 @@ def test_records_04_due_previews_and_disposals_exports_csv(tmp_path):
     assert "Nothing is due" not in cli("due")
 
 
-# --- 6. the retention tables in docs/records.md are the packs' own ----------------------
+# --- the retention tables in docs/records.md are the packs' own -------------------------
 
 
-def test_records_06_the_records_page_has_each_bundled_packs_retention_table():
+@pytest.mark.issue(15, 6)
+def test_the_records_page_has_each_bundled_packs_retention_table():
     page = (ROOT / "docs" / "records.md").read_text(encoding="utf-8")
     section = page.split("## How long each record is kept", 1)[1].split("\n## ", 1)[0]
     for name in bundled_pack_names():

@@ -214,7 +214,8 @@ def test_requests_stranded_for_a_week_are_reported_and_removed(service_factory, 
     assert "Jane" not in caplog.text  # not what they wrote
 
 
-def test_hardening_08_database_errors_never_quote_the_parameters(sqlite_url):
+@pytest.mark.issue(11, 8)
+def test_database_errors_never_quote_the_parameters(sqlite_url):
     engine = db.make_engine(sqlite_url)
     with pytest.raises(sa.exc.OperationalError) as raised, engine.connect() as connection:
         connection.execute(sa.text("INSERT INTO no_such_table VALUES (:x)"), {"x": MARKER})

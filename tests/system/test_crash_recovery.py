@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 import aiohttp
+import pytest
 import sqlalchemy as sa
 
 from bot.storage import db
@@ -129,7 +130,7 @@ async def test_acknowledged_messages_survive_a_kill_and_are_answered_once(tmp_pa
         await fake.close()
 
 
-# --- issue 11, point 1: a reply Slack had before a kill is not sent again ------------------
+# --- a reply Slack had before a kill is not sent again -------------------------------------
 
 
 def bot_env(url: str, fake: FakeSlack, tmp_path, port: int) -> dict[str, str]:
@@ -147,9 +148,8 @@ def bot_env(url: str, fake: FakeSlack, tmp_path, port: int) -> dict[str, str]:
     }
 
 
-async def test_hardening_01_a_reply_slack_had_before_a_kill_is_not_sent_again(
-    database_url, tmp_path
-):
+@pytest.mark.issue(11, 1)
+async def test_a_reply_slack_had_before_a_kill_is_not_sent_again(database_url, tmp_path):
     """Killed after Slack took the reply but before the record was deleted: the restart
     finds the reply in the conversation and does not post it a second time."""
     fake = await FakeSlack(hold=asyncio.Event(), finish_held_posts=True).start()
@@ -190,15 +190,14 @@ async def test_hardening_01_a_reply_slack_had_before_a_kill_is_not_sent_again(
         await fake.close()
 
 
-# --- issue 11, point 1: repeated kills with DMs in flight, on SQLite and PostgreSQL ---------
+# --- repeated kills with DMs in flight, on SQLite and PostgreSQL ----------------------------
 
 KILLS = 3
 PER_ROUND = 12
 
 
-async def test_hardening_01_kills_with_dms_in_flight_lose_and_double_no_reply(
-    database_url, tmp_path
-):
+@pytest.mark.issue(11, 1)
+async def test_kills_with_dms_in_flight_lose_and_double_no_reply(database_url, tmp_path):
     """Each round sends DMs from new people while replies are being posted (Slack takes
     20 ms a post), then SIGKILLs the bot mid-flight and starts it again. Every request
     that was acknowledged gets its reply exactly once; one cut off before its ack may

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakes.teams_client import CARD_SCHEMA
 from tests.helpers import ROOT, SCHEMAS, SCHOOLBOT, fresh_shell_env, run_schoolbot
 
 # A path built to a folder outside the repo named after the word below: with "../", with
@@ -26,7 +27,7 @@ _WORD = "sha" + "red"
 SHARED_PATH = re.compile(rf"""\.\./{_WORD}|/{_WORD}/|"{_WORD}" */|/ *"{_WORD}"|['"]{_WORD}['"]""")
 
 
-# --- 1. The official schemas live in the repository ---------------------------------------
+# --- The official schemas live in the repository ------------------------------------------
 
 VENDORED = {
     "adaptive-cards": "adaptive-card-1.5.json",
@@ -35,8 +36,9 @@ VENDORED = {
 }
 
 
+@pytest.mark.issue(10, 1)
 @pytest.mark.parametrize("folder", sorted(VENDORED))
-def test_golive_01_each_schema_is_in_the_repo_with_its_licence_and_source(folder):
+def test_each_schema_is_in_the_repo_with_its_licence_and_source(folder):
     here = SCHEMAS / folder
     schema = json.loads((here / VENDORED[folder]).read_text(encoding="utf-8"))
     assert "json-schema.org" in schema["$schema"]
@@ -47,7 +49,8 @@ def test_golive_01_each_schema_is_in_the_repo_with_its_licence_and_source(folder
     assert "version" in source.lower()
 
 
-def test_golive_01_nothing_in_bot_tests_or_bench_builds_a_path_to_a_shared_folder():
+@pytest.mark.issue(10, 1)
+def test_nothing_in_bot_tests_or_bench_builds_a_path_to_a_shared_folder():
     files = [ROOT / "Makefile", *sorted((ROOT / ".ci").iterdir())]
     for top in ("bot", "tests", "bench"):
         files += [p for p in sorted((ROOT / top).rglob("*")) if p.suffix in (".py", ".toml")]
@@ -60,13 +63,13 @@ def test_golive_01_nothing_in_bot_tests_or_bench_builds_a_path_to_a_shared_folde
     assert offenders == []
 
 
-def test_golive_01_the_card_schema_the_teams_tests_use_is_inside_the_repo():
-    from tests.fakes.teams_client import CARD_SCHEMA
-
+@pytest.mark.issue(10, 1)
+def test_the_card_schema_the_teams_tests_use_is_inside_the_repo():
     assert CARD_SCHEMA.resolve().is_relative_to(ROOT.resolve()) and CARD_SCHEMA.is_file()
 
 
-def test_golive_01_a_copy_with_nothing_beside_it_validates_the_manifests(tmp_path):
+@pytest.mark.issue(10, 1)
+def test_a_copy_with_nothing_beside_it_validates_the_manifests(tmp_path):
     """The tracked files alone, in an empty folder: the schema tests pass, none skipped."""
     clone = tmp_path / "empty" / "schoolbot"
     tracked = subprocess.run(
@@ -100,14 +103,15 @@ def test_golive_01_a_copy_with_nothing_beside_it_validates_the_manifests(tmp_pat
     assert "skipped" not in result.stdout and "passed" in result.stdout
 
 
-# --- 11. The data folder and database are private to the bot's own user ------------------
+# --- The data folder and database are private to the bot's own user ----------------------
 
 
 def private(path: Path) -> bool:
     return path.stat().st_mode & 0o077 == 0
 
 
-def test_golive_11_data_folder_database_and_evidence_are_readable_by_their_owner_only(
+@pytest.mark.issue(10, 11)
+def test_data_folder_database_and_evidence_are_readable_by_their_owner_only(
     tmp_path,
 ):
     home = tmp_path / "home"
@@ -138,7 +142,8 @@ def test_golive_11_data_folder_database_and_evidence_are_readable_by_their_owner
     assert stat.S_IMODE(stored.stat().st_mode) == 0o600
 
 
-def test_golive_11_a_database_left_readable_by_an_older_version_is_tightened(tmp_path):
+@pytest.mark.issue(10, 11)
+def test_a_database_left_readable_by_an_older_version_is_tightened(tmp_path):
     home = tmp_path / "home"
     (home / "data").mkdir(parents=True, mode=0o755)
     (home / "data").chmod(0o755)
@@ -149,10 +154,11 @@ def test_golive_11_a_database_left_readable_by_an_older_version_is_tightened(tmp
     assert stat.S_IMODE((home / "data" / "schoolbot.db").stat().st_mode) == 0o600
 
 
-# --- 12. `.env` and the database are found the same way from any folder -------------------
+# --- `.env` and the database are found the same way from any folder -----------------------
 
 
-def test_golive_12_a_command_from_another_folder_uses_the_same_env_and_database(tmp_path):
+@pytest.mark.issue(10, 12)
+def test_a_command_from_another_folder_uses_the_same_env_and_database(tmp_path):
     home, here, there = tmp_path / "home", tmp_path / "here", tmp_path / "there"
     for folder in (home, here, there):
         folder.mkdir()
@@ -174,7 +180,8 @@ def test_golive_12_a_command_from_another_folder_uses_the_same_env_and_database(
     assert not (here / "data").exists() and not (there / "data").exists()
 
 
-def test_golive_12_without_a_home_setting_the_home_is_the_clone(tmp_path):
+@pytest.mark.issue(10, 12)
+def test_without_a_home_setting_the_home_is_the_clone(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "SCHOOLBOT_HOME"}
     code = "from bot.config import project_home; print(project_home())"
     result = subprocess.run(
@@ -183,10 +190,11 @@ def test_golive_12_without_a_home_setting_the_home_is_the_clone(tmp_path):
     assert Path(result.stdout.strip()) == ROOT.resolve()
 
 
-# --- 14. Licence, a visible install, and no scheduler chatter -----------------------------
+# --- Licence, a visible install, and no scheduler chatter ---------------------------------
 
 
-def test_golive_14_the_licence_is_apache_2_declared_as_an_spdx_string():
+@pytest.mark.issue(10, 14)
+def test_the_licence_is_apache_2_declared_as_an_spdx_string():
     import importlib.metadata
     import tomllib
 
@@ -206,7 +214,8 @@ def test_golive_14_the_licence_is_apache_2_declared_as_an_spdx_string():
     assert importlib.metadata.metadata("schoolbot")["License-Expression"] == "Apache-2.0"
 
 
-def test_golive_14_the_install_ends_by_running_the_installed_command(tmp_path):
+@pytest.mark.issue(10, 14)
+def test_the_install_ends_by_running_the_installed_command(tmp_path):
     version = run_schoolbot(tmp_path, fresh_shell_env(tmp_path), "--version")
     assert version.returncode == 0 and version.stdout.strip().endswith("0.1.0")
     plan = subprocess.run(
@@ -222,7 +231,8 @@ def test_golive_14_the_install_ends_by_running_the_installed_command(tmp_path):
         assert "schoolbot --version" in steps[n + 1] and "Installed" in steps[n + 1]
 
 
-def test_golive_22_export_to_a_missing_folder_says_what_to_do(tmp_path):
+@pytest.mark.issue(10, 22)
+def test_export_to_a_missing_folder_says_what_to_do(tmp_path):
     env = fresh_shell_env(tmp_path / "home")
     result = run_schoolbot(tmp_path, env, "accounts", "export", "-o", "no/such/folder/register.csv")
     assert result.returncode == 1

@@ -1,4 +1,4 @@
-"""Issue 15: the daily retention sweep on two instances sharing one PostgreSQL disposes of
+"""The daily retention sweep on two instances sharing one PostgreSQL disposes of
 each record once, with one line each in the disposal log.
 
 Both instances run the real scheduler (its retention job runs at start, then daily), and
@@ -13,6 +13,7 @@ import collections
 import threading
 from datetime import UTC, datetime
 
+import pytest
 from aiohttp.test_utils import TestServer
 from sqlmodel import select
 
@@ -28,9 +29,8 @@ from tests.helpers import FakeClock, grant, make_service
 CASES = 6
 
 
-async def test_records_05_the_sweep_disposes_of_each_record_once_across_two_instances(
-    pg_url, tmp_path
-):
+@pytest.mark.issue(15, 5)
+async def test_the_sweep_disposes_of_each_record_once_across_two_instances(pg_url, tmp_path):
     db.upgrade(pg_url)
     clock = FakeClock(datetime(2026, 11, 21, 15, 0, tzinfo=UTC))
     first = make_service(pg_url, "default", clock, tmp_path / "evidence")

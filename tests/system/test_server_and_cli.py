@@ -6,6 +6,7 @@ import asyncio
 import subprocess
 
 import aiohttp
+import pytest
 from aiohttp.test_utils import TestServer
 
 from bot.app import create_app
@@ -106,7 +107,8 @@ def test_empty_slack_settings_mean_slack_is_off(monkeypatch):
     assert slack_configured(Settings(_env_file=None))
 
 
-def test_golive_05_cli_lists_and_shows_cases_with_the_reporter(tmp_path):
+@pytest.mark.issue(10, 5)
+def test_cli_lists_and_shows_cases_with_the_reporter(tmp_path):
     assert run_cli(tmp_path, "roles", "add", "dsl1", "dsl").returncode == 0
     staff = run_cli(
         tmp_path,
@@ -129,7 +131,8 @@ def test_golive_05_cli_lists_and_shows_cases_with_the_reporter(tmp_path):
     assert missing.returncode != 0 and "There is no case FR-0099" in missing.stderr
 
 
-def test_golive_08_roles_list_names_each_role_the_escalation_needs_without_a_holder(tmp_path):
+@pytest.mark.issue(10, 8)
+def test_roles_list_names_each_role_the_escalation_needs_without_a_holder(tmp_path):
     assert run_cli(tmp_path, "roles", "add", "dsl1", "dsl").returncode == 0
     listed = run_cli(tmp_path, "roles", "list")
     assert listed.returncode == 0, listed.stderr

@@ -19,6 +19,7 @@ import subprocess
 import sys
 
 import aiohttp
+import pytest
 
 from tests.fakes.fake_connector import FakeConnector
 from tests.fakes.fake_slack import APP_TOKEN, BOT_TOKEN, FakeSlack, blocks_text
@@ -39,10 +40,11 @@ from tests.helpers import SCHOOLBOT, env_for, free_port
 FIRST_QUESTION = "Who sent the request?"
 
 
-# --- point 2: every way to start, one request end to end -------------------------------
+# --- every way to start, one request end to end ----------------------------------------
 
 
-async def test_golive_02_slack_http_mode_and_webhook_on_real_process_handle_a_request_each(
+@pytest.mark.issue(10, 2)
+async def test_slack_http_mode_and_webhook_on_real_process_handle_a_request_each(
     tmp_path,
 ):
     seed_account(tmp_path)
@@ -72,7 +74,8 @@ async def test_golive_02_slack_http_mode_and_webhook_on_real_process_handle_a_re
         await fake.close()
 
 
-async def test_golive_02_slack_socket_mode_real_process_acks_the_envelope_and_replies(tmp_path):
+@pytest.mark.issue(10, 2)
+async def test_slack_socket_mode_real_process_acks_the_envelope_and_replies(tmp_path):
     fake = await FakeSlack().start()
     try:
         async with real_bot(
@@ -100,7 +103,8 @@ async def test_golive_02_slack_socket_mode_real_process_acks_the_envelope_and_re
         await fake.close()
 
 
-async def test_golive_02_teams_signed_real_process_replies_at_the_connector(tmp_path):
+@pytest.mark.issue(10, 2)
+async def test_teams_signed_real_process_replies_at_the_connector(tmp_path):
     fake = FakeConnector().start()
     try:
         async with real_bot(tmp_path, **fake.settings) as bot:
@@ -123,7 +127,8 @@ async def test_golive_02_teams_signed_real_process_replies_at_the_connector(tmp_
         fake.close()
 
 
-async def test_golive_02_teams_anonymous_and_webhook_off_real_process(tmp_path):
+@pytest.mark.issue(10, 2)
+async def test_teams_anonymous_and_webhook_off_real_process(tmp_path):
     seed_account(tmp_path)
     fake = FakeConnector(require_token=False).start()
     try:
@@ -143,10 +148,11 @@ async def test_golive_02_teams_anonymous_and_webhook_off_real_process(tmp_path):
         fake.close()
 
 
-# --- point 13: credentials checked at start, one line each ------------------------------
+# --- credentials checked at start, one line each ----------------------------------------
 
 
-async def test_golive_13_run_prints_what_to_fix_for_refused_credentials_and_keeps_running(
+@pytest.mark.issue(10, 13)
+async def test_run_prints_what_to_fix_for_refused_credentials_and_keeps_running(
     tmp_path,
 ):
     slack = await FakeSlack().start()
@@ -177,7 +183,8 @@ async def test_golive_13_run_prints_what_to_fix_for_refused_credentials_and_keep
         await slack.close()
 
 
-async def test_golive_13_socket_mode_with_slack_unreachable_starts_and_says_so(tmp_path):
+@pytest.mark.issue(10, 13)
+async def test_socket_mode_with_slack_unreachable_starts_and_says_so(tmp_path):
     """No network at start: the server runs, one line says so, retries log no tracebacks."""
     async with real_bot(
         tmp_path,
@@ -196,10 +203,11 @@ async def test_golive_13_socket_mode_with_slack_unreachable_starts_and_says_so(t
         await stopped_cleanly(bot, signal.SIGTERM)
 
 
-# --- point 14: start-up and shutdown without noise --------------------------------------
+# --- start-up and shutdown without noise ------------------------------------------------
 
 
-def test_golive_14_port_in_use_is_one_clear_line_and_a_failed_exit(tmp_path):
+@pytest.mark.issue(10, 14)
+def test_port_in_use_is_one_clear_line_and_a_failed_exit(tmp_path):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -227,7 +235,8 @@ def test_golive_14_port_in_use_is_one_clear_line_and_a_failed_exit(tmp_path):
     assert_quiet(done.stdout + done.stderr)
 
 
-async def test_golive_14_everything_on_starts_and_stops_without_noise(tmp_path):
+@pytest.mark.issue(10, 14)
+async def test_everything_on_starts_and_stops_without_noise(tmp_path):
     """Slack (Socket Mode), Teams and the webhook at once: every session is closed on SIGINT."""
     seed_account(tmp_path)
     slack = await FakeSlack().start()
@@ -265,7 +274,8 @@ async def test_golive_14_everything_on_starts_and_stops_without_noise(tmp_path):
 # --- the roles the escalation needs, named at start --------------------------------------
 
 
-async def test_golive_08_run_names_each_role_the_escalation_needs_without_a_holder(tmp_path):
+@pytest.mark.issue(10, 8)
+async def test_run_names_each_role_the_escalation_needs_without_a_holder(tmp_path):
     port = free_port()
     process = subprocess.Popen(
         [*SCHOOLBOT, "run", "--port", str(port)],

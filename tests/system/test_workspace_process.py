@@ -29,7 +29,7 @@ def _cli(env: dict[str, str], cwd: Path, *args: str, stdin: str = "") -> str:
     return done.stdout + done.stderr
 
 
-async def test_golive_workspace_link_from_the_terminal_opens_the_case_in_the_real_server(
+async def test_workspace_link_from_the_terminal_opens_the_case_in_the_real_server(
     tmp_path,
 ):
     port = free_port()

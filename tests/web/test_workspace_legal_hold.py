@@ -1,4 +1,4 @@
-"""Issue 15 in the web workspace: the owning team places and lifts a legal hold from the
+"""Records in the web workspace: the owning team places and lifts a legal hold from the
 case page (CSRF and team checked), and a disposed case's page and bundle show only its
 tombstone. Real HTTP against our aiohttp app (tests/fakes/workspace_harness.py)."""
 
@@ -11,6 +11,8 @@ import subprocess
 import zipfile
 from datetime import UTC, datetime
 
+import pytest
+
 from bot.features.cases import cards
 from bot.records.retention import RetentionSweep
 from bot.storage import repository as repo
@@ -22,7 +24,8 @@ async def _page(http, url: str) -> tuple[int, str]:
         return response.status, await response.text()
 
 
-async def test_records_03_the_owning_team_holds_and_releases_a_case_from_its_page(workspace):
+@pytest.mark.issue(15, 3)
+async def test_the_owning_team_holds_and_releases_a_case_from_its_page(workspace):
     ref = workspace.case_ref
     slt = await workspace.signed_in("slt1", "Ms Slt")
     async with slt:
@@ -53,9 +56,8 @@ async def test_records_03_the_owning_team_holds_and_releases_a_case_from_its_pag
         assert "Place legal hold" in page
 
 
-async def test_records_05_a_disposed_case_page_and_bundle_show_only_the_tombstone(
-    workspace, clock, tmp_path
-):
+@pytest.mark.issue(15, 5)
+async def test_a_disposed_case_page_and_bundle_show_only_the_tombstone(workspace, clock, tmp_path):
     ref = workspace.case_ref
     service = workspace.service
     service.handle_action("console", "dsl1", cards.CASE_NOTE, ref, "MARKER-NOTE", "Mr Patel")

@@ -1,9 +1,6 @@
-"""Issue 10 (a school can go live): the DSL and SLT can do their job from chat.
-
-Points 5 (who reported), 6 (the case view in words), 7 (the outcome stays in the record),
-8 (reminders only for urgent cases, unfilled roles named), 17 (urgent alerts mention the
-team) and part of 22 (status wording, Approved/Rejected, press enquiries). Over real HTTP
-for Slack and Teams, through BotService and the real `schoolbot` command otherwise.
+"""Case alerts: they name who reported (at every detail level, in Slack and Teams as a
+mention), an urgent one mentions the DSL team, and an updated one says its status. Over
+real HTTP for Slack and Teams, through BotService otherwise.
 """
 
 from __future__ import annotations
@@ -26,11 +23,12 @@ def pack_with_detail(detail: str):
     return parse_pack(text.replace('detail = "standard"', f'detail = "{detail}"'), detail)
 
 
-# --- point 5: who reported -----------------------------------------------------------------
+# --- who reported --------------------------------------------------------------------------
 
 
+@pytest.mark.issue(10, 5)
 @pytest.mark.parametrize("detail", ["minimal", "standard", "full"])
-def test_golive_05_alert_names_the_reporter_at_every_detail_level(service_factory, detail):
+def test_alert_names_the_reporter_at_every_detail_level(service_factory, detail):
     service = service_factory(pack_with_detail(detail))
     grant(service, "dsl1", "dsl")
     report_fr(service)
@@ -40,7 +38,8 @@ def test_golive_05_alert_names_the_reporter_at_every_detail_level(service_factor
     assert the_case(service, "FR-0001").reporter_name == "Alice Smith"
 
 
-def test_golive_05_account_request_alert_and_case_view_name_the_requester(service_factory):
+@pytest.mark.issue(10, 5)
+def test_account_request_alert_and_case_view_name_the_requester(service_factory):
     service = service_factory("default")
     grant(service, "head", "headteacher")
     grant(service, "dsl1", "dsl")
@@ -52,7 +51,8 @@ def test_golive_05_account_request_alert_and_case_view_name_the_requester(servic
     assert "Reported by Alice Smith on" in seen(view)
 
 
-async def test_golive_05_slack_alert_mentions_the_reporter(bot):
+@pytest.mark.issue(10, 5)
+async def test_slack_alert_mentions_the_reporter(bot):
     grant(bot.service, "UDSL", "dsl", platform="slack")
     await bot.say("U1", "friend request")
     await bot.answer(
@@ -62,7 +62,8 @@ async def test_golive_05_slack_alert_mentions_the_reporter(bot):
     assert "Reported by <@U1>." in json.dumps(alert.args["blocks"])
 
 
-async def test_golive_05_teams_alert_mentions_the_reporter(teams):
+@pytest.mark.issue(10, 5)
+async def test_teams_alert_mentions_the_reporter(teams):
     await install_in_team(teams)
     grant(teams.service, "aad-dsl", "dsl", platform="teams")
     await mention(teams, "dsl", "dsl", "use this channel for dsl")
@@ -84,10 +85,11 @@ async def test_golive_05_teams_alert_mentions_the_reporter(teams):
     assert "<@" not in json.dumps(card) and "msteams" not in card
 
 
-# --- point 17: urgent alerts mention the team -----------------------------------------------------
+# --- urgent alerts mention the team ---------------------------------------------------------------
 
 
-async def test_golive_17_slack_urgent_alert_mentions_the_dsl_team_and_routine_does_not(bot):
+@pytest.mark.issue(10, 17)
+async def test_slack_urgent_alert_mentions_the_dsl_team_and_routine_does_not(bot):
     grant(bot.service, "UDSL", "dsl", platform="slack")
     grant(bot.service, "UDEP", "deputy_dsl", platform="slack")
     grant(bot.service, "UTEAMS", "dsl", platform="teams")  # another platform: not mentioned
@@ -105,7 +107,8 @@ async def test_golive_17_slack_urgent_alert_mentions_the_dsl_team_and_routine_do
     assert "<@UDSL>" not in blocks_text(routine) and "<@UDEP>" not in blocks_text(routine)
 
 
-async def test_golive_17_teams_urgent_alert_mentions_the_dsl_team_and_routine_does_not(teams):
+@pytest.mark.issue(10, 17)
+async def test_teams_urgent_alert_mentions_the_dsl_team_and_routine_does_not(teams):
     await install_in_team(teams)
     grant(teams.service, "aad-dsl", "dsl", platform="teams")
     grant(teams.service, "aad-dep", "deputy_dsl", platform="teams")
@@ -127,10 +130,11 @@ async def test_golive_17_teams_urgent_alert_mentions_the_dsl_team_and_routine_do
     assert "For your attention" not in text_of(routine)
 
 
-# --- point 22 (part): status wording, Approved/Rejected, press enquiries ----------------------------
+# --- an updated alert says its status ---------------------------------------------
 
 
-def test_golive_22_an_updated_alert_says_its_status_not_new(service_factory):
+@pytest.mark.issue(10, 22)
+def test_an_updated_alert_says_its_status_not_new(service_factory):
     service = service_factory("default")
     grant(service, "dsl1", "dsl")
     report_fr(service)

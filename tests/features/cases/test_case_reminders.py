@@ -6,6 +6,8 @@ one scheduler tick."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.helpers import (
     CB_ABOUT_ME,
     CB_AFTER_EVIDENCE,
@@ -18,9 +20,8 @@ from tests.helpers import (
 )
 
 
-def test_golive_08_routine_dsl_case_is_not_realerted_or_passed_to_the_deputy(
-    service_factory, clock
-):
+@pytest.mark.issue(10, 8)
+def test_routine_dsl_case_is_not_realerted_or_passed_to_the_deputy(service_factory, clock):
     service = service_factory("default")
     grant(service, "dsl1", "dsl")
     grant(service, "dep", "deputy_dsl")
@@ -34,9 +35,8 @@ def test_golive_08_routine_dsl_case_is_not_realerted_or_passed_to_the_deputy(
     assert service.inbox("console", "dep") == []
 
 
-def test_golive_08_urgent_case_goes_to_the_deputy_and_no_deputy_is_said_plainly(
-    service_factory, clock
-):
+@pytest.mark.issue(10, 8)
+def test_urgent_case_goes_to_the_deputy_and_no_deputy_is_said_plainly(service_factory, clock):
     service = service_factory("default")
     grant(service, "dsl1", "dsl")
     grant(service, "dep", "deputy_dsl")

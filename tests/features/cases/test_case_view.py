@@ -4,6 +4,8 @@ and an account request's decision as Approved or Rejected with its reason."""
 
 from __future__ import annotations
 
+import pytest
+
 from bot.features.cases import cards
 from tests.helpers import BROWN_JONES_REQUEST, grant, report_fr, seen, tell
 
@@ -20,7 +22,8 @@ CB_PUPIL = [
 INTERNALS = ("current_pupil", "False", "True", "+00:00", "['", "{'", "image/png", "T20:00")
 
 
-def test_golive_06_case_view_shows_questions_labels_local_times_and_words(service_factory, clock):
+@pytest.mark.issue(10, 6)
+def test_case_view_shows_questions_labels_local_times_and_words(service_factory, clock):
     service = service_factory("default")
     grant(service, "dsl1", "dsl")
     grant(service, "head", "headteacher")
@@ -56,7 +59,8 @@ def test_golive_06_case_view_shows_questions_labels_local_times_and_words(servic
             assert internal not in seen(view), (internal, seen(view))
 
 
-def test_golive_06_notes_text_is_shown_to_the_owning_team_only(service_factory):
+@pytest.mark.issue(10, 6)
+def test_notes_text_is_shown_to_the_owning_team_only(service_factory):
     service = service_factory("default")
     grant(service, "dsl1", "dsl")
     report_fr(service)
@@ -70,7 +74,8 @@ def test_golive_06_notes_text_is_shown_to_the_owning_team_only(service_factory):
     assert all("Spoke to the pupil" not in seen(a) for a in service.inbox("console", "dsl1"))
 
 
-def test_golive_22_my_cases_says_approved_or_rejected_and_the_card_shows_the_reason(
+@pytest.mark.issue(10, 22)
+def test_my_cases_says_approved_or_rejected_and_the_card_shows_the_reason(
     service_factory,
 ):
     service = service_factory("default")

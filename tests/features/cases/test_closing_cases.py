@@ -7,6 +7,8 @@ import io
 import json
 from urllib.parse import urlencode
 
+import pytest
+
 from bot.features.cases import cards
 from bot.platforms.console.chat import ConsoleChat
 from tests.fakes.fake_slack import blocks_text
@@ -15,7 +17,8 @@ from tests.fakes.teams_client import cards_in, channel_id, install_in_team, ment
 from tests.helpers import grant, report_fr, the_case
 
 
-def test_golive_07_outcome_stays_in_the_record_and_the_reporter_gets_a_short_message(
+@pytest.mark.issue(10, 7)
+def test_outcome_stays_in_the_record_and_the_reporter_gets_a_short_message(
     service_factory,
 ):
     service = service_factory("default")
@@ -42,7 +45,8 @@ def test_golive_07_outcome_stays_in_the_record_and_the_reporter_gets_a_short_mes
     assert "Status: Closed" in own_view.text and outcome not in own_view.text
 
 
-def test_golive_07_terminal_close_asks_for_both_and_says_who_reads_them(service_factory):
+@pytest.mark.issue(10, 7)
+def test_terminal_close_asks_for_both_and_says_who_reads_them(service_factory):
     service = service_factory("default")
     grant(service, "dsl1", "dsl")
     report_fr(service)
@@ -58,7 +62,8 @@ def test_golive_07_terminal_close_asks_for_both_and_says_who_reads_them(service_
     assert "early help" not in notice.text
 
 
-async def test_golive_07_slack_close_form_has_a_separate_message_and_says_who_reads_it(bot):
+@pytest.mark.issue(10, 7)
+async def test_slack_close_form_has_a_separate_message_and_says_who_reads_it(bot):
     grant(bot.service, "UDSL", "dsl", platform="slack")
     await bot.say("U1", "friend request")
     await bot.answer(
@@ -106,7 +111,8 @@ async def test_golive_07_slack_close_form_has_a_separate_message_and_says_who_re
     assert the_case(bot.service, "FR-0001").outcome == "Early help"
 
 
-async def test_golive_07_teams_close_card_has_a_separate_message_and_says_who_reads_it(teams):
+@pytest.mark.issue(10, 7)
+async def test_teams_close_card_has_a_separate_message_and_says_who_reads_it(teams):
     await install_in_team(teams)
     grant(teams.service, "aad-dsl", "dsl", platform="teams")
     await mention(teams, "dsl", "dsl", "use this channel for dsl")

@@ -222,7 +222,8 @@ def test_comment_logged_in_the_terminal_conversation(service_factory):
     assert titles(service, "mo1") == []  # the person who logged it isn't told again
 
 
-def test_golive_22_press_enquiry_moderators_are_not_asked_to_reply(service_factory, clock):
+@pytest.mark.issue(10, 22)
+def test_press_enquiry_moderators_are_not_asked_to_reply(service_factory, clock):
     service = service_factory("default")
     grant(service, "slt1", "slt")
     service.register_add(

@@ -5,6 +5,8 @@ not buttons. Driven with ConsoleChat reading a scripted stdin.
 
 from __future__ import annotations
 
+import pytest
+
 from bot.storage import repository as repo
 from bot.storage.tables import Comment
 from tests.fakes.terminal import after, chat
@@ -19,7 +21,8 @@ from tests.helpers import (
 )
 
 
-def test_golive_09_terminal_numbers_are_the_numbers_shown_after_a_report_ends(service_factory):
+@pytest.mark.issue(10, 9)
+def test_terminal_numbers_are_the_numbers_shown_after_a_report_ends(service_factory):
     service = service_factory()
     grant(service, "dsl1", "dsl")
     # The DSL reports one herself; her team's alert arrives as the report finishes.
@@ -33,7 +36,8 @@ def test_golive_09_terminal_numbers_are_the_numbers_shown_after_a_report_ends(se
     assert dialog_answers(service, "console", "dsl1") is None  # "1" started nothing
 
 
-def test_golive_09_terminal_button_label_works_while_a_question_is_open(service_factory):
+@pytest.mark.issue(10, 9)
+def test_terminal_button_label_works_while_a_question_is_open(service_factory):
     service = service_factory()
     grant(service, "dsl1", "dsl")
 
@@ -52,7 +56,8 @@ def test_golive_09_terminal_button_label_works_while_a_question_is_open(service_
     assert dialog_answers(service, "console", "dsl1") == {"sender": "current_pupil"}
 
 
-def test_golive_09_terminal_alert_buttons_have_no_numbers_while_a_typed_answer_is_open(
+@pytest.mark.issue(10, 9)
+def test_terminal_alert_buttons_have_no_numbers_while_a_typed_answer_is_open(
     service_factory,
 ):
     service = service_factory()
@@ -71,7 +76,8 @@ def test_golive_09_terminal_alert_buttons_have_no_numbers_while_a_typed_answer_i
         assert repo.case_by_ref(session, "FR-0001").status == "new"  # "5" pressed nothing
 
 
-def test_golive_09_terminal_label_and_reference_work_for_comments_in_a_later_chat(
+@pytest.mark.issue(10, 9)
+def test_terminal_label_and_reference_work_for_comments_in_a_later_chat(
     database_url, clock, tmp_path
 ):
     service = make_service(database_url, "default", clock, tmp_path / "evidence")
@@ -85,7 +91,8 @@ def test_golive_09_terminal_label_and_reference_work_for_comments_in_a_later_cha
         assert session.get(Comment, 1).status == "replied"
 
 
-def test_golive_09_readme_close_example_works_in_a_later_chat(database_url, clock, tmp_path):
+@pytest.mark.issue(10, 9)
+def test_readme_close_example_works_in_a_later_chat(database_url, clock, tmp_path):
     """On SQLite and PostgreSQL: the earlier alert is found in the stored messages."""
     service = make_service(database_url, "default", clock, tmp_path / "evidence")
     grant(service, "dsl1", "dsl")
@@ -98,7 +105,8 @@ def test_golive_09_readme_close_example_works_in_a_later_chat(database_url, cloc
         assert case.status == "closed" and "request declined" in (case.outcome or "")
 
 
-def test_golive_09_stale_reject_says_already_decided_before_asking_for_a_reason(
+@pytest.mark.issue(10, 9)
+def test_stale_reject_says_already_decided_before_asking_for_a_reason(
     service_factory,
 ):
     service = service_factory()
@@ -119,7 +127,8 @@ def test_golive_09_stale_reject_says_already_decided_before_asking_for_a_reason(
     assert "Why are you rejecting it?" not in pressed
 
 
-def test_hardening_04_terminal_unicode_digits_are_an_answer_not_a_crash(service_factory):
+@pytest.mark.issue(11, 4)
+def test_terminal_unicode_digits_are_an_answer_not_a_crash(service_factory):
     """`²` and `①` pass str.isdigit() but not int(): the terminal must not crash on them."""
     service = service_factory()
     shown = chat(service, "uma", "²", "①", "friend request", "²", "99999999999999999999")
@@ -128,7 +137,8 @@ def test_hardening_04_terminal_unicode_digits_are_an_answer_not_a_crash(service_
     assert "you> 99999999999999999999" in shown
 
 
-def test_golive_09_a_moderator_who_logs_a_comment_can_press_replied_on_it(service_factory):
+@pytest.mark.issue(10, 9)
+def test_a_moderator_who_logs_a_comment_can_press_replied_on_it(service_factory):
     """The person who logs a comment gets no nudge of their own, so their confirmation
     carries the buttons, and `replied CM-0001` works for them as docs/setup.md says."""
     service = service_factory()

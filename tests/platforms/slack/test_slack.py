@@ -10,7 +10,7 @@ from typing import Any
 from bot.platforms.slack.adapter import SlackAdapter
 from tests.fakes.fake_slack import blocks_text
 from tests.fakes.slack_harness import DSL_CHANNEL, SLT_CHANNEL
-from tests.helpers import grant
+from tests.helpers import DUKERIES_FORM, grant
 
 
 async def test_friend_request_dm_conversation_ends_in_dsl_alert_and_acknowledgement(bot, clock):
@@ -136,7 +136,6 @@ async def test_two_stage_approval_with_buttons_and_a_non_approver(bot):
     grant(bot.service, "UPRIN", "principal", platform="slack")
     # The 19-question form is covered by the dialog tests; here the last answer goes
     # through Slack, which submits the request.
-    from tests.helpers import DUKERIES_FORM
 
     for line in ["new official account", *DUKERIES_FORM, "yes"]:
         bot.service.handle_message("slack", "UREQ", line)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from bot.config import Settings
 from bot.platforms.slack.checks import check_slack
 from tests.fakes.fake_slack import APP_TOKEN, BOT_TOKEN, FakeSlack
@@ -27,7 +29,8 @@ async def slack_lines(fake_api_url: str, timeout: float = 5, **settings: str) ->
     return await check_slack(Settings(_env_file=None, **values), timeout)
 
 
-async def test_golive_13_slack_check_names_the_channel_to_invite_the_bot_to():
+@pytest.mark.issue(10, 13)
+async def test_slack_check_names_the_channel_to_invite_the_bot_to():
     fake = await FakeSlack(outside_public={DSL_CHANNEL}, outside_private={SLT_CHANNEL}).start()
     try:
         lines = await slack_lines(fake.api_url, SLACK_APP_TOKEN=APP_TOKEN)
@@ -42,7 +45,8 @@ async def test_golive_13_slack_check_names_the_channel_to_invite_the_bot_to():
     ]
 
 
-async def test_golive_13_slack_check_names_the_refused_token():
+@pytest.mark.issue(10, 13)
+async def test_slack_check_names_the_refused_token():
     fake = await FakeSlack().start()
     try:
         bot_token = await slack_lines(fake.api_url, SLACK_BOT_TOKEN="xoxb-revoked")
@@ -61,7 +65,8 @@ async def test_golive_13_slack_check_names_the_refused_token():
     ]
 
 
-async def test_golive_13_slack_check_with_the_network_down_says_so_and_does_not_raise():
+@pytest.mark.issue(10, 13)
+async def test_slack_check_with_the_network_down_says_so_and_does_not_raise():
     lines = await slack_lines(f"http://127.0.0.1:{free_port()}/api/")  # nothing listens there
     assert lines == [
         "Slack: couldn't reach Slack to check the tokens (can't connect). The bot keeps "
@@ -69,7 +74,8 @@ async def test_golive_13_slack_check_with_the_network_down_says_so_and_does_not_
     ]
 
 
-async def test_golive_13_slack_check_gives_up_on_a_silent_slack():
+@pytest.mark.issue(10, 13)
+async def test_slack_check_gives_up_on_a_silent_slack():
     silent = await asyncio.start_server(lambda _r, _w: None, "127.0.0.1", 0)  # never answers
     port = silent.sockets[0].getsockname()[1]
     try:

@@ -37,10 +37,11 @@ def interaction(user: str | None = "UDSL", **extra: object) -> dict:
     return payload
 
 
-# --- issue 10 point 10: a wrongly signed request's body never reaches the log ---------------
+# --- a wrongly signed request's body never reaches the log ----------------------------------
 
 
-async def test_golive_10_badly_signed_slack_request_body_never_reaches_the_log(door, caplog):
+@pytest.mark.issue(10, 10)
+async def test_badly_signed_slack_request_body_never_reaches_the_log(door, caplog):
     caplog.set_level(logging.DEBUG)
     body = json.dumps({"type": "event_callback", "event": {"type": "message", "text": MARKER}})
     headers = {
@@ -54,7 +55,7 @@ async def test_golive_10_badly_signed_slack_request_body_never_reaches_the_log(d
     assert MARKER not in caplog.text
 
 
-# --- point 3: the signature is checked on the raw bytes before anything parses them --------
+# --- the signature is checked on the raw bytes before anything parses them -----------------
 
 UNSIGNED = [
     (b"{", "application/json"),
@@ -66,35 +67,35 @@ UNSIGNED = [
 ]
 
 
+@pytest.mark.issue(11, 3)
 @pytest.mark.parametrize(("body", "content_type"), UNSIGNED)
-async def test_hardening_03_unsigned_slack_bodies_get_401_not_500(door, caplog, body, content_type):
+async def test_unsigned_slack_bodies_get_401_not_500(door, caplog, body, content_type):
     status = (await door.raw_slack(body, {"Content-Type": content_type})).status
     assert status == 401
     assert_clean_log(caplog.records)
     assert await door.ready() == 200
 
 
+@pytest.mark.issue(11, 3)
 @pytest.mark.parametrize(("body", "content_type"), UNSIGNED[:5])
-async def test_hardening_03_signed_but_unparseable_slack_bodies_get_400(
-    door, caplog, body, content_type
-):
+async def test_signed_but_unparseable_slack_bodies_get_400(door, caplog, body, content_type):
     assert (await door.signed_slack(body, content_type)).status == 400
     assert_clean_log(caplog.records)
 
 
+@pytest.mark.issue(11, 3)
 @pytest.mark.parametrize("timestamp", ["abc", "9" * 5000, "²"])
-async def test_hardening_03_signed_slack_request_with_a_bad_timestamp_gets_401(
-    door, caplog, timestamp
-):
+async def test_signed_slack_request_with_a_bad_timestamp_gets_401(door, caplog, timestamp):
     body = json.dumps({"type": "event_callback"})
     response = await door.signed_slack(body, "application/json", timestamp)
     assert response.status == 401
     assert_clean_log(caplog.records)
 
 
-# --- point 4: button values with Unicode digits or huge numbers get a kind reply --------
+# --- button values with Unicode digits or huge numbers get a kind reply -----------------
 
 
+@pytest.mark.issue(11, 4)
 @pytest.mark.parametrize(
     ("action", "value"),
     [
@@ -103,7 +104,7 @@ async def test_hardening_03_signed_slack_request_with_a_bad_timestamp_gets_401(
         (comment_cards.SNOOZE, "CM-99999999999999999999"),
     ],
 )
-async def test_hardening_04_odd_button_values_get_a_kind_reply(door, caplog, action, value):
+async def test_odd_button_values_get_a_kind_reply(door, caplog, action, value):
     grant(door.service, "UHEAD", "headteacher", "slt", platform="slack")
     say(door.service, "req", *DEFAULT_REQUEST)  # AC-0001, waiting for the headteacher
     assert (await door.slack.click("UHEAD", "DUHEAD", action, value)).status == 200
@@ -114,7 +115,8 @@ async def test_hardening_04_odd_button_values_get_a_kind_reply(door, caplog, act
     assert_clean_log(caplog.records)
 
 
-async def test_hardening_08_reject_reason_with_nul_on_postgresql_is_kept_and_answered(
+@pytest.mark.issue(11, 8)
+async def test_reject_reason_with_nul_on_postgresql_is_kept_and_answered(
     migrated_pg_url, clock, tmp_path, caplog
 ):
     async with edges(migrated_pg_url, clock, tmp_path) as running:
@@ -133,14 +135,15 @@ async def test_hardening_08_reject_reason_with_nul_on_postgresql_is_kept_and_ans
     assert_clean_log(caplog.records)
 
 
-# --- point 10: a replay inside the signature window is not applied again ----------------
+# --- a replay inside the signature window is not applied again --------------------------
 
 
 def fr_case(service) -> None:
     say(service, "alice", "friend request", "1", "no", "instagram", "no", "no")
 
 
-async def test_hardening_10_replayed_add_note_form_adds_one_note(door):
+@pytest.mark.issue(11, 10)
+async def test_replayed_add_note_form_adds_one_note(door):
     grant(door.service, "UDSL", "dsl", platform="slack")
     fr_case(door.service)
     await door.slack.click("UDSL", DSL, cards.CASE_NOTE, "FR-0001")
@@ -172,7 +175,8 @@ async def test_hardening_10_replayed_add_note_form_adds_one_note(door):
     assert len(notes) == 1
 
 
-async def test_hardening_10_replayed_slash_command_gets_one_reply(door):
+@pytest.mark.issue(11, 10)
+async def test_replayed_slash_command_gets_one_reply(door):
     body = urlencode({"command": "/socialmedia", "text": "", "user_id": "U7", "team_id": "T1"})
     ts = str(int(time.time()))
     for _ in range(2):
@@ -183,7 +187,8 @@ async def test_hardening_10_replayed_slash_command_gets_one_reply(door):
     assert len(door.slack.fake.called("chat.postMessage", channel="U7")) == 1
 
 
-async def test_hardening_11_signed_slack_payloads_of_the_wrong_shape_never_get_500(door, caplog):
+@pytest.mark.issue(11, 11)
+async def test_signed_slack_payloads_of_the_wrong_shape_never_get_500(door, caplog):
     ct = "application/x-www-form-urlencoded"
     no_user = interaction(None, actions=[{"action_id": "case.ack", "value": "FR-0001"}])
     assert (await door.signed_slack(form(no_user), ct)).status == 400

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from tests.fakes.fake_slack import blocks_text
+from tests.helpers import grant
 
 
 async def test_slash_command_starts_from_its_text_or_shows_the_menu(bot):
@@ -64,8 +65,6 @@ async def test_reply_lost_to_a_network_error_is_queued_and_delivered(bot, caplog
 
 
 async def test_form_that_slack_would_not_open_is_explained(bot):
-    from tests.helpers import grant
-
     grant(bot.service, "UDSL", "dsl", platform="slack")
     await bot.say("U8", "friend request")
     await bot.answer("U8", "A pupil (at our school or any other school)", "No", "Instagram")

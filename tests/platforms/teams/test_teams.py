@@ -22,7 +22,7 @@ from tests.fakes.teams_client import (
     running_bot,
     text_of,
 )
-from tests.helpers import grant
+from tests.helpers import DUKERIES_FORM, grant
 
 
 def private_to(teams: TeamsClient, user: str) -> list[str]:
@@ -66,7 +66,7 @@ async def test_friend_request_ends_in_dsl_channel_alert_and_card_updates(teams):
     await teams.press("dsl", alert, "Close with outcome", text="Spoke to the pupil's family")
     await teams.fake.wait_for("update", 2)
     notices = await teams.fake.wait_for(None, before + 2, conversation="a:personal-alice")
-    # The outcome stays in the record (issue 10, point 7): the reporter is told it's closed.
+    # The outcome stays in the record: the reporter is told it's closed.
     assert "is now closed" in text_of(notices[-1])
     assert "Spoke to the pupil's family" not in text_of(notices[-1])
     assert assert_all_cards_valid(teams.fake) >= 8
@@ -137,8 +137,6 @@ async def test_multi_stage_approval_with_card_buttons_and_a_non_approver(teams):
     chosen = await mention(teams, "so", "slt", "use this channel for slt")
     assert "SLT) alerts will be posted" in chosen
     await teams.say("ict", "hello")  # the ICT manager has chatted with the bot before
-
-    from tests.helpers import DUKERIES_FORM
 
     await teams.say("req", "new official account")
     for line in DUKERIES_FORM:

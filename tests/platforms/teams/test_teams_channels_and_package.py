@@ -1,4 +1,6 @@
-"""Issue 10 (a school can go live), the Teams points: driven as Teams sends it.
+"""Teams in a school's team, driven as Teams sends it: channel buttons pressed by people
+with no personal chat yet, installs, live question cards, Universal Actions invokes, direct
+messages that fail, the privacy and terms pages, and the Teams package's developer details.
 
 Signed activities to the running server, replies to the local fake connector, which (like
 Teams) refuses to open a personal chat without a tenant. Buttons in channels are pressed by
@@ -70,10 +72,11 @@ def outbox(teams: TeamsClient) -> list[Outbox]:
         return list(session.exec(select(Outbox).where(Outbox.target_kind == "user")).all())
 
 
-# --- 16: channel buttons pressed by people with no personal chat yet -----------------------
+# --- channel buttons pressed by people with no personal chat yet ---------------------------
 
 
-async def test_golive_16_channel_button_from_someone_never_chatted_opens_their_chat(teams):
+@pytest.mark.issue(10, 16)
+async def test_channel_button_from_someone_never_chatted_opens_their_chat(teams):
     alert = await dsl_alert(teams)
     # Bob has never chatted with the bot and is not DSL: refused, privately, not a 500.
     response = await teams.press("bob", alert, "Acknowledge", channel="dsl")
@@ -96,7 +99,8 @@ async def test_golive_16_channel_button_from_someone_never_chatted_opens_their_c
     assert len(private_to(teams, "bob")) == 2
 
 
-async def test_golive_16_a_private_reply_that_cannot_be_sent_is_queued_not_lost(teams, clock):
+@pytest.mark.issue(10, 16)
+async def test_a_private_reply_that_cannot_be_sent_is_queued_not_lost(teams, clock):
     await teams.adapter.delivery.stop()  # the test runs the outbox itself, step by step
     alert = await dsl_alert(teams)
     teams.fake.fail_next("create", status=503)
@@ -119,7 +123,8 @@ async def test_golive_16_a_private_reply_that_cannot_be_sent_is_queued_not_lost(
     assert all(body["channelData"]["tenant"]["id"] == TENANT for body in opened_chats(teams))
 
 
-async def test_golive_16_tenant_from_the_conversation_when_channel_data_has_none(teams):
+@pytest.mark.issue(10, 16)
+async def test_tenant_from_the_conversation_when_channel_data_has_none(teams):
     alert = await dsl_alert(teams)
     [card] = [a["content"] for a in alert.activity["attachments"]]
     press = teams.activity("carl", channel="dsl", thread=alert.conversation)
@@ -131,10 +136,11 @@ async def test_golive_16_tenant_from_the_conversation_when_channel_data_has_none
     assert opened["channelData"]["tenant"]["id"] == TENANT
 
 
-# --- 18: installs, live question cards, Universal Actions invokes, DM failures ------------
+# --- installs, live question cards, Universal Actions invokes, DM failures ----------------
 
 
-async def test_golive_18_installing_in_a_team_says_how_to_choose_the_channels(teams):
+@pytest.mark.issue(10, 18)
+async def test_installing_in_a_team_says_how_to_choose_the_channels(teams):
     assert (await install_in_team(teams, "conversationUpdate")).status == 200
     assert (await install_in_team(teams, "installationUpdate")).status == 200  # Teams sends both
     [intro] = teams.fake.called(conversation=channel_id("general"))
@@ -144,7 +150,8 @@ async def test_golive_18_installing_in_a_team_says_how_to_choose_the_channels(te
     assert "personal chat" in text
 
 
-async def test_golive_18_answered_question_cards_show_the_answer_and_lose_their_buttons(teams):
+@pytest.mark.issue(10, 18)
+async def test_answered_question_cards_show_the_answer_and_lose_their_buttons(teams):
     await teams.say("alice", "friend request")
     asked = await teams.press_on_card("alice", "A pupil (at our school or any other school)")
     [update] = teams.fake.called("update", conversation="a:personal-alice")
@@ -165,7 +172,8 @@ async def test_golive_18_answered_question_cards_show_the_answer_and_lose_their_
     assert len(teams.fake.called("update")) == 1
 
 
-async def test_golive_18_picked_answers_from_a_list_show_on_the_card_too(teams):
+@pytest.mark.issue(10, 18)
+async def test_picked_answers_from_a_list_show_on_the_card_too(teams):
     await teams.say("alice", "friend request")
     await teams.press_on_card("alice", "A pupil (at our school or any other school)")
     await teams.press_on_card("alice", "No")
@@ -187,7 +195,8 @@ def universal_action(teams: TeamsClient, user: str, data: Any, kind: str) -> dic
     return activity
 
 
-async def test_golive_18_adaptive_card_action_invokes_get_a_proper_answer(teams):
+@pytest.mark.issue(10, 18)
+async def test_adaptive_card_action_invokes_get_a_proper_answer(teams):
     await teams.say("alice", "friend request")
     [card] = teams.dms("alice")[-1].activity["attachments"]
     data = card["content"]["actions"][0]["data"]  # "A pupil ..."
@@ -208,7 +217,8 @@ async def test_golive_18_adaptive_card_action_invokes_get_a_proper_answer(teams)
         assert body["value"] and "{" not in body["value"]
 
 
-async def test_golive_18_a_404_on_a_direct_message_gets_advice_for_a_person(teams, caplog):
+@pytest.mark.issue(10, 18)
+async def test_a_404_on_a_direct_message_gets_advice_for_a_person(teams, caplog):
     caplog.set_level(logging.INFO)
     await teams.say("ruth", "hello")
     await teams.adapter.delivery.stop()  # the test runs the outbox itself
@@ -221,10 +231,11 @@ async def test_golive_18_a_404_on_a_direct_message_gets_advice_for_a_person(team
     assert [row.status for row in outbox(teams)] == ["pending"]
 
 
-# --- 15: the Teams package's developer details, and the pages it links to -----------------
+# --- the Teams package's developer details, and the pages it links to ---------------------
 
 
-async def test_golive_15_the_bot_serves_plain_privacy_and_terms_pages(teams):
+@pytest.mark.issue(10, 15)
+async def test_the_bot_serves_plain_privacy_and_terms_pages(teams):
     school = teams.service.pack.school.name
     for path, heading in [("/privacy", "privacy"), ("/terms", "terms of use")]:
         response = await teams.http.get(teams.server.make_url(path))
@@ -247,7 +258,8 @@ def package(tmp_path, **env: str) -> dict[str, Any]:
         return json.loads(archive.read("manifest.json"))
 
 
-def test_golive_15_teams_package_developer_details_come_from_settings(tmp_path, monkeypatch):
+@pytest.mark.issue(10, 15)
+def test_teams_package_developer_details_come_from_settings(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     base = {
         "MicrosoftAppId": APP_ID,
@@ -276,7 +288,8 @@ def test_golive_15_teams_package_developer_details_come_from_settings(tmp_path, 
     }
 
 
-def test_golive_15_teams_package_says_which_developer_setting_to_fix(tmp_path, monkeypatch):
+@pytest.mark.issue(10, 15)
+def test_teams_package_says_which_developer_setting_to_fix(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     base = {"MicrosoftAppId": APP_ID, "TEAMS_APP_DOMAIN": "bot.school.example.uk"}
     cases = [

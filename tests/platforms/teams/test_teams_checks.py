@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from bot.config import Settings
 from bot.platforms.teams.auth import ClientSecretCredentialFactory
 from bot.platforms.teams.checks import check_teams
@@ -17,7 +19,8 @@ def teams_lines(fake: FakeConnector, **overrides: str) -> list[str]:
     return asyncio.run(check_teams(Settings(_env_file=None, **{**fake.settings, **overrides})))
 
 
-def test_golive_13_teams_check_says_which_setting_the_login_service_refused():
+@pytest.mark.issue(10, 13)
+def test_teams_check_says_which_setting_the_login_service_refused():
     fake = FakeConnector().start()
     try:
         good = teams_lines(fake)
@@ -46,7 +49,8 @@ def test_golive_13_teams_check_says_which_setting_the_login_service_refused():
     ]
 
 
-def test_golive_13_single_tenant_check_asks_the_tenants_own_login_service():
+@pytest.mark.issue(10, 13)
+def test_single_tenant_check_asks_the_tenants_own_login_service():
     """With the public login URL, a single-tenant bot's token comes from its tenant."""
     factory = ClientSecretCredentialFactory("a", "p", "t1")
     assert factory.token_url(None) == "https://login.microsoftonline.com/t1/oauth2/v2.0/token"

@@ -1,4 +1,6 @@
-"""Issue 14: Teams on our own connector path, over real HTTP to the fake connector."""
+"""Teams on our own connector path, over real HTTP to the fake connector: one connection,
+reply JSON equal to msrest's, retries, the token cache, turns in order, chat references
+and question cards written once."""
 
 from __future__ import annotations
 
@@ -33,7 +35,8 @@ from tests.fakes.fuzz_strategies import json_values, maybe, record, short, teams
 from tests.fakes.teams_client import personal, text_of
 
 
-async def test_teamsperf_01_turns_and_proactive_sends_share_one_connection(teams):
+@pytest.mark.issue(14, 1)
+async def test_turns_and_proactive_sends_share_one_connection(teams):
     """One cached connector client on the app's aiohttp session: replies to several turns
     and a proactive DM all reach the connector over the same keep-alive connection."""
     for text in ("hello", "hello again", "thanks"):
@@ -57,7 +60,8 @@ def _messages() -> list[Message]:
     ]
 
 
-def test_teamsperf_02_reply_json_equals_msrest_output():
+@pytest.mark.issue(14, 2)
+def test_reply_json_equals_msrest_output():
     serializer = Serializer({k: v for k, v in models.__dict__.items() if isinstance(v, type)})
     for message in _messages():
         activity = to_activity(message)
@@ -75,14 +79,16 @@ def test_teamsperf_02_reply_json_equals_msrest_output():
         assert to_wire(activity) == serializer.body(activity, "Activity"), message.text
 
 
-async def test_teamsperf_06_a_dropped_connection_is_retried_once(teams):
+@pytest.mark.issue(14, 6)
+async def test_a_dropped_connection_is_retried_once(teams):
     teams.fake.fail_next("reply", status=0)  # the connection drops before an answer
     await teams.say("dave", "hello")
     [reply] = teams.fake.called("reply", personal("dave"))
     assert "Sorry" not in text_of(reply)
 
 
-async def test_teamsperf_06_a_second_dropped_connection_is_not_retried(teams):
+@pytest.mark.issue(14, 6)
+async def test_a_second_dropped_connection_is_not_retried(teams):
     teams.fake.fail_next("reply", status=0)
     teams.fake.fail_next("reply", status=0)
     await teams.say("dave", "hello")
@@ -96,19 +102,22 @@ async def _signed(teams, token: str, **changes) -> int:
     return response.status
 
 
-async def test_teamsperf_07_cached_token_is_still_refused_for_another_service_url(teams):
+@pytest.mark.issue(14, 7)
+async def test_cached_token_is_still_refused_for_another_service_url(teams):
     token = teams.fake.sign()
     assert await _signed(teams, token) == 200
     assert await _signed(teams, token) == 200  # now from the cache
     assert await _signed(teams, token, serviceUrl="https://smba.example.com/") == 401
 
 
-async def test_teamsperf_07_token_for_another_app_id_is_refused_beside_a_cached_one(teams):
+@pytest.mark.issue(14, 7)
+async def test_token_for_another_app_id_is_refused_beside_a_cached_one(teams):
     assert await _signed(teams, teams.fake.sign()) == 200
     assert await _signed(teams, teams.fake.sign(aud="another-app-id")) == 401
 
 
-async def test_teamsperf_07_unknown_key_id_refreshes_the_keys_once_then_401(teams):
+@pytest.mark.issue(14, 7)
+async def test_unknown_key_id_refreshes_the_keys_once_then_401(teams):
     assert await _signed(teams, teams.fake.sign()) == 200
     fetched = teams.fake.key_requests
     stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -120,14 +129,16 @@ async def test_teamsperf_07_unknown_key_id_refreshes_the_keys_once_then_401(team
     assert teams.fake.key_requests == fetched + 1  # no refresh storm
 
 
-async def test_teamsperf_07_a_new_signing_key_is_picked_up(teams):
+@pytest.mark.issue(14, 7)
+async def test_a_new_signing_key_is_picked_up(teams):
     assert await _signed(teams, teams.fake.sign()) == 200
     teams.fake.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     teams.fake.key_id = "key-rotated"
     assert await _signed(teams, teams.fake.sign()) == 200
 
 
-async def test_teamsperf_05_the_start_up_heap_is_frozen(teams):
+@pytest.mark.issue(14, 5)
+async def test_the_start_up_heap_is_frozen(teams):
     assert gc.get_freeze_count() > 0
 
 
@@ -139,7 +150,8 @@ async def _until(condition, timeout: float = 10) -> None:
     raise AssertionError("timed out")
 
 
-async def test_teamsperf_04_turns_of_one_conversation_run_in_order(teams):
+@pytest.mark.issue(14, 4)
+async def test_turns_of_one_conversation_run_in_order(teams):
     await teams.say("dave", "hello")
     await teams.say("erin", "hello")
     fake, conversation = teams.fake, personal("dave")
@@ -160,7 +172,8 @@ async def test_teamsperf_04_turns_of_one_conversation_run_in_order(teams):
     assert teams.adapter.turns.waiting(conversation) == 0
 
 
-async def test_teamsperf_03_an_unchanged_chat_reference_is_not_saved_again(teams):
+@pytest.mark.issue(14, 3)
+async def test_an_unchanged_chat_reference_is_not_saved_again(teams):
     await teams.say("dave", "hello")
     statements: list[str] = []
 
@@ -177,7 +190,8 @@ async def test_teamsperf_03_an_unchanged_chat_reference_is_not_saved_again(teams
     assert teams.fake.called("reply", personal("dave"))[-1].activity["replyToId"] == "act-2"
 
 
-async def test_teamsperf_03_a_redelivered_choice_is_answered_once(teams):
+@pytest.mark.issue(14, 3)
+async def test_a_redelivered_choice_is_answered_once(teams):
     """A pressed choice takes the one-hop path too; Teams redelivering it changes nothing."""
     await teams.say("erin", "friend request")
     [card] = teams.dms("erin")[-1].activity["attachments"]
@@ -188,7 +202,8 @@ async def test_teamsperf_03_a_redelivered_choice_is_answered_once(teams):
     assert "already been answered" not in json.dumps(teams.dms("erin")[-1].activity)
 
 
-def test_teamsperf_03_a_chat_reference_is_saved_as_msrest_writes_it():
+@pytest.mark.issue(14, 3)
+def test_a_chat_reference_is_saved_as_msrest_writes_it():
     """The stored reference (compared with the saved one on every turn) is msrest's JSON."""
     activity = models.Activity(
         id="act-1",
@@ -207,7 +222,8 @@ def test_teamsperf_03_a_chat_reference_is_saved_as_msrest_writes_it():
     assert to_wire(ref) == ref.serialize()
 
 
-async def test_teamsperf_03_stale_question_cards_are_dropped_when_a_new_one_is_kept(teams, clock):
+@pytest.mark.issue(14, 3)
+async def test_stale_question_cards_are_dropped_when_a_new_one_is_kept(teams, clock):
     async def cards() -> list[str]:
         await teams.adapter.cards.write()  # what is waiting goes now, not after the delay
         with teams.service.session() as session:
@@ -229,7 +245,8 @@ async def test_teamsperf_03_stale_question_cards_are_dropped_when_a_new_one_is_k
     assert len(await cards()) == 2
 
 
-async def test_teamsperf_03_question_cards_are_written_together_and_a_quick_press_still_closes(
+@pytest.mark.issue(14, 3)
+async def test_question_cards_are_written_together_and_a_quick_press_still_closes(
     teams,
 ):
     """Cards are written a moment after they are sent, many in one statement and one
@@ -282,7 +299,8 @@ class _Credentials(MicrosoftAppCredentials):
         return "bot-token"
 
 
-async def test_teamsperf_02_a_turns_calls_send_what_msrest_sends(unused_tcp_port):
+@pytest.mark.issue(14, 2)
+async def test_a_turns_calls_send_what_msrest_sends(unused_tcp_port):
     """Reply, send and update go straight onto our session (no msrest request objects):
     method, URL, the headers msrest sets and the body bytes are what stock msrest sends,
     and a connector error raises the same ErrorResponseException with its status."""
@@ -351,13 +369,14 @@ _EXTRA = st.fixed_dictionaries(
 )
 
 
+@pytest.mark.issue(14, 2)
 @given(
     st.tuples(teams_activity("http://127.0.0.1:1", "app-id", "tenant"), _EXTRA).map(
         lambda pair: {**pair[0], **pair[1]} if isinstance(pair[0], dict) else pair[0]
     )
 )
 @settings(max_examples=400, deadline=None)
-def test_teamsperf_02_an_inbound_activity_reads_as_msrest_reads_it(body):
+def test_an_inbound_activity_reads_as_msrest_reads_it(body):
     """wire.from_wire gives the Activity msrest's Deserializer gives, field for field,
     for right shapes and wrong ones alike; what msrest refuses, it refuses."""
 
@@ -371,7 +390,8 @@ def test_teamsperf_02_an_inbound_activity_reads_as_msrest_reads_it(body):
     assert read(lambda data: from_wire(Activity, data)) == expected
 
 
-async def test_teamsperf_03_cards_waiting_at_shutdown_are_written(teams):
+@pytest.mark.issue(14, 3)
+async def test_cards_waiting_at_shutdown_are_written(teams):
     """Stopping the app writes the cards still waiting, so a press after a restart still
     turns its card into the answer."""
     await teams.say("kim", "friend request")
