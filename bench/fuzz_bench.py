@@ -1,6 +1,6 @@
 """Fuzz bench: generated requests, correctly signed, against a real `schoolbot run`.
 
-The property tests in tests/test_fuzz_endpoints.py run a few dozen examples per door in
+The property tests in tests/intake/test_fuzz_doors.py run a few dozen examples per door in
 the suite; this is the longer run. It starts two real `schoolbot run` processes on
 loopback (one with Slack, the comment webhook and Teams signed; one with Teams anonymous),
 their Slack Web API calls going to the local fake Slack and their Teams replies to the
@@ -45,10 +45,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bot.storage import db  # noqa: E402
 from bot.web.webhook import signature  # noqa: E402
-from tests.edge_servers import TRACEBACK, slack_signature  # noqa: E402
-from tests.fake_connector import APP_ID, TENANT, FakeConnector  # noqa: E402
-from tests.fake_slack import BOT_TOKEN, FakeSlack  # noqa: E402
-from tests.fuzz_strategies import (  # noqa: E402
+from tests.fakes.edge_servers import TRACEBACK, slack_signature  # noqa: E402
+from tests.fakes.fake_connector import APP_ID, TENANT, FakeConnector  # noqa: E402
+from tests.fakes.fake_slack import BOT_TOKEN, FakeSlack  # noqa: E402
+from tests.fakes.fuzz_strategies import (  # noqa: E402
     MARKER,
     comment,
     slack_command,
@@ -56,7 +56,7 @@ from tests.fuzz_strategies import (  # noqa: E402
     slack_interaction,
     teams_activity,
 )
-from tests.slack_harness import SECRET  # noqa: E402
+from tests.fakes.slack_harness import SECRET  # noqa: E402
 
 HOOK_SECRET = "bench-webhook-secret"
 ACCOUNT = "Year 6 Blog"

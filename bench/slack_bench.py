@@ -7,7 +7,7 @@ rates (default 50, 200, 500 requests/s, 20 s each) to `POST /slack/events` of tw
 each in its own process, while the load generator runs in this one:
 
 * schoolbot: the real `schoolbot run` on SQLite in a temp data dir, whose Slack Web API
-  calls go to the fake Slack of `tests/fake_slack.py` (a third process);
+  calls go to the fake Slack of `tests/fakes/fake_slack.py` (a third process);
 * bare: aiohttp + slack-bolt AsyncApp mounted the same way, whose handlers only ack.
 
 Request i is due at t0 + i/rate and sent then, whatever earlier requests are doing; its
@@ -51,7 +51,7 @@ from slack_sdk.signature import SignatureVerifier
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tests.fake_slack import BOT_TOKEN  # noqa: E402
+from tests.fakes.fake_slack import BOT_TOKEN  # noqa: E402
 
 SECRET = "bench-signing-secret"
 USERS = 200
@@ -91,7 +91,7 @@ async def serve_forever(app: web.Application, port: int) -> None:
 
 async def serve_fake(port: int) -> None:
     """The fake Slack Web API, plus GET /stats on `port` with its URL and a call count."""
-    from tests.fake_slack import FakeSlack
+    from tests.fakes.fake_slack import FakeSlack
 
     fake = await FakeSlack().start()
     seen = [0]

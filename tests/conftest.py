@@ -1,48 +1,28 @@
-"""Shared fixtures: real SQLite and PostgreSQL databases, a fixed clock, a real BotService."""
+"""Shared fixtures: real SQLite and PostgreSQL databases, a fixed clock, a real BotService,
+and our real server with each platform on, driven by the fakes in tests/fakes/."""
 
 from __future__ import annotations
 
 import os
-import uuid
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
-from bot.dispatch import BotService
-from bot.domain.policy import PolicyPack, load_pack
-from bot.domain.turns import StaffMessage
-from bot.kernel.evidence_store import EvidenceStore
-from bot.platforms import PLATFORM_TITLES
-from bot.storage import db
+# Plain `assert`s in the helpers and fakes explain themselves as the tests' own do.
+pytest.register_assert_rewrite("tests.helpers", "tests.fakes")
 
-pytest_plugins = ["tests.slack_harness", "tests.teams_client", "tests.workspace_harness"]
-
-PG_ADMIN_URL = os.environ.get(
-    "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-_pg_problem: str | None = None
-_pg_checked = False
-
-
-def postgres_problem() -> str | None:
-    """Why PostgreSQL can't be used for tests, or None when it can (checked once)."""
-    global _pg_checked, _pg_problem
-    if not _pg_checked:
-        _pg_checked = True
-        try:
-            engine = sa.create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3})
-            with engine.connect() as connection:
-                connection.execute(sa.text("SELECT 1"))
-            engine.dispose()
-        except Exception as exc:
-            _pg_problem = (
-                f"PostgreSQL not reachable at {PG_ADMIN_URL} ({type(exc).__name__}); "
-                "set TEST_DATABASE_URL to run the PostgreSQL storage tests"
-            )
-    return _pg_problem
+from bot.dispatch import BotService  # noqa: E402
+from bot.domain.policy import PolicyPack  # noqa: E402
+from bot.storage import db  # noqa: E402
+from tests.fakes import browser as chromium  # noqa: E402
+from tests.fakes.edge_servers import Edges, edges  # noqa: E402
+from tests.fakes.fake_connector import FakeConnector  # noqa: E402
+from tests.fakes.slack_harness import Bot, running_slack_bot  # noqa: E402
+from tests.fakes.teams_client import TeamsClient, running_bot  # noqa: E402
+from tests.fakes.workspace_harness import Workspace, running_workspace  # noqa: E402
+from tests.helpers import FakeClock, fresh_postgres, make_service, postgres_problem  # noqa: E402
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -57,43 +37,13 @@ def _schoolbot_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         os.environ["SCHOOLBOT_HOME"] = before
 
 
-class FakeClock:
-    """A clock the tests move by hand instead of sleeping."""
-
-    def __init__(self, start: datetime):
-        self.current = start
-
-    def __call__(self) -> datetime:
-        return self.current
-
-    def advance(self, **kwargs: float) -> None:
-        self.current += timedelta(**kwargs)
+# --- the clock and the databases -------------------------------------------------------------
 
 
 @pytest.fixture
 def clock() -> FakeClock:
     # A Saturday afternoon in November (GMT), a normal term-time weekend.
     return FakeClock(datetime(2026, 11, 21, 15, 0, tzinfo=UTC))
-
-
-def _fresh_postgres() -> Iterator[str]:
-    name = f"schoolbot_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.engine.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    try:
-        yield url
-    finally:
-        with admin.connect() as connection:
-            connection.execute(
-                sa.text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
-                ),
-                {"n": name},
-            )
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -106,7 +56,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         return
     if problem := postgres_problem():
         pytest.skip(problem)
-    for url in _fresh_postgres():
+    for url in fresh_postgres():
         db.upgrade(url)
         yield url
 
@@ -118,13 +68,14 @@ def sqlite_url(tmp_path: Path) -> str:
     return url
 
 
-def make_service(
-    url: str, pack: PolicyPack | str, clock: FakeClock, evidence_dir: Path, **kwargs: object
-) -> BotService:
-    if isinstance(pack, str):
-        pack = load_pack(pack)
-    kwargs.setdefault("platform_titles", PLATFORM_TITLES)
-    return BotService(db.make_engine(url), pack, EvidenceStore(evidence_dir), clock=clock, **kwargs)  # type: ignore[arg-type]
+@pytest.fixture
+def migrated_pg_url() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database, for tests that are about PostgreSQL."""
+    if problem := postgres_problem():
+        pytest.skip(problem)
+    for url in fresh_postgres():
+        db.upgrade(url)
+        yield url
 
 
 @pytest.fixture
@@ -137,20 +88,59 @@ def service_factory(sqlite_url: str, clock: FakeClock, tmp_path: Path):
     return build
 
 
-def grant(service: BotService, user_id: str, *roles: str, platform: str = "console") -> None:
-    from bot.storage import repository as repo
-
-    with service.kernel.session() as session:
-        for role in roles:
-            repo.add_role(session, platform, user_id, role, "test", now=service.kernel.now())
-        session.commit()
+# --- our real server, with a platform on, against its fake -------------------------------------
 
 
-def say(service: BotService, user: str, *lines: str) -> list[str]:
-    """Send several lines as one user; return the text of the last reply."""
-    texts: list[str] = []
-    for line in lines:
-        texts = [
-            m.text for m in service.receive(StaffMessage("console", user, line, name=user)).replies
-        ]
-    return texts
+@pytest.fixture
+async def bot(sqlite_url, clock, tmp_path) -> AsyncIterator[Bot]:
+    """Our app with Slack on (HTTP mode, pack dukeries-academy), the fake Slack's Web API."""
+    async with running_slack_bot(sqlite_url, clock, tmp_path) as running:
+        yield running
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeConnector]:
+    """The fake Bot Connector and Azure AD sign-in that Teams tests talk to."""
+    connector = FakeConnector().start()
+    yield connector
+    connector.close()
+
+
+@pytest.fixture
+async def teams(sqlite_url, clock, tmp_path, fake) -> AsyncIterator[TeamsClient]:
+    """Our app with Teams on, pack dukeries-academy, the fake connector as serviceUrl."""
+    async with running_bot(sqlite_url, "dukeries-academy", clock, tmp_path, fake) as client:
+        yield client
+
+
+@pytest.fixture
+async def workspace(sqlite_url: str, clock, tmp_path: Path) -> AsyncIterator[Workspace]:
+    """Our app with the web workspace on and a cyberbullying case with two files."""
+    async with running_workspace(sqlite_url, clock, tmp_path) as running:
+        yield running
+
+
+@pytest.fixture
+async def door(sqlite_url, clock, tmp_path, fake) -> AsyncIterator[Edges]:
+    """One running app with every inbound door open: Slack, Teams and the comment webhook."""
+    async with edges(sqlite_url, clock, tmp_path, connector=fake) as running:
+        yield running
+
+
+@pytest.fixture
+async def browser():
+    """Debian's Chromium, headless; skipped with the reason where it can't run (not on CI)."""
+    if problem := chromium.missing():
+        if os.environ.get("CI"):
+            pytest.fail(f"browser tests must run on CI: {problem}")
+        pytest.skip(problem)
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=str(chromium.CHROMIUM), headless=True, args=chromium.CHROMIUM_ARGS
+        )
+        try:
+            yield launched
+        finally:
+            await launched.close()

@@ -4,7 +4,7 @@ msrest's `Serializer.body` first rebuilds the whole model through its Deserializ
 walks it again, about 0.4 ms per card reply. This walks a botbuilder model once, by the
 same `_attribute_map` msrest reads (the models' public wire description), and gives the
 same JSON: None left out, `additional_properties` merged in, datetimes in msrest's ISO
-form. tests/test_teamsperf.py checks it equals msrest's output for the activities we send.
+form. tests/platforms/teams/test_teams_connector_path.py checks it equals msrest's output for the activities we send.
 """
 
 from __future__ import annotations

@@ -1,0 +1,333 @@
+"""Plain helpers the test modules share: paths, a clock, a real BotService, PostgreSQL,
+the real `schoolbot` command, and the scripts people type in the conversations.
+
+Fixtures are in conftest.py; fakes of the platforms and the harnesses that drive our real
+server are in tests/fakes/.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import select
+
+from bot.dispatch import BotService
+from bot.domain.policy import PolicyPack, load_pack, parse_pack
+from bot.domain.turns import StaffMessage
+from bot.features.comments.rules import CommentIn
+from bot.kernel.evidence_store import EvidenceStore
+from bot.platforms import PLATFORM_TITLES
+from bot.storage import db
+from bot.storage import repository as repo
+from bot.storage.tables import Case
+
+# The repository's top folder, whichever folder of tests/ a module is in.
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMAS = ROOT / "tests" / "schemas"
+
+
+# --- the clock --------------------------------------------------------------------------------
+
+
+class FakeClock:
+    """A clock the tests move by hand instead of sleeping."""
+
+    def __init__(self, start: datetime):
+        self.current = start
+
+    def __call__(self) -> datetime:
+        return self.current
+
+    def advance(self, **kwargs: float) -> None:
+        self.current += timedelta(**kwargs)
+
+
+# --- the databases: PostgreSQL, and SQLite held locked ----------------------------------------
+
+PG_ADMIN_URL = os.environ.get(
+    "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+_pg_problem: str | None = None
+_pg_checked = False
+
+
+def postgres_problem() -> str | None:
+    """Why PostgreSQL can't be used for tests, or None when it can (checked once)."""
+    global _pg_checked, _pg_problem
+    if not _pg_checked:
+        _pg_checked = True
+        try:
+            engine = sa.create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3})
+            with engine.connect() as connection:
+                connection.execute(sa.text("SELECT 1"))
+            engine.dispose()
+        except Exception as exc:
+            _pg_problem = (
+                f"PostgreSQL not reachable at {PG_ADMIN_URL} ({type(exc).__name__}); "
+                "set TEST_DATABASE_URL to run the PostgreSQL storage tests"
+            )
+    return _pg_problem
+
+
+def fresh_postgres() -> Iterator[str]:
+    """A new, empty PostgreSQL database (not migrated), dropped afterwards."""
+    name = f"schoolbot_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.engine.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(
+                sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
+                ),
+                {"n": name},
+            )
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+def lock_the_database(sqlite_url: str) -> sqlite3.Connection:
+    """Another program holds SQLite's write lock: every write waits, then fails."""
+    locker = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None)
+    locker.execute("BEGIN IMMEDIATE")
+    return locker
+
+
+# --- a real BotService, and people using it ---------------------------------------------------
+
+
+def make_service(
+    url: str, pack: PolicyPack | str, clock: FakeClock, evidence_dir: Path, **kwargs: object
+) -> BotService:
+    if isinstance(pack, str):
+        pack = load_pack(pack)
+    kwargs.setdefault("platform_titles", PLATFORM_TITLES)
+    return BotService(db.make_engine(url), pack, EvidenceStore(evidence_dir), clock=clock, **kwargs)  # type: ignore[arg-type]
+
+
+def grant(service: BotService, user_id: str, *roles: str, platform: str = "console") -> None:
+    with service.kernel.session() as session:
+        for role in roles:
+            repo.add_role(session, platform, user_id, role, "test", now=service.kernel.now())
+        session.commit()
+
+
+def say(service: BotService, user: str, *lines: str) -> list[str]:
+    """Send several lines as one user; return the text of the last reply."""
+    texts: list[str] = []
+    for line in lines:
+        texts = [
+            m.text for m in service.receive(StaffMessage("console", user, line, name=user)).replies
+        ]
+    return texts
+
+
+def tell(service: BotService, user: str, name: str, *lines: str) -> str:
+    """Several lines from one person (with their display name); the last reply's text."""
+    replies = []
+    for line in lines:
+        replies = service.receive(StaffMessage("console", user, line, name=name)).replies
+    return "\n".join(m.text for m in replies)
+
+
+def seen(message: Any) -> str:
+    """What a person reads in the terminal: names in place of mentions, fields included."""
+    plain = message.with_names()
+    return "\n".join([plain.title or "", plain.text, *(f"{k}: {v}" for k, v in plain.fields)])
+
+
+def the_case(service: BotService, ref: str) -> Case:
+    with service.kernel.session() as session:
+        return session.exec(select(Case).where(Case.ref == ref)).one()
+
+
+def dialog_answers(service: Any, platform: str, user: str) -> dict[str, Any] | None:
+    """The answers of the person's conversation in progress (None: no conversation)."""
+    with service.kernel.session() as session:
+        row = repo.get_dialog(session, platform, user)
+        return None if row is None else dict(row.state["answers"])
+
+
+def last_alert_button(service: BotService, user: str, action_label: str) -> Any:
+    """The button labelled `action_label` on the latest alert with buttons `user` has."""
+    alerts = [m for m in service.intake.inbox("console", user) if m.buttons]
+    assert alerts, f"{user} has no alert with buttons"
+    return next(b for b in alerts[-1].buttons if b.label == action_label)
+
+
+def two_stage_pack() -> PolicyPack:
+    """The default pack with a DSL-then-headteacher chain (AC-APPROVE-CHAIN)."""
+    text = (resources.files("bot.policies") / "default.toml").read_text()
+    text = text.replace('stages = ["headteacher"]', 'stages = ["dsl", "headteacher"]')
+    text = text.replace('AC-APPROVE-ONE = "6.2"', 'AC-APPROVE-CHAIN = "6.2"')
+    return parse_pack(text, "two-stage")
+
+
+# --- official accounts and comments -----------------------------------------------------------
+
+
+def add_account(service: BotService, contacts: Any = ("console:mo1", "console:mo2")) -> Any:
+    """PE Twitter in the register, moderated by Mr Jones and Ms Patel (mo1 and mo2)."""
+    return service.comments.register_add(
+        "test",
+        name="PE Twitter",
+        purpose="Fixtures and results",
+        platform="X",
+        author="Mr Jones",
+        moderators=["Mr Jones", "Ms Patel"],
+        contacts=list(contacts),
+    )
+
+
+def log_comment(service: BotService, **fields: Any) -> Any:
+    """A parent's comment on account 1, logged from the command line."""
+    data = {"account": 1, "author_type": "parent", "text": "When is sports day?", **fields}
+    comment, created = service.comments.log_comment(CommentIn(**data), "cli", "cli:admin")
+    assert created
+    return comment
+
+
+# --- what people type: the conversations' scripts ---------------------------------------------
+
+FR_ANSWERS = ["friend request", "1", "no", "instagram", "no", "no"]
+# The same, up to the last question (is there anything concerning?), to be answered by a test.
+FR_UP_TO_CONCERNING = ["friend request", "1", "no", "instagram", "no"]
+
+# A member of staff reporting posts about themselves, up to the evidence question.
+CB_ABOUT_ME = [
+    "someone keeps posting about me online",
+    "me",
+    "x",
+    "https://x.com/someone/status/1",
+    "yesterday 8pm",
+    "Posting a photo of me with insults",
+]
+# The answers from the evidence question on ("done": no more files) to the end.
+CB_AFTER_EVIDENCE = ["done", "yes", "yes", "no", "no"]
+
+# An account request in the default pack, run by Ann Bell and Cy Dee.
+DEFAULT_REQUEST = [
+    "new official account",
+    "Year 6 Blog",
+    "instagram",
+    "Share class work",
+    "Parents",
+    "Newsletter",
+    "Ann Bell, Cy Dee",
+    "closed",
+    "Class photos with consent",
+    "yes",
+    "yes",
+    "yes",
+    "yes",
+]
+# The same request run by Ms Brown and Mr Jones (the case view names them).
+BROWN_JONES_REQUEST = [
+    "new official account",
+    "Year 6 Blog",
+    "instagram",
+    "Share class work",
+    "Parents",
+    "Newsletter",
+    "Ms Brown, Mr Jones",
+    "closed",
+    "Class photos with consent",
+    "yes",
+    "yes",
+    "yes",
+    "yes",
+]
+
+# The Dukeries Academy's account request form, every answer.
+DUKERIES_FORM = [
+    "PE Twitter",
+    "x",
+    "PE",
+    "Jo Smith",
+    "Head of PE",
+    "Celebrate sport",
+    "Parents and pupils",
+    "Jo Smith, Al Brown",
+    "Match reports and photos",
+    "Staff only",
+    "Jo Smith, Al Brown",
+    "Cat Green, Dan Hill",
+    "Head of PE",
+    "school",
+    "01/12/2026",
+    "No end date",
+    "Not planned",
+    "Consent forms via the office",
+    "Private, moderated replies",
+]
+
+
+def report_fr(
+    service: BotService, concerning: str = "no", user: str = "alice", name: str = "Alice Smith"
+) -> str:
+    """A friend request from a pupil, reported by `user`; the last reply's text."""
+    reply = tell(service, user, name, *FR_UP_TO_CONCERNING, concerning)
+    assert "Your reference is FR-" in reply, reply
+    return reply
+
+
+# --- the real `schoolbot` command -------------------------------------------------------------
+
+SCHOOLBOT = [sys.executable, "-m", "bot.cli"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """This environment without platform or database settings; data under `tmp_path`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL"))}
+    env.update(SCHOOLBOT_DATA_DIR=str(tmp_path / "data"), **extra)
+    return env
+
+
+def run_cli(tmp_path: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*SCHOOLBOT, *args],
+        input=stdin,
+        env=env_for(tmp_path),
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
+
+
+def fresh_shell_env(home: Path, **extra: str) -> dict[str, str]:
+    """The environment of a fresh shell: no platform settings, the given SCHOOLBOT_HOME."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "DATABASE_URL", "SCHOOLBOT_", "Microsoft", "TEAMS_"))
+    }
+    env.update(SCHOOLBOT_HOME=str(home), **extra)
+    return env
+
+
+def run_schoolbot(cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*SCHOOLBOT, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+    )
