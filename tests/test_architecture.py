@@ -133,6 +133,19 @@ def test_the_documented_diagrams_match_the_dialog_declarations():
     assert shown.count("```mermaid") == len(dialogs)
 
 
+def test_the_readme_table_of_conversations_is_drawn_from_the_features():
+    from bot.cli.docs import TABLE_END, TABLE_START, conversations_table
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    shown = readme[readme.index(TABLE_START) : readme.index(TABLE_END) + len(TABLE_END)]
+    conversations = build_registry().conversations.values()
+    assert all(c.about for c in conversations), "every conversation says what it does"
+    assert shown == conversations_table(conversations), (
+        "README.md's table of conversations is stale: run "
+        "`.venv/bin/schoolbot docs conversations --write README.md`"
+    )
+
+
 def test_a_platform_is_known_by_its_channel_alone(service_factory, clock):
     """Nothing outside bot/platforms names a platform: a new one ("matrix") is read by its
     channel's name and title, in the records export and in the case view's words."""

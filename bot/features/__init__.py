@@ -7,20 +7,24 @@ about a "fake account" is a comment; "a fake account of the school" is not abuse
 """
 
 from collections.abc import Iterable
+from importlib import import_module
 from types import ModuleType
 
-from bot.features import (
-    accounts,
-    cases,
-    comments,
-    cyberbullying,
-    friend_requests,
-    impersonation,
-    yearly,
-)
 from bot.kernel.registry import Registry
 
-FEATURES = (friend_requests, cyberbullying, impersonation, accounts, comments, cases, yearly)
+# One line a feature, in menu order.
+FEATURES: tuple[ModuleType, ...] = tuple(
+    import_module(f"{__name__}.{name}")
+    for name in (
+        "friend_requests",
+        "cyberbullying",
+        "impersonation",
+        "accounts",
+        "comments",
+        "cases",
+        "yearly",
+    )
+)
 INTENTS_FIRST = ("comment", "impersonation", "account_request", "cyberbullying")
 
 

@@ -39,6 +39,7 @@ class Conversation:
     dialog: Dialog
     label: str  # its menu button
     finish: Finish  # what happens when the last question is answered
+    about: str = ""  # one sentence for the README's table of what the bot does
     intent: re.Pattern[str] | None = None
     vocabulary: tuple[str, ...] = ()  # words its intent looks for, for typo correction
     prepare: Prepare | None = None  # options fixed at the start, or a message saying why not

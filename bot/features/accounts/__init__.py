@@ -22,6 +22,10 @@ def register(registry: Registry) -> None:
             ACCOUNT_REQUEST,
             "A new official account",
             opening.finish,
+            about=(
+                "A request for a school account goes to the approvers your policy names; approved "
+                "accounts go on the register"
+            ),
             intent=INTENT,
             vocabulary=("account", "official", "create", "setup"),
         )

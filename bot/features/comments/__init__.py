@@ -19,6 +19,10 @@ def register(registry: Registry) -> None:
             COMMENT,
             "A comment needing a reply",
             conversation.finish,
+            about=(
+                "A comment on an official account that needs a reply is logged with a working-day "
+                "deadline; the moderators are reminded, and SLT is told if it is missed"
+            ),
             intent=INTENT,
             vocabulary=("comment", "reply", "record"),
             prepare=conversation.prepare,

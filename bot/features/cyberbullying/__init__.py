@@ -26,6 +26,10 @@ def register(registry: Registry) -> None:
             CYBERBULLYING,
             "Online abuse or cyberbullying",
             opening.finish,
+            about=(
+                "Staff report abuse aimed at a pupil, a colleague or themselves, with screenshots "
+                "as evidence; abuse of a pupil always goes to the DSL as urgent"
+            ),
             intent=INTENT,
             vocabulary=VOCABULARY,
             takes_files=True,

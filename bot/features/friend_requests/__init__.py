@@ -19,6 +19,11 @@ def register(registry: Registry) -> None:
             FRIEND_REQUEST,
             "A friend or follow request",
             opening.finish,
+            about=(
+                "A pupil, former pupil, parent or another young person wants to connect: the bot "
+                "says what your policy allows, and tells the DSL when the policy says it should "
+                "know"
+            ),
             intent=INTENT,
             vocabulary=("friend", "friended", "request", "follow", "followed", "added"),
         )

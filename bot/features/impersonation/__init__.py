@@ -23,6 +23,10 @@ def register(registry: Registry) -> None:
             IMPERSONATION,
             "A fake or impersonation account",
             opening.finish,
+            about=(
+                "An account pretending to be the school or a member of staff goes to SLT, with "
+                "what to do next (report it, block it, warn parents)"
+            ),
             intent=INTENT,
             vocabulary=("impersonating", "impersonation", "pretending"),
         )

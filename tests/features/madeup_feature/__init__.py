@@ -20,6 +20,12 @@ def _found(press: Press) -> list[Message]:
 def register(registry: Registry) -> None:
     registry.add_case_kind(KIND)
     registry.add_conversation(
-        Conversation(LOST_DEVICE, "A lost or stolen device", opening.finish, intent=INTENT)
+        Conversation(
+            LOST_DEVICE,
+            "A lost or stolen device",
+            opening.finish,
+            about="A lost or stolen school laptop, tablet or phone goes to SLT",
+            intent=INTENT,
+        )
     )
     registry.add_button(ButtonAction(FOUND, _found))
