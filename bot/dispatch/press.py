@@ -24,7 +24,7 @@ FORM_HELP = (
 
 
 def control_word(text: str | None) -> str | None:
-    """"cancel", "back" or "help" (or their other words) typed where words were asked for."""
+    """ "cancel", "back" or "help" (or their other words) typed where words were asked for."""
     said = normalise(text or "")
     if said in CANCEL_WORDS or said in BACK_WORDS:
         return "cancel"

@@ -128,7 +128,9 @@ def test_every_guidance_line_on_every_branch_of_every_pack_is_cited():
             guidance = outcome.guidance
         else:  # a logged comment: the advice that travels with it to the moderators
             f = outcome.fields
-            guidance = guidance_for(pack, f["author_type"], offensive=f["offensive"], complaint=f["complaint"])
+            guidance = guidance_for(
+                pack, f["author_type"], offensive=f["offensive"], complaint=f["complaint"]
+            )
         for line in guidance:
             if not is_cited(pack, line.clause, line.text):
                 uncited.append(f"{pack_name} {dialog_name} {path.said}: {line.text!r}")
