@@ -21,7 +21,7 @@ def _finish(ctx: Context) -> Outcome:
         kind=KIND,
         open_case=True,
         team="slt",
-        urgent=urgent(bool(a["pupil_data"])),
+        urgent=urgent(holds_pupil_data=bool(a["pupil_data"])),
         guidance=[],
         summary={"device": a["device"]},
         details=dict(a),
