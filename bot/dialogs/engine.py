@@ -284,10 +284,12 @@ def words_with(step: Step, text: str, value: Any, ctx: Context) -> str | None:
     options = step.options(ctx)
     if step.kind == "choice" and value not in {c.value for c in options}:
         return None  # an "other" answer is the words themselves
+    said = parsing.normalise(text)
+    if step.kind == "choice" and len(said.split()) < 3:
+        return None  # "insta", "a parent": the choice itself, however it was spelt
     bare = {"1", "2", *parsing.YES, *parsing.NO} if step.kind == "yesno" else set()
     for number, choice in enumerate(options, 1):
         bare |= {parsing.normalise(choice.label), parsing.normalise(choice.value), str(number)}
-    said = parsing.normalise(text)
     return None if said in bare else text.strip()
 
 

@@ -135,7 +135,7 @@ class Replays:
         *,
         shared_database: bool = False,
     ):
-        self._first_delivery = first_request
+        self._first_request = first_request
         self._shared = shared_database
         self._thread = concurrent.futures.ThreadPoolExecutor(1, "replay-check")
         self._seen: dict[str, float] = {}
@@ -152,8 +152,8 @@ class Replays:
         self._forget(now)
         loop = asyncio.get_running_loop()
         if self._shared:
-            return await loop.run_in_executor(self._thread, self._first_delivery, key)
-        loop.run_in_executor(self._thread, self._first_delivery, key)  # for a restart
+            return await loop.run_in_executor(self._thread, self._first_request, key)
+        loop.run_in_executor(self._thread, self._first_request, key)  # for a restart
         return True
 
     def _forget(self, now: float) -> None:

@@ -47,14 +47,14 @@ class SendLoop(abc.ABC):
 
     @abc.abstractmethod
     async def send(self, item: PendingSend) -> None:
-        """Post one message and record the outcome with delivered/retry/give_up."""
+        """Post one message and record the outcome with sent/retry/give_up."""
 
     def kick(self) -> None:
         """Deliver now rather than at the next poll (called after each handled request)."""
         self._wake.set()
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name=f"{self.platform}-delivery")
+        self._task = asyncio.create_task(self._loop(), name=f"{self.platform}-sends")
 
     async def stop(self) -> None:
         if self._task:
@@ -74,9 +74,9 @@ class SendLoop(abc.ABC):
             # A kick after a request that queued nothing needn't touch the database.
             if woken and self.kernel.outbox.enqueued == self._seen and self._down_since is None:
                 continue
-            await self.deliver_once()
+            await self.send_once()
 
-    async def deliver_once(self) -> None:
+    async def send_once(self) -> None:
         """One pass. A database outage is a line when it starts, one a minute while it
         lasts and one when it ends, not a traceback every pass."""
         try:
@@ -86,7 +86,7 @@ class SendLoop(abc.ABC):
             if self._down_since is None:
                 self._down_since = self._down_said = now
                 log.error(
-                    "%s delivery: can't reach the database (%s); queued messages wait until "
+                    "%s sends: can't reach the database (%s); queued messages wait until "
                     "it is back",
                     self.platform,
                     type(exc).__name__,
@@ -95,14 +95,14 @@ class SendLoop(abc.ABC):
                 self._down_said = now
                 minutes = int((now - self._down_since).total_seconds() // 60)
                 log.error(
-                    "%s delivery: still can't reach the database (%d min)", self.platform, minutes
+                    "%s sends: still can't reach the database (%d min)", self.platform, minutes
                 )
             return
         except Exception:  # keep delivering whatever one bad row does
-            log.exception("%s delivery pass failed", self.platform)
+            log.exception("%s send pass failed", self.platform)
             return
         if self._down_since is not None:
-            log.warning("%s delivery: the database is back; delivering again", self.platform)
+            log.warning("%s sends: the database is back; sending again", self.platform)
             self._down_since = self._down_said = None
 
     async def flush(self) -> int:

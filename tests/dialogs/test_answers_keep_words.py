@@ -32,10 +32,10 @@ def test_a_disclosure_given_with_a_yes_reaches_the_dsl_in_the_teachers_words(ser
     assert f"In their words: {DISCLOSURE}" in view.text
 
 
-def test_a_bare_answer_and_a_button_keep_no_extra_words(service_factory):
+def test_a_bare_answer_a_button_or_a_misspelt_choice_keep_no_extra_words(service_factory):
     service = service_factory("default")
     say(service, "bob", "friend request", "A pupil (at our school or any other school)", "No")
-    say(service, "bob", "Instagram", "n", "yes")
+    say(service, "bob", "instagarm", "n", "yes")
     with service.kernel.session() as session:
         details = repo.case_by_ref(session, "FR-0001").details
     assert not [key for key in details if key.endswith("_words")]

@@ -169,30 +169,30 @@ async def test_work_that_keeps_failing_is_reported_not_stranded(
 
 
 @pytest.mark.issue(11, 11)
-async def test_delivery_says_once_a_minute_that_the_database_is_down(tmp_path, clock, caplog):
+async def test_the_send_loop_says_once_a_minute_that_the_database_is_down(tmp_path, clock, caplog):
     url = f"sqlite:///{tmp_path / 'later' / 'bot.db'}"  # no tables yet: every call fails
     service = make_service(url, "default", clock, tmp_path / "evidence")
     fake = await FakeSlack().start()
-    delivery = SlackSendLoop(
+    sends = SlackSendLoop(
         service.kernel, AsyncWebClient(token=BOT_TOKEN, base_url=fake.api_url), {}
     )
     try:
         with caplog.at_level(logging.INFO):
             for _ in range(31):  # a minute of passes, 2 s apart
-                await delivery.deliver_once()
+                await sends.send_once()
                 clock.advance(seconds=2)
             outage = [r for r in caplog.records if "database" in r.getMessage()]
             assert [r.getMessage() for r in outage] == [
-                "slack delivery: can't reach the database (OperationalError); queued messages "
+                "slack sends: can't reach the database (OperationalError); queued messages "
                 "wait until it is back",
-                "slack delivery: still can't reach the database (1 min)",
+                "slack sends: still can't reach the database (1 min)",
             ]
             assert not any(r.exc_info for r in caplog.records)  # no tracebacks
 
             (tmp_path / "later").mkdir(exist_ok=True)  # the database is back
             db.upgrade(url)
-            await delivery.deliver_once()
-            await delivery.deliver_once()
+            await sends.send_once()
+            await sends.send_once()
         assert caplog.text.count("the database is back") == 1
     finally:
         service.engine.dispose()

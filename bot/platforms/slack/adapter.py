@@ -94,10 +94,10 @@ class SlackAdapter:
         )
         # Queued alerts get their own client: a 429 is rescheduled in the outbox rather than
         # slept through, so one rate-limited channel doesn't hold up everything else.
-        delivery_client = AsyncWebClient(token=self.token, base_url=settings.slack_api_url)
+        send_client = AsyncWebClient(token=self.token, base_url=settings.slack_api_url)
         self.sends = SlackSendLoop(
             service.kernel,
-            delivery_client,
+            send_client,
             {"dsl": settings.slack_dsl_channel, "slt": settings.slack_slt_channel},
         )
         self.replies = SlackReplies(service, self.client, self.sends)

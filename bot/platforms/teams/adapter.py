@@ -199,7 +199,7 @@ class TeamsAdapter:
         except PermissionError:  # the login service refused our token; auth.py logged why
             pass
         if unsent:
-            log.info("Teams: %d private replies queued for delivery", len(unsent))
+            log.info("Teams: %d private replies queued for the outbox", len(unsent))
             await self.service.work.run(self.service.intake.queue_replies, PLATFORM, uid, unsent)
 
     def _keep_question(

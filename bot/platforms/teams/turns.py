@@ -1,5 +1,5 @@
 """Order and identity of inbound Teams turns: one conversation's turns run one after
-another, and each activity has one key its first delivery is recorded under."""
+another, and each activity has one key its first arrival is recorded under."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from botbuilder.schema import Activity
 
 
 def request_key(activity: Activity) -> str | None:
-    """The key an activity's first delivery is recorded under (None: it has no id)."""
+    """The key an activity's first arrival is recorded under (None: it has no id)."""
     if not activity.id:
         return None
     conversation = hashlib.sha256((activity.conversation.id or "").encode()).hexdigest()

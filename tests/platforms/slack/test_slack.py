@@ -174,21 +174,21 @@ async def test_two_stage_approval_with_buttons_and_a_non_approver(bot):
 
 
 async def test_rate_limit_and_missing_channel_are_retried_not_dropped(bot, clock, caplog):
-    delivery = bot.server.app[SlackAdapter.APP_KEY].sends
+    sends = bot.server.app[SlackAdapter.APP_KEY].sends
     bot.fake.fail_next("chat.postMessage", status=429, retry_after=30)
     bot.fake.fail_next("chat.postMessage", error="not_in_channel")
     for line in ["friend request", "1", "no", "instagram", "no", "yes"]:
         bot.service.receive(StaffMessage("slack", "U5", line))
 
-    await delivery.flush()  # 429: rescheduled after Retry-After
-    await delivery.flush()  # not due yet: nothing is sent
+    await sends.flush()  # 429: rescheduled after Retry-After
+    await sends.flush()  # not due yet: nothing is sent
     assert len(bot.fake.called("chat.postMessage", channel=DSL_CHANNEL)) == 1
     clock.advance(seconds=31)
-    await delivery.flush()  # not_in_channel: logged with the fix, kept for later
+    await sends.flush()  # not_in_channel: logged with the fix, kept for later
     assert "/invite @schoolbot" in caplog.text
     assert outbox_statuses(bot) == ["pending"]  # not due yet, but kept: nothing is lost
     clock.advance(seconds=61)
-    await delivery.flush()
+    await sends.flush()
     calls = bot.fake.called("chat.postMessage", channel=DSL_CHANNEL)
     assert len(calls) == 3 and "URGENT" in blocks_text(calls[-1])
     clock.advance(minutes=10)
@@ -196,14 +196,14 @@ async def test_rate_limit_and_missing_channel_are_retried_not_dropped(bot, clock
 
 
 async def test_unreadable_retry_after_waits_a_second_rather_than_failing(bot, clock):
-    delivery = bot.server.app[SlackAdapter.APP_KEY].sends
+    sends = bot.server.app[SlackAdapter.APP_KEY].sends
     bot.fake.fail_next("chat.postMessage", status=429, retry_after="soon")
     for line in ["friend request", "1", "no", "instagram", "no", "yes"]:
         bot.service.receive(StaffMessage("slack", "U9", line))
-    await delivery.flush()
+    await sends.flush()
     assert outbox_statuses(bot) == ["pending"]
     clock.advance(seconds=2)
-    await delivery.flush()
+    await sends.flush()
     assert outbox_statuses(bot) == ["sent"]
 
 

@@ -60,14 +60,14 @@ def log_comment(bot, **fields: Any) -> Comment:
     return comment
 
 
-def delivery(bot):
+def sends(bot):
     return bot.server.app[SlackAdapter.APP_KEY].sends
 
 
 async def sweep(bot) -> None:
     """One scheduler tick, then deliver what it queued."""
     bot.service.sweep()
-    await delivery(bot).flush()
+    await sends(bot).flush()
 
 
 def posts(bot, channel: str) -> list[Call]:
@@ -108,7 +108,7 @@ def outbox_count(bot) -> int:
 
 
 async def new_comment_dms(bot, ref: str = "CM-0001", count: int = 1) -> None:
-    await delivery(bot).flush()
+    await sends(bot).flush()
     for user in (MOD1, MOD2):
         calls = await bot.fake.wait_for("chat.postMessage", count, channel=user)
         assert ref in blocks_text(calls[-1])
@@ -262,7 +262,7 @@ async def test_unanswered_comment_is_escalated_to_slt_an_hour_after_the_deadline
     # SLT (not a contact) may close it from the alert; the channel hears who did.
     reply = await click_and_wait(bot, "USLT", SLT_CHANNEL, "comment.replied", "CM-0002")
     assert "CM-0002 is closed as replied to" in reply
-    await delivery(bot).flush()
+    await sends(bot).flush()
     closed = (await bot.fake.wait_for("chat.postMessage", 2, channel=SLT_CHANNEL))[-1]
     assert "Comment CM-0002 on Dukeries Sport is closed: replied to by <@USLT>" in blocks_text(
         closed
@@ -278,7 +278,7 @@ async def test_offensive_pressed_by_a_contact_tells_the_slt_channel(bot):
 
     reply = await click_and_wait(bot, MOD2, f"D{MOD2}", "comment.offensive", "CM-0001")
     assert "SLT have been told about CM-0001" in reply
-    await delivery(bot).flush()
+    await sends(bot).flush()
     [alert] = await bot.fake.wait_for("chat.postMessage", 1, channel=SLT_CHANNEL)
     text = blocks_text(alert)
     assert "Comment CM-0001 on Dukeries Sport" in text
@@ -299,7 +299,7 @@ async def test_offensive_pressed_by_a_non_contact_changes_nothing(bot):
     await new_comment_dms(bot)
     refusal = await click_and_wait(bot, presser, f"D{presser}", "comment.offensive", "CM-0001")
     assert "Only the moderators of Dukeries Sport or SLT can do that" in refusal
-    await delivery(bot).flush()
+    await sends(bot).flush()
     assert posts(bot, SLT_CHANNEL) == []
     comment = stored(bot)
     assert (comment.offensive, comment.status, comment.escalated_at) == (False, "awaiting", None)

@@ -1,7 +1,7 @@
 """Teams end to end: signed activities to our running server, connector calls to a local fake.
 
 The conversations, alerts in channels and card buttons. Security, malformed requests and
-delivery retries are in test_teams_http.py.
+send retries are in test_teams_http.py.
 """
 
 from __future__ import annotations

@@ -76,39 +76,39 @@ async def test_repeated_activity_id_is_handled_once(teams, fake):
 
 async def test_connector_429_and_5xx_are_retried_then_delivered(teams, fake, clock, caplog):
     caplog.set_level(logging.INFO)
-    delivery = teams.adapter.sends
-    await delivery.flush()
+    sends = teams.adapter.sends
+    await sends.flush()
     # Nowhere to post yet: logged with the fix, kept.
     for line in ["friend request", "1", "no", "instagram", "no", "yes"]:
         teams.service.receive(StaffMessage("teams", "aad-u5", line))
-    await delivery.flush()
+    await sends.flush()
     assert "hasn't been added to any team yet" in caplog.text
     assert outbox_statuses(teams) == ["pending"]
 
     install = teams.activity("admin", channel="general", kind="installationUpdate")
     install["action"] = "add"
     assert (await teams.post(install)).status == 200
-    await delivery.flush()  # not due yet
+    await sends.flush()  # not due yet
     assert fake.called("create") == []
 
     fake.fail_next("create", status=429, retry_after=30)
     fake.fail_next("create", status=503)
     clock.advance(seconds=61)
-    await delivery.flush()  # 429: rescheduled after Retry-After
+    await sends.flush()  # 429: rescheduled after Retry-After
     assert "rate-limited" in caplog.text
     clock.advance(seconds=31)
-    await delivery.flush()  # 503: backoff
+    await sends.flush()  # 503: backoff
     assert outbox_statuses(teams) == ["pending"]
     assert fake.called("create") == []
     clock.advance(minutes=10)
-    await delivery.flush()
+    await sends.flush()
     [alert] = fake.called("create", conversation=channel_id("dsl"))
     assert "URGENT" in json.dumps(alert.activity)
     assert outbox_statuses(teams) == ["sent"]
 
 
 async def test_failures_are_parked_after_many_attempts_never_dropped(teams, fake, clock, caplog):
-    delivery = teams.adapter.sends
+    sends = teams.adapter.sends
     install = teams.activity("admin", channel="general", kind="installationUpdate")
     install["action"] = "add"
     await teams.post(install)
@@ -117,7 +117,7 @@ async def test_failures_are_parked_after_many_attempts_never_dropped(teams, fake
     for _ in range(12):
         fake.fail_next("create", status=500)
     for _ in range(12):
-        await delivery.flush()
+        await sends.flush()
         clock.advance(minutes=10)
     assert "giving up on outbox" in caplog.text
     assert outbox_statuses(teams) == ["failed"]
