@@ -104,3 +104,21 @@ def test_the_slack_page_explains_every_scope_the_manifest_asks_for():
     assert set(scopes) == set(explained)
     assert "channels:history" in section and "users:read" in section  # why they are not asked
     assert "Retry" in section and "signing secret" in section and "restarted" in section
+
+
+def test_the_docs_commands_rewrite_only_their_own_section(tmp_path):
+    """`schoolbot docs conversations --write` and `docs diagrams --write`, run as the
+    installed command, replace what is between their markers and keep the rest."""
+    from bot.cli.docs import TABLE_END, TABLE_START
+    from bot.dialogs.diagram import END, START
+
+    page = tmp_path / "page.md"
+    page.write_text(f"# Title\n\n{TABLE_START}\nSTALE-TEXT\n{TABLE_END}\n\n{START}\nSTALE-TEXT\n{END}\n\nEnd.\n")
+    env = fresh_shell_env(tmp_path / "home")
+    for command in ("conversations", "diagrams"):
+        done = run_schoolbot(tmp_path, env, "docs", command, "--write", str(page))
+        assert done.returncode == 0, done.stderr
+    text = page.read_text()
+    assert text.startswith("# Title\n") and text.endswith("End.\n")
+    assert "STALE-TEXT" not in text
+    assert "| Friend or follow request |" in text and "```mermaid" in text
