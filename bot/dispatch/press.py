@@ -18,8 +18,8 @@ UNKNOWN_BUTTON = "Sorry, I don't recognise that button. Nothing has changed."
 # leave the form: they are never taken as what was asked for.
 LEFT_FORM = "Nothing has changed{about}. Press the button again when you're ready."
 FORM_HELP = (
-    "Nothing has changed{about}. When you press the button again, type {asks}, or type "
-    "cancel to leave it."
+    "Nothing has changed{about}. When you press the button again, fill in “{asks}”, or "
+    "type cancel to leave it."
 )
 
 
@@ -55,8 +55,7 @@ class ButtonPresses:
         if word is not None:
             about = f": {target.ref} is as it was" if target.ref else ""
             if word == "help" and spec.asks_for:
-                asks = f"the {spec.asks_for.lower()}"
-                return [Message(FORM_HELP.format(about=about, asks=asks))]
+                return [Message(FORM_HELP.format(about=about, asks=spec.asks_for))]
             return [Message(LEFT_FORM.format(about=about))]
         return spec.handle(Press(self.kernel, session, actor, target, text, message))
 

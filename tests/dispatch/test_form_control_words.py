@@ -40,7 +40,7 @@ def test_a_control_word_at_the_close_form_changes_nothing(service_factory, word,
     [reply] = service.press(press).replies
     assert reply.text.startswith("Nothing has changed: FR-0001 is as it was.")
     if word == "help":
-        assert "type the outcome" in reply.text.lower()
+        assert f"fill in “{cards.CLOSE_OUTCOME}”, or type cancel" in reply.text
     assert "Status: Closed" not in status_of(service, "FR-0001")
     assert not [m for m in service.intake.inbox("console", "alice") if word in m.text]
 
