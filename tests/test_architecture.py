@@ -84,13 +84,17 @@ def test_every_feature_registers_and_every_registered_thing_is_unique():
     owns, no two features register the same thing, and together they make the registry."""
     registry = build_registry()
     assert len(FEATURES) == len({f.__name__ for f in FEATURES})
-    tables = ("conversations", "buttons", "reminders", "commands", "case_kinds")
+    tables = ("conversations", "buttons", "reminders", "commands", "case_kinds", "alerts")
     alone = [build_registry((feature,)) for feature in FEATURES]
     for table in tables:
         names = [name for single in alone for name in getattr(single, table)]
         assert len(names) == len(set(names)), f"two features register the same {table}"
         assert set(names) == set(getattr(registry, table))
-    # What databases already hold keeps its handler: case references and reminder kinds.
+    # What databases already hold keeps its handler: conversations in progress, case
+    # references and reminder kinds.
+    assert {
+        "friend_request", "cyberbullying", "impersonation", "account_request", "comment",
+    } <= set(registry.conversations)  # fmt: skip
     assert {"FR", "CB", "IM", "AC"} <= set(registry.case_kinds)
     assert {"case.ack", "case.close", "approval.approve", "comment.replied"} <= set(
         registry.buttons

@@ -8,12 +8,14 @@ from __future__ import annotations
 import io
 
 import pytest
+from sqlmodel import select
 
 from bot.domain.turns import ButtonPress, StaffMessage
 from bot.features.accounts import approvals
 from bot.features.cases import cards
 from bot.platforms.console.chat import ConsoleChat
-from tests.helpers import grant
+from bot.storage.tables import ApprovalDecision
+from tests.helpers import BROWN_JONES_REQUEST, grant, tell
 
 FR_ANSWERS = ("friend request", "1", "no", "instagram", "no", "yes")
 
@@ -42,7 +44,7 @@ def test_a_control_word_at_the_close_form_changes_nothing(service_factory, word,
     if word == "help":
         assert f"fill in “{cards.CLOSE_OUTCOME}”, or type cancel" in reply.text
     assert "Status: Closed" not in status_of(service, "FR-0001")
-    assert not [m for m in service.intake.inbox("console", "alice") if word in m.text]
+    assert service.intake.inbox("console", "alice") == []
 
 
 @pytest.mark.parametrize("word", ["cancel", "back", "help"])
@@ -54,11 +56,17 @@ def test_a_control_word_is_never_a_note_or_a_reason(service_factory, word):
     note = ButtonPress("console", "dsl1", cards.CASE_NOTE, "FR-0001", text=word)
     assert service.press(note).replies[0].text.startswith("Nothing has changed")
     assert f": {word}" not in status_of(service, "FR-0001")
-    for line in ("new official account", "Year 7 drama club", "instagram"):
-        service.receive(StaffMessage("console", "req", line))
+    assert "AC-0001" in tell(service, "req", "Ms Req", *BROWN_JONES_REQUEST)
+    service.intake.inbox("console", "req")
     reject = ButtonPress("console", "head", approvals.REJECT, "AC-0001:0", text=word)
     assert service.press(reject).replies[0].text.startswith("Nothing has changed")
-    assert not [m for m in service.intake.inbox("console", "req") if word in m.text]
+    assert service.intake.inbox("console", "req") == []
+    with service.kernel.session() as session:
+        assert session.exec(select(ApprovalDecision)).all() == []
+    reason = ButtonPress("console", "head", approvals.REJECT, "AC-0001:0", text="Too young")
+    assert not service.press(reason).replies[0].text.startswith("Nothing has changed")
+    with service.kernel.session() as session:
+        assert len(session.exec(select(ApprovalDecision)).all()) == 1
 
 
 def test_terminal_cancel_at_the_outcome_leaves_the_form_without_a_second_question(
@@ -75,4 +83,4 @@ def test_terminal_cancel_at_the_outcome_leaves_the_form_without_a_second_questio
     assert "Nothing has changed: FR-0001 is as it was." in shown
     assert f"{cards.CLOSE_MESSAGE} (press Enter to leave it out)" not in shown
     assert "Status: Closed" not in status_of(service, "FR-0001")
-    assert not [m for m in service.intake.inbox("console", "alice") if "cancel" in m.text]
+    assert service.intake.inbox("console", "alice") == []
