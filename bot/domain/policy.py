@@ -29,6 +29,8 @@ KNOWN_CLAUSES = frozenset(
         "AC-REGISTER", "AC-LEAVER", "AC-AGE",
         "MO-24H", "MO-REGULAR", "MO-OFFENSIVE", "MO-PARENT", "MO-COMPLAINT", "MO-JOURNALIST",
         "X-CONFIDENTIAL", "X-RECORD", "X-ANNUAL",
+        "SG-DANGER", "SG-NUDES", "SG-HARM-TYPES", "SG-ALLEGATION", "SG-LOW-LEVEL",
+        "SG-SELF-REPORT", "SG-UNFINISHED",
     }
 )  # fmt: skip
 
@@ -42,6 +44,9 @@ ACCOUNT_FIELDS = (
 BUSINESS_CASE_FIELDS = ("name", "platform", "aim", "audience", "promotion", "run_by", "visibility")
 
 Team = Literal["dsl", "slt"]
+# A clause mapped to national guidance rather than a section of the school's own policy is
+# cited by name, not as "Policy ...": e.g. "KCSIE 2025 para 71" or "UKCIS nudes advice 2024".
+NATIONAL_GUIDANCE = ("KCSIE", "UKCIS", "Working Together", "DfE", "Prevent")
 
 
 class _Strict(BaseModel):
@@ -169,6 +174,26 @@ class Alerts(_Strict):
     unacknowledged_realert_minutes: int = Field(default=30, ge=5, le=24 * 60)
 
 
+class Safeguarding(_Strict):
+    """Where concerns about staff go (KCSIE Part 4) and how long an unfinished report may
+    wait (SG-UNFINISHED). Role keys name roles under [roles]."""
+
+    # An allegation that a colleague may have harmed a child or may pose a risk: the first
+    # of these roles the person concerned does not hold.
+    allegation_to: list[str] = Field(default_factory=lambda: ["headteacher", "chair_of_governors"])
+    # A low-level concern or a breach of the social media policy.
+    low_level_to: list[str] = Field(
+        default_factory=lambda: ["headteacher", "dsl", "chair_of_governors"]
+    )
+    # A member of staff reporting their own post (a private self-report).
+    self_report_to: list[str] = Field(default_factory=lambda: ["headteacher", "dsl"])
+    # The reporter is reminded of an unfinished report after this long, and again the next
+    # working morning; one about a child reaches the DSL after `unfinished_to_dsl_hours`
+    # working hours.
+    unfinished_reminder_minutes: int = Field(default=30, ge=5, le=24 * 60)
+    unfinished_to_dsl_hours: int = Field(default=1, ge=1, le=24)
+
+
 class Retention(_Strict):
     """How long each kind of record is kept (X-RECORD); the sweep disposes of it after.
 
@@ -215,6 +240,7 @@ class PolicyPack(_Strict):
     comments: Comments = Field(default_factory=Comments)
     alerts: Alerts = Field(default_factory=Alerts)
     records: Records = Field(default_factory=Records)
+    safeguarding: Safeguarding = Field(default_factory=Safeguarding)
     clauses: dict[str, Annotated[str, Field(min_length=1)]]
 
     @field_validator("clauses")
@@ -247,14 +273,17 @@ class PolicyPack(_Strict):
     # --- helpers the rules and dialogs use -------------------------------------------------
 
     def cite(self, clause: str) -> str:
-        """The school's own reference for a clause, e.g. "(Policy 5.4)"."""
-        ref = self.clauses.get(clause)
-        return f"(Policy {ref})" if ref else ""
+        """The school's own reference for a clause, e.g. "(Policy 5.4)", or the national
+        guidance it rests on where the school's policy is silent ("(KCSIE 2025 para 71)")."""
+        return self.cite_all(clause)
 
     def cite_all(self, *clauses: str) -> str:
         """One citation for advice resting on several clauses, e.g. "(Policy 5.5, 5.3)"."""
         refs = list(dict.fromkeys(self.clauses[c] for c in clauses if c in self.clauses))
-        return f"(Policy {', '.join(refs)})" if refs else ""
+        own = [r for r in refs if not r.startswith(NATIONAL_GUIDANCE)]
+        national = [r for r in refs if r.startswith(NATIONAL_GUIDANCE)]
+        parts = ([f"Policy {', '.join(own)}"] if own else []) + national
+        return f"({'; '.join(parts)})" if parts else ""
 
     def cited(self, text: str, clause: str) -> str:
         """`text` followed by its citation, if the pack has one."""
