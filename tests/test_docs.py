@@ -113,7 +113,9 @@ def test_the_docs_commands_rewrite_only_their_own_section(tmp_path):
     from bot.dialogs.diagram import END, START
 
     page = tmp_path / "page.md"
-    page.write_text(f"# Title\n\n{TABLE_START}\nSTALE-TEXT\n{TABLE_END}\n\n{START}\nSTALE-TEXT\n{END}\n\nEnd.\n")
+    page.write_text(
+        f"# Title\n\n{TABLE_START}\nSTALE-TEXT\n{TABLE_END}\n\n{START}\nSTALE-TEXT\n{END}\n\nEnd.\n"
+    )
     env = fresh_shell_env(tmp_path / "home")
     for command in ("conversations", "diagrams"):
         done = run_schoolbot(tmp_path, env, "docs", command, "--write", str(page))

@@ -48,6 +48,9 @@ class Step:
     hint: str = ""
     check: Callable[[Any, Context], str | None] | None = None
     repeat_over: Callable[[Context], list[str]] | None = None
+    # Said as soon as this question is answered, before the next one (advice that can't
+    # wait for the end, e.g. "don't view or forward the image", SG-NUDES).
+    then_say: Callable[[Context], str | None] | None = None
 
     def text(self, ctx: Context, item: str | None = None) -> str:
         base = self.prompt(ctx) if callable(self.prompt) else self.prompt
@@ -75,9 +78,18 @@ class Dialog:
     understand: Callable[[str, Context], tuple[dict[str, Any], str]] | None = None
     # Short labels for reading answers back ("Aim:"), where its questions are long.
     answer_labels: Mapping[str, str] = field(default_factory=dict)
+    # A case to open at once, before the last question, when the answers so far call for
+    # it (a child in danger now, SG-DANGER); the rest of the answers then join that case.
+    alarm: Callable[[Context], Any] | None = None
+    # Why files may not be sent now, or None: on a report of a nude image of a child the
+    # bot never accepts or keeps one (SG-NUDES). Files kept earlier are then removed.
+    refuses_files: Callable[[Context], str | None] | None = None
 
     def step(self, key: str) -> Step:
         return next(s for s in self.steps if s.key == key)
+
+    def file_refusal(self, ctx: Context) -> str | None:
+        return self.refuses_files(ctx) if self.refuses_files is not None else None
 
     def effective_answers(self, ctx: Context) -> dict[str, Any]:
         """Only answers to steps that still apply, so a changed earlier answer can't leak."""

@@ -7,6 +7,7 @@ State is a small JSON document, so it can be stored after every turn and survive
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from typing import Any
 
 from bot.dialogs import parsing
 from bot.dialogs.declarations import Context, Dialog, Step
+from bot.dialogs.outcome import Outcome
 from bot.dialogs.parsing import InvalidAnswer
 from bot.domain.evidence import EvidenceFile
 from bot.domain.messages import Choice, Message
@@ -37,11 +39,20 @@ class UserInput:
     files: tuple[EvidenceFile, ...] = ()
 
 
+# Where a conversation keeps the reference of the case an alarm opened, and the files it
+# removed because it may not keep them (the chronology names each by its SHA-256).
+CASE = "case"
+REMOVED_FILES = "removed_evidence"
+OPENING = "opening"  # in the options: the first sentence, word for word
+
+
 @dataclass
 class Turn:
     state: dict[str, Any] | None
     messages: list[Message] = field(default_factory=list)
     outcome: Any = None
+    alarm: Any = None  # an Outcome to open as a case now (Dialog.alarm)
+    discard: list[dict[str, Any]] = field(default_factory=list)  # files to delete now
 
 
 def _ctx(pack: PolicyPack, state: Mapping[str, Any], now: datetime) -> Context:
@@ -138,8 +149,10 @@ def start(
         "answers": {},
         "history": [],
     }
-    if options:
-        state["options"] = dict(options)
+    if options or opening:
+        state["options"] = dict(options or {})
+    if opening:
+        state["options"][OPENING] = opening[:MAX_MESSAGE_CHARS]
     ctx = _ctx(pack, state, now)
     intro = dialog.intro(ctx) if callable(dialog.intro) else dialog.intro
     understood, note = (
@@ -219,14 +232,16 @@ def advance(
             ],
         )
     if said in CANCEL_WORDS and not user_input.files:
-        return Turn(
-            None,
-            [
-                Message(
-                    "OK, I've stopped. Nothing was sent to anyone. Message me any time to start again."
-                )
-            ],
-        )
+        if state.get(CASE):  # an alarm already went: say so, truthfully
+            stopped = (
+                f"OK, I've stopped. The urgent alert {state[CASE]} stays with the safeguarding "
+                "lead, with what you told me so far. Message me any time to add more."
+            )
+        else:
+            stopped = (
+                "OK, I've stopped. Nothing was sent to anyone. Message me any time to start again."
+            )
+        return Turn(None, [Message(stopped)])
     if said in BACK_WORDS and not user_input.files:
         return _go_back(dialog, state, ctx)
     if said in HELP_WORDS and not user_input.files:
@@ -246,6 +261,27 @@ def advance(
             ],
         )
 
+    refusal = dialog.file_refusal(ctx) if user_input.files else None
+    if refusal:
+        # Never stored: the platform checks first, so these records are only ever names.
+        if not said:
+            return Turn(state, [_prompt(dialog, state, ctx, refusal)])
+        user_input = UserInput(user_input.text)
+        lead = refusal
+    else:
+        lead = ""
+    turn = _answer(dialog, state, user_input, ctx, said=said)
+    if lead and turn.messages:
+        first = turn.messages[0]
+        turn.messages[0] = dataclasses.replace(first, text=f"{lead}\n\n{first.text}")
+    return turn
+
+
+def _answer(
+    dialog: Dialog, state: dict[str, Any], user_input: UserInput, ctx: Context, *, said: str
+) -> Turn:
+    step = dialog.step(state["step"])
+    pack, now = ctx.pack, ctx.now
     files_step = _files_step(dialog)
     if user_input.files and files_step is not None and step is not files_step:
         stored = list(state["answers"].get(files_step.key, []))
@@ -305,12 +341,56 @@ def _store(state: dict[str, Any], step: Step, value: Any) -> None:
 
 def _move_on(dialog: Dialog, state: dict[str, Any], pack: PolicyPack, now: datetime) -> Turn:
     ctx = _ctx(pack, state, now)
+    discard = _drop_refused_files(dialog, state, ctx)
     position = _next_position(dialog, ctx, state["step"], state.get("item"))
     if position is None:
         final = Context(pack, dialog.effective_answers(ctx), now)
-        return Turn(None, [], outcome=dialog.finish(final))
+        outcome = dialog.finish(final)
+        if isinstance(outcome, Outcome):
+            details = {**outcome.details, **_kept_aside(state)}
+            outcome = dataclasses.replace(outcome, joins=state.get(CASE), details=details)
+        return Turn(None, [], outcome=outcome, discard=discard)
+    answered = dialog.step(state["step"])
+    lead = (answered.then_say(ctx) or "") if answered.then_say else ""
     state["step"], state["item"] = position
-    return Turn(state, [_prompt(dialog, state, ctx)])
+    alarm = None
+    if dialog.alarm is not None and not state.get(CASE) and not state.get("alarmed"):
+        alarm = dialog.alarm(Context(pack, dialog.effective_answers(ctx), now))
+        if alarm is not None:
+            state["alarmed"] = True  # once: the router records the case it opened
+    return Turn(state, [_prompt(dialog, state, ctx, lead)], alarm=alarm, discard=discard)
+
+
+def _kept_aside(state: Mapping[str, Any]) -> dict[str, Any]:
+    """What the case keeps beyond the answers: the first sentence, the files removed."""
+    kept: dict[str, Any] = {}
+    if removed := state["answers"].get(REMOVED_FILES):
+        kept[REMOVED_FILES] = removed
+    if opening := (state.get("options") or {}).get(OPENING):
+        kept[OPENING] = opening
+    return kept
+
+
+def _drop_refused_files(
+    dialog: Dialog, state: dict[str, Any], ctx: Context
+) -> list[dict[str, Any]]:
+    """Files sent before the bot knew it may not keep them (a nude image of a child,
+    SG-NUDES): out of the answers now, their names and hashes kept for the chronology."""
+    files_step = _files_step(dialog)
+    if files_step is None or not state["answers"].get(files_step.key):
+        return []
+    if not dialog.file_refusal(ctx):
+        return []
+    dropped = list(state["answers"].pop(files_step.key))
+    state["answers"][REMOVED_FILES] = [*state["answers"].get(REMOVED_FILES, []), *dropped]
+    return dropped
+
+
+def file_refusal(
+    dialog: Dialog, state: Mapping[str, Any], pack: PolicyPack, now: datetime
+) -> str | None:
+    """Why this conversation may not take files now (asked before a platform downloads)."""
+    return dialog.file_refusal(_ctx(pack, state, now))
 
 
 def _go_back(dialog: Dialog, state: dict[str, Any], ctx: Context) -> Turn:

@@ -23,3 +23,5 @@ class Outcome:
     evidence: list[dict[str, Any]] = field(default_factory=list)
     approval_stages: tuple[str, ...] = ()
     closing: str = ""
+    # The case an earlier alarm opened (SG-DANGER): finishing completes it, not a new one.
+    joins: str | None = None

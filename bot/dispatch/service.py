@@ -123,6 +123,12 @@ class BotService:
                     log.info("concurrent turn for one user; replaying (attempt %s)", attempt + 1)
         return TurnResult.unsaved(BUSY)
 
+    @db_guard(lambda: DB_DOWN)
+    def upload_refusal(self, platform: str, user_id: str) -> str | None:
+        """Asked before a platform downloads a file: why it may not be kept now (a report
+        of a nude image of a child), or None. If it can't be checked, nothing is taken."""
+        return self.kernel.upload_refusal(platform, user_id)
+
     @db_guard(lambda: [Message(DB_DOWN)])
     def greet(self, platform: str, user_id: str, lead: str | None = None) -> list[Message]:
         """The menu, or the pending question if a conversation is half-finished."""

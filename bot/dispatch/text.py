@@ -96,6 +96,15 @@ class ConversationRouter:
         ]
 
     def _apply(self, session: Session, actor: Actor, name: str, turn: engine.Turn) -> list[Message]:
+        if turn.alarm is not None and turn.state is not None:
+            raise_alarm = self.registry.conversations[name].alarm
+            if raise_alarm is not None:
+                ref, said = raise_alarm(self.kernel, session, actor, turn.alarm)
+                turn.state[engine.CASE] = ref
+                turn.messages[:0] = said
+        case_ref = (turn.state or {}).get(engine.CASE)
+        for record in turn.discard:
+            self._discard(session, actor, record, case_ref)
         if turn.outcome is not None:
             repo.clear_dialog(session, actor.platform, actor.user_id)
             finish = self.registry.conversations[name].finish
@@ -106,6 +115,22 @@ class ConversationRouter:
         else:
             repo.save_dialog(session, actor.platform, actor.user_id, turn.state, self.kernel.now())
         return turn.messages
+
+    def _discard(
+        self, session: Session, actor: Actor, record: dict[str, object], case_ref: str | None
+    ) -> None:
+        """Delete a file the conversation may not keep (a nude image of a child) from the
+        store now. The case's chronology names it by its SHA-256: now, if an alarm has
+        opened the case, or else when the case opens."""
+        sha256 = str(record.get("sha256") or "")
+        if not sha256:
+            return
+        self.kernel.evidence.remove(sha256)
+        subject = case_ref or actor.key
+        repo.audit(
+            session, self.kernel.now(), actor.key, "evidence.removed", subject, sha256=sha256
+        )
+        log.info("a file the conversation may not keep was removed from the store")
 
     def _start(
         self,

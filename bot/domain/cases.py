@@ -139,6 +139,15 @@ FLAG_LABELS = {
     "behaviour_policy": "behaviour policy",
     "training_needed": "training needed",
     "minimum_age_warning": "platform minimum age",
+    "danger_now": "CHILD IN DANGER NOW",
+    "harm:bullying": "bullying or abuse",
+    "harm:threats": "threats of violence",
+    "harm:nudes": "nude or semi-nude image of a child (UKCIS)",
+    "harm:grooming": "sexual contact or grooming by an adult",
+    "harm:self_harm": "self-harm or suicide",
+    "harm:extremism": "extremist content",
+    "harm:other": "other harm to a child",
+    "unfinished": "unfinished report",
 }
 
 

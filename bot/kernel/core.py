@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from bot.dialogs import engine
 from bot.domain.cases import Actor, teams_of
 from bot.domain.deadlines import WorkingCalendar
 from bot.domain.evidence import EvidenceFile, check_evidence
@@ -80,6 +81,16 @@ class Kernel:
         if actor.roles & set(self.pack.accounts.stages):
             teams.add("slt")
         return teams
+
+    def upload_refusal(self, platform: str, user_id: str) -> str | None:
+        """Why this person's files may not be kept now (a report of a nude image of a child,
+        SG-NUDES), asked before a platform downloads a byte of them; None when they may."""
+        with self.session() as session:
+            row = repo.get_dialog(session, platform, user_id)
+            conversation = self.registry.conversations.get(row.dialog) if row else None
+            if row is None or conversation is None:
+                return None
+            return engine.file_refusal(conversation.dialog, row.state, self.pack, self.local_now())
 
     def store_evidence(self, filename: str, content_type: str | None, data: bytes) -> EvidenceFile:
         """Check and keep a file's bytes; raises EvidenceRefused with a message for the user."""

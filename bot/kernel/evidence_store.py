@@ -37,3 +37,11 @@ class EvidenceStore:
             Path(tmp).unlink(missing_ok=True)
             raise
         return target
+
+    def remove(self, sha256: str) -> bool:
+        """Delete a file's bytes (one the bot may not keep); True if there was one."""
+        try:
+            self.path_for(sha256).unlink()
+        except FileNotFoundError:
+            return False
+        return True

@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 MENU_STEP = "menu"
 
 Finish = Callable[["Kernel", Session, Actor, str, Outcome], list[Message]]
+# Opens a case before the conversation ends (a child in danger now): its reference and
+# what the person is told at once.
+Alarm = Callable[["Kernel", Session, Actor, Outcome], tuple[str, list[Message]]]
 Prepare = Callable[["Kernel", Session], "dict[str, Any] | Message | None"]
 
 
@@ -44,6 +47,7 @@ class Conversation:
     vocabulary: tuple[str, ...] = ()  # words its intent looks for, for typo correction
     prepare: Prepare | None = None  # options fixed at the start, or a message saying why not
     takes_files: bool = False
+    alarm: Alarm | None = None  # what its dialog's alarm opens (see Dialog.alarm)
 
     @property
     def name(self) -> str:

@@ -104,14 +104,19 @@ def all_paths() -> Iterator[tuple[PolicyPack, str, str, Path]]:
                 yield pack, name, dialog.name, path
 
 
-CITATION = re.compile(r"\(Policy ([^()]+)\)$")
+CITATION = re.compile(r"\(([^()]+)\)$")
 
 
 def is_cited(pack: PolicyPack, clause: str, text: str) -> bool:
-    """Ends with "(Policy <refs>)" and the refs include the school's number for the clause."""
+    """Ends with "(Policy <refs>)", or names the national guidance the pack maps the clause
+    to ("(Policy 5.3; KCSIE 2025 Part one)"), and includes the pack's own ref for it."""
     found = CITATION.search(text)
     ref = pack.clauses.get(clause)
-    return bool(found and ref and f", {ref}, " in f", {found.group(1)}, ")
+    if not (found and ref):
+        return False
+    refs = [part.strip() for part in found.group(1).removeprefix("Policy ").split(";")]
+    listed = [r.strip() for part in refs for r in part.removeprefix("Policy ").split(",")]
+    return ref in refs or ref in listed
 
 
 # --- every piece of guidance carries a citation, on every branch --------------------------
@@ -145,6 +150,8 @@ def test_every_guidance_line_on_every_branch_of_every_pack_is_cited():
 THREAT_AGAINST_PUPIL = [
     "I want to report cyberbullying",
     "a pupil",
+    "no",  # nobody in danger right now
+    "threats of violence",
     "snapchat",
     "no link",
     "yesterday",

@@ -124,6 +124,8 @@ def test_pupil_target_goes_to_dsl_as_urgent_and_skips_safeguarding_question(serv
         "e",
         "I want to report cyberbullying",
         "a pupil",
+        "no",
+        "bullying or abuse",
         "snapchat",
         "no link",
         "today",

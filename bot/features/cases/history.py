@@ -17,6 +17,11 @@ HISTORY = {
     "case.closed": "Closed by {who} at {when}.",
     "approval.approved": "Approved by {who} ({role}) at {when}.",
     "approval.rejected": "Rejected by {who} ({role}) at {when}.",
+    "case.completed": "The rest of the report was added by {who} at {when}.",
+    "evidence.removed": (
+        "A file sent with the report was deleted unseen at {when}, because the bot may not "
+        "keep an image of a child (SHA-256 {sha256})."
+    ),
 }
 NOTE_IN_FULL = "Note by {who} at {when}: {note}"
 
@@ -40,4 +45,5 @@ def _safe(detail: dict[str, Any]) -> dict[str, Any]:
     return {
         "role": detail.get("role_label", detail.get("role", "")),
         "note": detail.get("note", ""),
+        "sha256": detail.get("sha256", ""),
     }

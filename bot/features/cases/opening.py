@@ -5,9 +5,11 @@ Every conversation that opens a case registers `finish` as its finish."""
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from sqlmodel import Session
 
+from bot.dialogs.engine import REMOVED_FILES
 from bot.dialogs.outcome import Outcome
 from bot.domain.cases import Actor, CaseStatus, case_reference
 from bot.domain.messages import MENTION, Message
@@ -26,6 +28,8 @@ def finish(
     """The advice, and a case for the owning team when the outcome calls for one."""
     advice = "\n".join(f"• {g.text}" for g in outcome.guidance)
     lead = f"Here's what to do:\n{advice}\n\n" if advice else ""
+    if outcome.joins is not None:
+        return [complete(kernel, session, actor, outcome, lead)]
     if not outcome.open_case:
         repo.audit(
             session,
@@ -47,6 +51,92 @@ def finish(
     else:
         next_step = "I'll message you when someone picks it up. You don't need to do anything else."
     return [Message(f"{lead}Your reference is {case.ref}. {next_step}")]
+
+
+def raise_alarm(
+    kernel: Kernel, session: Session, actor: Actor, outcome: Outcome
+) -> tuple[str, list[Message]]:
+    """A child in danger now (SG-DANGER): the urgent case opens before the last question,
+    and the member of staff is told at once what to do; the rest of the report joins it."""
+    case = open_case(kernel, session, actor, outcome)
+    advice = "".join(f"• {g.text}\n" for g in outcome.guidance)
+    lead = kernel.pack.role_label(kernel.pack.lead_dsl_role)
+    told = (
+        f"{advice}I've sent an urgent alert to the {lead} and deputies now (reference "
+        f"{case.ref}). Next, a few more questions: your answers join the same case."
+    )
+    return case.ref, [Message(told.strip())]
+
+
+def complete(
+    kernel: Kernel, session: Session, actor: Actor, outcome: Outcome, lead: str
+) -> Message:
+    """The rest of a report whose case an alarm opened: the same case, brought up to date,
+    never a second one and never less urgent than the alarm made it."""
+    case = repo.case_by_ref(session, outcome.joins or "")
+    if case is None or case.reporter_id != actor.user_id or case.disposed_at is not None:
+        case = open_case(kernel, session, actor, outcome)
+        return Message(f"{lead}Your reference is {case.ref}.")
+    now = kernel.now()
+    case.summary = {**case.summary, **outcome.summary}
+    case.details = {
+        **case.details,
+        **outcome.details,
+        GUIDANCE_GIVEN: [
+            *case.details.get(GUIDANCE_GIVEN, []),
+            *([g.clause, g.text] for g in outcome.guidance),
+        ],
+    }
+    case.flags = list(dict.fromkeys([*case.flags, *outcome.flags]))
+    case.guidance = list(dict.fromkeys([*case.guidance, *(g.clause for g in outcome.guidance)]))
+    case.updated_at = now
+    session.add(case)
+    assert case.id is not None
+    _add_tasks_and_evidence(session, case.id, actor, outcome, now)
+    repo.audit(session, now, actor.key, "case.completed", case.ref, by=actor.name)
+    _chronicle_removed_files(session, actor, case.ref, outcome, now)
+    alerts.refresh(kernel, session, case)
+    return Message(
+        f"{lead}Thank you. I've added all of this to {case.ref}, which the "
+        f"{kernel.pack.role_label(kernel.pack.lead_dsl_role)} already has as urgent."
+    )
+
+
+def _add_tasks_and_evidence(
+    session: Session, case_id: int, actor: Actor, outcome: Outcome, now: datetime
+) -> None:
+    for task in outcome.tasks:
+        session.add(
+            CaseTask(case_id=case_id, clause=task.clause, title=task.title, due_at=task.due)
+        )
+    for item in outcome.evidence:
+        session.add(
+            Evidence(
+                case_id=case_id,
+                filename=item["filename"],
+                content_type=item["content_type"],
+                size=item["size"],
+                sha256=item["sha256"],
+                uploaded_by=actor.key,
+                uploaded_at=now,
+            )
+        )
+
+
+def _chronicle_removed_files(
+    session: Session, actor: Actor, ref: str, outcome: Outcome, now: datetime
+) -> None:
+    """Files deleted unseen (SG-NUDES) are named in the case's chronology by hash only,
+    once (an alarm's case may have named them already)."""
+    named = {
+        e.detail.get("sha256")
+        for e in repo.timeline(session, ref)
+        if e.action == "evidence.removed"
+    }
+    for item in outcome.details.get(REMOVED_FILES) or []:
+        if item.get("sha256") not in named:
+            sha256 = item.get("sha256", "")
+            repo.audit(session, now, actor.key, "evidence.removed", ref, sha256=sha256)
 
 
 def open_case(kernel: Kernel, session: Session, actor: Actor, outcome: Outcome) -> Case:
@@ -75,22 +165,7 @@ def open_case(kernel: Kernel, session: Session, actor: Actor, outcome: Outcome) 
     session.add(case)
     session.flush()
     assert case.id is not None
-    for task in outcome.tasks:
-        session.add(
-            CaseTask(case_id=case.id, clause=task.clause, title=task.title, due_at=task.due)
-        )
-    for item in outcome.evidence:
-        session.add(
-            Evidence(
-                case_id=case.id,
-                filename=item["filename"],
-                content_type=item["content_type"],
-                size=item["size"],
-                sha256=item["sha256"],
-                uploaded_by=actor.key,
-                uploaded_at=now,
-            )
-        )
+    _add_tasks_and_evidence(session, case.id, actor, outcome, now)
     repo.audit(
         session,
         now,
@@ -102,6 +177,7 @@ def open_case(kernel: Kernel, session: Session, actor: Actor, outcome: Outcome) 
         clauses=case.guidance,
         by=actor.name,
     )
+    _chronicle_removed_files(session, actor, case.ref, outcome, now)
     if outcome.approval_stages:
         approval = Approval(case_id=case.id, stages=list(outcome.approval_stages), status="pending")
         session.add(approval)

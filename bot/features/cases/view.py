@@ -16,9 +16,10 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, select
 
 from bot.dialogs.declarations import Context, Dialog, Step
-from bot.dialogs.engine import WORDS
+from bot.dialogs.engine import OPENING, WORDS
 from bot.domain.cases import CaseStatus, flag_label
 from bot.domain.evidence import human_size, type_label
+from bot.domain.harm import UKCIS_STEPS
 from bot.domain.messages import Mention, Message, mention
 from bot.domain.policy import PolicyPack
 from bot.features.cases import cards
@@ -154,7 +155,12 @@ def case_view(
     flags = [flag_label(f) for f in case.flags if f != "urgent"]
     if flags:
         lines.append(f"Flags: {', '.join(flags)}.")
+    if opening := case.details.get(OPENING):
+        lines += ["", f"Their first message: {opening}"]
     lines += ["", "Answers:", *answer_lines(registry, pack, case, zone)]
+    if "harm:nudes" in case.flags:  # SG-NUDES: what the DSL does next, from the UKCIS advice
+        lines += ["", "UKCIS steps (sharing nudes and semi-nudes):"]
+        lines += [f"{n}. {step}" for n, step in enumerate(UKCIS_STEPS, 1)]
     lines += ["", *evidence_lines(session, case, zone)]
     if history:
         lines += ["", "History:", *history]

@@ -1,11 +1,14 @@
-"""Conversation 2: cyberbullying or online abuse, with evidence (CB-* clauses).
+"""Conversation 2: cyberbullying or online abuse, with evidence (CB-* clauses), and
+what may be harming a pupil (SG-DANGER, SG-HARM-TYPES, SG-NUDES).
 
-target -> platform -> url -> posted_at -> description -> evidence (files, "done")
--> threatening -> [police_consent] -> pupil_author -> [safeguarding]
+target -> [pupil: danger -> harm] -> platform -> [url] -> posted_at -> description
+-> [evidence (files, "done"), never for a nude image] -> threatening -> [police_consent]
+-> pupil_author -> [safeguarding -> danger_child]
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -14,6 +17,17 @@ from bot.dialogs.common import social_network_label, social_network_step, yes_no
 from bot.dialogs.declarations import Context, Dialog, Step
 from bot.dialogs.outcome import Outcome
 from bot.dialogs.parsing import past_examples
+from bot.dialogs.safeguarding import (
+    DANGER,
+    HARM,
+    danger_step,
+    harm_step,
+    in_danger,
+    is_nude_image,
+    nude_image_refusal,
+    raises_alarm,
+)
+from bot.domain import harm
 from bot.domain.cases import CaseKind
 from bot.domain.messages import Choice
 from bot.domain.retention import SAFEGUARDING
@@ -26,14 +40,55 @@ KIND = CaseKind(
     retention_by_team=(("dsl", SAFEGUARDING),),
     dialog="cyberbullying",
     standard_fields=(
-        "target", "platform", "threatening", "pupil_author", "safeguarding", "evidence",
+        "target", "danger", "harm", "platform", "threatening", "pupil_author", "safeguarding",
+        "evidence",
     ),
     full_fields=("url", "posted_at", "description"),
+    labels=(("danger", "Child in danger now"), ("harm", "Involves")),
 )  # fmt: skip
 
 TARGETS = (Choice("me", "Me"), Choice("colleague", "A colleague"), Choice("pupil", "A pupil"))
 AUTHORS = (Choice("yes", "Yes"), Choice("no", "No"), Choice("unsure", "Not sure"))
 TARGET_LABELS = {"me": "the reporter", "colleague": "a colleague", "pupil": "a pupil"}
+
+
+def _about_pupil(ctx: Context) -> bool:
+    return ctx.answers.get("target") == "pupil"
+
+
+def _understand(text: str, ctx: Context) -> tuple[dict[str, Any], str]:
+    """A first message about a child ("nudes of a year 10 girl on snap") answers who is
+    targeted; what it involves is suggested at its own question and confirmed there."""
+    if not harm.about_a_child(text) or re.search(r"\b(me|myself)\b", text.lower()):
+        return {}, ""  # "a parent is posting about me": the target is not the child
+    return {"target": "pupil"}, "You said it's about a pupil. Say back to change that."
+
+
+def _alarm(ctx: Context) -> Outcome | None:
+    """A child in danger now, or a nude image of a child: an urgent case for the DSL team
+    at once (SG-DANGER, SG-NUDES); the rest of the report joins it."""
+    if not raises_alarm(ctx):
+        return None
+    a = ctx.answers
+    danger = in_danger(ctx)
+    return Outcome(
+        kind=KIND,
+        open_case=True,
+        team="dsl",
+        urgent=True,
+        guidance=[harm.danger_guidance(ctx.pack)] if danger else [],
+        summary={
+            "target": TARGET_LABELS.get(a.get("target", ""), "a pupil"),
+            "danger": yes_no(danger),
+            "harm": harm.HARM_LABELS.get(a.get(HARM) or "", ""),
+        },
+        details={**a, "reported_at": ctx.now.isoformat(timespec="seconds")},
+        flags=[
+            *(["danger_now"] if danger else []),
+            *([f"harm:{a[HARM]}"] if a.get(HARM) else []),
+            "urgent",
+        ],
+    )
 
 
 def _asks_police_consent(ctx: Context) -> bool:
@@ -57,6 +112,16 @@ def _police_consent(answers: Mapping[str, Any]) -> PoliceConsent:
     return "given" if answers["police_consent"] else "declined"
 
 
+def _description_prompt(ctx: Context) -> str:
+    if is_nude_image(ctx):
+        return (
+            "In words only, what were you told or what did you see? Who is in the image (a "
+            "year group is enough), who has it and where is it being shared? Please don't "
+            "look at, copy or forward it."
+        )
+    return "In a few words, what happened? Only include the personal details that are needed."
+
+
 def _finish(ctx: Context) -> Outcome:
     a = ctx.answers
     evidence = list(a.get("evidence") or [])
@@ -67,7 +132,10 @@ def _finish(ctx: Context) -> Outcome:
         pupil_author=a["pupil_author"],
         safeguarding=bool(a.get("safeguarding")),
     )
-    assessment = assess_abuse(ctx.pack, facts, ctx.now)
+    assessment = assess_abuse(ctx.pack, facts, ctx.now, harm=a.get(HARM))
+    if in_danger(ctx):
+        assessment.guidance.insert(0, harm.danger_guidance(ctx.pack))
+        assessment.flags.insert(0, "danger_now")
     posted = a["posted_at"]
     return Outcome(
         kind=KIND,
@@ -77,6 +145,8 @@ def _finish(ctx: Context) -> Outcome:
         guidance=assessment.guidance,
         summary={
             "target": TARGET_LABELS[facts.target],
+            "danger": yes_no(in_danger(ctx)) if facts.target == "pupil" or in_danger(ctx) else "",
+            "harm": harm.HARM_LABELS.get(a.get(HARM) or "", ""),
             "platform": social_network_label(a["platform"]),
             "threatening": yes_no(facts.threatening),
             "pupil_author": {"yes": "yes", "no": "no", "unsure": "not sure"}[facts.pupil_author],
@@ -104,30 +174,29 @@ CYBERBULLYING = Dialog(
     ),
     steps=(
         Step("target", "Who is being targeted?", "choice", choices=TARGETS),
+        danger_step(_about_pupil),
+        harm_step(_about_pupil),
         social_network_step("Where was it posted?"),
         Step(
             "url",
             "Please paste the link to the post or profile. If there isn't one (for example a "
             "text message), say no link.",
             "url",
+            ask_if=lambda ctx: not is_nude_image(ctx),
         ),
         Step(
             "posted_at",
             lambda ctx: f"When was it posted? For example {past_examples(ctx.now)}.",
             "past_datetime",
         ),
-        Step(
-            "description",
-            "In a few words, what happened? Only include the personal details that are needed.",
-            "text",
-            max_chars=3000,
-        ),
+        Step("description", _description_prompt, "text", max_chars=3000),
         Step(
             "evidence",
             "Please send screenshots or files of what was posted. Send as many as you need, "
             "then say done. If you have none, just say done.",
             "files",
             hint="Screenshots, photos, PDFs, videos and saved messages are all fine.",
+            ask_if=lambda ctx: not is_nude_image(ctx),
         ),
         Step("threatening", "Is any of it threatening or intimidating?", "yesno"),
         Step("police_consent", _consent_prompt, "yesno", ask_if=_asks_police_consent),
@@ -138,6 +207,15 @@ CYBERBULLYING = Dialog(
             "yesno",
             ask_if=lambda ctx: ctx.answers.get("target") != "pupil",
         ),
+        danger_step(
+            lambda ctx: (
+                ctx.answers.get("target") != "pupil" and bool(ctx.answers.get("safeguarding"))
+            ),
+            key=f"{DANGER}_child",
+        ),
     ),
     finish=_finish,
+    understand=_understand,
+    alarm=_alarm,
+    refuses_files=nude_image_refusal,
 )

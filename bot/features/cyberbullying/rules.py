@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
+from bot.domain import harm as harms
 from bot.domain.cases import FollowUp
 from bot.domain.messages import Guidance
 from bot.domain.policy import PolicyPack
@@ -40,7 +41,10 @@ class AbuseAssessment:
     clauses: list[str] = field(default_factory=list)
 
 
-def assess_abuse(pack: PolicyPack, facts: AbuseFacts, now: datetime) -> AbuseAssessment:
+def assess_abuse(
+    pack: PolicyPack, facts: AbuseFacts, now: datetime, *, harm: str | None = None
+) -> AbuseAssessment:
+    """`harm` is what a report about a pupil involves (SG-HARM-TYPES), if it was asked."""
     safeguarding = facts.safeguarding or facts.target == "pupil"
     team: Literal["dsl", "slt"] = "dsl" if safeguarding else "slt"
     urgent = safeguarding or facts.threatening
@@ -61,11 +65,15 @@ def assess_abuse(pack: PolicyPack, facts: AbuseFacts, now: datetime) -> AbuseAss
         guidance.append(
             pack.guidance("CB-REPORT-SENIOR", "I've reported this to the senior leadership team.")
         )
+    nude_image = harm == harms.NUDES
+    if harm is not None:
+        guidance.extend(harms.harm_guidance(pack, harm))
+        flags.append(f"harm:{harm}")
     if pack.has("CB-NO-ENGAGE"):
         guidance.append(
             pack.guidance("CB-NO-ENGAGE", "Please don't reply to or engage with the posts.")
         )
-    if pack.has("CB-EVIDENCE"):
+    if pack.has("CB-EVIDENCE") and not nude_image:  # never a copy of an image of a child
         guidance.append(
             pack.guidance(
                 "CB-EVIDENCE",

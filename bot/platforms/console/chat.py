@@ -230,6 +230,10 @@ class ConsoleChat:
         return True
 
     def _attach(self, raw: str) -> None:
+        if refusal := self.service.upload_refusal(PLATFORM, self.user_id):
+            self.out.write(f"{refusal}\n")  # the file is never opened, let alone kept
+            self.show_turn(self.service.greet(PLATFORM, self.user_id, ""))
+            return
         files = []
         for part in raw.split(","):
             path = Path(part.strip()).expanduser()

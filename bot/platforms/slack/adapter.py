@@ -21,6 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 from bot.dispatch import BotService
+from bot.domain.evidence import EvidenceFile
 from bot.domain.messages import Message
 from bot.domain.turns import ButtonPress, StaffMessage, TurnStatus
 from bot.intake import guard
@@ -274,7 +275,16 @@ class SlackAdapter:
             return
         # The event id is recorded inside the turn, so a retry or a rerun after a crash is
         # handled exactly once (a rerun must not be taken for a duplicate before its turn).
-        files, refusals = await download_all(self.service, self._http, self.token, shared)
+        refusal = (
+            await self.service.work.run(self.service.upload_refusal, PLATFORM, user)
+            if shared
+            else None
+        )
+        files: tuple[EvidenceFile, ...] = ()
+        if refusal:  # not a byte is fetched: nothing of it reaches the disk or the database
+            refusals = [refusal]
+        else:
+            files, refusals = await download_all(self.service, self._http, self.token, shared)
         if refusals:
             await self.replies.post_all(channel, user, [Message(text) for text in refusals])
         message = StaffMessage(

@@ -30,6 +30,7 @@ from botframework.connector.models import ErrorResponseException
 from bot.config import Settings
 from bot.dispatch import BotService
 from bot.dispatch.service import DB_DOWN
+from bot.domain.evidence import EvidenceFile
 from bot.domain.messages import Message
 from bot.domain.turns import ButtonPress, StaffMessage, TurnStatus
 from bot.intake import guard
@@ -300,11 +301,18 @@ class SchoolBot(TeamsActivityHandler):
     async def _personal(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         uid, name = user_id(activity.from_property), activity.from_property.name
-        files, refusals = await self.adapter.files.fetch_all(
-            activity.attachments,
-            activity.service_url,
-            lambda: self.adapter.token(turn_context),
-        )
+        refusal = None
+        if has_files(activity.attachments):
+            refusal = await self.service.work.run(self.service.upload_refusal, PLATFORM, uid)
+        files: tuple[EvidenceFile, ...] = ()
+        if refusal:  # not a byte is fetched: nothing of it reaches the disk or the database
+            refusals = [refusal]
+        else:
+            files, refusals = await self.adapter.files.fetch_all(
+                activity.attachments,
+                activity.service_url,
+                lambda: self.adapter.token(turn_context),
+            )
         replies = [Message(text) for text in refusals]
         message = StaffMessage(
             PLATFORM, uid, activity.text or "", tuple(files), name, files_refused=bool(refusals)

@@ -12,7 +12,8 @@ from tests.helpers import BROWN_JONES_REQUEST, grant, report_fr, seen, tell
 
 CB_PUPIL = [
     "someone is posting about a pupil",
-    "a pupil",
+    "no",  # no child in danger right now (the opening said it's about a pupil)
+    "bullying or abuse",
     "x",
     "https://x.com/someone/status/1",
     "yesterday 8pm",

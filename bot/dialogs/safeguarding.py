@@ -1,0 +1,77 @@
+"""The safeguarding questions every report that may involve a child shares: is a child in
+danger right now (SG-DANGER), and what does it involve (SG-HARM-TYPES). A conversation
+places them where its answers first show a child may be involved."""
+
+from __future__ import annotations
+
+from bot.dialogs.declarations import Context, Predicate, Step
+from bot.dialogs.engine import OPENING
+from bot.domain import harm
+
+DANGER = "danger"
+HARM = "harm"
+
+
+def danger_step(ask_if: Predicate, key: str = DANGER) -> Step:
+    """Asked once, early: a yes raises the alarm before any other question."""
+    return Step(
+        key,
+        "Before anything else: is a child in danger right now, or at risk of harm today?",
+        "yesno",
+        ask_if=ask_if,
+        hint="For example a threat to hurt them today, or a child who may hurt themselves.",
+    )
+
+
+def harm_step(ask_if: Predicate) -> Step:
+    """What it involves. Words from the first message suggest a category; the member of
+    staff always confirms it by choosing."""
+    return Step(
+        HARM,
+        _harm_prompt,
+        "choice",
+        choices=harm.HARMS,  # always in this order: a number means the same thing every time
+        ask_if=ask_if,
+        hint="Choose the closest. Each one gets its own advice.",
+        then_say=_at_once,
+    )
+
+
+def _at_once(ctx: Context) -> str | None:
+    """A nude image of a child: what not to do, before any other question (SG-NUDES)."""
+    if not is_nude_image(ctx):
+        return None
+    [advice] = harm.harm_guidance(ctx.pack, harm.NUDES)
+    return f"Thank you. Please read this first:\n• {advice.text}\nI won't ask you for the image."
+
+
+def suggested(ctx: Context) -> str | None:
+    return harm.suggested_harm(str(ctx.options.get(OPENING) or ""))
+
+
+def _harm_prompt(ctx: Context) -> str:
+    guess = suggested(ctx)
+    if guess is None:
+        return "What does it involve?"
+    label = harm.HARM_LABELS[guess].lower()
+    return (
+        f"From what you said, I think it involves {label}. Please choose it to confirm, "
+        "or choose what fits better."
+    )
+
+
+def is_nude_image(ctx: Context) -> bool:
+    return ctx.answers.get(HARM) == harm.NUDES
+
+
+def nude_image_refusal(ctx: Context) -> str | None:
+    return harm.NUDE_UPLOAD_REFUSED if is_nude_image(ctx) else None
+
+
+def raises_alarm(ctx: Context) -> bool:
+    """A child in danger now, or a nude image of a child: the DSL hears at once."""
+    return in_danger(ctx) or is_nude_image(ctx)
+
+
+def in_danger(ctx: Context) -> bool:
+    return any(ctx.answers.get(key) for key in (DANGER, f"{DANGER}_child"))
