@@ -281,7 +281,8 @@ def report_fr(
     service: BotService, concerning: str = "no", user: str = "alice", name: str = "Alice Smith"
 ) -> str:
     """A friend request from a pupil, reported by `user`; the last reply's text."""
-    reply = tell(service, user, name, *FR_UP_TO_CONCERNING, concerning)
+    danger = ["no"] if concerning.lower().startswith("y") else []  # not in danger right now
+    reply = tell(service, user, name, *FR_UP_TO_CONCERNING, concerning, *danger)
     assert "Your reference is FR-" in reply, reply
     return reply
 

@@ -12,11 +12,13 @@ DANGER = "danger"
 HARM = "harm"
 
 
-def danger_step(ask_if: Predicate, key: str = DANGER) -> Step:
-    """Asked once, early: a yes raises the alarm before any other question."""
+def danger_step(ask_if: Predicate, key: str = DANGER, *, first: bool = True) -> Step:
+    """Asked once, as early as a child may be involved: a yes raises the alarm before any
+    other question (`first`: no other question about it has been asked yet)."""
+    question = "is a child in danger right now, or at risk of harm today?"
     return Step(
         key,
-        "Before anything else: is a child in danger right now, or at risk of harm today?",
+        f"Before anything else: {question}" if first else question.capitalize(),
         "yesno",
         ask_if=ask_if,
         hint="For example a threat to hurt them today, or a child who may hurt themselves.",

@@ -26,7 +26,8 @@ from tests.helpers import grant, make_service, say
 
 CB_ABOUT_PUPIL = [
     "someone is posting nasty things about a pupil",
-    "a pupil",
+    "no",  # nobody in danger right now
+    "bullying or abuse",
     "instagram",
     "https://instagram.example/p/1",
     "yesterday 8pm",

@@ -37,7 +37,8 @@ def _report(service, user: str, name: str, words: str) -> str:
     """A cyberbullying report about a pupil, through the real conversation."""
     lines = [
         "someone is posting nasty things about a pupil",
-        "a pupil",
+        "no",  # nobody in danger right now
+        "bullying or abuse",
         "instagram",
         "https://instagram.example/p/1",
         "yesterday 8pm",

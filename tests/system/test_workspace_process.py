@@ -37,9 +37,7 @@ async def test_workspace_link_from_the_terminal_opens_the_case_in_the_real_serve
     async with real_bot(tmp_path, SCHOOLBOT_PORT=str(port), SCHOOLBOT_PUBLIC_URL=public) as bot:
         env = bot.env
         _cli(env, tmp_path, "roles", "add", "dsl1", "dsl")
-        report = (
-            "report abuse\na pupil\ninstagram\nno link\nyesterday 8pm\nMARKER-TEXT\ndone\nno\nno\n"
-        )
+        report = "report abuse\na pupil\nno\nbullying or abuse\ninstagram\nno link\nyesterday 8pm\nMARKER-TEXT\ndone\nno\nno\n"
         assert "CB-0001" in _cli(env, tmp_path, "chat", "--as", "dan", stdin=report)
         shown = _cli(
             env, tmp_path, "chat", "--as", "dsl1", "--name", "Mr Patel",

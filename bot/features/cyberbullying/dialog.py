@@ -212,6 +212,7 @@ CYBERBULLYING = Dialog(
                 ctx.answers.get("target") != "pupil" and bool(ctx.answers.get("safeguarding"))
             ),
             key=f"{DANGER}_child",
+            first=False,
         ),
     ),
     finish=_finish,

@@ -12,6 +12,8 @@ from typing import Any
 from bot.dialogs.common import social_network_label, social_network_step, yes_no
 from bot.dialogs.declarations import Context, Dialog, Step
 from bot.dialogs.outcome import Outcome
+from bot.dialogs.safeguarding import danger_step, in_danger
+from bot.domain import harm
 from bot.domain.cases import CaseKind
 from bot.domain.messages import Choice
 from bot.features.friend_requests.rules import FriendRequestFacts, decide_friend_request
@@ -89,6 +91,11 @@ SENDER_LABELS = {
 }
 
 
+def _worrying_about_a_child(ctx: Context) -> bool:
+    """SG-DANGER: something in their messages worries the member of staff."""
+    return bool(ctx.answers.get("concerning"))
+
+
 def _finish(ctx: Context) -> Outcome:
     a = ctx.answers
     age_info = a.get("age") or {}
@@ -103,12 +110,14 @@ def _finish(ctx: Context) -> Outcome:
         born_on=date.fromisoformat(age_info["born_on"]) if age_info.get("born_on") else None,
     )
     decision = decide_friend_request(ctx.pack, facts, ctx.today)
+    danger = in_danger(ctx)
+    guidance = [harm.danger_guidance(ctx.pack), *decision.guidance] if danger else decision.guidance
     return Outcome(
         kind=KIND,
-        open_case=decision.open_case,
+        open_case=decision.open_case or danger,
         team="dsl",
-        urgent=decision.urgent,
-        guidance=decision.guidance,
+        urgent=decision.urgent or danger,
+        guidance=guidance,
         summary={
             "sender": SENDER_LABELS[facts.sender],
             "platform": social_network_label(facts.platform),
@@ -116,10 +125,11 @@ def _finish(ctx: Context) -> Outcome:
             "concerning": yes_no(facts.concerning),
         },
         details={**a, "verdict": decision.verdict},
-        flags=["urgent"] if decision.urgent else [],
+        flags=(["danger_now"] if danger else [])
+        + (["urgent"] if decision.urgent or danger else []),
         closing=(
             ""
-            if decision.open_case
+            if decision.open_case or danger
             else "There's nothing to report, so nothing has been sent to anyone."
         ),
     )
@@ -152,6 +162,7 @@ FRIEND_REQUEST = Dialog(
             "yesno",
             hint="For example, signs they may be at risk, or messages that feel inappropriate.",
         ),
+        danger_step(_worrying_about_a_child, first=False),
     ),
     finish=_finish,
     understand=_understand,

@@ -8,6 +8,8 @@ from __future__ import annotations
 from bot.dialogs.common import social_network_label, social_network_step, yes_no
 from bot.dialogs.declarations import Context, Dialog, Step
 from bot.dialogs.outcome import Outcome
+from bot.dialogs.safeguarding import danger_step, in_danger
+from bot.domain import harm
 from bot.domain.cases import CaseKind
 from bot.domain.messages import Choice
 from bot.features.impersonation.rules import FakeAccountFacts, advise
@@ -40,12 +42,23 @@ def _finish(ctx: Context) -> Outcome:
     platform = social_network_label(a["platform"])
     facts = FakeAccountFacts(a["pretends_to_be"], platform, bool(a["contacting"]))
     advice = advise(ctx.pack, facts, ctx.now)
+    danger = in_danger(ctx)
+    guidance = advice.guidance
+    if danger:  # the DSL owns it, not SLT: say so instead of "reported to SLT"
+        pack = ctx.pack
+        routed = pack.guidance(
+            "CB-SAFEGUARD" if pack.has("CB-SAFEGUARD") else "CB-REPORT-SENIOR",
+            f"Because a child may be in danger, this has gone to the "
+            f"{pack.role_label(pack.lead_dsl_role)} as urgent.",
+        )
+        guidance = [harm.danger_guidance(pack), routed, *advice.guidance[1:]]
     return Outcome(
         kind=KIND,
         open_case=True,
-        team="slt",
-        urgent=advice.urgent,
-        guidance=advice.guidance,
+        # A child in danger from it (grooming, threats): the safeguarding lead owns it.
+        team="dsl" if danger else "slt",
+        urgent=advice.urgent or danger,
+        guidance=guidance,
         summary={
             "pretends_to_be": PRETENDS_LABELS[facts.pretends_to_be],
             "platform": platform,
@@ -55,7 +68,9 @@ def _finish(ctx: Context) -> Outcome:
             "posts": a["posts"],
         },
         details={**a, "reported_at": ctx.now.isoformat(timespec="seconds")},
-        flags=advice.flags + (["urgent"] if advice.urgent else []),
+        flags=(["danger_now"] if danger else [])
+        + advice.flags
+        + (["urgent"] if advice.urgent or danger else []),
         tasks=advice.tasks,
         evidence=evidence,
     )
@@ -96,6 +111,7 @@ IMPERSONATION = Dialog(
             "Is it messaging pupils or parents, or asking anyone for money or personal details?",
             "yesno",
         ),
+        danger_step(lambda ctx: bool(ctx.answers.get("contacting")), first=False),
     ),
     finish=_finish,
 )

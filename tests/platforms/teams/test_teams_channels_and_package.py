@@ -26,7 +26,7 @@ from tests.fakes.fake_connector import APP_ID, TENANT, Call
 from tests.fakes.teams_client import TeamsClient, channel_id, running_bot, text_of
 from tests.helpers import grant
 
-URGENT_FRIEND_REQUEST = ["friend request", "1", "no", "instagram", "no", "yes"]
+URGENT_FRIEND_REQUEST = ["friend request", "1", "no", "instagram", "no", "yes", "no"]
 
 
 @pytest.fixture
