@@ -99,6 +99,10 @@ def test_safeguarding_citations_name_national_guidance_or_the_schools_section():
             ("[alerts]", "[alerts]\nshow_everything = true"),
             "alerts.show_everything: is not a known",
         ),
+        (
+            ('allegation_to = ["headteacher", "chair_of_governors"]', 'allegation_to = ["head"]'),
+            "safeguarding.allegation_to: 'head' is not a role defined under [roles]",
+        ),
         (("[school]", "[school"), "not valid TOML"),
     ],
 )
