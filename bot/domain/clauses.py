@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.domain.policy import KNOWN_CLAUSES, PolicyPack
+from bot.domain.policy import KNOWN_CLAUSES, NATIONAL_GUIDANCE, PolicyPack
 
 GROUPS = {
     "FR": "Friend and follow requests to a personal account",
     "CB": "Cyberbullying and online abuse",
+    "SG": "Safeguarding: danger, harm types and concerns about staff",
     "AC": "New official accounts",
     "MO": "Comments on official accounts",
     "X": "Across every conversation",
@@ -90,6 +91,47 @@ WHAT_THE_BOT_DOES = {
         "adds a task to offer it within two days."
     ),
     "CB-BLOCK": "Tells staff they can block and report the account on the platform.",
+    "SG-DANGER": (
+        "Any report that may involve a child asks early whether a child is in danger right "
+        "now. If so, it tells the member of staff to call 999 if someone is at risk now and to "
+        "go to the DSL in person, and sends an urgent alert mentioning every DSL and deputy "
+        "before asking the rest; the later answers join the same case."
+    ),
+    "SG-NUDES": (
+        "Nude or semi-nude images of anyone under 18: the bot never asks for, accepts or keeps "
+        "them. It tells staff not to view, copy, print, share, save, forward or delete the "
+        "image, not to ask the child to send it, and to go to the DSL now; it sends an urgent "
+        "alert, and the DSL's case page shows the UKCIS steps."
+    ),
+    "SG-HARM-TYPES": (
+        "A report about a pupil asks what it involves: bullying or abuse, threats, nude or "
+        "semi-nude images, sexual contact or grooming by an adult, self-harm or suicide "
+        "content, extremist content, or something else. Each answer has its own guidance, "
+        "and the report goes to the DSL team."
+    ),
+    "SG-ALLEGATION": (
+        "A concern that a colleague may have harmed a child or may pose a risk goes to the "
+        "first role in `[safeguarding] allegation_to` the person concerned does not hold (the "
+        "Headteacher, or the chair of governors when it is about the Headteacher), never to a "
+        "team channel. The person concerned never sees it. Adds a task to speak to the LADO, "
+        "due within one working day."
+    ),
+    "SG-LOW-LEVEL": (
+        "Conduct that falls short of the harm threshold (a low-level concern), or a breach of "
+        "the social media policy, goes to the Headteacher or the DSL, as the pack's "
+        "`[safeguarding] low_level_to` says."
+    ),
+    "SG-SELF-REPORT": (
+        'A member of staff reporting their own post ("I posted something I regret") is told '
+        "to delete it and tell their line manager, and their report goes privately to "
+        "`[safeguarding] self_report_to` as a self-report."
+    ),
+    "SG-UNFINISHED": (
+        "An unfinished report reminds its reporter after `[safeguarding] "
+        "unfinished_reminder_minutes` (30 by default) and again the next working morning; one "
+        "about a child reaches the DSL team after `unfinished_to_dsl_hours` working hours (1 by "
+        "default). Nothing unfinished is deleted without a line in the disposal log."
+    ),
     "AC-CASE": (
         "Asks for the business case (`required_fields`) and refuses fewer named staff than "
         "`min_named_staff`."
@@ -173,7 +215,11 @@ def render_reference(packs: Mapping[str, PolicyPack]) -> str:
         "",
         "Each piece of advice the bot gives, and each route it takes, belongs to a clause with a",
         "stable ID. A pack's `[clauses]` table maps the ID to the section of that school's own",
-        'policy, so the advice can say "(Policy 5.4)". A clause the pack leaves out is not',
+        'policy, so the advice can say "(Policy 5.4)". Where the school\'s policy is silent, the',
+        "pack can name the national guidance instead: a value starting with "
+        + ", ".join(f"`{n}`" for n in NATIONAL_GUIDANCE[:-1])
+        + f" or `{NATIONAL_GUIDANCE[-1]}`",
+        'is cited as written, e.g. "(KCSIE 2025 Part 1)". A clause the pack leaves out is not',
         "applied: the bot gives no advice it cannot cite. The columns show the section each",
         "bundled pack gives; *" + NOT_APPLIED + "* means that pack leaves the clause out.",
         "",

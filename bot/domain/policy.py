@@ -259,6 +259,12 @@ class PolicyPack(_Strict):
         for stage in self.accounts.stages:
             if stage not in self.roles:
                 raise ValueError(f"accounts.stages: '{stage}' is not a role defined under [roles]")
+        for setting in ("allegation_to", "low_level_to", "self_report_to"):
+            for role in getattr(self.safeguarding, setting):
+                if role not in self.roles:
+                    raise ValueError(
+                        f"safeguarding.{setting}: '{role}' is not a role defined under [roles]"
+                    )
         needs = {
             "years_or_age": "FR-EXPUPIL-KJS",
             "until_age": "FR-EXPUPIL-U18",

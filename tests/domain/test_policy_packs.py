@@ -42,6 +42,38 @@ def test_faithful_differences_between_schools():
     assert load_pack("dukeries-academy").relationships.any_school is True
 
 
+@pytest.mark.parametrize("name", PACKS)
+def test_every_pack_maps_the_safeguarding_clauses_and_routes_to_its_own_roles(name):
+    pack = load_pack(name)
+    assert {c for c in KNOWN_CLAUSES if c.startswith("SG-")} <= set(pack.clauses)
+    chair = pack.roles["chair_of_governors"]
+    assert (chair.label, chair.team) == ("Chair of governors", None)
+    routes = pack.safeguarding
+    for roles in (routes.allegation_to, routes.low_level_to, routes.self_report_to):
+        assert roles and set(roles) <= set(pack.roles)
+    # An allegation about the head goes to the chair of governors (KCSIE Part 4).
+    assert routes.allegation_to[-1] == "chair_of_governors"
+    assert pack.roles[routes.allegation_to[0]].label in ("Headteacher", "Principal")
+
+
+def test_safeguarding_citations_name_national_guidance_or_the_schools_section():
+    default = load_pack("default")
+    assert default.cite("SG-NUDES") == "(UKCIS nudes advice 2024)"
+    assert default.cite_all("SG-DANGER", "CB-SAFEGUARD") == "(Policy 5.3; KCSIE 2025 Part 1)"
+    kjs = load_pack("king-jamess-school")
+    assert kjs.cite("SG-SELF-REPORT") == "(Policy 2.8)"
+    assert kjs.cite("SG-ALLEGATION") == "(Policy 2.6)"
+    assert load_pack("harmonize-academy").cite("SG-HARM-TYPES") == "(Policy 6)"
+    assert load_pack("dukeries-academy").safeguarding.allegation_to == [
+        "principal",
+        "chair_of_governors",
+    ]
+    assert load_pack("st-anns-school").safeguarding.low_level_to == [
+        "headteacher",
+        "chair_of_governors",
+    ]
+
+
 @pytest.mark.parametrize(
     "change,expected",
     [
@@ -66,6 +98,10 @@ def test_faithful_differences_between_schools():
         (
             ("[alerts]", "[alerts]\nshow_everything = true"),
             "alerts.show_everything: is not a known",
+        ),
+        (
+            ('allegation_to = ["headteacher", "chair_of_governors"]', 'allegation_to = ["head"]'),
+            "safeguarding.allegation_to: 'head' is not a role defined under [roles]",
         ),
         (("[school]", "[school"), "not valid TOML"),
     ],
