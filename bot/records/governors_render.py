@@ -140,6 +140,8 @@ def report_pdf(data: Figures) -> bytes:
     pdf.add_page()
     pdf.write_line(f"{data.school}: {data.term.label}", 18, bold=True, height=9)
     pdf.write_line("Report for governors. Aggregates only; no names.")
+    if data.state == "in progress":
+        pdf.write_line(f"In progress: figures as at {data.as_at_words()}, not final.", bold=True)
     pdf.ln(2)
     pdf.set_font(FAMILY, size=9)
     with pdf.table(col_widths=(40, 150), text_align="LEFT", first_row_as_headings=False) as table:
