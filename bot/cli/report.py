@@ -30,9 +30,9 @@ def _writable(path: Path) -> Path:
     help="Write every figure as CSV to this file.",
 )
 def report(term_name: str | None, output: Path | None, csv_path: Path | None) -> None:
-    """The termly report for governors: aggregates only, counts below 3 hidden."""
+    """The termly report for governors: aggregates only, small counts hidden, the rest rounded."""
     from bot.cli.common import _service, _settings
-    from bot.records import governors
+    from bot.records import governors, governors_counts
 
     service = _service(_settings())
     try:
@@ -43,7 +43,7 @@ def report(term_name: str | None, output: Path | None, csv_path: Path | None) ->
         )
     except governors.TermError as exc:
         raise click.ClickException(str(exc)) from exc
-    data = governors.figures(service.kernel, term)
+    data = governors_counts.figures(service.kernel, term)
     click.echo(data.text(), nl=False)
     if output is not None:
         from bot.records.governors_render import report_pdf

@@ -1,10 +1,25 @@
-"""The termly report for governors: aggregates only, small counts suppressed.
+"""The termly report for governors: aggregates only, protected so no one can be picked out.
 
 Terms follow the school year in the school's timezone: autumn is 1 September to
 31 December, spring 1 January to 31 March, summer 1 April to 31 August (Easter moves, so
-the boundary is fixed at the end of March). Any count below 3, zero included, is shown as
-"fewer than 3" so that nobody can be picked out from a small number; a share or a time
-worked out from fewer than 3 items is not shown either.
+the boundary is fixed at the end of March).
+
+How counts are protected, and why (docs/records.md says the same for the DPO):
+
+- A count below 3, zero included, is shown as "fewer than 3".
+- Every other count is rounded to the nearest 5 and shown as "about 5", "about 10"...,
+  totals included, each rounded on its own. Suppressing small cells alone is not enough:
+  a total minus the cells shown gives a hidden cell back ("10 reports; 4 in September,
+  4 in October" leaves 2 for November and December). With every figure rounded, such
+  sums are only ever known to within a few, never exactly.
+- A share shows its percentage (to the nearest 10%) only when both the part and the rest
+  are 3 or more, so "90%" can't point at the one case that was different.
+- A term in progress is counted only to the end of its last whole month, the "as at"
+  date. Two runs in the same month give the same figures, so comparing them can't reveal
+  a new case; a run a month later adds a whole month, which the report shows as its own
+  protected figure.
+
+Times (median, 90th percentile) are only shown when worked out from 3 or more items.
 """
 
 from __future__ import annotations
@@ -15,18 +30,12 @@ import re
 import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
-
-from sqlmodel import Session, col, select
-
-from bot.storage.tables import Case, CaseTask, Comment, OfficialAccount, Reminder
-
-if TYPE_CHECKING:
-    from bot.kernel.core import Kernel
 
 SMALL = 3
 FEWER = "fewer than 3"
+ROUND_TO = 5
+MARKING = "OFFICIAL-SENSITIVE"
 TERMS = {"autumn": ((9, 1), (12, 31)), "spring": ((1, 1), (3, 31)), "summer": ((4, 1), (8, 31))}
 
 
@@ -79,16 +88,23 @@ def term_of(day: date) -> Term:
     return parse_term(f"{season}-{day.year}")
 
 
+def rounded(count: int) -> int:
+    """The count as published: 0 below 3, else to the nearest 5 (3 to 7 is 5, 8 to 12 is 10)."""
+    return 0 if count < SMALL else max(ROUND_TO, (count + ROUND_TO // 2) // ROUND_TO * ROUND_TO)
+
+
 def shown(count: int) -> str:
-    """A count as governors see it: below 3 (zero too) is 'fewer than 3'."""
-    return FEWER if count < SMALL else str(count)
+    """A count as governors see it: 'fewer than 3' (zero too), else 'about' the nearest 5."""
+    return FEWER if count < SMALL else f"about {rounded(count)}"
 
 
 def share(part: int, whole: int) -> str:
-    """'7 of 10 (70%)', or without the percentage when either count is small."""
-    if part < SMALL or whole < SMALL:
-        return f"{shown(part)} of {shown(whole)}"
-    return f"{part} of {whole} ({round(100 * part / whole)}%)"
+    """'about 5 of about 10 (about 40%)'; the percentage only when the part and the rest
+    are both 3 or more, so it can't single out a small group."""
+    words = f"{shown(part)} of {shown(whole)}"
+    if part < SMALL or whole - part < SMALL:
+        return words
+    return f"{words} (about {int(10 * part / whole + 0.5) * 10}%)"
 
 
 def minutes_words(minutes: float) -> str:
@@ -101,10 +117,14 @@ def minutes_words(minutes: float) -> str:
 
 @dataclass
 class Figures:
-    """What the report says, before any suppression (suppression happens in `rows`)."""
+    """What the report says, before any protection (that happens in `rows`), counted up to
+    `cutoff` (exclusive; see `counting_until`)."""
 
     term: Term
     school: str
+    made_on: date
+    as_at: date | None  # the last day counted; None when no whole month has finished
+    state: str  # "over", "in progress" or "not started"
     months: list[str]
     kinds: list[str]
     by_kind_month: dict[str, list[int]]
@@ -117,7 +137,13 @@ class Figures:
     overdue_tasks: int
     accounts_opened: int
     accounts_closed: int
+    open_from_term: int
+    open_all: int
+    closed: dict[str, int]  # outcome category -> cases closed in the term
+    referrals: dict[str, int]  # what was done -> cases
     reminded: int
+    confirmed: int
+    previous: Figures | None = None
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -143,6 +169,29 @@ class Figures:
             return f"not shown ({FEWER} acknowledged)"
         return minutes_words(statistics.quantiles(self.ack_minutes, n=10, method="inclusive")[8])
 
+    def as_at_words(self) -> str:
+        return f"{self.as_at:%-d %B %Y}" if self.as_at else "no whole month counted yet"
+
+    def about(self) -> list[tuple[str, str]]:
+        """What a reader must know before the figures: marking, dates, whether final."""
+        lines = [
+            ("Marking", MARKING),
+            ("Term", f"{self.term.first:%-d %B %Y} to {self.term.last:%-d %B %Y}"),
+            ("Figures as at", self.as_at_words()),
+            ("Made on", f"{self.made_on:%-d %B %Y}"),
+        ]
+        if self.state == "in progress":
+            lines.append(
+                (
+                    "Term in progress",
+                    "The term is not over: these figures stop at the end of the last whole "
+                    "month and will change. Final figures come after the term ends.",
+                )
+            )
+        elif self.state == "not started":
+            lines.append(("Term not started", "The term has not started: there is nothing yet."))
+        return lines
+
     def rows(self) -> list[tuple[str, str, str]]:
         """(section, measure, value) lines, as printed, in the PDF tables and in the CSV."""
         out: list[tuple[str, str, str]] = []
@@ -156,6 +205,18 @@ class Figures:
         out += [
             ("Reports", "All reports", shown(self.total)),
             ("Reports", "Marked urgent", share(self.urgent, self.total)),
+        ]
+        out += self._trend()
+        out += [
+            (
+                "Open cases",
+                "Reported this term, still open at the as-at date",
+                shown(self.open_from_term),
+            ),
+            ("Open cases", "From any term, still open at the as-at date", shown(self.open_all)),
+            ("Outcomes", "Cases closed this term", shown(sum(self.closed.values()))),
+            *(("Outcomes", category, shown(n)) for category, n in self.closed.items()),
+            *(("Referrals", what, shown(n)) for what, n in self.referrals.items()),
             ("Acknowledgement", "Acknowledged", shown(len(self.ack_minutes))),
             ("Acknowledgement", "Median time from alert to acknowledgement", self.median()),
             ("Acknowledgement", "90th percentile", self.p90()),
@@ -177,11 +238,41 @@ class Figures:
             ("Accounts", "Official accounts opened", shown(self.accounts_opened)),
             ("Accounts", "Official accounts closed", shown(self.accounts_closed)),
             ("Yearly policy reminder", "Staff sent the yearly reminder", shown(self.reminded)),
+            (
+                "Yearly policy reminder",
+                "Staff who confirmed they have read the policy (“I've read it”)",
+                shown(self.confirmed),
+            ),
         ]
         return out
 
+    def _trend(self) -> list[tuple[str, str, str]]:
+        """Each headline figure beside last term's, both protected the same way."""
+        before = self.previous
+        if before is None:
+            return []
+        pairs = [("All reports", self.total, before.total)]
+        pairs += [
+            (
+                kind,
+                now,
+                before.kind_totals()[before.kinds.index(kind)] if kind in before.kinds else 0,
+            )
+            for kind, now in zip(self.kinds, self.kind_totals(), strict=True)
+        ]
+        pairs += [
+            ("Marked urgent", self.urgent, before.urgent),
+            ("Cases closed", sum(self.closed.values()), sum(before.closed.values())),
+        ]
+        section = f"Compared with last term ({before.term.label})"
+        return [
+            (section, measure, f"{shown(now)} this term; {shown(then)} last term")
+            for measure, now, then in pairs
+        ]
+
     def text(self) -> str:
-        lines = [f"{self.school}: {self.term.label} report for governors"]
+        lines = [MARKING, f"{self.school}: {self.term.label} report for governors"]
+        lines += [f"{label}: {value}" for label, value in self.about()[1:]]
         section = None
         for name, measure, value in self.rows():
             if name == "Reports by kind and month":
@@ -190,92 +281,23 @@ class Figures:
                 lines += ["", name]
                 section = name
             lines.append(f"  {measure}: {value}")
-        return "\n".join([*lines, "", *self.notes]) + "\n"
+        return "\n".join([*lines, "", *self.notes, MARKING]) + "\n"
 
     def csv(self) -> str:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\r\n")
         writer.writerow(["School", "Term", "Section", "Measure", "Value"])
+        for measure, value in self.about():
+            writer.writerow([self.school, self.term.label, "About this report", measure, value])
         for section, measure, value in self.rows():
             writer.writerow([self.school, self.term.label, section, measure, value])
         return buffer.getvalue()
 
 
-REMINDER_NOTE = (
-    "The bot sends the yearly policy reminder (X-ANNUAL) but does not ask staff to confirm "
-    "it, so the reminder figure is how many staff were sent it, not how many confirmed."
+NOTES = (
+    "Counts below 3 (zero included) are shown as 'fewer than 3'. Every other count, totals "
+    "included, is rounded to the nearest 5 ('about 10' is 8 to 12), so no hidden count can "
+    "be worked out from the others.",
+    "Staff confirm the yearly policy reminder with its “I've read it” button; the report "
+    "counts confirmations and never names anyone.",
 )
-
-
-def figures(kernel: Kernel, term: Term) -> Figures:
-    """Count everything for the term from the database, in the school's timezone."""
-    zone = kernel.clock.zone
-    start, end = term.bounds(zone)
-    now = kernel.now()
-    months = term.months()
-    kinds = [k.title for k in kernel.registry.case_kinds.values()]
-    by_kind_month = {k: [0] * len(months) for k in kinds}
-    with kernel.session() as session:
-        cases = _between(session, Case, Case.created_at, start, end)
-        ack: list[float] = []
-        urgent = 0
-        for case in cases:
-            local = case.created_at.astimezone(zone)
-            index = next(
-                i for i, m in enumerate(months) if (m.year, m.month) == (local.year, local.month)
-            )
-            by_kind_month[kernel.registry.case_kind(case.kind).title][index] += 1
-            urgent += bool(case.urgent)
-            if case.acknowledged_at is not None:
-                ack.append((case.acknowledged_at - case.created_at).total_seconds() / 60)
-        comments = _between(session, Comment, Comment.received_at, start, end)
-        in_time = sum(1 for c in comments if c.closed_at is not None and c.closed_at <= c.due_at)
-        overdue = session.exec(
-            select(CaseTask).where(
-                col(CaseTask.due_at) >= start,
-                col(CaseTask.due_at) < min(end, now),
-                col(CaseTask.done_at).is_(None),
-            )
-        ).all()
-        opened = _between(session, OfficialAccount, OfficialAccount.approved_on, start, end)
-        closed = _between(session, OfficialAccount, OfficialAccount.closed_on, start, end)
-        reminders = session.exec(
-            select(Reminder).where(
-                Reminder.kind == "annual",
-                Reminder.status == "done",
-                col(Reminder.done_at) >= start,
-                col(Reminder.done_at) < end,
-            )
-        ).all()
-    reminded = sum(_people_reminded(r.outcome) for r in reminders)
-    return Figures(
-        term=term,
-        school=kernel.pack.school.name,
-        months=[m.strftime("%B %Y") for m in months],
-        kinds=kinds,
-        by_kind_month=by_kind_month,
-        urgent=urgent,
-        ack_minutes=ack,
-        realert_minutes=kernel.pack.alerts.unacknowledged_realert_minutes,
-        comments=len(comments),
-        comments_in_time=in_time,
-        reply_hours=kernel.pack.comments.reply_within_hours,
-        overdue_tasks=len(overdue),
-        accounts_opened=len(opened),
-        accounts_closed=len(closed),
-        reminded=reminded,
-        notes=[
-            "Counts below 3 (zero included) are shown as 'fewer than 3'.",
-            REMINDER_NOTE,
-        ],
-    )
-
-
-def _between(session: Session, model, column, start: datetime, end: datetime) -> list:
-    return list(session.exec(select(model).where(col(column) >= start, col(column) < end)))
-
-
-def _people_reminded(outcome: str | None) -> int:
-    """The annual sweep records 'reminded N people' (see services/reminders.py)."""
-    match = re.search(r"reminded (\d+) people", outcome or "")
-    return int(match.group(1)) if match else 0

@@ -1,7 +1,8 @@
 """Charts (matplotlib, SVG for the web page, PNG for the PDF) and the PDF for governors.
 
 Each chart draws only what the tables show: a count below 3 is drawn as an empty bar
-labelled "fewer than 3", so a chart never gives away a number the table hides.
+labelled "fewer than 3", and every other bar is as tall as its rounded count, so a chart
+never gives away a number the table hides.
 """
 
 from __future__ import annotations
@@ -13,11 +14,10 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display: render to files only
 
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
 from matplotlib.figure import Figure
 
-from bot.records.governors import SMALL, Figures, shown
+from bot.records.governors import SMALL, Figures, rounded, shown
+from bot.records.printing import FAMILY, Document, printable_text
 
 BLUE = "#0b4f8a"
 CHARTS = ("months", "kinds", "acknowledgement")
@@ -56,7 +56,7 @@ def charts(data: Figures) -> list[Chart]:
 
 def _bars(fig: Figure, labels: list[str], counts: list[int], *, horizontal: bool = False) -> None:
     ax = fig.subplots()
-    heights = [c if c >= SMALL else 0 for c in counts]
+    heights = [rounded(c) for c in counts]
     positions = range(len(labels))
     if horizontal:
         bars = ax.barh(positions, heights, color=BLUE)
@@ -126,59 +126,55 @@ def _short(kind: str) -> str:
     )
 
 
-def _latin(text: str) -> str:
-    return text.encode("latin-1", "replace").decode("latin-1")
+CHART_WIDTH = 110  # mm; the charts are drawn 6 by 3.4 inches
+CHART_HEIGHT = CHART_WIDTH * 3.4 / 6
 
 
 def report_pdf(data: Figures) -> bytes:
-    """The report as a PDF a clerk can attach to governors' papers: real text, each chart
-    with its numbers in a table beside it, then every figure in one table."""
-    pdf = FPDF(format="A4")
-    pdf.set_title(f"{data.term.label} report for governors, {data.school}")
-    pdf.set_lang("en-GB")
-    pdf.set_author(data.school)
-    pdf.set_creator("schoolbot")
-    pdf.set_auto_page_break(auto=True, margin=15)
+    """The report as a PDF a clerk can attach to governors' papers: marked OFFICIAL-SENSITIVE
+    and numbered on every page, dated "as at", real text, each chart with its numbers in a
+    table beside it, then every figure in one table."""
+    pdf = Document(
+        title=f"{data.term.label} report for governors, {data.school}", author=data.school
+    )
     pdf.add_page()
-    pdf.set_font("Helvetica", "B", 18)
-    pdf.multi_cell(
-        0, 9, _latin(f"{data.school}: {data.term.label}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT
-    )
-    pdf.set_font("Helvetica", size=10)
-    pdf.multi_cell(
-        0,
-        5,
-        _latin(
-            f"Report for governors, {data.term.first:%-d %B %Y} to {data.term.last:%-d %B %Y}. "
-            "Aggregates only; no names."
-        ),
-        new_x=XPos.LMARGIN,
-        new_y=YPos.NEXT,
-    )
+    pdf.write_line(f"{data.school}: {data.term.label}", 18, bold=True, height=9)
+    pdf.write_line("Report for governors. Aggregates only; no names.")
+    if data.state == "in progress":
+        pdf.write_line(f"In progress: figures as at {data.as_at_words()}, not final.", bold=True)
+    pdf.ln(2)
+    pdf.set_font(FAMILY, size=9)
+    with pdf.table(col_widths=(40, 150), text_align="LEFT", first_row_as_headings=False) as table:
+        for label, value in data.about():
+            table.row([printable_text(label), printable_text(value)])
     for chart in charts(data):
-        if pdf.get_y() > 200:
+        if pdf.get_y() > 297 - 18 - CHART_HEIGHT - 12:
             pdf.add_page()
         pdf.ln(4)
-        pdf.set_font("Helvetica", "B", 13)
-        pdf.cell(0, 7, _latin(chart.title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.write_line(chart.title, 13, bold=True, height=7)
         top = pdf.get_y()
-        pdf.image(io.BytesIO(render(data, chart.key, "png")), x=10, y=top, w=110)
-        pdf.set_font("Helvetica", size=9)
-        pdf.set_xy(125, top + 2)
-        for label, value in chart.table:
-            pdf.set_x(125)
-            pdf.multi_cell(45, 5, _latin(label), border="B", new_x=XPos.RIGHT, new_y=YPos.TOP)
-            pdf.multi_cell(30, 5, _latin(value), border="B", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        pdf.set_y(max(pdf.get_y(), top + 110 * 3.4 / 6) + 2)
+        pdf.image(io.BytesIO(render(data, chart.key, "png")), x=10, y=top, w=CHART_WIDTH)
+        pdf.set_y(top + 2)
+        pdf.set_font(FAMILY, size=9)
+        # A table, not cells side by side, so a label that wraps pushes the next row down.
+        with pdf.table(
+            width=75,
+            col_widths=(45, 30),
+            align="RIGHT",
+            text_align="LEFT",
+            first_row_as_headings=False,
+        ) as table:
+            for label, value in chart.table:
+                table.row([printable_text(label), printable_text(value)])
+        pdf.set_y(max(pdf.get_y(), top + CHART_HEIGHT) + 2)
     pdf.add_page()
-    pdf.set_font("Helvetica", "B", 13)
-    pdf.cell(0, 7, "All figures", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_font("Helvetica", size=9)
-    with pdf.table(col_widths=(45, 100, 45), text_align="LEFT") as table:
+    pdf.write_line("All figures", 13, bold=True, height=7)
+    pdf.set_font(FAMILY, size=9)
+    with pdf.table(col_widths=(50, 100, 40), text_align="LEFT") as table:
         table.row(["Section", "Measure", "Value"])
         for row in data.rows():
-            table.row([_latin(cell) for cell in row])
+            table.row([printable_text(cell) for cell in row])
     pdf.ln(4)
     for note in data.notes:
-        pdf.multi_cell(0, 5, _latin(note), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.write_line(note, 9)
     return bytes(pdf.output())

@@ -37,6 +37,7 @@ from bot.storage.tables import (
     Evidence,
     InboxCursor,
     OfficialAccount,
+    PolicyRead,
     RoleAssignment,
     WebSession,
     WebSignIn,
@@ -274,6 +275,14 @@ def collect(
             }
             for a in accounts
         ],
+        "policy_read_confirmations": [
+            {"year": r.year, "confirmed": _iso(r.confirmed_at)}
+            for r in session.exec(
+                select(PolicyRead).where(
+                    PolicyRead.platform == platform, PolicyRead.user_id == user_id
+                )
+            )
+        ],
         "web_sessions": [
             {
                 "started": _iso(s.created_at),
@@ -350,6 +359,8 @@ def summary_text(data: dict[str, Any], school: str, made: str) -> str:
         f"Comments you logged or closed: {len(data['comments_logged_or_closed'])}",
         f"Official accounts you are a contact for: {len(data['accounts_you_are_a_contact_for'])}",
         f"Web workspace sessions: {len(data['web_sessions'])}",
+        "Yearly policy reminders you confirmed reading: "
+        + (", ".join(str(r["year"]) for r in data["policy_read_confirmations"]) or "none"),
         "",
         f"Other people's names, ids and words are shown as {REDACTED}.",
         "Everything is in person.json, with times in UTC.",

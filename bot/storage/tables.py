@@ -352,3 +352,16 @@ class Disposal(SQLModel, table=True):
     by: str = Field(max_length=60)
     files_deleted: int = 0
     audit_rows_redacted: int = 0
+
+
+class PolicyRead(SQLModel, table=True):
+    """A member of staff's "I've read it" on the yearly policy reminder (X-ANNUAL): who
+    confirmed and when, once a year each. The governors' report counts these, never names."""
+
+    __tablename__ = "policy_read"
+    __table_args__ = (sa.UniqueConstraint("platform", "user_id", "year"),)
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=20)
+    user_id: str = Field(max_length=100, index=True)
+    year: int
+    confirmed_at: datetime = _time(index=True)

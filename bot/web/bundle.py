@@ -15,54 +15,33 @@ import zipfile
 from datetime import UTC
 from typing import TYPE_CHECKING
 
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
-
+from bot.records.printing import Document
 from bot.web.casefile import CaseFile, evidence_path, local_time
 
 if TYPE_CHECKING:
     from bot.kernel.core import Kernel
 
-# The PDF's built-in fonts cover Latin-1; anything else is shown as "?" there (the JSON
-# beside it keeps every character exactly as given).
-_PDF_ENCODING = "latin-1"
+# Marked on every page: this goes to children's social care, the LADO or the police.
+MARKING = "OFFICIAL-SENSITIVE: safeguarding record, confidential"
 
 
-def _pdf_text(text: str) -> str:
-    cleaned = text.replace("\u2019", "'").replace("\u201c", '"').replace("\u201d", '"')
-    cleaned = cleaned.replace("\u2013", "-").replace("\u2014", "-").replace("\u2026", "...")
-    return cleaned.encode(_PDF_ENCODING, "replace").decode(_PDF_ENCODING)
-
-
-class _Report(FPDF):
+class _Report(Document):
     def heading(self, text: str) -> None:
         self.ln(3)
-        self.set_font("Helvetica", "B", 13)
-        self.multi_cell(0, 7, _pdf_text(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        self.set_font("Helvetica", size=10)
+        self.write_line(text, 13, bold=True, height=7)
 
     def line_of(self, label: str, value: str) -> None:
-        self.set_font("Helvetica", "B", 10)
-        self.multi_cell(0, 5, _pdf_text(label), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        self.set_font("Helvetica", size=10)
-        self.multi_cell(0, 5, _pdf_text(value or "-"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.write_line(label, bold=True)
+        self.write_line(value or "-")
         self.ln(1)
 
 
 def case_pdf(school: str, record: CaseFile, made_at: str) -> bytes:
-    pdf = _Report(format="A4")
-    pdf.set_title(f"{record.ref} case record, {school}")
-    pdf.set_lang("en-GB")
-    pdf.set_author(school)
-    pdf.set_creator("schoolbot")
-    pdf.set_auto_page_break(auto=True, margin=15)
+    """The record to read: every page marked and numbered, every name as it was given."""
+    pdf = _Report(title=f"{record.ref} case record, {school}", author=school, marking=MARKING)
     pdf.add_page()
-    pdf.set_font("Helvetica", "B", 18)
-    pdf.multi_cell(
-        0, 9, _pdf_text(f"{record.ref}: {record.kind}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT
-    )
-    pdf.set_font("Helvetica", size=10)
-    pdf.multi_cell(0, 5, _pdf_text(f"{school}. Confidential."), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.write_line(f"{record.ref}: {record.kind}", 18, bold=True, height=9)
+    pdf.write_line(f"{school}. Confidential: for the people this is handed to, and no one else.")
     pdf.heading("Cover sheet")
     for label, value in (
         ("School", school),

@@ -1,6 +1,6 @@
 """The governors' termly report in the web workspace, for SLT only.
 
-The page shows the same figures as `schoolbot report` (aggregates, counts below 3 hidden),
+The page shows the same figures as `schoolbot report` (aggregates, protected so no one can be picked out),
 each chart an SVG served from its own same-origin URL so the page keeps its strict
 Content-Security-Policy. Roles are read again on every request; anyone not in SLT gets
 "not found", as for a case that isn't theirs.
@@ -15,7 +15,7 @@ from aiohttp import web
 
 from bot.domain.cases import teams_of
 from bot.kernel.core import Kernel
-from bot.records import governors
+from bot.records import governors, governors_counts
 from bot.records.governors_render import CHARTS, charts, render, report_pdf
 from bot.web import common
 
@@ -45,7 +45,7 @@ async def _figures(
         term = governors.parse_term(request.query.get("term", "")[:20])
     except governors.TermError:
         term = governors.term_of(service.kernel.now().date())
-    return visitor, await service.work.run(governors.figures, service.kernel, term)
+    return visitor, await service.work.run(governors_counts.figures, service.kernel, term)
 
 
 async def report_page(request: web.Request) -> web.Response:

@@ -18,6 +18,7 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from bot.records import governors
+from bot.records.governors_counts import figures
 from bot.records.governors_render import render, report_pdf
 from bot.storage.tables import Case, CaseTask, Comment, OfficialAccount, Reminder
 from tests.fakes.browser import SHOTS, axe_violations, phone_page
@@ -127,6 +128,11 @@ def seed_term(service) -> None:
         session.commit()
 
 
+def _values(data) -> dict[str, str]:
+    """Measure -> value, this term's only (the comparison with last term repeats names)."""
+    return {m: v for section, m, v in data.rows() if not section.startswith("Compared")}
+
+
 @pytest.fixture
 def seeded(database_url, clock, tmp_path):
     service = make_service(database_url, "default", clock, tmp_path / "evidence")
@@ -135,6 +141,7 @@ def seeded(database_url, clock, tmp_path):
 
 
 def test_governors_report_seeded_term_prints_the_right_numbers(seeded):
+    """From the command, on the real clock (after November 2026, so every seeded case counts)."""
     _, url = seeded
     result = CliRunner().invoke(
         main, ["report", "--term", "autumn-2026"], env={"DATABASE_URL": url}
@@ -142,40 +149,68 @@ def test_governors_report_seeded_term_prints_the_right_numbers(seeded):
     assert result.exit_code == 0, result.output
     text = result.output
     for line in (
+        "OFFICIAL-SENSITIVE",
         "Autumn term 2026 report for governors",
-        "September 2026: 4",
-        "October 2026: 4",
+        "Figures as at: ",
+        "September 2026: about 5",
+        "October 2026: about 5",
         f"November 2026: {FEWER}",
-        f"December 2026: {FEWER}",
-        "Cyberbullying or online abuse: 6",
-        "Friend or follow request: 3",
+        "Cyberbullying or online abuse: about 5",
+        "Friend or follow request: about 5",
         f"New official account request: {FEWER}",
-        "All reports: 10",
-        "Marked urgent: 4 of 10 (40%)",
-        "Acknowledged: 5",
+        "All reports: about 10",
+        "Acknowledged: about 5",
         "Median time from alert to acknowledgement: 20 minutes",
         "90th percentile: 52 minutes",
-        "Acknowledged within the re-alert time (30 minutes): 3 of 5 (60%)",
-        "Answered within 24 hours (MO-24H): 3 of 4 (75%)",
-        "Overdue follow-up tasks (past due, not done): 3",
-        f"Official accounts opened: {FEWER}",
-        f"Official accounts closed: {FEWER}",
-        "Staff sent the yearly reminder: 12",
-        "does not ask staff to confirm",
+        "Staff sent the yearly reminder: about 10",
+        "counts confirmations and never names anyone",
     ):
         assert line in text, line
     assert "MARKER" not in text  # no names, no comment text
 
 
-def test_governors_report_suppresses_small_counts_and_small_shares(seeded):
+def test_governors_report_counts_the_whole_term_once_it_is_over(seeded, clock):
     service, _ = seeded
-    data = governors.figures(service.kernel, governors.parse_term("spring-2027"))
-    values = {measure: value for _, measure, value in data.rows()}
+    clock.current = datetime(2027, 1, 10, 12, 0, tzinfo=UTC)
+    data = figures(service.kernel, governors.parse_term("autumn-2026"))
+    values = _values(data)
+    assert (data.state, data.as_at.isoformat()) == ("over", "2026-12-31")
+    assert values == values | {
+        "September 2026": "about 5",  # 4
+        "October 2026": "about 5",  # 4
+        "November 2026": FEWER,  # 2
+        "December 2026": FEWER,  # 0
+        "Cyberbullying or online abuse": "about 5",  # 6
+        "Friend or follow request": "about 5",  # 3
+        "New official account request": FEWER,  # 1
+        "All reports": "about 10",  # 10
+        "Marked urgent": "about 5 of about 10 (about 40%)",  # 4 of 10
+        "Acknowledged": "about 5",
+        "Median time from alert to acknowledgement": "20 minutes",
+        "90th percentile": "52 minutes",
+        # 3 of 5, and 3 of 4: the rest are fewer than 3, so no percentage
+        "Acknowledged within the re-alert time (30 minutes)": "about 5 of about 5",
+        "Answered within 24 hours (MO-24H)": "about 5 of about 5",
+        "Overdue follow-up tasks (past due, not done)": "about 5",  # 3
+        "Official accounts opened": FEWER,
+        "Official accounts closed": FEWER,
+        "Staff sent the yearly reminder": "about 10",  # 12
+    }
+
+
+def test_governors_report_suppresses_small_counts_and_small_shares(seeded, clock):
+    service, _ = seeded
+    clock.current = datetime(2027, 4, 10, 12, 0, tzinfo=UTC)
+    data = figures(service.kernel, governors.parse_term("spring-2027"))
+    values = _values(data)
     assert values["All reports"] == FEWER  # one report
     assert values["Marked urgent"] == f"{FEWER} of {FEWER}"
     assert values["Median time from alert to acknowledgement"].startswith("not shown")
     assert "%" not in " ".join(values.values())
-    assert governors.shown(0) == governors.shown(2) == FEWER and governors.shown(3) == "3"
+    assert governors.shown(0) == governors.shown(2) == FEWER
+    assert [governors.shown(n) for n in (3, 7, 8, 12, 13)] == [
+        "about 5", "about 5", "about 10", "about 10", "about 15"
+    ]  # fmt: skip
 
 
 def test_governors_report_terms_are_autumn_spring_summer():
@@ -188,7 +223,7 @@ def test_governors_report_terms_are_autumn_spring_summer():
 
 def test_governors_report_charts_render_as_svg_without_script_and_png(seeded):
     service, _ = seeded
-    data = governors.figures(service.kernel, governors.parse_term("autumn-2026"))
+    data = figures(service.kernel, governors.parse_term("autumn-2026"))
     for key in ("months", "kinds", "acknowledgement"):
         svg = render(data, key, "svg").decode("utf-8")
         assert svg.lstrip().startswith("<?xml") and "<svg" in svg
@@ -223,8 +258,8 @@ def test_governors_report_pdf_and_csv_from_the_command(seeded, tmp_path):
         "Autumn term 2026",
         "Reports by month",
         "Time from alert to acknowledgement",
-        "Marked urgent 4 of 10 (40%)",
-        "Answered within 24 hours (MO-24H) 3 of 4 (75%)",
+        "OFFICIAL-SENSITIVE",
+        "Figures as at",
         "Median 20 minutes",
         "90th percentile 52 minutes",
         f"New official account request {FEWER}",
@@ -234,8 +269,11 @@ def test_governors_report_pdf_and_csv_from_the_command(seeded, tmp_path):
     rows = list(csv.reader(io.StringIO(table.read_text("utf-8"))))
     assert rows[0] == ["School", "Term", "Section", "Measure", "Value"]
     values = {(r[2], r[3]): r[4] for r in rows[1:]}
-    assert values[("Reports by month", "September 2026")] == "4"
-    assert values[("Reports by kind and month", "Friend or follow request, October 2026")] == "3"
+    assert values[("Reports by month", "September 2026")] == "about 5"
+    assert values[("About this report", "Marking")] == "OFFICIAL-SENSITIVE"
+    assert values[("Reports by kind and month", "Friend or follow request, October 2026")] == (
+        "about 5"
+    )
     assert (
         values[("Reports by kind and month", "Cyberbullying or online abuse, November 2026")]
         == FEWER
@@ -246,7 +284,7 @@ def test_governors_report_pdf_and_csv_from_the_command(seeded, tmp_path):
 
 def test_governors_report_pdf_has_title_and_language(seeded):
     service, _ = seeded
-    data = governors.figures(service.kernel, governors.parse_term("autumn-2026"))
+    data = figures(service.kernel, governors.parse_term("autumn-2026"))
     pdf = report_pdf(data)
     assert b"/Lang (en-GB)" in pdf and b"report for governors" in pdf
 

@@ -1,5 +1,7 @@
 """The yearly reminder to re-read the policy (X-ANNUAL): everyone the bot knows hears it
-on the first working day of the pack's month, at the start of the school day."""
+on the first working day of the pack's month, at the start of the school day, with an
+"I've read it" button. A press records who confirmed and when (once a year each), so the
+governors' report can count confirmations, not only reminders sent."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from sqlmodel import Session
 
 from bot.domain.messages import Message
 from bot.domain.policy import PolicyPack
+from bot.features.yearly import confirm
 from bot.features.yearly import queries as yearly_queries
 from bot.kernel.core import Kernel
 from bot.kernel.registry import Registry, ReminderKind
@@ -19,15 +22,18 @@ from bot.storage.tables import Reminder
 def register(registry: Registry) -> None:
     registry.add_reminder(ReminderKind("annual", _remind))
     registry.schedules.append(schedule)
+    registry.add_button(confirm.READ_IT)
 
 
-def annual_reminder(pack: PolicyPack) -> Message:
+def annual_reminder(pack: PolicyPack, year: int) -> Message:
     return Message(
         pack.cited(
             f"Yearly reminder from {pack.school.name}: please take ten minutes to re-read the "
-            "social media policy. Message me any time if something has happened online.",
+            "social media policy, then press “I've read it”. Message me any time if "
+            "something has happened online.",
             "X-ANNUAL",
-        )
+        ),
+        buttons=(confirm.READ_IT.button(confirm.LABEL, confirm.target(year), "primary"),),
     )
 
 
@@ -50,8 +56,14 @@ def schedule(kernel: Kernel, session: Session, after: datetime | None = None) ->
 
 def _remind(kernel: Kernel, session: Session, reminder: Reminder) -> str:
     people = yearly_queries.known_people(session)
-    message = annual_reminder(kernel.pack)
+    message = annual_reminder(kernel.pack, _year(reminder, kernel))
     for platform, user in sorted(people):
         kernel.outbox.tell_user(session, platform, user, message)
     schedule(kernel, session, after=kernel.now() + timedelta(days=1))
     return f"reminded {len(people)} people"
+
+
+def _year(reminder: Reminder, kernel: Kernel) -> int:
+    """The reminder's year, from its key ("annual:2027")."""
+    _, _, year = reminder.key.partition(":")
+    return int(year) if year.isdigit() else kernel.now().astimezone(kernel.clock.zone).year

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from bot.storage.tables import Case, OfficialAccount, RoleAssignment
+from bot.storage.tables import Case, OfficialAccount, PolicyRead, RoleAssignment
 
 
 def known_people(session: Session) -> set[tuple[str, str]]:
@@ -20,3 +20,14 @@ def known_people(session: Session) -> set[tuple[str, str]]:
             if user:
                 people.add((platform, user))
     return people
+
+
+def confirmation(session: Session, platform: str, user_id: str, year: int) -> PolicyRead | None:
+    """This person's "I've read it" for that year's reminder, if they pressed it."""
+    return session.exec(
+        select(PolicyRead).where(
+            PolicyRead.platform == platform,
+            PolicyRead.user_id == user_id,
+            PolicyRead.year == year,
+        )
+    ).first()
