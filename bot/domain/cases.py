@@ -78,9 +78,32 @@ class NotAllowed(Exception):
     """The actor lacks the role for this action. The message is safe to show them."""
 
 
+# A case owned by one role rather than a team (a concern about a colleague, KCSIE Part 4):
+# it goes to that role's holders by direct message, never to a team channel.
+ROLE_TEAM = "role:"
+
+
+def role_team(role: str) -> str:
+    return f"{ROLE_TEAM}{role}"
+
+
+def role_of_team(team: str) -> str | None:
+    """The one role a case belongs to, or None for a team's (DSL, SLT) case."""
+    return team.removeprefix(ROLE_TEAM) if team.startswith(ROLE_TEAM) else None
+
+
+def team_label(pack: PolicyPack, team: str) -> str:
+    """Who owns a case, in words: "Safeguarding (DSL)", or "Headteacher only"."""
+    role = role_of_team(team)
+    if role is not None:
+        return f"{pack.role_label(role)} only"
+    return {"dsl": "Safeguarding (DSL)", "slt": "Senior leadership (SLT)"}.get(team, team)
+
+
 def teams_of(pack: PolicyPack, actor: Actor) -> set[str]:
-    teams = (pack.roles[r].team for r in actor.roles if r in pack.roles)
-    return {team for team in teams if team}
+    """The teams whose cases this person handles, and the one-role cases of roles they hold."""
+    teams = {pack.roles[r].team for r in actor.roles if r in pack.roles}
+    return {team for team in teams if team} | {role_team(r) for r in actor.roles if r in pack.roles}
 
 
 def can_handle(pack: PolicyPack, actor: Actor, owner_team: str) -> bool:

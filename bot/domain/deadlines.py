@@ -77,6 +77,22 @@ class WorkingCalendar:
             due = datetime.combine(self.next_working_day(due.date()), due.time())
         return self._to_utc(due)
 
+    def add_working_hours(self, start: datetime, hours: float) -> datetime:
+        """`hours` of the school's working time after `start` (aware UTC): the LADO within
+        one working day, an unfinished report after one working hour (SG-UNFINISHED)."""
+        left = timedelta(hours=hours)
+        local = start.astimezone(self.zone).replace(tzinfo=None)
+        day_starts, day_ends = self.calendar.day_starts, self.calendar.day_ends
+        for _ in range(400):  # a year of working days at most (packs are validated)
+            if self.is_working_day(local.date()) and local.time() < day_ends:
+                begin = max(local, datetime.combine(local.date(), day_starts))
+                end = datetime.combine(local.date(), day_ends)
+                if begin + left <= end:
+                    return self._to_utc(begin + left)
+                left -= end - begin
+            local = datetime.combine(self.next_working_day(local.date()), day_starts)
+        raise ValueError("the calendar has no working time within a year")
+
     def nudge_time(self, deadline: datetime) -> datetime:
         return deadline - timedelta(hours=self.comments.nudge_before_hours)
 

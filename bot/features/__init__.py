@@ -21,11 +21,12 @@ FEATURES: tuple[ModuleType, ...] = tuple(
         "impersonation",
         "accounts",
         "comments",
+        "staff_concerns",
         "cases",
         "yearly",
     )
 )
-INTENTS_FIRST = ("comment", "impersonation", "account_request", "cyberbullying")
+INTENTS_FIRST = ("staff_concern", "comment", "impersonation", "account_request", "cyberbullying")
 
 
 def build_registry(features: Iterable[ModuleType] = FEATURES) -> Registry:

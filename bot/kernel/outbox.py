@@ -14,10 +14,12 @@ from typing import Protocol
 
 from sqlmodel import Session
 
+from bot.domain.cases import role_of_team
 from bot.domain.messages import Button, Message
 from bot.kernel.clock import Clock
 from bot.kernel.work import UnitOfWork
 from bot.storage import outbox as outbox_rows
+from bot.storage import repository as repo
 from bot.storage import scheduling
 from bot.storage.tables import Case
 from bot.storage.tables import Outbox as OutboxRow
@@ -71,11 +73,14 @@ class Outbox:
         *,
         replaces_first: bool,
     ) -> None:
-        """A case's alert to its team; `replaces_first` updates the first alert in place."""
-        earlier = outbox_rows.first_alert_for(session, case_id) if replaces_first else None
+        """A case's alert to its team; `replaces_first` updates the first alert in place.
+        A case owned by one role goes to that role's holders as direct messages instead."""
         case = session.get(Case, case_id)
         if case is not None:
             message = self.with_web_button(message, case.ref)
+        if self._to_role_holders(session, team, message, case_id):
+            return
+        earlier = outbox_rows.first_alert_for(session, case_id) if replaces_first else None
         self.enqueued += 1
         outbox_rows.enqueue(
             session,
@@ -90,10 +95,24 @@ class Outbox:
 
     def announce_team(self, session: Session, platform: str, team: str, message: Message) -> None:
         """A team alert that belongs to no case (comments, reminders)."""
+        if self._to_role_holders(session, team, message, None):
+            return
         self.enqueued += 1
         outbox_rows.enqueue(
             session, self.clock.now(), platform, "team", team, message=message.to_dict()
         )
+
+    def _to_role_holders(
+        self, session: Session, team: str, message: Message, case_id: int | None
+    ) -> bool:
+        """One-role cases (a concern about a colleague) never reach a channel: each holder
+        of the role gets a direct message, on the platform they hold it on."""
+        role = role_of_team(team)
+        if role is None:
+            return False
+        for holder in repo.holders(session, [role]):
+            self.tell_user(session, holder.platform, holder.user_id, message, case_id)
+        return True
 
     def tell_user(
         self,

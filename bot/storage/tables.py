@@ -84,7 +84,7 @@ class Case(SQLModel, table=True):
     kind: str = Field(max_length=4, index=True)
     status: str = Field(max_length=20, index=True)
     outcome: str | None = Field(default=None, max_length=1000)
-    team: str = Field(max_length=10, index=True)
+    team: str = Field(max_length=60, index=True)  # "dsl", "slt" or "role:<key>"
     urgent: bool = False
     platform: str = Field(max_length=20)
     reporter_id: str = Field(max_length=100, index=True)

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from bot.domain.cases import CaseStatus, flag_label
+from bot.domain.cases import CaseStatus, flag_label, team_label
 from bot.domain.evidence import human_size, type_label
 from bot.domain.policy import PolicyPack
 from bot.features.cases.opening import GUIDANCE_GIVEN
@@ -135,7 +135,7 @@ def disposed_case_file(pack: PolicyPack, registry: Registry, case: Case) -> Case
         ref=case.ref,
         kind=registry.case_kind(case.kind).title,
         status=STATUS_WORDS[CaseStatus(case.status)],
-        team="Safeguarding (DSL)" if case.team == "dsl" else "Senior leadership (SLT)",
+        team=team_label(pack, case.team),
         urgent=False,
         reporter="Removed at disposal",
         opened=local_time(pack, case.created_at),
@@ -163,7 +163,7 @@ def build_case_file(session: Session, kernel: Kernel, case: Case) -> CaseFile:
         ref=case.ref,
         kind=kind.title,
         status=STATUS_WORDS[CaseStatus(case.status)],
-        team="Safeguarding (DSL)" if case.team == "dsl" else "Senior leadership (SLT)",
+        team=team_label(kernel.pack, case.team),
         urgent=case.urgent,
         reporter=case.reporter_name or _person(reporter_key, names),
         opened=local_time(pack, case.created_at),

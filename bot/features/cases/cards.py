@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.domain.cases import CaseKind, CaseStatus, alert_fields, flag_label
+from bot.domain.cases import CaseKind, CaseStatus, alert_fields, flag_label, role_of_team
 from bot.domain.messages import Button, Mention, Message, mention
 from bot.domain.policy import PolicyPack
 from bot.kernel.buttons import ButtonTarget
@@ -39,10 +39,10 @@ CLOSE_HINT = (
 
 # How an alert opens, by the case's status, so an updated alert never says "new" when it isn't.
 STATUS_LEADS = {
-    CaseStatus.NEW: "A new {kind} case for the {team} team.",
-    CaseStatus.ACKNOWLEDGED: "A {kind} case for the {team} team, acknowledged.",
-    CaseStatus.IN_PROGRESS: "A {kind} case for the {team} team, being handled.",
-    CaseStatus.CLOSED: "A {kind} case for the {team} team, now closed.",
+    CaseStatus.NEW: "A new {kind} case for {team}.",
+    CaseStatus.ACKNOWLEDGED: "A {kind} case for {team}, acknowledged.",
+    CaseStatus.IN_PROGRESS: "A {kind} case for {team}, being handled.",
+    CaseStatus.CLOSED: "A {kind} case for {team}, now closed.",
 }
 
 
@@ -105,7 +105,11 @@ def case_alert(
     status = CaseStatus(case.status)
     urgent = case.urgent and status != CaseStatus.CLOSED
     notify = notify if urgent and status == CaseStatus.NEW else ()
-    team = "DSL" if case.team == "dsl" else "SLT"
+    role = role_of_team(case.team)
+    if role is not None:  # one person's, by direct message: say it is private
+        team = f"the {pack.role_label(role)} only (private)"
+    else:
+        team = "the DSL team" if case.team == "dsl" else "the SLT team"
     title = f"{'URGENT: ' if urgent else ''}{kind.title} {case.ref}"
     fields = alert_fields(pack, kind, case.summary)
     fields.append(("Status", STATUS_LABELS[status]))

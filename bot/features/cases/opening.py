@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from bot.dialogs.engine import REMOVED_FILES
 from bot.dialogs.outcome import Outcome
-from bot.domain.cases import Actor, CaseStatus, case_reference
+from bot.domain.cases import Actor, CaseStatus, case_reference, role_of_team
 from bot.domain.messages import MENTION, Message
 from bot.features.cases import alerts, reminders
 from bot.kernel.core import Kernel
@@ -60,9 +60,8 @@ def raise_alarm(
     and the member of staff is told at once what to do; the rest of the report joins it."""
     case = open_case(kernel, session, actor, outcome)
     advice = "".join(f"• {g.text}\n" for g in outcome.guidance)
-    lead = kernel.pack.role_label(kernel.pack.lead_dsl_role)
     told = (
-        f"{advice}I've sent an urgent alert to the {lead} and deputies now (reference "
+        f"{advice}I've sent an urgent alert to {_owners(kernel, case.team)} now (reference "
         f"{case.ref}). Next, a few more questions: your answers join the same case."
     )
     return case.ref, [Message(told.strip())]
@@ -97,9 +96,20 @@ def complete(
     _chronicle_removed_files(session, actor, case.ref, outcome, now)
     alerts.refresh(kernel, session, case)
     return Message(
-        f"{lead}Thank you. I've added all of this to {case.ref}, which the "
-        f"{kernel.pack.role_label(kernel.pack.lead_dsl_role)} already has as urgent."
+        f"{lead}Thank you. I've added all of this to {case.ref}, which "
+        f"{_owners(kernel, case.team)} already has as urgent."
     )
+
+
+def _owners(kernel: Kernel, team: str) -> str:
+    """Who an urgent alert reached, in words."""
+    pack = kernel.pack
+    role = role_of_team(team)
+    if role is not None:
+        return f"the {pack.role_label(role)} (only)"
+    if team == "dsl":
+        return f"the {pack.role_label(pack.lead_dsl_role)} and deputies"
+    return "the senior leadership team"
 
 
 def _add_tasks_and_evidence(

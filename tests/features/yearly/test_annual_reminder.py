@@ -31,9 +31,7 @@ def test_annual_policy_reminder(service_factory, clock):
 
 
 @pytest.mark.issue(24, 7)
-def test_ive_read_it_on_the_yearly_reminder_records_who_confirmed_and_when(
-    service_factory, clock
-):
+def test_ive_read_it_on_the_yearly_reminder_records_who_confirmed_and_when(service_factory, clock):
     service = service_factory("default")
     grant(service, "t1", "slt")
     grant(service, "t2", "dsl")
