@@ -4,6 +4,9 @@ places them where its answers first show a child may be involved."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from bot.dialogs.declarations import Context, Predicate, Step
 from bot.dialogs.engine import OPENING
 from bot.domain import harm
@@ -77,3 +80,24 @@ def raises_alarm(ctx: Context) -> bool:
 
 def in_danger(ctx: Context) -> bool:
     return any(ctx.answers.get(key) for key in (DANGER, f"{DANGER}_child"))
+
+
+# Answers that on their own say a child is involved, whatever else was said.
+_CHILD_ANSWERS = {
+    "target": {"pupil"},
+    "sender": {"current_pupil", "former_pupil", "young_person"},
+}
+_CHILD_FLAGS = ("danger", f"{DANGER}_child", "safeguarding", "concerning", "contacting", HARM)
+
+
+def concerns_a_child(state: Mapping[str, Any]) -> bool:
+    """Does an unfinished conversation already concern a child (SG-UNFINISHED)? Any answer
+    or free text so far, the first message included: when in doubt, the DSL hears."""
+    answers = state.get("answers") or {}
+    if any(answers.get(key) in values for key, values in _CHILD_ANSWERS.items()):
+        return True
+    if any(answers.get(key) for key in _CHILD_FLAGS):
+        return True
+    words = [str((state.get("options") or {}).get(OPENING) or "")]
+    words += [str(v) for v in answers.values() if isinstance(v, str)]
+    return any(harm.about_a_child(w) or harm.suggested_harm(w) for w in words if w)

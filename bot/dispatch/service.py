@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 from bot.dispatch.press import ButtonPresses
 from bot.dispatch.reminders import ReminderSweep
 from bot.dispatch.text import ConversationRouter
+from bot.dispatch.unfinished import UnfinishedReports
 from bot.domain.messages import Button, Message, clean_text
 from bot.domain.policy import PolicyPack
 from bot.domain.turns import ButtonPress, StaffMessage, TurnResult, TurnStatus
@@ -78,6 +79,7 @@ class BotService:
         self.conversations = ConversationRouter(self.kernel)
         self.actions = ButtonPresses(self.kernel)
         self.reminders = ReminderSweep(self.kernel)
+        self.unfinished = UnfinishedReports(self.kernel)
 
     # --- conversations ---------------------------------------------------------------------
 
@@ -194,7 +196,7 @@ class BotService:
 
     def sweep(self) -> int:
         """One scheduler tick (every instance runs these; claims keep them apart)."""
-        return self.reminders.sweep()
+        return self.reminders.sweep() + self.unfinished.sweep()
 
     def prepare_schedules(self) -> None:
         with self.kernel.session() as session:

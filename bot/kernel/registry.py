@@ -48,6 +48,9 @@ class Conversation:
     prepare: Prepare | None = None  # options fixed at the start, or a message saying why not
     takes_files: bool = False
     alarm: Alarm | None = None  # what its dialog's alarm opens (see Dialog.alarm)
+    # Left unfinished with a child in it, it reaches the DSL (SG-UNFINISHED). Not for a
+    # concern about staff: the DSL may be the person it is about.
+    unfinished_to_dsl: bool = False
 
     @property
     def name(self) -> str:

@@ -145,6 +145,33 @@ def clear_dialog(session: Session, platform: str, user_id: str) -> None:
     session.info[key] = None
 
 
+def idle_dialogs(session: Session, before: datetime, limit: int) -> list[DialogState]:
+    """Conversations nobody has answered since `before`, oldest first (SG-UNFINISHED)."""
+    query = (
+        select(DialogState)
+        .where(col(DialogState.updated_at) <= before)
+        .order_by(col(DialogState.updated_at))
+        .limit(limit)
+    )
+    return list(session.exec(query))
+
+
+def mark_dialog(session: Session, row: DialogState, state: dict[str, Any]) -> bool:
+    """The sweep's note on a conversation (a reminder sent), compare-and-set on its version
+    and leaving `updated_at` alone: the person's last answer is still when they last spoke.
+    False if a turn (or another instance) changed it first."""
+    done = session.execute(
+        sa.update(_DIALOG)
+        .where(
+            _DIALOG.c.platform == row.platform,
+            _DIALOG.c.user_id == row.user_id,
+            _DIALOG.c.version == row.version,
+        )
+        .values(state=state, version=row.version + 1)
+    )
+    return rowcount(done) == 1
+
+
 # The dialog statements run on every turn: built once (building them and their cache keys
 # cost more than running them), on the table, not through the ORM's unit of work.
 _DIALOG = DialogState.__table__  # type: ignore[attr-defined]

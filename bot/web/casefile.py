@@ -14,8 +14,10 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from bot.dialogs.engine import OPENING
 from bot.domain.cases import CaseStatus, flag_label, team_label
 from bot.domain.evidence import human_size, type_label
+from bot.domain.harm import UKCIS_STEPS
 from bot.domain.policy import PolicyPack
 from bot.features.cases.opening import GUIDANCE_GIVEN
 from bot.features.cases.view import answer_pairs, tombstone_text
@@ -47,6 +49,10 @@ EVENT_WORDS = {
     "register.added": "Added to the register of official accounts",
     "reminder.sent": "Reminder sent",
     "case.hold": "Legal hold placed",
+    "case.completed": "Rest of the report added",
+    "case.asked_reporter": "Reporter asked to finish the report",
+    "case.unfinished": "Passed to the safeguarding lead unfinished",
+    "evidence.removed": "File deleted unseen: the bot may not keep an image of a child (SHA-256)",
     "case.hold_released": "Legal hold lifted",
 }
 
@@ -95,6 +101,7 @@ class CaseFile:
     evidence: list[EvidenceItem] = field(default_factory=list)
     hold: str | None = None  # "Placed by ... on ...: reason" while on legal hold
     tombstone: str | None = None  # set once disposed of: nothing else is left
+    next_steps: list[str] = field(default_factory=list)  # e.g. the UKCIS steps (SG-NUDES)
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
@@ -175,6 +182,10 @@ def build_case_file(session: Session, kernel: Kernel, case: Case) -> CaseFile:
         held_on = local_time(pack, case.held_at)
         record.hold = f"Placed by {case.held_by} on {held_on}: {case.hold_reason}"
     record.answers = answer_pairs(registry, pack, case, ZoneInfo(pack.calendar.timezone))
+    if opening := case.details.get(OPENING):
+        record.answers.insert(0, ("Their first message:", str(opening)))
+    if "harm:nudes" in case.flags:  # SG-NUDES: the DSL's next steps, from the UKCIS advice
+        record.next_steps = list(UKCIS_STEPS)
     record.flags = [flag_label(flag) for flag in case.flags if flag != "urgent"]
     given = {clause: text for clause, text in case.details.get(GUIDANCE_GIVEN, [])}
     record.guidance = [(clause, given.get(clause) or pack.cite(clause)) for clause in case.guidance]
@@ -194,6 +205,8 @@ def build_case_file(session: Session, kernel: Kernel, case: Case) -> CaseFile:
             record.notes.append(Event(at, who, "Note", detail))
         elif event.action in ("evidence.viewed", "evidence.downloaded"):
             detail = str(event.detail.get("file", ""))
+        elif event.action == "evidence.removed":
+            detail = str(event.detail.get("sha256", ""))
         elif event.action in ("case.hold", "approval.rejected"):
             detail = str(event.detail.get("reason") or "")
         record.chronology.append(

@@ -42,7 +42,30 @@ def register(registry: Registry) -> None:
             form_hint=cards.CLOSE_HINT,
         )
     )
+    registry.add_button(ButtonAction(cards.CASE_ASK_REPORTER, _ask_reporter, _refusal))
     registry.add_button(ButtonAction(OPEN_WEB, _web_link))
+
+
+def _ask_reporter(press: Press) -> list[Message]:
+    """The DSL asks the member of staff who left a report unfinished to finish it."""
+    case = repo.case_by_ref(press.session, press.target.ref)
+    if case is None:
+        return [Message(GONE)]
+    try:
+        require_handler(press.kernel.pack, press.actor, case.team)
+    except NotAllowed as refusal:
+        return [Message(str(refusal))]
+    kernel, session = press.kernel, press.session
+    who = press.actor.name or kernel.pack.role_label(kernel.pack.lead_dsl_role)
+    asked = Message(
+        f"{who} has seen the report you started ({case.ref}) and asks you to finish it, or "
+        "to speak to them in person. Reply here to carry on where you left off."
+    )
+    kernel.outbox.tell_user(session, case.platform, case.reporter_id, asked, case.id)
+    repo.audit(
+        session, kernel.now(), press.actor.key, "case.asked_reporter", case.ref, by=press.actor.name
+    )
+    return [Message(f"I've asked the reporter to finish {case.ref}. Nothing else has changed.")]
 
 
 def _press(action: str) -> ButtonHandler:

@@ -19,6 +19,8 @@ CASE_ACK = "case.ack"
 CASE_ASSIGN = "case.assign"
 CASE_NOTE = "case.note"
 CASE_CLOSE = "case.close"
+# On a report its reporter never finished (SG-UNFINISHED): ask them to finish it.
+CASE_ASK_REPORTER = "case.ask_reporter"
 NOTE_PROMPT = "Your note"
 
 STATUS_LABELS = {
@@ -143,6 +145,8 @@ def case_buttons(case: Case) -> tuple[Button, ...]:
         buttons.append(Button(CASE_ACK, "Acknowledge", target, "primary"))
     if not case.assignee_id:
         buttons.append(Button(CASE_ASSIGN, "Assign to me", target))
+    if "unfinished" in case.flags:
+        buttons.append(Button(CASE_ASK_REPORTER, "Ask the reporter", target))
     buttons.append(Button(CASE_NOTE, "Add note", target, asks_for=NOTE_PROMPT))
     buttons.append(
         Button(

@@ -18,6 +18,11 @@ HISTORY = {
     "approval.approved": "Approved by {who} ({role}) at {when}.",
     "approval.rejected": "Rejected by {who} ({role}) at {when}.",
     "case.completed": "The rest of the report was added by {who} at {when}.",
+    "case.asked_reporter": "{who} asked the reporter to finish it at {when}.",
+    "case.unfinished": (
+        "Left unfinished by its reporter (last answer {since}); passed to the safeguarding "
+        "lead at {when}."
+    ),
     "evidence.removed": (
         "A file sent with the report was deleted unseen at {when}, because the bot may not "
         "keep an image of a child (SHA-256 {sha256})."
@@ -46,4 +51,5 @@ def _safe(detail: dict[str, Any]) -> dict[str, Any]:
         "role": detail.get("role_label", detail.get("role", "")),
         "note": detail.get("note", ""),
         "sha256": detail.get("sha256", ""),
+        "since": detail.get("since", ""),
     }

@@ -86,7 +86,9 @@ def complete(
             *([g.clause, g.text] for g in outcome.guidance),
         ],
     }
-    case.flags = list(dict.fromkeys([*case.flags, *outcome.flags]))
+    # Finished now: no longer an unfinished report.
+    flags = [f for f in case.flags if f != "unfinished"]
+    case.flags = list(dict.fromkeys([*flags, *outcome.flags]))
     case.guidance = list(dict.fromkeys([*case.guidance, *(g.clause for g in outcome.guidance)]))
     case.updated_at = now
     session.add(case)

@@ -38,5 +38,6 @@ def register(registry: Registry) -> None:
             vocabulary=VOCABULARY,
             takes_files=True,
             alarm=opening.raise_alarm,
+            unfinished_to_dsl=True,
         )
     )

@@ -26,5 +26,6 @@ def register(registry: Registry) -> None:
             ),
             intent=INTENT,
             vocabulary=("friend", "friended", "request", "follow", "followed", "added"),
+            unfinished_to_dsl=True,
         )
     )

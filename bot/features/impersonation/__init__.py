@@ -29,5 +29,6 @@ def register(registry: Registry) -> None:
             ),
             intent=INTENT,
             vocabulary=("impersonating", "impersonation", "pretending"),
+            unfinished_to_dsl=True,
         )
     )
