@@ -250,9 +250,14 @@ def _warn_unfilled_roles(service, say: Callable[[str], None] = click.echo) -> No
 def _sayer(settings: Settings) -> Callable[[str], None]:
     """How `run` tells whoever started it something: printed, or with
     SCHOOLBOT_LOG_FORMAT=json a log line, so a log collector reads nothing but JSON."""
-    if settings.log_format == "json":
-        return logging.getLogger("bot.cli").info
-    return click.echo
+    if settings.log_format != "json":
+        return click.echo
+    log = logging.getLogger("bot.cli")
+
+    def say(line: str) -> None:
+        log.log(logging.WARNING if line.startswith("Warning:") else logging.INFO, "%s", line)
+
+    return say
 
 
 def _add_moderation_commands() -> None:
