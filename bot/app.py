@@ -1,4 +1,5 @@
-"""The bot's one aiohttp server: /livez, /readyz (and /healthz, the same as /readyz).
+"""The bot's one aiohttp server: /livez, /readyz (and /healthz, the same as /readyz), and
+/metrics when SCHOOLBOT_METRICS_TOKEN is set.
 
 Slack, Teams and the comment webhook mount their routes here."""
 
@@ -13,9 +14,11 @@ import sqlite3
 import sqlalchemy as sa
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
+from aiohttp.typedefs import Handler
 
 from bot.config import Settings
 from bot.dispatch import BotService
+from bot.observability import logs, metrics
 from bot.platforms import PLATFORMS
 from bot.platforms.base import Platform
 from bot.web import pages
@@ -40,13 +43,68 @@ async def readyz(request: web.Request) -> web.Response:
 
 
 class RedactingAccessLogger(AbstractAccessLogger):
-    """Access lines without query strings or sign-in tokens (a token in a log opens a case)."""
+    """Access lines without query strings or sign-in tokens (a token in a log opens a case),
+    tagged with the request's id and platform (see `observe`)."""
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
         path = request.path
         if path.startswith("/web/sign-in/"):
             path = "/web/sign-in/…"
-        self.logger.info("%s %s %s %.0fms", request.method, path, response.status, time * 1000)
+        # The middleware has gone by now: its id is on the response, its platform recomputed.
+        request_id = response.headers.get(REQUEST_ID_HEADER)
+        tag = logs.RequestTag(request_id, platform_of(request)) if request_id else None
+        self.logger.info(
+            "%s %s %s %.0fms",
+            request.method,
+            path,
+            response.status,
+            time * 1000,
+            extra={"request_tag": tag},
+        )
+
+
+REQUEST_ID_HEADER = "X-Request-Id"
+
+
+def platform_of(request: web.BaseRequest) -> str | None:
+    """Which door a request came in by, from the module of the handler it was routed to
+    (bot.platforms.slack..., bot.web.webhook, bot.web...); None for health and metrics."""
+    if not isinstance(request, web.Request):  # not routed (a malformed request line)
+        return None
+    handler = request.match_info.route.handler
+    module = getattr(handler, "__module__", "") or ""
+    parts = module.split(".")
+    if parts[:2] == ["bot", "platforms"] and len(parts) > 2:
+        return parts[2]
+    if module == "bot.web.webhook":
+        return "webhook"
+    if parts[:2] == ["bot", "web"] and module != "bot.web.metrics":
+        return "web"
+    return None
+
+
+@web.middleware
+async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Give each request an id of our own (returned as X-Request-Id) that its log lines
+    carry, and count requests to the doors by platform and outcome."""
+    platform = platform_of(request)
+    request_id = logs.new_request_id()
+    token = logs.bind(logs.RequestTag(request_id, platform))
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        # Set even on a streamed download that has sent its headers: the access log reads it.
+        response.headers[REQUEST_ID_HEADER] = request_id
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        exc.headers[REQUEST_ID_HEADER] = request_id
+        raise
+    finally:
+        logs.reset(token)
+        if platform is not None:
+            metrics.request_done(platform, status)
 
 
 def database_writable(engine: sa.Engine, wait_seconds: float = 0.5) -> bool:
@@ -80,7 +138,7 @@ def active_platforms(settings: Settings) -> list[tuple[Platform, str]]:
 
 
 def create_app(service: BotService, settings: Settings | None = None) -> web.Application:
-    app = web.Application(client_max_size=30 * 1024 * 1024)
+    app = web.Application(client_max_size=30 * 1024 * 1024, middlewares=[observe])
     app[SERVICE_KEY] = service
     app.router.add_get("/livez", livez)
     app.router.add_get("/readyz", readyz)
@@ -97,6 +155,10 @@ def create_app(service: BotService, settings: Settings | None = None) -> web.App
         scheduler.mount(app, service, settings.tick_seconds)
         if settings.webhook_secret:
             CommentHook(service, settings.webhook_secret.get_secret_value()).mount(app)
+        from bot.web import metrics as metrics_route
+
+        token = settings.metrics_token
+        metrics_route.mount(app, service, token.get_secret_value() if token else None)
     if service.outbox.web is not None:
         from bot.web import routes
         from bot.web.access import WebAccess

@@ -10,7 +10,7 @@ import contextlib
 import os
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", alias="SCHOOLBOT_HOST")
     port: int = Field(default=3978, alias="SCHOOLBOT_PORT")
     log_level: str = Field(default="INFO", alias="SCHOOLBOT_LOG_LEVEL")
+    # "text" (a line for people) or "json" (one JSON object per line, for a log collector).
+    log_format: Literal["text", "json"] = Field(default="text", alias="SCHOOLBOT_LOG_FORMAT")
+    # A bearer token for GET /metrics (Prometheus); unset turns the metrics off.
+    metrics_token: SecretStr | None = Field(default=None, alias="SCHOOLBOT_METRICS_TOKEN")
 
     max_evidence_bytes: int = Field(default=25 * 1024 * 1024, alias="SCHOOLBOT_MAX_EVIDENCE_BYTES")
     # The scheduler: how often each instance sweeps for due reminders, and how long an
@@ -115,6 +119,7 @@ class Settings(BaseSettings):
         "teams_oauth_scope",
         "teams_oauth_url",
         "webhook_secret",
+        "metrics_token",
         mode="before",
     )
     @classmethod
@@ -126,6 +131,14 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_means_default(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _format_word(cls, value: object) -> object:
+        """`JSON`, ` json ` and an empty value (the default) are all understood."""
+        if isinstance(value, str):
+            return value.strip().lower() or "text"
+        return value
 
     @field_validator("teams_allow_anonymous", mode="before")
     @classmethod

@@ -10,6 +10,7 @@ from bot.config import Settings
 from bot.dispatch import BotService
 from bot.domain.policy import load_pack
 from bot.kernel.evidence_store import EvidenceStore
+from bot.observability import logs
 from bot.platforms import PLATFORM_TITLES
 from bot.storage import db
 
@@ -20,6 +21,7 @@ def build_service(settings: Settings, *, migrate: bool = True) -> BotService:
     if migrate:
         db.upgrade(url)
     engine = db.make_engine(url)
+    logs.set_school(pack.school.name)
     service = BotService(
         engine=engine,
         pack=pack,
@@ -42,9 +44,11 @@ def configured_platforms(settings: Settings) -> tuple[str, ...]:
     return tuple(platform.name for platform, _ in active_platforms(settings))
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+def configure_logging(level: str, log_format: str = "text") -> None:
+    """Log to stderr as text lines or, with SCHOOLBOT_LOG_FORMAT=json, one JSON object a
+    line (bot/observability/logs.py)."""
+    logging.basicConfig(level=level.upper(), handlers=[logs.handler(log_format)])
+    if log_format == "json":
+        logging.captureWarnings(True)  # Python's warnings as JSON lines too, not bare text
     # Alembic logs every migration at INFO; keep start-up output short.
     logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -16,6 +16,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.dispatch import BotService
+from bot.observability import metrics
 
 log = logging.getLogger(__name__)
 # APScheduler logs "Running job ..." and "... executed successfully" at INFO on every tick
@@ -31,11 +32,13 @@ async def tick(service: BotService) -> int:
     """Sweep until a sweep comes back short of a full batch (a backlog drains in one tick)."""
     total = 0
     try:
-        for _ in range(MAX_SWEEPS_PER_TICK):
-            done = await asyncio.to_thread(service.sweep)
-            total += done
-            if done < service.reminders.batch:
-                break
+        with metrics.reminder_sweep():
+            for _ in range(MAX_SWEEPS_PER_TICK):
+                done = await asyncio.to_thread(service.sweep)
+                total += done
+                metrics.reminders_finished(done)
+                if done < service.reminders.batch:
+                    break
     except sa.exc.SQLAlchemyError as exc:
         log.error("scheduler tick stopped, database problem: %s", type(exc).__name__)
     except asyncio.CancelledError:
@@ -53,6 +56,7 @@ async def retention_tick(service: BotService) -> int:
     try:
         return await asyncio.to_thread(RetentionSweep(service.kernel).sweep)
     except sa.exc.SQLAlchemyError as exc:
+        metrics.retention_swept({}, ok=False)
         log.error("retention sweep stopped, database problem: %s", type(exc).__name__)
     except asyncio.CancelledError:
         log.info("retention sweep stopped: the bot is shutting down")

@@ -43,7 +43,10 @@ async def run_checks(settings: Settings) -> None:
     ]
     for lines in await asyncio.gather(*checks):
         for line in lines:
-            print(line, flush=True)
+            if settings.log_format == "json":  # a log collector reads nothing but JSON
+                log.info("%s", line)
+            else:
+                print(line, flush=True)
 
 
 def mount(app: web.Application, settings: Settings) -> None:

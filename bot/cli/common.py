@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 import click
@@ -21,7 +22,10 @@ def _say_if_new_database(settings: Settings, *, existed: bool) -> None:
     """One line when SQLite starts afresh, so a command run with the wrong home is noticed."""
     path = settings.database_path
     if path is not None and not existed:
-        click.echo(f"Created a new, empty database at {path}.", err=True)
+        if settings.log_format == "json":  # `run` logs as JSON: no plain lines among them
+            logging.getLogger("bot.cli").info("Created a new, empty database at %s.", path)
+        else:
+            click.echo(f"Created a new, empty database at {path}.", err=True)
 
 
 def _database_exists(settings: Settings) -> bool:

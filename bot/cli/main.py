@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import getpass
+import logging
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import click
 from aiohttp import web
 
 from bot.cli.common import _database_exists, _say_if_new_database, _service, _settings
+from bot.config import Settings
 from bot.domain.policy import PolicyError, bundled_pack_names, load_pack
 from bot.platforms import PLATFORM_NAMES, PLATFORMS
 
@@ -32,7 +35,8 @@ def run(host: str | None, port: int | None) -> None:
     from bot.runtime import configure_logging
 
     settings = _settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
+    say = _sayer(settings)
     host = host or settings.host
     port = port or settings.port
     try:
@@ -40,17 +44,22 @@ def run(host: str | None, port: int | None) -> None:
     except ListenError as exc:
         raise click.ClickException(str(exc)) from exc
     service = _service(settings)
-    click.echo(
+    say(
         f"schoolbot for {service.kernel.pack.school.name} on http://{host}:{port} (health: /healthz)"
     )
     modes = dict((platform.name, mode) for platform, mode in active_platforms(settings))
     for platform in PLATFORMS:
-        click.echo(platform.status(settings, modes.get(platform.name)))
+        say(platform.status(settings, modes.get(platform.name)))
     if settings.public_url:
-        click.echo(f"Web workspace: {settings.public_url.rstrip('/')}/web/ (sign in from chat).")
+        say(f"Web workspace: {settings.public_url.rstrip('/')}/web/ (sign in from chat).")
     else:
-        click.echo("Web workspace: off (set SCHOOLBOT_PUBLIC_URL to turn it on).")
-    _warn_unfilled_roles(service)
+        say("Web workspace: off (set SCHOOLBOT_PUBLIC_URL to turn it on).")
+    say(
+        "Metrics: /metrics, with the token in SCHOOLBOT_METRICS_TOKEN."
+        if settings.metrics_token
+        else "Metrics: off (set SCHOOLBOT_METRICS_TOKEN to turn /metrics on)."
+    )
+    _warn_unfilled_roles(service, say)
     app = create_app(service, settings)
     startup_checks.mount(app, settings)
     web.run_app(app, sock=sockets, print=None, access_log_class=RedactingAccessLogger)
@@ -230,12 +239,25 @@ def roles_list() -> None:
     _warn_unfilled_roles(service)
 
 
-def _warn_unfilled_roles(service) -> None:
+def _warn_unfilled_roles(service, say: Callable[[str], None] = click.echo) -> None:
     """One line per role the pack's escalation needs that nobody holds (see role_check)."""
     from bot.kernel.role_check import unfilled_role_lines
 
     for line in unfilled_role_lines(service.kernel):
-        click.echo(line)
+        say(line)
+
+
+def _sayer(settings: Settings) -> Callable[[str], None]:
+    """How `run` tells whoever started it something: printed, or with
+    SCHOOLBOT_LOG_FORMAT=json a log line, so a log collector reads nothing but JSON."""
+    if settings.log_format != "json":
+        return click.echo
+    log = logging.getLogger("bot.cli")
+
+    def say(line: str) -> None:
+        log.log(logging.WARNING if line.startswith("Warning:") else logging.INFO, "%s", line)
+
+    return say
 
 
 def _add_moderation_commands() -> None:

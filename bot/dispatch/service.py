@@ -37,6 +37,7 @@ from bot.kernel.evidence_store import EvidenceStore
 from bot.kernel.outbox import PendingSend
 from bot.kernel.registry import Registry
 from bot.kernel.work import BUSY, DB_DOWN, UnitOfWork, db_guard
+from bot.observability import metrics
 from bot.storage import intake as intake_rows
 from bot.storage import outbox as outbox_rows
 from bot.storage import repository as repo
@@ -83,8 +84,22 @@ class BotService:
 
     # --- conversations ---------------------------------------------------------------------
 
-    @db_guard(lambda: TurnResult.unsaved(DB_DOWN))
     def receive(self, message: StaffMessage) -> TurnResult:
+        """A staff message, timed and counted by outcome (see bot/observability/metrics)."""
+        with metrics.timed_turn(message.platform, "message") as turn:
+            result = self._receive(message)
+            turn.outcome = result.status.value
+            return result
+
+    def press(self, press: ButtonPress) -> TurnResult:
+        """A record button, timed and counted by outcome."""
+        with metrics.timed_turn(press.platform, "press") as turn:
+            result = self._press(press)
+            turn.outcome = result.status.value
+            return result
+
+    @db_guard(lambda: TurnResult.unsaved(DB_DOWN))
+    def _receive(self, message: StaffMessage) -> TurnResult:
         """A staff message: start or continue a conversation, or run a text command.
 
         A repeat (a platform's retry) gets no reply, recorded in the same transaction as
@@ -146,7 +161,7 @@ class BotService:
     # --- buttons ---------------------------------------------------------------------------
 
     @db_guard(lambda: TurnResult.unsaved(DB_DOWN))
-    def press(self, press: ButtonPress) -> TurnResult:
+    def _press(self, press: ButtonPress) -> TurnResult:
         """A record button. Its replies are private, for the person who pressed it."""
         text, name = clean_text(press.text), clean_text(press.name)
         message = clean_text(press.message)

@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 
 from bot.domain.turns import TurnResult
 from bot.intake.journal import IntakeJournal, JournalUnavailable, Pending
+from bot.observability import logs
 
 log = logging.getLogger(__name__)
 Payload = dict[str, Any]
@@ -71,6 +72,7 @@ class Job(NamedTuple):
     request: IntakeRecord
     recorded: Pending | None = None  # the record, while it is being written
     attempt: int = 1
+    tag: logs.RequestTag | None = None  # the request's log tag (its id and platform)
 
 
 class IntakeQueue:
@@ -185,6 +187,8 @@ class IntakeQueue:
         return len(rows)
 
     def _enqueue(self, job: Job) -> None:
+        if job.tag is None:  # the request's own tag; a rerun after a crash gets a new one
+            job = job._replace(tag=logs.current() or logs.new_tag(self.name))
         person = job.person
         self._lines.setdefault(person, collections.deque()).append(job)
         if self.pending >= self.limit:
@@ -220,6 +224,13 @@ class IntakeQueue:
                 )
 
     async def _run(self, job: Job) -> None:
+        token = logs.bind(job.tag)  # its log lines carry its request id, wherever they run
+        try:
+            await self._run_tagged(job)
+        finally:
+            logs.reset(token)
+
+    async def _run_tagged(self, job: Job) -> None:
         request = job.request
         unrecorded = None
         if job.recorded is not None:  # its turn keeps its replies in that record

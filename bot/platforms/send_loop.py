@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from bot.kernel.core import Kernel
 from bot.kernel.outbox import PendingSend
+from bot.observability import logs, metrics
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 12
@@ -62,6 +63,7 @@ class SendLoop(abc.ABC):
             await asyncio.gather(self._task, return_exceptions=True)
 
     async def _loop(self) -> None:
+        logs.bind(logs.RequestTag(None, self.platform))  # this task's lines: the platform
         while True:
             woken = False
             # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel that
@@ -119,6 +121,7 @@ class SendLoop(abc.ABC):
     # --- recording outcomes ----------------------------------------------------------------
 
     async def sent(self, item: PendingSend, ref: str | None) -> None:
+        metrics.send_result(self.platform, "sent")
         await self.kernel.work.run(self.kernel.outbox.mark_sent, item.outbox_id, ref)
 
     async def retry(self, item: PendingSend, error: str, wait: timedelta | None = None) -> None:
@@ -128,6 +131,10 @@ class SendLoop(abc.ABC):
                 await self.give_up(item, error)
                 return
             wait = self.backoff(item)
+        metrics.send_result(self.platform, "retried")
+        await self._reschedule(item, error, wait)
+
+    async def _reschedule(self, item: PendingSend, error: str, wait: timedelta) -> None:
         await self.kernel.work.run(
             self.kernel.outbox.mark_failed, item.outbox_id, error, self.clock() + wait
         )
@@ -139,9 +146,11 @@ class SendLoop(abc.ABC):
         log.warning(
             "%s rate-limited outbox %s; retrying in %ss", self.platform, item.outbox_id, wait
         )
-        await self.retry(item, "rate limited (429)", timedelta(seconds=wait))
+        metrics.send_result(self.platform, "rate_limited")
+        await self._reschedule(item, "rate limited (429)", timedelta(seconds=wait))
 
     async def give_up(self, item: PendingSend, error: str) -> None:
+        metrics.send_result(self.platform, "failed")
         log.error(
             "%s: giving up on outbox %s after %s attempts (%s); see the outbox table",
             self.platform,

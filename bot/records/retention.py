@@ -14,6 +14,7 @@ per SHA-256). A case on legal hold is never disposed of.
 
 from __future__ import annotations
 
+import collections
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -24,6 +25,7 @@ from sqlmodel import Session, col, select
 
 from bot.domain import retention as rules
 from bot.domain.messages import Message
+from bot.observability import metrics
 from bot.storage.repository import rowcount
 from bot.storage.tables import (
     Approval,
@@ -145,11 +147,16 @@ class RetentionSweep:
     def sweep(self) -> int:
         """Dispose of everything due. Returns how many records this instance disposed of."""
         done = 0
+        disposed: collections.Counter[str] = collections.Counter()
         for item in self.due():
             try:
-                done += self._dispose(item)
+                n = self._dispose(item)
             except sa.exc.SQLAlchemyError as exc:
                 log.error("retention: couldn't dispose of one record: %s", type(exc).__name__)
+                continue
+            done += n
+            disposed[item.record_type] += n
+        metrics.retention_swept(disposed, ok=True)
         if done:
             log.info("retention sweep disposed of %s record(s)", done)
         return done

@@ -14,6 +14,8 @@ from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from bot.observability import metrics
+
 
 def sqlite_file(url: str) -> Path | None:
     """The file a SQLite URL names, or None (another database, or SQLite in memory)."""
@@ -55,10 +57,27 @@ def make_engine(url: str, lock_timeout: float = 5.0, **kwargs: Any) -> Engine:
             url, connect_args={"timeout": lock_timeout, "check_same_thread": False}, **kwargs
         )
         event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    kwargs.setdefault("connect_args", {"connect_timeout": 5})
-    return sa.create_engine(url, **kwargs)
+    else:
+        kwargs.setdefault("pool_pre_ping", True)
+        kwargs.setdefault("connect_args", {"connect_timeout": 5})
+        engine = sa.create_engine(url, **kwargs)
+    event.listen(engine, "handle_error", _count_error)
+    return engine
+
+
+_ERROR_KINDS: tuple[tuple[type[Exception], str], ...] = (
+    (sa.exc.IntegrityError, "integrity"),
+    (sa.exc.OperationalError, "operational"),
+    (sa.exc.InterfaceError, "interface"),
+    (sa.exc.ProgrammingError, "programming"),
+)
+
+
+def _count_error(context: sa.engine.ExceptionContext) -> None:
+    """Every error the driver raises (a failed connect included) counts on /metrics."""
+    error = context.sqlalchemy_exception
+    kind = next((k for cls, k in _ERROR_KINDS if isinstance(error, cls)), "other")
+    metrics.database_error(kind)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

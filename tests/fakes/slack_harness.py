@@ -223,8 +223,11 @@ class Bot:
 
 
 @asynccontextmanager
-async def running_slack_bot(url: str, clock: Any, tmp_path: Path) -> AsyncIterator[Bot]:
-    """Our app with Slack on (HTTP mode, pack dukeries-academy) against a new fake Slack."""
+async def running_slack_bot(
+    url: str, clock: Any, tmp_path: Path, **more_settings: str
+) -> AsyncIterator[Bot]:
+    """Our app with Slack on (HTTP mode, pack dukeries-academy) against a new fake Slack;
+    `more_settings` by their environment names (SCHOOLBOT_METRICS_TOKEN=...)."""
     fake = await FakeSlack().start()
     service = make_service(url, "dukeries-academy", clock, tmp_path / "evidence")
     settings = Settings(
@@ -234,6 +237,7 @@ async def running_slack_bot(url: str, clock: Any, tmp_path: Path) -> AsyncIterat
         SLACK_DSL_CHANNEL=DSL_CHANNEL,
         SLACK_SLT_CHANNEL=SLT_CHANNEL,
         SCHOOLBOT_DATA_DIR=tmp_path,
+        **more_settings,
     )
     app = create_app(service, settings)
     server = TestServer(app)

@@ -14,6 +14,7 @@ from bot.dispatch import BotService
 from bot.domain.messages import Message
 from bot.domain.turns import TurnStatus
 from bot.intake.lines import IntakeRecord
+from bot.observability import metrics
 from bot.platforms.slack.blocks import answered, render
 from bot.platforms.slack.replies import already_posted, metadata
 from bot.platforms.slack.sends import SlackSendLoop
@@ -112,9 +113,13 @@ class SlackReplies:
         try:
             await getattr(self.client, method)(**kwargs)
         except SlackApiError as exc:
+            limited = exc.response.status_code == 429
+            metrics.send_result(PLATFORM, "rate_limited" if limited else "error")
             log.error("Slack %s failed: %s", method, exc.response.get("error"))
             return False
         except (aiohttp.ClientError, TimeoutError) as exc:
+            metrics.send_result(PLATFORM, "error")
             log.error("Slack %s failed: network error %s", method, type(exc).__name__)
             return False
+        metrics.send_result(PLATFORM, "sent")
         return True
