@@ -3,6 +3,7 @@ feature that registered the conversation decides what its finish does."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 from sqlmodel import Session
@@ -101,7 +102,7 @@ class ConversationRouter:
             if raise_alarm is not None:
                 ref, said = raise_alarm(self.kernel, session, actor, turn.alarm)
                 turn.state[engine.CASE] = ref
-                turn.messages[:0] = said
+                turn.messages = _lead_with(said, turn.messages)
         case_ref = (turn.state or {}).get(engine.CASE)
         for record in turn.discard:
             self._discard(session, actor, record, case_ref)
@@ -190,3 +191,12 @@ class ConversationRouter:
             # Free text may already answer a question; a menu choice answers none.
             return self._start(session, actor, name, opening="" if choice else text)
         return [self.menu()]
+
+
+def _lead_with(first: list[Message], then: list[Message]) -> list[Message]:
+    """One message, not two: what must be read first above the next question, so no
+    platform can show them out of order."""
+    if not first or not then:
+        return [*first, *then]
+    lead = "\n\n".join(m.text for m in first)
+    return [dataclasses.replace(then[0], text=f"{lead}\n\n{then[0].text}"), *then[1:]]

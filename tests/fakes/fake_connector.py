@@ -55,6 +55,7 @@ class FakeConnector:
         default_factory=lambda: defaultdict(list)
     )
     downloads: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    fetched: list[str] = field(default_factory=list)  # file downloads asked for, by name
     token_requests: int = 0
     key_requests: int = 0
     peers: list[int] = field(default_factory=list)  # the client port of each activity call
@@ -256,6 +257,7 @@ class FakeConnector:
 
     async def _download(self, request: web.Request) -> web.Response:
         name = request.match_info["name"]
+        self.fetched.append(name)
         if name not in self.downloads:
             return web.Response(body=LOGIN_PAGE, content_type="text/html")
         data, kind = self.downloads[name]

@@ -37,6 +37,7 @@ class FakeSlack:
         default_factory=lambda: defaultdict(list)
     )
     files: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    fetched: list[str] = field(default_factory=list)  # file downloads asked for, by name
     server: TestServer | None = None
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
     acks: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -241,6 +242,7 @@ class FakeSlack:
 
     async def _file(self, request: web.Request) -> web.Response:
         name = request.match_info["name"]
+        self.fetched.append(name)
         if request.headers.get("Authorization") != f"Bearer {BOT_TOKEN}" or name not in self.files:
             return web.Response(body=LOGIN_PAGE, content_type="text/html")
         data, kind = self.files[name]

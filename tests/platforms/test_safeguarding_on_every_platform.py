@@ -1,0 +1,206 @@
+"""Issue 21 as a person meets it on every platform (the terminal, Slack over the fake Web
+API, Teams over the fake connector): danger first, what it involves, a nude image never
+collected, a concern about a colleague that never reaches them, no unfinished report lost.
+The drivers are the platform contract's own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from bot.domain.harm import NUDE_UPLOAD_REFUSED
+from bot.storage.tables import AuditEvent, Case, DialogState, Evidence, Outbox
+from tests.helpers import grant
+from tests.platforms.test_platform_contract import (  # noqa: F401  (the fixture)
+    Driver,
+    Slack,
+    Teams,
+    Terminal,
+    driver,
+)
+
+PNG = b"\x89PNG\r\n\x1a\n an image that must never be kept"
+
+
+async def attach(driver: Driver, user: str, name: str, tmp_path: Path) -> str:
+    """Send a file as each platform sends one; what the person reads back."""
+    if isinstance(driver, Terminal):
+        path = tmp_path / name
+        path.write_bytes(PNG)
+        return await driver.say(user, f"/attach {path}")
+    if isinstance(driver, Slack):
+        fake = driver.bot.fake
+        fake.files[name] = (PNG, "image/png")
+        before = len(fake.called("chat.postMessage", channel=f"D{user}"))
+        info = {
+            "id": name, "name": name, "mimetype": "image/png", "size": len(PNG),
+            "url_private_download": fake.file_url(name),
+        }  # fmt: skip
+        await driver.bot.dm(user, "", files=[info])
+        posted = await fake.wait_for("chat.postMessage", before + 1, channel=f"D{user}")
+        from tests.fakes.slack_harness import blocks_text
+
+        return "\n".join(blocks_text(p) for p in posted[before:])
+    assert isinstance(driver, Teams)
+    fake = driver.teams.fake
+    fake.downloads[name] = (PNG, "image/png")
+    shared = {
+        "contentType": "application/vnd.microsoft.teams.file.download.info",
+        "contentUrl": f"https://school.sharepoint.com/personal/{user}/{name}",
+        "name": name,
+        "content": {"downloadUrl": fake.download_url(name), "uniqueId": name},
+    }
+    before = len(driver.teams.dms(user))
+    await driver.teams.say(user, "", attachments=[shared])
+    from tests.fakes.teams_client import text_of
+
+    return "\n".join(text_of(c) for c in driver.teams.dms(user)[before:])
+
+
+def fetched(driver: Driver) -> list[str]:
+    if isinstance(driver, Slack):
+        return driver.bot.fake.fetched
+    if isinstance(driver, Teams):
+        return driver.teams.fake.fetched
+    return []
+
+
+def cases(driver: Driver) -> list[Case]:
+    with driver.service.kernel.session() as session:
+        return list(session.exec(select(Case).order_by(Case.id)))  # type: ignore[arg-type]
+
+
+def dsl_alerts(driver: Driver, ref: str) -> list[Outbox]:
+    with driver.service.kernel.session() as session:
+        return [
+            row
+            for row in session.exec(select(Outbox).where(Outbox.target_kind == "team"))
+            if row.target == "dsl" and ref in str(row.message)
+        ]
+
+
+@pytest.mark.issue(21, 1)
+async def test_danger_first_a_threat_to_a_pupil_alerts_the_dsl_before_any_other_question(
+    driver: Driver,
+):
+    grant(driver.service, driver.stored(driver.user("dsl")), "dsl", platform=driver.platform)
+    grant(driver.service, driver.stored(driver.user("dep")), "deputy_dsl", platform=driver.platform)
+    user = driver.user("tara")
+    first = await driver.say(user, "someone says they will stab her at the bus stop tomorrow")
+    assert "Who is being targeted?" in first
+    asked = await driver.choose(user, "A pupil")
+    assert "is a child in danger right now" in asked
+    told = await driver.choose(user, "Yes")
+    assert "call 999" in told and "in person" in told
+    assert "urgent alert" in told and "CB-0001" in told
+    # The alert went before any other answer, to the DSL team, urgent, naming DSL and deputy.
+    [case] = cases(driver)
+    assert case.urgent and case.team == "dsl" and "danger_now" in case.flags
+    [alert] = dsl_alerts(driver, "CB-0001")
+    mentioned = {user_id for user_id, _ in alert.message.get("mentions") or []}
+    assert {driver.stored(driver.user("dsl")), driver.stored(driver.user("dep"))} <= mentioned
+    # The rest joins the same case: no second case.
+    assert "What does it involve?" in told or "I think it involves" in told
+    await driver.choose(user, "Threats of violence")
+    await driver.choose(user, "Snapchat")
+    await driver.say(user, "no link")
+    await driver.say(user, "today")
+    await driver.say(user, "A message saying they will stab her at the bus stop")
+    await driver.choose(user, "Done")
+    await driver.choose(user, "Yes")
+    done = await driver.choose(user, "Yes")
+    assert "I've added all of this to CB-0001" in done
+    [case] = cases(driver)
+    assert case.details["description"] == "A message saying they will stab her at the bus stop"
+
+
+@pytest.mark.issue(21, 2)
+async def test_what_it_is_about_free_text_suggests_the_category_and_the_teacher_confirms(
+    driver: Driver,
+):
+    user = driver.user("uma")
+    await driver.say(user, "a year 8 boy is hurting himself and posting about it")
+    asked = await driver.choose(user, "No")  # nobody in danger right now
+    assert "I think it involves self-harm or suicide" in asked
+    await driver.choose(user, "Self-harm or suicide")
+    with driver.service.kernel.session() as session:
+        row = session.exec(select(DialogState)).one()
+    assert row.state["answers"]["harm"] == "self_harm"
+
+
+@pytest.mark.issue(21, 3)
+async def test_nude_image_uploads_are_refused_with_nothing_on_disk_or_in_the_database(
+    driver: Driver, tmp_path: Path
+):
+    user = driver.user("vic")
+    await driver.say(user, "nudes of a year 10 girl are going round on snapchat")
+    await driver.choose(user, "No")
+    told = await driver.choose(user, "Nude or semi-nude images of someone under 18")
+    assert "Don't view, copy, print, share, save or forward the image" in told
+    assert "don't ask the pupil" in told.lower() or "Don't ask the pupil" in told
+    refused = await attach(driver, user, "photo.png", tmp_path)
+    assert NUDE_UPLOAD_REFUSED in refused
+    assert fetched(driver) == []  # not a byte was downloaded
+    evidence = tmp_path / "evidence"
+    assert not evidence.exists() or not [p for p in evidence.rglob("*") if p.is_file()]
+    with driver.service.kernel.session() as session:
+        assert not list(session.exec(select(Evidence)))
+        [row] = session.exec(select(DialogState))
+        assert "photo.png" not in str(row.state)
+        assert "evidence" not in row.state["answers"]
+    [case] = cases(driver)  # the alarm opened the urgent case when the category was chosen
+    assert case.urgent and "harm:nudes" in case.flags
+
+
+@pytest.mark.issue(21, 3)
+async def test_a_file_sent_before_the_category_was_known_is_removed_and_named_by_its_hash(
+    driver: Driver, tmp_path: Path
+):
+    user = driver.user("wes")
+    await driver.say(user, "someone is posting nasty things about a pupil")
+    kept = await attach(driver, user, "screen.png", tmp_path)
+    assert "kept screen.png" in kept
+    stored = [p for p in (tmp_path / "evidence").rglob("*") if p.is_file()]
+    assert len(stored) == 1
+    sha256 = stored[0].name
+    await driver.choose(user, "No")
+    await driver.choose(user, "Nude or semi-nude images of someone under 18")
+    assert not [p for p in (tmp_path / "evidence").rglob("*") if p.is_file()]
+    [case] = cases(driver)
+    with driver.service.kernel.session() as session:
+        removed = session.exec(
+            select(AuditEvent).where(AuditEvent.action == "evidence.removed")
+        ).all()
+    assert [(e.subject, e.detail["sha256"]) for e in removed] == [(case.ref, sha256)]
+
+
+@pytest.mark.issue(21, 4)
+async def test_a_concern_about_a_colleague_reaches_the_head_by_direct_message_never_a_channel(
+    driver: Driver,
+):
+    head = driver.stored(driver.user("head"))
+    grant(driver.service, head, "principal", platform=driver.platform)
+    grant(driver.service, driver.stored(driver.user("dsl")), "dsl", platform=driver.platform)
+    user = driver.user("yas")
+    await driver.say(user, "I'm worried about a colleague")
+    await driver.choose(user, "They may have harmed a child, or may be a risk to children")
+    await driver.choose(user, "Designated Safeguarding Lead")
+    await driver.say(user, "Mr Patel")
+    await driver.choose(user, "No")
+    await driver.choose(user, "Snapchat")
+    await driver.say(user, "Messages to a Year 9 pupil late at night")
+    done = await driver.say(user, "yesterday")
+    assert "privately to the Principal only" in done and "SC-0001" in done
+    assert "don't tell your colleague" in done
+    with driver.service.kernel.session() as session:
+        rows = session.exec(select(Outbox).where(Outbox.case_id.is_not(None))).all()  # type: ignore[union-attr]
+    assert rows and {(r.target_kind, r.target) for r in rows} == {("user", head)}
+    if isinstance(driver, Slack):
+        [posted] = await driver.bot.fake.wait_for("chat.postMessage", channel=head)
+        assert "SC-0001" in str(posted.args)
+        from tests.fakes.slack_harness import DSL_CHANNEL, SLT_CHANNEL
+
+        for channel in (DSL_CHANNEL, SLT_CHANNEL):
+            assert not driver.bot.fake.called("chat.postMessage", channel=channel)
