@@ -1,120 +1,12 @@
 """One contract every chat platform passes: the terminal, Slack over the fake Web API and
 Teams over the fake connector, each driven as a person uses it (typed words, the answer
-buttons of the latest question). A new platform adds a driver here and must pass it all."""
+buttons of the latest question). A new platform adds a driver (tests/fakes/drivers.py) and
+must pass it all."""
 
 from __future__ import annotations
 
-import io
-from collections.abc import AsyncIterator
-from typing import Protocol
-
-import pytest
-
-from bot.dispatch import BotService
-from bot.platforms.console.chat import ConsoleChat
 from bot.storage import repository as repo
-from tests.fakes.fake_connector import FakeConnector
-from tests.fakes.slack_harness import running_slack_bot
-from tests.fakes.teams_client import running_bot
-from tests.helpers import make_service
-
-PUPIL = "A pupil (at our school or any other school)"
-
-
-class Driver(Protocol):
-    platform: str
-    service: BotService
-
-    def user(self, name: str) -> str: ...
-    def stored(self, user: str) -> str: ...  # the id the bot keeps for them
-    async def say(self, user: str, text: str) -> str: ...
-    async def choose(self, user: str, label: str) -> str: ...
-
-
-class Terminal:
-    platform = "console"
-
-    def __init__(self, service: BotService):
-        self.service = service
-        self.chats: dict[str, tuple[ConsoleChat, io.StringIO]] = {}
-
-    def user(self, name: str) -> str:
-        return name
-
-    def stored(self, user: str) -> str:
-        return user
-
-    async def say(self, user: str, text: str) -> str:
-        if user not in self.chats:
-            out = io.StringIO()
-            self.chats[user] = (ConsoleChat(self.service, user, out=out), out)
-        chat, out = self.chats[user]
-        start = len(out.getvalue())
-        chat.handle_line(text, lambda: None)
-        return out.getvalue()[start:]
-
-    async def choose(self, user: str, label: str) -> str:
-        return await self.say(user, label)  # the terminal takes the button's words
-
-
-class Slack:
-    platform = "slack"
-
-    def __init__(self, bot):
-        self.bot, self.service = bot, bot.service
-
-    def user(self, name: str) -> str:
-        return "U" + name.upper()
-
-    def stored(self, user: str) -> str:
-        return user
-
-    async def say(self, user: str, text: str) -> str:
-        await self.bot.say(user, text)
-        return self.bot.last_dm(user)
-
-    async def choose(self, user: str, label: str) -> str:
-        await self.bot.answer(user, label)
-        return self.bot.last_dm(user)
-
-
-class Teams:
-    platform = "teams"
-
-    def __init__(self, teams):
-        self.teams, self.service = teams, teams.service
-
-    def user(self, name: str) -> str:
-        return name
-
-    async def say(self, user: str, text: str) -> str:
-        await self.teams.say(user, text)
-        return self.teams.last(user)
-
-    async def choose(self, user: str, label: str) -> str:
-        await self.teams.answer(user, label)
-        return self.teams.last(user)
-
-    def stored(self, user: str) -> str:
-        return f"aad-{user}"
-
-
-@pytest.fixture(params=["terminal", "slack", "teams"])
-async def driver(request, sqlite_url, clock, tmp_path) -> AsyncIterator[Driver]:
-    if request.param == "terminal":
-        yield Terminal(make_service(sqlite_url, "dukeries-academy", clock, tmp_path / "evidence"))
-    elif request.param == "slack":
-        async with running_slack_bot(sqlite_url, clock, tmp_path) as bot:
-            yield Slack(bot)
-    else:
-        connector = FakeConnector().start()
-        try:
-            async with running_bot(
-                sqlite_url, "dukeries-academy", clock, tmp_path, connector
-            ) as teams:
-                yield Teams(teams)
-        finally:
-            connector.close()
+from tests.fakes.drivers import PUPIL, Driver
 
 
 async def test_a_report_goes_from_free_text_to_its_reference(driver: Driver):

@@ -12,14 +12,8 @@ from sqlmodel import select
 
 from bot.domain.harm import NUDE_UPLOAD_REFUSED
 from bot.storage.tables import AuditEvent, Case, DialogState, Evidence, Outbox
+from tests.fakes.drivers import Driver, Slack, Teams, Terminal
 from tests.helpers import grant
-from tests.platforms.test_platform_contract import (  # noqa: F401  (the fixture)
-    Driver,
-    Slack,
-    Teams,
-    Terminal,
-    driver,
-)
 
 PNG = b"\x89PNG\r\n\x1a\n an image that must never be kept"
 
