@@ -25,6 +25,7 @@ GREETING = (
     "Hi, I'm the school's social media helper. What would you like to do? "
     "You can also just tell me what happened, in your own words."
 )
+REPORTER_NAME = "by"  # in a conversation's state: the name the platform gave its reporter
 # Said when an answer button no longer answers anything (the turn's status is STALE).
 ALREADY_ANSWERED = "That question has already been answered."
 
@@ -114,6 +115,9 @@ class ConversationRouter:
             repo.clear_dialog(session, actor.platform, actor.user_id)
             log.info("dialog %s cancelled", name)
         else:
+            if actor.name and not turn.state.get(REPORTER_NAME):
+                # An unfinished report passed to the DSL says who started it (SG-UNFINISHED).
+                turn.state[REPORTER_NAME] = actor.name[:200]
             repo.save_dialog(session, actor.platform, actor.user_id, turn.state, self.kernel.now())
         return turn.messages
 

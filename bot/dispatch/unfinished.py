@@ -23,6 +23,7 @@ from sqlmodel import Session
 from bot.dialogs import engine
 from bot.dialogs.outcome import Outcome
 from bot.dialogs.safeguarding import concerns_a_child
+from bot.dispatch.text import REPORTER_NAME
 from bot.domain.cases import Actor, CaseKind
 from bot.domain.messages import Message
 from bot.features.cases import opening
@@ -159,7 +160,7 @@ class UnfinishedReports:
             },
             flags=["unfinished", "urgent"],
         )
-        reporter = Actor(row.platform, row.user_id, frozenset())
+        reporter = Actor(row.platform, row.user_id, frozenset(), state.get(REPORTER_NAME))
         case = opening.open_case(kernel, session, reporter, outcome)
         since = kernel.local_time(row.updated_at)
         repo.audit(session, kernel.now(), "system", "case.unfinished", case.ref, since=since)

@@ -76,7 +76,7 @@ def test_unfinished_report_about_a_child_reaches_the_dsl_after_a_working_hour(
         service, "alice", "Self-harm or suicide", "instagram", "no link", "today",
         "Images of cuts sent to a friend", "done", "no", "yes",
     )  # fmt: skip
-    assert "I've added all of this to CB-0001" in said[-1]
+    assert "I've added all of this to CB-0001." in said[-1]
     with service.kernel.session() as session:
         [case] = session.exec(select(Case)).all()
     assert "unfinished" not in case.flags and case.details["harm"] == "self_harm"

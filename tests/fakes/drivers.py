@@ -5,7 +5,9 @@ on all three."""
 
 from __future__ import annotations
 
+import asyncio
 import io
+import time
 from typing import Protocol
 
 from bot.dispatch import BotService
@@ -22,6 +24,7 @@ class Driver(Protocol):
     def stored(self, user: str) -> str: ...  # the id the bot keeps for them
     async def say(self, user: str, text: str) -> str: ...
     async def choose(self, user: str, label: str) -> str: ...
+    async def later(self, user: str, expect: str) -> str: ...  # what the bot sent them unasked
 
 
 class Terminal:
@@ -49,6 +52,12 @@ class Terminal:
     async def choose(self, user: str, label: str) -> str:
         return await self.say(user, label)  # the terminal takes the button's words
 
+    async def later(self, user: str, expect: str) -> str:
+        chat, out = self.chats[user]
+        start = len(out.getvalue())
+        chat.check_inbox()  # what the terminal shows before the next prompt
+        return out.getvalue()[start:]
+
 
 class Slack:
     platform = "slack"
@@ -70,6 +79,16 @@ class Slack:
         await self.bot.answer(user, label)
         return self.bot.last_dm(user)
 
+    async def later(self, user: str, expect: str) -> str:
+        from tests.fakes.slack_harness import blocks_text
+
+        async def sent() -> str:  # the send loop posts to the user id, which Slack opens as a DM
+            return "\n".join(
+                blocks_text(c) for c in self.bot.fake.called("chat.postMessage", channel=user)
+            )
+
+        return await _until(sent, expect)
+
 
 class Teams:
     platform = "teams"
@@ -88,5 +107,22 @@ class Teams:
         await self.teams.answer(user, label)
         return self.teams.last(user)
 
+    async def later(self, user: str, expect: str) -> str:
+        from tests.fakes.teams_client import text_of
+
+        async def sent() -> str:
+            return "\n".join(text_of(c) for c in self.teams.dms(user))
+
+        return await _until(sent, expect)
+
     def stored(self, user: str) -> str:
         return f"aad-{user}"
+
+
+async def _until(read, expect: str, timeout: float = 10) -> str:
+    """What `read` gives once it holds `expect` (the send loops post in the background), or
+    what it holds at the timeout, for the test's assertion to show."""
+    deadline = time.monotonic() + timeout
+    while expect not in (seen := await read()) and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    return seen

@@ -5,6 +5,7 @@ The drivers are the platform contract's own."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -105,7 +106,7 @@ async def test_danger_first_a_threat_to_a_pupil_alerts_the_dsl_before_any_other_
     await driver.choose(user, "Done")
     await driver.choose(user, "Yes")
     done = await driver.choose(user, "Yes")
-    assert "I've added all of this to CB-0001" in done
+    assert "I've added all of this to CB-0001." in done
     [case] = cases(driver)
     assert case.details["description"] == "A message saying they will stab her at the bus stop"
 
@@ -198,3 +199,26 @@ async def test_a_concern_about_a_colleague_reaches_the_head_by_direct_message_ne
 
         for channel in (DSL_CHANNEL, SLT_CHANNEL):
             assert not driver.bot.fake.called("chat.postMessage", channel=channel)
+
+
+@pytest.mark.issue(21, 5)
+async def test_unfinished_the_reporter_is_reminded_and_the_dsl_hears_of_one_about_a_child(
+    driver: Driver, clock
+):
+    clock.current = datetime(2026, 12, 7, 14, 0, tzinfo=UTC)  # a Monday afternoon
+    grant(driver.service, driver.stored(driver.user("dsl")), "dsl", platform=driver.platform)
+    user = driver.user("zed")
+    await driver.say(user, "a year 7 pupil sent me self-harm pictures")
+    await driver.choose(user, "No")
+    clock.advance(minutes=31)
+    driver.service.sweep()
+    reminded = await driver.later(user, "haven't finished it")
+    assert "You started this and haven't finished it" in reminded
+    clock.advance(minutes=30)
+    driver.service.sweep()
+    passed_on = await driver.later(user, "passed what you told me")
+    assert "passed what you told me so far to the safeguarding lead (CB-0001)" in passed_on
+    [case] = cases(driver)
+    assert case.team == "dsl" and case.urgent and "unfinished" in case.flags
+    [alert] = dsl_alerts(driver, "CB-0001")
+    assert "Ask the reporter" in str(alert.message["buttons"])

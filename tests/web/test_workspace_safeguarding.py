@@ -29,7 +29,7 @@ async def page(workspace, user: str, name: str, path: str) -> tuple[int, str]:
 @pytest.mark.issue(21, 3)
 async def test_the_dsl_case_page_carries_the_ukcis_steps_for_a_nude_image(workspace):
     said = say(workspace.service, "erin", *NUDES)
-    assert "I've added all of this to CB-0002" in said[-1]
+    assert "I've added all of this to CB-0002." in said[-1]
     status, html = await page(workspace, "dsl1", "Mr Patel", "/web/cases/CB-0002")
     assert status == 200
     assert "UKCIS steps: sharing nudes and semi-nudes" in html

@@ -98,8 +98,8 @@ def complete(
     _chronicle_removed_files(session, actor, case.ref, outcome, now)
     alerts.refresh(kernel, session, case)
     return Message(
-        f"{lead}Thank you. I've added all of this to {case.ref}, which "
-        f"{_owners(kernel, case.team)} already has as urgent."
+        f"{lead}Thank you. I've added all of this to {case.ref}. It is already with "
+        f"{_owners(kernel, case.team)} as urgent."
     )
 
 

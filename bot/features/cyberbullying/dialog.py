@@ -56,10 +56,18 @@ def _about_pupil(ctx: Context) -> bool:
     return ctx.answers.get("target") == "pupil"
 
 
+# Words that make the reporter the target ("a parent is posting about me"); "a pupil sent
+# me self-harm pictures" is still about the pupil.
+_AIMED_AT_ME = re.compile(
+    r"\b(about|at|against|targeting|bully(ing)?|harass(ing)?|threaten(ing)?|abus(ing)?|"
+    r"troll(ing)?|insult(ing)?|attack(ing)?|impersonat(ing)?) me\b|\bmyself\b"
+)
+
+
 def _understand(text: str, ctx: Context) -> tuple[dict[str, Any], str]:
     """A first message about a child ("nudes of a year 10 girl on snap") answers who is
     targeted; what it involves is suggested at its own question and confirmed there."""
-    if not harm.about_a_child(text) or re.search(r"\b(me|myself)\b", text.lower()):
+    if not harm.about_a_child(text) or _AIMED_AT_ME.search(text.lower()):
         return {}, ""  # "a parent is posting about me": the target is not the child
     return {"target": "pupil"}, "You said it's about a pupil. Say back to change that."
 
