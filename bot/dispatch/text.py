@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from typing import Any
 
 from sqlmodel import Session
 
 from bot.dialogs import engine
+from bot.dialogs.declarations import Dialog
 from bot.dialogs.parsing import InvalidAnswer, normalise, parse_choice
+from bot.dispatch.first_words import ASKING, HEARD, SOMETHING_ELSE, read_first_words
 from bot.domain.cases import Actor
 from bot.domain.evidence import EvidenceFile
 from bot.domain.messages import Message
@@ -58,8 +61,13 @@ class ConversationRouter:
             # scrolling back, or a report finished since).
             return TurnResult(self._stale(session, actor, row), TurnStatus.STALE)
         if row is None or row.dialog not in conversations:
-            return TurnResult(self._idle(session, actor, text, files))
+            heard = (
+                str(row.state.get(HEARD) or "") if row is not None and row.dialog == ASKING else ""
+            )
+            return TurnResult(self._idle(session, actor, text, files, heard=heard))
         dialog = conversations[row.dialog].dialog
+        if aside := self._aside(session, actor, text, dialog, row.state):
+            return TurnResult(aside)
         turn = engine.advance(
             dialog,
             row.state,
@@ -67,7 +75,41 @@ class ConversationRouter:
             self.kernel.pack,
             self.kernel.local_now(),
         )
+        if _asked_again(row.state, turn) and not files:
+            turn.messages = self._elsewhere(text, row.dialog) + turn.messages
         return TurnResult(self._apply(session, actor, dialog.name, turn))
+
+    def _elsewhere(self, text: str, current: str) -> list[Message]:
+        """Words that didn't answer the question but clearly ask for another conversation
+        ("actually it's a fake account"): say how to switch, rather than only "sorry"."""
+        understanding = self.registry.understand(text, self.kernel.pack.understanding.words)
+        other = self.registry.conversations.get(understanding.label)
+        if other is None or other.name == current or understanding.confidence < SWITCH:
+            return []
+        return [
+            Message(
+                f"That sounds like {other.label.lower()} rather than this report. To switch, "
+                "say cancel and tell me about it again. Or answer the question below."
+            )
+        ]
+
+    def _aside(
+        self, session: Session, actor: Actor, text: str, dialog: Dialog, state: dict[str, Any]
+    ) -> list[Message]:
+        """`case FR-0001` or `my cases` typed while a question is open does what it says,
+        then the question is asked again; nothing of the report changes. Only these exact
+        forms, so no answer is ever taken for a command."""
+        said = normalise(text)
+        if not (said.startswith("case ") or said == "my cases"):
+            return []
+        for command in self.registry.commands.values():
+            argument = command.match(self.registry, text, said)
+            if argument is not None:
+                replies = command.handle(self.kernel, session, actor, argument)
+                pack, now = self.kernel.pack, self.kernel.local_now()
+                lead = "Your report is still open. Here's where we were:"
+                return [*replies, engine.current_prompt(dialog, state, pack, now, lead)]
+        return []
 
     def greet(self, session: Session, actor: Actor, lead: str | None = None) -> list[Message]:
         """The menu, or the pending question if a conversation is half-finished."""
@@ -164,8 +206,16 @@ class ConversationRouter:
     # --- when no conversation is in progress ---------------------------------------------
 
     def _idle(
-        self, session: Session, actor: Actor, text: str, files: tuple[EvidenceFile, ...]
+        self,
+        session: Session,
+        actor: Actor,
+        text: str,
+        files: tuple[EvidenceFile, ...],
+        *,
+        heard: str = "",
     ) -> list[Message]:
+        """No conversation in progress. `heard`: what they typed before we asked which
+        conversation they meant; the one they choose hears it."""
         said = normalise(text)
         if files:
             takes = next((c for c in self.registry.conversations.values() if c.takes_files), None)
@@ -190,11 +240,20 @@ class ConversationRouter:
             choice = None
         if choice in self.registry.commands:
             return self.registry.commands[choice].handle(self.kernel, session, actor, "")
-        name = choice or self.registry.classify(text)
-        if name in self.registry.conversations:
-            # Free text may already answer a question; a menu choice answers none.
-            return self._start(session, actor, name, opening="" if choice else text)
-        return [self.menu()]
+        if choice in self.registry.conversations:
+            # A menu choice answers no question itself; words typed before it may.
+            return self._start(session, actor, choice, opening=heard)
+        if not said or said == SOMETHING_ELSE.value:
+            return [self.menu()]
+        understanding = self.registry.understand(text, self.kernel.pack.understanding.words)
+        reading = read_first_words(self.registry, text, understanding)
+        if reading.start is not None:
+            return self._start(session, actor, reading.start, opening=text)
+        if reading.ask is None:
+            return [self.menu()]
+        asking = {"dialog": ASKING, HEARD: text, "answers": {}, "history": []}
+        repo.save_dialog(session, actor.platform, actor.user_id, asking, self.kernel.now())
+        return [reading.ask]
 
 
 def _lead_with(first: list[Message], then: list[Message]) -> list[Message]:
@@ -204,3 +263,19 @@ def _lead_with(first: list[Message], then: list[Message]) -> list[Message]:
         return [*first, *then]
     lead = "\n\n".join(m.text for m in first)
     return [dataclasses.replace(then[0], text=f"{lead}\n\n{then[0].text}"), *then[1:]]
+
+
+# How sure the classifier must be before suggesting a switch away from an open question.
+SWITCH = 0.6
+
+
+def _asked_again(before: dict[str, Any], turn: engine.Turn) -> bool:
+    """The same question again (an answer it couldn't read), not a step back or forward."""
+    after = turn.state
+    return (
+        after is not None
+        and turn.outcome is None
+        and after.get("step") == before.get("step")
+        and after.get("item") == before.get("item")
+        and len(after.get("history", [])) == len(before.get("history", []))
+    )

@@ -194,6 +194,13 @@ class Safeguarding(_Strict):
     unfinished_to_dsl_hours: int = Field(default=1, ge=1, le=24)
 
 
+class Wording(_Strict):
+    """The school's own words for things, read as the bot's ("the VLE" = "the school
+    website", "Y12" = "sixth form"), so free text in them is understood."""
+
+    words: dict[str, str] = Field(default_factory=dict)
+
+
 class Retention(_Strict):
     """How long each kind of record is kept (X-RECORD); the sweep disposes of it after.
 
@@ -241,6 +248,7 @@ class PolicyPack(_Strict):
     alerts: Alerts = Field(default_factory=Alerts)
     records: Records = Field(default_factory=Records)
     safeguarding: Safeguarding = Field(default_factory=Safeguarding)
+    understanding: Wording = Field(default_factory=Wording)
     clauses: dict[str, Annotated[str, Field(min_length=1)]]
 
     @field_validator("clauses")

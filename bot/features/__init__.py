@@ -1,9 +1,8 @@
 """The features, one package each. This list is the only place that names them all: a
 new feature is a new package with a `register(registry)` plus one line here.
 
-The order is the menu's order. Free text is matched against the conversations' intents in
-that order too, except that the more specific ones in INTENTS_FIRST go first (a comment
-about a "fake account" is a comment; "a fake account of the school" is not abuse).
+The order is the menu's order. Free text is read by the classifier (bot/understanding),
+trained on the corpus for the conversations registered here.
 """
 
 from collections.abc import Iterable
@@ -26,12 +25,11 @@ FEATURES: tuple[ModuleType, ...] = tuple(
         "yearly",
     )
 )
-INTENTS_FIRST = ("staff_concern", "comment", "impersonation", "account_request", "cyberbullying")
 
 
 def build_registry(features: Iterable[ModuleType] = FEATURES) -> Registry:
     """A registry every feature has registered into (a test may add a made-up one)."""
-    registry = Registry(intents_first=INTENTS_FIRST)
+    registry = Registry()
     for feature in features:  # each feature package has a register(registry)
         feature.register(registry)
     return registry

@@ -1,13 +1,13 @@
 """The one registry: which conversations, buttons, reminder kinds, case kinds and text
-commands exist. Each feature adds its own in `register()` (see bot.features); the kernel
+commands exist, and the classifier that reads free text for them. Each feature adds its own in `register()` (see bot.features); the kernel
 and the platforms only ever look things up here, so no table elsewhere lists features.
 """
 
 from __future__ import annotations
 
-import difflib
+import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +19,8 @@ from bot.domain.cases import Actor, CaseKind
 from bot.domain.messages import Button, Choice, Message
 from bot.kernel.buttons import ButtonTarget
 from bot.storage.tables import Case, Reminder
+from bot.understanding.corpus import NONE, QUESTION, Example, load_corpus
+from bot.understanding.model import Classifier, Understanding
 
 if TYPE_CHECKING:
     from bot.kernel.core import Kernel
@@ -36,15 +38,20 @@ Prepare = Callable[["Kernel", Session], "dict[str, Any] | Message | None"]
 
 @dataclass(frozen=True)
 class Conversation:
-    """A dialog staff can start: from the menu, from words that match `intent`, or (with
-    `takes_files`) by sending files with no conversation in progress."""
+    """A dialog staff can start: from the menu, from words the classifier reads as asking
+    for it, or (with `takes_files`) by sending files with no conversation in progress."""
 
     dialog: Dialog
     label: str  # its menu button
     finish: Finish  # what happens when the last question is answered
     about: str = ""  # one sentence for the README's table of what the bot does
-    intent: re.Pattern[str] | None = None
-    vocabulary: tuple[str, ...] = ()  # words its intent looks for, for typo correction
+    # Ways staff ask for it, beyond the corpus (bot/understanding/corpus): a feature that
+    # has no corpus file yet trains the classifier with these.
+    phrasings: tuple[str, ...] = ()
+    triage: bool = False  # asks what harm a child is at risk of (see Registry.triage)
+    # Goes privately to one role (a concern about staff): words about harm to a child stay
+    # in it rather than going to the triage, whose alerts the DSL team reads.
+    private: bool = False
     prepare: Prepare | None = None  # options fixed at the start, or a message saying why not
     takes_files: bool = False
     alarm: Alarm | None = None  # what its dialog's alarm opens (see Dialog.alarm)
@@ -140,9 +147,6 @@ class Registry:
     alerts: dict[str, Callable[[Kernel, Session, Case, list[str]], Message]] = field(
         default_factory=dict
     )
-    # Conversations whose intents are tried first, most specific first; the rest follow in
-    # the order they registered (bot.features declares this once).
-    intents_first: tuple[str, ...] = ()
 
     # --- what features call ----------------------------------------------------------------
 
@@ -173,19 +177,23 @@ class Registry:
         extras = [Choice(c.name, c.menu_label) for c in self.commands.values() if c.menu_label]
         return (*chats, *extras)
 
-    def classify(self, text: str) -> str | None:
-        """The conversation free text asks for, by the first matching intent."""
-        said = correct_typos(text, self.vocabulary())
-        first = [self.conversations[n] for n in self.intents_first if n in self.conversations]
-        rest = [c for c in self.conversations.values() if c.name not in self.intents_first]
-        for conversation in (*first, *rest):
-            if conversation.intent is not None and conversation.intent.search(said):
-                return conversation.name
-        return None
+    def understand(self, text: str, words: Mapping[str, str] | None = None) -> Understanding:
+        """What free text asks for: the likeliest conversation (or "none", "question"), how
+        likely, and whether it may be about a child at risk. `words` are the school's own."""
+        return classifier_for(self.labels(), self.phrasings()).read(text, words)
 
-    def vocabulary(self) -> tuple[str, ...]:
-        words = {w for c in self.conversations.values() for w in c.vocabulary}
-        return tuple(sorted(words))
+    def labels(self) -> tuple[str, ...]:
+        return tuple(sorted(self.conversations))
+
+    def phrasings(self) -> tuple[tuple[str, str], ...]:
+        """Ways to ask for a conversation its feature declares, beyond the corpus."""
+        return tuple((c.name, p) for c in self.conversations.values() for p in c.phrasings)
+
+    @property
+    def triage(self) -> Conversation | None:
+        """The conversation that asks about harm to a child (SG-HARM-TYPES): where words
+        that may be about a child at risk go when nothing else is sure."""
+        return next((c for c in self.conversations.values() if c.triage), None)
 
     def reference_pattern(self) -> re.Pattern[str]:
         """A case reference of any registered kind, e.g. FR-0001 (ASCII digits only)."""
@@ -200,19 +208,12 @@ def _add(table: dict[str, Any], key: str, value: Any) -> Any:
     return value
 
 
-def correct_typos(text: str, vocabulary: tuple[str, ...]) -> str:
-    """Replace a word that is a near miss for one of the vocabulary words (difflib ratio).
-
-    Only words of five letters or more that start with the same letter are changed, so
-    short everyday words ("count", "fake") stay as they are, and only near misses closer
-    than two letters in eight: "freind" is "friend" (0.83), "telling" is not "trolling" (0.8).
-    """
-    words = re.findall(r"[a-z']+|[^a-z']+", text.lower())
-    fixed = []
-    for word in words:
-        if len(word) >= 5 and word.isalpha() and word not in vocabulary:
-            near = difflib.get_close_matches(word, vocabulary, n=1, cutoff=0.82)
-            if near and near[0][0] == word[0]:
-                word = near[0]
-        fixed.append(word)
-    return "".join(fixed)
+@functools.lru_cache(maxsize=8)
+def classifier_for(labels: tuple[str, ...], phrasings: tuple[tuple[str, str], ...]) -> Classifier:
+    """Trained once per process for this set of conversations: the corpus rows for them (a
+    conversation this build lacks is not guessed), "none" and "question", and the features'
+    own phrasings."""
+    known = {*labels, NONE, QUESTION}
+    examples = [e for e in load_corpus() if e.label in known]
+    examples += [Example(text, label) for label, text in phrasings]
+    return Classifier(examples)

@@ -1,15 +1,8 @@
 """Friend and follow requests from pupils, former pupils and parents (FR-* clauses)."""
 
-import re
-
 from bot.features.cases import opening
 from bot.features.friend_requests.dialog import FRIEND_REQUEST, KIND
 from bot.kernel.registry import Conversation, Registry
-
-INTENT = re.compile(
-    r"friend(ed)? (request|me)|follow(ed)? (request|me)|\bfollow request|added me|"
-    r"\badd(ed)? me\b|\bfriend request|\brequest from\b|wants to (follow|friend)|dm(ed)? me"
-)
 
 
 def register(registry: Registry) -> None:
@@ -24,8 +17,6 @@ def register(registry: Registry) -> None:
                 "says what your policy allows, and tells the DSL when the policy says it should "
                 "know"
             ),
-            intent=INTENT,
-            vocabulary=("friend", "friended", "request", "follow", "followed", "added"),
             unfinished_to_dsl=True,
         )
     )

@@ -2,18 +2,11 @@
 staff, routed to SLT with guidance to report it to the platform (CB-BLOCK) and to warn
 parents through the official accounts (MO-REGULAR)."""
 
-import re
-
 from bot.features.cases import opening
 from bot.features.impersonation.dialog import IMPERSONATION, KIND
 from bot.kernel.registry import Conversation, Registry
 
 # Before the abuse report's "fake account" and the account request's "set up ... account".
-INTENT = re.compile(
-    r"\b(fake|impersonat\w*|imposter|impostor|pretend\w*|posing as|spoof\w*|clone[d]?|copycat)\b"
-    r".*\b(account|profile|page|school|me|us|teacher|head|staff)\b"
-    r"|\b(account|profile|page)\b.*\b(impersonat\w*|pretend\w*|posing as)\b"
-)
 
 
 def register(registry: Registry) -> None:
@@ -27,8 +20,6 @@ def register(registry: Registry) -> None:
                 "An account pretending to be the school or a member of staff goes to SLT, with "
                 "what to do next (report it, block it, warn parents)"
             ),
-            intent=INTENT,
-            vocabulary=("impersonating", "impersonation", "pretending"),
             unfinished_to_dsl=True,
         )
     )
