@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from bot.dialogs.declarations import Step
 from bot.domain.messages import Choice
 
@@ -27,6 +30,38 @@ def social_network_step(prompt: str) -> Step:
         other_allowed=True,
         hint="Pick one, or type the name of another app or site.",
     )
+
+
+# What staff call them: "insta", "the gram", "snap", "fb", "tt".
+_NICKNAMES = {
+    "facebook": r"facebook|fb|face book|messenger",
+    "instagram": r"instagram|insta|instagarm|instgram|the gram|ig",
+    "tiktok": r"tiktok|tik tok|tt",
+    "snapchat": r"snapchat|snap chat|snap",
+    "x": r"twitter|tweet|x \(twitter\)",
+    "whatsapp": r"whatsapp|whats app|wa",
+    "youtube": r"youtube|yt",
+}
+_NAMED = [(value, re.compile(rf"\b(?:{words})\b")) for value, words in _NICKNAMES.items()]
+
+
+def social_network_named(text: str) -> str | None:
+    """The one social network these words name ("on insta"), or None for none or several."""
+    said = text.lower()
+    named = {value for value, pattern in _NAMED if pattern.search(said)}
+    return named.pop() if len(named) == 1 else None
+
+
+def with_social_network(
+    understood: tuple[dict[str, Any], str], text: str
+) -> tuple[dict[str, Any], str]:
+    """An opening's answers, plus the social network it names (asked no more)."""
+    answers, note = understood
+    platform = social_network_named(text)
+    if platform is None:
+        return answers, note
+    said = f"You said it was on {social_network_label(platform)}, so I won't ask where."
+    return {**answers, "platform": platform}, f"{note} {said}".strip()
 
 
 def social_network_label(value: str) -> str:

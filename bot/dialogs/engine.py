@@ -44,6 +44,7 @@ class UserInput:
 CASE = "case"
 REMOVED_FILES = "removed_evidence"
 OPENING = "opening"  # in the options: the first sentence, word for word
+UNDERSTOOD = "understood"  # answers the first sentence gave to questions not yet reached
 
 
 @dataclass
@@ -161,12 +162,14 @@ def start(
     position = _next_position(dialog, ctx, None, None)
     while position is not None and position[0] in understood and position[1] is None:
         # Stored as if answered, so "back" returns to the question and the answer can change.
-        _store(state, dialog.step(position[0]), understood[position[0]])
+        _store(state, dialog.step(position[0]), understood.pop(position[0]))
         ctx = _ctx(pack, state, now)
         position = _next_position(dialog, ctx, position[0], None)
     assert position is not None, "a dialog needs a step the opening sentence can't answer"
+    if understood:  # answers to later questions ("on insta"): taken when they come up
+        state[UNDERSTOOD] = understood
     state["step"], state["item"] = position
-    if note and state["history"]:
+    if note and (state["history"] or state.get(UNDERSTOOD)):
         intro = f"{intro} {note}"
     return Turn(state, [_prompt(dialog, state, ctx, intro)])
 
@@ -353,12 +356,38 @@ def _move_on(dialog: Dialog, state: dict[str, Any], pack: PolicyPack, now: datet
     answered = dialog.step(state["step"])
     lead = (answered.then_say(ctx) or "") if answered.then_say else ""
     state["step"], state["item"] = position
+    position = _take_understood(dialog, state, pack, now)
+    if position is None:
+        final = Context(pack, dialog.effective_answers(_ctx(pack, state, now)), now)
+        outcome = dialog.finish(final)
+        if isinstance(outcome, Outcome):
+            details = {**outcome.details, **_kept_aside(state)}
+            outcome = dataclasses.replace(outcome, joins=state.get(CASE), details=details)
+        return Turn(None, [], outcome=outcome, discard=discard)
+    ctx = _ctx(pack, state, now)
     alarm = None
     if dialog.alarm is not None and not state.get(CASE) and not state.get("alarmed"):
         alarm = dialog.alarm(Context(pack, dialog.effective_answers(ctx), now))
         if alarm is not None:
             state["alarmed"] = True  # once: the router records the case it opened
     return Turn(state, [_prompt(dialog, state, ctx, lead)], alarm=alarm, discard=discard)
+
+
+def _take_understood(
+    dialog: Dialog, state: dict[str, Any], pack: PolicyPack, now: datetime
+) -> tuple[str, int | None] | None:
+    """A question the first sentence already answered ("on insta") is answered now, as if
+    typed, so "back" can still change it; returns the position of the next one to ask."""
+    understood = state.get(UNDERSTOOD) or {}
+    position: tuple[str, int | None] | None = (state["step"], state.get("item"))
+    while position is not None and position[1] is None and position[0] in understood:
+        _store(state, dialog.step(position[0]), understood.pop(position[0]))
+        position = _next_position(dialog, _ctx(pack, state, now), position[0], None)
+        if position is not None:
+            state["step"], state["item"] = position
+    if not understood:
+        state.pop(UNDERSTOOD, None)
+    return position
 
 
 def _kept_aside(state: Mapping[str, Any]) -> dict[str, Any]:

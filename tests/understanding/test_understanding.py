@@ -157,3 +157,15 @@ def test_a_schools_own_words_are_read_as_the_bots():
     theirs = registry.understand("a zork pupil wants to buddy me", words)
     assert theirs.label == "friend_request"
     assert plain.likely  # the classifier still reads the plain words
+
+
+@pytest.mark.issue(22, 5)
+def test_what_the_first_message_says_is_not_asked_again(service_factory):
+    service = service_factory("default")
+    [first] = say(service, "f", "one of my tutees followed me on insta")
+    assert "You said it was on Instagram, so I won't ask where." in first
+    [next_question] = say(service, "f", "no")  # not family
+    assert "already accepted" in next_question  # the platform question is skipped
+    assert dialog_answers(service, "console", "f")["platform"] == "instagram"
+    [again] = say(service, "f", "back")  # and it can still be changed
+    assert "Which app or site" in again

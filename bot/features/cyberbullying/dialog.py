@@ -13,7 +13,12 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from bot.dialogs.common import social_network_label, social_network_step, yes_no
+from bot.dialogs.common import (
+    social_network_label,
+    social_network_step,
+    with_social_network,
+    yes_no,
+)
 from bot.dialogs.declarations import Context, Dialog, Step
 from bot.dialogs.outcome import Outcome
 from bot.dialogs.parsing import past_examples
@@ -68,8 +73,9 @@ def _understand(text: str, ctx: Context) -> tuple[dict[str, Any], str]:
     """A first message about a child ("nudes of a year 10 girl on snap") answers who is
     targeted; what it involves is suggested at its own question and confirmed there."""
     if not harm.about_a_child(text) or _AIMED_AT_ME.search(text.lower()):
-        return {}, ""  # "a parent is posting about me": the target is not the child
-    return {"target": "pupil"}, "You said it's about a pupil. Say back to change that."
+        return with_social_network(({}, ""), text)  # "posting about me": not the child
+    said = "You said it's about a pupil. Say back to change that."
+    return with_social_network(({"target": "pupil"}, said), text)
 
 
 def _alarm(ctx: Context) -> Outcome | None:

@@ -9,7 +9,12 @@ import re
 from datetime import date
 from typing import Any
 
-from bot.dialogs.common import social_network_label, social_network_step, yes_no
+from bot.dialogs.common import (
+    social_network_label,
+    social_network_step,
+    with_social_network,
+    yes_no,
+)
 from bot.dialogs.declarations import Context, Dialog, Step
 from bot.dialogs.outcome import Outcome
 from bot.dialogs.safeguarding import danger_step, in_danger
@@ -45,7 +50,9 @@ _PARENT = re.compile(r"\b(mum|mom|mother|dad|father|parent|carer|guardian|step-?
 _FORMER = re.compile(
     r"\b(former|ex|past)[- ]?(pupil|student)s?\b|\b(pupil|student) who (has )?left\b"
 )
-_PUPIL = re.compile(r"\b(pupil|student)s?\b")
+_PUPIL = re.compile(
+    r"\b(pupil|student|tutee|learner)s?\b|\bin my (form|class|tutor group)\b|\by(ea)?r ?\d{1,2}\b"
+)
 # Someone related to a pupil ("a pupil's brother", "my friend's son") is not the pupil.
 _RELATED = re.compile(
     r"\b(?!(?:it|that|what|there|here|he|she|who|let)'s)[a-z]+'s\b"
@@ -55,6 +62,11 @@ _OTHER_SCHOOL = re.compile(r"\b(another|other|different) school\b")
 
 
 def _understand(text: str, ctx: Context) -> tuple[dict[str, Any], str]:
+    """Who sent it and where, when the opening sentence says so plainly."""
+    return with_social_network(_sender(text, ctx), text)
+
+
+def _sender(text: str, ctx: Context) -> tuple[dict[str, Any], str]:
     """Who sent it, when the opening sentence says so plainly ("a pupil sent me ...")."""
     said = text.lower().replace("’", "'")
     if _PARENT.search(said):

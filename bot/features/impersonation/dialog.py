@@ -5,7 +5,12 @@ pretends_to_be -> platform -> address -> posts -> evidence (files, "done") -> co
 
 from __future__ import annotations
 
-from bot.dialogs.common import social_network_label, social_network_step, yes_no
+from bot.dialogs.common import (
+    social_network_label,
+    social_network_step,
+    with_social_network,
+    yes_no,
+)
 from bot.dialogs.declarations import Context, Dialog, Step
 from bot.dialogs.outcome import Outcome
 from bot.dialogs.safeguarding import danger_step, in_danger
@@ -114,4 +119,5 @@ IMPERSONATION = Dialog(
         danger_step(lambda ctx: bool(ctx.answers.get("contacting")), first=False),
     ),
     finish=_finish,
+    understand=lambda text, ctx: with_social_network(({}, ""), text),
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bot.dialogs.common import social_network_label, social_network_step
+from bot.dialogs.common import social_network_label, social_network_step, with_social_network
 from bot.dialogs.declarations import Context, Dialog, Step
 from bot.dialogs.outcome import Outcome
 from bot.dialogs.parsing import past_examples
@@ -169,5 +169,6 @@ STAFF_CONCERN = Dialog(
         ),
     ),
     finish=_finish,
+    understand=lambda text, ctx: with_social_network(({}, ""), text),
     alarm=_alarm,
 )
