@@ -136,6 +136,23 @@ class WebAccess:
             session.commit()
             return WebUser(row.platform, row.user_id, row.name, row.csrf)
 
+    def end_exposed(self, session_token: str | None, path: str) -> None:
+        """End the session and use up the sign-in link a refused, oversized request
+        carried: such a request may have been logged on its way here, token and all."""
+        self.end(session_token)
+        if not path.startswith("/web/sign-in/"):
+            return
+        token = path.removeprefix("/web/sign-in/").split("?", 1)[0][:100]
+        with self.kernel.session() as session:
+            session.execute(
+                sa.update(WebSignIn)
+                .where(
+                    col(WebSignIn.token_hash) == _digest(token), col(WebSignIn.used_at).is_(None)
+                )
+                .values(used_at=self.kernel.now())
+            )
+            session.commit()
+
     def end(self, session_token: str | None) -> None:
         if not session_token or len(session_token) > 100:
             return

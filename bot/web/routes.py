@@ -35,7 +35,6 @@ from bot.web.common import (
     read_form,
     record_event,
     redirect,
-    security_headers,
     show_message,
     signed_out,
     team_case,
@@ -55,7 +54,6 @@ def mount(app: web.Application, service: BotService, access: WebAccess) -> None:
         autoescape=jinja2.select_autoescape(default=True),
         context_processors=[],
     )
-    app.middlewares.append(security_headers)
     app.router.add_get("/web/", case_list)
     app.router.add_get("/web", to_case_list)
     app.router.add_get("/web/sign-in/{token}", sign_in)
@@ -81,7 +79,31 @@ async def to_case_list(_request: web.Request) -> web.Response:
 # --- signing in and out -----------------------------------------------------------------
 
 
+# Chat apps fetch a link to preview it as soon as it is posted: Slack, Teams (Skype's
+# previewer) and the like. Their fetch must not use up the link nor get the session. (Not
+# "Teams" alone: the Teams desktop app's own browser says so, with a person at it.)
+PREVIEWERS = ("slackbot", "skypeuripreview", "microsoftpreview", "teamsbot",
+              "linkexpanding", "facebookexternalhit", "twitterbot", "discordbot",
+              "whatsapp", "telegrambot", "linkedinbot", "embedly")  # fmt: skip
+
+
+def is_preview(request: web.Request) -> bool:
+    """A HEAD, or a GET by a known link previewer: not a person opening the link."""
+    if request.method != "GET":
+        return True
+    agent = request.headers.get("User-Agent", "").lower()
+    return any(name in agent for name in PREVIEWERS)
+
+
 async def sign_in(request: web.Request) -> web.Response:
+    if is_preview(request):
+        return show_message(
+            request,
+            200,
+            "Sign in to schoolbot",
+            "This is a one-time sign-in link for the person it was sent to. Open it in your "
+            "browser to sign in.",
+        )
     access = request.app[ACCESS_KEY]
     redeemed = await request.app[SERVICE_KEY].work.run(
         access.redeem, request.match_info["token"][:100]
