@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
+from bot.domain.messages import clean_name
 from bot.storage.tables import WebSession, WebSignIn
 
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ class WebAccess:
                 token_hash=_digest(token),
                 platform=platform,
                 user_id=user_id,
-                name=name,
+                name=clean_name(name),
                 next_path=next_path if next_path.startswith("/web/") else "/web/",
                 created_at=now,
                 expires_at=now + LINK_LIFETIME,
@@ -134,7 +135,7 @@ class WebAccess:
             row.last_seen_at = now
             session.add(row)
             session.commit()
-            return WebUser(row.platform, row.user_id, row.name, row.csrf)
+            return WebUser(row.platform, row.user_id, clean_name(row.name), row.csrf)
 
     def end_exposed(self, session_token: str | None, path: str) -> None:
         """End the session and use up the sign-in link a refused, oversized request
