@@ -129,19 +129,10 @@ async def _download_all(base: str, ref: str, cookie: str, tokens: list[str]) -> 
 
 def run_row(mode: str, clients: int, files: int, megabytes: int) -> tuple[float, float]:
     """(wall seconds, server peak RSS in MB) for one mode and number of clients."""
+    command = [sys.executable, __file__, "--serve", mode, "--clients", str(clients)]
+    command += ["--files", str(files), "--mb", str(megabytes)]
     child = subprocess.Popen(
-        [
-            sys.executable,
-            __file__,
-            "--serve",
-            mode,
-            "--clients",
-            str(clients),
-            "--files",
-            str(files),
-            "--mb",
-            str(megabytes),
-        ],  # fmt: skip
+        command,
         stdout=subprocess.PIPE,
         text=True,
         cwd=ROOT,
