@@ -14,7 +14,6 @@ import zipfile
 import aiohttp
 import pytest
 
-from bot.domain.messages import BIDI_CONTROLS
 from bot.storage import repository as repo
 from bot.web.bundle import build_bundle
 from bot.web.downloads import build_case_file_for
@@ -22,6 +21,9 @@ from tests.fakes.workspace_harness import PDF_BYTES, add_file, csrf_of, tiny_png
 from tests.helpers import say
 
 SPOOF = "invoice\u202efdp.png"
+# U+202A-U+202E, U+2066-U+2069, U+200E/F and U+061C: the bidirectional controls.
+BIDI_CONTROLS = [*map(chr, range(0x202A, 0x202F)), *map(chr, range(0x2066, 0x206A)),
+                 "\u200e", "\u200f", "\u061c"]  # fmt: skip
 
 
 async def _get(http: aiohttp.ClientSession, url: str) -> tuple[int, str, aiohttp.ClientResponse]:
