@@ -22,6 +22,9 @@ from bot.observability import logs, metrics
 from bot.platforms import PLATFORMS
 from bot.platforms.base import Platform
 from bot.web import pages
+from bot.web.access import WebAccess
+from bot.web.common import COOKIE
+from bot.web.headers import add_security_headers
 
 SERVICE_KEY = web.AppKey("service", BotService)
 log = logging.getLogger(__name__)
@@ -107,6 +110,33 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
             metrics.request_done(platform, status)
 
 
+# aiohttp refuses a request line or header over 8 KB itself, quoting its start in the log
+# and the answer. We let the parser take up to PARSER_LIMIT and refuse over LINE_LIMIT here,
+# where we can say so plainly and end the session or link the request carried.
+LINE_LIMIT = 8190
+PARSER_LIMIT = 64 * 1024
+
+
+@web.middleware
+async def refuse_oversized(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """414 for an address, 431 for a header, over LINE_LIMIT; any token in it is ended."""
+    too_long_url = len(request.raw_path) > LINE_LIMIT
+    too_long_header = any(len(value) > LINE_LIMIT for value in request.headers.values())
+    if not (too_long_url or too_long_header):
+        return await handler(request)
+    service = request.app[SERVICE_KEY]
+    if isinstance(access := service.outbox.web, WebAccess):
+        await service.work.run(access.end_exposed, request.cookies.get(COOKIE), request.path)
+    log.warning("refused an oversized request (%s)", "address" if too_long_url else "header")
+    status = 414 if too_long_url else 431
+    response = web.Response(
+        status=status,
+        text="That request was too large. If you were signing in, ask for a new link in chat.",
+    )
+    response.force_close()
+    return response
+
+
 def database_writable(engine: sa.Engine, wait_seconds: float = 0.5) -> bool:
     """Whether a write would go through now. On SQLite a plain SELECT succeeds while another
     process holds the write lock and every turn fails, so take the write lock (BEGIN
@@ -138,8 +168,14 @@ def active_platforms(settings: Settings) -> list[tuple[Platform, str]]:
 
 
 def create_app(service: BotService, settings: Settings | None = None) -> web.Application:
-    app = web.Application(client_max_size=30 * 1024 * 1024, middlewares=[observe])
+    logs.redact_library_logs()
+    app = web.Application(
+        client_max_size=30 * 1024 * 1024,
+        middlewares=[observe, refuse_oversized],
+        handler_args={"max_line_size": PARSER_LIMIT, "max_field_size": PARSER_LIMIT},
+    )
     app[SERVICE_KEY] = service
+    app.on_response_prepare.append(add_security_headers)
     app.router.add_get("/livez", livez)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/healthz", readyz)
@@ -161,7 +197,6 @@ def create_app(service: BotService, settings: Settings | None = None) -> web.App
         metrics_route.mount(app, service, token.get_secret_value() if token else None)
     if service.outbox.web is not None:
         from bot.web import routes
-        from bot.web.access import WebAccess
 
         assert isinstance(service.outbox.web, WebAccess)  # the one kind runtime.py sets
         routes.mount(app, service, service.outbox.web)

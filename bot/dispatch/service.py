@@ -23,7 +23,7 @@ from bot.dispatch.press import ButtonPresses
 from bot.dispatch.reminders import ReminderSweep
 from bot.dispatch.text import ConversationRouter
 from bot.dispatch.unfinished import UnfinishedReports
-from bot.domain.messages import Button, Message, clean_text
+from bot.domain.messages import Button, Message, clean_name, clean_text
 from bot.domain.policy import PolicyPack
 from bot.domain.turns import ButtonPress, StaffMessage, TurnResult, TurnStatus
 from bot.features import build_registry
@@ -110,7 +110,7 @@ class BotService:
         """
         if message.files_refused and not message.files and not message.text.strip():
             return TurnResult(self.greet(message.platform, message.user_id, ""))
-        text, name = clean_text(message.text) or "", clean_text(message.name)
+        text, name = clean_text(message.text) or "", clean_name(message.name)
         kernel = self.kernel
         for attempt in range(3):
             with kernel.session() as session:
@@ -163,7 +163,7 @@ class BotService:
     @db_guard(lambda: TurnResult.unsaved(DB_DOWN))
     def _press(self, press: ButtonPress) -> TurnResult:
         """A record button. Its replies are private, for the person who pressed it."""
-        text, name = clean_text(press.text), clean_text(press.name)
+        text, name = clean_text(press.text), clean_name(press.name)
         message = clean_text(press.message)
         with self.kernel.session() as session:
             actor = self.kernel.actor(session, press.platform, press.user_id, name)

@@ -6,6 +6,8 @@ import hashlib
 import mimetypes
 from dataclasses import dataclass
 
+from bot.domain.messages import plain_name
+
 ALLOWED_TYPES = (
     "image/png", "image/jpeg", "image/gif", "image/webp", "image/heic", "image/heif",
     "application/pdf", "text/plain", "video/mp4", "video/quicktime", "audio/mpeg", "audio/mp4",
@@ -60,7 +62,7 @@ class EvidenceFile:
     def describe(self) -> str:
         """For people: "shot.png (PNG image, 12 bytes)"."""
         kind = type_label(self.content_type, self.filename)
-        return f"{self.filename} ({kind}, {human_size(self.size)})"
+        return f"{plain_name(self.filename)} ({kind}, {human_size(self.size)})"
 
 
 def human_size(size: int) -> str:
@@ -88,7 +90,7 @@ def check_evidence(
     filename: str, declared_type: str | None, data: bytes, max_bytes: int
 ) -> EvidenceFile:
     """Refuse login pages, oversized and unexpected files; fingerprint the rest."""
-    name = (filename or "file").replace("/", "_").replace("\\", "_")[:200]
+    name = plain_name(filename or "file").replace("/", "_").replace("\\", "_")[:200]
     if len(data) > max_bytes:
         raise EvidenceRefused(
             f"{name} is {human_size(len(data))}, over the {human_size(max_bytes)} limit. "

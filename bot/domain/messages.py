@@ -120,6 +120,25 @@ class Guidance:
     text: str
 
 
+# Bidirectional controls: embeddings, overrides and isolates, and the invisible marks.
+# In a name they make "invoice\u202efdp.png" show as "invoicegnp.pdf" and turn round
+# the words after it ("Added by ..."); nobody needs one in a name or a file name.
+BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+_NO_BIDI = str.maketrans("", "", BIDI_CONTROLS)
+
+
+def plain_name(name: str) -> str:
+    """A person's or a file's name as we show it, anywhere: without bidi controls, so it
+    reads in the order its characters really are and can't turn round what follows."""
+    return name.translate(_NO_BIDI)
+
+
+def clean_name(name: str | None) -> str | None:
+    """A display name as we keep it (see clean_text and plain_name)."""
+    cleaned = clean_text(name)
+    return plain_name(cleaned) if cleaned else cleaned
+
+
 def clean_text(text: str | None) -> str | None:
     """Free text as we keep it: without U+0000, which nobody types, PostgreSQL can't store
     in text or JSON, and which made a database error quote the whole statement."""

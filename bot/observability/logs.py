@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import re
 import traceback
 import uuid
 from dataclasses import dataclass
@@ -102,3 +103,64 @@ def handler(log_format: str) -> logging.Handler:
     else:
         out.setFormatter(logging.Formatter(TEXT_FORMAT))
     return out
+
+
+# --- secrets that others' code may log --------------------------------------------------
+
+# A sign-in link's or session's token is 43 URL-safe characters; anything as long as 20
+# of them (a token cut short included) is treated as one. A path after /sign-in/ always is.
+_TOKENISH = re.compile(r"/sign-in/[^\s'\"?#]*|[A-Za-z0-9_\-]{20,}")
+REDACTED = "[redacted]"
+# The libraries whose log lines may quote a request: aiohttp logs the start of a request
+# line or header it refused (LineTooLong), which can hold a session cookie or a link.
+QUOTING_LOGGERS = ("aiohttp.server", "aiohttp.access", "aiohttp.web", "aiohttp.internal",
+                   "aiohttp.client", "asyncio")  # fmt: skip
+
+
+def redact(text: str) -> str:
+    """The text without anything that could be a token."""
+    return _TOKENISH.sub(lambda m: "/sign-in/…" if m[0].startswith("/") else REDACTED, text)
+
+
+def _redacted(value: object) -> object:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, bytes | bytearray):
+        return redact(bytes(value).decode("utf-8", "replace")).encode()
+    return value
+
+
+def _scrub(error: BaseException | None, depth: int = 0) -> None:
+    """Redact an exception's own text (and its causes'): it is printed with the traceback."""
+    if error is None or depth > 5:
+        return
+    error.args = tuple(_redacted(arg) for arg in error.args)
+    if isinstance(getattr(error, "message", None), str):
+        error.message = redact(error.message)  # type: ignore[attr-defined]  # aiohttp's
+    _scrub(error.__cause__, depth + 1)
+    _scrub(error.__context__, depth + 1)
+
+
+class RedactTokens(logging.Filter):
+    """Rewrites each record of a library's logger so that no token is left in it: the
+    message with its arguments filled in, and the exception's text. Records of our own
+    code never hold one (the rule is tested); a library may quote what a client sent."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact(record.getMessage())
+        record.args = ()
+        if record.exc_info and record.exc_info[1] is not None:
+            _scrub(record.exc_info[1])
+        record.exc_text = redact(record.exc_text) if record.exc_text else record.exc_text
+        return True
+
+
+_FILTER = RedactTokens()
+
+
+def redact_library_logs() -> None:
+    """Put the filter on every logger in QUOTING_LOGGERS (once; more calls change nothing)."""
+    for name in QUOTING_LOGGERS:
+        logger = logging.getLogger(name)
+        if _FILTER not in logger.filters:
+            logger.addFilter(_FILTER)

@@ -36,6 +36,7 @@ SMALL = 3
 FEWER = "fewer than 3"
 ROUND_TO = 5
 MARKING = "OFFICIAL-SENSITIVE"
+FIRST_YEAR, LAST_YEAR = 2000, 2199  # a term before or after these holds no records
 TERMS = {"autumn": ((9, 1), (12, 31)), "spring": ((1, 1), (3, 31)), "summer": ((4, 1), (8, 31))}
 
 
@@ -79,13 +80,19 @@ def parse_term(text: str) -> Term:
             "for example autumn-2026."
         )
     season, year = match.group(1), int(match.group(2))
+    if not FIRST_YEAR <= year <= LAST_YEAR:  # year 1 or 9999 can't be a term of ours
+        raise TermError(f"'{text}' is outside the years {FIRST_YEAR} to {LAST_YEAR}.")
+    return _term(season, year)
+
+
+def _term(season: str, year: int) -> Term:
     (m1, d1), (m2, d2) = TERMS[season]
     return Term(season, year, date(year, m1, d1), date(year, m2, d2))
 
 
 def term_of(day: date) -> Term:
     season = "spring" if day.month <= 3 else "summer" if day.month <= 8 else "autumn"
-    return parse_term(f"{season}-{day.year}")
+    return _term(season, day.year)
 
 
 def rounded(count: int) -> int:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
+from bot.domain.messages import clean_name
 from bot.storage.tables import WebSession, WebSignIn
 
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ class WebAccess:
                 token_hash=_digest(token),
                 platform=platform,
                 user_id=user_id,
-                name=name,
+                name=clean_name(name),
                 next_path=next_path if next_path.startswith("/web/") else "/web/",
                 created_at=now,
                 expires_at=now + LINK_LIFETIME,
@@ -134,7 +135,24 @@ class WebAccess:
             row.last_seen_at = now
             session.add(row)
             session.commit()
-            return WebUser(row.platform, row.user_id, row.name, row.csrf)
+            return WebUser(row.platform, row.user_id, clean_name(row.name), row.csrf)
+
+    def end_exposed(self, session_token: str | None, path: str) -> None:
+        """End the session and use up the sign-in link a refused, oversized request
+        carried: such a request may have been logged on its way here, token and all."""
+        self.end(session_token)
+        if not path.startswith("/web/sign-in/"):
+            return
+        token = path.removeprefix("/web/sign-in/").split("?", 1)[0][:100]
+        with self.kernel.session() as session:
+            session.execute(
+                sa.update(WebSignIn)
+                .where(
+                    col(WebSignIn.token_hash) == _digest(token), col(WebSignIn.used_at).is_(None)
+                )
+                .values(used_at=self.kernel.now())
+            )
+            session.commit()
 
     def end(self, session_token: str | None) -> None:
         if not session_token or len(session_token) > 100:

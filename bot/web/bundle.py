@@ -12,8 +12,11 @@ import hashlib
 import io
 import json
 import zipfile
+from collections.abc import Generator, Iterator
 from datetime import UTC
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from bot.records.printing import Document
 from bot.web.casefile import CaseFile, evidence_path, local_time
@@ -89,28 +92,94 @@ def case_pdf(school: str, record: CaseFile, made_at: str) -> bytes:
     return bytes(pdf.output())
 
 
-def build_bundle(kernel: Kernel, record: CaseFile) -> bytes:
-    """The zip's bytes: PDF, JSON, evidence files and a SHA-256 manifest of them all."""
+CHUNK = 256 * 1024  # read from disk, compressed and sent at a time
+
+
+class _Outgoing(io.RawIOBase):
+    """Where the zip is written: what it holds is taken and sent, a piece at a time. Not
+    seekable, so the zip gives each file's sizes and CRC after it (a data descriptor)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._parts: list[bytes] = []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self._parts.append(bytes(data))
+        return len(data)
+
+    def take(self) -> bytes:
+        data = b"".join(self._parts)
+        self._parts.clear()
+        return data
+
+
+Stamp = tuple[int, int, int, int, int, int]
+
+
+def _members(
+    kernel: Kernel, record: CaseFile, stamp: Stamp
+) -> Iterator[tuple[zipfile.ZipInfo, Iterator[bytes]]]:
+    """Each file of the bundle, in order, with its bytes as they are read."""
     made_at = local_time(kernel.pack, kernel.now().astimezone(UTC))
-    files: dict[str, bytes] = {
-        f"{record.ref}.pdf": case_pdf(kernel.pack.school.name, record, made_at),
-        f"{record.ref}.json": json.dumps(
-            {"school": kernel.pack.school.name, "made_at": made_at, "case": record.to_json()},
-            indent=2,
-            ensure_ascii=False,
-        ).encode("utf-8"),
-    }
+    school = kernel.pack.school.name
+    record_json = {"school": school, "made_at": made_at, "case": record.to_json()}
+    yield _info(f"{record.ref}.pdf", stamp), iter([case_pdf(school, record, made_at)])
+    yield (
+        _info(f"{record.ref}.json", stamp),
+        iter([json.dumps(record_json, indent=2, ensure_ascii=False).encode("utf-8")]),
+    )
     for item in record.evidence:
         path = evidence_path(kernel.evidence, item.sha256)
         if item.intact and path.exists():
             safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in item.filename)
-            files[f"evidence/{item.id:03d}-{safe}"] = path.read_bytes()
-    manifest = "".join(
-        f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in sorted(files.items())
+            # Photos, videos and PDFs are compressed already: stored as they are.
+            yield _info(f"evidence/{item.id:03d}-{safe}", stamp, stored=True), _read(path)
+
+
+def _info(name: str, stamp: Stamp, *, stored: bool = False) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=stamp)
+    info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
+    return info
+
+
+def _read(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            yield chunk
+
+
+def bundle_chunks(kernel: Kernel, record: CaseFile) -> Generator[bytes, None, None]:
+    """The zip, as pieces to send in turn: PDF, JSON, evidence files, and last a SHA-256
+    manifest of them all, hashed as they go by. Each step holds one piece, never the zip."""
+    out = _Outgoing()
+    digests: dict[str, str] = {}
+    moment = kernel.now().astimezone(ZoneInfo(kernel.pack.calendar.timezone))
+    stamp: Stamp = (
+        moment.year,
+        moment.month,
+        moment.day,
+        moment.hour,
+        moment.minute,
+        moment.second,
     )
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, data in files.items():
-            archive.writestr(name, data)
-        archive.writestr("MANIFEST.sha256", manifest)
-    return buffer.getvalue()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for info, pieces in _members(kernel, record, stamp):
+            digest = hashlib.sha256()
+            with archive.open(info, "w") as entry:
+                for piece in pieces:
+                    digest.update(piece)
+                    entry.write(piece)
+                    if ready := out.take():
+                        yield ready
+            digests[info.filename] = digest.hexdigest()
+        manifest = "".join(f"{digests[name]}  {name}\n" for name in sorted(digests))
+        archive.writestr(_info("MANIFEST.sha256", stamp), manifest)
+    yield out.take()
+
+
+def build_bundle(kernel: Kernel, record: CaseFile) -> bytes:
+    """The same zip whole, in memory: for checking it, and the benchmark's baseline."""
+    return b"".join(bundle_chunks(kernel, record))

@@ -18,6 +18,7 @@ from bot.dialogs.engine import OPENING
 from bot.domain.cases import CaseStatus, flag_label, team_label
 from bot.domain.evidence import human_size, type_label
 from bot.domain.harm import UKCIS_STEPS
+from bot.domain.messages import plain_name
 from bot.domain.policy import PolicyPack
 from bot.features.cases.opening import GUIDANCE_GIVEN
 from bot.features.cases.view import answer_pairs, tombstone_text
@@ -43,6 +44,7 @@ EVENT_WORDS = {
     "case.viewed": "Viewed in the workspace",
     "evidence.viewed": "Evidence file viewed",
     "evidence.downloaded": "Evidence file downloaded",
+    "evidence.refused": "Evidence file not opened: it no longer matches its fingerprint",
     "bundle.downloaded": "Case bundle downloaded",
     "approval.approved": "Approved",
     "approval.rejected": "Rejected",
@@ -129,6 +131,10 @@ def evidence_path(store: EvidenceStore, sha256: str) -> Path:
 
 
 def _person(key: str, names: dict[str, str]) -> str:
+    return plain_name(_who(key, names))
+
+
+def _who(key: str, names: dict[str, str]) -> str:
     if key == "system":
         return "schoolbot"
     if key.startswith("cli:"):
@@ -172,7 +178,7 @@ def build_case_file(session: Session, kernel: Kernel, case: Case) -> CaseFile:
         status=STATUS_WORDS[CaseStatus(case.status)],
         team=team_label(kernel.pack, case.team),
         urgent=case.urgent,
-        reporter=case.reporter_name or _person(reporter_key, names),
+        reporter=plain_name(case.reporter_name or _person(reporter_key, names)),
         opened=local_time(pack, case.created_at),
         updated=local_time(pack, case.updated_at),
         closed=local_time(pack, case.closed_at) if case.closed_at else None,
@@ -180,7 +186,7 @@ def build_case_file(session: Session, kernel: Kernel, case: Case) -> CaseFile:
     )
     if case.held_at is not None:
         held_on = local_time(pack, case.held_at)
-        record.hold = f"Placed by {case.held_by} on {held_on}: {case.hold_reason}"
+        record.hold = f"Placed by {plain_name(case.held_by or '')} on {held_on}: {case.hold_reason}"
     record.answers = answer_pairs(registry, pack, case, ZoneInfo(pack.calendar.timezone))
     if opening := case.details.get(OPENING):
         record.answers.insert(0, ("Their first message:", str(opening)))
@@ -203,8 +209,8 @@ def build_case_file(session: Session, kernel: Kernel, case: Case) -> CaseFile:
         if event.action == "case.note":
             detail = str(event.detail.get("note", ""))
             record.notes.append(Event(at, who, "Note", detail))
-        elif event.action in ("evidence.viewed", "evidence.downloaded"):
-            detail = str(event.detail.get("file", ""))
+        elif event.action in ("evidence.viewed", "evidence.downloaded", "evidence.refused"):
+            detail = plain_name(str(event.detail.get("file", "")))
         elif event.action == "evidence.removed":
             detail = str(event.detail.get("sha256", ""))
         elif event.action in ("case.hold", "approval.rejected"):
@@ -220,7 +226,7 @@ def build_case_file(session: Session, kernel: Kernel, case: Case) -> CaseFile:
         record.evidence.append(
             EvidenceItem(
                 id=item.id or 0,
-                filename=item.filename,
+                filename=plain_name(item.filename),
                 kind=type_label(item.content_type, item.filename),
                 content_type=item.content_type,
                 size=item.size,

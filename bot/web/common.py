@@ -1,9 +1,8 @@
 """What every workspace page shares: the signed-in visitor, page and message rendering,
-the security headers, the CSRF check, and loading a case only for those who may see it."""
+and loading a case only for those who may see it. (Forms: forms.py; headers: headers.py.)"""
 
 from __future__ import annotations
 
-import hmac
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -25,22 +24,11 @@ log = logging.getLogger(__name__)
 ACCESS_KEY = web.AppKey("web_access", WebAccess)
 SERVICE_KEY = web.AppKey("web_service", BotService)
 COOKIE = "schoolbot_session"
-MAX_FORM_BYTES = 16 * 1024
 ACTIONS = {
     "acknowledge": cards.CASE_ACK,
     "assign": cards.CASE_ASSIGN,
     "note": cards.CASE_NOTE,
     "close": cards.CASE_CLOSE,
-}
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'"
-    ),
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "Cache-Control": "no-store",
 }
 
 
@@ -50,19 +38,6 @@ class Visitor:
 
     user: WebUser
     actor: Actor
-
-
-@web.middleware
-async def security_headers(request: web.Request, handler: Any) -> web.StreamResponse:
-    if not request.path.startswith("/web"):
-        return await handler(request)
-    try:
-        response = await handler(request)
-    except web.HTTPException as exc:
-        exc.headers.update(SECURITY_HEADERS)
-        raise
-    response.headers.update(SECURITY_HEADERS)
-    return response
 
 
 def redirect(location: str) -> web.Response:
@@ -136,22 +111,6 @@ def record_event(kernel: Kernel, visitor: Visitor, case: Case, action: str, **de
         fresh = repo.case_by_ref(session, case.ref)
         assert fresh is not None
         return build_case_file(session, kernel, fresh)
-
-
-async def read_form(request: web.Request, visitor: Visitor) -> dict[str, str] | None:
-    """The posted form, or None when its CSRF token is missing or wrong."""
-    if request.content_length is not None and request.content_length > MAX_FORM_BYTES:
-        return None
-    try:
-        data = await request.post()
-    except (ValueError, web.HTTPException):
-        return None
-    token = data.get("csrf")
-    if not isinstance(token, str) or not hmac.compare_digest(
-        token.encode("utf-8", "surrogatepass"), visitor.user.csrf.encode()
-    ):
-        return None
-    return {k: v for k, v in data.items() if isinstance(v, str)}
 
 
 async def team_case(request: web.Request) -> tuple[Visitor, Kernel, Case] | web.Response:

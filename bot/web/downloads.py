@@ -1,5 +1,11 @@
 """Files out of the workspace: evidence (hash checked again, images inline only when the
-bytes prove it) and the case bundle for a referral. Each download is in the case's history."""
+bytes prove it) and the case bundle for a referral, streamed as it is made.
+
+Each download a person makes is one line in the case's history. A picture drawn in the
+case page is part of that page's view, not a line of its own, and a HEAD (a link checker)
+records nothing and is sent no file. A file that fails its hash check is not opened, and
+the attempt is in the history and the log.
+"""
 
 from __future__ import annotations
 
@@ -12,14 +18,10 @@ from aiohttp import web
 from bot.kernel.core import Kernel
 from bot.storage import repository as repo
 from bot.storage.tables import Case
-from bot.web.bundle import build_bundle
+from bot.web.bundle import bundle_chunks
 from bot.web.casefile import build_case_file, evidence_path, file_intact
-from bot.web.common import (
-    not_found,
-    record_event,
-    show_message,
-    team_case,
-)
+from bot.web.common import not_found, record_event, show_message, team_case
+from bot.web.headers import content_disposition
 from bot.web.sniff import sniffed_image_type
 
 log = logging.getLogger(__name__)
@@ -35,8 +37,14 @@ async def evidence_file(request: web.Request) -> web.StreamResponse:
     item = next((e for e in record.evidence if str(e.id) == wanted), None)
     if item is None:
         return not_found(request)
+    person = request.method == "GET"
     intact, missing = await asyncio.to_thread(file_intact, kernel.evidence, item.sha256)
     if not intact:
+        if person:
+            log.warning("case %s: an evidence file failed its hash check; not opened", case.ref)
+            await kernel.work.run(
+                record_event, kernel, visitor, case, "evidence.refused", file=item.filename
+            )
         return show_message(
             request,
             409,
@@ -48,22 +56,14 @@ async def evidence_file(request: web.Request) -> web.StreamResponse:
     path = evidence_path(kernel.evidence, item.sha256)
     head = await asyncio.to_thread(_head, path)
     image = sniffed_image_type(head) if request.query.get("view") == "1" else None
-    await kernel.work.run(
-        record_event,
-        kernel,
-        visitor,
-        case,
-        "evidence.viewed" if image else "evidence.downloaded",
-        file=item.filename,
-    )
+    if person and not image:  # an image in the page is part of the page's view
+        await kernel.work.run(
+            record_event, kernel, visitor, case, "evidence.downloaded", file=item.filename
+        )
     response = web.FileResponse(path)
-    safe_name = "".join(c if c.isalnum() or c in "._- " else "_" for c in item.filename)[:120]
-    if image:
-        response.content_type = image
-        response.headers["Content-Disposition"] = f'inline; filename="{safe_name}"'
-    else:
-        response.content_type = "application/octet-stream"
-        response.headers["Content-Disposition"] = f'attachment; filename="{safe_name}"'
+    response.content_type = image or "application/octet-stream"
+    kind = "inline" if image else "attachment"
+    response.headers["Content-Disposition"] = content_disposition(kind, item.filename)
     return response
 
 
@@ -79,15 +79,30 @@ def build_case_file_for(kernel: Kernel, case: Case) -> Any:
         return build_case_file(session, kernel, fresh)
 
 
-async def bundle(request: web.Request) -> web.Response:
+async def bundle(request: web.Request) -> web.StreamResponse:
+    """The zip, sent as it is written: a piece is made (off the event loop) only once the
+    last one is on its way, so a download holds one piece in memory, not the bundle."""
     found = await team_case(request)
     if isinstance(found, web.Response):
         return found
     visitor, kernel, case = found
+    headers = {
+        "Content-Type": "application/zip",
+        "Content-Disposition": content_disposition("attachment", f"{case.ref}-bundle.zip"),
+    }
+    if request.method != "GET":
+        return web.Response(headers=headers)
     record = await kernel.work.run(record_event, kernel, visitor, case, "bundle.downloaded")
-    data = await asyncio.to_thread(build_bundle, kernel, record)
-    return web.Response(
-        body=data,
-        content_type="application/zip",
-        headers={"Content-Disposition": f'attachment; filename="{case.ref}-bundle.zip"'},
-    )
+    chunks = bundle_chunks(kernel, record)
+    try:
+        # The first piece holds the PDF: if it can't be made, that is a 500, not half a zip.
+        piece = await asyncio.to_thread(next, chunks, None)
+        response = web.StreamResponse(headers=headers)
+        await response.prepare(request)
+        while piece is not None:
+            await response.write(piece)
+            piece = await asyncio.to_thread(next, chunks, None)
+        await response.write_eof()
+        return response
+    finally:
+        chunks.close()

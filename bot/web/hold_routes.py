@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from bot.records.legal_hold import HoldRefused, place_hold, release_hold
-from bot.web import common
+from bot.web import common, forms
 
 
 async def hold_action(request: web.Request) -> web.Response:
@@ -18,13 +18,19 @@ async def hold_action(request: web.Request) -> web.Response:
     if isinstance(found, web.Response):
         return found
     visitor, kernel, case = found
-    form = await common.read_form(request, visitor)
+    try:
+        form = await forms.read_form(request, visitor, forms.HOLD_LIMITS)
+    except forms.FormTooLarge as error:
+        return await forms.form_again(request, visitor, case, error)
     if form is None:
         return common.form_expired(request)
     who = visitor.user.name or visitor.user.user_id
+    verb = request.match_info["verb"]
+    done = forms.RECORDED[verb][0]
+    before = await kernel.work.run(forms.count_of, kernel, case.ref, done, visitor.actor.key)
     try:
         if request.match_info["verb"] == "hold":
-            said = await kernel.work.run(
+            await kernel.work.run(
                 place_hold,
                 kernel,
                 case.ref,
@@ -34,12 +40,14 @@ async def hold_action(request: web.Request) -> web.Response:
                 actor=visitor.actor,
             )
         else:
-            said = await kernel.work.run(
+            await kernel.work.run(
                 release_hold, kernel, case.ref, visitor.actor.key, who, visitor.actor
             )
-    except HoldRefused as exc:
-        said = str(exc)
-    raise web.HTTPSeeOther(f"/web/cases/{case.ref}?" + urlencode({"done": said[:300]}))
+    except HoldRefused:
+        pass  # nothing changed, as the page will say
+    after = await kernel.work.run(forms.count_of, kernel, case.ref, done, visitor.actor.key)
+    outcome = forms.done_key(verb, before, after)
+    raise web.HTTPSeeOther(f"/web/cases/{case.ref}?" + urlencode({"done": outcome}))
 
 
 def mount(app: web.Application) -> None:

@@ -13,12 +13,16 @@ from aiohttp import web
 
 from bot.dispatch import BotService
 from bot.domain.policy import PolicyPack
+from bot.web import headers
 
+# Inline, and allowed by its hash in the Content-Security-Policy (bot.web.headers).
+STYLE = "body { font-family: sans-serif; max-width: 40em; margin: 2em auto; padding: 0 1em; }"
+headers.EXTRA_STYLES.append(STYLE)
 PAGE = """<!DOCTYPE html>
 <html lang="en-GB">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title></head>
-<body style="font-family: sans-serif; max-width: 40em; margin: 2em auto; padding: 0 1em">
+<title>{title}</title><style>{style}</style></head>
+<body>
 <h1>{title}</h1>
 {body}
 </body>
@@ -33,6 +37,7 @@ def privacy(pack: PolicyPack) -> str:
     years = "".join(f"<li>{escape(r.record)}: {escape(r.period)}.</li>" for r in rules(pack))
     policy = escape(pack.school.policy_title)
     return PAGE.format(
+        style=STYLE,
         title=f"schoolbot at {school}: privacy",
         body=f"""
 <p>schoolbot is run by {school} for its staff. It helps staff follow the school's
@@ -73,6 +78,7 @@ can ask what is held about you and ask for it to be corrected.</p>
 def terms(pack: PolicyPack) -> str:
     school, policy = escape(pack.school.name), escape(pack.school.policy_title)
     return PAGE.format(
+        style=STYLE,
         title=f"schoolbot at {school}: terms of use",
         body=f"""
 <p>schoolbot is provided by {school} for its staff, for school business only.</p>

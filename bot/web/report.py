@@ -9,7 +9,7 @@ Content-Security-Policy. Roles are read again on every request; anyone not in SL
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import date, timedelta
 
 from aiohttp import web
 
@@ -53,8 +53,8 @@ async def report_page(request: web.Request) -> web.Response:
     if isinstance(found, web.Response):
         return found
     visitor, data = found
-    previous = governors.term_of(data.term.first - timedelta(days=1))
-    following = governors.term_of(data.term.last + timedelta(days=1))
+    previous = _term_of(data.term.first - timedelta(days=1))
+    following = _term_of(data.term.last + timedelta(days=1))
     return common.page(
         request,
         "report.html",
@@ -67,6 +67,12 @@ async def report_page(request: web.Request) -> web.Response:
             "following": following,
         },
     )
+
+
+def _term_of(day: date) -> governors.Term | None:
+    """The term a day is in, or None past the first or last year a report can be for."""
+    term = governors.term_of(day)
+    return term if governors.FIRST_YEAR <= term.year <= governors.LAST_YEAR else None
 
 
 async def chart_svg(request: web.Request) -> web.Response:

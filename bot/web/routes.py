@@ -20,7 +20,7 @@ from bot.dispatch.service import BotService
 from bot.domain.cases import CaseStatus, teams_of
 from bot.domain.turns import ButtonPress
 from bot.features.cases import cards
-from bot.web import listing
+from bot.web import forms, listing
 from bot.web.access import WebAccess
 from bot.web.common import (
     ACCESS_KEY,
@@ -32,15 +32,14 @@ from bot.web.common import (
     load_case,
     not_found,
     page,
-    read_form,
     record_event,
     redirect,
-    security_headers,
     show_message,
     signed_out,
     team_case,
 )
-from bot.web.downloads import bundle, evidence_file
+from bot.web.downloads import build_case_file_for, bundle, evidence_file
+from bot.web.forms import FormTooLarge, read_form, too_large
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +54,6 @@ def mount(app: web.Application, service: BotService, access: WebAccess) -> None:
         autoescape=jinja2.select_autoescape(default=True),
         context_processors=[],
     )
-    app.middlewares.append(security_headers)
     app.router.add_get("/web/", case_list)
     app.router.add_get("/web", to_case_list)
     app.router.add_get("/web/sign-in/{token}", sign_in)
@@ -81,7 +79,31 @@ async def to_case_list(_request: web.Request) -> web.Response:
 # --- signing in and out -----------------------------------------------------------------
 
 
+# Chat apps fetch a link to preview it as soon as it is posted: Slack, Teams (Skype's
+# previewer) and the like. Their fetch must not use up the link nor get the session. (Not
+# "Teams" alone: the Teams desktop app's own browser says so, with a person at it.)
+PREVIEWERS = ("slackbot", "skypeuripreview", "microsoftpreview", "teamsbot",
+              "linkexpanding", "facebookexternalhit", "twitterbot", "discordbot",
+              "whatsapp", "telegrambot", "linkedinbot", "embedly")  # fmt: skip
+
+
+def is_preview(request: web.Request) -> bool:
+    """A HEAD, or a GET by a known link previewer: not a person opening the link."""
+    if request.method != "GET":
+        return True
+    agent = request.headers.get("User-Agent", "").lower()
+    return any(name in agent for name in PREVIEWERS)
+
+
 async def sign_in(request: web.Request) -> web.Response:
+    if is_preview(request):
+        return show_message(
+            request,
+            200,
+            "Sign in to schoolbot",
+            "This is a one-time sign-in link for the person it was sent to. Open it in your "
+            "browser to sign in.",
+        )
     access = request.app[ACCESS_KEY]
     redeemed = await request.app[SERVICE_KEY].work.run(
         access.redeem, request.match_info["token"][:100]
@@ -112,7 +134,10 @@ async def sign_out(request: web.Request) -> web.Response:
     visitor = await current_visitor(request)
     if visitor is None:
         return signed_out(request)
-    form = await read_form(request, visitor)
+    try:
+        form = await read_form(request, visitor)
+    except FormTooLarge:
+        return too_large(request)
     if form is None:
         return show_message(
             request, 403, "Please try again", "That form had expired. Reload the page."
@@ -180,19 +205,13 @@ async def case_page(request: web.Request) -> web.Response:
                 "opened": listing.local_time(service.kernel.pack, case.created_at),
             },
         )
-    record = await service.work.run(record_event, service.kernel, visitor, case, "case.viewed")
-    return page(
-        request,
-        "case.html",
-        {
-            "visitor": visitor,
-            "case": record,
-            "buttons": {b.action for b in cards.case_buttons(case)},
-            "actions": ACTIONS,
-            "done": request.query.get("done", "")[:300],
-            "close_hint": cards.CLOSE_HINT,
-        },
-    )
+    if request.method == "GET":  # a person's view; a HEAD (a link checker) is none
+        record = await service.work.run(record_event, service.kernel, visitor, case, "case.viewed")
+    else:
+        record = await service.work.run(build_case_file_for, service.kernel, case)
+    context = forms.case_context(visitor, case, record)
+    context["done"] = forms.done_message(request.query.get("done", ""), case.ref)
+    return page(request, "case.html", context)
 
 
 async def case_action(request: web.Request) -> web.Response:
@@ -200,12 +219,16 @@ async def case_action(request: web.Request) -> web.Response:
     if isinstance(found, web.Response):
         return found
     visitor, _, case = found
-    form = await read_form(request, visitor)
-    if form is None:
-        return form_expired(request)
-    action = ACTIONS.get(request.match_info["action"])
+    name = request.match_info["action"]
+    action = ACTIONS.get(name)
     if action is None:
         return not_found(request)
+    try:
+        form = await read_form(request, visitor)
+    except FormTooLarge as error:
+        return await forms.form_again(request, visitor, case, error)
+    if form is None:
+        return form_expired(request)
     text = (form.get("text") or "").strip() or None
     message = (form.get("message") or "").strip() or None if action == cards.CASE_CLOSE else None
     press = ButtonPress(
@@ -218,6 +241,9 @@ async def case_action(request: web.Request) -> web.Response:
         visitor.user.name,
     )
     service = request.app[SERVICE_KEY]
-    replies = (await service.work.run(service.press, press)).replies
-    said = " ".join(m.text for m in replies)[:300]
-    raise web.HTTPSeeOther(f"/web/cases/{case.ref}?" + urlencode({"done": said}))
+    done, key = forms.RECORDED[name][0], visitor.actor.key
+    before = await service.work.run(forms.count_of, service.kernel, case.ref, done, key)
+    await service.work.run(service.press, press)
+    after = await service.work.run(forms.count_of, service.kernel, case.ref, done, key)
+    outcome = forms.done_key(name, before, after)
+    raise web.HTTPSeeOther(f"/web/cases/{case.ref}?" + urlencode({"done": outcome}))

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from bot.domain.messages import plain_name
 from bot.domain.policy import PolicyPack
 from bot.features.cases import cards
 from bot.storage import repository as repo
@@ -36,7 +37,7 @@ def lines(pack: PolicyPack, session: Session, ref: str, *, notes: bool = False) 
     notes' text and the weekday; alerts in a channel say only that a note was added."""
     out = []
     for event in repo.timeline(session, ref):
-        who = event.detail.get("by") or event.actor.split(":", 1)[-1]
+        who = plain_name(str(event.detail.get("by") or event.actor.split(":", 1)[-1]))
         when = (cards.when if notes else cards.local)(pack, event.at)
         text = HISTORY.get(event.action)
         if notes and event.action == "case.note":

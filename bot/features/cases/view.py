@@ -20,7 +20,7 @@ from bot.dialogs.engine import OPENING, WORDS
 from bot.domain.cases import CaseStatus, flag_label
 from bot.domain.evidence import human_size, type_label
 from bot.domain.harm import UKCIS_STEPS
-from bot.domain.messages import Mention, Message, mention
+from bot.domain.messages import Mention, Message, mention, plain_name
 from bot.domain.policy import PolicyPack
 from bot.features.cases import cards
 from bot.kernel.core import Kernel
@@ -120,8 +120,8 @@ def evidence_lines(session: Session, case: Case, zone: ZoneInfo) -> list[str]:
     lines = [f"Evidence ({len(rows)} file{'s' if len(rows) != 1 else ''}):"]
     for e in rows:
         lines.append(
-            f"• {e.filename}: {type_label(e.content_type, e.filename)}, {human_size(e.size)}, "
-            f"added by {_by(case, e.uploaded_by)} on {when(zone, e.uploaded_at)}. "
+            f"• {plain_name(e.filename)}: {type_label(e.content_type, e.filename)}, "
+            f"{human_size(e.size)}, added by {_by(case, e.uploaded_by)} on {when(zone, e.uploaded_at)}. "
             f"SHA-256 {e.sha256}"
         )
     return lines
