@@ -21,6 +21,7 @@ from bot.dispatch import BotService
 from bot.observability import logs, metrics
 from bot.platforms import PLATFORMS
 from bot.platforms.base import Platform
+from bot.platforms.email.platform import EMAIL
 from bot.web import pages
 
 SERVICE_KEY = web.AppKey("service", BotService)
@@ -137,6 +138,12 @@ def active_platforms(settings: Settings) -> list[tuple[Platform, str]]:
     return [(c, mode) for c in PLATFORMS if (mode := c.mode(settings)) is not None]
 
 
+def active_senders(settings: Settings) -> list[tuple[Platform, str]]:
+    """The chat platforms turned on, then email if it is: what start-up checks."""
+    email = [(EMAIL, mode)] if (mode := EMAIL.mode(settings)) is not None else []
+    return active_platforms(settings) + email
+
+
 def create_app(service: BotService, settings: Settings | None = None) -> web.Application:
     app = web.Application(client_max_size=30 * 1024 * 1024, middlewares=[observe])
     app[SERVICE_KEY] = service
@@ -149,6 +156,8 @@ def create_app(service: BotService, settings: Settings | None = None) -> web.App
         for platform, mode in active_platforms(settings):
             if platform.mount is not None:
                 platform.mount(app, service, settings, mode)
+        if (email_mode := EMAIL.mode(settings)) is not None and EMAIL.mount is not None:
+            EMAIL.mount(app, service, settings, email_mode)
         from bot import scheduler
         from bot.web.webhook import CommentHook
 

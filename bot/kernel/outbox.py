@@ -39,7 +39,14 @@ class SignInLinks(Protocol):
     """The web workspace's one-time sign-in links (bot.web.access), when it is on."""
 
     def add_link(
-        self, session: Session, platform: str, user_id: str, name: str | None, path: str
+        self,
+        session: Session,
+        platform: str,
+        user_id: str,
+        name: str | None,
+        path: str,
+        *,
+        lifetime: timedelta | None = None,
     ) -> str: ...
 
 
@@ -56,6 +63,7 @@ class PendingSend:
     attempts: int
     maybe_sent: bool = False  # an earlier claim never recorded its send: look before sending
     priority: int = Priority.NORMAL
+    case_id: int | None = None
 
 
 class Outbox:
@@ -229,6 +237,7 @@ class Outbox:
                         row.attempts,
                         maybe_sent,
                         row.priority,
+                        row.case_id,
                     )
                 )
             session.commit()

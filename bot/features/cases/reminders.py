@@ -21,6 +21,7 @@ from bot.features.cases.emails import escalation_email
 from bot.kernel.core import Kernel
 from bot.kernel.outbox import ALL_CASES
 from bot.kernel.registry import Registry, ReminderKind
+from bot.observability import metrics
 from bot.storage import repository as repo
 from bot.storage import scheduling
 from bot.storage.tables import Case, CaseTask, Reminder
@@ -109,6 +110,7 @@ def _unacknowledged(kernel: Kernel, session: Session, reminder: Reminder) -> str
     if reminder.kind != "case.deputy":
         message = cards.case_still_new(case, minutes, notify=notify)
         kernel.outbox.announce_team(session, case.platform, case.team, message)
+        metrics.escalated(escalation.MENTION)
         return "re-alerted"
     deputies = [r for r in team_roles if r != pack.lead_dsl_role]
     label = " or ".join(pack.role_label(r) for r in deputies) or "deputy"
@@ -128,6 +130,7 @@ def _unacknowledged(kernel: Kernel, session: Session, reminder: Reminder) -> str
             cards.case_still_new(case, minutes, own),
             case.id,
         )
+    metrics.escalated(escalation.DEPUTY)
     return f"sent to {len(holders)} deputy(ies)"
 
 
@@ -181,6 +184,7 @@ def _email(kernel: Kernel, session: Session, reminder: Reminder) -> str:
         emailed=len(emailed),
         without_address=missing,
     )
+    metrics.escalated(level)
     return f"emailed {len(emailed)}, {missing} without an address"
 
 
