@@ -27,6 +27,7 @@ from bot.storage import scheduling
 from bot.storage.tables import Case, CaseTask, Reminder
 
 log = logging.getLogger(__name__)
+CHAT_LEVELS = (escalation.MENTION, escalation.DEPUTY)
 
 # Each level's reminder kind and key suffix. The first two keep the names stored since
 # version 1, so reminders already in a database still run.
@@ -47,12 +48,19 @@ def register(registry: Registry) -> None:
     }
     for stage, level in enumerate(escalation.LEVELS):
         kind, _ = KINDS[level]
-        registry.add_reminder(ReminderKind(kind, handlers[level], _by_case, stage=stage))
+        subject = _by_case if level in CHAT_LEVELS else _by_level
+        registry.add_reminder(ReminderKind(kind, handlers[level], subject, stage=stage))
     registry.add_reminder(ReminderKind("task.due", _task))
 
 
 def _by_case(reminder: Reminder) -> str:
+    """After downtime the chat levels fold into one post (the latest says it all)."""
     return f"case:{reminder.case_id}"
+
+
+def _by_level(reminder: Reminder) -> str:
+    """Each email level goes to different people, so none is folded into another."""
+    return f"case:{reminder.case_id}:{reminder.kind}"
 
 
 def schedule_for_case(kernel: Kernel, session: Session, case: Case) -> None:
