@@ -51,7 +51,14 @@ def add_role(
     if role in roles_of(session, platform, user_id):
         return False
     session.add(
-        RoleAssignment(platform=platform, user_id=user_id, role=role, added_by=by, added_at=now)
+        RoleAssignment(
+            platform=platform,
+            user_id=user_id,
+            role=role,
+            added_by=by,
+            added_at=now,
+            email=email_of(session, platform, user_id),  # one address per person
+        )
     )
     return True
 
