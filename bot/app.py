@@ -21,6 +21,7 @@ from bot.dispatch import BotService
 from bot.observability import logs, metrics
 from bot.platforms import PLATFORMS
 from bot.platforms.base import Platform
+from bot.platforms.email.platform import EMAIL
 from bot.web import pages
 from bot.web.access import WebAccess
 from bot.web.common import COOKIE
@@ -167,6 +168,12 @@ def active_platforms(settings: Settings) -> list[tuple[Platform, str]]:
     return [(c, mode) for c in PLATFORMS if (mode := c.mode(settings)) is not None]
 
 
+def active_senders(settings: Settings) -> list[tuple[Platform, str]]:
+    """The chat platforms turned on, then email if it is: what start-up checks."""
+    email = [(EMAIL, mode)] if (mode := EMAIL.mode(settings)) is not None else []
+    return active_platforms(settings) + email
+
+
 def create_app(service: BotService, settings: Settings | None = None) -> web.Application:
     logs.redact_library_logs()
     app = web.Application(
@@ -185,6 +192,8 @@ def create_app(service: BotService, settings: Settings | None = None) -> web.App
         for platform, mode in active_platforms(settings):
             if platform.mount is not None:
                 platform.mount(app, service, settings, mode)
+        if (email_mode := EMAIL.mode(settings)) is not None and EMAIL.mount is not None:
+            EMAIL.mount(app, service, settings, email_mode)
         from bot import scheduler
         from bot.web.webhook import CommentHook
 

@@ -12,7 +12,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -99,6 +99,29 @@ class Settings(BaseSettings):
     privacy_url: str | None = Field(default=None, alias="SCHOOLBOT_PRIVACY_URL")
     terms_url: str | None = Field(default=None, alias="SCHOOLBOT_TERMS_URL")
 
+    # Email for the escalation ladder, through the school's own mail server (unset: off).
+    # SMTP_SECURITY: starttls (port 587), tls (implicit TLS, port 465), or none (a relay on
+    # this machine only). Sign in with SMTP_USERNAME and SMTP_PASSWORD, or OAuth2 (XOAUTH2)
+    # with a token from SMTP_OAUTH2_TOKEN_URL by the client-credentials grant.
+    smtp_host: str | None = Field(default=None, alias="SMTP_HOST")
+    smtp_port: int | None = Field(default=None, alias="SMTP_PORT")
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        default="starttls", alias="SMTP_SECURITY"
+    )
+    smtp_username: str | None = Field(default=None, alias="SMTP_USERNAME")
+    smtp_password: SecretStr | None = Field(default=None, alias="SMTP_PASSWORD")
+    smtp_from: str | None = Field(default=None, alias="SMTP_FROM")
+    smtp_oauth2_token_url: str | None = Field(default=None, alias="SMTP_OAUTH2_TOKEN_URL")
+    smtp_oauth2_client_id: str | None = Field(default=None, alias="SMTP_OAUTH2_CLIENT_ID")
+    smtp_oauth2_client_secret: SecretStr | None = Field(
+        default=None, alias="SMTP_OAUTH2_CLIENT_SECRET"
+    )
+    smtp_oauth2_scope: str = Field(
+        default="https://outlook.office365.com/.default", alias="SMTP_OAUTH2_SCOPE"
+    )
+    # A CA certificate file to trust instead of the system's (a school's own CA).
+    smtp_ca_file: str | None = Field(default=None, alias="SMTP_CA_FILE")
+
     @field_validator(
         "database_url",
         "public_url",
@@ -120,6 +143,15 @@ class Settings(BaseSettings):
         "teams_oauth_url",
         "webhook_secret",
         "metrics_token",
+        "smtp_host",
+        "smtp_port",
+        "smtp_username",
+        "smtp_password",
+        "smtp_from",
+        "smtp_oauth2_token_url",
+        "smtp_oauth2_client_id",
+        "smtp_oauth2_client_secret",
+        "smtp_ca_file",
         mode="before",
     )
     @classmethod
@@ -131,6 +163,19 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_means_default(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("smtp_security", "smtp_oauth2_scope", mode="before")
+    @classmethod
+    def _blank_is_default(cls, value: object, info: ValidationInfo) -> object:
+        """`SMTP_SECURITY=` in .env means the default; `TLS` and ` tls ` are understood."""
+        if isinstance(value, str):
+            value = value.strip()
+            if info.field_name == "smtp_security":
+                value = value.lower()
+            if not value:
+                field = cls.model_fields[info.field_name or ""]
+                return field.default
+        return value
 
     @field_validator("log_format", mode="before")
     @classmethod

@@ -1,4 +1,5 @@
-"""`schoolbot run` checks the chat platforms' credentials as it starts, one line each.
+"""`schoolbot run` checks the chat platforms' credentials, and the mail server's, as it
+starts, one line each.
 
 The checks run in the background once the server is up, so a slow or unreachable
 service delays nothing; each is given a few seconds and then reported as unreachable.
@@ -15,7 +16,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from bot.app import active_platforms
+from bot.app import active_senders
 from bot.config import Settings
 
 TIMEOUT_SECONDS = 15
@@ -38,7 +39,7 @@ async def run_checks(settings: Settings) -> None:
     """Every platform's check at once, printed in the order the banner lists them."""
     checks = [
         _lines(channel.title, functools.partial(channel.check, settings, mode))
-        for channel, mode in active_platforms(settings)
+        for channel, mode in active_senders(settings)
         if channel.check is not None
     ]
     for lines in await asyncio.gather(*checks):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import logging
+import re
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ from bot.cli.common import _database_exists, _say_if_new_database, _service, _se
 from bot.config import Settings
 from bot.domain.policy import PolicyError, bundled_pack_names, load_pack
 from bot.platforms import PLATFORM_NAMES, PLATFORMS
+from bot.platforms.email.platform import EMAIL
 
 
 @click.group()
@@ -50,6 +52,7 @@ def run(host: str | None, port: int | None) -> None:
     modes = dict((platform.name, mode) for platform, mode in active_platforms(settings))
     for platform in PLATFORMS:
         say(platform.status(settings, modes.get(platform.name)))
+    say(EMAIL.status(settings, EMAIL.mode(settings)))
     if settings.public_url:
         say(f"Web workspace: {settings.public_url.rstrip('/')}/web/ (sign in from chat).")
     else:
@@ -170,10 +173,29 @@ def _role_args(fn):
     )(fn)
 
 
+EMAIL_ADDRESS = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\".]+")
+
+
+def _email_address(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    if len(value) > 254 or not EMAIL_ADDRESS.fullmatch(value):
+        raise click.BadParameter(f"'{value}' doesn't look like an email address.")
+    return value
+
+
 @roles.command("add")
 @_role_args
-def roles_add(platform: str, user_id: str, role: str) -> None:
-    """Give USER_ID a ROLE (a role key from the policy pack)."""
+@click.option(
+    "--email",
+    default=None,
+    callback=_email_address,
+    help="Their work email: where unacknowledged safeguarding alerts reach them.",
+)
+def roles_add(platform: str, user_id: str, role: str, email: str | None) -> None:
+    """Give USER_ID a ROLE (a role key from the policy pack), and with --email the address
+    the escalation ladder emails them at (the only way an address is ever stored)."""
     from bot.storage import repository as repo
 
     service = _service(_settings())
@@ -182,21 +204,22 @@ def roles_add(platform: str, user_id: str, role: str) -> None:
             f"'{role}' is not a role in this policy pack. Roles: {', '.join(service.kernel.pack.roles)}"
         )
     now = datetime.now(UTC)
+    by = f"cli:{getpass.getuser()}"
     with service.kernel.session() as session:
-        added = repo.add_role(session, platform, user_id, role, f"cli:{getpass.getuser()}", now=now)
+        added = repo.add_role(session, platform, user_id, role, by, now=now)
         if added:
-            repo.audit(
-                session,
-                now,
-                f"cli:{getpass.getuser()}",
-                "role.added",
-                f"{platform}:{user_id}",
-                role=role,
-            )
+            repo.audit(session, now, by, "role.added", f"{platform}:{user_id}", role=role)
+        if email is not None:
+            session.flush()
+            repo.set_email(session, platform, user_id, email)
+            # The audit trail is kept for years: it says an address was set, never which.
+            repo.audit(session, now, by, "role.email_set", f"{platform}:{user_id}")
         session.commit()
     click.echo(
         f"{user_id} is {'now' if added else 'already'} {service.kernel.pack.role_label(role)} ({platform})."
     )
+    if email is not None:
+        click.echo("Their email address is saved: unacknowledged alerts can reach them there.")
 
 
 @roles.command("remove")
@@ -233,8 +256,9 @@ def roles_list() -> None:
     if not rows:
         click.echo("No roles yet. Add one with: schoolbot roles add USER_ID dsl")
     for row in rows:
+        email = ", email on file" if row.email else ""
         click.echo(
-            f"{row.platform:8} {row.user_id:24} {row.role} ({service.kernel.pack.role_label(row.role)})"
+            f"{row.platform:8} {row.user_id:24} {row.role} ({service.kernel.pack.role_label(row.role)}{email})"
         )
     _warn_unfilled_roles(service)
 

@@ -25,7 +25,7 @@ from bot.dialogs.outcome import Outcome
 from bot.dialogs.safeguarding import concerns_a_child
 from bot.dispatch.text import REPORTER_NAME
 from bot.domain.cases import Actor, CaseKind
-from bot.domain.messages import Message
+from bot.domain.messages import Message, Priority
 from bot.features.cases import opening
 from bot.kernel.core import Kernel
 from bot.kernel.registry import Conversation
@@ -114,7 +114,9 @@ class UnfinishedReports:
             session.rollback()  # they answered meanwhile, or another instance did this
             return False
         for message in said:
-            self.kernel.outbox.tell_user(session, row.platform, row.user_id, message)
+            self.kernel.outbox.tell_user(
+                session, row.platform, row.user_id, message, priority=Priority.NUDGE
+            )
         return True
 
     def _next_morning(self, last: datetime) -> datetime:

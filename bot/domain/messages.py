@@ -8,9 +8,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from enum import IntEnum
 from typing import Any
 
 MENTION = re.compile(r"<@([^<>\s]+)>")
+
+
+class Priority(IntEnum):
+    """Which queued send goes first (lower first, then oldest): an urgent alert must never
+    wait behind a yearly reminder to every member of staff."""
+
+    URGENT = 0  # an urgent alert (Message.urgent)
+    NORMAL = 1  # other alerts, and replies that had to be queued
+    NUDGE = 2  # reminders to one person: a comment to answer, a report left unfinished
+    BULK = 3  # one message to everyone (the yearly reminder), paced to the platform's limits
 
 
 @dataclass(frozen=True)

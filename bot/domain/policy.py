@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bot.domain.escalation import Step, check_order, default_ladder
 from bot.domain.messages import Guidance
 
 # Stable clause IDs the bot acts on; docs/policy-clauses.md says what it does for each
@@ -172,6 +173,23 @@ class Alerts(_Strict):
 
     detail: Literal["minimal", "standard", "full"] = "standard"
     unacknowledged_realert_minutes: int = Field(default=30, ge=5, le=24 * 60)
+    # The escalation ladder (bot/domain/escalation.py); None: its default_ladder.
+    escalation: list[Step] | None = None
+    # Whose email is the last level: a role key; None: "headteacher", else "principal".
+    head_role: str | None = None
+
+    @field_validator("escalation")
+    @classmethod
+    def _ladder_in_order(cls, value: list[Step] | None) -> list[Step] | None:
+        if value is not None:
+            check_order(value)
+        return value
+
+    @property
+    def ladder(self) -> tuple[Step, ...]:
+        if self.escalation is None:
+            return default_ladder(self.unacknowledged_realert_minutes)
+        return tuple(self.escalation)
 
 
 class Safeguarding(_Strict):
@@ -267,6 +285,10 @@ class PolicyPack(_Strict):
         for stage in self.accounts.stages:
             if stage not in self.roles:
                 raise ValueError(f"accounts.stages: '{stage}' is not a role defined under [roles]")
+        if self.alerts.head_role is not None and self.alerts.head_role not in self.roles:
+            raise ValueError(
+                f"alerts.head_role: '{self.alerts.head_role}' is not a role defined under [roles]"
+            )
         for setting in ("allegation_to", "low_level_to", "self_report_to"):
             for role in getattr(self.safeguarding, setting):
                 if role not in self.roles:
@@ -319,6 +341,13 @@ class PolicyPack(_Strict):
     @property
     def lead_dsl_role(self) -> str:
         return self.roles_in_team("dsl")[0]
+
+    @property
+    def head_role(self) -> str | None:
+        """The Headteacher's role key, for the ladder's last level (None: no such role)."""
+        if self.alerts.head_role is not None:
+            return self.alerts.head_role
+        return next((r for r in ("headteacher", "principal") if r in self.roles), None)
 
 
 class PolicyError(Exception):

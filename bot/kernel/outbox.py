@@ -15,7 +15,7 @@ from typing import Protocol
 from sqlmodel import Session
 
 from bot.domain.cases import role_of_team
-from bot.domain.messages import Button, Message
+from bot.domain.messages import Button, Message, Priority
 from bot.kernel.clock import Clock
 from bot.kernel.work import UnitOfWork
 from bot.storage import outbox as outbox_rows
@@ -26,13 +26,27 @@ from bot.storage.tables import Outbox as OutboxRow
 
 OPEN_WEB = "web.open"  # a one-time link to a case in the web workspace
 ALL_CASES = "all"  # OPEN_WEB's value for the list of cases rather than one case
+EMAIL = "email"  # the outbox's platform and target kind for emails (bot/platforms/email)
+
+
+def _priority(message: Message, given: Priority | None) -> int:
+    if given is not None:
+        return int(given)
+    return int(Priority.URGENT if message.urgent else Priority.NORMAL)
 
 
 class SignInLinks(Protocol):
     """The web workspace's one-time sign-in links (bot.web.access), when it is on."""
 
     def add_link(
-        self, session: Session, platform: str, user_id: str, name: str | None, path: str
+        self,
+        session: Session,
+        platform: str,
+        user_id: str,
+        name: str | None,
+        path: str,
+        *,
+        lifetime: timedelta | None = None,
     ) -> str: ...
 
 
@@ -48,6 +62,8 @@ class PendingSend:
     replaces_ref: str | None
     attempts: int
     maybe_sent: bool = False  # an earlier claim never recorded its send: look before sending
+    priority: int = Priority.NORMAL
+    case_id: int | None = None
 
 
 class Outbox:
@@ -60,6 +76,10 @@ class Outbox:
         # Where team alerts go when nobody's platform decides it (webhook, CLI, scheduler).
         self.platforms: tuple[str, ...] = ("console",)
         self.web: SignInLinks | None = None
+        # False claims oldest first whatever the priority: the order before priorities,
+        # kept only as bench/priority_bench.py's baseline.
+        self.by_priority = True
+        self.emails = False  # the mail server is set up (SMTP_HOST): escalations may email
 
     # --- what features write ---------------------------------------------------------------
 
@@ -72,13 +92,14 @@ class Outbox:
         message: Message,
         *,
         replaces_first: bool,
+        priority: Priority | None = None,
     ) -> None:
         """A case's alert to its team; `replaces_first` updates the first alert in place.
         A case owned by one role goes to that role's holders as direct messages instead."""
         case = session.get(Case, case_id)
         if case is not None:
             message = self.with_web_button(message, case.ref)
-        if self._to_role_holders(session, team, message, case_id):
+        if self._to_role_holders(session, team, message, case_id, priority):
             return
         earlier = outbox_rows.first_alert_for(session, case_id) if replaces_first else None
         self.enqueued += 1
@@ -91,19 +112,39 @@ class Outbox:
             message=message.to_dict(),
             case_id=case_id,
             replaces_id=earlier.id if earlier else None,
+            priority=_priority(message, priority),
         )
 
-    def announce_team(self, session: Session, platform: str, team: str, message: Message) -> None:
+    def announce_team(
+        self,
+        session: Session,
+        platform: str,
+        team: str,
+        message: Message,
+        *,
+        priority: Priority | None = None,
+    ) -> None:
         """A team alert that belongs to no case (comments, reminders)."""
-        if self._to_role_holders(session, team, message, None):
+        if self._to_role_holders(session, team, message, None, priority):
             return
         self.enqueued += 1
         outbox_rows.enqueue(
-            session, self.clock.now(), platform, "team", team, message=message.to_dict()
+            session,
+            self.clock.now(),
+            platform,
+            "team",
+            team,
+            message=message.to_dict(),
+            priority=_priority(message, priority),
         )
 
     def _to_role_holders(
-        self, session: Session, team: str, message: Message, case_id: int | None
+        self,
+        session: Session,
+        team: str,
+        message: Message,
+        case_id: int | None,
+        priority: Priority | None,
     ) -> bool:
         """One-role cases (a concern about a colleague) never reach a channel: each holder
         of the role gets a direct message, on the platform they hold it on."""
@@ -111,7 +152,9 @@ class Outbox:
         if role is None:
             return False
         for holder in repo.holders(session, [role]):
-            self.tell_user(session, holder.platform, holder.user_id, message, case_id)
+            self.tell_user(
+                session, holder.platform, holder.user_id, message, case_id, priority=priority
+            )
         return True
 
     def tell_user(
@@ -121,7 +164,11 @@ class Outbox:
         user_id: str,
         message: Message,
         case_id: int | None = None,
+        *,
+        priority: Priority | None = None,
     ) -> None:
+        """A direct message; its priority follows the message (urgent or not) unless the
+        caller says otherwise (a nudge, the yearly reminder to everyone)."""
         self.enqueued += 1
         outbox_rows.enqueue(
             session,
@@ -131,6 +178,22 @@ class Outbox:
             user_id,
             message=message.to_dict(),
             case_id=case_id,
+            priority=_priority(message, priority),
+        )
+
+    def email(self, session: Session, person: str, message: Message, case_id: int) -> None:
+        """An email about a case to `person` ("platform:user_id"). The address is read when
+        it is sent, so none is copied into the outbox, and an erased person gets none."""
+        self.enqueued += 1
+        outbox_rows.enqueue(
+            session,
+            self.clock.now(),
+            EMAIL,
+            EMAIL,
+            person,
+            message=message.to_dict(),
+            case_id=case_id,
+            priority=_priority(message, None),
         )
 
     def with_web_button(self, message: Message, ref: str = ALL_CASES) -> Message:
@@ -143,11 +206,22 @@ class Outbox:
 
     # --- what the platforms' send loops call -------------------------------------------------
 
-    def pending(self, platform: str, limit: int = 50) -> list[PendingSend]:
-        """Claim due messages for this instance (see scheduling.claim_outbox)."""
+    def pending(
+        self, platform: str, limit: int = 50, bulk_limit: int | None = None
+    ) -> list[PendingSend]:
+        """Claim due messages for this instance, most urgent first, at most `bulk_limit` of
+        them bulk sends (see scheduling.claim_outbox)."""
+        bulk = (Priority.BULK, bulk_limit) if bulk_limit is not None else None
         with self.work.session() as session:
             claimed = scheduling.claim_outbox(
-                session, platform, self.clock.now(), self.lease, limit, token=self.instance
+                session,
+                platform,
+                self.clock.now(),
+                self.lease,
+                limit,
+                token=self.instance,
+                bulk=bulk,
+                fifo=not self.by_priority,
             )
             result = []
             for row, maybe_sent in claimed:
@@ -162,10 +236,18 @@ class Outbox:
                         earlier.external_ref if earlier else None,
                         row.attempts,
                         maybe_sent,
+                        row.priority,
+                        row.case_id,
                     )
                 )
             session.commit()
             return result
+
+    def release(self, outbox_ids: list[int]) -> None:
+        """Give back claimed messages this instance will not send in this pass."""
+        with self.work.session() as session:
+            scheduling.release_claims(session, outbox_ids, self.instance, self.clock.now())
+            session.commit()
 
     def still_ours(self, outbox_id: int) -> bool:
         with self.work.session() as session:

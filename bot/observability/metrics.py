@@ -27,11 +27,13 @@ from prometheus_client import (
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 OTHER = "other"
-PLATFORMS = ("console", "slack", "teams", "web", "webhook")
+PLATFORMS = ("console", "slack", "teams", "web", "webhook", "email")
+PRIORITIES = ("urgent", "normal", "nudge", "bulk")  # domain.messages.Priority, in order
+ESCALATION_LEVELS = ("mention", "deputy", "email_leads", "email_head")  # domain.escalation
 TURN_KINDS = ("message", "press")
 TURN_OUTCOMES = ("done", "repeat", "stale", "unsaved", "error")
 REQUEST_OUTCOMES = ("ok", "refused", "error")
-SEND_RESULTS = ("sent", "rate_limited", "retried", "failed", "error")
+SEND_RESULTS = ("sent", "rate_limited", "retried", "failed", "error", "skipped")
 RECORD_TYPES = ("case", "register_entry", "comment", "conversation")
 SWEEP_RESULTS = ("ok", "failed")
 DB_ERROR_KINDS = ("operational", "interface", "integrity", "programming")
@@ -81,11 +83,24 @@ OUTBOX_FAILED = Gauge(
     ["platform"],
     registry=REGISTRY,
 )
+OUTBOX_WAITING = Gauge(
+    "schoolbot_outbox_waiting",
+    "Messages waiting to be sent, per platform and priority (urgent, normal, nudge, bulk): "
+    "urgent ones are sent first, so a deep bulk queue should not hold them up.",
+    ["platform", "priority"],
+    registry=REGISTRY,
+)
+ESCALATIONS = Counter(
+    "schoolbot_escalations",
+    "Levels of the escalation ladder that fired for an unacknowledged alert.",
+    ["level"],
+    registry=REGISTRY,
+)
 SENDS = Counter(
     "schoolbot_sends",
     "Messages posted to a platform, by result: sent, rate_limited (a 429), retried (another "
     "error; it stays queued), failed (given up), error (a direct reply that failed and went "
-    "to the outbox).",
+    "to the outbox), skipped (an email no longer needed: its case was acknowledged).",
     ["platform", "result"],
     registry=REGISTRY,
 )
@@ -190,6 +205,10 @@ def reminder_sweep() -> Iterator[None]:
         yield
 
 
+def escalated(level: str) -> None:
+    ESCALATIONS.labels(known(level, ESCALATION_LEVELS)).inc()
+
+
 def reminders_finished(count: int) -> None:
     REMINDERS_FINISHED.inc(count)
 
@@ -212,6 +231,8 @@ class State:
     outbox: Mapping[str, tuple[int, float, int]] = field(default_factory=dict)
     urgent: int = 0
     urgent_oldest: float = 0.0
+    # (platform, priority number): messages waiting
+    waiting: Mapping[tuple[str, int], int] = field(default_factory=dict)
 
 
 def record_state(state: State | None) -> None:
@@ -230,6 +251,12 @@ def record_state(state: State | None) -> None:
         OUTBOX_DEPTH.labels(platform).set(waiting)
         OUTBOX_OLDEST.labels(platform).set(age)
         OUTBOX_FAILED.labels(platform).set(parked)
+    by_priority = {(p, q): 0 for p in (*PLATFORMS, OTHER) for q in PRIORITIES}
+    for (platform, number), count in state.waiting.items():
+        name = PRIORITIES[number] if 0 <= number < len(PRIORITIES) else "normal"
+        by_priority[(platform_label(platform), name)] += count
+    for (platform, name), count in by_priority.items():
+        OUTBOX_WAITING.labels(platform, name).set(count)
     URGENT_UNACKNOWLEDGED.set(state.urgent)
     URGENT_OLDEST.set(state.urgent_oldest)
 

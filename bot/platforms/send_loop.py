@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from bot.domain.messages import Priority
 from bot.kernel.core import Kernel
 from bot.kernel.outbox import PendingSend
 from bot.observability import logs, metrics
@@ -29,6 +30,11 @@ OUTAGE_REMINDER = timedelta(minutes=1)
 
 class SendLoop(abc.ABC):
     platform: str
+    # Seconds between two bulk sends (the yearly reminder to everyone), from the platform's
+    # documented rate limits (each subclass cites its own), so a bulk send never draws a
+    # 429 that would hold up an alert; 0 sends them unpaced.
+    bulk_gap: float = 0.0
+    batch = 50  # sends claimed in one pass
 
     def __init__(
         self,
@@ -45,6 +51,8 @@ class SendLoop(abc.ABC):
         self._seen = -1
         self._down_since: datetime | None = None  # the database, as this loop last found it
         self._down_said: datetime | None = None
+        self._again = False  # the last pass left due sends behind: go round at once
+        self._last_bulk = -1e9  # the event loop's clock at the last bulk send
 
     @abc.abstractmethod
     async def send(self, item: PendingSend) -> None:
@@ -65,17 +73,19 @@ class SendLoop(abc.ABC):
     async def _loop(self) -> None:
         logs.bind(logs.RequestTag(None, self.platform))  # this task's lines: the platform
         while True:
-            woken = False
-            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel that
-            # lands as the event is set, and stop() would then wait for ever.
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.poll_seconds):
-                    await self._wake.wait()
-                woken = True
-            self._wake.clear()
-            # A kick after a request that queued nothing needn't touch the database.
-            if woken and self.kernel.outbox.enqueued == self._seen and self._down_since is None:
-                continue
+            if not self._again:
+                woken = False
+                # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel that
+                # lands as the event is set, and stop() would then wait for ever.
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.poll_seconds):
+                        await self._wake.wait()
+                    woken = True
+                self._wake.clear()
+                # A kick after a request that queued nothing needn't touch the database.
+                if woken and not self._newer() and self._down_since is None:
+                    continue
+            self._again = False
             await self.send_once()
 
     async def send_once(self) -> None:
@@ -108,15 +118,47 @@ class SendLoop(abc.ABC):
             self._down_since = self._down_said = None
 
     async def flush(self) -> int:
+        """One pass: claim due sends, most urgent first, and send them. Bulk sends are
+        paced (`bulk_gap`) and claimed a few at a time; when this instance queues anything
+        meanwhile, the rest of the pass is given back so the next one starts with it."""
         async with self._flushing:
             self._seen = self.kernel.outbox.enqueued
-            pending = await self.kernel.work.run(self.kernel.outbox.pending, self.platform)
-            for item in pending:
-                if await self.kernel.work.run(self.kernel.outbox.still_ours, item.outbox_id):
+            outbox, run = self.kernel.outbox, self.kernel.work.run
+            bulk_batch = max(1, int(self.poll_seconds / self.bulk_gap)) if self.bulk_gap else None
+            pending = await run(outbox.pending, self.platform, self.batch, bulk_batch)
+            for n, item in enumerate(pending):
+                if item.priority >= Priority.BULK and await self._wait_for_bulk_turn():
+                    await run(outbox.release, [p.outbox_id for p in pending[n:]])
+                    self._again = True
+                    return n
+                if await run(outbox.still_ours, item.outbox_id):
                     await self.send(item)
                 else:
                     log.info("outbox %s was taken over by another instance", item.outbox_id)
+            bulk = sum(1 for p in pending if p.priority >= Priority.BULK)
+            self._again = len(pending) >= self.batch or (
+                bulk_batch is not None and bulk >= bulk_batch
+            )
             return len(pending)
+
+    def _newer(self) -> bool:
+        """Has this instance queued anything since the pass began?"""
+        return self.kernel.outbox.enqueued != self._seen
+
+    async def _wait_for_bulk_turn(self) -> bool:
+        """Wait until the next bulk send may go; True (at once) if something newer was
+        queued here meanwhile, which must go first."""
+        loop = asyncio.get_running_loop()
+        while not self._newer():
+            wait = self._last_bulk + self.bulk_gap - loop.time()
+            if wait <= 0:
+                self._last_bulk = loop.time()
+                return False
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(wait):
+                    await self._wake.wait()
+        return True
 
     # --- recording outcomes ----------------------------------------------------------------
 

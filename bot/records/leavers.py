@@ -1,7 +1,8 @@
 """Members of staff who leave: remove what the retention rules allow, with a dry run.
 
 Safeguarding records (cases owned by the DSL) and the audit trail are kept. What goes is
-their working state: the conversation in progress, roles, inbox position, web sign-ins and
+their working state: the conversation in progress, roles (with the email address kept for
+alerts, and any alert email not yet sent to it), inbox position, web sign-ins and
 sessions, conversation references and account contacts. Their display name on other
 records becomes "former member of staff".
 """
@@ -24,6 +25,7 @@ from bot.storage.tables import (
     DialogState,
     InboxCursor,
     OfficialAccount,
+    Outbox,
     RoleAssignment,
     WebSession,
     WebSignIn,
@@ -96,6 +98,19 @@ def _erase(session: Session, platform: str, user_id: str, *, apply: bool) -> lis
             [ConversationRef.platform == platform, ConversationRef.key == f"user:{user_id}"],
         ),
     ]
+    # Escalation emails not yet sent to them: their address goes with their roles, and
+    # nothing may still be addressed to them.
+    deletions.append(
+        (
+            "escalation emails not yet sent",
+            Outbox,
+            [
+                Outbox.platform == "email",
+                Outbox.target == f"{platform}:{user_id}",
+                Outbox.status == "pending",
+            ],
+        )
+    )
     steps: list[Step] = []
     for words, model, where in deletions:
         rows = session.exec(select(model).where(*where)).all()

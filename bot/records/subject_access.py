@@ -231,7 +231,12 @@ def collect(
             else None
         ),
         "roles": [
-            {"role": r.role, "given": _iso(r.added_at), "given_by": person.own(r.added_by)}
+            {
+                "role": r.role,
+                "given": _iso(r.added_at),
+                "given_by": person.own(r.added_by),
+                "email": r.email,  # where unacknowledged alerts are emailed to them
+            }
             for r in roles
         ],
         "actions_taken": [_event(e, person) for e in events if e.actor == person.key],
@@ -307,8 +312,11 @@ def _others(session: Session, person: Person) -> list[str]:
             found.add(case.reporter_name)
         if case.assignee_id:
             found.add(case.assignee_id)
+    own_emails: set[str] = set()
     for row in session.exec(select(RoleAssignment)):
-        found.update({row.user_id, f"{row.platform}:{row.user_id}", row.added_by})
+        found.update({row.user_id, f"{row.platform}:{row.user_id}", row.added_by, row.email or ""})
+        if row.email and (row.platform, row.user_id) == (person.platform, person.user_id):
+            own_emails.add(row.email)
     for event in session.exec(select(AuditEvent)):
         found.add(event.actor)
         by = event.detail.get("by")
@@ -317,7 +325,7 @@ def _others(session: Session, person: Person) -> list[str]:
     for model in (WebSession, WebSignIn):
         for signed_in in cast("Iterable[WebSession | WebSignIn]", session.exec(select(model))):
             found.update({signed_in.user_id, signed_in.name or ""})
-    mine = {person.key, person.user_id, *person.names, "system", ""}
+    mine = {person.key, person.user_id, *person.names, *own_emails, "system", ""}
     return sorted((f for f in found if f not in mine and len(f) > 1), key=len, reverse=True)
 
 
@@ -352,6 +360,8 @@ def summary_text(data: dict[str, Any], school: str, made: str) -> str:
         ),
         f"A conversation in progress: {'yes' if data['conversation_in_progress'] else 'no'}",
         f"Roles: {', '.join(r['role'] for r in data['roles']) or 'none'}",
+        "Email address for alerts: "
+        + (", ".join(sorted({r["email"] for r in data["roles"] if r["email"]})) or "none"),
         f"Actions you took: {len(data['actions_taken'])}",
         f"Other entries in the audit trail about you or your reports: "
         f"{len(data['audit_entries_about_you'])}",

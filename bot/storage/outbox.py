@@ -27,16 +27,21 @@ def enqueue(
     target: str,
     *,
     message: dict[str, Any],
-    case_id: int | None = None,
-    replaces_id: int | None = None,
+    **links: int | None,
 ) -> None:
+    """Queue one send. `links`: case_id, replaces_id (an update to an earlier alert) and
+    priority (domain.messages.Priority; NORMAL if not given)."""
+    unknown = set(links) - {"case_id", "replaces_id", "priority"}
+    if unknown:
+        raise TypeError(f"enqueue: unknown column(s) {sorted(unknown)}")
     row = {
         "platform": platform,
         "target_kind": target_kind,
         "target": target,
         "message": message,
-        "case_id": case_id,
-        "replaces_id": replaces_id,
+        "case_id": links.get("case_id"),
+        "replaces_id": links.get("replaces_id"),
+        "priority": 1 if links.get("priority") is None else links["priority"],
         "status": "pending",
         "attempts": 0,
         "next_attempt_at": now,

@@ -51,7 +51,14 @@ def add_role(
     if role in roles_of(session, platform, user_id):
         return False
     session.add(
-        RoleAssignment(platform=platform, user_id=user_id, role=role, added_by=by, added_at=now)
+        RoleAssignment(
+            platform=platform,
+            user_id=user_id,
+            role=role,
+            added_by=by,
+            added_at=now,
+            email=email_of(session, platform, user_id),  # one address per person
+        )
     )
     return True
 
@@ -83,6 +90,30 @@ def holders(
     if platform is not None:
         query = query.where(RoleAssignment.platform == platform)
     return list(session.exec(query.order_by(col(RoleAssignment.id))))
+
+
+def set_email(session: Session, platform: str, user_id: str, email: str) -> None:
+    """One address per person: on every role they hold, so any of them finds it."""
+    for row in session.exec(
+        select(RoleAssignment).where(
+            RoleAssignment.platform == platform, RoleAssignment.user_id == user_id
+        )
+    ):
+        row.email = email
+        session.add(row)
+
+
+def email_of(session: Session, platform: str, user_id: str) -> str | None:
+    """Where the escalation ladder emails this person (set by `roles add --email`)."""
+    return session.exec(
+        select(RoleAssignment.email)
+        .where(
+            RoleAssignment.platform == platform,
+            RoleAssignment.user_id == user_id,
+            col(RoleAssignment.email).is_not(None),
+        )
+        .order_by(col(RoleAssignment.id))
+    ).first()
 
 
 # --- dialog state ---------------------------------------------------------------------

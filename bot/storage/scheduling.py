@@ -93,27 +93,50 @@ def finish_reminders(session: Session, done: list[tuple[int, str]], now: datetim
 
 
 def claim_outbox(
-    session: Session, platform: str, now: datetime, lease: timedelta, limit: int, *, token: str
+    session: Session,
+    platform: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    *,
+    token: str,
+    bulk: tuple[int, int] | None = None,
+    fifo: bool = False,
 ) -> list[tuple[Outbox, bool]]:
-    """Take due outbox rows for `lease`, returning (row, maybe_sent) pairs.
+    """Take due outbox rows for `lease`, returning (row, maybe_sent) pairs, most urgent
+    first (Outbox.priority), then oldest.
+
+    `bulk` is (priority, at most): rows of that priority or lower count against their own
+    smaller limit, so a pass holds only the bulk sends it can pace out soon, and a more
+    urgent row written meanwhile is never stuck behind a long claimed batch. `fifo` is the
+    order before priorities (oldest first, whatever it is), kept as the benchmark's baseline.
 
     The lease is the row's next attempt time: if this instance dies before recording the
     send, the row falls due again when the lease ends and another instance takes it over.
     `maybe_sent` is True when an earlier claim was never recorded (a kill between the
     send and its record): the adapter looks for the message before sending it again.
     """
-    query = (
-        select(Outbox)
-        .where(
-            Outbox.platform == platform,
-            Outbox.status == "pending",
-            col(Outbox.next_attempt_at) <= now,
-        )
-        .order_by(col(Outbox.id))
-        .limit(limit)
+    due = (
+        Outbox.platform == platform,
+        Outbox.status == "pending",
+        col(Outbox.next_attempt_at) <= now,
     )
+    order = (col(Outbox.id),) if fifo else (col(Outbox.priority), col(Outbox.id))
+    if bulk is None or fifo:
+        parts = [(select(Outbox).where(*due), limit)]
+    else:
+        level, most = bulk
+        parts = [
+            (select(Outbox).where(*due, col(Outbox.priority) < level), limit),
+            (select(Outbox).where(*due, col(Outbox.priority) >= level), most),
+        ]
     postgres = session.get_bind().dialect.name == "postgresql"
-    rows = session.exec(query.with_for_update(skip_locked=True) if postgres else query).all()
+    rows: list[Outbox] = []
+    for query, cap in parts:
+        room = min(cap, limit - len(rows))
+        if room > 0:
+            query = query.order_by(*order).limit(room)
+            rows += session.exec(query.with_for_update(skip_locked=True) if postgres else query)
     taken: list[tuple[Outbox, bool]] = []
     for row in rows:
         result = session.execute(
@@ -129,6 +152,23 @@ def claim_outbox(
         if rowcount(result) == 1:
             taken.append((row, row.claim_token is not None))
     return taken
+
+
+def release_claims(session: Session, outbox_ids: list[int], token: str, now: datetime) -> None:
+    """Give back claimed rows not sent yet (a more urgent send came in): due again now,
+    and not "maybe sent", since nothing was tried."""
+    if not outbox_ids:
+        return
+    session.execute(
+        sa.update(Outbox)
+        .where(
+            col(Outbox.id).in_(outbox_ids),
+            col(Outbox.status) == "pending",
+            col(Outbox.claim_token) == token,
+        )
+        .values(next_attempt_at=now, claim_token=None)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def renew_claim(

@@ -58,6 +58,8 @@ class RoleAssignment(SQLModel, table=True):
     role: str = Field(max_length=50)
     added_by: str = Field(max_length=130)
     added_at: datetime = _time()
+    # Where the escalation ladder emails them, set only by `schoolbot roles add --email`.
+    email: str | None = Field(default=None, max_length=254)
 
 
 class DialogState(SQLModel, table=True):
@@ -187,12 +189,18 @@ class AuditEvent(SQLModel, table=True):
 
 
 class Outbox(SQLModel, table=True):
-    """Messages to deliver, written in the same transaction as the change they announce."""
+    """Messages to deliver, written in the same transaction as the change they announce.
 
+    Sends are claimed by priority (domain.messages.Priority), then oldest first."""
+
+    __table_args__ = (sa.Index("ix_outbox_claim", "platform", "status", "priority", "id"),)
     id: int | None = Field(default=None, primary_key=True)
-    platform: str = Field(max_length=20, index=True)
-    target_kind: str = Field(max_length=10)  # "team" (a DSL/SLT channel) or "user" (a DM)
+    platform: str = Field(max_length=20, index=True)  # a chat platform, or "email"
+    # "team" (a DSL/SLT channel), "user" (a DM) or "email" (target: "platform:user_id",
+    # whose address is read from their role assignment when the email is sent)
+    target_kind: str = Field(max_length=10)
     target: str = Field(max_length=100)
+    priority: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     message: dict[str, Any] = _json()
     case_id: int | None = Field(default=None, foreign_key="case.id", index=True)
     replaces_id: int | None = Field(default=None)  # an update to an earlier alert

@@ -19,16 +19,17 @@ class Figures:
     outbox: dict[str, tuple[int, float, int]]  # platform: (waiting, oldest age s, failed)
     urgent: int  # open urgent cases nobody has acknowledged
     urgent_oldest: float  # age in seconds of the oldest of them (0 when none)
+    waiting: dict[tuple[str, int], int]  # (platform, priority): messages waiting
 
 
 def figures(session: Session, now: datetime) -> Figures:
     outbox: dict[str, tuple[int, float, int]] = {}
-    waiting = session.exec(
+    pending = session.exec(
         select(Outbox.platform, sa.func.count(), sa.func.min(Outbox.created_at))
         .where(Outbox.status == "pending")
         .group_by(Outbox.platform)
     )
-    for platform, count, oldest in waiting:
+    for platform, count, oldest in pending:
         outbox[platform] = (count, _age(now, oldest), 0)
     failed = session.exec(
         select(Outbox.platform, sa.func.count())
@@ -38,6 +39,14 @@ def figures(session: Session, now: datetime) -> Figures:
     for platform, count in failed:
         depth, age, _ = outbox.get(platform, (0, 0.0, 0))
         outbox[platform] = (depth, age, count)
+    waiting = {
+        (platform, priority): count
+        for platform, priority, count in session.exec(
+            select(Outbox.platform, Outbox.priority, sa.func.count())
+            .where(Outbox.status == "pending")
+            .group_by(col(Outbox.platform), col(Outbox.priority))
+        )
+    }
     count, oldest = session.exec(
         select(sa.func.count(), sa.func.min(Case.created_at)).where(
             col(Case.urgent).is_(True),
@@ -46,7 +55,7 @@ def figures(session: Session, now: datetime) -> Figures:
             col(Case.disposed_at).is_(None),
         )
     ).one()
-    return Figures(outbox, count, _age(now, oldest))
+    return Figures(outbox, count, _age(now, oldest), waiting)
 
 
 def _age(now: datetime, then: datetime | str | None) -> float:

@@ -63,9 +63,17 @@ class WebAccess:
         return link
 
     def add_link(
-        self, session: Session, platform: str, user_id: str, name: str | None, next_path: str
+        self,
+        session: Session,
+        platform: str,
+        user_id: str,
+        name: str | None,
+        next_path: str,
+        *,
+        lifetime: timedelta | None = None,
     ) -> str:
-        """The same, inside the caller's unit of work (a chat button press)."""
+        """The same, inside the caller's unit of work (a chat button press); an emailed
+        link is given a longer `lifetime` (still once only)."""
         token = secrets.token_urlsafe(32)
         now = self.kernel.now()
         session.add(
@@ -76,7 +84,7 @@ class WebAccess:
                 name=clean_name(name),
                 next_path=next_path if next_path.startswith("/web/") else "/web/",
                 created_at=now,
-                expires_at=now + LINK_LIFETIME,
+                expires_at=now + (lifetime or LINK_LIFETIME),
             )
         )
         return f"{self.public_url}/web/sign-in/{token}"

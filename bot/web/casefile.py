@@ -56,6 +56,7 @@ EVENT_WORDS = {
     "case.unfinished": "Passed to the safeguarding lead unfinished",
     "evidence.removed": "File deleted unseen: the bot may not keep an image of a child (SHA-256)",
     "case.hold_released": "Legal hold lifted",
+    "case.escalated": "Not acknowledged: emailed",
 }
 
 

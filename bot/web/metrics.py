@@ -45,7 +45,7 @@ def read_state(service: BotService) -> metrics.State | None:
     except Exception as exc:  # a scrape must answer while the database is down
         log.warning("metrics: couldn't read the outbox from the database: %s", type(exc).__name__)
         return None
-    return metrics.State(found.outbox, found.urgent, found.urgent_oldest)
+    return metrics.State(found.outbox, found.urgent, found.urgent_oldest, found.waiting)
 
 
 def mount(app: web.Application, service: BotService, token: str | None) -> None:

@@ -31,6 +31,33 @@ class Call:
 
 
 @dataclass
+class RateLimits:
+    """Slack's limits on chat.postMessage, enforced: "one message per second per channel"
+    with short bursts, and a workspace-wide limit Slack does not publish (taken here as a
+    few hundred a minute). Over either: 429 with Retry-After: 1, as Slack answers."""
+
+    channel_per_second: float = 1.0
+    channel_burst: int = 3
+    workspace_per_second: float = 5.0
+    workspace_burst: int = 20
+    _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)  # tokens, when
+
+    def allow(self, channel: str, now: float) -> bool:
+        """One post to `channel` now, if both limits have room (a refused post uses none)."""
+        levels = {}
+        for key, rate, burst in (
+            ("*", self.workspace_per_second, self.workspace_burst),
+            (channel, self.channel_per_second, self.channel_burst),
+        ):
+            tokens, then = self._buckets.get(key, (float(burst), now))
+            levels[key] = min(float(burst), tokens + (now - then) * rate)
+        allowed = all(tokens >= 1 for tokens in levels.values())
+        for key, tokens in levels.items():
+            self._buckets[key] = (tokens - 1 if allowed else tokens, now)
+        return allowed
+
+
+@dataclass
 class FakeSlack:
     calls: list[Call] = field(default_factory=list)
     failures: dict[str, list[tuple[int, dict[str, Any], dict[str, str]]]] = field(
@@ -54,6 +81,8 @@ class FakeSlack:
     # after sending): the caller never learns its message went out.
     finish_held_posts: bool = False
     held: int = 0  # chat.postMessage calls that have arrived and waited on `hold`
+    limits: RateLimits | None = None  # enforce Slack's rate limits on chat.postMessage
+    limited: int = 0  # posts answered 429 by `limits`
 
     @property
     def api_url(self) -> str:
@@ -121,6 +150,13 @@ class FakeSlack:
             self.calls.append(call)
             await self._notify()
             return web.json_response(body, status=status, headers=headers)
+        if self.limits is not None and method == "chat.postMessage":
+            channel = str(args.get("channel", ""))
+            if not self.limits.allow(channel, asyncio.get_running_loop().time()):
+                self.limited += 1
+                return web.json_response(
+                    {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"}
+                )
         if self.delay and method == "chat.postMessage":
             await asyncio.sleep(self.delay)
         if self.hold is not None and method == "chat.postMessage":

@@ -36,6 +36,7 @@ NOISE = (
 )
 # Every setting `schoolbot run` reads for a platform, empty (= off) unless a test sets it.
 PLATFORM_SETTINGS = (
+    "SMTP_HOST",
     "SLACK_BOT_TOKEN",
     "SLACK_SIGNING_SECRET",
     "SLACK_APP_TOKEN",

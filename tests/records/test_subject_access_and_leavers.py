@@ -142,6 +142,7 @@ def test_records_access_export_holds_their_data_and_no_other_persons_name(school
             "role": "dsl",
             "given": data["roles"][0]["given"],
             "given_by": "[redacted: another person]",
+            "email": None,
         }
     ]
     assert data["conversation_in_progress"]["dialog"]

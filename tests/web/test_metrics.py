@@ -13,7 +13,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot import scheduler
-from bot.domain.messages import Message
+from bot.domain.messages import Message, Priority
 from bot.observability import metrics
 from bot.platforms import PLATFORM_NAMES
 from tests.fakes.slack_harness import DSL_CHANNEL, Bot, running_slack_bot
@@ -122,11 +122,18 @@ async def test_every_family_moves_with_what_it_counts(watched, clock, sqlite_url
     # Outbox depth and age, per platform: a message for Teams, which isn't on here, waits.
     with bot.service.kernel.session() as session:
         bot.service.outbox.tell_user(session, "teams", "29:someone", Message("waiting"))
+        bot.service.outbox.tell_user(
+            session, "teams", "29:someone", Message("yearly"), priority=Priority.BULK
+        )
         session.commit()
     clock.advance(minutes=5)
     now = await until(bot, lambda s: value(s, "schoolbot_outbox_depth", platform="slack") == 0)
     assert [c for c in bot.fake.called("chat.postMessage", channel=DSL_CHANNEL) if c.response]
-    assert value(now, "schoolbot_outbox_depth", platform="teams") == 1
+    assert value(now, "schoolbot_outbox_depth", platform="teams") == 2
+    # Issue 26: the depth by priority, so a deep bulk queue is told apart from stuck alerts.
+    assert value(now, "schoolbot_outbox_waiting", platform="teams", priority="normal") == 1
+    assert value(now, "schoolbot_outbox_waiting", platform="teams", priority="bulk") == 1
+    assert value(now, "schoolbot_outbox_waiting", platform="teams", priority="urgent") == 0
     assert value(now, "schoolbot_outbox_oldest_age_seconds", platform="teams") == 300
     assert value(now, "schoolbot_outbox_depth", platform="slack") == 0
     assert value(now, "schoolbot_outbox_failed", platform="teams") == 0
@@ -177,6 +184,8 @@ def assert_labels_are_vocabulary(scraped: tuple[int, str, object]) -> None:
         "outcome": {*metrics.TURN_OUTCOMES, *metrics.REQUEST_OUTCOMES, "other"},
         "result": {*metrics.SEND_RESULTS, *metrics.SWEEP_RESULTS, "other"},
         "record_type": {*metrics.RECORD_TYPES, "other"},
+        "priority": set(metrics.PRIORITIES),
+        "level": {*metrics.ESCALATION_LEVELS, "other"},
         "le": None,  # histogram bucket bounds: numbers
     }
     for family in text_string_to_metric_families(text):

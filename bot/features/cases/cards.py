@@ -189,6 +189,14 @@ def reporter_notice(
     return Message(text=text)
 
 
+def waited_words(minutes: int) -> str:
+    """How long an alert has waited: minutes, or hours once it is two hours or more."""
+    if minutes < 120:
+        return f"{minutes} minutes"
+    hours, left = divmod(minutes, 60)
+    return f"{hours} hours" + (f" {left} minutes" if left else "")
+
+
 def case_still_new(
     case: Case, minutes: int, note: str = "", notify: tuple[Mention, ...] = ()
 ) -> Message:
@@ -199,7 +207,7 @@ def case_still_new(
         [f"For your attention: {in_words([mention(m.user_id) for m in notify])}."] if notify else []
     )
     lines.append(
-        f"{urgency}{case.ref} has not been acknowledged for {minutes} minutes. "
+        f"{urgency}{case.ref} has not been acknowledged for {waited_words(minutes)}. "
         f"{note + ' ' if note else ''}"
         "Please acknowledge it, or type case " + case.ref + " to see what's needed."
     )

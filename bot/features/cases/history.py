@@ -28,6 +28,7 @@ HISTORY = {
         "A file sent with the report was deleted unseen at {when}, because the bot may not "
         "keep an image of a child (SHA-256 {sha256})."
     ),
+    "case.escalated": "Not yet acknowledged at {when}: emailed to {emailed} people.",
 }
 NOTE_IN_FULL = "Note by {who} at {when}: {note}"
 
@@ -53,4 +54,5 @@ def _safe(detail: dict[str, Any]) -> dict[str, Any]:
         "note": detail.get("note", ""),
         "sha256": detail.get("sha256", ""),
         "since": detail.get("since", ""),
+        "emailed": detail.get("emailed", ""),
     }

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from bot.domain.cases import Actor, teams_of
-from bot.domain.messages import Message
+from bot.domain.messages import Message, Priority
 from bot.features.comments import cards as cc
 from bot.features.comments import queries as comments_queries
 from bot.features.comments.rules import CommentIn, needs_slt_now
@@ -221,13 +221,15 @@ class Moderation:
         account: OfficialAccount,
         message: Message,
         skip: str | None = None,
+        *,
+        priority: Priority | None = None,
     ) -> int:
         """DM every reachable moderator; with none, SLT hear instead so nothing is missed."""
         told = 0
         for contact in account.contacts:
             platform, _, user = contact.partition(":")
             if user and contact != skip:
-                self.kernel.outbox.tell_user(session, platform, user, message)
+                self.kernel.outbox.tell_user(session, platform, user, message, priority=priority)
                 told += 1
         if not account.contacts:
             self.escalate(session, comment, account, "This account has no moderator I can message.")

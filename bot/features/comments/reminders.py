@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
+from bot.domain.messages import Priority
 from bot.features.comments import cards as cc
 from bot.features.comments.moderation import Moderation
 from bot.kernel.core import Kernel
@@ -52,7 +53,7 @@ def _remind(kernel: Kernel, session: Session, reminder: Reminder) -> str:
         return "press enquiry: reminded SLT"
     stage = "nudge" if reminder.kind == "comment.nudge" else "deadline"
     message = cc.moderator_nudge(pack, comment, account, stage, now)
-    told = moderation.tell_contacts(session, comment, account, message)
+    told = moderation.tell_contacts(session, comment, account, message, priority=Priority.NUDGE)
     return f"{stage}: told {told} moderator(s)"
 
 

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel import Session
 
-from bot.domain.messages import Message
+from bot.domain.messages import Message, Priority
 from bot.domain.policy import PolicyPack
 from bot.features.yearly import confirm
 from bot.features.yearly import queries as yearly_queries
@@ -58,7 +58,7 @@ def _remind(kernel: Kernel, session: Session, reminder: Reminder) -> str:
     people = yearly_queries.known_people(session)
     message = annual_reminder(kernel.pack, _year(reminder, kernel))
     for platform, user in sorted(people):
-        kernel.outbox.tell_user(session, platform, user, message)
+        kernel.outbox.tell_user(session, platform, user, message, priority=Priority.BULK)
     schedule(kernel, session, after=kernel.now() + timedelta(days=1))
     return f"reminded {len(people)} people"
 

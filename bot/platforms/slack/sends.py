@@ -28,6 +28,11 @@ METADATA_TYPE = "schoolbot_outbox"
 
 class SlackSendLoop(SendLoop):
     platform = "slack"
+    # Slack's rate limits page (docs.slack.dev/apis/web-api/rate-limits): chat.postMessage
+    # "generally allows posting one message per second per channel, while also maintaining
+    # a workspace-wide limit" (unpublished). Bulk sends keep to one a second in all, so
+    # the workspace-wide budget stays free for alerts and replies.
+    bulk_gap = 1.0
 
     def __init__(
         self,
