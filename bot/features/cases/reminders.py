@@ -96,6 +96,11 @@ def ladder_times(kernel: Kernel, case: Case) -> list[tuple[str, datetime]]:
             due = due + timedelta(minutes=step.urgent_minutes)
         else:
             due = kernel.calendar.add_working_hours(due, step.routine_hours)
+        if step.level == escalation.EMAIL_LEADS and "danger_now" in case.flags:
+            # A child in danger now (SG-DANGER): the DSL and deputies are emailed at once,
+            # not after the chat levels; the later levels keep their own times.
+            times.append((step.level, case.created_at))
+            continue
         times.append((step.level, due))
     return times
 

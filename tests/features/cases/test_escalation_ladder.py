@@ -226,3 +226,17 @@ def test_two_instances_on_postgresql_fire_each_level_once(migrated_pg_url, clock
     assert len(ladder) == 6 * 4 and {r.status for r in ladder} == {"done"}
     one.engine.dispose()
     two.engine.dispose()
+
+
+@pytest.mark.issue(21, 1)
+def test_a_child_in_danger_now_emails_the_dsl_and_deputies_at_once(service_factory):
+    service = service_factory("default")
+    staffed(service)
+    tell(service, "tara", "Tara", "someone says they will stab her at the bus stop tomorrow")
+    tell(service, "tara", "Tara", "a pupil", "yes")  # a child is in danger right now
+    case = the_case(service, "CB-0001")
+    assert "danger_now" in case.flags
+    times = dict(reminders.ladder_times(service.kernel, case))
+    assert times["email_leads"] == case.created_at  # not after the chat levels
+    service.sweep()
+    assert sorted(emailed(service)) == ["console:dep", "console:dsl1"]
