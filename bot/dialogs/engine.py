@@ -249,20 +249,15 @@ def advance(
         return _go_back(dialog, state, ctx)
     if said in HELP_WORDS and not user_input.files:
         hint = step.hint or "Answer the question above."
-        return Turn(
-            state,
-            [
-                _prompt(
-                    dialog,
-                    state,
-                    ctx,
-                    (
-                        f"{hint} You can also say back to change your last answer, or cancel to stop. "
-                        "Nothing is sent to anyone until the end."
-                    ),
-                )
-            ],
+        sent = (
+            f"The safeguarding lead already has {state[CASE]}; what you add joins it."
+            if state.get(CASE)
+            else "Nothing is sent to anyone until the end."
         )
+        help_text = (
+            f"{hint} You can also say back to change your last answer, or cancel to stop. {sent}"
+        )
+        return Turn(state, [_prompt(dialog, state, ctx, help_text)])
 
     refusal = dialog.file_refusal(ctx) if user_input.files else None
     if refusal:
@@ -355,6 +350,12 @@ def _move_on(dialog: Dialog, state: dict[str, Any], pack: PolicyPack, now: datet
         return Turn(None, [], outcome=outcome, discard=discard)
     answered = dialog.step(state["step"])
     lead = (answered.then_say(ctx) or "") if answered.then_say else ""
+    if discard:
+        deleted = (
+            f"I've deleted the file{'s' if len(discard) > 1 else ''} you sent earlier, "
+            "without anyone looking at it: I may not keep an image of a child."
+        )
+        lead = f"{deleted}\n\n{lead}".strip()
     state["step"], state["item"] = position
     position = _take_understood(dialog, state, pack, now)
     if position is None:

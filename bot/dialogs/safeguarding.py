@@ -69,8 +69,19 @@ def is_nude_image(ctx: Context) -> bool:
     return ctx.answers.get(HARM) == harm.NUDES
 
 
+# Harm where a file is likely to be a sexual image of a child: none is ever kept.
+NO_FILES = (harm.NUDES, harm.GROOMING)
+
+
+def takes_no_files(ctx: Context) -> bool:
+    """A nude image or grooming, as chosen, or as the first message suggests before the
+    category is chosen: files are refused from the start, not only once confirmed."""
+    chosen = ctx.answers.get(HARM)
+    return chosen in NO_FILES or (chosen is None and suggested(ctx) in NO_FILES)
+
+
 def nude_image_refusal(ctx: Context) -> str | None:
-    return harm.NUDE_UPLOAD_REFUSED if is_nude_image(ctx) else None
+    return harm.NUDE_UPLOAD_REFUSED if takes_no_files(ctx) else None
 
 
 def raises_alarm(ctx: Context) -> bool:

@@ -172,7 +172,8 @@ class ConversationRouter:
         sha256 = str(record.get("sha256") or "")
         if not sha256:
             return
-        self.kernel.evidence.remove(sha256)
+        if not repo.evidence_in_use(session, sha256):  # another case's copy is the same file
+            self.kernel.evidence.remove(sha256)
         subject = case_ref or actor.key
         repo.audit(
             session, self.kernel.now(), actor.key, "evidence.removed", subject, sha256=sha256

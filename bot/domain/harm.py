@@ -135,14 +135,16 @@ NUDE_UPLOAD_REFUSED = (
 )
 
 
-def danger_guidance(pack: PolicyPack) -> Guidance:
-    """Said the moment a member of staff says a child is in danger now (SG-DANGER)."""
-    lead = pack.role_label(pack.lead_dsl_role)
+def danger_guidance(pack: PolicyPack, go_to: str | None = None) -> Guidance:
+    """Said the moment a member of staff says a child is in danger now (SG-DANGER).
+    `go_to`: whom to go to in person when it isn't the DSL (who may be the person a
+    concern is about)."""
+    lead = go_to or f"{pack.role_label(pack.lead_dsl_role)} (or a deputy)"
     return sg_guidance(
         pack,
         "SG-DANGER",
         "If anyone is at risk of harm right now, call 999 first. Then go to the "
-        f"{lead} (or a deputy) in person, now: don't wait for a reply here.",
+        f"{lead} in person, now: don't wait for a reply here.",
     )
 
 

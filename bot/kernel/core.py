@@ -22,6 +22,11 @@ from bot.kernel.registry import Registry
 from bot.kernel.work import UnitOfWork
 from bot.storage import repository as repo
 
+NO_FILES_HERE = (
+    "I can't take files in this conversation, so I haven't kept that one. Please describe "
+    "it in words instead."
+)
+
 
 class Kernel:
     def __init__(
@@ -90,6 +95,8 @@ class Kernel:
             conversation = self.registry.conversations.get(row.dialog) if row else None
             if row is None or conversation is None:
                 return None
+            if not any(step.kind == "files" for step in conversation.dialog.steps):
+                return NO_FILES_HERE  # nowhere to keep it: refused, not stored unseen
             return engine.file_refusal(conversation.dialog, row.state, self.pack, self.local_now())
 
     def store_evidence(self, filename: str, content_type: str | None, data: bytes) -> EvidenceFile:

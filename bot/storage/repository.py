@@ -19,6 +19,7 @@ from bot.storage.tables import (
     Case,
     Counter,
     DialogState,
+    Evidence,
     ProcessedDelivery,
     RoleAssignment,
 )
@@ -174,6 +175,11 @@ def clear_dialog(session: Session, platform: str, user_id: str) -> None:
     elif rowcount(session.execute(_END_DIALOG_AT, {**params, "expected": expected})) != 1:
         raise TurnConflict
     session.info[key] = None
+
+
+def evidence_in_use(session: Session, sha256: str) -> bool:
+    """Does any case list a file with these bytes? (Files are stored once per SHA-256.)"""
+    return session.exec(select(Evidence.id).where(Evidence.sha256 == sha256)).first() is not None
 
 
 def idle_dialogs(session: Session, before: datetime, limit: int) -> list[DialogState]:

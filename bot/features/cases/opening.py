@@ -86,8 +86,9 @@ def complete(
             *([g.clause, g.text] for g in outcome.guidance),
         ],
     }
-    # Finished now: no longer an unfinished report.
-    flags = [f for f in case.flags if f != "unfinished"]
+    # Finished now: no longer an unfinished report; and what it involves is what the final
+    # answers say (a category changed with "back" after the alarm is not kept).
+    flags = [f for f in case.flags if f != "unfinished" and not f.startswith("harm:")]
     case.flags = list(dict.fromkeys([*flags, *outcome.flags]))
     case.guidance = list(dict.fromkeys([*case.guidance, *(g.clause for g in outcome.guidance)]))
     case.updated_at = now

@@ -31,6 +31,7 @@ from bot.dialogs.safeguarding import (
     is_nude_image,
     nude_image_refusal,
     raises_alarm,
+    takes_no_files,
 )
 from bot.domain import harm
 from bot.domain.cases import CaseKind
@@ -196,7 +197,7 @@ CYBERBULLYING = Dialog(
             "Please paste the link to the post or profile. If there isn't one (for example a "
             "text message), say no link.",
             "url",
-            ask_if=lambda ctx: not is_nude_image(ctx),
+            ask_if=lambda ctx: not takes_no_files(ctx),
         ),
         Step(
             "posted_at",
@@ -210,7 +211,7 @@ CYBERBULLYING = Dialog(
             "then say done. If you have none, just say done.",
             "files",
             hint="Screenshots, photos, PDFs, videos and saved messages are all fine.",
-            ask_if=lambda ctx: not is_nude_image(ctx),
+            ask_if=lambda ctx: not takes_no_files(ctx),
         ),
         Step("threatening", "Is any of it threatening or intimidating?", "yesno"),
         Step("police_consent", _consent_prompt, "yesno", ask_if=_asks_police_consent),

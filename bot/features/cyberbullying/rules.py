@@ -65,7 +65,7 @@ def assess_abuse(
         guidance.append(
             pack.guidance("CB-REPORT-SENIOR", "I've reported this to the senior leadership team.")
         )
-    nude_image = harm == harms.NUDES
+    nude_image = harm in (harms.NUDES, harms.GROOMING)  # a sexual image may be involved
     if harm is not None:
         guidance.extend(harms.harm_guidance(pack, harm))
         flags.append(f"harm:{harm}")
@@ -80,7 +80,7 @@ def assess_abuse(
                 "Keep everything: don't delete messages, and screenshot anything new.",
             )
         )
-    if pack.has("CB-BLOCK"):
+    if pack.has("CB-BLOCK") and not nude_image:  # blocking may warn an abuser; the DSL decides
         guidance.append(
             pack.guidance("CB-BLOCK", "You can block and report the account on the platform.")
         )

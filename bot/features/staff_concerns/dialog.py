@@ -18,8 +18,9 @@ from bot.dialogs.safeguarding import danger_step, in_danger
 from bot.domain import harm
 from bot.domain.cases import CaseKind
 from bot.domain.messages import Choice
+from bot.domain.policy import PolicyPack
 from bot.domain.retention import SAFEGUARDING
-from bot.features.staff_concerns.rules import ConcernFacts, assess_concern
+from bot.features.staff_concerns.rules import ConcernFacts, assess_concern, route_list
 
 KIND = CaseKind(
     "SC",
@@ -45,6 +46,7 @@ CONCERN_LABELS = {
     "self": "self-report",
 }
 NOT_LISTED = "none"
+NOT_SURE = "unsure"
 
 
 def _subject_roles(ctx: Context) -> tuple[Choice, ...]:
@@ -58,7 +60,8 @@ def _subject_roles(ctx: Context) -> tuple[Choice, ...]:
     keys = [k for k, role in pack.roles.items() if role.team or k in routes]
     return (
         *(Choice(k, pack.role_label(k)) for k in keys),
-        Choice(NOT_LISTED, "None of these, or I'm not sure"),
+        Choice(NOT_LISTED, "None of these"),
+        Choice(NOT_SURE, "I'm not sure"),
     )
 
 
@@ -72,16 +75,16 @@ def _alarm(ctx: Context) -> Outcome | None:
         return None
     a = ctx.answers
     role = a.get("subject_role") or NOT_LISTED
-    routing = assess_concern(ctx.pack, _facts(a), ctx.now)
+    routing = assess_concern(ctx.pack, _facts(a, ctx.pack), ctx.now)
     return Outcome(
         kind=KIND,
         open_case=True,
         team=routing.team,
         urgent=True,
-        guidance=[harm.danger_guidance(ctx.pack)],
+        guidance=[harm.danger_guidance(ctx.pack, _go_to(ctx, routing.role))],
         summary={
             "concern": CONCERN_LABELS[a["concern"]],
-            "subject_role": ctx.pack.role_label(role) if role != NOT_LISTED else "",
+            "subject_role": ctx.pack.role_label(role) if role not in (NOT_LISTED, NOT_SURE) else "",
         },
         details={**a, "reported_at": ctx.now.isoformat(timespec="seconds")},
         flags=["danger_now", "urgent"],
@@ -89,8 +92,22 @@ def _alarm(ctx: Context) -> Outcome | None:
     )
 
 
-def _facts(a: Mapping[str, Any]) -> ConcernFacts:
+def _go_to(ctx: Context, role: str | None) -> str:
+    """Whom to go to in person: the role this goes to, never the DSL it may be about."""
+    return ctx.pack.role_label(role) if role else "chair of governors"
+
+
+def _facts(a: Mapping[str, Any], pack: PolicyPack) -> ConcernFacts:
     role = a.get("subject_role") or NOT_LISTED
+    if role == NOT_SURE:
+        # It could be anyone, the Headteacher too: the last role on the pack's list (by
+        # default the chair of governors), as if the person held every role before it.
+        routes = route_list(pack, a["concern"])
+        return ConcernFacts(
+            concern=a["concern"],
+            subject_roles=frozenset(routes[:-1]),
+            deleted=bool(a.get("deleted")),
+        )
     return ConcernFacts(
         concern=a["concern"],
         subject_roles=frozenset() if role == NOT_LISTED else frozenset({role}),
@@ -101,10 +118,12 @@ def _facts(a: Mapping[str, Any]) -> ConcernFacts:
 def _finish(ctx: Context) -> Outcome:
     a = ctx.answers
     role = a.get("subject_role") or NOT_LISTED
-    facts = _facts(a)
+    facts = _facts(a, ctx.pack)
     routing = assess_concern(ctx.pack, facts, ctx.now)
     danger = in_danger(ctx)
-    guidance = [harm.danger_guidance(ctx.pack), *routing.guidance] if danger else routing.guidance
+    guidance = routing.guidance
+    if danger:
+        guidance = [harm.danger_guidance(ctx.pack, _go_to(ctx, routing.role)), *guidance]
     return Outcome(
         kind=KIND,
         open_case=True,
@@ -113,7 +132,7 @@ def _finish(ctx: Context) -> Outcome:
         guidance=guidance,
         summary={
             "concern": CONCERN_LABELS[facts.concern],
-            "subject_role": ctx.pack.role_label(role) if role != NOT_LISTED else "",
+            "subject_role": ctx.pack.role_label(role) if role not in (NOT_LISTED, NOT_SURE) else "",
             "platform": social_network_label(a["platform"]),
             "what": a["what"],
         },

@@ -44,14 +44,19 @@ class Routing:
     tasks: list[FollowUp]
 
 
-def route_for(pack: PolicyPack, concern: Concern, subject_roles: frozenset[str]) -> str | None:
-    """The first role on the pack's list for this concern that the person doesn't hold."""
+def route_list(pack: PolicyPack, concern: Concern) -> list[str]:
+    """The pack's roles for this concern, in order, that exist in the pack."""
     candidates = {
         "allegation": pack.safeguarding.allegation_to,
         "low_level": pack.safeguarding.low_level_to,
         "self": pack.safeguarding.self_report_to,
     }[concern]
-    return next((r for r in candidates if r in pack.roles and r not in subject_roles), None)
+    return [r for r in candidates if r in pack.roles]
+
+
+def route_for(pack: PolicyPack, concern: Concern, subject_roles: frozenset[str]) -> str | None:
+    """The first role on the pack's list for this concern that the person doesn't hold."""
+    return next((r for r in route_list(pack, concern) if r not in subject_roles), None)
 
 
 def lado_due(pack: PolicyPack, now: datetime) -> datetime:

@@ -111,7 +111,7 @@ def test_an_allegation_gets_a_lado_task_due_within_one_working_day(service_facto
     clock.current = datetime(2026, 12, 4, 16, 0, tzinfo=UTC)  # a Friday, 16:00 in London
     service = service_factory("default")
     everyone(service, "default", "nobody")
-    report(service, ALLEGATION, "None of these, or I'm not sure")
+    report(service, ALLEGATION, "None of these")
     with service.kernel.session() as session:
         [task] = session.exec(select(CaseTask)).all()
     assert task.title == "Speak to the LADO (within one working day)"
@@ -144,3 +144,27 @@ def test_a_self_report_says_delete_it_and_tell_your_line_manager(service_factory
     assert "Please delete the post now" in done
     assert "Tell your line manager" in done and "(Policy 2.8)" in done
     assert "Your reference is SC-0001" in done
+
+
+@pytest.mark.issue(21, 4)
+def test_not_sure_who_they_are_goes_to_the_chair_so_it_cannot_reach_the_head(service_factory):
+    service = service_factory("default")
+    everyone(service, "default", "nobody")
+    done = report(service, ALLEGATION, "I'm not sure")
+    assert "privately to the Chair of governors only" in done
+    with service.kernel.session() as session:
+        [case] = session.exec(select(Case)).all()
+    assert case.team == "role:chair_of_governors"
+
+
+@pytest.mark.issue(21, 4)
+def test_danger_now_about_the_dsl_says_go_to_the_head_not_the_dsl(service_factory):
+    service = service_factory("default")
+    everyone(service, "default", "dsl")
+    done = tell(
+        service, "alice", "Alice Smith",
+        "I'm worried about a colleague", ALLEGATION, "Designated Safeguarding Lead",
+        "Mr Subject", "yes",
+    )  # fmt: skip
+    assert "go to the Headteacher in person" in done
+    assert "go to the Designated Safeguarding Lead" not in done
