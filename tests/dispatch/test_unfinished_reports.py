@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import select
 
-from bot.domain.turns import StaffMessage
+from bot.domain.turns import ButtonPress, StaffMessage
 from bot.records.retention import RetentionSweep
 from bot.storage.tables import Case, DialogState, Disposal
 from tests.fakes.slack_harness import DSL_CHANNEL, blocks_text
-from tests.helpers import grant, say, seen
+from tests.helpers import grant, last_alert_button, say, seen
 
 MONDAY_2PM = datetime(2026, 12, 7, 14, 0, tzinfo=UTC)
 
@@ -118,3 +118,24 @@ def json_of(call) -> str:
     import json
 
     return json.dumps(call.args.get("blocks"))
+
+
+@pytest.mark.issue(21, 5)
+def test_ask_the_reporter_reaches_them_and_only_the_dsl_team_may_press_it(service_factory, clock):
+    clock.current = MONDAY_2PM
+    service = service_factory("default")
+    grant(service, "dsl1", "dsl")
+    say(service, "alice", "Y7 pupil sent self-harm images", "no")
+    clock.advance(hours=1, minutes=1)
+    service.sweep()
+    inbox(service, "alice")
+    button = last_alert_button(service, "dsl1", "Ask the reporter")
+    press = ButtonPress("console", "bob", button.action, button.value, None, None, "Bob")
+    [refused] = service.press(press).replies
+    assert "CB-0001" not in "\n".join(inbox(service, "alice"))
+    assert refused.text and "asked the reporter" not in refused.text
+    press = ButtonPress("console", "dsl1", button.action, button.value, None, None, "Mr Patel")
+    [done] = service.press(press).replies
+    assert "I've asked the reporter to finish CB-0001" in done.text
+    [asked] = inbox(service, "alice")
+    assert "Mr Patel has seen the report you started (CB-0001)" in asked

@@ -48,14 +48,11 @@ def register(registry: Registry) -> None:
 
 def _ask_reporter(press: Press) -> list[Message]:
     """The DSL asks the member of staff who left a report unfinished to finish it."""
-    case = repo.case_by_ref(press.session, press.target.ref)
-    if case is None:
-        return [Message(GONE)]
-    try:
-        require_handler(press.kernel.pack, press.actor, case.team)
-    except NotAllowed as refusal:
-        return [Message(str(refusal))]
+    if refused := _refusal(press):  # the same checks as every case button
+        return [Message(refused)]
     kernel, session = press.kernel, press.session
+    case = repo.case_by_ref(session, press.target.ref)
+    assert case is not None  # _refusal found it in this transaction
     who = press.actor.name or kernel.pack.role_label(kernel.pack.lead_dsl_role)
     asked = Message(
         f"{who} has seen the report you started ({case.ref}) and asks you to finish it, or "
