@@ -111,4 +111,8 @@ def concerns_a_child(state: Mapping[str, Any]) -> bool:
         return True
     words = [str((state.get("options") or {}).get(OPENING) or "")]
     words += [str(v) for v in answers.values() if isinstance(v, str)]
-    return any(harm.about_a_child(w) or harm.suggested_harm(w) for w in words if w)
+    # A child mentioned, or a harm that is about children whoever it names ("nudes",
+    # "grooming"); "abuse" alone may be aimed at staff.
+    return any(
+        harm.about_a_child(w) or harm.suggested_harm(w) in harm.URGENT_HARMS for w in words if w
+    )

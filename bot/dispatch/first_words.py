@@ -25,8 +25,9 @@ NOT_UNDERSTOOD = (
 )
 WHICH_ONE = "I want to get this right. Which of these is closest?"
 QUESTION_ASKED = (
-    "That sounds like a question about the school's rules. I can't answer it in words yet; "
-    "your policy is in the staff handbook. If something has happened, choose what fits:"
+    "That sounds like a question about the school's rules. I can't answer those yet: "
+    "please ask the Designated Safeguarding Lead or your line manager. If something has "
+    "happened, choose what fits:"
 )
 
 

@@ -12,6 +12,7 @@ from sqlmodel import Session
 from bot.dialogs import engine
 from bot.dialogs.declarations import Dialog
 from bot.dialogs.parsing import InvalidAnswer, normalise, parse_choice
+from bot.dialogs.safeguarding import concerns_a_child
 from bot.dispatch.first_words import ASKING, HEARD, SOMETHING_ELSE, read_first_words
 from bot.domain.cases import Actor
 from bot.domain.evidence import EvidenceFile
@@ -68,6 +69,7 @@ class ConversationRouter:
         dialog = conversations[row.dialog].dialog
         if aside := self._aside(session, actor, text, dialog, row.state):
             return TurnResult(aside)
+        before = row.state
         turn = engine.advance(
             dialog,
             row.state,
@@ -77,6 +79,10 @@ class ConversationRouter:
         )
         if _asked_again(row.state, turn) and not files:
             turn.messages = self._elsewhere(text, row.dialog) + turn.messages
+        if _stopped(turn) and not before.get(engine.CASE) and concerns_a_child(before):
+            # They chose to stop; what they said may still be about a child at risk.
+            lead = self.kernel.pack.role_label(self.kernel.pack.lead_dsl_role)
+            turn.messages.append(Message(CANCELLED_ABOUT_A_CHILD.format(lead=lead)))
         return TurnResult(self._apply(session, actor, dialog.name, turn))
 
     def _elsewhere(self, text: str, current: str) -> list[Message]:
@@ -280,3 +286,14 @@ def _asked_again(before: dict[str, Any], turn: engine.Turn) -> bool:
         and after.get("item") == before.get("item")
         and len(after.get("history", [])) == len(before.get("history", []))
     )
+
+
+CANCELLED_ABOUT_A_CHILD = (
+    "What you told me may be about a child at risk. If it is, please tell the {lead} in "
+    "person today, or start again here whenever you're ready."
+)
+
+
+def _stopped(turn: engine.Turn) -> bool:
+    """Cancelled: no conversation left and nothing finished."""
+    return turn.state is None and turn.outcome is None

@@ -47,7 +47,7 @@ class UnfinishedReports:
         now = kernel.now()
         wait = timedelta(minutes=kernel.pack.safeguarding.unfinished_reminder_minutes)
         with kernel.session() as session:
-            idle = [(r.platform, r.user_id) for r in repo.idle_dialogs(session, now - wait, 200)]
+            idle = repo.idle_dialogs(session, now - wait, list(kernel.registry.conversations))
         acted = 0
         for platform, user_id in idle:
             if acted >= self.batch:

@@ -6,6 +6,7 @@ compare-and-set update or a unique insert, so it happens once whoever clicks fir
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any, cast
 
@@ -182,15 +183,18 @@ def evidence_in_use(session: Session, sha256: str) -> bool:
     return session.exec(select(Evidence.id).where(Evidence.sha256 == sha256)).first() is not None
 
 
-def idle_dialogs(session: Session, before: datetime, limit: int) -> list[DialogState]:
-    """Conversations nobody has answered since `before`, oldest first (SG-UNFINISHED)."""
+def idle_dialogs(
+    session: Session, before: datetime, dialogs: Collection[str]
+) -> list[tuple[str, str]]:
+    """(platform, user id) of every conversation of these kinds nobody has answered since
+    `before`, oldest first (SG-UNFINISHED). All of them, not the oldest few: rows already
+    reminded stay idle for weeks and must not crowd out newer ones. One row per person."""
     query = (
-        select(DialogState)
-        .where(col(DialogState.updated_at) <= before)
+        select(DialogState.platform, DialogState.user_id)
+        .where(col(DialogState.updated_at) <= before, col(DialogState.dialog).in_(dialogs))
         .order_by(col(DialogState.updated_at))
-        .limit(limit)
     )
-    return list(session.exec(query))
+    return [(platform, user_id) for platform, user_id in session.exec(query)]
 
 
 def mark_dialog(session: Session, row: DialogState, state: dict[str, Any]) -> bool:

@@ -139,3 +139,33 @@ def test_ask_the_reporter_reaches_them_and_only_the_dsl_team_may_press_it(servic
     assert "I've asked the reporter to finish CB-0001" in done.text
     [asked] = inbox(service, "alice")
     assert "Mr Patel has seen the report you started (CB-0001)" in asked
+
+
+@pytest.mark.issue(21, 5)
+def test_cancelling_a_report_about_a_child_says_to_tell_the_dsl_in_person(service_factory):
+    service = service_factory("default")
+    say(service, "cat", "nudes of a yr10 girl going round on snap")
+    [stopped, told] = say_all(service, "cat", "cancel")
+    assert "Nothing was sent to anyone" in stopped
+    assert "please tell the Designated Safeguarding Lead in person today" in told
+    say_all(service, "dan", "report abuse")
+    assert "please tell" not in " ".join(say_all(service, "dan", "cancel"))
+
+
+@pytest.mark.issue(21, 5)
+def test_reminders_reach_new_reports_however_many_old_ones_wait(service_factory, clock):
+    clock.current = MONDAY_2PM
+    service = service_factory("default")
+    for n in range(30):  # idle for days, all already reminded
+        say(service, f"old{n}", "a parent is posting about me on facebook")
+    for _ in range(3):
+        clock.advance(days=1)
+        service.sweep()
+    say(service, "new", "a parent is posting about me on facebook")
+    clock.advance(minutes=31)
+    service.sweep()
+    assert any("haven't finished it" in t for t in inbox(service, "new"))
+
+
+def say_all(service, user: str, text: str) -> list[str]:
+    return [m.text for m in service.receive(StaffMessage("console", user, text)).replies]

@@ -9,7 +9,6 @@ from collections import Counter
 import pytest
 
 from bot.dispatch.first_words import WHICH_ONE, read_first_words, safeguarding
-from bot.domain.policy import load_pack
 from bot.domain.turns import StaffMessage
 from bot.features import build_registry
 from bot.understanding.corpus import NO_CATEGORY, NONE, QUESTION, load_corpus
@@ -111,8 +110,9 @@ def test_below_the_line_it_asks_with_the_likeliest_and_keeps_the_words(service_f
     registry = service.kernel.registry
     understanding = registry.understand(text)
     reading = read_first_words(registry, text, understanding)
-    if reading.ask is None or reading.ask.text != WHICH_ONE:
-        pytest.skip(f"the classifier is sure of {understanding.label}: pick another phrase")
+    # Deterministic (fixed corpus and seed): if the corpus changes so that this phrase is
+    # read with confidence, this fails and a vaguer phrase is needed.
+    assert reading.ask is not None and reading.ask.text == WHICH_ONE, understanding
     [asked] = service.receive(StaffMessage("console", "a", text)).replies
     assert asked.text == WHICH_ONE
     offered = [c.value for c in asked.choices]
@@ -150,22 +150,8 @@ def test_words_for_another_conversation_mid_question_say_how_to_switch(service_f
 
 @pytest.mark.issue(22, 2)
 def test_a_schools_own_words_are_read_as_the_bots():
-    pack = load_pack("default")
     registry = build_registry()
-    plain = registry.understand("a zork pupil wants to be my friend", pack.understanding.words)
-    words = {"zork": "year 9", "buddy me": "friend request"}
-    theirs = registry.understand("a zork pupil wants to buddy me", words)
-    assert theirs.label == "friend_request"
-    assert plain.likely  # the classifier still reads the plain words
-
-
-@pytest.mark.issue(22, 5)
-def test_what_the_first_message_says_is_not_asked_again(service_factory):
-    service = service_factory("default")
-    [first] = say(service, "f", "one of my tutees followed me on insta")
-    assert "You said it was on Instagram, so I won't ask where." in first
-    [next_question] = say(service, "f", "no")  # not family
-    assert "already accepted" in next_question  # the platform question is skipped
-    assert dialog_answers(service, "console", "f")["platform"] == "instagram"
-    [again] = say(service, "f", "back")  # and it can still be changed
-    assert "Which app or site" in again
+    plain = registry.understand("zork")
+    theirs = registry.understand("zork", {"zork": "friend request"})
+    assert plain.label != "friend_request"  # the word means nothing to the corpus
+    assert theirs.label == "friend_request" and theirs.sure
