@@ -116,3 +116,14 @@ def concerns_a_child(state: Mapping[str, Any]) -> bool:
     return any(
         harm.about_a_child(w) or harm.suggested_harm(w) in harm.URGENT_HARMS for w in words if w
     )
+
+
+def shows_risk(state: Mapping[str, Any]) -> bool:
+    """Signs a child may be at risk, not merely that one is mentioned: a worrying answer,
+    a harm chosen, or words naming a harm ("nudes", "hurting himself")."""
+    answers = state.get("answers") or {}
+    if any(answers.get(key) for key in _CHILD_FLAGS):
+        return True
+    words = [str((state.get("options") or {}).get(OPENING) or "")]
+    words += [str(v) for v in answers.values() if isinstance(v, str)]
+    return any(harm.suggested_harm(w) in harm.URGENT_HARMS for w in words if w)

@@ -12,7 +12,7 @@ from sqlmodel import Session
 from bot.dialogs import engine
 from bot.dialogs.declarations import Dialog
 from bot.dialogs.parsing import InvalidAnswer, normalise, parse_choice
-from bot.dialogs.safeguarding import concerns_a_child
+from bot.dialogs.safeguarding import shows_risk
 from bot.dispatch.first_words import ASKING, HEARD, SOMETHING_ELSE, read_first_words
 from bot.domain.cases import Actor
 from bot.domain.evidence import EvidenceFile
@@ -79,7 +79,7 @@ class ConversationRouter:
         )
         if _asked_again(row.state, turn) and not files:
             turn.messages = self._elsewhere(text, row.dialog) + turn.messages
-        if _stopped(turn) and not before.get(engine.CASE) and concerns_a_child(before):
+        if _stopped(turn) and not before.get(engine.CASE) and shows_risk(before):
             # They chose to stop; what they said may still be about a child at risk.
             lead = self.kernel.pack.role_label(self.kernel.pack.lead_dsl_role)
             turn.messages.append(Message(CANCELLED_ABOUT_A_CHILD.format(lead=lead)))
