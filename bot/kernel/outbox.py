@@ -47,6 +47,7 @@ class SignInLinks(Protocol):
         path: str,
         *,
         lifetime: timedelta | None = None,
+        confirm: bool = False,
     ) -> str: ...
 
 

@@ -71,9 +71,12 @@ class WebAccess:
         next_path: str,
         *,
         lifetime: timedelta | None = None,
+        confirm: bool = False,
     ) -> str:
         """The same, inside the caller's unit of work (a chat button press); an emailed
-        link is given a longer `lifetime` (still once only)."""
+        link is given a longer `lifetime` (still once only). With `confirm`, opening the
+        link shows a "Sign in" button and only pressing it uses the link: mail filters
+        (Safe Links and the like) open every link in an email before the person does."""
         token = secrets.token_urlsafe(32)
         now = self.kernel.now()
         session.add(
@@ -87,7 +90,8 @@ class WebAccess:
                 expires_at=now + (lifetime or LINK_LIFETIME),
             )
         )
-        return f"{self.public_url}/web/sign-in/{token}"
+        link = f"{self.public_url}/web/sign-in/{token}"
+        return f"{link}?confirm=1" if confirm else link
 
     def redeem(self, token: str) -> tuple[str, str] | None:
         """Use a link once: (session token, where to go), or None if used, expired or unknown."""

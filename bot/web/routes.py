@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from importlib import resources
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import aiohttp_jinja2
 import jinja2
@@ -57,6 +57,7 @@ def mount(app: web.Application, service: BotService, access: WebAccess) -> None:
     app.router.add_get("/web/", case_list)
     app.router.add_get("/web", to_case_list)
     app.router.add_get("/web/sign-in/{token}", sign_in)
+    app.router.add_post("/web/sign-in/{token}", sign_in_pressed)
     app.router.add_post("/web/sign-out", sign_out)
     app.router.add_get("/web/static/style.css", stylesheet)
     app.router.add_get("/web/cases/{ref}", case_page)
@@ -104,6 +105,35 @@ async def sign_in(request: web.Request) -> web.Response:
             "This is a one-time sign-in link for the person it was sent to. Open it in your "
             "browser to sign in.",
         )
+    if "confirm" in request.query:
+        # An emailed link: a mail filter may open it first, so only the button uses it.
+        action = f"/web/sign-in/{request.match_info['token'][:100]}"
+        return page(
+            request,
+            "message.html",
+            {
+                "title": "Sign in to schoolbot",
+                "text": "This link is for you alone and works once. Press the button to "
+                "sign in and see the alert.",
+                "button": {"action": action, "label": "Sign in"},
+                "visitor": None,
+            },
+        )
+    return await redeem_link(request)
+
+
+async def sign_in_pressed(request: web.Request) -> web.Response:
+    """The "Sign in" button on an emailed link's page; only from our own page."""
+    origin = request.headers.get("Origin")
+    if origin is not None and urlsplit(origin).netloc != request.host:
+        return show_message(
+            request, 403, "This link can't be used", "Open the link from your email again."
+        )
+    return await redeem_link(request)
+
+
+async def redeem_link(request: web.Request) -> web.Response:
+    """Use the link once: the session cookie, then on to the page it was made for."""
     access = request.app[ACCESS_KEY]
     redeemed = await request.app[SERVICE_KEY].work.run(
         access.redeem, request.match_info["token"][:100]
@@ -113,8 +143,9 @@ async def sign_in(request: web.Request) -> web.Response:
             request,
             403,
             "This link can't be used",
-            "Sign-in links work once and for 10 minutes. Ask schoolbot for a new one: press "
-            "“Open in browser” again.",
+            "Sign-in links work once, and only for a while (10 minutes from chat, a day from "
+            "an email). Ask schoolbot for a new one: press “Open in browser” on the alert, "
+            "or type “case” and the reference in chat.",
         )
     token, next_path = redeemed
     response = web.HTTPSeeOther(next_path)

@@ -82,7 +82,9 @@ class EmailSendLoop(SendLoop):
             if web is None or opens is None:
                 return address, None
             path = "/web/" if opens == ALL_CASES else f"/web/cases/{opens}"
-            link = web.add_link(session, platform, user_id, None, path, lifetime=LINK_LIFETIME)
+            link = web.add_link(
+                session, platform, user_id, None, path, lifetime=LINK_LIFETIME, confirm=True
+            )
             session.commit()
             return address, link
 
