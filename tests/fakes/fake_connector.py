@@ -7,8 +7,9 @@ Framework token issuer: a client-credentials token endpoint, OpenID metadata and
 with a key generated here, so tests sign real RS256 tokens for inbound requests. Files:
 pre-authenticated download URLs (Teams file attachments, one of which answers with a
 sign-in page) and inline images that need the bot's token. It can fail the next calls
-with 429 + Retry-After or a 5xx, like the real service. Like Teams, it refuses to open a
-personal chat without the tenant (400 BadSyntax "Could not parse tenant id").
+with 429 + Retry-After or a 5xx, like the real service, and can enforce Teams' documented
+rate limits for bots (`TeamsLimits`). Like Teams, it refuses to open a personal chat
+without the tenant (400 BadSyntax "Could not parse tenant id").
 
 botbuilder validates tokens and fetches bot tokens with blocking `requests` calls on the
 event loop, so the fake runs its own loop in a thread.
@@ -22,7 +23,7 @@ import json
 import threading
 import time
 import uuid
-from collections import defaultdict
+from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +38,34 @@ BOT_TOKEN = "fake-bot-token-not-real"
 ISSUER = "https://api.botframework.com"
 TENANT = "tenant-0001"
 LOGIN_PAGE = b"<!DOCTYPE html><html><head><title>Sign in to your account</title></head></html>"
+
+
+@dataclass
+class TeamsLimits:
+    """Teams' rate limits for bots, enforced as documented ("Optimize your bot: rate
+    limiting and best practices"): per bot per conversation, 7 messages in 1 s, 8 in 2 s,
+    60 in 30 s and 1,800 in an hour; and 50 requests a second per app per tenant over all
+    conversations. Over any: 429 with Retry-After, as the connector answers."""
+
+    per_conversation: tuple[tuple[float, int], ...] = ((1, 7), (2, 8), (30, 60), (3600, 1800))
+    per_tenant: tuple[tuple[float, int], ...] = ((1, 50),)
+    retry_after: int = 1
+    _sent: dict[str, deque[float]] = field(default_factory=dict)  # when each call was allowed
+
+    def allow(self, conversation: str, now: float) -> bool:
+        """One call to `conversation` now, if every window has room (a refused one uses none)."""
+        windows = [("*", self.per_tenant), (conversation, self.per_conversation)]
+        for key, limits in windows:
+            times = self._sent.setdefault(key, deque())
+            longest = max(seconds for seconds, _ in limits)
+            while times and times[0] <= now - longest:
+                times.popleft()
+            for seconds, most in limits:
+                if sum(1 for t in times if t > now - seconds) >= most:
+                    return False
+        for key, _ in windows:
+            self._sent[key].append(now)
+        return True
 
 
 @dataclass
@@ -71,6 +100,8 @@ class FakeConnector:
     waiting: int = 0
     # botbuilder caches OpenID metadata per URL for a day: a fresh path per fake.
     metadata_path: str = field(default_factory=lambda: f"/{uuid.uuid4().hex[:8]}/openid")
+    limits: TeamsLimits | None = None  # enforce Teams' rate limits on sends and new threads
+    limited: int = 0  # calls answered 429 by `limits`
     _ids: Any = field(default_factory=lambda: itertools.count(1000))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -164,7 +195,7 @@ class FakeConnector:
         else:
             kind = "reply" if request.match_info.get("activity") else "send"
             answer_id = str(next(self._ids))
-        if failure := self._failure(kind, request):
+        if failure := self._failure(kind, request) or self._over_limit(conversation):
             return failure
         await self._maybe_slow()
         with self._lock:
@@ -184,9 +215,10 @@ class FakeConnector:
         if not self._authorised(request):
             return web.json_response({"error": {"code": "Unauthorized"}}, status=401)
         body = await request.json()
-        if failure := self._failure("create"):
-            return failure
         channel = ((body.get("channelData") or {}).get("channel") or {}).get("id")
+        opening = channel or (body.get("members") or [{}])[0].get("id", "unknown")
+        if failure := self._failure("create") or self._over_limit(f"create:{opening}"):
+            return failure
         activity = body.get("activity")
         if channel and activity:  # a new thread in a team channel
             answer_id = str(next(self._ids))
@@ -219,6 +251,19 @@ class FakeConnector:
         )
         return web.json_response(
             {"error": {"code": code, "message": "injected"}}, status=status, headers=headers
+        )
+
+    def _over_limit(self, conversation: str) -> web.Response | None:
+        if self.limits is None:
+            return None
+        with self._lock:
+            if self.limits.allow(conversation, time.monotonic()):
+                return None
+            self.limited += 1
+        return web.json_response(
+            {"error": {"code": "TooManyRequests", "message": "rate limited"}},
+            status=429,
+            headers={"Retry-After": str(self.limits.retry_after)},
         )
 
     async def _token(self, request: web.Request) -> web.Response:
