@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from aiohttp import web
@@ -43,9 +44,11 @@ def run(host: str | None, port: int | None) -> None:
     port = port or settings.port
     try:
         sockets = listen(host, port)  # first: a port in use stops us before anything starts
+        service = _service(settings)
     except ListenError as exc:
-        raise click.ClickException(str(exc)) from exc
-    service = _service(settings)
+        _stop_with(settings, click.ClickException(str(exc)))
+    except click.ClickException as exc:  # the database or the policy pack
+        _stop_with(settings, exc)
     say(
         f"schoolbot for {service.kernel.pack.school.name} on http://{host}:{port} (health: /healthz)"
     )
@@ -269,6 +272,15 @@ def _warn_unfilled_roles(service, say: Callable[[str], None] = click.echo) -> No
 
     for line in unfilled_role_lines(service.kernel):
         say(line)
+
+
+def _stop_with(settings: Settings, problem: click.ClickException) -> NoReturn:
+    """`run` can't start: say why as click does ("Error: ..."), or with
+    SCHOOLBOT_LOG_FORMAT=json as one log line, so the collector still reads only JSON."""
+    if settings.log_format != "json":
+        raise problem
+    logging.getLogger("bot.cli").error("Error: %s", problem.format_message())
+    sys.exit(problem.exit_code)
 
 
 def _sayer(settings: Settings) -> Callable[[str], None]:

@@ -7,8 +7,12 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import signal
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -16,8 +20,15 @@ from bot.observability import logs
 from bot.web.webhook import PATH as HOOK_PATH
 from bot.web.webhook import signature as hook_signature
 from tests.fakes.fake_slack import BOT_TOKEN, FakeSlack
-from tests.fakes.real_bot import HOOK_SECRET, real_bot, seed_account, stopped_cleanly
+from tests.fakes.real_bot import (
+    HOOK_SECRET,
+    PLATFORM_SETTINGS,
+    real_bot,
+    seed_account,
+    stopped_cleanly,
+)
 from tests.fakes.slack_harness import DSL_CHANNEL, SECRET, SLT_CHANNEL, dm_event, signed_headers
+from tests.helpers import free_port
 
 # Stands for a pupil's name and what staff wrote: it must never be in the log.
 MARKER = "Qx9marker-Barnaby-Flintwhistle"
@@ -144,3 +155,33 @@ def test_an_exception_is_logged_as_its_type_and_place_never_its_text():
     assert record["request_id"] == "req-1" and record["platform"] == "teams"
     assert any("test_an_exception_is_logged" in where for where in record["where"])
     assert set(record) == {*logs.KEYS, "error", "where"}
+
+
+@pytest.mark.issue(26, 5)
+def test_a_run_that_cannot_start_says_why_in_json_too(tmp_path):
+    """The container's bot started before its database: the reason is a JSON line, not a
+    plain 'Error:' line among the JSON a collector reads."""
+    env = {
+        **os.environ,
+        **dict.fromkeys(PLATFORM_SETTINGS, ""),
+        "DATABASE_URL": "postgresql+psycopg://schoolbot@127.0.0.1:1/schoolbot",
+        "SCHOOLBOT_DATA_DIR": str(tmp_path / "data"),
+        "SCHOOLBOT_PORT": str(free_port()),
+        "SCHOOLBOT_HOST": "127.0.0.1",
+        "SCHOOLBOT_POLICY": "default",
+        "SCHOOLBOT_LOG_FORMAT": "json",
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),  # this checkout's code
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "run"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    records = json_lines(done.stdout + done.stderr)
+    [record] = [r for r in records if r["level"] == "ERROR"]
+    assert str(record["event"]).startswith("Error: I can't open the database.")
+    assert record["logger"] == "bot.cli"
