@@ -123,9 +123,12 @@ async def sign_in(request: web.Request) -> web.Response:
 
 
 async def sign_in_pressed(request: web.Request) -> web.Response:
-    """The "Sign in" button on an emailed link's page; only from our own page."""
-    origin = request.headers.get("Origin")
-    if origin is not None and urlsplit(origin).netloc != request.host:
+    """The "Sign in" button on an emailed link's page; only from our own page. (Browsers
+    say where a form came from in Sec-Fetch-Site; Origin is "null" under our no-referrer
+    policy, so it counts only when it names another site.)"""
+    origin = request.headers.get("Origin", "null")
+    site = request.headers.get("Sec-Fetch-Site", "same-origin")
+    if site != "same-origin" or (origin != "null" and urlsplit(origin).netloc != request.host):
         return show_message(
             request, 403, "This link can't be used", "Open the link from your email again."
         )

@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import zipfile
+from datetime import timedelta
 
 import aiohttp
 import pytest
@@ -318,3 +319,27 @@ async def test_the_bundle_pdf_is_real_text_with_the_reference_chronology_and_has
                   hashlib.sha256(tiny_png()).hexdigest(), hashlib.sha256(PDF_BYTES).hexdigest(),
                   "MARKER-DESCRIPTION"):  # fmt: skip
         assert words in text, words
+
+
+@pytest.mark.issue(26, 1)
+async def test_an_emailed_link_is_used_only_by_its_own_sign_in_button(workspace):
+    with workspace.service.kernel.session() as session:
+        link = workspace.access.add_link(
+            session, "console", "dsl1", None, "/web/", lifetime=timedelta(hours=24), confirm=True
+        )
+        session.commit()
+    button = link.split("?")[0]
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        for _ in range(2):  # a mail filter, then the person: neither GET uses the link
+            async with http.get(link) as r:
+                page = await r.text()
+                assert r.status == 200 and "Sign in" in page
+                assert f'action="{button.removeprefix(workspace.url(""))}"' in page
+        # Another site's form can't sign anyone in with it (nor use it up).
+        for headers in ({"Sec-Fetch-Site": "cross-site"}, {"Origin": "https://evil.example"}):
+            async with http.post(button, headers=headers, allow_redirects=False) as r:
+                assert r.status == 403
+        async with http.post(button, headers={"Sec-Fetch-Site": "same-origin"}) as r:
+            assert r.status == 200 and r.url.path == "/web/"
+        async with http.post(button, allow_redirects=False) as r:
+            assert r.status == 403  # once only

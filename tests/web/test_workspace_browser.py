@@ -9,6 +9,7 @@ Screenshots of the list and the case page are saved under `test-output/screensho
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 
@@ -113,4 +114,30 @@ async def test_the_workspace_works_with_the_keyboard_alone(workspace, browser):
     for path in ("/web/sign-in/used-or-wrong", "/web/cases/CB-9999"):
         await page.goto(workspace.url(path))
         assert await axe_violations(page) == [], path
+    await context.close()
+
+
+@pytest.mark.issue(26, 1)
+async def test_an_emailed_link_signs_in_only_when_its_button_is_pressed(workspace, browser):
+    """A mail filter opens the link first; the person then presses Sign in, and can
+    acknowledge the case on the page it opens."""
+    ref = workspace.case_ref
+    kernel = workspace.service.kernel
+    with kernel.session() as session:
+        link = workspace.access.add_link(
+            session, "console", "dsl1", None, f"/web/cases/{ref}",
+            lifetime=timedelta(hours=24), confirm=True,
+        )  # fmt: skip
+        session.commit()
+    context, scanner = await phone_page(browser)
+    await scanner.goto(link)  # what Safe Links does before the person opens the email
+    await scanner.get_by_role("button", name="Sign in").wait_for()
+    assert await axe_violations(scanner) == []
+    await context.close()
+    context, page = await phone_page(browser)
+    await page.goto(link)
+    await page.get_by_role("button", name="Sign in").click()
+    assert await page.title() == f"{ref} · schoolbot"
+    await page.get_by_role("button", name="Acknowledge").click()
+    await page.get_by_text(f"you've acknowledged {ref}").wait_for()
     await context.close()
