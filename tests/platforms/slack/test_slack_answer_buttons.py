@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from bot.dispatch.text import STALE_EARLIER, STALE_OTHER_REPORT
+from bot.platforms.slack.adapter import SlackAdapter
 from tests.fakes.fake_slack import blocks_text
 from tests.helpers import dialog_answers
 
@@ -87,3 +88,16 @@ async def test_slack_question_asked_again_keeps_its_buttons_until_answered(bot):
     updates = bot.fake.called("chat.update", channel=dm)[before:]
     assert sorted(u.args["ts"] for u in updates) == sorted(c.response["ts"] for c in family)
     assert all("Answered: *No*" in blocks_text(u) for u in updates)
+
+
+@pytest.mark.issue(23, 10)
+async def test_slack_reminder_question_is_closed_when_answered_in_words(bot, clock):
+    await bot.say("U3", "friend request")
+    clock.advance(minutes=31)
+    assert bot.service.sweep() == 1  # "your report is unfinished", with the question
+    bot.server.app[SlackAdapter.APP_KEY].sends.kick()
+    [reminder] = await bot.fake.wait_for("chat.postMessage", channel="U3")
+    assert "Who sent the request?" in blocks_text(reminder)
+    await bot.say("U3", "a parent")
+    updated = {u.args["ts"] for u in bot.fake.called("chat.update", channel="DU3")}
+    assert reminder.response["ts"] in updated
