@@ -112,6 +112,8 @@ class ConsoleChat:
             if message.choices:
                 labels = (f"{i}) {c.label}" for i, c in enumerate(message.choices, 1))
                 write("  " + "   ".join(labels) + "\n")
+                if message.hint:
+                    write(f"  ({message.hint})\n")
         if message.buttons:
             screen.buttons = list(message.buttons)
             screen.seen = [b for b in screen.seen if b not in message.buttons] + screen.buttons
