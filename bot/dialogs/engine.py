@@ -146,7 +146,7 @@ def answered_label(
         label = next((c.label for c in options if c.value == value), None)
         if label is not None:
             return label
-    said = " ".join(text.split())
+    said = " ".join(text.split()) or "Done"  # files sent, no words
     return said if len(said) <= ANSWER_SHOWN else said[: ANSWER_SHOWN - 1] + "…"
 
 

@@ -36,7 +36,7 @@ from bot.domain.turns import ButtonPress, StaffMessage, TurnResult, TurnStatus
 from bot.intake import guard
 from bot.platforms.teams import door, invoke, live_cards, store
 from bot.platforms.teams.auth import build_authentication
-from bot.platforms.teams.cards import ACTION, CHOICE, OTHER, OTHER_BOX
+from bot.platforms.teams.cards import ACTION, CHOICE, TYPE_OTHER, choice_text
 from bot.platforms.teams.connector import SEND_SECONDS
 from bot.platforms.teams.files import TeamsFiles, has_files
 from bot.platforms.teams.installs import Installs, user_id
@@ -58,7 +58,6 @@ CHANNEL_HELP = (
     "'@schoolbot use this channel for dsl' (or slt) to have their team's alerts posted here."
 )
 SEND_RETRIES = 2
-TYPE_OTHER = "Please type your answer here in the chat, in a few words."
 TURN_FAILED = (
     "Sorry, something went wrong and I couldn't finish that. Please try again in a minute."
 )
@@ -223,18 +222,6 @@ class TeamsAdapter:
         if not credentials or not getattr(credentials, "microsoft_app_id", None):
             return None
         return await asyncio.to_thread(credentials.get_access_token)
-
-
-def choice_text(data: dict[str, Any]) -> str | None:
-    """The answer a question card sent: what was typed in its "Other" box, else the choice
-    picked; None when "Other" was picked (or nothing) and the box was left empty."""
-    typed = str(data.get(OTHER_BOX) or "").strip()
-    if typed:
-        return typed
-    value = str(data.get("value") or "")
-    if value == OTHER or (not value and OTHER_BOX in data):
-        return None
-    return value
 
 
 class SchoolBot(TeamsActivityHandler):

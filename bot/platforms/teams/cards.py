@@ -25,6 +25,7 @@ HINT_ID = "hint"  # the line under a question saying what else may be typed
 # "Other" in a list whose choices aren't the only answers: what is typed in the box under
 # it ("other") is the answer; picked with the box left empty, the person is asked to type.
 OTHER, OTHER_BOX = "schoolbot:other", "other"
+TYPE_OTHER = "Please type your answer here in the chat, in a few words."
 STYLES = {"primary": "positive", "danger": "destructive"}
 
 
@@ -102,6 +103,18 @@ def choice_data(step: str | None, value: str | None = None) -> dict[str, Any]:
     if value is not None:
         data["value"] = value
     return data
+
+
+def choice_text(data: dict[str, Any]) -> str | None:
+    """The answer a question card sent: what was typed in its "Other" box, else the choice
+    picked; None when "Other" was picked (or nothing) and the box was left empty."""
+    typed = str(data.get(OTHER_BOX) or "").strip()
+    if typed:
+        return typed
+    value = str(data.get("value") or "")
+    if value == OTHER or (not value and OTHER_BOX in data):
+        return None
+    return value
 
 
 def action_data(action: str, value: str) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from bot.dispatch.text import STALE_OTHER_REPORT
-from bot.platforms.teams.adapter import TYPE_OTHER
+from bot.platforms.teams.cards import TYPE_OTHER
 from tests.fakes.teams_client import (
     TeamsClient,
     assert_valid_card,
