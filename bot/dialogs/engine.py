@@ -103,6 +103,7 @@ def _prompt(dialog: Dialog, state: Mapping[str, Any], ctx: Context, lead: str = 
         expects_files=step.kind == "files",
         free_text_allowed=step.kind not in ("choice", "yesno") or step.other_allowed,
         step=step_id(state),
+        hint=step.hint or None if step.other_allowed and choices else None,
     )
 
 
@@ -122,6 +123,34 @@ def answers_current(state: Mapping[str, Any], answering: str) -> bool:
     A button from before conversations had ids names only the step: it could have come
     from an earlier conversation at the same step, so it is not taken as current."""
     return bool(state.get("conversation")) and answering == step_id(state)
+
+
+def answered_label(
+    dialog: Dialog, before: Mapping[str, Any], text: str, pack: PolicyPack, now: datetime
+) -> str:
+    """What to show under a question once `text` answered it: a choice's own label (also
+    for a number or a nickname typed), or the words themselves, shortened."""
+    step = dialog.step(before["step"])
+    ctx = _ctx(pack, before, now)
+    options = (Choice("done", "Done"),) if step.kind == "files" else step.options(ctx)
+    if options:
+        try:
+            value = parsing.parse_choice(text, options, other_allowed=step.other_allowed)
+        except InvalidAnswer:
+            value = None
+        if step.kind == "yesno":
+            try:
+                value = "yes" if parsing.parse_yes_no(text) else "no"
+            except InvalidAnswer:
+                value = None
+        label = next((c.label for c in options if c.value == value), None)
+        if label is not None:
+            return label
+    said = " ".join(text.split()) or "Done"  # files sent, no words
+    return said if len(said) <= ANSWER_SHOWN else said[: ANSWER_SHOWN - 1] + "…"
+
+
+ANSWER_SHOWN = 200  # characters of a typed answer shown under its question
 
 
 def new_conversation_id() -> str:

@@ -17,7 +17,7 @@ from bot.dispatch.first_words import ASKING, HEARD, SOMETHING_ELSE, read_first_w
 from bot.domain.cases import Actor
 from bot.domain.evidence import EvidenceFile
 from bot.domain.messages import Message
-from bot.domain.turns import TurnResult, TurnStatus
+from bot.domain.turns import Answered, TurnResult, TurnStatus
 from bot.kernel.core import Kernel
 from bot.kernel.registry import MENU_STEP
 from bot.storage import repository as repo
@@ -30,8 +30,21 @@ GREETING = (
     "You can also just tell me what happened, in your own words."
 )
 REPORTER_NAME = "by"  # in a conversation's state: the name the platform gave its reporter
-# Said when an answer button no longer answers anything (the turn's status is STALE).
-ALREADY_ANSWERED = "That question has already been answered."
+# Said when an answer button no longer answers anything (the turn's status is STALE): a
+# short note, which Slack shows only to the person who pressed it. Nothing has changed.
+ALREADY_ANSWERED = "That question has already been answered"
+STALE_EARLIER = (
+    f"{ALREADY_ANSWERED}, so nothing has changed. The question waiting for you is the "
+    "latest one in our chat."
+)
+STALE_OTHER_REPORT = (
+    f"{ALREADY_ANSWERED}: it belongs to an earlier report, so nothing has changed. The "
+    "question waiting for you is the latest one in our chat."
+)
+STALE_NO_REPORT = (
+    f"{ALREADY_ANSWERED}: it belongs to an earlier report, so nothing has changed. "
+    "Message me any time to start something new."
+)
 
 
 class ConversationRouter:
@@ -60,7 +73,7 @@ class ConversationRouter:
         ):
             # A button from an earlier question or conversation (a double click,
             # scrolling back, or a report finished since).
-            return TurnResult(self._stale(session, actor, row), TurnStatus.STALE)
+            return TurnResult(self._stale(session, actor, row, answering), TurnStatus.STALE)
         if row is None or row.dialog not in conversations:
             heard = (
                 str(row.state.get(HEARD) or "") if row is not None and row.dialog == ASKING else ""
@@ -83,7 +96,22 @@ class ConversationRouter:
             # They chose to stop; what they said may still be about a child at risk.
             lead = self.kernel.pack.role_label(self.kernel.pack.lead_dsl_role)
             turn.messages.append(Message(CANCELLED_ABOUT_A_CHILD.format(lead=lead)))
-        return TurnResult(self._apply(session, actor, dialog.name, turn))
+        answered = self._answered(dialog, before, turn, text)
+        return TurnResult(self._apply(session, actor, dialog.name, turn), answered=answered)
+
+    def _answered(
+        self, dialog: Dialog, before: dict[str, Any], turn: engine.Turn, text: str
+    ) -> Answered | None:
+        """The question this turn answered, if it moved on from it (not asked again, not
+        gone back, not stopped), so its message can show the answer and lose its buttons."""
+        if not before.get("conversation") or _stopped(turn):
+            return None
+        after = turn.state
+        if after is not None and len(after.get("history", [])) <= len(before.get("history", [])):
+            return None
+        pack, now = self.kernel.pack, self.kernel.local_now()
+        label = engine.answered_label(dialog, before, text, pack, now)
+        return Answered(engine.step_id(before), label)
 
     def _elsewhere(self, text: str, current: str) -> list[Message]:
         """Words that didn't answer the question but clearly ask for another conversation
@@ -128,21 +156,29 @@ class ConversationRouter:
         pack, now = self.kernel.pack, self.kernel.local_now()
         return [engine.current_prompt(dialog, row.state, pack, now, lead)]
 
-    def _stale(self, session: Session, actor: Actor, row: DialogState | None) -> list[Message]:
+    def _stale(
+        self, session: Session, actor: Actor, row: DialogState | None, answering: str
+    ) -> list[Message]:
+        """A short note and nothing changed. The question waiting is asked again only when
+        its own buttons can't work: a conversation saved before ids, bound now."""
         if row is None or row.dialog not in self.registry.conversations:
-            return [Message(f"{ALREADY_ANSWERED} Message me any time to start something new.")]
+            return [Message(STALE_NO_REPORT)]
         state = row.state
-        if not state.get("conversation"):  # saved before ids: bind it, so new buttons work
-            state = engine.bind(state)
-            repo.save_dialog(session, actor.platform, actor.user_id, state, self.kernel.now())
+        if state.get("conversation"):
+            # A menu button, or one from before ids, can't be told apart: "already answered".
+            ours = "@" not in answering or answering.rpartition("@")[2] == state["conversation"]
+            return [Message(STALE_EARLIER if ours else STALE_OTHER_REPORT)]
+        state = engine.bind(state)  # saved before ids: bind it, so new buttons work
+        repo.save_dialog(session, actor.platform, actor.user_id, state, self.kernel.now())
         return [
+            Message(STALE_EARLIER),
             engine.current_prompt(
                 self.registry.conversations[row.dialog].dialog,
                 state,
                 self.kernel.pack,
                 self.kernel.local_now(),
-                f"{ALREADY_ANSWERED} Here's where we are:",
-            )
+                "Here's where we are:",
+            ),
         ]
 
     def _apply(self, session: Session, actor: Actor, name: str, turn: engine.Turn) -> list[Message]:

@@ -68,6 +68,9 @@ class Message:
     free_text_allowed: bool = True
     step: str | None = None  # which question this asks, so a stale answer button is ignored
     mentions: tuple[Mention, ...] = ()  # people named in text/fields as <@user_id>
+    # Under a question whose choices aren't the only answers: says what else may be typed
+    # ("Pick one, or type the name of another app or site").
+    hint: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -84,6 +87,7 @@ class Message:
             "free_text_allowed": self.free_text_allowed,
             "step": self.step,
             "mentions": [[m.user_id, m.name] for m in self.mentions],
+            **({"hint": self.hint} if self.hint else {}),
         }
 
     @classmethod
@@ -99,6 +103,7 @@ class Message:
             free_text_allowed=data.get("free_text_allowed", True),
             step=data.get("step"),
             mentions=tuple(Mention(u, n) for u, n in data.get("mentions", [])),
+            hint=data.get("hint"),
         )
 
     def name_of(self, user_id: str) -> str:

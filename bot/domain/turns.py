@@ -67,9 +67,20 @@ class TurnStatus(StrEnum):
 
 
 @dataclass(frozen=True)
+class Answered:
+    """The question a turn answered (its step id, as its buttons carry it) and what to show
+    as the answer, so a platform can close that question's message, however it was
+    answered: a button pressed or words typed."""
+
+    step: str
+    label: str
+
+
+@dataclass(frozen=True)
 class TurnResult:
     replies: list[Message] = field(default_factory=list)
     status: TurnStatus = TurnStatus.DONE
+    answered: Answered | None = None
 
     @classmethod
     def unsaved(cls, text: str) -> TurnResult:
@@ -77,7 +88,13 @@ class TurnResult:
 
     def to_stored(self) -> dict[str, Any]:
         """As kept on an intake record, so a rerun after a crash only sends the replies."""
-        return {"status": self.status.value, "replies": [m.to_dict() for m in self.replies]}
+        stored: dict[str, Any] = {
+            "status": self.status.value,
+            "replies": [m.to_dict() for m in self.replies],
+        }
+        if self.answered is not None:
+            stored["answered"] = [self.answered.step, self.answered.label]
+        return stored
 
     @classmethod
     def from_stored(cls, stored: Any) -> TurnResult | None:
@@ -87,7 +104,9 @@ class TurnResult:
             return None
         if isinstance(stored, list):
             return cls([Message.from_dict(m) for m in stored])
+        answered = stored.get("answered")
         return cls(
             [Message.from_dict(m) for m in stored.get("replies", [])],
             TurnStatus(stored.get("status", TurnStatus.DONE)),
+            Answered(*answered) if answered else None,
         )

@@ -97,7 +97,7 @@ async def test_old_slack_button_from_a_finished_report_does_not_answer_the_new_o
     assert update.args["ts"] == first_question.response["ts"]
     assert update.response["ok"] is True
     assert FIRST_QUESTION in blocks_text(update)
-    assert f"Your answer: *{PUPIL}*" in blocks_text(update)
+    assert f"Answered: *{PUPIL}*" in blocks_text(update)
     assert not [b for b in update.args["blocks"] if b["type"] == "actions"]
 
     await bot.fake.wait_for("chat.postMessage", 2, channel=dm)
@@ -108,12 +108,12 @@ async def test_old_slack_button_from_a_finished_report_does_not_answer_the_new_o
     assert FIRST_QUESTION in bot.last_dm("U1")
     before = len(bot.fake.called("chat.postMessage", channel=dm))
 
-    # FR-0001's first question, pressed now (an old client, or a scrolled-back phone).
+    # FR-0001's first question, pressed now (an old client, or a scrolled-back phone):
+    # a note only they see, and the new report's question stays the latest message.
     await press_on_message(bot, "U1", first_question, PARENT)
-    await bot.fake.wait_for("chat.postMessage", before + 1, channel=dm)
-    reply = bot.last_dm("U1")
-    assert "That question has already been answered" in reply
-    assert FIRST_QUESTION in reply  # the new report's question, asked again
+    [note] = await bot.fake.wait_for("chat.postEphemeral", channel=dm, user="U1")
+    assert "That question has already been answered" in blocks_text(note)
+    assert len(bot.fake.called("chat.postMessage", channel=dm)) == before
     assert dialog_answers(bot.service, "slack", "U1") == {}
 
     # That old message is marked as answered, without claiming what the answer was.
@@ -134,8 +134,8 @@ async def test_slack_button_from_before_conversation_ids_is_stale(bot):
     # A button posted by the previous version: its action id names only the step.
     legacy = "choice:friend_request.sender:" + parent["action_id"].rsplit(":", 1)[1]
     await bot.click("U5", "DU5", legacy, parent["value"])
-    await bot.fake.wait_for("chat.postMessage", 2, channel="DU5")
-    assert "That question has already been answered" in bot.last_dm("U5")
+    [note] = await bot.fake.wait_for("chat.postEphemeral", channel="DU5", user="U5")
+    assert "That question has already been answered" in blocks_text(note)
     assert dialog_answers(bot.service, "slack", "U5") == {}
     await bot.answer("U5", PARENT)  # the buttons asked again are bound, and work
     assert dialog_answers(bot.service, "slack", "U5") == {"sender": "parent"}
@@ -149,8 +149,8 @@ async def test_old_slack_menu_button_does_not_answer_a_report_in_progress(bot):
         await bot.say("U7", line)
     before = dialog_answers(bot.service, "slack", "U7")
     await press_on_message(bot, "U7", menu, "A new official account")
-    await bot.fake.wait_for("chat.postMessage", len(CB_ABOUT_ME) + 1, channel="DU7")
-    assert "That question has already been answered" in bot.last_dm("U7")
+    [note] = await bot.fake.wait_for("chat.postEphemeral", channel="DU7", user="U7")
+    assert "That question has already been answered" in blocks_text(note)
     assert dialog_answers(bot.service, "slack", "U7") == before
 
 

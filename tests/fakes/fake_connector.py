@@ -197,10 +197,23 @@ class FakeConnector:
             answer_id = str(next(self._ids))
         if failure := self._failure(kind, request) or self._over_limit(conversation):
             return failure
+        if kind == "update" and not self._posted(conversation, answer_id):
+            # Only an activity the bot sent in that conversation can be updated.
+            error = {"code": "NotFound", "message": "Activity not found in conversation"}
+            return web.json_response({"error": error}, status=404)
         await self._maybe_slow()
         with self._lock:
             self.calls.append(Call(kind, conversation, body, answer_id))
         return web.json_response({"id": answer_id})
+
+    def _posted(self, conversation: str, activity_id: str) -> bool:
+        with self._lock:
+            return any(
+                c.activity_id == activity_id
+                and c.kind in ("send", "reply", "create")
+                and c.conversation == conversation
+                for c in self.calls
+            )
 
     async def _maybe_slow(self) -> None:
         if not self.slow.is_set():

@@ -243,7 +243,14 @@ class FakeSlack:
             return {"ok": True, "url": str(self.server.make_url("/link")).replace("http", "ws", 1)}
         if method == "chat.update" and not self._posted(args.get("channel"), args.get("ts")):
             return {"ok": False, "error": "message_not_found"}  # as Slack: no such message
-        if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
+        if method == "chat.postEphemeral":
+            # Seen only by `user`, who must be in the conversation (a DM: its own person);
+            # Slack answers with message_ts alone, and the message can't be updated later.
+            user, dm = args.get("user"), isinstance(channel, str) and channel.startswith("D")
+            if not user or (dm and channel != _dm(user)):
+                return {"ok": False, "error": "user_not_in_channel"}
+            return {"ok": True, "message_ts": f"1700000000.{next(self._ts):06d}"}
+        if method in ("chat.postMessage", "chat.update"):
             ts = args.get("ts") or f"1700000000.{next(self._ts):06d}"
             return {"ok": True, "channel": _dm(args.get("channel")), "ts": ts, "message_ts": ts}
         if method == "conversations.open":

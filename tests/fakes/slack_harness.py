@@ -134,6 +134,55 @@ class Bot:
             urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
         )
 
+    async def press_on_message(self, user: str, call: Any, label: str) -> None:
+        """Press `label` on the message `call` posted, as it was posted (a phone that has
+        not caught up with an update), with the block_actions payload Slack sends."""
+        button = next(
+            e
+            for b in call.args["blocks"]
+            if b["type"] == "actions"
+            for e in b["elements"]
+            if e["text"]["text"] == label
+        )
+        channel, ts = call.response["channel"], call.response["ts"]
+        payload = {
+            "type": "block_actions",
+            "user": {"id": user, "username": user.lower(), "team_id": "T1"},
+            "api_app_id": "A1",
+            "token": "verification-token",
+            "container": {
+                "type": "message",
+                "message_ts": ts,
+                "channel_id": channel,
+                "is_ephemeral": False,
+            },
+            "trigger_id": f"trig{self._press()}",
+            "team": {"id": "T1", "domain": "school"},
+            "channel": {"id": channel, "name": "directmessage"},
+            "message": {
+                "type": "message",
+                "user": "UBOT",
+                "ts": ts,
+                "bot_id": "BBOT",
+                "text": call.args["text"],
+                "blocks": call.args["blocks"],
+            },
+            "response_url": "https://hooks.slack.com/actions/T1/1/x",
+            "actions": [
+                {
+                    "type": "button",
+                    "block_id": "b1",
+                    "action_id": button["action_id"],
+                    "text": button["text"],
+                    "value": button["value"],
+                    "action_ts": f"{self._presses}.0",
+                }
+            ],
+        }
+        body = urlencode({"payload": json.dumps(payload)})
+        response = await self.post(body, "application/x-www-form-urlencoded")
+        assert response.status == 200
+
     async def submit_modal(
         self, user: str, private_metadata: str, text: str
     ) -> aiohttp.ClientResponse:

@@ -155,9 +155,10 @@ class TeamsClient:
         return text_of(self.dms(user)[-1])
 
     async def answer(self, user: str, *labels: str) -> None:
-        """Press the answer buttons (or pick from the list) on the latest question."""
+        """Press the answer buttons (or pick from the list) on the latest question (the
+        latest card: a short note, such as a stale button's, may have come after it)."""
         for label in labels:
-            [card] = cards_in(self.dms(user)[-1])
+            [card] = cards_in(next(c for c in reversed(self.dms(user)) if cards_in(c)))
             value = find_submit(card, label)
             await self.say(user, value=value)
 

@@ -19,7 +19,7 @@ from bot.dispatch import BotService
 from bot.dispatch.press import control_word
 from bot.domain.evidence import EvidenceRefused
 from bot.domain.messages import Button, Choice, Message
-from bot.domain.turns import ButtonPress, StaffMessage
+from bot.domain.turns import ButtonPress, StaffMessage, TurnStatus
 from bot.kernel.registry import MENU_STEP
 
 PLATFORM = "console"
@@ -112,6 +112,8 @@ class ConsoleChat:
             if message.choices:
                 labels = (f"{i}) {c.label}" for i, c in enumerate(message.choices, 1))
                 write("  " + "   ".join(labels) + "\n")
+                if message.hint:
+                    write(f"  ({message.hint})\n")
         if message.buttons:
             screen.buttons = list(message.buttons)
             screen.seen = [b for b in screen.seen if b not in message.buttons] + screen.buttons
@@ -202,7 +204,12 @@ class ConsoleChat:
         question = self.screen.question
         step = question.step if question else None
         message = StaffMessage(PLATFORM, self.user_id, text, name=self.name, answering=step)
-        self.show_turn(self.service.receive(message).replies)
+        result = self.service.receive(message)
+        replies = result.replies
+        if result.status is TurnStatus.STALE and not any(m.step for m in replies):
+            # The numbers on screen are out of date: show the question that is waiting.
+            replies = replies + self.service.greet(PLATFORM, self.user_id, "Here's where we are:")
+        self.show_turn(replies)
 
     def _press(self, button: Button, read_more: Callable[[], str | None]) -> bool:
         extra = message = None

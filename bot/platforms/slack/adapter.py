@@ -54,6 +54,11 @@ def mention(user_id: str) -> str:
     return f"<@{user_id}>"
 
 
+def _step(action_id: str) -> str | None:
+    """The question an answer button belongs to: "choice:<step id>:<n>" -> "<step id>"."""
+    return action_id.removeprefix(CHOICE_PREFIX).rsplit(":", 1)[0] or None
+
+
 class SlackAdapter:
     APP_KEY: web.AppKey[SlackAdapter] = web.AppKey("slack_adapter")
 
@@ -213,6 +218,7 @@ class SlackAdapter:
                 "text": message.get("text") or "",
                 "blocks": message["blocks"],
                 "label": (action.get("text") or {}).get("text") or "",
+                "step": _step(action["action_id"]),
             }
         await self.work.submit(body["user"]["id"], "choice", payload)
 
@@ -302,18 +308,28 @@ class SlackAdapter:
         if result.status is TurnStatus.REPEAT:
             log.info("duplicate Slack event ignored")
             return
+        await self.replies.close_question(user, result)  # answered in words: no buttons left
         await self.replies.post_all(channel, user, result.replies, request)
 
     async def _choice(self, p: dict[str, Any], request: IntakeRecord) -> None:
         user, channel = p["user"], p["channel"] or p["user"]
         result = request.kept  # set if done before a crash; only the replies weren't sent
         if result is None:
-            step = p["action"].removeprefix(CHOICE_PREFIX).rsplit(":", 1)[0] or None
             message = StaffMessage(
-                PLATFORM, user, p["value"], name=mention(user), answering=step, intake_id=request.id
+                PLATFORM,
+                user,
+                p["value"],
+                name=mention(user),
+                answering=_step(p["action"]),
+                intake_id=request.id,
             )
             result = await self.service.work.run(self.service.receive, message)
-        await self.replies.mark_answered(p.get("question"), result.status)
+        await self.replies.close_question(user, result, p.get("question"))
+        if result.status is TurnStatus.STALE and channel.startswith(("D", "C", "G")):
+            # A button from an answered question or an earlier report: a note only they see.
+            await self.replies.ephemeral(channel, user, result.replies[:1])
+            await self.replies.post_all(channel, user, result.replies[1:], request)
+            return
         await self.replies.post_all(channel, user, result.replies, request)
 
     async def _ask_reason(self, body: dict[str, Any], action: dict[str, Any]) -> None:

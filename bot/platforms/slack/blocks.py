@@ -29,6 +29,7 @@ from bot.kernel.registry import MENU_STEP
 
 CHOICE_PREFIX = "choice:"
 FILES_HINT = "files_hint"  # block id of the "attach files" line, dropped once answered
+ANSWER_HINT = "answer_hint"  # block id of "or type another ...", dropped once answered
 REASON_MODAL = "schoolbot_reason"
 TEXT_LIMIT = 2900  # a section's text may hold 3000 characters
 
@@ -87,6 +88,13 @@ def render(message: Message) -> tuple[str, list[dict[str, Any]]]:
     ]
     for group in _chunks(elements, 25):
         blocks.append(ActionsBlock(elements=group))
+    if message.hint and message.choices:
+        blocks.append(
+            ContextBlock(
+                block_id=ANSWER_HINT,
+                elements=[MarkdownTextObject(text=_escape(message.hint[:2000]))],
+            )
+        )
     if message.expects_files:
         blocks.append(
             ContextBlock(
@@ -102,11 +110,20 @@ def render(message: Message) -> tuple[str, list[dict[str, Any]]]:
     return fallback[:3000], [b.to_dict() for b in blocks]
 
 
+ANSWERED = "Answered: {}"
+WAS_ANSWERED = "This question was already answered."
+
+
 def answered(blocks: list[dict[str, Any]], label: str | None) -> list[dict[str, Any]]:
-    """A question's message once answered: its words stay, its buttons go, and a line says
-    what was chosen (or, for a stale button, that it had already been answered)."""
-    kept = [b for b in blocks if b.get("type") != "actions" and b.get("block_id") != FILES_HINT]
-    note = f"Your answer: *{_escape(label)}*" if label else "This question was already answered."
+    """A question's message once answered, by a button or in words: its words stay, its
+    buttons go, and a line says what the answer was (or, for a stale button, that it had
+    already been answered)."""
+    kept = [
+        b
+        for b in blocks
+        if b.get("type") != "actions" and b.get("block_id") not in (FILES_HINT, ANSWER_HINT)
+    ]
+    note = ANSWERED.format(f"*{_escape(label)}*") if label else WAS_ANSWERED
     kept.append(ContextBlock(elements=[MarkdownTextObject(text=note)]).to_dict())
     return kept
 

@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.kernel.core import Kernel
 from bot.kernel.outbox import PendingSend
 from bot.platforms.send_loop import SendLoop
+from bot.platforms.slack import questions
 from bot.platforms.slack.blocks import render
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,7 @@ class SlackSendLoop(SendLoop):
                         },
                     )
                     ref = f"{response['channel']}:{response['ts']}"
+                    await self._keep_question(item, response, text, blocks)
         except SlackApiError as exc:
             await self._failed(item, channel, exc)
             return
@@ -91,6 +93,23 @@ class SlackSendLoop(SendLoop):
             await self.retry(item, f"network: {type(exc).__name__}")
             return
         await self.sent(item, ref)
+
+    async def _keep_question(
+        self, item: PendingSend, response: Any, text: str, blocks: list[dict[str, Any]]
+    ) -> None:
+        """A question sent later (a reminder of an unfinished report) is kept until it is
+        answered, as a reply's is, so a typed answer closes it too (see questions.py)."""
+        message = item.message
+        if item.target_kind == "team" or not (message.step and message.choices):
+            return
+        posted = {"channel": response["channel"], "ts": response["ts"], "text": text}
+        posted["blocks"] = blocks
+        try:
+            await self.kernel.work.run(
+                questions.keep, self.kernel, item.target, message.step, posted
+            )
+        except Exception as exc:  # the message went; only its closing later is lost
+            log.warning("Slack: a question message was not kept: %s", type(exc).__name__)
 
     async def _already_posted(self, item: PendingSend, channel: str) -> str | None:
         """After a crash between posting and recording: find our message by its metadata.

@@ -32,11 +32,11 @@ from bot.dispatch import BotService
 from bot.dispatch.service import DB_DOWN
 from bot.domain.evidence import EvidenceFile
 from bot.domain.messages import Message
-from bot.domain.turns import ButtonPress, StaffMessage, TurnStatus
+from bot.domain.turns import ButtonPress, StaffMessage, TurnResult, TurnStatus
 from bot.intake import guard
 from bot.platforms.teams import door, invoke, live_cards, store
 from bot.platforms.teams.auth import build_authentication
-from bot.platforms.teams.cards import ACTION, CHOICE
+from bot.platforms.teams.cards import ACTION, CHOICE, TYPE_OTHER, choice_text
 from bot.platforms.teams.connector import SEND_SECONDS
 from bot.platforms.teams.files import TeamsFiles, has_files
 from bot.platforms.teams.installs import Installs, user_id
@@ -81,6 +81,7 @@ class TeamsAdapter:
             self.app_id,
             {"dsl": settings.teams_dsl_channel, "slt": settings.teams_slt_channel},
         )
+        self.sends.keep_question = self.cards.keep  # reminders ask questions too
         self.bot = SchoolBot(self)
 
     def http(self) -> aiohttp.ClientSession:
@@ -212,7 +213,7 @@ class TeamsAdapter:
         if context.activity.conversation.conversation_type != "personal":
             return
         uid = user_id(context.activity.from_property)
-        self.cards.keep(uid, sent.id, activity.attachments[0].content)
+        self.cards.keep(uid, sent.id, activity.attachments[0].content, message.step or "")
 
     async def token(self, context: TurnContext) -> str | None:
         """The bot's own token, for images pasted into a chat."""
@@ -258,17 +259,18 @@ class SchoolBot(TeamsActivityHandler):
             # The usual turns, a typed message or a choice pressed: one worker-thread hop
             # for the chat reference, the duplicate check and the dialog step together.
             if data:
-                text, step = str(data.get("value") or ""), str(data.get("step") or "") or None
+                text, step = choice_text(data), str(data.get("step") or "") or None
+                if text is None:  # "Other" picked, nothing typed in its box
+                    await self.adapter.send(turn_context, [Message(TYPE_OTHER)])
+                    return
             else:
                 text, step = activity.text or "", None
-            replies = await self.service.work.run(self._step_now, activity, text, step)
-            if replies is None:
+            result = await self.service.work.run(self._step_now, activity, text, step)
+            if result is None:
                 return
-            if data:
-                await live_cards.close(
-                    self.adapter.cards, turn_context, user_id(activity.from_property)
-                )
-            await self.adapter.send(turn_context, replies)
+            uid = user_id(activity.from_property)
+            await live_cards.close(self.adapter.cards, turn_context, uid, result)
+            await self.adapter.send(turn_context, result.replies)
             return
         if not await self.first_time(turn_context):
             return
@@ -285,7 +287,7 @@ class SchoolBot(TeamsActivityHandler):
                 turn_context, [Message("Please message me in a personal chat.")]
             )
 
-    def _step_now(self, activity: Activity, text: str, step: str | None) -> list[Message] | None:
+    def _step_now(self, activity: Activity, text: str, step: str | None) -> TurnResult | None:
         """A personal chat's turn, on a worker thread; None for a duplicate. The duplicate
         check is recorded in the dialog step's own transaction (one commit, not two)."""
         self.installs.remember_user_now(activity)
@@ -296,7 +298,7 @@ class SchoolBot(TeamsActivityHandler):
         if result.status is TurnStatus.REPEAT:
             log.info("duplicate Teams activity ignored")
             return None
-        return result.replies
+        return result
 
     async def _personal(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -317,37 +319,46 @@ class SchoolBot(TeamsActivityHandler):
         message = StaffMessage(
             PLATFORM, uid, activity.text or "", tuple(files), name, files_refused=bool(refusals)
         )
-        replies += (await self.service.work.run(self.service.receive, message)).replies
-        await self.adapter.send(turn_context, replies)
+        result = await self.service.work.run(self.service.receive, message)
+        await live_cards.close(self.adapter.cards, turn_context, uid, result)
+        await self.adapter.send(turn_context, replies + result.replies)
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
         if turn_context.activity.name == invoke.CARD_ACTION:
             return await invoke.card_action(self, turn_context)
         return await super().on_invoke_activity(turn_context)
 
-    async def submit(self, turn_context: TurnContext, data: dict[str, Any]) -> bool:
-        """A card button's data, from a message or an invoke; False if it isn't ours."""
+    async def submit(self, turn_context: TurnContext, data: dict[str, Any]) -> str | None:
+        """A card button's data from an invoke: what Teams shows by the card (a stale
+        button's note, or where the reply is), or None if the data isn't ours."""
         if data.get("schoolbot") not in (CHOICE, ACTION):
-            return False
-        await self._submit(turn_context, data)
-        return True
+            return None
+        return await self._submit(turn_context, data, invoked=True)
 
-    async def _submit(self, turn_context: TurnContext, data: dict[str, Any]) -> None:
+    async def _submit(
+        self, turn_context: TurnContext, data: dict[str, Any], *, invoked: bool = False
+    ) -> str | None:
+        """A card button's data; returns the note for a stale answer button, which an
+        invoke shows by the card instead of in the chat."""
         activity = turn_context.activity
         uid, name = user_id(activity.from_property), activity.from_property.name
         if data["schoolbot"] == CHOICE:
             await self.installs.remember_user(turn_context)
+            text = choice_text(data)
+            if text is None:
+                await self.adapter.tell(turn_context, [Message(TYPE_OTHER)])
+                return None
             choice = StaffMessage(
-                PLATFORM,
-                uid,
-                str(data.get("value") or ""),
-                name=name,
-                answering=str(data.get("step") or "") or None,
+                PLATFORM, uid, text, name=name, answering=str(data.get("step") or "") or None
             )
             result = await self.service.work.run(self.service.receive, choice)
-            await live_cards.close(self.adapter.cards, turn_context, uid)
-            await self.adapter.send(turn_context, result.replies)
-            return
+            await live_cards.close(self.adapter.cards, turn_context, uid, result)
+            replies = result.replies
+            if invoked and result.status is TurnStatus.STALE and replies:
+                await self.adapter.send(turn_context, replies[1:])
+                return replies[0].text
+            await self.adapter.send(turn_context, replies)
+            return None
         text, message = data.get("text"), data.get("message")
         press = ButtonPress(
             PLATFORM,
@@ -360,6 +371,7 @@ class SchoolBot(TeamsActivityHandler):
         )
         result = await self.service.work.run(self.service.press, press)
         await self.adapter.tell(turn_context, result.replies)
+        return None
 
     async def _channel(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity

@@ -2,7 +2,8 @@
 
 Dialog choices become Action.Submit buttons whose data is {"schoolbot": "choice", "step",
 "value"}; more than MAX_BUTTONS choices become a compact ChoiceSet with one Send button,
-because Teams shows only a few card buttons. Record buttons (case and approval actions)
+because Teams shows only a few card buttons. A question that takes other answers too (a
+message `hint`) says so under it, and its list ends with "Other" and a box to type in. Record buttons (case and approval actions)
 submit {"schoolbot": "action", "action", "value"}; those that need words (a note, an
 outcome, a reason) open an Action.ShowCard with a required Input.Text named "text".
 """
@@ -20,6 +21,11 @@ CHOICE, ACTION = "choice", "action"
 MAX_BUTTONS = 5
 TEXT_LIMIT = 4000
 FILES_HINT = "Attach screenshots or files to a message here, then press Done."
+HINT_ID = "hint"  # the line under a question saying what else may be typed
+# "Other" in a list whose choices aren't the only answers: what is typed in the box under
+# it ("other") is the answer; picked with the box left empty, the person is asked to type.
+OTHER, OTHER_BOX = "schoolbot:other", "other"
+TYPE_OTHER = "Please type your answer here in the chat, in a few words."
 STYLES = {"primary": "positive", "danger": "destructive"}
 
 
@@ -99,6 +105,18 @@ def choice_data(step: str | None, value: str | None = None) -> dict[str, Any]:
     return data
 
 
+def choice_text(data: dict[str, Any]) -> str | None:
+    """The answer a question card sent: what was typed in its "Other" box, else the choice
+    picked; None when "Other" was picked (or nothing) and the box was left empty."""
+    typed = str(data.get(OTHER_BOX) or "").strip()
+    if typed:
+        return typed
+    value = str(data.get("value") or "")
+    if value == OTHER or (not value and OTHER_BOX in data):
+        return None
+    return value
+
+
 def action_data(action: str, value: str) -> dict[str, Any]:
     return {"schoolbot": ACTION, "action": action, "value": value}
 
@@ -172,17 +190,30 @@ def _choices(message: Message) -> tuple[list[dict[str, Any]], list[dict[str, Any
             }
             for c in message.choices
         ]
-    picker = {
+    other = bool(message.hint)
+    choices = [{"title": c.label, "value": c.value} for c in message.choices]
+    picker: dict[str, Any] = {
         "type": "Input.ChoiceSet",
         "id": "value",
         "style": "compact",
-        "isRequired": True,
-        "errorMessage": "Please pick one.",
+        "isRequired": not other,  # with "Other", the box under it may be the answer
         "placeholder": "Choose…",
-        "choices": [{"title": c.label, "value": c.value} for c in message.choices],
+        "choices": choices + ([{"title": "Other", "value": OTHER}] if other else []),
     }
+    if not other:
+        picker["errorMessage"] = "Please pick one."
+    extra: list[dict[str, Any]] = [picker]
+    if other:
+        extra.append(
+            {
+                "type": "Input.Text",
+                "id": OTHER_BOX,
+                "label": "Other (type it here)",
+                "maxLength": 60,
+            }
+        )
     send = {"type": "Action.Submit", "title": "Send", "data": choice_data(message.step)}
-    return [picker], [send]
+    return extra, [send]
 
 
 def render(message: Message) -> dict[str, Any]:
@@ -207,6 +238,8 @@ def render(message: Message) -> dict[str, Any]:
             }
         )
     extra, actions = _choices(message)
+    if message.hint and message.choices:
+        body.append(_text(message.hint, id=HINT_ID, isSubtle=True, size="Small"))
     body.extend(extra)
     actions.extend(_button(b) for b in message.buttons)
     if message.expects_files:

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 from botbuilder.core import TurnContext
 from botbuilder.schema import InvokeResponse
 
+from bot.platforms.teams.cards import ACTION, CHOICE
+
 if TYPE_CHECKING:
     from bot.platforms.teams.adapter import SchoolBot
 
@@ -46,7 +48,10 @@ async def card_action(bot: SchoolBot, turn_context: TurnContext) -> InvokeRespon
     if not await bot.first_time(turn_context):
         return message_response(REPEAT)
     data = action_data(activity.value)
-    if data is None or not await bot.submit(turn_context, data):
+    if data is None or data.get("schoolbot") not in (CHOICE, ACTION):
         return message_response(NOT_OURS)
+    note = await bot.submit(turn_context, data)  # a stale answer button's note, shown here
+    if note:
+        return message_response(note)
     personal = activity.conversation.conversation_type == "personal"
     return message_response(DONE["personal" if personal else "other"])

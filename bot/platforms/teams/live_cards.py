@@ -1,10 +1,11 @@
 """Question cards in a personal chat stay live until answered, then show the answer.
 
-When the bot asks a question with choices, it keeps the card it sent (by activity id). When
-a choice on that card is pressed, the card is updated in place (update_activity on the
-press's replyToId) to show the question and the answer, without buttons, as in Slack. The
-pressed choice is found by Adaptive Card rules alone (the button whose data the press
-carries, or the picked value of a ChoiceSet), so this doesn't depend on what the data says.
+When the bot asks a question with choices, it keeps the card it sent (by activity id, with
+the question's step id), whether it was a reply or sent later (a reminder of an unfinished
+report). When the question is answered, the card is updated in place (update_activity) to
+show the question and the answer, without buttons, as in Slack: found by the press's
+replyToId when a choice on it was pressed, and by the question's step id when the answer
+was typed. A stale button's card says it was already answered, never what was pressed.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 from botframework.connector.models import ErrorResponseException
 
+from bot.domain.turns import TurnResult, TurnStatus
 from bot.kernel.core import Kernel
 from bot.platforms.teams import store
+from bot.platforms.teams.cards import HINT_ID
 from bot.platforms.teams.sends import ADAPTIVE, http_status
 
 log = logging.getLogger(__name__)
@@ -39,7 +42,7 @@ class QuestionCards:
     """The question cards this process keeps, written to the database a moment after they
     are sent, many in one transaction: a commit for every card was a third of a turn's
     database work. A press is matched from memory first, so the wait is never seen. A crash
-    inside it loses only the "Your answer" update of those cards: the conversation itself
+    inside it loses only the "Answered" update of those cards: the conversation itself
     is in the database, and a second press is answered as already answered."""
 
     def __init__(self, kernel: Kernel, delay: float = WRITE_DELAY):
@@ -51,8 +54,8 @@ class QuestionCards:
         self.pruned: dict[str, datetime] = {}  # when each person's stale cards were looked for
         self._writer: asyncio.Task[None] | None = None
 
-    def keep(self, user: str, activity_id: str, card: dict[str, Any]) -> None:
-        self.waiting[_key(user, activity_id)] = {"card": card}
+    def keep(self, user: str, activity_id: str, card: dict[str, Any], step: str) -> None:
+        self.waiting[_key(user, activity_id)] = {"card": card, "step": step, "id": activity_id}
         self.owners.add(user)
         if self._writer is None or self._writer.done():
             self._writer = asyncio.get_running_loop().create_task(self._write_soon())
@@ -65,6 +68,19 @@ class QuestionCards:
         if key in self.writing and self._writer is not None:
             await asyncio.shield(self._writer)  # let its write finish, then take it back
         return await self.kernel.work.run(store.take, self.kernel, key)
+
+    async def take_asking(self, user: str, step: str) -> list[dict[str, Any]]:
+        """Every kept card of this person that asks `step`, forgotten (it is answered)."""
+        prefix = f"card:{user}:"
+        found = [
+            self.waiting.pop(key)
+            for key, kept in list(self.waiting.items())
+            if key.startswith(prefix) and kept.get("step") == step
+        ]
+        if self._writer is not None and any(k.startswith(prefix) for k in self.writing):
+            await asyncio.shield(self._writer)
+        found += await self.kernel.work.run(store.take_where, self.kernel, prefix, "step", step)
+        return found
 
     async def _write_soon(self) -> None:
         await asyncio.sleep(self.delay)
@@ -104,6 +120,25 @@ class QuestionCards:
         await self.write()
 
 
+ANSWERED = "Answered: {}"
+WAS_ANSWERED = "This question was already answered."
+
+
+def answered(card: dict[str, Any], label: str | None) -> dict[str, Any]:
+    """The same card with its inputs and buttons gone and the answer underneath (or, for a
+    stale button, that it had already been answered)."""
+    body = [
+        e
+        for e in card.get("body", [])
+        if not str(e.get("type", "")).startswith("Input.") and e.get("id") != HINT_ID
+    ]
+    note = ANSWERED.format(label) if label else WAS_ANSWERED
+    body.append({"type": "TextBlock", "text": note, "wrap": True})
+    done = {k: v for k, v in card.items() if k != "actions"}
+    done["body"] = body
+    return done
+
+
 def pressed_label(card: dict[str, Any], pressed: dict[str, Any]) -> str | None:
     """The title of what was chosen: a picked ChoiceSet value, else the button pressed."""
     for element in card.get("body", []):
@@ -119,33 +154,37 @@ def pressed_label(card: dict[str, Any], pressed: dict[str, Any]) -> str | None:
     return None
 
 
-def answered(card: dict[str, Any], label: str) -> dict[str, Any]:
-    """The same card with its inputs and buttons gone and the answer underneath."""
-    body = [e for e in card.get("body", []) if not str(e.get("type", "")).startswith("Input.")]
-    body.append({"type": "TextBlock", "text": f"Your answer: {label}", "wrap": True})
-    done = {k: v for k, v in card.items() if k != "actions"}
-    done["body"] = body
-    return done
-
-
-async def close(cards: QuestionCards, context: TurnContext, user: str) -> None:
-    """If this press answered a card we are keeping, show the answer on it."""
+async def close(cards: QuestionCards, context: TurnContext, user: str, result: TurnResult) -> None:
+    """Show the answer on the cards that asked the question this turn answered (pressed or
+    typed), and on the card pressed; a stale press's card says it was already answered.
+    A question asked again (an answer it couldn't read) keeps its cards as they are."""
+    if result.status is TurnStatus.UNSAVED:
+        return
     activity = context.activity
-    card_id = activity.reply_to_id
-    if not card_id or not isinstance(activity.value, dict):
-        return
-    kept = await cards.take(user, card_id)
-    if not kept:
-        return
-    label = pressed_label(kept["card"], activity.value)
-    if label is None:
-        return
-    update = Activity(
-        id=card_id,
-        type=ActivityTypes.message,
-        attachments=[Attachment(content_type=ADAPTIVE, content=answered(kept["card"], label))],
-    )
-    try:
-        await context.update_activity(update)
-    except ErrorResponseException as exc:  # the card just keeps its buttons; the reply still goes
-        log.warning("Teams: couldn't update an answered card: HTTP %s", http_status(exc)[0])
+    pressed = activity.reply_to_id if isinstance(activity.value, dict) else None
+    kept: list[dict[str, Any]] = []
+    if pressed and (card := await cards.take(user, pressed)):
+        kept.append({**card, "id": pressed})
+    label = None
+    if result.answered is not None:
+        label = result.answered.label
+        more = await cards.take_asking(user, result.answered.step)
+        kept += [card for card in more if card.get("id") and card["id"] != pressed]
+    elif result.status is TurnStatus.DONE and kept:
+        card = kept[0]
+        if any(m.step and m.step == card.get("step") for m in result.replies):
+            cards.keep(user, card["id"], card["card"], card.get("step") or "")  # asked again
+            return
+        label = pressed_label(card["card"], activity.value)  # a menu: it answers no question
+        if label is None:
+            return
+    for card in kept:
+        update = Activity(
+            id=card["id"],
+            type=ActivityTypes.message,
+            attachments=[Attachment(content_type=ADAPTIVE, content=answered(card["card"], label))],
+        )
+        try:
+            await context.update_activity(update)
+        except ErrorResponseException as exc:  # the card keeps its buttons; the reply goes
+            log.warning("Teams: couldn't update an answered card: HTTP %s", http_status(exc)[0])

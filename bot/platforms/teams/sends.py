@@ -139,6 +139,9 @@ class TeamsSendLoop(SendLoop):
         # Proactive turns need an app id; without credentials (the Emulator) any will do.
         self.bot_id = app_id or AuthenticationConstants.ANONYMOUS_SKILL_APP_ID
         self.channels = channels
+        # Told of each question card sent to a person's chat (user, activity id, card,
+        # step), so it shows the answer once answered (the adapter's live_cards).
+        self.keep_question: Callable[[str, str, dict[str, Any], str], None] | None = None
 
     # --- where things go ---------------------------------------------------------------
 
@@ -255,6 +258,10 @@ class TeamsSendLoop(SendLoop):
         async def post(context: TurnContext) -> None:
             response = await context.send_activity(activity)
             sent["ref"] = f"{response.id if response else ''}|{context.activity.conversation.id}"
+            question = item.message.step and item.message.choices and activity.attachments
+            if question and response and response.id and self.keep_question is not None:
+                card = activity.attachments[0].content
+                self.keep_question(item.target, response.id, card, item.message.step or "")
 
         await self.cloud.continue_conversation(ref, post, self.bot_id)
         return sent["ref"] if len(sent["ref"]) <= REF_LIMIT else sent["ref"].split("|")[0]

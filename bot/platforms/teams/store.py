@@ -139,6 +139,23 @@ def take(kernel: Kernel, key: str) -> dict[str, Any] | None:
         return dict(row.reference)
 
 
+def take_where(kernel: Kernel, prefix: str, field: str, value: str) -> list[dict[str, Any]]:
+    """Load and forget every reference under `prefix` whose `field` is `value` (a person's
+    cards that ask one question: a handful at most, as each goes when it is answered)."""
+    with kernel.session() as session:
+        rows = session.exec(
+            select(ConversationRef)
+            .where(ConversationRef.platform == PLATFORM)
+            .where(col(ConversationRef.key).startswith(prefix))
+        ).all()
+        found = [row for row in rows if row.reference.get(field) == value]
+        for row in found:
+            session.delete(row)
+        if found:
+            session.commit()
+        return [dict(row.reference) for row in found]
+
+
 def _forget_older(session: Session, prefix: str, before: datetime) -> None:
     session.execute(
         delete(ConversationRef)

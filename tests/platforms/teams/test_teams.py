@@ -52,11 +52,11 @@ async def test_friend_request_ends_in_dsl_channel_alert_and_card_updates(teams):
     # Someone without the DSL role: refused privately, and the card is not changed.
     assert (await teams.press("bob", alert, "Acknowledge", channel="dsl")).status == 200
     assert "Only the safeguarding (DSL) team" in private_to(teams, "bob")[-1]
-    assert teams.fake.called("update") == []
+    assert teams.fake.called("update", channel_id("dsl")) == []
 
     before = len(teams.dms("alice"))
     await teams.press("dsl", alert, "Acknowledge", channel="dsl")
-    [update] = await teams.fake.wait_for("update")
+    [update] = await teams.fake.wait_for("update", conversation=channel_id("dsl"))
     assert update.activity_id == alert.activity_id
     assert update.conversation == alert.conversation
     assert "Acknowledged by Dsl" in text_of(update)
@@ -64,7 +64,7 @@ async def test_friend_request_ends_in_dsl_channel_alert_and_card_updates(teams):
     assert "picked up by Dsl" in text_of(notices[-1])
 
     await teams.press("dsl", alert, "Close with outcome", text="Spoke to the pupil's family")
-    await teams.fake.wait_for("update", 2)
+    await teams.fake.wait_for("update", 2, channel_id("dsl"))
     notices = await teams.fake.wait_for(None, before + 2, conversation="a:personal-alice")
     # The outcome stays in the record: the reporter is told it's closed.
     assert "is now closed" in text_of(notices[-1])
@@ -151,26 +151,29 @@ async def test_multi_stage_approval_with_card_buttons_and_a_non_approver(teams):
     await teams.press("ict", alert, "Approve", channel="slt")
     *_, refusal = await teams.fake.wait_for(None, 2, conversation="a:personal-ict")
     assert "Only the Safeguarding Officer" in text_of(refusal)
-    assert teams.fake.called("update") == []
+    assert teams.fake.called("update", channel_id("slt")) == []
 
     await teams.press("so", alert, "Approve", channel="slt")
     await teams.press("so", alert, "Approve", channel="slt")  # a double click decides once
-    [first, *_] = await teams.fake.wait_for("update")
+    [first, *_] = await teams.fake.wait_for("update", conversation=channel_id("slt"))
     assert "stage 2 of 3" in text_of(first)
     assert "already been decided" in private_to(teams, "so")[-1]
 
-    updated = teams.fake.called("update")[-1]
+    updated = teams.fake.called("update", channel_id("slt"))[-1]
     updated_card = type(alert)("create", alert.conversation, updated.activity, alert.activity_id)
     await teams.press("ict", updated_card, "Approve", channel="slt")
-    await teams.fake.wait_for("update", 2)
+    await teams.fake.wait_for("update", 2, channel_id("slt"))
     stage3 = type(alert)(
-        "create", alert.conversation, teams.fake.called("update")[-1].activity, alert.activity_id
+        "create",
+        alert.conversation,
+        teams.fake.called("update", channel_id("slt"))[-1].activity,
+        alert.activity_id,
     )
     assert "stage 3 of 3" in text_of(stage3)
     told = len(teams.dms("req"))
     await teams.press("principal", stage3, "Reject", text="Audience is under 13", channel="slt")
-    await teams.fake.wait_for("update", 3)
-    assert "Rejected" in text_of(teams.fake.called("update")[-1])
+    await teams.fake.wait_for("update", 3, channel_id("slt"))
+    assert "Rejected" in text_of(teams.fake.called("update", channel_id("slt"))[-1])
     await teams.fake.wait_for(None, told + 1, conversation=personal("req"))
     assert "Reason: Audience is under 13" in teams.last("req")
     with teams.service.kernel.session() as session:

@@ -85,7 +85,7 @@ async def test_channel_button_from_someone_never_chatted_opens_their_chat(teams)
     assert "Only the safeguarding (DSL) team" in private_to(teams, "bob")[-1]
     [opened] = opened_chats(teams)
     assert opened["channelData"]["tenant"]["id"] == TENANT
-    assert teams.fake.called("update") == []
+    assert teams.fake.called("update", channel_id("dsl")) == []
 
     # The DSL has never chatted with the bot either: the press works and the card updates.
     grant(teams.service, "aad-dsl", "dsl", platform="teams")
@@ -160,9 +160,9 @@ async def test_answered_question_cards_show_the_answer_and_lose_their_buttons(te
     [card] = [a["content"] for a in update.activity["attachments"]]
     assert "actions" not in card
     assert "Who sent the request?" in text_of(update)
-    assert "Your answer: A pupil (at our school or any other school)" in text_of(update)
+    assert "Answered: A pupil (at our school or any other school)" in text_of(update)
     # The next question came after the update, so it is the latest thing in the chat.
-    assert "Your answer" not in teams.last("alice")
+    assert "Answered:" not in teams.last("alice")
     assert "actions" in teams.dms("alice")[-1].activity["attachments"][0]["content"]
 
     # A stale copy of the old card pressed again: it was closed once, it isn't updated again.
@@ -185,7 +185,7 @@ async def test_picked_answers_from_a_list_show_on_the_card_too(teams):
     await teams.press_on_card("alice", label)
     update = teams.fake.called("update")[-1]
     assert update.activity_id == asked.activity_id
-    assert f"Your answer: {label}" in text_of(update)
+    assert f"Answered: {label}" in text_of(update)
     assert "Input.ChoiceSet" not in json.dumps(update.activity)
 
 
