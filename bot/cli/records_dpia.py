@@ -8,11 +8,11 @@ import click
 import sqlalchemy as sa
 
 
-def _database(url: str, sqlite_file: Path | None) -> str:
+def _database(url: str) -> str:
     """The database's kind and place, never its password."""
-    if sqlite_file is not None:
-        return f"SQLite file {sqlite_file}"
     parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return f"SQLite file {parsed.database}"
     where = f"{parsed.host or 'local socket'}{f':{parsed.port}' if parsed.port else ''}"
     return f"{parsed.get_backend_name()} database {parsed.database or ''} on {where}"
 
@@ -36,7 +36,7 @@ def dpia(output: Path | None) -> None:
     text = render(
         service.kernel.pack,
         services=[platform.name for platform, _ in active_senders(settings)],
-        database=_database(settings.resolved_database_url, settings.database_path),
+        database=_database(settings.resolved_database_url),
         evidence_folder=str(settings.evidence_dir),
         today=service.kernel.now().date(),
     )

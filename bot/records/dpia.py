@@ -18,6 +18,7 @@ import bot.storage.tables  # noqa: F401  (registers every table in SQLModel.meta
 from bot.domain.policy import PolicyPack
 from bot.domain.privacy import LAWFUL_BASES, PURPOSES, SUBJECTS, processors, retention_rows
 
+CHATS = {"slack": "Slack", "teams": "Microsoft Teams", "console": "terminal chat on the server"}
 UNDESCRIBED = "NOT DESCRIBED YET: add it to TABLES in bot/records/dpia.py"
 # What each table holds and why, in a DPO's words. A table missing here is still listed.
 TABLES = {
@@ -207,7 +208,7 @@ def render(
         f"| Data Protection Officer | "
         f"{pack.school.dpo_contact if pack.school.dpo_known else 'TO COMPLETE'} |",
         f"| Host | {pack.school.host or 'TO COMPLETE: who runs the server, and where'} |",
-        f"| Chat services | {', '.join(s for s in services if s != 'email') or 'none'} |",
+        f"| Chat services | {', '.join(CHATS.get(s, s) for s in services if s != 'email')} |",
         f"| Alert emails | {'on' if 'email' in services else 'off'} |",
         f"| Database | {database} |",
         f"| Evidence folder | {evidence_folder} |",
