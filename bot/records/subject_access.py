@@ -28,7 +28,7 @@ from sqlmodel import Session, col, select
 from bot.kernel.evidence_store import EvidenceStore
 from bot.kernel.registry import Registry
 from bot.records import subject_access_cases as cases
-from bot.records.subject_access_review import Review, free_keys, split_answers
+from bot.records.subject_access_review import Review, answer_keys, split_answers
 from bot.storage.tables import (
     ApprovalDecision,
     AuditEvent,
@@ -261,7 +261,7 @@ def gather(
                 "dialog": dialog.dialog,
                 "answers_so_far": split_answers(
                     dialog.state.get("answers") or {},
-                    free_keys(registry, dialog.dialog),
+                    answer_keys(registry, dialog.dialog),
                     review,
                     "Your conversation in progress",
                     cases.YOU,

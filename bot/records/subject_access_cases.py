@@ -23,9 +23,10 @@ from bot.kernel.registry import Registry
 from bot.records.subject_access_review import (
     ABOUT_THEM,
     CHILD_RECORD,
+    KEPT,
     Review,
     about_a_child,
-    free_keys,
+    answer_keys,
     split_answers,
 )
 from bot.storage.tables import AuditEvent, Case, CaseTask, Evidence
@@ -84,8 +85,8 @@ def find(session: Session, person: Person, registry: Registry) -> Found:
             continue
         details = case.details or {}
         naming = [str(details[k]) for k in NAMING_KEYS if details.get(k)]
-        free, _ = free_keys(registry, registry.case_kind(case.kind).dialog)
-        words = [str(details[k]) for k in free if details.get(k)]
+        choices, files = answer_keys(registry, registry.case_kind(case.kind).dialog)
+        words = [str(v) for k, v in details.items() if v and k not in choices | files | KEPT]
         if any(named(person, n) for n in naming):
             how = "you are named as the person it is about"
         elif any(named(person, w) for w in words):
@@ -175,7 +176,7 @@ def own_case(src: Sources, case: Case) -> dict[str, Any]:
 
 
 def _keys(registry: Registry, case: Case) -> tuple[set[str], set[str]]:
-    return free_keys(registry, registry.case_kind(case.kind).dialog)
+    return answer_keys(registry, registry.case_kind(case.kind).dialog)
 
 
 def _file(src: Sources, case: Case, item: Evidence) -> dict[str, Any]:
@@ -213,11 +214,13 @@ def about_case(src: Sources, case: Case, how: str) -> dict[str, Any]:
         review.withhold(case.ref, f"a report by someone else that names them ({how})", CHILD_RECORD)
         return {**base, "withheld": CHILD_MARKER}
     files = src.session.exec(select(Evidence).where(Evidence.case_id == case.id)).all()
+    # Their own name, where the report names them, is theirs: not held for review.
+    theirs = {k for k in NAMING_KEYS if named(src.person, str(case.details.get(k) or ""))}
+    others = {k: v for k, v in case.details.items() if k not in theirs}
+    answers = split_answers(others, _keys(registry, case), review, where, "another person")
     return {
         **base,
-        "answers": split_answers(
-            case.details, _keys(registry, case), review, where, "another person"
-        ),
+        "answers": {**answers, **dict.fromkeys(theirs, YOU)},
         "outcome": review.hold(f"{case.ref}, the outcome", "another person", case.outcome),
         "evidence": f"{len(files)} file(s) sent by the person who reported it (not included)",
     }

@@ -43,6 +43,8 @@ _POLICE_REF = re.compile(
 POLICE_MASK = "[police reference withheld]"
 # Answers whose steps take free words (or files): held for review, never passed as redacted.
 FREE_STEPS = {"text", "url", "people"}
+# Answers a conversation adds that hold no one's words: when it was sent, what was advised.
+KEPT = {"reported_at", "guidance_given"}
 
 
 def hold_marker(number: int) -> str:
@@ -76,9 +78,12 @@ class Review:
         """Keep free text for review; the export shows the marker in its place."""
         if value in (None, "", [], {}):
             return value if value is None else None
-        text = value if isinstance(value, str) else ", ".join(map(str, value))
+        text = mask_police(value if isinstance(value, str) else ", ".join(map(str, value)))
+        for passage in self.passages:  # the same words kept in two places: listed once
+            if (passage.text, passage.written_by) == (text, written_by):
+                return hold_marker(passage.number)
         number = len(self.passages) + 1
-        self.passages.append(Passage(number, where, written_by, mask_police(text)))
+        self.passages.append(Passage(number, where, written_by, text))
         return hold_marker(number)
 
     def withhold(self, record: str, what: str, exemption: str) -> None:
@@ -104,33 +109,38 @@ def about_a_child(case: Case) -> bool:
     )
 
 
-def free_keys(registry: Registry, dialog_name: str) -> tuple[set[str], set[str]]:
-    """The answer keys of a conversation that hold free words, and those that hold files."""
+Keys = tuple[set[str], set[str]]
+
+
+def answer_keys(registry: Registry, dialog_name: str) -> Keys:
+    """The answer keys of a conversation that are choices, dates or yes/no (kept), and those
+    that hold files; every other answer may hold free words."""
     conversation = registry.conversations.get(dialog_name)
     dialog: Dialog | None = conversation.dialog if conversation else None
     steps = dialog.steps if dialog else ()
-    return {s.key for s in steps if s.kind in FREE_STEPS}, {
-        s.key for s in steps if s.kind == "files"
-    }
+    return (
+        {s.key for s in steps if s.kind not in FREE_STEPS and s.kind != "files"},
+        {s.key for s in steps if s.kind == "files"},
+    )
 
 
 def split_answers(
     answers: dict[str, Any],
-    keys: tuple[set[str], set[str]],
+    keys: Keys,
     review: Review,
     where: str,
     written_by: str,
 ) -> dict[str, Any]:
-    """Choices, dates and yes/no kept; free words (and any long text not known to be a
-    choice) held for review; files counted (they are listed, or included, on their own)."""
-    free, files = keys
+    """Choices, dates, yes/no and the bot's own guidance kept; every other text (free
+    words, the first message) held for review; files counted (listed on their own)."""
+    choices, files = keys
     kept: dict[str, Any] = {}
     for key, value in answers.items():
         if key in files:
             kept[key] = f"{len(value or [])} file(s), listed under evidence"
             continue
-        structured = key not in free and (
-            not isinstance(value, str) or key.endswith("_at") or len(value) <= 40
+        structured = (
+            key in choices or key in KEPT or value is None or isinstance(value, (bool, int))
         )
         kept[key] = value if structured else review.hold(f"{where}, '{key}'", written_by, value)
     return kept

@@ -114,7 +114,9 @@ def test_4_a_teachers_export_holds_reports_about_her_her_outcome_files_and_artic
     assert "MARKER-HEAD-NOTE" in review and "MARKER-HEAD-NOTE" not in text
     # Her own words may name a parent: held for review, not called redacted.
     assert "MARKER-PARENT" in review and "MARKER-PARENT" not in text
-    assert "held for the DPO's review" in json.dumps(mine["your_answers"])
+    assert mine["your_answers"]["description"].startswith("[held for the DPO's review: R")
+    assert mine["your_answers"]["opening"].startswith("[held for the DPO's review: R")
+    assert mine["your_answers"]["target"] == "me"  # a choice: nobody's words
     # Names the bot knows are redacted everywhere, the review file included.
     for name in (HEAD, CARA, "MARKER-DINA-NAME", "cara", "hal", "dina"):
         assert not re.search(rf"(?<!\w){name}(?!\w)", text), name
