@@ -38,7 +38,6 @@ from bot.storage.tables import (
     DialogState,
     InboxCursor,
     OfficialAccount,
-    Outbox,
     PolicyRead,
     RoleAssignment,
     WebSession,
@@ -66,7 +65,6 @@ SAFE_DETAIL = {
 PEOPLE_DETAIL = {"by"}
 # What the reporter of a case may read in full: its outcome and the message to them.
 TO_THE_REPORTER = {"outcome", "to_reporter"}
-ALERT = "[an alert about a case you handle: not copied here, it holds other people's information]"
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -177,36 +175,10 @@ class Export:
     files: list[tuple[str, bytes]]
 
 
-def _messages(session: Session, person: Person, own_ids: set[int]) -> list[dict[str, Any]]:
-    """What the bot sent them: in full about their own reports (the DSL's message
-    included); an alert about a case they handle is only listed."""
-    rows = session.exec(
-        select(Outbox)
-        .where(
-            sa.or_(
-                sa.and_(
-                    col(Outbox.platform) == person.platform,
-                    col(Outbox.target_kind) == "user",
-                    col(Outbox.target) == person.user_id,
-                ),
-                sa.and_(col(Outbox.target_kind) == "email", col(Outbox.target) == person.key),
-            )
-        )
-        .order_by(col(Outbox.id))
-    )
-    listed = []
-    for row in rows:
-        theirs = row.case_id is None or row.case_id in own_ids
-        listed.append(
-            {
-                "sent": _iso(row.sent_at),
-                "status": row.status,
-                "by": "email" if row.target_kind == "email" else "chat",
-                "text": row.message.get("text") if theirs else ALERT,
-                "title": row.message.get("title") if theirs else None,
-            }
-        )
-    return listed
+def _answers_so_far(dialog: DialogState) -> dict[str, Any]:
+    """The answers given so far, with the first message they sent (their own words)."""
+    opening = (dialog.state.get("options") or {}).get("opening")
+    return {**(dialog.state.get("answers") or {}), **({"opening": opening} if opening else {})}
 
 
 def gather(
@@ -255,12 +227,12 @@ def gather(
         "person": {"platform": platform, "user_id": user_id, "display_names": sorted(person.names)},
         "reports_made": [cases.own_case(src, c) for c in found.own],
         "reports_about_you": [cases.about_case(src, c, how) for c, how in found.about],
-        "messages_to_you": _messages(session, person, {c.id for c in found.own if c.id}),
+        "messages_to_you": cases.messages(session, person, {c.id for c in found.own if c.id}),
         "conversation_in_progress": (
             {
                 "dialog": dialog.dialog,
                 "answers_so_far": split_answers(
-                    dialog.state.get("answers") or {},
+                    _answers_so_far(dialog),
                     answer_keys(registry, dialog.dialog),
                     review,
                     "Your conversation in progress",
@@ -344,32 +316,11 @@ def gather(
         is not None,
     }
     cases.withhold_concerns(found, review)
-    _withhold_words_on_child_records(events, person, found, review)
+    cases.withhold_words_on_child_records(events, person, found, review)
     others = _others(session, person, found.named_others)
     for passage in review.passages:
         passage.text = _scrub(passage.text, others)
     return Export(_scrub(data, others), review, src.files)
-
-
-def _withhold_words_on_child_records(
-    events: list[AuditEvent], person: Person, found: cases.Found, review: Review
-) -> None:
-    """Their own notes and outcomes on a record about a child (a DSL's work): named for
-    the DPO, never copied, since they are the child's safeguarding record."""
-    own = {c.ref for c in found.own}
-    written: dict[str, int] = {}
-    for event in events:
-        if event.actor == person.key and event.subject in found.child - own:
-            words = [k for k, v in event.detail.items() if k in cases.WORDS and v]
-            if words:
-                written[event.subject] = written.get(event.subject, 0) + 1
-    for ref, count in written.items():
-        review.withhold(
-            ref,
-            f"{count} note(s) or outcome(s) they wrote on this record (not copied here; the "
-            "DPO can read them in the case file)",
-            cases.CHILD_RECORD,
-        )
 
 
 def collect(

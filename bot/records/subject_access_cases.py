@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot.domain.cases import role_of_team
@@ -29,12 +30,13 @@ from bot.records.subject_access_review import (
     answer_keys,
     split_answers,
 )
-from bot.storage.tables import AuditEvent, Case, CaseTask, Evidence
+from bot.storage.tables import AuditEvent, Case, CaseTask, Evidence, Outbox
 
 if TYPE_CHECKING:
     from bot.records.subject_access import Person
 
 YOU = "you"
+ALERT = "[an alert about a case you handle: not copied here, it holds other people's information]"
 CHILD_MARKER = "[withheld: safeguarding record about a child, for the DPO to decide]"
 # Audit detail keys holding someone's own words.
 WORDS = ("note", "outcome", "to_reporter", "reason")
@@ -229,3 +231,56 @@ def about_case(src: Sources, case: Case, how: str) -> dict[str, Any]:
 def withhold_concerns(found: Found, review: Review) -> None:
     for case, how in found.concerns:
         review.withhold(case.ref, f"a concern raised with one role ({how})", ABOUT_THEM)
+
+
+def messages(session: Session, person: Person, own_ids: set[int]) -> list[dict[str, Any]]:
+    """What the bot sent them: in full about their own reports (the DSL's message
+    included); an alert about a case they handle is only listed."""
+    rows = session.exec(
+        select(Outbox)
+        .where(
+            sa.or_(
+                sa.and_(
+                    col(Outbox.platform) == person.platform,
+                    col(Outbox.target_kind) == "user",
+                    col(Outbox.target) == person.user_id,
+                ),
+                sa.and_(col(Outbox.target_kind) == "email", col(Outbox.target) == person.key),
+            )
+        )
+        .order_by(col(Outbox.id))
+    )
+    listed = []
+    for row in rows:
+        theirs = row.case_id is None or row.case_id in own_ids
+        listed.append(
+            {
+                "sent": _iso(row.sent_at),
+                "status": row.status,
+                "by": "email" if row.target_kind == "email" else "chat",
+                "text": row.message.get("text") if theirs else ALERT,
+                "title": row.message.get("title") if theirs else None,
+            }
+        )
+    return listed
+
+
+def withhold_words_on_child_records(
+    events: list[AuditEvent], person: Person, found: Found, review: Review
+) -> None:
+    """Their own notes and outcomes on a record about a child (a DSL's work): named for
+    the DPO, never copied, since they are the child's safeguarding record."""
+    own = {c.ref for c in found.own}
+    written: dict[str, int] = {}
+    for event in events:
+        if event.actor == person.key and event.subject in found.child - own:
+            words = [k for k, v in event.detail.items() if k in WORDS and v]
+            if words:
+                written[event.subject] = written.get(event.subject, 0) + 1
+    for ref, count in written.items():
+        review.withhold(
+            ref,
+            f"{count} note(s) or outcome(s) they wrote on this record (not copied here; the "
+            "DPO can read them in the case file)",
+            CHILD_RECORD,
+        )

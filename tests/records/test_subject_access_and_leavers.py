@@ -145,6 +145,8 @@ def test_records_access_export_holds_their_data_and_no_other_persons_name(school
         }
     ]
     assert data["conversation_in_progress"]["dialog"]
+    opening = data["conversation_in_progress"]["answers_so_far"]["opening"]
+    assert opening.startswith("[held for the DPO's review: R")  # their first message
     [account] = data["accounts_you_are_a_contact_for"]
     assert account["moderators"] == [SAM, "[redacted: another person]"]
     assert account["other_contacts"] == 1
