@@ -185,3 +185,20 @@ def test_4_police_reference_numbers_are_masked_in_free_text():
     masked = mask_police("Police ref CAD 4521/07DEC; crime no. 13/998877/26 given to Mum")
     assert "4521" not in masked and "998877" not in masked
     assert masked.count("[police reference withheld]") == 2 and "given to Mum" in masked
+
+
+@pytest.mark.issue(24, 4)
+def test_4_a_concern_raised_about_her_is_for_the_dpo_and_not_in_her_export(school, tmp_path):
+    service, url, _ = school
+    raised = tell(service, "cara", CARA, "I'm worried about a colleague",
+                  "Their conduct falls short of that, or breaks the social media policy",
+                  "None of these", TESS, "snapchat", "MARKER-CONCERN-WORDS late posts",
+                  "yesterday")  # fmt: skip
+    ref = re.search(r"SC-\d{4}", raised)
+    assert ref, raised
+    files, review = _export(url, tmp_path / "sar" / "tess.zip", "tess")
+    text = "\n".join(v.decode("utf-8", "replace") for v in files.values())
+    assert ref.group(0) not in text and "MARKER-CONCERN" not in text
+    assert f"{ref.group(0)}: a concern raised with one role" in review
+    assert "Schedule 2 Part 1 paragraph 2 (crime)" in review
+    assert "MARKER-CONCERN" not in review  # named, never copied
