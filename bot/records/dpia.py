@@ -135,14 +135,16 @@ RISKS = (
     ),
     Risk(
         "Copies stay in Slack or Teams after the bot disposes of a record.",
-        "The README tells the school to set retention in its chat service. The school must "
-        "set it: this is a residual risk until it does.",
-        "README.md",
+        "The privacy notice says the chat service keeps them under the retention the school "
+        "sets there. The school must set it in its Slack workspace or Microsoft 365 tenant: "
+        "a residual risk until it does.",
+        "bot/domain/privacy.py",
     ),
     Risk(
         "A stolen disk or backup exposes the database and evidence.",
-        "The README asks for disk encryption and PostgreSQL over TLS; the data folder is "
-        "0700. The school must confirm how its host does this.",
+        "The data folder is 0700 and its files 0600; the setup guide asks for backups that "
+        "are encrypted and off the server. Encryption of the disk and of the database "
+        "connection is the host's: the school must confirm how its host does this.",
         "bot/config.py",
     ),
 )
