@@ -1,9 +1,9 @@
 """Conversation 2: cyberbullying or online abuse, with evidence (CB-* clauses), and
 what may be harming a pupil (SG-DANGER, SG-HARM-TYPES, SG-NUDES).
 
-target -> [colleague: their name] -> [pupil: danger -> harm] -> platform -> [url] -> posted_at -> description
--> [evidence (files, "done"), never for a nude image] -> threatening -> [police_consent]
--> pupil_author -> [safeguarding -> danger_child]
+target -> [colleague: their name] -> [pupil: danger -> harm] -> platform -> [url]
+-> posted_at -> description -> [evidence (files, "done"), never for a nude image]
+-> threatening -> [police_consent] -> pupil_author -> [safeguarding -> danger_child]
 """
 
 from __future__ import annotations
