@@ -186,7 +186,11 @@ def create_app(service: BotService, settings: Settings | None = None) -> web.App
     app.router.add_get("/livez", livez)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/healthz", readyz)
-    pages.mount(app, service)  # /privacy and /terms, which the Teams app links to
+    # /privacy and /terms, which the Teams app links to; the notice names the services in use.
+    if settings is None:
+        pages.mount(app, service)
+    else:
+        pages.mount(app, service, [p.name for p, _ in active_senders(settings)])
     app.on_startup.append(_size_thread_pool)
     if settings is not None:
         for platform, mode in active_platforms(settings):

@@ -99,6 +99,10 @@ def policy_check(file: str) -> None:
         sys.exit(1)
     stages = " -> ".join(pack.role_label(s) for s in pack.accounts.stages)
     click.echo(f"OK: {pack.school.name}. {len(pack.clauses)} clauses; approvals: {stages}.")
+    from bot.domain.privacy import pack_warnings
+
+    for warning in pack_warnings(pack):
+        click.echo(f"Warning: {warning}")
 
 
 @policy.command("list")

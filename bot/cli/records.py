@@ -142,10 +142,12 @@ def records_disposals(output: str | None) -> None:
 
 def _add_people_commands() -> None:
     """Subject access requests and leavers live in their own module (cli_records_people)."""
+    from bot.cli.records_dpia import dpia
     from bot.cli.records_people import erase_person, export_person
 
     records.add_command(export_person)
     records.add_command(erase_person)
+    records.add_command(dpia)
 
 
 _add_people_commands()

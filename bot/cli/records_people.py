@@ -24,37 +24,64 @@ def _service():
 @click.option("--platform", required=True, type=PLATFORMS, help="Where their user id is from.")
 @click.option("--user", "user_id", required=True, help="Their platform user id.")
 @click.option(
+    "--name",
+    "names",
+    multiple=True,
+    help="A name colleagues may know them by, to find reports that name them (repeatable).",
+)
+@click.option(
     "-o",
     "--output",
     required=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="The zip to write.",
+    help="The zip to write; the DPO's review file is written next to it.",
 )
-def export_person(platform: str, user_id: str, output: Path) -> None:
-    """Everything the bot holds about one member of staff, other people redacted, as a zip."""
-    from bot.records import subject_access as people
+def export_person(platform: str, user_id: str, names: tuple[str, ...], output: Path) -> None:
+    """Everything the bot holds about one member of staff, for a subject access request."""
+    from bot.app import active_senders
+    from bot.cli.common import _settings
+    from bot.records import subject_access_export as people
     from bot.storage import repository as repo
     from bot.web.casefile import local_time
 
-    if not output.parent.is_dir():
-        raise click.ClickException(f"There is no folder {output.parent}. Create it first.")
+    folder = output.parent
+    if not folder.exists():
+        folder.mkdir(mode=0o700, parents=True)
+    elif folder.stat().st_mode & 0o077:
+        click.echo(f"Note: other users of this computer can open {folder}. Keep exports in a")
+        click.echo("folder only you can open (chmod 700), and delete them once sent.")
+    settings = _settings()
     service = _service()
     now = service.kernel.now()
     with service.kernel.session() as session:
         made = local_time(service.kernel.pack, now)
-        data, count = people.export_zip(session, service.kernel, platform, user_id, made)
+        built = people.build(
+            session,
+            service.kernel,
+            platform,
+            user_id,
+            made,
+            also_known_as=names,
+            services=[p.name for p, _ in active_senders(settings)],
+        )
         repo.audit(
             session,
             now,
             f"cli:{getpass.getuser()}",
             "records.exported",
             f"{platform}:{user_id}",
-            records=count,
+            records=built.records,
         )
         session.commit()
-    output.write_bytes(data)
-    click.echo(f"Wrote {output}: {count} records, other people's details redacted.")
-    click.echo("This export is in the audit trail. Send it securely, and delete your copy after.")
+    review = people.review_path(output)
+    people.write_private(output, built.archive)
+    people.write_private(review, built.review.encode("utf-8"))
+    click.echo(f"Wrote {output}: {built.records} records; other people's names redacted.")
+    click.echo(
+        f"Wrote {review}: for you, the DPO, only. Read it and decide on each part "
+        "before you send the zip."
+    )
+    click.echo("This export is in the audit trail. Send it securely, and delete your copies after.")
 
 
 @click.command("erase-person")

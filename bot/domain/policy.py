@@ -54,10 +54,23 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# What a pack says until the school fills in its Data Protection Officer (`policy check`
+# warns while it does; the privacy notice then points to the school office).
+DPO_PLACEHOLDER = "REPLACE WITH YOUR DPO'S NAME, EMAIL AND PHONE"
+
+
 class School(_Strict):
     name: str = Field(min_length=2)
     policy_title: str = "Social Media Policy"
     official_account: str | None = None
+    # How to reach the school's Data Protection Officer (privacy notice, subject access).
+    dpo_contact: str = DPO_PLACEHOLDER
+    # Who runs the server the bot and its database are on, and where (privacy notice, DPIA).
+    host: str | None = None
+
+    @property
+    def dpo_known(self) -> bool:
+        return bool(self.dpo_contact.strip()) and self.dpo_contact != DPO_PLACEHOLDER
 
 
 class Role(_Strict):

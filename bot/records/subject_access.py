@@ -1,22 +1,23 @@
-"""Subject access requests: what the bot holds about one member of staff.
+"""Subject access requests (UK GDPR Article 15): what the bot holds about one member of staff.
 
-`export_zip` gathers their reports, conversation in progress, roles, the actions they
-took, the audit entries about them, the comments they logged and the accounts they are a
-contact for. Anything in those records that is another person's (their user ids, display
-names, or words they wrote, such as the DSL's notes and outcomes) is replaced by
-REDACTED. A last pass replaces every other person's id or name known to the bot wherever
-it still appears, so a name quoted in a record cannot slip through.
+`build` gathers their reports and the reports others made about them (records/
+subject_access_cases.py), the messages the bot sent them, their conversation in progress,
+roles, the actions they took and the audit entries about them, the comments they logged,
+the accounts they are a contact for, the evidence files they supplied, and the Article 15
+information from the pack (bot.domain.privacy). Their own outcomes and the messages to them
+are given in full. Other people's names and ids the bot knows are replaced by REDACTED;
+free text, which may name people the bot can't know, is held for the DPO in a separate
+"review before release" file (records/subject_access_review.py), and safeguarding records
+about a child are withheld there with the exemption named. Files are written 0600.
 
 Leavers are in records/leavers.py.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import re
-import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -24,17 +25,17 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from bot.kernel.core import Kernel
+from bot.kernel.evidence_store import EvidenceStore
 from bot.kernel.registry import Registry
+from bot.records import subject_access_cases as cases
+from bot.records.subject_access_review import Review, answer_keys, split_answers
 from bot.storage.tables import (
     ApprovalDecision,
     AuditEvent,
     Case,
-    CaseTask,
     Comment,
     ConversationRef,
     DialogState,
-    Evidence,
     InboxCursor,
     OfficialAccount,
     PolicyRead,
@@ -60,8 +61,10 @@ SAFE_DETAIL = {
     "status",
     "rule",
 }
-# Free text that is the actor's own words: theirs when they acted, redacted otherwise.
-OWN_WORDS = {"by", "note", "outcome", "to_reporter", "reason"}
+# Audit detail fields naming a person: theirs when it is them, redacted otherwise.
+PEOPLE_DETAIL = {"by"}
+# What the reporter of a case may read in full: its outcome and the message to them.
+TO_THE_REPORTER = {"outcome", "to_reporter"}
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -117,14 +120,25 @@ def reported_by(person: Person) -> list[Any]:
     return [col(Case.platform) == person.platform, col(Case.reporter_id) == person.user_id]
 
 
-def _event(event: AuditEvent, person: Person) -> dict[str, Any]:
+def _event(
+    event: AuditEvent, person: Person, review: Review, found: cases.Found, own: set[str]
+) -> dict[str, Any]:
+    """An audit entry: safe fields kept, people redacted, free words held for review (or
+    withheld, on a record about a child); the outcome and message on their own report kept."""
     mine = event.actor == person.key
     detail: dict[str, Any] = {}
     for key, value in event.detail.items():
-        if key in SAFE_DETAIL or (key in OWN_WORDS and mine):
+        if key in SAFE_DETAIL or value is None:
             detail[key] = value
-        elif value is not None:
-            detail[key] = REDACTED
+        elif key in PEOPLE_DETAIL:
+            detail[key] = value if mine else REDACTED
+        elif event.subject in found.child:
+            detail[key] = cases.CHILD_MARKER
+        elif key in TO_THE_REPORTER and event.subject in own:
+            detail[key] = value
+        else:
+            where = f"{event.subject}, '{key}' in the record of {event.action}"
+            detail[key] = review.hold(where, cases.YOU if mine else "another person", value)
     return {
         "at": _iso(event.at),
         "action": event.action,
@@ -141,44 +155,6 @@ def _is_person(subject: str, platforms: tuple[str, ...]) -> bool:
     return bool(colon and user_id) and platform in platforms
 
 
-def _case(
-    session: Session, case: Case, person: Person, closed_by: str | None, registry: Registry
-) -> dict[str, Any]:
-    evidence = session.exec(select(Evidence).where(Evidence.case_id == case.id)).all()
-    tasks = session.exec(select(CaseTask).where(CaseTask.case_id == case.id)).all()
-    return {
-        "reference": case.ref,
-        "kind": registry.case_kind(case.kind).title,
-        "status": case.status,
-        "urgent": case.urgent,
-        "owning_team": case.team.upper(),
-        "reported_by": case.reporter_name or person.user_id,
-        "assigned_to": person.own(case.assignee_id),
-        "opened": _iso(case.created_at),
-        "acknowledged": _iso(case.acknowledged_at),
-        "closed": _iso(case.closed_at),
-        "outcome": case.outcome if closed_by == person.key else (case.outcome and REDACTED),
-        "your_answers": case.details,
-        "summary": case.summary,
-        "flags": case.flags,
-        "guidance_clauses": case.guidance,
-        "follow_up_tasks": [
-            {"title": t.title, "due": _iso(t.due_at), "done": _iso(t.done_at)} for t in tasks
-        ],
-        "evidence": [
-            {
-                "file_name": e.filename if e.uploaded_by == person.key else REDACTED,
-                "type": e.content_type,
-                "size_bytes": e.size,
-                "sha256": e.sha256,
-                "added_by": person.own(e.uploaded_by),
-                "added": _iso(e.uploaded_at),
-            }
-            for e in evidence
-        ],
-    }
-
-
 def _mentions(event: AuditEvent, person: Person) -> bool:
     if event.subject == person.key or event.actor == person.key:
         return True
@@ -190,16 +166,45 @@ def _word(text: str) -> re.Pattern[str]:
     return re.compile(rf"(?<!\w){re.escape(text)}(?!\w)")
 
 
-def collect(
-    session: Session, platform: str, user_id: str, platforms: tuple[str, ...], registry: Registry
-) -> dict[str, Any]:
-    """Everything the bot holds about this person, with other people redacted (JSON-ready)."""
+@dataclass
+class Export:
+    """What `gather` found: the export's data and files, and what the DPO reviews first."""
+
+    data: dict[str, Any]
+    review: Review
+    files: list[tuple[str, bytes]]
+
+
+def _answers_so_far(dialog: DialogState) -> dict[str, Any]:
+    """The answers given so far, with the first message they sent (their own words)."""
+    opening = (dialog.state.get("options") or {}).get("opening")
+    return {**(dialog.state.get("answers") or {}), **({"opening": opening} if opening else {})}
+
+
+def gather(
+    session: Session,
+    platform: str,
+    user_id: str,
+    platforms: tuple[str, ...],
+    registry: Registry,
+    *,
+    also_known_as: Sequence[str] = (),
+    store: EvidenceStore | None = None,
+) -> Export:
+    """Everything the bot holds about this person (JSON-ready), the files they supplied,
+    and what is held back for the DPO. `also_known_as`: names the DPO knows them by."""
     person = Person(platform, user_id, platforms=platforms)
-    person.names = names_of(session, person)
-    cases = list(session.exec(select(Case).where(*reported_by(person)).order_by(col(Case.id))))
-    refs = {c.ref for c in cases}
-    events = list(session.exec(select(AuditEvent).order_by(col(AuditEvent.id))))
-    closers = {e.subject: e.actor for e in events if e.action == "case.closed"}
+    person.names = names_of(session, person) | {n.strip() for n in also_known_as if n.strip()}
+    review = Review()
+    found = cases.find(session, person, registry)
+    own = {c.ref for c in found.own if not cases.about_a_child(c)}
+    events = [
+        e
+        for e in session.exec(select(AuditEvent).order_by(col(AuditEvent.id)))
+        if e.subject not in found.hidden
+    ]
+    about_refs = {c.ref for c, _ in found.about} | {c.ref for c in found.own}
+    src = cases.Sources(session, person, registry, events, review, store)
     dialog = session.get(DialogState, (platform, user_id))
     roles = session.exec(
         select(RoleAssignment).where(
@@ -220,11 +225,19 @@ def collect(
     ).all()
     data: dict[str, Any] = {
         "person": {"platform": platform, "user_id": user_id, "display_names": sorted(person.names)},
-        "reports_made": [_case(session, c, person, closers.get(c.ref), registry) for c in cases],
+        "reports_made": [cases.own_case(src, c) for c in found.own],
+        "reports_about_you": [cases.about_case(src, c, how) for c, how in found.about],
+        "messages_to_you": cases.messages(session, person, {c.id for c in found.own if c.id}),
         "conversation_in_progress": (
             {
                 "dialog": dialog.dialog,
-                "answers_so_far": dialog.state,
+                "answers_so_far": split_answers(
+                    _answers_so_far(dialog),
+                    answer_keys(registry, dialog.dialog),
+                    review,
+                    "Your conversation in progress",
+                    cases.YOU,
+                ),
                 "updated": _iso(dialog.updated_at),
             }
             if dialog
@@ -239,18 +252,20 @@ def collect(
             }
             for r in roles
         ],
-        "actions_taken": [_event(e, person) for e in events if e.actor == person.key],
+        "actions_taken": [
+            _event(e, person, review, found, own) for e in events if e.actor == person.key
+        ],
         "audit_entries_about_you": [
-            _event(e, person)
+            _event(e, person, review, found, own)
             for e in events
-            if e.actor != person.key and (e.subject in refs or _mentions(e, person))
+            if e.actor != person.key and (e.subject in about_refs or _mentions(e, person))
         ],
         "approval_decisions": [
             {
                 "stage": d.stage,
                 "role": d.role,
                 "approved": d.approve,
-                "reason": d.reason,
+                "reason": review.hold("An approval decision, your reason", cases.YOU, d.reason),
                 "decided": _iso(d.decided_at),
             }
             for d in decisions
@@ -260,7 +275,7 @@ def collect(
                 "reference": c.ref,
                 "account": c.account_id,
                 "from": c.author_type,
-                "text": REDACTED,
+                "text": review.hold(f"{c.ref}, the comment", "a member of the public", c.text),
                 "received": _iso(c.received_at),
                 "status": c.status,
                 "logged_by_you": c.logged_by == person.key,
@@ -300,12 +315,25 @@ def collect(
         "conversation_reference": session.get(ConversationRef, (platform, f"user:{user_id}"))
         is not None,
     }
-    return _scrub(data, _others(session, person))
+    cases.withhold_concerns(found, review)
+    cases.withhold_words_on_child_records(events, person, found, review)
+    others = _others(session, person, found.named_others)
+    for passage in review.passages:
+        passage.text = _scrub(passage.text, others)
+    return Export(_scrub(data, others), review, src.files)
 
 
-def _others(session: Session, person: Person) -> list[str]:
-    """Ids and names of everyone else the bot knows, longest first."""
-    found: set[str] = set()
+def collect(
+    session: Session, platform: str, user_id: str, platforms: tuple[str, ...], registry: Registry
+) -> dict[str, Any]:
+    """The export's data alone (what the person would be sent), other people redacted."""
+    return gather(session, platform, user_id, platforms, registry).data
+
+
+def _others(session: Session, person: Person, named: set[str]) -> list[str]:
+    """Ids and names of everyone else the bot knows (and the people named in reports as
+    the one they are about), longest first."""
+    found: set[str] = set(named)
     for case in session.exec(select(Case)):
         found.update({case.reporter_id, f"{case.platform}:{case.reporter_id}"})
         if case.reporter_name:
@@ -326,7 +354,10 @@ def _others(session: Session, person: Person) -> list[str]:
         for signed_in in cast("Iterable[WebSession | WebSignIn]", session.exec(select(model))):
             found.update({signed_in.user_id, signed_in.name or ""})
     mine = {person.key, person.user_id, *person.names, *own_emails, "system", ""}
-    return sorted((f for f in found if f not in mine and len(f) > 1), key=len, reverse=True)
+    folded = {m.casefold() for m in mine}
+    return sorted(
+        (f for f in found if f.casefold() not in folded and len(f) > 1), key=len, reverse=True
+    )
 
 
 def _scrub(value: Any, others: list[str]) -> Any:
@@ -340,53 +371,3 @@ def _scrub(value: Any, others: list[str]) -> Any:
     if isinstance(value, dict):
         return {k: _scrub(v, others) for k, v in value.items()}
     return value
-
-
-def _day(iso: str) -> str:
-    return datetime.fromisoformat(iso).strftime("%-d %B %Y")
-
-
-def summary_text(data: dict[str, Any], school: str, made: str) -> str:
-    person = data["person"]
-    lines = [
-        f"What {school}'s schoolbot holds about {person['user_id']} ({person['platform']})",
-        f"Made {made} for a subject access request.",
-        "",
-        f"Reports you made: {len(data['reports_made'])}",
-        *(
-            f"  {c['reference']} ({c['kind']}), opened {_day(c['opened'])}, "
-            f"{c['status'].replace('_', ' ')}"
-            for c in data["reports_made"]
-        ),
-        f"A conversation in progress: {'yes' if data['conversation_in_progress'] else 'no'}",
-        f"Roles: {', '.join(r['role'] for r in data['roles']) or 'none'}",
-        "Email address for alerts: "
-        + (", ".join(sorted({r["email"] for r in data["roles"] if r["email"]})) or "none"),
-        f"Actions you took: {len(data['actions_taken'])}",
-        f"Other entries in the audit trail about you or your reports: "
-        f"{len(data['audit_entries_about_you'])}",
-        f"Approval decisions: {len(data['approval_decisions'])}",
-        f"Comments you logged or closed: {len(data['comments_logged_or_closed'])}",
-        f"Official accounts you are a contact for: {len(data['accounts_you_are_a_contact_for'])}",
-        f"Web workspace sessions: {len(data['web_sessions'])}",
-        "Yearly policy reminders you confirmed reading: "
-        + (", ".join(str(r["year"]) for r in data["policy_read_confirmations"]) or "none"),
-        "",
-        f"Other people's names, ids and words are shown as {REDACTED}.",
-        "Everything is in person.json, with times in UTC.",
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def export_zip(
-    session: Session, kernel: Kernel, platform: str, user_id: str, made: str
-) -> tuple[bytes, int]:
-    """The zip's bytes and how many records it holds; `made` is when, in words."""
-    data = collect(session, platform, user_id, kernel.platform_names, kernel.registry)
-    school = kernel.pack.school.name
-    count = sum(len(v) for v in data.values() if isinstance(v, list))
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("person.json", json.dumps(data, indent=2, ensure_ascii=False))
-        archive.writestr("summary.txt", summary_text(data, school, made))
-    return buffer.getvalue(), count

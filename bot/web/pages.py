@@ -1,22 +1,29 @@
 """The privacy and terms pages the Teams app (and anyone) links to: GET /privacy, /terms.
 
-Plain, short HTML about this school's copy of the bot, filled in from its policy pack. The
+Plain HTML about this school's copy of the bot, filled in from its policy pack: the privacy
+notice is bot.domain.privacy's, the same text a subject access export and the DPIA carry. The
 Teams package points its developer links here unless SCHOOLBOT_PRIVACY_URL and
 SCHOOLBOT_TERMS_URL say otherwise.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 
 from aiohttp import web
 
 from bot.dispatch import BotService
 from bot.domain.policy import PolicyPack
+from bot.domain.privacy import DEFAULT_SERVICES, notice
 from bot.web import headers
 
 # Inline, and allowed by its hash in the Content-Security-Policy (bot.web.headers).
-STYLE = "body { font-family: sans-serif; max-width: 40em; margin: 2em auto; padding: 0 1em; }"
+STYLE = (
+    "body { font-family: sans-serif; max-width: 40em; margin: 2em auto; padding: 0 1em; } "
+    "table { border-collapse: collapse; } th, td { border: 1px solid #767676; padding: .3em; "
+    "text-align: left; vertical-align: top; }"
+)
 headers.EXTRA_STYLES.append(STYLE)
 PAGE = """<!DOCTYPE html>
 <html lang="en-GB">
@@ -30,48 +37,28 @@ PAGE = """<!DOCTYPE html>
 """
 
 
-def privacy(pack: PolicyPack) -> str:
-    from bot.domain.retention import rules
-
-    school = escape(pack.school.name)
-    years = "".join(f"<li>{escape(r.record)}: {escape(r.period)}.</li>" for r in rules(pack))
-    policy = escape(pack.school.policy_title)
+def privacy(pack: PolicyPack, services: Sequence[str] = DEFAULT_SERVICES) -> str:
+    """The privacy notice (bot.domain.privacy), for the chat services this copy runs."""
+    body: list[str] = []
+    for section in notice(pack, services):
+        body.append(f"<h2>{escape(section.heading)}</h2>")
+        body += [f"<p>{escape(p)}</p>" for p in section.paragraphs]
+        if section.items:
+            body.append("<ul>" + "".join(f"<li>{escape(i)}</li>" for i in section.items) + "</ul>")
+        if section.rows:
+            body.append(
+                '<table><thead><tr><th scope="col">Record</th><th scope="col">Kept for'
+                "</th></tr></thead><tbody>"
+                + "".join(
+                    f"<tr><td>{escape(record)}</td><td>{escape(period)}</td></tr>"
+                    for record, period in section.rows
+                )
+                + "</tbody></table>"
+            )
     return PAGE.format(
         style=STYLE,
-        title=f"schoolbot at {school}: privacy",
-        body=f"""
-<p>schoolbot is run by {school} for its staff. It helps staff follow the school's
-{policy}. {school} is responsible for the information it holds.</p>
-<h2>What it stores</h2>
-<ul>
-<li>What staff tell it when they report something or ask for an official account: their
-answers, any notes, and the files they send as evidence.</li>
-<li>Who did what: who reported, who picked a case up, added a note, closed it or decided a
-request, and when. This record cannot be changed afterwards.</li>
-<li>Each person's chat account id and display name, and which staff hold the
-safeguarding (DSL), senior leadership (SLT) or approver roles.</li>
-<li>What it needs to send messages later, such as the chat and channel ids it posts in.</li>
-</ul>
-<p>It is kept on the server the school runs the bot on (its database and data folder). It
-is not used for anything else and is not shared with anyone else. Messages travel through the chat service the school uses
-(Microsoft Teams or Slack).</p>
-<h2>Who can see it</h2>
-<ul>
-<li>The member of staff who reported something can see their own reports and what happened
-to them.</li>
-<li>The safeguarding (DSL) team sees the safeguarding cases; the senior leadership (SLT) team
-and approvers see the requests and cases that go to them.</li>
-<li>The school's IT staff who run the bot can reach the database.</li>
-</ul>
-<h2>How long it is kept</h2>
-<p>The bot deletes records by itself once a day when their time is up, and keeps a log of
-what it removed. A case under a legal hold is kept until the hold is lifted.</p>
-<ul>{years}</ul>
-<p>Technical records (which chat messages were already handled) are removed after a week.</p>
-<h2>Questions</h2>
-<p>Please contact {school}, for example its data protection lead or the school office. You
-can ask what is held about you and ask for it to be corrected.</p>
-""",
+        title=f"schoolbot at {escape(pack.school.name)}: privacy",
+        body="\n".join(body),
     )
 
 
@@ -97,9 +84,14 @@ warranty.</li>
     )
 
 
-def mount(app: web.Application, service: BotService) -> None:
+def mount(
+    app: web.Application, service: BotService, services: Sequence[str] = DEFAULT_SERVICES
+) -> None:
+    """`services`: the chat services (and email) this copy runs, named as processors."""
+
     async def privacy_page(_request: web.Request) -> web.Response:
-        return web.Response(text=privacy(service.kernel.pack), content_type="text/html")
+        page = privacy(service.kernel.pack, services)
+        return web.Response(text=page, content_type="text/html")
 
     async def terms_page(_request: web.Request) -> web.Response:
         return web.Response(text=terms(service.kernel.pack), content_type="text/html")

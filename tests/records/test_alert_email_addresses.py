@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import select
 
-from bot.records import leavers, subject_access
+from bot.records import leavers, subject_access_export
 from bot.storage import db
 from bot.storage import repository as repo
 from bot.storage.tables import AuditEvent, Outbox, RoleAssignment
@@ -72,7 +72,9 @@ def test_the_address_is_in_their_export_and_goes_when_they_leave(sqlite_url, clo
     with service.kernel.session() as session:
         queued = {r.target for r in session.exec(select(Outbox).where(Outbox.platform == "email"))}
         assert queued == {"console:sam", "console:kim"}
-        data, _ = subject_access.export_zip(session, service.kernel, "console", "sam", "today")
+        data, _ = subject_access_export.export_zip(
+            session, service.kernel, "console", "sam", "today"
+        )
     files = zipfile.ZipFile(io.BytesIO(data))
     person = json.loads(files.read("person.json"))
     assert [r["email"] for r in person["roles"]] == [ADDRESS]

@@ -115,28 +115,27 @@ def test_records_access_export_holds_their_data_and_no_other_persons_name(school
     service, url, (first, second, third) = school
     out = tmp_path / "sam.zip"
     result = _export(url, out)
-    assert "other people's details redacted" in result.output
+    assert "other people's names redacted" in result.output
     with zipfile.ZipFile(out) as archive:
         files = {name: archive.read(name).decode("utf-8") for name in archive.namelist()}
-    assert set(files) == {"person.json", "summary.txt"}
+    assert set(files) == {"person.json", "summary.txt", "your-rights.txt"}
     everything = "\n".join(files.values())
     for other in ("MARKER", "other1", "other-dsl"):
         assert other not in everything, other
     data = json.loads(files["person.json"])
-    # Their own reports, with their own words.
+    # Their own reports are about a pupil: listed, their content withheld for the DPO.
     reports = {r["reference"]: r for r in data["reports_made"]}
     assert set(reports) == {first, second}
-    assert "SAM-OWN-WORDS first" in json.dumps(reports[first]["your_answers"])
-    assert reports[first]["reported_by"] == SAM
-    assert reports[first]["outcome"] == "[redacted: another person]"
+    assert reports[first]["reported_by"] == "you" and "withheld" in reports[first]
+    assert "SAM-OWN-WORDS" not in everything
     # The other DSL's actions on Sam's case: what and when, not who or their words.
     about = [e for e in data["audit_entries_about_you"] if e["about"] == first]
     assert {e["action"] for e in about} >= {"case.acknowledged", "case.note", "case.closed"}
     assert all(e["by"] == "[redacted: another person]" for e in about)
-    # What Sam did on the third case, in Sam's own words.
+    # What Sam did on the third case; the note, on a pupil's record, is withheld.
     mine = [e for e in data["actions_taken"] if e["about"] == third]
     assert {e["action"] for e in mine} == {"case.acknowledged", "case.note"}
-    assert any(e["detail"].get("note") == "SAM-OWN-NOTE on the third" for e in mine)
+    assert "SAM-OWN-NOTE" not in everything
     assert data["roles"] == [
         {
             "role": "dsl",
@@ -146,6 +145,8 @@ def test_records_access_export_holds_their_data_and_no_other_persons_name(school
         }
     ]
     assert data["conversation_in_progress"]["dialog"]
+    opening = data["conversation_in_progress"]["answers_so_far"]["opening"]
+    assert opening.startswith("[held for the DPO's review: R")  # their first message
     [account] = data["accounts_you_are_a_contact_for"]
     assert account["moderators"] == [SAM, "[redacted: another person]"]
     assert account["other_contacts"] == 1
@@ -154,6 +155,7 @@ def test_records_access_export_holds_their_data_and_no_other_persons_name(school
         and f"{first} (Cyberbullying or online abuse), opened 21 November 2026, closed"
         in files["summary.txt"]
     )
+    assert (tmp_path / "sam-review-before-release.txt").exists()
     # The export is in the audit trail, with no personal data in the detail.
     with service.kernel.session() as session:
         [logged] = session.exec(

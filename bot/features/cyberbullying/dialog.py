@@ -1,9 +1,9 @@
 """Conversation 2: cyberbullying or online abuse, with evidence (CB-* clauses), and
 what may be harming a pupil (SG-DANGER, SG-HARM-TYPES, SG-NUDES).
 
-target -> [pupil: danger -> harm] -> platform -> [url] -> posted_at -> description
--> [evidence (files, "done"), never for a nude image] -> threatening -> [police_consent]
--> pupil_author -> [safeguarding -> danger_child]
+target -> [colleague: their name] -> [pupil: danger -> harm] -> platform -> [url]
+-> posted_at -> description -> [evidence (files, "done"), never for a nude image]
+-> threatening -> [police_consent] -> pupil_author -> [safeguarding -> danger_child]
 """
 
 from __future__ import annotations
@@ -189,6 +189,14 @@ CYBERBULLYING = Dialog(
     ),
     steps=(
         Step("target", "Who is being targeted?", "choice", choices=TARGETS),
+        # Who it is aimed at, so the record is theirs too (a subject access request finds it).
+        Step(
+            "colleague",
+            "What is your colleague's name? Only the people who handle this will see it.",
+            "text",
+            max_chars=200,
+            ask_if=lambda ctx: ctx.answers.get("target") == "colleague",
+        ),
         danger_step(_about_pupil),
         harm_step(_about_pupil),
         social_network_step("Where was it posted?"),
