@@ -68,6 +68,9 @@ class Message:
     free_text_allowed: bool = True
     step: str | None = None  # which question this asks, so a stale answer button is ignored
     mentions: tuple[Mention, ...] = ()  # people named in text/fields as <@user_id>
+    # Takes the place of an earlier message whose record was disposed of: the platform
+    # replaces it with this text (or deletes it), and one already gone is left gone.
+    retract: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -84,6 +87,7 @@ class Message:
             "free_text_allowed": self.free_text_allowed,
             "step": self.step,
             "mentions": [[m.user_id, m.name] for m in self.mentions],
+            **({"retract": True} if self.retract else {}),
         }
 
     @classmethod
@@ -99,6 +103,7 @@ class Message:
             free_text_allowed=data.get("free_text_allowed", True),
             step=data.get("step"),
             mentions=tuple(Mention(u, n) for u, n in data.get("mentions", [])),
+            retract=data.get("retract", False),
         )
 
     def name_of(self, user_id: str) -> str:
