@@ -71,6 +71,11 @@ class EvidenceKeys:
         """The id of the key new files are encrypted with, as hex (safe to print)."""
         return key_id(self.keys[0]).hex()
 
+    @property
+    def ids(self) -> set[str]:
+        """The hex ids of every key this server has."""
+        return {key_id(k).hex() for k in self.keys}
+
     def encrypt(self, name: str, data: bytes) -> bytes:
         key = self.keys[0]
         header = MAGIC + key_id(key)
