@@ -55,11 +55,16 @@ def records_due() -> None:
 
 @records.command("sweep")
 def records_sweep() -> None:
-    """Dispose of everything due now (the scheduler does this once a day)."""
+    """Dispose of everything due now, and evidence files nothing uses (the scheduler does
+    this once a day, and the files once an hour)."""
+    from bot.records.evidence_files import sweep_unused
     from bot.records.retention import RetentionSweep
 
-    done = RetentionSweep(open_service().kernel).sweep()
-    click.echo(f"Disposed of {done} record(s). See them with: schoolbot records disposals")
+    kernel = open_service().kernel
+    done = RetentionSweep(kernel).sweep()
+    files = sweep_unused(kernel)
+    also = f" and {files} evidence file(s) no record uses" if files else ""
+    click.echo(f"Disposed of {done} record(s){also}. See them with: schoolbot records disposals")
 
 
 @records.command("encrypt-evidence")

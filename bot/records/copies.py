@@ -53,7 +53,7 @@ def scrub_outbox(session: Session, ref: str, case_id: int | None, now: Any) -> t
     posted: dict[tuple[str, str], Outbox] = {}
     for row in rows:
         values: dict[str, Any] = {"message": gone}
-        if row.status == "pending" and row.platform not in NOT_CHAT:
+        if row.status == "pending" and row.platform != "console":  # the terminal reads it
             values.update(status=WITHDRAWN, claim_token=None)
         session.execute(sa.update(Outbox).where(col(Outbox.id) == row.id).values(**values))
         if row.status == "sent" and row.external_ref and row.platform not in NOT_CHAT:

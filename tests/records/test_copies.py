@@ -87,6 +87,10 @@ def _copies_of(service, ref: str, case_id: int) -> None:
             session, now, "slack", "team", "dsl",
             message={"text": f"{ref} MARKER-ALERT"}, case_id=case_id,
         )  # fmt: skip
+        outbox_rows.enqueue(  # an escalation email not yet sent
+            session, now, "email", "email", "console:dsl1",
+            message={"text": f"{ref} MARKER-EMAIL"}, case_id=case_id,
+        )  # fmt: skip
         session.add(
             WebSignIn(
                 token_hash="a" * 64, platform="console", user_id="dsl1", name="Dee",
@@ -152,6 +156,7 @@ def test_disposal_leaves_no_copy_in_outbox_links_requests_or_conversations(servi
         assert {r.status for r in rows if r.platform == "slack" and r.target_kind == "user"} == {
             "withdrawn"
         }
+        assert {r.status for r in rows if r.platform == "email"} == {"withdrawn"}
 
 
 def _upload(service, user: str, data: bytes) -> str:
