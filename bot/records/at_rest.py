@@ -29,10 +29,11 @@ def loose_permission_lines(settings: Settings) -> list[str]:
     shown = [p for p in [data, *_children(data)] if _loose(p)]
     if shown:
         first = shown[0]
-        more = f" and {len(shown) - 1} more" if len(shown) > 1 else ""
+        more = f" and {len(shown) - 1} more in it" if len(shown) > 1 else ""
+        what = f"the data folder {data}" if first == data else f"{first} in the data folder"
         lines.append(
-            f"Warning: {first}{more} in the data folder can be read by other users on this "
-            f"machine ({_mode(first)}). It holds safeguarding records: run  chmod -R go-rwx {data}"
+            f"Warning: {what}{more} can be read by other users on this machine "
+            f"({_mode(first)}). It holds safeguarding records: run  chmod -R go-rwx {data}"
         )
     return lines
 

@@ -65,7 +65,7 @@ async def test_run_says_evidence_is_not_encrypted_and_warns_of_readable_env_and_
     assert any(line.startswith("Evidence files: not encrypted at rest") for line in lines)
     [env_line] = [line for line in lines if ".env can be read by other users" in line]
     assert "chmod 600" in env_line and "-rw-r--r--" in env_line
-    assert any("in the data folder can be read by other users" in line for line in lines)
+    assert any(line.startswith("Warning: the data folder") for line in lines)
     assert "Traceback" not in output
 
 
