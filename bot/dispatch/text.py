@@ -180,7 +180,7 @@ class ConversationRouter:
             return
         mine = (actor.platform, actor.user_id)
         # Another case's or conversation's copy is the same file: that one stays.
-        if not repo.evidence_in_use(session, sha256, except_dialog=mine):
+        if not repo.evidence_in_use(session, sha256, except_dialog=mine, answers=False):
             self.kernel.evidence.remove(sha256)
         subject = case_ref or actor.key
         repo.audit(

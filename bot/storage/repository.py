@@ -180,12 +180,17 @@ def clear_dialog(session: Session, platform: str, user_id: str) -> None:
 
 
 def evidence_in_use(
-    session: Session, sha256: str, *, except_dialog: tuple[str, str] | None = None
+    session: Session,
+    sha256: str,
+    *,
+    except_dialog: tuple[str, str] | None = None,
+    answers: bool = True,
 ) -> bool:
     """Does anything still use a file with these bytes (they are stored once per SHA-256)?
-    A case's evidence, a case's saved answers (an unfinished report passed to the DSL),
-    or an unfinished conversation (`except_dialog`: one conversation not to count, the
-    one asking). A file in use is never deleted."""
+    A case's evidence, a case's saved answers (an unfinished report passed to the DSL;
+    `answers=False` leaves these out, for a file that may not be kept at all), or an
+    unfinished conversation (`except_dialog`: one not to count, the one asking). A file
+    in use is never deleted."""
     if session.exec(select(Evidence.id).where(Evidence.sha256 == sha256)).first() is not None:
         return True
     if not _HEX.fullmatch(sha256):
@@ -194,7 +199,7 @@ def evidence_in_use(
     live = select(Case.id).where(
         col(Case.disposed_at).is_(None), sa.cast(col(Case.details), sa.Text).like(like)
     )
-    if session.exec(live).first() is not None:
+    if answers and session.exec(live).first() is not None:
         return True
     dialogs = select(DialogState.platform, DialogState.user_id).where(
         sa.cast(col(DialogState.state), sa.Text).like(like)
