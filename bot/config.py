@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     metrics_token: SecretStr | None = Field(default=None, alias="SCHOOLBOT_METRICS_TOKEN")
 
     max_evidence_bytes: int = Field(default=25 * 1024 * 1024, alias="SCHOOLBOT_MAX_EVIDENCE_BYTES")
+    # Evidence files encrypted at rest: base64 keys, comma-separated; the first encrypts,
+    # any decrypts (bot/kernel/evidence_keys.py). Unset: files are stored as they came.
+    evidence_keys: SecretStr | None = Field(default=None, alias="EVIDENCE_KEYS")
     # The scheduler: how often each instance sweeps for due reminders, and how long an
     # instance may hold a message it is sending before another may take it over.
     tick_seconds: float = Field(default=30.0, gt=0, alias="SCHOOLBOT_TICK_SECONDS")
@@ -152,6 +155,7 @@ class Settings(BaseSettings):
         "smtp_oauth2_client_id",
         "smtp_oauth2_client_secret",
         "smtp_ca_file",
+        "evidence_keys",
         mode="before",
     )
     @classmethod
@@ -223,6 +227,11 @@ class Settings(BaseSettings):
     @property
     def evidence_dir(self) -> Path:
         return self.data_dir / "evidence"
+
+    @property
+    def env_file(self) -> Path:
+        """The `.env` this bot reads its settings from."""
+        return project_home() / ".env"
 
 
 def make_private_dir(path: Path) -> None:

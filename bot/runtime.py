@@ -9,6 +9,7 @@ from bot.app import active_platforms
 from bot.config import Settings
 from bot.dispatch import BotService
 from bot.domain.policy import load_pack
+from bot.kernel.evidence_keys import EvidenceKeys
 from bot.kernel.evidence_store import EvidenceStore
 from bot.observability import logs
 from bot.platforms import PLATFORM_TITLES
@@ -25,7 +26,7 @@ def build_service(settings: Settings, *, migrate: bool = True) -> BotService:
     service = BotService(
         engine=engine,
         pack=pack,
-        evidence=EvidenceStore(settings.evidence_dir),
+        evidence=EvidenceStore(settings.evidence_dir, evidence_keys(settings)),
         max_evidence_bytes=settings.max_evidence_bytes,
         platform_titles=PLATFORM_TITLES,
     )
@@ -38,6 +39,14 @@ def build_service(settings: Settings, *, migrate: bool = True) -> BotService:
 
         service.outbox.web = WebAccess(service.kernel, settings.public_url)
     return service
+
+
+def evidence_keys(settings: Settings) -> EvidenceKeys | None:
+    """The keys evidence is encrypted with; None when EVIDENCE_KEYS is unset. Raises
+    KeyProblem (a one-line message, never the key) when it is set but unusable."""
+    if settings.evidence_keys is None:
+        return None
+    return EvidenceKeys.parse(settings.evidence_keys.get_secret_value())
 
 
 def configured_platforms(settings: Settings) -> tuple[str, ...]:

@@ -63,6 +63,19 @@ async def retention_tick(service: BotService) -> int:
     return 0
 
 
+async def unused_files_tick(service: BotService) -> int:
+    """Hourly: evidence files nothing uses any more (a cancelled or abandoned report's)."""
+    from bot.records.evidence_files import sweep_unused
+
+    try:
+        return await asyncio.to_thread(sweep_unused, service.kernel)
+    except (sa.exc.SQLAlchemyError, OSError) as exc:
+        log.error("evidence sweep stopped: %s", type(exc).__name__)
+    except asyncio.CancelledError:
+        log.info("evidence sweep stopped: the bot is shutting down")
+    return 0
+
+
 def mount(app: web.Application, service: BotService, seconds: float) -> None:
     scheduler = AsyncIOScheduler(timezone=UTC)
     app[SCHEDULER_KEY] = scheduler
@@ -96,6 +109,15 @@ def mount(app: web.Application, service: BotService, seconds: float) -> None:
             service.intake.forget_old_requests,
             IntervalTrigger(hours=1),
             id="housekeeping",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+        )
+        scheduler.add_job(
+            unused_files_tick,
+            IntervalTrigger(hours=1),
+            args=[service],
+            id="unused-files",
             max_instances=1,
             coalesce=True,
             misfire_grace_time=None,

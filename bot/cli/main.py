@@ -35,11 +35,13 @@ def run(host: str | None, port: int | None) -> None:
     from bot import startup_checks
     from bot.app import RedactingAccessLogger, active_platforms, create_app
     from bot.listener import ListenError, listen
+    from bot.records.at_rest import evidence_line, loose_permission_lines
     from bot.runtime import configure_logging
 
     settings = _settings()
     configure_logging(settings.log_level, settings.log_format)
     say = _sayer(settings)
+    loose = loose_permission_lines(settings)  # before the bot tightens a new data folder
     host = host or settings.host
     port = port or settings.port
     try:
@@ -65,6 +67,9 @@ def run(host: str | None, port: int | None) -> None:
         if settings.metrics_token
         else "Metrics: off (set SCHOOLBOT_METRICS_TOKEN to turn /metrics on)."
     )
+    say(evidence_line(service.kernel.evidence))
+    for line in loose:
+        say(line)
     _warn_unfilled_roles(service, say)
     app = create_app(service, settings)
     startup_checks.mount(app, settings)

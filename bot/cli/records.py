@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import getpass
 import io
+import sys
 
 import click
 
@@ -54,11 +55,47 @@ def records_due() -> None:
 
 @records.command("sweep")
 def records_sweep() -> None:
-    """Dispose of everything due now (the scheduler does this once a day)."""
+    """Dispose of everything due now, and evidence files nothing uses (the scheduler does
+    this once a day, and the files once an hour)."""
+    from bot.records.evidence_files import sweep_unused
     from bot.records.retention import RetentionSweep
 
-    done = RetentionSweep(open_service().kernel).sweep()
-    click.echo(f"Disposed of {done} record(s). See them with: schoolbot records disposals")
+    kernel = open_service().kernel
+    done = RetentionSweep(kernel).sweep()
+    files = sweep_unused(kernel)
+    also = f" and {files} evidence file(s) no record uses" if files else ""
+    click.echo(f"Disposed of {done} record(s){also}. See them with: schoolbot records disposals")
+
+
+@records.command("encrypt-evidence")
+def records_encrypt_evidence() -> None:
+    """Encrypt evidence files stored before EVIDENCE_KEYS was set, and re-encrypt those
+    made with an older key, with the first key. Safe to run again or to interrupt: each
+    file is replaced in one step, and files already done are skipped."""
+    from bot.kernel.evidence_keys import HOW_TO_MAKE_ONE, EvidenceLocked
+
+    store = open_service().kernel.evidence
+    if store.keys is None:
+        raise click.ClickException(
+            f"EVIDENCE_KEYS is not set. Make a key with: {HOW_TO_MAKE_ONE}\n"
+            "then add EVIDENCE_KEYS=<the key> to .env and run this again."
+        )
+    done = skipped = problems = 0
+    for sha in store.names():
+        try:
+            if store.encrypt_one(sha):
+                done += 1
+            else:
+                skipped += 1
+        except (EvidenceLocked, ValueError, OSError) as exc:
+            problems += 1
+            click.echo(f"Not changed: file {sha[:16]}: {exc}.", err=True)
+    click.echo(
+        f"Encrypted {done} file(s) with key {store.keys.current_id}; "
+        f"{skipped} already were; {problems} could not be (see above)."
+    )
+    if problems:
+        sys.exit(1)
 
 
 @records.command("hold")

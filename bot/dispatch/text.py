@@ -214,7 +214,9 @@ class ConversationRouter:
         sha256 = str(record.get("sha256") or "")
         if not sha256:
             return
-        if not repo.evidence_in_use(session, sha256):  # another case's copy is the same file
+        mine = (actor.platform, actor.user_id)
+        # Another case's or conversation's copy is the same file: that one stays.
+        if not repo.evidence_in_use(session, sha256, except_dialog=mine, answers=False):
             self.kernel.evidence.remove(sha256)
         subject = case_ref or actor.key
         repo.audit(

@@ -71,6 +71,9 @@ class Message:
     # Under a question whose choices aren't the only answers: says what else may be typed
     # ("Pick one, or type the name of another app or site").
     hint: str | None = None
+    # Takes the place of an earlier message whose record was disposed of: the platform
+    # replaces it with this text (or deletes it), and one already gone is left gone.
+    retract: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -88,6 +91,7 @@ class Message:
             "step": self.step,
             "mentions": [[m.user_id, m.name] for m in self.mentions],
             **({"hint": self.hint} if self.hint else {}),
+            **({"retract": True} if self.retract else {}),
         }
 
     @classmethod
@@ -104,6 +108,7 @@ class Message:
             step=data.get("step"),
             mentions=tuple(Mention(u, n) for u, n in data.get("mentions", [])),
             hint=data.get("hint"),
+            retract=data.get("retract", False),
         )
 
     def name_of(self, user_id: str) -> str:

@@ -10,8 +10,9 @@ Each request is a line `{"+": token, "row": ...}`; once its database record is c
 (or, if the database was down, once its work is done) a line `{"=": token}` settles it.
 At the next start, lines never settled are given back to the journal, which writes the
 ones the database doesn't already have. The file is emptied whenever nothing in it is
-open, and rewritten with just the open requests when it grows, so what staff wrote is not
-kept there.
+open, and rewritten with just the open requests when it grows or when a request settled
+a minute ago is still in it, so what staff wrote is not kept there (a record disposed of
+later has no copy left in a spool).
 A power cut can still lose what the operating system had not yet written to disk.
 
 A running process holds a lock on its file; another one sharing the data folder uses the
@@ -23,6 +24,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -34,11 +37,16 @@ except ImportError:  # Windows: no locks; run one instance per data folder there
 
 log = logging.getLogger(__name__)
 COMPACT_BYTES = 1_000_000
+SETTLED_SECONDS = 60.0  # how long a settled request's line may stay in the file
 TIMES = ("accepted_at", "renewed_at")
 
 
 class Spool:
-    def __init__(self, folder: Path, name: str):
+    def __init__(
+        self, folder: Path, name: str, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._clock = clock
+        self._settled_since: float | None = None  # the first settle the file still holds
         folder.mkdir(parents=True, exist_ok=True)
         for n in range(100):
             self.path = folder / (f"{name}.spool" if n == 0 else f"{name}-{n}.spool")
@@ -74,9 +82,13 @@ class Spool:
         if not self._open:  # nothing open: what staff wrote needn't stay on disk
             os.ftruncate(self._fd, 0)
             self._size = 0
+            self._settled_since = None
             return
         self._write(json.dumps({"=": token}).encode() + b"\n")
-        if self._size > COMPACT_BYTES:
+        now = self._clock()
+        if self._settled_since is None:
+            self._settled_since = now
+        if self._size > COMPACT_BYTES or now - self._settled_since >= SETTLED_SECONDS:
             self._compact()
 
     def close(self) -> None:
@@ -94,6 +106,7 @@ class Spool:
         os.write(fd, b"".join(self._open.values()))
         os.close(fd)
         os.replace(fresh, self.path)
+        self._settled_since = None
         os.close(self._fd)
         self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND, 0o600)
         self._size = os.fstat(self._fd).st_size

@@ -102,5 +102,5 @@ class Kernel:
     def store_evidence(self, filename: str, content_type: str | None, data: bytes) -> EvidenceFile:
         """Check and keep a file's bytes; raises EvidenceRefused with a message for the user."""
         checked = check_evidence(filename, content_type, data, self.max_evidence_bytes)
-        self.evidence.put(checked.sha256, data)
+        self.evidence.put(checked.sha256, data, at=self.now())
         return checked

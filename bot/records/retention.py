@@ -7,9 +7,13 @@ databases) makes sure it is disposed of once, with one line in the disposal log.
 
 A disposed case keeps a tombstone (reference, kind, dates, outcome category, the rule);
 its answers, outcome text, names and evidence are gone, and its audit rows keep who did
-what and when without the free text. Evidence files are deleted from disk after the
-commit, and only when no remaining record uses the same file (the store keeps one copy
-per SHA-256). A case on legal hold is never disposed of.
+what and when without the free text. Its copies go with it (bot/records/copies.py):
+outbox messages, the bot's own posts on Slack and Teams, web links, requests not yet
+run, and a conversation that joined it. Evidence files are deleted from disk after the
+commit, and only when nothing still uses the same file (the store keeps one copy per
+SHA-256; see bot/records/evidence_files.py). On SQLite the write-ahead log is then
+emptied, so no old page still holds what was removed. A case on legal hold is never
+disposed of.
 """
 
 from __future__ import annotations
@@ -24,8 +28,10 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot.domain import retention as rules
-from bot.domain.messages import Message
 from bot.observability import metrics
+from bot.records import copies
+from bot.records.evidence_files import delete_unused
+from bot.storage import db
 from bot.storage.repository import rowcount
 from bot.storage.tables import (
     Approval,
@@ -37,7 +43,6 @@ from bot.storage.tables import (
     Disposal,
     Evidence,
     OfficialAccount,
-    Outbox,
 )
 
 if TYPE_CHECKING:
@@ -159,6 +164,8 @@ class RetentionSweep:
         metrics.retention_swept(disposed, ok=True)
         if done:
             log.info("retention sweep disposed of %s record(s)", done)
+            if not db.checkpoint(self.kernel.work.engine):
+                log.warning("retention: the database log is in use; it is emptied next time")
         return done
 
     def _dispose(self, item: Due) -> int:
@@ -173,7 +180,8 @@ class RetentionSweep:
             elif kind == "comment":
                 ok, redacted = self._dispose_comment(session, int(item.row[1]), item, now)
             else:
-                ok, redacted = self._dispose_dialog(session, item), 0
+                ok, files = self._dispose_dialog(session, item)
+                redacted = 0
             if not ok:
                 session.rollback()
                 return 0
@@ -236,6 +244,7 @@ class RetentionSweep:
         session.refresh(case)
         approval = session.exec(select(Approval).where(Approval.case_id == case_id)).first()
         category = outcome_category(case, approval)
+        old_details = case.details
         case.details = {
             "tombstone": {
                 "ref": case.ref,
@@ -253,6 +262,7 @@ class RetentionSweep:
         files = [
             e.sha256 for e in session.exec(select(Evidence).where(Evidence.case_id == case_id))
         ]
+        files += copies.files_in(old_details)  # an unfinished report's files, by name only
         session.execute(sa.delete(Evidence).where(col(Evidence.case_id) == case_id))
         if approval is not None:
             session.execute(
@@ -260,12 +270,9 @@ class RetentionSweep:
                 .where(col(ApprovalDecision.approval_id) == approval.id)
                 .values(reason=None)
             )
-        gone = Message("This message was disposed of under the school's retention schedule.")
-        session.execute(
-            sa.update(Outbox)
-            .where(col(Outbox.case_id) == case_id, col(Outbox.status) != "pending")
-            .values(message=gone.to_dict())
-        )
+        copies.scrub_outbox(session, case.ref, case_id, now)
+        copies.scrub_links_and_requests(session, case.ref)
+        files += copies.drop_joined_conversations(session, case.ref)
         redacted = self._redact(session, [case.ref], item, now)
         return True, files, redacted
 
@@ -297,11 +304,16 @@ class RetentionSweep:
             .where(col(Comment.id) == comment_id)
             .values(text=self._tombstone(item, now), link=None, logged_by="", closed_by=None)
         )
+        copies.scrub_outbox(session, item.record, None, now)
+        copies.scrub_links_and_requests(session, item.record)
         return True, self._redact(session, [item.record], item, now)
 
-    def _dispose_dialog(self, session: Session, item: Due) -> bool:
-        """An unfinished conversation is deleted (compare-and-set on its last turn)."""
+    def _dispose_dialog(self, session: Session, item: Due) -> tuple[bool, list[str]]:
+        """An unfinished conversation is deleted (compare-and-set on its last turn), and
+        with it the files it held that nothing else uses."""
         _, platform, user_id, updated = item.row
+        row = session.get(DialogState, (platform, user_id))
+        files = copies.files_in(row.state) if row is not None else []
         result = session.execute(
             sa.delete(DialogState).where(
                 col(DialogState.platform) == platform,
@@ -309,7 +321,7 @@ class RetentionSweep:
                 col(DialogState.updated_at) == datetime.fromisoformat(updated),
             )
         )
-        return rowcount(result) == 1
+        return rowcount(result) == 1, files
 
     def _redact(self, session: Session, subjects: list[str], item: Due, now: datetime) -> int:
         """Take the free text out of these subjects' audit rows; rows without any stay."""
@@ -328,17 +340,5 @@ class RetentionSweep:
         return count
 
     def _delete_files(self, hashes: list[str]) -> int:
-        """Delete each file no remaining evidence row still uses (the store dedupes)."""
-        deleted = 0
-        for sha in dict.fromkeys(hashes):
-            with self.kernel.session() as session:
-                still_used = session.exec(select(Evidence.id).where(Evidence.sha256 == sha)).first()
-            if still_used is not None:
-                continue
-            path = self.kernel.evidence.path_for(sha)
-            try:
-                path.unlink()
-                deleted += 1
-            except FileNotFoundError:
-                pass
-        return deleted
+        """Delete each file nothing else still uses (the store keeps one copy per hash)."""
+        return len(delete_unused(self.kernel, hashes, self.kernel.now()))

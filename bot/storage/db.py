@@ -84,7 +84,21 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # What is deleted or overwritten is zeroed on disk, not left in a free page where a
+    # copy of the file would still show it (a disposed record must leave no copy).
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
+
+
+def checkpoint(engine: Engine) -> bool:
+    """SQLite: copy the write-ahead log into the database and empty it, so the old pages
+    it holds (the text a disposal just removed) are gone from disk too. True when the log
+    is now empty; False if a reader kept it (the next checkpoint finishes the job)."""
+    if engine.dialect.name != "sqlite":
+        return True
+    with engine.connect() as connection:
+        busy, _, _ = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+    return not busy
 
 
 def alembic_config(url: str) -> Config:

@@ -6,6 +6,7 @@ compare-and-set update or a unique insert, so it happens once whoever clicks fir
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from datetime import datetime
 from typing import Any, cast
@@ -178,9 +179,35 @@ def clear_dialog(session: Session, platform: str, user_id: str) -> None:
     session.info[key] = None
 
 
-def evidence_in_use(session: Session, sha256: str) -> bool:
-    """Does any case list a file with these bytes? (Files are stored once per SHA-256.)"""
-    return session.exec(select(Evidence.id).where(Evidence.sha256 == sha256)).first() is not None
+def evidence_in_use(
+    session: Session,
+    sha256: str,
+    *,
+    except_dialog: tuple[str, str] | None = None,
+    answers: bool = True,
+) -> bool:
+    """Does anything still use a file with these bytes (they are stored once per SHA-256)?
+    A case's evidence, a case's saved answers (an unfinished report passed to the DSL;
+    `answers=False` leaves these out, for a file that may not be kept at all), or an
+    unfinished conversation (`except_dialog`: one not to count, the one asking). A file
+    in use is never deleted."""
+    if session.exec(select(Evidence.id).where(Evidence.sha256 == sha256)).first() is not None:
+        return True
+    if not _HEX.fullmatch(sha256):
+        return True  # not a name the store gives: never treat it as free
+    like = f"%{sha256}%"
+    live = select(Case.id).where(
+        col(Case.disposed_at).is_(None), sa.cast(col(Case.details), sa.Text).like(like)
+    )
+    if answers and session.exec(live).first() is not None:
+        return True
+    dialogs = select(DialogState.platform, DialogState.user_id).where(
+        sa.cast(col(DialogState.state), sa.Text).like(like)
+    )
+    return any((platform, user) != except_dialog for platform, user in session.exec(dialogs))
+
+
+_HEX = re.compile(r"[0-9a-f]{64}")
 
 
 def idle_dialogs(

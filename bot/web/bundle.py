@@ -14,12 +14,11 @@ import json
 import zipfile
 from collections.abc import Generator, Iterator
 from datetime import UTC
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from bot.records.printing import Document
-from bot.web.casefile import CaseFile, evidence_path, local_time
+from bot.web.casefile import CaseFile, local_time
 
 if TYPE_CHECKING:
     from bot.kernel.core import Kernel
@@ -132,11 +131,11 @@ def _members(
         iter([json.dumps(record_json, indent=2, ensure_ascii=False).encode("utf-8")]),
     )
     for item in record.evidence:
-        path = evidence_path(kernel.evidence, item.sha256)
-        if item.intact and path.exists():
+        if item.intact:
             safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in item.filename)
             # Photos, videos and PDFs are compressed already: stored as they are.
-            yield _info(f"evidence/{item.id:03d}-{safe}", stamp, stored=True), _read(path)
+            data = _read(kernel, item.sha256)
+            yield _info(f"evidence/{item.id:03d}-{safe}", stamp, stored=True), data
 
 
 def _info(name: str, stamp: Stamp, *, stored: bool = False) -> zipfile.ZipInfo:
@@ -145,10 +144,11 @@ def _info(name: str, stamp: Stamp, *, stored: bool = False) -> zipfile.ZipInfo:
     return info
 
 
-def _read(path: Path) -> Iterator[bytes]:
-    with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK):
-            yield chunk
+def _read(kernel: Kernel, sha256: str) -> Iterator[bytes]:
+    """The original bytes (decrypted when the file is encrypted at rest), a piece at a time."""
+    data = kernel.evidence.read(sha256)
+    for start in range(0, len(data), CHUNK):
+        yield data[start : start + CHUNK]
 
 
 def bundle_chunks(kernel: Kernel, record: CaseFile) -> Generator[bytes, None, None]:

@@ -6,10 +6,8 @@ DSL sees on screen is what they hand to children's social care, the LADO or the 
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
@@ -23,7 +21,7 @@ from bot.domain.policy import PolicyPack
 from bot.features.cases.opening import GUIDANCE_GIVEN
 from bot.features.cases.view import answer_pairs, tombstone_text
 from bot.kernel.core import Kernel
-from bot.kernel.evidence_store import EvidenceStore
+from bot.kernel.evidence_store import INTACT, MISSING, EvidenceStore
 from bot.kernel.registry import Registry
 from bot.storage import repository as repo
 from bot.storage.tables import Case, CaseTask, Evidence
@@ -45,6 +43,7 @@ EVENT_WORDS = {
     "evidence.viewed": "Evidence file viewed",
     "evidence.downloaded": "Evidence file downloaded",
     "evidence.refused": "Evidence file not opened: it no longer matches its fingerprint",
+    "evidence.locked": "Evidence file not opened: this server has no key that opens it",
     "bundle.downloaded": "Case bundle downloaded",
     "approval.approved": "Approved",
     "approval.rejected": "Rejected",
@@ -116,19 +115,10 @@ def local_time(pack: PolicyPack, moment: datetime) -> str:
 
 
 def file_intact(store: EvidenceStore, sha256: str) -> tuple[bool, bool]:
-    """(intact, missing): hash the file again, so a changed file is never passed off as it."""
-    path = store.path_for(sha256)
-    if not path.exists():
-        return False, True
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 16), b""):
-            digest.update(chunk)
-    return digest.hexdigest() == sha256, False
-
-
-def evidence_path(store: EvidenceStore, sha256: str) -> Path:
-    return store.path_for(sha256)
+    """(intact, missing): hash the original bytes again (decrypted when the file is
+    encrypted at rest), so a changed file is never passed off as it."""
+    state = store.check(sha256)
+    return state == INTACT, state == MISSING
 
 
 def _person(key: str, names: dict[str, str]) -> str:
@@ -210,7 +200,12 @@ def build_case_file(session: Session, kernel: Kernel, case: Case) -> CaseFile:
         if event.action == "case.note":
             detail = str(event.detail.get("note", ""))
             record.notes.append(Event(at, who, "Note", detail))
-        elif event.action in ("evidence.viewed", "evidence.downloaded", "evidence.refused"):
+        elif event.action in (
+            "evidence.viewed",
+            "evidence.downloaded",
+            "evidence.refused",
+            "evidence.locked",
+        ):
             detail = plain_name(str(event.detail.get("file", "")))
         elif event.action == "evidence.removed":
             detail = str(event.detail.get("sha256", ""))

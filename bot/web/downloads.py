@@ -16,10 +16,11 @@ from typing import Any
 from aiohttp import web
 
 from bot.kernel.core import Kernel
+from bot.kernel.evidence_store import INTACT, LOCKED, MISSING
 from bot.storage import repository as repo
 from bot.storage.tables import Case
 from bot.web.bundle import bundle_chunks
-from bot.web.casefile import build_case_file, evidence_path, file_intact
+from bot.web.casefile import build_case_file
 from bot.web.common import not_found, record_event, show_message, team_case
 from bot.web.headers import content_disposition
 from bot.web.sniff import sniffed_image_type
@@ -38,7 +39,21 @@ async def evidence_file(request: web.Request) -> web.StreamResponse:
     if item is None:
         return not_found(request)
     person = request.method == "GET"
-    intact, missing = await asyncio.to_thread(file_intact, kernel.evidence, item.sha256)
+    state = await asyncio.to_thread(kernel.evidence.check, item.sha256)
+    if state == LOCKED:
+        if person:
+            log.error("case %s: an evidence file can't be decrypted with EVIDENCE_KEYS", case.ref)
+            await kernel.work.run(
+                record_event, kernel, visitor, case, "evidence.locked", file=item.filename
+            )
+        return show_message(
+            request,
+            503,
+            "This file can't be opened on this server",
+            "It is encrypted with a key this server doesn't have. Nothing has been changed. "
+            "Tell your IT lead: EVIDENCE_KEYS must include the key the file was stored with.",
+        )
+    intact, missing = state == INTACT, state == MISSING
     if not intact:
         if person:
             log.warning("case %s: an evidence file failed its hash check; not opened", case.ref)
@@ -53,23 +68,18 @@ async def evidence_file(request: web.Request) -> web.StreamResponse:
             "reported" + (" (it is missing)" if missing else "") + ", so it has not been "
             "opened. Tell your IT lead: the record may have been tampered with.",
         )
-    path = evidence_path(kernel.evidence, item.sha256)
-    head = await asyncio.to_thread(_head, path)
-    image = sniffed_image_type(head) if request.query.get("view") == "1" else None
+    data = await asyncio.to_thread(kernel.evidence.read, item.sha256)
+    image = sniffed_image_type(data[:32]) if request.query.get("view") == "1" else None
     if person and not image:  # an image in the page is part of the page's view
         await kernel.work.run(
             record_event, kernel, visitor, case, "evidence.downloaded", file=item.filename
         )
-    response = web.FileResponse(path)
+    # The original bytes, decrypted here when the file is encrypted at rest.
+    response = web.Response(body=data if person else None)
     response.content_type = image or "application/octet-stream"
     kind = "inline" if image else "attachment"
     response.headers["Content-Disposition"] = content_disposition(kind, item.filename)
     return response
-
-
-def _head(path: Any) -> bytes:
-    with open(path, "rb") as handle:
-        return handle.read(32)
 
 
 def build_case_file_for(kernel: Kernel, case: Case) -> Any:

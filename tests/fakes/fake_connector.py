@@ -2,7 +2,8 @@
 
 It is the activities' `serviceUrl`: it records replies, proactive channel posts
 (POST /v3/conversations) and card updates (PUT), and answers in the documented shapes
-(ResourceResponse, ConversationResourceResponse). It also plays Azure AD and the Bot
+(ResourceResponse, ConversationResourceResponse), and deletes (DELETE, 200; an activity
+already deleted is 404 NotFound, as Teams answers). It also plays Azure AD and the Bot
 Framework token issuer: a client-credentials token endpoint, OpenID metadata and a JWKS
 with a key generated here, so tests sign real RS256 tokens for inbound requests. Files:
 pre-authenticated download URLs (Teams file attachments, one of which answers with a
@@ -70,7 +71,7 @@ class TeamsLimits:
 
 @dataclass
 class Call:
-    kind: str  # "send", "reply", "create", "update"
+    kind: str  # "send", "reply", "create", "update", "delete"
     conversation: str
     activity: dict[str, Any]
     activity_id: str | None = None  # the id we answered with, or the one updated
@@ -102,6 +103,10 @@ class FakeConnector:
     metadata_path: str = field(default_factory=lambda: f"/{uuid.uuid4().hex[:8]}/openid")
     limits: TeamsLimits | None = None  # enforce Teams' rate limits on sends and new threads
     limited: int = 0  # calls answered 429 by `limits`
+    # Activities deleted (by the bot, or by a person in Teams): updating or deleting one
+    # again is 404 NotFound. `locked`: activities Teams refuses to edit (400 BadArgument).
+    deleted: set[str] = field(default_factory=set)
+    locked: set[str] = field(default_factory=set)
     _ids: Any = field(default_factory=lambda: itertools.count(1000))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -182,7 +187,7 @@ class FakeConnector:
         if not self._authorised(request):
             return web.json_response({"error": {"code": "Unauthorized"}}, status=401)
         conversation = request.match_info["conversation"]
-        body = await request.json()
+        body = await request.json() if request.can_read_body else {}
         peer = request.transport.get_extra_info("peername") if request.transport else None
         with self._lock:
             self.peers.append(peer[1] if peer else 0)
@@ -190,8 +195,19 @@ class FakeConnector:
                 self.held.append(body)
         while self.holding:
             await asyncio.sleep(0.005)
-        if request.method == "PUT":
-            kind, answer_id = "update", request.match_info["activity"]
+        if request.method in ("PUT", "DELETE"):
+            kind = "update" if request.method == "PUT" else "delete"
+            answer_id = request.match_info["activity"]
+            if answer_id in self.deleted:
+                return web.json_response(
+                    {"error": {"code": "NotFound", "message": "The activity was not found."}},
+                    status=404,
+                )
+            if kind == "update" and answer_id in self.locked:
+                return web.json_response(
+                    {"error": {"code": "BadArgument", "message": "Unable to update."}},
+                    status=400,
+                )
         else:
             kind = "reply" if request.match_info.get("activity") else "send"
             answer_id = str(next(self._ids))
@@ -204,6 +220,9 @@ class FakeConnector:
         await self._maybe_slow()
         with self._lock:
             self.calls.append(Call(kind, conversation, body, answer_id))
+            if kind == "delete":
+                self.deleted.add(answer_id)
+                return web.Response(status=200)
         return web.json_response({"id": answer_id})
 
     def _posted(self, conversation: str, activity_id: str) -> bool:
@@ -338,6 +357,7 @@ class FakeConnector:
             app.router.add_post(route, self._activities)
             app.router.add_post(route + "/{activity}", self._activities)
             app.router.add_put(route + "/{activity}", self._activities)
+            app.router.add_delete(route + "/{activity}", self._activities)
             app.router.add_post("/v3/conversations", self._create)
             app.router.add_post("/{tenant}/oauth2/v2.0/token", self._token)
             app.router.add_get(self.metadata_path, self._metadata)

@@ -1,5 +1,8 @@
 """A local fake of the Slack Web API over real HTTP, with Slack's documented error shapes.
 
+chat.update and chat.delete answer as Slack documents: `message_not_found` for a message
+never posted or already deleted, `cant_update_message` for one Slack won't edit.
+
 It records every call, answers like Slack (`{"ok": true, ...}`, 200 with `ok: false` for
 API errors, 429 with Retry-After for rate limits) and serves private file downloads that
 need the bot token, including the HTML sign-in page Slack returns without one.
@@ -83,6 +86,11 @@ class FakeSlack:
     held: int = 0  # chat.postMessage calls that have arrived and waited on `hold`
     limits: RateLimits | None = None  # enforce Slack's rate limits on chat.postMessage
     limited: int = 0  # posts answered 429 by `limits`
+    # Messages deleted (chat.delete, or by a person, or by the workspace's own retention),
+    # as (channel, ts): updating or deleting one again is `message_not_found`, as in Slack.
+    deleted: set[tuple[str, str]] = field(default_factory=set)
+    # Messages Slack won't edit (`cant_update_message`), e.g. where a workspace forbids it.
+    uneditable: set[tuple[str, str]] = field(default_factory=set)
 
     @property
     def api_url(self) -> str:
@@ -241,8 +249,15 @@ class FakeSlack:
         if method == "apps.connections.open":
             assert self.server is not None
             return {"ok": True, "url": str(self.server.make_url("/link")).replace("http", "ws", 1)}
-        if method == "chat.update" and not self._posted(args.get("channel"), args.get("ts")):
-            return {"ok": False, "error": "message_not_found"}  # as Slack: no such message
+        if method in ("chat.update", "chat.delete"):
+            where = (_dm(args.get("channel")), args.get("ts"))
+            if not self._posted(args.get("channel"), args.get("ts")) or where in self.deleted:
+                return {"ok": False, "error": "message_not_found"}  # as Slack: no such message
+            if method == "chat.update" and where in self.uneditable:
+                return {"ok": False, "error": "cant_update_message"}
+            if method == "chat.delete":
+                self.deleted.add(where)  # type: ignore[arg-type]
+                return {"ok": True, "channel": where[0], "ts": where[1]}
         if method == "chat.postEphemeral":
             # Seen only by `user`, who must be in the conversation (a DM: its own person);
             # Slack answers with message_ts alone, and the message can't be updated later.
@@ -274,6 +289,10 @@ class FakeSlack:
                 ],
             }
         return {"ok": True}
+
+    def delete(self, call: Call) -> None:
+        """A person (or the workspace's retention) deletes a posted message."""
+        self.deleted.add((call.response["channel"], call.response["ts"]))
 
     def _posted(self, channel: Any, ts: Any) -> bool:
         return any(

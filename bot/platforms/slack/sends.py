@@ -24,6 +24,9 @@ from bot.platforms.slack.blocks import render
 
 log = logging.getLogger(__name__)
 CHANNEL_PROBLEMS = {"not_in_channel", "channel_not_found", "is_archived"}
+# A retraction (a disposed record's alert): already gone is done; not editable is deleted.
+GONE = {"message_not_found", "channel_not_found", "is_archived"}
+NOT_EDITABLE = {"cant_update_message", "edit_window_closed"}
 METADATA_TYPE = "schoolbot_outbox"
 
 
@@ -51,6 +54,9 @@ class SlackSendLoop(SendLoop):
         return self.channels.get(item.target) if item.target_kind == "team" else item.target
 
     async def send(self, item: PendingSend) -> None:
+        if item.message.retract:
+            await self._retract(item)
+            return
         channel = self._channel_for(item)
         if not channel:
             log.error(
@@ -110,6 +116,40 @@ class SlackSendLoop(SendLoop):
             )
         except Exception as exc:  # the message went; only its closing later is lost
             log.warning("Slack: a question message was not kept: %s", type(exc).__name__)
+
+    async def _retract(self, item: PendingSend) -> None:
+        """Replace the bot's own message about a disposed record with a short notice
+        (chat.update); delete it where Slack won't edit it (chat.delete). A message
+        someone already deleted, or a channel gone, leaves nothing to do."""
+        if not item.replaces_ref:
+            await self.sent(item, None)
+            return
+        channel, ts = item.replaces_ref.split(":", 1)
+        text, blocks = render(item.message)  # the notice's blocks replace the alert's
+        try:
+            try:
+                await self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+            except SlackApiError as exc:
+                if exc.response.get("error") not in NOT_EDITABLE:
+                    raise
+                await self.client.chat_delete(channel=channel, ts=ts)
+        except SlackApiError as exc:
+            error = str(exc.response.get("error", "unknown_error"))
+            if error in GONE:
+                log.info("Slack: outbox %s's message was already gone (%s)", item.outbox_id, error)
+                await self.sent(item, None)
+            elif exc.response.status_code == 429:
+                await self.rate_limited(item, exc.response.headers.get("Retry-After"))
+            else:
+                log.warning(
+                    "Slack error %s retracting outbox %s; will retry", error, item.outbox_id
+                )
+                await self.retry(item, error)
+            return
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            await self.retry(item, f"network: {type(exc).__name__}")
+            return
+        await self.sent(item, item.replaces_ref)
 
     async def _already_posted(self, item: PendingSend, channel: str) -> str | None:
         """After a crash between posting and recording: find our message by its metadata.

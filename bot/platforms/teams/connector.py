@@ -177,7 +177,8 @@ class ConnectorPool:
 
 class DirectConversations:
     """Stands in for a ConnectorClient's `conversations` operation group. The three calls
-    of a turn (reply, send to a conversation, update an activity) build the URL and headers
+    of a turn (reply, send to a conversation, update an activity; and deleting one) build
+    the URL and headers
     msrest's generated code builds and the JSON `wire.to_wire` writes (equal to msrest's,
     tested), and go straight onto the shared session: msrest's request objects, policies
     and response deserializer cost about as much as the HTTP call. A failure raises the
@@ -227,6 +228,16 @@ class DirectConversations:
         )
         return await self._call("PUT", url, activity, {})
 
+    async def delete_activity(self, conversation_id: str, activity_id: str, **options: Any) -> None:
+        """The bot's own message deleted (a disposed record's alert Teams won't edit)."""
+        if options or not (conversation_id and activity_id):
+            await self._stock.delete_activity(conversation_id, activity_id, **options)
+            return
+        url = self._url(
+            self._stock.delete_activity, conversationId=conversation_id, activityId=activity_id
+        )
+        await self._call("DELETE", url, None, {})
+
     def _url(self, operation: Any, **path: str) -> str:
         # botframework's generated operations keep their URL template in `metadata` and their
         # msrest service client in `_client`; msrest
@@ -245,7 +256,8 @@ class DirectConversations:
         }
         if token := await bearer_token(self._credentials):
             headers["Authorization"] = f"Bearer {token}"
-        body = json.dumps(to_wire(activity))  # msrest's json.dumps: ASCII, default spacing
+        # msrest's json.dumps: ASCII, default spacing; a DELETE has no body.
+        body = "" if activity is None else json.dumps(to_wire(activity))
         answer = await exchange(self._session(), method, url, headers, body)
         if answer.status not in (200, 201, 202):
             response = AioHttpClientResponse(ClientRequest(method, url), answer)

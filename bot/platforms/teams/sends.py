@@ -168,6 +168,9 @@ class TeamsSendLoop(SendLoop):
     # --- sending ---------------------------------------------------------------------------
 
     async def send(self, item: PendingSend) -> None:
+        if item.message.retract:
+            await self._retract(item)
+            return
         try:
             if item.replaces_ref:
                 ref = await self._update(item)
@@ -266,7 +269,41 @@ class TeamsSendLoop(SendLoop):
         await self.cloud.continue_conversation(ref, post, self.bot_id)
         return sent["ref"] if len(sent["ref"]) <= REF_LIMIT else sent["ref"].split("|")[0]
 
-    async def _update(self, item: PendingSend) -> str:
+    async def _retract(self, item: PendingSend) -> None:
+        """Replace the bot's own message about a disposed record with a short notice
+        (update activity); delete it where Teams won't take the edit (delete activity).
+        A message already gone (404) leaves nothing to do."""
+        if not item.replaces_ref:
+            await self.sent(item, None)
+            return
+        try:
+            try:
+                await self._update(item)
+            except ErrorResponseException as exc:
+                if http_status(exc)[0] != 400:
+                    raise
+                await self._update(item, delete=True)
+        except ErrorResponseException as exc:
+            status, headers = http_status(exc)
+            if status == 404:
+                log.info("Teams: outbox %s's message was already gone", item.outbox_id)
+                await self.sent(item, None)
+            elif status == 429:
+                await self.rate_limited(item, headers.get("Retry-After"))
+            else:
+                log.warning("Teams error HTTP %s retracting outbox %s", status, item.outbox_id)
+                await self.retry(item, f"HTTP {status}")
+            return
+        except NoRoute as problem:
+            log.error("%s (retracting outbox %s)", problem, item.outbox_id)
+            await self.retry(item, "no route", timedelta(minutes=1))
+            return
+        except (aiohttp.ClientError, requests.RequestException, OSError, TimeoutError) as exc:
+            await self.retry(item, f"network: {type(exc).__name__}")
+            return
+        await self.sent(item, item.replaces_ref)
+
+    async def _update(self, item: PendingSend, *, delete: bool = False) -> str:
         assert item.replaces_ref
         activity_id, _, conversation = item.replaces_ref.partition("|")
         if item.target_kind == "team":
@@ -281,7 +318,10 @@ class TeamsSendLoop(SendLoop):
         activity.id = activity_id
 
         async def update(context: TurnContext) -> None:
-            await context.update_activity(activity)
+            if delete:
+                await context.delete_activity(activity_id)
+            else:
+                await context.update_activity(activity)
 
         await self.cloud.continue_conversation(base, update, self.bot_id)
         return item.replaces_ref
