@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot.domain.cases import role_of_team
+from bot.kernel.evidence_keys import EvidenceLocked
 from bot.kernel.evidence_store import EvidenceStore
 from bot.kernel.registry import Registry
 from bot.records.subject_access_review import (
@@ -112,11 +113,12 @@ def _safe_name(name: str) -> str:
 
 
 def _evidence_bytes(store: EvidenceStore, sha256: str) -> bytes | None:
-    """The file's original bytes, or None when missing or changed since it was sent."""
-    path = store.path_for(sha256)
-    if not path.exists():
+    """The file's original bytes (decrypted), or None when missing, changed since it was
+    sent, or encrypted with a key this server does not have."""
+    try:
+        data = store.read(sha256)
+    except (FileNotFoundError, EvidenceLocked):
         return None
-    data = path.read_bytes()
     return data if hashlib.sha256(data).hexdigest() == sha256 else None
 
 
