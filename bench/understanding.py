@@ -124,7 +124,9 @@ def main() -> None:
               f"{('>= 95%' if key == 'right' else ''):>10}")  # fmt: skip
     print(f"{'safeguarding misses':34} {len(safeguarding_misses):>12} "
           f"{old_safeguarding_misses:>12} {'0':>10}")  # fmt: skip
-    print(f"{'ms to read a message (mean)':34} {statistics.mean(times):>12.2f} {'':>12} {'< 5':>10}")
+    print(
+        f"{'ms to read a message (mean)':34} {statistics.mean(times):>12.2f} {'':>12} {'< 5':>10}"
+    )
     print(f"{'ms to read a message (p95)':34} {sorted(times)[int(0.95 * n)]:>12.2f}")
     labels = sorted({e.label for e in held_out})
     columns = [*labels, "(answered)", "(asked/menu)"]

@@ -80,9 +80,7 @@ def read_first_words(
     return Reading(None, Message(NOT_UNDERSTOOD, choices=registry.menu(), step=MENU_STEP))
 
 
-def _answered(
-    registry: Registry, pack: PolicyPack, topic: str, offered: list[Choice]
-) -> Reading:
+def _answered(registry: Registry, pack: PolicyPack, topic: str, offered: list[Choice]) -> Reading:
     """The school's rule, cited, then the conversation that fits if something has happened."""
     given = answers.answer(pack, topic)
     fits = registry.conversations.get(given.offer or "")

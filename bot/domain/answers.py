@@ -43,12 +43,8 @@ TOPICS: dict[str, Topic] = {
     "speaking": Topic(
         "personal accounts and speaking for the school", ("X-VIEWS", "X-LOGOS"), None
     ),
-    "privacy": Topic(
-        "privacy settings and hacked accounts", ("X-PRIVACY",), "impersonation"
-    ),
-    "press": Topic(
-        "journalists and the press", ("X-JOURNALIST-STAFF", "MO-JOURNALIST"), "comment"
-    ),
+    "privacy": Topic("privacy settings and hacked accounts", ("X-PRIVACY",), "impersonation"),
+    "press": Topic("journalists and the press", ("X-JOURNALIST-STAFF", "MO-JOURNALIST"), "comment"),
     "official_accounts": Topic(
         "official school accounts",
         ("AC-CASE", "AC-APPROVE-ONE", "AC-APPROVE-CHAIN", "AC-TRAINED", "AC-AGE"),

@@ -61,7 +61,9 @@ def _held_out_readings():
 @pytest.mark.issue(22, 4)
 def test_held_out_messages_start_the_right_conversation_at_the_measured_floor():
     readings = list(_held_out_readings())
-    right = sum(scored(registry, example, reading) == "right" for example, reading, registry in readings)
+    right = sum(
+        scored(registry, example, reading) == "right" for example, reading, registry in readings
+    )
     assert right / len(readings) >= RIGHT_FLOOR
     assert len(readings) >= 0.25 * len(load_corpus()) - 1
 
