@@ -28,9 +28,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.dispatch.first_words import read_first_words, safeguarding
+from bot.dispatch.first_words import read_first_words, safeguarding, scored
+from bot.domain.policy import load_pack
 from bot.features import build_registry
-from bot.understanding.corpus import NONE, QUESTION, Example, load_corpus
+from bot.understanding.corpus import NONE, Example, load_corpus
 from bot.understanding.model import Classifier, split
 
 TARGET_RIGHT = 0.95
@@ -66,8 +67,9 @@ def old_reading(text: str) -> str:
     return next((name for name, pattern in OLD_INTENTS if re.search(pattern, said)), NONE)
 
 
-def outcome(started: str | None, example: Example) -> str:
-    if example.label in (NONE, QUESTION):
+def old_outcome(started: str | None, example: Example) -> str:
+    """The old regexes could not answer a question: a question left alone counts as asked."""
+    if example.label == NONE:
         return "right" if started is None else "wrong"
     if started == example.label:
         return "right"
@@ -78,6 +80,8 @@ def main() -> None:
     corpus = load_corpus()
     train, held_out = split(corpus)
     registry = build_registry()
+    pack = load_pack("default")
+    topics: Counter[tuple[str, str]] = Counter()
     began = time.perf_counter()
     classifier = Classifier(train)
     trained_in = time.perf_counter() - began
@@ -92,15 +96,18 @@ def main() -> None:
     for example in held_out:
         start = time.perf_counter()
         understanding = classifier.read(example.text)
-        reading = read_first_words(registry, example.text, understanding)
+        reading = read_first_words(registry, example.text, understanding, pack)
         times.append((time.perf_counter() - start) * 1000)
-        ours[outcome(reading.start, example)] += 1
+        ours[scored(registry, example, reading)] += 1
         old = old_reading(example.text)
-        theirs[outcome(None if old == NONE else old, example)] += 1
-        confusion[(example.label, reading.start or "(asked/menu)")] += 1
-        if outcome(reading.start, example) != "right":
+        theirs[old_outcome(None if old == NONE else old, example)] += 1
+        ended = reading.start or ("(answered)" if reading.topic else "(asked/menu)")
+        confusion[(example.label, ended)] += 1
+        if example.topic:
+            topics[(example.topic, reading.topic or "-")] += 1
+        if scored(registry, example, reading) != "right":
             p_right = dict(understanding.likely).get(example.label, 0.0)
-            misses.append((p_right, example, reading.start or "(asked/menu)"))
+            misses.append((p_right, example, ended))
         if example.at_risk:
             if reading.start is None or not safeguarding(registry.conversations[reading.start]):
                 safeguarding_misses.append((example, reading.start or "(asked/menu)"))
@@ -122,11 +129,18 @@ def main() -> None:
     )
     print(f"{'ms to read a message (p95)':34} {sorted(times)[int(0.95 * n)]:>12.2f}")
     labels = sorted({e.label for e in held_out})
-    columns = [*labels, "(asked/menu)"]
+    columns = [*labels, "(answered)", "(asked/menu)"]
     print("\nConfusion (rows: labelled; columns: started):")
     print(f"{'':16}" + "".join(f"{c[:9]:>10}" for c in columns))
     for label in labels:
         print(f"{label[:15]:16}" + "".join(f"{confusion[(label, c)]:>10}" for c in columns))
+    asked_topics = sum(topics.values())
+    right_topics = sum(n for (want, got), n in topics.items() if want == got)
+    print(f"\nQuestions about the rules answered on the right topic: {right_topics} of "
+          f"{asked_topics}")  # fmt: skip
+    for (want, got), count in sorted(topics.items()):
+        if want != got:
+            print(f"  {count} x {want} read as {got}")
     print("\nSafeguarding misses:" if safeguarding_misses else "\nSafeguarding misses: none")
     for example, started in safeguarding_misses:
         print(f"  {example.text!r} ({example.category}) -> {started}")

@@ -291,7 +291,7 @@ class ConversationRouter:
         if not said or said == SOMETHING_ELSE.value:
             return [self.menu()]
         understanding = self.registry.understand(text, self.kernel.pack.understanding.words)
-        reading = read_first_words(self.registry, text, understanding)
+        reading = read_first_words(self.registry, text, understanding, self.kernel.pack)
         if reading.start is not None:
             return self._start(session, actor, reading.start, opening=text)
         if reading.ask is None:

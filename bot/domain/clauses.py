@@ -2,7 +2,8 @@
 
 `docs/policy-clauses.md` is written from here and from the bundled packs by
 `schoolbot policy clauses --write docs/policy-clauses.md`; a test fails when it is stale.
-When you add an ID to KNOWN_CLAUSES, say here what the bot does for it.
+When you add an ID to KNOWN_CLAUSES, say here what the bot does for it. Any mapped clause
+can also carry a rule in the school's words (`[rules]`), which answers questions about it.
 """
 
 from __future__ import annotations
@@ -191,6 +192,30 @@ WHAT_THE_BOT_DOES = {
     "X-ANNUAL": (
         "Once a year, in `[records] annual_reminder_month`, reminds everyone the bot knows to "
         "re-read the policy."
+    ),
+    "X-PHOTOS": (
+        "Answers a question about pictures of pupils on personal accounts with the pack's "
+        "`[rules]` text, and offers the self-report."
+    ),
+    "X-VIEWS": (
+        "Answers a question about personal views and speaking for the school with the pack's "
+        "`[rules]` text."
+    ),
+    "X-LOGOS": (
+        "Answers a question about the school's name, information or logo on personal accounts "
+        "with the pack's `[rules]` text."
+    ),
+    "X-PRIVACY": (
+        "Answers a question about privacy settings or a hacked personal account with the "
+        "pack's `[rules]` text, and offers the fake-account report if someone is posting as them."
+    ),
+    "X-JOURNALIST-STAFF": (
+        "Answers a question about a journalist contacting staff with the pack's `[rules]` text, "
+        "and offers to log it for SLT."
+    ),
+    "X-BREACH": (
+        "Answers a question about breaking the policy with the pack's `[rules]` text, and "
+        "offers the private concern (or self-report)."
     ),
 }
 

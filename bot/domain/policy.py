@@ -30,6 +30,7 @@ KNOWN_CLAUSES = frozenset(
         "AC-REGISTER", "AC-LEAVER", "AC-AGE",
         "MO-24H", "MO-REGULAR", "MO-OFFENSIVE", "MO-PARENT", "MO-COMPLAINT", "MO-JOURNALIST",
         "X-CONFIDENTIAL", "X-RECORD", "X-ANNUAL",
+        "X-PHOTOS", "X-VIEWS", "X-LOGOS", "X-PRIVACY", "X-JOURNALIST-STAFF", "X-BREACH",
         "SG-DANGER", "SG-NUDES", "SG-HARM-TYPES", "SG-ALLEGATION", "SG-LOW-LEVEL",
         "SG-SELF-REPORT", "SG-UNFINISHED",
     }
@@ -281,6 +282,12 @@ class PolicyPack(_Strict):
     safeguarding: Safeguarding = Field(default_factory=Safeguarding)
     understanding: Wording = Field(default_factory=Wording)
     clauses: dict[str, Annotated[str, Field(min_length=1)]]
+    # A clause's rule in words written for this school, to answer a question about the
+    # rules ("can I accept my tutee's mum on facebook?"); see bot/domain/answers.py. A rule
+    # whose clause is not under [clauses] is never given: there is nothing to cite.
+    rules: dict[str, Annotated[str, Field(min_length=10, max_length=400)]] = Field(
+        default_factory=dict
+    )
 
     @field_validator("clauses")
     @classmethod

@@ -3,6 +3,8 @@ and, where a child may be at risk, the safeguarding category.
 
 Each file `corpus/<label>.tsv` holds rows `text<TAB>label<TAB>category` ("-" for none).
 Labels are conversation names, plus `question` (a question about the rules) and `none`.
+A question's row has a fourth column, its topic (bot/domain/answers.py), so the bot can
+answer it with the school's rule.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ class Example:
     text: str
     label: str
     category: str = NO_CATEGORY
+    topic: str = ""  # for a question: what it asks about (bot/domain/answers.py TOPICS)
 
     @property
     def at_risk(self) -> bool:
@@ -44,7 +47,7 @@ def parse_rows(lines: Iterable[str]) -> list[Example]:
         if not line.strip() or line.startswith("#"):
             continue
         text, label, *rest = line.split("\t")
-        rows.append(
-            Example(text.strip(), label.strip(), (rest[0].strip() if rest else "") or NO_CATEGORY)
-        )
+        category = (rest[0].strip() if rest else "") or NO_CATEGORY
+        topic = rest[1].strip() if len(rest) > 1 else ""
+        rows.append(Example(text.strip(), label.strip(), category, topic))
     return rows

@@ -19,7 +19,8 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import FeatureUnion
 from sklearn.svm import LinearSVC
 
-from bot.understanding.corpus import Example
+from bot.understanding.corpus import QUESTION, Example
+from bot.understanding.cues import with_cues
 
 # At or above this, the conversation is started; below it the person is asked which they
 # mean (measured on the held-out split: bench/understanding.py).
@@ -27,7 +28,7 @@ CONFIDENT = 0.4
 # Conversations offered when asking must each be at least this likely.
 WORTH_OFFERING = 0.12
 # The risk model's line: above it, the words may be about a child at risk.
-AT_RISK = 0.4
+AT_RISK = 0.3
 HELD_OUT_SHARE = 0.25
 SEED = 21  # the split and the training are deterministic
 
@@ -38,6 +39,7 @@ class Understanding:
     confidence: float
     likely: tuple[tuple[str, float], ...]  # every label, likeliest first
     at_risk: bool  # may be about a child at risk (a safeguarding category)
+    topic: str = ""  # if it is a question about the rules: what it asks about
 
     @property
     def sure(self) -> bool:
@@ -57,7 +59,10 @@ def _features() -> FeatureUnion:
     return FeatureUnion(
         [
             ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)),
-            ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)),
+            (
+                "words",
+                TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, preprocessor=with_cues),
+            ),
         ]
     )
 
@@ -66,7 +71,7 @@ def _model() -> CalibratedClassifierCV:
     # A linear SVM trains in a tenth of a second on the corpus; calibrating it (3-fold)
     # turns its scores into probabilities the confidence line can be drawn on.
     return CalibratedClassifierCV(
-        LinearSVC(C=1.0, class_weight="balanced", random_state=SEED), cv=3
+        LinearSVC(C=2.0, class_weight="balanced", random_state=SEED), cv=3
     )
 
 
@@ -79,6 +84,15 @@ class Classifier:
         self.risk = _model().fit(seen, [e.at_risk for e in examples])
         self.labels: tuple[str, ...] = tuple(str(label) for label in self.conversations.classes_)
         self._risky = list(self.risk.classes_).index(True)
+        # Questions about the rules, by what they ask about, so the answer is the right rule.
+        asked = [(text, e.topic) for text, e in zip(texts, examples, strict=True) if e.topic]
+        self.topics = (
+            LinearSVC(C=1.0, class_weight="balanced", random_state=SEED).fit(
+                self.features.transform([text for text, _ in asked]), [t for _, t in asked]
+            )
+            if len({t for _, t in asked}) > 1
+            else None
+        )
 
     def read(self, text: str, words: Mapping[str, str] | None = None) -> Understanding:
         seen = self.features.transform([normalise(text, words)])
@@ -91,7 +105,10 @@ class Classifier:
         )
         at_risk = float(self.risk.predict_proba(seen)[0][self._risky]) >= AT_RISK
         label, confidence = likely[0]
-        return Understanding(label, confidence, likely, at_risk)
+        topic = ""
+        if label == QUESTION and self.topics is not None:
+            topic = str(self.topics.predict(seen)[0])
+        return Understanding(label, confidence, likely, at_risk, topic)
 
 
 def split(examples: Sequence[Example]) -> tuple[list[Example], list[Example]]:

@@ -8,7 +8,8 @@ from collections import Counter
 
 import pytest
 
-from bot.dispatch.first_words import WHICH_ONE, read_first_words, safeguarding
+from bot.dispatch.first_words import WHICH_ONE, read_first_words, safeguarding, scored
+from bot.domain.policy import load_pack
 from bot.domain.turns import StaffMessage
 from bot.features import build_registry
 from bot.understanding.corpus import NO_CATEGORY, NONE, QUESTION, load_corpus
@@ -25,9 +26,9 @@ CATEGORIES = {
     "threats",
     "bullying",
 }
-# The held-out floor this corpus reaches today (bench/understanding.py prints it); the
-# issue's target is 95%, so this only guards against getting worse.
-RIGHT_FLOOR = 0.88
+# The held-out share this corpus reaches today (bench/understanding.py prints it); the
+# issue's target is 95%, so this guards against getting worse.
+RIGHT_FLOOR = 0.93
 
 
 @pytest.mark.issue(22, 1)
@@ -51,20 +52,18 @@ def _held_out_readings():
     assert not {e.text for e in train} & {e.text for e in held_out}  # never trained on
     classifier = Classifier(train)
     registry = build_registry()
+    pack = load_pack("default")
     for example in held_out:
         understanding = classifier.read(example.text)
-        yield example, read_first_words(registry, example.text, understanding), registry
+        yield example, read_first_words(registry, example.text, understanding, pack), registry
 
 
 @pytest.mark.issue(22, 4)
 def test_held_out_messages_start_the_right_conversation_at_the_measured_floor():
     readings = list(_held_out_readings())
-    right = 0
-    for example, reading, _ in readings:
-        if example.label in (NONE, QUESTION):
-            right += reading.start is None
-        else:
-            right += reading.start == example.label
+    right = sum(
+        scored(registry, example, reading) == "right" for example, reading, registry in readings
+    )
     assert right / len(readings) >= RIGHT_FLOOR
     assert len(readings) >= 0.25 * len(load_corpus()) - 1
 
@@ -109,7 +108,7 @@ def test_below_the_line_it_asks_with_the_likeliest_and_keeps_the_words(service_f
     text = "instagram issue"
     registry = service.kernel.registry
     understanding = registry.understand(text)
-    reading = read_first_words(registry, text, understanding)
+    reading = read_first_words(registry, text, understanding, service.kernel.pack)
     # Deterministic (fixed corpus and seed): if the corpus changes so that this phrase is
     # read with confidence, this fails and a vaguer phrase is needed.
     assert reading.ask is not None and reading.ask.text == WHICH_ONE, understanding
