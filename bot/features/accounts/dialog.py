@@ -25,9 +25,9 @@ KIND = CaseKind(
     "New official account request",
     retention=retention.ACCOUNT_REQUEST,
     dialog="account_request",
-    standard_fields=("name", "platform", "audience"),
-    full_fields=("aim", "run_by"),
-    always_full=True,
+    standard_fields=("name", "platform", "audience", "run_by"),
+    full_fields=("aim",),
+    always_standard=True,
 )
 
 VISIBILITY = (Choice("open", "Open (public)"), Choice("closed", "Private or closed"))
