@@ -177,6 +177,7 @@ class ConsoleChat:
         """Process one line; False when the user wants to leave."""
         text = line.rstrip("\n")
         if text.strip() in ("/quit", "/exit"):
+            self.out.write(self._goodbye() + "\n")
             return False
         if text.strip() == "/help":
             self.out.write(HELP + "\n")
@@ -195,6 +196,16 @@ class ConsoleChat:
             self._answer(pressed.value if isinstance(pressed, Choice) else text)
         self.check_inbox()
         return True
+
+    def _goodbye(self) -> str:
+        """What leaving says: whether a half-finished report waits for them."""
+        question = self.screen.question
+        if question is not None and question.step and question.step != MENU_STEP:
+            return (
+                "Bye for now. Your answers so far are saved: start the chat again to carry "
+                "on where you left off."
+            )
+        return "Bye for now. Start the chat again any time."
 
     def _answer(self, text: str) -> None:
         """Typed words answer the question on screen; if it has moved on (another window),
