@@ -134,3 +134,12 @@ async def test_resuming_at_the_evidence_step_says_how_many_files(driver: Driver,
     await attach(driver, ben, "shot.png", tmp_path)
     back = driver.service.greet(driver.platform, driver.stored(ben))
     assert "That's 1 file so far." in back[0].text, back[0].text
+
+
+@pytest.mark.issue(23, 30)
+async def test_wording_of_the_account_requests_questions_and_summary(driver: Driver):
+    dan = driver.user("dan")
+    reply = await says(driver, dan, ACCOUNT, "PE Twitter")
+    assert "Which platform will it be on?" in reply and "is it on" not in reply, reply
+    reply = await says(driver, dan, *DUKERIES_FORM[1:], "yes")
+    assert "Go-live date: 1 December 2026" in reply and "2026-12-01" not in reply, reply

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from bot.dialogs.common import join_words, social_network_label, social_network_step
@@ -206,6 +206,8 @@ def _show(field: str, value: Any) -> str:
         return dict((c.value, c.label) for c in VISIBILITY).get(value, value)
     if field == "host":
         return "The school" if value == "school" else value
+    if field == "go_live":  # "1 March 2027", not 2027-03-01
+        return date.fromisoformat(value).strftime("%-d %B %Y")
     return str(value)
 
 

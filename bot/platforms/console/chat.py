@@ -57,6 +57,11 @@ def _not_pressed(label: str, ref: str, buttons: list[Button]) -> str:
     )
 
 
+def _asking(prompt: str) -> str:
+    """ "Why are you rejecting it?" as it is; "Your note" with a colon."""
+    return prompt if prompt.endswith(("?", ":")) else f"{prompt}:"
+
+
 def takes_numbers(question: Message) -> bool:
     """Could a number typed now be meant as the answer (an age, a date)? Not on the menu."""
     return question.free_text_allowed and question.step != MENU_STEP
@@ -225,13 +230,14 @@ class ConsoleChat:
                 return True
             if button.form_hint:
                 self.out.write(button.form_hint + "\n")
-            self.out.write(f"{button.asks_for}: ")
+            self.out.write(f"{_asking(button.asks_for)} ")
             self.out.flush()
             extra = read_more()
             if extra is None:
                 return False
         if button.also_asks and control_word(extra) is None:  # "cancel" leaves the form now
-            self.out.write(f"{button.also_asks} (press Enter to leave it out): ")
+            optional = button.also_asks.removesuffix(" (optional)")
+            self.out.write(f"{optional} (optional: press Enter to leave it out): ")
             self.out.flush()
             message = read_more()
         press = ButtonPress(
