@@ -61,3 +61,11 @@ def test_the_readmes_backup_folder_is_not_tracked_by_git(tmp_path):
         probe.unlink(missing_ok=True)
         for folder in reversed(made):
             folder.rmdir()
+
+
+@pytest.mark.issue(23, 30)
+def test_wording_policy_check_names_the_file_as_typed(tmp_path):
+    (tmp_path / "my-school.toml").write_text('[school]\nname = "x"\n', encoding="utf-8")
+    checked = run_cli(tmp_path, "policy", "check", "my-school.toml")
+    assert checked.returncode == 1
+    assert checked.stderr.startswith("my-school.toml is not a valid policy pack:"), checked.stderr
