@@ -268,9 +268,7 @@ class ConversationRouter:
         reading = read_first_words(self.registry, text, understanding)
         if reading.start is not None:
             return self._start(session, actor, reading.start, opening=text)
-        if (
-            reading.ask is None
-        ):  # a hello gets the greeting; other words, that they weren't understood
+        if reading.ask is None:  # a hello gets the greeting; other words, not understood
             return [self.menu() if SMALL_TALK.fullmatch(said) else self.menu(NOT_UNDERSTOOD)]
         asking = {"dialog": ASKING, HEARD: text, "answers": {}, "history": []}
         repo.save_dialog(session, actor.platform, actor.user_id, asking, self.kernel.now())
