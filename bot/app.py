@@ -39,8 +39,8 @@ async def livez(_request: web.Request) -> web.Response:
 async def readyz(request: web.Request) -> web.Response:
     """The bot can do its work: the database takes a write. (/healthz answers the same.)"""
     service = request.app[SERVICE_KEY]
-    if not await asyncio.to_thread(database_writable, service.engine):
-        return web.json_response({"status": "degraded", "database": "unreachable"}, status=503)
+    if problem := await asyncio.to_thread(database_problem, service.engine):
+        return web.json_response({"status": "degraded", "database": problem}, status=503)
     return web.json_response(
         {"status": "ok", "database": "ok", "school": service.kernel.pack.school.name}
     )
@@ -138,10 +138,11 @@ async def refuse_oversized(request: web.Request, handler: Handler) -> web.Stream
     return response
 
 
-def database_writable(engine: sa.Engine, wait_seconds: float = 0.5) -> bool:
-    """Whether a write would go through now. On SQLite a plain SELECT succeeds while another
-    process holds the write lock and every turn fails, so take the write lock (BEGIN
-    IMMEDIATE) on a connection of our own with a short wait, and give it straight back."""
+def database_problem(engine: sa.Engine, wait_seconds: float = 0.5) -> str | None:
+    """Why a write would not go through now ("locked", "read-only", "unreachable"), or
+    None. On SQLite a plain SELECT succeeds while another process holds the write lock and
+    every turn fails, so take the write lock (BEGIN IMMEDIATE) on a connection of our own
+    with a short wait, and give it straight back."""
     try:
         path = engine.url.database
         if engine.dialect.name == "sqlite" and path and path != ":memory:":
@@ -151,16 +152,16 @@ def database_writable(engine: sa.Engine, wait_seconds: float = 0.5) -> bool:
                 probe.rollback()
             finally:
                 probe.close()
-            return True
+            return None
         with engine.connect() as connection:
             if engine.dialect.name == "postgresql":
                 read_only = connection.execute(sa.text("SHOW transaction_read_only")).scalar()
-                return read_only == "off"
+                return None if read_only == "off" else "read-only"
             connection.execute(sa.text("SELECT 1"))
-        return True
+        return None
     except (sa.exc.SQLAlchemyError, sqlite3.Error) as exc:
         log.warning("readiness check: the database can't take a write: %s", type(exc).__name__)
-        return False
+        return "locked" if "locked" in str(exc).lower() else "unreachable"
 
 
 def active_platforms(settings: Settings) -> list[tuple[Platform, str]]:

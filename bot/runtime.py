@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from pathlib import Path
 
 from bot.app import active_platforms
 from bot.config import Settings
@@ -54,10 +55,10 @@ def configured_platforms(settings: Settings) -> tuple[str, ...]:
     return tuple(platform.name for platform, _ in active_platforms(settings))
 
 
-def configure_logging(level: str, log_format: str = "text") -> None:
-    """Log to stderr as text lines or, with SCHOOLBOT_LOG_FORMAT=json, one JSON object a
-    line (bot/observability/logs.py)."""
-    logging.basicConfig(level=level.upper(), handlers=[logs.handler(log_format)])
+def configure_logging(level: str, log_format: str = "text", to: Path | None = None) -> None:
+    """Log to stderr (or the file `to`) as text lines or, with SCHOOLBOT_LOG_FORMAT=json,
+    one JSON object a line (bot/observability/logs.py)."""
+    logging.basicConfig(level=level.upper(), handlers=[logs.handler(log_format, to)])
     if log_format == "json":
         logging.captureWarnings(True)  # Python's warnings as JSON lines too, not bare text
     # Alembic logs every migration at INFO; keep start-up output short.

@@ -76,14 +76,22 @@ def run(host: str | None, port: int | None) -> None:
     web.run_app(app, sock=sockets, print=None, access_log_class=RedactingAccessLogger)
 
 
+CHAT_LOG = "chat.log"
+
+
 @main.command()
 @click.option("--as", "user", required=True, help="Your user id in the terminal chat.")
 @click.option("--name", default=None, help="Display name shown on alerts you act on.")
 def chat(user: str, name: str | None) -> None:
     """Talk to the bot in this terminal, using the real conversations and database."""
     from bot.platforms.console.chat import ConsoleChat
+    from bot.runtime import configure_logging
 
-    ConsoleChat(_service(_settings()), user, name=name).run(sys.stdin)
+    settings = _settings()
+    service = _service(settings)
+    # The person chatting reads the bot's words; its log lines go to a file beside the data.
+    configure_logging(settings.log_level, settings.log_format, to=settings.data_dir / CHAT_LOG)
+    ConsoleChat(service, user, name=name).run(sys.stdin)
 
 
 @main.group()
@@ -267,11 +275,11 @@ def roles_list() -> None:
         rows = repo.all_roles(session)
     if not rows:
         click.echo("No roles yet. Add one with: schoolbot roles add USER_ID dsl")
+    pack = service.kernel.pack
     for row in rows:
         email = ", email on file" if row.email else ""
-        click.echo(
-            f"{row.platform:8} {row.user_id:24} {row.role} ({service.kernel.pack.role_label(row.role)}{email})"
-        )
+        label = pack.role_label(row.role) if row.role in pack.roles else "not in this pack"
+        click.echo(f"{row.platform:8} {row.user_id:24} {row.role} ({label}{email})")
     _warn_unfilled_roles(service)
 
 

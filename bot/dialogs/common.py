@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from bot.dialogs.declarations import Step
+from bot.dialogs.parsing import NO, SKIP_WORDS, YES, normalise
 from bot.domain.messages import Choice
 
 SOCIAL_NETWORKS = (
@@ -29,7 +30,16 @@ def social_network_step(prompt: str) -> Step:
         choices=SOCIAL_NETWORKS,
         other_allowed=True,
         hint="Pick one, or type the name of another app or site.",
+        check=_a_name,
     )
+
+
+def _a_name(value: str, _ctx: object) -> str | None:
+    """A yes, a no or a "don't know" is not the name of an app ("no" was kept as one)."""
+    said = normalise(value)
+    if said in YES or said in NO or said in SKIP_WORDS:
+        return "Please pick one, or type the name of the app or site, for example LinkedIn."
+    return None
 
 
 # What staff call them: "insta", "the gram", "snap", "fb", "tt".

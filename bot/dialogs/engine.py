@@ -91,6 +91,8 @@ def _prompt(dialog: Dialog, state: Mapping[str, Any], ctx: Context, lead: str = 
     if step.repeat_over is not None:
         item = _repeat_items(step, ctx)[state.get("item") or 0]
     text = step.text(ctx, item)
+    if step.kind == "files" and (count := len(state["answers"].get(step.key) or [])):
+        text = f"{text}\n\n{_so_far(count)}"  # e.g. when they come back to it later
     if lead:
         text = f"{lead}\n\n{text}"
     choices = step.options(ctx)
@@ -312,13 +314,11 @@ def _answer(
     files_step = _files_step(dialog)
     if user_input.files and files_step is not None and step is not files_step:
         stored = list(state["answers"].get(files_step.key, []))
-        stored.extend(file_record(f) for f in user_input.files)
+        added, again = _keep_files(stored, user_input.files)
         state["answers"][files_step.key] = stored
-        names = ", ".join(f.describe() for f in user_input.files)
+        kept = f"Thanks, I've kept {_names(added)} as evidence." if added else ""
         if not said:
-            return Turn(
-                state, [_prompt(dialog, state, ctx, f"Thanks, I've kept {names} as evidence.")]
-            )
+            return Turn(state, [_prompt(dialog, state, ctx, f"{kept} {again}".strip())])
 
     if step.kind == "files":
         return _files_turn(dialog, state, ctx, step, user_input, said=said)
@@ -341,8 +341,17 @@ def _answer(
 def words_with(step: Step, text: str, value: Any, ctx: Context) -> str | None:
     """What was said beyond a bare yes, no or choice, word for word; None for a bare one.
     Nothing a person types is thrown away: "yeah she sent me a message saying she's being
-    hurt at home" is a yes, and those words reach whoever reads the case."""
-    if step.kind not in ("yesno", "choice") or step.repeat_over is not None or not text:
+    hurt at home" is a yes, and those words reach whoever reads the case. A guess ("about
+    16 i think") and a reason for no link ("its a snap story") are kept the same way."""
+    if step.repeat_over is not None or not text:
+        return None
+    if step.kind in ("age_or_birthday", "past_datetime", "left_date"):
+        said = parsing.normalise(text)
+        return text.strip() if parsing.unhedged(said) != said.strip(" ,.!?") else None
+    if step.kind == "url":
+        plain = value is None and parsing.normalise(text) not in parsing.SKIP_WORDS
+        return text.strip() if plain else None
+    if step.kind not in ("yesno", "choice"):
         return None
     options = step.options(ctx)
     if step.kind == "choice" and value not in {c.value for c in options}:
@@ -481,6 +490,37 @@ def file_record(f: EvidenceFile) -> dict[str, Any]:
     }
 
 
+def _keep_files(
+    stored: list[dict[str, Any]], files: tuple[EvidenceFile, ...]
+) -> tuple[list[EvidenceFile], str]:
+    """Adds each file not already kept (the same SHA-256) to `stored`; returns the files
+    added and a sentence naming any sent again, which are kept once."""
+    have = {f.get("sha256") for f in stored}
+    added, again = [], []
+    for f in files:
+        if f.sha256 in have:
+            again.append(f)
+            continue
+        have.add(f.sha256)
+        added.append(f)
+        stored.append(file_record(f))
+    if not again:
+        return added, ""
+    one = len(again) == 1
+    return added, (
+        f"{_names(again)} {'was' if one else 'were'} already attached, so I've kept "
+        f"{'it' if one else 'them'} once."
+    )
+
+
+def _names(files: list[EvidenceFile]) -> str:
+    return ", ".join(f.describe() for f in files)
+
+
+def _so_far(count: int) -> str:
+    return f"That's {count} file{'s' if count != 1 else ''} so far."
+
+
 def _files_turn(
     dialog: Dialog,
     state: dict[str, Any],
@@ -492,15 +532,14 @@ def _files_turn(
 ) -> Turn:
     stored = list(state["answers"].get(step.key, []))
     if user_input.files:
-        stored.extend(file_record(f) for f in user_input.files)
+        added, again = _keep_files(stored, user_input.files)
         state["answers"][step.key] = stored
-        names = ", ".join(f.describe() for f in user_input.files)
+        got = f"Got it: {_names(added)}." if added else ""
         return Turn(
             state,
             [
                 Message(
-                    f"Got it: {names}. That's {len(stored)} file{'s' if len(stored) != 1 else ''} so far. "
-                    "Send more, or say done.",
+                    f"{got} {again} {_so_far(len(stored))} Send more, or say done.".lstrip(),
                     title=dialog.title,
                     choices=(Choice("done", "Done"),),
                     expects_files=True,

@@ -32,6 +32,19 @@ def normalise(text: str) -> str:
     return re.sub(r"\s+", " ", text.strip().lower()).strip(" .!")
 
 
+# Words people add to an answer they aren't sure of ("about 16 i think", "around 10"): the
+# answer is read without them, and the engine keeps the words as typed (engine.words_with).
+_HEDGES = re.compile(
+    r"\b(?:about|around|roughly|approx(?:imately)?|maybe|probably|perhaps|ish|or so|"
+    r"i think|i believe|i guess|i reckon|i'd say|id say)\b"
+)
+
+
+def unhedged(said: str) -> str:
+    """The answer without the words that only say it's a guess."""
+    return re.sub(r"\s+", " ", _HEDGES.sub(" ", said)).strip(" ,.!?")
+
+
 def is_number(text: str, max_digits: int = 6) -> bool:
     """ASCII digits only: str.isdigit() also accepts "²" and "①", which int() refuses."""
     return 0 < len(text) <= max_digits and text.isascii() and text.isdigit()
@@ -109,15 +122,29 @@ def parse_choice(text: str, choices: tuple[Choice, ...], *, other_allowed: bool 
         near = difflib.get_close_matches(bare, list(labels), n=2, cutoff=0.85)
         if len(near) == 1:
             return labels[near[0]]
+    values = {c.value for c in choices}
+    if {"yes", "no"} <= values and (yes := _yes_or_no(said)) is not None:
+        return "yes" if yes else "no"  # "no its a parent" at "Do you think a pupil posted it?"
     if other_allowed and said:
         if not any(ch.isalpha() for ch in said):
             raise InvalidAnswer("Please type the name, in words.")
         if len(text.strip()) > 60:
             raise InvalidAnswer("Please keep that short (60 characters or fewer).")
-        return text.strip()
+        return OWN_SPELLING.get(said, text.strip())
     options = ", ".join(f"{i}) {c.label}" for i, c in enumerate(choices, 1))
     raise InvalidAnswer(f"Sorry, I didn't catch that. Please choose one: {options}.")
 
+
+# Apps and sites typed in lower case, as their makers spell them ("linkedin" -> LinkedIn).
+OWN_SPELLING = {
+    name.lower(): name
+    for name in (
+        "LinkedIn", "Discord", "Reddit", "Twitch", "Pinterest", "Threads", "Telegram", "Signal",
+        "BeReal", "Roblox", "Tumblr", "Bluesky", "Mastodon", "Messenger", "Minecraft",
+        "Fortnite", "Steam", "Xbox", "PlayStation", "Vimeo", "Flickr", "Yubo", "Kik",
+        "Viber", "WeChat", "Clubhouse", "OnlyFans", "Omegle", "Tinder", "Wattpad",
+    )
+}  # fmt: skip
 
 # A leading yes or no answers the question even when more follows ("no, he is my nephew").
 _LEADING_YES = {"yes", "y", "yeah", "yep", "yup", "yea", "correct"}
@@ -125,11 +152,11 @@ _LEADING_NO = {"no", "n", "nope", "nah"}
 _NOT_AN_ANSWER = ("no idea", "not sure", "no clue", "no one knows")
 
 
-def parse_yes_no(text: str) -> bool:
-    said = normalise(text)
-    if said in YES or said == "1":
+def _yes_or_no(said: str) -> bool | None:
+    """A yes or a no, alone or leading ("no, he is my nephew"); None for anything else."""
+    if said in YES:
         return True
-    if said in NO or said == "2":
+    if said in NO:
         return False
     first = re.split(r"[\s,;:.!-]+", said, maxsplit=1)[0]
     if not said.startswith(_NOT_AN_ANSWER) and first != said:
@@ -137,7 +164,19 @@ def parse_yes_no(text: str) -> bool:
             return True
         if first in _LEADING_NO:
             return False
-    raise InvalidAnswer("Please answer yes or no.")
+    return None
+
+
+def parse_yes_no(text: str) -> bool:
+    said = normalise(text)
+    if said in ("1", "2"):
+        return said == "1"
+    if re.match(r"not yet\b", said):  # "not yet, i want to talk to someone first": a no, for now
+        return False
+    yes = _yes_or_no(said)
+    if yes is None:
+        raise InvalidAnswer("Please answer yes or no.")
+    return yes
 
 
 def parse_text(text: str, max_chars: int) -> str:
@@ -160,12 +199,34 @@ _ISO_DATE = re.compile(r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})$")
 _WORD_DATE = re.compile(r"^([0-9]{1,2})(?:st|nd|rd|th)?\s+([a-z]+)(?:\s+([0-9]{4}))?$")
 
 
+# A bare hour beside a part of the day: "this morning 10", "10 last night".
+_PARTS = r"morning|afternoon|evening|night|tonight"
+_PART_THEN_HOUR = re.compile(
+    rf"^(?P<day>.*\b(?P<part>{_PARTS}))\s+(?:at\s+)?(?P<h>[0-9]{{1,2}})(?:[:.](?P<m>[0-9]{{2}}))?$"
+)
+_HOUR_THEN_PART = re.compile(
+    rf"^(?:at\s+)?(?P<h>[0-9]{{1,2}})(?:[:.](?P<m>[0-9]{{2}}))?\s+(?P<day>.*\b(?P<part>{_PARTS}))$"
+)
+
+
+def _split_hour_of_part(said: str) -> tuple[str, time | None]:
+    """ "this morning 10" -> ("this morning", 10:00); "last night 9" -> 21:00."""
+    match = _PART_THEN_HOUR.match(said) or _HOUR_THEN_PART.match(said)
+    if not match:
+        return said, None
+    hour, minute = int(match.group("h")), int(match.group("m") or 0)
+    if not 1 <= hour <= 12 or minute > 59:
+        raise InvalidAnswer("That time doesn't look right. Try something like 2:30pm or 14:30.")
+    later = match.group("part") != "morning" and hour != 12
+    return match.group("day").strip(), time(hour % 12 + (12 if later else 0), minute)
+
+
 def _split_time(said: str) -> tuple[str, time | None]:
     """Separate a trailing time ("8pm", "at 14:30") from the date words before it."""
     twelve = _TIME_12H.search(said)
     match = twelve or _TIME_24H.search(said)
     if not match:
-        return said, None
+        return _split_hour_of_part(said)
     hour, minute = int(match.group(1)), int(match.group(2) or 0)
     if twelve:
         if not 1 <= hour <= 12:
@@ -191,9 +252,11 @@ def _make_date(year: int, month: int, day: int, original: str) -> date:
 
 
 def _parse_date_words(said: str, today: date) -> date:
-    if said in ("today", "now", "just now", "this morning", "this afternoon", "tonight"):
+    if said in (
+        "today", "now", "just now", "this morning", "this afternoon", "this evening", "tonight"
+    ):  # fmt: skip
         return today
-    if said in ("yesterday", "last night"):
+    if said in ("yesterday", "last night", *(f"yesterday {p}" for p in _PARTS.split("|"))):
         return today - timedelta(days=1)
     if m := _NUMERIC_DATE.match(said):
         day, month = int(m.group(1)), int(m.group(2))
@@ -226,7 +289,7 @@ def parse_past_datetime(text: str, now: datetime) -> str:
     A day and month with no year that would be in the future means last year's. Messages
     don't repeat the question: the engine asks it again right after them.
     """
-    said = normalise(text)
+    said = unhedged(normalise(text))
     if not said:
         raise InvalidAnswer("I didn't get a date.")
     rest, at = _split_time(said)
@@ -270,7 +333,13 @@ def parse_any_date(text: str, today: date) -> str:
 
 def parse_left_date(text: str, today: date) -> str:
     """When a pupil left: a full date, a month and year, or a year (the latest day is used)."""
-    said = normalise(text)
+    said = unhedged(normalise(text))
+    if m := re.fullmatch(r"(last|this) (summer|year)", said):
+        # "last summer": the summer holiday just gone, even when said in July or August.
+        year = today.year if m.group(1) == "this" or today.month >= 9 else today.year - 1
+        if m.group(1) == "last" and m.group(2) == "year":
+            year = today.year - 1
+        said = f"summer {year}" if m.group(2) == "summer" else str(year)
     if (year_given := re.search(r"\b([0-9]{4})$", said)) and int(year_given.group(1)) < 1900:
         raise InvalidAnswer("That's a long time ago. Please check the year.")
     if m := re.fullmatch(r"(?:summer\s+|july\s+)?([0-9]{4})", said):
@@ -290,7 +359,13 @@ def parse_left_date(text: str, today: date) -> str:
             )
         left = date(year, month, calendar.monthrange(year, month)[1])
     else:
-        left = _parse_date_words(said, today)
+        try:
+            left = _parse_date_words(said, today)
+        except InvalidAnswer:  # the question asks for a month: so does the hint
+            raise InvalidAnswer(
+                "I couldn't read that. Try a month and year, like July 2023, or a year, "
+                "like 2023. Last summer is fine too."
+            ) from None
     if left > today and not (left.year == today.year and is_number(said)):
         raise InvalidAnswer("That's in the future.")
     if left.year < today.year - 60:
@@ -299,7 +374,7 @@ def parse_left_date(text: str, today: date) -> str:
 
 
 def parse_age_or_birthday(text: str, today: date) -> dict[str, object]:
-    said = normalise(text)
+    said = unhedged(normalise(text))
     said = re.sub(r"\s*(years old|years|yrs|y/o|yo)$", "", said)
     age = int(said) if is_number(said, 3) else number_from_words(said)
     if age is not None:
@@ -319,9 +394,24 @@ def parse_age_or_birthday(text: str, today: date) -> dict[str, object]:
     return {"born_on": born.isoformat()}
 
 
+# Words that say there is no link, at the start of a sentence that is not an address:
+# "there isnt one its a snap story", "no, it was a text", "i don't have one".
+_NO_LINK = re.compile(
+    r"^(?:no|none|nope|n/a|there (?:isn'?t|is no|was no|wasn'?t)|there'?s no|theres no|"
+    r"(?:i )?(?:don'?t|do not|haven'?t|have not|didn'?t) (?:have|get|got|save)|not got|"
+    r"it'?s not online|it was (?:a|an) )\b"
+)
+
+
+def says_no_link(text: str) -> bool:
+    """Words, not an address, saying there is no link to give."""
+    said = normalise(text)
+    return said in SKIP_WORDS or (" " in said and _NO_LINK.match(said) is not None)
+
+
 def parse_url(text: str) -> str | None:
     said = text.strip()
-    if normalise(said) in SKIP_WORDS:
+    if says_no_link(said):
         return None
     if len(said) > 2000:
         raise InvalidAnswer("That link is too long. Please paste just the address of the page.")

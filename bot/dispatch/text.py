@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 from typing import Any
 
 from sqlmodel import Session
@@ -13,7 +14,13 @@ from bot.dialogs import engine
 from bot.dialogs.declarations import Dialog
 from bot.dialogs.parsing import InvalidAnswer, normalise, parse_choice
 from bot.dialogs.safeguarding import shows_risk
-from bot.dispatch.first_words import ASKING, HEARD, SOMETHING_ELSE, read_first_words
+from bot.dispatch.first_words import (
+    ASKING,
+    HEARD,
+    NOT_UNDERSTOOD,
+    SOMETHING_ELSE,
+    read_first_words,
+)
 from bot.domain.cases import Actor
 from bot.domain.evidence import EvidenceFile
 from bot.domain.messages import Message
@@ -28,6 +35,11 @@ log = logging.getLogger(__name__)
 GREETING = (
     "Hi, I'm the school's social media helper. What would you like to do? "
     "You can also just tell me what happened, in your own words."
+)
+# Words that only say hello (or thanks): the greeting answers them.
+SMALL_TALK = re.compile(
+    r"(?:hi|hello|hey|hiya|yo|morning|good (?:morning|afternoon|evening)|thanks|thank you|"
+    r"cheers|ok|okay|start|menu)(?: there| again| bot)?"
 )
 REPORTER_NAME = "by"  # in a conversation's state: the name the platform gave its reporter
 # Said when an answer button no longer answers anything (the turn's status is STALE): a
@@ -294,8 +306,8 @@ class ConversationRouter:
         reading = read_first_words(self.registry, text, understanding, self.kernel.pack)
         if reading.start is not None:
             return self._start(session, actor, reading.start, opening=text)
-        if reading.ask is None:
-            return [self.menu()]
+        if reading.ask is None:  # a hello gets the greeting; other words, not understood
+            return [self.menu() if SMALL_TALK.fullmatch(said) else self.menu(NOT_UNDERSTOOD)]
         asking = {"dialog": ASKING, HEARD: text, "answers": {}, "history": []}
         repo.save_dialog(session, actor.platform, actor.user_id, asking, self.kernel.now())
         return [reading.ask]

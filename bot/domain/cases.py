@@ -23,8 +23,9 @@ class CaseKind:
     dialog: str = ""  # the conversation that opens it, for reading its answers back
     standard_fields: tuple[str, ...] = ()
     full_fields: tuple[str, ...] = ()
-    # An approver cannot decide without the business case, which holds no pupil data.
-    always_full: bool = False
+    # An approver cannot decide without the business case, which holds no pupil data: its
+    # standard fields show even on "minimal" alerts; free text still only on "full".
+    always_standard: bool = False
     # How its own summary keys read on an alert, beyond the shared FIELD_LABELS.
     labels: tuple[tuple[str, str], ...] = ()
     # Its retention rule (domain.retention), by owning team where that decides it.
@@ -125,9 +126,9 @@ def alert_fields(
     pack: PolicyPack, kind: CaseKind, summary: dict[str, str]
 ) -> list[tuple[str, str]]:
     """The label/value pairs an alert may carry; 'minimal' packs show none of the answers."""
-    if kind.always_full or pack.alerts.detail == "full":
+    if pack.alerts.detail == "full":
         keys = kind.standard_fields + kind.full_fields
-    elif pack.alerts.detail == "standard":
+    elif pack.alerts.detail == "standard" or kind.always_standard:
         keys = kind.standard_fields
     else:
         keys = ()

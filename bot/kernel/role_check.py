@@ -2,7 +2,8 @@
 
 An unacknowledged urgent alert goes to the deputy DSL; account requests wait for each
 approval stage's role; comments go to SLT when a deadline passes. A role with no holder
-means that step reaches nobody, so `schoolbot run` and `schoolbot roles list` say so.
+means that step reaches nobody, so `schoolbot run` and `schoolbot roles list` say so; they
+also name roles still held that the pack lacks (after switching packs).
 """
 
 from __future__ import annotations
@@ -48,7 +49,18 @@ def unfilled_roles(pack: PolicyPack, session: Session) -> list[str]:
     return lines
 
 
+def roles_not_in_pack(pack: PolicyPack, session: Session) -> list[str]:
+    """Roles people still hold that this pack lacks (kept from a pack used before): they
+    get nothing from them, and nobody is told unless this says so."""
+    held = sorted({row.role for row in repo.all_roles(session)} - set(pack.roles))
+    return [
+        f"Warning: {role} is not a role in {pack.school.name}'s policy pack, so whoever "
+        f"holds it gets nothing from it. Remove it: schoolbot roles remove USER_ID {role}"
+        for role in held
+    ]
+
+
 def unfilled_role_lines(kernel: Kernel) -> list[str]:
     """For the CLI: the warnings for this kernel's pack and database."""
     with kernel.session() as session:
-        return unfilled_roles(kernel.pack, session)
+        return roles_not_in_pack(kernel.pack, session) + unfilled_roles(kernel.pack, session)

@@ -22,6 +22,7 @@ import traceback
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 FORMATS = ("text", "json")
@@ -95,9 +96,11 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
-def handler(log_format: str) -> logging.Handler:
-    """A stderr handler writing `log_format` ("text" or "json")."""
-    out = logging.StreamHandler()
+def handler(log_format: str, path: Path | None = None) -> logging.Handler:
+    """A handler writing `log_format` ("text" or "json") to stderr, or to the file `path`."""
+    out: logging.Handler = (
+        logging.FileHandler(path, encoding="utf-8") if path else logging.StreamHandler()
+    )
     if log_format == "json":
         out.setFormatter(JsonFormatter())
     else:

@@ -107,7 +107,9 @@ def shown(count: int) -> str:
 
 def share(part: int, whole: int) -> str:
     """'about 5 of about 10 (about 40%)'; the percentage only when the part and the rest
-    are both 3 or more, so it can't single out a small group."""
+    are both 3 or more, so it can't single out a small group; nothing of a whole below 3."""
+    if whole < SMALL:  # not "fewer than 3 of fewer than 3"
+        return f"not shown ({FEWER} in all)"
     words = f"{shown(part)} of {shown(whole)}"
     if part < SMALL or whole - part < SMALL:
         return words
@@ -234,7 +236,7 @@ class Figures:
             ),
             (
                 "Comments",
-                f"Answered within {self.reply_hours} hours (MO-24H)",
+                f"Answered within {self.reply_hours} hours",
                 share(self.comments_in_time, self.comments),
             ),
             (

@@ -18,6 +18,7 @@ from bot.domain.evidence import human_size, type_label
 from bot.domain.harm import UKCIS_STEPS
 from bot.domain.messages import plain_name
 from bot.domain.policy import PolicyPack
+from bot.features.cases.cards import status_label
 from bot.features.cases.opening import GUIDANCE_GIVEN
 from bot.features.cases.view import answer_pairs, tombstone_text
 from bot.kernel.core import Kernel
@@ -163,10 +164,11 @@ def build_case_file(session: Session, kernel: Kernel, case: Case) -> CaseFile:
         return disposed_case_file(pack, registry, case)
     reporter_key = f"{case.platform}:{case.reporter_id}"
     kind = registry.case_kind(case.kind)
+    decided = repo.approval_statuses(session, [case.id] if case.id else [])
     record = CaseFile(
         ref=case.ref,
         kind=kind.title,
-        status=STATUS_WORDS[CaseStatus(case.status)],
+        status=status_label(case, decided.get(case.id or 0)),
         team=team_label(kernel.pack, case.team),
         urgent=case.urgent,
         reporter=plain_name(case.reporter_name or _person(reporter_key, names)),

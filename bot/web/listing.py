@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from sqlmodel import col, select
 
 from bot.domain.cases import Actor, CaseStatus, teams_of
+from bot.features.cases.cards import status_label
 from bot.kernel.core import Kernel
+from bot.storage import repository as repo
 from bot.storage.tables import Case, CaseTask
 from bot.web.casefile import STATUS_WORDS, local_time
 
@@ -51,11 +53,11 @@ class Rows:
     team: list[Listed] = field(default_factory=list)
 
 
-def _listed(kernel: Kernel, case: Case, overdue: set[int]) -> Listed:
+def _listed(kernel: Kernel, case: Case, overdue: set[int], decided: dict[int, str]) -> Listed:
     return Listed(
         ref=case.ref,
         kind=kernel.registry.case_kind(case.kind).title,
-        status=STATUS_WORDS[CaseStatus(case.status)],
+        status=status_label(case, decided.get(case.id or 0)),  # Approved, as chat says
         urgent=case.urgent,
         overdue=case.id in overdue,
         opened=local_time(kernel.pack, case.created_at),
@@ -80,7 +82,9 @@ def cases_for(kernel: Kernel, actor: Actor, filters: Filters) -> Rows:
             .order_by(col(Case.created_at).desc(), col(Case.id).desc())
             .limit(LIMIT)
         )
-        rows.own = [_listed(kernel, c, overdue_ids) for c in own]
+        own_cases = list(own)
+        decided = repo.approval_statuses(session, [c.id for c in own_cases if c.id])
+        rows.own = [_listed(kernel, c, overdue_ids, decided) for c in own_cases]
         teams = teams_of(kernel.pack, actor)
         if not teams:
             return rows
@@ -96,5 +100,7 @@ def cases_for(kernel: Kernel, actor: Actor, filters: Filters) -> Rows:
                 col(Case.id).in_(sorted(overdue_ids) or [-1]), Case.status != "closed"
             )
         query = query.order_by(col(Case.created_at).desc(), col(Case.id).desc()).limit(LIMIT)
-        rows.team = [_listed(kernel, c, overdue_ids) for c in session.exec(query)]
+        team_cases = list(session.exec(query))
+        decided = repo.approval_statuses(session, [c.id for c in team_cases if c.id])
+        rows.team = [_listed(kernel, c, overdue_ids, decided) for c in team_cases]
     return rows

@@ -36,7 +36,7 @@ def test_dukeries_full_form_then_age_warning_and_summary():
     assert turn.state["step"] == "confirm"
     summary = turn.messages[0].text
     assert "• Moderators: Cat Green, Dan Hill" in summary
-    assert "• Go-live date: 2026-12-01" in summary
+    assert "• Go-live date: 1 December 2026" in summary
     done = run("dukeries-academy", "account_request", [*DUKERIES_FORM, "no", "yes"])
     outcome = done.outcome
     assert outcome.kind is ACCOUNT_KIND

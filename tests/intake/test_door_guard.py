@@ -45,3 +45,14 @@ async def test_readyz_fails_while_sqlite_is_write_locked(door, sqlite_url):
     finally:
         locker.close()
     assert await door.ready() == 200
+
+
+@pytest.mark.issue(23, 30)
+async def test_wording_readyz_says_a_locked_database_is_locked(door, sqlite_url):
+    locker = lock_the_database(sqlite_url)
+    try:
+        async with door.http.get(door.server.make_url("/readyz")) as ready:
+            assert ready.status == 503
+            assert (await ready.json())["database"] == "locked"
+    finally:
+        locker.close()

@@ -126,7 +126,7 @@ def _decide(press: Press, case: Case, *, approve: bool) -> list[Message]:
         alerts.refresh(kernel, session, case)
         return [
             Message(
-                f"Approved for the {label}. It now goes to the "
+                f"Approved as the {label}. It now goes to the "
                 f"{kernel.pack.role_label(new_state.stages[new_state.current])}."
             )
         ]

@@ -53,12 +53,15 @@ def approval_alert(
             Button(REJECT, "Reject", value, "danger", asks_for=REJECT_PROMPT),
         )
     elif approval.status == "approved":
-        lines.append("Approved. The account has been added to the register.")
+        said = any(line.startswith("Approved by") for line in history)
+        lines.append(f"{'' if said else 'Approved. '}The account has been added to the register.")
+    elif any(line.startswith("Rejected by") for line in history):  # said once, not twice
+        lines.append(f"Reason: {reason}" if reason else "")
     else:
         lines.append(f"Rejected. Reason: {reason}" if reason else "Rejected.")
     title = "New official account request" if approval.status == "pending" else "Account request"
     return Message(
-        text="\n".join(lines),
+        text="\n".join(line for line in lines if line),
         title=f"{title} {case.ref}",
         fields=tuple(fields),
         buttons=buttons,

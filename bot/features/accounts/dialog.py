@@ -7,9 +7,10 @@ summary to confirm. Submitting opens an AC case with the pack's approval stages.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from bot.dialogs.common import join_words, social_network_label, social_network_step
@@ -24,13 +25,15 @@ KIND = CaseKind(
     "New official account request",
     retention=retention.ACCOUNT_REQUEST,
     dialog="account_request",
-    standard_fields=("name", "platform", "audience"),
-    full_fields=("aim", "run_by"),
-    always_full=True,
+    standard_fields=("name", "platform", "audience", "run_by"),
+    full_fields=("aim",),
+    always_standard=True,
 )
 
 VISIBILITY = (Choice("open", "Open (public)"), Choice("closed", "Private or closed"))
 HOSTS = (Choice("school", "The school"),)
+# "Not sure" is an answer too: the approver sees it, with the minimum-age warning.
+OLD_ENOUGH = (Choice("yes", "Yes"), Choice("no", "No"), Choice("unsure", "Not sure"))
 
 # field -> (question, kind, short label for the summary)
 FIELDS: dict[str, tuple[str, StepKind, str]] = {
@@ -111,11 +114,26 @@ def _required(field: str) -> Callable[[Context], bool]:
     return lambda ctx: field in ctx.pack.accounts.required_fields
 
 
+# Groups of people, not named members of staff.
+_GROUP = re.compile(
+    r"(?:the |all |any |our )?(?:pupils?|students?|children|kids|parents?|carers?|famil(?:y|ies)|"
+    r"staff|teachers?|everyone|everybody|anyone|public|governors?|department|team|"
+    r"year \d+|year \d+ pupils|office|admin|nobody|no one|none|tbc|not sure)"
+)
+
+
 def _enough_people(
     minimum: Callable[[Context], int], clause: str
 ) -> Callable[[Any, Context], str | None]:
     def check(people: list[str], ctx: Context) -> str | None:
         need = minimum(ctx)
+        groups = [p for p in people if _GROUP.fullmatch(p.lower())]
+        if groups:  # "Pupils and parents" names nobody who can be trained and held to account
+            return (
+                f"{join_words(groups)} {'is' if len(groups) == 1 else 'are'} not a member of "
+                f"staff. Please name at least {need} members of staff, separated by commas, "
+                "for example Ms Patel, Mr Jones."
+            )
         if len(people) >= need:
             return None
         gave = "nobody" if not people else f"{len(people)}: {', '.join(people)}"
@@ -135,7 +153,9 @@ def _future_or_today(value: str, ctx: Context) -> str | None:
 
 def _question(field: str) -> Step:
     if field == "platform":
-        return replace(social_network_step("Which platform is it on?"), ask_if=_required(field))
+        return replace(
+            social_network_step("Which platform will it be on?"), ask_if=_required(field)
+        )
     text, kind, _ = FIELDS[field]
     choices: tuple[Choice, ...] = ()
     check = None
@@ -186,6 +206,8 @@ def _show(field: str, value: Any) -> str:
         return dict((c.value, c.label) for c in VISIBILITY).get(value, value)
     if field == "host":
         return "The school" if value == "school" else value
+    if field == "go_live":  # "1 March 2027", not 2027-03-01
+        return date.fromisoformat(value).strftime("%-d %B %Y")
     return str(value)
 
 
@@ -227,7 +249,7 @@ def _finish(ctx: Context) -> Outcome:
                 ),
             )
         )
-    if a.get("minimum_age") is False:
+    if a.get("minimum_age") in (False, "no", "unsure"):  # False: saved before "not sure"
         flags.append("minimum_age_warning")
         guidance.append(
             pack.guidance(
@@ -287,7 +309,8 @@ ACCOUNT_REQUEST = Dialog(
             "minimum_age",
             "Is everyone in the audience old enough for the platform? Most need users to be 13 "
             "or over.",
-            "yesno",
+            "choice",
+            choices=OLD_ENOUGH,
             ask_if=lambda ctx: ctx.pack.accounts.ask_minimum_age,
         ),
         Step(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot.dialogs.engine import REMOVED_FILES
 from bot.dialogs.outcome import Outcome
@@ -122,7 +122,13 @@ def _add_tasks_and_evidence(
         session.add(
             CaseTask(case_id=case_id, clause=task.clause, title=task.title, due_at=task.due)
         )
+    # A file already on the case (the same SHA-256, e.g. kept when an alarm opened it) is
+    # kept once.
+    have = set(session.exec(select(Evidence.sha256).where(Evidence.case_id == case_id)).all())
     for item in outcome.evidence:
+        if item["sha256"] in have:
+            continue
+        have.add(item["sha256"])
         session.add(
             Evidence(
                 case_id=case_id,

@@ -28,6 +28,8 @@ from bot.kernel.registry import Registry
 from bot.storage import repository as repo
 from bot.storage.tables import Case, Evidence
 
+# Answers in the reporter's own voice, as the team reads them ("Who is being targeted? Me").
+SAID_BY_THE_REPORTER = {"Me": "The reporter"}
 FIRST_SENTENCE = re.compile(r"^(.+?[?.])(?:\s|$)")
 
 
@@ -54,7 +56,8 @@ def _answer(step: Step, value: Any, ctx: Context, zone: ZoneInfo) -> str:
     if isinstance(value, bool):
         return "Yes" if value else "No"
     if step.kind == "choice":
-        return next((c.label for c in step.options(ctx) if c.value == value), str(value))
+        label = next((c.label for c in step.options(ctx) if c.value == value), str(value))
+        return SAID_BY_THE_REPORTER.get(label, label)
     if step.kind == "past_datetime":
         if "T" in value:
             return when(zone, datetime.fromisoformat(value))

@@ -34,8 +34,9 @@ def _fields(pack: PolicyPack, comment: Comment, account: OfficialAccount) -> lis
         ("From", AUTHOR_LABELS.get(comment.author_type, comment.author_type)),
         ("Received", local(pack, comment.received_at)),
         ("Reply by", local(pack, comment.due_at)),
-        ("Comment", quoted),
     ]
+    if pack.alerts.detail == "full":  # the comment is free text (X-CONFIDENTIAL)
+        fields.append(("Comment", quoted))
     if comment.link:
         fields.append(("Link", comment.link))
     flags = [

@@ -57,6 +57,11 @@ def _not_pressed(label: str, ref: str, buttons: list[Button]) -> str:
     )
 
 
+def _asking(prompt: str) -> str:
+    """ "Why are you rejecting it?" as it is; "Your note" with a colon."""
+    return prompt if prompt.endswith(("?", ":")) else f"{prompt}:"
+
+
 def takes_numbers(question: Message) -> bool:
     """Could a number typed now be meant as the answer (an age, a date)? Not on the menu."""
     return question.free_text_allowed and question.step != MENU_STEP
@@ -179,6 +184,7 @@ class ConsoleChat:
         """Process one line; False when the user wants to leave."""
         text = line.rstrip("\n")
         if text.strip() in ("/quit", "/exit"):
+            self.out.write(self._goodbye() + "\n")
             return False
         if text.strip() == "/help":
             self.out.write(HELP + "\n")
@@ -197,6 +203,16 @@ class ConsoleChat:
             self._answer(pressed.value if isinstance(pressed, Choice) else text)
         self.check_inbox()
         return True
+
+    def _goodbye(self) -> str:
+        """What leaving says: whether a half-finished report waits for them."""
+        question = self.screen.question
+        if question is not None and question.step and question.step != MENU_STEP:
+            return (
+                "Bye for now. Your answers so far are saved: start the chat again to carry "
+                "on where you left off."
+            )
+        return "Bye for now. Start the chat again any time."
 
     def _answer(self, text: str) -> None:
         """Typed words answer the question on screen; if it has moved on (another window),
@@ -221,13 +237,14 @@ class ConsoleChat:
                 return True
             if button.form_hint:
                 self.out.write(button.form_hint + "\n")
-            self.out.write(f"{button.asks_for}: ")
+            self.out.write(f"{_asking(button.asks_for)} ")
             self.out.flush()
             extra = read_more()
             if extra is None:
                 return False
         if button.also_asks and control_word(extra) is None:  # "cancel" leaves the form now
-            self.out.write(f"{button.also_asks} (press Enter to leave it out): ")
+            optional = button.also_asks.removesuffix(" (optional)")
+            self.out.write(f"{optional} (optional: press Enter to leave it out): ")
             self.out.flush()
             message = read_more()
         press = ButtonPress(

@@ -170,3 +170,17 @@ def test_fewer_than_two_named_staff_is_refused(service_factory):
     [reply] = service.receive(StaffMessage("console", "r", "Sam Lee")).replies
     assert "at least 2 named people. (Policy 2.2)" in reply.text
     assert "You gave 1: Sam Lee" in reply.text
+
+
+@pytest.mark.issue(23, 30)
+def test_wording_approved_as_the_role_and_rejected_said_once(service):
+    grant(service, "dsl1", "dsl")
+    grant(service, "head", "headteacher")
+    ref = submit(service)
+    approve = last_alert_button(service, "dsl1", "Approve")
+    [done] = service.press(ButtonPress("console", "dsl1", approve.action, approve.value)).replies
+    assert done.text.startswith("Approved as the Designated Safeguarding Lead."), done.text
+    reject = last_alert_button(service, "head", "Reject")
+    service.press(ButtonPress("console", "head", reject.action, reject.value, "Not needed"))
+    card = [m for m in service.intake.inbox("console", "head") if ref in (m.title or "")][-1]
+    assert card.text.count("Rejected") == 1 and "Reason: Not needed" in card.text, card.text

@@ -8,7 +8,15 @@ import pytest
 
 from bot.domain.turns import ButtonPress, StaffMessage
 from bot.features.cases import cards
-from tests.helpers import BROWN_JONES_REQUEST, grant, report_fr, seen, tell
+from tests.helpers import (
+    BROWN_JONES_REQUEST,
+    CB_ABOUT_ME,
+    CB_AFTER_EVIDENCE,
+    grant,
+    report_fr,
+    seen,
+    tell,
+)
 
 CB_PUPIL = [
     "someone is posting about a pupil",
@@ -105,4 +113,15 @@ def test_my_cases_says_approved_or_rejected_and_the_card_shows_the_reason(
     assert "AC-0001 New official account request: Approved" in mine.text
     assert "AC-0002 New official account request: Rejected" in mine.text
     updates = [m for m in service.intake.inbox("console", "head") if "AC-0002" in (m.title or "")]
-    assert "Rejected. Reason: Audience is under 13" in updates[-1].text
+    assert "Reason: Audience is under 13" in updates[-1].text
+    assert updates[-1].text.count("Rejected") == 1  # "Rejected by Head ...", not twice
+
+
+@pytest.mark.issue(23, 30)
+def test_wording_slt_read_who_was_targeted_as_the_reporter_not_me(service_factory):
+    service = service_factory("default")
+    grant(service, "slt1", "slt")
+    assert "CB-0001" in tell(service, "dan", "Dan Jones", *CB_ABOUT_ME, *CB_AFTER_EVIDENCE)
+    [cb] = service.receive(StaffMessage("console", "slt1", "case CB-0001")).replies
+    assert "• Who is being targeted? The reporter" in seen(cb), seen(cb)
+    assert "targeted? Me" not in seen(cb)

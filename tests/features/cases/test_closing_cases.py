@@ -69,7 +69,7 @@ def test_terminal_close_asks_for_both_and_says_who_reads_them(service_factory):
     shown = out.getvalue()
     assert cards.CLOSE_HINT in shown
     assert f"{cards.CLOSE_OUTCOME}: " in shown
-    assert f"{cards.CLOSE_MESSAGE} (press Enter to leave it out): " in shown
+    assert "Message to the reporter (optional: press Enter to leave it out): " in shown
     [notice] = service.intake.inbox("console", "alice")
     assert notice.text.endswith("A message from Dee: Thanks for telling us")
     assert "early help" not in notice.text
