@@ -60,8 +60,7 @@ def shorter_than_in_force(pack: PolicyPack, in_force: Mapping[str, int]) -> dict
 
 
 def _period_words(cls: RetentionClass, n: int) -> str:
-    review = "; a person then decides" if cls.review else ""
-    return f"{amount(n, cls.unit)} {cls.starts}{review}"
+    return f"{amount(n, cls.unit)} {cls.starts}"
 
 
 def rules(pack: PolicyPack, in_force: Mapping[str, int] | None = None) -> list[Rule]:

@@ -48,7 +48,8 @@ CLASSES: tuple[RetentionClass, ...] = (
         "Safeguarding records about a child",
         "safeguarding_years",
         "years",
-        "from the child's date of birth where the bot knows it, else from closure (then reviewed)",
+        "from the child's date of birth where the bot knows it; else from closure, and "
+        "then a person decides",
         25,
         "IRMS Information Management Toolkit for Schools: child protection files, the "
         "child's date of birth + 25 years",
@@ -60,8 +61,8 @@ CLASSES: tuple[RetentionClass, ...] = (
         "Allegations against staff (KCSIE Part 4)",
         "allegation_years",
         "years",
-        "from the allegation, then reviewed: kept to the person's normal pension age if "
-        "that is later",
+        "from the allegation, then a person decides (kept to the person's normal pension "
+        "age if that is later)",
         10,
         "KCSIE Part 4: until the person's normal pension age or 10 years from the "
         "allegation, whichever is longer",
@@ -73,7 +74,7 @@ CLASSES: tuple[RetentionClass, ...] = (
         "Allegations against staff found to be malicious",
         "malicious_allegation_days",
         "days",
-        "after it is found malicious and closed",
+        "after the case is closed",
         1,
         "KCSIE Part 4: malicious allegations are removed from personnel records",
         safeguarding=True,
@@ -83,7 +84,7 @@ CLASSES: tuple[RetentionClass, ...] = (
         "Low-level concerns about staff, and self-reports",
         "low_level_concern_years",
         "years",
-        "after closure, then reviewed: kept at least until the person leaves",
+        "after closure, then a person decides (kept at least until the person leaves)",
         1,
         "KCSIE Part 4: low-level concerns are kept at least until the person leaves "
         "the school's employment",
@@ -114,7 +115,7 @@ CLASSES: tuple[RetentionClass, ...] = (
         "Comments marked as complaints",
         "complaint_years",
         "years",
-        "after the complaint is resolved, then reviewed",
+        "after the complaint is resolved, then a person decides",
         6,
         "IRMS Information Management Toolkit for Schools: complaints files, the date of "
         "resolution + 6 years, then review",
@@ -122,10 +123,10 @@ CLASSES: tuple[RetentionClass, ...] = (
     ),
     RetentionClass(
         ACCOUNT,
-        "Official account requests and register entries",
+        "Official account requests",
         "account_years",
         "years",
-        "while the account is open, then after it closes",
+        "after the account closes (kept while it is open)",
         1,
         BOT_MINIMUM,
     ),
