@@ -57,6 +57,9 @@ EVENT_WORDS = {
     "evidence.removed": "File deleted unseen: the bot may not keep an image of a child (SHA-256)",
     "case.hold_released": "Legal hold lifted",
     "case.escalated": "Not acknowledged: emailed",
+    "retention.reclassified": "Retention class changed",
+    "retention.kept": "Reviewed: kept for longer",
+    "retention.dispose_approved": "Reviewed: to be disposed of",
 }
 
 
