@@ -52,7 +52,7 @@ def records_review() -> None:
     if not items:
         click.echo(f"Nothing comes up for review in the next {notice} days.")
         return
-    click.echo(review_message(items, sweep.today()).text)
+    click.echo(review_message(items, sweep.today(), notice).text)
 
 
 @click.command("reclassify")

@@ -48,7 +48,7 @@ class Retention(_Strict):
     def _not_below_a_floor(self) -> Retention:
         problems = [p for name, value in self if (p := below_floor(name, value)) is not None]
         if problems:
-            raise ValueError("; ".join(problems))
+            raise ValueError(" ".join(problems))
         return self
 
 

@@ -185,5 +185,5 @@ def below_floor(setting: str, value: int) -> str | None:
         return None
     return (
         f"{setting} = {value} is below the floor of {amount(cls.floor, cls.unit)} for "
-        f"{cls.record.lower()} ({cls.source}). Set {cls.floor} or more"
+        f"{cls.record.lower()} ({cls.source}). Set {cls.floor} or more."
     )

@@ -38,8 +38,9 @@ def notice_key(item: Due, today: date, every: int) -> str | None:
     if item.record_type == "conversation":
         return None  # unfinished conversations reach the DSL in their own way
     key = f"{NOTICE}:{item.record_type}:{item.row[1]}:{item.due_on.isoformat()}"
-    if item.review and item.due_on < today:
-        key += f":{(today - item.due_on).days // every}"
+    rounds = (today - item.due_on).days // every
+    if item.review and rounds >= 1:
+        key += f":{rounds}"
     return key[:100]
 
 
@@ -82,11 +83,11 @@ def _line(item: Due, today: date) -> str:
     return f"• {item.record} {item.kind} ({what}): {when} {day}. {then}"
 
 
-def review_message(items: list[Due], today: date) -> Message:
+def review_message(items: list[Due], today: date, days: int) -> Message:
     first = next((i.record for i in items if i.record_type in ("case", "comment")), "CB-0001")
     lines = [
-        f"Records for review ({len(items)}). Their retention period ends soon, so nothing "
-        "is deleted without you knowing:",
+        f"Records for review ({len(items)}): their retention period ends within {days} days "
+        "or has ended. Nothing is deleted without you knowing.",
         *(_line(i, today) for i in items),
         "",
         f"To keep one longer, type: keep {first} 5 years because <your reason>.",
@@ -116,7 +117,7 @@ def send(kernel: Kernel, items: list[Due]) -> int:
                 by_reviewer[reviewer(kernel, session, item)].append(item)
                 listed += 1
         for team, mine in by_reviewer.items():
-            message = review_message(mine, today)
+            message = review_message(mine, today, every)
             for platform in kernel.platforms:
                 kernel.outbox.announce_team(
                     session, platform, team, message, priority=Priority.NUDGE

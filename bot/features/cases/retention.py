@@ -107,14 +107,15 @@ def decisions(session: Session, subjects: list[str] | None = None) -> dict[str, 
     out: dict[str, Decision] = {}
     for event in session.exec(query.order_by(col(AuditEvent.id))):
         d = event.detail
-        until = d.get("until")
+        earlier = out.get(event.subject)
+        until = d.get("until")  # a "keep" stands until a later "keep" replaces it
         out[event.subject] = Decision(
             event.action,
             date.fromisoformat(d["due_on"]),
             event.actor,
             str(d.get("by") or event.actor),
             event.at.date(),
-            date.fromisoformat(until) if until else None,
+            date.fromisoformat(until) if until else (earlier.until if earlier else None),
         )
     return out
 
@@ -133,7 +134,7 @@ def case_schedule(
         opened_on=case.created_at.astimezone(zone).date(),
         closed_on=closed_on,
         born_on=case.child_born_on,
-        keep_until=decision.until if decision and decision.action == KEPT else None,
+        keep_until=decision.until if decision else None,
         in_force=in_force_now,
     )
 
@@ -247,7 +248,7 @@ def comment_due(
         comment_class(comment),
         opened_on=day_of(kernel, comment.received_at),
         closed_on=closed,
-        keep_until=decision.until if decision and decision.action == KEPT else None,
+        keep_until=decision.until if decision else None,
         in_force=in_force_now,
     )
 
