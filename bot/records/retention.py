@@ -277,15 +277,23 @@ class RetentionSweep:
                 rule_words=rules.rule(self.pack, item.rule).words[:200],
                 due_on=item.due_on,
                 by=SWEEP,
-                # The log is append-only, so the files are counted before they go.
-                files_deleted=self._unused(session, files),
+                files_deleted=0,
                 audit_rows_redacted=redacted,
                 method=method,
                 authorised_by=authoriser,
             )
             session.add(entry)
             session.commit()
-        self._delete_files(files)
+            entry_id = entry.id
+        deleted = self._delete_files(files)
+        if deleted:  # the one change the append-only log allows (migration 0012)
+            with self.kernel.session() as session:
+                session.execute(
+                    sa.update(Disposal)
+                    .where(col(Disposal.id) == entry_id)
+                    .values(files_deleted=deleted)
+                )
+                session.commit()
         return 1
 
     def _claim(
@@ -413,13 +421,6 @@ class RetentionSweep:
             )
             count += 1
         return count
-
-    def _unused(self, session: Session, hashes: list[str]) -> int:
-        """How many of these files no remaining evidence row uses (so will be deleted)."""
-        return sum(
-            session.exec(select(Evidence.id).where(Evidence.sha256 == sha)).first() is None
-            for sha in dict.fromkeys(hashes)
-        )
 
     def _delete_files(self, hashes: list[str]) -> int:
         """Delete each file no remaining evidence row still uses (the store dedupes)."""

@@ -144,11 +144,19 @@ def test_the_disposal_log_is_append_only(database_url):
     }  # fmt: skip
     with engine.begin() as c:
         c.execute(sa.insert(table).values(**row))
-    for change in (
+    refused = (
         sa.update(table).values(authorised_by="someone else"),
-        sa.update(table).values(files_deleted=3),
+        sa.update(table).values(method="decision"),
+        sa.update(table).values(files_deleted=2, record="FR-0002"),
         sa.delete(table),
-    ):
+    )
+    for change in refused:
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"), engine.begin() as c:
+            c.execute(change)
+    # The one change allowed: the files the disposal deleted, counted once after.
+    with engine.begin() as c:
+        c.execute(sa.update(table).values(files_deleted=2))
+    for change in (sa.update(table).values(files_deleted=3), sa.delete(table)):
         with pytest.raises(sa.exc.DBAPIError, match="append-only"), engine.begin() as c:
             c.execute(change)
     if engine.dialect.name == "postgresql":
@@ -161,7 +169,7 @@ def test_the_disposal_log_is_append_only(database_url):
 
 
 def test_a_disposal_still_counts_the_files_it_deletes(service, clock, tmp_path):
-    """The log can't be updated after the commit, so files are counted before they go."""
+    """Files go after the disposal commits; the log's one allowed change counts them."""
     from tests.fakes.workspace_harness import open_case
 
     ref = open_case(service)

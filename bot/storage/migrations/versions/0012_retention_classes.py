@@ -6,7 +6,8 @@ Revises: 0011
 Create Date: 2026-12-07 21:00:00
 
 The disposal log becomes append-only like the audit trail: the database refuses every
-UPDATE and DELETE on it, on SQLite and PostgreSQL.
+DELETE on it, and every UPDATE but one (on SQLite and PostgreSQL): the count of evidence
+files deleted, set once from 0, since files are deleted only after the disposal commits.
 """
 
 from __future__ import annotations
@@ -21,6 +22,12 @@ branch_labels = None
 depends_on = None
 
 REFUSED = "the disposal log is append-only"
+# Everything but `files_deleted`, which the sweep may set once, from 0, right after the
+# files are deleted (they go only once the disposal is committed).
+UNCHANGED = (
+    "id", "at", "record_type", "record", "rule", "rule_words", "due_on", "by",
+    "audit_rows_redacted", "method", "authorised_by",
+)  # fmt: skip
 
 
 def upgrade() -> None:
@@ -48,10 +55,14 @@ def upgrade() -> None:
             server_default="",
         ),
     )
+    same = " AND ".join(f'NEW."{c}" = OLD."{c}"' for c in UNCHANGED)  # "by" is reserved
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
             "CREATE FUNCTION disposal_append_only() RETURNS trigger AS $$ "
-            f"BEGIN RAISE EXCEPTION '{REFUSED}'; END; $$ LANGUAGE plpgsql"
+            "BEGIN "
+            "IF TG_OP = 'UPDATE' AND OLD.files_deleted = 0 AND NEW.files_deleted > 0 "
+            f"AND {same} THEN RETURN NEW; END IF; "
+            f"RAISE EXCEPTION '{REFUSED}'; END; $$ LANGUAGE plpgsql"
         )
         op.execute(
             "CREATE TRIGGER disposal_append_only BEFORE UPDATE OR DELETE ON disposal "
@@ -63,11 +74,17 @@ def upgrade() -> None:
             "FOR EACH STATEMENT EXECUTE FUNCTION disposal_append_only()"
         )
     else:
-        for verb in ("UPDATE", "DELETE"):
-            op.execute(
-                f"CREATE TRIGGER disposal_no_{verb.lower()} BEFORE {verb} ON disposal "
-                f"BEGIN SELECT RAISE(ABORT, '{REFUSED}'); END"
-            )
+        same_sqlite = " AND ".join(f'NEW."{c}" IS OLD."{c}"' for c in UNCHANGED)
+        op.execute(
+            "CREATE TRIGGER disposal_no_update BEFORE UPDATE ON disposal "
+            "WHEN NOT (OLD.files_deleted = 0 AND NEW.files_deleted > 0 "
+            f"AND {same_sqlite}) "
+            f"BEGIN SELECT RAISE(ABORT, '{REFUSED}'); END"
+        )
+        op.execute(
+            "CREATE TRIGGER disposal_no_delete BEFORE DELETE ON disposal "
+            f"BEGIN SELECT RAISE(ABORT, '{REFUSED}'); END"
+        )
 
 
 def downgrade() -> None:
