@@ -83,7 +83,8 @@ def _line(item: Due, today: date) -> str:
     return f"• {item.record} {item.kind} ({what}): {when} {day}. {then}"
 
 
-def review_message(items: list[Due], today: date, days: int) -> Message:
+def review_message(items: list[Due], today: date, days: int, *, owners: bool = True) -> Message:
+    """The list one reviewer gets; the owners of the cases on it may read them first."""
     first = next((i.record for i in items if i.record_type in ("case", "comment")), "CB-0001")
     lines = [
         f"Records for review ({len(items)}): their retention period ends within {days} days "
@@ -92,8 +93,9 @@ def review_message(items: list[Due], today: date, days: int) -> Message:
         "",
         f"To keep one longer, type: keep {first} 5 years because <your reason>.",
         f"To let one go once its period has ended, type: dispose {first} because <your reason>.",
-        f"To read a case first: case {first}.",
     ]
+    if owners:
+        lines.append(f"To read a case first: case {first}.")
     return Message("\n".join(lines))
 
 
@@ -117,7 +119,7 @@ def send(kernel: Kernel, items: list[Due]) -> int:
                 by_reviewer[reviewer(kernel, session, item)].append(item)
                 listed += 1
         for team, mine in by_reviewer.items():
-            message = review_message(mine, today, every)
+            message = review_message(mine, today, every, owners=team != role_team(DPO))
             for platform in kernel.platforms:
                 kernel.outbox.announce_team(
                     session, platform, team, message, priority=Priority.NUDGE

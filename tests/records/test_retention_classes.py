@@ -23,7 +23,7 @@ from bot.features.comments.queries import close_comment
 from bot.records.retention import Due, RetentionSweep
 from bot.storage import repository as repo
 from bot.storage.tables import AuditEvent
-from tests.helpers import add_account, grant, log_comment, make_service, run_cli, say, tell
+from tests.helpers import ROOT, add_account, grant, log_comment, make_service, run_cli, say, tell
 
 DEFAULT = (resources.files("bot.policies") / "default.toml").read_text(encoding="utf-8")
 PUPIL_WORRYING = ["friend request", "1", "no", "instagram", "yes", "yes", "no"]
@@ -207,3 +207,9 @@ def test_the_default_pack_loads_with_every_class_at_or_above_its_floor():
     r = load_pack("default").records.retention
     for cls in classes.CLASSES:
         assert getattr(r, cls.setting) >= cls.floor, cls.key
+
+
+@pytest.mark.issue(24, 1)
+def test_the_records_page_lists_the_floors_the_code_enforces():
+    page = (ROOT / "docs" / "records.md").read_text(encoding="utf-8")
+    assert "\n".join(rules.floors_table()) in page, "docs/records.md floors table is stale"
