@@ -213,3 +213,37 @@ def test_the_default_pack_loads_with_every_class_at_or_above_its_floor():
 def test_the_records_page_lists_the_floors_the_code_enforces():
     page = (ROOT / "docs" / "records.md").read_text(encoding="utf-8")
     assert "\n".join(rules.floors_table()) in page, "docs/records.md floors table is stale"
+
+
+@pytest.mark.issue(24, 1)
+def test_the_command_line_reclassifies_with_a_reason_and_the_childs_date_of_birth(
+    sqlite_url, service, clock, tmp_path, monkeypatch
+):
+    say(service, "t2", *PUPIL_ROUTINE)
+    concern(service, ALLEGATION)
+    close_all(service)
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("SCHOOLBOT_DATA_DIR", str(tmp_path / "data"))
+    runner = CliRunner()
+    done = runner.invoke(
+        main,
+        ["records", "reclassify", "FR-0001", "child", "--reason", "worrying messages came later",
+         "--child-born", "2010-01-05"],
+    )  # fmt: skip
+    assert done.exit_code == 0, done.output
+    assert "FR-0001 is now kept as: Safeguarding records about a child" in done.output
+    item = schedule(service)["FR-0001"]
+    assert (item.rule, item.due_on, item.review) == (classes.CHILD, date(2035, 1, 5), False)
+    with service.kernel.session() as session:
+        [event] = [e for e in repo.timeline(session, "FR-0001") if e.action.startswith("reten")]
+    assert (
+        event.actor.startswith("cli:") and event.detail["reason"] == "worrying messages came later"
+    )
+    refused = runner.invoke(main, ["records", "reclassify", "FR-0001", "purple", "--reason", "x"])
+    assert refused.exit_code == 1 and "'purple' is not a retention class" in refused.output
+    # Found malicious: removed 30 days after closure, and on the review list before that.
+    runner.invoke(main, ["records", "reclassify", "SC-0001", "malicious", "--reason", "found so"])
+    listed = runner.invoke(main, ["records", "review"]).output
+    assert (
+        "SC-0001 Concern about a member of staff (allegations against staff found to be" in listed
+    )
