@@ -29,7 +29,7 @@ from bot.domain.messages import Message
 from bot.features.cases import retention
 from bot.observability import metrics
 from bot.records import review
-from bot.storage.repository import audit, rowcount
+from bot.storage.repository import rowcount
 from bot.storage.tables import (
     Approval,
     ApprovalDecision,
@@ -187,7 +187,7 @@ class RetentionSweep:
         Returns how many records this instance disposed of."""
         done = 0
         disposed: collections.Counter[str] = collections.Counter()
-        self.record_schedule()
+        review.record_schedule(self.kernel)
         notice = self.pack.records.retention.review_notice_days
         review.send(self.kernel, self.due(within_days=notice))
         sent = review.first_notices(self.kernel)
@@ -215,42 +215,7 @@ class RetentionSweep:
         return False
 
     def may_go(self, item: Due, sent: dict[str, date]) -> bool:
-        """A person approved it; or it is no "review" class and its notice has been out
-        for the pack's `review_notice_days` (an unfinished conversation needs none)."""
-        if item.held:
-            return False
-        if item.approved:
-            return True
-        if item.review:
-            return False
-        if item.record_type == "conversation":
-            return True
-        listed = review.first_notice(sent, item)
-        wait = timedelta(days=self.pack.records.retention.review_notice_days)
-        return listed is not None and listed + wait <= self.today()
-
-    def authorised(self, item: Due, sent: dict[str, date]) -> tuple[str, str]:
-        """(method, who or what authorised it), for the disposal log."""
-        if item.approved and item.decision is not None:
-            d = item.decision
-            return "decision", f"{d.by_name} ({d.by_key}), reviewed on {d.at_day.isoformat()}"
-        listed = review.first_notice(sent, item)
-        notice = f", after notice on {listed.isoformat()}" if listed else ""
-        return "automatic", f"the school's retention rule '{item.rule}'{notice}"[:200]
-
-    def record_schedule(self) -> None:
-        """The periods in force for existing records: the pack's the first time, and
-        any longer one since (a shorter one waits for `schoolbot records apply-schedule`)."""
-        with self.kernel.session() as session:
-            force = retention.in_force(session)
-            periods = rules.pack_periods(self.pack)
-            merged = {k: max(v, force.get(k, v)) for k, v in periods.items()}
-            if merged == force:
-                return
-            how = "first recorded" if not force else "a longer period in the policy pack"
-            audit(session, self.kernel.now(), "system", retention.SCHEDULE_APPLIED,
-                       rules.SCHEDULE_SUBJECT, periods=merged, how=how)  # fmt: skip
-            session.commit()
+        return review.may_go(self.kernel, item, sent)
 
     def _dispose(self, item: Due, sent: dict[str, date] | None = None) -> int:
         now = self.kernel.now()
@@ -268,7 +233,7 @@ class RetentionSweep:
             if not ok:
                 session.rollback()
                 return 0
-            method, authoriser = self.authorised(item, sent or {})
+            method, authoriser = review.authorised(item, sent or {})
             entry = Disposal(
                 at=now,
                 record_type=item.record_type,

@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from sqlmodel import Session, select
 
+from bot.domain import retention as rules
 from bot.domain import retention_classes as classes
 from bot.domain.cases import role_of_team, role_team
 from bot.domain.messages import Message, Priority
+from bot.features.cases import retention
 from bot.features.cases.retention import DPO
 from bot.storage import repository as repo
 from bot.storage.tables import Reminder
@@ -135,3 +137,46 @@ def send(kernel: Kernel, items: list[Due]) -> int:
 def first_notices(kernel: Kernel) -> dict[str, date]:
     with kernel.session() as session:
         return notices(session)
+
+
+def may_go(kernel: Kernel, item: Due, sent: dict[str, date]) -> bool:
+    """A person approved it; or it is no "review" class and its notice has been out
+    for the pack's `review_notice_days` (an unfinished conversation needs none)."""
+    if item.held:
+        return False
+    if item.approved:
+        return True
+    if item.review:
+        return False
+    if item.record_type == "conversation":
+        return True
+    listed = first_notice(sent, item)
+    wait = timedelta(days=kernel.pack.records.retention.review_notice_days)
+    return listed is not None and listed + wait <= kernel.local_now().date()
+
+
+def authorised(item: Due, sent: dict[str, date]) -> tuple[str, str]:
+    """(method, who or what authorised it), for the disposal log."""
+    if item.approved and item.decision is not None:
+        d = item.decision
+        return "decision", f"{d.by_name} ({d.by_key}), reviewed on {d.at_day.isoformat()}"
+    listed = first_notice(sent, item)
+    notice = f", after notice on {listed.isoformat()}" if listed else ""
+    return "automatic", f"the school's retention rule '{item.rule}'{notice}"[:200]
+
+
+def record_schedule(kernel: Kernel) -> None:
+    """The periods in force for existing records: the pack's the first time, and any
+    longer one since (a shorter one waits for `schoolbot records apply-schedule`)."""
+    with kernel.session() as session:
+        force = retention.in_force(session)
+        periods = rules.pack_periods(kernel.pack)
+        merged = {k: max(v, force.get(k, v)) for k, v in periods.items()}
+        if merged == force:
+            return
+        how = "first recorded" if not force else "a longer period in the policy pack"
+        repo.audit(
+            session, kernel.now(), "system", retention.SCHEDULE_APPLIED,
+            rules.SCHEDULE_SUBJECT, periods=merged, how=how,
+        )  # fmt: skip
+        session.commit()
