@@ -178,3 +178,24 @@ def test_a_disposal_still_counts_the_files_it_deletes(service, clock, tmp_path):
     say(service, "dsl1", f"dispose {ref} because reviewed")
     assert sweep_on(service, clock, at(2051, 11, 22))[ref].files_deleted == 2
     assert not [f for f in (tmp_path / "evidence").rglob("*") if f.is_file()]
+
+
+@pytest.mark.issue(24, 2)
+def test_a_safeguarding_record_slt_dealt_with_is_reviewed_by_the_dsl(service, clock):
+    grant(service, "slt1", "slt")
+    say(
+        service, "t4", "someone has made a fake account", "Me", "Instagram", "@fake_me",
+        "It messages pupils asking to meet", "done", "yes", "no",
+    )  # fmt: skip
+    service.press(ButtonPress("console", "slt1", cards.CASE_CLOSE, "IM-0001", text="reported"))
+    read(service, "dsl1"), read(service, "slt1"), read(service, "dpo1")
+    sweep_on(service, clock, at(2051, 10, 22))
+    [listed] = read(service, "dsl1")
+    assert "IM-0001 Fake or impersonation account (safeguarding records about a child)" in listed
+    assert read(service, "dpo1") == []
+    clock.current = at(2051, 10, 23)
+    assert "can't find a record" in say(service, "dpo1", "keep IM-0001 2 years because x")[0]
+    kept = say(service, "dsl1", "keep IM-0001 2 years because the police asked us to")[0]
+    assert kept.startswith("IM-0001 will be kept until 21 November 2053")
+    refused = say(service, "dsl1", "reclassify IM-0001 staff because it was only about me")[0]
+    assert "Only the team that owns IM-0001 can reclassify it" in refused

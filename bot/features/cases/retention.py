@@ -143,13 +143,17 @@ def case_schedule(
 
 
 def may_decide(pack: PolicyPack, actor: Actor | None, owner_team: str | None, cls: str) -> bool:
-    """The case's owners always; the DPO too for records that are not safeguarding
-    records. `actor` None is the server's own command line (an administrator)."""
+    """The case's owners always; the DSL for a safeguarding record a team owns (a fake
+    account messaging pupils that SLT dealt with), never one a single role owns (a concern
+    about a colleague: the DSL may be the person concerned); the DPO for records that are
+    not safeguarding records. `actor` None is the server's own command line."""
     if actor is None:
         return True
     if owner_team is not None and can_handle(pack, actor, owner_team):
         return True
-    return DPO in actor.roles and not classes.retention_class(cls).safeguarding
+    if classes.retention_class(cls).safeguarding:
+        return owner_team in ("dsl", "slt") and can_handle(pack, actor, "dsl")
+    return DPO in actor.roles
 
 
 def record_for(
