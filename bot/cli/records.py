@@ -29,8 +29,12 @@ def records() -> None:
 def records_schedule() -> None:
     """Print this school's retention schedule."""
     from bot.domain.retention import rules
+    from bot.features.cases.retention import in_force
 
-    for rule in rules(open_service().kernel.pack):
+    kernel = open_service().kernel
+    with kernel.session() as session:
+        force = in_force(session)
+    for rule in rules(kernel.pack, force):
         click.echo(f"{rule.record}: {rule.period}.")
 
 
@@ -39,6 +43,7 @@ def records_due() -> None:
     """Preview what the next retention sweep would dispose of (nothing changes)."""
     from bot.domain.retention import rule
     from bot.records.retention import RetentionSweep
+    from bot.records.review import first_notices
 
     service = open_service()
     items = RetentionSweep(service.kernel).due(include_held=True)
@@ -49,8 +54,15 @@ def records_due() -> None:
         due = item.due_on.strftime("%-d %b %Y")
         words = rule(service.kernel.pack, item.rule).words
         kept = " KEPT: on legal hold." if item.held else ""
+        if not item.held and item.review and not item.approved:
+            kept = " WAITS for a person's decision (review)."
         click.echo(f"{item.record} ({item.record_type}), due {due} under '{words}'.{kept}")
-    click.echo(f"{sum(not i.held for i in items)} record(s) would be disposed of.")
+    sweep = RetentionSweep(service.kernel)
+    sent = first_notices(service.kernel)
+    going = sum(sweep.may_go(i, sent) for i in items)
+    click.echo(f"{going} record(s) would be disposed of.")
+    if going < sum(not i.held and not i.review for i in items):
+        click.echo("Others wait until their review notice has been out for its time.")
 
 
 @records.command("sweep")
@@ -151,6 +163,8 @@ def records_disposals(output: str | None) -> None:
             "by",
             "files_deleted",
             "audit_entries_redacted",
+            "method",
+            "authorised_by",
         ]
     )
     with service.kernel.session() as session:
@@ -167,6 +181,8 @@ def records_disposals(output: str | None) -> None:
                 row.by,
                 row.files_deleted,
                 row.audit_rows_redacted,
+                row.method,
+                row.authorised_by,
             ]
         )
     if output:
@@ -181,10 +197,13 @@ def _add_people_commands() -> None:
     """Subject access requests and leavers live in their own module (cli_records_people)."""
     from bot.cli.records_dpia import dpia
     from bot.cli.records_people import erase_person, export_person
+    from bot.cli.records_review import COMMANDS
 
     records.add_command(export_person)
     records.add_command(erase_person)
     records.add_command(dpia)
+    for command in COMMANDS:
+        records.add_command(command)
 
 
 _add_people_commands()

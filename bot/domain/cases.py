@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
+from bot.domain import retention_classes as classes
 from bot.domain.policy import PolicyPack
-from bot.domain.retention import STAFF_CASE
+
+# A kind's own rule for a case's retention class: (owning team, flags, answers) -> class.
+Classify = Callable[[str, Sequence[str], Mapping[str, Any]], str]
+# Flags that mean a DSL case is about a child's safety.
+CHILD_FLAGS = ("danger_now", "unfinished")
+
+
+def about_a_child(team: str, flags: Sequence[str]) -> bool:
+    """A DSL case opened because a child may be at risk (danger now, a harm named, an
+    unfinished report about a child): a safeguarding record about a child."""
+    return team == "dsl" and any(f in CHILD_FLAGS or f.startswith("harm:") for f in flags)
 
 
 @dataclass(frozen=True)
@@ -28,12 +41,20 @@ class CaseKind:
     always_standard: bool = False
     # How its own summary keys read on an alert, beyond the shared FIELD_LABELS.
     labels: tuple[tuple[str, str], ...] = ()
-    # Its retention rule (domain.retention), by owning team where that decides it.
-    retention: str = STAFF_CASE
+    # Its retention class (domain.retention_classes): the kind's own rule on what the
+    # report found, else by owning team, else `retention`. A DSL can reclassify a case.
+    retention: str = classes.STAFF_ABUSE
     retention_by_team: tuple[tuple[str, str], ...] = ()
+    classify: Classify | None = None
 
-    def retention_rule(self, team: str) -> str:
-        """Which retention rule a case of this kind falls under, owned by `team`."""
+    def retention_class(
+        self, team: str, flags: Sequence[str] = (), details: Mapping[str, Any] | None = None
+    ) -> str:
+        """The class a case of this kind belongs to, from its owner, flags and answers."""
+        if self.classify is not None:
+            return self.classify(team, flags, details or {})
+        if about_a_child(team, flags):
+            return classes.CHILD
         return dict(self.retention_by_team).get(team, self.retention)
 
     @property

@@ -186,8 +186,11 @@ WHAT_THE_BOT_DOES = {
         "owning team, and staff see only their own cases."
     ),
     "X-RECORD": (
-        "Keeps an append-only audit trail; a daily sweep disposes of records when the pack's "
-        "`[records.retention]` periods end (legal holds excepted) and logs each disposal."
+        "Keeps an append-only audit trail. Each record has a retention class; the pack's "
+        "`[records.retention]` periods may not go below the floors national guidance sets. "
+        "The DSL or the DPO gets a review list before any disposal; records marked for "
+        "review wait for a person's decision; the rest are disposed of by a daily sweep "
+        "(legal holds excepted), each in an append-only disposal log with who authorised it."
     ),
     "X-ANNUAL": (
         "Once a year, in `[records] annual_reminder_month`, reminds everyone the bot knows to "

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from bot.domain.escalation import Step, check_order, default_ladder
 from bot.domain.messages import Guidance
+from bot.domain.policy_records import Records
 
 # Stable clause IDs the bot acts on; docs/policy-clauses.md says what it does for each
 # (written from bot/domain/clauses.py by `schoolbot policy clauses`).
@@ -231,43 +232,6 @@ class Wording(_Strict):
     website", "Y12" = "sixth form"), so free text in them is understood."""
 
     words: dict[str, str] = Field(default_factory=dict)
-
-
-class Retention(_Strict):
-    """How long each kind of record is kept (X-RECORD); the sweep disposes of it after.
-
-    Defaults follow the IRMS Information Management Toolkit for Schools. The bot never
-    stores a pupil's date of birth, so safeguarding cases run a fixed period from closure.
-    Evidence files go with their case.
-    """
-
-    safeguarding_years: int = Field(default=25, ge=1, le=100)  # DSL cases, from closure
-    staff_case_years: int = Field(default=6, ge=1, le=50)  # other cases, from closure
-    account_years: int = Field(default=6, ge=1, le=50)  # after the account closes
-    comment_years: int = Field(default=1, ge=1, le=10)  # after the reply (or close)
-    abandoned_conversation_days: int = Field(default=30, ge=1, le=365)
-
-
-class Records(_Strict):
-    # Before [records.retention] existed this one number was recorded and never enforced.
-    # A pack that still sets it (and no [records.retention]) keeps its staff cases and
-    # account records that many years; the bundled packs use [records.retention].
-    retention_years: int | None = Field(default=None, ge=1, le=50)
-    annual_reminder_month: int | None = Field(default=None, ge=1, le=12)
-    retention: Retention = Field(default_factory=Retention)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _legacy_years(cls, data: object) -> object:
-        if isinstance(data, dict) and data.get("retention_years") is not None:
-            if "retention" in data:
-                raise ValueError(
-                    "retention_years is replaced by [records.retention]; keep only that table"
-                )
-            years = data["retention_years"]
-            if isinstance(years, int):
-                data = {**data, "retention": {"staff_case_years": years, "account_years": years}}
-        return data
 
 
 class PolicyPack(_Strict):

@@ -21,15 +21,17 @@ from __future__ import annotations
 import collections
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot.domain import retention as rules
+from bot.domain import retention_classes as classes
+from bot.features.cases import retention
 from bot.observability import metrics
-from bot.records import copies
+from bot.records import copies, review
 from bot.records.evidence_files import delete_unused
 from bot.storage import db
 from bot.storage.repository import rowcount
@@ -54,14 +56,22 @@ SWEEP = "retention sweep"
 
 @dataclass(frozen=True)
 class Due:
-    """One record the sweep would dispose of today (or keeps, when `held`)."""
+    """One record whose retention period ends by `due_on` (kept when `held`)."""
 
     record_type: str  # "case", "register entry", "comment", "conversation"
     record: str  # reference: CB-0001, account 3, CM-0004, or the conversation's name
-    rule: str
+    rule: str  # its retention class (or "register-entry")
     due_on: date
     row: tuple[str, ...]  # how to find it again (ids; never shown)
     held: bool = False
+    review: bool = False  # a person decides; never disposed of automatically
+    owner: str | None = None  # the owning team of a case (who reviews a safeguarding one)
+    decision: retention.Decision | None = None  # the latest person's review
+    kind: str = ""  # what it is, in words ("Friend or follow request")
+
+    @property
+    def approved(self) -> bool:
+        return self.decision is not None and self.decision.action == retention.DISPOSE
 
 
 def outcome_category(case: Case, approval: Approval | None) -> str:
@@ -86,18 +96,20 @@ class RetentionSweep:
 
     # --- what is due ---------------------------------------------------------------------
 
-    def due(self, *, include_held: bool = False) -> list[Due]:
-        """Everything due for disposal today, oldest first (the sweep's own list)."""
-        today = self.today()
+    def due(self, *, include_held: bool = False, within_days: int = 0) -> list[Due]:
+        """Every record whose period ends within `within_days` (today: 0), oldest first."""
+        today = self.today() + timedelta(days=within_days)
         found: list[Due] = []
         with self.kernel.session() as session:
+            force = retention.in_force(session)
+            decided = retention.decisions(session)
             accounts: dict[int | None, OfficialAccount] = {
                 a.case_id: a for a in session.exec(select(OfficialAccount)) if a.case_id
             }
             for case in session.exec(
                 select(Case).where(col(Case.disposed_at).is_(None), col(Case.closed_at).isnot(None))
             ):
-                item = self._case_due(case, accounts.get(case.id))
+                item = self._case_due(case, accounts.get(case.id), force, decided.get(case.ref))
                 if item and item.due_on <= today and (include_held or not item.held):
                     found.append(item)
             for account in session.exec(
@@ -107,12 +119,17 @@ class RetentionSweep:
                 )
             ):
                 assert account.closed_on is not None
-                on = rules.account_due(self.pack, self._day(account.closed_on))
+                on = rules.account_due(self.pack, self._day(account.closed_on), force)
                 if on <= today:
                     row: tuple[str, ...] = ("account", str(account.id))
                     found.append(
                         Due(
-                            "register entry", f"account {account.id}", rules.REGISTER_ENTRY, on, row
+                            "register entry",
+                            f"account {account.id}",
+                            rules.REGISTER_ENTRY,
+                            on,
+                            row,
+                            kind="Register entry",
                         )
                     )
             for comment in session.exec(
@@ -120,42 +137,69 @@ class RetentionSweep:
                     col(Comment.disposed_at).is_(None), col(Comment.closed_at).isnot(None)
                 )
             ):
-                assert comment.closed_at is not None
-                on = rules.comment_due(self.pack, self._day(comment.closed_at))
-                if on <= today:
+                plan = retention.comment_due(self.kernel, comment, force, decided.get(comment.ref))
+                if plan.due_on <= today:
                     found.append(
-                        Due("comment", comment.ref, rules.COMMENT, on, ("comment", str(comment.id)))
+                        Due(
+                            "comment",
+                            comment.ref,
+                            plan.cls,
+                            plan.due_on,
+                            ("comment", str(comment.id)),
+                            review=plan.review,
+                            decision=decided.get(comment.ref),
+                            kind="Complaint" if comment.complaint else "Comment",
+                        )
                     )
             for state in session.exec(select(DialogState)):
-                on = rules.conversation_due(self.pack, self._day(state.updated_at))
+                on = rules.conversation_due(self.pack, self._day(state.updated_at), force)
                 if on <= today:
                     row = ("dialog", state.platform, state.user_id, state.updated_at.isoformat())
                     name = state.dialog.replace("_", " ")
                     found.append(
-                        Due("conversation", f"unfinished {name}", rules.CONVERSATION, on, row)
+                        Due("conversation", f"unfinished {name}", classes.CONVERSATION, on, row)
                     )
         return sorted(found, key=lambda d: (d.due_on, d.record))
 
-    def _case_due(self, case: Case, account: OfficialAccount | None) -> Due | None:
-        assert case.closed_at is not None
-        key = self.kernel.registry.case_kind(case.kind).retention_rule(case.team)
-        closed = case.closed_at
-        if key == rules.ACCOUNT_REQUEST and account is not None:
-            if account.closed_on is None:
-                return None  # the account is still open: kept
-            closed = account.closed_on
-        on = rules.case_due(self.pack, key, self._day(closed))
-        return Due("case", case.ref, key, on, ("case", str(case.id)), held=case.held_at is not None)
+    def _case_due(
+        self,
+        case: Case,
+        account: OfficialAccount | None,
+        force: dict[str, int],
+        decision: retention.Decision | None,
+    ) -> Due | None:
+        plan = retention.case_due(self.kernel, case, account, force, decision)
+        if plan is None:
+            return None
+        return Due(
+            "case",
+            case.ref,
+            plan.cls,
+            plan.due_on,
+            ("case", str(case.id)),
+            held=case.held_at is not None,
+            review=plan.review,
+            owner=case.team,
+            decision=decision,
+            kind=self.kernel.registry.case_kind(case.kind).title,
+        )
 
     # --- disposing -----------------------------------------------------------------------
 
     def sweep(self) -> int:
-        """Dispose of everything due. Returns how many records this instance disposed of."""
+        """List what is coming up for review, then dispose of what is due and may go.
+        Returns how many records this instance disposed of."""
         done = 0
         disposed: collections.Counter[str] = collections.Counter()
+        review.record_schedule(self.kernel)
+        notice = self.pack.records.retention.review_notice_days
+        review.send(self.kernel, self.due(within_days=notice))
+        sent = review.first_notices(self.kernel)
         for item in self.due():
+            if not self.may_go(item, sent):
+                continue
             try:
-                n = self._dispose(item)
+                n = self._dispose(item, sent)
             except sa.exc.SQLAlchemyError as exc:
                 log.error("retention: couldn't dispose of one record: %s", type(exc).__name__)
                 continue
@@ -168,7 +212,18 @@ class RetentionSweep:
                 log.warning("retention: the database log is in use; it is emptied next time")
         return done
 
-    def _dispose(self, item: Due) -> int:
+    def dispose_approved(self, record: str) -> bool:
+        """Dispose of one record now that a person has approved it (the command line)."""
+        sent = review.first_notices(self.kernel)
+        for item in self.due():
+            if item.record == record and item.approved and self.may_go(item, sent):
+                return self._dispose(item, sent) == 1
+        return False
+
+    def may_go(self, item: Due, sent: dict[str, date]) -> bool:
+        return review.may_go(self.kernel, item, sent)
+
+    def _dispose(self, item: Due, sent: dict[str, date] | None = None) -> int:
         now = self.kernel.now()
         files: list[str] = []
         with self.kernel.session() as session:
@@ -185,6 +240,7 @@ class RetentionSweep:
             if not ok:
                 session.rollback()
                 return 0
+            method, authoriser = review.authorised(item, sent or {})
             entry = Disposal(
                 at=now,
                 record_type=item.record_type,
@@ -195,12 +251,14 @@ class RetentionSweep:
                 by=SWEEP,
                 files_deleted=0,
                 audit_rows_redacted=redacted,
+                method=method,
+                authorised_by=authoriser,
             )
             session.add(entry)
             session.commit()
             entry_id = entry.id
         deleted = self._delete_files(files)
-        if deleted:
+        if deleted:  # the one change the append-only log allows (migration 0012)
             with self.kernel.session() as session:
                 session.execute(
                     sa.update(Disposal)
@@ -258,6 +316,7 @@ class RetentionSweep:
         }
         case.summary, case.flags, case.outcome = {}, [], category
         case.reporter_id, case.reporter_name, case.assignee_id = "", None, None
+        case.child_born_on = None
         session.add(case)
         files = [
             e.sha256 for e in session.exec(select(Evidence).where(Evidence.case_id == case_id))

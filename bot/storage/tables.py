@@ -107,6 +107,12 @@ class Case(SQLModel, table=True):
     held_at: datetime | None = _optional_time()
     held_by: str | None = Field(default=None, max_length=130)
     hold_reason: str | None = Field(default=None, max_length=1000)
+    # Its retention class (domain.retention_classes), set when it opens from what the
+    # report found; a DSL may reclassify it, with a reason, in its chronology.
+    retention_class: str | None = Field(default=None, max_length=40)
+    # The child's date of birth when the report gave it: a child protection record then
+    # runs from it (IRMS). Cleared when the case is disposed of.
+    child_born_on: date | None = None
 
 
 class CaseTask(SQLModel, table=True):
@@ -348,7 +354,8 @@ class WebSession(SQLModel, table=True):
 
 
 class Disposal(SQLModel, table=True):
-    """The disposal log: one row per record the retention sweep disposed of (for the DPO)."""
+    """The disposal log: one row per record disposed of, with who authorised it and how
+    (for the DPO). Append-only: the database refuses UPDATE and DELETE (migration 0012)."""
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = _time(index=True)
@@ -360,6 +367,12 @@ class Disposal(SQLModel, table=True):
     by: str = Field(max_length=60)
     files_deleted: int = 0
     audit_rows_redacted: int = 0
+    # "automatic" (the sweep, under the rule in `rule`) or "decision" (a person's review).
+    method: str = Field(
+        default="automatic", max_length=20, sa_column_kwargs={"server_default": "automatic"}
+    )
+    # The rule in the school's pack, or the person who decided ("Dee Smith (console:u1)").
+    authorised_by: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
 
 
 class PolicyRead(SQLModel, table=True):

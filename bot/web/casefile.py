@@ -13,11 +13,13 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from bot.dialogs.engine import OPENING
+from bot.domain import retention as rules
 from bot.domain.cases import CaseStatus, flag_label, team_label
 from bot.domain.evidence import human_size, type_label
 from bot.domain.harm import UKCIS_STEPS
 from bot.domain.messages import plain_name
 from bot.domain.policy import PolicyPack
+from bot.features.cases import retention
 from bot.features.cases.cards import status_label
 from bot.features.cases.opening import GUIDANCE_GIVEN
 from bot.features.cases.view import answer_pairs, tombstone_text
@@ -57,6 +59,9 @@ EVENT_WORDS = {
     "evidence.removed": "File deleted unseen: the bot may not keep an image of a child (SHA-256)",
     "case.hold_released": "Legal hold lifted",
     "case.escalated": "Not acknowledged: emailed",
+    "retention.reclassified": "Retention class changed",
+    "retention.kept": "Reviewed: kept for longer",
+    "retention.dispose_approved": "Reviewed: to be disposed of",
 }
 
 
@@ -103,6 +108,7 @@ class CaseFile:
     chronology: list[Event] = field(default_factory=list)
     evidence: list[EvidenceItem] = field(default_factory=list)
     hold: str | None = None  # "Placed by ... on ...: reason" while on legal hold
+    retention: str = ""  # its retention class and period, in words (X-RECORD)
     tombstone: str | None = None  # set once disposed of: nothing else is left
     next_steps: list[str] = field(default_factory=list)  # e.g. the UKCIS steps (SG-NUDES)
 
@@ -177,6 +183,8 @@ def build_case_file(session: Session, kernel: Kernel, case: Case) -> CaseFile:
         closed=local_time(pack, case.closed_at) if case.closed_at else None,
         outcome=case.outcome,
     )
+    kept = retention.case_class(kernel, case)
+    record.retention = rules.rule(pack, kept, retention.in_force(session)).words
     if case.held_at is not None:
         held_on = local_time(pack, case.held_at)
         record.hold = f"Placed by {plain_name(case.held_by or '')} on {held_on}: {case.hold_reason}"
@@ -213,6 +221,8 @@ def build_case_file(session: Session, kernel: Kernel, case: Case) -> CaseFile:
             detail = str(event.detail.get("sha256", ""))
         elif event.action in ("case.hold", "approval.rejected"):
             detail = str(event.detail.get("reason") or "")
+        elif event.action.startswith("retention."):
+            detail = _retention_detail(event.detail)
         record.chronology.append(
             Event(at, who, EVENT_WORDS.get(event.action, event.action), detail)
         )
@@ -237,3 +247,10 @@ def build_case_file(session: Session, kernel: Kernel, case: Case) -> CaseFile:
             )
         )
     return record
+
+
+def _retention_detail(detail: dict[str, object]) -> str:
+    """A retention decision in the chronology: what changed, and the reason given."""
+    changed = f"{detail['was']} to {detail['to']}" if detail.get("to") else ""
+    kept = f"kept until {detail['until']}" if detail.get("until") else ""
+    return ". ".join(str(p) for p in (changed, kept, detail.get("reason")) if p)

@@ -64,6 +64,6 @@ def test_its_retention_rule_and_diagram_come_from_its_declaration(sqlite_url, cl
     service.press(close)
     clock.advance(days=365 * 7)
     [due] = [d for d in RetentionSweep(service.kernel).due() if d.record == "LD-0001"]
-    assert due.rule == "account-request"
+    assert due.rule == "account"
     dialogs = (c.dialog for c in service.kernel.registry.conversations.values())
     assert "Lost device report" in diagrams_section(dialogs)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 
 import pytest
@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from bot.domain import retention as rules
+from bot.domain import retention_classes as classes
 from bot.domain.policy import PolicyError, bundled_pack_names, load_pack, parse_pack
 from bot.domain.turns import ButtonPress, StaffMessage
 from bot.features.cases import cards
@@ -68,6 +69,16 @@ def sweep_on(service, clock: FakeClock, moment: datetime) -> dict[str, Disposal]
     return disposed(service)
 
 
+def noticed(service, clock: FakeClock, due: datetime) -> None:
+    """The daily sweep 30 days before `due` lists the records for review (issue 24)."""
+    sweep_on(service, clock, due - timedelta(days=30))
+
+
+def approve(service, ref: str, who: str = "dsl1") -> str:
+    """A person's review decision: a "review" class goes only on one (issue 24)."""
+    return say(service, who, f"dispose {ref} because reviewed, nothing more to keep")[0]
+
+
 # --- each pack sets retention per kind of record --------------------------------------
 
 
@@ -77,7 +88,8 @@ def test_every_bundled_pack_has_a_retention_schedule_from_the_irms_toolkit():
         text = (resources.files("bot.policies") / f"{name}.toml").read_text()
         assert "[records.retention]" in text and "IRMS" in text, name
         r = load_pack(name).records.retention
-        assert (r.safeguarding_years, r.staff_case_years, r.account_years) == (25, 6, 6), name
+        assert (r.safeguarding_years, r.staff_abuse_years, r.account_years) == (25, 6, 6), name
+        assert r.friend_request_years == 6, name
         assert (r.comment_years, r.abandoned_conversation_days) == (1, 30), name
 
 
@@ -90,7 +102,8 @@ def test_old_retention_years_still_works_and_cannot_be_mixed():
         + tail.split("# Evidence files are disposed of with their case.\n", 1)[1]
     )
     pack = parse_pack(legacy, "legacy")
-    assert (pack.records.retention.staff_case_years, pack.records.retention.account_years) == (8, 8)
+    r = pack.records.retention
+    assert (r.staff_abuse_years, r.friend_request_years, r.account_years) == (8, 8, 8)
     assert pack.records.retention.safeguarding_years == 25
     mixed = text.replace("[records]\n", "[records]\nretention_years = 8\n")
     with pytest.raises(PolicyError, match=r"replaced by \[records.retention\]"):
@@ -121,8 +134,11 @@ def test_safeguarding_case_disposed_25_years_after_closure_not_a_day_before(
 
     assert ref not in sweep_on(service, clock, at(2051, 11, 20, 23, 59))
     assert case_row(service, ref).disposed_at is None
+    assert "can't be disposed of yet" in approve(service, ref)
+    clock.current = at(2051, 11, 21, 0, 0)
+    assert "next daily retention sweep" in approve(service, ref)
     log = sweep_on(service, clock, at(2051, 11, 21, 0, 0))
-    assert log[ref].rule == rules.SAFEGUARDING and log[ref].files_deleted == 2
+    assert log[ref].rule == classes.CHILD and log[ref].files_deleted == 2
     assert str(log[ref].due_on) == "2051-11-21"
     assert not [f for f in (tmp_path / "evidence").rglob("*") if f.is_file()]
 
@@ -149,9 +165,11 @@ def test_staff_cyberbullying_and_friend_request_six_years(service, clock):
     staff = close(service, "CB-0001", who="slt1")
     friend = close(service, "FR-0001")
     assert staff.team == "slt" and friend.team == "dsl"
+    noticed(service, clock, at(2032, 11, 21))
     assert not {"CB-0001", "FR-0001"} & set(sweep_on(service, clock, at(2032, 11, 20, 23, 59)))
     log = sweep_on(service, clock, at(2032, 11, 21))
-    assert log["CB-0001"].rule == log["FR-0001"].rule == rules.STAFF_CASE
+    assert log["CB-0001"].rule == classes.STAFF_ABUSE
+    assert log["FR-0001"].rule == classes.FRIEND_REQUEST
 
 
 @pytest.mark.issue(15, 2)
@@ -187,9 +205,10 @@ def test_account_request_and_register_kept_while_open_then_six_years(service, cl
     assert "AC-0001" not in sweep_on(service, clock, at(2040, 1, 1))  # account still open
     clock.current = at(2027, 3, 3, 10)
     service.comments.register_change(1, "cli:test", close=True)
+    noticed(service, clock, at(2033, 3, 3))
     assert not {"AC-0001", "account 1"} & set(sweep_on(service, clock, at(2033, 3, 2, 23, 59)))
     log = sweep_on(service, clock, at(2033, 3, 3))
-    assert log["AC-0001"].rule == rules.ACCOUNT_REQUEST
+    assert log["AC-0001"].rule == classes.ACCOUNT
     assert log["account 1"].rule == rules.REGISTER_ENTRY
     with service.kernel.session() as session:
         account = session.get(OfficialAccount, 1)
@@ -224,13 +243,14 @@ def test_comment_one_year_after_reply_and_conversation_after_30_days(service, cl
         sweep_on(service, clock, at(2026, 12, 20, 23, 59))
     )
     log = sweep_on(service, clock, at(2026, 12, 21))
-    assert log["unfinished friend request"].rule == rules.CONVERSATION
+    assert log["unfinished friend request"].rule == classes.CONVERSATION
     assert "CM-0001" not in log
     with service.kernel.session() as session:
         assert session.exec(select(DialogState)).first() is None
+    noticed(service, clock, at(2027, 11, 21))
     assert "CM-0001" not in sweep_on(service, clock, at(2027, 11, 20, 23, 59))
     log = sweep_on(service, clock, at(2027, 11, 21))
-    assert log["CM-0001"].rule == rules.COMMENT
+    assert log["CM-0001"].rule == classes.COMMENT
     with service.kernel.session() as session:
         row = session.get(Comment, comment.id)
         assert row is not None and "MARKER" not in row.text and "Disposed of on" in row.text
@@ -244,6 +264,8 @@ def test_a_file_another_live_case_uses_stays_on_disk(service, clock, tmp_path):
     second = open_case(service)  # the same two files again (the store keeps one copy)
     files = [f for f in (tmp_path / "evidence").rglob("*") if f.is_file()]
     assert len(files) == 2
+    clock.current = at(2051, 11, 21)
+    approve(service, first)
     log = sweep_on(service, clock, at(2051, 11, 21))
     assert log[first].files_deleted == 0 and second not in log
     assert all(f.exists() for f in files)
@@ -267,7 +289,11 @@ def test_a_held_case_is_never_disposed_of_until_the_hold_is_lifted(service, cloc
     assert "legal hold" in said
     assert ref not in sweep_on(service, clock, at(2060, 1, 1))
     assert case_row(service, ref).disposed_at is None
+    clock.current = at(2060, 1, 1)
+    assert "legal hold" in approve(service, ref)  # no decision while held
     assert "lifted" in release_hold(service.kernel, ref, dsl.key, "Dee", dsl)
+    clock.current = at(2060, 1, 2)
+    approve(service, ref)
     log = sweep_on(service, clock, at(2060, 1, 2))
     assert ref in log
     with pytest.raises(HoldRefused, match="already been disposed of"):
@@ -327,11 +353,14 @@ def test_audit_trigger_allows_only_the_disposal_redaction(database_url):
 def test_case_ref_view_of_a_disposed_case_shows_only_the_tombstone(service, clock):
     ref = open_case(service)
     close(service, ref)
+    clock.current = at(2051, 11, 21)
+    approve(service, ref)
     sweep_on(service, clock, at(2051, 11, 21))
     [view] = service.receive(StaffMessage("console", "dsl1", f"case {ref}")).replies
     assert view.text.startswith(f"{ref}: Cyberbullying or online abuse.")
     assert "Reported Sat 21 Nov 2026, closed Sat 21 Nov 2026" in view.text
-    assert "Disposed of on 21 November 2051" in view.text and "Safeguarding cases" in view.text
+    assert "Disposed of on 21 November 2051" in view.text
+    assert "Safeguarding records about a child" in view.text
     for gone in ("MARKER", "Answers", "Evidence", "dan", "Dan"):
         assert gone not in view.text
 
@@ -370,16 +399,19 @@ def test_due_previews_and_disposals_exports_csv(tmp_path):
     preview = cli("due")
     assert f"{first} (case), due 10 Jan 2025" in preview
     assert f"{second} (case)" in preview and "KEPT: on legal hold" in preview
-    assert "1 record(s) would be disposed of." in preview
+    assert "WAITS for a person's decision" in preview  # a safeguarding record (issue 24)
+    assert "0 record(s) would be disposed of." in preview
     assert case_row(old, first).disposed_at is None  # a preview changes nothing
-    assert "Disposed of 1 record(s)" in cli("sweep")
+    assert "Disposed of 0 record(s)" in cli("sweep")
+    assert "is disposed of" in cli("dispose", first, "--reason", "reviewed")
     assert "Wrote 1 disposal(s)" in cli("disposals", "-o", "log.csv")
     with (tmp_path / "log.csv").open(newline="") as handle:
         [row] = list(csv.DictReader(handle))
-    assert row["record"] == first and row["rule"] == rules.SAFEGUARDING
+    assert row["record"] == first and row["rule"] == classes.CHILD
     assert row["due_on"] == "2025-01-10" and row["by"] == "retention sweep"
     # Both cases hold the same two files (one copy on disk): the held case still needs them.
-    assert row["files_deleted"] == "0" and "25 years after closure" in row["rule_in_words"]
+    assert row["files_deleted"] == "0" and "25 years from the child's" in row["rule_in_words"]
+    assert row["method"] == "decision" and "(server)" in row["authorised_by"]
     assert "lifted" in cli("release", second)
     assert "Nothing is due" not in cli("due")
 

@@ -25,7 +25,7 @@ from bot.records.retention import RetentionSweep
 from bot.storage import db
 from bot.storage.tables import Case, Disposal
 from tests.fakes.workspace_harness import open_case
-from tests.helpers import FakeClock, grant, make_service
+from tests.helpers import FakeClock, grant, make_service, say
 
 CASES = 6
 
@@ -44,6 +44,8 @@ async def test_the_sweep_disposes_of_each_record_once_across_two_instances(pg_ur
         )
     clock.current = datetime(2051, 11, 21, 9, 0, tzinfo=UTC)
     assert len(RetentionSweep(second.kernel).due()) == CASES
+    for ref in refs:  # safeguarding records go only on a person's decision (issue 24)
+        say(first, "dsl1", f"dispose {ref} because reviewed")
 
     start = threading.Barrier(2)
     counts: list[int] = []

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.domain.turns import ButtonPress
+from bot.domain.turns import ButtonPress, StaffMessage
 from bot.features.cases import cards
 from bot.records.retention import RetentionSweep
 from bot.storage import repository as repo
@@ -70,6 +70,8 @@ async def test_a_disposed_case_page_and_bundle_show_only_the_tombstone(workspace
         )
     )
     clock.current = datetime(2051, 11, 21, 9, 0, tzinfo=UTC)
+    # A safeguarding record goes only on the DSL's decision (issue 24).
+    service.receive(StaffMessage("console", "dsl1", f"dispose {ref} because reviewed"))
     assert RetentionSweep(service.kernel).sweep() >= 1
     http = await workspace.signed_in("dsl1", "Mr Patel")
     async with http:
@@ -100,3 +102,23 @@ async def test_a_disposed_case_page_and_bundle_show_only_the_tombstone(workspace
         ).stdout
         assert "Disposed of on 21 November 2051" in " ".join(text.split())
         assert "MARKER" not in text and "Dan" not in text
+
+
+@pytest.mark.issue(24, 1)
+async def test_the_case_page_says_how_the_case_is_kept_and_shows_a_reclassification(workspace):
+    ref = workspace.case_ref  # cyberbullying of a pupil: the DSL's, about a child
+    http = await workspace.signed_in("dsl1", "Mr Patel")
+    async with http:
+        _, page = await _page(http, workspace.url(f"/web/cases/{ref}"))
+        assert "Kept as: Safeguarding records about a child: 25 years" in page
+        said = workspace.service.receive(
+            StaffMessage(
+                "console", "dsl1", f"reclassify {ref} staff because it was about a teacher",
+                name="Mr Patel",
+            )
+        ).replies[0]  # fmt: skip
+        assert "is now kept as: Abuse or impersonation aimed at staff" in said.text
+        _, page = await _page(http, workspace.url(f"/web/cases/{ref}"))
+        assert "Kept as: Abuse or impersonation aimed at staff or the school: 6 years" in page
+        assert "Retention class changed, by Mr Patel: child-safeguarding to staff-abuse" in page
+        assert "it was about a teacher" in page

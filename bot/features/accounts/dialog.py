@@ -16,14 +16,14 @@ from typing import Any
 from bot.dialogs.common import join_words, social_network_label, social_network_step
 from bot.dialogs.declarations import Context, Dialog, Step, StepKind
 from bot.dialogs.outcome import Outcome
-from bot.domain import retention
+from bot.domain import retention_classes
 from bot.domain.cases import CaseKind
 from bot.domain.messages import Choice, Guidance
 
 KIND = CaseKind(
     "AC",
     "New official account request",
-    retention=retention.ACCOUNT_REQUEST,
+    retention=retention_classes.ACCOUNT,
     dialog="account_request",
     standard_fields=("name", "platform", "audience", "run_by"),
     full_fields=("aim",),

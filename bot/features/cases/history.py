@@ -29,6 +29,9 @@ HISTORY = {
         "keep an image of a child (SHA-256 {sha256})."
     ),
     "case.escalated": "Not yet acknowledged at {when}: emailed to {emailed} people.",
+    "retention.reclassified": "Retention class changed by {who} at {when}: {was} to {to}.",
+    "retention.kept": "Reviewed by {who} at {when}: kept until {until}.",
+    "retention.dispose_approved": "Reviewed by {who} at {when}: to be disposed of.",
 }
 NOTE_IN_FULL = "Note by {who} at {when}: {note}"
 
@@ -44,7 +47,10 @@ def lines(pack: PolicyPack, session: Session, ref: str, *, notes: bool = False) 
         if notes and event.action == "case.note":
             text = NOTE_IN_FULL
         if text:
-            out.append(text.format(who=who, when=when, **_safe(event.detail)))
+            line = text.format(who=who, when=when, **_safe(event.detail))
+            if notes and event.action.startswith("retention.") and event.detail.get("reason"):
+                line += f" Reason: {event.detail['reason']}"
+            out.append(line)
     return out
 
 
@@ -55,4 +61,7 @@ def _safe(detail: dict[str, Any]) -> dict[str, Any]:
         "sha256": detail.get("sha256", ""),
         "since": detail.get("since", ""),
         "emailed": detail.get("emailed", ""),
+        "was": detail.get("was", ""),
+        "to": detail.get("to", ""),
+        "until": detail.get("until", ""),
     }

@@ -13,7 +13,7 @@ from bot.dialogs.engine import REMOVED_FILES
 from bot.dialogs.outcome import Outcome
 from bot.domain.cases import Actor, CaseStatus, case_reference, role_of_team
 from bot.domain.messages import MENTION, Message
-from bot.features.cases import alerts, reminders
+from bot.features.cases import alerts, reminders, retention
 from bot.kernel.core import Kernel
 from bot.storage import repository as repo
 from bot.storage.tables import Approval, Case, CaseTask, Evidence
@@ -92,6 +92,7 @@ def complete(
     case.flags = list(dict.fromkeys([*flags, *outcome.flags]))
     case.guidance = list(dict.fromkeys([*case.guidance, *(g.clause for g in outcome.guidance)]))
     case.updated_at = now
+    retention.classify_on_completion(outcome.kind, case)
     session.add(case)
     assert case.id is not None
     _add_tasks_and_evidence(session, case.id, actor, outcome, now)
@@ -181,6 +182,7 @@ def open_case(kernel: Kernel, session: Session, actor: Actor, outcome: Outcome) 
         created_at=now,
         updated_at=now,
     )
+    retention.classify_on_opening(outcome.kind, case)
     session.add(case)
     session.flush()
     assert case.id is not None

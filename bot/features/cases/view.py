@@ -17,12 +17,13 @@ from sqlmodel import Session, select
 
 from bot.dialogs.declarations import Context, Dialog, Step
 from bot.dialogs.engine import OPENING, WORDS
+from bot.domain import retention_classes as classes
 from bot.domain.cases import CaseStatus, flag_label
 from bot.domain.evidence import human_size, type_label
 from bot.domain.harm import UKCIS_STEPS
 from bot.domain.messages import Mention, Message, mention, plain_name
 from bot.domain.policy import PolicyPack
-from bot.features.cases import cards
+from bot.features.cases import cards, retention
 from bot.kernel.core import Kernel
 from bot.kernel.registry import Registry
 from bot.storage import repository as repo
@@ -169,6 +170,8 @@ def case_view(
         lines += ["", "History:", *history]
     if case.outcome:
         lines += ["", f"Outcome (for the record): {case.outcome}"]
+    kept = classes.retention_class(retention.case_class(kernel, case)).record
+    lines.append(f"Kept as: {kept.lower()}.")
     people = {
         case.reporter_id: Mention(case.reporter_id, reporter_words(case, kernel.platform_titles))
     }

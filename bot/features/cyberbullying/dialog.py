@@ -36,14 +36,15 @@ from bot.dialogs.safeguarding import (
 from bot.domain import harm
 from bot.domain.cases import CaseKind
 from bot.domain.messages import Choice
-from bot.domain.retention import SAFEGUARDING
+from bot.domain.retention_classes import CHILD, STAFF_ABUSE
 from bot.features.cyberbullying.rules import AbuseFacts, PoliceConsent, assess_abuse
 
 KIND = CaseKind(
     "CB",
     "Cyberbullying or online abuse",
     # Abuse the DSL owns may put a child at risk: a safeguarding record. Aimed at staff: SLT.
-    retention_by_team=(("dsl", SAFEGUARDING),),
+    retention=STAFF_ABUSE,
+    retention_by_team=(("dsl", CHILD),),
     dialog="cyberbullying",
     standard_fields=(
         "target", "danger", "harm", "platform", "threatening", "pupil_author", "safeguarding",

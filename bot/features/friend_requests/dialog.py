@@ -21,7 +21,11 @@ from bot.dialogs.safeguarding import danger_step, in_danger
 from bot.domain import harm
 from bot.domain.cases import CaseKind
 from bot.domain.messages import Choice
-from bot.features.friend_requests.rules import FriendRequestFacts, decide_friend_request
+from bot.features.friend_requests.rules import (
+    FriendRequestFacts,
+    decide_friend_request,
+    retention_class,
+)
 
 
 def _senders(ctx: Context) -> tuple[Choice, ...]:
@@ -43,6 +47,7 @@ KIND = CaseKind(
     "Friend or follow request",
     dialog="friend_request",
     standard_fields=("sender", "platform", "already_accepted", "concerning"),
+    classify=retention_class,
 )
 
 _PARENT = re.compile(r"\b(mum|mom|mother|dad|father|parent|carer|guardian|step-?(mum|dad))s?\b")

@@ -6,10 +6,13 @@ Rules that depend on the school (who counts, for how long) come from the policy 
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
+from bot.domain import retention_classes as classes
+from bot.domain.cases import about_a_child
 from bot.domain.messages import Guidance
 from bot.domain.policy import PolicyPack
 
@@ -287,3 +290,11 @@ def _finish(
         clauses=[g.clause for g in guidance],
         contact_allowed_from=until,
     )
+
+
+def retention_class(team: str, flags: Sequence[str], details: Mapping[str, Any]) -> str:
+    """X-RECORD: worrying messages (or a child in danger) make it a safeguarding record
+    about a child, whoever sent the request; otherwise a routine friend request."""
+    if details.get("concerning") or about_a_child(team, flags):
+        return classes.CHILD
+    return classes.FRIEND_REQUEST

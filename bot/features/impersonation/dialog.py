@@ -17,7 +17,7 @@ from bot.dialogs.safeguarding import danger_step, in_danger
 from bot.domain import harm
 from bot.domain.cases import CaseKind
 from bot.domain.messages import Choice
-from bot.features.impersonation.rules import FakeAccountFacts, advise
+from bot.features.impersonation.rules import FakeAccountFacts, advise, retention_class
 
 KIND = CaseKind(
     "IM",
@@ -31,6 +31,7 @@ KIND = CaseKind(
         ("address", "Account"),
         ("posts", "What it posts"),
     ),
+    classify=retention_class,
 )
 
 PRETENDS = (

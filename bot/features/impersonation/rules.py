@@ -7,11 +7,13 @@ warned through the school's own official accounts, which staff watch (MO-REGULAR
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
-from bot.domain.cases import FollowUp
+from bot.domain import retention_classes as classes
+from bot.domain.cases import FollowUp, about_a_child
 from bot.domain.messages import Guidance
 from bot.domain.policy import PolicyPack
 
@@ -73,3 +75,11 @@ def advise(pack: PolicyPack, facts: FakeAccountFacts, now: datetime) -> FakeAcco
     ]
     flags = ["contacting_pupils_or_parents"] if facts.contacting else []
     return FakeAccountAdvice(guidance, tasks, urgent=facts.contacting, flags=flags)
+
+
+def retention_class(team: str, flags: Sequence[str], details: Mapping[str, Any]) -> str:
+    """X-RECORD: a fake account messaging pupils (or a child in danger from it) is a
+    safeguarding record about a child; otherwise abuse aimed at staff or the school."""
+    if details.get("contacting") or about_a_child(team, flags):
+        return classes.CHILD
+    return classes.STAFF_ABUSE

@@ -19,8 +19,12 @@ from bot.domain import harm
 from bot.domain.cases import CaseKind
 from bot.domain.messages import Choice
 from bot.domain.policy import PolicyPack
-from bot.domain.retention import SAFEGUARDING
-from bot.features.staff_concerns.rules import ConcernFacts, assess_concern, route_list
+from bot.features.staff_concerns.rules import (
+    ConcernFacts,
+    assess_concern,
+    retention_class,
+    route_list,
+)
 
 KIND = CaseKind(
     "SC",
@@ -30,9 +34,7 @@ KIND = CaseKind(
     standard_fields=("concern", "subject_role", "platform"),
     full_fields=("what",),
     labels=(("concern", "Concern"), ("subject_role", "Their role"), ("what", "What happened")),
-    # Until issue-24 retention classes exist, the longest class the bot has (KCSIE Part 4
-    # keeps allegations to pension age or 10 years, whichever is longer).
-    retention=SAFEGUARDING,
+    classify=retention_class,
 )
 
 CONCERNS = (

@@ -10,10 +10,12 @@ is about the Headteacher).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
+from bot.domain import retention_classes as classes
 from bot.domain.cases import FollowUp, role_team
 from bot.domain.deadlines import WorkingCalendar
 from bot.domain.harm import sg_guidance
@@ -123,3 +125,9 @@ def assess_concern(pack: PolicyPack, facts: ConcernFacts, now: datetime) -> Rout
         guidance=guidance,
         tasks=tasks,
     )
+
+
+def retention_class(team: str, flags: Sequence[str], details: Mapping[str, Any]) -> str:
+    """KCSIE Part 4: an allegation is kept to pension age or 10 years; a low-level concern
+    or a self-report at least until the person leaves. Found malicious: reclassified."""
+    return classes.ALLEGATION if details.get("concern") == "allegation" else classes.LOW_LEVEL

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.dialogs.declarations import Context, Dialog, Step
 from bot.dialogs.outcome import Outcome
 from bot.domain.cases import CaseKind
-from bot.domain.retention import ACCOUNT_REQUEST
+from bot.domain.retention_classes import ACCOUNT
 from tests.features.madeup_feature.rules import urgent
 
 KIND = CaseKind(
@@ -13,7 +13,7 @@ KIND = CaseKind(
     "Lost or stolen device",
     dialog="lost_device",
     standard_fields=("device",),
-    retention=ACCOUNT_REQUEST,  # not the default, so a test can see it is this one
+    retention=ACCOUNT,  # not the default, so a test can see it is this one
 )
 
 

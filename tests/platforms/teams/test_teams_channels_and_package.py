@@ -248,7 +248,7 @@ async def test_the_bot_serves_plain_privacy_and_terms_pages(teams):
     privacy = await (await teams.http.get(teams.server.make_url("/privacy"))).text()
     assert "What it stores" in privacy and "Who can see it" in privacy
     years = teams.service.kernel.pack.records.retention.safeguarding_years
-    assert f"{years} years after closure" in privacy
+    assert f"{years} years from the child" in privacy  # a safeguarding record's period
 
 
 def package(tmp_path, **env: str) -> dict[str, Any]:
