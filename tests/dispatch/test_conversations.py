@@ -80,7 +80,8 @@ def test_family_request_gives_advice_and_sends_nothing(service_factory):
 def test_concerning_request_is_urgent(service_factory):
     service = service_factory("harmonize-academy")
     grant(service, "dsl1", "dsl")
-    say(service, "c", "friend request", "parent", "no", "tiktok", "no", "yes", "no")
+    say(service, "c", "friend request", "parent", "no", "tiktok", "no", "yes")
+    say(service, "c", "she says she is scared to go home", "no", "done")
     [case] = cases(service)
     assert case.urgent and case.team == "dsl"
     [alert] = service.intake.inbox("console", "dsl1")
