@@ -92,6 +92,12 @@ def needs_slt_now(author_type: str, *, offensive: bool, complaint: bool) -> bool
     return offensive or complaint or author_type == "press"
 
 
+def _head(pack: PolicyPack) -> str:
+    """The school's own word for its head ("Principal" at Dukeries, 6.7)."""
+    role = pack.head_role
+    return pack.role_label(role) if role in pack.roles else "Headteacher"
+
+
 def guidance_for(
     pack: PolicyPack, author_type: str, *, offensive: bool, complaint: bool
 ) -> list[Guidance]:
@@ -135,7 +141,7 @@ def guidance_for(
             pack.guidance(
                 "MO-COMPLAINT",
                 "Treat it as a complaint under the Complaints Policy. The reply must be agreed "
-                "by the head before it is sent.",
+                f"by the {_head(pack)} before it is sent.",
             )
         )
     if author_type == "press" and pack.has("MO-JOURNALIST"):

@@ -24,7 +24,7 @@ from bot.domain import harm
 from bot.domain.cases import CaseKind
 from bot.domain.messages import Choice
 from bot.domain.policy import PolicyPack
-from bot.features.friend_requests.rules import FriendRequestFacts, decide_friend_request
+from bot.features.friend_requests.rules import FriendRequestFacts, age_on, decide_friend_request
 
 
 def _senders(ctx: Context) -> tuple[Choice, ...]:
@@ -171,6 +171,9 @@ def _finish(ctx: Context) -> Outcome:
     decision = decide_friend_request(ctx.pack, facts, ctx.today)
     evidence = list(a.get("evidence") or [])
     danger = in_danger(ctx)
+    details = {**a, "verdict": decision.verdict}
+    if a.get("age"):
+        details["age"] = _age_kept(a["age"], facts, ctx, safeguarding=decision.urgent or danger)
     guidance = [harm.danger_guidance(ctx.pack), *decision.guidance] if danger else decision.guidance
     return Outcome(
         kind=KIND,
@@ -185,12 +188,22 @@ def _finish(ctx: Context) -> Outcome:
             "concerning": _concerning(ctx),
             "worry": _worry_words(ctx),
         },
-        details={**a, "verdict": decision.verdict},
+        details=details,
         evidence=evidence,
         flags=(["danger_now"] if danger else [])
         + (["urgent"] if decision.urgent or danger else []),
         closing=_closing(ctx.pack, open_case=decision.open_case, urgent=decision.urgent or danger),
     )
+
+
+def _age_kept(
+    given: dict[str, Any], facts: FriendRequestFacts, ctx: Context, *, safeguarding: bool
+) -> dict[str, Any]:
+    """A date of birth is kept only on a child-safeguarding case, whose record is kept until
+    25 years after it; any other case keeps the age it gives, worked out today."""
+    if safeguarding or not given.get("born_on"):
+        return given
+    return {"age": age_on(facts, ctx.today)}
 
 
 def _concerning(ctx: Context) -> str:
