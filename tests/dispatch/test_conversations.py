@@ -309,7 +309,8 @@ def test_a_fake_account_of_the_school_is_reported_to_slt_with_cited_guidance(ser
     assert "pretending to be" in first[-1]
     reply = say(
         service, "alice", "The school", "Instagram", "@our_school_fake",
-        "It posts our logo and asks parents for bank details", "done", "yes", "no",
+        "It posts our logo and asks parents for bank details", "done", "yes",
+        "No, only adults", "no",
     )[0]  # fmt: skip
     assert "report it to Instagram as an impersonation account" in reply
     assert "(Policy 5.8)" in reply and "(Policy 7.1)" in reply
