@@ -13,7 +13,7 @@ import zipfile
 import pytest
 from sqlmodel import select
 
-from bot.storage.tables import Case
+from bot.storage.tables import Case, Outbox
 from tests.helpers import say
 
 DISCLOSURE = "yeah she sent me a message saying she's being hurt at home"
@@ -44,6 +44,13 @@ async def test_3_the_disclosure_is_on_the_case_page_and_in_the_bundle(workspace)
             bundle = zipfile.ZipFile(io.BytesIO(await r.read()))
     record = json.loads(bundle.read(f"{ref}.json"))
     assert ["In their words:", DISCLOSURE] in record["case"]["answers"]
+    # The DSL's alert (a 'standard' pack: no free text in alerts) says the words are there.
+    with workspace.service.kernel.session() as session:
+        rows = session.exec(select(Outbox).where(Outbox.target == "dsl"))
+        [alert] = [row.message for row in rows if ref in str(row.message)]
+    fields = dict(alert["fields"])
+    assert fields["Concerning content"] == "Yes (their words are in the case record)"
+    assert DISCLOSURE not in json.dumps(alert)
 
 
 @pytest.mark.issue(23, 6)
