@@ -92,12 +92,6 @@ def needs_slt_now(author_type: str, *, offensive: bool, complaint: bool) -> bool
     return offensive or complaint or author_type == "press"
 
 
-def _head(pack: PolicyPack) -> str:
-    """The school's own word for its head ("Principal" at Dukeries, 6.7)."""
-    role = pack.head_role
-    return pack.role_label(role) if role in pack.roles else "Headteacher"
-
-
 def guidance_for(
     pack: PolicyPack, author_type: str, *, offensive: bool, complaint: bool
 ) -> list[Guidance]:
@@ -137,11 +131,17 @@ def guidance_for(
             )
         )
     if complaint and pack.has("MO-COMPLAINT"):
+        agreed_by = pack.comments.complaint_reply_agreed_by
+        agree = (
+            f" The reply must be agreed by the {pack.role_label(agreed_by)} before it is sent."
+            if agreed_by
+            else ""
+        )
         advice.append(
             pack.guidance(
                 "MO-COMPLAINT",
-                "Treat it as a complaint under the Complaints Policy. The reply must be agreed "
-                f"by the {_head(pack)} before it is sent.",
+                "Treat it as a complaint under the Complaints Policy, and point them to the "
+                "complaints procedure." + agree,
             )
         )
     if author_type == "press" and pack.has("MO-JOURNALIST"):
