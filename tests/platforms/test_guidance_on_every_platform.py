@@ -219,3 +219,34 @@ async def test_8_a_date_of_birth_is_kept_only_on_a_child_safeguarding_case(drive
     routine, safeguarding = cases(driver)
     assert not routine.urgent and routine.details["age"] == {"age": 16}
     assert safeguarding.urgent and safeguarding.details["age"] == {"born_on": "2010-09-04"}
+
+
+@pytest.mark.issue(23, 3)
+async def test_3_words_that_are_not_a_yes_or_no_are_kept_with_the_answer_that_follows(
+    driver: Driver,
+):
+    lead = dsl(driver)
+    user = driver.user("zia")
+    await up_to_the_worry(driver, user)
+    words = "she told me she is being hurt at home"
+    if isinstance(driver, Slack):  # a note, then the question again: read both
+        from tests.fakes.slack_harness import blocks_text
+
+        fake = driver.bot.fake
+        before = len(fake.called("chat.postMessage", channel=f"D{user}"))
+        await driver.say(user, words)
+        posted = await fake.wait_for("chat.postMessage", before + 2, channel=f"D{user}")
+        asked = "\n".join(blocks_text(p) for p in posted[before:])
+    else:
+        asked = await driver.say(user, words)
+    if isinstance(driver, Teams):
+        from tests.fakes.teams_client import text_of
+
+        asked = "\n".join(text_of(c) for c in driver.teams.dms(user)[-2:])
+    assert "I've kept what you wrote. Please answer yes or no." in asked
+    assert "in danger right now" in await driver.choose(user, "Yes")  # not asked again
+    await driver.choose(user, "No")
+    assert "FR-0001" in await driver.choose(user, "Done")
+    [case] = cases(driver)
+    assert case.details["concerning_words"] == words and case.urgent
+    assert f"In their words: {words}" in await driver.say(lead, "case FR-0001")
