@@ -114,7 +114,8 @@ IMPERSONATION = Dialog(
     title="Fake account report",
     intro=(
         "Thanks for spotting this. I'll record the fake account and pass it to the senior "
-        "leadership team. It takes about a minute."
+        "leadership team, or to the safeguarding lead if it is contacting pupils. It takes "
+        "about a minute."
     ),
     steps=(
         Step("pretends_to_be", "Who is the account pretending to be?", "choice", choices=PRETENDS),
