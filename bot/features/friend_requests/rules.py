@@ -194,6 +194,14 @@ def decide_friend_request(
                     f"The policy allows contact from {until:%-d %B %Y} at the earliest.",
                 )
             )
+        if not rel.family_exception and facts.sender in ("current_pupil", "former_pupil"):
+            # The family question is not asked where the policy has no exception: say so.
+            guidance.append(
+                pack.guidance(
+                    clause if pack.has(clause) else "FR-DECLINE",
+                    "The policy makes no exception for family members.",
+                )
+            )
         if facts.sender == "parent" and pack.has("FR-PARENT") and pack.school.official_account:
             guidance.append(
                 pack.guidance(

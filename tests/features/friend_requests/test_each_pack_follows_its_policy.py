@@ -210,5 +210,8 @@ def test_5_merriott_haselbury_follows_12_b_i_and_asks_no_family_question():
             "another young person": (JUDGE, "Policy 12.b.i", False),
         },
     )
-    # 12.b.i has no family exception: the family question is not asked at all.
+    # 12.b.i has no family exception: the family question is not asked, and the advice
+    # says why a family member gets the same answer.
     check_family("merriott-haselbury-federation", None)
+    said = [g.text for g in decide("merriott-haselbury-federation", "pupil").guidance]
+    assert "The policy makes no exception for family members. (Policy 12.b.i)" in said

@@ -167,7 +167,7 @@ CURRENT_PUPIL = [
     (ST_ANNS, [DECLINE], False, "(Policy Appendix 1)"),
     (KJS, [DECLINE], False, "(Policy 2.9)"),
     (HARMONIZE, [DECLINE, DSL], True, "(Policy 5)"),
-    (MERRIOTT, [DECLINE], False, "(Policy 12.b.i)"),
+    (MERRIOTT, [DECLINE, DECLINE], False, "(Policy 12.b.i)"),
 ]
 
 
@@ -235,8 +235,8 @@ def test_family_member_is_allowed_with_care(
 
 
 MERRIOTT_FAMILY = [
-    ("current_pupil", {}, "decline", [DECLINE], None),
-    ("former_pupil", {"age": 16}, "decline", [U18, U18], date(2028, 11, 21)),
+    ("current_pupil", {}, "decline", [DECLINE, DECLINE], None),
+    ("former_pupil", {"age": 16}, "decline", [U18, U18, U18], date(2028, 11, 21)),
     ("former_pupil", {"age": 30}, "use_judgement", [U18], None),
     ("parent", {}, "use_judgement", [DECLINE], None),
     ("young_person", {}, "use_judgement", [DECLINE], None),
@@ -262,7 +262,7 @@ def test_merriott_family_falls_through_to_normal_rule(
 
 # --- former pupils: "until_age" (default, Harmonize, Merriott) -- FR-EXPUPIL-U18 -------------
 
-UNTIL_AGE_TAIL = {DEFAULT: [DSL], HARMONIZE: [DSL], MERRIOTT: []}
+UNTIL_AGE_TAIL = {DEFAULT: [DSL], HARMONIZE: [DSL], MERRIOTT: [U18]}
 
 UNTIL_AGE_CASES = [
     # label, facts, restricted, contact_allowed_from
@@ -501,14 +501,14 @@ ACCEPTED = [
     (ST_ANNS, "current_pupil", {}, "decline", [DECLINE], False, None),
     (KJS, "current_pupil", {}, "decline", [DECLINE], False, None),
     (HARMONIZE, "current_pupil", {}, "decline", [DECLINE, DSL], True, None),
-    (MERRIOTT, "current_pupil", {}, "decline", [DECLINE], False, None),
+    (MERRIOTT, "current_pupil", {}, "decline", [DECLINE, DECLINE], False, None),
     # An adult sender: the case opens only because the connection was already made.
     (HARMONIZE, "parent", {}, "decline", [PARENT, PARENT, PARENT, DSL], True, None),
     (KJS, "parent", {}, "decline", [PARENT, ASK_IT], False, None),
     (ST_ANNS, "former_pupil", {"age": 30}, "decline", [DECLINE], False, None),
     (KJS, "former_pupil", {"age": 19, "left_on": date(2025, 11, 21)}, "decline", [EXPUPIL_KJS, EXPUPIL_KJS], False, date(2028, 11, 21)),
     (DEFAULT, "former_pupil", {"age": 17}, "decline", [U18, U18, DSL], True, date(2027, 11, 21)),
-    (MERRIOTT, "former_pupil", {"age": 17}, "decline", [U18, U18], False, date(2027, 11, 21)),
+    (MERRIOTT, "former_pupil", {"age": 17}, "decline", [U18, U18, U18], False, date(2027, 11, 21)),
     (DUKERIES, "young_person", {}, "decline", [ANY_SCHOOL, DSL], True, None),
     # Not a decline: nothing to remove and nothing to report.
     (HARMONIZE, "former_pupil", {"age": 30}, "use_judgement", [U18], False, None),
