@@ -113,13 +113,9 @@ def _worrying_about_a_child(ctx: Context) -> bool:
     return bool(ctx.answers.get("concerning"))
 
 
-def _worried(ctx: Context) -> bool:
-    return bool(ctx.answers.get("concerning"))
-
-
 def _asks_what_worries(ctx: Context) -> bool:
     """A bare yes: ask what it is, in their words. Words given with the yes are enough."""
-    return _worried(ctx) and not ctx.answers.get("concerning" + WORDS)
+    return _worrying_about_a_child(ctx) and not ctx.answers.get("concerning" + WORDS)
 
 
 def _worry_words(ctx: Context) -> str:
@@ -133,7 +129,7 @@ def _no_files(ctx: Context) -> bool:
 
 
 def _asks_for_screenshots(ctx: Context) -> bool:
-    return _worried(ctx) and not _no_files(ctx)
+    return _worrying_about_a_child(ctx) and not _no_files(ctx)
 
 
 NOT_YET = (
@@ -146,7 +142,7 @@ def _file_refusal(ctx: Context) -> str | None:
     """Files only once something worries them (never a possible nude image or grooming)."""
     if _no_files(ctx):
         return harm.NUDE_UPLOAD_REFUSED
-    return None if _worried(ctx) else NOT_YET
+    return None if _worrying_about_a_child(ctx) else NOT_YET
 
 
 def _family_counts(ctx: Context) -> bool:
@@ -209,7 +205,7 @@ def _age_kept(
 def _concerning(ctx: Context) -> str:
     """Yes or No; a yes with words says where the words are when the alert can't carry
     them (X-CONFIDENTIAL: only a 'full' pack's alert quotes the reporter)."""
-    if not _worried(ctx):
+    if not _worrying_about_a_child(ctx):
         return yes_no(False)
     if _worry_words(ctx) and ctx.pack.alerts.detail != "full":
         return "Yes (their words are in the case record)"
