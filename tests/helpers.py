@@ -207,6 +207,8 @@ def log_comment(service: BotService, **fields: Any) -> Any:
 FR_ANSWERS = ["friend request", "1", "no", "instagram", "no", "no"]
 # The same, up to the last question (is there anything concerning?), to be answered by a test.
 FR_UP_TO_CONCERNING = ["friend request", "1", "no", "instagram", "no"]
+# A yes with what worries them, in their words (so "What worries you?" is not asked).
+WORRY = "yes, she says she is scared to go home"
 
 # A member of staff reporting posts about themselves, up to the evidence question.
 CB_ABOUT_ME = [
@@ -281,8 +283,9 @@ def report_fr(
     service: BotService, concerning: str = "no", user: str = "alice", name: str = "Alice Smith"
 ) -> str:
     """A friend request from a pupil, reported by `user`; the last reply's text."""
-    danger = ["no"] if concerning.lower().startswith("y") else []  # not in danger right now
-    reply = tell(service, user, name, *FR_UP_TO_CONCERNING, concerning, *danger)
+    # A worry in their words, nobody in danger right now, no screenshots.
+    worried = [WORRY, "no", "done"] if concerning.lower().startswith("y") else [concerning]
+    reply = tell(service, user, name, *FR_UP_TO_CONCERNING, *worried)
     assert "Your reference is FR-" in reply, reply
     return reply
 

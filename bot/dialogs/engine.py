@@ -30,6 +30,9 @@ HELP_WORDS = {"help", "?", "what do i do", "i don't understand"}
 # Suffix of the answer key that keeps what someone typed with a yes, a no or a choice
 # ("yeah she said she's being hurt at home"): the answer is the yes; the words are kept too.
 WORDS = "_words"  # also known to Dialog.effective_answers
+# Words typed at a yes/no or choice question that were not an answer: [step key, words],
+# kept in the conversation until that question is answered, then kept with the answer.
+PENDING_WORDS = "pending_words"
 DONE_WORDS = {"done", "finished", "that's all", "thats all", "no more", "none", "no"}
 
 
@@ -328,14 +331,28 @@ def _answer(
         if step.check and (problem := step.check(value, ctx)):
             raise InvalidAnswer(problem)
     except InvalidAnswer as exc:
-        return Turn(state, [_prompt(dialog, state, ctx, str(exc))])
+        problem = str(exc)
+        if _keeps_unanswered_words(step, said):
+            # "she told me she's being hurt at home" at a yes-or-no question: not an answer,
+            # but never thrown away; it goes with the answer that follows.
+            state[PENDING_WORDS] = [step.key, user_input.text.strip()[: step.max_chars]]
+            problem = f"I've kept what you wrote. {problem}"
+        return Turn(state, [_prompt(dialog, state, ctx, problem)])
     _store(state, step, value)
     words = words_with(step, user_input.text, value, ctx)
+    pending = state.pop(PENDING_WORDS, None)
+    if not words and pending and pending[0] == step.key:
+        words = pending[1]
     if words:
         state["answers"][step.key + WORDS] = words[: step.max_chars]
     else:
         state["answers"].pop(step.key + WORDS, None)
     return _move_on(dialog, state, pack, now)
+
+
+def _keeps_unanswered_words(step: Step, said: str) -> bool:
+    """Several words that are not an answer to a yes/no or choice question are kept."""
+    return step.kind in ("yesno", "choice") and step.repeat_over is None and len(said.split()) >= 3
 
 
 def words_with(step: Step, text: str, value: Any, ctx: Context) -> str | None:

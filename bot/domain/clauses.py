@@ -29,11 +29,12 @@ WHAT_THE_BOT_DOES = {
     ),
     "FR-DSL": (
         "When `tell_dsl_about_pupil_requests` is on, opens a routine case for the DSL team "
-        "when the sender is a child or staff already accepted; worrying messages make it urgent."
+        "when the sender is a child or staff already accepted, and asks staff to talk it "
+        "through with the DSL; worrying messages make it urgent."
     ),
     "FR-REDIRECT": (
-        "Suggests pointing the sender to the school's official account named in "
-        "`[school] official_account`."
+        "Suggests pointing a pupil (never a parent or another young person) to the school's "
+        "official account named in `[school] official_account`."
     ),
     "FR-FAMILY": (
         "Asks whether the sender is family; with `family_exception` on, gives the family "
@@ -52,8 +53,9 @@ WHAT_THE_BOT_DOES = {
         "date contact is allowed."
     ),
     "FR-PARENT": (
-        'With `parents = "forbidden"`, declines requests from a pupil\'s parent or carer and '
-        "says to keep contact to the school's own accounts."
+        'With `parents = "forbidden"`, declines requests from a pupil\'s parent or carer, '
+        "says to keep contact to `[school] official_account` if the pack names one, and who to "
+        "talk to if unsure."
     ),
     "FR-PARENT-CONFLICT": (
         'With `parents = "conflict_of_interest"`, a parent\'s request is a judgement call: '
@@ -178,7 +180,8 @@ WHAT_THE_BOT_DOES = {
     ),
     "MO-COMPLAINT": (
         "A comment marked as a complaint goes to SLT at once and is handled under the "
-        "Complaints Policy."
+        "Complaints Policy; the moderators, the one who logged it included, are told the "
+        "reply must be agreed by the head."
     ),
     "MO-JOURNALIST": "A comment from the press goes to SLT at once; SLT decide the reply.",
     "X-CONFIDENTIAL": (

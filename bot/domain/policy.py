@@ -176,6 +176,9 @@ class Comments(_Strict):
     reply_within_hours: int = Field(default=24, ge=1, le=24 * 14)
     nudge_before_hours: int = Field(default=4, ge=0, le=48)
     weekend_to_next_working_day: bool = True
+    # MO-COMPLAINT: the role whose agreement a reply to a complaint needs before it is sent
+    # (Dukeries 6.7 "should be agreed by the principal"); unset where the policy says none.
+    complaint_reply_agreed_by: str | None = None
 
 
 class Alerts(_Strict):
@@ -272,6 +275,12 @@ class PolicyPack(_Strict):
         if self.alerts.head_role is not None and self.alerts.head_role not in self.roles:
             raise ValueError(
                 f"alerts.head_role: '{self.alerts.head_role}' is not a role defined under [roles]"
+            )
+        agreed_by = self.comments.complaint_reply_agreed_by
+        if agreed_by is not None and agreed_by not in self.roles:
+            raise ValueError(
+                f"comments.complaint_reply_agreed_by: '{agreed_by}' is not a role defined "
+                "under [roles]"
             )
         for setting in ("allegation_to", "low_level_to", "self_report_to"):
             for role in getattr(self.safeguarding, setting):

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from bot.records.printing import Document
-from bot.web.casefile import CaseFile, local_time
+from bot.web.casefile import CaseFile, iso_time, local_time
 
 if TYPE_CHECKING:
     from bot.kernel.core import Kernel
@@ -68,8 +68,8 @@ def case_pdf(school: str, record: CaseFile, made_at: str) -> bytes:
     if record.flags:
         pdf.line_of("Flags", ", ".join(record.flags))
     pdf.heading("Guidance given, and the policy behind it")
-    for clause, citation in record.guidance:
-        pdf.line_of(clause, citation or "(not numbered in this school's policy)")
+    for said, reference in record.guidance:
+        pdf.line_of(reference or "Not numbered in this school's policy", said)
     if record.tasks:
         pdf.heading("Follow-up tasks")
         for title, due, state in record.tasks:
@@ -122,9 +122,15 @@ def _members(
     kernel: Kernel, record: CaseFile, stamp: Stamp
 ) -> Iterator[tuple[zipfile.ZipInfo, Iterator[bytes]]]:
     """Each file of the bundle, in order, with its bytes as they are read."""
-    made_at = local_time(kernel.pack, kernel.now().astimezone(UTC))
+    now = kernel.now().astimezone(UTC)
+    made_at = local_time(kernel.pack, now)
     school = kernel.pack.school.name
-    record_json = {"school": school, "made_at": made_at, "case": record.to_json()}
+    record_json = {
+        "school": school,
+        "made_at": iso_time(kernel.pack, now),
+        "made_at_display": made_at,
+        "case": record.to_json(),
+    }
     yield _info(f"{record.ref}.pdf", stamp), iter([case_pdf(school, record, made_at)])
     yield (
         _info(f"{record.ref}.json", stamp),

@@ -78,6 +78,7 @@ class EvidenceItem:
     added_at: str
     intact: bool  # the bytes on disk still hash to the recorded SHA-256
     missing: bool
+    added_at_iso: str = ""
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ class Event:
     who: str
     what: str
     detail: str = ""
+    at_iso: str = ""
 
 
 @dataclass
@@ -102,6 +104,7 @@ class CaseFile:
     outcome: str | None
     answers: list[tuple[str, str]] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
+    # (what the reporter was told, word for word; the policy it rests on, e.g. "Policy 4.1")
     guidance: list[tuple[str, str]] = field(default_factory=list)
     tasks: list[tuple[str, str, str]] = field(default_factory=list)
     notes: list[Event] = field(default_factory=list)
@@ -111,14 +114,37 @@ class CaseFile:
     retention: str = ""  # its retention class and period, in words (X-RECORD)
     tombstone: str | None = None  # set once disposed of: nothing else is left
     next_steps: list[str] = field(default_factory=list)  # e.g. the UKCIS steps (SG-NUDES)
+    # ISO 8601 with the offset, for systems: "opened", "updated", "closed" and each task's due.
+    iso: dict[str, str | None] = field(default_factory=dict)
+    task_due_iso: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, object]:
-        return asdict(self)
+        """Times as ISO 8601 with their offset; the words a person reads as `*_display`."""
+        data = asdict(self)
+        iso, due = data.pop("iso"), data.pop("task_due_iso")
+        for key in ("opened", "updated", "closed"):
+            data[f"{key}_display"] = data[key]
+            data[key] = iso.get(key)
+        data["tasks"] = [
+            {"title": title, "due": when, "due_display": shown, "state": state}
+            for (title, shown, state), when in zip(data["tasks"], due, strict=True)
+        ]
+        for items, key in ((data["notes"], "at"), (data["chronology"], "at")):
+            for item in items:
+                item[f"{key}_display"], item[key] = item[key], item.pop(f"{key}_iso")
+        for item in data["evidence"]:
+            item["added_at_display"], item["added_at"] = item["added_at"], item.pop("added_at_iso")
+        return data
 
 
 def local_time(pack: PolicyPack, moment: datetime) -> str:
     """ "Tuesday 1 December 2026, 20:00" in the school's own timezone."""
     return moment.astimezone(ZoneInfo(pack.calendar.timezone)).strftime("%A %-d %B %Y, %H:%M")
+
+
+def iso_time(pack: PolicyPack, moment: datetime) -> str:
+    """ "2026-12-01T20:00:00+00:00": the same moment for systems, with its offset."""
+    return moment.astimezone(ZoneInfo(pack.calendar.timezone)).isoformat(timespec="seconds")
 
 
 def file_intact(store: EvidenceStore, sha256: str) -> tuple[bool, bool]:
@@ -157,6 +183,20 @@ def disposed_case_file(pack: PolicyPack, registry: Registry, case: Case) -> Case
     )
 
 
+def guidance_given(pack: PolicyPack, case: Case) -> list[tuple[str, str]]:
+    """Each line the reporter read, in order, with the policy behind it in the school's own
+    words ("Policy 4.1"): two lines resting on one clause are two lines, never one twice."""
+    given = case.details.get(GUIDANCE_GIVEN)
+    if given is None:  # recorded before the advice itself was kept: the clauses only
+        given = [[clause, ""] for clause in case.guidance]
+    lines = []
+    for clause, text in given:
+        reference = pack.cite(clause).strip("()")
+        said = text.removesuffix(f" {pack.cite(clause)}") if text else ""
+        lines.append((said or "(the advice's words were not recorded)", reference))
+    return lines
+
+
 def build_case_file(session: Session, kernel: Kernel, case: Case) -> CaseFile:
     """Everything the team may read about a case, for its page and its bundle."""
     pack, store, registry = kernel.pack, kernel.evidence, kernel.registry
@@ -182,6 +222,11 @@ def build_case_file(session: Session, kernel: Kernel, case: Case) -> CaseFile:
         updated=local_time(pack, case.updated_at),
         closed=local_time(pack, case.closed_at) if case.closed_at else None,
         outcome=case.outcome,
+        iso={
+            "opened": iso_time(pack, case.created_at),
+            "updated": iso_time(pack, case.updated_at),
+            "closed": iso_time(pack, case.closed_at) if case.closed_at else None,
+        },
     )
     kept = retention.case_class(kernel, case)
     record.retention = rules.rule(pack, kept, retention.in_force(session)).words
@@ -194,22 +239,21 @@ def build_case_file(session: Session, kernel: Kernel, case: Case) -> CaseFile:
     if "harm:nudes" in case.flags:  # SG-NUDES: the DSL's next steps, from the UKCIS advice
         record.next_steps = list(UKCIS_STEPS)
     record.flags = [flag_label(flag) for flag in case.flags if flag != "urgent"]
-    given = {clause: text for clause, text in case.details.get(GUIDANCE_GIVEN, [])}
-    record.guidance = [(clause, given.get(clause) or pack.cite(clause)) for clause in case.guidance]
+    record.guidance = guidance_given(pack, case)
     tasks = session.exec(
         select(CaseTask).where(CaseTask.case_id == case.id).order_by(col(CaseTask.due_at))
     )
-    record.tasks = [
-        (task.title, local_time(pack, task.due_at), "Done" if task.done_at else "Open")
-        for task in tasks
-    ]
+    for task in tasks:
+        state = "Done" if task.done_at else "Open"
+        record.tasks.append((task.title, local_time(pack, task.due_at), state))
+        record.task_due_iso.append(iso_time(pack, task.due_at))
     for event in events:
         who = _person(event.actor, names)
-        at = local_time(pack, event.at)
+        at, at_iso = local_time(pack, event.at), iso_time(pack, event.at)
         detail = ""
         if event.action == "case.note":
             detail = str(event.detail.get("note", ""))
-            record.notes.append(Event(at, who, "Note", detail))
+            record.notes.append(Event(at, who, "Note", detail, at_iso))
         elif event.action in (
             "evidence.viewed",
             "evidence.downloaded",
@@ -224,7 +268,7 @@ def build_case_file(session: Session, kernel: Kernel, case: Case) -> CaseFile:
         elif event.action.startswith("retention."):
             detail = _retention_detail(event.detail)
         record.chronology.append(
-            Event(at, who, EVENT_WORDS.get(event.action, event.action), detail)
+            Event(at, who, EVENT_WORDS.get(event.action, event.action), detail, at_iso)
         )
     files = session.exec(
         select(Evidence).where(Evidence.case_id == case.id).order_by(col(Evidence.id))
@@ -244,6 +288,7 @@ def build_case_file(session: Session, kernel: Kernel, case: Case) -> CaseFile:
                 added_at=local_time(pack, item.uploaded_at),
                 intact=intact,
                 missing=missing,
+                added_at_iso=iso_time(pack, item.uploaded_at),
             )
         )
     return record

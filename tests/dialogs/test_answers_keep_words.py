@@ -21,7 +21,8 @@ def test_a_disclosure_given_with_a_yes_reaches_the_dsl_in_the_teachers_words(ser
     service = service_factory("default")
     grant(service, "dsl1", "dsl")
     say(service, "alice", "friend request", "1", "no", "instagram", "no", DISCLOSURE)
-    [done] = say(service, "alice", "no")  # not in danger right now
+    say(service, "alice", "no")  # not in danger right now
+    [done] = say(service, "alice", "done")  # no screenshots
     assert "FR-0001" in done
     with service.kernel.session() as session:
         case = repo.case_by_ref(session, "FR-0001")
@@ -36,7 +37,7 @@ def test_a_disclosure_given_with_a_yes_reaches_the_dsl_in_the_teachers_words(ser
 def test_a_bare_answer_a_button_or_a_misspelt_choice_keep_no_extra_words(service_factory):
     service = service_factory("default")
     say(service, "bob", "friend request", "A pupil (at our school or any other school)", "No")
-    say(service, "bob", "instagarm", "n", "yes", "no")
+    say(service, "bob", "instagarm", "n", "yes", "she keeps asking where I live", "no", "done")
     with service.kernel.session() as session:
         details = repo.case_by_ref(session, "FR-0001").details
     assert not [key for key in details if key.endswith("_words")]

@@ -80,7 +80,8 @@ def test_family_request_gives_advice_and_sends_nothing(service_factory):
 def test_concerning_request_is_urgent(service_factory):
     service = service_factory("harmonize-academy")
     grant(service, "dsl1", "dsl")
-    say(service, "c", "friend request", "parent", "no", "tiktok", "no", "yes", "no")
+    say(service, "c", "friend request", "parent", "no", "tiktok", "no", "yes")
+    say(service, "c", "she says she is scared to go home", "no", "done")
     [case] = cases(service)
     assert case.urgent and case.team == "dsl"
     [alert] = service.intake.inbox("console", "dsl1")
@@ -308,7 +309,8 @@ def test_a_fake_account_of_the_school_is_reported_to_slt_with_cited_guidance(ser
     assert "pretending to be" in first[-1]
     reply = say(
         service, "alice", "The school", "Instagram", "@our_school_fake",
-        "It posts our logo and asks parents for bank details", "done", "yes", "no",
+        "It posts our logo and asks parents for bank details", "done", "yes",
+        "No, only adults", "no",
     )[0]  # fmt: skip
     assert "report it to Instagram as an impersonation account" in reply
     assert "(Policy 5.8)" in reply and "(Policy 7.1)" in reply

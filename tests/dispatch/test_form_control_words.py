@@ -17,7 +17,16 @@ from bot.platforms.console.chat import ConsoleChat
 from bot.storage.tables import ApprovalDecision
 from tests.helpers import BROWN_JONES_REQUEST, grant, tell
 
-FR_ANSWERS = ("friend request", "1", "no", "instagram", "no", "yes", "no")
+FR_ANSWERS = (
+    "friend request",
+    "1",
+    "no",
+    "instagram",
+    "no",
+    "yes, she says she is scared to go home",
+    "no",
+    "done",
+)
 
 
 def report(service, user="alice"):

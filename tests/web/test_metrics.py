@@ -97,10 +97,12 @@ async def test_every_family_moves_with_what_it_counts(watched, clock, sqlite_url
     # An urgent friend request: Slack answers 429 three times (the SDK's own two retries
     # included), so one post is rate-limited; then everything goes through.
     await bot.say("U2", "friend request")
-    await bot.answer("U2", PUPIL, "No", "Instagram", "No", "Yes")  # worrying
+    await bot.answer("U2", PUPIL, "No", "Instagram", "No")
+    await bot.say("U2", "yes, she says she is scared to go home")  # worrying
+    await bot.answer("U2", "No")  # nobody in danger right now
     for _ in range(3):
         bot.fake.fail_next("chat.postMessage", status=429, retry_after=0)
-    await bot.answer("U2", "No")  # nobody in danger right now: the report is finished
+    await bot.answer("U2", "Done")  # no screenshots: the report is finished
     after = await until(
         bot,
         lambda s: (

@@ -47,7 +47,8 @@ def _fields(pack: PolicyPack, comment: Comment, account: OfficialAccount) -> lis
     return fields
 
 
-def _advice(pack: PolicyPack, comment: Comment, *, to_slt: bool = False) -> str:
+def advice_text(pack: PolicyPack, comment: Comment, *, to_slt: bool = False) -> str:
+    """The moderators' advice for this comment, one cited line each."""
     advice = guidance_for(
         pack, comment.author_type, offensive=comment.offensive, complaint=comment.complaint
     )
@@ -80,7 +81,7 @@ def moderator_nudge(
         Button(SNOOZE, "Snooze 1 hour", value),
     )
     return Message(
-        text=f"{lead}\n{_advice(pack, comment)}",
+        text=f"{lead}\n{advice_text(pack, comment)}",
         title=f"Comment {comment.ref} awaiting a reply",
         fields=tuple(_fields(pack, comment, account)),
         # A press enquiry is SLT's to answer: the moderators have nothing to press.
@@ -103,7 +104,7 @@ def slt_alert(pack: PolicyPack, comment: Comment, account: OfficialAccount, reas
     """To the SLT channel: at once for offensive/complaint/press, or after the deadline."""
     value = ButtonTarget(comment.ref).encode()
     return Message(
-        text=f"{reason}\n{_advice(pack, comment, to_slt=True)}",
+        text=f"{reason}\n{advice_text(pack, comment, to_slt=True)}",
         title=f"Comment {comment.ref} on {account.name}",
         fields=tuple(_fields(pack, comment, account)),
         buttons=(

@@ -59,8 +59,12 @@ def finish(
         if comment.escalated_at is not None
         else ""
     )
+    # What the other moderators are told, the one who logged it reads too (a complaint's
+    # reply must be agreed by the head, MO-COMPLAINT), as the CLI's moderators do.
+    advice = cc.advice_text(pack, comment)
     text = (
         f"Logged as {comment.ref}. A reply is due by {due} "
         f"{pack.cite('MO-24H')}. I'll remind the moderators before then.{extra}"
+        + (f"\n{advice}" if advice else "")
     )
     return [Message(text.replace(" .", "."), buttons=shown)]

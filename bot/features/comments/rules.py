@@ -131,11 +131,17 @@ def guidance_for(
             )
         )
     if complaint and pack.has("MO-COMPLAINT"):
+        agreed_by = pack.comments.complaint_reply_agreed_by
+        agree = (
+            f" The reply must be agreed by the {pack.role_label(agreed_by)} before it is sent."
+            if agreed_by
+            else ""
+        )
         advice.append(
             pack.guidance(
                 "MO-COMPLAINT",
-                "Treat it as a complaint under the Complaints Policy. The reply must be agreed "
-                "by the head before it is sent.",
+                "Treat it as a complaint under the Complaints Policy, and point them to the "
+                "complaints procedure." + agree,
             )
         )
     if author_type == "press" and pack.has("MO-JOURNALIST"):

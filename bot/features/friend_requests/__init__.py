@@ -15,7 +15,8 @@ def register(registry: Registry) -> None:
             about=(
                 "A pupil, former pupil, parent or another young person wants to connect: the bot "
                 "says what your policy allows, and tells the DSL when the policy says it should "
-                "know"
+                "know; if their messages worry you, your words and screenshots go to the DSL as "
+                "urgent"
             ),
             unfinished_to_dsl=True,
         )

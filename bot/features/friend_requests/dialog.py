@@ -1,6 +1,7 @@
 """Conversation 1: "a pupil sent me a friend request" (FR-* clauses).
 
-sender -> [former pupil: left_on?, age] -> family -> platform -> accepted -> concerning
+sender -> [former pupil: left_on?, age] -> [family, if the pack has the exception] -> platform
+-> accepted -> concerning -> [worry, after a bare yes] -> [danger] -> [evidence (files)]
 """
 
 from __future__ import annotations
@@ -16,13 +17,16 @@ from bot.dialogs.common import (
     yes_no,
 )
 from bot.dialogs.declarations import Context, Dialog, Step
+from bot.dialogs.engine import WORDS
 from bot.dialogs.outcome import Outcome
-from bot.dialogs.safeguarding import danger_step, in_danger
+from bot.dialogs.safeguarding import NO_FILES, danger_step, in_danger, takes_no_files
 from bot.domain import harm
 from bot.domain.cases import CaseKind
 from bot.domain.messages import Choice
+from bot.domain.policy import PolicyPack
 from bot.features.friend_requests.rules import (
     FriendRequestFacts,
+    age_on,
     decide_friend_request,
     retention_class,
 )
@@ -48,6 +52,8 @@ KIND = CaseKind(
     dialog="friend_request",
     standard_fields=("sender", "platform", "already_accepted", "concerning"),
     classify=retention_class,
+    full_fields=("worry",),
+    labels=(("worry", "What worries them"),),
 )
 
 _PARENT = re.compile(r"\b(mum|mom|mother|dad|father|parent|carer|guardian|step-?(mum|dad))s?\b")
@@ -113,12 +119,50 @@ def _worrying_about_a_child(ctx: Context) -> bool:
     return bool(ctx.answers.get("concerning"))
 
 
+def _asks_what_worries(ctx: Context) -> bool:
+    """A bare yes: ask what it is, in their words. Words given with the yes are enough."""
+    return _worrying_about_a_child(ctx) and not ctx.answers.get("concerning" + WORDS)
+
+
+def _worry_words(ctx: Context) -> str:
+    a = ctx.answers
+    return " ".join(str(a.get(k) or "") for k in ("concerning" + WORDS, "worry")).strip()
+
+
+def _no_files(ctx: Context) -> bool:
+    """What worries them sounds like a nude image or grooming: no file is asked for or kept."""
+    return takes_no_files(ctx) or harm.suggested_harm(_worry_words(ctx)) in NO_FILES
+
+
+def _asks_for_screenshots(ctx: Context) -> bool:
+    return _worrying_about_a_child(ctx) and not _no_files(ctx)
+
+
+NOT_YET = (
+    "I haven't kept that file: I only need screenshots if something in their messages "
+    "worries you, and I'll ask for them then."
+)
+
+
+def _file_refusal(ctx: Context) -> str | None:
+    """Files only once something worries them (never a possible nude image or grooming)."""
+    if _no_files(ctx):
+        return harm.NUDE_UPLOAD_REFUSED
+    return None if _worrying_about_a_child(ctx) else NOT_YET
+
+
+def _family_counts(ctx: Context) -> bool:
+    """Ask only where the answer changes the advice: a pack with no family exception
+    (Merriott-Haselbury 12.b.i) gives the same advice to family, and says so."""
+    return ctx.pack.relationships.family_exception
+
+
 def _finish(ctx: Context) -> Outcome:
     a = ctx.answers
     age_info = a.get("age") or {}
     facts = FriendRequestFacts(
         sender=a["sender"],
-        family=bool(a["family"]),
+        family=bool(a.get("family")),
         platform=a["platform"],
         already_accepted=bool(a["accepted"]),
         concerning=bool(a["concerning"]),
@@ -127,7 +171,11 @@ def _finish(ctx: Context) -> Outcome:
         born_on=date.fromisoformat(age_info["born_on"]) if age_info.get("born_on") else None,
     )
     decision = decide_friend_request(ctx.pack, facts, ctx.today)
+    evidence = list(a.get("evidence") or [])
     danger = in_danger(ctx)
+    details = {**a, "verdict": decision.verdict}
+    if a.get("age"):
+        details["age"] = _age_kept(a["age"], facts, ctx, safeguarding=decision.urgent or danger)
     guidance = [harm.danger_guidance(ctx.pack), *decision.guidance] if danger else decision.guidance
     return Outcome(
         kind=KIND,
@@ -139,17 +187,47 @@ def _finish(ctx: Context) -> Outcome:
             "sender": SENDER_LABELS[facts.sender],
             "platform": social_network_label(facts.platform),
             "already_accepted": yes_no(facts.already_accepted),
-            "concerning": yes_no(facts.concerning),
+            "concerning": _concerning(ctx),
+            "worry": _worry_words(ctx),
         },
-        details={**a, "verdict": decision.verdict},
+        details=details,
+        evidence=evidence,
         flags=(["danger_now"] if danger else [])
         + (["urgent"] if decision.urgent or danger else []),
-        closing=(
-            ""
-            if decision.open_case or danger
-            else "There's nothing to report, so nothing has been sent to anyone."
-        ),
+        closing=_closing(ctx.pack, open_case=decision.open_case, urgent=decision.urgent or danger),
     )
+
+
+def _age_kept(
+    given: dict[str, Any], facts: FriendRequestFacts, ctx: Context, *, safeguarding: bool
+) -> dict[str, Any]:
+    """A date of birth is kept only on a child-safeguarding case, whose record is kept until
+    25 years after it; any other case keeps the age it gives, worked out today."""
+    if safeguarding or not given.get("born_on"):
+        return given
+    return {"age": age_on(facts, ctx.today)}
+
+
+def _concerning(ctx: Context) -> str:
+    """Yes or No; a yes with words says where the words are when the alert can't carry
+    them (X-CONFIDENTIAL: only a 'full' pack's alert quotes the reporter)."""
+    if not _worrying_about_a_child(ctx):
+        return yes_no(False)
+    if _worry_words(ctx) and ctx.pack.alerts.detail != "full":
+        return "Yes (their words are in the case record)"
+    return yes_no(True)
+
+
+def _closing(pack: PolicyPack, *, open_case: bool, urgent: bool) -> str:
+    """What happens next. A routine case is one the policy asks the teacher to talk through
+    with the DSL (Dukeries 5.4 "must discuss this with"), so it never says there is nothing
+    more to do."""
+    if not open_case:
+        return "There's nothing to report, so nothing has been sent to anyone."
+    if urgent:
+        return ""  # the urgent line: someone will pick it up as soon as possible
+    dsl = pack.role_label(pack.lead_dsl_role)
+    return f"I'll message you when the {dsl} picks it up, so you can talk it through."
 
 
 FRIEND_REQUEST = Dialog(
@@ -170,7 +248,7 @@ FRIEND_REQUEST = Dialog(
             "age_or_birthday",
             ask_if=_former,
         ),
-        Step("family", "Are they a member of your family?", "yesno"),
+        Step("family", "Are they a member of your family?", "yesno", ask_if=_family_counts),
         social_network_step("Which app or site was it on?"),
         Step("accepted", "Have you already accepted it or replied?", "yesno"),
         Step(
@@ -179,8 +257,25 @@ FRIEND_REQUEST = Dialog(
             "yesno",
             hint="For example, signs they may be at risk, or messages that feel inappropriate.",
         ),
+        Step(
+            "worry",
+            "What worries you? Tell me in your own words.",
+            "text",
+            ask_if=_asks_what_worries,
+            hint="What they said or sent, or what you noticed. The safeguarding lead reads it.",
+        ),
         danger_step(_worrying_about_a_child, first=False),
+        Step(
+            "evidence",
+            "Please keep their messages and don't delete anything. If you can, send me "
+            "screenshots of the messages that worry you, then say done. If you have none, "
+            "just say done.",
+            "files",
+            ask_if=_asks_for_screenshots,
+            hint="Screenshots of their messages or profile are best.",
+        ),
     ),
     finish=_finish,
     understand=_understand,
+    refuses_files=_file_refusal,
 )

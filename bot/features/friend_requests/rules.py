@@ -179,7 +179,9 @@ def decide_friend_request(
         )
         if pack.has("FR-ASK-IT"):
             guidance.append(
-                pack.guidance("FR-ASK-IT", f"If you're unsure, talk to {rel.unsure_contact}.")
+                pack.guidance(
+                    "FR-ASK-IT", f"If you're unsure or concerned, talk to {rel.unsure_contact}."
+                )
             )
         return _finish(
             pack, facts, "allowed_with_care", guidance, routine_case=False, until=None, dsl=dsl
@@ -187,12 +189,7 @@ def decide_friend_request(
 
     restricted, clause, until = _restriction(pack, facts, today)
     if restricted:
-        guidance.append(
-            pack.guidance(
-                clause if pack.has(clause) else "FR-DECLINE",
-                "Please decline the request, and don't reply to it.",
-            )
-        )
+        guidance.append(_decline(pack, facts, clause))
         if until and clause in ("FR-EXPUPIL-KJS", "FR-EXPUPIL-U18"):
             guidance.append(
                 pack.guidance(
@@ -200,17 +197,35 @@ def decide_friend_request(
                     f"The policy allows contact from {until:%-d %B %Y} at the earliest.",
                 )
             )
-        if facts.sender == "parent" and pack.has("FR-PARENT"):
+        if not rel.family_exception and facts.sender in ("current_pupil", "former_pupil"):
+            # The family question is not asked where the policy has no exception: say so.
             guidance.append(
                 pack.guidance(
-                    "FR-PARENT", "Keep contact with parents to the school's own accounts."
+                    clause if pack.has(clause) else "FR-DECLINE",
+                    "The policy makes no exception for family members.",
                 )
             )
-        if pack.has("FR-ASK-IT") and facts.sender == "parent":
+        if facts.sender == "parent" and pack.has("FR-PARENT") and pack.school.official_account:
             guidance.append(
-                pack.guidance("FR-ASK-IT", f"If you're unsure, talk to {rel.unsure_contact}.")
+                pack.guidance(
+                    "FR-PARENT",
+                    f"Keep contact with parents to {pack.school.official_account}.",
+                )
             )
-        if pack.school.official_account and pack.has("FR-REDIRECT"):
+        if facts.sender == "parent":
+            ask = "FR-ASK-IT" if pack.has("FR-ASK-IT") else "FR-PARENT"
+            if pack.has(ask):
+                guidance.append(
+                    pack.guidance(
+                        ask, f"If you're unsure or concerned, talk to {rel.unsure_contact}."
+                    )
+                )
+        # FR-REDIRECT is about pupils: a parent or a young person from elsewhere is not one.
+        if (
+            facts.sender == "current_pupil"
+            and pack.school.official_account
+            and pack.has("FR-REDIRECT")
+        ):
             guidance.append(
                 pack.guidance(
                     "FR-REDIRECT",
@@ -238,17 +253,22 @@ def decide_friend_request(
         )
         verdict = "use_judgement"
 
-    if facts.already_accepted and verdict == "decline":
-        guidance.append(
-            pack.guidance(
-                "FR-DECLINE",
-                "You've already accepted or replied: remove the connection now and don't carry "
-                "on the conversation. Telling us was the right thing to do.",
-            )
-        )
     child = _is_child(facts, today)
     routine_case = verdict == "decline" and tell_dsl and (child or facts.already_accepted)
     return _finish(pack, facts, verdict, guidance, routine_case=routine_case, until=until, dsl=dsl)
+
+
+def _decline(pack: PolicyPack, facts: FriendRequestFacts, clause: str) -> Guidance:
+    """One instruction: decline it, or, once accepted or answered, undo that instead."""
+    if facts.already_accepted:
+        text = (
+            "You've already accepted or replied: remove the connection now (or decline the "
+            "request, if it is still waiting) and don't carry on the conversation. Telling "
+            "us was the right thing to do."
+        )
+    else:
+        text = "Please decline the request, and don't reply to it."
+    return pack.guidance(clause if pack.has(clause) else "FR-DECLINE", text)
 
 
 def _finish(
@@ -271,14 +291,15 @@ def _finish(
             pack.guidance(
                 clause,
                 f"Because something in the messages worries you, I've sent this to the {dsl} "
-                "as urgent. Please keep the messages and take screenshots; don't delete anything.",
+                "as urgent. Please keep the messages; don't delete anything.",
             )
         )
     elif routine_case:
         guidance.append(
             pack.guidance(
                 "FR-DSL",
-                f"I've let the {dsl} know. This is routine and it protects you.",
+                f"I've sent this to the {dsl}, as the policy asks. When they pick it up, talk "
+                "it through with them: it's routine and it protects you.",
             )
         )
     open_case = urgent or routine_case

@@ -1,6 +1,6 @@
 """Fake or impersonation accounts: an account pretending to be the school or a member of
 staff, routed to SLT with guidance to report it to the platform (CB-BLOCK) and to warn
-parents through the official accounts (MO-REGULAR)."""
+parents through the official accounts (MO-REGULAR); one contacting pupils goes to the DSL."""
 
 from bot.features.cases import opening
 from bot.features.impersonation.dialog import IMPERSONATION, KIND
@@ -18,7 +18,8 @@ def register(registry: Registry) -> None:
             opening.finish,
             about=(
                 "An account pretending to be the school or a member of staff goes to SLT, with "
-                "what to do next (report it, block it, warn parents)"
+                "what to do next (report it, block it, warn parents); one contacting pupils goes "
+                "to the DSL as urgent"
             ),
             unfinished_to_dsl=True,
         )

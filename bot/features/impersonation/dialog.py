@@ -1,6 +1,9 @@
 """Conversation 5: a fake or impersonation account (CB-BLOCK, MO-REGULAR).
 
 pretends_to_be -> platform -> address -> posts -> evidence (files, "done") -> contacting
+-> [pupils: is it contacting pupils?] -> [danger]
+An account pretending to be the school that contacts pupils may be grooming them, so the
+safeguarding lead owns that case, whether or not a child is in danger right now.
 """
 
 from __future__ import annotations
@@ -49,21 +52,29 @@ def _finish(ctx: Context) -> Outcome:
     facts = FakeAccountFacts(a["pretends_to_be"], platform, bool(a["contacting"]))
     advice = advise(ctx.pack, facts, ctx.now)
     danger = in_danger(ctx)
+    pupils = _contacts_pupils(ctx)
     guidance = advice.guidance
+    pack = ctx.pack
+    dsl = pack.role_label(pack.lead_dsl_role)
+    safeguard = "CB-SAFEGUARD" if pack.has("CB-SAFEGUARD") else "CB-REPORT-SENIOR"
     if danger:  # the DSL owns it, not SLT: say so instead of "reported to SLT"
-        pack = ctx.pack
         routed = pack.guidance(
-            "CB-SAFEGUARD" if pack.has("CB-SAFEGUARD") else "CB-REPORT-SENIOR",
-            f"Because a child may be in danger, this has gone to the "
-            f"{pack.role_label(pack.lead_dsl_role)} as urgent.",
+            safeguard, f"Because a child may be in danger, this has gone to the {dsl} as urgent."
         )
         guidance = [harm.danger_guidance(pack), routed, *advice.guidance[1:]]
+    elif pupils:  # a possible grooming risk: the DSL owns it and tells SLT what they need
+        routed = pack.guidance(
+            safeguard,
+            f"An account like this contacting pupils may be trying to groom them, so this has "
+            f"gone to the {dsl} as urgent. They will involve the senior leadership team.",
+        )
+        guidance = [routed, *advice.guidance[1:]]
     return Outcome(
         kind=KIND,
         open_case=True,
         # A child in danger from it (grooming, threats): the safeguarding lead owns it.
-        team="dsl" if danger else "slt",
-        urgent=advice.urgent or danger,
+        team="dsl" if danger or pupils else "slt",
+        urgent=advice.urgent or danger or pupils,
         guidance=guidance,
         summary={
             "pretends_to_be": PRETENDS_LABELS[facts.pretends_to_be],
@@ -76,10 +87,27 @@ def _finish(ctx: Context) -> Outcome:
         details={**a, "reported_at": ctx.now.isoformat(timespec="seconds")},
         flags=(["danger_now"] if danger else [])
         + advice.flags
-        + (["urgent"] if advice.urgent or danger else []),
+        + (["contacting_pupils"] if pupils else [])
+        + (["urgent"] if advice.urgent or danger or pupils else []),
         tasks=advice.tasks,
         evidence=evidence,
     )
+
+
+def _contacting(ctx: Context) -> bool:
+    return bool(ctx.answers.get("contacting"))
+
+
+def _contacts_pupils(ctx: Context) -> bool:
+    """Pupils contacted, or maybe: when in doubt, the safeguarding lead hears."""
+    return _contacting(ctx) and ctx.answers.get("pupils") in ("yes", "not_sure")
+
+
+PUPILS = (
+    Choice("yes", "Yes, pupils"),
+    Choice("no", "No, only adults"),
+    Choice("not_sure", "Not sure"),
+)
 
 
 IMPERSONATION = Dialog(
@@ -87,7 +115,8 @@ IMPERSONATION = Dialog(
     title="Fake account report",
     intro=(
         "Thanks for spotting this. I'll record the fake account and pass it to the senior "
-        "leadership team. It takes about a minute."
+        "leadership team, or to the safeguarding lead if it is contacting pupils. It takes "
+        "about a minute."
     ),
     steps=(
         Step("pretends_to_be", "Who is the account pretending to be?", "choice", choices=PRETENDS),
@@ -117,7 +146,14 @@ IMPERSONATION = Dialog(
             "Is it messaging pupils or parents, or asking anyone for money or personal details?",
             "yesno",
         ),
-        danger_step(lambda ctx: bool(ctx.answers.get("contacting")), first=False),
+        Step(
+            "pupils",
+            "Is it contacting pupils, for example messaging them or asking for their numbers?",
+            "choice",
+            choices=PUPILS,
+            ask_if=_contacting,
+        ),
+        danger_step(_contacting, first=False),
     ),
     finish=_finish,
     understand=lambda text, ctx: with_social_network(({}, ""), text),

@@ -99,7 +99,9 @@ async def test_slack_urgent_alert_mentions_the_dsl_team_and_routine_does_not(bot
     await bot.answer("U1", pupil, "No", "Instagram", "No", "No")
     [routine] = await bot.fake.wait_for("chat.postMessage", channel=DSL_CHANNEL)
     await bot.say("U2", "friend request")
-    await bot.answer("U2", pupil, "No", "Instagram", "No", "Yes", "No")
+    await bot.answer("U2", pupil, "No", "Instagram", "No")
+    await bot.say("U2", "yes, she says she is scared to go home")
+    await bot.answer("U2", "No", "Done")
     _, urgent = await bot.fake.wait_for("chat.postMessage", 2, channel=DSL_CHANNEL)
     # The message's own text (what Slack notifies from) and its blocks both mention them.
     assert "<@UDSL>" in urgent.args["text"] and "<@UDEP>" in urgent.args["text"]
@@ -121,7 +123,8 @@ async def test_teams_urgent_alert_mentions_the_dsl_team_and_routine_does_not(tea
         await teams.say(user, "instagram")
         await teams.answer(user, "No", worrying)
         if worrying == "Yes":
-            await teams.answer(user, "No")  # nobody in danger right now
+            await teams.say(user, "she says she is scared to go home")  # what worries them
+            await teams.answer(user, "No", "Done")  # nobody in danger now; no screenshots
     routine, urgent = await teams.fake.wait_for("create", 2, conversation=channel_id("dsl"))
     mentioned = {e["mentioned"]["id"] for e in urgent.activity.get("entities") or []}
     assert mentioned == {"aad-dsl", "aad-dep", "aad-bob"}  # the team, and the reporter

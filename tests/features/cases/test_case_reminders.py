@@ -71,7 +71,9 @@ def test_unacknowledged_dsl_case_is_realerted_then_sent_to_the_deputy(service_fa
     service = service_factory("dukeries-academy")
     grant(service, "dsl1", "dsl")
     grant(service, "deputy1", "deputy_dsl")
-    say(service, "alice", *FR_ANSWERS[:-1], "yes", "no")  # urgent: routine cases are not re-sent
+    say(
+        service, "alice", *FR_ANSWERS[:-1], "yes, she says she is scared to go home", "no", "done"
+    )  # urgent: routine cases are not re-sent
     service.intake.inbox("console", "dsl1")
     service.intake.inbox("console", "deputy1")
     minutes = service.kernel.pack.alerts.unacknowledged_realert_minutes

@@ -191,7 +191,15 @@ def test_two_instances_on_postgresql_fire_each_level_once(migrated_pg_url, clock
     staffed(one)
     two.outbox.emails = True
     for n in range(6):  # six urgent reports, each climbing the whole ladder
-        assert "FR-" in tell(one, f"u{n}", f"Reporter {n}", *FR_UP_TO_CONCERNING, "yes", "no")
+        assert "FR-" in tell(
+            one,
+            f"u{n}",
+            f"Reporter {n}",
+            *FR_UP_TO_CONCERNING,
+            "yes, she says she is scared to go home",
+            "no",
+            "done",
+        )
     errors: list[BaseException] = []
 
     def sweep_forever(service, rounds: int) -> None:

@@ -123,7 +123,7 @@ PROFILES = {
     #        parents, other_young_people)
     DEFAULT: (True, True, True, True, "until_age", "conflict_of_interest", "decline"),
     DUKERIES: (True, True, True, True, "judgement", "conflict_of_interest", "decline"),
-    ST_ANNS: (False, False, True, False, "never", "conflict_of_interest", "decline"),
+    ST_ANNS: (False, False, True, False, "never", "forbidden", "decline"),
     KJS: (False, False, True, False, "years_or_age", "forbidden", "judgement"),
     HARMONIZE: (True, False, True, False, "until_age", "forbidden", "decline"),
     MERRIOTT: (False, False, False, False, "until_age", "judgement", "judgement"),
@@ -167,7 +167,7 @@ CURRENT_PUPIL = [
     (ST_ANNS, [DECLINE], False, "(Policy Appendix 1)"),
     (KJS, [DECLINE], False, "(Policy 2.9)"),
     (HARMONIZE, [DECLINE, DSL], True, "(Policy 5)"),
-    (MERRIOTT, [DECLINE], False, "(Policy 12.b.i)"),
+    (MERRIOTT, [DECLINE, DECLINE], False, "(Policy 12.b.i)"),
 ]
 
 
@@ -185,8 +185,9 @@ def test_current_pupil_is_declined(name: str, clauses: list[str], case: bool, ci
         assert p.school.official_account in texts(d, REDIRECT)[0]
     if DSL in clauses:
         assert texts(d, DSL) == [
-            f"I've let the {p.role_label(p.lead_dsl_role)} know. This is routine and it "
-            f"protects you. {p.cite(DSL)}"
+            f"I've sent this to the {p.role_label(p.lead_dsl_role)}, as the policy asks. When "
+            f"they pick it up, talk it through with them: it's routine and it protects you. "
+            f"{p.cite(DSL)}"
         ]
     assert not any(REMOVE_TEXT in g.text for g in d.guidance)
 
@@ -228,12 +229,14 @@ def test_family_member_is_allowed_with_care(
     assert d.guidance[0].text.endswith(cite)
     assert not any(REMOVE_TEXT in g.text for g in d.guidance)
     if ASK_IT in clauses:
-        assert texts(d, ASK_IT) == ["If you're unsure, talk to the Director of IT. (Policy 2.9)"]
+        assert texts(d, ASK_IT) == [
+            "If you're unsure or concerned, talk to the Director of IT. (Policy 2.9)"
+        ]
 
 
 MERRIOTT_FAMILY = [
-    ("current_pupil", {}, "decline", [DECLINE], None),
-    ("former_pupil", {"age": 16}, "decline", [U18, U18], date(2028, 11, 21)),
+    ("current_pupil", {}, "decline", [DECLINE, DECLINE], None),
+    ("former_pupil", {"age": 16}, "decline", [U18, U18, U18], date(2028, 11, 21)),
     ("former_pupil", {"age": 30}, "use_judgement", [U18], None),
     ("parent", {}, "use_judgement", [DECLINE], None),
     ("young_person", {}, "use_judgement", [DECLINE], None),
@@ -259,7 +262,7 @@ def test_merriott_family_falls_through_to_normal_rule(
 
 # --- former pupils: "until_age" (default, Harmonize, Merriott) -- FR-EXPUPIL-U18 -------------
 
-UNTIL_AGE_TAIL = {DEFAULT: [REDIRECT, DSL], HARMONIZE: [DSL], MERRIOTT: []}
+UNTIL_AGE_TAIL = {DEFAULT: [DSL], HARMONIZE: [DSL], MERRIOTT: [U18]}
 
 UNTIL_AGE_CASES = [
     # label, facts, restricted, contact_allowed_from
@@ -391,10 +394,10 @@ def test_former_pupil_years_or_age_king_jamess(
 DUKERIES_FORMER = [
     ("adult-aged-20", {"age": 20, "left_on": date(2025, 7, 18)}, "use_judgement", [DECLINE], False),
     ("aged-18", {"age": 18}, "use_judgement", [DECLINE], False),
-    ("aged-16", {"age": 16}, "decline", [ANY_SCHOOL, REDIRECT, DSL], True),
-    ("dob-aged-17", {"born_on": date(2009, 5, 1)}, "decline", [ANY_SCHOOL, REDIRECT, DSL], True),
+    ("aged-16", {"age": 16}, "decline", [ANY_SCHOOL, DSL], True),
+    ("dob-aged-17", {"born_on": date(2009, 5, 1)}, "decline", [ANY_SCHOOL, DSL], True),
     # No age given: they may still be a pupil somewhere (5.1), so decline cautiously.
-    ("age-unknown", {}, "decline", [ANY_SCHOOL, REDIRECT, DSL], True),
+    ("age-unknown", {}, "decline", [ANY_SCHOOL, DSL], True),
 ]  # fmt: skip
 
 
@@ -412,7 +415,7 @@ def test_former_pupil_judgement_dukeries(
     expect(d, verdict, clauses, case=case)
     if verdict == "decline":
         assert d.guidance[0].text == f"{DECLINE_TEXT} (Policy 5.1, 5.5)"
-        assert "the academy's Twitter account" in texts(d, REDIRECT)[0]
+        assert REDIRECT not in d.clauses  # FR-REDIRECT is about current pupils
     else:
         assert d.guidance[0].text.endswith("(Policy 5.4)")
         assert "the academy's Designated Safeguarding Lead" in d.guidance[0].text
@@ -421,11 +424,11 @@ def test_former_pupil_judgement_dukeries(
 # --- parents and carers: FR-PARENT / FR-PARENT-CONFLICT / judgement --------------------------
 
 PARENTS = [
-    (HARMONIZE, "decline", [PARENT, PARENT]),
-    (KJS, "decline", [PARENT, PARENT, ASK_IT]),
+    (HARMONIZE, "decline", [PARENT, PARENT, PARENT]),
+    (KJS, "decline", [PARENT, ASK_IT]),
     (DEFAULT, "use_judgement", [CONFLICT]),
     (DUKERIES, "use_judgement", [CONFLICT]),
-    (ST_ANNS, "use_judgement", [CONFLICT]),
+    (ST_ANNS, "decline", [PARENT, PARENT]),
     (MERRIOTT, "use_judgement", [DECLINE]),
 ]
 
@@ -445,21 +448,27 @@ def test_parent_request(name: str, verdict: str, clauses: list[str]) -> None:
     rule = p.relationships.parents
     if rule == "forbidden":
         assert d.guidance[0].text == f"{DECLINE_TEXT} {p.cite(PARENT)}"
-        assert d.guidance[1].text.startswith("Keep contact with parents to the school's own")
+        if p.school.official_account:
+            assert texts(d, PARENT)[1].startswith(
+                f"Keep contact with parents to {p.school.official_account}"
+            )
+        assert p.relationships.unsure_contact in d.guidance[-1].text
     elif rule == "conflict_of_interest":
         assert "conflict of interest" in d.guidance[0].text
         assert p.relationships.unsure_contact in d.guidance[0].text
     else:
         assert "professional judgement" in d.guidance[0].text
     if ASK_IT in clauses:
-        assert texts(d, ASK_IT) == ["If you're unsure, talk to the Director of IT. (Policy 2.9)"]
+        assert texts(d, ASK_IT) == [
+            "If you're unsure or concerned, talk to the Director of IT. (Policy 2.9)"
+        ]
 
 
 # --- another young person: FR-ANY-SCHOOL / other_young_people ---------------------------------
 
 YOUNG_PEOPLE = [
-    (DEFAULT, "decline", [ANY_SCHOOL, REDIRECT, DSL], True),
-    (DUKERIES, "decline", [ANY_SCHOOL, REDIRECT, DSL], True),
+    (DEFAULT, "decline", [ANY_SCHOOL, DSL], True),
+    (DUKERIES, "decline", [ANY_SCHOOL, DSL], True),
     (ST_ANNS, "decline", [DECLINE], False),
     (HARMONIZE, "decline", [DECLINE, DSL], True),
     (KJS, "use_judgement", [DECLINE], False),
@@ -487,20 +496,20 @@ def test_other_young_person(name: str, verdict: str, clauses: list[str], case: b
 # --- already accepted or replied: "remove the connection" + DSL case -------------------------
 
 ACCEPTED = [
-    (DEFAULT, "current_pupil", {}, "decline", [DECLINE, REDIRECT, DECLINE, DSL], True, None),
-    (DUKERIES, "current_pupil", {}, "decline", [DECLINE, REDIRECT, DECLINE, DSL], True, None),
-    (ST_ANNS, "current_pupil", {}, "decline", [DECLINE, DECLINE], False, None),
-    (KJS, "current_pupil", {}, "decline", [DECLINE, DECLINE], False, None),
-    (HARMONIZE, "current_pupil", {}, "decline", [DECLINE, DECLINE, DSL], True, None),
+    (DEFAULT, "current_pupil", {}, "decline", [DECLINE, REDIRECT, DSL], True, None),
+    (DUKERIES, "current_pupil", {}, "decline", [DECLINE, REDIRECT, DSL], True, None),
+    (ST_ANNS, "current_pupil", {}, "decline", [DECLINE], False, None),
+    (KJS, "current_pupil", {}, "decline", [DECLINE], False, None),
+    (HARMONIZE, "current_pupil", {}, "decline", [DECLINE, DSL], True, None),
     (MERRIOTT, "current_pupil", {}, "decline", [DECLINE, DECLINE], False, None),
     # An adult sender: the case opens only because the connection was already made.
-    (HARMONIZE, "parent", {}, "decline", [PARENT, PARENT, DECLINE, DSL], True, None),
-    (KJS, "parent", {}, "decline", [PARENT, PARENT, ASK_IT, DECLINE], False, None),
-    (ST_ANNS, "former_pupil", {"age": 30}, "decline", [DECLINE, DECLINE], False, None),
-    (KJS, "former_pupil", {"age": 19, "left_on": date(2025, 11, 21)}, "decline", [EXPUPIL_KJS, EXPUPIL_KJS, DECLINE], False, date(2028, 11, 21)),
-    (DEFAULT, "former_pupil", {"age": 17}, "decline", [U18, U18, REDIRECT, DECLINE, DSL], True, date(2027, 11, 21)),
-    (MERRIOTT, "former_pupil", {"age": 17}, "decline", [U18, U18, DECLINE], False, date(2027, 11, 21)),
-    (DUKERIES, "young_person", {}, "decline", [ANY_SCHOOL, REDIRECT, DECLINE, DSL], True, None),
+    (HARMONIZE, "parent", {}, "decline", [PARENT, PARENT, PARENT, DSL], True, None),
+    (KJS, "parent", {}, "decline", [PARENT, ASK_IT], False, None),
+    (ST_ANNS, "former_pupil", {"age": 30}, "decline", [DECLINE], False, None),
+    (KJS, "former_pupil", {"age": 19, "left_on": date(2025, 11, 21)}, "decline", [EXPUPIL_KJS, EXPUPIL_KJS], False, date(2028, 11, 21)),
+    (DEFAULT, "former_pupil", {"age": 17}, "decline", [U18, U18, DSL], True, date(2027, 11, 21)),
+    (MERRIOTT, "former_pupil", {"age": 17}, "decline", [U18, U18, U18], False, date(2027, 11, 21)),
+    (DUKERIES, "young_person", {}, "decline", [ANY_SCHOOL, DSL], True, None),
     # Not a decline: nothing to remove and nothing to report.
     (HARMONIZE, "former_pupil", {"age": 30}, "use_judgement", [U18], False, None),
     (DUKERIES, "former_pupil", {"age": 20}, "use_judgement", [DECLINE], False, None),
@@ -530,8 +539,9 @@ def test_already_accepted(
     expect(d, verdict, clauses, case=case, until=until)
     removes = [g for g in d.guidance if REMOVE_TEXT in g.text]
     if verdict == "decline":
-        assert [g.clause for g in removes] == [DECLINE]
-        assert removes[0].text.endswith(p.cite(DECLINE))
+        # One instruction: undo it, never "decline" as well (issue 23 point 5).
+        assert [g.clause for g in removes] == [d.clauses[0]]
+        assert not any("Please decline" in g.text for g in d.guidance)
     else:
         assert removes == []
     assert case == (
@@ -591,7 +601,7 @@ def test_concerning_content_is_always_urgent(
     last = d.guidance[-1]
     assert last.clause == URGENT_CLAUSE[name]
     assert f"sent this to the {p.role_label(p.lead_dsl_role)} as urgent" in last.text
-    assert "take screenshots" in last.text
+    assert "don't delete anything" in last.text
     assert not any(_is_routine(g) for g in d.guidance)
 
 

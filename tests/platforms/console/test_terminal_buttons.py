@@ -168,7 +168,8 @@ def test_terminal_label_and_reference_work_for_every_case_kind_and_say_when_they
     say(service, "alice", "someone has made a fake account pretending to be the school")
     say(
         service, "alice", "The school", "Instagram", "@our_school_fake",
-        "It posts our logo and asks parents for bank details", "done", "yes", "no",
+        "It posts our logo and asks parents for bank details", "done", "yes",
+        "No, only adults", "no",
     )  # fmt: skip
     assert "IM-0001" in chat(service, "head")  # the alert, read and left
     later = chat(service, "head", "acknowledge im-0001", "acknowledge IM-0001", "close IM-0009")

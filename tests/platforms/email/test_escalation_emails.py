@@ -66,7 +66,15 @@ def school(service_factory, *, web: bool = True):
 
 def urgent_report_left_unacknowledged(service, clock) -> None:
     """Alice reports a worrying friend request; nobody acknowledges it for 75 minutes."""
-    reply = tell(service, "alice", "Alice Smith", *FR_UP_TO_CONCERNING, "yes", "no")
+    reply = tell(
+        service,
+        "alice",
+        "Alice Smith",
+        *FR_UP_TO_CONCERNING,
+        "yes, she says she is scared to go home",
+        "no",
+        "done",
+    )
     assert "FR-0001" in reply
     for minutes in (30, 30, 15):  # mention, deputy, email the DSL team
         clock.advance(minutes=minutes)
@@ -188,7 +196,13 @@ async def test_a_busy_or_missing_mail_server_is_retried_from_the_outbox(
     assert all(r.status == "pending" and r.attempts == 2 for r in email_rows(service))
     assert "reach the mail server" in (email_rows(service)[0].last_error or "")
     assert "Your reference is FR-0002" in tell(
-        service, "bob", "Bob", *FR_UP_TO_CONCERNING, "yes", "no"
+        service,
+        "bob",
+        "Bob",
+        *FR_UP_TO_CONCERNING,
+        "yes, she says she is scared to go home",
+        "no",
+        "done",
     )
     mail.start()
     clock.advance(minutes=1)

@@ -177,7 +177,16 @@ async def test_rate_limit_and_missing_channel_are_retried_not_dropped(bot, clock
     sends = bot.server.app[SlackAdapter.APP_KEY].sends
     bot.fake.fail_next("chat.postMessage", status=429, retry_after=30)
     bot.fake.fail_next("chat.postMessage", error="not_in_channel")
-    for line in ["friend request", "1", "no", "instagram", "no", "yes", "no"]:
+    for line in [
+        "friend request",
+        "1",
+        "no",
+        "instagram",
+        "no",
+        "yes, she says she is scared to go home",
+        "no",
+        "done",
+    ]:
         bot.service.receive(StaffMessage("slack", "U5", line))
 
     await sends.flush()  # 429: rescheduled after Retry-After
@@ -198,7 +207,16 @@ async def test_rate_limit_and_missing_channel_are_retried_not_dropped(bot, clock
 async def test_unreadable_retry_after_waits_a_second_rather_than_failing(bot, clock):
     sends = bot.server.app[SlackAdapter.APP_KEY].sends
     bot.fake.fail_next("chat.postMessage", status=429, retry_after="soon")
-    for line in ["friend request", "1", "no", "instagram", "no", "yes", "no"]:
+    for line in [
+        "friend request",
+        "1",
+        "no",
+        "instagram",
+        "no",
+        "yes, she says she is scared to go home",
+        "no",
+        "done",
+    ]:
         bot.service.receive(StaffMessage("slack", "U9", line))
     await sends.flush()
     assert outbox_statuses(bot) == ["pending"]

@@ -26,7 +26,16 @@ from tests.fakes.fake_connector import APP_ID, TENANT, Call
 from tests.fakes.teams_client import TeamsClient, channel_id, running_bot, text_of
 from tests.helpers import grant
 
-URGENT_FRIEND_REQUEST = ["friend request", "1", "no", "instagram", "no", "yes", "no"]
+URGENT_FRIEND_REQUEST = [
+    "friend request",
+    "1",
+    "no",
+    "instagram",
+    "no",
+    "yes, she says she is scared to go home",
+    "no",
+    "done",
+]
 
 
 @pytest.fixture

@@ -80,7 +80,16 @@ async def test_connector_429_and_5xx_are_retried_then_delivered(teams, fake, clo
     sends = teams.adapter.sends
     await sends.flush()
     # Nowhere to post yet: logged with the fix, kept.
-    for line in ["friend request", "1", "no", "instagram", "no", "yes", "no"]:
+    for line in [
+        "friend request",
+        "1",
+        "no",
+        "instagram",
+        "no",
+        "yes, she says she is scared to go home",
+        "no",
+        "done",
+    ]:
         teams.service.receive(StaffMessage("teams", "aad-u5", line))
     await sends.flush()
     assert "hasn't been added to any team yet" in caplog.text
@@ -113,7 +122,16 @@ async def test_failures_are_parked_after_many_attempts_never_dropped(teams, fake
     install = teams.activity("admin", channel="general", kind="installationUpdate")
     install["action"] = "add"
     await teams.post(install)
-    for line in ["friend request", "1", "no", "instagram", "no", "yes", "no"]:
+    for line in [
+        "friend request",
+        "1",
+        "no",
+        "instagram",
+        "no",
+        "yes, she says she is scared to go home",
+        "no",
+        "done",
+    ]:
         teams.service.receive(StaffMessage("teams", "aad-u6", line))
     for _ in range(12):
         fake.fail_next("create", status=500)
