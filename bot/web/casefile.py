@@ -41,6 +41,7 @@ EVENT_WORDS = {
     "case.assigned": "Assigned",
     "case.note": "Note added",
     "case.closed": "Closed",
+    "case.reopened": "Reopened",
     "case.viewed": "Viewed in the workspace",
     "evidence.viewed": "Evidence file viewed",
     "evidence.downloaded": "Evidence file downloaded",
@@ -200,8 +201,7 @@ def build_case_file(session: Session, kernel: Kernel, case: Case) -> CaseFile:
         select(CaseTask).where(CaseTask.case_id == case.id).order_by(col(CaseTask.due_at))
     )
     record.tasks = [
-        (task.title, local_time(pack, task.due_at), "Done" if task.done_at else "Open")
-        for task in tasks
+        (task.title, local_time(pack, task.due_at), _task_state(task, case)) for task in tasks
     ]
     for event in events:
         who = _person(event.actor, names)
@@ -214,7 +214,7 @@ def build_case_file(session: Session, kernel: Kernel, case: Case) -> CaseFile:
             detail = plain_name(str(event.detail.get("file", "")))
         elif event.action == "evidence.removed":
             detail = str(event.detail.get("sha256", ""))
-        elif event.action in ("case.hold", "approval.rejected"):
+        elif event.action in ("case.hold", "approval.rejected", "case.reopened"):
             detail = str(event.detail.get("reason") or "")
         record.chronology.append(
             Event(at, who, EVENT_WORDS.get(event.action, event.action), detail)
@@ -240,3 +240,10 @@ def build_case_file(session: Session, kernel: Kernel, case: Case) -> CaseFile:
             )
         )
     return record
+
+
+def _task_state(task: CaseTask, case: Case) -> str:
+    """Open, done, or closed with the case (marked done when the case was closed)."""
+    if task.done_at is None:
+        return "Open"
+    return "Closed with the case" if task.done_at == case.closed_at else "Done"

@@ -81,6 +81,6 @@ def test_terminal_cancel_at_the_outcome_leaves_the_form_without_a_second_questio
     )
     shown = out.getvalue()
     assert "Nothing has changed: FR-0001 is as it was." in shown
-    assert f"{cards.CLOSE_MESSAGE} (press Enter to leave it out)" not in shown
+    assert "Message to the reporter" not in shown
     assert "Status: Closed" not in status_of(service, "FR-0001")
     assert service.intake.inbox("console", "alice") == []

@@ -16,6 +16,7 @@ HISTORY = {
     "case.assigned": "Assigned to {who} at {when}.",
     "case.note": "Note added by {who} at {when}.",
     "case.closed": "Closed by {who} at {when}.",
+    "case.reopened": "Reopened by {who} at {when}.",
     "approval.approved": "Approved by {who} ({role}) at {when}.",
     "approval.rejected": "Rejected by {who} ({role}) at {when}.",
     "case.completed": "The rest of the report was added by {who} at {when}.",
@@ -31,6 +32,8 @@ HISTORY = {
     "case.escalated": "Not yet acknowledged at {when}: emailed to {emailed} people.",
 }
 NOTE_IN_FULL = "Note by {who} at {when}: {note}"
+# In the team's own view the reason is shown; a channel's alert says only that it reopened.
+REOPENED_IN_FULL = "Reopened by {who} at {when}: {reason}"
 
 
 def lines(pack: PolicyPack, session: Session, ref: str, *, notes: bool = False) -> list[str]:
@@ -43,6 +46,8 @@ def lines(pack: PolicyPack, session: Session, ref: str, *, notes: bool = False) 
         text = HISTORY.get(event.action)
         if notes and event.action == "case.note":
             text = NOTE_IN_FULL
+        if notes and event.action == "case.reopened":
+            text = REOPENED_IN_FULL
         if text:
             out.append(text.format(who=who, when=when, **_safe(event.detail)))
     return out
@@ -52,6 +57,7 @@ def _safe(detail: dict[str, Any]) -> dict[str, Any]:
     return {
         "role": detail.get("role_label", detail.get("role", "")),
         "note": detail.get("note", ""),
+        "reason": detail.get("reason", ""),
         "sha256": detail.get("sha256", ""),
         "since": detail.get("since", ""),
         "emailed": detail.get("emailed", ""),
