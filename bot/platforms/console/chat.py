@@ -323,10 +323,10 @@ class ConsoleChat:
     def run(self, stdin: TextIO = sys.stdin) -> None:
         interactive = stdin.isatty()
 
-        def read() -> str | None:
+        def read(prompt: str = "you> ") -> str | None:
             if interactive:
                 try:
-                    return input("you> ")
+                    return input(prompt)
                 except EOFError:
                     return None
             line = stdin.readline()
@@ -339,5 +339,6 @@ class ConsoleChat:
         while (line := read()) is not None:
             if not interactive:
                 self.out.write(f"you> {line}\n")
-            if not self.handle_line(line, read):
+            # A form's words are typed on its own prompt line ("Outcome ...: "), not "you> ".
+            if not self.handle_line(line, lambda: read("")):
                 break
