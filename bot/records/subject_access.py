@@ -59,6 +59,8 @@ SAFE_DETAIL = {
     "kind",
     "status",
     "rule",
+    "tasks_closed",
+    "tasks_reopened",
 }
 # Free text that is the actor's own words: theirs when they acted, redacted otherwise.
 OWN_WORDS = {"by", "note", "outcome", "to_reporter", "reason"}

@@ -216,6 +216,8 @@ def build_case_file(session: Session, kernel: Kernel, case: Case) -> CaseFile:
             detail = str(event.detail.get("sha256", ""))
         elif event.action in ("case.hold", "approval.rejected", "case.reopened"):
             detail = str(event.detail.get("reason") or "")
+        elif event.action == "case.closed":  # kept in view when the case is reopened
+            detail = str(event.detail.get("outcome") or "")
         record.chronology.append(
             Event(at, who, EVENT_WORDS.get(event.action, event.action), detail)
         )

@@ -34,6 +34,8 @@ HISTORY = {
 NOTE_IN_FULL = "Note by {who} at {when}: {note}"
 # In the team's own view the reason is shown; a channel's alert says only that it reopened.
 REOPENED_IN_FULL = "Reopened by {who} at {when}: {reason}"
+# A case reopened keeps, in its team's view, the outcome it was closed with each time.
+CLOSED_IN_FULL = "Closed by {who} at {when}, with the outcome: {outcome}"
 
 
 def lines(pack: PolicyPack, session: Session, ref: str, *, notes: bool = False) -> list[str]:
@@ -48,6 +50,8 @@ def lines(pack: PolicyPack, session: Session, ref: str, *, notes: bool = False) 
             text = NOTE_IN_FULL
         if notes and event.action == "case.reopened":
             text = REOPENED_IN_FULL
+        if notes and event.action == "case.closed" and event.detail.get("outcome"):
+            text = CLOSED_IN_FULL
         if text:
             out.append(text.format(who=who, when=when, **_safe(event.detail)))
     return out
@@ -58,6 +62,7 @@ def _safe(detail: dict[str, Any]) -> dict[str, Any]:
         "role": detail.get("role_label", detail.get("role", "")),
         "note": detail.get("note", ""),
         "reason": detail.get("reason", ""),
+        "outcome": detail.get("outcome", ""),
         "sha256": detail.get("sha256", ""),
         "since": detail.get("since", ""),
         "emailed": detail.get("emailed", ""),

@@ -47,6 +47,7 @@ def test_reopening_keeps_the_reason_and_reopens_the_follow_ups(database_url, clo
         assert event.detail["reason"] == "He was threatened again"
     [view] = service.receive(StaffMessage("console", "dsl1", "case CB-0001")).replies
     assert "Reopened by Mr Patel" in view.text and "He was threatened again" in view.text
+    assert "with the outcome: Police informed" in view.text  # the earlier outcome is kept
     team_alerts = service.intake.inbox("console", "dsl1")
     assert "He was threatened again" not in team_alerts[-1].text  # the channel sees no reason
     assert service.intake.inbox("console", "teacher") == []  # the reporter is told nothing
