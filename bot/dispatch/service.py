@@ -23,10 +23,12 @@ from bot.dispatch.press import ButtonPresses
 from bot.dispatch.reminders import ReminderSweep
 from bot.dispatch.text import ConversationRouter
 from bot.dispatch.unfinished import UnfinishedReports
+from bot.domain.cases import can_handle, can_view
 from bot.domain.messages import Button, Message, clean_name, clean_text
 from bot.domain.policy import PolicyPack
 from bot.domain.turns import ButtonPress, StaffMessage, TurnResult, TurnStatus
 from bot.features import build_registry
+from bot.features.cases import reopening
 from bot.features.cases.commands import case_lines
 from bot.features.comments.desk import CommentDesk
 from bot.intake.records import IntakeRecords
@@ -195,11 +197,37 @@ class BotService:
             form["hint"] = spec.form_hint
         return form
 
+    @db_guard(lambda: "")
+    def describe(self, platform: str, user_id: str, ref: str) -> str:
+        """A case in a few words for a prompt that acts on it ("CB-0003, urgent
+        cyberbullying or online abuse"), for someone who may see it; else the reference."""
+        with self.kernel.session() as session:
+            case = repo.case_by_ref(session, ref)
+            actor = self.kernel.actor(session, platform, user_id)
+            if case is None or not can_view(
+                self.kernel.pack, actor, case.team, f"{case.platform}:{case.reporter_id}"
+            ):
+                return ref
+            urgent = "urgent " if case.urgent and case.status != "closed" else ""
+            return f"{ref}, {urgent}{self.kernel.registry.case_kind(case.kind).title.lower()}"
+
     @db_guard(lambda: [])
     def buttons_for(self, platform: str, user_id: str, ref: str) -> list[Button]:
-        """Terminal chat: the buttons of the newest alert about `ref` this person was sent,
-        so `close FR-0006` works in a later chat too. Pressing one still checks everything."""
+        """Terminal chat: what `close FR-0006` can press, in a later chat too: a case's
+        buttons as it is now, for its team; for anything else (a comment, a request) the
+        newest alert about `ref` this person was sent. Pressing one still checks everything."""
         with self.kernel.session() as session:
+            case = repo.case_by_ref(session, ref)
+            actor = self.kernel.actor(session, platform, user_id)
+            own_alert = case is not None and case.kind in self.kernel.registry.alerts
+            if (
+                case is not None
+                and not own_alert
+                and can_handle(self.kernel.pack, actor, case.team)
+            ):
+                # The case as it is now, not an alert sent before it changed.
+                message = self.outbox.with_web_button(Message(""), ref)
+                return [*reopening.team_buttons(self.kernel, case), *message.buttons]
             teams = self.kernel.reader_teams(session, platform, user_id)
             for row in outbox_rows.messages_mentioning(session, platform, user_id, teams, ref):
                 message = Message.from_dict(row.message)

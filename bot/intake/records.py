@@ -46,7 +46,7 @@ class IntakeRecords:
             if rows:
                 outbox_rows.move_inbox_cursor(session, platform, user_id, rows[-1].id or 0)
             session.commit()
-            return [Message.from_dict(r.message) for r in rows]
+            return [Message.from_dict(r.message) for r in outbox_rows.newest_copies(rows)]
 
     @db_guard(lambda: None)
     def queue_replies(

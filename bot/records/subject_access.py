@@ -60,6 +60,8 @@ SAFE_DETAIL = {
     "kind",
     "status",
     "rule",
+    "tasks_closed",
+    "tasks_reopened",
 }
 # Audit detail fields naming a person: theirs when it is them, redacted otherwise.
 PEOPLE_DETAIL = {"by"}

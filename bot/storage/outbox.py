@@ -120,6 +120,23 @@ def messages_mentioning(
     )
 
 
+def newest_copies(rows: list[Outbox]) -> list[Outbox]:
+    """Each alert once, as it is now: of the copies of one case's alert waiting unread (the
+    first and each update posted since), only the newest, where it stands among the rest.
+    A role holder's first chat then shows each case once, not every change it went through."""
+
+    def copy_of(row: Outbox) -> tuple[object, ...]:
+        if row.case_id is None:
+            return ("row", row.id)
+        if row.target_kind == "team":
+            return ("team", row.replaces_id or row.id)
+        title = str(row.message.get("title") or "").removeprefix("URGENT: ")
+        return ("user", row.case_id, title) if title else ("row", row.id)
+
+    newest = {copy_of(row): row.id for row in rows}
+    return [row for row in rows if newest[copy_of(row)] == row.id]
+
+
 def move_inbox_cursor(session: Session, platform: str, user_id: str, last_id: int) -> None:
     cursor = session.get(InboxCursor, (platform, user_id)) or InboxCursor(
         platform=platform, user_id=user_id

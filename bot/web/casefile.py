@@ -42,6 +42,7 @@ EVENT_WORDS = {
     "case.assigned": "Assigned",
     "case.note": "Note added",
     "case.closed": "Closed",
+    "case.reopened": "Reopened",
     "case.viewed": "Viewed in the workspace",
     "evidence.viewed": "Evidence file viewed",
     "evidence.downloaded": "Evidence file downloaded",
@@ -244,7 +245,7 @@ def build_case_file(session: Session, kernel: Kernel, case: Case) -> CaseFile:
         select(CaseTask).where(CaseTask.case_id == case.id).order_by(col(CaseTask.due_at))
     )
     for task in tasks:
-        state = "Done" if task.done_at else "Open"
+        state = _task_state(task, case)
         record.tasks.append((task.title, local_time(pack, task.due_at), state))
         record.task_due_iso.append(iso_time(pack, task.due_at))
     for event in events:
@@ -263,10 +264,12 @@ def build_case_file(session: Session, kernel: Kernel, case: Case) -> CaseFile:
             detail = plain_name(str(event.detail.get("file", "")))
         elif event.action == "evidence.removed":
             detail = str(event.detail.get("sha256", ""))
-        elif event.action in ("case.hold", "approval.rejected"):
+        elif event.action in ("case.hold", "approval.rejected", "case.reopened"):
             detail = str(event.detail.get("reason") or "")
         elif event.action.startswith("retention."):
             detail = _retention_detail(event.detail)
+        elif event.action == "case.closed":  # kept in view when the case is reopened
+            detail = str(event.detail.get("outcome") or "")
         record.chronology.append(
             Event(at, who, EVENT_WORDS.get(event.action, event.action), detail, at_iso)
         )
@@ -299,3 +302,10 @@ def _retention_detail(detail: dict[str, object]) -> str:
     changed = f"{detail['was']} to {detail['to']}" if detail.get("to") else ""
     kept = f"kept until {detail['until']}" if detail.get("until") else ""
     return ". ".join(str(p) for p in (changed, kept, detail.get("reason")) if p)
+
+
+def _task_state(task: CaseTask, case: Case) -> str:
+    """Open, done, or closed with the case (marked done when the case was closed)."""
+    if task.done_at is None:
+        return "Open"
+    return "Closed with the case" if task.done_at == case.closed_at else "Done"

@@ -29,6 +29,7 @@ ACTIONS = {
     "assign": cards.CASE_ASSIGN,
     "note": cards.CASE_NOTE,
     "close": cards.CASE_CLOSE,
+    "reopen": cards.CASE_REOPEN,
 }
 
 

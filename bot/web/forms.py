@@ -16,7 +16,8 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.features.cases import cards
+from bot.domain.cases import CaseStatus
+from bot.features.cases import cards, reopening
 from bot.kernel.core import Kernel
 from bot.storage import repository as repo
 from bot.storage.tables import Case
@@ -30,6 +31,7 @@ FIELD_WORDS = {
     ("note", "text"): "note",
     ("close", "text"): "outcome",
     ("close", "message"): "message to the reporter",
+    ("reopen", "text"): "reason for reopening",
     ("hold", "text"): "reason for the hold",
 }
 DONE = {
@@ -41,6 +43,8 @@ DONE = {
     "note-unchanged": "The note wasn't added: {ref} may be closed. What it holds now is below.",
     "closed": "{ref} is closed.",
     "close-unchanged": "{ref} wasn't closed: it may be closed already. See its status below.",
+    "reopened": "{ref} is open again. The reporter hasn't been told.",
+    "reopen-unchanged": "{ref} wasn't reopened: it may be open already. See its status below.",
     "held": "{ref} is on legal hold: it will not be disposed of until the hold is lifted.",
     "released": "The legal hold on {ref} is lifted.",
     "hold-unchanged": "The legal hold on {ref} hasn't changed. What it says now is below.",
@@ -52,6 +56,7 @@ RECORDED = {
     "assign": ("case.assigned", "assigned"),
     "note": ("case.note", "noted"),
     "close": ("case.closed", "closed"),
+    "reopen": ("case.reopened", "reopened"),
     "hold": ("case.hold", "held"),
     "release": ("case.hold_released", "released"),
 }
@@ -123,14 +128,16 @@ def done_message(key: str, ref: str) -> str:
     return text.format(ref=ref) if text else ""
 
 
-def case_context(visitor: Visitor, case: Case, record: Any) -> dict[str, Any]:
+def case_context(kernel: Kernel, visitor: Visitor, case: Case, record: Any) -> dict[str, Any]:
     """What case.html needs besides the message and the drafts."""
     return {
         "visitor": visitor,
         "case": record,
-        "buttons": {b.action for b in cards.case_buttons(case)},
+        "buttons": {b.action for b in reopening.team_buttons(kernel, case)},
+        "closed": case.status == CaseStatus.CLOSED.value,
         "actions": ACTIONS,
         "close_hint": cards.CLOSE_HINT,
+        "reopen_hint": cards.REOPEN_HINT,
         "limits": FIELD_LIMITS,
         "hold_limit": HOLD_LIMITS["text"],
         "done": "",
@@ -150,7 +157,7 @@ async def form_again(
     record = await kernel.work.run(_case_file, kernel, case.ref)
     words = FIELD_WORDS.get((form, error.field), "text")
     length, limit = len(error.fields[error.field]), error.limit
-    context = case_context(visitor, case, record)
+    context = case_context(kernel, visitor, case, record)
     context["problem"] = (
         f"Your {words} is {length:,} characters long; the box takes up to {limit:,}. Nothing "
         "was saved: it is below, to shorten and send again."

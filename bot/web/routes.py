@@ -243,7 +243,7 @@ async def case_page(request: web.Request) -> web.Response:
         record = await service.work.run(record_event, service.kernel, visitor, case, "case.viewed")
     else:
         record = await service.work.run(build_case_file_for, service.kernel, case)
-    context = forms.case_context(visitor, case, record)
+    context = forms.case_context(service.kernel, visitor, case, record)
     context["done"] = forms.done_message(request.query.get("done", ""), case.ref)
     return page(request, "case.html", context)
 

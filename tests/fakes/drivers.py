@@ -25,6 +25,9 @@ class Driver(Protocol):
     async def say(self, user: str, text: str) -> str: ...
     async def choose(self, user: str, label: str) -> str: ...
     async def later(self, user: str, expect: str) -> str: ...  # what the bot sent them unasked
+    # Press a record button (Acknowledge, Reopen) on the newest message to them that has
+    # it, filling in what its form asks (the words, then the optional second box).
+    async def press(self, user: str, label: str, *form: str) -> str: ...
 
 
 class Terminal:
@@ -58,6 +61,15 @@ class Terminal:
         chat.check_inbox()  # what the terminal shows before the next prompt
         return out.getvalue()[start:]
 
+    async def press(self, user: str, label: str, *form: str) -> str:
+        """The terminal presses a button by its words; its form is the next lines typed."""
+        if user not in self.chats:
+            await self.say(user, "")
+        chat, out = self.chats[user]
+        start, lines = len(out.getvalue()), list(form)
+        chat.handle_line(label, lambda: lines.pop(0) if lines else None)
+        return out.getvalue()[start:]
+
 
 class Slack:
     platform = "slack"
@@ -89,6 +101,59 @@ class Slack:
 
         return await _until(sent, expect)
 
+    async def press(self, user: str, label: str, *form: str) -> str:
+        """Press it as Slack sends it; a button that asks for words opens a modal, which
+        is submitted with `form`. What the bot says back arrives in the DM."""
+        import json
+        from urllib.parse import urlencode
+
+        from tests.fakes.slack_harness import blocks_text
+
+        fake = self.bot.fake
+        dms = [*fake.called("chat.postMessage", channel=f"D{user}")]
+        button = next(
+            e
+            for call in reversed(dms)
+            for b in _blocks(call)
+            if b["type"] == "actions"
+            for e in b["elements"]
+            if e["text"]["text"] == label
+        )
+        before = len(dms)
+        opened = len(fake.called("views.open"))
+        await self.bot.click(user, f"D{user}", button["action_id"], button["value"])
+        if form:
+            [*_, view_call] = await fake.wait_for("views.open", opened + 1)
+            view = view_call.args["view"]
+            view = json.loads(view) if isinstance(view, str) else view
+            values = {"reason": {"text": {"type": "plain_text_input", "value": form[0]}}}
+            if len(form) > 1:
+                values["message"] = {"text": {"type": "plain_text_input", "value": form[1]}}
+            payload = {
+                "type": "view_submission",
+                "user": {"id": user},
+                "team": {"id": "T1"},
+                "api_app_id": "A1",
+                "view": {
+                    "id": "V1",
+                    "type": "modal",
+                    "callback_id": "schoolbot_reason",
+                    "private_metadata": view["private_metadata"],
+                    "state": {"values": values},
+                },
+            }
+            body = urlencode({"payload": json.dumps(payload)})
+            await self.bot.post(body, "application/x-www-form-urlencoded")
+        calls = await fake.wait_for("chat.postMessage", before + 1, channel=f"D{user}")
+        return "\n".join(blocks_text(c) for c in calls[before:])
+
+
+def _blocks(call) -> list[dict]:
+    import json
+
+    blocks = call.args.get("blocks") or []
+    return json.loads(blocks) if isinstance(blocks, str) else blocks
+
 
 class Teams:
     platform = "teams"
@@ -117,6 +182,32 @@ class Teams:
 
     def stored(self, user: str) -> str:
         return f"aad-{user}"
+
+    async def press(self, user: str, label: str, *form: str) -> str:
+        """Press it on the newest card in their personal chat that has it; a button that
+        asks for words carries them in its card's boxes ("text", "message")."""
+        from tests.fakes.teams_client import cards_in, find_submit, text_of
+
+        teams = self.teams
+        call = next(
+            c
+            for c in reversed(teams.dms(user))
+            for card in cards_in(c)
+            if any(a.get("title") == label for a in card.get("actions", []))
+        )
+        [card] = cards_in(call)
+        value = find_submit(card, label)
+        for box, words in zip(("text", "message"), form, strict=False):
+            value[box] = words
+        before = len(teams.dms(user))
+        activity = teams.activity(user, value=value)
+        activity["replyToId"] = call.activity_id
+        assert (await teams.post(activity)).status == 200
+
+        deadline = time.monotonic() + 10
+        while len(teams.dms(user)) <= before and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        return "\n".join(text_of(c) for c in teams.dms(user)[before:])
 
 
 async def _until(read, expect: str, timeout: float = 10) -> str:

@@ -13,7 +13,7 @@ from sqlmodel import Session, col
 
 from bot.domain.cases import Actor, CaseStatus, NotAllowed, can_view, require_handler
 from bot.domain.messages import Message
-from bot.features.cases import alerts, cards
+from bot.features.cases import alerts, cards, reopening
 from bot.kernel.core import Kernel
 from bot.kernel.outbox import ALL_CASES, OPEN_WEB
 from bot.kernel.registry import ButtonAction, ButtonHandler, Press, Registry
@@ -43,6 +43,15 @@ def register(registry: Registry) -> None:
         )
     )
     registry.add_button(ButtonAction(cards.CASE_ASK_REPORTER, _ask_reporter, _refusal))
+    registry.add_button(
+        ButtonAction(
+            cards.CASE_REOPEN,
+            reopening.reopen,
+            reopening.reopen_refusal,
+            asks_for=cards.REOPEN_REASON,
+            form_hint=cards.REOPEN_HINT,
+        )
+    )
     registry.add_button(ButtonAction(OPEN_WEB, _web_link))
 
 
@@ -144,7 +153,7 @@ def _case_action(
                 "updated_at": now,
             },
         ):
-            return [Message(f"{case.ref} was already acknowledged. Nothing has changed.")]
+            return [Message(_not_acknowledged(session, case))]
         repo.audit(session, now, actor.key, "case.acknowledged", case.ref, by=who)
         alerts.refresh(kernel, session, case)
         alerts.notify_reporter(kernel, session, case, "acknowledged", who)
@@ -179,6 +188,13 @@ def _case_action(
     if len(note) > MAX_NOTE or len(to_reporter or "") > MAX_NOTE:
         return [Message(f"Please keep it under {MAX_NOTE:,} characters. Nothing has changed yet.")]
     if action == cards.CASE_NOTE:
+        if not _still_open(session, case):
+            return [
+                Message(
+                    f"{case.ref} is closed, so I haven't added the note. "
+                    + REOPEN_IT.format(ref=case.ref)
+                )
+            ]
         repo.audit(session, now, actor.key, "case.note", case.ref, by=who, note=note)
         alerts.refresh(kernel, session, case)
         return [Message(f"Note added to {case.ref}.")]
@@ -194,6 +210,8 @@ def _case_action(
         },
     ):
         return [Message(f"{case.ref} was already closed. Nothing has changed.")]
+    told_before = reopening.reporter_told_closed(session, case.ref)
+    tasks = reopening.close_tasks(session, case.id, now, actor.key)
     repo.audit(
         session,
         now,
@@ -203,9 +221,41 @@ def _case_action(
         by=who,
         outcome=note,
         to_reporter=to_reporter,
+        tasks_closed=tasks,
     )
     alerts.refresh(kernel, session, case)
+    done = (
+        f" Its {tasks} open follow-up task{'s are' if tasks > 1 else ' is'} marked done with it."
+        if tasks
+        else ""
+    )
+    if told_before and not to_reporter:  # reopened and closed again: told once is enough
+        return [
+            Message(
+                f"{case.ref} is closed again.{done} The reporter was told when it first "
+                "closed, so they haven't been told again."
+            )
+        ]
     # The outcome stays in the record; the reporter gets only the closing message.
     alerts.notify_reporter(kernel, session, case, "closed", who, detail=to_reporter)
     told = "with your message" if to_reporter else "that it is closed"
-    return [Message(f"{case.ref} is closed. The reporter has been told {told}.")]
+    return [Message(f"{case.ref} is closed.{done} The reporter has been told {told}.")]
+
+
+REOPEN_IT = "If there's more to do, reopen it first: type reopen {ref}. Nothing has changed."
+
+
+def _still_open(session: Session, case: Case) -> bool:
+    session.refresh(case)
+    return case.status != CaseStatus.CLOSED.value
+
+
+def _not_acknowledged(session: Session, case: Case) -> str:
+    """Why an acknowledgement changed nothing, true to the case as it is now."""
+    if not _still_open(session, case):
+        never = " It was closed without being acknowledged." if case.acknowledged_at is None else ""
+        return (
+            f"{case.ref} is closed, so there's nothing to acknowledge.{never} "
+            + REOPEN_IT.format(ref=case.ref)
+        )
+    return f"{case.ref} was already acknowledged. Nothing has changed."

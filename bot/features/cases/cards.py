@@ -21,7 +21,13 @@ CASE_NOTE = "case.note"
 CASE_CLOSE = "case.close"
 # On a report its reporter never finished (SG-UNFINISHED): ask them to finish it.
 CASE_ASK_REPORTER = "case.ask_reporter"
+# A closed case its owning team opens again, saying why (kept in the chronology).
+CASE_REOPEN = "case.reopen"
 NOTE_PROMPT = "Your note"
+REOPEN_REASON = "Reason for reopening"
+REOPEN_HINT = (
+    "Only the team that owns the case sees the reason, in its record. The reporter isn't told."
+)
 
 STATUS_LABELS = {
     CaseStatus.NEW: "New",
@@ -160,6 +166,18 @@ def case_buttons(case: Case) -> tuple[Button, ...]:
         )
     )
     return tuple(buttons)
+
+
+def reopen_button(case: Case) -> Button:
+    """Offered to the owning team on a closed case (its view, `reopen REF`), never on the
+    channel's alert: reopening is a considered step, with a reason."""
+    return Button(
+        CASE_REOPEN,
+        "Reopen",
+        ButtonTarget(case.ref).encode(),
+        asks_for=REOPEN_REASON,
+        form_hint=REOPEN_HINT,
+    )
 
 
 def reporter_notice(

@@ -16,6 +16,7 @@ HISTORY = {
     "case.assigned": "Assigned to {who} at {when}.",
     "case.note": "Note added by {who} at {when}.",
     "case.closed": "Closed by {who} at {when}.",
+    "case.reopened": "Reopened by {who} at {when}.",
     "approval.approved": "Approved by {who} ({role}) at {when}.",
     "approval.rejected": "Rejected by {who} ({role}) at {when}.",
     "case.completed": "The rest of the report was added by {who} at {when}.",
@@ -34,6 +35,10 @@ HISTORY = {
     "retention.dispose_approved": "Reviewed by {who} at {when}: to be disposed of.",
 }
 NOTE_IN_FULL = "Note by {who} at {when}: {note}"
+# In the team's own view the reason is shown; a channel's alert says only that it reopened.
+REOPENED_IN_FULL = "Reopened by {who} at {when}: {reason}"
+# A case reopened keeps, in its team's view, the outcome it was closed with each time.
+CLOSED_IN_FULL = "Closed by {who} at {when}, with the outcome: {outcome}"
 
 
 def lines(pack: PolicyPack, session: Session, ref: str, *, notes: bool = False) -> list[str]:
@@ -46,6 +51,10 @@ def lines(pack: PolicyPack, session: Session, ref: str, *, notes: bool = False) 
         text = HISTORY.get(event.action)
         if notes and event.action == "case.note":
             text = NOTE_IN_FULL
+        if notes and event.action == "case.reopened":
+            text = REOPENED_IN_FULL
+        if notes and event.action == "case.closed" and event.detail.get("outcome"):
+            text = CLOSED_IN_FULL
         if text:
             line = text.format(who=who, when=when, **_safe(event.detail))
             if notes and event.action.startswith("retention.") and event.detail.get("reason"):
@@ -58,6 +67,8 @@ def _safe(detail: dict[str, Any]) -> dict[str, Any]:
     return {
         "role": detail.get("role_label", detail.get("role", "")),
         "note": detail.get("note", ""),
+        "reason": detail.get("reason", ""),
+        "outcome": detail.get("outcome", ""),
         "sha256": detail.get("sha256", ""),
         "since": detail.get("since", ""),
         "emailed": detail.get("emailed", ""),

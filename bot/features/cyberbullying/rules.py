@@ -20,6 +20,9 @@ PupilAuthor = Literal["yes", "no", "unsure"]
 # Consent to involve the police is the member of staff's to give (CB-POLICE). It is only
 # asked for a threat against staff; for a pupil it is never asked, and the DSL decides.
 PoliceConsent = Literal["given", "declined", "not_asked"]
+# A threat may be carried out within the day ("after school tomorrow", "tonight"), so the
+# police decision or report it needs is due within hours, the same day, never a day later.
+THREAT_DEADLINE = timedelta(hours=2)
 
 
 @dataclass(frozen=True)
@@ -148,7 +151,7 @@ def _police(
                 FollowUp(
                     "CB-POLICE",
                     "Report to the police (staff consent given)",
-                    now + timedelta(hours=24),
+                    now + THREAT_DEADLINE,
                 )
             ],
         )
@@ -176,7 +179,7 @@ def _police(
                 FollowUp(
                     clauses[0],
                     "Decide whether to involve the police (threat against a pupil)",
-                    now + timedelta(hours=24),
+                    now + THREAT_DEADLINE,
                 )
             ],
         )

@@ -1,8 +1,10 @@
 """The terminal chat: the real dialogs and storage, with no Slack or Teams account.
 
-Choices and buttons are numbered: answer choices first, then the latest alert's buttons.
-Type a number or a label; "close FR-0002" presses a button on a named case or comment,
-also one shown in an earlier chat.
+Choices and buttons are numbered: an open question's choices 1..n, and every button shown
+(on an alert, a case, a reply) a number of its own for the whole chat, so no two buttons
+on screen share one. Type a number or a label; a label on more than one case asks which,
+and "close FR-0002" presses a button on a named case or comment, also one shown in an
+earlier chat. Every prompt a button asks names what it acts on.
 When stdin is not a terminal it reads plain lines, so conversations can be scripted.
 """
 
@@ -20,6 +22,7 @@ from bot.dispatch.press import control_word
 from bot.domain.evidence import EvidenceRefused
 from bot.domain.messages import Button, Choice, Message
 from bot.domain.turns import ButtonPress, StaffMessage, TurnStatus
+from bot.kernel.buttons import ButtonTarget
 from bot.kernel.registry import MENU_STEP
 
 PLATFORM = "console"
@@ -27,10 +30,12 @@ ATTACH = re.compile(r"^/attach\s+(.+)$")
 # A label and any reference the bot gives out (FR-0001, IM-0002, CM-3): every kind's code
 # is two letters, so a new kind needs no change here.
 ON_REF = re.compile(r"^(.+?)\s+([a-z]{2}-\d{1,6})$", re.I)
+REF_IN_TITLE = re.compile(r"\b([A-Z]{2}-\d{1,6})\b")
 HELP = (
     "Type your answer, or a number from the list. Attach evidence with /attach PATH. "
     "Press Enter to check for new alerts. Type /quit to leave (you can carry on later)."
 )
+REOPEN = "case.reopen"  # the button a closed case offers its team
 
 
 def _words(text: str) -> list[str]:
@@ -38,15 +43,27 @@ def _words(text: str) -> list[str]:
 
 
 def _named(said: str, label: str, *, prefix: bool) -> bool:
-    """Case-insensitive; with `prefix`, "close" names "Close with outcome"."""
+    """Case-insensitive; with `prefix`, "close" names "Close with outcome" and "note"
+    names "Add note" (a two-word label's second word)."""
     typed, words = _words(said), _words(label)
-    return bool(typed) and (typed == words or (prefix and words[: len(typed)] == typed))
+    if not typed:
+        return False
+    if typed == words:
+        return True
+    return prefix and (words[: len(typed)] == typed or (len(words) == 2 and typed == words[1:]))
+
+
+def ref_of(button: Button) -> str:
+    target = ButtonTarget.decode(button.value)
+    return target.ref if target else button.value
 
 
 def _not_pressed(label: str, ref: str, buttons: list[Button]) -> str:
     """`close FR-0009` that matches no button: say why, and what would work."""
     if buttons:
         names = ", ".join(dict.fromkeys(b.label for b in buttons))
+        if any(b.action == REOPEN for b in buttons):
+            return f'{ref} is closed, so it has no "{label}" button now. You can: {names}.'
         return (
             f'{ref}\'s alert has no "{label}" button now (it may have been done already). '
             f"Its buttons: {names}."
@@ -57,11 +74,6 @@ def _not_pressed(label: str, ref: str, buttons: list[Button]) -> str:
     )
 
 
-def _asking(prompt: str) -> str:
-    """ "Why are you rejecting it?" as it is; "Your note" with a colon."""
-    return prompt if prompt.endswith(("?", ":")) else f"{prompt}:"
-
-
 def takes_numbers(question: Message) -> bool:
     """Could a number typed now be meant as the answer (an age, a date)? Not on the menu."""
     return question.free_text_allowed and question.step != MENU_STEP
@@ -69,25 +81,50 @@ def takes_numbers(question: Message) -> bool:
 
 @dataclass
 class Screen:
-    """What the person can press, as last shown: the open question (its choices are 1..n)
-    and the latest alert's buttons, numbered after them, so each number presses what it
-    said. An alert's buttons get no numbers while the question takes typed answers,
-    because a number typed then could be meant as the answer."""
+    """What the person can press, as shown. The open question's choices are 1..n; every
+    button shown gets the next number of the chat, above the open question's choices, so
+    each number on screen presses what it said, whichever alert arrived last. (A later
+    question's choices take back the small numbers; an older button shown with one of them
+    no longer answers to it.) Buttons get no numbers while the question takes typed
+    answers, because a number typed then could be meant as the answer."""
 
     question: Message | None = None
-    buttons: list[Button] = field(default_factory=list)
-    numbered: bool = False
-    seen: list[Button] = field(default_factory=list)  # this session's buttons, oldest first
+    numbers: dict[int, Button] = field(default_factory=dict)
+    next_number: int = 1
+    live: dict[str, list[Button]] = field(default_factory=dict)  # newest buttons per reference
+    asked: list[Button] = field(default_factory=list)  # on the reply to what they last typed
+
+    def ask(self, question: Message) -> None:
+        self.question = question
+        for number in range(1, len(question.choices) + 1):
+            self.numbers.pop(number, None)
+
+    def numbered(self) -> bool:
+        return self.question is None or not takes_numbers(self.question)
+
+    def add(self, buttons: tuple[Button, ...]) -> list[int]:
+        """Number these buttons (if numbers press buttons now); the numbers given."""
+        for ref in dict.fromkeys(ref_of(b) for b in buttons):
+            self.live[ref] = [b for b in buttons if ref_of(b) == ref]
+        if not self.numbered():
+            return []
+        first = max(self.next_number, len(self.question.choices) + 1 if self.question else 1)
+        given = list(range(first, first + len(buttons)))
+        self.numbers.update(zip(given, buttons, strict=True))
+        self.next_number = first + len(buttons)
+        return given
 
     def number(self, said: str) -> Choice | Button | None:
         choices = list(self.question.choices) if self.question else []
         if not (said.isascii() and said.isdigit()) or len(said) > 4 or int(said) < 1:
             return None
-        index = int(said) - 1
-        if index < len(choices):
-            return choices[index]
-        index -= len(choices)
-        return self.buttons[index] if self.numbered and index < len(self.buttons) else None
+        if int(said) <= len(choices):
+            return choices[int(said) - 1]
+        return self.numbers.get(int(said)) if self.numbered() else None
+
+    def everything(self) -> list[Button]:
+        """Every button still shown for its case or comment, newest case first."""
+        return [b for buttons in reversed(self.live.values()) for b in buttons]
 
 
 class ConsoleChat:
@@ -113,24 +150,22 @@ class ConsoleChat:
         for label, value in message.fields:
             write(f"  {label}: {value}\n")
         if message.step or message.choices:  # a question (or the menu): numbers start again
-            screen.question, screen.buttons = message, []
+            screen.ask(message)
             if message.choices:
                 labels = (f"{i}) {c.label}" for i, c in enumerate(message.choices, 1))
                 write("  " + "   ".join(labels) + "\n")
                 if message.hint:
                     write(f"  ({message.hint})\n")
         if message.buttons:
-            screen.buttons = list(message.buttons)
-            screen.seen = [b for b in screen.seen if b not in message.buttons] + screen.buttons
-            question = screen.question
-            screen.numbered = question is None or not takes_numbers(question)
-            if screen.numbered:
-                offset = len(question.choices) if question else 0
-                labels = (f"{offset + i}) {b.label}" for i, b in enumerate(message.buttons, 1))
+            if numbers := screen.add(message.buttons):
+                labels = (f"{n}) {b.label}" for n, b in zip(numbers, message.buttons, strict=True))
                 write("  " + "   ".join(labels) + "\n")
             else:
                 labels = (f"[{b.label}]" for b in message.buttons)
                 write("  " + " ".join(labels) + "  (type a button's name to press it)\n")
+        elif message.title:  # an alert with nothing left to press (a closed case)
+            for ref in REF_IN_TITLE.findall(message.title):
+                screen.live[ref] = []
         if message.expects_files:
             write("  (attach files with /attach PATH, then say done)\n")
         self.out.flush()
@@ -140,10 +175,12 @@ class ConsoleChat:
             self.show(message)
 
     def show_turn(self, messages: list[Message]) -> None:
-        """The replies to a message: when none asks a question, no question is open."""
+        """The replies to a message: when none asks a question, no question is open. Their
+        buttons are what a label typed next presses first (`open` after `case CB-0006`)."""
         if messages and not any(m.step or m.choices for m in messages):
             self.screen.question = None
         self.show_all(messages)
+        self.screen.asked = [b for m in messages for b in m.buttons]
 
     def check_inbox(self) -> None:
         for message in self.service.intake.inbox(PLATFORM, self.user_id):
@@ -153,15 +190,16 @@ class ConsoleChat:
 
     def _pressed(self, text: str) -> Choice | Button | str | None:
         """What a line presses: a number shown, `<label> <REF>`, or a label; or, for a
-        label and reference that press nothing, what to tell the person instead."""
+        label that presses nothing or could mean more than one case, what to say instead."""
         said, screen = text.strip(), self.screen
         if said.isascii() and said.isdigit():
             return screen.number(said)
         if match := ON_REF.match(said):
             label, ref = match.group(1), match.group(2).upper()
-            on_ref = [b for b in reversed(screen.seen) if b.value.split(":")[0] == ref]
+            # The case as it is now (or, for a comment, its newest alert), then this screen.
+            on_ref = self.service.buttons_for(PLATFORM, self.user_id, ref)
             if not any(_named(label, b.label, prefix=True) for b in on_ref):
-                on_ref = self.service.buttons_for(PLATFORM, self.user_id, ref)  # a later chat
+                on_ref = on_ref or screen.live.get(ref, [])
             if button := self._unique(label, on_ref):
                 return button
             if label.lower() != "case" and len(label.split()) <= 3:
@@ -171,8 +209,29 @@ class ConsoleChat:
             return None  # the question's own choice: answered as typed
         # While a question is open a label must be whole, so an answer isn't taken for one.
         prefix = question is None or question.step == MENU_STEP
-        button = self._unique(said, screen.buttons, prefix=prefix)
-        return button or self._unique(said, list(reversed(screen.seen)), prefix=False)
+        if button := self._unique(said, screen.asked, prefix=prefix):
+            return button  # what they asked for last: `open` after `case CB-0006`
+        return self._one_case(said, screen.everything(), prefix=prefix)
+
+    @staticmethod
+    def _one_case(said: str, buttons: list[Button], *, prefix: bool) -> Button | str | None:
+        """A label typed with no reference presses it only if one case on screen has it;
+        otherwise it asks which, rather than acting on whichever alert came last."""
+        exact = [b for b in buttons if _named(said, b.label, prefix=False)]
+        named = exact or [b for b in buttons if prefix and _named(said, b.label, prefix=True)]
+        if not named:
+            return None
+        if len({(b.action, b.value) for b in named}) == 1:
+            return named[0]
+        refs = list(dict.fromkeys(ref_of(b) for b in named))
+        if len({b.label for b in named}) > 1 or len(refs) < 2:
+            return None
+        label = named[0].label
+        return (
+            f'More than one case on screen has "{label}": {" and ".join(refs)}. Nothing has '
+            f"changed. Type its number, or {label.split()[0].lower()} and the reference, "
+            f"like {label.split()[0].lower()} {refs[0]}."
+        )
 
     @staticmethod
     def _unique(said: str, buttons: list[Button], *, prefix: bool = True) -> Button | None:
@@ -237,20 +296,28 @@ class ConsoleChat:
                 return True
             if button.form_hint:
                 self.out.write(button.form_hint + "\n")
-            self.out.write(f"{_asking(button.asks_for)} ")
+            # Every prompt names what it acts on, so an outcome never lands on another case.
+            ref = ref_of(button)
+            about = self.service.describe(PLATFORM, self.user_id, ref) or ref
+            asks = button.asks_for
+            self.out.write(
+                f"{asks[:-1]} ({about})? " if asks.endswith("?") else f"{asks} ({about}): "
+            )
             self.out.flush()
             extra = read_more()
             if extra is None:
                 return False
-        if button.also_asks and control_word(extra) is None:  # "cancel" leaves the form now
-            optional = button.also_asks.removesuffix(" (optional)")
-            self.out.write(f"{optional} (optional: press Enter to leave it out): ")
-            self.out.flush()
-            message = read_more()
+            if button.also_asks and control_word(extra) is None:  # "cancel" leaves it now
+                asks = button.also_asks.removesuffix(" (optional)")
+                self.out.write(f"{asks} for {ref} (optional: press Enter to leave it out): ")
+                self.out.flush()
+                message = read_more()
         press = ButtonPress(
             PLATFORM, self.user_id, button.action, button.value, extra, message, self.name
         )
-        self.show_all(self.service.press(press).replies)
+        replies = self.service.press(press).replies
+        self.show_all(replies)
+        self.screen.asked = [b for m in replies for b in m.buttons]
         return True
 
     def _attach(self, raw: str) -> None:
@@ -277,10 +344,10 @@ class ConsoleChat:
     def run(self, stdin: TextIO = sys.stdin) -> None:
         interactive = stdin.isatty()
 
-        def read() -> str | None:
+        def read(prompt: str = "you> ") -> str | None:
             if interactive:
                 try:
-                    return input("you> ")
+                    return input(prompt)
                 except EOFError:
                     return None
             line = stdin.readline()
@@ -293,5 +360,6 @@ class ConsoleChat:
         while (line := read()) is not None:
             if not interactive:
                 self.out.write(f"you> {line}\n")
-            if not self.handle_line(line, read):
+            # A form's words are typed on its own prompt line ("Outcome ...: "), not "you> ".
+            if not self.handle_line(line, lambda: read("")):
                 break

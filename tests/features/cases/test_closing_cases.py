@@ -68,8 +68,8 @@ def test_terminal_close_asks_for_both_and_says_who_reads_them(service_factory):
     chat.run(io.StringIO("\nClose with outcome\nReferred to early help\nThanks for telling us\n"))
     shown = out.getvalue()
     assert cards.CLOSE_HINT in shown
-    assert f"{cards.CLOSE_OUTCOME}: " in shown
-    assert "Message to the reporter (optional: press Enter to leave it out): " in shown
+    assert f"{cards.CLOSE_OUTCOME} (FR-0001, friend or follow request): " in shown
+    assert "Message to the reporter for FR-0001 (optional: press Enter to leave it out): " in shown
     [notice] = service.intake.inbox("console", "alice")
     assert notice.text.endswith("A message from Dee: Thanks for telling us")
     assert "early help" not in notice.text
