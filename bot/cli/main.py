@@ -89,7 +89,9 @@ def chat(user: str, name: str | None) -> None:
 
     settings = _settings()
     service = _service(settings)
-    # The person chatting reads the bot's words; its log lines go to a file beside the data.
+    # The person chatting reads the bot's words; its log lines go to a file beside the data
+    # (the folder made, private, if the database lives elsewhere and it doesn't exist yet).
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     configure_logging(settings.log_level, settings.log_format, to=settings.data_dir / CHAT_LOG)
     ConsoleChat(service, user, name=name).run(sys.stdin)
 

@@ -15,9 +15,9 @@ from bot.features.accounts import approvals
 from bot.features.cases import cards
 from bot.platforms.console.chat import ConsoleChat
 from bot.storage.tables import ApprovalDecision
-from tests.helpers import BROWN_JONES_REQUEST, grant, tell
+from tests.helpers import BROWN_JONES_REQUEST, WORRY, grant, tell
 
-FR_ANSWERS = ("friend request", "1", "no", "instagram", "no", "yes", "no")
+FR_ANSWERS = ("friend request", "1", "no", "instagram", "no", WORRY, "no", "done")
 
 
 def report(service, user="alice"):

@@ -30,7 +30,7 @@ from bot.storage.tables import Outbox, Reminder
 from bot.web.access import WebAccess
 from tests.fakes.smtp_server import FakeMailServer
 from tests.fakes.workspace_harness import csrf_of
-from tests.helpers import FR_UP_TO_CONCERNING, FakeClock, grant, make_service, tell
+from tests.helpers import FakeClock, grant, make_service, report_fr
 
 ADDRESSES = {
     "dsl1": "dsl@school.example",
@@ -65,7 +65,7 @@ async def served_school(url: str, clock: FakeClock, tmp_path: Path) -> AsyncIter
 
 
 def urgent_report(service: BotService) -> None:
-    reply = tell(service, "alice", "Alice Smith", *FR_UP_TO_CONCERNING, "yes", "no")
+    reply = report_fr(service, "yes")  # a worry in their words: urgent, for the DSL
     assert "Your reference is FR-0001" in reply, reply
 
 

@@ -17,8 +17,9 @@ def test_wording_of_the_terminals_form_prompts(service_factory):
     report_fr(service)
     shown = chat(service, "dsl1", "", "Close with outcome", "Spoke to them", "")
     assert "(optional) (" not in shown, shown
-    assert "Message to the reporter (optional: press Enter to leave it out): " in shown
+    assert "Message to the reporter for FR-0001 (optional: press Enter to leave it out): " in shown
 
     say(service, "req", *DEFAULT_REQUEST)
     shown = chat(service, "head", "", "Reject", "Not needed")
-    assert "Why are you rejecting it? " in shown and "?:" not in shown, shown
+    assert "Why are you rejecting it (AC-0001, new official account request)? " in shown
+    assert "?:" not in shown, shown

@@ -136,4 +136,4 @@ async def test_teams_app_question_offers_other_with_a_hint_and_takes_a_typed_app
     await teams.say("cai", "friend request")
     for word in ("a pupil", "no", "yubo"):
         await teams.say("cai", word)
-    assert dialog_answers(teams.service, "teams", "aad-cai")["platform"] == "yubo"
+    assert dialog_answers(teams.service, "teams", "aad-cai")["platform"] == "Yubo"  # as it is spelt
