@@ -6,7 +6,7 @@ Chat platforms replacing their own messages are tested over HTTP in tests/platfo
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -43,6 +43,16 @@ def close(service, ref: str) -> None:
     service.press(
         ButtonPress("console", "dsl1", cards.CASE_CLOSE, ref, text="MARKER-OUTCOME", name="Dee")
     )
+
+
+def reviewed(service, clock: FakeClock, ref: str, who: str, due: datetime) -> None:
+    """A complaint or a safeguarding record goes only after a person's decision: listed for
+    review 30 days before its period ends, then disposed of by them once it has ended."""
+    clock.current = due - timedelta(days=30)
+    RetentionSweep(service.kernel).sweep()  # the review list names it
+    clock.current = due
+    said = say(service, who, f"dispose {ref} because reviewed: nothing more to keep it for")
+    assert "will be disposed of at the next daily retention sweep" in said[0], said
 
 
 @pytest.fixture
@@ -131,14 +141,17 @@ def test_disposal_leaves_no_copy_in_outbox_links_requests_or_conversations(servi
     _copies_of(service, ref, case_id)
     complaint = _complaint(service)
 
-    clock.current = at(2027, 12, 1)  # the comment's year is over; the case's 25 are not
+    # A complaint is kept 6 years after it is resolved, then reviewed; the case's 25 are not over.
+    reviewed(service, clock, complaint, "slt1", at(2032, 11, 21))
+    assert complaint in left_in_outbox(service)  # decided, not yet disposed of
+    clock.current = at(2032, 12, 1)
     RetentionSweep(service.kernel).sweep()
-    with service.kernel.session() as session:
-        left = json.dumps([r.message for r in session.exec(select(Outbox))])
+    left = left_in_outbox(service)
     assert "MARKER-COMPLAINT" not in left and "Mrs Parent" not in left
     assert complaint not in left  # not even which comment it was
     assert "MARKER-ALERT" in left  # the case is not due yet: its alert stands
 
+    reviewed(service, clock, ref, "dsl1", at(2051, 11, 21))  # 25 years after it closed
     clock.current = at(2052, 1, 1)
     RetentionSweep(service.kernel).sweep()
     with service.kernel.session() as session:
@@ -159,6 +172,11 @@ def test_disposal_leaves_no_copy_in_outbox_links_requests_or_conversations(servi
         assert {r.status for r in rows if r.platform == "email"} == {"withdrawn"}
 
 
+def left_in_outbox(service) -> str:
+    with service.kernel.session() as session:
+        return json.dumps([r.message for r in session.exec(select(Outbox))])
+
+
 def _upload(service, user: str, data: bytes) -> str:
     png = service.kernel.store_evidence("MARKER-shot.png", "image/png", data)
     service.receive(StaffMessage("console", user, "", files=[png], name=user))
@@ -169,6 +187,7 @@ def _upload(service, user: str, data: bytes) -> str:
 def test_a_file_an_unfinished_report_still_uses_is_never_deleted(service, clock):
     first = open_case(service)  # its PNG is the one the next report sends too
     close(service, first)
+    reviewed(service, clock, first, "dsl1", at(2051, 11, 21))
     clock.current = at(2052, 1, 1)
     say(service, "fay", *CB_ABOUT_PUPIL)
     sha = _upload(service, "fay", tiny_png())
@@ -217,6 +236,7 @@ def test_sqlite_file_and_its_log_hold_no_byte_of_a_disposed_record(sqlite_url, t
     database = Path(sa.engine.make_url(sqlite_url).database or "")
     before = database.read_bytes() + _wal(database)
     assert b"MARKER-DESCRIPTION" in before
+    reviewed(service, clock, ref, "dsl1", at(2051, 11, 21))
     clock.current = at(2052, 1, 1)
     assert RetentionSweep(service.kernel).sweep() == 1
     after = database.read_bytes() + _wal(database)

@@ -26,14 +26,20 @@ from bot.storage.tables import AuditEvent
 from tests.helpers import ROOT, add_account, grant, log_comment, make_service, run_cli, say, tell
 
 DEFAULT = (resources.files("bot.policies") / "default.toml").read_text(encoding="utf-8")
-PUPIL_WORRYING = ["friend request", "1", "no", "instagram", "yes", "yes", "no"]
+# Accepted, something worries them: what (in their words), no danger today, no screenshots.
+WORRY = ["yes", "They say they are unhappy at home", "no", "done"]
+PUPIL_WORRYING = ["friend request", "1", "no", "instagram", "yes", *WORRY]
 PUPIL_ROUTINE = ["friend request", "1", "no", "instagram", "no", "no"]
 FORMER_PUPIL_WITH_DOB = [
-    "friend request", "former pupil", "04/09/2009", "no", "instagram", "yes", "yes", "no",
+    "friend request", "former pupil", "04/09/2009", "no", "instagram", "yes", *WORRY,
 ]  # fmt: skip
 FAKE_ACCOUNT_MESSAGING_PUPILS = [
     "someone has made a fake account", "Me", "Instagram", "@fake_me",
-    "It messages pupils asking to meet", "done", "yes", "no",
+    "It messages pupils asking to meet", "done", "yes", "yes", "no",
+]  # fmt: skip
+FAKE_ACCOUNT_ASKING_PARENTS_FOR_MONEY = [
+    "someone has made a fake account", "Me", "Instagram", "@fake_me_too",
+    "It asks parents for money", "done", "yes", "no", "no",
 ]  # fmt: skip
 STAFF_ABUSE = ["report abuse", "me", "facebook", "no link", "yesterday", "insults", "done"]
 STAFF_ABUSE += ["no", "no", "no"]
@@ -76,7 +82,8 @@ def test_retention_classes_belong_to_the_record_not_its_reference_prefix(service
     say(service, "t1", *PUPIL_WORRYING)  # FR-0001: accepted, worrying: about a child
     say(service, "t2", *PUPIL_ROUTINE)  # FR-0002: nothing worrying
     say(service, "t3", *FORMER_PUPIL_WITH_DOB)  # FR-0003: born 4 Sep 2009
-    say(service, "t4", *FAKE_ACCOUNT_MESSAGING_PUPILS)  # IM-0001
+    say(service, "t4", *FAKE_ACCOUNT_MESSAGING_PUPILS)  # IM-0001: to the DSL
+    say(service, "t6", *FAKE_ACCOUNT_ASKING_PARENTS_FOR_MONEY)  # IM-0002: to SLT
     say(service, "t5", *STAFF_ABUSE)  # CB-0001: abuse aimed at the reporter
     concern(service, ALLEGATION)  # SC-0001 (about the Headteacher: to the chair)
     concern(service, LOW_LEVEL)  # SC-0002
@@ -95,7 +102,9 @@ def test_retention_classes_belong_to_the_record_not_its_reference_prefix(service
     assert got["FR-0002"] == (classes.FRIEND_REQUEST, date(2032, 11, 21), False)
     # The child's date of birth is known: 25 years from it, disposed of after notice.
     assert got["FR-0003"] == (classes.CHILD, date(2034, 9, 4), False)
-    assert got["IM-0001"][0] == classes.CHILD and due["IM-0001"].owner == "slt"
+    assert got["IM-0001"][0] == classes.CHILD and due["IM-0001"].owner == "dsl"
+    # Same prefix, different record: one contacting only adults is not about a child.
+    assert got["IM-0002"][0] == classes.STAFF_ABUSE and due["IM-0002"].owner == "slt"
     assert got["CB-0001"] == (classes.STAFF_ABUSE, date(2032, 11, 21), False)
     # KCSIE Part 4: 10 years from the allegation, then a person decides (pension age).
     assert got["SC-0001"] == (classes.ALLEGATION, date(2036, 11, 21), True)

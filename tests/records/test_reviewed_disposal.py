@@ -19,7 +19,9 @@ from bot.storage import db
 from bot.storage.tables import Case, Disposal
 from tests.helpers import FakeClock, grant, make_service, say, seen
 
-PUPIL_WORRYING = ["friend request", "1", "no", "instagram", "yes", "yes", "no"]
+# Accepted, something worries them: what (in their words), no danger today, no screenshots.
+WORRY = ["yes", "They say they are unhappy at home", "no", "done"]
+PUPIL_WORRYING = ["friend request", "1", "no", "instagram", "yes", *WORRY]
 PUPIL_ROUTINE = ["friend request", "1", "no", "instagram", "no", "no"]
 
 
@@ -185,8 +187,12 @@ def test_a_safeguarding_record_slt_dealt_with_is_reviewed_by_the_dsl(service, cl
     grant(service, "slt1", "slt")
     say(
         service, "t4", "someone has made a fake account", "Me", "Instagram", "@fake_me",
-        "It messages pupils asking to meet", "done", "yes", "no",
+        "It asks parents for money", "done", "yes", "no", "no",
     )  # fmt: skip
+    # IM-0001 above contacts only adults, so it is SLT's.
+    # SLT later learn it also messaged pupils: their record, now about a child.
+    said = say(service, "slt1", "reclassify IM-0001 child because it also messaged pupils")[0]
+    assert said.startswith("IM-0001 is now kept as: Safeguarding records about a child")
     service.press(ButtonPress("console", "slt1", cards.CASE_CLOSE, "IM-0001", text="reported"))
     read(service, "dsl1"), read(service, "slt1"), read(service, "dpo1")
     sweep_on(service, clock, at(2051, 10, 22))

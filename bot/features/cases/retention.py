@@ -144,7 +144,7 @@ def case_schedule(
 
 def may_decide(pack: PolicyPack, actor: Actor | None, owner_team: str | None, cls: str) -> bool:
     """The case's owners always; the DSL for a safeguarding record a team owns (a fake
-    account messaging pupils that SLT dealt with), never one a single role owns (a concern
+    account SLT dealt with, later found to have messaged pupils), never one a single role owns (a concern
     about a colleague: the DSL may be the person concerned); the DPO for records that are
     not safeguarding records. `actor` None is the server's own command line."""
     if actor is None:

@@ -78,8 +78,12 @@ def advise(pack: PolicyPack, facts: FakeAccountFacts, now: datetime) -> FakeAcco
 
 
 def retention_class(team: str, flags: Sequence[str], details: Mapping[str, Any]) -> str:
-    """X-RECORD: a fake account messaging pupils (or a child in danger from it) is a
-    safeguarding record about a child; otherwise abuse aimed at staff or the school."""
-    if details.get("contacting") or about_a_child(team, flags):
+    """X-RECORD: a fake account messaging pupils, or maybe (or a child in danger from it),
+    is a safeguarding record about a child; one contacting only adults (parents asked for
+    money) is abuse aimed at staff or the school. Reports made before the pupils question
+    was asked ("contacting" only) stay safeguarding records."""
+    if "contacting_pupils" in flags or about_a_child(team, flags):
+        return classes.CHILD
+    if details.get("contacting") and "pupils" not in details:
         return classes.CHILD
     return classes.STAFF_ABUSE

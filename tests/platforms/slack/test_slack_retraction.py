@@ -33,6 +33,10 @@ async def report_and_close(bot, user: str, ref: str, n: int):
 
 
 async def dispose_all(bot, clock) -> None:
+    """Long after the 6 years: the first sweep gives the review list's 30 days' notice,
+    the one 31 days later disposes of them."""
+    clock.current = datetime(2059, 12, 1, tzinfo=UTC)
+    assert await asyncio.to_thread(RetentionSweep(bot.service.kernel).sweep) == 0
     clock.current = datetime(2060, 1, 1, tzinfo=UTC)
     assert await asyncio.to_thread(RetentionSweep(bot.service.kernel).sweep) >= 1
 
