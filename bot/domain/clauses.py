@@ -71,8 +71,8 @@ WHAT_THE_BOT_DOES = {
         "files (each with its SHA-256), the link and when it was posted."
     ),
     "CB-REPORT-SENIOR": (
-        "Sends the report to the SLT team. Every pack must have it; it is also cited for "
-        "safeguarding routing when a pack has no CB-SAFEGUARD."
+        "Sends the report to the SLT team. Every pack must have it. Without CB-SAFEGUARD, "
+        "a report about a pupil still goes to the DSL team, citing the national guidance."
     ),
     "CB-SAFEGUARD": (
         "A report about a pupil, or one that raises a safeguarding concern, goes to the DSL "
@@ -93,7 +93,10 @@ WHAT_THE_BOT_DOES = {
         "When staff are the target, says the school will offer support and counselling, and "
         "adds a task to offer it within two days."
     ),
-    "CB-BLOCK": "Tells staff they can block and report the account on the platform.",
+    "CB-BLOCK": (
+        "Tells staff they can block and report the account on the platform; in an abuse "
+        "report, only when the abuse is aimed at them."
+    ),
     "SG-DANGER": (
         "Any report that may involve a child asks early whether a child is in danger right "
         "now. If so, it tells the member of staff to call 999 if someone is at risk now and to "

@@ -147,6 +147,7 @@ def _finish(ctx: Context) -> Outcome:
         police_consent=_police_consent(a),
         pupil_author=a["pupil_author"],
         safeguarding=bool(a.get("safeguarding")),
+        danger_now=in_danger(ctx),
     )
     assessment = assess_abuse(ctx.pack, facts, ctx.now, harm=a.get(HARM))
     if in_danger(ctx):
