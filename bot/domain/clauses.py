@@ -84,7 +84,9 @@ WHAT_THE_BOT_DOES = {
     ),
     "CB-POLICE": (
         "For threatening material, records the police question on the case; with the staff "
-        "member's consent the case is flagged for the police with a 24-hour task to report it."
+        "member's consent the case is flagged for the police with a same-day task to report "
+        'it. With `[safeguarding] police_without_consent`, a "no" is told that illegal '
+        "conduct is still reported. A threat to a pupil: the DSL decides."
     ),
     "CB-PUPIL-AUTHOR": (
         "When a pupil posted it (or may have), flags the case for the behaviour policy and says so."

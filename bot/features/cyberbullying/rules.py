@@ -164,13 +164,20 @@ def _police(
             ],
         )
     if facts.police_consent == "declined" and pack.has("CB-POLICE"):
-        text = (
-            "You chose not to involve the police. If you change your mind, tell the "
-            f"{lead}; you can do that at any time."
-            if facts.target == "me"
-            else "Your colleague hasn't agreed to involving the police, so the school won't "
-            f"report it for now. If they agree later, tell the {lead}."
-        )
+        if pack.safeguarding.police_without_consent:  # never "the school won't report it"
+            who = "You chose not" if facts.target == "me" else "Your colleague hasn't agreed"
+            text = (
+                f"{who} to involve the police. Where conduct is illegal, the school will "
+                "still report it to the police, as the policy says."
+            )
+        else:
+            text = (
+                "You chose not to involve the police. If you change your mind, tell the "
+                f"{lead}; you can do that at any time."
+                if facts.target == "me"
+                else "Your colleague hasn't agreed to involving the police, so the school "
+                f"won't report it for now. If they agree later, tell the {lead}."
+            )
         return "police_consent_declined", pack.guidance("CB-POLICE", text), []
     if facts.police_consent == "not_asked" and facts.target == "pupil" and team == "dsl":
         # The police half rests on the school's CB-POLICE section, or where it has none on

@@ -38,7 +38,8 @@ class Expected:
     to_slt: str  # citation of "I've reported this to the senior leadership team"
     dsl_decides_police: str  # a threat to a pupil: the DSL decides about the police
     block: str | None  # CB-BLOCK, given only to the member of staff who is the target
-    consent: bool  # CB-POLICE: a threat to staff is reported with their consent
+    consent: bool  # CB-POLICE: a threat to staff asks their consent
+    reported_anyway: bool  # CB-POLICE: illegal conduct is reported whatever they answer
     allegation: str  # SG-ALLEGATION: the allegation goes to the head, cited so
     self_report: str  # SG-SELF-REPORT
 
@@ -87,7 +88,12 @@ def check_abuse(name: str, want: Expected) -> None:
         if consent == "given":
             assert any("consent, the school will report this to the police" in s for s in said)
         if consent == "declined":
-            assert not any("will report this to the police" in s for s in said), where
+            [police_line] = [s for s in said if "police" in s]
+            anyway = "the school will still report it to the police, as the policy says"
+            assert (anyway in police_line) == want.reported_anyway, where
+            assert ("won't report it" in police_line) == (
+                target == "colleague" and not want.reported_anyway
+            ), where
 
 
 def check_concerns(name: str, want: Expected) -> None:
@@ -122,6 +128,7 @@ def test_5_default_pack_follows_its_model_policy_and_kcsie():
             dsl_decides_police="Policy 5.5, 5.3",
             block="Policy 5.8",
             consent=True,
+            reported_anyway=False,
             allegation="KCSIE 2025 Part 4 section 1",
             self_report="KCSIE 2025 Part 4 section 2",
         ),
@@ -142,6 +149,7 @@ def test_5_dukeries_sends_pupils_abuse_to_the_dsl_by_2_4_and_cites_kcsie_for_the
             dsl_decides_police="Policy 2.4; KCSIE 2025 Part 1",
             block=None,
             consent=False,
+            reported_anyway=False,
             allegation="KCSIE 2025 Part 4 section 1",
             self_report="KCSIE 2025 Part 4 section 2",
         ),
@@ -162,6 +170,7 @@ def test_5_harmonize_follows_sections_6_7_and_8():
             dsl_decides_police="Policy 8, 6",
             block=None,
             consent=True,
+            reported_anyway=False,
             allegation="KCSIE 2025 Part 4 section 1",
             self_report="KCSIE 2025 Part 4 section 2",
         ),
@@ -180,6 +189,9 @@ def test_5_king_jamess_blocks_only_for_the_target_and_reports_illegal_conduct_by
             dsl_decides_police="Policy 2.4, 3",
             block="Policy 2.6",  # 2.6 "school users should block, report or delete other users"
             consent=True,
+            # "Where conduct is considered illegal, the school will report the matter to the
+            # police": never "the school won't report it" after a "no".
+            reported_anyway=True,
             # 2.6 "If you feel that you or someone else is subject to abuse by colleagues ...
             # must be reported using the agreed school protocols"
             allegation="Policy 2.6",
@@ -203,6 +215,9 @@ def test_5_merriott_haselbury_cites_kcsie_not_9_a_for_the_dsl_route():
             dsl_decides_police="Policy 7.g; KCSIE 2025 Part 1",
             block="Policy 9.c",  # 9.c "Federation users should block, report or delete"
             consent=True,
+            # "Where conduct is considered illegal, the school will report the matter to the
+            # police": never "the school won't report it" after a "no".
+            reported_anyway=True,
             allegation="Policy 9.d",  # 9.d "... reported using the agreed Federation protocols"
             self_report="Policy 11.d, 15.a.ix",  # 11.d "they must delete it immediately"
         ),
@@ -224,6 +239,7 @@ def test_5_st_anns_blocks_only_when_the_reporter_is_the_target():
             # action ... such as blocking individuals from interacting with you"
             block="Policy Appendix 1",
             consent=False,
+            reported_anyway=False,
             # "Judgement ... will be made by the Headteacher and Governors"
             allegation="Policy introduction",
             self_report="KCSIE 2025 Part 4 section 2",
@@ -241,3 +257,19 @@ def test_5_a_child_in_danger_now_is_never_told_there_is_nothing_to_do(service_fa
     assert "call 999 first" in reply
     assert DSL_DECIDES in reply and NOTHING_TO_DO not in reply
     assert BLOCK not in reply
+
+
+@pytest.mark.issue(23, 5)
+@pytest.mark.parametrize(
+    "name,anyway", [("king-jamess-school", True), ("harmonize-academy", False)]
+)
+def test_5_the_police_question_says_when_illegal_conduct_is_reported_anyway(
+    service_factory, name, anyway
+):
+    """King James's 2.4 reports illegal conduct whatever staff say; Harmonize 8 asks first
+    ("with the member of staff's consent")."""
+    service = service_factory(name)
+    asked = say(service, "t", "I want to report cyberbullying", "me", "facebook", "no link",
+                "yesterday", "A parent threatening me", "done", "yes")[-1]  # fmt: skip
+    assert "report it to the police?" in asked
+    assert ("the school will report it whatever the answer" in asked) == anyway
