@@ -71,8 +71,8 @@ WHAT_THE_BOT_DOES = {
         "files (each with its SHA-256), the link and when it was posted."
     ),
     "CB-REPORT-SENIOR": (
-        "Sends the report to the SLT team. Every pack must have it; it is also cited for "
-        "safeguarding routing when a pack has no CB-SAFEGUARD."
+        "Sends the report to the SLT team. Every pack must have it. Without CB-SAFEGUARD, "
+        "a report about a pupil still goes to the DSL team, citing the national guidance."
     ),
     "CB-SAFEGUARD": (
         "A report about a pupil, or one that raises a safeguarding concern, goes to the DSL "
@@ -84,7 +84,9 @@ WHAT_THE_BOT_DOES = {
     ),
     "CB-POLICE": (
         "For threatening material, records the police question on the case; with the staff "
-        "member's consent the case is flagged for the police with a 24-hour task to report it."
+        "member's consent the case is flagged for the police with a same-day task to report "
+        'it. With `[safeguarding] police_without_consent`, a "no" is told that illegal '
+        "conduct is still reported. A threat to a pupil: the DSL decides."
     ),
     "CB-PUPIL-AUTHOR": (
         "When a pupil posted it (or may have), flags the case for the behaviour policy and says so."
@@ -93,7 +95,10 @@ WHAT_THE_BOT_DOES = {
         "When staff are the target, says the school will offer support and counselling, and "
         "adds a task to offer it within two days."
     ),
-    "CB-BLOCK": "Tells staff they can block and report the account on the platform.",
+    "CB-BLOCK": (
+        "Tells staff they can block and report the account on the platform; in an abuse "
+        "report, only when the abuse is aimed at them."
+    ),
     "SG-DANGER": (
         "Any report that may involve a child asks early whether a child is in danger right "
         "now. If so, it tells the member of staff to call 999 if someone is at risk now and to "

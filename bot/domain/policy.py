@@ -228,6 +228,10 @@ class Safeguarding(_Strict):
     # working hours.
     unfinished_reminder_minutes: int = Field(default=30, ge=5, le=24 * 60)
     unfinished_to_dsl_hours: int = Field(default=1, ge=1, le=24)
+    # CB-POLICE: true where the policy reports illegal conduct to the police whatever the
+    # member of staff wants ("Where conduct is considered illegal, the school will report
+    # the matter to the police"); false where it asks their consent first.
+    police_without_consent: bool = False
 
 
 class Wording(_Strict):

@@ -117,8 +117,12 @@ def _asks_police_consent(ctx: Context) -> bool:
 
 def _consent_prompt(ctx: Context) -> str:
     if ctx.answers.get("target") == "me":
-        return "Are you happy for the school to report it to the police? You can change your mind later."
-    return "Has your colleague agreed to the school reporting it to the police?"
+        asked = "Are you happy for the school to report it to the police? You can change your mind later."
+    else:
+        asked = "Has your colleague agreed to the school reporting it to the police?"
+    if ctx.pack.safeguarding.police_without_consent:  # e.g. King James's 2.4
+        asked += " If it is illegal, the school will report it whatever the answer."
+    return asked
 
 
 def _police_consent(answers: Mapping[str, Any]) -> PoliceConsent:
@@ -147,6 +151,7 @@ def _finish(ctx: Context) -> Outcome:
         police_consent=_police_consent(a),
         pupil_author=a["pupil_author"],
         safeguarding=bool(a.get("safeguarding")),
+        danger_now=in_danger(ctx),
     )
     assessment = assess_abuse(ctx.pack, facts, ctx.now, harm=a.get(HARM))
     if in_danger(ctx):

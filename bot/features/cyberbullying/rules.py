@@ -12,6 +12,7 @@ from typing import Literal
 
 from bot.domain import harm as harms
 from bot.domain.cases import FollowUp
+from bot.domain.harm import NATIONAL_SOURCES, sg_guidance
 from bot.domain.messages import Guidance
 from bot.domain.policy import PolicyPack
 
@@ -32,6 +33,7 @@ class AbuseFacts:
     police_consent: PoliceConsent
     pupil_author: PupilAuthor
     safeguarding: bool
+    danger_now: bool = False  # a child is in danger right now: 999 comes first (SG-DANGER)
 
 
 @dataclass(frozen=True)
@@ -57,10 +59,13 @@ def assess_abuse(
     tasks: list[FollowUp] = []
 
     if safeguarding:
-        clause = "CB-SAFEGUARD" if pack.has("CB-SAFEGUARD") else "CB-REPORT-SENIOR"
+        # Without a CB-SAFEGUARD section of its own, the DSL route rests on KCSIE (a concern
+        # reaches the safeguarding lead as soon as it is identified), never on the section
+        # that sends abuse of staff to SLT (Merriott-Haselbury 9.a "Inform SLT immediately").
         guidance.append(
-            pack.guidance(
-                clause,
+            sg_guidance(
+                pack,
+                _safeguard_clause(pack),
                 f"Because a child may be at risk, this has gone to the {lead} as urgent.",
             )
         )
@@ -83,7 +88,10 @@ def assess_abuse(
                 "Keep everything: don't delete messages, and screenshot anything new.",
             )
         )
-    if pack.has("CB-BLOCK") and not nude_image:  # blocking may warn an abuser; the DSL decides
+    # Blocking is for the member of staff who is the target (St Ann's Appendix 1: "If you
+    # are the target of bullying or abuse online you can take action ... blocking
+    # individuals"); for a pupil it may warn an abuser or lose what the DSL needs to see.
+    if pack.has("CB-BLOCK") and facts.target == "me" and not nude_image:
         guidance.append(
             pack.guidance("CB-BLOCK", "You can block and report the account on the platform.")
         )
@@ -156,31 +164,60 @@ def _police(
             ],
         )
     if facts.police_consent == "declined" and pack.has("CB-POLICE"):
-        text = (
-            "You chose not to involve the police. If you change your mind, tell the "
-            f"{lead}; you can do that at any time."
-            if facts.target == "me"
-            else "Your colleague hasn't agreed to involving the police, so the school won't "
-            f"report it for now. If they agree later, tell the {lead}."
-        )
+        if pack.safeguarding.police_without_consent:  # never "the school won't report it"
+            who = "You chose not" if facts.target == "me" else "Your colleague hasn't agreed"
+            text = (
+                f"{who} to involve the police. Where conduct is illegal, the school will "
+                "still report it to the police, as the policy says."
+            )
+        else:
+            text = (
+                "You chose not to involve the police. If you change your mind, tell the "
+                f"{lead}; you can do that at any time."
+                if facts.target == "me"
+                else "Your colleague hasn't agreed to involving the police, so the school "
+                f"won't report it for now. If they agree later, tell the {lead}."
+            )
         return "police_consent_declined", pack.guidance("CB-POLICE", text), []
     if facts.police_consent == "not_asked" and facts.target == "pupil" and team == "dsl":
-        clauses = [c for c in ("CB-POLICE", "CB-SAFEGUARD") if pack.has(c)]
-        if not clauses:
-            return None
+        # The police half rests on the school's CB-POLICE section, or where it has none on
+        # KCSIE Part 1 (SG-DANGER: "a referral should be made to children's social care
+        # and/or the police immediately"); the DSL half on CB-SAFEGUARD, or KCSIE. Dukeries
+        # 2.4 and St Ann's "Safeguarding" say nothing about the police.
+        police = "CB-POLICE" if pack.has("CB-POLICE") else "SG-DANGER"
         text = (
             f"Because it is threatening and a pupil is the target, the {lead} will decide "
-            "whether to involve the police. You don't need to do anything about that."
+            "whether to involve the police. "
+            # Never "nothing to do" beside "call 999 first" in the same reply.
+            + (
+                "If anyone is at risk right now, calling 999 yourself is still right."
+                if facts.danger_now
+                else "You don't need to do anything about that."
+            )
         )
         return (
             "police_dsl_to_decide",
-            Guidance(clauses[0], f"{text} {pack.cite_all(*clauses)}"),
+            Guidance(police, f"{text} {_cite(pack, police, _safeguard_clause(pack))}"),
             [
                 FollowUp(
-                    clauses[0],
+                    police,
                     "Decide whether to involve the police (threat against a pupil)",
                     now + THREAT_DEADLINE,
                 )
             ],
         )
     return None
+
+
+def _safeguard_clause(pack: PolicyPack) -> str:
+    """What sends abuse of a child to the DSL: the school's own section, else KCSIE."""
+    return "CB-SAFEGUARD" if pack.has("CB-SAFEGUARD") else "SG-UNFINISHED"
+
+
+def _cite(pack: PolicyPack, *clauses: str) -> str:
+    """One citation for several clauses; one the pack doesn't map cites the national
+    guidance it rests on."""
+    national = [NATIONAL_SOURCES[c] for c in clauses if not pack.has(c) and c in NATIONAL_SOURCES]
+    mapped = pack.cite_all(*clauses)[1:-1]
+    parts = [p for p in [mapped, *dict.fromkeys(national)] if p]
+    return f"({'; '.join(parts)})"
