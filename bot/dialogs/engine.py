@@ -57,6 +57,9 @@ class Turn:
     outcome: Any = None
     alarm: Any = None  # an Outcome to open as a case now (Dialog.alarm)
     discard: list[dict[str, Any]] = field(default_factory=list)  # files to delete now
+    # A report whose case an alarm opened, stopped part-way: what it said so far, which
+    # joins that case (nothing half-said is lost).
+    stopped: dict[str, Any] | None = None
 
 
 def _ctx(pack: PolicyPack, state: Mapping[str, Any], now: datetime) -> Context:
@@ -269,15 +272,15 @@ def advance(
             ],
         )
     if said in CANCEL_WORDS and not user_input.files:
-        if state.get(CASE):  # an alarm already went: say so, truthfully
+        if state.get(CASE):  # an alarm already went: say so, truthfully, and keep it all
             stopped = (
                 f"OK, I've stopped. The urgent alert {state[CASE]} stays with the safeguarding "
                 "lead, with what you told me so far. Message me any time to add more."
             )
-        else:
-            stopped = (
-                "OK, I've stopped. Nothing was sent to anyone. Message me any time to start again."
-            )
+            return Turn(None, [Message(stopped)], stopped=_said_so_far(dialog, state, pack, now))
+        stopped = (
+            "OK, I've stopped. Nothing was sent to anyone. Message me any time to start again."
+        )
         return Turn(None, [Message(stopped)])
     if said in BACK_WORDS and not user_input.files:
         return _go_back(dialog, state, ctx)
@@ -426,6 +429,9 @@ def _move_on(dialog: Dialog, state: dict[str, Any], pack: PolicyPack, now: datet
         alarm = dialog.alarm(Context(pack, dialog.effective_answers(ctx), now))
         if alarm is not None:
             state["alarmed"] = True  # once: the router records the case it opened
+            # The first sentence goes with the alert: the DSL reads it from the start.
+            if opening := (state.get("options") or {}).get(OPENING):
+                alarm = dataclasses.replace(alarm, details={**alarm.details, OPENING: opening})
     return Turn(state, [_prompt(dialog, state, ctx, lead)], alarm=alarm, discard=discard)
 
 
@@ -444,6 +450,18 @@ def _take_understood(
     if not understood:
         state.pop(UNDERSTOOD, None)
     return position
+
+
+def _said_so_far(
+    dialog: Dialog, state: dict[str, Any], pack: PolicyPack, now: datetime
+) -> dict[str, Any]:
+    """Every answer given and every word kept, for the case an alarm opened."""
+    ctx = Context(pack, dialog.effective_answers(_ctx(pack, state, now)), now)
+    alarm = dialog.alarm(ctx) if dialog.alarm is not None else None
+    details = dict(alarm.details) if alarm is not None else {}
+    if opening := (state.get("options") or {}).get(OPENING):
+        details[OPENING] = opening  # files removed are already in the case's chronology
+    return {"case": state[CASE], "details": details}
 
 
 def _kept_aside(state: Mapping[str, Any]) -> dict[str, Any]:

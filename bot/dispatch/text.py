@@ -25,6 +25,7 @@ from bot.domain.cases import Actor
 from bot.domain.evidence import EvidenceFile
 from bot.domain.messages import Message
 from bot.domain.turns import Answered, TurnResult, TurnStatus
+from bot.features.cases import opening
 from bot.kernel.core import Kernel
 from bot.kernel.registry import MENU_STEP
 from bot.storage import repository as repo
@@ -210,6 +211,8 @@ class ConversationRouter:
         if turn.state is None:
             repo.clear_dialog(session, actor.platform, actor.user_id)
             log.info("dialog %s cancelled", name)
+            if turn.stopped is not None:
+                opening.stopped(self.kernel, session, actor, **turn.stopped)
         else:
             if actor.name and not turn.state.get(REPORTER_NAME):
                 # An unfinished report passed to the DSL says who started it (SG-UNFINISHED).

@@ -55,6 +55,7 @@ EVENT_WORDS = {
     "reminder.sent": "Reminder sent",
     "case.hold": "Legal hold placed",
     "case.completed": "Rest of the report added",
+    "case.report_stopped": "The reporter stopped the report part-way; what they said is kept",
     "case.asked_reporter": "Reporter asked to finish the report",
     "case.unfinished": "Passed to the safeguarding lead unfinished",
     "evidence.removed": "File deleted unseen: the bot may not keep an image of a child (SHA-256)",

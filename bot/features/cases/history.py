@@ -20,6 +20,9 @@ HISTORY = {
     "approval.approved": "Approved by {who} ({role}) at {when}.",
     "approval.rejected": "Rejected by {who} ({role}) at {when}.",
     "case.completed": "The rest of the report was added by {who} at {when}.",
+    "case.report_stopped": (
+        "{who} stopped the report part-way at {when}; what they said so far is kept here."
+    ),
     "case.asked_reporter": "{who} asked the reporter to finish it at {when}.",
     "case.unfinished": (
         "Left unfinished by its reporter (last answer {since}); passed to the safeguarding "

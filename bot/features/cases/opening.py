@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -103,6 +104,22 @@ def complete(
         f"{lead}Thank you. I've added all of this to {case.ref}. It is already with "
         f"{_owners(kernel, case.team)} as urgent."
     )
+
+
+def stopped(
+    kernel: Kernel, session: Session, actor: Actor, case: str, details: dict[str, Any]
+) -> None:
+    """A report an alarm opened, stopped by its reporter part-way: what it said so far
+    joins the case, and the chronology says the reporter stopped (the case stays open)."""
+    row = repo.case_by_ref(session, case)
+    if row is None or row.reporter_id != actor.user_id or row.disposed_at is not None:
+        return
+    now = kernel.now()
+    row.details = {**row.details, **details}
+    row.updated_at = now
+    session.add(row)
+    repo.audit(session, now, actor.key, "case.report_stopped", row.ref, by=actor.name)
+    alerts.refresh(kernel, session, row)
 
 
 def _owners(kernel: Kernel, team: str) -> str:
