@@ -15,6 +15,7 @@ import matplotlib
 matplotlib.use("Agg")  # no display: render to files only
 
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from bot.records.governors import SMALL, Figures, rounded, shown
 from bot.records.printing import FAMILY, Document, printable_text
@@ -67,6 +68,8 @@ def _bars(fig: Figure, labels: list[str], counts: list[int], *, horizontal: bool
         ax.set_xticks(list(positions), labels, rotation=0)
     ax.bar_label(bars, labels=[shown(c) for c in counts], padding=3, fontsize=9)
     (ax.set_xlim if horizontal else ax.set_ylim)(0, max([*heights, SMALL]) * 1.3)
+    # Counts are whole reports: no "0.5" on the axis.
+    (ax.xaxis if horizontal else ax.yaxis).set_major_locator(MaxNLocator(integer=True))
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
 
