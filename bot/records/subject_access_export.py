@@ -63,7 +63,16 @@ def summary_text(data: dict[str, Any], school: str, made: str) -> str:
         "Written words that may name other people were checked by the Data Protection "
         'Officer before this was sent; any not given are marked "held for the DPO\'s review". '
         'Parts of safeguarding records about a child are marked "withheld".',
-        "Files you sent as evidence are in the evidence folder.",
+        (
+            "Files you sent as evidence are in the evidence folder."
+            if any(
+                f.get("included")
+                for c in data["reports_made"]
+                for f in (c.get("evidence") or [])
+                if isinstance(f, dict)
+            )
+            else "You sent no files as evidence that are still kept."
+        ),
         "Everything is in person.json, with times in UTC; your-rights.txt says what these "
         "records are for, who receives them, how long they are kept and your rights.",
     ]

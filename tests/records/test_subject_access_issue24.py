@@ -124,6 +124,7 @@ def test_4_a_teachers_export_holds_reports_about_her_her_outcome_files_and_artic
     # The screenshot she sent is in the zip, byte for byte.
     [item] = mine["evidence"]
     assert files[item["included"]] == tiny_png()
+    assert "Files you sent as evidence are in the evidence folder." in files["summary.txt"].decode()
     # The pupil's case: listed, withheld, the exemption named for the DPO.
     child = next(r for r in data["reports_made"] if r["reference"] == refs["child"])
     assert "withheld" in child and "TESS-CHILD-WORDS" not in text + review
