@@ -51,6 +51,8 @@ class Step:
     # Said as soon as this question is answered, before the next one (advice that can't
     # wait for the end, e.g. "don't view or forward the image", SG-NUDES).
     then_say: Callable[[Context], str | None] | None = None
+    # A yes-or-no question where doubt must count (SG-DANGER): a third answer, "Not sure".
+    not_sure: bool = False
 
     def text(self, ctx: Context, item: str | None = None) -> str:
         base = self.prompt(ctx) if callable(self.prompt) else self.prompt
@@ -58,7 +60,8 @@ class Step:
 
     def options(self, ctx: Context) -> tuple[Choice, ...]:
         if self.kind == "yesno":
-            return (Choice("yes", "Yes"), Choice("no", "No"))
+            unsure = (Choice("not_sure", "Not sure"),) if self.not_sure else ()
+            return (Choice("yes", "Yes"), Choice("no", "No"), *unsure)
         return self.choices(ctx) if callable(self.choices) else self.choices
 
     def applies(self, ctx: Context) -> bool:

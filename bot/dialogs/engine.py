@@ -46,6 +46,10 @@ class UserInput:
 # removed because it may not keep them (the chronology names each by its SHA-256).
 CASE = "case"
 REMOVED_FILES = "removed_evidence"
+# A file refused unkept (SG-NUDES): the case's chronology says so, as the reporter may
+# still hold a copy. Its action in the audit log:
+UPLOAD_REFUSED = "upload_refused"
+UPLOAD_REFUSED_EVENT = "upload.refused"
 OPENING = "opening"  # in the options: the first sentence, word for word
 UNDERSTOOD = "understood"  # answers the first sentence gave to questions not yet reached
 
@@ -148,7 +152,7 @@ def answered_label(
             value = None
         if step.kind == "yesno":
             try:
-                value = "yes" if parsing.parse_yes_no(text) else "no"
+                value = _yes_no_value(step, text)
             except InvalidAnswer:
                 value = None
         label = next((c.label for c in options if c.value == value), None)
@@ -159,6 +163,11 @@ def answered_label(
 
 
 ANSWER_SHOWN = 200  # characters of a typed answer shown under its question
+# Doubt said plainly: the answer "Not sure" itself, nothing more to keep word for word.
+UNSURE_WORDS = {
+    "not sure", "unsure", "don't know", "dont know", "i don't know", "maybe", "possibly",
+    "perhaps", "i think so", "no idea", "idk", "dunno", "not_sure",
+}  # fmt: skip
 
 
 def new_conversation_id() -> str:
@@ -224,6 +233,8 @@ def parse_answer(step: Step, user_input: UserInput, ctx: Context) -> Any:
         case "choice":
             return parsing.parse_choice(text, step.options(ctx), other_allowed=step.other_allowed)
         case "yesno":
+            if step.not_sure and parsing.is_not_sure(text):
+                return parsing.NOT_SURE
             return parsing.parse_yes_no(text)
         case "text":
             return parsing.parse_text(text, step.max_chars)
@@ -240,6 +251,13 @@ def parse_answer(step: Step, user_input: UserInput, ctx: Context) -> Any:
         case "people":
             return parsing.parse_people(text)
     raise AssertionError(f"unhandled step kind {step.kind}")
+
+
+def _yes_no_value(step: Step, text: str) -> str:
+    """The choice value a yes-or-no answer stands for ("yes", "no", "not_sure")."""
+    if step.not_sure and parsing.is_not_sure(text):
+        return parsing.NOT_SURE
+    return "yes" if parsing.parse_yes_no(text) else "no"
 
 
 def _files_step(dialog: Dialog) -> Step | None:
@@ -380,6 +398,8 @@ def words_with(step: Step, text: str, value: Any, ctx: Context) -> str | None:
     if step.kind == "choice" and len(said.split()) < 3:
         return None  # "insta", "a parent": the choice itself, however it was spelt
     bare = {"1", "2", *parsing.YES, *parsing.NO} if step.kind == "yesno" else set()
+    if step.not_sure:
+        bare |= UNSURE_WORDS
     for number, choice in enumerate(options, 1):
         bare |= {parsing.normalise(choice.label), parsing.normalise(choice.value), str(number)}
     return None if said in bare else text.strip()
@@ -427,6 +447,8 @@ def _move_on(dialog: Dialog, state: dict[str, Any], pack: PolicyPack, now: datet
     alarm = None
     if dialog.alarm is not None and not state.get(CASE) and not state.get("alarmed"):
         alarm = dialog.alarm(Context(pack, dialog.effective_answers(ctx), now))
+        if isinstance(alarm, Outcome) and state.get(UPLOAD_REFUSED):
+            alarm = dataclasses.replace(alarm, details={**alarm.details, UPLOAD_REFUSED: True})
         if alarm is not None:
             state["alarmed"] = True  # once: the router records the case it opened
             # The first sentence goes with the alert: the DSL reads it from the start.
@@ -469,6 +491,8 @@ def _kept_aside(state: Mapping[str, Any]) -> dict[str, Any]:
     kept: dict[str, Any] = {}
     if removed := state["answers"].get(REMOVED_FILES):
         kept[REMOVED_FILES] = removed
+    if state.get(UPLOAD_REFUSED):
+        kept[UPLOAD_REFUSED] = True
     if opening := (state.get("options") or {}).get(OPENING):
         kept[OPENING] = opening
     return kept

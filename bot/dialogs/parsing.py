@@ -167,11 +167,26 @@ def _yes_or_no(said: str) -> bool | None:
     return None
 
 
+# A third answer where doubt must count (SG-DANGER): "not sure", "maybe", "i think so".
+NOT_SURE = "not_sure"
+_NOT_SURE = re.compile(
+    r"(?:3|not_sure|not sure|unsure|(?:i )?(?:don'?t|do not|dunno) know|dunno|idk|no idea|"
+    r"maybe|possibly|perhaps|i think so|might be|could be|not certain|can'?t tell)(?:$|[\s,;:.!?-])"
+)
+
+
+def is_not_sure(text: str) -> bool:
+    """ "not sure", "maybe, she said something odd", "i think so": doubt, alone or leading."""
+    return _NOT_SURE.match(normalise(text)) is not None
+
+
 def parse_yes_no(text: str) -> bool:
     said = normalise(text)
     if said in ("1", "2"):
         return said == "1"
     if re.match(r"not yet\b", said):  # "not yet, i want to talk to someone first": a no, for now
+        return False
+    if re.match(r"not (?:right )?now\b", said):  # "not right now, she's in my room": a no
         return False
     yes = _yes_or_no(said)
     if yes is None:

@@ -9,7 +9,9 @@ from typing import Any
 
 from bot.dialogs.declarations import Context, Predicate, Step
 from bot.dialogs.engine import OPENING
+from bot.dialogs.parsing import NOT_SURE
 from bot.domain import harm
+from bot.domain.messages import Guidance
 
 DANGER = "danger"
 HARM = "harm"
@@ -24,7 +26,11 @@ def danger_step(ask_if: Predicate, key: str = DANGER, *, first: bool = True) -> 
         f"Before anything else: {question}" if first else question.capitalize(),
         "yesno",
         ask_if=ask_if,
-        hint="For example a threat to hurt them today, or a child who may hurt themselves.",
+        hint=(
+            "For example a threat to hurt them today, or a child who may hurt themselves. "
+            "If you're not sure, say so: the safeguarding lead hears at once."
+        ),
+        not_sure=True,  # when in doubt, the DSL hears (SG-DANGER)
     )
 
 
@@ -90,7 +96,26 @@ def raises_alarm(ctx: Context) -> bool:
 
 
 def in_danger(ctx: Context) -> bool:
+    """Yes, or not sure: a possible danger takes the same urgent path to the DSL."""
     return any(ctx.answers.get(key) for key in (DANGER, f"{DANGER}_child"))
+
+
+def unsure_of_danger(ctx: Context) -> bool:
+    """ "Not sure" and no yes: the advice says so, kindly, instead of "a child is in danger"."""
+    said = [ctx.answers.get(key) for key in (DANGER, f"{DANGER}_child")]
+    return NOT_SURE in said and True not in said
+
+
+def danger_label(ctx: Context) -> str:
+    """The danger answer as the case reads it: "yes", "no" or "not sure"."""
+    if unsure_of_danger(ctx):
+        return "not sure"
+    return "yes" if in_danger(ctx) else "no"
+
+
+def danger_advice(ctx: Context, go_to: str | None = None) -> Guidance:
+    """What to do now, for a yes or a not sure (SG-DANGER)."""
+    return harm.danger_guidance(ctx.pack, go_to, unsure=unsure_of_danger(ctx))
 
 
 # Answers that on their own say a child is involved, whatever else was said.

@@ -135,11 +135,20 @@ NUDE_UPLOAD_REFUSED = (
 )
 
 
-def danger_guidance(pack: PolicyPack, go_to: str | None = None) -> Guidance:
+def danger_guidance(
+    pack: PolicyPack, go_to: str | None = None, *, unsure: bool = False
+) -> Guidance:
     """Said the moment a member of staff says a child is in danger now (SG-DANGER).
     `go_to`: whom to go to in person when it isn't the DSL (who may be the person a
-    concern is about)."""
+    concern is about). `unsure`: they aren't sure, which is treated as possible danger."""
     lead = go_to or f"{pack.role_label(pack.lead_dsl_role)} (or a deputy)"
+    if unsure:
+        return sg_guidance(
+            pack,
+            "SG-DANGER",
+            "Thank you: not being sure is reason enough. Please go to the "
+            f"{lead} in person now, and if anyone may be hurt right now, call 999.",
+        )
     return sg_guidance(
         pack,
         "SG-DANGER",

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session
 
@@ -97,7 +98,36 @@ class Kernel:
                 return None
             if not any(step.kind == "files" for step in conversation.dialog.steps):
                 return NO_FILES_HERE  # nowhere to keep it: refused, not stored unseen
-            return engine.file_refusal(conversation.dialog, row.state, self.pack, self.local_now())
+            refusal = engine.file_refusal(
+                conversation.dialog, row.state, self.pack, self.local_now()
+            )
+            if refusal:
+                self._note_refused_upload(session, platform, user_id, row.state)
+            return refusal
+
+    def _note_refused_upload(
+        self, session: Session, platform: str, user_id: str, state: dict[str, Any]
+    ) -> None:
+        """The DSL must learn the reporter may hold a copy (SG-NUDES): the case's chronology
+        says a file was refused, now if its case is open, or else when it opens. No name or
+        hash: nothing of the file is read."""
+        key = f"{platform}:{user_id}"
+        if ref := state.get(engine.CASE):
+            if not any(
+                e.action == engine.UPLOAD_REFUSED_EVENT for e in repo.timeline(session, ref)
+            ):
+                repo.audit(session, self.now(), key, engine.UPLOAD_REFUSED_EVENT, ref)
+                session.commit()
+            return
+        if state.get(engine.UPLOAD_REFUSED):
+            return
+        try:
+            repo.save_dialog(
+                session, platform, user_id, {**state, engine.UPLOAD_REFUSED: True}, self.now()
+            )
+            session.commit()
+        except repo.TurnConflict:  # a turn got there first: the next refusal notes it
+            session.rollback()
 
     def store_evidence(self, filename: str, content_type: str | None, data: bytes) -> EvidenceFile:
         """Check and keep a file's bytes; raises EvidenceRefused with a message for the user."""

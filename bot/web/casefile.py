@@ -58,6 +58,7 @@ EVENT_WORDS = {
     "case.report_stopped": "The reporter stopped the report part-way; what they said is kept",
     "case.asked_reporter": "Reporter asked to finish the report",
     "case.unfinished": "Passed to the safeguarding lead unfinished",
+    "upload.refused": "The reporter tried to send a file: refused and not kept (UKCIS guidance); they may still hold a copy",
     "evidence.removed": "File deleted unseen: the bot may not keep an image of a child (SHA-256)",
     "case.hold_released": "Legal hold lifted",
     "case.escalated": "Not acknowledged: emailed",

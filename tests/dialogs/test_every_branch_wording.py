@@ -367,7 +367,7 @@ REFUSED = {
     "age_or_birthday": ("150", "01/01/2030"),
     "url": ("my wall",),
     "people": ("Ms Brown",),
-    "yesno": ("maybe",),
+    "yesno": ("sometimes",),  # "maybe" is an answer where doubt counts (SG-DANGER)
     "files": ("what?",),
 }
 

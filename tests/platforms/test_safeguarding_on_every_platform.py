@@ -222,3 +222,111 @@ async def test_unfinished_the_reporter_is_reminded_and_the_dsl_hears_of_one_abou
     assert case.team == "dsl" and case.urgent and "unfinished" in case.flags
     [alert] = dsl_alerts(driver, "CB-0001")
     assert "Ask the reporter" in str(alert.message["buttons"])
+
+
+@pytest.mark.issue(21, 1)
+async def test_danger_not_sure_is_an_answer_that_takes_the_urgent_path_to_the_dsl(
+    driver: Driver,
+):
+    grant(driver.service, driver.stored(driver.user("dsl")), "dsl", platform=driver.platform)
+    user = driver.user("ana")
+    asked = await driver.say(user, "a year 9 girl said someone is waiting for her after school")
+    assert "is a child in danger right now" in asked and "Not sure" in asked
+    told = await driver.say(user, "not sure")
+    assert "Please answer yes or no" not in told
+    assert "not being sure is reason enough" in told
+    assert "in person now" in told and "call 999" in told
+    assert "urgent alert" in told and "CB-0001" in told
+    [case] = cases(driver)
+    assert case.urgent and case.team == "dsl" and "danger_now" in case.flags
+    assert case.summary["danger"] == "not sure"
+    assert dsl_alerts(driver, "CB-0001")
+    shown = await driver.say(driver.user("dsl"), "case CB-0001")
+    assert "Not sure" in shown
+
+
+@pytest.mark.issue(21, 1)
+async def test_danger_not_sure_button_and_words_typed_are_kept(driver: Driver):
+    user = driver.user("ben")
+    await driver.say(user, "a pupil is being sent nasty messages")
+    told = await driver.say(user, "maybe, she looked scared when she left")
+    assert "not being sure is reason enough" in told
+    [case] = cases(driver)
+    assert case.details["danger"] == "not_sure"
+    assert case.details["danger_words"] == "maybe, she looked scared when she left"
+    other = driver.user("cat")
+    await driver.say(other, "a pupil is being sent nasty messages")
+    told = await driver.choose(other, "Not sure")
+    assert "not being sure is reason enough" in told
+    assert [c.details["danger"] for c in cases(driver)] == ["not_sure", "not_sure"]
+    assert "danger_words" not in cases(driver)[1].details
+
+
+@pytest.mark.issue(21, 1)
+async def test_danger_not_right_now_is_a_no_with_the_words_kept(driver: Driver):
+    user = driver.user("dan")
+    await driver.say(user, "a pupil is being sent nasty messages")
+    told = await driver.say(user, "not right now, she's in my tutor room")
+    assert "Please answer yes or no" not in told
+    assert "call 999" not in told and not cases(driver)
+    with driver.service.kernel.session() as session:
+        row = session.exec(select(DialogState)).one()
+    assert row.state["answers"]["danger"] is False
+    assert row.state["answers"]["danger_words"] == "not right now, she's in my tutor room"
+
+
+REFUSED_LINE = "tried to send a file"
+
+
+def chronology(driver: Driver, ref: str) -> list[str]:
+    """The workspace's chronology of a case, as the DSL reads it there."""
+    from bot.web.casefile import build_case_file
+
+    with driver.service.kernel.session() as session:
+        case = session.exec(select(Case).where(Case.ref == ref)).one()
+        record = build_case_file(session, driver.service.kernel, case)
+    return [event.what for event in record.chronology]
+
+
+@pytest.mark.issue(21, 3)
+async def test_refused_upload_is_in_the_case_the_dsl_reads_when_the_case_is_open(
+    driver: Driver, tmp_path: Path
+):
+    grant(driver.service, driver.stored(driver.user("dsl")), "dsl", platform=driver.platform)
+    user = driver.user("eve")
+    await driver.say(user, "nudes of a year 10 girl are going round on snapchat")
+    await driver.choose(user, "No")
+    await driver.choose(user, "Nude or semi-nude images of someone under 18")
+    assert NUDE_UPLOAD_REFUSED in await attach(driver, user, "photo.png", tmp_path)
+    [case] = cases(driver)
+    shown = await driver.say(driver.user("dsl"), f"case {case.ref}")
+    assert "Evidence: none." in shown
+    assert "tried to send a file" in shown and "refused and not kept" in shown
+    assert "UKCIS" in shown and "photo.png" not in shown
+    said = [w for w in chronology(driver, case.ref) if REFUSED_LINE in w]
+    assert len(said) == 1
+
+
+@pytest.mark.issue(21, 3)
+async def test_refused_upload_before_the_case_opened_is_recorded_when_it_opens(
+    driver: Driver, tmp_path: Path
+):
+    grant(driver.service, driver.stored(driver.user("dsl")), "dsl", platform=driver.platform)
+    user = driver.user("fay")
+    await driver.say(user, "nudes of a year 10 girl are going round on snapchat")
+    dm = f"D{user}"
+    before = (
+        len(driver.bot.fake.called("chat.postMessage", channel=dm))
+        if isinstance(driver, Slack)
+        else 0
+    )
+    assert NUDE_UPLOAD_REFUSED in await attach(driver, user, "photo.png", tmp_path)
+    if isinstance(driver, Slack):  # the refusal, then the question again: wait for both
+        await driver.bot.fake.wait_for("chat.postMessage", before + 2, channel=dm)
+    assert not cases(driver)
+    await driver.choose(user, "No")
+    await driver.choose(user, "Nude or semi-nude images of someone under 18")
+    [case] = cases(driver)
+    shown = await driver.say(driver.user("dsl"), f"case {case.ref}")
+    assert "tried to send a file" in shown and "photo.png" not in shown
+    assert [w for w in chronology(driver, case.ref) if REFUSED_LINE in w]

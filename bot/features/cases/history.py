@@ -32,6 +32,10 @@ HISTORY = {
         "A file sent with the report was deleted unseen at {when}, because the bot may not "
         "keep an image of a child (SHA-256 {sha256})."
     ),
+    "upload.refused": (
+        "The reporter tried to send a file at {when}; it was refused and not kept, as the "
+        "UKCIS guidance says. They may still hold a copy."
+    ),
     "case.escalated": "Not yet acknowledged at {when}: emailed to {emailed} people.",
     "retention.reclassified": "Retention class changed by {who} at {when}: {was} to {to}.",
     "retention.kept": "Reviewed by {who} at {when}: kept until {until}.",

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from bot.dialogs.engine import REMOVED_FILES
+from bot.dialogs.engine import REMOVED_FILES, UPLOAD_REFUSED, UPLOAD_REFUSED_EVENT
 from bot.dialogs.outcome import Outcome
 from bot.domain.cases import Actor, CaseStatus, case_reference, role_of_team
 from bot.domain.messages import MENTION, Message
@@ -174,6 +174,11 @@ def _chronicle_removed_files(
         if item.get("sha256") not in named:
             sha256 = item.get("sha256", "")
             repo.audit(session, now, actor.key, "evidence.removed", ref, sha256=sha256)
+    # A file refused unkept before the case opened: the reporter may hold a copy.
+    if outcome.details.get(UPLOAD_REFUSED) and not any(
+        e.action == UPLOAD_REFUSED_EVENT for e in repo.timeline(session, ref)
+    ):
+        repo.audit(session, now, actor.key, UPLOAD_REFUSED_EVENT, ref)
 
 
 def open_case(kernel: Kernel, session: Session, actor: Actor, outcome: Outcome) -> Case:

@@ -56,7 +56,7 @@ def _answer(step: Step, value: Any, ctx: Context, zone: ZoneInfo) -> str:
         return "No link" if step.kind == "url" else "Not given"
     if isinstance(value, bool):
         return "Yes" if value else "No"
-    if step.kind == "choice":
+    if step.kind in ("choice", "yesno"):  # "Not sure" at a yes-or-no question (SG-DANGER)
         label = next((c.label for c in step.options(ctx) if c.value == value), str(value))
         return SAID_BY_THE_REPORTER.get(label, label)
     if step.kind == "past_datetime":

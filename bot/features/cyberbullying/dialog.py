@@ -25,6 +25,8 @@ from bot.dialogs.parsing import past_examples
 from bot.dialogs.safeguarding import (
     DANGER,
     HARM,
+    danger_advice,
+    danger_label,
     danger_step,
     harm_step,
     in_danger,
@@ -92,10 +94,10 @@ def _alarm(ctx: Context) -> Outcome | None:
         open_case=True,
         team="dsl",
         urgent=True,
-        guidance=[harm.danger_guidance(ctx.pack)] if danger else [],
+        guidance=[danger_advice(ctx)] if danger else [],
         summary={
             "target": TARGET_LABELS.get(a.get("target", ""), "a pupil"),
-            "danger": yes_no(danger),
+            "danger": danger_label(ctx),
             "harm": harm.HARM_LABELS.get(a.get(HARM) or "", ""),
         },
         details={**a, "reported_at": ctx.now.isoformat(timespec="seconds")},
@@ -155,7 +157,7 @@ def _finish(ctx: Context) -> Outcome:
     )
     assessment = assess_abuse(ctx.pack, facts, ctx.now, harm=a.get(HARM))
     if in_danger(ctx):
-        assessment.guidance.insert(0, harm.danger_guidance(ctx.pack))
+        assessment.guidance.insert(0, danger_advice(ctx))
         assessment.flags.insert(0, "danger_now")
     posted = a["posted_at"]
     return Outcome(
@@ -166,7 +168,7 @@ def _finish(ctx: Context) -> Outcome:
         guidance=assessment.guidance,
         summary={
             "target": TARGET_LABELS[facts.target],
-            "danger": yes_no(in_danger(ctx)) if facts.target == "pupil" or in_danger(ctx) else "",
+            "danger": danger_label(ctx) if facts.target == "pupil" or in_danger(ctx) else "",
             "harm": harm.HARM_LABELS.get(a.get(HARM) or "", ""),
             "platform": social_network_label(a["platform"]),
             "threatening": yes_no(facts.threatening),

@@ -19,7 +19,13 @@ from bot.dialogs.common import (
 from bot.dialogs.declarations import Context, Dialog, Step
 from bot.dialogs.engine import WORDS
 from bot.dialogs.outcome import Outcome
-from bot.dialogs.safeguarding import NO_FILES, danger_step, in_danger, takes_no_files
+from bot.dialogs.safeguarding import (
+    NO_FILES,
+    danger_advice,
+    danger_step,
+    in_danger,
+    takes_no_files,
+)
 from bot.domain import harm
 from bot.domain.cases import CaseKind
 from bot.domain.messages import Choice
@@ -176,7 +182,7 @@ def _finish(ctx: Context) -> Outcome:
     details = {**a, "verdict": decision.verdict}
     if a.get("age"):
         details["age"] = _age_kept(a["age"], facts, ctx, safeguarding=decision.urgent or danger)
-    guidance = [harm.danger_guidance(ctx.pack), *decision.guidance] if danger else decision.guidance
+    guidance = [danger_advice(ctx), *decision.guidance] if danger else decision.guidance
     return Outcome(
         kind=KIND,
         open_case=decision.open_case or danger,

@@ -16,8 +16,7 @@ from bot.dialogs.common import (
 )
 from bot.dialogs.declarations import Context, Dialog, Step
 from bot.dialogs.outcome import Outcome
-from bot.dialogs.safeguarding import danger_step, in_danger
-from bot.domain import harm
+from bot.dialogs.safeguarding import danger_advice, danger_step, in_danger
 from bot.domain.cases import CaseKind
 from bot.domain.messages import Choice
 from bot.features.impersonation.rules import FakeAccountFacts, advise, retention_class
@@ -61,7 +60,7 @@ def _finish(ctx: Context) -> Outcome:
         routed = pack.guidance(
             safeguard, f"Because a child may be in danger, this has gone to the {dsl} as urgent."
         )
-        guidance = [harm.danger_guidance(pack), routed, *advice.guidance[1:]]
+        guidance = [danger_advice(ctx), routed, *advice.guidance[1:]]
     elif pupils:  # a possible grooming risk: the DSL owns it and tells SLT what they need
         routed = pack.guidance(
             safeguard,

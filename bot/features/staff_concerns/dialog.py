@@ -14,8 +14,7 @@ from bot.dialogs.common import social_network_label, social_network_step, with_s
 from bot.dialogs.declarations import Context, Dialog, Step
 from bot.dialogs.outcome import Outcome
 from bot.dialogs.parsing import past_examples
-from bot.dialogs.safeguarding import danger_step, in_danger
-from bot.domain import harm
+from bot.dialogs.safeguarding import danger_advice, danger_step, in_danger
 from bot.domain.cases import CaseKind
 from bot.domain.messages import Choice
 from bot.domain.policy import PolicyPack
@@ -83,7 +82,7 @@ def _alarm(ctx: Context) -> Outcome | None:
         open_case=True,
         team=routing.team,
         urgent=True,
-        guidance=[harm.danger_guidance(ctx.pack, _go_to(ctx, routing.role))],
+        guidance=[danger_advice(ctx, _go_to(ctx, routing.role))],
         summary={
             "concern": CONCERN_LABELS[a["concern"]],
             "subject_role": ctx.pack.role_label(role) if role not in (NOT_LISTED, NOT_SURE) else "",
@@ -125,7 +124,7 @@ def _finish(ctx: Context) -> Outcome:
     danger = in_danger(ctx)
     guidance = routing.guidance
     if danger:
-        guidance = [harm.danger_guidance(ctx.pack, _go_to(ctx, routing.role)), *guidance]
+        guidance = [danger_advice(ctx, _go_to(ctx, routing.role)), *guidance]
     return Outcome(
         kind=KIND,
         open_case=True,
