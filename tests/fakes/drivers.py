@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import io
 import time
+from pathlib import Path
 from typing import Protocol
 
 from bot.dispatch import BotService
@@ -217,3 +218,39 @@ async def _until(read, expect: str, timeout: float = 10) -> str:
     while expect not in (seen := await read()) and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
     return seen
+
+
+async def send_file(driver: Driver, user: str, name: str, data: bytes, tmp_path: Path) -> str:
+    """Send a PNG as each platform sends one (the terminal's /attach, a Slack file share, a
+    Teams file card); what the person reads back."""
+    if isinstance(driver, Terminal):
+        path = tmp_path / name
+        path.write_bytes(data)
+        return await driver.say(user, f"/attach {path}")
+    if isinstance(driver, Slack):
+        from tests.fakes.slack_harness import blocks_text
+
+        fake = driver.bot.fake
+        fake.files[name] = (data, "image/png")
+        before = len(fake.called("chat.postMessage", channel=f"D{user}"))
+        info = {
+            "id": name, "name": name, "mimetype": "image/png", "size": len(data),
+            "url_private_download": fake.file_url(name),
+        }  # fmt: skip
+        await driver.bot.dm(user, "", files=[info])
+        posted = await fake.wait_for("chat.postMessage", before + 1, channel=f"D{user}")
+        return "\n".join(blocks_text(p) for p in posted[before:])
+    assert isinstance(driver, Teams)
+    from tests.fakes.teams_client import text_of
+
+    fake = driver.teams.fake
+    fake.downloads[name] = (data, "image/png")
+    shared = {
+        "contentType": "application/vnd.microsoft.teams.file.download.info",
+        "contentUrl": f"https://school.sharepoint.com/personal/{user}/{name}",
+        "name": name,
+        "content": {"downloadUrl": fake.download_url(name), "uniqueId": name},
+    }
+    before = len(driver.teams.dms(user))
+    await driver.teams.say(user, "", attachments=[shared])
+    return "\n".join(text_of(c) for c in driver.teams.dms(user)[before:])

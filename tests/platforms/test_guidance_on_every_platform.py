@@ -12,7 +12,7 @@ import pytest
 from sqlmodel import select
 
 from bot.storage.tables import Case, Evidence, Outbox
-from tests.fakes.drivers import Driver, Slack, Teams, Terminal
+from tests.fakes.drivers import Driver, Slack, Teams, Terminal, send_file
 from tests.fakes.workspace_harness import tiny_png
 from tests.helpers import add_account, grant
 
@@ -38,38 +38,7 @@ def dsl(driver: Driver) -> str:
 
 async def attach(driver: Driver, user: str, name: str, tmp_path: Path) -> str:
     """A screenshot sent as each platform sends one; what the person reads back."""
-    data = tiny_png()
-    if isinstance(driver, Terminal):
-        path = tmp_path / name
-        path.write_bytes(data)
-        return await driver.say(user, f"/attach {path}")
-    if isinstance(driver, Slack):
-        from tests.fakes.slack_harness import blocks_text
-
-        fake = driver.bot.fake
-        fake.files[name] = (data, "image/png")
-        before = len(fake.called("chat.postMessage", channel=f"D{user}"))
-        info = {
-            "id": name, "name": name, "mimetype": "image/png", "size": len(data),
-            "url_private_download": fake.file_url(name),
-        }  # fmt: skip
-        await driver.bot.dm(user, "", files=[info])
-        posted = await fake.wait_for("chat.postMessage", before + 1, channel=f"D{user}")
-        return "\n".join(blocks_text(p) for p in posted[before:])
-    assert isinstance(driver, Teams)
-    from tests.fakes.teams_client import text_of
-
-    fake = driver.teams.fake
-    fake.downloads[name] = (data, "image/png")
-    shared = {
-        "contentType": "application/vnd.microsoft.teams.file.download.info",
-        "contentUrl": f"https://school.sharepoint.com/personal/{user}/{name}",
-        "name": name,
-        "content": {"downloadUrl": fake.download_url(name), "uniqueId": name},
-    }
-    before = len(driver.teams.dms(user))
-    await driver.teams.say(user, "", attachments=[shared])
-    return "\n".join(text_of(c) for c in driver.teams.dms(user)[before:])
+    return await send_file(driver, user, name, tiny_png(), tmp_path)
 
 
 async def up_to_the_worry(driver: Driver, user: str, *, accepted: str = "No") -> None:

@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from bot.domain.harm import NUDE_UPLOAD_REFUSED
 from bot.storage.tables import AuditEvent, Case, DialogState, Evidence, Outbox
-from tests.fakes.drivers import Driver, Slack, Teams, Terminal
+from tests.fakes.drivers import Driver, Slack, Teams, send_file
 from tests.helpers import grant
 
 PNG = b"\x89PNG\r\n\x1a\n an image that must never be kept"
@@ -21,37 +21,7 @@ PNG = b"\x89PNG\r\n\x1a\n an image that must never be kept"
 
 async def attach(driver: Driver, user: str, name: str, tmp_path: Path) -> str:
     """Send a file as each platform sends one; what the person reads back."""
-    if isinstance(driver, Terminal):
-        path = tmp_path / name
-        path.write_bytes(PNG)
-        return await driver.say(user, f"/attach {path}")
-    if isinstance(driver, Slack):
-        fake = driver.bot.fake
-        fake.files[name] = (PNG, "image/png")
-        before = len(fake.called("chat.postMessage", channel=f"D{user}"))
-        info = {
-            "id": name, "name": name, "mimetype": "image/png", "size": len(PNG),
-            "url_private_download": fake.file_url(name),
-        }  # fmt: skip
-        await driver.bot.dm(user, "", files=[info])
-        posted = await fake.wait_for("chat.postMessage", before + 1, channel=f"D{user}")
-        from tests.fakes.slack_harness import blocks_text
-
-        return "\n".join(blocks_text(p) for p in posted[before:])
-    assert isinstance(driver, Teams)
-    fake = driver.teams.fake
-    fake.downloads[name] = (PNG, "image/png")
-    shared = {
-        "contentType": "application/vnd.microsoft.teams.file.download.info",
-        "contentUrl": f"https://school.sharepoint.com/personal/{user}/{name}",
-        "name": name,
-        "content": {"downloadUrl": fake.download_url(name), "uniqueId": name},
-    }
-    before = len(driver.teams.dms(user))
-    await driver.teams.say(user, "", attachments=[shared])
-    from tests.fakes.teams_client import text_of
-
-    return "\n".join(text_of(c) for c in driver.teams.dms(user)[before:])
+    return await send_file(driver, user, name, PNG, tmp_path)
 
 
 def fetched(driver: Driver) -> list[str]:
