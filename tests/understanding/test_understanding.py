@@ -105,7 +105,7 @@ def test_words_about_harm_to_a_child_never_end_at_a_menu(service_factory, text):
 @pytest.mark.issue(22, 3)
 def test_below_the_line_it_asks_with_the_likeliest_and_keeps_the_words(service_factory):
     service = service_factory("default")
-    text = "school instagram"
+    text = "instagram issue"
     registry = service.kernel.registry
     understanding = registry.understand(text)
     reading = read_first_words(registry, text, understanding, service.kernel.pack)
