@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 
@@ -41,45 +40,7 @@ def slack_button(call: Call, label: str) -> dict[str, Any]:
 
 async def press_on_message(bot: Any, user: str, call: Call, label: str) -> None:
     """Press `label` on the message `call` posted, with the payload Slack sends for it."""
-    button = slack_button(call, label)
-    channel, ts = call.response["channel"], call.response["ts"]
-    payload = {
-        "type": "block_actions",
-        "user": {"id": user, "username": user.lower(), "team_id": "T1"},
-        "api_app_id": "A1",
-        "token": "verification-token",
-        "container": {
-            "type": "message",
-            "message_ts": ts,
-            "channel_id": channel,
-            "is_ephemeral": False,
-        },
-        "trigger_id": "trig",
-        "team": {"id": "T1", "domain": "school"},
-        "channel": {"id": channel, "name": "directmessage"},
-        "message": {
-            "type": "message",
-            "user": "UBOT",
-            "ts": ts,
-            "bot_id": "BBOT",
-            "text": call.args["text"],
-            "blocks": call.args["blocks"],
-        },
-        "response_url": "https://hooks.slack.com/actions/T1/1/x",
-        "actions": [
-            {
-                "type": "button",
-                "block_id": "b1",
-                "action_id": button["action_id"],
-                "text": button["text"],
-                "value": button["value"],
-                "action_ts": "1700000001.000001",
-            }
-        ],
-    }
-    body = urlencode({"payload": json.dumps(payload)})
-    response = await bot.post(body, "application/x-www-form-urlencoded")
-    assert response.status == 200
+    await bot.press_on_message(user, call, label)
 
 
 @pytest.mark.issue(10, 4)
