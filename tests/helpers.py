@@ -7,6 +7,7 @@ server are in tests/fakes/.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import sqlite3
@@ -19,6 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import sqlalchemy as sa
 from sqlmodel import select
 
@@ -306,6 +308,30 @@ def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL"))}
     env.update(SCHOOLBOT_DATA_DIR=str(tmp_path / "data"), **extra)
     return env
+
+
+async def run_until_healthy(env: dict[str, str], cwd: Path) -> str:
+    """`schoolbot run` as a real process, until /healthz answers; everything it printed."""
+    port = free_port()
+    process = subprocess.Popen(
+        [*SCHOOLBOT, "run", "--port", str(port)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=cwd,
+    )  # fmt: skip
+    try:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(200):
+                try:
+                    async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                        if response.status == 200:
+                            break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.1)  # a real process starting: nothing to inject
+            else:
+                raise AssertionError("the bot never answered /healthz")
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=10)
+    return output
 
 
 def run_cli(tmp_path: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:

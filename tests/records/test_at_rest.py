@@ -5,18 +5,16 @@ safe to run again or to interrupt."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import os
 import subprocess
 
-import aiohttp
 import pytest
 
 from bot.kernel.evidence_keys import EvidenceKeys
 from bot.kernel.evidence_store import EvidenceStore
-from tests.helpers import SCHOOLBOT, env_for, free_port
+from tests.helpers import SCHOOLBOT, env_for, run_until_healthy
 
 PLAIN = b"MARKER-PLAIN screenshot bytes"
 
@@ -36,26 +34,7 @@ def home(tmp_path, *, loose: bool) -> dict[str, str]:
 
 
 async def run_output(env: dict[str, str], cwd) -> str:
-    port = free_port()
-    process = subprocess.Popen(
-        [*SCHOOLBOT, "run", "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=cwd,
-    )  # fmt: skip
-    try:
-        async with aiohttp.ClientSession() as http:
-            for _ in range(200):
-                try:
-                    async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
-                        if response.status == 200:
-                            break
-                except aiohttp.ClientConnectionError:
-                    await asyncio.sleep(0.1)
-            else:
-                raise AssertionError("the bot never answered /healthz")
-    finally:
-        process.terminate()
-        output, _ = process.communicate(timeout=10)
-    return output
+    return await run_until_healthy(env, cwd)
 
 
 @pytest.mark.issue(24, 6)

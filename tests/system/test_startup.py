@@ -10,7 +10,6 @@ a school should never see (tracebacks, unclosed sessions, bolt's token warning).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import signal
@@ -18,7 +17,6 @@ import socket
 import subprocess
 import sys
 
-import aiohttp
 import pytest
 
 from tests.fakes.fake_connector import FakeConnector
@@ -35,7 +33,7 @@ from tests.fakes.real_bot import (
 )
 from tests.fakes.slack_harness import DSL_CHANNEL, SECRET, SLT_CHANNEL, dm_event, signed_headers
 from tests.fakes.teams_client import TeamsClient, personal, text_of
-from tests.helpers import SCHOOLBOT, env_for, free_port
+from tests.helpers import env_for, free_port, run_until_healthy
 
 FIRST_QUESTION = "Who sent the request?"
 
@@ -276,27 +274,7 @@ async def test_everything_on_starts_and_stops_without_noise(tmp_path):
 
 @pytest.mark.issue(10, 8)
 async def test_run_names_each_role_the_escalation_needs_without_a_holder(tmp_path):
-    port = free_port()
-    process = subprocess.Popen(
-        [*SCHOOLBOT, "run", "--port", str(port)],
-        env=env_for(tmp_path),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        cwd=tmp_path,
-    )
-    try:
-        async with aiohttp.ClientSession() as http:
-            for _ in range(150):
-                try:
-                    async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
-                        if response.status == 200:
-                            break
-                except aiohttp.ClientConnectionError:
-                    await asyncio.sleep(0.1)
-    finally:
-        process.terminate()
-        output, _ = process.communicate(timeout=10)
+    output = await run_until_healthy(env_for(tmp_path), tmp_path)
     assert "Warning: nobody is Designated Safeguarding Lead (dsl)" in output
     assert "Warning: nobody is Deputy DSL (deputy_dsl)" in output
     # DSL, deputy, the SLT team, and the approval stage (the Headteacher): one line each.
