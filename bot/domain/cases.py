@@ -184,7 +184,8 @@ FLAG_LABELS = {
     "behaviour_policy": "behaviour policy",
     "training_needed": "training needed",
     "minimum_age_warning": "platform minimum age",
-    "danger_now": "CHILD IN DANGER NOW",
+    # The teacher said yes, or wasn't sure: both take the urgent path, and "may" is true of both.
+    "danger_now": "CHILD MAY BE IN DANGER NOW",
     "harm:bullying": "bullying or abuse",
     "harm:threats": "threats of violence",
     "harm:nudes": "nude or semi-nude image of a child (UKCIS)",

@@ -213,6 +213,8 @@ async def test_danger_not_sure_is_an_answer_that_takes_the_urgent_path_to_the_ds
     assert dsl_alerts(driver, "CB-0001")
     shown = await driver.say(driver.user("dsl"), "case CB-0001")
     assert "Not sure" in shown
+    # The flag says what is true of a "not sure" as of a yes, never "IN DANGER NOW".
+    assert "CHILD MAY BE IN DANGER NOW" in shown and "CHILD IN DANGER NOW" not in shown
 
 
 @pytest.mark.issue(21, 1)
