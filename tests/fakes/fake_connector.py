@@ -101,6 +101,8 @@ class FakeConnector:
     waiting: int = 0
     # botbuilder caches OpenID metadata per URL for a day: a fresh path per fake.
     metadata_path: str = field(default_factory=lambda: f"/{uuid.uuid4().hex[:8]}/openid")
+    # While set, the signing-keys endpoint doesn't answer (a stalled identity service).
+    keys_stalled: threading.Event = field(default_factory=threading.Event)
     limits: TeamsLimits | None = None  # enforce Teams' rate limits on sends and new threads
     limited: int = 0  # calls answered 429 by `limits`
     # Activities deleted (by the bot, or by a person in Teams): updating or deleting one
@@ -326,6 +328,8 @@ class FakeConnector:
         )
 
     async def _keys(self, _request: web.Request) -> web.Response:
+        while self.keys_stalled.is_set():
+            await asyncio.sleep(0.01)  # the fake's own loop, in its own thread
         with self._lock:
             self.key_requests += 1
         jwk = json.loads(RSAAlgorithm.to_jwk(self.key.public_key()))

@@ -10,7 +10,10 @@ token: signature, issuer, audience, serviceUrl claim, expiry) with three changes
   token's serviceUrl claim is this activity's serviceUrl and its audience our app id;
 - a token signed with a key id botbuilder hasn't seen makes its key lookup raise
   IndexError (so the refresh it means to do never happens). We then refresh the keys once
-  (at most once a minute) and verify again; still unknown is a 401.
+  (at most once a minute) and verify again; still unknown is a 401;
+- botbuilder fetches the OpenID metadata and signing keys with `requests` and no timeout,
+  inside the event loop: one slow answer would stall every conversation, and one that never
+  comes would stall them for good. The fetch is done with aiohttp and a timeout instead.
 """
 
 from __future__ import annotations
@@ -18,8 +21,10 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
+from datetime import datetime
 from typing import Any
 
+import aiohttp
 import jwt
 from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity
@@ -30,13 +35,35 @@ from botframework.connector.auth import (
     UserTokenClient,
 )
 from botframework.connector.auth.channel_validation import ChannelValidation
-from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor
+from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor, _OpenIdMetadata
 
 from bot.platforms.teams.connector import ConnectorPool, LazyUserTokenClient
 
 log = logging.getLogger(__name__)
 CACHE_SIZE = 2048
 KEY_REFRESH_SECONDS = 60.0
+METADATA_TIMEOUT = aiohttp.ClientTimeout(total=10)
+
+
+async def _refresh_without_blocking(metadata: _OpenIdMetadata) -> None:
+    """botbuilder's _OpenIdMetadata._refresh, without blocking the loop and with a timeout.
+
+    A failure raises (aiohttp.ClientError or TimeoutError); botbuilder then refuses the
+    request, and the keys it had stay as they were.
+    """
+    async with aiohttp.ClientSession(timeout=METADATA_TIMEOUT) as session:
+        async with session.get(metadata.url) as response:
+            response.raise_for_status()
+            keys_url = (await response.json(content_type=None))["jwks_uri"]
+        async with session.get(keys_url) as response:
+            response.raise_for_status()
+            keys = (await response.json(content_type=None))["keys"]
+    metadata.keys = keys
+    metadata.last_updated = datetime.now()  # naive local time, as botbuilder compares it
+
+
+# botbuilder internal: every _OpenIdMetadata (one per metadata URL) refreshes through this.
+_OpenIdMetadata._refresh = _refresh_without_blocking
 
 
 class TeamsAuthentication(ConfigurationBotFrameworkAuthentication):
@@ -134,7 +161,7 @@ class TeamsAuthentication(ConfigurationBotFrameworkAuthentication):
             try:
                 await metadata._refresh()
                 refreshed = True
-            except Exception as exc:  # requests' errors: the keys stay as they were
+            except Exception as exc:  # network or HTTP errors: the keys stay as they were
                 log.warning("Teams: couldn't refresh the signing keys: %s", type(exc).__name__)
         if refreshed:
             log.info("Teams: a token named an unknown signing key; the keys were refreshed")

@@ -130,6 +130,26 @@ async def test_unknown_key_id_refreshes_the_keys_once_then_401(teams):
 
 
 @pytest.mark.issue(14, 7)
+async def test_a_stalled_key_fetch_does_not_stall_other_conversations(teams):
+    """botbuilder fetched the signing keys with blocking `requests` and no timeout: while
+    the identity service hung, every conversation on the instance hung with it."""
+    token = teams.fake.sign()
+    assert await _signed(teams, token) == 200
+    stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    claims = jwt.decode(token, options={"verify_signature": False})
+    forged = jwt.encode(claims, stranger, algorithm="RS256", headers={"kid": "key-unknown"})
+    teams.fake.keys_stalled.set()
+    try:
+        waiting = asyncio.create_task(_signed(teams, forged))
+        await asyncio.sleep(0.2)  # the forged token's key refresh is now hanging
+        assert not waiting.done()
+        assert await asyncio.wait_for(_signed(teams, token), 5) == 200
+    finally:
+        teams.fake.keys_stalled.clear()
+    assert await waiting == 401
+
+
+@pytest.mark.issue(14, 7)
 async def test_a_new_signing_key_is_picked_up(teams):
     assert await _signed(teams, teams.fake.sign()) == 200
     teams.fake.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
