@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     # instance may hold a message it is sending before another may take it over.
     tick_seconds: float = Field(default=30.0, gt=0, alias="SCHOOLBOT_TICK_SECONDS")
     outbox_lease_seconds: float = Field(default=60.0, gt=0, alias="SCHOOLBOT_OUTBOX_LEASE_SECONDS")
+    # A once-a-day job (the retention sweep) whose instance stops renewing this is finished
+    # by another (bot/dispatch/daily_jobs.py).
+    daily_lease_seconds: float = Field(default=300.0, gt=0, alias="SCHOOLBOT_DAILY_LEASE_SECONDS")
     # A request answered but not yet handled when its instance died is run again this long
     # after that instance last renewed it.
     accepted_lease_seconds: float = Field(

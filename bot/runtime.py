@@ -33,6 +33,7 @@ def build_service(settings: Settings, *, migrate: bool = True) -> BotService:
     )
     service.outbox.lease = timedelta(seconds=settings.outbox_lease_seconds)
     service.intake.lease = timedelta(seconds=settings.accepted_lease_seconds)
+    service.daily_jobs.lease = timedelta(seconds=settings.daily_lease_seconds)
     service.outbox.platforms = configured_platforms(settings)
     service.outbox.emails = settings.smtp_host is not None
     if settings.public_url:

@@ -1,7 +1,9 @@
 """The scheduler tick: APScheduler runs the reminder sweep in every instance.
 
 Several instances may tick at once; the sweep's claims keep them from doing the same
-reminder twice. A tick that finds the database down logs it and the next one tries again.
+reminder twice. The daily retention sweep is asked for every DAILY_CHECK_TICKS ticks in
+every instance and runs once a school day across them all (bot/dispatch/daily_jobs.py).
+A tick that finds the database down logs it and the next one tries again.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.dispatch import BotService
+from bot.dispatch.daily_jobs import RETENTION, Ran
 from bot.observability import metrics
 
 log = logging.getLogger(__name__)
@@ -26,6 +29,7 @@ logging.getLogger("apscheduler").setLevel(logging.WARNING)
 SCHEDULER_KEY = web.AppKey("scheduler", AsyncIOScheduler)
 
 MAX_SWEEPS_PER_TICK = 100
+DAILY_CHECK_TICKS = 10  # every 5 minutes by default: soon after midnight, or after a kill
 
 
 async def tick(service: BotService) -> int:
@@ -49,18 +53,20 @@ async def tick(service: BotService) -> int:
     return total
 
 
-async def retention_tick(service: BotService) -> int:
-    """The daily retention sweep (bot/records/retention.py); safe in every instance."""
+async def retention_tick(service: BotService) -> Ran | None:
+    """The retention sweep (bot/records/retention.py), once a school day across instances."""
     from bot.records.retention import RetentionSweep
 
+    today = service.kernel.local_now().date().isoformat()
+    sweep = RetentionSweep(service.kernel).sweep
     try:
-        return await asyncio.to_thread(RetentionSweep(service.kernel).sweep)
+        return await asyncio.to_thread(service.daily_jobs.run, RETENTION, today, sweep)
     except sa.exc.SQLAlchemyError as exc:
         metrics.retention_swept({}, ok=False)
         log.error("retention sweep stopped, database problem: %s", type(exc).__name__)
     except asyncio.CancelledError:
         log.info("retention sweep stopped: the bot is shutting down")
-    return 0
+    return None
 
 
 async def unused_files_tick(service: BotService) -> int:
@@ -97,7 +103,7 @@ def mount(app: web.Application, service: BotService, seconds: float) -> None:
         )
         scheduler.add_job(
             retention_tick,
-            IntervalTrigger(hours=24),
+            IntervalTrigger(seconds=seconds * DAILY_CHECK_TICKS),
             args=[service],
             id="retention",
             next_run_time=datetime.now(UTC),

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from bot.dispatch.daily_jobs import DailyJobs
 from bot.dispatch.press import ButtonPresses
 from bot.dispatch.reminders import ReminderSweep
 from bot.dispatch.text import ConversationRouter
@@ -83,6 +84,7 @@ class BotService:
         self.actions = ButtonPresses(self.kernel)
         self.reminders = ReminderSweep(self.kernel)
         self.unfinished = UnfinishedReports(self.kernel)
+        self.daily_jobs = DailyJobs(self.work, self.kernel.now, self.outbox.instance)
 
     # --- conversations ---------------------------------------------------------------------
 

@@ -36,6 +36,8 @@ REQUEST_OUTCOMES = ("ok", "refused", "error")
 SEND_RESULTS = ("sent", "rate_limited", "retried", "failed", "error", "skipped")
 RECORD_TYPES = ("case", "register_entry", "comment", "conversation")
 SWEEP_RESULTS = ("ok", "failed")
+DAILY_JOBS = ("retention", "yearly_reminder")  # bot/storage/daily_runs.py
+DAILY_JOB_OUTCOMES = ("ran", "took_over", "held_elsewhere", "done_already", "failed")
 DB_ERROR_KINDS = ("operational", "interface", "integrity", "programming")
 
 disable_created_metrics()  # no *_created series: twice the lines for nothing we use
@@ -147,6 +149,14 @@ RETENTION_LAST = Gauge(
     "When this instance last finished a retention sweep (Unix time).",
     registry=REGISTRY,
 )
+DAILY_JOB_CHECKS = Counter(
+    "schoolbot_daily_jobs",
+    "Checks of a once-a-day job by this instance: ran, took_over (finished a run an instance "
+    "that stopped had begun), held_elsewhere (another instance is running it), done_already "
+    "or failed.",
+    ["job", "outcome"],
+    registry=REGISTRY,
+)
 DATABASE_ERRORS = Counter(
     "schoolbot_database_errors",
     "Errors the database driver raised, by kind. integrity includes ordinary races (two "
@@ -211,6 +221,13 @@ def escalated(level: str) -> None:
 
 def reminders_finished(count: int) -> None:
     REMINDERS_FINISHED.inc(count)
+
+
+def daily_job(job: str, outcome: str) -> None:
+    """An instance's check of a once-a-day job: whether it ran it, or why not."""
+    DAILY_JOB_CHECKS.labels(
+        known(job.replace("-", "_"), DAILY_JOBS), known(outcome, DAILY_JOB_OUTCOMES)
+    ).inc()
 
 
 def retention_swept(disposed: Mapping[str, int], *, ok: bool) -> None:

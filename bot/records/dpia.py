@@ -52,6 +52,9 @@ TABLES = {
     "disposal": "The disposal log: which record was disposed of, when, under which rule.",
     "policy_read": "Who confirmed reading the yearly policy reminder, and when.",
     "counter": "Counters for case reference numbers; no personal data.",
+    "daily_run": "When each once-a-day job (the retention sweep) and the yearly reminder "
+    "ran, which instance ran it (a random id) and how many items it did, so several "
+    "instances run each once; no personal data.",
 }
 
 

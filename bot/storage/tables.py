@@ -386,3 +386,24 @@ class PolicyRead(SQLModel, table=True):
     user_id: str = Field(max_length=100, index=True)
     year: int
     confirmed_at: datetime = _time(index=True)
+
+
+class DailyRun(SQLModel, table=True):
+    """One run of a once-a-day (or once-a-year) job for one school, shared by every
+    instance: whoever claims the row runs the job; the rest see it and skip. A holder that
+    dies stops renewing its lease and another instance finishes the job
+    (bot/storage/daily_runs.py). No personal data: job names, days, counts."""
+
+    __tablename__ = "daily_run"
+    __table_args__ = (sa.UniqueConstraint("school_id", "job", "period"),)
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    job: str = Field(max_length=40)  # "retention", "yearly-reminder"
+    period: str = Field(max_length=10)  # the school's day ("2026-12-08"), or a year ("2027")
+    state: str = Field(default="running", max_length=10)  # running, done
+    holder: str = Field(max_length=40)  # a random id of the instance running it
+    lease_until: datetime = _time()
+    started_at: datetime = _time()
+    finished_at: datetime | None = _optional_time()
+    attempts: int = 1  # 2 or more: an instance took over from one that stopped
+    items: int | None = None  # how many things it did (records disposed of, people told)

@@ -13,6 +13,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot import scheduler
+from bot.dispatch.daily_jobs import Ran
 from bot.domain.messages import Message, Priority
 from bot.observability import metrics
 from bot.platforms import PLATFORM_NAMES
@@ -149,12 +150,13 @@ async def test_every_family_moves_with_what_it_counts(watched, clock, sqlite_url
     await bot.say("U3", "friend request")
     clock.advance(days=45)
     await scheduler.tick(bot.service)
-    assert await scheduler.retention_tick(bot.service) >= 1
+    assert await scheduler.retention_tick(bot.service) is Ran.RAN  # once that day
     swept = await scrape(bot)
     for name, labels in [
         ("schoolbot_reminder_sweep_seconds_count", {}),
         ("schoolbot_retention_sweeps_total", {"result": "ok"}),
         ("schoolbot_retention_disposed_total", {"record_type": "conversation"}),
+        ("schoolbot_daily_jobs_total", {"job": "retention", "outcome": "ran"}),
     ]:
         assert value(swept, name, **labels) > value(before, name, **labels), (name, labels)
     assert value(swept, "schoolbot_retention_last_sweep_timestamp_seconds") > 0
@@ -183,7 +185,13 @@ def assert_labels_are_vocabulary(scraped: tuple[int, str, object]) -> None:
     allowed = {
         "platform": {*metrics.PLATFORMS, metrics.OTHER},
         "kind": {*metrics.TURN_KINDS, *metrics.DB_ERROR_KINDS, "other"},
-        "outcome": {*metrics.TURN_OUTCOMES, *metrics.REQUEST_OUTCOMES, "other"},
+        "outcome": {
+            *metrics.TURN_OUTCOMES,
+            *metrics.REQUEST_OUTCOMES,
+            *metrics.DAILY_JOB_OUTCOMES,
+            "other",
+        },
+        "job": {*metrics.DAILY_JOBS, "other"},
         "result": {*metrics.SEND_RESULTS, *metrics.SWEEP_RESULTS, "other"},
         "record_type": {*metrics.RECORD_TYPES, "other"},
         "priority": set(metrics.PRIORITIES),

@@ -15,8 +15,11 @@ from bot.features.yearly import confirm
 from bot.features.yearly import queries as yearly_queries
 from bot.kernel.core import Kernel
 from bot.kernel.registry import Registry, ReminderKind
-from bot.storage import scheduling
+from bot.observability import metrics
+from bot.storage import daily_runs, scheduling
 from bot.storage.tables import Reminder
+
+SCHOOL = 1  # the single school of today; schools come with issue 25 point 1
 
 
 def register(registry: Registry) -> None:
@@ -55,11 +58,27 @@ def schedule(kernel: Kernel, session: Session, after: datetime | None = None) ->
 
 
 def _remind(kernel: Kernel, session: Session, reminder: Reminder) -> str:
+    """Everyone's message goes into the outbox in the sweep's one transaction, with the
+    year's run recorded (bot/storage/daily_runs.py): a kill before the commit undoes
+    both, and a year already recorded is never sent again, so each person gets it once."""
     people = yearly_queries.known_people(session)
-    message = annual_reminder(kernel.pack, _year(reminder, kernel))
+    year = _year(reminder, kernel)
+    schedule(kernel, session, after=kernel.now() + timedelta(days=1))
+    first = daily_runs.record_once(
+        session,
+        SCHOOL,
+        daily_runs.YEARLY_REMINDER,
+        str(year),
+        holder=kernel.outbox.instance,
+        now=kernel.now(),
+        items=len(people),
+    )
+    metrics.daily_job(daily_runs.YEARLY_REMINDER, "ran" if first else "done_already")
+    if not first:
+        return f"already sent for {year}"
+    message = annual_reminder(kernel.pack, year)
     for platform, user in sorted(people):
         kernel.outbox.tell_user(session, platform, user, message, priority=Priority.BULK)
-    schedule(kernel, session, after=kernel.now() + timedelta(days=1))
     return f"reminded {len(people)} people"
 
 
