@@ -60,8 +60,14 @@ class DailyJobs:
         """Run `work` for this period unless it has run or another instance is running it.
         Its exceptions reach the caller after the run is given back for a retry."""
         locked = self.work.engine.dialect.name == "postgresql"
+        if self._done(job, period):  # the usual answer, without taking any lock
+            metrics.daily_job(job, Ran.DONE_ALREADY.value)
+            return Ran.DONE_ALREADY
         with daily_runs.advisory_lock(self.work.engine, self.school_id, job) as free:
-            claim = self._claim(job, period, locked=locked) if free else Claim.HELD
+            if free:
+                claim = self._claim(job, period, locked=locked)
+            else:  # another instance holds the lock: running it, or just finding it done
+                claim = Claim.DONE if self._done(job, period) else Claim.HELD
             if claim is Claim.DONE:
                 metrics.daily_job(job, Ran.DONE_ALREADY.value)
                 return Ran.DONE_ALREADY
@@ -82,6 +88,10 @@ class DailyJobs:
             ran = Ran.TOOK_OVER if claim is Claim.TAKEN_OVER else Ran.RAN
             metrics.daily_job(job, ran.value)
             return ran
+
+    def _done(self, job: str, period: str) -> bool:
+        with self.work.session() as session:
+            return daily_runs.is_done(session, self.school_id, job, period)
 
     def _claim(self, job: str, period: str, *, locked: bool) -> Claim:
         with self.work.session() as session:

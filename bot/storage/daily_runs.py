@@ -3,7 +3,7 @@
 The claim is a row in `daily_run`, taken by a compare-and-set, on both databases:
 - no row yet: INSERT ... ON CONFLICT DO NOTHING; the instance whose insert lands holds it;
 - a row still "running" whose lease has ended (its holder died): one UPDATE ... WHERE
-  state = 'running' AND lease_until < now takes it over, and only one instance's lands;
+  state = 'running' AND lease_until <= now takes it over, and only one instance's lands;
 - a row "done": the job has run for that period; nobody runs it again.
 
 On PostgreSQL a session advisory lock on (school, job) is taken first, on a connection
@@ -74,7 +74,7 @@ def claim(
         attempts=1,
     ):
         return Claim.NEW
-    stale = sa.true() if locked else col(DailyRun.lease_until) < now
+    stale = sa.true() if locked else col(DailyRun.lease_until) <= now
     result = session.execute(
         sa.update(DailyRun)
         .where(*_key(school_id, job, period), col(DailyRun.state) == RUNNING, stale)
@@ -83,8 +83,12 @@ def claim(
     )
     if rowcount(result) == 1:
         return Claim.TAKEN_OVER
+    return Claim.DONE if is_done(session, school_id, job, period) else Claim.HELD
+
+
+def is_done(session: Session, school_id: int, job: str, period: str) -> bool:
     state = session.exec(select(DailyRun.state).where(*_key(school_id, job, period))).first()
-    return Claim.DONE if state == DONE else Claim.HELD
+    return state == DONE
 
 
 def renew(
