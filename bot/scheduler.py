@@ -107,7 +107,9 @@ def mount(app: web.Application, service: BotService, seconds: float) -> None:
             args=[service],
             id="retention",
             next_run_time=datetime.now(UTC),
-            max_instances=1,
+            # A check while this instance's sweep is still going returns at once
+            # (Ran.RUNNING_HERE) rather than APScheduler warning that it skipped one.
+            max_instances=2,
             coalesce=True,
             misfire_grace_time=None,
         )

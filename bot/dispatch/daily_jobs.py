@@ -35,6 +35,7 @@ class Ran(enum.Enum):
     TOOK_OVER = "took_over"
     HELD_ELSEWHERE = "held_elsewhere"
     DONE_ALREADY = "done_already"
+    RUNNING_HERE = "running_here"  # this instance is at it still (a long sweep): not counted
 
 
 class DailyJobs:
@@ -55,10 +56,23 @@ class DailyJobs:
         self.lease = lease
         self.school_id = school_id
         self._said_held: set[tuple[str, str]] = set()
+        self._mine: set[str] = set()  # jobs this instance is running now
+        self._mine_lock = threading.Lock()
 
     def run(self, job: str, period: str, work: Callable[[], int]) -> Ran:
         """Run `work` for this period unless it has run or another instance is running it.
         Its exceptions reach the caller after the run is given back for a retry."""
+        with self._mine_lock:
+            if job in self._mine:
+                return Ran.RUNNING_HERE
+            self._mine.add(job)
+        try:
+            return self._run(job, period, work)
+        finally:
+            with self._mine_lock:
+                self._mine.discard(job)
+
+    def _run(self, job: str, period: str, work: Callable[[], int]) -> Ran:
         locked = self.work.engine.dialect.name == "postgresql"
         if self._done(job, period):  # the usual answer, without taking any lock
             metrics.daily_job(job, Ran.DONE_ALREADY.value)

@@ -205,3 +205,26 @@ def test_the_yearly_reminder_reaches_each_person_once_from_four_instances(instan
     assert outcomes == ["already sent for 2027"]
     [run] = recorded(first, YEARLY_REMINDER)
     assert (run.period, run.state, run.items, run.school_id) == ("2027", "done", STAFF, 1)
+
+
+def test_a_check_while_this_instance_is_still_sweeping_returns_at_once(instances):
+    """A long sweep outlasts the scheduler's next check: that check leaves it be."""
+    service, other = instances[0], instances[1]
+    started, finish = threading.Event(), threading.Event()
+    results: list[Ran] = []
+
+    def long_sweep() -> int:
+        started.set()
+        finish.wait(timeout=30)
+        return 1
+
+    first = threading.Thread(
+        target=lambda: results.append(service.daily_jobs.run(RETENTION, TODAY, long_sweep))
+    )
+    first.start()
+    started.wait(timeout=30)
+    assert service.daily_jobs.run(RETENTION, TODAY, lambda: 0) is Ran.RUNNING_HERE
+    assert other.daily_jobs.run(RETENTION, TODAY, lambda: 0) is Ran.HELD_ELSEWHERE
+    finish.set()
+    first.join()
+    assert results == [Ran.RAN]
