@@ -1,6 +1,8 @@
 """The retention sweep: disposes of records whose retention period has ended (X-RECORD).
 
-Daily, in every instance (bot/scheduler.py). Each record is disposed of in its own short
+Once a school day, in whichever instance claims the day first (bot/scheduler.py,
+bot/dispatch/daily_jobs.py); another instance finishes a sweep whose instance died, so
+each step here is safe to run again. Each record is disposed of in its own short
 transaction that first claims it: PostgreSQL locks the row with SKIP LOCKED, so two
 instances never work on the same record, and a compare-and-set on `disposed_at` (both
 databases) makes sure it is disposed of once, with one line in the disposal log.
