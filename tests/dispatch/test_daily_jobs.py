@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.dispatch import BotService
 from bot.dispatch.daily_jobs import Ran
@@ -190,7 +190,8 @@ def test_the_yearly_reminder_reaches_each_person_once_from_four_instances(instan
     all_at_once(instances, sweep_until_quiet)
     with first.kernel.session() as session:
         # A reminder row set back to pending (a restore, a hand edit) sends nothing again.
-        session.execute(sa.update(Reminder).where(Reminder.key == "annual:2027").values(status="pending"))  # fmt: skip
+        again = sa.update(Reminder).where(col(Reminder.key) == "annual:2027")
+        session.execute(again.values(status="pending"))
         session.commit()
     all_at_once(instances, sweep_until_quiet)
 
