@@ -1,6 +1,6 @@
 """once-a-day jobs run once across instances: a row per job, school and day
 
-Revision ID: 0014
+Revision ID: 0013
 Revises: 0012
 Create Date: 2026-12-08 00:30:00
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 import bot.storage.tables
 
-revision = "0014"
+revision = "0013"
 down_revision = "0012"
 branch_labels = None
 depends_on = None
