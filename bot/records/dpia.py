@@ -44,6 +44,9 @@ TABLES = {
     "a parent or pupil), who logged it and when it was answered.",
     "reminder": "Scheduled nudges, escalations and yearly reminders.",
     "conversation_ref": "Where the chat service can reach a person or channel later.",
+    "teams_school": "Which school each Microsoft Teams team or channel belongs to (team and "
+    "channel ids, a school number, who linked it and when); no personal data beyond the "
+    "account of the IT lead who linked it.",
     "inbox_cursor": "How far a terminal user has read their team's alerts.",
     "processed_delivery": "Ids of chat deliveries already handled (kept a week), so a "
     "retried delivery is not handled twice.",

@@ -51,8 +51,9 @@ async def _check(settings: Settings, mode: str) -> list[str]:
     if mode != "signed":  # anonymous mode has no credentials to check
         return []
     from bot.platforms.teams.checks import check_teams
+    from bot.platforms.teams.tenants import status_line
 
-    return await check_teams(settings)
+    return [status_line(settings), *await check_teams(settings)]
 
 
 TEAMS = Platform("teams", "Teams", mode, _status, _mount, _check, commands=teams_commands)
