@@ -84,6 +84,15 @@ RISKS = (
         "bot/web/access.py",
     ),
     Risk(
+        "Someone outside the school, or in another school of the trust, acts through Teams: "
+        "another organisation's tenant, or a card button changed to point at another case "
+        "or school.",
+        "Activities from tenants not on the trust's list are refused before anything is "
+        "read or stored; card buttons carry their school and are signed, and are checked "
+        "against the team's school and the presser's roles on the server.",
+        "bot/platforms/teams/presses.py",
+    ),
+    Risk(
         "A copy of the database lets someone into the web workspace.",
         "Sign-in links and sessions are stored only as SHA-256 hashes, and expire.",
         "bot/storage/tables.py",

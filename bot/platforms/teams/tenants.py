@@ -66,9 +66,8 @@ def loggable(activity: Activity) -> str:
     given = tenants_of(activity)
     if not given:
         return "none"
-    return ",".join(
-        t if isinstance(t, str) and _LOGGABLE.fullmatch(t) else "unreadable" for t in given
-    )
+    shown = (t if isinstance(t, str) and _LOGGABLE.fullmatch(t) else "unreadable" for t in given)
+    return ",".join(dict.fromkeys(shown))  # each once, in order
 
 
 def status_line(settings: Settings) -> str:
