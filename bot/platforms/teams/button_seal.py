@@ -89,6 +89,16 @@ class ButtonSeal:
         return Seal.FORGED
 
 
+def status_line(settings: Settings) -> str | None:
+    """A line for `schoolbot run` when the buttons' key won't outlive this process."""
+    if settings.teams_button_keys is not None or settings.microsoft_app_password is not None:
+        return None
+    return (
+        "Teams: set TEAMS_BUTTON_KEYS (the same on every instance). Without it or an app "
+        "password, card buttons work only until this process stops, and only on it."
+    )
+
+
 def _is_school(value: object) -> bool:
     return type(value) is int and 0 < value <= MAX_SCHOOL
 

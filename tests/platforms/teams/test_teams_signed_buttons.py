@@ -16,8 +16,8 @@ import pytest
 from sqlmodel import select
 
 from bot.config import Settings
-from bot.platforms.teams import presses, schools
-from bot.platforms.teams.button_seal import ButtonSeal
+from bot.platforms.teams import button_seal, presses, schools
+from bot.platforms.teams.button_seal import ButtonSeal, Seal
 from bot.storage.tables import Case
 from tests.fakes.teams_client import TEAM, TeamsClient, channel_id, running_bot, text_of
 from tests.helpers import grant
@@ -200,3 +200,30 @@ async def test_buttons_signed_with_an_older_key_still_work_after_a_key_change(
         sqlite_url, "dukeries-academy", clock, tmp_path, fake, TEAMS_BUTTON_KEYS="new", **keys
     ) as teams:
         assert presses.FORGED in await press(teams, alert, button(alert, "Acknowledge"))
+
+
+@pytest.mark.issue(25, 4)
+def test_the_seal_trusts_only_a_whole_number_school_it_signed_itself():
+    seal = ButtonSeal((b"first", b"second"))
+    data = {"schoolbot": "action", "action": "case.ack", "value": "FR-0001"}
+    sealed = seal.seal(data, 7)
+    assert seal.school(sealed) == 7
+    assert ButtonSeal((b"second", b"first")).school(sealed) == 7  # any listed key verifies
+    assert ButtonSeal((b"other",)).school(sealed) is Seal.FORGED
+    for school in (True, 7.0, 0, -1, 2**31, None):
+        assert seal.school({**sealed, "school": school}) is Seal.FORGED
+    assert seal.school({**sealed, "schoolbot": "other"}) is Seal.FORGED
+    assert seal.school({**sealed, "sig": 7}) is Seal.FORGED
+    assert seal.school(data) is Seal.UNSIGNED
+    # An answer's value is not sealed (typing it does the same); its step and school are.
+    choice = seal.seal({"schoolbot": "choice", "step": "sender"}, 1)
+    assert seal.school({**choice, "value": "anything"}) == 1
+    assert seal.school({**choice, "step": "other"}) is Seal.FORGED
+
+
+@pytest.mark.issue(25, 4)
+def test_a_managed_identity_without_a_button_key_is_told_at_start():
+    msi = Settings(_env_file=None, MicrosoftAppId="a", MicrosoftAppType="UserAssignedMSI")
+    assert "set TEAMS_BUTTON_KEYS" in (button_seal.status_line(msi) or "")
+    keyed = Settings(_env_file=None, MicrosoftAppId="a", TEAMS_BUTTON_KEYS="k")
+    assert button_seal.status_line(keyed) is None
