@@ -4,10 +4,15 @@ a button pressed in a team linked to another school is refused, with no restart.
 
 from __future__ import annotations
 
-import pytest
+from datetime import UTC, datetime
 
-from bot.platforms.teams import presses
+import pytest
+from sqlmodel import Session, col, select
+
+from bot.platforms.teams import presses, schools
 from bot.platforms.teams.schools import teams_id_from
+from bot.storage import db
+from bot.storage.tables import AuditEvent
 from tests.fakes.teams_client import TEAM, channel_id, running_bot
 from tests.helpers import fresh_shell_env, grant, run_schoolbot
 from tests.platforms.teams.test_teams_channels_and_package import dsl_alert
@@ -78,3 +83,35 @@ async def test_the_it_lead_links_a_team_to_a_school_and_a_running_bot_follows(
     for args in (("map-team", "general", "2"), ("map-team", TEAM, "0")):
         refused = run_schoolbot(tmp_path, env, "teams", *args)
         assert refused.returncode == 2 and "Error" in refused.stderr  # click's usage error
+
+
+@pytest.mark.issue(25, 4)
+def test_links_are_kept_on_sqlite_and_postgresql(database_url):
+    engine = db.make_engine(database_url)
+    now = datetime.now(UTC)
+    dsl = channel_id("dsl")
+    with Session(engine) as session:
+        assert schools.school_of_channel(session, TEAM, dsl) == schools.DEFAULT_SCHOOL
+        assert schools.link(session, schools.TEAM, TEAM, 2, by="cli:it", now=now) is None
+        assert schools.link(session, schools.TEAM, TEAM, 3, by="cli:it", now=now) == 2
+        schools.link(session, schools.CHANNEL, TEAM, 4, by="cli:it", now=now)  # General
+        session.commit()
+    with Session(engine) as session:
+        assert schools.school_of_channel(session, TEAM, dsl) == 3
+        assert schools.school_of_channel(session, TEAM, TEAM) == 4  # the channel's own link
+        assert [(r.kind, r.school_id) for r in schools.links(session)] == [
+            ("team", 3),
+            ("channel", 4),
+        ]
+        assert schools.unlink(session, TEAM, by="cli:it", now=now) == ["team", "channel"]
+        session.commit()
+        assert schools.school_of_channel(session, TEAM, TEAM) == schools.DEFAULT_SCHOOL
+        trail = session.exec(select(AuditEvent.action).order_by(col(AuditEvent.id))).all()
+    assert trail == [
+        "teams.team_linked",
+        "teams.team_linked",
+        "teams.channel_linked",
+        "teams.team_unlinked",
+        "teams.channel_unlinked",
+    ]
+    engine.dispose()
