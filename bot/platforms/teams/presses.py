@@ -36,11 +36,17 @@ OLD_CARD = (
     "changed. Type case and the reference (for example: case FR-0001) to get the case with "
     "buttons that work."
 )
-OTHER_SCHOOL = (
-    "That button belongs to a different school from this {where}, so I haven't acted on it "
-    "and nothing has changed. If this {where} is that school's, your IT lead can link it "
-    "(schoolbot teams map-team)."
-)
+OTHER_SCHOOL = {
+    "team": (
+        "That button belongs to a different school from this team, so I haven't acted on "
+        "it and nothing has changed. If this team is that school's, your IT lead can link "
+        "it to the school (schoolbot teams map-team)."
+    ),
+    "chat": (
+        "That button belongs to a school you don't hold a role in, so I haven't acted on "
+        "it and nothing has changed."
+    ),
+}
 
 
 async def refusal(
@@ -67,7 +73,7 @@ async def refusal(
         where = "chat"
     if sealed not in allowed:
         log.warning("Teams: a signed card button for another school was refused")
-        return OTHER_SCHOOL.format(where=where)
+        return OTHER_SCHOOL[where]
     turn_context.turn_state[SCHOOL_KEY] = sealed
     return None
 

@@ -64,7 +64,7 @@ async def test_the_it_lead_links_a_team_to_a_school_and_a_running_bot_follows(
         assert mapped.returncode == 0, mapped.stderr
         assert f"The team {TEAM} now belongs to school 2" in mapped.stdout
         assert "isn't in TEAMS_TENANTS" in mapped.stderr
-        assert presses.OTHER_SCHOOL.format(where="team") in await press(
+        assert presses.OTHER_SCHOOL["team"] in await press(
             teams, alert, button(alert, "Acknowledge")
         )
         assert acknowledged(teams) is None

@@ -106,7 +106,7 @@ async def test_a_button_signed_for_another_school_is_refused_in_this_schools_tea
     other_school = server_seal(teams).seal(unsigned, 2)  # as the server signs school 2's
 
     note = await press(teams, alert, other_school)
-    assert presses.OTHER_SCHOOL.format(where="team") in note
+    assert presses.OTHER_SCHOOL["team"] in note
     assert acknowledged(teams) is None
 
     # The team is linked to school 2: now school 1's own button is the stranger here...
@@ -114,7 +114,7 @@ async def test_a_button_signed_for_another_school_is_refused_in_this_schools_tea
     with teams.service.kernel.session() as session:
         schools.link(session, schools.TEAM, TEAM, 2, by="test", now=now)
         session.commit()
-    assert presses.OTHER_SCHOOL.format(where="team") in await press(teams, alert, data)
+    assert presses.OTHER_SCHOOL["team"] in await press(teams, alert, data)
     assert acknowledged(teams) is None
     # ...until its DSL channel is linked back to school 1 (a channel's link wins).
     with teams.service.kernel.session() as session:
@@ -143,7 +143,7 @@ async def test_answer_buttons_in_a_personal_chat_are_sealed_and_checked(teams):
     # Signed for another school: refused, and the question is still the one asked.
     other = server_seal(teams).seal({k: data[k] for k in ("schoolbot", "step", "value")}, 2)
     await teams.say("alice", value=other)
-    assert presses.OTHER_SCHOOL.format(where="chat") in teams.last("alice")
+    assert presses.OTHER_SCHOOL["chat"] in teams.last("alice")
     # An answer button from a card sent before buttons were signed is taken as typing the
     # answer would be (anyone may type it): the next question comes.
     await teams.say("alice", value={k: data[k] for k in ("schoolbot", "step", "value")})
