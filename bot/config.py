@@ -87,6 +87,12 @@ class Settings(BaseSettings):
     microsoft_app_type: str = Field(default="MultiTenant", alias="MicrosoftAppType")
     microsoft_app_tenant_id: str | None = Field(default=None, alias="MicrosoftAppTenantId")
     teams_allow_anonymous: bool = Field(default=False, alias="TEAMS_ALLOW_ANONYMOUS")
+    # The trust's Microsoft 365 tenant ids, comma-separated (default: MicrosoftAppTenantId):
+    # an activity from any other tenant is refused (bot/platforms/teams/tenants.py).
+    teams_tenants: str | None = Field(default=None, alias="TEAMS_TENANTS")
+    # Keys that sign card buttons, comma-separated; the first signs, any verifies (default:
+    # one derived from MicrosoftAppPassword; bot/platforms/teams/button_seal.py).
+    teams_button_keys: SecretStr | None = Field(default=None, alias="TEAMS_BUTTON_KEYS")
     teams_dsl_channel: str | None = Field(default=None, alias="TEAMS_DSL_CHANNEL")
     teams_slt_channel: str | None = Field(default=None, alias="TEAMS_SLT_CHANNEL")
     teams_app_domain: str | None = Field(default=None, alias="TEAMS_APP_DOMAIN")
@@ -139,6 +145,8 @@ class Settings(BaseSettings):
         "microsoft_app_id",
         "microsoft_app_password",
         "microsoft_app_tenant_id",
+        "teams_tenants",
+        "teams_button_keys",
         "teams_dsl_channel",
         "teams_slt_channel",
         "teams_app_domain",

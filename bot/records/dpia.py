@@ -44,6 +44,9 @@ TABLES = {
     "a parent or pupil), who logged it and when it was answered.",
     "reminder": "Scheduled nudges, escalations and yearly reminders.",
     "conversation_ref": "Where the chat service can reach a person or channel later.",
+    "teams_school": "Which school each Microsoft Teams team or channel belongs to (team and "
+    "channel ids, a school number, who linked it and when); no personal data beyond the "
+    "account of the IT lead who linked it.",
     "inbox_cursor": "How far a terminal user has read their team's alerts.",
     "processed_delivery": "Ids of chat deliveries already handled (kept a week), so a "
     "retried delivery is not handled twice.",
@@ -82,6 +85,15 @@ RISKS = (
         "Someone without the right role opens a case, a button or a page.",
         "Roles are read again on the server for every button, link and page.",
         "bot/web/access.py",
+    ),
+    Risk(
+        "Someone outside the school, or in another school of the trust, acts through Teams: "
+        "another organisation's tenant, or a card button changed to point at another case "
+        "or school.",
+        "Activities from tenants not on the trust's list are refused before anything is "
+        "read or stored; card buttons carry their school and are signed, and are checked "
+        "against the team's school and the presser's roles on the server.",
+        "bot/platforms/teams/presses.py",
     ),
     Risk(
         "A copy of the database lets someone into the web workspace.",

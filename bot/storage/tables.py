@@ -407,3 +407,20 @@ class DailyRun(SQLModel, table=True):
     finished_at: datetime | None = _optional_time()
     attempts: int = 1  # 2 or more: an instance took over from one that stopped
     items: int | None = None  # how many things it did (records disposed of, people told)
+
+
+class TeamsSchool(SQLModel, table=True):
+    """Which school a Microsoft Teams team, or one channel of it, belongs to, so a trust's
+    schools can each have their own teams (`schoolbot teams map-team`). A channel's own
+    row wins over its team's; a team with neither is the first school's.
+
+    Trust-wide routing, read before the school of a request is known: it names teams and
+    schools, never people."""
+
+    __tablename__ = "teams_school"
+    # "team" or "channel": a team's General channel has the team's own id.
+    kind: str = Field(primary_key=True, max_length=10)
+    teams_id: str = Field(primary_key=True, max_length=200)
+    school_id: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    added_by: str = Field(max_length=130)
+    added_at: datetime = _time()

@@ -14,7 +14,7 @@ from jsonschema import Draft4Validator, Draft6Validator, Draft7Validator, valida
 
 from bot.cli import main
 from bot.platforms.slack.adapter import SHORTCUT, SLASH_COMMAND
-from bot.platforms.teams.adapter import CHOOSE
+from bot.platforms.teams.channel_words import CHOOSE
 from tests.helpers import ROOT, SCHEMAS
 
 

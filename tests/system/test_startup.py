@@ -102,6 +102,7 @@ async def test_slack_socket_mode_real_process_acks_the_envelope_and_replies(tmp_
 
 
 @pytest.mark.issue(10, 2)
+@pytest.mark.issue(25, 4)
 async def test_teams_signed_real_process_replies_at_the_connector(tmp_path):
     fake = FakeConnector().start()
     try:
@@ -118,6 +119,15 @@ async def test_teams_signed_real_process_replies_at_the_connector(tmp_path):
             assert FIRST_QUESTION in text_of(reply)
             async with bot.http.post(bot.url + "/api/messages", json=activity) as unsigned:
                 assert unsigned.status == 401
+            # Another organisation's Teams: refused after the token, before any turn (25/4).
+            activity["id"] = "from-another-tenant"
+            activity["channelData"]["tenant"]["id"] = activity["conversation"]["tenantId"] = "t2"
+            async with bot.http.post(
+                bot.url + "/api/messages", json=activity, headers=headers
+            ) as stranger:
+                assert stranger.status == 403
+            await bot.printed("Teams: activity from tenant t2 refused (403)")
+            await bot.printed("Teams: accepts activities from 1 tenant only.")
             await bot.printed("Teams: the app id, password and tenant get a sign-in token.")
             output = await stopped_cleanly(bot, signal.SIGTERM)
         assert "Teams: connected at POST /api/messages." in output

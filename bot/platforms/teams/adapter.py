@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 from typing import Any
 
@@ -21,7 +20,7 @@ import requests
 import sqlalchemy as sa
 from aiohttp import web
 from botbuilder.core import BotAdapter, TurnContext
-from botbuilder.core.teams import TeamsActivityHandler, teams_get_channel_id
+from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, InvokeResponse
 from botbuilder.schema.teams import TeamInfo
@@ -34,8 +33,9 @@ from bot.domain.evidence import EvidenceFile
 from bot.domain.messages import Message
 from bot.domain.turns import ButtonPress, StaffMessage, TurnResult, TurnStatus
 from bot.intake import guard
-from bot.platforms.teams import door, invoke, live_cards, store
+from bot.platforms.teams import channel_words, door, invoke, live_cards, presses, store
 from bot.platforms.teams.auth import build_authentication
+from bot.platforms.teams.button_seal import ButtonSeal
 from bot.platforms.teams.cards import ACTION, CHOICE, TYPE_OTHER, choice_text
 from bot.platforms.teams.connector import SEND_SECONDS
 from bot.platforms.teams.files import TeamsFiles, has_files
@@ -47,16 +47,11 @@ from bot.platforms.teams.sends import (
     reference,
     to_activity,
 )
+from bot.platforms.teams.tenants import TenantAllowList, loggable
 from bot.platforms.teams.turns import ConversationTurns, request_key
 
 log = logging.getLogger(__name__)
 PLATFORM = "teams"
-CHOOSE = re.compile(r"^use (?:this|the) channel for (?:the )?(dsl|slt)\b", re.I)
-CHANNEL_HELP = (
-    "I post the safeguarding (DSL) and senior leadership (SLT) alerts in team channels. "
-    "To report something, message me in a personal chat. A DSL or SLT member can type "
-    "'@schoolbot use this channel for dsl' (or slt) to have their team's alerts posted here."
-)
 SEND_RETRIES = 2
 TURN_FAILED = (
     "Sorry, something went wrong and I couldn't finish that. Please try again in a minute."
@@ -71,6 +66,8 @@ class TeamsAdapter:
         self.anonymous = anonymous
         self._http: aiohttp.ClientSession | None = None
         self.auth, self.app_id = build_authentication(settings, self.http, anonymous=anonymous)
+        self.tenants = TenantAllowList.from_settings(settings, anonymous=anonymous)
+        self.seal = ButtonSeal.from_settings(settings)
         self.cloud = CloudAdapter(self.auth)
         self.turns = ConversationTurns()
         self.cards = live_cards.QuestionCards(service.kernel)
@@ -80,6 +77,7 @@ class TeamsAdapter:
             self.cloud,
             self.app_id,
             {"dsl": settings.teams_dsl_channel, "slt": settings.teams_slt_channel},
+            seal=self.seal,
         )
         self.sends.keep_question = self.cards.keep  # reminders ask questions too
         self.bot = SchoolBot(self)
@@ -116,6 +114,9 @@ class TeamsAdapter:
         except Exception as exc:  # PermissionError, a bad signature, unknown key, ...
             log.info("Teams: request refused: %s", type(exc).__name__)
             return web.json_response({"error": "unauthorized"}, status=401)
+        if not self.tenants.admits(admitted):  # before any turn, state or write
+            log.warning("Teams: activity from tenant %s refused (403)", loggable(admitted))
+            return web.json_response({"error": "forbidden"}, status=403)
         try:
             async with self.turns.one_at_a_time(admitted.conversation.id):
                 invoke = await self.cloud.process_activity(result, admitted, self._turn)
@@ -143,14 +144,22 @@ class TeamsAdapter:
 
     # --- helpers used by the handler -------------------------------------------------------
 
-    async def send(self, context: TurnContext, messages: list[Message]) -> list[Message]:
-        """Reply in this conversation; a 429 or 5xx is retried a couple of times.
-        Returns what could not be sent (logged), so a caller can queue it instead."""
+    async def send(
+        self, context: TurnContext, messages: list[Message], school: int | None = None
+    ) -> list[Message]:
+        """Reply in this conversation; a 429 or 5xx is retried a couple of times. Buttons
+        are sealed for `school` (default: the turn's). Returns what could not be sent
+        (logged), so a caller can queue it instead."""
+        chosen = school or presses.school_of(context)
+
+        def sign(data: dict[str, Any]) -> dict[str, Any]:
+            return self.seal.seal(data, chosen)
+
         for index, message in enumerate(messages):
             deadline = time.monotonic() + SEND_SECONDS  # each reply, retries included
             for attempt in range(SEND_RETRIES + 1):
                 try:
-                    activity = to_activity(message)
+                    activity = to_activity(message, sign)
                     sent = await context.send_activity(activity)
                     self._keep_question(context, message, activity, sent)
                     break
@@ -177,6 +186,7 @@ class TeamsAdapter:
             await self.send(context, messages)
             return
         uid = user_id(activity.from_property)
+        school = presses.school_of(context)
         unsent = messages
         try:
             saved = await self.service.work.run(store.load, self.service.kernel, f"user:{uid}")
@@ -191,7 +201,7 @@ class TeamsAdapter:
 
             async def later(ctx: TurnContext) -> None:
                 nonlocal unsent
-                unsent = await self.send(ctx, messages)
+                unsent = await self.send(ctx, messages, school)
 
             await self.cloud.continue_conversation(ref, later, self.sends.bot_id)
         except ErrorResponseException as exc:
@@ -254,6 +264,9 @@ class SchoolBot(TeamsActivityHandler):
         activity = turn_context.activity
         kind = activity.conversation.conversation_type
         data = activity.value if isinstance(activity.value, dict) else None
+        if data is not None and (refused := await self.refusal(turn_context, data)):
+            await self.adapter.tell(turn_context, [Message(refused)])
+            return
         choice = data is not None and data.get("schoolbot") == CHOICE
         if kind == "personal" and (not data or choice) and not has_files(activity.attachments):
             # The usual turns, a typed message or a choice pressed: one worker-thread hop
@@ -281,7 +294,7 @@ class SchoolBot(TeamsActivityHandler):
             await self._personal(turn_context)
         elif kind == "channel":
             await self.installs.remember_channel(turn_context)
-            await self._channel(turn_context)
+            await channel_words.answer(self.adapter, turn_context)
         else:
             await self.adapter.send(
                 turn_context, [Message("Please message me in a personal chat.")]
@@ -333,7 +346,14 @@ class SchoolBot(TeamsActivityHandler):
         button's note, or where the reply is), or None if the data isn't ours."""
         if data.get("schoolbot") not in (CHOICE, ACTION):
             return None
+        if refused := await self.refusal(turn_context, data):
+            return refused
         return await self._submit(turn_context, data, invoked=True)
+
+    async def refusal(self, turn_context: TurnContext, data: dict[str, Any]) -> str | None:
+        """Why a pressed button may not act (not signed by us, another school's), or None
+        (also for data that isn't a button of ours)."""
+        return await presses.refusal(self.service, self.adapter.seal, turn_context, data)
 
     async def _submit(
         self, turn_context: TurnContext, data: dict[str, Any], *, invoked: bool = False
@@ -372,24 +392,3 @@ class SchoolBot(TeamsActivityHandler):
         result = await self.service.work.run(self.service.press, press)
         await self.adapter.tell(turn_context, result.replies)
         return None
-
-    async def _channel(self, turn_context: TurnContext) -> None:
-        activity = turn_context.activity
-        text = " ".join((TurnContext.remove_recipient_mention(activity) or "").split())
-        match = CHOOSE.match(text)
-        if not match:
-            await self.adapter.send(turn_context, [Message(CHANNEL_HELP)])
-            return
-        channel = teams_get_channel_id(activity) or activity.conversation.id.split(";")[0]
-        ref = TurnContext.get_conversation_reference(activity)
-        ref.conversation.id = channel
-        ref.activity_id = None
-        reply = await self.service.work.run(
-            store.choose_channel,
-            self.service.kernel,
-            user_id(activity.from_property),
-            activity.from_property.name,
-            match.group(1).lower(),
-            ref.serialize(),
-        )
-        await self.adapter.send(turn_context, [Message(reply)])

@@ -6,10 +6,13 @@ because Teams shows only a few card buttons. A question that takes other answers
 message `hint`) says so under it, and its list ends with "Other" and a box to type in. Record buttons (case and approval actions)
 submit {"schoolbot": "action", "action", "value"}; those that need words (a note, an
 outcome, a reason) open an Action.ShowCard with a required Input.Text named "text".
+Every button's data is passed through `sign` (button_seal.py adds its school and a
+signature); without one (the schema tests) it is left as it is.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -27,6 +30,11 @@ HINT_ID = "hint"  # the line under a question saying what else may be typed
 OTHER, OTHER_BOX = "schoolbot:other", "other"
 TYPE_OTHER = "Please type your answer here in the chat, in a few words."
 STYLES = {"primary": "positive", "danger": "destructive"}
+Signer = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def _unsigned(data: dict[str, Any]) -> dict[str, Any]:
+    return data
 
 
 def needs_card(message: Message) -> bool:
@@ -151,7 +159,7 @@ def _form(button: Button) -> list[dict[str, Any]]:
     return body
 
 
-def _button(button: Button) -> dict[str, Any]:
+def _button(button: Button, sign: Signer) -> dict[str, Any]:
     if button.asks_for:
         return {
             "type": "Action.ShowCard",
@@ -163,7 +171,7 @@ def _button(button: Button) -> dict[str, Any]:
                     {
                         "type": "Action.Submit",
                         "title": "Save",
-                        "data": action_data(button.action, button.value),
+                        "data": sign(action_data(button.action, button.value)),
                         **({"style": STYLES[button.style]} if button.style in STYLES else {}),
                     }
                 ],
@@ -172,21 +180,21 @@ def _button(button: Button) -> dict[str, Any]:
     action: dict[str, Any] = {
         "type": "Action.Submit",
         "title": button.label[:60],
-        "data": action_data(button.action, button.value),
+        "data": sign(action_data(button.action, button.value)),
     }
     if button.style in STYLES:
         action["style"] = STYLES[button.style]
     return action
 
 
-def _choices(message: Message) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _choices(message: Message, sign: Signer) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(extra body elements, actions) for the dialog's answer choices."""
     if len(message.choices) <= MAX_BUTTONS:
         return [], [
             {
                 "type": "Action.Submit",
                 "title": c.label[:60],
-                "data": choice_data(message.step, c.value),
+                "data": sign(choice_data(message.step, c.value)),
             }
             for c in message.choices
         ]
@@ -212,11 +220,11 @@ def _choices(message: Message) -> tuple[list[dict[str, Any]], list[dict[str, Any
                 "maxLength": 60,
             }
         )
-    send = {"type": "Action.Submit", "title": "Send", "data": choice_data(message.step)}
+    send = {"type": "Action.Submit", "title": "Send", "data": sign(choice_data(message.step))}
     return extra, [send]
 
 
-def render(message: Message) -> dict[str, Any]:
+def render(message: Message, sign: Signer = _unsigned) -> dict[str, Any]:
     """An Adaptive Card for `message`; validated against the 1.5 schema in the tests."""
     message = _card_part(message)
     body: list[dict[str, Any]] = []
@@ -237,11 +245,11 @@ def render(message: Message) -> dict[str, Any]:
                 "facts": [{"title": k[:100], "value": v[:2000]} for k, v in message.fields],
             }
         )
-    extra, actions = _choices(message)
+    extra, actions = _choices(message, sign)
     if message.hint and message.choices:
         body.append(_text(message.hint, id=HINT_ID, isSubtle=True, size="Small"))
     body.extend(extra)
-    actions.extend(_button(b) for b in message.buttons)
+    actions.extend(_button(b, sign) for b in message.buttons)
     if message.expects_files:
         body.append(_text(FILES_HINT, isSubtle=True, size="Small"))
     card: dict[str, Any] = {

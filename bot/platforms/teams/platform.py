@@ -50,9 +50,11 @@ def _mount(app: web.Application, service: BotService, settings: Settings, mode: 
 async def _check(settings: Settings, mode: str) -> list[str]:
     if mode != "signed":  # anonymous mode has no credentials to check
         return []
+    from bot.platforms.teams import button_seal, tenants
     from bot.platforms.teams.checks import check_teams
 
-    return await check_teams(settings)
+    lines = [tenants.status_line(settings), button_seal.status_line(settings)]
+    return [line for line in lines if line] + await check_teams(settings)
 
 
 TEAMS = Platform("teams", "Teams", mode, _status, _mount, _check, commands=teams_commands)

@@ -40,13 +40,16 @@ from bot.kernel.core import Kernel
 from bot.kernel.outbox import PendingSend
 from bot.platforms.send_loop import SendLoop
 from bot.platforms.teams import store
+from bot.platforms.teams.button_seal import ButtonSeal
 from bot.platforms.teams.cards import (
+    Signer,
     fallback_text,
     mention_entities,
     mention_lines,
     needs_card,
     render,
 )
+from bot.platforms.teams.schools import DEFAULT_SCHOOL
 
 log = logging.getLogger(__name__)
 ADAPTIVE = "application/vnd.microsoft.card.adaptive"
@@ -58,7 +61,8 @@ class NoRoute(Exception):
     """There is nowhere to send this yet; the message tells an admin what to do."""
 
 
-def to_activity(message: Message) -> Activity:
+def to_activity(message: Message, sign: Signer) -> Activity:
+    """The activity for `message`; `sign` seals its card's buttons with their school."""
     if not needs_card(message):
         return Activity(
             type=ActivityTypes.message, text=message.with_names().text, text_format="plain"
@@ -66,7 +70,7 @@ def to_activity(message: Message) -> Activity:
     activity = Activity(
         type=ActivityTypes.message,
         summary=fallback_text(message)[:200],
-        attachments=[Attachment(content_type=ADAPTIVE, content=render(message))],
+        attachments=[Attachment(content_type=ADAPTIVE, content=render(message, sign))],
     )
     if entities := mention_entities(message):
         # The lines naming people go above the card, with mention entities: Teams then
@@ -132,6 +136,7 @@ class TeamsSendLoop(SendLoop):
         channels: dict[str, str | None],
         clock: Callable[[], datetime] | None = None,
         *,
+        seal: ButtonSeal,
         poll_seconds: float = 2.0,
     ):
         super().__init__(kernel, clock, poll_seconds)
@@ -139,6 +144,7 @@ class TeamsSendLoop(SendLoop):
         # Proactive turns need an app id; without credentials (the Emulator) any will do.
         self.bot_id = app_id or AuthenticationConstants.ANONYMOUS_SKILL_APP_ID
         self.channels = channels
+        self.seal = seal
         # Told of each question card sent to a person's chat (user, activity id, card,
         # step), so it shows the answer once answered (the adapter's live_cards).
         self.keep_question: Callable[[str, str, dict[str, Any], str], None] | None = None
@@ -198,7 +204,7 @@ class TeamsSendLoop(SendLoop):
 
     async def _post_to_channel(self, item: PendingSend) -> str:
         channel, base = await self.kernel.work.run(self.route, item.target)
-        activity = to_activity(item.message)
+        activity = to_activity(item.message, self._sign(item))
         sent: dict[str, str] = {}
 
         async def post(context: TurnContext) -> None:
@@ -255,7 +261,7 @@ class TeamsSendLoop(SendLoop):
 
     async def _post_to_user(self, item: PendingSend) -> str:
         ref = await self._user_reference(item.target)
-        activity = to_activity(item.message)
+        activity = to_activity(item.message, self._sign(item))
         sent: dict[str, str] = {}
 
         async def post(context: TurnContext) -> None:
@@ -314,7 +320,7 @@ class TeamsSendLoop(SendLoop):
                 raise NoRoute(f"Teams: no chat with user {item.target} to update.")
             base = reference(data)
         base.conversation.id = conversation
-        activity = to_activity(item.message)
+        activity = to_activity(item.message, self._sign(item))
         activity.id = activity_id
 
         async def update(context: TurnContext) -> None:
@@ -325,6 +331,12 @@ class TeamsSendLoop(SendLoop):
 
         await self.cloud.continue_conversation(base, update, self.bot_id)
         return item.replaces_ref
+
+    def _sign(self, item: PendingSend) -> Signer:
+        """Seals a queued message's buttons with its school: the first school's, until
+        outbox rows carry their own (the schools table)."""
+        del item
+        return lambda data: self.seal.seal(data, DEFAULT_SCHOOL)
 
     # --- failures ----------------------------------------------------------------------
 

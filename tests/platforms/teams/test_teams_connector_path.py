@@ -27,12 +27,17 @@ from msrest.serialization import Serializer
 from sqlmodel import select
 
 from bot.domain.messages import Button, Choice, Mention, Message
+from bot.platforms.teams.button_seal import ButtonSeal
 from bot.platforms.teams.connector import ConnectorPool
 from bot.platforms.teams.sends import http_status, to_activity
 from bot.platforms.teams.wire import from_wire, to_wire
 from bot.storage.tables import ConversationRef
 from tests.fakes.fuzz_strategies import json_values, maybe, record, short, teams_activity
 from tests.fakes.teams_client import personal, text_of
+
+
+def sealed_for_school_1(data: dict) -> dict:
+    return ButtonSeal((b"a test key",)).seal(data, 1)
 
 
 @pytest.mark.issue(14, 1)
@@ -64,7 +69,7 @@ def _messages() -> list[Message]:
 def test_reply_json_equals_msrest_output():
     serializer = Serializer({k: v for k, v in models.__dict__.items() if isinstance(v, type)})
     for message in _messages():
-        activity = to_activity(message)
+        activity = to_activity(message, sealed_for_school_1)
         # what botbuilder adds to a reply before it is sent
         activity.timestamp = datetime(2026, 11, 21, 15, 0, 0, 123000, tzinfo=UTC)
         activity.reply_to_id = "act-1"
@@ -344,7 +349,8 @@ async def test_a_turns_calls_send_what_msrest_sends(unused_tcp_port):
     await web.TCPSite(runner, "127.0.0.1", unused_tcp_port).start()
     base = f"http://127.0.0.1:{unused_tcp_port}/uk/"
     activity = to_activity(
-        Message("Pick one £", title="Q", choices=(Choice("yes", "Yes"), Choice("no", "No")))
+        Message("Pick one £", title="Q", choices=(Choice("yes", "Yes"), Choice("no", "No"))),
+        sealed_for_school_1,
     )
     conversation = "a:1;messageid=1 2/3"  # quoted in the path like msrest quotes it
     async with aiohttp.ClientSession() as http:
