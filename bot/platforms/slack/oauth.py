@@ -1,0 +1,182 @@
+"""One click per school: bolt's OAuth flow on our own stores, and the authorize step.
+
+`GET /slack/install?school=N` hands out an install link for school N (the school rides in
+the one-time OAuth state, kept in `slack_oauth_state`); Slack sends the installer back to
+`GET /slack/oauth_redirect`, where bolt exchanges the code (`oauth.v2.access`) and we store
+the install under that school. Every incoming request is then authorized here: its
+workspace's install gives the school and a bot token, refreshed first if it is near expiry
+(token_refresh.py). Only on when SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_SIGNING_SECRET
+and SLACK_TOKEN_KEYS are all set; otherwise the single SLACK_BOT_TOKEN of one school.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.authorization.async_authorize import AsyncAuthorize
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.oauth.installation_store import Installation
+from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlmodel import col, delete
+
+from bot.config import Settings
+from bot.kernel.work import UnitOfWork
+from bot.platforms.slack.installations import SlackInstallations, now_utc
+from bot.platforms.slack.token_keys import TokenKeys
+from bot.platforms.slack.token_refresh import TokenRefresher
+from bot.storage.tables import SlackOAuthState
+
+log = logging.getLogger(__name__)
+STATE_SECONDS = 600  # bolt's default: an install link works for ten minutes
+MANIFEST = Path(__file__).resolve().parents[3] / "manifests" / "slack" / "manifest.json"
+
+
+def bot_scopes() -> list[str]:
+    """The scopes the manifest asks for, so the install link and the manifest agree."""
+    manifest = json.loads(MANIFEST.read_text(encoding="utf-8"))
+    return list(manifest["oauth_config"]["scopes"]["bot"])
+
+
+class SchoolStates(AsyncOAuthStateStore):
+    """One-time OAuth states, each naming the school the install is for."""
+
+    def __init__(self, work: UnitOfWork):
+        self.work = work
+
+    @property
+    def logger(self) -> logging.Logger:
+        return log
+
+    def issue(self, school_id: int) -> str:
+        state = secrets.token_urlsafe(32)
+        with self.work.session() as session:
+            expires = now_utc() + timedelta(seconds=STATE_SECONDS)
+            session.add(SlackOAuthState(state=state, school_id=school_id, expires_at=expires))
+            session.commit()
+        return state
+
+    def consume(self, state: str) -> int | None:
+        """The school of a state that is still valid; it can be used once."""
+        with self.work.session() as session:
+            row = session.get(SlackOAuthState, state[:64])
+            session.exec(delete(SlackOAuthState).where(col(SlackOAuthState.state) == state[:64]))
+            session.exec(delete(SlackOAuthState).where(col(SlackOAuthState.expires_at) < now_utc()))
+            session.commit()
+        if row is None or row.expires_at < now_utc():
+            return None
+        return row.school_id
+
+    async def async_issue(self, *args: Any, **kwargs: Any) -> str:
+        return await self.work.run(self.issue, int(kwargs.get("school_id", 1)))
+
+    async def async_consume(self, state: str) -> bool:
+        return await self.work.run(self.consume, state) is not None
+
+
+class SchoolOAuthFlow(AsyncOAuthFlow):
+    """Bolt's flow, with the school carried from the install link to the stored install."""
+
+    states: SchoolStates
+    installations: SlackInstallations
+    on_installed: Callable[[int], Awaitable[None]] | None = None
+
+    async def issue_new_state(self, request: AsyncBoltRequest) -> str:
+        given = (request.query.get("school") or ["1"])[0]
+        school = int(given) if given.isdigit() and len(given) < 9 else 1
+        return await self.states.async_issue(school_id=school)
+
+    async def handle_callback(self, request: AsyncBoltRequest) -> Any:
+        # The state's school is read before bolt consumes the state (once only).
+        state = (request.query.get("state") or [""])[0] or ""
+        request.context["school_id"] = await self.states.work.run(self._school_of, state)
+        return await super().handle_callback(request)
+
+    def _school_of(self, state: str) -> int | None:
+        with self.states.work.session() as session:
+            row = session.get(SlackOAuthState, state[:64])
+            return row.school_id if row else None
+
+    async def store_installation(self, request: AsyncBoltRequest, installation: Installation):
+        school = request.context.get("school_id")
+        stored = await self.installations.work.run(
+            self.installations.save_for_school, installation, school
+        )
+        log.info("Slack: installed for school %s", stored)
+        if self.on_installed is not None:
+            await self.on_installed(stored)
+
+
+class SchoolAuthorize(AsyncAuthorize):
+    """Each request's school and bot token, from its workspace's install."""
+
+    def __init__(self, refresher: TokenRefresher):
+        self.refresher = refresher
+
+    async def __call__(
+        self,
+        *,
+        context: AsyncBoltContext,
+        enterprise_id: str | None,
+        team_id: str | None,
+        user_id: str | None,
+        actor_enterprise_id: str | None = None,
+        actor_team_id: str | None = None,
+        actor_user_id: str | None = None,
+    ) -> AuthorizeResult | None:
+        access = await self.refresher.for_workspace(enterprise_id, team_id)
+        if access is None:
+            log.warning(
+                "Slack: a request from a workspace with no connected install (or a Grid "
+                "workspace mapped to no school); see `schoolbot slack status`"
+            )
+            return None
+        context["school_id"] = access.school_id
+        return AuthorizeResult(
+            enterprise_id=enterprise_id,
+            team_id=team_id,
+            bot_id=access.bot_id,
+            bot_user_id=access.bot_user_id,
+            bot_token=access.bot_token,
+            bot_scopes=access.bot_scopes,
+            user_id=user_id,
+        )
+
+
+def build_flow(
+    settings: Settings, work: UnitOfWork
+) -> tuple[SchoolOAuthFlow, SchoolAuthorize, TokenRefresher]:
+    assert settings.slack_client_id and settings.slack_client_secret and settings.slack_token_keys
+    client_id = settings.slack_client_id
+    client_secret = settings.slack_client_secret.get_secret_value()
+    keys = TokenKeys.parse(settings.slack_token_keys.get_secret_value())
+    installations = SlackInstallations(work, keys, client_id)
+    states = SchoolStates(work)
+    refresher = TokenRefresher(
+        installations, client_id, client_secret, api_url=settings.slack_api_url
+    )
+    oauth_settings = AsyncOAuthSettings(
+        client_id=client_id,
+        client_secret=client_secret,
+        scopes=bot_scopes(),
+        redirect_uri=settings.slack_redirect_uri,
+        authorization_url=settings.slack_authorize_url,
+        installation_store=installations,
+        state_store=states,
+        state_expiration_seconds=STATE_SECONDS,
+        token_rotation_expiration_minutes=refresher.minutes,
+    )
+    client = AsyncWebClient(base_url=settings.slack_api_url)
+    flow = SchoolOAuthFlow(client=client, settings=oauth_settings)
+    flow.states, flow.installations = states, installations
+    return flow, SchoolAuthorize(refresher), refresher

@@ -1,0 +1,131 @@
+"""Slack for several schools: the install routes, each request's and each send's own bot
+token, and what happens when a school uninstalls the app or revokes its tokens.
+
+When a school is disconnected (`app_uninstalled`, or `tokens_revoked` naming the bot's
+token) its tokens are wiped, its row is marked disconnected, and its queued messages are
+held in the outbox (not sent, not lost) until the app is installed again from its install
+link, when they go at once. The trust's IT lead is told where they already look: an
+ERROR line in the log naming the school and what to do, and `schoolbot slack status`
+listing every school's connection.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.kernel.core import Kernel
+from bot.platforms.slack.oauth import SchoolAuthorize, SchoolOAuthFlow
+from bot.platforms.slack.sends import HELD, Route
+from bot.platforms.slack.token_refresh import TokenRefresher
+
+log = logging.getLogger(__name__)
+PLATFORM = "slack"
+
+
+class SlackSchools:
+    def __init__(
+        self,
+        kernel: Kernel,
+        *,
+        flow: SchoolOAuthFlow,
+        authorize: SchoolAuthorize,
+        refresher: TokenRefresher,
+        api_url: str,
+        channels: dict[str, str | None],
+    ):
+        self.kernel, self.flow, self.authorize = kernel, flow, authorize
+        self.refresher, self.api_url, self.channels = refresher, api_url, channels
+        self.http: aiohttp.ClientSession | None = None
+        self.installed_hooks: list[Any] = []  # called with the school after an install
+        flow.on_installed = self._installed
+
+    def client_for(self, token: str | None, *, retry: bool = True) -> AsyncWebClient:
+        """A Web API client with one bot token, on the shared connection pool."""
+        client = AsyncWebClient(token=token, base_url=self.api_url, session=self.http)
+        if retry:
+            client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
+        return client
+
+    async def token_for(self, payload: dict[str, Any]) -> str | None:
+        """The bot token for a queued request's workspace, refreshed if due (None when it
+        was disconnected meanwhile: the replies then wait in the outbox)."""
+        access = await self.refresher.for_workspace(payload.get("enterprise"), payload.get("team"))
+        return access.bot_token if access else None
+
+    async def route(self, school_id: int) -> Route | None:
+        """The send loop's way to a school: None while it is disconnected."""
+        access = await self.refresher.for_school(school_id)
+        if access is None:
+            return None
+        channels = {
+            "dsl": access.dsl_channel or self.channels.get("dsl"),
+            "slt": access.slt_channel or self.channels.get("slt"),
+        }
+        return Route(self.client_for(access.bot_token, retry=False), channels)
+
+    # --- HTTP -----------------------------------------------------------------------------
+
+    def mount(self, app: web.Application) -> None:
+        settings = self.flow.settings
+        app.router.add_get(settings.install_path, self._install)
+        app.router.add_get(settings.redirect_uri_path, self._redirect)
+
+    async def _install(self, request: web.Request) -> web.StreamResponse:
+        bolt_request = await to_bolt_request(request)
+        return await to_aiohttp_response(await self.flow.handle_installation(bolt_request))
+
+    async def _redirect(self, request: web.Request) -> web.StreamResponse:
+        bolt_request = await to_bolt_request(request)
+        return await to_aiohttp_response(await self.flow.handle_callback(bolt_request))
+
+    async def _installed(self, school_id: int) -> None:
+        resumed = await self.kernel.work.run(self.kernel.outbox.resume, PLATFORM, HELD)
+        log.warning(
+            "Slack: school %s is connected; %d held message(s) will be sent now",
+            school_id,
+            resumed,
+        )
+        for hook in self.installed_hooks:
+            hook()
+
+    # --- uninstalls -----------------------------------------------------------------------
+
+    def register(self, app: AsyncApp) -> None:
+        app.event("app_uninstalled")(self._on_uninstalled)
+        app.event("tokens_revoked")(self._on_tokens_revoked)
+
+    async def _on_uninstalled(self, body: dict[str, Any]) -> None:
+        await self._disconnect(body, "uninstalled", bot=True)
+
+    async def _on_tokens_revoked(self, event: dict[str, Any], body: dict[str, Any]) -> None:
+        tokens = event.get("tokens") or {}
+        if tokens.get("bot"):
+            await self._disconnect(body, "tokens revoked", bot=True)
+        elif tokens.get("oauth"):  # only installers' own tokens: the bot still works
+            await self._disconnect(body, "user tokens revoked", bot=False)
+
+    async def _disconnect(self, body: dict[str, Any], reason: str, *, bot: bool) -> None:
+        enterprise = body.get("enterprise_id")
+        team = body.get("team_id")
+        installations = self.refresher.installations
+        school = await self.kernel.work.run(
+            installations.disconnect, enterprise, team, reason, bot=bot
+        )
+        if school is None or not bot:
+            return
+        log.error(
+            "Slack: school %s is DISCONNECTED (%s). Its alerts are held, not lost, until the "
+            "app is installed again: ask its Slack admin to open the school's install link "
+            "(/slack/install?school=%s). `schoolbot slack status` lists every school.",
+            school,
+            reason,
+            school,
+        )
