@@ -53,14 +53,18 @@ SLASH_COMMAND = "/socialmedia"
 SHORTCUT = "schoolbot_start"
 
 
-def _where(context: dict[str, Any]) -> dict[str, Any]:
-    """Which workspace a request came from (and its school), for its work after the ack:
-    the work finds that workspace's bot token when it runs. Never a token itself."""
-    return {
-        "team": context.get("team_id"),
-        "enterprise": context.get("enterprise_id"),
-        "school": context.get("school_id"),
-    }
+def _where(context: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    """Which workspace a request came from, for its work after the ack, which finds that
+    workspace's school and bot token when it runs (never a token in the payload). An
+    org-wide install's events name their workspace only at the top (`team_id`) or on the
+    user, not in `authorizations`, where bolt looks."""
+    user = body.get("user")
+    team = (
+        context.get("team_id")
+        or body.get("team_id")
+        or (user.get("team_id") if isinstance(user, dict) else None)
+    )
+    return {"team": team, "enterprise": context.get("enterprise_id")}
 
 
 def mention(user_id: str) -> str:
@@ -243,7 +247,7 @@ class SlackAdapter:
             "text": event.get("text") or "",
             "files": files,
             "key": f"slack:{body.get('event_id')}",
-            **_where(context),
+            **_where(context, body),
         }
         await self.work.submit(event["user"], "message", payload)
 
@@ -271,7 +275,7 @@ class SlackAdapter:
     ) -> None:
         await ack()
         if self.service.form_for(action["action_id"]):  # the trigger lasts 3 s: don't queue
-            self.work.urgent(self._ask_reason, body, action, _where(context))
+            self.work.urgent(self._ask_reason, body, action, _where(context, body))
         else:
             payload = self._button(body, action, context)
             await self.work.submit(body["user"]["id"], "button", payload)
@@ -294,26 +298,30 @@ class SlackAdapter:
             "value": meta.get("value", ""),
             "text": text,
             "message": message,
-            **_where(context),
+            **_where(context, body),
         }
         await self.work.submit(body["user"]["id"], "reason", payload)
 
-    async def _on_command(self, ack: Any, command: dict[str, Any], context: dict[str, Any]) -> None:
+    async def _on_command(
+        self, ack: Any, command: dict[str, Any], body: dict[str, Any], context: dict[str, Any]
+    ) -> None:
         await ack()
         text = (command.get("text") or "").strip()
-        payload = {"user": command["user_id"], "text": text, **_where(context)}
+        payload = {"user": command["user_id"], "text": text, **_where(context, body)}
         await self.work.submit(command["user_id"], "start", payload)
 
     async def _on_shortcut(
-        self, ack: Any, shortcut: dict[str, Any], context: dict[str, Any]
+        self, ack: Any, shortcut: dict[str, Any], body: dict[str, Any], context: dict[str, Any]
     ) -> None:
         await ack()
         user = shortcut["user"]["id"]
-        await self.work.submit(user, "start", {"user": user, **_where(context)})
+        await self.work.submit(user, "start", {"user": user, **_where(context, body)})
 
-    async def _on_home(self, event: dict[str, Any], context: dict[str, Any]) -> None:
+    async def _on_home(
+        self, event: dict[str, Any], body: dict[str, Any], context: dict[str, Any]
+    ) -> None:
         if event.get("tab") == "home":
-            payload = {"user": event["user"], **_where(context)}
+            payload = {"user": event["user"], **_where(context, body)}
             await self.work.submit(event["user"], "home", payload)
 
     @staticmethod
@@ -325,7 +333,7 @@ class SlackAdapter:
             "channel": (body.get("channel") or {}).get("id"),
             "action": action["action_id"],
             "value": action.get("value", ""),
-            **_where(context),
+            **_where(context, body),
         }
 
     async def _replies_for(self, p: dict[str, Any]) -> tuple[SlackReplies, str]:
@@ -333,9 +341,9 @@ class SlackAdapter:
         is installed per school (a token refreshed meanwhile is the new one)."""
         if self.schools is None:
             return self.replies, self.token
-        token = await self.schools.token_for(p)
-        client = self.schools.client_for(token)
-        return SlackReplies(self.service, client, self.sends), token or ""
+        access = await self.schools.access_for(p)
+        token = access.bot_token if access else None
+        return SlackReplies(self.service, self.schools.client_for(token), self.sends), token or ""
 
     # --- the work, after the ack -----------------------------------------------------------
 

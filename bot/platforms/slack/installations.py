@@ -105,23 +105,15 @@ class SlackInstallations(AsyncInstallationStore):
     @staticmethod
     def school_of(
         session: Session, row: SlackInstallation, enterprise_id: str | None, team_id: str | None
-    ) -> int | None:
-        """The school a workspace belongs to. An org-wide install's workspaces are mapped
-        (`schoolbot slack map`); once any of its workspaces is mapped, an unmapped one
-        belongs to no school (its requests are refused), so nothing lands in the wrong
-        school. With no map at all, the whole org is the installing school's."""
-        if not row.is_enterprise_install:
-            return row.school_id
-        if team_id:
+    ) -> int:
+        """The school a workspace belongs to. An org-wide install's workspaces are each
+        mapped to their school (`schoolbot slack map`); one not mapped (yet) belongs to the
+        school whose install link installed the org."""
+        if row.is_enterprise_install and team_id:
             mapped = session.get(SlackWorkspaceSchool, (row.enterprise_key, team_id))
             if mapped is not None:
                 return mapped.school_id
-        any_mapped = session.exec(
-            select(SlackWorkspaceSchool).where(
-                SlackWorkspaceSchool.enterprise_id == row.enterprise_key
-            )
-        ).first()
-        return None if any_mapped else row.school_id
+        return row.school_id
 
     def access(self, row: SlackInstallation, school_id: int) -> BotAccess | None:
         if row.disconnected_at is not None or not row.bot_token or row.id is None:

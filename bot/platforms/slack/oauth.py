@@ -137,8 +137,8 @@ class SchoolAuthorize(AsyncAuthorize):
         access = await self.refresher.for_workspace(enterprise_id, team_id)
         if access is None:
             log.warning(
-                "Slack: a request from a workspace with no connected install (or a Grid "
-                "workspace mapped to no school); see `schoolbot slack status`"
+                "Slack: a request from a workspace with no connected install; see "
+                "`schoolbot slack status`"
             )
             return None
         context["school_id"] = access.school_id

@@ -22,6 +22,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.kernel.core import Kernel
+from bot.platforms.slack.installations import BotAccess
 from bot.platforms.slack.oauth import SchoolAuthorize, SchoolOAuthFlow
 from bot.platforms.slack.sends import HELD, Route
 from bot.platforms.slack.token_refresh import TokenRefresher
@@ -54,11 +55,14 @@ class SlackSchools:
             client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
         return client
 
-    async def token_for(self, payload: dict[str, Any]) -> str | None:
-        """The bot token for a queued request's workspace, refreshed if due (None when it
-        was disconnected meanwhile: the replies then wait in the outbox)."""
-        access = await self.refresher.for_workspace(payload.get("enterprise"), payload.get("team"))
-        return access.bot_token if access else None
+    async def access_for(self, payload: dict[str, Any]) -> BotAccess | None:
+        """A queued request's school and bot token (refreshed if due), or None when it was
+        disconnected meanwhile: its replies then wait in the outbox."""
+        team, enterprise = payload.get("team"), payload.get("enterprise")
+        access = await self.refresher.for_workspace(enterprise, team)
+        if access is not None:
+            log.info("Slack: a request from workspace %s, school %s", team, access.school_id)
+        return access
 
     async def route(self, school_id: int) -> Route | None:
         """The send loop's way to a school: None while it is disconnected."""
