@@ -23,7 +23,7 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from sqlmodel import Session, col, select
 
 from bot.kernel.work import UnitOfWork
-from bot.platforms.slack.token_keys import Binding, TokenKeys
+from bot.platforms.slack.token_keys import Binding, TokenKeys, TokenLocked
 from bot.storage.tables import SlackInstallation, SlackWorkspaceSchool
 
 log = logging.getLogger(__name__)
@@ -331,3 +331,45 @@ def status_lines(session: Session) -> list[str]:
             rotating = f", token refreshed before {expiry:%H:%M} UTC" if expiry else ""
             lines.append(f"School {row.school_id}: Slack connected ({kind} {where}{rotating}).")
     return lines or ["No school has installed Slack yet (the install link: /slack/install)."]
+
+
+def reseal_all(session: Session, keys: TokenKeys) -> tuple[int, int, list[int]]:
+    """Re-encrypt every stored token with the first key (`schoolbot secrets rotate`): how
+    many were re-encrypted, how many already were, and the schools whose tokens no key
+    opens. Nothing is decrypted into a log or the screen; each token keeps its binding."""
+    done = already = 0
+    locked: list[int] = []
+    for row in session.exec(select(SlackInstallation)).all():
+        for field in TOKEN_FIELDS:
+            sealed = getattr(row, field)
+            if not sealed:
+                continue
+            if keys.sealed_with_first(sealed):
+                already += 1
+                continue
+            try:
+                setattr(row, field, keys.rotate(sealed))
+                done += 1
+            except TokenLocked:
+                locked.append(row.school_id)
+        session.add(row)
+    return done, already, sorted(set(locked))
+
+
+def map_workspace(session: Session, enterprise_id: str, team_id: str, school_id: int) -> None:
+    """Enterprise Grid: the workspace `team_id` of org `enterprise_id` is `school_id`'s."""
+    row = session.get(SlackWorkspaceSchool, (enterprise_id, team_id))
+    row = row or SlackWorkspaceSchool(enterprise_id=enterprise_id, team_id=team_id)
+    row.school_id = school_id
+    session.add(row)
+
+
+def set_channels(session: Session, school_id: int, dsl: str | None, slt: str | None) -> bool:
+    """The school's own DSL and SLT channels (over SLACK_DSL_CHANNEL/SLACK_SLT_CHANNEL)."""
+    rows = session.exec(
+        select(SlackInstallation).where(SlackInstallation.school_id == school_id)
+    ).all()
+    for row in rows:
+        row.dsl_channel, row.slt_channel = dsl or row.dsl_channel, slt or row.slt_channel
+        session.add(row)
+    return bool(rows)

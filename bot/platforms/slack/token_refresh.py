@@ -81,7 +81,7 @@ class TokenRefresher:
             if row is None:
                 return None
             school = self.installations.school_of(session, row, enterprise_id, team_id)
-        return None if school is None else self._fresh(row, school)
+        return self._fresh(row, school)
 
     def _for_school(self, school_id: int) -> BotAccess | None:
         with self.work.session() as session:

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from bot.domain.messages import Message
-from bot.platforms.slack.installations import binding, now_utc, status_lines
+from bot.platforms.slack.installations import binding, map_workspace, now_utc, status_lines
 from bot.platforms.slack.sends import HELD
 from bot.platforms.slack.token_keys import Binding, TokenKeys, TokenLocked
 from bot.storage.tables import Outbox, SlackInstallation
@@ -204,3 +204,21 @@ def test_the_installation_table_holds_long_tokens(migrated_pg_url):
     engine.dispose()
     for name in ("bot_token", "bot_refresh_token", "user_token", "user_refresh_token"):
         assert isinstance(columns[name], sa.Text)
+
+
+async def test_an_org_wide_install_routes_each_workspace_to_its_mapped_school(
+    sqlite_url, clock, tmp_path, fake, caplog
+):
+    caplog.set_level(logging.INFO, logger="bot.platforms.slack.schools")
+    org = Workspace("", "Trust", enterprise_id="E1", org_wide=True)
+    async with oauth_bot(sqlite_url, clock, tmp_path, fake) as bot:
+        assert (await install(bot, org, school=4)).status == 200
+        with Session(bot.service.engine) as session:
+            map_workspace(session, "E1", "T5", 5)
+            session.commit()
+        for team, user in (("T4", "UG4"), ("T5", "UG5")):
+            workspace = Workspace(team, enterprise_id="E1")
+            await dm(bot, workspace, user, "friend request", f"Ev{team}", org_wide=True)
+            await fake.wait_for("chat.postMessage", channel=f"D{user}")
+        assert "workspace T4, school 4" in caplog.text  # not mapped: the installing school's
+        assert "workspace T5, school 5" in caplog.text
