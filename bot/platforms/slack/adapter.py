@@ -38,10 +38,10 @@ from bot.platforms.slack.blocks import (
 from bot.platforms.slack.door import SlackDoor
 from bot.platforms.slack.files import download_all
 from bot.platforms.slack.oauth import build_flow
-from bot.platforms.slack.platform import oauth_configured
 from bot.platforms.slack.schools import SlackSchools
 from bot.platforms.slack.sending import SlackReplies
 from bot.platforms.slack.sends import SlackSendLoop
+from bot.platforms.slack.settings import oauth_configured
 from bot.platforms.slack.socket_mode import SocketMode
 
 log = logging.getLogger(__name__)

@@ -7,16 +7,7 @@ from aiohttp import web
 from bot.config import Settings
 from bot.dispatch import BotService
 from bot.platforms.base import Platform
-
-
-def oauth_configured(settings: Settings) -> bool:
-    """Installed per school (one click each) rather than one school's bot token."""
-    return bool(
-        settings.slack_client_id
-        and settings.slack_client_secret
-        and settings.slack_signing_secret
-        and settings.slack_token_keys
-    )
+from bot.platforms.slack.settings import oauth_configured
 
 
 def mode(settings: Settings) -> str | None:
