@@ -37,8 +37,7 @@ from bot.platforms.slack.blocks import (
 )
 from bot.platforms.slack.door import SlackDoor
 from bot.platforms.slack.files import download_all
-from bot.platforms.slack.oauth import build_flow
-from bot.platforms.slack.schools import SlackSchools
+from bot.platforms.slack.schools import SlackSchools, workspace_of
 from bot.platforms.slack.sending import SlackReplies
 from bot.platforms.slack.sends import SlackSendLoop
 from bot.platforms.slack.settings import oauth_configured
@@ -51,20 +50,6 @@ FORM_FAILED = (
 )
 SLASH_COMMAND = "/socialmedia"
 SHORTCUT = "schoolbot_start"
-
-
-def _where(context: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
-    """Which workspace a request came from, for its work after the ack, which finds that
-    workspace's school and bot token when it runs (never a token in the payload). An
-    org-wide install's events name their workspace only at the top (`team_id`) or on the
-    user, not in `authorizations`, where bolt looks."""
-    user = body.get("user")
-    team = (
-        context.get("team_id")
-        or body.get("team_id")
-        or (user.get("team_id") if isinstance(user, dict) else None)
-    )
-    return {"team": team, "enterprise": context.get("enterprise_id")}
 
 
 def mention(user_id: str) -> str:
@@ -91,23 +76,8 @@ class SlackAdapter:
         self.schools: SlackSchools | None = None
         if oauth_configured(settings):
             # One click per school: each request's token comes from its workspace's install.
-            flow, authorize, refresher = build_flow(settings, service.kernel.work)
             self.token = ""
-            self.app = AsyncApp(
-                signing_secret=self.secret,
-                oauth_flow=flow,
-                authorize=authorize,  # type: ignore[arg-type]  # an AsyncAuthorize is taken as it is
-                process_before_response=True,
-                request_verification_enabled=False,
-            )
-            self.schools = SlackSchools(
-                service.kernel,
-                flow=flow,
-                authorize=authorize,
-                refresher=refresher,
-                api_url=settings.slack_api_url,
-                channels=channels,
-            )
+            self.schools, self.app = SlackSchools.build(service.kernel, settings, channels)
         else:
             assert settings.slack_bot_token and (
                 settings.slack_signing_secret or settings.slack_app_token
@@ -247,7 +217,7 @@ class SlackAdapter:
             "text": event.get("text") or "",
             "files": files,
             "key": f"slack:{body.get('event_id')}",
-            **_where(context, body),
+            **workspace_of(context, body),
         }
         await self.work.submit(event["user"], "message", payload)
 
@@ -275,7 +245,7 @@ class SlackAdapter:
     ) -> None:
         await ack()
         if self.service.form_for(action["action_id"]):  # the trigger lasts 3 s: don't queue
-            self.work.urgent(self._ask_reason, body, action, _where(context, body))
+            self.work.urgent(self._ask_reason, body, action, workspace_of(context, body))
         else:
             payload = self._button(body, action, context)
             await self.work.submit(body["user"]["id"], "button", payload)
@@ -298,7 +268,7 @@ class SlackAdapter:
             "value": meta.get("value", ""),
             "text": text,
             "message": message,
-            **_where(context, body),
+            **workspace_of(context, body),
         }
         await self.work.submit(body["user"]["id"], "reason", payload)
 
@@ -307,7 +277,7 @@ class SlackAdapter:
     ) -> None:
         await ack()
         text = (command.get("text") or "").strip()
-        payload = {"user": command["user_id"], "text": text, **_where(context, body)}
+        payload = {"user": command["user_id"], "text": text, **workspace_of(context, body)}
         await self.work.submit(command["user_id"], "start", payload)
 
     async def _on_shortcut(
@@ -315,13 +285,13 @@ class SlackAdapter:
     ) -> None:
         await ack()
         user = shortcut["user"]["id"]
-        await self.work.submit(user, "start", {"user": user, **_where(context, body)})
+        await self.work.submit(user, "start", {"user": user, **workspace_of(context, body)})
 
     async def _on_home(
         self, event: dict[str, Any], body: dict[str, Any], context: dict[str, Any]
     ) -> None:
         if event.get("tab") == "home":
-            payload = {"user": event["user"], **_where(context, body)}
+            payload = {"user": event["user"], **workspace_of(context, body)}
             await self.work.submit(event["user"], "home", payload)
 
     @staticmethod
@@ -333,7 +303,7 @@ class SlackAdapter:
             "channel": (body.get("channel") or {}).get("id"),
             "action": action["action_id"],
             "value": action.get("value", ""),
-            **_where(context, body),
+            **workspace_of(context, body),
         }
 
     async def _replies_for(self, p: dict[str, Any]) -> tuple[SlackReplies, str]:

@@ -21,14 +21,29 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.config import Settings
 from bot.kernel.core import Kernel
 from bot.platforms.slack.installations import BotAccess
-from bot.platforms.slack.oauth import SchoolAuthorize, SchoolOAuthFlow
+from bot.platforms.slack.oauth import SchoolAuthorize, SchoolOAuthFlow, build_flow
 from bot.platforms.slack.sends import HELD, Route
 from bot.platforms.slack.token_refresh import TokenRefresher
 
 log = logging.getLogger(__name__)
 PLATFORM = "slack"
+
+
+def workspace_of(context: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    """Which workspace a request came from, for its work after the ack, which finds that
+    workspace's school and bot token when it runs (never a token in the payload). An
+    org-wide install's events name their workspace only at the top (`team_id`) or on the
+    user, not in `authorizations`, where bolt looks."""
+    user = body.get("user")
+    team = (
+        context.get("team_id")
+        or body.get("team_id")
+        or (user.get("team_id") if isinstance(user, dict) else None)
+    )
+    return {"team": team, "enterprise": context.get("enterprise_id")}
 
 
 class SlackSchools:
@@ -47,6 +62,31 @@ class SlackSchools:
         self.http: aiohttp.ClientSession | None = None
         self.installed_hooks: list[Any] = []  # called with the school after an install
         flow.on_installed = self._installed
+
+    @classmethod
+    def build(
+        cls, kernel: Kernel, settings: Settings, channels: dict[str, str | None]
+    ) -> tuple[SlackSchools, AsyncApp]:
+        """The schools, and bolt's app with the OAuth flow and our authorize step. Requests
+        are verified by our door before bolt sees them, as in one-school mode."""
+        flow, authorize, refresher = build_flow(settings, kernel.work)
+        secret = settings.slack_signing_secret
+        app = AsyncApp(
+            signing_secret=secret.get_secret_value() if secret else "",
+            oauth_flow=flow,
+            authorize=authorize,  # type: ignore[arg-type]  # an AsyncAuthorize is taken as it is
+            process_before_response=True,
+            request_verification_enabled=False,
+        )
+        schools = cls(
+            kernel,
+            flow=flow,
+            authorize=authorize,
+            refresher=refresher,
+            api_url=settings.slack_api_url,
+            channels=channels,
+        )
+        return schools, app
 
     def client_for(self, token: str | None, *, retry: bool = True) -> AsyncWebClient:
         """A Web API client with one bot token, on the shared connection pool."""
