@@ -27,6 +27,25 @@ def slack_status() -> None:
             click.echo(line)
 
 
+@slack.command("link")
+@click.option("--school", type=int, required=True, help="The school id it installs for.")
+@click.option("--days", type=click.IntRange(1, 90), default=14, show_default=True)
+def slack_link(school: int, days: int) -> None:
+    """Print a school's install link, to send to its Slack admin (signed: it installs for
+    that school only, until it expires)."""
+    import time
+
+    from bot.platforms.slack.oauth import install_link
+
+    settings = _settings()
+    if settings.slack_client_secret is None:
+        raise click.ClickException("SLACK_CLIENT_SECRET is not set (see README).")
+    path = install_link(settings.slack_client_secret.get_secret_value(), school, time.time(), days)
+    base = (settings.public_url or "https://YOUR-HOST").rstrip("/")
+    click.echo(f"{base}{path}")
+    click.echo(f"It works for {days} days; anyone with it can install Slack for school {school}.")
+
+
 @slack.command("map")
 @click.argument("enterprise_id")
 @click.argument("team_id")

@@ -69,6 +69,10 @@ class FakeSlackOAuth:
         issued = self.tokens.get(token)
         return issued.workspace if issued else None
 
+    def forget_refresh_tokens(self) -> None:
+        """Every refresh token issued so far stops working (`invalid_refresh_token`)."""
+        self._refresh.clear()
+
     def revoke(self, workspace: Workspace) -> None:
         """Uninstalled: every token of that workspace stops working."""
         for issued in self.tokens.values():

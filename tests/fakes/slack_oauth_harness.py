@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -19,6 +20,7 @@ from cryptography.fernet import Fernet
 from bot.app import create_app
 from bot.config import Settings
 from bot.platforms.slack.adapter import SlackAdapter
+from bot.platforms.slack.oauth import install_link
 from tests.fakes.fake_slack import FakeSlack
 from tests.fakes.fake_slack_oauth import CLIENT_ID, CLIENT_SECRET, Workspace
 from tests.fakes.slack_harness import SECRET, Bot, signed_headers
@@ -66,13 +68,14 @@ async def install(bot: Bot, workspace: Workspace, school: int = 1) -> aiohttp.Cl
     fake = bot.fake
     fake.oauth.installing = workspace
     fake.oauth.redirect_url = str(bot.server.make_url("/slack/oauth_redirect"))
-    page = await bot.http.get(bot.server.make_url(f"/slack/install?school={school}"))
+    link = install_link(CLIENT_SECRET, school, time.time())
+    page = await bot.http.get(bot.server.make_url(link))
     assert page.status == 200, await page.text()
     cookie = page.headers["Set-Cookie"].split(";")[0]
-    link = html.unescape(
+    authorize = html.unescape(
         re.search(r'href="(http[^"]+/oauth/v2/authorize[^"]*)"', await page.text())[1]
     )  # type: ignore[index]
-    approved = await bot.http.get(link, allow_redirects=False)
+    approved = await bot.http.get(authorize, allow_redirects=False)
     assert approved.status == 302
     return await bot.http.get(
         approved.headers["Location"], headers={"Cookie": cookie}, allow_redirects=False

@@ -323,14 +323,14 @@ def status_lines(session: Session) -> list[str]:
             lines.append(
                 f"School {row.school_id}: Slack DISCONNECTED ({row.disconnected_reason}, "
                 f"{row.disconnected_at:%Y-%m-%d %H:%M} UTC) in {kind} {where}. Alerts for this "
-                "school are held until someone installs the app again from the school's "
-                "install link."
+                "school are held until its Slack admin installs the app again from a new "
+                f"link (schoolbot slack link --school {row.school_id})."
             )
         else:
             expiry = row.bot_token_expires_at
             rotating = f", token refreshed before {expiry:%H:%M} UTC" if expiry else ""
             lines.append(f"School {row.school_id}: Slack connected ({kind} {where}{rotating}).")
-    return lines or ["No school has installed Slack yet (the install link: /slack/install)."]
+    return lines or ["No school has installed Slack yet (schoolbot slack link --school N)."]
 
 
 def reseal_all(session: Session, keys: TokenKeys) -> tuple[int, int, list[int]]:

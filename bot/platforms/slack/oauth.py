@@ -1,7 +1,8 @@
 """One click per school: bolt's OAuth flow on our own stores, and the authorize step.
 
-`GET /slack/install?school=N` hands out an install link for school N (the school rides in
-the one-time OAuth state, kept in `slack_oauth_state`); Slack sends the installer back to
+`GET /slack/install?school=N&until=...&sig=...` (a link signed with the app's client
+secret, printed by `schoolbot slack link`) starts an install for school N (the school rides
+in the one-time OAuth state, kept in `slack_oauth_state`); Slack sends the installer back to
 `GET /slack/oauth_redirect`, where bolt exchanges the code (`oauth.v2.access`) and we store
 the install under that school. Every incoming request is then authorized here: its
 workspace's install gives the school and a bot token, refreshed first if it is near expiry
@@ -11,13 +12,16 @@ and SLACK_TOKEN_KEYS are all set; otherwise the single SLACK_BOT_TOKEN of one sc
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.authorization.async_authorize import AsyncAuthorize
@@ -25,6 +29,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
@@ -38,7 +43,12 @@ from bot.platforms.slack.token_refresh import TokenRefresher
 from bot.storage.tables import SlackOAuthState
 
 log = logging.getLogger(__name__)
-STATE_SECONDS = 600  # bolt's default: an install link works for ten minutes
+STATE_SECONDS = 600  # bolt's default: an install started works for ten minutes
+LINK_DAYS = 14  # how long a school's install link (`schoolbot slack link`) works
+LINK_REFUSED = (
+    "This install link is not valid or has expired. Ask your trust's IT lead for a new one "
+    "(schoolbot slack link --school N)."
+)
 MANIFEST = Path(__file__).resolve().parents[3] / "manifests" / "slack" / "manifest.json"
 
 
@@ -84,6 +94,36 @@ class SchoolStates(AsyncOAuthStateStore):
         return await self.work.run(self.consume, state) is not None
 
 
+def link_signature(secret: str, school: int, until: int) -> str:
+    return hmac.new(secret.encode(), f"install:{school}:{until}".encode(), "sha256").hexdigest()
+
+
+def install_link(secret: str, school: int, now: float, days: int = LINK_DAYS) -> str:
+    """The path of school `school`'s install link, signed, for `days` days: without the
+    signature anyone could install their own workspace into a school."""
+    until = int(now) + days * 86_400
+    query = urlencode(
+        {"school": school, "until": until, "sig": link_signature(secret, school, until)}
+    )
+    return f"/slack/install?{query}"
+
+
+def linked_school(secret: str, query: dict[str, Any], now: float) -> int | None:
+    """The school a signed, unexpired install link is for; None for any other link."""
+
+    def first(name: str) -> str:
+        values = query.get(name) or [""]
+        return str(values[0])
+
+    school, until, sig = first("school"), first("until"), first("sig")
+    if not (school.isdigit() and until.isdigit() and len(school) < 9 and len(until) < 12):
+        return None
+    if int(until) < now:
+        return None
+    expected = link_signature(secret, int(school), int(until))
+    return int(school) if hmac.compare_digest(sig.encode(), expected.encode()) else None
+
+
 class SchoolOAuthFlow(AsyncOAuthFlow):
     """Bolt's flow, with the school carried from the install link to the stored install."""
 
@@ -91,10 +131,17 @@ class SchoolOAuthFlow(AsyncOAuthFlow):
     installations: SlackInstallations
     on_installed: Callable[[int], Awaitable[None]] | None = None
 
+    async def handle_installation(self, request: AsyncBoltRequest) -> BoltResponse:
+        school = linked_school(self.settings.client_secret, request.query, time.time())
+        if school is None:
+            return BoltResponse(
+                status=403, body=LINK_REFUSED, headers={"Content-Type": "text/plain; charset=utf-8"}
+            )
+        request.context["school_id"] = school
+        return await super().handle_installation(request)
+
     async def issue_new_state(self, request: AsyncBoltRequest) -> str:
-        given = (request.query.get("school") or ["1"])[0]
-        school = int(given) if given.isdigit() and len(given) < 9 else 1
-        return await self.states.async_issue(school_id=school)
+        return await self.states.async_issue(school_id=request.context["school_id"])
 
     async def handle_callback(self, request: AsyncBoltRequest) -> Any:
         # The state's school is read before bolt consumes the state (once only).

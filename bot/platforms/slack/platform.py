@@ -29,8 +29,8 @@ def _status(settings: Settings, mode: str | None) -> str:
         return "Slack: HTTP mode, Slack sends events to POST /slack/events."
     if mode == "oauth":
         return (
-            "Slack: installed per school (OAuth). Each school installs from "
-            "GET /slack/install?school=N; events arrive at POST /slack/events."
+            "Slack: installed per school (OAuth). Make each school's install link with "
+            "`schoolbot slack link --school N`; events arrive at POST /slack/events."
         )
     return (
         "Slack: not configured (set SLACK_BOT_TOKEN, and SLACK_SIGNING_SECRET or SLACK_APP_TOKEN)."

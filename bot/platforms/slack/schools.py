@@ -167,8 +167,8 @@ class SlackSchools:
             return
         log.error(
             "Slack: school %s is DISCONNECTED (%s). Its alerts are held, not lost, until the "
-            "app is installed again: ask its Slack admin to open the school's install link "
-            "(/slack/install?school=%s). `schoolbot slack status` lists every school.",
+            "app is installed again: send its Slack admin a new install link (schoolbot "
+            "slack link --school %s). `schoolbot slack status` lists every school.",
             school,
             reason,
             school,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import timedelta
 
 import pytest
@@ -13,11 +14,12 @@ from sqlmodel import Session, select
 
 from bot.domain.messages import Message
 from bot.platforms.slack.installations import binding, map_workspace, now_utc, status_lines
+from bot.platforms.slack.oauth import install_link
 from bot.platforms.slack.sends import HELD
 from bot.platforms.slack.token_keys import Binding, TokenKeys, TokenLocked
 from bot.storage.tables import Outbox, SlackInstallation
 from tests.fakes.fake_slack import FakeSlack
-from tests.fakes.fake_slack_oauth import Workspace
+from tests.fakes.fake_slack_oauth import CLIENT_SECRET, Workspace
 from tests.fakes.slack_oauth_harness import (
     TOKEN_KEYS,
     adapter,
@@ -222,3 +224,50 @@ async def test_an_org_wide_install_routes_each_workspace_to_its_mapped_school(
             await fake.wait_for("chat.postMessage", channel=f"D{user}")
         assert "workspace T4, school 4" in caplog.text  # not mapped: the installing school's
         assert "workspace T5, school 5" in caplog.text
+
+
+async def test_only_a_signed_unexpired_link_starts_an_install(sqlite_url, clock, tmp_path, fake):
+    async with oauth_bot(sqlite_url, clock, tmp_path, fake) as bot:
+        now = time.time()
+        good = install_link(CLIENT_SECRET, 2, now)
+        for link in (
+            "/slack/install?school=2",  # made up
+            good.replace("school=2", "school=3"),  # another school's, by hand
+            install_link("another-secret", 2, now),
+            install_link(CLIENT_SECRET, 2, now - 15 * 86_400),  # expired
+        ):
+            refused = await bot.http.get(bot.server.make_url(link))
+            assert refused.status == 403
+            assert "Ask your trust's IT lead for a new one" in await refused.text()
+        assert (await bot.http.get(bot.server.make_url(good))).status == 200
+
+
+async def test_a_code_slack_does_not_know_installs_nothing(sqlite_url, clock, tmp_path, fake):
+    async with oauth_bot(sqlite_url, clock, tmp_path, fake) as bot:
+        page = await bot.http.get(bot.server.make_url(install_link(CLIENT_SECRET, 1, time.time())))
+        cookie = page.headers["Set-Cookie"].split(";")[0]
+        state = cookie.split("=", 1)[1]
+        refused = await bot.http.get(
+            bot.server.make_url(f"/slack/oauth_redirect?code=made-up&state={state}"),
+            headers={"Cookie": cookie},
+        )
+        assert refused.status == 401
+        [exchange] = fake.called("oauth.v2.access")
+        assert exchange.response == {"ok": False, "error": "invalid_code"}
+        assert not fake.oauth.tokens
+
+
+async def test_a_refused_refresh_keeps_the_token_until_it_expires(
+    sqlite_url, clock, tmp_path, fake, caplog
+):
+    fake.oauth.expires_in = 300
+    async with oauth_bot(sqlite_url, clock, tmp_path, fake) as bot:
+        await install(bot, SCHOOL_A)
+        [token] = fake.oauth.tokens
+        fake.oauth.forget_refresh_tokens()  # e.g. revoked by a workspace admin
+        await dm(bot, SCHOOL_A, "U1", "friend request", "Ev1")
+        [reply] = await fake.wait_for("chat.postMessage", channel="DU1")
+        assert reply.token == token
+        assert fake.oauth.refused_refreshes >= 1
+        assert "could not be refreshed (invalid_refresh_token)" in caplog.text
+        assert token not in caplog.text

@@ -4,7 +4,9 @@ mode, `schoolbot secrets rotate`, `schoolbot slack map` and `schoolbot slack sta
 from __future__ import annotations
 
 import subprocess
+import time
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from cryptography.fernet import Fernet
@@ -13,6 +15,7 @@ from sqlmodel import Session, select
 
 from bot.kernel.work import UnitOfWork
 from bot.platforms.slack.installations import SlackInstallations, binding
+from bot.platforms.slack.oauth import linked_school
 from bot.platforms.slack.token_keys import TokenKeys, TokenLocked
 from bot.storage import db
 from bot.storage.tables import AuditEvent, SlackInstallation, SlackWorkspaceSchool
@@ -82,4 +85,19 @@ async def test_schoolbot_run_in_oauth_mode_says_how_schools_install(tmp_path):
     )
     output = await run_until_healthy(env, tmp_path)
     assert "Slack: installed per school (OAuth)" in output
-    assert "/slack/install?school=N" in output
+    assert "schoolbot slack link --school N" in output
+
+
+def test_slack_link_prints_a_signed_link_for_the_school(tmp_path, sqlite_url):
+    env = env_for(
+        tmp_path, SLACK_CLIENT_SECRET="s3cret", SCHOOLBOT_PUBLIC_URL="https://bot.trust.org"
+    )
+    done = subprocess.run(
+        [*SCHOOLBOT, "slack", "link", "--school", "4"],
+        env=env, capture_output=True, text=True, cwd=tmp_path, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    link = done.stdout.splitlines()[0]
+    assert link.startswith("https://bot.trust.org/slack/install?school=4&until=")
+    query = parse_qs(urlsplit(link).query)
+    assert linked_school("s3cret", query, time.time()) == 4
