@@ -5,7 +5,8 @@ As Slack documents it (docs.slack.dev, "Installing with OAuth" and "Token rotati
   approves; Slack then sends the browser to the app's redirect URL with `code` and `state`.
   Here the approval is immediate, for the workspace the test chose (`installing`).
 - `oauth.v2.access` takes the app's credentials (HTTP Basic, as slack-sdk sends them) and
-  either a `code` (once; again or unknown: `invalid_code`) or `grant_type=refresh_token`
+  (a wrong id: `invalid_client_id`; a wrong secret: `bad_client_secret`) and either a
+  `code` (once; again or unknown: `invalid_code`) or `grant_type=refresh_token`
   with a refresh token (unknown or already used: `invalid_refresh_token`). With rotation
   on, the bot token is `xoxe.xoxb-...`, expires in `expires_in` seconds (Slack: 12 hours)
   and comes with a refresh token; a refresh gives a new token and a new refresh token.
@@ -91,9 +92,11 @@ class FakeSlackOAuth:
 
     def access(self, args: dict[str, Any], authorization: str | None) -> dict[str, Any]:
         """`oauth.v2.access`: a code exchange, or a refresh."""
-        expected = "Basic " + base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
-        if authorization != expected:
-            return {"ok": False, "error": "invalid_client"}
+        given_id, _, given_secret = _basic(authorization).partition(":")
+        if given_id != CLIENT_ID:
+            return {"ok": False, "error": "invalid_client_id"}
+        if given_secret != CLIENT_SECRET:
+            return {"ok": False, "error": "bad_client_secret"}
         if args.get("grant_type") == "refresh_token":
             old = self._refresh.pop(str(args.get("refresh_token", "")), None)
             if old is None:
@@ -149,3 +152,13 @@ class FakeSlackOAuth:
             "user": "schoolbot",
             "url": "https://example.slack.com/",
         }
+
+
+def _basic(authorization: str | None) -> str:
+    """The `id:secret` of an HTTP Basic header ("" for anything else)."""
+    if not authorization or not authorization.startswith("Basic "):
+        return ""
+    try:
+        return base64.b64decode(authorization.removeprefix("Basic ")).decode()
+    except ValueError:
+        return ""
