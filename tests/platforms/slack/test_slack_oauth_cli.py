@@ -3,6 +3,7 @@ mode, `schoolbot secrets rotate`, `schoolbot slack map` and `schoolbot slack sta
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import time
 from pathlib import Path
@@ -17,6 +18,7 @@ from bot.kernel.work import UnitOfWork
 from bot.platforms.slack.installations import SlackInstallations, binding
 from bot.platforms.slack.oauth import linked_school
 from bot.platforms.slack.token_keys import TokenKeys, TokenLocked
+from bot.runtime import configure_logging
 from bot.storage import db
 from bot.storage.tables import AuditEvent, SlackInstallation, SlackWorkspaceSchool
 from tests.helpers import SCHOOLBOT, env_for, run_until_healthy
@@ -101,3 +103,17 @@ def test_slack_link_prints_a_signed_link_for_the_school(tmp_path, sqlite_url):
     assert link.startswith("https://bot.trust.org/slack/install?school=4&until=")
     query = parse_qs(urlsplit(link).query)
     assert linked_school("s3cret", query, time.time()) == 4
+
+
+def test_slacks_own_debug_lines_stay_off_even_at_debug_level():
+    """slack-sdk logs whole answers at DEBUG, oauth.v2.access's tokens among them."""
+    loggers = [logging.getLogger(name) for name in ("slack_sdk", "slack_bolt")]
+    before = [logger.level for logger in loggers]
+    try:
+        configure_logging("DEBUG")
+        assert [logger.getEffectiveLevel() for logger in loggers] == [logging.INFO] * 2
+        configure_logging("WARNING")
+        assert [logger.getEffectiveLevel() for logger in loggers] == [logging.WARNING] * 2
+    finally:
+        for logger, level in zip(loggers, before, strict=True):
+            logger.setLevel(level)
