@@ -182,9 +182,10 @@ class Outbox:
             priority=_priority(message, priority),
         )
 
-    def email(self, session: Session, person: str, message: Message, case_id: int) -> None:
-        """An email about a case to `person` ("platform:user_id"). The address is read when
-        it is sent, so none is copied into the outbox, and an erased person gets none."""
+    def email(self, session: Session, person: str, message: Message, case_id: int | None) -> None:
+        """An email to `person` ("platform:user_id"), about a case or (None) about the bot
+        itself. The address is read when it is sent, so none is copied into the outbox, and
+        an erased person gets none."""
         self.enqueued += 1
         outbox_rows.enqueue(
             session,

@@ -29,26 +29,30 @@ from tests.helpers import make_service
 TOKEN_KEYS = [Fernet.generate_key().decode() for _ in range(2)]
 
 
-def oauth_settings(fake: FakeSlack, data_dir: Path, keys: list[str] | None = None) -> Settings:
+def oauth_settings(fake: FakeSlack, data_dir: Path, **more: str) -> Settings:
     return Settings(
         SLACK_CLIENT_ID=CLIENT_ID,
         SLACK_CLIENT_SECRET=CLIENT_SECRET,
         SLACK_SIGNING_SECRET=SECRET,
-        SLACK_TOKEN_KEYS=",".join(keys or TOKEN_KEYS[:1]),
+        SLACK_TOKEN_KEYS=TOKEN_KEYS[0],
         SLACK_API_URL=fake.api_url,
         SLACK_AUTHORIZE_URL=fake.authorize_url,
         SLACK_DSL_CHANNEL="CDSL",
         SLACK_SLT_CHANNEL="CSLT",
         SCHOOLBOT_DATA_DIR=data_dir,
+        **more,
     )
 
 
 @asynccontextmanager
-async def oauth_bot(url: str, clock: Any, tmp_path: Path, fake: FakeSlack) -> AsyncIterator[Bot]:
-    """One instance of our app with Slack installed per school; several may share `url`."""
+async def oauth_bot(
+    url: str, clock: Any, tmp_path: Path, fake: FakeSlack, **more_settings: str
+) -> AsyncIterator[Bot]:
+    """One instance of our app with Slack installed per school; several may share `url`;
+    `more_settings` by their environment names."""
     data_dir = tmp_path / f"instance-{id(object())}"
     service = make_service(url, "dukeries-academy", clock, data_dir / "evidence")
-    app = create_app(service, oauth_settings(fake, data_dir))
+    app = create_app(service, oauth_settings(fake, data_dir, **more_settings))
     server = TestServer(app)
     await server.start_server()
     async with aiohttp.ClientSession() as http:

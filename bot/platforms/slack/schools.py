@@ -4,9 +4,10 @@ token, and what happens when a school uninstalls the app or revokes its tokens.
 When a school is disconnected (`app_uninstalled`, or `tokens_revoked` naming the bot's
 token) its tokens are wiped, its row is marked disconnected, and its queued messages are
 held in the outbox (not sent, not lost) until the app is installed again from its install
-link, when they go at once. The trust's IT lead is told where they already look: an
-ERROR line in the log naming the school and what to do, and `schoolbot slack status`
-listing every school's connection.
+link, when they go at once. Who must act is told where they look: the Headteacher by
+email (when email is on), since they are the one to get the school's Slack admin to
+reinstall; the trust's IT lead by an ERROR line in the log naming the school and what to
+do, and `schoolbot slack status` listing every school's connection.
 """
 
 from __future__ import annotations
@@ -22,11 +23,13 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
+from bot.domain.messages import Message
 from bot.kernel.core import Kernel
 from bot.platforms.slack.installations import BotAccess
 from bot.platforms.slack.oauth import SchoolAuthorize, SchoolOAuthFlow, build_flow
 from bot.platforms.slack.sends import HELD, Route
 from bot.platforms.slack.token_refresh import TokenRefresher
+from bot.storage import repository as repo
 
 log = logging.getLogger(__name__)
 PLATFORM = "slack"
@@ -165,6 +168,7 @@ class SlackSchools:
         )
         if school is None or not bot:
             return
+        told = await self.kernel.work.run(self._tell_the_head, school, reason)
         log.error(
             "Slack: school %s is DISCONNECTED (%s). Its alerts are held, not lost, until the "
             "app is installed again: send its Slack admin a new install link (schoolbot "
@@ -173,3 +177,29 @@ class SlackSchools:
             reason,
             school,
         )
+        if told:
+            log.warning("Slack: the Headteacher was emailed about school %s (%d)", school, told)
+
+    def _tell_the_head(self, school: int, reason: str) -> int:
+        """An email to the Headteacher (and whoever else holds the pack's head role with an
+        address), when email is on: the one who must get the school's Slack admin to act,
+        and who may not read the server's log."""
+        kernel = self.kernel
+        role = kernel.pack.head_role
+        if not kernel.outbox.emails or role is None:
+            return 0
+        message = Message(
+            f"schoolbot can no longer post in your school's Slack ({reason}). Safeguarding "
+            "alerts for your school are being held, not lost. Please ask your school's Slack "
+            "admin to install schoolbot again, with a new install link from your trust's IT "
+            "lead; everything held is then sent at once.",
+            title="schoolbot: Slack is disconnected",
+            fields=(("School", str(school)),),
+            urgent=True,
+        )
+        with kernel.session() as session:
+            heads = [h for h in repo.holders(session, [role]) if h.email]
+            for head in heads:
+                kernel.outbox.email(session, f"{head.platform}:{head.user_id}", message, None)
+            session.commit()
+        return len(heads)

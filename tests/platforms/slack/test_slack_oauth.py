@@ -17,6 +17,7 @@ from bot.platforms.slack.installations import binding, map_workspace, now_utc, s
 from bot.platforms.slack.oauth import install_link
 from bot.platforms.slack.sends import HELD
 from bot.platforms.slack.token_keys import Binding, TokenKeys, TokenLocked
+from bot.storage import repository as repo
 from bot.storage.tables import Outbox, SlackInstallation
 from tests.fakes.fake_slack import FakeSlack
 from tests.fakes.fake_slack_oauth import CLIENT_SECRET, Workspace
@@ -29,6 +30,8 @@ from tests.fakes.slack_oauth_harness import (
     oauth_bot,
     send_event,
 )
+from tests.fakes.smtp_server import FakeMailServer
+from tests.helpers import grant
 
 SCHOOL_A, SCHOOL_B = Workspace("TA", "Dukeries"), Workspace("TB", "King James's")
 pytestmark = pytest.mark.issue(25, 3)
@@ -271,3 +274,27 @@ async def test_a_refused_refresh_keeps_the_token_until_it_expires(
         assert fake.oauth.refused_refreshes >= 1
         assert "could not be refreshed (invalid_refresh_token)" in caplog.text
         assert token not in caplog.text
+
+
+async def test_the_headteacher_is_emailed_when_the_school_is_disconnected(
+    sqlite_url, clock, tmp_path, fake
+):
+    mail = FakeMailServer(tmp_path).start()
+    try:
+        async with oauth_bot(sqlite_url, clock, tmp_path, fake, **mail.settings()) as bot:
+            bot.service.outbox.emails = True  # as runtime.build_service does with SMTP_HOST
+            grant(bot.service, "UHEAD", "principal", platform="slack")
+            with bot.service.kernel.session() as session:
+                repo.set_email(session, "slack", "UHEAD", "head@school.example")
+                session.commit()
+            await install(bot, SCHOOL_A, school=1)
+            uninstalled = event_body(SCHOOL_A, {"type": "app_uninstalled"}, "EvU")
+            await send_event(bot, uninstalled)
+            [email] = await mail.wait_for(1)
+        assert email.recipients == ["head@school.example"]
+        assert email.message["Subject"] == "schoolbot: Slack is disconnected"
+        text = email.part("plain")
+        assert "alerts for your school are being held, not lost" in text
+        assert "Open schoolbot" not in text  # not about a case: no way into the pages
+    finally:
+        mail.stop()
