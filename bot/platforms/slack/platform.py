@@ -28,9 +28,18 @@ def _status(settings: Settings, mode: str | None) -> str:
     if mode == "http":
         return "Slack: HTTP mode, Slack sends events to POST /slack/events."
     if mode == "oauth":
+        unused = [
+            name
+            for name, value in (
+                ("SLACK_BOT_TOKEN", settings.slack_bot_token),
+                ("SLACK_APP_TOKEN", settings.slack_app_token),
+            )
+            if value
+        ]
+        also = f" {' and '.join(unused)} not used." if unused else ""
         return (
             "Slack: installed per school (OAuth). Make each school's install link with "
-            "`schoolbot slack link --school N`; events arrive at POST /slack/events."
+            f"`schoolbot slack link --school N`; events arrive at POST /slack/events.{also}"
         )
     return (
         "Slack: not configured (set SLACK_BOT_TOKEN, and SLACK_SIGNING_SECRET or SLACK_APP_TOKEN)."

@@ -14,9 +14,11 @@ from cryptography.fernet import Fernet
 from slack_sdk.oauth.installation_store import Installation
 from sqlmodel import Session, select
 
+from bot.config import Settings
 from bot.kernel.work import UnitOfWork
 from bot.platforms.slack.installations import SlackInstallations, binding
 from bot.platforms.slack.oauth import linked_school
+from bot.platforms.slack.platform import SLACK
 from bot.platforms.slack.token_keys import TokenKeys, TokenLocked
 from bot.runtime import configure_logging
 from bot.storage import db
@@ -117,3 +119,18 @@ def test_slacks_own_debug_lines_stay_off_even_at_debug_level():
     finally:
         for logger, level in zip(loggers, before, strict=True):
             logger.setLevel(level)
+
+
+def test_oauth_mode_is_on_only_with_all_four_settings_and_says_what_it_ignores():
+    four = {
+        "SLACK_CLIENT_ID": "1.2",
+        "SLACK_CLIENT_SECRET": "secret",
+        "SLACK_SIGNING_SECRET": "signing",
+        "SLACK_TOKEN_KEYS": NEW,
+    }
+    for missing in four:
+        partial = {k: v for k, v in four.items() if k != missing}
+        assert SLACK.mode(Settings(_env_file=None, **partial)) != "oauth"
+    both = Settings(_env_file=None, SLACK_BOT_TOKEN="xoxb-1", **four)
+    assert SLACK.mode(both) == "oauth"
+    assert SLACK.status(both, "oauth").endswith("SLACK_BOT_TOKEN not used.")
