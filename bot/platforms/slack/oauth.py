@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import sqlalchemy as sa
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.authorization.async_authorize import AsyncAuthorize
 from slack_bolt.context.async_context import AsyncBoltContext
@@ -43,6 +44,7 @@ from bot.platforms.slack.token_refresh import TokenRefresher
 from bot.storage.tables import SlackOAuthState
 
 log = logging.getLogger(__name__)
+DATABASE_DOWN = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)
 STATE_SECONDS = 600  # bolt's default: an install started works for ten minutes
 LINK_DAYS = 14  # how long a school's install link (`schoolbot slack link`) works
 LINK_REFUSED = (
@@ -181,7 +183,13 @@ class SchoolAuthorize(AsyncAuthorize):
         actor_team_id: str | None = None,
         actor_user_id: str | None = None,
     ) -> AuthorizeResult | None:
-        access = await self.refresher.for_workspace(enterprise_id, team_id)
+        try:
+            access = await self.refresher.for_workspace(enterprise_id, team_id)
+        except DATABASE_DOWN as exc:
+            # The request is still taken (acked and kept, as when the database is down in
+            # one-school mode); its work finds the token once the database is back.
+            log.error("Slack: can't read the install (%s); the request waits", type(exc).__name__)
+            return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, user_id=user_id)
         if access is None:
             log.warning(
                 "Slack: a request from a workspace with no connected install; see "

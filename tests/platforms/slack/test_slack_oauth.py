@@ -10,17 +10,27 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from slack_bolt.context.async_context import AsyncBoltContext
 from sqlmodel import Session, select
 
 from bot.domain.messages import Message
-from bot.platforms.slack.installations import binding, map_workspace, now_utc, status_lines
-from bot.platforms.slack.oauth import install_link
+from bot.kernel.work import UnitOfWork
+from bot.platforms.slack.installations import (
+    SlackInstallations,
+    binding,
+    map_workspace,
+    now_utc,
+    status_lines,
+)
+from bot.platforms.slack.oauth import SchoolAuthorize, install_link
 from bot.platforms.slack.sends import HELD
 from bot.platforms.slack.token_keys import Binding, TokenKeys, TokenLocked
+from bot.platforms.slack.token_refresh import TokenRefresher
+from bot.storage import db
 from bot.storage import repository as repo
 from bot.storage.tables import Outbox, SlackInstallation
 from tests.fakes.fake_slack import FakeSlack
-from tests.fakes.fake_slack_oauth import CLIENT_SECRET, Workspace
+from tests.fakes.fake_slack_oauth import CLIENT_ID, CLIENT_SECRET, Workspace
 from tests.fakes.slack_oauth_harness import (
     TOKEN_KEYS,
     adapter,
@@ -298,3 +308,16 @@ async def test_the_headteacher_is_emailed_when_the_school_is_disconnected(
         assert "Open schoolbot" not in text  # not about a case: no way into the pages
     finally:
         mail.stop()
+
+
+async def test_a_request_is_still_taken_while_the_database_is_down():
+    """Its work (which needs the token) runs once the database is back; the ack can't wait."""
+    nothing_listens = db.make_engine("postgresql+psycopg://bot@127.0.0.1:1/schoolbot")
+    store = SlackInstallations(UnitOfWork(nothing_listens), TokenKeys(TOKEN_KEYS[:1]), CLIENT_ID)
+    refresher = TokenRefresher(store, CLIENT_ID, CLIENT_SECRET, api_url="http://127.0.0.1:1/")
+    authorize = SchoolAuthorize(refresher)
+    result = await authorize(
+        context=AsyncBoltContext(), enterprise_id=None, team_id="TA", user_id="U1"
+    )
+    assert result is not None
+    assert (result.team_id, result.user_id, result.bot_token) == ("TA", "U1", None)
