@@ -80,6 +80,15 @@ class Settings(BaseSettings):
     slack_dsl_channel: str | None = Field(default=None, alias="SLACK_DSL_CHANNEL")
     slack_slt_channel: str | None = Field(default=None, alias="SLACK_SLT_CHANNEL")
     slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
+    # One click per school (OAuth): the app's credentials, and the Fernet keys the stored
+    # tokens are encrypted with (comma-separated; the first encrypts, any decrypts).
+    slack_client_id: str | None = Field(default=None, alias="SLACK_CLIENT_ID")
+    slack_client_secret: SecretStr | None = Field(default=None, alias="SLACK_CLIENT_SECRET")
+    slack_token_keys: SecretStr | None = Field(default=None, alias="SLACK_TOKEN_KEYS")
+    slack_redirect_uri: str | None = Field(default=None, alias="SLACK_REDIRECT_URI")
+    slack_authorize_url: str = Field(
+        default="https://slack.com/oauth/v2/authorize", alias="SLACK_AUTHORIZE_URL"
+    )
 
     # Microsoft Teams (Azure Bot registration); the names are Bot Framework's own.
     microsoft_app_id: str | None = Field(default=None, alias="MicrosoftAppId")
@@ -142,6 +151,10 @@ class Settings(BaseSettings):
         "slack_app_token",
         "slack_dsl_channel",
         "slack_slt_channel",
+        "slack_client_id",
+        "slack_client_secret",
+        "slack_token_keys",
+        "slack_redirect_uri",
         "microsoft_app_id",
         "microsoft_app_password",
         "microsoft_app_tenant_id",

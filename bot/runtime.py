@@ -64,3 +64,8 @@ def configure_logging(level: str, log_format: str = "text", to: Path | None = No
         logging.captureWarnings(True)  # Python's warnings as JSON lines too, not bare text
     # Alembic logs every migration at INFO; keep start-up output short.
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # Slack's SDKs log whole requests and answers at DEBUG, tokens from oauth.v2.access
+    # included: never below INFO, whatever SCHOOLBOT_LOG_LEVEL says.
+    floor = max(logging.getLevelNamesMapping().get(level.upper(), logging.INFO), logging.INFO)
+    for name in ("slack_sdk", "slack_bolt"):
+        logging.getLogger(name).setLevel(floor)

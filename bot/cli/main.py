@@ -321,8 +321,9 @@ def _add_moderation_commands() -> None:
     from bot.cli.docs import docs
     from bot.cli.records import records
     from bot.cli.report import report
+    from bot.cli.slack import secrets, slack
 
-    for group in (accounts, comments, scheduler, cases, records, report, docs):
+    for group in (accounts, comments, scheduler, cases, records, report, docs, slack, secrets):
         main.add_command(group)
     for platform in PLATFORMS:  # a platform's own commands (schoolbot teams package)
         if platform.commands is not None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot.domain.cases import role_of_team
 from bot.domain.messages import Button, Message, Priority
@@ -182,9 +182,10 @@ class Outbox:
             priority=_priority(message, priority),
         )
 
-    def email(self, session: Session, person: str, message: Message, case_id: int) -> None:
-        """An email about a case to `person` ("platform:user_id"). The address is read when
-        it is sent, so none is copied into the outbox, and an erased person gets none."""
+    def email(self, session: Session, person: str, message: Message, case_id: int | None) -> None:
+        """An email to `person` ("platform:user_id"), about a case or (None) about the bot
+        itself. The address is read when it is sent, so none is copied into the outbox, and
+        an erased person gets none."""
         self.enqueued += 1
         outbox_rows.enqueue(
             session,
@@ -282,3 +283,31 @@ class Outbox:
                     row.next_attempt_at = retry_at
                 session.add(row)
             session.commit()
+
+    # --- held sends: a platform that can't send for a school now (Slack uninstalled) -------
+
+    def hold(self, outbox_id: int, reason: str, until: datetime) -> None:
+        """Put a claimed message back to wait, without counting an attempt: it is not
+        failing, its school is disconnected. `resume` sends it as soon as that ends."""
+        with self.work.session() as session:
+            row = session.get(OutboxRow, outbox_id)
+            if row is not None and row.status == "pending":
+                row.last_error, row.next_attempt_at, row.claim_token = reason, until, None
+                session.add(row)
+            session.commit()
+
+    def resume(self, platform: str, reason: str) -> int:
+        """Make every message held for `reason` due now; returns how many."""
+        with self.work.session() as session:
+            held = session.exec(
+                select(OutboxRow).where(
+                    OutboxRow.platform == platform,
+                    OutboxRow.status == "pending",
+                    OutboxRow.last_error == reason,
+                )
+            ).all()
+            for row in held:
+                row.next_attempt_at = self.clock.now()
+                session.add(row)
+            session.commit()
+            return len(held)

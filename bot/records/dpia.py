@@ -58,6 +58,13 @@ TABLES = {
     "daily_run": "When each once-a-day job (the retention sweep) and the yearly reminder "
     "ran, which instance ran it (a random id) and how many items it did, so several "
     "instances run each once; no personal data.",
+    "slack_installation": "Each school's Slack install: the workspace or organisation id and "
+    "name, the bot's ids, the Slack member id of the person who installed it, and its access "
+    "tokens, encrypted with SLACK_TOKEN_KEYS and bound to the school; whether it is "
+    "disconnected, and the school's alert channels.",
+    "slack_workspace_school": "Which school each workspace of an Enterprise Grid organisation "
+    "belongs to (ids only; no personal data).",
+    "slack_oauth_state": "One-time codes for install links, kept ten minutes (no personal data).",
 }
 
 

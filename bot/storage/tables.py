@@ -424,3 +424,61 @@ class TeamsSchool(SQLModel, table=True):
     school_id: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     added_by: str = Field(max_length=130)
     added_at: datetime = _time()
+
+
+class SlackInstallation(SQLModel, table=True):
+    """One school's Slack install (a workspace, or a whole Enterprise Grid org).
+
+    Tokens are stored encrypted (Fernet, bound to the school and the workspace), so they
+    are Text: an encrypted token is several hundred characters. A disconnected install
+    (uninstalled, tokens revoked) keeps its row with the tokens wiped, so the school is
+    shown as disconnected and its queued sends wait for a reinstall.
+    """
+
+    __tablename__ = "slack_installation"
+    __table_args__ = (sa.UniqueConstraint("enterprise_key", "team_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: int = Field(default=1, sa_column_kwargs={"server_default": "1"}, index=True)
+    # "" rather than NULL for a missing id, so the unique constraint holds on every database.
+    enterprise_key: str = Field(default="", max_length=32)
+    team_key: str = Field(default="", max_length=32)
+    is_enterprise_install: bool = False
+    app_id: str | None = Field(default=None, max_length=32)
+    team_name: str | None = Field(default=None, max_length=200)
+    bot_id: str | None = Field(default=None, max_length=32)
+    bot_user_id: str | None = Field(default=None, max_length=32)
+    bot_scopes: str | None = Field(default=None, sa_type=sa.Text)
+    bot_token: str | None = Field(default=None, sa_type=sa.Text)  # encrypted
+    bot_refresh_token: str | None = Field(default=None, sa_type=sa.Text)  # encrypted
+    bot_token_expires_at: datetime | None = _optional_time()
+    installer_user_id: str | None = Field(default=None, max_length=32)
+    user_scopes: str | None = Field(default=None, sa_type=sa.Text)
+    user_token: str | None = Field(default=None, sa_type=sa.Text)  # encrypted
+    user_refresh_token: str | None = Field(default=None, sa_type=sa.Text)  # encrypted
+    user_token_expires_at: datetime | None = _optional_time()
+    installed_at: datetime = _time()
+    # Set while one instance refreshes the tokens (SQLite's compare-and-set; PostgreSQL
+    # locks the row instead).
+    refreshing_until: datetime | None = _optional_time()
+    disconnected_at: datetime | None = _optional_time()
+    disconnected_reason: str | None = Field(default=None, max_length=40)
+    dsl_channel: str | None = Field(default=None, max_length=32)
+    slt_channel: str | None = Field(default=None, max_length=32)
+
+
+class SlackWorkspaceSchool(SQLModel, table=True):
+    """Enterprise Grid: which school each workspace of an org-wide install belongs to."""
+
+    __tablename__ = "slack_workspace_school"
+    enterprise_id: str = Field(primary_key=True, max_length=32)
+    team_id: str = Field(primary_key=True, max_length=32)
+    school_id: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+
+
+class SlackOAuthState(SQLModel, table=True):
+    """An install link handed out: the one-time OAuth state and the school it installs for."""
+
+    __tablename__ = "slack_oauth_state"
+    state: str = Field(primary_key=True, max_length=64)
+    school_id: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    expires_at: datetime = _time()

@@ -20,6 +20,8 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from tests.fakes.fake_slack_oauth import FakeSlackOAuth
+
 BOT_TOKEN = "xoxb-test-not-a-real-token"
 APP_TOKEN = "xapp-test-not-a-real-token"
 LOGIN_PAGE = b"<!DOCTYPE html><html><head><title>Sign in | Slack</title></head></html>"
@@ -31,6 +33,7 @@ class Call:
     args: dict[str, Any]
     instance: str = ""  # which bot process called, when each has its own API prefix
     response: dict[str, Any] = field(default_factory=dict)
+    token: str = ""  # the bearer token it was called with: which install answered
 
 
 @dataclass
@@ -91,11 +94,18 @@ class FakeSlack:
     deleted: set[tuple[str, str]] = field(default_factory=set)
     # Messages Slack won't edit (`cant_update_message`), e.g. where a workspace forbids it.
     uneditable: set[tuple[str, str]] = field(default_factory=set)
+    # Installing with OAuth, and the rotating tokens it hands out (fake_slack_oauth.py).
+    oauth: FakeSlackOAuth = field(default_factory=FakeSlackOAuth)
 
     @property
     def api_url(self) -> str:
         assert self.server is not None
         return str(self.server.make_url("/api/"))
+
+    @property
+    def authorize_url(self) -> str:
+        assert self.server is not None
+        return str(self.server.make_url("/oauth/v2/authorize"))
 
     def file_url(self, name: str) -> str:
         assert self.server is not None
@@ -142,13 +152,24 @@ class FakeSlack:
             args.update(await request.json())
         elif request.method == "POST":
             args.update(await request.post())
+        if method == "oauth.v2.access":  # the app's own credentials, no token
+            call = Call(
+                method, args, response=self.oauth.access(args, request.headers.get("Authorization"))
+            )
+            self.calls.append(call)
+            await self._notify()
+            return web.json_response(call.response)
         expected = APP_TOKEN if method == "apps.connections.open" else BOT_TOKEN
         given = request.headers.get("Authorization")
-        if given != f"Bearer {expected}" and "token" not in args:
+        bearer = (given or "").removeprefix("Bearer ")
+        if bearer in self.oauth.tokens:  # a token from an OAuth install
+            if problem := self.oauth.token_problem(bearer):
+                return web.json_response({"ok": False, "error": problem})
+        elif given != f"Bearer {expected}" and "token" not in args:
             # Slack: no token at all is `not_authed`; a token it doesn't know, `invalid_auth`.
             error = "invalid_auth" if given and given.startswith("Bearer ") else "not_authed"
             return web.json_response({"ok": False, "error": error})
-        call = Call(method, args, request.match_info.get("instance", ""))
+        call = Call(method, args, request.match_info.get("instance", ""), token=bearer)
         if self.failures[method]:
             status, body, headers = self.failures[method].pop(0)
             if status == 0:
@@ -174,7 +195,10 @@ class FakeSlack:
             hung_up = request.transport is None or request.transport.is_closing()
             if hung_up and not self.finish_held_posts:
                 return web.Response()  # the caller hung up (was killed): nothing was posted
-        call.response = self._answer(method, args)
+        if method == "auth.test" and bearer in self.oauth.tokens:
+            call.response = self.oauth.auth_test(bearer)
+        else:
+            call.response = self._answer(method, args)
         self.calls.append(call)
         await self._notify()
         return web.json_response(call.response)
@@ -319,6 +343,7 @@ class FakeSlack:
         app.router.add_get("/{instance}/api/{method}", self._api)
         app.router.add_get("/files-pri/T1-F1/{name}", self._file)
         app.router.add_get("/link", self._socket)
+        app.router.add_get("/oauth/v2/authorize", self.oauth.authorize)
         self.server = TestServer(app)
         await self.server.start_server()
         return self

@@ -156,3 +156,23 @@ def test_slack_scopes_are_only_those_the_code_uses():
     for scope in manifest["oauth_config"]["scopes"]["bot"]:
         assert scope in needs, f"{scope}: nothing in bot/ needs it"
         assert any(use in code for use in needs[scope]), scope
+
+
+@pytest.mark.issue(25, 3)
+def test_slack_trust_manifest_is_valid_and_asks_for_the_same_scopes(slack_schema):
+    """The app for a trust (installed per school, tokens rotating, Grid org-wide installs)
+    differs from the one-school app only where OAuth needs it."""
+    trust = load(ROOT / "manifests" / "slack" / "manifest-trust.json")
+    errors = sorted(Draft7Validator(slack_schema).iter_errors(trust), key=str)
+    assert errors == [], "\n".join(e.message for e in errors)
+    one = load(ROOT / "manifests" / "slack" / "manifest.json")
+    assert trust["oauth_config"]["scopes"] == one["oauth_config"]["scopes"]
+    assert trust["features"] == one["features"]
+    settings = trust["settings"]
+    assert settings["token_rotation_enabled"] is True
+    assert settings["org_deploy_enabled"] is True
+    events = set(settings["event_subscriptions"]["bot_events"])
+    assert {"app_uninstalled", "tokens_revoked", "message.im", "app_home_opened"} <= events
+    assert [u.rsplit("/", 1)[1] for u in trust["oauth_config"]["redirect_urls"]] == [
+        "oauth_redirect"
+    ]

@@ -20,8 +20,16 @@ NO_LINK = "Open schoolbot in Slack or Teams to see it (the web workspace is not 
 
 
 def compose(
-    message: Message, sender: str, to: str, link: str | None, *, link_hours: int
+    message: Message,
+    sender: str,
+    to: str,
+    link: str | None,
+    *,
+    link_hours: int,
+    about_a_case: bool = True,
 ) -> EmailMessage:
+    """The email; one not about a case (the bot telling the Headteacher something about
+    itself) has no way into the bot's pages."""
     email = EmailMessage()
     email["Subject"] = message.title or "schoolbot"
     email["From"] = sender
@@ -33,23 +41,24 @@ def compose(
     if message.urgent:
         email["Importance"] = "high"
         email["X-Priority"] = "1"
-    email.set_content(_plain(message, link, link_hours))
-    email.add_alternative(_html(message, link, link_hours), subtype="html")
+    no_link = NO_LINK if about_a_case else ""
+    email.set_content(_plain(message, link, link_hours, no_link))
+    email.add_alternative(_html(message, link, link_hours, no_link), subtype="html")
     return email
 
 
-def _plain(message: Message, link: str | None, link_hours: int) -> str:
+def _plain(message: Message, link: str | None, link_hours: int, no_link: str) -> str:
     lines = [message.text, ""]
     lines += [f"{label}: {value}" for label, value in message.fields]
     lines.append("")
     if link:
         lines += [f"Open schoolbot: {link}", LINK_NOTE.format(hours=link_hours)]
-    else:
-        lines.append(NO_LINK)
+    elif no_link:
+        lines.append(no_link)
     return "\n".join(lines) + "\n"
 
 
-def _html(message: Message, link: str | None, link_hours: int) -> str:
+def _html(message: Message, link: str | None, link_hours: int, no_link: str) -> str:
     e = html.escape
     paragraphs = "".join(f"<p>{e(line)}</p>" for line in message.text.splitlines() if line)
     rows = "".join(
@@ -63,7 +72,7 @@ def _html(message: Message, link: str | None, link_hours: int) -> str:
             f"<p>{e(LINK_NOTE.format(hours=link_hours))}</p>"
         )
     else:
-        way_in = f"<p>{e(NO_LINK)}</p>"
+        way_in = f"<p>{e(no_link)}</p>" if no_link else ""
     title = e(message.title or "schoolbot")
     return (
         f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>'

@@ -54,6 +54,7 @@ class EmailSendLoop(SendLoop):
             address,
             link,
             link_hours=int(LINK_LIFETIME.total_seconds() // 3600),
+            about_a_case=item.case_id is not None,
         )
         try:
             await self.server.send(email)

@@ -37,8 +37,10 @@ from bot.platforms.slack.blocks import (
 )
 from bot.platforms.slack.door import SlackDoor
 from bot.platforms.slack.files import download_all
+from bot.platforms.slack.schools import SlackSchools, workspace_of
 from bot.platforms.slack.sending import SlackReplies
 from bot.platforms.slack.sends import SlackSendLoop
+from bot.platforms.slack.settings import oauth_configured
 from bot.platforms.slack.socket_mode import SocketMode
 
 log = logging.getLogger(__name__)
@@ -63,25 +65,32 @@ class SlackAdapter:
     APP_KEY: web.AppKey[SlackAdapter] = web.AppKey("slack_adapter")
 
     def __init__(self, service: BotService, settings: Settings):
-        assert settings.slack_bot_token and (
-            settings.slack_signing_secret or settings.slack_app_token
-        )
         self.service = service
-        self.token = settings.slack_bot_token.get_secret_value()
         secret = settings.slack_signing_secret
         self.secret = secret.get_secret_value() if secret else ""
+        channels = {"dsl": settings.slack_dsl_channel, "slt": settings.slack_slt_channel}
         # process_before_response: bolt answers as soon as a listener returns, instead of
         # polling every 10 ms for its ack; our listeners return once the work is queued.
-        # Bolt builds the Web API client from our token (given a client too, it warns that
-        # the SLACK_BOT_TOKEN it reads from the environment "will be unused"). Signatures
-        # are checked by our door on the raw bytes, before anything parses them (bolt's own
-        # check parses first and logs a refused request's whole body).
-        self.app = AsyncApp(
-            signing_secret=self.secret,
-            token=self.token,
-            process_before_response=True,
-            request_verification_enabled=False,
-        )
+        # Signatures are checked by our door on the raw bytes, before anything parses them
+        # (bolt's own check parses first and logs a refused request's whole body).
+        self.schools: SlackSchools | None = None
+        if oauth_configured(settings):
+            # One click per school: each request's token comes from its workspace's install.
+            self.token = ""
+            self.schools, self.app = SlackSchools.build(service.kernel, settings, channels)
+        else:
+            assert settings.slack_bot_token and (
+                settings.slack_signing_secret or settings.slack_app_token
+            )
+            self.token = settings.slack_bot_token.get_secret_value()
+            # Bolt builds the Web API client from our token (given a client too, it warns
+            # that the SLACK_BOT_TOKEN it reads from the environment "will be unused").
+            self.app = AsyncApp(
+                signing_secret=self.secret,
+                token=self.token,
+                process_before_response=True,
+                request_verification_enabled=False,
+            )
         self.client: AsyncWebClient = self.app.client
         self.client.base_url = settings.slack_api_url
         self.client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
@@ -101,11 +110,8 @@ class SlackAdapter:
         # Queued alerts get their own client: a 429 is rescheduled in the outbox rather than
         # slept through, so one rate-limited channel doesn't hold up everything else.
         send_client = AsyncWebClient(token=self.token, base_url=settings.slack_api_url)
-        self.sends = SlackSendLoop(
-            service.kernel,
-            send_client,
-            {"dsl": settings.slack_dsl_channel, "slt": settings.slack_slt_channel},
-        )
+        router = self.schools.route if self.schools else None
+        self.sends = SlackSendLoop(service.kernel, send_client, channels, router=router)
         self.replies = SlackReplies(service, self.client, self.sends)
         self._http: aiohttp.ClientSession | None = None
         self._register()
@@ -136,6 +142,9 @@ class SlackAdapter:
     def mount(self, app: web.Application) -> None:
         if self.socket is None:
             app.router.add_post("/slack/events", self.handle)
+        if self.schools is not None:
+            self.schools.mount(app)
+            self.schools.installed_hooks.append(self.sends.kick)
         app[self.APP_KEY] = self
 
         async def lifecycle(_app: web.Application):
@@ -144,6 +153,8 @@ class SlackAdapter:
             self._http = aiohttp.ClientSession()
             self.client.session = self._http
             self.sends.client.session = self._http
+            if self.schools is not None:
+                self.schools.http = self._http
             await self.sends.start()
             await self.work.start()
             if self.socket is not None:
@@ -174,6 +185,8 @@ class SlackAdapter:
         app.view(REASON_MODAL)(self._on_reason)
         app.command(SLASH_COMMAND)(self._on_command)
         app.shortcut(SHORTCUT)(self._on_shortcut)
+        if self.schools is not None:
+            self.schools.register(app)
         for kind, fn in {
             "message": self._message,
             "choice": self._choice,
@@ -187,7 +200,9 @@ class SlackAdapter:
     # Listeners: each queues a small JSON payload with just what its work needs (it is
     # recorded until done) and returns. Bolt acks events itself; the rest ack here.
 
-    async def _on_message(self, event: dict[str, Any], body: dict[str, Any]) -> None:
+    async def _on_message(
+        self, event: dict[str, Any], body: dict[str, Any], context: dict[str, Any]
+    ) -> None:
         if event.get("channel_type") != "im" or event.get("bot_id"):
             return
         if event.get("subtype") not in (None, "file_share"):
@@ -202,12 +217,15 @@ class SlackAdapter:
             "text": event.get("text") or "",
             "files": files,
             "key": f"slack:{body.get('event_id')}",
+            **workspace_of(context, body),
         }
         await self.work.submit(event["user"], "message", payload)
 
-    async def _on_choice(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+    async def _on_choice(
+        self, ack: Any, body: dict[str, Any], action: dict[str, Any], context: dict[str, Any]
+    ) -> None:
         await ack()
-        payload = self._button(body, action)
+        payload = self._button(body, action, context)
         container, message = body.get("container") or {}, body.get("message") or {}
         on_message = container.get("type") == "message" and not container.get("is_ephemeral")
         if on_message and message.get("blocks"):
@@ -223,15 +241,18 @@ class SlackAdapter:
         await self.work.submit(body["user"]["id"], "choice", payload)
 
     async def _on_record_button(
-        self, ack: Any, body: dict[str, Any], action: dict[str, Any]
+        self, ack: Any, body: dict[str, Any], action: dict[str, Any], context: dict[str, Any]
     ) -> None:
         await ack()
         if self.service.form_for(action["action_id"]):  # the trigger lasts 3 s: don't queue
-            self.work.urgent(self._ask_reason, body, action)
+            self.work.urgent(self._ask_reason, body, action, workspace_of(context, body))
         else:
-            await self.work.submit(body["user"]["id"], "button", self._button(body, action))
+            payload = self._button(body, action, context)
+            await self.work.submit(body["user"]["id"], "button", payload)
 
-    async def _on_reason(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+    async def _on_reason(
+        self, ack: Any, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]
+    ) -> None:
         values = view["state"]["values"]
         text = (values.get("reason", {}).get("text", {}) or {}).get("value") or ""
         message = (values.get("message", {}).get("text", {}) or {}).get("value") or None
@@ -247,37 +268,60 @@ class SlackAdapter:
             "value": meta.get("value", ""),
             "text": text,
             "message": message,
+            **workspace_of(context, body),
         }
         await self.work.submit(body["user"]["id"], "reason", payload)
 
-    async def _on_command(self, ack: Any, command: dict[str, Any]) -> None:
+    async def _on_command(
+        self, ack: Any, command: dict[str, Any], body: dict[str, Any], context: dict[str, Any]
+    ) -> None:
         await ack()
-        payload = {"user": command["user_id"], "text": (command.get("text") or "").strip()}
+        text = (command.get("text") or "").strip()
+        payload = {"user": command["user_id"], "text": text, **workspace_of(context, body)}
         await self.work.submit(command["user_id"], "start", payload)
 
-    async def _on_shortcut(self, ack: Any, shortcut: dict[str, Any]) -> None:
+    async def _on_shortcut(
+        self, ack: Any, shortcut: dict[str, Any], body: dict[str, Any], context: dict[str, Any]
+    ) -> None:
         await ack()
-        await self.work.submit(shortcut["user"]["id"], "start", {"user": shortcut["user"]["id"]})
+        user = shortcut["user"]["id"]
+        await self.work.submit(user, "start", {"user": user, **workspace_of(context, body)})
 
-    async def _on_home(self, event: dict[str, Any]) -> None:
+    async def _on_home(
+        self, event: dict[str, Any], body: dict[str, Any], context: dict[str, Any]
+    ) -> None:
         if event.get("tab") == "home":
-            await self.work.submit(event["user"], "home", {"user": event["user"]})
+            payload = {"user": event["user"], **workspace_of(context, body)}
+            await self.work.submit(event["user"], "home", payload)
 
     @staticmethod
-    def _button(body: dict[str, Any], action: dict[str, Any]) -> dict[str, Any]:
+    def _button(
+        body: dict[str, Any], action: dict[str, Any], context: dict[str, Any]
+    ) -> dict[str, Any]:
         return {
             "user": body["user"]["id"],
             "channel": (body.get("channel") or {}).get("id"),
             "action": action["action_id"],
             "value": action.get("value", ""),
+            **workspace_of(context, body),
         }
+
+    async def _replies_for(self, p: dict[str, Any]) -> tuple[SlackReplies, str]:
+        """How to answer a queued request: with its own workspace's bot token when Slack
+        is installed per school (a token refreshed meanwhile is the new one)."""
+        if self.schools is None:
+            return self.replies, self.token
+        access = await self.schools.access_for(p)
+        token = access.bot_token if access else None
+        return SlackReplies(self.service, self.schools.client_for(token), self.sends), token or ""
 
     # --- the work, after the ack -----------------------------------------------------------
 
     async def _message(self, p: dict[str, Any], request: IntakeRecord) -> None:
         user, channel, key, shared = p["user"], p["channel"], p["key"], p["files"]
+        replies, token = await self._replies_for(p)
         if request.kept is not None:  # done before a crash; only the replies weren't sent
-            await self.replies.post_all(channel, user, request.kept.replies, request)
+            await replies.post_all(channel, user, request.kept.replies, request)
             return
         # The event id is recorded inside the turn, so a retry or a rerun after a crash is
         # handled exactly once (a rerun must not be taken for a duplicate before its turn).
@@ -290,9 +334,9 @@ class SlackAdapter:
         if refusal:  # not a byte is fetched: nothing of it reaches the disk or the database
             refusals = [refusal]
         else:
-            files, refusals = await download_all(self.service, self._http, self.token, shared)
+            files, refusals = await download_all(self.service, self._http, token, shared)
         if refusals:
-            await self.replies.post_all(channel, user, [Message(text) for text in refusals])
+            await replies.post_all(channel, user, [Message(text) for text in refusals])
         message = StaffMessage(
             PLATFORM,
             user,
@@ -308,11 +352,12 @@ class SlackAdapter:
         if result.status is TurnStatus.REPEAT:
             log.info("duplicate Slack event ignored")
             return
-        await self.replies.close_question(user, result)  # answered in words: no buttons left
-        await self.replies.post_all(channel, user, result.replies, request)
+        await replies.close_question(user, result)  # answered in words: no buttons left
+        await replies.post_all(channel, user, result.replies, request)
 
     async def _choice(self, p: dict[str, Any], request: IntakeRecord) -> None:
         user, channel = p["user"], p["channel"] or p["user"]
+        replies, _ = await self._replies_for(p)
         result = request.kept  # set if done before a crash; only the replies weren't sent
         if result is None:
             message = StaffMessage(
@@ -324,25 +369,28 @@ class SlackAdapter:
                 intake_id=request.id,
             )
             result = await self.service.work.run(self.service.receive, message)
-        await self.replies.close_question(user, result, p.get("question"))
+        await replies.close_question(user, result, p.get("question"))
         if result.status is TurnStatus.STALE and channel.startswith(("D", "C", "G")):
             # A button from an answered question or an earlier report: a note only they see.
-            await self.replies.ephemeral(channel, user, result.replies[:1])
-            await self.replies.post_all(channel, user, result.replies[1:], request)
+            await replies.ephemeral(channel, user, result.replies[:1])
+            await replies.post_all(channel, user, result.replies[1:], request)
             return
-        await self.replies.post_all(channel, user, result.replies, request)
+        await replies.post_all(channel, user, result.replies, request)
 
-    async def _ask_reason(self, body: dict[str, Any], action: dict[str, Any]) -> None:
+    async def _ask_reason(
+        self, body: dict[str, Any], action: dict[str, Any], where: dict[str, Any]
+    ) -> None:
+        replies, _ = await self._replies_for(where)
         user = body["user"]["id"]
         channel = (body.get("channel") or {}).get("id")
         name, value = action["action_id"], action.get("value", "")
         form = self.service.form_for(name) or {}
         refusal = await self.service.work.run(self.service.refusal_for, PLATFORM, user, name, value)
         if refusal:
-            await self.replies.tell(channel, user, [Message(refusal)])
+            await replies.tell(channel, user, [Message(refusal)])
             return
         ts = (body.get("message") or {}).get("ts")
-        opened = await self.replies.call(
+        opened = await replies.call(
             "views_open",
             trigger_id=body["trigger_id"],
             view=reason_modal(
@@ -356,11 +404,12 @@ class SlackAdapter:
             ),
         )
         if not opened:  # the trigger lasts 3 s; a retry must be a fresh click
-            await self.replies.tell(channel, user, [Message(FORM_FAILED)])
+            await replies.tell(channel, user, [Message(FORM_FAILED)])
 
     async def _record_button(self, p: dict[str, Any], request: IntakeRecord) -> None:
         """A case, approval or comment button; also the text from the reason modal."""
         user = p["user"]
+        replies, _ = await self._replies_for(p)
         result = request.kept
         if result is None:
             press = ButtonPress(
@@ -374,11 +423,12 @@ class SlackAdapter:
                 intake_id=request.id,
             )
             result = await self.service.work.run(self.service.press, press)
-        await self.replies.tell(p["channel"], user, result.replies, request)
+        await replies.tell(p["channel"], user, result.replies, request)
 
     async def _start(self, p: dict[str, Any], request: IntakeRecord) -> None:
         """The slash command (with or without text) and the shortcut."""
         user = p["user"]
+        answer, _ = await self._replies_for(p)
         if request.kept is not None:
             replies = request.kept.replies
         elif p.get("text"):
@@ -388,13 +438,12 @@ class SlackAdapter:
             replies = (await self.service.work.run(self.service.receive, message)).replies
         else:
             replies = await self.service.work.run(self.service.greet, PLATFORM, user)
-        await self.replies.post_all(user, user, replies, request)
+        await answer.post_all(user, user, replies, request)
 
     async def _home(self, p: dict[str, Any], _: IntakeRecord) -> None:
+        replies, _token = await self._replies_for(p)
         lines = await self.service.work.run(self.service.case_lines, PLATFORM, p["user"])
         menu = self.service.kernel.registry.menu()
         start = [c for c in menu if c.value not in self.service.kernel.registry.commands]
         cases = self.service.outbox.with_web_button(Message(" "))
-        await self.replies.call(
-            "views_publish", user_id=p["user"], view=home_view(lines, start, cases)
-        )
+        await replies.call("views_publish", user_id=p["user"], view=home_view(lines, start, cases))

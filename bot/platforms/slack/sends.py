@@ -8,7 +8,8 @@ admin how to fix it), anything else with exponential backoff until it is parked 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,6 +29,26 @@ CHANNEL_PROBLEMS = {"not_in_channel", "channel_not_found", "is_archived"}
 GONE = {"message_not_found", "channel_not_found", "is_archived"}
 NOT_EDITABLE = {"cant_update_message", "edit_window_closed"}
 METADATA_TYPE = "schoolbot_outbox"
+# The outbox's note on a message held while its school's Slack is disconnected.
+HELD = "held: Slack is disconnected for this school"
+HOLD_FOR = timedelta(minutes=5)  # then looked at again; a reinstall resumes it at once
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where one school's messages go: a client with its bot token, and its channels."""
+
+    client: AsyncWebClient
+    channels: dict[str, str | None]
+
+
+# With Slack installed per school: the route for a school's sends, None while disconnected.
+Router = Callable[[int], Awaitable[Route | None]]
+
+
+def school_of(item: PendingSend) -> int:
+    """The school a queued message belongs to (school 1 until the outbox records one)."""
+    return int(getattr(item, "school_id", 1) or 1)
 
 
 class SlackSendLoop(SendLoop):
@@ -45,19 +66,30 @@ class SlackSendLoop(SendLoop):
         channels: dict[str, str | None],
         clock: Callable[[], datetime] | None = None,
         poll_seconds: float = 2.0,
+        *,
+        router: Router | None = None,
     ):
         super().__init__(kernel, clock, poll_seconds)
         self.client = client
         self.channels = channels
+        self.router = router
 
-    def _channel_for(self, item: PendingSend) -> str | None:
-        return self.channels.get(item.target) if item.target_kind == "team" else item.target
+    @staticmethod
+    def _channel_for(item: PendingSend, channels: dict[str, str | None]) -> str | None:
+        return channels.get(item.target) if item.target_kind == "team" else item.target
 
     async def send(self, item: PendingSend) -> None:
+        client, channels = self.client, self.channels
+        if self.router is not None:
+            route = await self.router(school_of(item))
+            if route is None:
+                await self._hold(item)
+                return
+            client, channels = route.client, route.channels
         if item.message.retract:
-            await self._retract(item)
+            await self._retract(item, client)
             return
-        channel = self._channel_for(item)
+        channel = self._channel_for(item, channels)
         if not channel:
             log.error(
                 "Slack: no channel configured for the %s team; set SLACK_%s_CHANNEL",
@@ -70,14 +102,12 @@ class SlackSendLoop(SendLoop):
         try:
             if item.replaces_ref:
                 original_channel, ts = item.replaces_ref.split(":", 1)
-                await self.client.chat_update(
-                    channel=original_channel, ts=ts, text=text, blocks=blocks
-                )
+                await client.chat_update(channel=original_channel, ts=ts, text=text, blocks=blocks)
                 ref: str | None = item.replaces_ref
             else:
-                ref = await self._already_posted(item, channel) if item.maybe_sent else None
+                ref = await self._already_posted(item, channel, client) if item.maybe_sent else None
                 if ref is None:
-                    response = await self.client.chat_postMessage(
+                    response = await client.chat_postMessage(
                         channel=channel,
                         text=text,
                         blocks=blocks,
@@ -117,7 +147,18 @@ class SlackSendLoop(SendLoop):
         except Exception as exc:  # the message went; only its closing later is lost
             log.warning("Slack: a question message was not kept: %s", type(exc).__name__)
 
-    async def _retract(self, item: PendingSend) -> None:
+    async def _hold(self, item: PendingSend) -> None:
+        """Not sent and not lost: it waits, uncounted, until the school is connected again."""
+        log.warning(
+            "Slack: school %s is disconnected; outbox %s waits until the app is installed "
+            "again (see `schoolbot slack status`)",
+            school_of(item),
+            item.outbox_id,
+        )
+        until = self.clock() + HOLD_FOR
+        await self.kernel.work.run(self.kernel.outbox.hold, item.outbox_id, HELD, until)
+
+    async def _retract(self, item: PendingSend, client: AsyncWebClient) -> None:
         """Replace the bot's own message about a disposed record with a short notice
         (chat.update); delete it where Slack won't edit it (chat.delete). A message
         someone already deleted, or a channel gone, leaves nothing to do."""
@@ -128,11 +169,11 @@ class SlackSendLoop(SendLoop):
         text, blocks = render(item.message)  # the notice's blocks replace the alert's
         try:
             try:
-                await self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+                await client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
             except SlackApiError as exc:
                 if exc.response.get("error") not in NOT_EDITABLE:
                     raise
-                await self.client.chat_delete(channel=channel, ts=ts)
+                await client.chat_delete(channel=channel, ts=ts)
         except SlackApiError as exc:
             error = str(exc.response.get("error", "unknown_error"))
             if error in GONE:
@@ -151,22 +192,26 @@ class SlackSendLoop(SendLoop):
             return
         await self.sent(item, item.replaces_ref)
 
-    async def _already_posted(self, item: PendingSend, channel: str) -> str | None:
+    async def _already_posted(
+        self, item: PendingSend, channel: str, client: AsyncWebClient
+    ) -> str | None:
         """After a crash between posting and recording: find our message by its metadata.
 
         If the lookup itself fails, post anyway: a rare duplicate beats a lost alert.
         """
         try:
-            return await self._find_posted(item, channel)
+            return await self._find_posted(item, channel, client)
         except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
             log.warning("Slack: couldn't check history for outbox %s: %s", item.outbox_id, exc)
             return None
 
-    async def _find_posted(self, item: PendingSend, channel: str) -> str | None:
+    async def _find_posted(
+        self, item: PendingSend, channel: str, client: AsyncWebClient
+    ) -> str | None:
         if channel.startswith("U"):  # a DM: history needs the DM channel's own id
-            opened = await self.client.conversations_open(users=channel)
+            opened = await client.conversations_open(users=channel)
             channel = opened["channel"]["id"]
-        history = await self.client.conversations_history(
+        history = await client.conversations_history(
             channel=channel, include_all_metadata=True, limit=200
         )
         messages: list[dict[str, Any]] = history.get("messages", [])
