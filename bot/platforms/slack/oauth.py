@@ -15,6 +15,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -52,6 +53,19 @@ LINK_REFUSED = (
     "(schoolbot slack link --school N)."
 )
 MANIFEST = Path(__file__).resolve().parents[3] / "manifests" / "slack" / "manifest.json"
+
+
+class _WithoutOAuthCode(logging.Filter):
+    """Bolt logs a failed code exchange with the one-time OAuth code in it; keep it out."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "code:" in message:
+            record.msg, record.args = re.sub(r"code: \S+", "code: [not logged]", message), None
+        return True
+
+
+logging.getLogger("slack_bolt.oauth.async_oauth_flow").addFilter(_WithoutOAuthCode())
 
 
 def bot_scopes() -> list[str]:

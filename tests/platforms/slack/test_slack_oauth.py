@@ -255,7 +255,10 @@ async def test_only_a_signed_unexpired_link_starts_an_install(sqlite_url, clock,
         assert (await bot.http.get(bot.server.make_url(good))).status == 200
 
 
-async def test_a_code_slack_does_not_know_installs_nothing(sqlite_url, clock, tmp_path, fake):
+async def test_a_code_slack_does_not_know_installs_nothing(
+    sqlite_url, clock, tmp_path, fake, caplog
+):
+    caplog.set_level(logging.INFO)  # the level the bot logs the Slack SDKs at
     async with oauth_bot(sqlite_url, clock, tmp_path, fake) as bot:
         page = await bot.http.get(bot.server.make_url(install_link(CLIENT_SECRET, 1, time.time())))
         cookie = page.headers["Set-Cookie"].split(";")[0]
@@ -268,6 +271,8 @@ async def test_a_code_slack_does_not_know_installs_nothing(sqlite_url, clock, tm
         [exchange] = fake.called("oauth.v2.access")
         assert exchange.response == {"ok": False, "error": "invalid_code"}
         assert not fake.oauth.tokens
+    assert "invalid_code" in caplog.text  # bolt's warning is there, without the code
+    assert "made-up" not in caplog.text
 
 
 async def test_a_refused_refresh_keeps_the_token_until_it_expires(
