@@ -111,8 +111,9 @@ def handler(log_format: str, path: Path | None = None) -> logging.Handler:
 # --- secrets that others' code may log --------------------------------------------------
 
 # A sign-in link's or session's token is 43 URL-safe characters; anything as long as 20
-# of them (a token cut short included) is treated as one. A path after /sign-in/ always is.
-_TOKENISH = re.compile(r"/sign-in/[^\s'\"?#]*|[A-Za-z0-9_\-]{20,}")
+# of them (a token cut short included) is treated as one. A path after /sign-in/ always is,
+# and so is an OAuth `code` in a query string (Slack's install redirect), however short.
+_TOKENISH = re.compile(r"/sign-in/[^\s'\"?#]*|(?<=[?&]code=)[^&\s'\"#]+|[A-Za-z0-9_\-]{20,}")
 REDACTED = "[redacted]"
 # The libraries whose log lines may quote a request: aiohttp logs the start of a request
 # line or header it refused (LineTooLong), which can hold a session cookie or a link.
