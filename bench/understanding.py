@@ -12,8 +12,8 @@ Prints, against the issue's targets:
   a conversation that does not ask about danger (target 0)
 - the time to read one message (target under 5 ms), on the split's model and as the bot
   reads it (the registry's model trained on the whole corpus, with the school's words)
-- the share right over ten other stratified splits, mean and standard deviation: adding
-  rows reshuffles the fixed split, so a change is judged on both
+- the share right over ten other stratified splits, mean and standard deviation, and their
+  safeguarding misses: adding rows reshuffles the fixed split, so a change is judged on both
 - a confusion matrix, and the 20 worst misses (lowest probability of the right label)
 
 Run from the repo root:  .venv/bin/python bench/understanding.py
@@ -81,16 +81,21 @@ def old_outcome(started: str | None, example: Example) -> str:
     return "asked" if started is None else "wrong"
 
 
-def right_share(registry: Registry, pack: PolicyPack, corpus: list[Example], seed: int) -> float:
-    """The share of one stratified split's held-out quarter read right."""
+def other_split(
+    registry: Registry, pack: PolicyPack, corpus: list[Example], seed: int
+) -> tuple[float, int]:
+    """One more stratified split: the share of its held-out quarter read right, and how
+    many of its messages about a child at risk missed a safeguarding conversation."""
     train, held_out = split(corpus, seed)
     classifier = Classifier(train)
-    right = sum(
-        scored(registry, e, read_first_words(registry, e.text, classifier.read(e.text), pack))
-        == "right"
-        for e in held_out
-    )
-    return right / len(held_out)
+    right = misses = 0
+    for example in held_out:
+        reading = read_first_words(registry, example.text, classifier.read(example.text), pack)
+        right += scored(registry, example, reading) == "right"
+        misses += example.at_risk and (
+            reading.start is None or not safeguarding(registry.conversations[reading.start])
+        )
+    return right / len(held_out), misses
 
 
 def ms_as_the_bot_reads(registry: Registry, pack: PolicyPack, texts: list[str]) -> list[float]:
@@ -161,11 +166,14 @@ def main() -> None:
     as_the_bot = ms_as_the_bot_reads(registry, pack, [e.text for e in held_out])
     print(f"{'ms as the bot reads (mean)':34} {statistics.mean(as_the_bot):>12.2f} {'':>12} "
           f"{'< 5':>10}")  # fmt: skip
-    repeated = [right_share(registry, pack, corpus, SEED + 1 + i) for i in range(REPEATS)]
+    others = [other_split(registry, pack, corpus, SEED + 1 + i) for i in range(REPEATS)]
+    repeated = [share for share, _ in others]
     print(f"{f'right over {REPEATS} other splits':34} "
           f"{statistics.mean(repeated):>11.1%} {'':>12} {'>= 95%':>10}")  # fmt: skip
     print(f"{'  (sd; worst; best)':34} {statistics.stdev(repeated):>11.1%} "
           f"({min(repeated):.1%}; {max(repeated):.1%})")  # fmt: skip
+    print(f"{'safeguarding misses, other splits':34} {sum(m for _, m in others):>12} "
+          f"{'':>12} {'0':>10}")  # fmt: skip
     labels = sorted({e.label for e in held_out})
     columns = [*labels, "(answered)", "(asked/menu)"]
     print("\nConfusion (rows: labelled; columns: started):")
