@@ -10,7 +10,10 @@ Prints, against the issue's targets:
   none is started); asked: the bot asked which one instead of guessing; wrong: anything else
 - safeguarding misses: messages about a child at risk that ended at a menu, a question, or
   a conversation that does not ask about danger (target 0)
-- the time to read one message (target under 5 ms)
+- the time to read one message (target under 5 ms), on the split's model and as the bot
+  reads it (the registry's model trained on the whole corpus, with the school's words)
+- the share right over ten other stratified splits, mean and standard deviation, and their
+  safeguarding misses: adding rows reshuffles the fixed split, so a change is judged on both
 - a confusion matrix, and the 20 worst misses (lowest probability of the right label)
 
 Run from the repo root:  .venv/bin/python bench/understanding.py
@@ -29,13 +32,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.dispatch.first_words import read_first_words, safeguarding, scored
-from bot.domain.policy import load_pack
+from bot.domain.policy import PolicyPack, load_pack
 from bot.features import build_registry
+from bot.kernel.registry import Registry
 from bot.understanding.corpus import NONE, Example, load_corpus
-from bot.understanding.model import Classifier, split
+from bot.understanding.model import SEED, Classifier, split
 
 TARGET_RIGHT = 0.95
 TARGET_MS = 5.0
+REPEATS = 10
 
 # The baseline: each conversation's regular expression before the classifier, in the old
 # order (most specific first), with the old typo correction.
@@ -74,6 +79,36 @@ def old_outcome(started: str | None, example: Example) -> str:
     if started == example.label:
         return "right"
     return "asked" if started is None else "wrong"
+
+
+def other_split(
+    registry: Registry, pack: PolicyPack, corpus: list[Example], seed: int
+) -> tuple[float, int]:
+    """One more stratified split: the share of its held-out quarter read right, and how
+    many of its messages about a child at risk missed a safeguarding conversation."""
+    train, held_out = split(corpus, seed)
+    classifier = Classifier(train)
+    right = misses = 0
+    for example in held_out:
+        reading = read_first_words(registry, example.text, classifier.read(example.text), pack)
+        right += scored(registry, example, reading) == "right"
+        misses += example.at_risk and (
+            reading.start is None or not safeguarding(registry.conversations[reading.start])
+        )
+    return right / len(held_out), misses
+
+
+def ms_as_the_bot_reads(registry: Registry, pack: PolicyPack, texts: list[str]) -> list[float]:
+    """Per message: the registry's model (whole corpus and the features' phrasings) with the
+    school's own words, then the decision, as bot/dispatch/text.py calls them."""
+    registry.understand("warm up")  # trains once per process, as the bot does at its first
+    times = []
+    for text in texts:
+        start = time.perf_counter()
+        understanding = registry.understand(text, pack.understanding.words)
+        read_first_words(registry, text, understanding, pack)
+        times.append((time.perf_counter() - start) * 1000)
+    return times
 
 
 def main() -> None:
@@ -128,6 +163,17 @@ def main() -> None:
         f"{'ms to read a message (mean)':34} {statistics.mean(times):>12.2f} {'':>12} {'< 5':>10}"
     )
     print(f"{'ms to read a message (p95)':34} {sorted(times)[int(0.95 * n)]:>12.2f}")
+    as_the_bot = ms_as_the_bot_reads(registry, pack, [e.text for e in held_out])
+    print(f"{'ms as the bot reads (mean)':34} {statistics.mean(as_the_bot):>12.2f} {'':>12} "
+          f"{'< 5':>10}")  # fmt: skip
+    others = [other_split(registry, pack, corpus, SEED + 1 + i) for i in range(REPEATS)]
+    repeated = [share for share, _ in others]
+    print(f"{f'right over {REPEATS} other splits':34} "
+          f"{statistics.mean(repeated):>11.1%} {'':>12} {'>= 95%':>10}")  # fmt: skip
+    print(f"{'  (sd; worst; best)':34} {statistics.stdev(repeated):>11.1%} "
+          f"({min(repeated):.1%}; {max(repeated):.1%})")  # fmt: skip
+    print(f"{'safeguarding misses, other splits':34} {sum(m for _, m in others):>12} "
+          f"{'':>12} {'0':>10}")  # fmt: skip
     labels = sorted({e.label for e in held_out})
     columns = [*labels, "(answered)", "(asked/menu)"]
     print("\nConfusion (rows: labelled; columns: started):")

@@ -30,7 +30,9 @@ _FAMILIES = {
         r"colleagues?|teachers?|tas?|lsa|mr|mrs|miss|ms|chaplain|mentor|head ?(teacher)?"
         r"|deputy|line manager|caretaker|coach|technician|cover supervisors?"
         r"|members? of staff|staff member|senco|supply|governors?|receptionist|hoy"
-        r"|head of (year|department|sixth form)|teaching assistant"
+        r"|head of (year|department|sixth form)|teaching assistant|(lunchtime |midday )?supervisors?"
+        r"|lunchtime staff|dinner lad(y|ies)|support staff|librarian|site manager|school nurse"
+        r"|counsellor|coaches|instructors?|trainee( teacher)?|student teacher|ect|nqt|pgce"
     ),
     "platform": (
         r"instagram|insta|ig|the gram|snapchat|snap|tiktok|tik tok|facebook|fb|twitter|x"
@@ -81,9 +83,35 @@ _ROLES = {
         rf"|\b(?:{_STAFF})(?:'s) (?:home|car|family|photo|address|personal|face|name|picture)"
     ),
     "self_acts": (
-        r"^(?:i|i've|ive|i have|i think i've|i think i)(?: \w+){0,2}? (?:posted|shared|put|said"
-        r"|replied|commented|made|liked|sent|gave|accepted|tweeted|messed up|been messaging"
-        r"|been chatting|been talking)\b|\bself[- ]?report|\breport(?:ing)? (?:myself|my own)"
+        r"(?:^|[,.;!] )(?:i|i've|ive|i have|i think i've|i think i)(?: \w+){0,2}? (?:posted"
+        r"|shared|put|said|replied|commented|made|liked|sent|gave|accepted|tweeted|retweeted"
+        r"|messed up|moaned|argued|ranted|complained|lost my temper|got into|swore|slagged"
+        r"|forwarded|uploaded|tagged|joined|wrote|been messaging|been chatting|been talking)\b"
+        r"|\bself[- ]?report|\breport(?:ing)? (?:myself|my own)"
+    ),
+    # Whom the worry is about: a pupil (the safeguarding triage) or a colleague (a concern
+    # about staff). "worried about a pupil" and "worried about a colleague" share most words.
+    "worried_for_pupil": (
+        rf"\b(?:worr\w*|concern\w*|scared|frightened) (?:about|for|that) (?:\w+ ){{0,3}}?"
+        rf"(?:{_FAMILIES['pupil']})\b"
+    ),
+    "worried_about_staff": (
+        rf"\b(?:worr\w*|concern\w*|uneasy|uncomfortable) (?:about|with|that) (?:\w+ ){{0,3}}?"
+        rf"(?:{_STAFF})\b"
+    ),
+    # A pupil named, called names or spoken of (in a comment, a post): about a child, even
+    # on the school's own page.
+    "pupil_spoken_of": (
+        r"\b(?:nam(?:es|ing|ed)|call(?:s|ing|ed)|says?|saying|said|mock\w*|picking on|rating"
+        rf"|accus\w*) (?:\w+ ){{0,3}}?(?:{_FAMILIES['pupil']})\b"
+    ),
+    # Reaching out to the person writing ("a year 11 sent me a snap", "invited me to their
+    # discord", "keeps commenting on my posts"), as against posting about them.
+    "contacts_me": (
+        r"\b(?:messag\w*|dm\w*|sen[dt]s?|sending|add(?:s|ed|ing)?|follow\w*|friend(?:ed)?"
+        r"|request\w*|invit\w*|tagg\w*|whatsapp\w*|snapp\w*|text\w*|contact\w*|subscrib\w*"
+        r"|connect\w*|comment\w* on|turn\w* up in|reach\w* out to|found|rang|called|emailed)"
+        r" (?:me|my)\b"
     ),
     "asks": (
         r"^(?:can|could|am|are|is|should|do|does|what|what's|how|who|when|where|which|if|will"

@@ -26,9 +26,9 @@ CATEGORIES = {
     "threats",
     "bullying",
 }
-# The held-out share this corpus reaches today (bench/understanding.py prints it); the
-# issue's target is 95%.
-RIGHT_FLOOR = 0.94
+# The issue's target, which the fixed held-out split reaches (bench/understanding.py
+# prints it, and the mean over ten other splits beside it).
+RIGHT_FLOOR = 0.95
 
 
 @pytest.mark.issue(22, 1)
@@ -76,7 +76,7 @@ def test_held_out_messages_about_a_child_at_risk_reach_a_safeguarding_conversati
         if example.at_risk
         and (reading.start is None or not safeguarding(registry.conversations[reading.start]))
     ]
-    assert len(misses) <= 1, misses  # the bench names it; the target is none
+    assert not misses, misses  # the target is none
 
 
 @pytest.mark.issue(22, 3)
