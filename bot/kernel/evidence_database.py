@@ -11,7 +11,7 @@ no other instance ever sees a reference without its bytes.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -40,30 +40,27 @@ class DatabaseEvidenceStore:
         return sa.and_(BLOBS.c.school_id == self.school_id, BLOBS.c.sha256 == sha256)
 
     def put(self, sha256: str, data: bytes, at: datetime | None = None) -> None:
-        self.put_sealed(sha256, None, at, data)
+        self._keep(sha256, at, lambda: sealed(self.keys, sha256, data))
 
-    def put_sealed(
-        self, sha256: str, blob: bytes | None, at: datetime | None, data: bytes | None = None
-    ) -> bool:
-        """Keep `blob` as it is (already sealed), or `data` sealed now, unless these bytes are
-        here already; either way `at` marks them stored then. True if a row was added."""
+    def put_sealed(self, sha256: str, blob: bytes, at: datetime | None) -> bool:
+        """Keep `blob` as it is (sealed elsewhere: a file moved in from the folder) unless
+        these bytes are here already; True if a row was added."""
+        return self._keep(sha256, at, lambda: blob)
+
+    def _keep(self, sha256: str, at: datetime | None, blob: Callable[[], bytes]) -> bool:
+        """Add the row, or mark the bytes already here as stored at `at` (now if None)."""
         moment = at or utcnow()
+        touch = sa.update(BLOBS).where(self._one(sha256)).values(stored_at=moment)
         with self.engine.begin() as connection:
-            touched = connection.execute(
-                sa.update(BLOBS).where(self._one(sha256)).values(stored_at=moment)
-            )
-            if touched.rowcount:
+            if connection.execute(touch).rowcount:
                 return False
-        kept = blob if blob is not None else sealed(self.keys, sha256, data or b"")
-        row = {"school_id": self.school_id, "sha256": sha256, "data": kept, "stored_at": moment}
+        row = {"school_id": self.school_id, "sha256": sha256, "data": blob(), "stored_at": moment}
         try:
             with self.engine.begin() as connection:
                 connection.execute(sa.insert(BLOBS).values(**row))
         except IntegrityError:  # another instance stored the same bytes at the same moment
             with self.engine.begin() as connection:
-                connection.execute(
-                    sa.update(BLOBS).where(self._one(sha256)).values(stored_at=moment)
-                )
+                connection.execute(touch)
             return False
         return True
 

@@ -72,11 +72,14 @@ def evidence_line(store: EvidenceStore) -> str:
     return line
 
 
-def where_line(store: EvidenceStore, settings: Settings) -> list[str]:
+def where_lines(store: EvidenceStore, settings: Settings) -> list[str]:
     """Where evidence is kept, and files left behind in the folder once it is the database."""
     lines = [f"Evidence files: kept in {store.where()}."]
     if store.kind == "database":
-        left = sum(1 for _ in FolderEvidenceStore(settings.evidence_dir).names())
+        try:
+            left = sum(1 for _ in FolderEvidenceStore(settings.evidence_dir).names())
+        except OSError:  # a folder this user can't read: nothing it could move either
+            left = 0
         if left:
             lines.append(
                 f"Warning: {left} evidence file(s) are still in the folder "
