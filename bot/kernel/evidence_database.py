@@ -87,9 +87,13 @@ class DatabaseEvidenceStore:
             ).first()
         return None if row is None else row[0].timestamp()
 
-    def remove(self, sha256: str) -> bool:
+    def remove(self, sha256: str, *, stored_before: datetime | None = None) -> bool:
+        """One statement: a row stored again meanwhile is not deleted."""
+        delete = sa.delete(BLOBS).where(self._one(sha256))
+        if stored_before is not None:
+            delete = delete.where(BLOBS.c.stored_at < stored_before)
         with self.engine.begin() as connection:
-            gone = connection.execute(sa.delete(BLOBS).where(self._one(sha256)))
+            gone = connection.execute(delete)
         return bool(gone.rowcount)
 
     def names(self) -> Iterator[str]:

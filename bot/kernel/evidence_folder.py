@@ -85,7 +85,10 @@ class FolderEvidenceStore:
         except FileNotFoundError:
             return None
 
-    def remove(self, sha256: str) -> bool:
+    def remove(self, sha256: str, *, stored_before: datetime | None = None) -> bool:
+        stored = self.stored_at(sha256)
+        if stored_before is not None and (stored is None or stored >= stored_before.timestamp()):
+            return False
         try:
             self.path_for(sha256).unlink()
         except FileNotFoundError:

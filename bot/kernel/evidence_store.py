@@ -51,8 +51,10 @@ class EvidenceStore(Protocol):
         """When these bytes were last stored (a POSIX time), or None if they are not here."""
         ...
 
-    def remove(self, sha256: str) -> bool:
-        """Delete these bytes, leaving no copy in the store; True if there were any."""
+    def remove(self, sha256: str, *, stored_before: datetime | None = None) -> bool:
+        """Delete these bytes, leaving no copy in the store; True if there were any. With
+        `stored_before`, only if they were last stored before then: bytes someone stored
+        again meanwhile (the same file in a new report, on another instance) stay."""
         ...
 
     def names(self) -> Iterator[str]:

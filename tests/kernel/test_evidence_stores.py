@@ -158,3 +158,15 @@ def test_removed_bytes_leave_no_copy(open_store):
     assert store.remove(SHA) is True and store.remove(SHA) is False
     assert kept(store, SHA) is None and store.check(SHA) == MISSING
     assert list(store.names()) == [keep] and store.read(keep) == b"a file another case holds"
+
+
+def test_a_sweep_never_deletes_bytes_stored_again_since_it_looked(open_store):
+    sweep, upload = open_store(KEY), open_store(KEY)  # two instances
+    at = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
+    sweep.put(SHA, SECRET, at=at)
+    cutoff = at + timedelta(hours=1)  # the sweep: unused, and older than an hour
+    upload.put(SHA, SECRET, at=at + timedelta(hours=2))  # the same screenshot, sent again
+    assert sweep.remove(SHA, stored_before=cutoff) is False
+    assert upload.read(SHA) == SECRET
+    assert sweep.remove(SHA, stored_before=at + timedelta(hours=3)) is True
+    assert sweep.check(SHA) == MISSING
