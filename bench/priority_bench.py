@@ -49,7 +49,7 @@ from bot.app import create_app  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.dispatch import BotService  # noqa: E402
 from bot.domain.policy import load_pack  # noqa: E402
-from bot.kernel.evidence_store import EvidenceStore  # noqa: E402
+from bot.kernel.evidence_folder import FolderEvidenceStore  # noqa: E402
 from bot.platforms import PLATFORM_TITLES  # noqa: E402
 from bot.platforms.slack.adapter import SlackAdapter  # noqa: E402
 from bot.platforms.teams import store as teams_store  # noqa: E402
@@ -223,7 +223,7 @@ async def one_row(
     service = BotService(
         db.make_engine(url),
         load_pack("dukeries-academy"),
-        EvidenceStore(Path(tempfile.mkdtemp()) / "evidence"),
+        FolderEvidenceStore(Path(tempfile.mkdtemp()) / "evidence"),
         platform_titles=PLATFORM_TITLES,
     )
     service.outbox.by_priority = priorities

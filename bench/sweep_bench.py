@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bot.dispatch.service import BotService  # noqa: E402
 from bot.domain.policy import load_pack  # noqa: E402
-from bot.kernel.evidence_store import EvidenceStore  # noqa: E402
+from bot.kernel.evidence_folder import FolderEvidenceStore  # noqa: E402
 from bot.storage import db  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get(
@@ -180,7 +180,7 @@ def measure(url: str, backend: str, n: int, batch: int | None, rounds: int, tmp:
     db.upgrade(url)
     engine = db.make_engine(url)
     try:
-        pack, evidence = load_pack("default"), EvidenceStore(tmp / "evidence")
+        pack, evidence = load_pack("default"), FolderEvidenceStore(tmp / "evidence")
         warmup = BotService(engine, pack, evidence, clock=lambda: WARM)
         service = BotService(engine, pack, evidence, clock=lambda: NOW)
         batch = batch or service.reminders.batch

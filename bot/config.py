@@ -57,6 +57,15 @@ class Settings(BaseSettings):
     # Evidence files encrypted at rest: base64 keys, comma-separated; the first encrypts,
     # any decrypts (bot/kernel/evidence_keys.py). Unset: files are stored as they came.
     evidence_keys: SecretStr | None = Field(default=None, alias="EVIDENCE_KEYS")
+    # Where evidence bytes are kept (bot/kernel/evidence_choice.py): "database" (the default
+    # with PostgreSQL: every instance serves them) or "folder" (the default with SQLite).
+    evidence_store: Literal["folder", "database"] | None = Field(
+        default=None, alias="EVIDENCE_STORE"
+    )
+    # The folder store's folder (default: <data folder>/evidence), and whether every
+    # instance mounts that same folder (required to use a folder with PostgreSQL).
+    evidence_folder: Path | None = Field(default=None, alias="EVIDENCE_FOLDER")
+    evidence_folder_shared: bool = Field(default=False, alias="EVIDENCE_FOLDER_SHARED")
     # The scheduler: how often each instance sweeps for due reminders, and how long an
     # instance may hold a message it is sending before another may take it over.
     tick_seconds: float = Field(default=30.0, gt=0, alias="SCHOOLBOT_TICK_SECONDS")
@@ -213,10 +222,23 @@ class Settings(BaseSettings):
             return value.strip().lower() or "text"
         return value
 
-    @field_validator("teams_allow_anonymous", mode="before")
+    @field_validator("teams_allow_anonymous", "evidence_folder_shared", mode="before")
     @classmethod
     def _empty_means_false(cls, value: object) -> object:
         return False if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("evidence_store", mode="before")
+    @classmethod
+    def _store_word(cls, value: object) -> object:
+        """`EVIDENCE_STORE=` in .env is the default, as leaving it out is; `Database` too."""
+        if isinstance(value, str):
+            return value.strip().lower() or None
+        return value
+
+    @field_validator("evidence_folder", mode="before")
+    @classmethod
+    def _empty_folder_means_default(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("policy_pack", mode="after")
     @classmethod
@@ -250,7 +272,11 @@ class Settings(BaseSettings):
 
     @property
     def evidence_dir(self) -> Path:
-        return self.data_dir / "evidence"
+        """The folder store's folder: EVIDENCE_FOLDER (from the home folder if relative)."""
+        if self.evidence_folder is None:
+            return self.data_dir / "evidence"
+        folder = self.evidence_folder.expanduser()
+        return folder if folder.is_absolute() else project_home() / folder
 
     @property
     def env_file(self) -> Path:

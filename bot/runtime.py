@@ -10,8 +10,8 @@ from bot.app import active_platforms
 from bot.config import Settings
 from bot.dispatch import BotService
 from bot.domain.policy import load_pack
+from bot.kernel.evidence_choice import choose_evidence_store
 from bot.kernel.evidence_keys import EvidenceKeys
-from bot.kernel.evidence_store import EvidenceStore
 from bot.observability import logs
 from bot.platforms import PLATFORM_TITLES
 from bot.storage import db
@@ -27,7 +27,7 @@ def build_service(settings: Settings, *, migrate: bool = True) -> BotService:
     service = BotService(
         engine=engine,
         pack=pack,
-        evidence=EvidenceStore(settings.evidence_dir, evidence_keys(settings)),
+        evidence=choose_evidence_store(settings, engine, evidence_keys(settings)),
         max_evidence_bytes=settings.max_evidence_bytes,
         platform_titles=PLATFORM_TITLES,
     )

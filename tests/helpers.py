@@ -28,7 +28,8 @@ from bot.dispatch import BotService
 from bot.domain.policy import PolicyPack, load_pack, parse_pack
 from bot.domain.turns import StaffMessage
 from bot.features.comments.rules import CommentIn
-from bot.kernel.evidence_store import EvidenceStore
+from bot.kernel.evidence_database import DatabaseEvidenceStore
+from bot.kernel.evidence_folder import FolderEvidenceStore
 from bot.platforms import PLATFORM_TITLES
 from bot.storage import db
 from bot.storage import repository as repo
@@ -116,10 +117,23 @@ def lock_the_database(sqlite_url: str) -> sqlite3.Connection:
 def make_service(
     url: str, pack: PolicyPack | str, clock: FakeClock, evidence_dir: Path, **kwargs: object
 ) -> BotService:
+    """A service on this database, its evidence where a real install keeps it by default:
+    in the database on PostgreSQL, in `evidence_dir` with SQLite."""
     if isinstance(pack, str):
         pack = load_pack(pack)
     kwargs.setdefault("platform_titles", PLATFORM_TITLES)
-    return BotService(db.make_engine(url), pack, EvidenceStore(evidence_dir), clock=clock, **kwargs)  # type: ignore[arg-type]
+    engine = db.make_engine(url)
+    store = (
+        DatabaseEvidenceStore(engine)
+        if url.startswith("postgresql")
+        else FolderEvidenceStore(evidence_dir)
+    )
+    return BotService(engine, pack, store, clock=clock, **kwargs)  # type: ignore[arg-type]
+
+
+def stored_files(service: BotService) -> list[str]:
+    """The SHA-256 of every evidence file its store keeps (on disk or in the database)."""
+    return list(service.kernel.evidence.names())
 
 
 def grant(service: BotService, user_id: str, *roles: str, platform: str = "console") -> None:

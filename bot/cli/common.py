@@ -9,6 +9,7 @@ import click
 
 from bot.config import Settings
 from bot.domain.policy import PolicyError
+from bot.kernel.evidence_choice import EvidenceStoreProblem
 from bot.kernel.evidence_keys import KeyProblem
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ def _service(settings: Settings) -> BotService:
         raise click.ClickException(
             "The policy pack can't be used:\n" + "\n".join(f"  {p}" for p in exc.problems)
         ) from exc
-    except KeyProblem as exc:  # the message names the key by its place, never its value
+    except (KeyProblem, EvidenceStoreProblem) as exc:  # never a key's value; says the fix
         raise click.ClickException(str(exc)) from None
     except Exception as exc:  # the database is the usual culprit; say so plainly
         if "OperationalError" in type(exc).__name__ or "connect" in str(exc).lower():

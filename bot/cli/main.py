@@ -35,7 +35,7 @@ def run(host: str | None, port: int | None) -> None:
     from bot import startup_checks
     from bot.app import RedactingAccessLogger, active_platforms, create_app
     from bot.listener import ListenError, listen
-    from bot.records.at_rest import evidence_line, loose_permission_lines
+    from bot.records.at_rest import evidence_line, loose_permission_lines, where_lines
     from bot.runtime import configure_logging
 
     settings = _settings()
@@ -67,6 +67,8 @@ def run(host: str | None, port: int | None) -> None:
         if settings.metrics_token
         else "Metrics: off (set SCHOOLBOT_METRICS_TOKEN to turn /metrics on)."
     )
+    for line in where_lines(service.kernel.evidence, settings):
+        say(line)
     say(evidence_line(service.kernel.evidence))
     for line in loose:
         say(line)

@@ -110,6 +110,40 @@ def records_encrypt_evidence() -> None:
         sys.exit(1)
 
 
+@records.command("move-evidence-to-database")
+@click.option(
+    "--keep-files", is_flag=True, help="Leave each file in the folder too, once it is copied."
+)
+def records_move_evidence(*, keep_files: bool) -> None:
+    """Move evidence files from the folder (EVIDENCE_FOLDER, or the data folder's evidence/)
+    into the database, so every instance serves them. Each is read back and compared
+    before it leaves the folder: safe to run again or to interrupt."""
+    from bot.cli.common import _settings
+    from bot.kernel.evidence_database import DatabaseEvidenceStore
+    from bot.kernel.evidence_folder import FolderEvidenceStore
+    from bot.records.evidence_move import move_to_database
+
+    settings = _settings()
+    kernel = open_service().kernel
+    store = kernel.evidence
+    if not isinstance(store, DatabaseEvidenceStore):
+        raise click.ClickException(
+            "This install keeps evidence in a folder (EVIDENCE_STORE=folder). Set "
+            "EVIDENCE_STORE=database in .env, then run this again."
+        )
+    folder = FolderEvidenceStore(settings.evidence_dir, store.keys)
+    who = _admin()
+    done = move_to_database(kernel, folder, store, f"cli:{who}", keep_files=keep_files)
+    for line in done.left:
+        click.echo(f"Not moved: {line}.", err=True)
+    click.echo(
+        f"Moved {done.moved} evidence file(s) from {settings.evidence_dir} into the database; "
+        f"{done.already} were there already; {len(done.left)} left in the folder (see above)."
+    )
+    if done.left:
+        sys.exit(1)
+
+
 @records.command("hold")
 @click.argument("ref")
 @click.option("--reason", required=True, help="Why it must be kept, e.g. the court case.")

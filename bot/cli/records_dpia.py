@@ -37,7 +37,7 @@ def dpia(output: Path | None) -> None:
         service.kernel.pack,
         services=[platform.name for platform, _ in active_senders(settings)],
         database=_database(settings.resolved_database_url),
-        evidence_folder=str(settings.evidence_dir),
+        evidence_store=service.kernel.evidence.where(),
         today=service.kernel.now().date(),
     )
     if output is None:

@@ -1,7 +1,7 @@
-"""What `schoolbot run` says at start about records at rest: whether evidence files are
-encrypted (and with which key, by its id), files still to migrate, files no key opens,
-and `.env` or the data folder readable by other users on the machine. One line each;
-none of them stops the bot.
+"""What `schoolbot run` says at start about records at rest: where evidence files are kept,
+whether they are encrypted (and with which key, by its id), files still to migrate, files
+no key opens, and `.env` or the data folder readable by other users on the machine. One
+line each; none of them stops the bot.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ import stat
 from pathlib import Path
 
 from bot.config import Settings
+from bot.kernel.evidence_choice import MOVE
+from bot.kernel.evidence_folder import FolderEvidenceStore
 from bot.kernel.evidence_store import EvidenceStore
 
 MIGRATE = "schoolbot records encrypt-evidence"
@@ -68,6 +70,22 @@ def evidence_line(store: EvidenceStore) -> str:
             "they can't be opened until it is added back. " + line
         )
     return line
+
+
+def where_lines(store: EvidenceStore, settings: Settings) -> list[str]:
+    """Where evidence is kept, and files left behind in the folder once it is the database."""
+    lines = [f"Evidence files: kept in {store.where()}."]
+    if store.kind == "database":
+        try:
+            left = sum(1 for _ in FolderEvidenceStore(settings.evidence_dir).names())
+        except OSError:  # a folder this user can't read: nothing it could move either
+            left = 0
+        if left:
+            lines.append(
+                f"Warning: {left} evidence file(s) are still in the folder "
+                f"{settings.evidence_dir}, which this server no longer reads: run  {MOVE}"
+            )
+    return lines
 
 
 def _loose(path: Path) -> bool:

@@ -26,7 +26,10 @@ TABLES = {
     "pupils, parents or staff), the owning team, status, outcome, legal hold and disposal.",
     "case_task": "Follow-up tasks a case opens (e.g. tell the LADO within one working day).",
     "evidence": "Files sent with a report: name, type, size and SHA-256; the bytes are in the "
-    "evidence folder, named by their hash.",
+    "evidence store (the evidence_blob table or the evidence folder), named by their hash.",
+    "evidence_blob": "The bytes of evidence files when they are kept in the database (the "
+    "default with PostgreSQL): one row per file, named by its SHA-256, encrypted at rest "
+    "when EVIDENCE_KEYS is set; deleted when no case or conversation uses the file.",
     "audit_event": "The append-only record of who did what and when; free text in it is "
     "removed when its record is disposed of.",
     "dialog_state": "A conversation in progress: the answers given so far, until it is "
@@ -146,8 +149,9 @@ RISKS = (
     ),
     Risk(
         "Other users of the server read evidence or exports.",
-        "Evidence files and exports are written 0600 in folders of 0700.",
-        "bot/kernel/evidence_store.py",
+        "Evidence files and exports are written 0600 in folders of 0700; evidence kept in "
+        "the database is encrypted at rest with EVIDENCE_KEYS like the files.",
+        "bot/kernel/evidence_folder.py",
     ),
     Risk(
         "An urgent report is lost, or nobody picks it up.",
@@ -183,7 +187,7 @@ def _flows(services: Sequence[str]) -> list[str]:
         f"  chat[{chat or 'Terminal chat'}] -->|HTTPS| bot[schoolbot on the host]",
         "  bot -->|alerts and replies| chat",
         "  bot --> db[(Database)]",
-        "  bot --> files[(Evidence folder)]",
+        "  bot --> files[(Evidence store)]",
         "  handlers([DSL, SLT, role holders]) -->|one-time sign-in link| web[Web workspace]",
         "  web --> bot",
         "  handlers -->|case bundle, when a referral is needed| out([LADO, police, "
@@ -212,7 +216,7 @@ def render(
     *,
     services: Sequence[str],
     database: str,
-    evidence_folder: str,
+    evidence_store: str,
     today: date,
 ) -> str:
     """The draft, as Markdown; `database` names the kind and place, never a password."""
@@ -235,7 +239,7 @@ def render(
         f"| Chat services | {', '.join(CHATS.get(s, s) for s in services if s != 'email')} |",
         f"| Alert emails | {'on' if 'email' in services else 'off'} |",
         f"| Database | {database} |",
-        f"| Evidence folder | {evidence_folder} |",
+        f"| Evidence files kept in | {evidence_store} |",
         "",
         "## 2. Why the processing is needed",
         "",

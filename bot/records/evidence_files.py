@@ -41,10 +41,7 @@ def delete_unused(kernel: Kernel, hashes: Iterable[str], now: datetime) -> list[
         with kernel.session() as session:
             if repo.evidence_in_use(session, sha):
                 continue
-        stored = kernel.evidence.stored_at(sha)
-        if stored is None or now.timestamp() - stored < FRESH.total_seconds():
-            continue
-        if kernel.evidence.remove(sha):
+        if kernel.evidence.remove(sha, stored_before=now - FRESH):
             deleted.append(sha)
     return deleted
 

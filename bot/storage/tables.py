@@ -137,6 +137,20 @@ class Evidence(SQLModel, table=True):
     uploaded_at: datetime = _time()
 
 
+class EvidenceBlob(SQLModel, table=True):
+    """An evidence file's bytes when they are kept in the database (EVIDENCE_STORE=database,
+    the default on PostgreSQL), so every instance serves them and a database backup holds
+    them. Kept once per SHA-256 of the original bytes; AES-256-GCM encrypted with
+    EVIDENCE_KEYS when it is set. `stored_at` is when they were last stored: the sweeps
+    never delete bytes stored moments ago."""
+
+    __tablename__ = "evidence_blob"
+    school_id: int = Field(default=1, primary_key=True, sa_column_kwargs={"server_default": "1"})
+    sha256: str = Field(max_length=64, primary_key=True)
+    data: bytes = Field(sa_type=sa.LargeBinary, sa_column_kwargs={"nullable": False})
+    stored_at: datetime = _time()
+
+
 class Approval(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case.id", unique=True)

@@ -27,7 +27,7 @@ from bot.app import create_app
 from bot.config import Settings
 from bot.dispatch import BotService
 from bot.domain.policy import load_pack
-from bot.kernel.evidence_store import EvidenceStore
+from bot.kernel.evidence_folder import FolderEvidenceStore
 from bot.platforms import PLATFORM_TITLES
 from bot.storage import db
 from bot.storage.tables import IntakeRequest
@@ -96,7 +96,7 @@ async def edges(
     service = BotService(
         engine,
         load_pack(pack),
-        EvidenceStore(tmp_path / "evidence"),
+        FolderEvidenceStore(tmp_path / "evidence"),
         clock=clock,
         platform_titles=PLATFORM_TITLES,
     )

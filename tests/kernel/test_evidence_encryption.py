@@ -10,8 +10,9 @@ import os
 
 import pytest
 
+from bot.kernel.evidence_folder import FolderEvidenceStore
 from bot.kernel.evidence_keys import EvidenceKeys, EvidenceLocked, KeyProblem
-from bot.kernel.evidence_store import CHANGED, INTACT, LOCKED, EvidenceStore
+from bot.kernel.evidence_store import CHANGED, INTACT, LOCKED
 
 SECRET = b"MARKER-SCREENSHOT of the abuse, as a teacher saved it" * 20
 
@@ -23,7 +24,7 @@ def new_key() -> str:
 @pytest.mark.issue(24, 6)
 def test_files_are_encrypted_at_rest_and_named_by_the_original_bytes(tmp_path):
     keys = EvidenceKeys.parse(new_key())
-    store = EvidenceStore(tmp_path, keys)
+    store = FolderEvidenceStore(tmp_path, keys)
     sha = hashlib.sha256(SECRET).hexdigest()
     path = store.put(sha, SECRET)
     blob = path.read_bytes()
@@ -41,16 +42,16 @@ def test_files_are_encrypted_at_rest_and_named_by_the_original_bytes(tmp_path):
 def test_keys_rotate_the_first_encrypts_any_decrypts(tmp_path):
     old, new = new_key(), new_key()
     sha = hashlib.sha256(SECRET).hexdigest()
-    EvidenceStore(tmp_path, EvidenceKeys.parse(old)).put(sha, SECRET)
+    FolderEvidenceStore(tmp_path, EvidenceKeys.parse(old)).put(sha, SECRET)
     plain_sha = hashlib.sha256(b"an older plain file").hexdigest()
-    EvidenceStore(tmp_path).put(plain_sha, b"an older plain file")
+    FolderEvidenceStore(tmp_path).put(plain_sha, b"an older plain file")
 
-    rotated = EvidenceStore(tmp_path, EvidenceKeys.parse(f"{new}, {old}"))
+    rotated = FolderEvidenceStore(tmp_path, EvidenceKeys.parse(f"{new}, {old}"))
     assert rotated.read(sha) == SECRET and rotated.read(plain_sha) == b"an older plain file"
     assert rotated.key_of(sha) != rotated.keys.current_id  # type: ignore[union-attr]
     assert rotated.encrypt_one(sha) and rotated.encrypt_one(plain_sha)
     assert not rotated.encrypt_one(sha)  # already done: idempotent
-    only_new = EvidenceStore(tmp_path, EvidenceKeys.parse(new))
+    only_new = FolderEvidenceStore(tmp_path, EvidenceKeys.parse(new))
     assert only_new.read(sha) == SECRET and only_new.read(plain_sha) == b"an older plain file"
     assert b"older plain" not in only_new.path_for(plain_sha).read_bytes()
 
@@ -58,8 +59,11 @@ def test_keys_rotate_the_first_encrypts_any_decrypts(tmp_path):
 @pytest.mark.issue(24, 6)
 def test_a_wrong_or_missing_key_is_a_clear_error_without_content(tmp_path):
     sha = hashlib.sha256(SECRET).hexdigest()
-    EvidenceStore(tmp_path, EvidenceKeys.parse(new_key())).put(sha, SECRET)
-    for store in (EvidenceStore(tmp_path, EvidenceKeys.parse(new_key())), EvidenceStore(tmp_path)):
+    FolderEvidenceStore(tmp_path, EvidenceKeys.parse(new_key())).put(sha, SECRET)
+    for store in (
+        FolderEvidenceStore(tmp_path, EvidenceKeys.parse(new_key())),
+        FolderEvidenceStore(tmp_path),
+    ):
         assert store.check(sha) == LOCKED
         with pytest.raises(EvidenceLocked) as problem:
             store.read(sha)

@@ -12,8 +12,8 @@ import subprocess
 
 import pytest
 
+from bot.kernel.evidence_folder import FolderEvidenceStore
 from bot.kernel.evidence_keys import EvidenceKeys
-from bot.kernel.evidence_store import EvidenceStore
 from tests.helpers import SCHOOLBOT, env_for, run_until_healthy
 
 PLAIN = b"MARKER-PLAIN screenshot bytes"
@@ -51,7 +51,9 @@ async def test_run_says_evidence_is_not_encrypted_and_warns_of_readable_env_and_
 @pytest.mark.issue(24, 6)
 async def test_run_with_a_key_names_it_and_the_files_still_to_migrate(tmp_path):
     env = home(tmp_path, loose=False)
-    EvidenceStore(tmp_path / "data" / "evidence").put(hashlib.sha256(PLAIN).hexdigest(), PLAIN)
+    FolderEvidenceStore(tmp_path / "data" / "evidence").put(
+        hashlib.sha256(PLAIN).hexdigest(), PLAIN
+    )
     secret = key()
     output = await run_output({**env, "EVIDENCE_KEYS": secret}, tmp_path)
     current = EvidenceKeys.parse(secret).current_id
@@ -77,7 +79,7 @@ def test_a_malformed_key_stops_a_command_with_one_clear_line(tmp_path):
 @pytest.mark.issue(24, 6)
 def test_encrypt_evidence_migrates_plain_files_and_is_safe_to_repeat(tmp_path):
     env = home(tmp_path, loose=False)
-    store = EvidenceStore(tmp_path / "data" / "evidence")
+    store = FolderEvidenceStore(tmp_path / "data" / "evidence")
     names = []
     for n in range(3):
         data = PLAIN + bytes([n])
@@ -101,7 +103,7 @@ def test_encrypt_evidence_migrates_plain_files_and_is_safe_to_repeat(tmp_path):
     assert "Encrypted 3 file(s)" in first.stdout and "0 already were" in first.stdout
     again = cli({"EVIDENCE_KEYS": secret})
     assert "Encrypted 0 file(s)" in again.stdout and "3 already were" in again.stdout
-    keyed = EvidenceStore(store.root, EvidenceKeys.parse(secret))
+    keyed = FolderEvidenceStore(store.root, EvidenceKeys.parse(secret))
     for n, sha in enumerate(names):
         assert b"MARKER" not in store.path_for(sha).read_bytes()
         assert keyed.read(sha) == PLAIN + bytes([n])

@@ -32,7 +32,7 @@ from bot.storage.tables import (
     WebSignIn,
 )
 from tests.fakes.workspace_harness import CB_ABOUT_PUPIL, open_case, tiny_png
-from tests.helpers import FakeClock, grant, make_service, say
+from tests.helpers import FakeClock, grant, make_service, say, stored_files
 
 
 def at(year: int, month: int, day: int) -> datetime:
@@ -131,6 +131,7 @@ def _copies_of(service, ref: str, case_id: int) -> None:
 
 
 @pytest.mark.issue(24, 3)
+@pytest.mark.issue(25, 7)
 def test_disposal_leaves_no_copy_in_outbox_links_requests_or_conversations(service, clock):
     ref = open_case(service)
     close(service, ref)
@@ -170,6 +171,12 @@ def test_disposal_leaves_no_copy_in_outbox_links_requests_or_conversations(servi
             "withdrawn"
         }
         assert {r.status for r in rows if r.platform == "email"} == {"withdrawn"}
+    # Its files: no copy left in the store, whichever it is (issue 25, point 7).
+    assert stored_files(service) == []
+    if service.kernel.evidence.kind == "database":
+        with service.engine.connect() as connection:
+            left = connection.execute(sa.text("SELECT count(*) FROM evidence_blob")).scalar()
+        assert left == 0
 
 
 def left_in_outbox(service) -> str:

@@ -17,7 +17,7 @@ from bot.features.cases import cards
 from bot.records.retention import RetentionSweep
 from bot.storage import db
 from bot.storage.tables import Case, Disposal
-from tests.helpers import FakeClock, grant, make_service, say, seen
+from tests.helpers import FakeClock, grant, make_service, say, seen, stored_files
 
 # Accepted, something worries them: what (in their words), no danger today, no screenshots.
 WORRY = ["yes", "They say they are unhappy at home", "no", "done"]
@@ -179,7 +179,7 @@ def test_a_disposal_still_counts_the_files_it_deletes(service, clock, tmp_path):
     clock.current = at(2051, 11, 21) + timedelta(hours=1)
     say(service, "dsl1", f"dispose {ref} because reviewed")
     assert sweep_on(service, clock, at(2051, 11, 22))[ref].files_deleted == 2
-    assert not [f for f in (tmp_path / "evidence").rglob("*") if f.is_file()]
+    assert stored_files(service) == []  # no file on disk, no row in evidence_blob
 
 
 @pytest.mark.issue(24, 2)

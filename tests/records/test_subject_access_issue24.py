@@ -37,8 +37,8 @@ def _cb(service, user: str, name: str, *answers: str) -> str:
 
 
 @pytest.fixture
-def school(sqlite_url, clock, tmp_path):
-    service = make_service(sqlite_url, "default", clock, tmp_path / "evidence")
+def school(database_url, clock, tmp_path):
+    service = make_service(database_url, "default", clock, tmp_path / "evidence")
     grant(service, "hal", "slt")
     grant(service, "dina", "dsl")
     # 1. Abuse aimed at Tess, reported by Tess, with a screenshot; SLT handle and close it.
@@ -73,7 +73,7 @@ def school(sqlite_url, clock, tmp_path):
     press("dina", "MARKER-DINA-NAME", cards.CASE_ACK, child)
     press("dina", "MARKER-DINA-NAME", cards.CASE_NOTE, child,
           "MARKER-PUPIL-NOTE CP plan; Police ref CAD 4521/07DEC")  # fmt: skip
-    return service, sqlite_url, {"mine": mine, "about": about, "child": child, "shot": shot}
+    return service, database_url, {"mine": mine, "about": about, "child": child, "shot": shot}
 
 
 def _export(url: str, out: Path, user: str, *extra: str) -> tuple[dict[str, bytes], str]:

@@ -130,11 +130,11 @@ def test_data_folder_database_and_evidence_are_readable_by_their_owner_only(
     assert stat.S_IMODE((data / "schoolbot.db").stat().st_mode) == 0o600
     assert [p.name for p in data.rglob("*") if not private(p)] == []
 
-    from bot.kernel.evidence_store import EvidenceStore
+    from bot.kernel.evidence_folder import FolderEvidenceStore
 
     old = os.umask(0o022)
     try:
-        stored = EvidenceStore(data / "evidence").put("ab" * 32, b"screenshot bytes")
+        stored = FolderEvidenceStore(data / "evidence").put("ab" * 32, b"screenshot bytes")
     finally:
         os.umask(old)
     assert stat.S_IMODE((data / "evidence").stat().st_mode) == 0o700
