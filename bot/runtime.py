@@ -21,7 +21,7 @@ def build_service(settings: Settings, *, migrate: bool = True) -> BotService:
     pack = load_pack(settings.policy_pack)
     url = settings.resolved_database_url
     if migrate:
-        db.upgrade(url)
+        db.upgrade(settings.migration_url, app_url=url)
     engine = db.make_engine(url)
     logs.set_school(pack.school.name)
     service = BotService(

@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlmodel import Session
-
 from bot.domain.cases import role_of_team
 from bot.domain.messages import Button, Message, Priority
 from bot.kernel.clock import Clock
@@ -21,6 +19,7 @@ from bot.kernel.work import UnitOfWork
 from bot.storage import outbox as outbox_rows
 from bot.storage import repository as repo
 from bot.storage import scheduling
+from bot.storage.scoping import SchoolSession
 from bot.storage.tables import Case
 from bot.storage.tables import Outbox as OutboxRow
 
@@ -40,7 +39,7 @@ class SignInLinks(Protocol):
 
     def add_link(
         self,
-        session: Session,
+        session: SchoolSession,
         platform: str,
         user_id: str,
         name: str | None,
@@ -86,7 +85,7 @@ class Outbox:
 
     def announce(
         self,
-        session: Session,
+        session: SchoolSession,
         case_id: int,
         platform: str,
         team: str,
@@ -118,7 +117,7 @@ class Outbox:
 
     def announce_team(
         self,
-        session: Session,
+        session: SchoolSession,
         platform: str,
         team: str,
         message: Message,
@@ -141,7 +140,7 @@ class Outbox:
 
     def _to_role_holders(
         self,
-        session: Session,
+        session: SchoolSession,
         team: str,
         message: Message,
         case_id: int | None,
@@ -160,7 +159,7 @@ class Outbox:
 
     def tell_user(
         self,
-        session: Session,
+        session: SchoolSession,
         platform: str,
         user_id: str,
         message: Message,
@@ -182,7 +181,7 @@ class Outbox:
             priority=_priority(message, priority),
         )
 
-    def email(self, session: Session, person: str, message: Message, case_id: int) -> None:
+    def email(self, session: SchoolSession, person: str, message: Message, case_id: int) -> None:
         """An email about a case to `person` ("platform:user_id"). The address is read when
         it is sent, so none is copied into the outbox, and an erased person gets none."""
         self.enqueued += 1

@@ -14,10 +14,11 @@ import re
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from bot.domain.messages import Message, Priority
 from bot.storage import outbox as outbox_rows
+from bot.storage.scoping import SchoolSession
 from bot.storage.tables import DialogState, IntakeRequest, Outbox, WebSignIn
 
 GONE = "This message was disposed of under the school's retention schedule."
@@ -37,7 +38,9 @@ def _text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def scrub_outbox(session: Session, ref: str, case_id: int | None, now: Any) -> tuple[int, int]:
+def scrub_outbox(
+    session: SchoolSession, ref: str, case_id: int | None, now: Any
+) -> tuple[int, int]:
     """Every queued or sent message about the record: its text becomes a notice, a send
     not yet made is withdrawn, and each chat message already posted is queued to be
     replaced on the platform. Returns (messages emptied, chat messages to replace)."""
@@ -73,7 +76,7 @@ def scrub_outbox(session: Session, ref: str, case_id: int | None, now: Any) -> t
     return len(rows), len(posted)
 
 
-def scrub_links_and_requests(session: Session, ref: str) -> int:
+def scrub_links_and_requests(session: SchoolSession, ref: str) -> int:
     """One-time web links that land on the record, and requests not yet run that quote
     it (the accepted-request table). Returns how many rows went."""
     naming = _naming(ref)
@@ -96,7 +99,7 @@ def scrub_links_and_requests(session: Session, ref: str) -> int:
     return gone
 
 
-def drop_joined_conversations(session: Session, ref: str) -> list[str]:
+def drop_joined_conversations(session: SchoolSession, ref: str) -> list[str]:
     """Unfinished conversations that joined the case (an alarm or an unfinished report
     opened it): deleted with it. Returns the SHA-256 of the files they held."""
     files: list[str] = []

@@ -9,10 +9,11 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from bot.records.governors import NOTES, Figures, Term, term_of
 from bot.records.retention import outcome_category
+from bot.storage.scoping import SchoolSession
 from bot.storage.tables import (
     Approval,
     AuditEvent,
@@ -137,7 +138,7 @@ def _open_at(case: Case, until: datetime) -> bool:
     return case.closed_at is None or case.closed_at >= until
 
 
-def _closed(session: Session, start: datetime, until: datetime) -> dict[str, int]:
+def _closed(session: SchoolSession, start: datetime, until: datetime) -> dict[str, int]:
     """Cases closed in the term by outcome category (never the team's own words)."""
     closed = dict.fromkeys(OUTCOMES, 0)
     for case in _between(session, Case, Case.closed_at, start, until):
@@ -146,7 +147,7 @@ def _closed(session: Session, start: datetime, until: datetime) -> dict[str, int
     return closed
 
 
-def _bundles(session: Session, start: datetime, until: datetime) -> int:
+def _bundles(session: SchoolSession, start: datetime, until: datetime) -> int:
     """Cases whose bundle was made in the term: each one handed on (or about to be)."""
     rows = session.exec(
         select(AuditEvent.subject)
@@ -160,7 +161,7 @@ def _bundles(session: Session, start: datetime, until: datetime) -> int:
     return len(rows)
 
 
-def _between(session: Session, model, column, start: datetime | None, end: datetime) -> list:
+def _between(session: SchoolSession, model, column, start: datetime | None, end: datetime) -> list:
     query = select(model).where(col(column) < end)
     if start is not None:
         query = query.where(col(column) >= start)

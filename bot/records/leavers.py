@@ -15,10 +15,11 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import SQLModel, select
 
 from bot.records.subject_access import FORMER, Person, names_of, reported_by
 from bot.storage import repository as repo
+from bot.storage.scoping import SchoolSession
 from bot.storage.tables import (
     Case,
     ConversationRef,
@@ -38,13 +39,13 @@ class Step:
     count: int
 
 
-def erase_plan(session: Session, platform: str, user_id: str) -> list[Step]:
+def erase_plan(session: SchoolSession, platform: str, user_id: str) -> list[Step]:
     """What `erase_person` would do, one line each, without doing it."""
     return _erase(session, platform, user_id, apply=False)
 
 
 def erase_person(
-    session: Session, platform: str, user_id: str, now: datetime, by: str
+    session: SchoolSession, platform: str, user_id: str, now: datetime, by: str
 ) -> list[Step]:
     steps = _erase(session, platform, user_id, apply=True)
     repo.audit(
@@ -62,7 +63,7 @@ def _slug(words: str) -> str:
     return re.sub(r"[^a-z]+", "_", words.lower()).strip("_")[:40]
 
 
-def _erase(session: Session, platform: str, user_id: str, *, apply: bool) -> list[Step]:
+def _erase(session: SchoolSession, platform: str, user_id: str, *, apply: bool) -> list[Step]:
     person = Person(platform, user_id)
     person.names = names_of(session, person)
     # (what, table, conditions): sqlmodel types `Model.column == value` as a bool, hence Any.

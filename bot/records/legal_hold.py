@@ -9,10 +9,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlmodel import Session, col
+from sqlmodel import col
 
 from bot.domain.cases import Actor, can_handle
 from bot.storage import repository as repo
+from bot.storage.scoping import SchoolSession
 from bot.storage.tables import Case
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ class HoldRefused(Exception):
     """Why the hold can't change; safe to show the person who asked."""
 
 
-def _case_for(kernel: Kernel, session: Session, ref: str, actor: Actor | None) -> Case:
+def _case_for(kernel: Kernel, session: SchoolSession, ref: str, actor: Actor | None) -> Case:
     case = repo.case_by_ref(session, ref)
     if case is None or (actor is not None and not can_handle(kernel.pack, actor, case.team)):
         raise HoldRefused(f"There is no case {ref.upper()} for you to hold.")

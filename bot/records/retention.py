@@ -25,7 +25,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from bot.domain import retention as rules
 from bot.domain import retention_classes as classes
@@ -35,6 +35,7 @@ from bot.records import copies, review
 from bot.records.evidence_files import delete_unused
 from bot.storage import db
 from bot.storage.repository import rowcount
+from bot.storage.scoping import SchoolSession
 from bot.storage.tables import (
     Approval,
     ApprovalDecision,
@@ -269,7 +270,7 @@ class RetentionSweep:
         return 1
 
     def _claim(
-        self, session: Session, table: type, row_id: int, *extra: sa.ColumnElement[bool]
+        self, session: SchoolSession, table: type, row_id: int, *extra: sa.ColumnElement[bool]
     ) -> bool:
         """Ours to dispose of: locked (PostgreSQL, skipping one another instance holds) and
         marked disposed by a compare-and-set, so exactly one instance disposes of it."""
@@ -293,7 +294,7 @@ class RetentionSweep:
         return f"Disposed of on {on} under the rule '{rule.words}'."
 
     def _dispose_case(
-        self, session: Session, case_id: int, item: Due, now: datetime
+        self, session: SchoolSession, case_id: int, item: Due, now: datetime
     ) -> tuple[bool, list[str], int]:
         if not self._claim(session, Case, case_id, col(Case.held_at).is_(None)):
             return False, [], 0
@@ -336,7 +337,7 @@ class RetentionSweep:
         return True, files, redacted
 
     def _dispose_account(
-        self, session: Session, account_id: int, item: Due, now: datetime
+        self, session: SchoolSession, account_id: int, item: Due, now: datetime
     ) -> tuple[bool, int]:
         if not self._claim(session, OfficialAccount, account_id):
             return False, 0
@@ -354,7 +355,7 @@ class RetentionSweep:
         return True, self._redact(session, [f"account:{account_id}"], item, now)
 
     def _dispose_comment(
-        self, session: Session, comment_id: int, item: Due, now: datetime
+        self, session: SchoolSession, comment_id: int, item: Due, now: datetime
     ) -> tuple[bool, int]:
         if not self._claim(session, Comment, comment_id):
             return False, 0
@@ -367,11 +368,11 @@ class RetentionSweep:
         copies.scrub_links_and_requests(session, item.record)
         return True, self._redact(session, [item.record], item, now)
 
-    def _dispose_dialog(self, session: Session, item: Due) -> tuple[bool, list[str]]:
+    def _dispose_dialog(self, session: SchoolSession, item: Due) -> tuple[bool, list[str]]:
         """An unfinished conversation is deleted (compare-and-set on its last turn), and
         with it the files it held that nothing else uses."""
         _, platform, user_id, updated = item.row
-        row = session.get(DialogState, (platform, user_id))
+        row = session.get(DialogState, (session.school_id, platform, user_id))
         files = copies.files_in(row.state) if row is not None else []
         result = session.execute(
             sa.delete(DialogState).where(
@@ -382,7 +383,7 @@ class RetentionSweep:
         )
         return rowcount(result) == 1, files
 
-    def _redact(self, session: Session, subjects: list[str], item: Due, now: datetime) -> int:
+    def _redact(self, session: SchoolSession, subjects: list[str], item: Due, now: datetime) -> int:
         """Take the free text out of these subjects' audit rows; rows without any stay."""
         count = 0
         words = f"disposed of under rule {item.rule}"

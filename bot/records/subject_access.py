@@ -23,12 +23,13 @@ from datetime import datetime
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from bot.kernel.evidence_store import EvidenceStore
 from bot.kernel.registry import Registry
 from bot.records import subject_access_cases as cases
 from bot.records.subject_access_review import Review, answer_keys, split_answers
+from bot.storage.scoping import SchoolSession
 from bot.storage.tables import (
     ApprovalDecision,
     AuditEvent,
@@ -93,7 +94,7 @@ class Person:
         return value if value in (self.key, self.user_id) or value in self.names else REDACTED
 
 
-def names_of(session: Session, person: Person) -> set[str]:
+def names_of(session: SchoolSession, person: Person) -> set[str]:
     names: set[str] = set()
     for case in session.exec(select(Case).where(*reported_by(person))):
         if case.reporter_name:
@@ -184,7 +185,7 @@ def _answers_so_far(dialog: DialogState) -> dict[str, Any]:
 
 
 def gather(
-    session: Session,
+    session: SchoolSession,
     platform: str,
     user_id: str,
     platforms: tuple[str, ...],
@@ -207,7 +208,7 @@ def gather(
     ]
     about_refs = {c.ref for c, _ in found.about} | {c.ref for c in found.own}
     src = cases.Sources(session, person, registry, events, review, store)
-    dialog = session.get(DialogState, (platform, user_id))
+    dialog = session.get(DialogState, (session.school_id, platform, user_id))
     roles = session.exec(
         select(RoleAssignment).where(
             RoleAssignment.platform == platform, RoleAssignment.user_id == user_id
@@ -313,8 +314,11 @@ def gather(
             }
             for s in sessions
         ],
-        "inbox_cursor": session.get(InboxCursor, (platform, user_id)) is not None,
-        "conversation_reference": session.get(ConversationRef, (platform, f"user:{user_id}"))
+        "inbox_cursor": session.get(InboxCursor, (session.school_id, platform, user_id))
+        is not None,
+        "conversation_reference": session.get(
+            ConversationRef, (session.school_id, platform, f"user:{user_id}")
+        )
         is not None,
     }
     cases.withhold_concerns(found, review)
@@ -326,13 +330,17 @@ def gather(
 
 
 def collect(
-    session: Session, platform: str, user_id: str, platforms: tuple[str, ...], registry: Registry
+    session: SchoolSession,
+    platform: str,
+    user_id: str,
+    platforms: tuple[str, ...],
+    registry: Registry,
 ) -> dict[str, Any]:
     """The export's data alone (what the person would be sent), other people redacted."""
     return gather(session, platform, user_id, platforms, registry).data
 
 
-def _others(session: Session, person: Person, named: set[str]) -> list[str]:
+def _others(session: SchoolSession, person: Person, named: set[str]) -> list[str]:
     """Ids and names of everyone else the bot knows (and the people named in reports as
     the one they are about), longest first."""
     found: set[str] = set(named)

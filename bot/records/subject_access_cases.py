@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from bot.domain.cases import role_of_team
 from bot.kernel.evidence_keys import EvidenceLocked
@@ -31,6 +31,7 @@ from bot.records.subject_access_review import (
     answer_keys,
     split_answers,
 )
+from bot.storage.scoping import SchoolSession
 from bot.storage.tables import AuditEvent, Case, CaseTask, Evidence, Outbox
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ def named(person: Person, text: str) -> bool:
     return f"<@{person.user_id}>" in text or (len(person.user_id) >= 6 and person.user_id in text)
 
 
-def find(session: Session, person: Person, registry: Registry) -> Found:
+def find(session: SchoolSession, person: Person, registry: Registry) -> Found:
     found = Found()
     for case in session.exec(select(Case).order_by(col(Case.id))):
         if about_a_child(case):
@@ -126,7 +127,7 @@ def _evidence_bytes(store: EvidenceStore, sha256: str) -> bytes | None:
 class Sources:
     """What building one export reads from and adds to."""
 
-    session: Session
+    session: SchoolSession
     person: Person
     registry: Registry
     events: list[AuditEvent]
@@ -235,7 +236,7 @@ def withhold_concerns(found: Found, review: Review) -> None:
         review.withhold(case.ref, f"a concern raised with one role ({how})", ABOUT_THEM)
 
 
-def messages(session: Session, person: Person, own_ids: set[int]) -> list[dict[str, Any]]:
+def messages(session: SchoolSession, person: Person, own_ids: set[int]) -> list[dict[str, Any]]:
     """What the bot sent them: in full about their own reports (the DSL's message
     included); an alert about a case they handle is only listed."""
     rows = session.exec(

@@ -15,9 +15,10 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlmodel import Session, col
+from sqlmodel import col
 
 from bot.domain.messages import clean_name
+from bot.storage.scoping import SchoolSession
 from bot.storage.tables import WebSession, WebSignIn
 
 if TYPE_CHECKING:
@@ -64,7 +65,7 @@ class WebAccess:
 
     def add_link(
         self,
-        session: Session,
+        session: SchoolSession,
         platform: str,
         user_id: str,
         name: str | None,

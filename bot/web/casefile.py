@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from bot.dialogs.engine import OPENING
 from bot.domain import retention as rules
@@ -27,6 +27,7 @@ from bot.kernel.core import Kernel
 from bot.kernel.evidence_store import INTACT, MISSING, EvidenceStore
 from bot.kernel.registry import Registry
 from bot.storage import repository as repo
+from bot.storage.scoping import SchoolSession
 from bot.storage.tables import Case, CaseTask, Evidence
 
 STATUS_WORDS = {
@@ -200,7 +201,7 @@ def guidance_given(pack: PolicyPack, case: Case) -> list[tuple[str, str]]:
     return lines
 
 
-def build_case_file(session: Session, kernel: Kernel, case: Case) -> CaseFile:
+def build_case_file(session: SchoolSession, kernel: Kernel, case: Case) -> CaseFile:
     """Everything the team may read about a case, for its page and its bundle."""
     pack, store, registry = kernel.pack, kernel.evidence, kernel.registry
     events = repo.timeline(session, case.ref)

@@ -10,12 +10,13 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlmodel import Session, SQLModel
+from sqlmodel import SQLModel
 
 import bot.storage.tables  # noqa: F401
 from bot.domain.turns import StaffMessage
 from bot.storage import db
 from bot.storage import repository as repo
+from bot.storage.scoping import SchoolSession as Session
 from bot.storage.tables import AuditEvent, Case
 from tests.fakes.edge_servers import MARKER
 

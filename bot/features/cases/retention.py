@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from bot.domain import retention as rules
 from bot.domain import retention_classes as classes
@@ -22,6 +22,7 @@ from bot.domain.cases import Actor, CaseKind, can_handle
 from bot.domain.policy import PolicyPack
 from bot.kernel.core import Kernel
 from bot.storage import repository as repo
+from bot.storage.scoping import SchoolSession
 from bot.storage.tables import AuditEvent, Case, Comment, OfficialAccount
 
 DPO = "dpo"  # the pack's role for the Data Protection Officer
@@ -79,7 +80,7 @@ def comment_class(comment: Comment) -> str:
 # --- what the sweep reads back -----------------------------------------------------------
 
 
-def in_force(session: Session) -> dict[str, int]:
+def in_force(session: SchoolSession) -> dict[str, int]:
     """The periods last applied to existing records ({} before the first sweep)."""
     row = session.exec(
         select(AuditEvent)
@@ -99,7 +100,7 @@ class Decision:
     until: date | None = None
 
 
-def decisions(session: Session, subjects: list[str] | None = None) -> dict[str, Decision]:
+def decisions(session: SchoolSession, subjects: list[str] | None = None) -> dict[str, Decision]:
     """Each record's latest review decision, by its reference."""
     query = select(AuditEvent).where(col(AuditEvent.action).in_([KEPT, DISPOSE]))
     if subjects is not None:
@@ -157,7 +158,7 @@ def may_decide(pack: PolicyPack, actor: Actor | None, owner_team: str | None, cl
 
 
 def record_for(
-    kernel: Kernel, session: Session, ref: str, actor: Actor | None
+    kernel: Kernel, session: SchoolSession, ref: str, actor: Actor | None
 ) -> tuple[str, str | None, str, Case | Comment]:
     """(reference, owning team, class, row) of a case or comment this person may decide
     about. Missing and not theirs read the same, so references can't be probed."""
@@ -188,7 +189,7 @@ def _reason(reason: str) -> str:
 
 def reclassify(
     kernel: Kernel,
-    session: Session,
+    session: SchoolSession,
     ref: str,
     to: str,
     reason: str,
@@ -257,7 +258,9 @@ def comment_due(
     )
 
 
-def _schedule_of(kernel: Kernel, session: Session, row: Case | Comment, ref: str) -> rules.Schedule:
+def _schedule_of(
+    kernel: Kernel, session: SchoolSession, row: Case | Comment, ref: str
+) -> rules.Schedule:
     force = in_force(session)
     decision = decisions(session, [ref]).get(ref)
     if isinstance(row, Comment):
@@ -275,7 +278,7 @@ def _schedule_of(kernel: Kernel, session: Session, row: Case | Comment, ref: str
 
 def keep(
     kernel: Kernel,
-    session: Session,
+    session: SchoolSession,
     ref: str,
     years: int,
     reason: str,
@@ -311,7 +314,7 @@ def keep(
 
 def approve_disposal(
     kernel: Kernel,
-    session: Session,
+    session: SchoolSession,
     ref: str,
     reason: str,
     *,

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlmodel import Session
-
 from bot.domain.messages import Message, Priority
 from bot.domain.policy import PolicyPack
 from bot.features.yearly import confirm
@@ -16,6 +14,7 @@ from bot.features.yearly import queries as yearly_queries
 from bot.kernel.core import Kernel
 from bot.kernel.registry import Registry, ReminderKind
 from bot.storage import scheduling
+from bot.storage.scoping import SchoolSession
 from bot.storage.tables import Reminder
 
 
@@ -37,7 +36,7 @@ def annual_reminder(pack: PolicyPack, year: int) -> Message:
     )
 
 
-def schedule(kernel: Kernel, session: Session, after: datetime | None = None) -> None:
+def schedule(kernel: Kernel, session: SchoolSession, after: datetime | None = None) -> None:
     """The next yearly reminder on or after `after` (default now), if the pack has one."""
     month = kernel.pack.records.annual_reminder_month
     if month is None:
@@ -54,7 +53,7 @@ def schedule(kernel: Kernel, session: Session, after: datetime | None = None) ->
             return
 
 
-def _remind(kernel: Kernel, session: Session, reminder: Reminder) -> str:
+def _remind(kernel: Kernel, session: SchoolSession, reminder: Reminder) -> str:
     people = yearly_queries.known_people(session)
     message = annual_reminder(kernel.pack, _year(reminder, kernel))
     for platform, user in sorted(people):
