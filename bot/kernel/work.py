@@ -19,10 +19,11 @@ from typing import Any, ParamSpec, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlmodel import select
 
 from bot.domain.schools import FIRST_SCHOOL
 from bot.storage.scoping import SchoolSession
-from bot.storage.tables import AuditEvent
+from bot.storage.tables import AuditEvent, SchoolRecord
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +95,14 @@ class UnitOfWork:
     @contextlib.contextmanager
     def trust_session(self, actor: str, reason: str, now: datetime) -> Iterator[SchoolSession]:
         """A session that sees every school, for trust-wide jobs only. Its use is written
-        to the audit trail in the same transaction, so no trust-wide work goes unrecorded."""
+        to the audit trail in the same transaction, so no trust-wide work goes unrecorded.
+        In a trust of one it is simply the school's own session (nothing more to see)."""
+        with self.session() as probe:
+            schools = probe.exec(select(sa.func.count()).select_from(SchoolRecord)).one()
+        if schools <= 1:
+            with self.session() as session:
+                yield session
+            return
         with (
             self._turns,
             SchoolSession(

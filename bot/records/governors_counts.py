@@ -78,6 +78,7 @@ def figures(kernel: Kernel, term: Term, *, compare: bool = True) -> Figures:
         comments = _between(session, Comment, Comment.received_at, start, until)
         overdue = session.exec(
             select(CaseTask).where(
+                col(CaseTask.school_id) == session.school_id,
                 col(CaseTask.due_at) >= start,
                 col(CaseTask.due_at) < min(until, now),
                 (col(CaseTask.done_at).is_(None)) | (col(CaseTask.done_at) >= until),
@@ -85,6 +86,7 @@ def figures(kernel: Kernel, term: Term, *, compare: bool = True) -> Figures:
         ).all()
         reminders = session.exec(
             select(Reminder).where(
+                col(Reminder.school_id) == session.school_id,
                 Reminder.kind == "annual",
                 Reminder.status == "done",
                 col(Reminder.done_at) >= start,
@@ -142,7 +144,11 @@ def _closed(session: SchoolSession, start: datetime, until: datetime) -> dict[st
     """Cases closed in the term by outcome category (never the team's own words)."""
     closed = dict.fromkeys(OUTCOMES, 0)
     for case in _between(session, Case, Case.closed_at, start, until):
-        approval = session.exec(select(Approval).where(Approval.case_id == case.id)).first()
+        approval = session.exec(
+            select(Approval).where(
+                col(Approval.school_id) == session.school_id, Approval.case_id == case.id
+            )
+        ).first()
         closed[outcome_category(case, approval)] += 1
     return closed
 
@@ -152,6 +158,7 @@ def _bundles(session: SchoolSession, start: datetime, until: datetime) -> int:
     rows = session.exec(
         select(AuditEvent.subject)
         .where(
+            col(AuditEvent.school_id) == session.school_id,
             AuditEvent.action == "bundle.downloaded",
             col(AuditEvent.at) >= start,
             col(AuditEvent.at) < until,

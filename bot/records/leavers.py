@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import SQLModel, select
+from sqlmodel import SQLModel, col, select
 
 from bot.records.subject_access import FORMER, Person, names_of, reported_by
 from bot.storage import repository as repo
@@ -122,7 +122,11 @@ def _erase(session: SchoolSession, platform: str, user_id: str, *, apply: bool) 
                     session.delete(row)
     named = [
         c
-        for c in session.exec(select(Case).where(*reported_by(person), Case.team != "dsl"))
+        for c in session.exec(
+            select(Case).where(
+                col(Case.school_id) == session.school_id, *reported_by(person), Case.team != "dsl"
+            )
+        )
         if c.reporter_name and c.reporter_name != FORMER
     ]
     if named:
@@ -133,7 +137,11 @@ def _erase(session: SchoolSession, platform: str, user_id: str, *, apply: bool) 
             for case in named:
                 case.reporter_name = FORMER
                 session.add(case)
-    accounts = list(session.exec(select(OfficialAccount)))
+    accounts = list(
+        session.exec(
+            select(OfficialAccount).where(col(OfficialAccount.school_id) == session.school_id)
+        )
+    )
     contact = [a for a in accounts if person.key in (a.contacts or [])]
     if contact:
         steps.append(Step("Stop sending them comment nudges for official accounts", len(contact)))

@@ -45,7 +45,11 @@ def place_hold(
         now = kernel.now()
         result = session.execute(
             sa.update(Case)
-            .where(col(Case.id) == case.id, col(Case.held_at).is_(None))
+            .where(
+                col(Case.school_id) == session.school_id,
+                col(Case.id) == case.id,
+                col(Case.held_at).is_(None),
+            )
             .values(held_at=now, held_by=by_name[:130], hold_reason=reason[:1000])
             .execution_options(synchronize_session=False)
         )
@@ -61,7 +65,11 @@ def release_hold(kernel: Kernel, ref: str, by_key: str, by_name: str, actor: Act
         case = _case_for(kernel, session, ref, actor)
         result = session.execute(
             sa.update(Case)
-            .where(col(Case.id) == case.id, col(Case.held_at).isnot(None))
+            .where(
+                col(Case.school_id) == session.school_id,
+                col(Case.id) == case.id,
+                col(Case.held_at).isnot(None),
+            )
             .values(held_at=None, held_by=None, hold_reason=None)
             .execution_options(synchronize_session=False)
         )

@@ -105,16 +105,27 @@ class RetentionSweep:
             force = retention.in_force(session)
             decided = retention.decisions(session)
             accounts: dict[int | None, OfficialAccount] = {
-                a.case_id: a for a in session.exec(select(OfficialAccount)) if a.case_id
+                a.case_id: a
+                for a in session.exec(
+                    select(OfficialAccount).where(
+                        col(OfficialAccount.school_id) == session.school_id
+                    )
+                )
+                if a.case_id
             }
             for case in session.exec(
-                select(Case).where(col(Case.disposed_at).is_(None), col(Case.closed_at).isnot(None))
+                select(Case).where(
+                    col(Case.school_id) == session.school_id,
+                    col(Case.disposed_at).is_(None),
+                    col(Case.closed_at).isnot(None),
+                )
             ):
                 item = self._case_due(case, accounts.get(case.id), force, decided.get(case.ref))
                 if item and item.due_on <= today and (include_held or not item.held):
                     found.append(item)
             for account in session.exec(
                 select(OfficialAccount).where(
+                    col(OfficialAccount.school_id) == session.school_id,
                     col(OfficialAccount.disposed_at).is_(None),
                     col(OfficialAccount.closed_on).isnot(None),
                 )
@@ -135,7 +146,9 @@ class RetentionSweep:
                     )
             for comment in session.exec(
                 select(Comment).where(
-                    col(Comment.disposed_at).is_(None), col(Comment.closed_at).isnot(None)
+                    col(Comment.school_id) == session.school_id,
+                    col(Comment.disposed_at).is_(None),
+                    col(Comment.closed_at).isnot(None),
                 )
             ):
                 plan = retention.comment_due(self.kernel, comment, force, decided.get(comment.ref))
@@ -152,7 +165,9 @@ class RetentionSweep:
                             kind="Complaint" if comment.complaint else "Comment",
                         )
                     )
-            for state in session.exec(select(DialogState)):
+            for state in session.exec(
+                select(DialogState).where(col(DialogState.school_id) == session.school_id)
+            ):
                 on = rules.conversation_due(self.pack, self._day(state.updated_at), force)
                 if on <= today:
                     row = ("dialog", state.platform, state.user_id, state.updated_at.isoformat())
@@ -263,7 +278,9 @@ class RetentionSweep:
             with self.kernel.session() as session:
                 session.execute(
                     sa.update(Disposal)
-                    .where(col(Disposal.id) == entry_id)
+                    .where(
+                        col(Disposal.school_id) == session.school_id, col(Disposal.id) == entry_id
+                    )
                     .values(files_deleted=deleted)
                 )
                 session.commit()
@@ -301,7 +318,11 @@ class RetentionSweep:
         case = session.get(Case, case_id)
         assert case is not None
         session.refresh(case)
-        approval = session.exec(select(Approval).where(Approval.case_id == case_id)).first()
+        approval = session.exec(
+            select(Approval).where(
+                col(Approval.school_id) == session.school_id, Approval.case_id == case_id
+            )
+        ).first()
         category = outcome_category(case, approval)
         old_details = case.details
         case.details = {
@@ -320,14 +341,26 @@ class RetentionSweep:
         case.child_born_on = None
         session.add(case)
         files = [
-            e.sha256 for e in session.exec(select(Evidence).where(Evidence.case_id == case_id))
+            e.sha256
+            for e in session.exec(
+                select(Evidence).where(
+                    col(Evidence.school_id) == session.school_id, Evidence.case_id == case_id
+                )
+            )
         ]
         files += copies.files_in(old_details)  # an unfinished report's files, by name only
-        session.execute(sa.delete(Evidence).where(col(Evidence.case_id) == case_id))
+        session.execute(
+            sa.delete(Evidence).where(
+                col(Evidence.school_id) == session.school_id, col(Evidence.case_id) == case_id
+            )
+        )
         if approval is not None:
             session.execute(
                 sa.update(ApprovalDecision)
-                .where(col(ApprovalDecision.approval_id) == approval.id)
+                .where(
+                    col(ApprovalDecision.school_id) == session.school_id,
+                    col(ApprovalDecision.approval_id) == approval.id,
+                )
                 .values(reason=None)
             )
         copies.scrub_outbox(session, case.ref, case_id, now)
@@ -343,7 +376,10 @@ class RetentionSweep:
             return False, 0
         session.execute(
             sa.update(OfficialAccount)
-            .where(col(OfficialAccount.id) == account_id)
+            .where(
+                col(OfficialAccount.school_id) == session.school_id,
+                col(OfficialAccount.id) == account_id,
+            )
             .values(
                 name=f"Account {account_id} (disposed of)",
                 purpose=self._tombstone(item, now),
@@ -361,7 +397,7 @@ class RetentionSweep:
             return False, 0
         session.execute(
             sa.update(Comment)
-            .where(col(Comment.id) == comment_id)
+            .where(col(Comment.school_id) == session.school_id, col(Comment.id) == comment_id)
             .values(text=self._tombstone(item, now), link=None, logged_by="", closed_by=None)
         )
         copies.scrub_outbox(session, item.record, None, now)
@@ -376,6 +412,7 @@ class RetentionSweep:
         files = copies.files_in(row.state) if row is not None else []
         result = session.execute(
             sa.delete(DialogState).where(
+                col(DialogState.school_id) == session.school_id,
                 col(DialogState.platform) == platform,
                 col(DialogState.user_id) == user_id,
                 col(DialogState.updated_at) == datetime.fromisoformat(updated),
@@ -387,12 +424,19 @@ class RetentionSweep:
         """Take the free text out of these subjects' audit rows; rows without any stay."""
         count = 0
         words = f"disposed of under rule {item.rule}"
-        for event in session.exec(select(AuditEvent).where(col(AuditEvent.subject).in_(subjects))):
+        for event in session.exec(
+            select(AuditEvent).where(
+                col(AuditEvent.school_id) == session.school_id,
+                col(AuditEvent.subject).in_(subjects),
+            )
+        ):
             if event.redacted_at is not None or not set(event.detail) & set(rules.FREE_TEXT_KEYS):
                 continue
             session.execute(
                 sa.update(AuditEvent)
-                .where(col(AuditEvent.id) == event.id)
+                .where(
+                    col(AuditEvent.school_id) == session.school_id, col(AuditEvent.id) == event.id
+                )
                 .values(detail=rules.redacted(event.detail), redacted_at=now, redaction=words)
                 .execution_options(synchronize_session=False)
             )

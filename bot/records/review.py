@@ -15,7 +15,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.domain import retention as rules
 from bot.domain import retention_classes as classes
@@ -49,7 +49,11 @@ def notice_key(item: Due, today: date, every: int) -> str | None:
 
 def notices(session: SchoolSession) -> dict[str, date]:
     """Each notice sent: its key and the day it went."""
-    rows = session.exec(select(Reminder).where(Reminder.kind == NOTICE))
+    rows = session.exec(
+        select(Reminder).where(
+            col(Reminder.school_id) == session.school_id, Reminder.kind == NOTICE
+        )
+    )
     return {r.key: (r.done_at or r.due_at).date() for r in rows}
 
 

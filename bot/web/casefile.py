@@ -245,7 +245,9 @@ def build_case_file(session: SchoolSession, kernel: Kernel, case: Case) -> CaseF
     record.flags = [flag_label(flag) for flag in case.flags if flag != "urgent"]
     record.guidance = guidance_given(pack, case)
     tasks = session.exec(
-        select(CaseTask).where(CaseTask.case_id == case.id).order_by(col(CaseTask.due_at))
+        select(CaseTask)
+        .where(col(CaseTask.school_id) == session.school_id, CaseTask.case_id == case.id)
+        .order_by(col(CaseTask.due_at))
     )
     for task in tasks:
         state = _task_state(task, case)
@@ -277,7 +279,9 @@ def build_case_file(session: SchoolSession, kernel: Kernel, case: Case) -> CaseF
             Event(at, who, EVENT_WORDS.get(event.action, event.action), detail, at_iso)
         )
     files = session.exec(
-        select(Evidence).where(Evidence.case_id == case.id).order_by(col(Evidence.id))
+        select(Evidence)
+        .where(col(Evidence.school_id) == session.school_id, Evidence.case_id == case.id)
+        .order_by(col(Evidence.id))
     )
     for item in files:
         intact, missing = file_intact(store, item.sha256)

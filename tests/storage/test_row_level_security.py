@@ -5,7 +5,6 @@ is explicit and audited. Run as real roles made here (a superuser would bypass i
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -19,7 +18,7 @@ from bot.storage import db
 from bot.storage.schools import add_school
 from bot.storage.scoping import SchoolSession
 from bot.storage.tables import AuditEvent, Case
-from tests.helpers import PG_ADMIN_URL, postgres_problem
+from tests.helpers import owner_and_app_roles, postgres_problem
 
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 
@@ -29,34 +28,7 @@ def roles() -> Iterator[tuple[str, str]]:
     """(owner URL, bot URL): a database owned by a plain role, and the bot's own role."""
     if problem := postgres_problem():
         pytest.skip(problem)
-    tag = uuid.uuid4().hex[:10]
-    owner, app, name = f"sb_owner_{tag}", f"sb_app_{tag}", f"schoolbot_rls_{tag}"
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    base = sa.engine.make_url(PG_ADMIN_URL)
-    with admin.connect() as connection:
-        for role in (owner, app):
-            connection.execute(sa.text(f"CREATE ROLE {role} LOGIN PASSWORD 'pw-{tag}'"))
-        connection.execute(sa.text(f'CREATE DATABASE "{name}" OWNER {owner}'))
-    urls = tuple(
-        base.set(database=name, username=role, password=f"pw-{tag}").render_as_string(
-            hide_password=False
-        )
-        for role in (owner, app)
-    )
-    try:
-        yield urls  # type: ignore[misc]
-    finally:
-        with admin.connect() as connection:
-            connection.execute(
-                sa.text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
-                ),
-                {"n": name},
-            )
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-            for role in (app, owner):
-                connection.execute(sa.text(f"DROP ROLE IF EXISTS {role}"))
-        admin.dispose()
+    yield from owner_and_app_roles()
 
 
 def _case(ref: str) -> Case:

@@ -171,7 +171,9 @@ def _case_action(
             return [Message(f"{case.ref} is closed. Nothing has changed.")]
         if case.acknowledged_at is None:
             session.execute(
-                sa.update(Case).where(col(Case.id) == case.id).values(acknowledged_at=now)
+                sa.update(Case)
+                .where(col(Case.school_id) == session.school_id, col(Case.id) == case.id)
+                .values(acknowledged_at=now)
             )
             alerts.notify_reporter(kernel, session, case, "acknowledged", who)
         repo.audit(session, now, actor.key, "case.assigned", case.ref, by=who)

@@ -8,7 +8,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.dialogs.engine import REMOVED_FILES, UPLOAD_REFUSED, UPLOAD_REFUSED_EVENT
 from bot.dialogs.outcome import Outcome
@@ -143,7 +143,13 @@ def _add_tasks_and_evidence(
         )
     # A file already on the case (the same SHA-256, e.g. kept when an alarm opened it) is
     # kept once.
-    have = set(session.exec(select(Evidence.sha256).where(Evidence.case_id == case_id)).all())
+    have = set(
+        session.exec(
+            select(Evidence.sha256).where(
+                col(Evidence.school_id) == session.school_id, Evidence.case_id == case_id
+            )
+        ).all()
+    )
     for item in outcome.evidence:
         if item["sha256"] in have:
             continue

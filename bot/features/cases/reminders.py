@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.domain import escalation
 from bot.domain.cases import CaseStatus, role_of_team
@@ -71,7 +71,11 @@ def schedule_for_case(kernel: Kernel, session: SchoolSession, case: Case) -> Non
     for level, due in ladder_times(kernel, case):
         kind, suffix = KINDS[level]
         scheduling.schedule(session, f"case:{case.id}:{suffix}", kind, due, case_id=case.id)
-    for task in session.exec(select(CaseTask).where(CaseTask.case_id == case.id)):
+    for task in session.exec(
+        select(CaseTask).where(
+            col(CaseTask.school_id) == session.school_id, CaseTask.case_id == case.id
+        )
+    ):
         scheduling.schedule(
             session,
             f"task:{task.id}",

@@ -32,7 +32,11 @@ def close_tasks(session: SchoolSession, case_id: int, now: datetime, by: str) ->
     """Mark the case's open follow-up tasks done as it closes; how many there were."""
     result = session.execute(
         sa.update(CaseTask)
-        .where(col(CaseTask.case_id) == case_id, col(CaseTask.done_at).is_(None))
+        .where(
+            col(CaseTask.school_id) == session.school_id,
+            col(CaseTask.case_id) == case_id,
+            col(CaseTask.done_at).is_(None),
+        )
         .values(done_at=now, done_by=by[:130])
     )
     return repo.rowcount(result)
@@ -78,7 +82,11 @@ def reopen(press: Press) -> list[Message]:
     if closed_at is not None:  # the follow-ups that closed with it are open again
         result = session.execute(
             sa.update(CaseTask)
-            .where(col(CaseTask.case_id) == case.id, col(CaseTask.done_at) == closed_at)
+            .where(
+                col(CaseTask.school_id) == session.school_id,
+                col(CaseTask.case_id) == case.id,
+                col(CaseTask.done_at) == closed_at,
+            )
             .values(done_at=None, done_by=None)
         )
         reopened_tasks = repo.rowcount(result)

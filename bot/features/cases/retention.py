@@ -22,7 +22,7 @@ from bot.domain.cases import Actor, CaseKind, can_handle
 from bot.domain.policy import PolicyPack
 from bot.kernel.core import Kernel
 from bot.storage import repository as repo
-from bot.storage.scoping import SchoolSession
+from bot.storage.scoping import SchoolSession, get_in_school
 from bot.storage.tables import AuditEvent, Case, Comment, OfficialAccount
 
 DPO = "dpo"  # the pack's role for the Data Protection Officer
@@ -84,7 +84,10 @@ def in_force(session: SchoolSession) -> dict[str, int]:
     """The periods last applied to existing records ({} before the first sweep)."""
     row = session.exec(
         select(AuditEvent)
-        .where(AuditEvent.subject == rules.SCHEDULE_SUBJECT)
+        .where(
+            col(AuditEvent.school_id) == session.school_id,
+            AuditEvent.subject == rules.SCHEDULE_SUBJECT,
+        )
         .order_by(col(AuditEvent.id).desc())
     ).first()
     return dict(row.detail.get("periods") or {}) if row else {}
@@ -102,7 +105,9 @@ class Decision:
 
 def decisions(session: SchoolSession, subjects: list[str] | None = None) -> dict[str, Decision]:
     """Each record's latest review decision, by its reference."""
-    query = select(AuditEvent).where(col(AuditEvent.action).in_([KEPT, DISPOSE]))
+    query = select(AuditEvent).where(
+        col(AuditEvent.school_id) == session.school_id, col(AuditEvent.action).in_([KEPT, DISPOSE])
+    )
     if subjects is not None:
         query = query.where(col(AuditEvent.subject).in_(subjects))
     out: dict[str, Decision] = {}
@@ -165,7 +170,7 @@ def record_for(
     ref = ref.strip().upper()
     row: Case | Comment | None
     if ref.startswith("CM-") and ref[3:].isdigit():
-        row = session.get(Comment, int(ref[3:]))
+        row = get_in_school(session, Comment, int(ref[3:]))
         team, cls = "slt", comment_class(row) if row else classes.COMMENT
     else:
         row = repo.case_by_ref(session, ref)
@@ -269,7 +274,11 @@ def _schedule_of(
         return comment_due(kernel, row, force, decision)
     if row.closed_at is None:
         raise RetentionRefused(f"{ref} is still open; it is kept until it is closed.")
-    account = session.exec(select(OfficialAccount).where(OfficialAccount.case_id == row.id)).first()
+    account = session.exec(
+        select(OfficialAccount).where(
+            col(OfficialAccount.school_id) == session.school_id, OfficialAccount.case_id == row.id
+        )
+    ).first()
     schedule = case_due(kernel, row, account, force, decision)
     if schedule is None:
         raise RetentionRefused(f"{ref}'s account is still open; it is kept until it closes.")

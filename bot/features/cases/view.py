@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.dialogs.declarations import Context, Dialog, Step
 from bot.dialogs.engine import OPENING, WORDS
@@ -118,7 +118,9 @@ def _by(case: Case, key: str) -> str:
 
 def evidence_lines(session: SchoolSession, case: Case, zone: ZoneInfo) -> list[str]:
     rows = session.exec(
-        select(Evidence).where(Evidence.case_id == case.id).order_by(Evidence.id)  # type: ignore[arg-type]
+        select(Evidence)
+        .where(col(Evidence.school_id) == session.school_id, Evidence.case_id == case.id)
+        .order_by(Evidence.id)  # type: ignore[arg-type]
     ).all()
     if not rows:
         return ["Evidence: none."]

@@ -22,7 +22,7 @@ from bot.features.comments.rules import CommentIn, needs_slt_now
 from bot.kernel.core import Kernel
 from bot.storage import repository as repo
 from bot.storage import scheduling
-from bot.storage.scoping import SchoolSession
+from bot.storage.scoping import SchoolSession, get_in_school
 from bot.storage.tables import Comment, OfficialAccount
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,7 @@ class Moderation:
         close: bool = False,
     ) -> OfficialAccount:
         """Change moderators, transfer to a new lead, or close (AC-LEAVER)."""
-        account = session.get(OfficialAccount, account_id)
+        account = get_in_school(session, OfficialAccount, account_id)
         if account is None:
             raise RegisterError(f"There is no account number {account_id} in the register.")
         if account.status != "open":
@@ -257,7 +257,7 @@ class Moderation:
         number = value.upper().removeprefix("CM-")
         # ASCII digits that fit an integer column: not "²", not 20 digits (OverflowError).
         valid = number.isascii() and number.isdigit() and len(number) <= 9
-        comment = session.get(Comment, int(number)) if valid else None
+        comment = get_in_school(session, Comment, int(number)) if valid else None
         account = session.get(OfficialAccount, comment.account_id) if comment else None
         if comment is None or account is None:
             return [Message("I can't find that comment any more. Nothing has changed.")]

@@ -62,8 +62,17 @@ def _preload(session: SchoolSession, reminders: list[Reminder]) -> None:
     """Load the comments and accounts of a batch in two queries, not two per reminder."""
     ids = {r.comment_id for r in reminders if r.comment_id is not None}
     if ids:
-        comments = session.exec(select(Comment).where(col(Comment.id).in_(ids))).all()
+        comments = session.exec(
+            select(Comment).where(
+                col(Comment.school_id) == session.school_id, col(Comment.id).in_(ids)
+            )
+        ).all()
         accounts = {c.account_id for c in comments}
-        owners = session.exec(select(OfficialAccount).where(col(OfficialAccount.id).in_(accounts)))
+        owners = session.exec(
+            select(OfficialAccount).where(
+                col(OfficialAccount.school_id) == session.school_id,
+                col(OfficialAccount.id).in_(accounts),
+            )
+        )
         # The identity map holds objects weakly: keep them, so session.get finds them.
         session.info["preloaded"] = [*comments, *owners.all()]

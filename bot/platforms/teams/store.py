@@ -50,7 +50,13 @@ def put_many(
             _forget_older(session, prefix, before)
         now = kernel.now()
         rows = [
-            {"platform": PLATFORM, "key": key, "reference": reference, "updated_at": now}
+            {
+                "school_id": session.school_id,
+                "platform": PLATFORM,
+                "key": key,
+                "reference": reference,
+                "updated_at": now,
+            }
             for key, reference in references.items()
         ]
         if rows:
@@ -62,13 +68,13 @@ _UPSERTS: dict[str, Any] = {}
 
 
 def _upsert(session: SchoolSession) -> Any:
-    """INSERT ... ON CONFLICT (platform, key) DO UPDATE, built once per dialect."""
+    """INSERT ... ON CONFLICT (school_id, platform, key) DO UPDATE, built once per dialect."""
     name = session.get_bind().dialect.name
     if name not in _UPSERTS:
         table = ConversationRef.__table__  # type: ignore[attr-defined]
         insert = (postgresql if name == "postgresql" else sqlite).insert(table)
         _UPSERTS[name] = insert.on_conflict_do_update(
-            index_elements=[table.c.platform, table.c.key],
+            index_elements=[table.c.school_id, table.c.platform, table.c.key],
             set_={"reference": insert.excluded.reference, "updated_at": insert.excluded.updated_at},
         )
     return _UPSERTS[name]
@@ -85,7 +91,10 @@ def any_channel(kernel: Kernel) -> dict[str, Any] | None:
     with kernel.session() as session:
         row = session.exec(
             select(ConversationRef)
-            .where(ConversationRef.platform == PLATFORM)
+            .where(
+                col(ConversationRef.school_id) == session.school_id,
+                ConversationRef.platform == PLATFORM,
+            )
             .where(col(ConversationRef.key).startswith("channel:"))
             .order_by(col(ConversationRef.updated_at).desc())
         ).first()
@@ -146,7 +155,10 @@ def take_where(kernel: Kernel, prefix: str, field: str, value: str) -> list[dict
     with kernel.session() as session:
         rows = session.exec(
             select(ConversationRef)
-            .where(ConversationRef.platform == PLATFORM)
+            .where(
+                col(ConversationRef.school_id) == session.school_id,
+                ConversationRef.platform == PLATFORM,
+            )
             .where(col(ConversationRef.key).startswith(prefix))
         ).all()
         found = [row for row in rows if row.reference.get(field) == value]
@@ -160,7 +172,10 @@ def take_where(kernel: Kernel, prefix: str, field: str, value: str) -> list[dict
 def _forget_older(session: SchoolSession, prefix: str, before: datetime) -> None:
     session.execute(
         delete(ConversationRef)
-        .where(col(ConversationRef.platform) == PLATFORM)
+        .where(
+            col(ConversationRef.school_id) == session.school_id,
+            col(ConversationRef.platform) == PLATFORM,
+        )
         .where(col(ConversationRef.key).startswith(prefix))
         .where(col(ConversationRef.updated_at) < before)
     )
