@@ -145,3 +145,32 @@ def test_1_the_upgraded_school_keeps_numbering_and_a_second_school_starts_its_ow
         assert {c.ref for c in repo.recent_cases(session, include_closed=True)} == {
             "FR-0001", "FR-0002", "FR-0008",
         }  # fmt: skip
+
+
+@pytest.mark.issue(25, 1)
+def test_1_a_table_merged_earlier_with_a_school_column_is_adopted(old_database):
+    """Another migration before this one added a table with `school_id DEFAULT 1` (no
+    school table to point at yet): it gets the foreign key, and on PostgreSQL the policy."""
+    engine = db.make_engine(old_database)
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "CREATE TABLE earlier_work (id INTEGER PRIMARY KEY, "
+                "school_id INTEGER NOT NULL DEFAULT 1)"
+            )
+        )
+        connection.execute(sa.text("INSERT INTO earlier_work (id) VALUES (1)"))
+    engine.dispose()
+    db.upgrade(old_database)
+    engine = db.make_engine(old_database)
+    inspector = sa.inspect(engine)
+    [fk] = inspector.get_foreign_keys("earlier_work")
+    assert fk["referred_table"] == "school" and fk["constrained_columns"] == ["school_id"]
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT school_id FROM earlier_work")).scalar() == 1
+        if engine.dialect.name == "postgresql":
+            policies = connection.execute(
+                sa.text("SELECT count(*) FROM pg_policies WHERE tablename = 'earlier_work'")
+            ).scalar()
+            assert policies == 1
+    engine.dispose()

@@ -101,14 +101,37 @@ def upgrade() -> None:
                 "REFERENCES school (id)"
             )
         op.create_index(f"ix_{table}_school_id", table, ["school_id"])
+    adopted = _adopt_other_school_tables(postgres=postgres)
     if postgres:
-        for table in SCHOOL_TABLES:
+        for table in (*SCHOOL_TABLES, *adopted):
             op.execute(f'ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY')
             op.execute(f'ALTER TABLE "{table}" FORCE ROW LEVEL SECURITY')
             op.execute(
                 f'CREATE POLICY school_isolation ON "{table}" '
                 f"USING ({VISIBLE}) WITH CHECK ({VISIBLE})"
             )
+
+
+def _adopt_other_school_tables(*, postgres: bool) -> list[str]:
+    """Tables that already had a `school_id` (DEFAULT 1) before the school table existed,
+    from migrations merged before this one: they get its foreign key and, on PostgreSQL,
+    the same row-level security. Their names."""
+    inspector = sa.inspect(op.get_bind())
+    adopted = []
+    for table in inspector.get_table_names():
+        columns = {c["name"] for c in inspector.get_columns(table)}
+        if table in SCHOOL_TABLES or table == "school" or "school_id" not in columns:
+            continue
+        adopted.append(table)
+        pointing = any(fk["referred_table"] == "school" for fk in inspector.get_foreign_keys(table))
+        if pointing:
+            continue
+        if postgres:
+            op.create_foreign_key(None, table, "school", ["school_id"], ["id"])
+        else:
+            with op.batch_alter_table(table, recreate="always") as batch:
+                batch.create_foreign_key(f"fk_{table}_school_id", "school", ["school_id"], ["id"])
+    return adopted
 
 
 def _rekey_postgres(table: str, kind: str, columns: tuple[str, ...]) -> None:
