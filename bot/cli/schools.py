@@ -15,7 +15,7 @@ import click
 
 from bot.cli.common import _settings
 from bot.domain.policy import PolicyError, PolicyPack, load_pack
-from bot.domain.schools import School, check_key, parse_calendar
+from bot.domain.schools import FIRST_SCHOOL, School, check_key, parse_calendar
 
 
 @click.group()
@@ -139,7 +139,7 @@ def schools_add(
     )
     rules = _rules_or_stop(school, pack)
     engine = _engine()
-    with SchoolSession(engine) as session:
+    with SchoolSession(engine, school_id=FIRST_SCHOOL) as session:
         if find_school(session, key) is not None:
             raise click.ClickException(f"There is already a school '{key}'. Nothing was saved.")
         added = add_school(session, school, datetime.now(UTC))
@@ -156,7 +156,7 @@ def schools_list() -> None:
     from bot.storage.scoping import SchoolSession
 
     install_pack = _settings().policy_pack
-    with SchoolSession(_engine()) as session:
+    with SchoolSession(_engine(), school_id=FIRST_SCHOOL) as session:
         for school in list_schools(session):
             click.echo(_describe(school, _rules_or_stop(school, install_pack)))
 
@@ -168,7 +168,7 @@ def schools_show(school: str) -> None:
     from bot.storage.scoping import SchoolSession
 
     install_pack = _settings().policy_pack
-    with SchoolSession(_engine()) as session:
+    with SchoolSession(_engine(), school_id=FIRST_SCHOOL) as session:
         found = _find_or_stop(session, school)
     rules = _rules_or_stop(found, install_pack)
     calendar = rules.calendar
@@ -221,7 +221,7 @@ def schools_edit(
         )
     install_pack = _settings().policy_pack
     engine = _engine()
-    with SchoolSession(engine) as session:
+    with SchoolSession(engine, school_id=FIRST_SCHOOL) as session:
         edited = replace(_find_or_stop(session, school), **changes)
         rules = _rules_or_stop(edited, install_pack)
         save_school(session, edited)

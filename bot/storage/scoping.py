@@ -18,8 +18,6 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
-from bot.domain.schools import FIRST_SCHOOL
-
 T = TypeVar("T")
 
 SCHOOL_SETTING = "app.school_id"
@@ -34,7 +32,7 @@ class SchoolSession(Session):
     """A session for one school (`school_id`), or for the trust (`trust` True: trust-wide
     jobs, which see every school and must say why in the audit trail)."""
 
-    def __init__(self, bind: Any, *, school_id: int = FIRST_SCHOOL, trust: bool = False, **kw: Any):
+    def __init__(self, bind: Any, *, school_id: int, trust: bool = False, **kw: Any):
         super().__init__(bind, **kw)
         self.school_id = school_id
         self.trust = trust

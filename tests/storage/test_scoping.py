@@ -27,7 +27,7 @@ def _case(ref: str, **extra: object) -> Case:
 @pytest.mark.issue(25, 2)
 def test_2_a_session_keeps_to_its_school(database_url):
     engine = db.make_engine(database_url)
-    with SchoolSession(engine, expire_on_commit=False) as session:
+    with SchoolSession(engine, school_id=1, expire_on_commit=False) as session:
         second = add_school(session, School(0, "kings"), NOW).id
         first_case = _case("FR-0001")
         session.add(first_case)
@@ -44,6 +44,6 @@ def test_2_a_session_keeps_to_its_school(database_url):
     with SchoolSession(engine, school_id=second) as session:
         session.add(_case("FR-0001"))  # the same reference, in its own school
         session.commit()
-    with SchoolSession(engine) as session:
+    with SchoolSession(engine, school_id=1) as session:
         assert get_in_school(session, Case, first_case.id) is not None
     engine.dispose()
