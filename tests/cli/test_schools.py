@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from bot.domain.policy import load_pack
 from tests.helpers import run_cli
 
 CALENDAR = """
@@ -78,3 +79,24 @@ def test_1_bad_input_says_what_is_wrong_and_saves_nothing(tmp_path):
         assert expected in result.stderr, (args, result.stderr)
     listed = run_cli(tmp_path, "schools", "list").stdout
     assert listed.count("\n") == 1  # still only the first school
+
+
+@pytest.mark.issue(25, 1)
+def test_1_the_bot_runs_on_what_schools_edit_set_for_the_first_school(tmp_path, monkeypatch):
+    edited = run_cli(
+        tmp_path, "schools", "edit", "school", "--name", "Trust Primary",
+        "--pack", "dukeries-academy", "--timezone", "Europe/Dublin",
+    )  # fmt: skip
+    assert edited.returncode == 0, edited.stderr
+    assert "Restart schoolbot" in edited.stdout
+    from bot.config import Settings
+    from bot.runtime import build_service
+
+    monkeypatch.setenv("SCHOOLBOT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    service = build_service(Settings())
+    assert service.kernel.school_id == 1
+    assert service.kernel.pack.school.name == "Trust Primary"
+    assert service.kernel.pack.calendar.timezone == "Europe/Dublin"
+    assert service.kernel.pack.clauses == load_pack("dukeries-academy").clauses
+    service.engine.dispose()
