@@ -210,7 +210,7 @@ SIDES = {"slack": slack_side, "teams": teams_side}
 async def turns_saved(service: BotService, platform: str, user: str) -> int:
     def read() -> int:
         with service.kernel.session() as session:
-            row = session.get(DialogState, (platform, user))
+            row = session.get(DialogState, (session.school_id, platform, user))
             return row.version if row else 0
 
     return await asyncio.to_thread(read)

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     # A relative SCHOOLBOT_DATA_DIR is taken from the home folder, not the current one.
     data_dir: Path = Field(default=Path("data"), alias="SCHOOLBOT_DATA_DIR", validate_default=True)
     database_url: str | None = Field(default=None, alias="DATABASE_URL")
+    # PostgreSQL: the tables' owner, for migrations only; DATABASE_URL is then a role that
+    # does not own them, so row-level security keeps schools apart (docs/schools.md).
+    database_owner_url: str | None = Field(default=None, alias="DATABASE_OWNER_URL")
     policy_pack: str = Field(default="default", alias="SCHOOLBOT_POLICY")
     host: str = Field(default="127.0.0.1", alias="SCHOOLBOT_HOST")
     port: int = Field(default=3978, alias="SCHOOLBOT_PORT")
@@ -154,6 +157,7 @@ class Settings(BaseSettings):
 
     @field_validator(
         "database_url",
+        "database_owner_url",
         "public_url",
         "slack_bot_token",
         "slack_signing_secret",
@@ -261,6 +265,13 @@ class Settings(BaseSettings):
     def database_path(self) -> Path | None:
         """The SQLite file, or None when DATABASE_URL names another database."""
         return None if self.database_url else self.data_dir / "schoolbot.db"
+
+    @property
+    def migration_url(self) -> str:
+        """Who migrates: the tables' owner when DATABASE_OWNER_URL is set, else the bot."""
+        if self.database_owner_url:
+            return normalise_database_url(self.database_owner_url)
+        return self.resolved_database_url
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -6,23 +6,33 @@ import logging
 from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy.engine import Engine
+
 from bot.app import active_platforms
 from bot.config import Settings
 from bot.dispatch import BotService
-from bot.domain.policy import load_pack
+from bot.domain.policy import PolicyError, PolicyPack, load_pack
+from bot.domain.schools import FIRST_SCHOOL
 from bot.kernel.evidence_choice import choose_evidence_store
 from bot.kernel.evidence_keys import EvidenceKeys
 from bot.observability import logs
 from bot.platforms import PLATFORM_TITLES
 from bot.storage import db
+from bot.storage.schools import find_school
+from bot.storage.scoping import SchoolSession
 
 
-def build_service(settings: Settings, *, migrate: bool = True) -> BotService:
-    pack = load_pack(settings.policy_pack)
+def build_service(
+    settings: Settings, *, migrate: bool = True, school_id: int = FIRST_SCHOOL
+) -> BotService:
+    """The service for one school: its pack and calendar as `schoolbot schools` set them
+    (school 1's pack is SCHOOLBOT_POLICY until someone sets one)."""
+    load_pack(settings.policy_pack)  # a broken setting stops the start, whichever school
     url = settings.resolved_database_url
     if migrate:
-        db.upgrade(url)
+        db.upgrade(settings.migration_url, app_url=url)
     engine = db.make_engine(url)
+    pack = school_rules(engine, school_id, settings.policy_pack)
     logs.set_school(pack.school.name)
     service = BotService(
         engine=engine,
@@ -30,6 +40,7 @@ def build_service(settings: Settings, *, migrate: bool = True) -> BotService:
         evidence=choose_evidence_store(settings, engine, evidence_keys(settings)),
         max_evidence_bytes=settings.max_evidence_bytes,
         platform_titles=PLATFORM_TITLES,
+        school_id=school_id,
     )
     service.outbox.lease = timedelta(seconds=settings.outbox_lease_seconds)
     service.intake.lease = timedelta(seconds=settings.accepted_lease_seconds)
@@ -41,6 +52,22 @@ def build_service(settings: Settings, *, migrate: bool = True) -> BotService:
 
         service.outbox.web = WebAccess(service.kernel, settings.public_url)
     return service
+
+
+def school_rules(engine: Engine, school_id: int, install_pack: str) -> PolicyPack:
+    """The school's pack with its own name, timezone and calendar over the pack's."""
+    with SchoolSession(engine, school_id=school_id) as session:
+        school = find_school(session, str(school_id))
+    if school is None:
+        raise PolicyError(
+            f"school {school_id}", ["there is no such school (schoolbot schools list)"]
+        )
+    pack = school.rules(install_pack)
+    if school.name:
+        pack = pack.model_copy(
+            update={"school": pack.school.model_copy(update={"name": school.name})}
+        )
+    return pack
 
 
 def evidence_keys(settings: Settings) -> EvidenceKeys | None:

@@ -104,6 +104,39 @@ def fresh_postgres() -> Iterator[str]:
         admin.dispose()
 
 
+def owner_and_app_roles() -> Iterator[tuple[str, str]]:
+    """(owner URL, bot URL) of a new database owned by a plain role (not a superuser, which
+    row-level security never binds) and a second role for the bot; all dropped afterwards."""
+    tag = uuid.uuid4().hex[:10]
+    owner, app, name = f"sb_owner_{tag}", f"sb_app_{tag}", f"schoolbot_rls_{tag}"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    base = sa.engine.make_url(PG_ADMIN_URL)
+    with admin.connect() as connection:
+        for role in (owner, app):
+            connection.execute(sa.text(f"CREATE ROLE {role} LOGIN PASSWORD 'pw-{tag}'"))
+        connection.execute(sa.text(f'CREATE DATABASE "{name}" OWNER {owner}'))
+    owner_url, app_url = (
+        base.set(database=name, username=role, password=f"pw-{tag}").render_as_string(
+            hide_password=False
+        )
+        for role in (owner, app)
+    )
+    try:
+        yield owner_url, app_url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(
+                sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
+                ),
+                {"n": name},
+            )
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+            for role in (app, owner):
+                connection.execute(sa.text(f"DROP ROLE IF EXISTS {role}"))
+        admin.dispose()
+
+
 def lock_the_database(sqlite_url: str) -> sqlite3.Connection:
     """Another program holds SQLite's write lock: every write waits, then fails."""
     locker = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None)

@@ -37,6 +37,7 @@ def run(host: str | None, port: int | None) -> None:
     from bot.listener import ListenError, listen
     from bot.records.at_rest import evidence_line, loose_permission_lines, where_lines
     from bot.runtime import configure_logging
+    from bot.storage import db
 
     settings = _settings()
     configure_logging(settings.log_level, settings.log_format)
@@ -70,6 +71,7 @@ def run(host: str | None, port: int | None) -> None:
     for line in where_lines(service.kernel.evidence, settings):
         say(line)
     say(evidence_line(service.kernel.evidence))
+    say(db.isolation_line(service.engine))
     for line in loose:
         say(line)
     _warn_unfilled_roles(service, say)
@@ -163,7 +165,7 @@ def db_upgrade() -> None:
 
     settings = _settings()
     existed = _database_exists(settings)
-    db.upgrade(settings.resolved_database_url)
+    db.upgrade(settings.migration_url, app_url=settings.resolved_database_url)
     _say_if_new_database(settings, existed=existed)
     click.echo("Database is up to date.")
 
@@ -323,9 +325,21 @@ def _add_moderation_commands() -> None:
     from bot.cli.docs import docs
     from bot.cli.records import records
     from bot.cli.report import report
+    from bot.cli.schools import schools
     from bot.cli.slack import secrets, slack
 
-    for group in (accounts, comments, scheduler, cases, records, report, docs, slack, secrets):
+    for group in (
+        accounts,
+        comments,
+        scheduler,
+        cases,
+        records,
+        report,
+        docs,
+        schools,
+        slack,
+        secrets,
+    ):
         main.add_command(group)
     for platform in PLATFORMS:  # a platform's own commands (schoolbot teams package)
         if platform.commands is not None:

@@ -12,6 +12,7 @@ import io
 import sys
 
 import click
+from sqlmodel import col
 
 from bot.cli.common import open_service
 
@@ -179,7 +180,7 @@ def records_release(ref: str) -> None:
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="CSV file to write.")
 def records_disposals(output: str | None) -> None:
     """The disposal log as CSV: what was disposed of, when, under which rule, by what."""
-    from sqlmodel import col, select
+    from sqlmodel import select
 
     from bot.storage.tables import Disposal
 
@@ -202,7 +203,13 @@ def records_disposals(output: str | None) -> None:
         ]
     )
     with service.kernel.session() as session:
-        rows = list(session.exec(select(Disposal).order_by(col(Disposal.id))))
+        rows = list(
+            session.exec(
+                select(Disposal)
+                .where(col(Disposal.school_id) == session.school_id)
+                .order_by(col(Disposal.id))
+            )
+        )
     for row in rows:
         writer.writerow(
             [

@@ -12,10 +12,9 @@ from typing import TYPE_CHECKING
 import click
 
 from bot.cli.common import open_service
+from bot.storage.scoping import SchoolSession
 
 if TYPE_CHECKING:
-    from sqlmodel import Session
-
     from bot.kernel.core import Kernel
 
 
@@ -24,7 +23,7 @@ def _who() -> tuple[str, str]:
     return f"cli:{user}", f"{user} (server)"
 
 
-def _decide(run: Callable[[Kernel, Session], str]) -> None:
+def _decide(run: Callable[[Kernel, SchoolSession], str]) -> None:
     """Run one decision in its own transaction; a refusal is a plain message."""
     from bot.features.cases.retention import RetentionRefused
 

@@ -6,7 +6,6 @@ import getpass
 import sys
 
 import click
-from sqlmodel import Session
 
 from bot.cli.common import _service, _settings, open_service
 from bot.platforms.slack import installations
@@ -22,7 +21,7 @@ def slack() -> None:
 @slack.command("status")
 def slack_status() -> None:
     """Each school's Slack connection: connected, or disconnected and what to do."""
-    with Session(open_service().engine) as session:
+    with open_service().kernel.work.session() as session:
         for line in installations.status_lines(session):
             click.echo(line)
 
@@ -53,7 +52,7 @@ def slack_link(school: int, days: int) -> None:
 def slack_map(enterprise_id: str, team_id: str, school: int) -> None:
     """Enterprise Grid: put workspace TEAM_ID of org ENTERPRISE_ID in a school."""
     service = open_service()
-    with Session(service.engine) as session:
+    with service.kernel.work.session() as session:
         installations.map_workspace(session, enterprise_id, team_id, school)
         repo.audit(
             session,
@@ -73,7 +72,7 @@ def slack_map(enterprise_id: str, team_id: str, school: int) -> None:
 @click.option("--slt", default=None, help="The SLT's channel id (starts with C).")
 def slack_channels(school: int, dsl: str | None, slt: str | None) -> None:
     """Set where a school's DSL and SLT alerts go in its own workspace."""
-    with Session(open_service().engine) as session:
+    with open_service().kernel.work.session() as session:
         if not installations.set_channels(session, school, dsl, slt):
             raise click.ClickException(f"School {school} has not installed Slack yet.")
         session.commit()
@@ -99,7 +98,7 @@ def secrets_rotate() -> None:
     except TokenKeyProblem as exc:
         raise click.ClickException(str(exc)) from None
     service = _service(settings)
-    with Session(service.engine) as session:
+    with service.kernel.work.session() as session:
         done, already, locked = installations.reseal_all(session, keys)
         repo.audit(
             session,

@@ -3,8 +3,6 @@ action, and let it check who may press it and act."""
 
 from __future__ import annotations
 
-from sqlmodel import Session
-
 from bot.dialogs.engine import BACK_WORDS, CANCEL_WORDS, HELP_WORDS
 from bot.dialogs.parsing import normalise
 from bot.domain.cases import Actor
@@ -12,6 +10,7 @@ from bot.domain.messages import Message
 from bot.kernel.buttons import ButtonTarget
 from bot.kernel.core import Kernel
 from bot.kernel.registry import Press
+from bot.storage.scoping import SchoolSession
 
 UNKNOWN_BUTTON = "Sorry, I don't recognise that button. Nothing has changed."
 # Typed at a button's form (an outcome, a reason, a note, the words for the reporter), these
@@ -37,7 +36,7 @@ class ButtonPresses:
 
     def handle(
         self,
-        session: Session,
+        session: SchoolSession,
         actor: Actor,
         action: str,
         value: str,
@@ -59,7 +58,7 @@ class ButtonPresses:
             return [Message(LEFT_FORM.format(about=about))]
         return spec.handle(Press(self.kernel, session, actor, target, text, message))
 
-    def refusal(self, session: Session, actor: Actor, action: str, value: str) -> str | None:
+    def refusal(self, session: SchoolSession, actor: Actor, action: str, value: str) -> str | None:
         """Why this person may not press this button, asked before a form opens for it."""
         spec = self.kernel.registry.buttons.get(action)
         target = ButtonTarget.decode(value)

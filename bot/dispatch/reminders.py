@@ -15,12 +15,11 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 
-from sqlmodel import Session
-
 from bot.kernel.core import Kernel
 from bot.kernel.registry import ReminderKind
 from bot.storage import outbox as outbox_rows
 from bot.storage import scheduling
+from bot.storage.scoping import SchoolSession
 from bot.storage.tables import Reminder
 
 log = logging.getLogger(__name__)
@@ -58,11 +57,13 @@ class ReminderSweep:
             log.info("sweep finished %s reminder(s)", len(claimed))
         return len(claimed)
 
-    def _handle(self, kinds: dict[str, ReminderKind], session: Session, reminder: Reminder) -> str:
+    def _handle(
+        self, kinds: dict[str, ReminderKind], session: SchoolSession, reminder: Reminder
+    ) -> str:
         return kinds.get(reminder.kind, _NONE).handle(self.kernel, session, reminder)
 
 
-def _unknown(kernel: Kernel, session: Session, reminder: Reminder) -> str:
+def _unknown(kernel: Kernel, session: SchoolSession, reminder: Reminder) -> str:
     """A kind no feature registers (a feature removed since): closed, and logged."""
     log.error("unknown reminder kind %s (id %s)", reminder.kind, reminder.id)
     return "unknown kind"

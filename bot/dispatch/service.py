@@ -27,6 +27,7 @@ from bot.dispatch.unfinished import UnfinishedReports
 from bot.domain.cases import can_handle, can_view
 from bot.domain.messages import Button, Message, clean_name, clean_text
 from bot.domain.policy import PolicyPack
+from bot.domain.schools import FIRST_SCHOOL
 from bot.domain.turns import ButtonPress, StaffMessage, TurnResult, TurnStatus
 from bot.features import build_registry
 from bot.features.cases import reopening
@@ -65,9 +66,10 @@ class BotService:
         *,
         platform_titles: Mapping[str, str] | None = None,
         registry: Registry | None = None,
+        school_id: int = FIRST_SCHOOL,
     ):
         self.engine = engine
-        self.work = UnitOfWork(engine)
+        self.work = UnitOfWork(engine, school_id)
         self.kernel = Kernel(
             self.work,
             pack,
@@ -84,7 +86,9 @@ class BotService:
         self.actions = ButtonPresses(self.kernel)
         self.reminders = ReminderSweep(self.kernel)
         self.unfinished = UnfinishedReports(self.kernel)
-        self.daily_jobs = DailyJobs(self.work, self.kernel.now, self.outbox.instance)
+        self.daily_jobs = DailyJobs(
+            self.work, self.kernel.now, self.outbox.instance, school_id=school_id
+        )
 
     # --- conversations ---------------------------------------------------------------------
 

@@ -8,8 +8,6 @@ import logging
 import re
 from typing import Any
 
-from sqlmodel import Session
-
 from bot.dialogs import engine
 from bot.dialogs.declarations import Dialog
 from bot.dialogs.parsing import InvalidAnswer, normalise, parse_choice
@@ -29,6 +27,7 @@ from bot.features.cases import opening
 from bot.kernel.core import Kernel
 from bot.kernel.registry import MENU_STEP
 from bot.storage import repository as repo
+from bot.storage.scoping import SchoolSession
 from bot.storage.tables import DialogState
 
 log = logging.getLogger(__name__)
@@ -70,7 +69,7 @@ class ConversationRouter:
 
     def handle(
         self,
-        session: Session,
+        session: SchoolSession,
         actor: Actor,
         text: str,
         files: tuple[EvidenceFile, ...],
@@ -141,7 +140,7 @@ class ConversationRouter:
         ]
 
     def _aside(
-        self, session: Session, actor: Actor, text: str, dialog: Dialog, state: dict[str, Any]
+        self, session: SchoolSession, actor: Actor, text: str, dialog: Dialog, state: dict[str, Any]
     ) -> list[Message]:
         """`case FR-0001` or `my cases` typed while a question is open does what it says,
         then the question is asked again; nothing of the report changes. Only these exact
@@ -158,7 +157,7 @@ class ConversationRouter:
                 return [*replies, engine.current_prompt(dialog, state, pack, now, lead)]
         return []
 
-    def greet(self, session: Session, actor: Actor, lead: str | None = None) -> list[Message]:
+    def greet(self, session: SchoolSession, actor: Actor, lead: str | None = None) -> list[Message]:
         """The menu, or the pending question if a conversation is half-finished."""
         row = repo.get_dialog(session, actor.platform, actor.user_id)
         if row is None or row.dialog not in self.registry.conversations:
@@ -170,7 +169,7 @@ class ConversationRouter:
         return [engine.current_prompt(dialog, row.state, pack, now, lead)]
 
     def _stale(
-        self, session: Session, actor: Actor, row: DialogState | None, answering: str
+        self, session: SchoolSession, actor: Actor, row: DialogState | None, answering: str
     ) -> list[Message]:
         """A short note and nothing changed. The question waiting is asked again only when
         its own buttons can't work: a conversation saved before ids, bound now."""
@@ -194,7 +193,9 @@ class ConversationRouter:
             ),
         ]
 
-    def _apply(self, session: Session, actor: Actor, name: str, turn: engine.Turn) -> list[Message]:
+    def _apply(
+        self, session: SchoolSession, actor: Actor, name: str, turn: engine.Turn
+    ) -> list[Message]:
         if turn.alarm is not None and turn.state is not None:
             raise_alarm = self.registry.conversations[name].alarm
             if raise_alarm is not None:
@@ -221,7 +222,7 @@ class ConversationRouter:
         return turn.messages
 
     def _discard(
-        self, session: Session, actor: Actor, record: dict[str, object], case_ref: str | None
+        self, session: SchoolSession, actor: Actor, record: dict[str, object], case_ref: str | None
     ) -> None:
         """Delete a file the conversation may not keep (a nude image of a child) from the
         store now. The case's chronology names it by its SHA-256: now, if an alarm has
@@ -241,7 +242,7 @@ class ConversationRouter:
 
     def _start(
         self,
-        session: Session,
+        session: SchoolSession,
         actor: Actor,
         name: str,
         files: tuple[EvidenceFile, ...] = (),
@@ -267,7 +268,7 @@ class ConversationRouter:
 
     def _idle(
         self,
-        session: Session,
+        session: SchoolSession,
         actor: Actor,
         text: str,
         files: tuple[EvidenceFile, ...],

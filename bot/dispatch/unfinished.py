@@ -18,8 +18,6 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session
-
 from bot.dialogs import engine
 from bot.dialogs.outcome import Outcome
 from bot.dialogs.safeguarding import concerns_a_child
@@ -30,6 +28,7 @@ from bot.features.cases import opening
 from bot.kernel.core import Kernel
 from bot.kernel.registry import Conversation
 from bot.storage import repository as repo
+from bot.storage.scoping import SchoolSession
 from bot.storage.tables import DialogState
 
 log = logging.getLogger(__name__)
@@ -65,7 +64,7 @@ class UnfinishedReports:
         return acted
 
     def _act(
-        self, session: Session, row: DialogState, conversation: Conversation, now: datetime
+        self, session: SchoolSession, row: DialogState, conversation: Conversation, now: datetime
     ) -> bool:
         state: dict[str, Any] = dict(row.state)
         last = row.updated_at.isoformat()
@@ -141,7 +140,11 @@ class UnfinishedReports:
         )
 
     def _to_dsl(
-        self, session: Session, row: DialogState, conversation: Conversation, state: dict[str, Any]
+        self,
+        session: SchoolSession,
+        row: DialogState,
+        conversation: Conversation,
+        state: dict[str, Any],
     ) -> str:
         """An urgent case for the DSL team with what the report says so far."""
         kernel = self.kernel

@@ -9,8 +9,6 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session
-
 from bot.dialogs import engine
 from bot.domain.cases import Actor, teams_of
 from bot.domain.deadlines import WorkingCalendar
@@ -22,6 +20,7 @@ from bot.kernel.outbox import Outbox
 from bot.kernel.registry import Registry
 from bot.kernel.work import UnitOfWork
 from bot.storage import repository as repo
+from bot.storage.scoping import SchoolSession
 
 NO_FILES_HERE = (
     "I can't take files in this conversation, so I haven't kept that one. Please describe "
@@ -56,8 +55,13 @@ class Kernel:
 
     # --- short names for what every feature uses ----------------------------------------------
 
-    def session(self) -> AbstractContextManager[Session]:
+    def session(self) -> AbstractContextManager[SchoolSession]:
+        """A transaction for this kernel's school (every query in it is that school's)."""
         return self.work.session()
+
+    @property
+    def school_id(self) -> int:
+        return self.work.school_id
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -75,12 +79,12 @@ class Kernel:
     # --- actors -------------------------------------------------------------------------------
 
     def actor(
-        self, session: Session, platform: str, user_id: str, name: str | None = None
+        self, session: SchoolSession, platform: str, user_id: str, name: str | None = None
     ) -> Actor:
         """Someone acting, with the roles stored for them now (never what a platform says)."""
         return Actor(platform, user_id, repo.roles_of(session, platform, user_id), name)
 
-    def reader_teams(self, session: Session, platform: str, user_id: str) -> set[str]:
+    def reader_teams(self, session: SchoolSession, platform: str, user_id: str) -> set[str]:
         """The teams whose alerts this person reads (approvers read SLT's)."""
         actor = self.actor(session, platform, user_id)
         teams = teams_of(self.pack, actor)
@@ -106,7 +110,7 @@ class Kernel:
             return refusal
 
     def _note_refused_upload(
-        self, session: Session, platform: str, user_id: str, state: dict[str, Any]
+        self, session: SchoolSession, platform: str, user_id: str, state: dict[str, Any]
     ) -> None:
         """The DSL must learn the reporter may hold a copy (SG-NUDES): the case's chronology
         says a file was refused, now if its case is open, or else when it opens. No name or

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from bot.domain.cases import role_of_team
 from bot.domain.messages import Button, Message, Priority
@@ -21,6 +21,7 @@ from bot.kernel.work import UnitOfWork
 from bot.storage import outbox as outbox_rows
 from bot.storage import repository as repo
 from bot.storage import scheduling
+from bot.storage.scoping import SchoolSession
 from bot.storage.tables import Case
 from bot.storage.tables import Outbox as OutboxRow
 
@@ -40,7 +41,7 @@ class SignInLinks(Protocol):
 
     def add_link(
         self,
-        session: Session,
+        session: SchoolSession,
         platform: str,
         user_id: str,
         name: str | None,
@@ -86,7 +87,7 @@ class Outbox:
 
     def announce(
         self,
-        session: Session,
+        session: SchoolSession,
         case_id: int,
         platform: str,
         team: str,
@@ -118,7 +119,7 @@ class Outbox:
 
     def announce_team(
         self,
-        session: Session,
+        session: SchoolSession,
         platform: str,
         team: str,
         message: Message,
@@ -141,7 +142,7 @@ class Outbox:
 
     def _to_role_holders(
         self,
-        session: Session,
+        session: SchoolSession,
         team: str,
         message: Message,
         case_id: int | None,
@@ -160,7 +161,7 @@ class Outbox:
 
     def tell_user(
         self,
-        session: Session,
+        session: SchoolSession,
         platform: str,
         user_id: str,
         message: Message,
@@ -182,7 +183,9 @@ class Outbox:
             priority=_priority(message, priority),
         )
 
-    def email(self, session: Session, person: str, message: Message, case_id: int | None) -> None:
+    def email(
+        self, session: SchoolSession, person: str, message: Message, case_id: int | None
+    ) -> None:
         """An email to `person` ("platform:user_id"), about a case or (None) about the bot
         itself. The address is read when it is sent, so none is copied into the outbox, and
         an erased person gets none."""

@@ -11,13 +11,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlmodel import Session
-
 from bot.dialogs.declarations import Dialog
 from bot.dialogs.outcome import Outcome
 from bot.domain.cases import Actor, CaseKind
 from bot.domain.messages import Button, Choice, Message
 from bot.kernel.buttons import ButtonTarget
+from bot.storage.scoping import SchoolSession
 from bot.storage.tables import Case, Reminder
 from bot.understanding.corpus import NONE, QUESTION, Example, load_corpus
 from bot.understanding.model import Classifier, Understanding
@@ -29,11 +28,11 @@ if TYPE_CHECKING:
 # conversation is in progress is a stale button, not an answer to that conversation.
 MENU_STEP = "menu"
 
-Finish = Callable[["Kernel", Session, Actor, str, Outcome], list[Message]]
+Finish = Callable[["Kernel", SchoolSession, Actor, str, Outcome], list[Message]]
 # Opens a case before the conversation ends (a child in danger now): its reference and
 # what the person is told at once.
-Alarm = Callable[["Kernel", Session, Actor, Outcome], tuple[str, list[Message]]]
-Prepare = Callable[["Kernel", Session], "dict[str, Any] | Message | None"]
+Alarm = Callable[["Kernel", SchoolSession, Actor, Outcome], tuple[str, list[Message]]]
+Prepare = Callable[["Kernel", SchoolSession], "dict[str, Any] | Message | None"]
 
 
 @dataclass(frozen=True)
@@ -72,7 +71,7 @@ class Press:
     before a form opens, gets one with no words."""
 
     kernel: Kernel
-    session: Session
+    session: SchoolSession
     actor: Actor
     target: ButtonTarget
     text: str | None = None
@@ -107,7 +106,7 @@ class ButtonAction:
         )
 
 
-ReminderHandler = Callable[["Kernel", Session, Reminder], str]
+ReminderHandler = Callable[["Kernel", SchoolSession, Reminder], str]
 
 
 @dataclass(frozen=True)
@@ -120,7 +119,7 @@ class ReminderKind:
     subject: Callable[[Reminder], str] = lambda r: f"{r.kind}:{r.id}"
     stage: int = 0
     # Loads what a batch of these needs in a few queries, not a few per reminder.
-    preload: Callable[[Session, list[Reminder]], None] | None = None
+    preload: Callable[[SchoolSession, list[Reminder]], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -130,7 +129,7 @@ class TextCommand:
 
     name: str
     match: Callable[[Registry, str, str], str | None]  # (registry, text, normalised) -> arg
-    handle: Callable[[Kernel, Session, Actor, str], list[Message]]
+    handle: Callable[[Kernel, SchoolSession, Actor, str], list[Message]]
     menu_label: str | None = None  # also offered on the menu, after the conversations
 
 
@@ -142,9 +141,9 @@ class Registry:
     commands: dict[str, TextCommand] = field(default_factory=dict)
     case_kinds: dict[str, CaseKind] = field(default_factory=dict)
     # Called when the service prepares its schedules (e.g. the yearly reminder).
-    schedules: list[Callable[[Kernel, Session], None]] = field(default_factory=list)
+    schedules: list[Callable[[Kernel, SchoolSession], None]] = field(default_factory=list)
     # A case kind's own alert (an approval), else the cases feature's standard one.
-    alerts: dict[str, Callable[[Kernel, Session, Case, list[str]], Message]] = field(
+    alerts: dict[str, Callable[[Kernel, SchoolSession, Case, list[str]], Message]] = field(
         default_factory=dict
     )
 

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlmodel import Session
-
 from bot.domain.policy import PolicyPack
 from bot.storage import repository as repo
+from bot.storage.scoping import SchoolSession
 
 if TYPE_CHECKING:
     from bot.kernel.core import Kernel
@@ -34,7 +33,7 @@ def needed_roles(pack: PolicyPack) -> dict[str, str]:
     return needs
 
 
-def unfilled_roles(pack: PolicyPack, session: Session) -> list[str]:
+def unfilled_roles(pack: PolicyPack, session: SchoolSession) -> list[str]:
     held = {row.role for row in repo.all_roles(session)}
     lines = []
     for keys, consequence in needed_roles(pack).items():
@@ -49,7 +48,7 @@ def unfilled_roles(pack: PolicyPack, session: Session) -> list[str]:
     return lines
 
 
-def roles_not_in_pack(pack: PolicyPack, session: Session) -> list[str]:
+def roles_not_in_pack(pack: PolicyPack, session: SchoolSession) -> list[str]:
     """Roles people still hold that this pack lacks (kept from a pack used before): they
     get nothing from them, and nobody is told unless this says so."""
     held = sorted({row.role for row in repo.all_roles(session)} - set(pack.roles))

@@ -14,11 +14,16 @@ import functools
 import logging
 import threading
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any, ParamSpec, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import select
+
+from bot.domain.schools import FIRST_SCHOOL
+from bot.storage.scoping import SchoolSession
+from bot.storage.tables import AuditEvent, SchoolRecord
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +59,14 @@ def db_guard(fallback: Callable[[], Any]) -> Callable[[Callable[P, R]], Callable
 
 
 class UnitOfWork:
-    """Sessions and the threads database calls run on."""
+    """Sessions for one school, and the threads database calls run on.
 
-    def __init__(self, engine: Engine):
+    Every session it opens is that school's (storage.scoping): a school's service has its
+    own unit of work, so a feature never chooses the school, and can't choose another."""
+
+    def __init__(self, engine: Engine, school_id: int = FIRST_SCHOOL):
         self.engine = engine
+        self.school_id = school_id
         sqlite = engine.dialect.name == "sqlite"
         self._turns: contextlib.AbstractContextManager[Any] = (
             threading.RLock() if sqlite else contextlib.nullcontext()
@@ -70,14 +79,45 @@ class UnitOfWork:
         )
 
     @contextlib.contextmanager
-    def session(self) -> Iterator[Session]:
+    def session(self) -> Iterator[SchoolSession]:
         """One unit of work. On SQLite, units of work in this process take turns.
 
         SQLite has one writer at a time, and a writer that finds it busy sleeps and polls
         (1, 2, 5 ... 100 ms). Queueing on a lock in Python hands over at once instead, which
         is several times faster under load and keeps the busy timeout for other processes.
         """
-        with self._turns, Session(self.engine, expire_on_commit=False) as session:
+        with (
+            self._turns,
+            SchoolSession(self.engine, school_id=self.school_id, expire_on_commit=False) as session,
+        ):
+            yield session
+
+    @contextlib.contextmanager
+    def trust_session(self, actor: str, reason: str, now: datetime) -> Iterator[SchoolSession]:
+        """A session that sees every school, for trust-wide jobs only. Its use is written
+        to the audit trail in the same transaction, so no trust-wide work goes unrecorded.
+        In a trust of one it is simply the school's own session (nothing more to see)."""
+        with self.session() as probe:
+            schools = probe.exec(select(sa.func.count()).select_from(SchoolRecord)).one()
+        if schools <= 1:
+            with self.session() as session:
+                yield session
+            return
+        with (
+            self._turns,
+            SchoolSession(
+                self.engine, school_id=self.school_id, trust=True, expire_on_commit=False
+            ) as session,
+        ):
+            session.add(
+                AuditEvent(
+                    at=now,
+                    actor=actor,
+                    action="trust_scope",
+                    subject="trust",
+                    detail={"reason": reason},
+                )
+            )
             yield session
 
     async def run(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:

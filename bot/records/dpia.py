@@ -57,7 +57,11 @@ TABLES = {
     "web_session": "Signed-in browsers (only the SHA-256 of the session token).",
     "disposal": "The disposal log: which record was disposed of, when, under which rule.",
     "policy_read": "Who confirmed reading the yearly policy reminder, and when.",
-    "counter": "Counters for case reference numbers; no personal data.",
+    "counter": "Counters for case reference numbers, per school; no personal data.",
+    "school": "The schools of the trust this install serves: a short key, name, policy pack, "
+    "timezone and calendar; no personal data. Every table above that holds a school's "
+    "records marks each row with its school (`school_id`), and on PostgreSQL the database "
+    "itself hides one school's rows from another's work (row-level security).",
     "daily_run": "When each once-a-day job (the retention sweep) and the yearly reminder "
     "ran, which instance ran it (a random id) and how many items it did, so several "
     "instances run each once; no personal data.",
@@ -130,6 +134,13 @@ RISKS = (
         "The audit trail is append-only: the database refuses changes except the disposal "
         "of free text.",
         "bot/storage/migrations/versions",
+    ),
+    Risk(
+        "One school of a trust sees another school's cases or people.",
+        "Every row carries its school; every query is made in one school's session and "
+        "filtered by it, and on PostgreSQL row-level security hides other schools' rows "
+        "from the application's database role. Trust-wide work is recorded in the audit trail.",
+        "bot/storage/scoping.py",
     ),
     Risk(
         "Names or message text end up in log files.",

@@ -31,16 +31,24 @@ UNUSED_WORDS = (
     "(a cancelled or abandoned report's)"
 )
 BY = "evidence sweep"
+TRUST_REASON = "which stored evidence files no school's record uses"
 
 
 def delete_unused(kernel: Kernel, hashes: Iterable[str], now: datetime) -> list[str]:
     """Delete each of these files that nothing uses and that wasn't stored just now;
     returns the ones deleted."""
+    hashes = list(dict.fromkeys(hashes))
+    if not hashes:
+        return []
+    # The store keeps one file per SHA-256 for every school: in use by any school is in use.
+    with kernel.work.trust_session(BY, TRUST_REASON, now) as session:
+        in_use = {sha for sha in hashes if repo.evidence_in_use(session, sha)}
+        session.commit()
     deleted = []
-    for sha in dict.fromkeys(hashes):
-        with kernel.session() as session:
-            if repo.evidence_in_use(session, sha):
-                continue
+    for sha in hashes:
+        if sha in in_use:
+            continue
+        # Only if not stored again since `now - FRESH` (another upload of the same bytes).
         if kernel.evidence.remove(sha, stored_before=now - FRESH):
             deleted.append(sha)
     return deleted
@@ -49,8 +57,9 @@ def delete_unused(kernel: Kernel, hashes: Iterable[str], now: datetime) -> list[
 def sweep_unused(kernel: Kernel) -> int:
     """Delete every stored file nothing uses (older than an hour), each logged."""
     now = kernel.now()
-    with kernel.session() as session:
-        listed = set(session.exec(select(Evidence.sha256)).all())
+    with kernel.work.trust_session(BY, TRUST_REASON, now) as session:
+        listed = set(session.exec(select(Evidence.sha256)).all())  # every school's
+        session.commit()
     candidates = [sha for sha in kernel.evidence.names() if sha not in listed]
     deleted = delete_unused(kernel, candidates, now)
     if not deleted:

@@ -9,10 +9,11 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from bot.records.governors import NOTES, Figures, Term, term_of
 from bot.records.retention import outcome_category
+from bot.storage.scoping import SchoolSession
 from bot.storage.tables import (
     Approval,
     AuditEvent,
@@ -77,6 +78,7 @@ def figures(kernel: Kernel, term: Term, *, compare: bool = True) -> Figures:
         comments = _between(session, Comment, Comment.received_at, start, until)
         overdue = session.exec(
             select(CaseTask).where(
+                col(CaseTask.school_id) == session.school_id,
                 col(CaseTask.due_at) >= start,
                 col(CaseTask.due_at) < min(until, now),
                 (col(CaseTask.done_at).is_(None)) | (col(CaseTask.done_at) >= until),
@@ -84,6 +86,7 @@ def figures(kernel: Kernel, term: Term, *, compare: bool = True) -> Figures:
         ).all()
         reminders = session.exec(
             select(Reminder).where(
+                col(Reminder.school_id) == session.school_id,
                 Reminder.kind == "annual",
                 Reminder.status == "done",
                 col(Reminder.done_at) >= start,
@@ -137,20 +140,25 @@ def _open_at(case: Case, until: datetime) -> bool:
     return case.closed_at is None or case.closed_at >= until
 
 
-def _closed(session: Session, start: datetime, until: datetime) -> dict[str, int]:
+def _closed(session: SchoolSession, start: datetime, until: datetime) -> dict[str, int]:
     """Cases closed in the term by outcome category (never the team's own words)."""
     closed = dict.fromkeys(OUTCOMES, 0)
     for case in _between(session, Case, Case.closed_at, start, until):
-        approval = session.exec(select(Approval).where(Approval.case_id == case.id)).first()
+        approval = session.exec(
+            select(Approval).where(
+                col(Approval.school_id) == session.school_id, Approval.case_id == case.id
+            )
+        ).first()
         closed[outcome_category(case, approval)] += 1
     return closed
 
 
-def _bundles(session: Session, start: datetime, until: datetime) -> int:
+def _bundles(session: SchoolSession, start: datetime, until: datetime) -> int:
     """Cases whose bundle was made in the term: each one handed on (or about to be)."""
     rows = session.exec(
         select(AuditEvent.subject)
         .where(
+            col(AuditEvent.school_id) == session.school_id,
             AuditEvent.action == "bundle.downloaded",
             col(AuditEvent.at) >= start,
             col(AuditEvent.at) < until,
@@ -160,7 +168,7 @@ def _bundles(session: Session, start: datetime, until: datetime) -> int:
     return len(rows)
 
 
-def _between(session: Session, model, column, start: datetime | None, end: datetime) -> list:
+def _between(session: SchoolSession, model, column, start: datetime | None, end: datetime) -> list:
     query = select(model).where(col(column) < end)
     if start is not None:
         query = query.where(col(column) >= start)

@@ -15,10 +15,11 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import SQLModel, col, select
 
 from bot.records.subject_access import FORMER, Person, names_of, reported_by
 from bot.storage import repository as repo
+from bot.storage.scoping import SchoolSession
 from bot.storage.tables import (
     Case,
     ConversationRef,
@@ -38,13 +39,13 @@ class Step:
     count: int
 
 
-def erase_plan(session: Session, platform: str, user_id: str) -> list[Step]:
+def erase_plan(session: SchoolSession, platform: str, user_id: str) -> list[Step]:
     """What `erase_person` would do, one line each, without doing it."""
     return _erase(session, platform, user_id, apply=False)
 
 
 def erase_person(
-    session: Session, platform: str, user_id: str, now: datetime, by: str
+    session: SchoolSession, platform: str, user_id: str, now: datetime, by: str
 ) -> list[Step]:
     steps = _erase(session, platform, user_id, apply=True)
     repo.audit(
@@ -62,7 +63,7 @@ def _slug(words: str) -> str:
     return re.sub(r"[^a-z]+", "_", words.lower()).strip("_")[:40]
 
 
-def _erase(session: Session, platform: str, user_id: str, *, apply: bool) -> list[Step]:
+def _erase(session: SchoolSession, platform: str, user_id: str, *, apply: bool) -> list[Step]:
     person = Person(platform, user_id)
     person.names = names_of(session, person)
     # (what, table, conditions): sqlmodel types `Model.column == value` as a bool, hence Any.
@@ -121,7 +122,11 @@ def _erase(session: Session, platform: str, user_id: str, *, apply: bool) -> lis
                     session.delete(row)
     named = [
         c
-        for c in session.exec(select(Case).where(*reported_by(person), Case.team != "dsl"))
+        for c in session.exec(
+            select(Case).where(
+                col(Case.school_id) == session.school_id, *reported_by(person), Case.team != "dsl"
+            )
+        )
         if c.reporter_name and c.reporter_name != FORMER
     ]
     if named:
@@ -132,7 +137,11 @@ def _erase(session: Session, platform: str, user_id: str, *, apply: bool) -> lis
             for case in named:
                 case.reporter_name = FORMER
                 session.add(case)
-    accounts = list(session.exec(select(OfficialAccount)))
+    accounts = list(
+        session.exec(
+            select(OfficialAccount).where(col(OfficialAccount.school_id) == session.school_id)
+        )
+    )
     contact = [a for a in accounts if person.key in (a.contacts or [])]
     if contact:
         steps.append(Step("Stop sending them comment nudges for official accounts", len(contact)))

@@ -9,10 +9,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlmodel import Session, col
+from sqlmodel import col
 
 from bot.domain.cases import Actor, can_handle
 from bot.storage import repository as repo
+from bot.storage.scoping import SchoolSession
 from bot.storage.tables import Case
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ class HoldRefused(Exception):
     """Why the hold can't change; safe to show the person who asked."""
 
 
-def _case_for(kernel: Kernel, session: Session, ref: str, actor: Actor | None) -> Case:
+def _case_for(kernel: Kernel, session: SchoolSession, ref: str, actor: Actor | None) -> Case:
     case = repo.case_by_ref(session, ref)
     if case is None or (actor is not None and not can_handle(kernel.pack, actor, case.team)):
         raise HoldRefused(f"There is no case {ref.upper()} for you to hold.")
@@ -44,7 +45,11 @@ def place_hold(
         now = kernel.now()
         result = session.execute(
             sa.update(Case)
-            .where(col(Case.id) == case.id, col(Case.held_at).is_(None))
+            .where(
+                col(Case.school_id) == session.school_id,
+                col(Case.id) == case.id,
+                col(Case.held_at).is_(None),
+            )
             .values(held_at=now, held_by=by_name[:130], hold_reason=reason[:1000])
             .execution_options(synchronize_session=False)
         )
@@ -60,7 +65,11 @@ def release_hold(kernel: Kernel, ref: str, by_key: str, by_name: str, actor: Act
         case = _case_for(kernel, session, ref, actor)
         result = session.execute(
             sa.update(Case)
-            .where(col(Case.id) == case.id, col(Case.held_at).isnot(None))
+            .where(
+                col(Case.school_id) == session.school_id,
+                col(Case.id) == case.id,
+                col(Case.held_at).isnot(None),
+            )
             .values(held_at=None, held_by=None, hold_reason=None)
             .execution_options(synchronize_session=False)
         )

@@ -27,7 +27,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from bot.domain import retention as rules
 from bot.domain import retention_classes as classes
@@ -37,6 +37,7 @@ from bot.records import copies, review
 from bot.records.evidence_files import delete_unused
 from bot.storage import db
 from bot.storage.repository import rowcount
+from bot.storage.scoping import SchoolSession
 from bot.storage.tables import (
     Approval,
     ApprovalDecision,
@@ -106,16 +107,27 @@ class RetentionSweep:
             force = retention.in_force(session)
             decided = retention.decisions(session)
             accounts: dict[int | None, OfficialAccount] = {
-                a.case_id: a for a in session.exec(select(OfficialAccount)) if a.case_id
+                a.case_id: a
+                for a in session.exec(
+                    select(OfficialAccount).where(
+                        col(OfficialAccount.school_id) == session.school_id
+                    )
+                )
+                if a.case_id
             }
             for case in session.exec(
-                select(Case).where(col(Case.disposed_at).is_(None), col(Case.closed_at).isnot(None))
+                select(Case).where(
+                    col(Case.school_id) == session.school_id,
+                    col(Case.disposed_at).is_(None),
+                    col(Case.closed_at).isnot(None),
+                )
             ):
                 item = self._case_due(case, accounts.get(case.id), force, decided.get(case.ref))
                 if item and item.due_on <= today and (include_held or not item.held):
                     found.append(item)
             for account in session.exec(
                 select(OfficialAccount).where(
+                    col(OfficialAccount.school_id) == session.school_id,
                     col(OfficialAccount.disposed_at).is_(None),
                     col(OfficialAccount.closed_on).isnot(None),
                 )
@@ -136,7 +148,9 @@ class RetentionSweep:
                     )
             for comment in session.exec(
                 select(Comment).where(
-                    col(Comment.disposed_at).is_(None), col(Comment.closed_at).isnot(None)
+                    col(Comment.school_id) == session.school_id,
+                    col(Comment.disposed_at).is_(None),
+                    col(Comment.closed_at).isnot(None),
                 )
             ):
                 plan = retention.comment_due(self.kernel, comment, force, decided.get(comment.ref))
@@ -153,7 +167,9 @@ class RetentionSweep:
                             kind="Complaint" if comment.complaint else "Comment",
                         )
                     )
-            for state in session.exec(select(DialogState)):
+            for state in session.exec(
+                select(DialogState).where(col(DialogState.school_id) == session.school_id)
+            ):
                 on = rules.conversation_due(self.pack, self._day(state.updated_at), force)
                 if on <= today:
                     row = ("dialog", state.platform, state.user_id, state.updated_at.isoformat())
@@ -264,14 +280,16 @@ class RetentionSweep:
             with self.kernel.session() as session:
                 session.execute(
                     sa.update(Disposal)
-                    .where(col(Disposal.id) == entry_id)
+                    .where(
+                        col(Disposal.school_id) == session.school_id, col(Disposal.id) == entry_id
+                    )
                     .values(files_deleted=deleted)
                 )
                 session.commit()
         return 1
 
     def _claim(
-        self, session: Session, table: type, row_id: int, *extra: sa.ColumnElement[bool]
+        self, session: SchoolSession, table: type, row_id: int, *extra: sa.ColumnElement[bool]
     ) -> bool:
         """Ours to dispose of: locked (PostgreSQL, skipping one another instance holds) and
         marked disposed by a compare-and-set, so exactly one instance disposes of it."""
@@ -295,14 +313,18 @@ class RetentionSweep:
         return f"Disposed of on {on} under the rule '{rule.words}'."
 
     def _dispose_case(
-        self, session: Session, case_id: int, item: Due, now: datetime
+        self, session: SchoolSession, case_id: int, item: Due, now: datetime
     ) -> tuple[bool, list[str], int]:
         if not self._claim(session, Case, case_id, col(Case.held_at).is_(None)):
             return False, [], 0
         case = session.get(Case, case_id)
         assert case is not None
         session.refresh(case)
-        approval = session.exec(select(Approval).where(Approval.case_id == case_id)).first()
+        approval = session.exec(
+            select(Approval).where(
+                col(Approval.school_id) == session.school_id, Approval.case_id == case_id
+            )
+        ).first()
         category = outcome_category(case, approval)
         old_details = case.details
         case.details = {
@@ -321,14 +343,26 @@ class RetentionSweep:
         case.child_born_on = None
         session.add(case)
         files = [
-            e.sha256 for e in session.exec(select(Evidence).where(Evidence.case_id == case_id))
+            e.sha256
+            for e in session.exec(
+                select(Evidence).where(
+                    col(Evidence.school_id) == session.school_id, Evidence.case_id == case_id
+                )
+            )
         ]
         files += copies.files_in(old_details)  # an unfinished report's files, by name only
-        session.execute(sa.delete(Evidence).where(col(Evidence.case_id) == case_id))
+        session.execute(
+            sa.delete(Evidence).where(
+                col(Evidence.school_id) == session.school_id, col(Evidence.case_id) == case_id
+            )
+        )
         if approval is not None:
             session.execute(
                 sa.update(ApprovalDecision)
-                .where(col(ApprovalDecision.approval_id) == approval.id)
+                .where(
+                    col(ApprovalDecision.school_id) == session.school_id,
+                    col(ApprovalDecision.approval_id) == approval.id,
+                )
                 .values(reason=None)
             )
         copies.scrub_outbox(session, case.ref, case_id, now)
@@ -338,13 +372,16 @@ class RetentionSweep:
         return True, files, redacted
 
     def _dispose_account(
-        self, session: Session, account_id: int, item: Due, now: datetime
+        self, session: SchoolSession, account_id: int, item: Due, now: datetime
     ) -> tuple[bool, int]:
         if not self._claim(session, OfficialAccount, account_id):
             return False, 0
         session.execute(
             sa.update(OfficialAccount)
-            .where(col(OfficialAccount.id) == account_id)
+            .where(
+                col(OfficialAccount.school_id) == session.school_id,
+                col(OfficialAccount.id) == account_id,
+            )
             .values(
                 name=f"Account {account_id} (disposed of)",
                 purpose=self._tombstone(item, now),
@@ -356,27 +393,28 @@ class RetentionSweep:
         return True, self._redact(session, [f"account:{account_id}"], item, now)
 
     def _dispose_comment(
-        self, session: Session, comment_id: int, item: Due, now: datetime
+        self, session: SchoolSession, comment_id: int, item: Due, now: datetime
     ) -> tuple[bool, int]:
         if not self._claim(session, Comment, comment_id):
             return False, 0
         session.execute(
             sa.update(Comment)
-            .where(col(Comment.id) == comment_id)
+            .where(col(Comment.school_id) == session.school_id, col(Comment.id) == comment_id)
             .values(text=self._tombstone(item, now), link=None, logged_by="", closed_by=None)
         )
         copies.scrub_outbox(session, item.record, None, now)
         copies.scrub_links_and_requests(session, item.record)
         return True, self._redact(session, [item.record], item, now)
 
-    def _dispose_dialog(self, session: Session, item: Due) -> tuple[bool, list[str]]:
+    def _dispose_dialog(self, session: SchoolSession, item: Due) -> tuple[bool, list[str]]:
         """An unfinished conversation is deleted (compare-and-set on its last turn), and
         with it the files it held that nothing else uses."""
         _, platform, user_id, updated = item.row
-        row = session.get(DialogState, (platform, user_id))
+        row = session.get(DialogState, (session.school_id, platform, user_id))
         files = copies.files_in(row.state) if row is not None else []
         result = session.execute(
             sa.delete(DialogState).where(
+                col(DialogState.school_id) == session.school_id,
                 col(DialogState.platform) == platform,
                 col(DialogState.user_id) == user_id,
                 col(DialogState.updated_at) == datetime.fromisoformat(updated),
@@ -384,16 +422,23 @@ class RetentionSweep:
         )
         return rowcount(result) == 1, files
 
-    def _redact(self, session: Session, subjects: list[str], item: Due, now: datetime) -> int:
+    def _redact(self, session: SchoolSession, subjects: list[str], item: Due, now: datetime) -> int:
         """Take the free text out of these subjects' audit rows; rows without any stay."""
         count = 0
         words = f"disposed of under rule {item.rule}"
-        for event in session.exec(select(AuditEvent).where(col(AuditEvent.subject).in_(subjects))):
+        for event in session.exec(
+            select(AuditEvent).where(
+                col(AuditEvent.school_id) == session.school_id,
+                col(AuditEvent.subject).in_(subjects),
+            )
+        ):
             if event.redacted_at is not None or not set(event.detail) & set(rules.FREE_TEXT_KEYS):
                 continue
             session.execute(
                 sa.update(AuditEvent)
-                .where(col(AuditEvent.id) == event.id)
+                .where(
+                    col(AuditEvent.school_id) == session.school_id, col(AuditEvent.id) == event.id
+                )
                 .values(detail=rules.redacted(event.detail), redacted_at=now, redaction=words)
                 .execution_options(synchronize_session=False)
             )

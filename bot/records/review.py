@@ -15,7 +15,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from sqlmodel import Session, select
+from sqlmodel import col, select
 
 from bot.domain import retention as rules
 from bot.domain import retention_classes as classes
@@ -24,6 +24,7 @@ from bot.domain.messages import Message, Priority
 from bot.features.cases import retention
 from bot.features.cases.retention import DPO
 from bot.storage import repository as repo
+from bot.storage.scoping import SchoolSession
 from bot.storage.tables import Reminder
 
 if TYPE_CHECKING:
@@ -46,9 +47,13 @@ def notice_key(item: Due, today: date, every: int) -> str | None:
     return key[:100]
 
 
-def notices(session: Session) -> dict[str, date]:
+def notices(session: SchoolSession) -> dict[str, date]:
     """Each notice sent: its key and the day it went."""
-    rows = session.exec(select(Reminder).where(Reminder.kind == NOTICE))
+    rows = session.exec(
+        select(Reminder).where(
+            col(Reminder.school_id) == session.school_id, Reminder.kind == NOTICE
+        )
+    )
     return {r.key: (r.done_at or r.due_at).date() for r in rows}
 
 
@@ -59,7 +64,7 @@ def first_notice(sent: dict[str, date], item: Due) -> date | None:
     return min(days) if days else None
 
 
-def reviewer(kernel: Kernel, session: Session, item: Due) -> str:
+def reviewer(kernel: Kernel, session: SchoolSession, item: Due) -> str:
     """The team (or role) who reviews it: a safeguarding record's owners, else the DPO
     (the Headteacher where nobody holds the DPO role yet)."""
     if classes.BY_KEY.get(item.rule) and classes.retention_class(item.rule).safeguarding:

@@ -23,12 +23,13 @@ from datetime import datetime
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from bot.kernel.evidence_store import EvidenceStore
 from bot.kernel.registry import Registry
 from bot.records import subject_access_cases as cases
 from bot.records.subject_access_review import Review, answer_keys, split_answers
+from bot.storage.scoping import SchoolSession
 from bot.storage.tables import (
     ApprovalDecision,
     AuditEvent,
@@ -93,9 +94,11 @@ class Person:
         return value if value in (self.key, self.user_id) or value in self.names else REDACTED
 
 
-def names_of(session: Session, person: Person) -> set[str]:
+def names_of(session: SchoolSession, person: Person) -> set[str]:
     names: set[str] = set()
-    for case in session.exec(select(Case).where(*reported_by(person))):
+    for case in session.exec(
+        select(Case).where(col(Case.school_id) == session.school_id, *reported_by(person))
+    ):
         if case.reporter_name:
             names.add(case.reporter_name)
     # select() of either model is typed as a plain SQLModel: the casts say which it is.
@@ -111,7 +114,11 @@ def names_of(session: Session, person: Person) -> set[str]:
         ):
             if row.name:
                 names.add(row.name)
-    for event in session.exec(select(AuditEvent).where(AuditEvent.actor == person.key)):
+    for event in session.exec(
+        select(AuditEvent).where(
+            col(AuditEvent.school_id) == session.school_id, AuditEvent.actor == person.key
+        )
+    ):
         by = event.detail.get("by")
         if isinstance(by, str) and by:
             names.add(by)
@@ -184,7 +191,7 @@ def _answers_so_far(dialog: DialogState) -> dict[str, Any]:
 
 
 def gather(
-    session: Session,
+    session: SchoolSession,
     platform: str,
     user_id: str,
     platforms: tuple[str, ...],
@@ -202,28 +209,48 @@ def gather(
     own = {c.ref for c in found.own if not cases.about_a_child(c)}
     events = [
         e
-        for e in session.exec(select(AuditEvent).order_by(col(AuditEvent.id)))
+        for e in session.exec(
+            select(AuditEvent)
+            .where(col(AuditEvent.school_id) == session.school_id)
+            .order_by(col(AuditEvent.id))
+        )
         if e.subject not in found.hidden
     ]
     about_refs = {c.ref for c, _ in found.about} | {c.ref for c in found.own}
     src = cases.Sources(session, person, registry, events, review, store)
-    dialog = session.get(DialogState, (platform, user_id))
+    dialog = session.get(DialogState, (session.school_id, platform, user_id))
     roles = session.exec(
         select(RoleAssignment).where(
-            RoleAssignment.platform == platform, RoleAssignment.user_id == user_id
+            col(RoleAssignment.school_id) == session.school_id,
+            RoleAssignment.platform == platform,
+            RoleAssignment.user_id == user_id,
         )
     ).all()
-    decisions = session.exec(select(ApprovalDecision).where(ApprovalDecision.actor == person.key))
+    decisions = session.exec(
+        select(ApprovalDecision).where(
+            col(ApprovalDecision.school_id) == session.school_id,
+            ApprovalDecision.actor == person.key,
+        )
+    )
     comments = session.exec(
         select(Comment).where(
-            sa.or_(col(Comment.logged_by) == person.key, col(Comment.closed_by) == person.key)
+            col(Comment.school_id) == session.school_id,
+            sa.or_(col(Comment.logged_by) == person.key, col(Comment.closed_by) == person.key),
         )
     ).all()
     accounts = [
-        a for a in session.exec(select(OfficialAccount)) if person.key in (a.contacts or [])
+        a
+        for a in session.exec(
+            select(OfficialAccount).where(col(OfficialAccount.school_id) == session.school_id)
+        )
+        if person.key in (a.contacts or [])
     ]
     sessions = session.exec(
-        select(WebSession).where(WebSession.platform == platform, WebSession.user_id == user_id)
+        select(WebSession).where(
+            col(WebSession.school_id) == session.school_id,
+            WebSession.platform == platform,
+            WebSession.user_id == user_id,
+        )
     ).all()
     data: dict[str, Any] = {
         "person": {"platform": platform, "user_id": user_id, "display_names": sorted(person.names)},
@@ -301,7 +328,9 @@ def gather(
             {"year": r.year, "confirmed": _iso(r.confirmed_at)}
             for r in session.exec(
                 select(PolicyRead).where(
-                    PolicyRead.platform == platform, PolicyRead.user_id == user_id
+                    col(PolicyRead.school_id) == session.school_id,
+                    PolicyRead.platform == platform,
+                    PolicyRead.user_id == user_id,
                 )
             )
         ],
@@ -313,8 +342,11 @@ def gather(
             }
             for s in sessions
         ],
-        "inbox_cursor": session.get(InboxCursor, (platform, user_id)) is not None,
-        "conversation_reference": session.get(ConversationRef, (platform, f"user:{user_id}"))
+        "inbox_cursor": session.get(InboxCursor, (session.school_id, platform, user_id))
+        is not None,
+        "conversation_reference": session.get(
+            ConversationRef, (session.school_id, platform, f"user:{user_id}")
+        )
         is not None,
     }
     cases.withhold_concerns(found, review)
@@ -326,28 +358,36 @@ def gather(
 
 
 def collect(
-    session: Session, platform: str, user_id: str, platforms: tuple[str, ...], registry: Registry
+    session: SchoolSession,
+    platform: str,
+    user_id: str,
+    platforms: tuple[str, ...],
+    registry: Registry,
 ) -> dict[str, Any]:
     """The export's data alone (what the person would be sent), other people redacted."""
     return gather(session, platform, user_id, platforms, registry).data
 
 
-def _others(session: Session, person: Person, named: set[str]) -> list[str]:
+def _others(session: SchoolSession, person: Person, named: set[str]) -> list[str]:
     """Ids and names of everyone else the bot knows (and the people named in reports as
     the one they are about), longest first."""
     found: set[str] = set(named)
-    for case in session.exec(select(Case)):
+    for case in session.exec(select(Case).where(col(Case.school_id) == session.school_id)):
         found.update({case.reporter_id, f"{case.platform}:{case.reporter_id}"})
         if case.reporter_name:
             found.add(case.reporter_name)
         if case.assignee_id:
             found.add(case.assignee_id)
     own_emails: set[str] = set()
-    for row in session.exec(select(RoleAssignment)):
+    for row in session.exec(
+        select(RoleAssignment).where(col(RoleAssignment.school_id) == session.school_id)
+    ):
         found.update({row.user_id, f"{row.platform}:{row.user_id}", row.added_by, row.email or ""})
         if row.email and (row.platform, row.user_id) == (person.platform, person.user_id):
             own_emails.add(row.email)
-    for event in session.exec(select(AuditEvent)):
+    for event in session.exec(
+        select(AuditEvent).where(col(AuditEvent.school_id) == session.school_id)
+    ):
         found.add(event.actor)
         by = event.detail.get("by")
         if isinstance(by, str):

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from bot.domain.cases import role_of_team
 from bot.kernel.evidence_keys import EvidenceLocked
@@ -31,6 +31,7 @@ from bot.records.subject_access_review import (
     answer_keys,
     split_answers,
 )
+from bot.storage.scoping import SchoolSession
 from bot.storage.tables import AuditEvent, Case, CaseTask, Evidence, Outbox
 
 if TYPE_CHECKING:
@@ -78,9 +79,11 @@ def named(person: Person, text: str) -> bool:
     return f"<@{person.user_id}>" in text or (len(person.user_id) >= 6 and person.user_id in text)
 
 
-def find(session: Session, person: Person, registry: Registry) -> Found:
+def find(session: SchoolSession, person: Person, registry: Registry) -> Found:
     found = Found()
-    for case in session.exec(select(Case).order_by(col(Case.id))):
+    for case in session.exec(
+        select(Case).where(col(Case.school_id) == session.school_id).order_by(col(Case.id))
+    ):
         if about_a_child(case):
             found.child.add(case.ref)
         if (case.platform, case.reporter_id) == (person.platform, person.user_id):
@@ -126,7 +129,7 @@ def _evidence_bytes(store: EvidenceStore, sha256: str) -> bytes | None:
 class Sources:
     """What building one export reads from and adds to."""
 
-    session: Session
+    session: SchoolSession
     person: Person
     registry: Registry
     events: list[AuditEvent]
@@ -148,7 +151,9 @@ def own_case(src: Sources, case: Case) -> dict[str, Any]:
         "acknowledged": _iso(case.acknowledged_at),
         "closed": _iso(case.closed_at),
     }
-    evidence = session.exec(select(Evidence).where(Evidence.case_id == case.id)).all()
+    evidence = session.exec(
+        select(Evidence).where(Evidence.school_id == session.school_id, Evidence.case_id == case.id)
+    ).all()
     if about_a_child(case):
         notes = len(_events(events, case.ref, "case.note"))
         review.withhold(
@@ -160,7 +165,9 @@ def own_case(src: Sources, case: Case) -> dict[str, Any]:
         return {**base, "withheld": CHILD_MARKER}
     where = f"{case.ref}, your answer"
     closing = _events(events, case.ref, "case.closed")
-    tasks = session.exec(select(CaseTask).where(CaseTask.case_id == case.id)).all()
+    tasks = session.exec(
+        select(CaseTask).where(CaseTask.school_id == session.school_id, CaseTask.case_id == case.id)
+    ).all()
     return {
         **base,
         "urgent": case.urgent,
@@ -217,7 +224,11 @@ def about_case(src: Sources, case: Case, how: str) -> dict[str, Any]:
     if about_a_child(case):
         review.withhold(case.ref, f"a report by someone else that names them ({how})", CHILD_RECORD)
         return {**base, "withheld": CHILD_MARKER}
-    files = src.session.exec(select(Evidence).where(Evidence.case_id == case.id)).all()
+    files = src.session.exec(
+        select(Evidence).where(
+            Evidence.school_id == src.session.school_id, Evidence.case_id == case.id
+        )
+    ).all()
     # Their own name, where the report names them, is theirs: not held for review.
     theirs = {k for k in NAMING_KEYS if named(src.person, str(case.details.get(k) or ""))}
     others = {k: v for k, v in case.details.items() if k not in theirs}
@@ -235,12 +246,13 @@ def withhold_concerns(found: Found, review: Review) -> None:
         review.withhold(case.ref, f"a concern raised with one role ({how})", ABOUT_THEM)
 
 
-def messages(session: Session, person: Person, own_ids: set[int]) -> list[dict[str, Any]]:
+def messages(session: SchoolSession, person: Person, own_ids: set[int]) -> list[dict[str, Any]]:
     """What the bot sent them: in full about their own reports (the DSL's message
     included); an alert about a case they handle is only listed."""
     rows = session.exec(
         select(Outbox)
         .where(
+            col(Outbox.school_id) == session.school_id,
             sa.or_(
                 sa.and_(
                     col(Outbox.platform) == person.platform,
@@ -248,7 +260,7 @@ def messages(session: Session, person: Person, own_ids: set[int]) -> list[dict[s
                     col(Outbox.target) == person.user_id,
                 ),
                 sa.and_(col(Outbox.target_kind) == "email", col(Outbox.target) == person.key),
-            )
+            ),
         )
         .order_by(col(Outbox.id))
     )

@@ -14,12 +14,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session
-
 from bot.domain.privacy import DEFAULT_SERVICES, as_text, notice
 from bot.kernel.core import Kernel
 from bot.records.subject_access import REDACTED, gather
 from bot.records.subject_access_review import render
+from bot.storage.scoping import SchoolSession
 
 
 def _day(iso: str) -> str:
@@ -97,7 +96,7 @@ class Built:
 
 
 def build(
-    session: Session,
+    session: SchoolSession,
     kernel: Kernel,
     platform: str,
     user_id: str,
@@ -130,7 +129,7 @@ def build(
 
 
 def export_zip(
-    session: Session, kernel: Kernel, platform: str, user_id: str, made: str
+    session: SchoolSession, kernel: Kernel, platform: str, user_id: str, made: str
 ) -> tuple[bytes, int]:
     """The zip's bytes and how many records it holds (see `build` for the review file)."""
     built = build(session, kernel, platform, user_id, made)

@@ -22,9 +22,10 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from bot.storage.repository import insert_new, rowcount
+from bot.storage.scoping import SchoolSession
 from bot.storage.tables import DailyRun
 
 RETENTION = "retention"  # the retention sweep, once a school day (bot/scheduler.py)
@@ -49,7 +50,7 @@ def _key(school_id: int, job: str, period: str) -> tuple[sa.ColumnElement[bool],
 
 
 def claim(
-    session: Session,
+    session: SchoolSession,
     school_id: int,
     job: str,
     period: str,
@@ -86,13 +87,13 @@ def claim(
     return Claim.DONE if is_done(session, school_id, job, period) else Claim.HELD
 
 
-def is_done(session: Session, school_id: int, job: str, period: str) -> bool:
+def is_done(session: SchoolSession, school_id: int, job: str, period: str) -> bool:
     state = session.exec(select(DailyRun.state).where(*_key(school_id, job, period))).first()
     return state == DONE
 
 
 def renew(
-    session: Session,
+    session: SchoolSession,
     school_id: int,
     job: str,
     period: str,
@@ -116,7 +117,7 @@ def renew(
 
 
 def finish(
-    session: Session,
+    session: SchoolSession,
     school_id: int,
     job: str,
     period: str,
@@ -140,7 +141,7 @@ def finish(
 
 
 def give_back(
-    session: Session, school_id: int, job: str, period: str, *, holder: str, now: datetime
+    session: SchoolSession, school_id: int, job: str, period: str, *, holder: str, now: datetime
 ) -> None:
     """The job failed (the database went away, say): its lease ends now, so the next
     check in any instance tries again."""
@@ -157,7 +158,7 @@ def give_back(
 
 
 def record_once(
-    session: Session,
+    session: SchoolSession,
     school_id: int,
     job: str,
     period: str,
@@ -185,9 +186,10 @@ def record_once(
     )
 
 
-def runs(session: Session, job: str | None = None) -> list[DailyRun]:
-    """Every recorded run (of one job), oldest first: for the command line and tests."""
-    query = select(DailyRun).order_by(col(DailyRun.id))
+def runs(session: SchoolSession, job: str | None = None) -> list[DailyRun]:
+    """The school's recorded runs (of one job), oldest first: for the command line and tests."""
+    query = select(DailyRun).where(DailyRun.school_id == session.school_id)
+    query = query.order_by(col(DailyRun.id))
     if job is not None:
         query = query.where(DailyRun.job == job)
     return list(session.exec(query))

@@ -108,7 +108,52 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Bring the schema up to date; safe to run on every start."""
+def upgrade(url: str, revision: str = "head", *, app_url: str | None = None) -> None:
+    """Bring the schema up to date; safe to run on every start. `url` migrates (the tables'
+    owner); `app_url`, when it is another PostgreSQL role, is granted what the bot needs."""
     make_private_sqlite(url)
     command.upgrade(alembic_config(url), revision)
+    if app_url and app_url != url and url.startswith("postgresql"):
+        grant_app_role(url, sa.engine.make_url(app_url).username or "")
+
+
+def grant_app_role(owner_url: str, role: str) -> None:
+    """Rows, not tables: the bot's own role may read and write rows (row-level security
+    decides which) but can't change the schema, drop a policy or truncate."""
+    owner = make_engine(owner_url)
+    try:
+        with owner.begin() as connection:
+            if connection.execute(sa.text("SELECT current_user")).scalar() == role:
+                return
+            quoted = connection.dialect.identifier_preparer.quote(role)
+            connection.execute(
+                sa.text(
+                    f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}"
+                )
+            )
+            connection.execute(
+                sa.text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}")
+            )
+    finally:
+        owner.dispose()
+
+
+def isolation_line(engine: Engine) -> str:
+    """The start-up line saying what keeps schools apart in this database."""
+    if engine.dialect.name != "postgresql":
+        return "Schools: kept apart by the bot's own queries (SQLite has no row-level security)."
+    with engine.connect() as connection:
+        exempt = connection.execute(
+            sa.text(
+                "SELECT r.rolsuper OR r.rolbypassrls OR pg_has_role(current_user, "
+                "(SELECT relowner FROM pg_class WHERE oid = 'public.case'::regclass), 'USAGE') "
+                "FROM pg_roles r WHERE r.rolname = current_user"
+            )
+        ).scalar()
+    if exempt:
+        return (
+            "Schools: row-level security is NOT a backstop here: the bot's database role owns "
+            "the tables (or is a superuser). Give DATABASE_URL a role of its own and set "
+            "DATABASE_OWNER_URL for migrations (docs/schools.md)."
+        )
+    return "Schools: row-level security on (the bot's database role does not own the tables)."

@@ -9,8 +9,9 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
+from bot.storage.scoping import SchoolSession
 from bot.storage.tables import InboxCursor, Outbox
 
 # --- outbox ---------------------------------------------------------------------------
@@ -20,7 +21,7 @@ _OUTBOX_BATCH = "outbox_batch"
 
 
 def enqueue(
-    session: Session,
+    session: SchoolSession,
     now: datetime,
     platform: str,
     target_kind: str,
@@ -35,6 +36,7 @@ def enqueue(
     if unknown:
         raise TypeError(f"enqueue: unknown column(s) {sorted(unknown)}")
     row = {
+        "school_id": session.school_id,
         "platform": platform,
         "target_kind": target_kind,
         "target": target,
@@ -55,7 +57,7 @@ def enqueue(
 
 
 @contextmanager
-def outbox_batch(session: Session) -> Iterator[None]:
+def outbox_batch(session: SchoolSession) -> Iterator[None]:
     """Collect the messages queued inside, and insert them in one statement at the end."""
     session.info[_OUTBOX_BATCH] = []
     try:
@@ -67,10 +69,11 @@ def outbox_batch(session: Session) -> Iterator[None]:
         session.info.pop(_OUTBOX_BATCH, None)
 
 
-def first_alert_for(session: Session, case_id: int) -> Outbox | None:
+def first_alert_for(session: SchoolSession, case_id: int) -> Outbox | None:
     return session.exec(
         select(Outbox)
         .where(
+            Outbox.school_id == session.school_id,
             Outbox.case_id == case_id,
             Outbox.target_kind == "team",
             col(Outbox.replaces_id).is_(None),
@@ -87,14 +90,21 @@ def _visible_to(user_id: str, teams: set[str]) -> Any:
     return sa.or_(*conditions)
 
 
-def inbox_since(session: Session, platform: str, user_id: str, teams: set[str]) -> list[Outbox]:
+def inbox_since(
+    session: SchoolSession, platform: str, user_id: str, teams: set[str]
+) -> list[Outbox]:
     """Terminal-chat messages for this person (DMs and their teams') after their cursor."""
-    cursor = session.get(InboxCursor, (platform, user_id))
+    cursor = session.get(InboxCursor, (session.school_id, platform, user_id))
     last = cursor.last_id if cursor else 0
     rows = list(
         session.exec(
             select(Outbox)
-            .where(Outbox.platform == platform, col(Outbox.id) > last, _visible_to(user_id, teams))
+            .where(
+                Outbox.school_id == session.school_id,
+                Outbox.platform == platform,
+                col(Outbox.id) > last,
+                _visible_to(user_id, teams),
+            )
             .order_by(col(Outbox.id))
         )
     )
@@ -102,7 +112,13 @@ def inbox_since(session: Session, platform: str, user_id: str, teams: set[str]) 
 
 
 def messages_mentioning(
-    session: Session, platform: str, user_id: str, teams: set[str], ref: str, *, limit: int = 50
+    session: SchoolSession,
+    platform: str,
+    user_id: str,
+    teams: set[str],
+    ref: str,
+    *,
+    limit: int = 50,
 ) -> list[Outbox]:
     """The newest messages this person could read that mention `ref` (e.g. "FR-0006")."""
     text = sa.cast(col(Outbox.message), sa.Text)
@@ -110,6 +126,7 @@ def messages_mentioning(
         session.exec(
             select(Outbox)
             .where(
+                Outbox.school_id == session.school_id,
                 Outbox.platform == platform,
                 _visible_to(user_id, teams),
                 text.like(f'%"{ref}%'),
@@ -137,8 +154,8 @@ def newest_copies(rows: list[Outbox]) -> list[Outbox]:
     return [row for row in rows if newest[copy_of(row)] == row.id]
 
 
-def move_inbox_cursor(session: Session, platform: str, user_id: str, last_id: int) -> None:
-    cursor = session.get(InboxCursor, (platform, user_id)) or InboxCursor(
+def move_inbox_cursor(session: SchoolSession, platform: str, user_id: str, last_id: int) -> None:
+    cursor = session.get(InboxCursor, (session.school_id, platform, user_id)) or InboxCursor(
         platform=platform, user_id=user_id
     )
     cursor.last_id = max(cursor.last_id, last_id)

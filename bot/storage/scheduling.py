@@ -10,14 +10,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from bot.storage.repository import insert_new, rowcount
+from bot.storage.scoping import SchoolSession
 from bot.storage.tables import Outbox, Reminder
 
 
 def schedule(
-    session: Session,
+    session: SchoolSession,
     key: str,
     kind: str,
     due_at: datetime,
@@ -40,7 +41,7 @@ def schedule(
     )
 
 
-def claim_due_reminders(session: Session, now: datetime, limit: int) -> list[Reminder]:
+def claim_due_reminders(session: SchoolSession, now: datetime, limit: int) -> list[Reminder]:
     """Due reminders this transaction now owns, oldest first.
 
     The rows stay locked (PostgreSQL) or already marked (SQLite) until the caller commits,
@@ -48,7 +49,11 @@ def claim_due_reminders(session: Session, now: datetime, limit: int) -> list[Rem
     """
     query = (
         select(Reminder)
-        .where(Reminder.status == "pending", col(Reminder.due_at) <= now)
+        .where(
+            Reminder.school_id == session.school_id,
+            Reminder.status == "pending",
+            col(Reminder.due_at) <= now,
+        )
         .order_by(col(Reminder.due_at), col(Reminder.id))
         .limit(limit)
     )
@@ -62,6 +67,7 @@ def claim_due_reminders(session: Session, now: datetime, limit: int) -> list[Rem
         session.execute(
             sa.update(Reminder)
             .where(
+                col(Reminder.school_id) == session.school_id,
                 col(Reminder.id).in_([r.id for r in candidates]),
                 # "+status": SQLite's idiom to keep this term off the (status, due_at)
                 # index, so the rows are found by id rather than by scanning every pending
@@ -76,14 +82,14 @@ def claim_due_reminders(session: Session, now: datetime, limit: int) -> list[Rem
     return [r for r in candidates if r.id in taken]
 
 
-def finish_reminders(session: Session, done: list[tuple[int, str]], now: datetime) -> None:
+def finish_reminders(session: SchoolSession, done: list[tuple[int, str]], now: datetime) -> None:
     """Mark (id, outcome) pairs done in one statement."""
     if not done:
         return
     table = Reminder.__table__  # type: ignore[attr-defined]
     session.execute(
         sa.update(table)
-        .where(table.c.id == sa.bindparam("rid"))
+        .where(table.c.school_id == session.school_id, table.c.id == sa.bindparam("rid"))
         .values(status="done", done_at=now, outcome=sa.bindparam("what")),
         [{"rid": rid, "what": what[:200]} for rid, what in done],
     )
@@ -93,7 +99,7 @@ def finish_reminders(session: Session, done: list[tuple[int, str]], now: datetim
 
 
 def claim_outbox(
-    session: Session,
+    session: SchoolSession,
     platform: str,
     now: datetime,
     lease: timedelta,
@@ -117,6 +123,7 @@ def claim_outbox(
     send and its record): the adapter looks for the message before sending it again.
     """
     due = (
+        Outbox.school_id == session.school_id,
         Outbox.platform == platform,
         Outbox.status == "pending",
         col(Outbox.next_attempt_at) <= now,
@@ -142,6 +149,7 @@ def claim_outbox(
         result = session.execute(
             sa.update(Outbox)
             .where(
+                col(Outbox.school_id) == session.school_id,
                 col(Outbox.id) == row.id,
                 col(Outbox.status) == "pending",
                 col(Outbox.next_attempt_at) == row.next_attempt_at,
@@ -154,7 +162,9 @@ def claim_outbox(
     return taken
 
 
-def release_claims(session: Session, outbox_ids: list[int], token: str, now: datetime) -> None:
+def release_claims(
+    session: SchoolSession, outbox_ids: list[int], token: str, now: datetime
+) -> None:
     """Give back claimed rows not sent yet (a more urgent send came in): due again now,
     and not "maybe sent", since nothing was tried."""
     if not outbox_ids:
@@ -162,6 +172,7 @@ def release_claims(session: Session, outbox_ids: list[int], token: str, now: dat
     session.execute(
         sa.update(Outbox)
         .where(
+            col(Outbox.school_id) == session.school_id,
             col(Outbox.id).in_(outbox_ids),
             col(Outbox.status) == "pending",
             col(Outbox.claim_token) == token,
@@ -172,7 +183,7 @@ def release_claims(session: Session, outbox_ids: list[int], token: str, now: dat
 
 
 def renew_claim(
-    session: Session, outbox_id: int, token: str, now: datetime, lease: timedelta
+    session: SchoolSession, outbox_id: int, token: str, now: datetime, lease: timedelta
 ) -> bool:
     """Just before sending: still ours? Then hold it for another lease.
 
@@ -182,6 +193,7 @@ def renew_claim(
     result = session.execute(
         sa.update(Outbox)
         .where(
+            col(Outbox.school_id) == session.school_id,
             col(Outbox.id) == outbox_id,
             col(Outbox.status) == "pending",
             col(Outbox.claim_token) == token,

@@ -5,32 +5,16 @@ Times are stored as UTC. Confidential answers live in `Case.details`, never in a
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-from typing import Any
+from datetime import date, datetime
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
-from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
+from bot.storage.schools import SchoolRecord, school_column, school_key_column
+from bot.storage.types import UTCDateTime
 
-class UTCDateTime(TypeDecorator[datetime]):
-    """Aware UTC datetimes on both SQLite (which drops the zone) and PostgreSQL."""
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the database; use an aware one")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+__all__ = ["SchoolRecord", "UTCDateTime"]
 
 
 def _json() -> Any:
@@ -51,8 +35,9 @@ def _optional_time(**kwargs: Any) -> Any:
 
 class RoleAssignment(SQLModel, table=True):
     __tablename__ = "role_assignment"
-    __table_args__ = (sa.UniqueConstraint("platform", "user_id", "role"),)
+    __table_args__ = (sa.UniqueConstraint("school_id", "platform", "user_id", "role"),)
     id: int | None = Field(default=None, primary_key=True)
+    school_id: int = school_column(index=False)
     platform: str = Field(max_length=20)
     user_id: str = Field(max_length=100, index=True)
     role: str = Field(max_length=50)
@@ -66,6 +51,7 @@ class DialogState(SQLModel, table=True):
     """A half-finished conversation, saved after every turn so a restart loses nothing."""
 
     __tablename__ = "dialog_state"
+    school_id: int = school_key_column()
     platform: str = Field(primary_key=True, max_length=20)
     user_id: str = Field(primary_key=True, max_length=100)
     dialog: str = Field(max_length=50)
@@ -76,13 +62,18 @@ class DialogState(SQLModel, table=True):
 
 
 class Counter(SQLModel, table=True):
+    """Per-school numbering: FR-0001 exists in every school."""
+
+    school_id: int = school_key_column()
     name: str = Field(primary_key=True, max_length=20)
     value: int = 0
 
 
 class Case(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("school_id", "ref"),)
     id: int | None = Field(default=None, primary_key=True)
-    ref: str = Field(unique=True, max_length=20)
+    school_id: int = school_column(index=False)
+    ref: str = Field(max_length=20)
     kind: str = Field(max_length=4, index=True)
     status: str = Field(max_length=20, index=True)
     outcome: str | None = Field(default=None, max_length=1000)
@@ -118,6 +109,7 @@ class Case(SQLModel, table=True):
 class CaseTask(SQLModel, table=True):
     __tablename__ = "case_task"
     id: int | None = Field(default=None, primary_key=True)
+    school_id: int = school_column()
     case_id: int = Field(foreign_key="case.id", index=True)
     clause: str = Field(max_length=30)
     title: str = Field(max_length=200)
@@ -128,6 +120,7 @@ class CaseTask(SQLModel, table=True):
 
 class Evidence(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
+    school_id: int = school_column()
     case_id: int = Field(foreign_key="case.id", index=True)
     filename: str = Field(max_length=200)
     content_type: str = Field(max_length=100)
@@ -145,7 +138,12 @@ class EvidenceBlob(SQLModel, table=True):
     never delete bytes stored moments ago."""
 
     __tablename__ = "evidence_blob"
-    school_id: int = Field(default=1, primary_key=True, sa_column_kwargs={"server_default": "1"})
+    school_id: int = Field(
+        default=1,
+        foreign_key="school.id",
+        primary_key=True,
+        sa_column_kwargs={"server_default": "1"},
+    )
     sha256: str = Field(max_length=64, primary_key=True)
     data: bytes = Field(sa_type=sa.LargeBinary, sa_column_kwargs={"nullable": False})
     stored_at: datetime = _time()
@@ -153,6 +151,7 @@ class EvidenceBlob(SQLModel, table=True):
 
 class Approval(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
+    school_id: int = school_column()
     case_id: int = Field(foreign_key="case.id", unique=True)
     stages: list[str] = _json_list()
     current: int = 0
@@ -165,6 +164,7 @@ class ApprovalDecision(SQLModel, table=True):
     __tablename__ = "approval_decision"
     __table_args__ = (sa.UniqueConstraint("approval_id", "stage"),)
     id: int | None = Field(default=None, primary_key=True)
+    school_id: int = school_column()
     approval_id: int = Field(foreign_key="approval.id", index=True)
     stage: int
     role: str = Field(max_length=50)
@@ -179,6 +179,7 @@ class OfficialAccount(SQLModel, table=True):
 
     __tablename__ = "official_account"
     id: int | None = Field(default=None, primary_key=True)
+    school_id: int = school_column()
     name: str = Field(max_length=200)
     purpose: str = Field(max_length=2000)
     platform: str = Field(max_length=60)
@@ -199,6 +200,7 @@ class AuditEvent(SQLModel, table=True):
 
     __tablename__ = "audit_event"
     id: int | None = Field(default=None, primary_key=True)
+    school_id: int = school_column()
     at: datetime = _time(index=True)
     actor: str = Field(max_length=130)
     action: str = Field(max_length=50)
@@ -215,6 +217,7 @@ class Outbox(SQLModel, table=True):
 
     __table_args__ = (sa.Index("ix_outbox_claim", "platform", "status", "priority", "id"),)
     id: int | None = Field(default=None, primary_key=True)
+    school_id: int = school_column()
     platform: str = Field(max_length=20, index=True)  # a chat platform, or "email"
     # "team" (a DSL/SLT channel), "user" (a DM) or "email" (target: "platform:user_id",
     # whose address is read from their role assignment when the email is sent)
@@ -240,6 +243,7 @@ class InboxCursor(SQLModel, table=True):
     """How far a terminal-chat user has read their team's alerts."""
 
     __tablename__ = "inbox_cursor"
+    school_id: int = school_key_column()
     platform: str = Field(primary_key=True, max_length=20)
     user_id: str = Field(primary_key=True, max_length=100)
     last_id: int = 0
@@ -263,6 +267,7 @@ class IntakeRequest(SQLModel, table=True):
 
     __tablename__ = "accepted_request"
     id: int | None = Field(default=None, primary_key=True)
+    school_id: int = school_column()
     platform: str = Field(max_length=20)
     person: str = Field(max_length=100)
     kind: str = Field(max_length=40)
@@ -282,6 +287,7 @@ class ConversationRef(SQLModel, table=True):
     """
 
     __tablename__ = "conversation_ref"
+    school_id: int = school_key_column()
     platform: str = Field(primary_key=True, max_length=20)
     key: str = Field(primary_key=True, max_length=200)
     reference: dict[str, Any] = _json()
@@ -291,7 +297,9 @@ class ConversationRef(SQLModel, table=True):
 class Comment(SQLModel, table=True):
     """A comment on an official account that is waiting for a reply (MO-24H)."""
 
+    __table_args__ = (sa.UniqueConstraint("school_id", "external_id"),)
     id: int | None = Field(default=None, primary_key=True)
+    school_id: int = school_column()
     account_id: int = Field(foreign_key="official_account.id", index=True)
     author_type: str = Field(max_length=10)
     text: str = Field(max_length=4000)
@@ -303,7 +311,7 @@ class Comment(SQLModel, table=True):
     source: str = Field(max_length=10)  # chat, webhook or cli
     logged_by: str = Field(max_length=130)
     platform: str | None = Field(default=None, max_length=20)  # where it was logged from
-    external_id: str | None = Field(default=None, max_length=100, unique=True)
+    external_id: str | None = Field(default=None, max_length=100)
     status: str = Field(default="awaiting", max_length=20, index=True)
     escalated_at: datetime | None = _optional_time()
     closed_at: datetime | None = _optional_time()
@@ -323,9 +331,13 @@ class Reminder(SQLModel, table=True):
     writes their messages to the outbox in the same transaction, so each is done once.
     """
 
-    __table_args__ = (sa.Index("ix_reminder_status_due", "status", "due_at"),)
+    __table_args__ = (
+        sa.Index("ix_reminder_status_due", "status", "due_at"),
+        sa.UniqueConstraint("school_id", "key"),
+    )
     id: int | None = Field(default=None, primary_key=True)
-    key: str = Field(max_length=100, unique=True)
+    school_id: int = school_column(index=False)
+    key: str = Field(max_length=100)
     kind: str = Field(max_length=30)
     due_at: datetime = _time()
     status: str = Field(default="pending", max_length=20)
@@ -344,6 +356,7 @@ class WebSignIn(SQLModel, table=True):
 
     __tablename__ = "web_sign_in"
     token_hash: str = Field(primary_key=True, max_length=64)
+    school_id: int = school_column()
     platform: str = Field(max_length=20)
     user_id: str = Field(max_length=100)
     name: str | None = Field(default=None, max_length=200)
@@ -358,6 +371,7 @@ class WebSession(SQLModel, table=True):
 
     __tablename__ = "web_session"
     token_hash: str = Field(primary_key=True, max_length=64)
+    school_id: int = school_column()
     platform: str = Field(max_length=20)
     user_id: str = Field(max_length=100)
     name: str | None = Field(default=None, max_length=200)
@@ -372,6 +386,7 @@ class Disposal(SQLModel, table=True):
     (for the DPO). Append-only: the database refuses UPDATE and DELETE (migration 0012)."""
 
     id: int | None = Field(default=None, primary_key=True)
+    school_id: int = school_column()
     at: datetime = _time(index=True)
     record_type: str = Field(max_length=30)
     record: str = Field(max_length=50)  # a reference such as CB-0001; never a name
@@ -394,8 +409,9 @@ class PolicyRead(SQLModel, table=True):
     confirmed and when, once a year each. The governors' report counts these, never names."""
 
     __tablename__ = "policy_read"
-    __table_args__ = (sa.UniqueConstraint("platform", "user_id", "year"),)
+    __table_args__ = (sa.UniqueConstraint("school_id", "platform", "user_id", "year"),)
     id: int | None = Field(default=None, primary_key=True)
+    school_id: int = school_column(index=False)
     platform: str = Field(max_length=20)
     user_id: str = Field(max_length=100, index=True)
     year: int
@@ -411,7 +427,9 @@ class DailyRun(SQLModel, table=True):
     __tablename__ = "daily_run"
     __table_args__ = (sa.UniqueConstraint("school_id", "job", "period"),)
     id: int | None = Field(default=None, primary_key=True)
-    school_id: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    school_id: int = Field(
+        default=1, foreign_key="school.id", sa_column_kwargs={"server_default": "1"}
+    )
     job: str = Field(max_length=40)  # "retention", "yearly-reminder"
     period: str = Field(max_length=10)  # the school's day ("2026-12-08"), or a year ("2027")
     state: str = Field(default="running", max_length=10)  # running, done
@@ -431,11 +449,15 @@ class TeamsSchool(SQLModel, table=True):
     Trust-wide routing, read before the school of a request is known: it names teams and
     schools, never people."""
 
+    trust_wide: ClassVar[bool] = True  # routing: school_id says where to, not whose
+
     __tablename__ = "teams_school"
     # "team" or "channel": a team's General channel has the team's own id.
     kind: str = Field(primary_key=True, max_length=10)
     teams_id: str = Field(primary_key=True, max_length=200)
-    school_id: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    school_id: int = Field(
+        default=1, foreign_key="school.id", sa_column_kwargs={"server_default": "1"}
+    )
     added_by: str = Field(max_length=130)
     added_at: datetime = _time()
 
@@ -449,10 +471,14 @@ class SlackInstallation(SQLModel, table=True):
     shown as disconnected and its queued sends wait for a reinstall.
     """
 
+    trust_wide: ClassVar[bool] = True  # routing: school_id says where to, not whose
+
     __tablename__ = "slack_installation"
     __table_args__ = (sa.UniqueConstraint("enterprise_key", "team_key"),)
     id: int | None = Field(default=None, primary_key=True)
-    school_id: int = Field(default=1, sa_column_kwargs={"server_default": "1"}, index=True)
+    school_id: int = Field(
+        default=1, foreign_key="school.id", sa_column_kwargs={"server_default": "1"}, index=True
+    )
     # "" rather than NULL for a missing id, so the unique constraint holds on every database.
     enterprise_key: str = Field(default="", max_length=32)
     team_key: str = Field(default="", max_length=32)
@@ -483,16 +509,24 @@ class SlackInstallation(SQLModel, table=True):
 class SlackWorkspaceSchool(SQLModel, table=True):
     """Enterprise Grid: which school each workspace of an org-wide install belongs to."""
 
+    trust_wide: ClassVar[bool] = True  # routing: school_id says where to, not whose
+
     __tablename__ = "slack_workspace_school"
     enterprise_id: str = Field(primary_key=True, max_length=32)
     team_id: str = Field(primary_key=True, max_length=32)
-    school_id: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    school_id: int = Field(
+        default=1, foreign_key="school.id", sa_column_kwargs={"server_default": "1"}
+    )
 
 
 class SlackOAuthState(SQLModel, table=True):
     """An install link handed out: the one-time OAuth state and the school it installs for."""
 
+    trust_wide: ClassVar[bool] = True  # routing: school_id says where to, not whose
+
     __tablename__ = "slack_oauth_state"
     state: str = Field(primary_key=True, max_length=64)
-    school_id: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    school_id: int = Field(
+        default=1, foreign_key="school.id", sa_column_kwargs={"server_default": "1"}
+    )
     expires_at: datetime = _time()

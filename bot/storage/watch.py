@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
+from bot.storage.scoping import SchoolSession
 from bot.storage.tables import Case, Outbox
 
 
@@ -22,18 +23,18 @@ class Figures:
     waiting: dict[tuple[str, int], int]  # (platform, priority): messages waiting
 
 
-def figures(session: Session, now: datetime) -> Figures:
+def figures(session: SchoolSession, now: datetime) -> Figures:
     outbox: dict[str, tuple[int, float, int]] = {}
     pending = session.exec(
         select(Outbox.platform, sa.func.count(), sa.func.min(Outbox.created_at))
-        .where(Outbox.status == "pending")
+        .where(Outbox.school_id == session.school_id, Outbox.status == "pending")
         .group_by(Outbox.platform)
     )
     for platform, count, oldest in pending:
         outbox[platform] = (count, _age(now, oldest), 0)
     failed = session.exec(
         select(Outbox.platform, sa.func.count())
-        .where(Outbox.status == "failed")
+        .where(Outbox.school_id == session.school_id, Outbox.status == "failed")
         .group_by(Outbox.platform)
     )
     for platform, count in failed:
@@ -43,12 +44,13 @@ def figures(session: Session, now: datetime) -> Figures:
         (platform, priority): count
         for platform, priority, count in session.exec(
             select(Outbox.platform, Outbox.priority, sa.func.count())
-            .where(Outbox.status == "pending")
+            .where(Outbox.school_id == session.school_id, Outbox.status == "pending")
             .group_by(col(Outbox.platform), col(Outbox.priority))
         )
     }
     count, oldest = session.exec(
         select(sa.func.count(), sa.func.min(Case.created_at)).where(
+            Case.school_id == session.school_id,
             col(Case.urgent).is_(True),
             col(Case.acknowledged_at).is_(None),
             col(Case.closed_at).is_(None),

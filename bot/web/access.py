@@ -15,9 +15,10 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlmodel import Session, col
+from sqlmodel import col
 
 from bot.domain.messages import clean_name
+from bot.storage.scoping import SchoolSession
 from bot.storage.tables import WebSession, WebSignIn
 
 if TYPE_CHECKING:
@@ -64,7 +65,7 @@ class WebAccess:
 
     def add_link(
         self,
-        session: Session,
+        session: SchoolSession,
         platform: str,
         user_id: str,
         name: str | None,
@@ -100,6 +101,7 @@ class WebAccess:
             claimed = session.execute(
                 sa.update(WebSignIn)
                 .where(
+                    col(WebSignIn.school_id) == session.school_id,
                     col(WebSignIn.token_hash) == _digest(token),
                     col(WebSignIn.used_at).is_(None),
                     col(WebSignIn.expires_at) > now,
@@ -160,7 +162,9 @@ class WebAccess:
             session.execute(
                 sa.update(WebSignIn)
                 .where(
-                    col(WebSignIn.token_hash) == _digest(token), col(WebSignIn.used_at).is_(None)
+                    col(WebSignIn.school_id) == session.school_id,
+                    col(WebSignIn.token_hash) == _digest(token),
+                    col(WebSignIn.used_at).is_(None),
                 )
                 .values(used_at=self.kernel.now())
             )
@@ -172,7 +176,10 @@ class WebAccess:
         with self.kernel.session() as session:
             session.execute(
                 sa.update(WebSession)
-                .where(col(WebSession.token_hash) == _digest(session_token))
+                .where(
+                    col(WebSession.school_id) == session.school_id,
+                    col(WebSession.token_hash) == _digest(session_token),
+                )
                 .values(ended_at=self.kernel.now())
             )
             session.commit()

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from bot.dialogs.engine import OPENING
 from bot.domain import retention as rules
@@ -27,6 +27,7 @@ from bot.kernel.core import Kernel
 from bot.kernel.evidence_store import INTACT, MISSING, EvidenceStore
 from bot.kernel.registry import Registry
 from bot.storage import repository as repo
+from bot.storage.scoping import SchoolSession
 from bot.storage.tables import Case, CaseTask, Evidence
 
 STATUS_WORDS = {
@@ -200,7 +201,7 @@ def guidance_given(pack: PolicyPack, case: Case) -> list[tuple[str, str]]:
     return lines
 
 
-def build_case_file(session: Session, kernel: Kernel, case: Case) -> CaseFile:
+def build_case_file(session: SchoolSession, kernel: Kernel, case: Case) -> CaseFile:
     """Everything the team may read about a case, for its page and its bundle."""
     pack, store, registry = kernel.pack, kernel.evidence, kernel.registry
     events = repo.timeline(session, case.ref)
@@ -244,7 +245,9 @@ def build_case_file(session: Session, kernel: Kernel, case: Case) -> CaseFile:
     record.flags = [flag_label(flag) for flag in case.flags if flag != "urgent"]
     record.guidance = guidance_given(pack, case)
     tasks = session.exec(
-        select(CaseTask).where(CaseTask.case_id == case.id).order_by(col(CaseTask.due_at))
+        select(CaseTask)
+        .where(col(CaseTask.school_id) == session.school_id, CaseTask.case_id == case.id)
+        .order_by(col(CaseTask.due_at))
     )
     for task in tasks:
         state = _task_state(task, case)
@@ -276,7 +279,9 @@ def build_case_file(session: Session, kernel: Kernel, case: Case) -> CaseFile:
             Event(at, who, EVENT_WORDS.get(event.action, event.action), detail, at_iso)
         )
     files = session.exec(
-        select(Evidence).where(Evidence.case_id == case.id).order_by(col(Evidence.id))
+        select(Evidence)
+        .where(col(Evidence.school_id) == session.school_id, Evidence.case_id == case.id)
+        .order_by(col(Evidence.id))
     )
     for item in files:
         intact, missing = file_intact(store, item.sha256)

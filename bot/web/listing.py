@@ -72,13 +72,19 @@ def cases_for(kernel: Kernel, actor: Actor, filters: Filters) -> Rows:
         overdue_ids = set(
             session.exec(
                 select(CaseTask.case_id).where(
-                    col(CaseTask.done_at).is_(None), col(CaseTask.due_at) < now
+                    col(CaseTask.school_id) == session.school_id,
+                    col(CaseTask.done_at).is_(None),
+                    col(CaseTask.due_at) < now,
                 )
             )
         )
         own = session.exec(
             select(Case)
-            .where(Case.platform == actor.platform, Case.reporter_id == actor.user_id)
+            .where(
+                col(Case.school_id) == session.school_id,
+                Case.platform == actor.platform,
+                Case.reporter_id == actor.user_id,
+            )
             .order_by(col(Case.created_at).desc(), col(Case.id).desc())
             .limit(LIMIT)
         )
@@ -88,7 +94,9 @@ def cases_for(kernel: Kernel, actor: Actor, filters: Filters) -> Rows:
         teams = teams_of(kernel.pack, actor)
         if not teams:
             return rows
-        query = select(Case).where(col(Case.team).in_(sorted(teams)))
+        query = select(Case).where(
+            col(Case.school_id) == session.school_id, col(Case.team).in_(sorted(teams))
+        )
         if filters.status:
             query = query.where(Case.status == filters.status)
         if filters.kind:

@@ -24,7 +24,7 @@ def current_step(service, user: str) -> str | None:
 
 def answers(service, user: str) -> dict:
     with service.kernel.session() as session:
-        row = session.get(DialogState, ("console", user))
+        row = session.get(DialogState, (1, "console", user))
         return dict(row.state["answers"]) if row else {}
 
 

@@ -160,7 +160,7 @@ def test_disposal_leaves_no_copy_in_outbox_links_requests_or_conversations(servi
         assert "MARKER" not in json.dumps([r.message for r in rows])
         assert session.exec(select(WebSignIn)).all() == []
         assert session.exec(select(IntakeRequest)).all() == []
-        assert session.get(DialogState, ("console", "erin")) is None
+        assert session.get(DialogState, (1, "console", "erin")) is None
         # The alert Slack holds is queued to be replaced there; nothing else is sent.
         [retract] = [r for r in rows if r.message.get("retract")]
         assert retract.status == "pending" and retract.platform == "slack"

@@ -182,7 +182,7 @@ def test_records_access_erase_dry_run_then_erase_keeps_safeguarding_records(scho
     ):
         assert words in dry.output, words
     with service.kernel.session() as session:
-        assert session.get(DialogState, ("console", "sam")) is not None
+        assert session.get(DialogState, (1, "console", "sam")) is not None
         assert not session.exec(
             select(AuditEvent).where(AuditEvent.action == "records.erased")
         ).all()
@@ -190,7 +190,7 @@ def test_records_access_erase_dry_run_then_erase_keeps_safeguarding_records(scho
     assert done.exit_code == 0, done.output
     assert "Done:" in done.output
     with service.kernel.session() as session:
-        assert session.get(DialogState, ("console", "sam")) is None
+        assert session.get(DialogState, (1, "console", "sam")) is None
         assert not session.exec(select(RoleAssignment).where(RoleAssignment.user_id == "sam")).all()
         assert not session.exec(select(WebSignIn).where(WebSignIn.user_id == "sam")).all()
         [account] = session.exec(select(OfficialAccount)).all()

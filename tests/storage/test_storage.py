@@ -10,14 +10,19 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlmodel import Session, SQLModel
+from sqlmodel import SQLModel
 
 import bot.storage.tables  # noqa: F401
 from bot.domain.turns import StaffMessage
 from bot.storage import db
 from bot.storage import repository as repo
+from bot.storage.scoping import SchoolSession
 from bot.storage.tables import AuditEvent, Case
 from tests.fakes.edge_servers import MARKER
+
+
+def _school_one(engine: sa.Engine) -> SchoolSession:
+    return SchoolSession(engine, school_id=1)
 
 
 def test_migrations_match_the_models(database_url):
@@ -43,10 +48,10 @@ def test_times_round_trip_as_aware_utc(database_url):
     engine = db.make_engine(database_url)
     bst = timezone(timedelta(hours=1))
     moment = datetime(2026, 6, 1, 9, 30, tzinfo=bst)
-    with Session(engine) as session:
+    with _school_one(engine) as session:
         repo.audit(session, moment, "t", "x", "s")
         session.commit()
-    with Session(engine) as session:
+    with _school_one(engine) as session:
         event = session.exec(sa.select(AuditEvent)).scalars().one()  # type: ignore[call-overload]
     engine.dispose()
     assert event.at == moment and event.at.tzinfo is not None
@@ -64,7 +69,7 @@ def test_case_numbers_are_unique_under_concurrency(database_url):
 
     def take(count: int) -> None:
         for _ in range(count):
-            with Session(engine) as session:
+            with _school_one(engine) as session:
                 number = repo.next_number(session, "FR")
                 session.commit()
             with lock:
@@ -89,14 +94,14 @@ def test_dialog_state_round_trip_and_clear(database_url):
         "history": [["sender", None]],
         "item": None,
     }
-    with Session(engine) as session:
+    with _school_one(engine) as session:
         repo.save_dialog(session, "slack", "U1", state, now)
         session.commit()
-    with Session(engine) as session:
+    with _school_one(engine) as session:
         assert repo.get_dialog(session, "slack", "U1").state == state
         repo.clear_dialog(session, "slack", "U1")
         session.commit()
-    with Session(engine) as session:
+    with _school_one(engine) as session:
         assert repo.get_dialog(session, "slack", "U1") is None
     engine.dispose()
 
@@ -106,11 +111,11 @@ def test_two_turns_on_the_same_state_cannot_both_save(database_url):
     engine = db.make_engine(database_url)
     now = datetime(2026, 11, 21, tzinfo=UTC)
     state = {"dialog": "friend_request", "step": "sender", "answers": {}}
-    with Session(engine) as session:
+    with _school_one(engine) as session:
         repo.get_dialog(session, "slack", "U1")
         repo.save_dialog(session, "slack", "U1", state, now)
         session.commit()
-    first, second = Session(engine), Session(engine)
+    first, second = _school_one(engine), _school_one(engine)
     repo.get_dialog(first, "slack", "U1")
     repo.get_dialog(second, "slack", "U1")
     repo.save_dialog(first, "slack", "U1", {**state, "step": "family"}, now)
@@ -119,7 +124,7 @@ def test_two_turns_on_the_same_state_cannot_both_save(database_url):
         repo.save_dialog(second, "slack", "U1", {**state, "step": "platform"}, now)
     second.rollback()
     # Clearing (a finished or cancelled conversation) is checked the same way.
-    third = Session(engine)
+    third = _school_one(engine)
     repo.get_dialog(third, "slack", "U1")
     repo.get_dialog(second, "slack", "U1")
     repo.clear_dialog(second, "slack", "U1")
@@ -128,7 +133,7 @@ def test_two_turns_on_the_same_state_cannot_both_save(database_url):
         repo.save_dialog(third, "slack", "U1", state, now)
     third.rollback()
     # Two first messages at once: one creates the conversation, the other loses.
-    a, b = Session(engine), Session(engine)
+    a, b = _school_one(engine), _school_one(engine)
     repo.get_dialog(a, "slack", "U2")
     repo.get_dialog(b, "slack", "U2")
     repo.save_dialog(a, "slack", "U2", state, now)
@@ -137,7 +142,7 @@ def test_two_turns_on_the_same_state_cannot_both_save(database_url):
         repo.save_dialog(b, "slack", "U2", state, now)
     for s in (first, second, third, a, b):
         s.close()
-    with Session(engine) as session:
+    with _school_one(engine) as session:
         assert repo.get_dialog(session, "slack", "U1") is None
         assert repo.get_dialog(session, "slack", "U2").version == 1
     engine.dispose()
@@ -146,10 +151,10 @@ def test_two_turns_on_the_same_state_cannot_both_save(database_url):
 def test_duplicate_deliveries_are_recognised(database_url):
     engine = db.make_engine(database_url)
     now = datetime(2026, 11, 21, tzinfo=UTC)
-    with Session(engine) as session:
+    with _school_one(engine) as session:
         assert repo.first_request(session, "slack:Ev1", now) is True
         session.commit()
-    with Session(engine) as session:
+    with _school_one(engine) as session:
         assert repo.first_request(session, "slack:Ev1", now) is False
     engine.dispose()
 
@@ -157,7 +162,7 @@ def test_duplicate_deliveries_are_recognised(database_url):
 def test_case_transition_is_compare_and_set(database_url):
     engine = db.make_engine(database_url)
     now = datetime(2026, 11, 21, tzinfo=UTC)
-    with Session(engine) as session:
+    with _school_one(engine) as session:
         case = Case(
             ref="FR-0001",
             kind="FR",

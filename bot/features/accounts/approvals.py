@@ -7,7 +7,6 @@ import logging
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Session
 
 from bot.domain.cases import CaseStatus, NotAllowed
 from bot.domain.messages import Message
@@ -17,6 +16,7 @@ from bot.features.cases import alerts
 from bot.features.cases.actions import OPEN
 from bot.kernel.registry import ButtonAction, ButtonHandler, Press, Registry
 from bot.storage import repository as repo
+from bot.storage.scoping import SchoolSession
 from bot.storage.tables import Approval as ApprovalRow
 from bot.storage.tables import ApprovalDecision, Case, OfficialAccount
 
@@ -155,7 +155,7 @@ def _decide(press: Press, case: Case, *, approve: bool) -> list[Message]:
     ]
 
 
-def _register(session: Session, case: Case, now: datetime) -> None:
+def _register(session: SchoolSession, case: Case, now: datetime) -> None:
     details = case.details
     moderators = details.get("moderators") or details.get("run_by") or []
     session.add(

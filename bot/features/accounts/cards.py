@@ -3,8 +3,6 @@ Approve / Reject buttons for whoever decides the current stage."""
 
 from __future__ import annotations
 
-from sqlmodel import Session
-
 from bot.domain.cases import alert_fields, flag_label
 from bot.domain.messages import Button, Message, mention
 from bot.domain.policy import PolicyPack
@@ -15,10 +13,11 @@ from bot.features.cases.cards import reporter
 from bot.kernel.buttons import ButtonTarget
 from bot.kernel.core import Kernel
 from bot.storage import repository as repo
+from bot.storage.scoping import SchoolSession
 from bot.storage.tables import Approval, Case
 
 
-def alert(kernel: Kernel, session: Session, case: Case, history: list[str]) -> Message:
+def alert(kernel: Kernel, session: SchoolSession, case: Case, history: list[str]) -> Message:
     assert case.id is not None
     approval = repo.approval_for(session, case.id)
     if approval is None:  # cannot happen for a request opened by the dialog

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 import sqlalchemy as sa
-from sqlmodel import Session, col
+from sqlmodel import col
 
 from bot.domain.cases import Actor, CaseStatus, NotAllowed, can_view, require_handler
 from bot.domain.messages import Message
@@ -18,6 +18,7 @@ from bot.kernel.core import Kernel
 from bot.kernel.outbox import ALL_CASES, OPEN_WEB
 from bot.kernel.registry import ButtonAction, ButtonHandler, Press, Registry
 from bot.storage import repository as repo
+from bot.storage.scoping import SchoolSession
 from bot.storage.tables import Case
 
 log = logging.getLogger(__name__)
@@ -131,7 +132,7 @@ def _web_link(press: Press) -> list[Message]:
 
 def _case_action(
     kernel: Kernel,
-    session: Session,
+    session: SchoolSession,
     actor: Actor,
     case: Case,
     action: str,
@@ -170,7 +171,9 @@ def _case_action(
             return [Message(f"{case.ref} is closed. Nothing has changed.")]
         if case.acknowledged_at is None:
             session.execute(
-                sa.update(Case).where(col(Case.id) == case.id).values(acknowledged_at=now)
+                sa.update(Case)
+                .where(col(Case.school_id) == session.school_id, col(Case.id) == case.id)
+                .values(acknowledged_at=now)
             )
             alerts.notify_reporter(kernel, session, case, "acknowledged", who)
         repo.audit(session, now, actor.key, "case.assigned", case.ref, by=who)
@@ -245,12 +248,12 @@ def _case_action(
 REOPEN_IT = "If there's more to do, reopen it first: type reopen {ref}. Nothing has changed."
 
 
-def _still_open(session: Session, case: Case) -> bool:
+def _still_open(session: SchoolSession, case: Case) -> bool:
     session.refresh(case)
     return case.status != CaseStatus.CLOSED.value
 
 
-def _not_acknowledged(session: Session, case: Case) -> str:
+def _not_acknowledged(session: SchoolSession, case: Case) -> str:
     """Why an acknowledgement changed nothing, true to the case as it is now."""
     if not _still_open(session, case):
         never = " It was closed without being acknowledged." if case.acknowledged_at is None else ""

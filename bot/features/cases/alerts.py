@@ -7,16 +7,15 @@ an alert of its own (an account request shows its approval); others get the stan
 
 from __future__ import annotations
 
-from sqlmodel import Session
-
 from bot.domain.messages import Message
 from bot.features.cases import cards, history
 from bot.kernel.core import Kernel
 from bot.storage import repository as repo
+from bot.storage.scoping import SchoolSession
 from bot.storage.tables import Case
 
 
-def alert_for(kernel: Kernel, session: Session, case: Case, lines: list[str]) -> Message:
+def alert_for(kernel: Kernel, session: SchoolSession, case: Case, lines: list[str]) -> Message:
     own = kernel.registry.alerts.get(case.kind)
     if own is not None:
         return own(kernel, session, case, lines)
@@ -27,7 +26,7 @@ def alert_for(kernel: Kernel, session: Session, case: Case, lines: list[str]) ->
     return cards.case_alert(pack, kind, case, lines, cards.holder_mentions(pack, holders))
 
 
-def refresh(kernel: Kernel, session: Session, case: Case) -> None:
+def refresh(kernel: Kernel, session: SchoolSession, case: Case) -> None:
     """Post the alert again in its new state; adapters update the original message."""
     session.flush()
     session.refresh(case)
@@ -38,7 +37,7 @@ def refresh(kernel: Kernel, session: Session, case: Case) -> None:
 
 def notify_reporter(
     kernel: Kernel,
-    session: Session,
+    session: SchoolSession,
     case: Case,
     event: str,
     who: str | None,

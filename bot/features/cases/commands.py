@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 
-from sqlmodel import Session
-
 from bot.dialogs.parsing import normalise
 from bot.domain.cases import Actor, CaseStatus, can_view, teams_of
 from bot.domain.messages import Message
@@ -14,6 +12,7 @@ from bot.features.cases.view import case_view
 from bot.kernel.core import Kernel
 from bot.kernel.registry import Registry, TextCommand
 from bot.storage import repository as repo
+from bot.storage.scoping import SchoolSession
 
 MY_CASES = {"my cases", "cases", "my reports", "status"}
 
@@ -43,7 +42,7 @@ def _reopens_a_case(registry: Registry, text: str, said: str) -> str | None:
     return _names_a_case(registry, words[1], normalise(words[1]))
 
 
-def reopen_case(kernel: Kernel, session: Session, actor: Actor, ref: str) -> list[Message]:
+def reopen_case(kernel: Kernel, session: SchoolSession, actor: Actor, ref: str) -> list[Message]:
     """Typed `reopen REF`: the Reopen button, whose form asks why (chat platforms open it
     as a form; the terminal asks on the next line)."""
     case = repo.case_by_ref(session, ref)
@@ -65,7 +64,7 @@ def reopen_case(kernel: Kernel, session: Session, actor: Actor, ref: str) -> lis
     ]
 
 
-def case_lines(kernel: Kernel, session: Session, actor: Actor) -> list[str]:
+def case_lines(kernel: Kernel, session: SchoolSession, actor: Actor) -> list[str]:
     """The person's own cases, one line each, with where each stands."""
     own = repo.cases_reported_by(session, actor.platform, actor.user_id)
     decided = repo.approval_statuses(session, [c.id for c in own if c.id is not None])
@@ -77,7 +76,7 @@ def case_lines(kernel: Kernel, session: Session, actor: Actor) -> list[str]:
     ]
 
 
-def my_cases(kernel: Kernel, session: Session, actor: Actor, _: str = "") -> list[Message]:
+def my_cases(kernel: Kernel, session: SchoolSession, actor: Actor, _: str = "") -> list[Message]:
     lines = case_lines(kernel, session, actor)
     messages = [
         Message(
@@ -95,7 +94,7 @@ def my_cases(kernel: Kernel, session: Session, actor: Actor, _: str = "") -> lis
     return messages
 
 
-def show_case(kernel: Kernel, session: Session, actor: Actor, ref: str) -> list[Message]:
+def show_case(kernel: Kernel, session: SchoolSession, actor: Actor, ref: str) -> list[Message]:
     pack = kernel.pack
     case = repo.case_by_ref(session, ref)
     if case is None or not can_view(pack, actor, case.team, f"{case.platform}:{case.reporter_id}"):

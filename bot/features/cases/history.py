@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session
-
 from bot.domain.messages import plain_name
 from bot.domain.policy import PolicyPack
 from bot.features.cases import cards
 from bot.storage import repository as repo
+from bot.storage.scoping import SchoolSession
 
 HISTORY = {
     "case.acknowledged": "Acknowledged by {who} at {when}.",
@@ -48,7 +47,7 @@ REOPENED_IN_FULL = "Reopened by {who} at {when}: {reason}"
 CLOSED_IN_FULL = "Closed by {who} at {when}, with the outcome: {outcome}"
 
 
-def lines(pack: PolicyPack, session: Session, ref: str, *, notes: bool = False) -> list[str]:
+def lines(pack: PolicyPack, session: SchoolSession, ref: str, *, notes: bool = False) -> list[str]:
     """What happened to a case. With `notes` (the case view, for the owning team) the
     notes' text and the weekday; alerts in a channel say only that a note was added."""
     out = []

@@ -8,7 +8,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import col, select
 
 from bot.dialogs.engine import REMOVED_FILES, UPLOAD_REFUSED, UPLOAD_REFUSED_EVENT
 from bot.dialogs.outcome import Outcome
@@ -17,6 +17,7 @@ from bot.domain.messages import MENTION, Message
 from bot.features.cases import alerts, reminders, retention
 from bot.kernel.core import Kernel
 from bot.storage import repository as repo
+from bot.storage.scoping import SchoolSession
 from bot.storage.tables import Approval, Case, CaseTask, Evidence
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,7 @@ GUIDANCE_GIVEN = "guidance_given"  # the key in Case.details
 
 
 def finish(
-    kernel: Kernel, session: Session, actor: Actor, name: str, outcome: Outcome
+    kernel: Kernel, session: SchoolSession, actor: Actor, name: str, outcome: Outcome
 ) -> list[Message]:
     """The advice, and a case for the owning team when the outcome calls for one."""
     advice = "\n".join(f"• {g.text}" for g in outcome.guidance)
@@ -55,7 +56,7 @@ def finish(
 
 
 def raise_alarm(
-    kernel: Kernel, session: Session, actor: Actor, outcome: Outcome
+    kernel: Kernel, session: SchoolSession, actor: Actor, outcome: Outcome
 ) -> tuple[str, list[Message]]:
     """A child in danger now (SG-DANGER): the urgent case opens before the last question,
     and the member of staff is told at once what to do; the rest of the report joins it."""
@@ -69,7 +70,7 @@ def raise_alarm(
 
 
 def complete(
-    kernel: Kernel, session: Session, actor: Actor, outcome: Outcome, lead: str
+    kernel: Kernel, session: SchoolSession, actor: Actor, outcome: Outcome, lead: str
 ) -> Message:
     """The rest of a report whose case an alarm opened: the same case, brought up to date,
     never a second one and never less urgent than the alarm made it."""
@@ -107,7 +108,7 @@ def complete(
 
 
 def stopped(
-    kernel: Kernel, session: Session, actor: Actor, case: str, details: dict[str, Any]
+    kernel: Kernel, session: SchoolSession, actor: Actor, case: str, details: dict[str, Any]
 ) -> None:
     """A report an alarm opened, stopped by its reporter part-way: what it said so far
     joins the case, and the chronology says the reporter stopped (the case stays open)."""
@@ -134,7 +135,7 @@ def _owners(kernel: Kernel, team: str) -> str:
 
 
 def _add_tasks_and_evidence(
-    session: Session, case_id: int, actor: Actor, outcome: Outcome, now: datetime
+    session: SchoolSession, case_id: int, actor: Actor, outcome: Outcome, now: datetime
 ) -> None:
     for task in outcome.tasks:
         session.add(
@@ -142,7 +143,13 @@ def _add_tasks_and_evidence(
         )
     # A file already on the case (the same SHA-256, e.g. kept when an alarm opened it) is
     # kept once.
-    have = set(session.exec(select(Evidence.sha256).where(Evidence.case_id == case_id)).all())
+    have = set(
+        session.exec(
+            select(Evidence.sha256).where(
+                col(Evidence.school_id) == session.school_id, Evidence.case_id == case_id
+            )
+        ).all()
+    )
     for item in outcome.evidence:
         if item["sha256"] in have:
             continue
@@ -161,7 +168,7 @@ def _add_tasks_and_evidence(
 
 
 def _chronicle_removed_files(
-    session: Session, actor: Actor, ref: str, outcome: Outcome, now: datetime
+    session: SchoolSession, actor: Actor, ref: str, outcome: Outcome, now: datetime
 ) -> None:
     """Files deleted unseen (SG-NUDES) are named in the case's chronology by hash only,
     once (an alarm's case may have named them already)."""
@@ -181,7 +188,7 @@ def _chronicle_removed_files(
         repo.audit(session, now, actor.key, UPLOAD_REFUSED_EVENT, ref)
 
 
-def open_case(kernel: Kernel, session: Session, actor: Actor, outcome: Outcome) -> Case:
+def open_case(kernel: Kernel, session: SchoolSession, actor: Actor, outcome: Outcome) -> Case:
     now = kernel.now()
     number = repo.next_number(session, outcome.kind.code)
     case = Case(

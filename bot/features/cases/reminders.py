@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import col, select
 
 from bot.domain import escalation
 from bot.domain.cases import CaseStatus, role_of_team
@@ -24,6 +24,7 @@ from bot.kernel.registry import Registry, ReminderKind
 from bot.observability import metrics
 from bot.storage import repository as repo
 from bot.storage import scheduling
+from bot.storage.scoping import SchoolSession
 from bot.storage.tables import Case, CaseTask, Reminder
 
 log = logging.getLogger(__name__)
@@ -63,14 +64,18 @@ def _by_level(reminder: Reminder) -> str:
     return f"case:{reminder.case_id}:{reminder.kind}"
 
 
-def schedule_for_case(kernel: Kernel, session: Session, case: Case) -> None:
+def schedule_for_case(kernel: Kernel, session: SchoolSession, case: Case) -> None:
     """The escalation ladder for a safeguarding case (the DSL team's, or one role's), and
     reminders about follow-ups."""
     assert case.id is not None
     for level, due in ladder_times(kernel, case):
         kind, suffix = KINDS[level]
         scheduling.schedule(session, f"case:{case.id}:{suffix}", kind, due, case_id=case.id)
-    for task in session.exec(select(CaseTask).where(CaseTask.case_id == case.id)):
+    for task in session.exec(
+        select(CaseTask).where(
+            col(CaseTask.school_id) == session.school_id, CaseTask.case_id == case.id
+        )
+    ):
         scheduling.schedule(
             session,
             f"task:{task.id}",
@@ -105,14 +110,14 @@ def ladder_times(kernel: Kernel, case: Case) -> list[tuple[str, datetime]]:
     return times
 
 
-def _waiting(kernel: Kernel, session: Session, reminder: Reminder) -> Case | None:
+def _waiting(kernel: Kernel, session: SchoolSession, reminder: Reminder) -> Case | None:
     case = session.get(Case, reminder.case_id)
     if case is None or case.status != CaseStatus.NEW.value:
         return None
     return case
 
 
-def _unacknowledged(kernel: Kernel, session: Session, reminder: Reminder) -> str:
+def _unacknowledged(kernel: Kernel, session: SchoolSession, reminder: Reminder) -> str:
     pack = kernel.pack
     case = _waiting(kernel, session, reminder)
     if case is None:
@@ -159,7 +164,7 @@ def email_roles(kernel: Kernel, case: Case, level: str) -> list[str]:
     return [head] if head else []
 
 
-def _email(kernel: Kernel, session: Session, reminder: Reminder) -> str:
+def _email(kernel: Kernel, session: SchoolSession, reminder: Reminder) -> str:
     case = _waiting(kernel, session, reminder)
     if case is None:
         return "already acknowledged"
@@ -201,7 +206,7 @@ def _email(kernel: Kernel, session: Session, reminder: Reminder) -> str:
     return f"emailed {len(emailed)}, {missing} without an address"
 
 
-def _task(kernel: Kernel, session: Session, reminder: Reminder) -> str:
+def _task(kernel: Kernel, session: SchoolSession, reminder: Reminder) -> str:
     task = session.get(CaseTask, reminder.task_id)
     case = session.get(Case, reminder.case_id)
     if task is None or case is None or task.done_at or case.status == CaseStatus.CLOSED.value:

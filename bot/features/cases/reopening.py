@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Session, col
+from sqlmodel import col
 
 from bot.domain.cases import CaseStatus, NotAllowed, require_handler
 from bot.domain.messages import Button, Message
@@ -21,23 +21,28 @@ from bot.features.cases import alerts, cards
 from bot.kernel.core import Kernel
 from bot.kernel.registry import Press
 from bot.storage import repository as repo
+from bot.storage.scoping import SchoolSession
 from bot.storage.tables import Case, CaseTask
 
 log = logging.getLogger(__name__)
 MAX_REASON = 2000
 
 
-def close_tasks(session: Session, case_id: int, now: datetime, by: str) -> int:
+def close_tasks(session: SchoolSession, case_id: int, now: datetime, by: str) -> int:
     """Mark the case's open follow-up tasks done as it closes; how many there were."""
     result = session.execute(
         sa.update(CaseTask)
-        .where(col(CaseTask.case_id) == case_id, col(CaseTask.done_at).is_(None))
+        .where(
+            col(CaseTask.school_id) == session.school_id,
+            col(CaseTask.case_id) == case_id,
+            col(CaseTask.done_at).is_(None),
+        )
         .values(done_at=now, done_by=by[:130])
     )
     return repo.rowcount(result)
 
 
-def reporter_told_closed(session: Session, ref: str) -> bool:
+def reporter_told_closed(session: SchoolSession, ref: str) -> bool:
     """Whether the case was closed before (and so its reporter told)."""
     return any(event.action == "case.closed" for event in repo.timeline(session, ref))
 
@@ -77,7 +82,11 @@ def reopen(press: Press) -> list[Message]:
     if closed_at is not None:  # the follow-ups that closed with it are open again
         result = session.execute(
             sa.update(CaseTask)
-            .where(col(CaseTask.case_id) == case.id, col(CaseTask.done_at) == closed_at)
+            .where(
+                col(CaseTask.school_id) == session.school_id,
+                col(CaseTask.case_id) == case.id,
+                col(CaseTask.done_at) == closed_at,
+            )
             .values(done_at=None, done_by=None)
         )
         reopened_tasks = repo.rowcount(result)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from bot.domain import retention as rules
 from bot.domain import retention_classes as classes
@@ -22,6 +22,7 @@ from bot.domain.cases import Actor, CaseKind, can_handle
 from bot.domain.policy import PolicyPack
 from bot.kernel.core import Kernel
 from bot.storage import repository as repo
+from bot.storage.scoping import SchoolSession, get_in_school
 from bot.storage.tables import AuditEvent, Case, Comment, OfficialAccount
 
 DPO = "dpo"  # the pack's role for the Data Protection Officer
@@ -79,11 +80,14 @@ def comment_class(comment: Comment) -> str:
 # --- what the sweep reads back -----------------------------------------------------------
 
 
-def in_force(session: Session) -> dict[str, int]:
+def in_force(session: SchoolSession) -> dict[str, int]:
     """The periods last applied to existing records ({} before the first sweep)."""
     row = session.exec(
         select(AuditEvent)
-        .where(AuditEvent.subject == rules.SCHEDULE_SUBJECT)
+        .where(
+            col(AuditEvent.school_id) == session.school_id,
+            AuditEvent.subject == rules.SCHEDULE_SUBJECT,
+        )
         .order_by(col(AuditEvent.id).desc())
     ).first()
     return dict(row.detail.get("periods") or {}) if row else {}
@@ -99,9 +103,11 @@ class Decision:
     until: date | None = None
 
 
-def decisions(session: Session, subjects: list[str] | None = None) -> dict[str, Decision]:
+def decisions(session: SchoolSession, subjects: list[str] | None = None) -> dict[str, Decision]:
     """Each record's latest review decision, by its reference."""
-    query = select(AuditEvent).where(col(AuditEvent.action).in_([KEPT, DISPOSE]))
+    query = select(AuditEvent).where(
+        col(AuditEvent.school_id) == session.school_id, col(AuditEvent.action).in_([KEPT, DISPOSE])
+    )
     if subjects is not None:
         query = query.where(col(AuditEvent.subject).in_(subjects))
     out: dict[str, Decision] = {}
@@ -157,14 +163,14 @@ def may_decide(pack: PolicyPack, actor: Actor | None, owner_team: str | None, cl
 
 
 def record_for(
-    kernel: Kernel, session: Session, ref: str, actor: Actor | None
+    kernel: Kernel, session: SchoolSession, ref: str, actor: Actor | None
 ) -> tuple[str, str | None, str, Case | Comment]:
     """(reference, owning team, class, row) of a case or comment this person may decide
     about. Missing and not theirs read the same, so references can't be probed."""
     ref = ref.strip().upper()
     row: Case | Comment | None
     if ref.startswith("CM-") and ref[3:].isdigit():
-        row = session.get(Comment, int(ref[3:]))
+        row = get_in_school(session, Comment, int(ref[3:]))
         team, cls = "slt", comment_class(row) if row else classes.COMMENT
     else:
         row = repo.case_by_ref(session, ref)
@@ -188,7 +194,7 @@ def _reason(reason: str) -> str:
 
 def reclassify(
     kernel: Kernel,
-    session: Session,
+    session: SchoolSession,
     ref: str,
     to: str,
     reason: str,
@@ -257,7 +263,9 @@ def comment_due(
     )
 
 
-def _schedule_of(kernel: Kernel, session: Session, row: Case | Comment, ref: str) -> rules.Schedule:
+def _schedule_of(
+    kernel: Kernel, session: SchoolSession, row: Case | Comment, ref: str
+) -> rules.Schedule:
     force = in_force(session)
     decision = decisions(session, [ref]).get(ref)
     if isinstance(row, Comment):
@@ -266,7 +274,11 @@ def _schedule_of(kernel: Kernel, session: Session, row: Case | Comment, ref: str
         return comment_due(kernel, row, force, decision)
     if row.closed_at is None:
         raise RetentionRefused(f"{ref} is still open; it is kept until it is closed.")
-    account = session.exec(select(OfficialAccount).where(OfficialAccount.case_id == row.id)).first()
+    account = session.exec(
+        select(OfficialAccount).where(
+            col(OfficialAccount.school_id) == session.school_id, OfficialAccount.case_id == row.id
+        )
+    ).first()
     schedule = case_due(kernel, row, account, force, decision)
     if schedule is None:
         raise RetentionRefused(f"{ref}'s account is still open; it is kept until it closes.")
@@ -275,7 +287,7 @@ def _schedule_of(kernel: Kernel, session: Session, row: Case | Comment, ref: str
 
 def keep(
     kernel: Kernel,
-    session: Session,
+    session: SchoolSession,
     ref: str,
     years: int,
     reason: str,
@@ -311,7 +323,7 @@ def keep(
 
 def approve_disposal(
     kernel: Kernel,
-    session: Session,
+    session: SchoolSession,
     ref: str,
     reason: str,
     *,

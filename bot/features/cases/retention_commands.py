@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import re
 
-from sqlmodel import Session
-
 from bot.domain import retention_classes as classes
 from bot.domain.cases import Actor
 from bot.domain.messages import Message
 from bot.features.cases import retention
 from bot.kernel.core import Kernel
 from bot.kernel.registry import Registry, TextCommand
+from bot.storage.scoping import SchoolSession
 
 REF = r"([a-z]{2,4}-[0-9]{1,6})"
 BECAUSE = r"\s+(?:because|reason:?|as)\s+(.+)"
@@ -48,7 +47,7 @@ def _names_a_decision(registry: Registry, text: str, said: str) -> str | None:
     return text.strip() if STARTS.match(text.strip()) else None
 
 
-def decide(kernel: Kernel, session: Session, actor: Actor, text: str) -> list[Message]:
+def decide(kernel: Kernel, session: SchoolSession, actor: Actor, text: str) -> list[Message]:
     by = (actor.key, actor.name or actor.user_id)
     verb = text.split(None, 1)[0].lower()
     try:

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, select
+from sqlmodel import col, select
 
 from bot.dialogs.declarations import Context, Dialog, Step
 from bot.dialogs.engine import OPENING, WORDS
@@ -27,6 +27,7 @@ from bot.features.cases import cards, retention
 from bot.kernel.core import Kernel
 from bot.kernel.registry import Registry
 from bot.storage import repository as repo
+from bot.storage.scoping import SchoolSession
 from bot.storage.tables import Case, Evidence
 
 # Answers in the reporter's own voice, as the team reads them ("Who is being targeted? Me").
@@ -115,9 +116,11 @@ def _by(case: Case, key: str) -> str:
     return mention(user) if platform == case.platform else user
 
 
-def evidence_lines(session: Session, case: Case, zone: ZoneInfo) -> list[str]:
+def evidence_lines(session: SchoolSession, case: Case, zone: ZoneInfo) -> list[str]:
     rows = session.exec(
-        select(Evidence).where(Evidence.case_id == case.id).order_by(Evidence.id)  # type: ignore[arg-type]
+        select(Evidence)
+        .where(col(Evidence.school_id) == session.school_id, Evidence.case_id == case.id)
+        .order_by(Evidence.id)  # type: ignore[arg-type]
     ).all()
     if not rows:
         return ["Evidence: none."]
@@ -139,7 +142,7 @@ def reporter_words(case: Case, platform_titles: Mapping[str, str]) -> str:
 
 
 def case_view(
-    kernel: Kernel, session: Session, case: Case, *, for_team: bool, history: list[str]
+    kernel: Kernel, session: SchoolSession, case: Case, *, for_team: bool, history: list[str]
 ) -> Message:
     """The owning team sees everything; the reporter sees what it is and where it stands."""
     registry, pack = kernel.registry, kernel.pack

@@ -7,7 +7,6 @@ import logging
 from typing import Any
 
 from pydantic import ValidationError
-from sqlmodel import Session
 
 from bot.dialogs.outcome import Outcome
 from bot.domain.cases import Actor
@@ -19,12 +18,13 @@ from bot.features.comments.dialog import CommentOutcome
 from bot.features.comments.moderation import Moderation, RegisterError
 from bot.features.comments.rules import CommentIn
 from bot.kernel.core import Kernel
+from bot.storage.scoping import SchoolSession
 from bot.storage.tables import OfficialAccount
 
 log = logging.getLogger(__name__)
 
 
-def prepare(kernel: Kernel, session: Session) -> dict[str, Any] | Message:
+def prepare(kernel: Kernel, session: SchoolSession) -> dict[str, Any] | Message:
     accounts = comments_queries.open_accounts(session)
     if not accounts:
         return Message(
@@ -35,7 +35,11 @@ def prepare(kernel: Kernel, session: Session) -> dict[str, Any] | Message:
 
 
 def finish(
-    kernel: Kernel, session: Session, actor: Actor, name: str, outcome: Outcome | CommentOutcome
+    kernel: Kernel,
+    session: SchoolSession,
+    actor: Actor,
+    name: str,
+    outcome: Outcome | CommentOutcome,
 ) -> list[Message]:
     assert isinstance(outcome, CommentOutcome)
     pack = kernel.pack

@@ -13,7 +13,6 @@ import logging
 from datetime import timedelta
 
 import sqlalchemy as sa
-from sqlmodel import Session
 
 from bot.domain.cases import Actor, teams_of
 from bot.domain.messages import Message, Priority
@@ -23,6 +22,7 @@ from bot.features.comments.rules import CommentIn, needs_slt_now
 from bot.kernel.core import Kernel
 from bot.storage import repository as repo
 from bot.storage import scheduling
+from bot.storage.scoping import SchoolSession, get_in_school
 from bot.storage.tables import Comment, OfficialAccount
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ class Moderation:
 
     def add_account(
         self,
-        session: Session,
+        session: SchoolSession,
         *,
         name: str,
         purpose: str,
@@ -77,7 +77,7 @@ class Moderation:
 
     def change(
         self,
-        session: Session,
+        session: SchoolSession,
         account_id: int,
         by: str,
         *,
@@ -87,7 +87,7 @@ class Moderation:
         close: bool = False,
     ) -> OfficialAccount:
         """Change moderators, transfer to a new lead, or close (AC-LEAVER)."""
-        account = session.get(OfficialAccount, account_id)
+        account = get_in_school(session, OfficialAccount, account_id)
         if account is None:
             raise RegisterError(f"There is no account number {account_id} in the register.")
         if account.status != "open":
@@ -107,7 +107,7 @@ class Moderation:
         repo.audit(session, now, by, action, f"account:{account.id}", name=account.name)
         return account
 
-    def export_csv(self, session: Session) -> str:
+    def export_csv(self, session: SchoolSession) -> str:
         """The register in the shape of the Dukeries record sheet (Appendix 2), then extras."""
         out = io.StringIO()
         writer = csv.writer(out)
@@ -141,7 +141,7 @@ class Moderation:
     # --- comments ----------------------------------------------------------------------
 
     def log_comment(
-        self, session: Session, data: CommentIn, source: str, by: str, platform: str | None
+        self, session: SchoolSession, data: CommentIn, source: str, by: str, platform: str | None
     ) -> tuple[Comment, bool]:
         """(comment, created). A repeated external id returns the first one, unchanged."""
         if data.id:
@@ -216,7 +216,7 @@ class Moderation:
 
     def tell_contacts(
         self,
-        session: Session,
+        session: SchoolSession,
         comment: Comment,
         account: OfficialAccount,
         message: Message,
@@ -236,7 +236,7 @@ class Moderation:
         return told
 
     def escalate(
-        self, session: Session, comment: Comment, account: OfficialAccount, reason: str
+        self, session: SchoolSession, comment: Comment, account: OfficialAccount, reason: str
     ) -> None:
         message = cc.slt_alert(self.pack, comment, account, reason)
         for platform in self.platforms_for(comment):
@@ -253,11 +253,11 @@ class Moderation:
 
     # --- the nudge buttons -------------------------------------------------------------
 
-    def act(self, session: Session, actor: Actor, action: str, value: str) -> list[Message]:
+    def act(self, session: SchoolSession, actor: Actor, action: str, value: str) -> list[Message]:
         number = value.upper().removeprefix("CM-")
         # ASCII digits that fit an integer column: not "²", not 20 digits (OverflowError).
         valid = number.isascii() and number.isdigit() and len(number) <= 9
-        comment = session.get(Comment, int(number)) if valid else None
+        comment = get_in_school(session, Comment, int(number)) if valid else None
         account = session.get(OfficialAccount, comment.account_id) if comment else None
         if comment is None or account is None:
             return [Message("I can't find that comment any more. Nothing has changed.")]

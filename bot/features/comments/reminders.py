@@ -3,13 +3,14 @@ then escalate to SLT. A press enquiry reminds SLT instead (MO-JOURNALIST)."""
 
 from __future__ import annotations
 
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from bot.domain.messages import Priority
 from bot.features.comments import cards as cc
 from bot.features.comments.moderation import Moderation
 from bot.kernel.core import Kernel
 from bot.kernel.registry import Registry, ReminderKind
+from bot.storage.scoping import SchoolSession
 from bot.storage.tables import Comment, OfficialAccount, Reminder
 
 STAGES = ("comment.nudge", "comment.deadline", "comment.escalate")
@@ -24,7 +25,7 @@ def _by_comment(reminder: Reminder) -> str:
     return f"comment:{reminder.comment_id}"
 
 
-def _remind(kernel: Kernel, session: Session, reminder: Reminder) -> str:
+def _remind(kernel: Kernel, session: SchoolSession, reminder: Reminder) -> str:
     pack, now = kernel.pack, kernel.now()
     comment = session.get(Comment, reminder.comment_id)
     account = session.get(OfficialAccount, comment.account_id) if comment else None
@@ -57,12 +58,21 @@ def _remind(kernel: Kernel, session: Session, reminder: Reminder) -> str:
     return f"{stage}: told {told} moderator(s)"
 
 
-def _preload(session: Session, reminders: list[Reminder]) -> None:
+def _preload(session: SchoolSession, reminders: list[Reminder]) -> None:
     """Load the comments and accounts of a batch in two queries, not two per reminder."""
     ids = {r.comment_id for r in reminders if r.comment_id is not None}
     if ids:
-        comments = session.exec(select(Comment).where(col(Comment.id).in_(ids))).all()
+        comments = session.exec(
+            select(Comment).where(
+                col(Comment.school_id) == session.school_id, col(Comment.id).in_(ids)
+            )
+        ).all()
         accounts = {c.account_id for c in comments}
-        owners = session.exec(select(OfficialAccount).where(col(OfficialAccount.id).in_(accounts)))
+        owners = session.exec(
+            select(OfficialAccount).where(
+                col(OfficialAccount.school_id) == session.school_id,
+                col(OfficialAccount.id).in_(accounts),
+            )
+        )
         # The identity map holds objects weakly: keep them, so session.get finds them.
         session.info["preloaded"] = [*comments, *owners.all()]

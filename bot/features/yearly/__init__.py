@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlmodel import Session
-
 from bot.domain.messages import Message, Priority
 from bot.domain.policy import PolicyPack
 from bot.features.yearly import confirm
@@ -17,9 +15,8 @@ from bot.kernel.core import Kernel
 from bot.kernel.registry import Registry, ReminderKind
 from bot.observability import metrics
 from bot.storage import daily_runs, scheduling
+from bot.storage.scoping import SchoolSession
 from bot.storage.tables import Reminder
-
-SCHOOL = 1  # the single school of today; schools come with issue 25 point 1
 
 
 def register(registry: Registry) -> None:
@@ -40,7 +37,7 @@ def annual_reminder(pack: PolicyPack, year: int) -> Message:
     )
 
 
-def schedule(kernel: Kernel, session: Session, after: datetime | None = None) -> None:
+def schedule(kernel: Kernel, session: SchoolSession, after: datetime | None = None) -> None:
     """The next yearly reminder on or after `after` (default now), if the pack has one."""
     month = kernel.pack.records.annual_reminder_month
     if month is None:
@@ -57,7 +54,7 @@ def schedule(kernel: Kernel, session: Session, after: datetime | None = None) ->
             return
 
 
-def _remind(kernel: Kernel, session: Session, reminder: Reminder) -> str:
+def _remind(kernel: Kernel, session: SchoolSession, reminder: Reminder) -> str:
     """Everyone's message goes into the outbox in the sweep's one transaction, with the
     year's run recorded (bot/storage/daily_runs.py): a kill before the commit undoes
     both, and a year already recorded is never sent again, so each person gets it once."""
@@ -66,7 +63,7 @@ def _remind(kernel: Kernel, session: Session, reminder: Reminder) -> str:
     schedule(kernel, session, after=kernel.now() + timedelta(days=1))
     first = daily_runs.record_once(
         session,
-        SCHOOL,
+        session.school_id,
         daily_runs.YEARLY_REMINDER,
         str(year),
         holder=kernel.outbox.instance,

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import select
 
+from bot.storage.scoping import SchoolSession
 from bot.storage.tables import Case, OfficialAccount, PolicyRead, RoleAssignment
 
 
-def known_people(session: Session) -> set[tuple[str, str]]:
+def known_people(session: SchoolSession) -> set[tuple[str, str]]:
     """Everyone the bot can message: role holders, reporters and account contacts."""
     people: set[tuple[str, str]] = set()
-    for platform, user in session.exec(select(RoleAssignment.platform, RoleAssignment.user_id)):
+    roles = select(RoleAssignment.platform, RoleAssignment.user_id).where(
+        RoleAssignment.school_id == session.school_id
+    )
+    for platform, user in session.exec(roles):
         people.add((platform, user))
-    for platform, user in session.exec(select(Case.platform, Case.reporter_id).distinct()):
+    reporters = select(Case.platform, Case.reporter_id).where(Case.school_id == session.school_id)
+    for platform, user in session.exec(reporters.distinct()):
         people.add((platform, user))
-    for account in session.exec(select(OfficialAccount).where(OfficialAccount.status == "open")):
+    accounts = select(OfficialAccount).where(
+        OfficialAccount.school_id == session.school_id, OfficialAccount.status == "open"
+    )
+    for account in session.exec(accounts):
         for contact in account.contacts:
             platform, _, user = contact.partition(":")
             if user:
@@ -22,10 +30,13 @@ def known_people(session: Session) -> set[tuple[str, str]]:
     return people
 
 
-def confirmation(session: Session, platform: str, user_id: str, year: int) -> PolicyRead | None:
+def confirmation(
+    session: SchoolSession, platform: str, user_id: str, year: int
+) -> PolicyRead | None:
     """This person's "I've read it" for that year's reminder, if they pressed it."""
     return session.exec(
         select(PolicyRead).where(
+            PolicyRead.school_id == session.school_id,
             PolicyRead.platform == platform,
             PolicyRead.user_id == user_id,
             PolicyRead.year == year,

@@ -26,7 +26,7 @@ def _key(user: str) -> str:
 def keep(kernel: Kernel, user: str, step: str, posted: dict[str, Any]) -> None:
     """Remember a question message just posted: `posted` has channel, ts, text, blocks."""
     with kernel.session() as session:
-        row = session.get(ConversationRef, (PLATFORM, _key(user)))
+        row = session.get(ConversationRef, (session.school_id, PLATFORM, _key(user)))
         kept: list[dict[str, Any]] = []
         if row is not None and row.reference.get("step") == step:
             kept = list(row.reference.get("messages") or [])[-(KEPT_PER_QUESTION - 1) :]
@@ -41,7 +41,7 @@ def keep(kernel: Kernel, user: str, step: str, posted: dict[str, Any]) -> None:
 def take(kernel: Kernel, user: str, step: str) -> list[dict[str, Any]]:
     """The messages that asked `step`, forgotten now that it is answered ([] if none)."""
     with kernel.session() as session:
-        row = session.get(ConversationRef, (PLATFORM, _key(user)))
+        row = session.get(ConversationRef, (session.school_id, PLATFORM, _key(user)))
         if row is None or row.reference.get("step") != step:
             return []
         messages = list(row.reference.get("messages") or [])

@@ -9,9 +9,10 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import click
-from sqlmodel import Session
 
 from bot.config import Settings
+from bot.domain.schools import FIRST_SCHOOL
+from bot.storage.scoping import SchoolSession
 
 
 @click.group(name="teams")
@@ -47,13 +48,14 @@ TEAMS_ID_HELP = (
 SCHOOL_ID = click.IntRange(min=1, max=2**31 - 1)
 
 
-def _session() -> Session:
-    """A session on the bot's own database (brought up to date first, as `run` does)."""
+def _session() -> SchoolSession:
+    """A session on the bot's own database (brought up to date first, as `run` does). The
+    team links are the trust's routing, so the first school's session reads them all."""
     from bot.storage import db
 
     url = Settings().resolved_database_url
     db.upgrade(url)
-    return Session(db.make_engine(url))
+    return SchoolSession(db.make_engine(url), school_id=FIRST_SCHOOL)
 
 
 def _teams_id(given: str) -> str:

@@ -18,9 +18,10 @@ from datetime import datetime
 from urllib.parse import unquote, urlsplit
 
 from botbuilder.schema import Activity
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from bot.storage import repository as repo
+from bot.storage.scoping import SchoolSession
 from bot.storage.tables import TeamsSchool
 
 DEFAULT_SCHOOL = 1
@@ -40,7 +41,7 @@ def teams_id_from(given: str) -> str | None:
 
 
 def link(
-    session: Session, kind: str, teams_id: str, school: int, *, by: str, now: datetime
+    session: SchoolSession, kind: str, teams_id: str, school: int, *, by: str, now: datetime
 ) -> int | None:
     """Link a team or channel to `school`; returns the school it had before (None: none)."""
     row = session.get(TeamsSchool, (kind, teams_id))
@@ -53,7 +54,7 @@ def link(
     return before
 
 
-def unlink(session: Session, teams_id: str, by: str, now: datetime) -> list[str]:
+def unlink(session: SchoolSession, teams_id: str, by: str, now: datetime) -> list[str]:
     """Forget the team's and the channel's links for this id; returns the kinds removed."""
     removed = []
     for kind in (TEAM, CHANNEL):
@@ -65,7 +66,7 @@ def unlink(session: Session, teams_id: str, by: str, now: datetime) -> list[str]
     return removed
 
 
-def links(session: Session) -> list[TeamsSchool]:
+def links(session: SchoolSession) -> list[TeamsSchool]:
     return list(
         session.exec(
             select(TeamsSchool).order_by(col(TeamsSchool.school_id), col(TeamsSchool.teams_id))
@@ -73,7 +74,7 @@ def links(session: Session) -> list[TeamsSchool]:
     )
 
 
-def school_of_channel(session: Session, team: str | None, channel: str | None) -> int:
+def school_of_channel(session: SchoolSession, team: str | None, channel: str | None) -> int:
     """The channel's own link, else its team's, else the first school."""
     for kind, teams_id in ((CHANNEL, channel), (TEAM, team)):
         if teams_id:

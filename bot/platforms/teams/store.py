@@ -13,11 +13,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, col, delete, select
+from sqlmodel import col, delete, select
 
 from bot.domain.cases import teams_of
 from bot.kernel.core import Kernel
 from bot.storage import repository as repo
+from bot.storage.scoping import SchoolSession
 from bot.storage.tables import ConversationRef
 
 PLATFORM = "teams"
@@ -26,7 +27,7 @@ TEAM_LABELS = {"dsl": "safeguarding (DSL)", "slt": "senior leadership (SLT)"}
 
 def save(kernel: Kernel, key: str, reference: dict[str, Any]) -> None:
     with kernel.session() as session:
-        row = session.get(ConversationRef, (PLATFORM, key))
+        row = session.get(ConversationRef, (session.school_id, PLATFORM, key))
         if row is None:
             row = ConversationRef(platform=PLATFORM, key=key, updated_at=kernel.now())
         elif row.reference == reference:
@@ -49,7 +50,13 @@ def put_many(
             _forget_older(session, prefix, before)
         now = kernel.now()
         rows = [
-            {"platform": PLATFORM, "key": key, "reference": reference, "updated_at": now}
+            {
+                "school_id": session.school_id,
+                "platform": PLATFORM,
+                "key": key,
+                "reference": reference,
+                "updated_at": now,
+            }
             for key, reference in references.items()
         ]
         if rows:
@@ -60,14 +67,14 @@ def put_many(
 _UPSERTS: dict[str, Any] = {}
 
 
-def _upsert(session: Session) -> Any:
-    """INSERT ... ON CONFLICT (platform, key) DO UPDATE, built once per dialect."""
+def _upsert(session: SchoolSession) -> Any:
+    """INSERT ... ON CONFLICT (school_id, platform, key) DO UPDATE, built once per dialect."""
     name = session.get_bind().dialect.name
     if name not in _UPSERTS:
         table = ConversationRef.__table__  # type: ignore[attr-defined]
         insert = (postgresql if name == "postgresql" else sqlite).insert(table)
         _UPSERTS[name] = insert.on_conflict_do_update(
-            index_elements=[table.c.platform, table.c.key],
+            index_elements=[table.c.school_id, table.c.platform, table.c.key],
             set_={"reference": insert.excluded.reference, "updated_at": insert.excluded.updated_at},
         )
     return _UPSERTS[name]
@@ -75,7 +82,7 @@ def _upsert(session: Session) -> Any:
 
 def load(kernel: Kernel, key: str) -> dict[str, Any] | None:
     with kernel.session() as session:
-        row = session.get(ConversationRef, (PLATFORM, key))
+        row = session.get(ConversationRef, (session.school_id, PLATFORM, key))
         return dict(row.reference) if row else None
 
 
@@ -84,7 +91,10 @@ def any_channel(kernel: Kernel) -> dict[str, Any] | None:
     with kernel.session() as session:
         row = session.exec(
             select(ConversationRef)
-            .where(ConversationRef.platform == PLATFORM)
+            .where(
+                col(ConversationRef.school_id) == session.school_id,
+                ConversationRef.platform == PLATFORM,
+            )
             .where(col(ConversationRef.key).startswith("channel:"))
             .order_by(col(ConversationRef.updated_at).desc())
         ).first()
@@ -111,7 +121,7 @@ def choose_channel(
             "Nothing has changed."
         )
     with kernel.session() as session:
-        row = session.get(ConversationRef, (PLATFORM, f"team:{team}"))
+        row = session.get(ConversationRef, (session.school_id, PLATFORM, f"team:{team}"))
         if row is None:
             row = ConversationRef(platform=PLATFORM, key=f"team:{team}", updated_at=kernel.now())
         row.reference, row.updated_at = reference, kernel.now()
@@ -131,7 +141,7 @@ def choose_channel(
 def take(kernel: Kernel, key: str) -> dict[str, Any] | None:
     """Load and forget in one go (a card that is being closed)."""
     with kernel.session() as session:
-        row = session.get(ConversationRef, (PLATFORM, key))
+        row = session.get(ConversationRef, (session.school_id, PLATFORM, key))
         if row is None:
             return None
         session.delete(row)
@@ -145,7 +155,10 @@ def take_where(kernel: Kernel, prefix: str, field: str, value: str) -> list[dict
     with kernel.session() as session:
         rows = session.exec(
             select(ConversationRef)
-            .where(ConversationRef.platform == PLATFORM)
+            .where(
+                col(ConversationRef.school_id) == session.school_id,
+                ConversationRef.platform == PLATFORM,
+            )
             .where(col(ConversationRef.key).startswith(prefix))
         ).all()
         found = [row for row in rows if row.reference.get(field) == value]
@@ -156,10 +169,13 @@ def take_where(kernel: Kernel, prefix: str, field: str, value: str) -> list[dict
         return [dict(row.reference) for row in found]
 
 
-def _forget_older(session: Session, prefix: str, before: datetime) -> None:
+def _forget_older(session: SchoolSession, prefix: str, before: datetime) -> None:
     session.execute(
         delete(ConversationRef)
-        .where(col(ConversationRef.platform) == PLATFORM)
+        .where(
+            col(ConversationRef.school_id) == session.school_id,
+            col(ConversationRef.platform) == PLATFORM,
+        )
         .where(col(ConversationRef.key).startswith(prefix))
         .where(col(ConversationRef.updated_at) < before)
     )
