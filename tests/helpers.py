@@ -15,17 +15,18 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import sqlalchemy as sa
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from bot.dispatch import BotService
 from bot.domain.policy import PolicyPack, load_pack, parse_pack
+from bot.domain.schools import School
 from bot.domain.turns import StaffMessage
 from bot.features.comments.rules import CommentIn
 from bot.kernel.evidence_database import DatabaseEvidenceStore
@@ -33,6 +34,7 @@ from bot.kernel.evidence_folder import FolderEvidenceStore
 from bot.platforms import PLATFORM_TITLES
 from bot.storage import db
 from bot.storage import repository as repo
+from bot.storage.schools import add_school, find_school
 from bot.storage.tables import Case
 
 # The repository's top folder, whichever folder of tests/ a module is in.
@@ -162,6 +164,15 @@ def make_service(
         else FolderEvidenceStore(evidence_dir)
     )
     return BotService(engine, pack, store, clock=clock, **kwargs)  # type: ignore[arg-type]
+
+
+def schools_up_to(engine: Any, last: int) -> None:
+    """Schools 2 to `last` (as `schoolbot schools add` makes them), for tests to name."""
+    with Session(engine) as session:
+        for number in range(2, last + 1):
+            if find_school(session, str(number)) is None:
+                add_school(session, School(0, f"school-{number}"), datetime.now(UTC))
+        session.commit()
 
 
 def stored_files(service: BotService) -> list[str]:

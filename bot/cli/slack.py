@@ -11,6 +11,8 @@ from bot.cli.common import _service, _settings, open_service
 from bot.platforms.slack import installations
 from bot.platforms.slack.token_keys import HOW_TO_MAKE_ONE, TokenKeyProblem, TokenKeys
 from bot.storage import repository as repo
+from bot.storage.schools import find_school
+from bot.storage.scoping import SchoolSession
 
 
 @click.group()
@@ -53,6 +55,7 @@ def slack_map(enterprise_id: str, team_id: str, school: int) -> None:
     """Enterprise Grid: put workspace TEAM_ID of org ENTERPRISE_ID in a school."""
     service = open_service()
     with service.kernel.work.session() as session:
+        _must_exist(session, school)
         installations.map_workspace(session, enterprise_id, team_id, school)
         repo.audit(
             session,
@@ -73,10 +76,19 @@ def slack_map(enterprise_id: str, team_id: str, school: int) -> None:
 def slack_channels(school: int, dsl: str | None, slt: str | None) -> None:
     """Set where a school's DSL and SLT alerts go in its own workspace."""
     with open_service().kernel.work.session() as session:
+        _must_exist(session, school)
         if not installations.set_channels(session, school, dsl, slt):
             raise click.ClickException(f"School {school} has not installed Slack yet.")
         session.commit()
     click.echo(f"School {school}'s alert channels are set.")
+
+
+def _must_exist(session: SchoolSession, school: int) -> None:
+    if find_school(session, str(school)) is None:
+        raise click.ClickException(
+            f"There is no school {school}. See `schoolbot schools list`, or add it with "
+            "`schoolbot schools add`."
+        )
 
 
 @click.group()

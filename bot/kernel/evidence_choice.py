@@ -31,12 +31,12 @@ def chosen_kind(settings: Settings) -> str:
 
 
 def choose_evidence_store(
-    settings: Settings, engine: sa.Engine, keys: EvidenceKeys | None
+    settings: Settings, engine: sa.Engine, keys: EvidenceKeys | None, school_id: int = 1
 ) -> EvidenceStore:
-    """The store for these settings; EvidenceStoreProblem for a folder only one of several
-    PostgreSQL instances could read."""
+    """The store for these settings (a school's bytes in the database are that school's);
+    EvidenceStoreProblem for a folder only one of several PostgreSQL instances could read."""
     if chosen_kind(settings) == "database":
-        return DatabaseEvidenceStore(engine, keys)
+        return DatabaseEvidenceStore(engine, keys, school_id)
     if _on_postgresql(settings) and not settings.evidence_folder_shared:
         raise EvidenceStoreProblem(
             "Evidence files would be kept in the local folder "

@@ -83,7 +83,9 @@ class DatabaseEvidenceStore:
     def stored_at(self, sha256: str) -> float | None:
         with self.engine.connect() as connection:
             row = connection.execute(
-                sa.select(EvidenceBlob.stored_at).where(self._one(sha256))  # type: ignore[call-overload]
+                sa.select(EvidenceBlob.stored_at).where(  # type: ignore[call-overload]
+                    self._one(sha256)  # this store's school_id and the SHA-256
+                )
             ).first()
         return None if row is None else row[0].timestamp()
 

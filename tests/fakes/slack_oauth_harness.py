@@ -24,7 +24,7 @@ from bot.platforms.slack.oauth import install_link
 from tests.fakes.fake_slack import FakeSlack
 from tests.fakes.fake_slack_oauth import CLIENT_ID, CLIENT_SECRET, Workspace
 from tests.fakes.slack_harness import SECRET, Bot, signed_headers
-from tests.helpers import make_service
+from tests.helpers import make_service, schools_up_to
 
 TOKEN_KEYS = [Fernet.generate_key().decode() for _ in range(2)]
 
@@ -52,6 +52,7 @@ async def oauth_bot(
     `more_settings` by their environment names."""
     data_dir = tmp_path / f"instance-{id(object())}"
     service = make_service(url, "dukeries-academy", clock, data_dir / "evidence")
+    schools_up_to(service.engine, 5)
     app = create_app(service, oauth_settings(fake, data_dir, **more_settings))
     server = TestServer(app)
     await server.start_server()

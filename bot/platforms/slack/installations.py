@@ -20,10 +20,11 @@ from datetime import UTC, datetime
 
 from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from bot.kernel.work import UnitOfWork
 from bot.platforms.slack.token_keys import Binding, TokenKeys, TokenLocked
+from bot.storage.scoping import SchoolSession
 from bot.storage.tables import SlackInstallation, SlackWorkspaceSchool
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,7 @@ class SlackInstallations(AsyncInstallationStore):
 
     @staticmethod
     def row_for(
-        session: Session,
+        session: SchoolSession,
         enterprise_id: str | None,
         team_id: str | None,
         *,
@@ -104,7 +105,10 @@ class SlackInstallations(AsyncInstallationStore):
 
     @staticmethod
     def school_of(
-        session: Session, row: SlackInstallation, enterprise_id: str | None, team_id: str | None
+        session: SchoolSession,
+        row: SlackInstallation,
+        enterprise_id: str | None,
+        team_id: str | None,
     ) -> int:
         """The school a workspace belongs to. An org-wide install's workspaces are each
         mapped to their school (`schoolbot slack map`); one not mapped (yet) belongs to the
@@ -147,7 +151,7 @@ class SlackInstallations(AsyncInstallationStore):
             session.commit()
             return school
 
-    def _save(self, session: Session, inst: Installation, school_id: int | None) -> int:
+    def _save(self, session: SchoolSession, inst: Installation, school_id: int | None) -> int:
         enterprise_key, team_key = keys_of(
             inst.enterprise_id, inst.team_id, org_wide=inst.is_enterprise_install
         )
@@ -294,7 +298,7 @@ class SlackInstallations(AsyncInstallationStore):
 
     # --- for the send loop and the CLI ------------------------------------------------------
 
-    def row_for_school(self, session: Session, school_id: int) -> SlackInstallation | None:
+    def row_for_school(self, session: SchoolSession, school_id: int) -> SlackInstallation | None:
         """The install a school's sends go through: its own, else its org's."""
         own = session.exec(
             select(SlackInstallation)
@@ -311,7 +315,7 @@ class SlackInstallations(AsyncInstallationStore):
         return self.row_for(session, mapped.enterprise_id, None, org_wide=True) if mapped else None
 
 
-def status_lines(session: Session) -> list[str]:
+def status_lines(session: SchoolSession) -> list[str]:
     """One line per install for `schoolbot slack status`: school, workspace, connected or
     not and what to do. No token is read."""
     lines: list[str] = []
@@ -333,7 +337,7 @@ def status_lines(session: Session) -> list[str]:
     return lines or ["No school has installed Slack yet (schoolbot slack link --school N)."]
 
 
-def reseal_all(session: Session, keys: TokenKeys) -> tuple[int, int, list[int]]:
+def reseal_all(session: SchoolSession, keys: TokenKeys) -> tuple[int, int, list[int]]:
     """Re-encrypt every stored token with the first key (`schoolbot secrets rotate`): how
     many were re-encrypted, how many already were, and the schools whose tokens no key
     opens. Nothing is decrypted into a log or the screen; each token keeps its binding."""
@@ -356,7 +360,7 @@ def reseal_all(session: Session, keys: TokenKeys) -> tuple[int, int, list[int]]:
     return done, already, sorted(set(locked))
 
 
-def map_workspace(session: Session, enterprise_id: str, team_id: str, school_id: int) -> None:
+def map_workspace(session: SchoolSession, enterprise_id: str, team_id: str, school_id: int) -> None:
     """Enterprise Grid: the workspace `team_id` of org `enterprise_id` is `school_id`'s."""
     row = session.get(SlackWorkspaceSchool, (enterprise_id, team_id))
     row = row or SlackWorkspaceSchool(enterprise_id=enterprise_id, team_id=team_id)
@@ -364,7 +368,7 @@ def map_workspace(session: Session, enterprise_id: str, team_id: str, school_id:
     session.add(row)
 
 
-def set_channels(session: Session, school_id: int, dsl: str | None, slt: str | None) -> bool:
+def set_channels(session: SchoolSession, school_id: int, dsl: str | None, slt: str | None) -> bool:
     """The school's own DSL and SLT channels (over SLACK_DSL_CHANNEL/SLACK_SLT_CHANNEL)."""
     rows = session.exec(
         select(SlackInstallation).where(SlackInstallation.school_id == school_id)

@@ -42,6 +42,7 @@ from bot.kernel.work import UnitOfWork
 from bot.platforms.slack.installations import SlackInstallations, now_utc
 from bot.platforms.slack.token_keys import TokenKeys
 from bot.platforms.slack.token_refresh import TokenRefresher
+from bot.storage.schools import find_school
 from bot.storage.tables import SlackOAuthState
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,10 @@ LINK_DAYS = 14  # how long a school's install link (`schoolbot slack link`) work
 LINK_REFUSED = (
     "This install link is not valid or has expired. Ask your trust's IT lead for a new one "
     "(schoolbot slack link --school N)."
+)
+NO_SUCH_SCHOOL = (
+    "This install link is for a school that isn't set up in the bot. Ask your trust's IT lead "
+    "to check `schoolbot schools list` and send a new link."
 )
 MANIFEST = Path(__file__).resolve().parents[3] / "manifests" / "slack" / "manifest.json"
 
@@ -153,8 +158,18 @@ class SchoolOAuthFlow(AsyncOAuthFlow):
             return BoltResponse(
                 status=403, body=LINK_REFUSED, headers={"Content-Type": "text/plain; charset=utf-8"}
             )
+        if not await self.states.work.run(self._exists, school):
+            return BoltResponse(
+                status=404,
+                body=NO_SUCH_SCHOOL,
+                headers={"Content-Type": "text/plain; charset=utf-8"},
+            )
         request.context["school_id"] = school
         return await super().handle_installation(request)
+
+    def _exists(self, school: int) -> bool:
+        with self.states.work.session() as session:
+            return find_school(session, str(school)) is not None
 
     async def issue_new_state(self, request: AsyncBoltRequest) -> str:
         return await self.states.async_issue(school_id=request.context["school_id"])

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from slack_sdk.errors import SlackApiError, SlackTokenRotationError
 from slack_sdk.oauth.token_rotation import TokenRotator
 from slack_sdk.web import WebClient
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from bot.platforms.slack.installations import (
     BotAccess,
@@ -30,6 +30,7 @@ from bot.platforms.slack.installations import (
     now_utc,
     stamp,
 )
+from bot.storage.scoping import SchoolSession
 from bot.storage.tables import SlackInstallation
 
 log = logging.getLogger(__name__)
@@ -147,7 +148,7 @@ class TokenRefresher:
                     return self.installations.access(row, school_id)
             time.sleep(WAIT_STEP)
 
-    def _rotate(self, session: Session, row: SlackInstallation) -> None:
+    def _rotate(self, session: SchoolSession, row: SlackInstallation) -> None:
         """One oauth.v2.access refresh; on failure the old token is kept (it may still work
         until it expires) and the log says what to do."""
         installation = self.installations.installation_of(row)

@@ -12,6 +12,7 @@ import click
 
 from bot.config import Settings
 from bot.domain.schools import FIRST_SCHOOL
+from bot.storage.schools import find_school
 from bot.storage.scoping import SchoolSession
 
 
@@ -82,6 +83,11 @@ def _link(kind: str, given: str, school: int) -> None:
 
     teams_id = _teams_id(given)
     with _session() as session:
+        if find_school(session, str(school)) is None:
+            raise click.ClickException(
+                f"There is no school {school}. See `schoolbot schools list`, or add it with "
+                "`schoolbot schools add`."
+            )
         before = schools.link(
             session, kind, teams_id, school, by=f"cli:{getpass.getuser()}", now=datetime.now(UTC)
         )

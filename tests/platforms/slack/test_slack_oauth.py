@@ -253,6 +253,10 @@ async def test_only_a_signed_unexpired_link_starts_an_install(sqlite_url, clock,
             assert refused.status == 403
             assert "Ask your trust's IT lead for a new one" in await refused.text()
         assert (await bot.http.get(bot.server.make_url(good))).status == 200
+        no_such_school = install_link(CLIENT_SECRET, 40, time.time())
+        refused = await bot.http.get(bot.server.make_url(no_such_school))
+        assert refused.status == 404
+        assert "isn't set up in the bot" in await refused.text()
 
 
 async def test_a_code_slack_does_not_know_installs_nothing(

@@ -23,7 +23,7 @@ from bot.platforms.slack.token_keys import TokenKeys, TokenLocked
 from bot.runtime import configure_logging
 from bot.storage import db
 from bot.storage.tables import AuditEvent, SlackInstallation, SlackWorkspaceSchool
-from tests.helpers import SCHOOLBOT, env_for, run_until_healthy
+from tests.helpers import SCHOOLBOT, env_for, run_until_healthy, schools_up_to
 
 pytestmark = pytest.mark.issue(25, 3)
 OLD, NEW = Fernet.generate_key().decode(), Fernet.generate_key().decode()
@@ -38,6 +38,7 @@ def schoolbot(tmp_path: Path, url: str, *args: str, keys: str) -> subprocess.Com
 
 
 def installed(url: str, keys: str) -> None:
+    schools_up_to(db.make_engine(url), 2)
     store = SlackInstallations(UnitOfWork(db.make_engine(url)), TokenKeys.parse(keys), "1.2")
     inst = Installation(
         team_id="TA", team_name="Dukeries", bot_token=TOKEN, bot_refresh_token="xoxe-1-r",
@@ -71,6 +72,10 @@ def test_secrets_rotate_reencrypts_every_token_with_the_first_key(tmp_path, sqli
 
 def test_slack_map_and_status(tmp_path, sqlite_url):
     installed(sqlite_url, OLD)
+    unknown = schoolbot(tmp_path, sqlite_url, "slack", "map", "E1", "T7", "--school", "7", keys=OLD)
+    assert unknown.returncode == 1
+    assert "There is no school 7. See `schoolbot schools list`" in unknown.stderr
+    schools_up_to(db.make_engine(sqlite_url), 7)
     mapped = schoolbot(tmp_path, sqlite_url, "slack", "map", "E1", "T7", "--school", "7", keys=OLD)
     assert mapped.returncode == 0, mapped.stderr
     with Session(db.make_engine(sqlite_url)) as session:

@@ -14,7 +14,7 @@ from bot.platforms.teams.schools import teams_id_from
 from bot.storage import db
 from bot.storage.tables import AuditEvent
 from tests.fakes.teams_client import TEAM, channel_id, running_bot
-from tests.helpers import fresh_shell_env, grant, run_schoolbot
+from tests.helpers import fresh_shell_env, grant, run_schoolbot, schools_up_to
 from tests.platforms.teams.test_teams_channels_and_package import dsl_alert
 from tests.platforms.teams.test_teams_signed_buttons import acknowledged, button, press
 
@@ -45,6 +45,10 @@ async def test_the_it_lead_links_a_team_to_a_school_and_a_running_bot_follows(
     sqlite_url, clock, tmp_path, fake
 ):
     env = fresh_shell_env(tmp_path, DATABASE_URL=sqlite_url, MicrosoftAppTenantId="tenant-0001")
+    unknown = run_schoolbot(tmp_path, env, "teams", "map-team", TEAM, "2")
+    assert unknown.returncode == 1
+    assert "There is no school 2. See `schoolbot schools list`" in unknown.stderr
+    schools_up_to(db.make_engine(sqlite_url), 2)
     listed = run_schoolbot(tmp_path, env, "teams", "list")
     assert listed.returncode == 0, listed.stderr
     assert "Tenants accepted (MicrosoftAppTenantId): tenant-0001" in listed.stdout
@@ -88,6 +92,7 @@ async def test_the_it_lead_links_a_team_to_a_school_and_a_running_bot_follows(
 @pytest.mark.issue(25, 4)
 def test_links_are_kept_on_sqlite_and_postgresql(database_url):
     engine = db.make_engine(database_url)
+    schools_up_to(engine, 4)
     now = datetime.now(UTC)
     dsl = channel_id("dsl")
     with Session(engine) as session:

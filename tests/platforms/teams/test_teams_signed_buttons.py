@@ -20,7 +20,7 @@ from bot.platforms.teams import button_seal, presses, schools
 from bot.platforms.teams.button_seal import ButtonSeal, Seal
 from bot.storage.tables import Case
 from tests.fakes.teams_client import TEAM, TeamsClient, channel_id, running_bot, text_of
-from tests.helpers import grant
+from tests.helpers import grant, schools_up_to
 from tests.platforms.teams.test_teams_channels_and_package import (
     dsl_alert,
     private_to,
@@ -100,6 +100,7 @@ async def test_an_altered_button_is_refused_and_nothing_changes(teams, changed):
 
 @pytest.mark.issue(25, 4)
 async def test_a_button_signed_for_another_school_is_refused_in_this_schools_team(teams):
+    schools_up_to(teams.service.engine, 2)
     alert = await dsl_alert(teams)
     data = button(alert, "Acknowledge")
     unsigned = {k: v for k, v in data.items() if k not in ("school", "sig")}
