@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from bot.cli.school_choice import ALL_SCHOOLS, CHOSEN_SCHOOL, choose_school
+from bot.cli.school_choice import ALL_SCHOOLS, CHOSEN_SCHOOL, SCHOOL_FLAG, choose_school
 from bot.config import Settings
 from bot.domain.policy import PolicyError
 from bot.domain.schools import FIRST_SCHOOL, School
@@ -115,8 +115,17 @@ def open_service() -> BotService:
     or of the only school: the command then sees and writes that school's records only."""
     settings = _settings()
     with opened(settings) as engine:
-        school = choose_school(_all_schools(engine), settings.policy_pack)
+        schools = _all_schools(engine)
+    school = choose_school(schools, settings.policy_pack)
+    if len(schools) > 1:  # for the commands a command suggests (see school_flag)
+        click.get_current_context().meta[SCHOOL_FLAG] = f" --school {school.key}"
     return _service(settings, school_id=school.id, migrate=False)
+
+
+def school_flag() -> str:
+    """ " --school KEY" when the trust has several schools, to put in a command this
+    command suggests (so it can be pasted as it is); "" for a trust of one."""
+    return str(click.get_current_context().meta.get(SCHOOL_FLAG, ""))
 
 
 def each_chosen_service() -> Iterator[BotService]:

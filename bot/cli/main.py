@@ -20,6 +20,7 @@ from bot.cli.common import (
     _service,
     _settings,
     open_service,
+    school_flag,
 )
 from bot.cli.school_choice import school_option
 from bot.config import Settings
@@ -290,7 +291,7 @@ def roles_list() -> None:
     with service.kernel.session() as session:
         rows = repo.all_roles(session)
     if not rows:
-        click.echo("No roles yet. Add one with: schoolbot roles add USER_ID dsl")
+        click.echo(f"No roles yet. Add one with: schoolbot roles add{school_flag()} USER_ID dsl")
     pack = service.kernel.pack
     for row in rows:
         email = ", email on file" if row.email else ""
@@ -303,7 +304,7 @@ def _warn_unfilled_roles(service, say: Callable[[str], None] = click.echo) -> No
     """One line per role the pack's escalation needs that nobody holds (see role_check)."""
     from bot.kernel.role_check import unfilled_role_lines
 
-    for line in unfilled_role_lines(service.kernel):
+    for line in unfilled_role_lines(service.kernel, school_flag()):
         say(line)
 
 

@@ -24,6 +24,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 SCHOOL_ENV = "SCHOOLBOT_SCHOOL"
 CHOSEN_SCHOOL = "schoolbot.school"  # in click's context: the --school given (None: not given)
 ALL_SCHOOLS = "schoolbot.all_schools"
+SCHOOL_FLAG = "schoolbot.school_flag"
 SCHOOL_HELP = (
     "The school (its key or number, see `schoolbot schools list`); default: the only "
     f"school. Also read from {SCHOOL_ENV}."

@@ -83,8 +83,15 @@ def test_each_command_works_on_the_school_it_is_given_and_only_that_one(install)
     assert elsewhere.returncode == 1 and "There is no case FR-0001" in elsewhere.stderr
     kings = ok(install.run("roles", "list", "--school", "kings"))
     assert "dsl2" in kings and "dsl1" not in kings
+    assert "Add someone: schoolbot roles add --school kings USER_ID deputy_dsl" in kings
     assert "dsl1" not in ok(install.run("roles", "list", SCHOOLBOT_SCHOOL="kings"))
     assert "FR-0001" not in ok(install.run("records", "due", "--school", "kings"))
+    ok(install.run(
+        "accounts", "add", "--school", "kings", "--name", "Kings PE", "--purpose", "Fixtures",
+        "--author", "Mr P", "--moderator", "Mr P", "--moderator", "Ms Q",
+    ))  # fmt: skip
+    assert "Kings PE" in ok(install.run("accounts", "list", "--school", "kings"))
+    assert "register is empty" in ok(install.run("accounts", "list", "--school", "school"))
     ok(install.run("records", "sweep", "--all-schools"))
     ok(install.run("scheduler", "tick", "--all-schools"))
 
@@ -129,7 +136,8 @@ def test_one_school_needs_no_option_and_still_refuses_an_unknown_one(tmp_path):
     install = Install(tmp_path, None)
     ok(install.run("roles", "add", "dsl1", "dsl"))
     assert "dsl1" in ok(install.run("roles", "list", "--school", "school"))
-    assert "dsl1" in ok(install.run("roles", "list", "--school", "1"))
+    one = ok(install.run("roles", "list", "--school", "1"))
+    assert "dsl1" in one and "Add someone: schoolbot roles add USER_ID deputy_dsl" in one
     unknown = install.run("roles", "add", "--school", "kings", "dsl2", "dsl")
     assert unknown.returncode == 2 and "There is no school 'kings'" in unknown.stderr
     assert install.rows("SELECT user_id FROM role_assignment") == [("dsl1",)]
