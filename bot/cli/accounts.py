@@ -10,7 +10,8 @@ from pathlib import Path
 import click
 from pydantic import ValidationError
 
-from bot.cli.common import open_service
+from bot.cli.common import each_chosen_service, open_service
+from bot.cli.school_choice import every_school_option, school_option
 from bot.features.comments.moderation import RegisterError
 from bot.features.comments.rules import AUTHOR_LABELS, CommentIn
 
@@ -28,10 +29,11 @@ def _fail(exc: Exception) -> click.ClickException:
 
 @click.group()
 def accounts() -> None:
-    """The register of official accounts (AC-REGISTER)."""
+    """A school's register of official accounts (AC-REGISTER)."""
 
 
 @accounts.command("list")
+@school_option
 def accounts_list() -> None:
     """Print the register."""
     service = open_service()
@@ -49,6 +51,7 @@ def accounts_list() -> None:
 
 
 @accounts.command("export")
+@school_option
 @click.option(
     "--output", "-o", type=click.Path(dir_okay=False), help="File to write (default: print)."
 )
@@ -84,6 +87,7 @@ def _people(fn):
 
 
 @accounts.command("add")
+@school_option
 @click.option("--name", required=True, help="The account's name, e.g. 'PE Department Twitter'.")
 @click.option("--purpose", required=True, help="What it is for.")
 @click.option("--platform", default="", help="Facebook, X, Instagram...")
@@ -107,6 +111,7 @@ def accounts_add(name, purpose, platform, author, moderators, *, contacts) -> No
 
 
 @accounts.command("moderators")
+@school_option
 @click.argument("account_id", type=int)
 @_people
 def accounts_moderators(account_id: int, moderators, contacts) -> None:
@@ -124,6 +129,7 @@ def accounts_moderators(account_id: int, moderators, contacts) -> None:
 
 
 @accounts.command("transfer")
+@school_option
 @click.argument("account_id", type=int)
 @click.option("--author", required=True, help="The member of staff taking it over.")
 @click.option("--contact", "contacts", multiple=True, help="Replace who gets nudges.")
@@ -139,6 +145,7 @@ def accounts_transfer(account_id: int, author: str, contacts) -> None:
 
 
 @accounts.command("close")
+@school_option
 @click.argument("account_id", type=int)
 def accounts_close(account_id: int) -> None:
     """Close an account (AC-LEAVER). It stays in the register as closed."""
@@ -151,10 +158,11 @@ def accounts_close(account_id: int) -> None:
 
 @click.group()
 def comments() -> None:
-    """Comments on official accounts that need a reply (MO-24H)."""
+    """Comments on a school's official accounts that need a reply (MO-24H)."""
 
 
 @comments.command("add")
+@school_option
 @click.option("--account", required=True, help="Register number or exact account name.")
 @click.option("--from", "author_type", required=True, type=click.Choice(list(AUTHOR_LABELS)))
 @click.option("--text", required=True, help="The comment, or a short description of it.")
@@ -185,6 +193,7 @@ def comments_add(account, author_type, text, link, received, *, offensive, compl
 
 
 @comments.command("list")
+@school_option
 def comments_list() -> None:
     """Comments still waiting for a reply, soonest deadline first."""
     service = open_service()
@@ -202,7 +211,9 @@ def scheduler() -> None:
 
 
 @scheduler.command("tick")
+@every_school_option
 def scheduler_tick() -> None:
-    """Run one sweep now: send whatever reminders are due."""
-    count = open_service().sweep()
+    """Run one sweep now: send whatever reminders of a school (or, with --all-schools, of
+    every school in turn, each on its own rules) are due."""
+    count = sum(service.sweep() for service in each_chosen_service())
     click.echo(f"Sent or closed {count} reminder(s).")

@@ -5,21 +5,18 @@ from __future__ import annotations
 
 import click
 
+from bot.cli.common import open_service
+from bot.cli.school_choice import school_option
 from bot.features.cases.history import lines as history_lines
-
-
-def _service():
-    from bot.cli.common import _service, _settings
-
-    return _service(_settings())
 
 
 @click.group()
 def cases() -> None:
-    """Cases: references, who reported them, and the full record of one."""
+    """A school's cases: references, who reported them, and the full record of one."""
 
 
 @cases.command("list")
+@school_option
 @click.option("--all", "everything", is_flag=True, help="Include closed cases.")
 def cases_list(*, everything: bool) -> None:
     """Open cases, newest first: reference, status, team and reporter."""
@@ -27,7 +24,7 @@ def cases_list(*, everything: bool) -> None:
     from bot.features.cases.view import reporter_words, when
     from bot.storage import repository as repo
 
-    service = _service()
+    service = open_service()
     with service.kernel.session() as session:
         rows = repo.recent_cases(session, include_closed=everything)
         decided = repo.approval_statuses(session, [c.id for c in rows if c.id is not None])
@@ -44,13 +41,14 @@ def cases_list(*, everything: bool) -> None:
 
 
 @cases.command("show")
+@school_option
 @click.argument("ref")
 def cases_show(ref: str) -> None:
     """Everything about one case, as the owning team sees it with `case REF` in chat."""
     from bot.features.cases.view import case_view
     from bot.storage import repository as repo
 
-    service = _service()
+    service = open_service()
     with service.kernel.session() as session:
         case = repo.case_by_ref(session, ref)
         if case is None:

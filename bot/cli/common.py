@@ -1,19 +1,27 @@
-"""What every `schoolbot` command shares: the settings, and the service they open."""
+"""What every `schoolbot` command shares: the settings, and the school's service they open
+(bot/cli/school_choice.py says which school)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import click
 
+from bot.cli.school_choice import ALL_SCHOOLS, CHOSEN_SCHOOL, SCHOOL_FLAG, choose_school
 from bot.config import Settings
 from bot.domain.policy import PolicyError
+from bot.domain.schools import FIRST_SCHOOL, School
 from bot.kernel.evidence_choice import EvidenceStoreProblem
 from bot.kernel.evidence_keys import KeyProblem
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
     from bot.dispatch import BotService
+    from bot.kernel.work import UnitOfWork
 
 
 def _settings() -> Settings:
@@ -35,14 +43,13 @@ def _database_exists(settings: Settings) -> bool:
     return path is None or (path.exists() and path.stat().st_size > 0)
 
 
-def _service(settings: Settings) -> BotService:
-    from bot.runtime import build_service
-
-    existed = _database_exists(settings)
+@contextlib.contextmanager
+def _explained() -> Iterator[None]:
+    """Why the database or the pack can't be used, in words an IT lead can act on."""
     try:
-        service = build_service(settings)
-        _say_if_new_database(settings, existed=existed)
-        return service
+        yield
+    except click.ClickException:
+        raise
     except PolicyError as exc:
         raise click.ClickException(
             "The policy pack can't be used:\n" + "\n".join(f"  {p}" for p in exc.problems)
@@ -58,6 +65,87 @@ def _service(settings: Settings) -> BotService:
         raise
 
 
+def _migrated_engine(settings: Settings) -> Engine:
+    """The database brought up to date (as `run` does), and an engine on it."""
+    from bot.storage import db
+
+    existed = _database_exists(settings)
+    with _explained():
+        db.upgrade(settings.migration_url, app_url=settings.resolved_database_url)
+        engine = db.make_engine(settings.resolved_database_url)
+    _say_if_new_database(settings, existed=existed)
+    return engine
+
+
+@contextlib.contextmanager
+def opened(settings: Settings) -> Iterator[Engine]:
+    """_migrated_engine, for a moment."""
+    engine = _migrated_engine(settings)
+    try:
+        with _explained():
+            yield engine
+    finally:
+        engine.dispose()
+
+
+def _all_schools(engine: Engine) -> list[School]:
+    """The trust's list of schools (the `school` table is the trust's: no school's records)."""
+    from bot.storage.schools import list_schools
+    from bot.storage.scoping import SchoolSession
+
+    with SchoolSession(engine, school_id=FIRST_SCHOOL) as session:
+        return list_schools(session)
+
+
+def _service(
+    settings: Settings, *, school_id: int = FIRST_SCHOOL, migrate: bool = True
+) -> BotService:
+    """One school's service (school 1's unless told): its pack, calendar and sessions."""
+    from bot.runtime import build_service
+
+    existed = _database_exists(settings)
+    with _explained():
+        service = build_service(settings, migrate=migrate, school_id=school_id)
+    _say_if_new_database(settings, existed=existed)
+    return service
+
+
 def open_service() -> BotService:
-    """The service for the settings in the environment (most commands need nothing more)."""
-    return _service(_settings())
+    """The service of the school this command was given with `--school` (school_option),
+    or of the only school: the command then sees and writes that school's records only."""
+    settings = _settings()
+    with opened(settings) as engine:
+        schools = _all_schools(engine)
+    school = choose_school(schools, settings.policy_pack)
+    if len(schools) > 1:  # for the commands a command suggests (see school_flag)
+        click.get_current_context().meta[SCHOOL_FLAG] = f" --school {school.key}"
+    return _service(settings, school_id=school.id, migrate=False)
+
+
+def school_flag() -> str:
+    """ " --school KEY" when the trust has several schools, to put in a command this
+    command suggests (so it can be pasted as it is); "" for a trust of one."""
+    return str(click.get_current_context().meta.get(SCHOOL_FLAG, ""))
+
+
+def each_chosen_service() -> Iterator[BotService]:
+    """With `--all-schools` (every_school_option) each school's service in turn, each on
+    its own rules; otherwise the one school's, as open_service gives it."""
+    if not click.get_current_context().meta.get(ALL_SCHOOLS):
+        yield open_service()
+        return
+    if click.get_current_context().meta.get(CHOSEN_SCHOOL):
+        raise click.UsageError("Give --school or --all-schools, not both.")
+    settings = _settings()
+    with opened(settings) as engine:
+        schools = _all_schools(engine)
+    for school in schools:
+        yield _service(settings, school_id=school.id, migrate=False)
+
+
+def trust_work() -> UnitOfWork:
+    """For trust-wide commands (no --school): a unit of work whose `trust_session` sees
+    every school, each use written to the audit trail."""
+    from bot.kernel.work import UnitOfWork
+
+    return UnitOfWork(_migrated_engine(_settings()), FIRST_SCHOOL)

@@ -14,7 +14,15 @@ from typing import NoReturn
 import click
 from aiohttp import web
 
-from bot.cli.common import _database_exists, _say_if_new_database, _service, _settings
+from bot.cli.common import (
+    _database_exists,
+    _say_if_new_database,
+    _service,
+    _settings,
+    open_service,
+    school_flag,
+)
+from bot.cli.school_choice import school_option
 from bot.config import Settings
 from bot.domain.policy import PolicyError, bundled_pack_names, load_pack
 from bot.platforms import PLATFORM_NAMES, PLATFORMS
@@ -84,6 +92,7 @@ CHAT_LOG = "chat.log"
 
 
 @main.command()
+@school_option
 @click.option("--as", "user", required=True, help="Your user id in the terminal chat.")
 @click.option("--name", default=None, help="Display name shown on alerts you act on.")
 def chat(user: str, name: str | None) -> None:
@@ -92,7 +101,7 @@ def chat(user: str, name: str | None) -> None:
     from bot.runtime import configure_logging
 
     settings = _settings()
-    service = _service(settings)
+    service = open_service()
     # The person chatting reads the bot's words; its log lines go to a file beside the data
     # (the folder made, private, if the database lives elsewhere and it doesn't exist yet).
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -185,10 +194,11 @@ def db_revision(message: str) -> None:
 
 @main.group()
 def roles() -> None:
-    """Who is DSL, SLT, an approver or a moderator, per platform user id."""
+    """Who is DSL, SLT, an approver or a moderator at a school, per platform user id."""
 
 
 def _role_args(fn):
+    fn = school_option(fn)
     fn = click.argument("role")(fn)
     fn = click.argument("user_id")(fn)
     return click.option(
@@ -224,7 +234,7 @@ def roles_add(platform: str, user_id: str, role: str, email: str | None) -> None
     the escalation ladder emails them at (the only way an address is ever stored)."""
     from bot.storage import repository as repo
 
-    service = _service(_settings())
+    service = open_service()
     if role not in service.kernel.pack.roles:
         raise click.ClickException(
             f"'{role}' is not a role in this policy pack. Roles: {', '.join(service.kernel.pack.roles)}"
@@ -254,7 +264,7 @@ def roles_remove(platform: str, user_id: str, role: str) -> None:
     """Take ROLE away from USER_ID."""
     from bot.storage import repository as repo
 
-    service = _service(_settings())
+    service = open_service()
     now = datetime.now(UTC)
     with service.kernel.session() as session:
         removed = repo.remove_role(session, platform, user_id, role)
@@ -272,15 +282,16 @@ def roles_remove(platform: str, user_id: str, role: str) -> None:
 
 
 @roles.command("list")
+@school_option
 def roles_list() -> None:
     """Show every role assignment."""
     from bot.storage import repository as repo
 
-    service = _service(_settings())
+    service = open_service()
     with service.kernel.session() as session:
         rows = repo.all_roles(session)
     if not rows:
-        click.echo("No roles yet. Add one with: schoolbot roles add USER_ID dsl")
+        click.echo(f"No roles yet. Add one with: schoolbot roles add{school_flag()} USER_ID dsl")
     pack = service.kernel.pack
     for row in rows:
         email = ", email on file" if row.email else ""
@@ -293,7 +304,7 @@ def _warn_unfilled_roles(service, say: Callable[[str], None] = click.echo) -> No
     """One line per role the pack's escalation needs that nobody holds (see role_check)."""
     from bot.kernel.role_check import unfilled_role_lines
 
-    for line in unfilled_role_lines(service.kernel):
+    for line in unfilled_role_lines(service.kernel, school_flag()):
         say(line)
 
 

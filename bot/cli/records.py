@@ -10,25 +10,38 @@ import csv
 import getpass
 import io
 import sys
+from typing import TYPE_CHECKING
 
 import click
 from sqlmodel import col
 
-from bot.cli.common import open_service
+from bot.cli.common import _service, _settings, each_chosen_service, open_service
+from bot.cli.school_choice import every_school_option, school_option
+
+if TYPE_CHECKING:
+    from bot.kernel.core import Kernel
 
 
 def _admin() -> str:
     return getpass.getuser()
 
 
+def _trust_kernel() -> Kernel:
+    """For the trust-wide commands: the install's evidence store is the same in every
+    school's service, so the first school's kernel reaches it (and its trust scope)."""
+    return _service(_settings()).kernel
+
+
 @click.group()
 def records() -> None:
-    """Retention, legal hold and the disposal log (X-RECORD)."""
+    """A school's retention, legal holds and disposal log (X-RECORD); `--school` says
+    which. Evidence-file commands are trust-wide."""
 
 
 @records.command("schedule")
+@school_option
 def records_schedule() -> None:
-    """Print this school's retention schedule."""
+    """Print a school's retention schedule."""
     from bot.domain.retention import rules
     from bot.features.cases.retention import in_force
 
@@ -40,6 +53,7 @@ def records_schedule() -> None:
 
 
 @records.command("due")
+@school_option
 def records_due() -> None:
     """Preview what the next retention sweep would dispose of (nothing changes)."""
     from bot.domain.retention import rule
@@ -67,15 +81,18 @@ def records_due() -> None:
 
 
 @records.command("sweep")
+@every_school_option
 def records_sweep() -> None:
-    """Dispose of everything due now, and evidence files nothing uses (the scheduler does
-    this once a day, and the files once an hour)."""
+    """Dispose of a school's records that are due now (with --all-schools, every school's
+    in turn, each on its own schedule), then evidence files nothing uses: the files are
+    the trust's, so that part is trust-wide, in the audited trust scope (the scheduler
+    does this once a day, and the files once an hour)."""
     from bot.records.evidence_files import sweep_unused
     from bot.records.retention import RetentionSweep
 
-    kernel = open_service().kernel
-    done = RetentionSweep(kernel).sweep()
-    files = sweep_unused(kernel)
+    services = list(each_chosen_service())
+    done = sum(RetentionSweep(service.kernel).sweep() for service in services)
+    files = sweep_unused(services[0].kernel)
     also = f" and {files} evidence file(s) no record uses" if files else ""
     click.echo(f"Disposed of {done} record(s){also}. See them with: schoolbot records disposals")
 
@@ -83,11 +100,12 @@ def records_sweep() -> None:
 @records.command("encrypt-evidence")
 def records_encrypt_evidence() -> None:
     """Encrypt evidence files stored before EVIDENCE_KEYS was set, and re-encrypt those
-    made with an older key, with the first key. Safe to run again or to interrupt: each
-    file is replaced in one step, and files already done are skipped."""
+    made with an older key, with the first key. Trust-wide: the install keeps one store of
+    evidence files for every school, so no --school. Safe to run again or to interrupt:
+    each file is replaced in one step, and files already done are skipped."""
     from bot.kernel.evidence_keys import HOW_TO_MAKE_ONE, EvidenceLocked
 
-    store = open_service().kernel.evidence
+    store = _trust_kernel().evidence
     if store.keys is None:
         raise click.ClickException(
             f"EVIDENCE_KEYS is not set. Make a key with: {HOW_TO_MAKE_ONE}\n"
@@ -117,15 +135,15 @@ def records_encrypt_evidence() -> None:
 )
 def records_move_evidence(*, keep_files: bool) -> None:
     """Move evidence files from the folder (EVIDENCE_FOLDER, or the data folder's evidence/)
-    into the database, so every instance serves them. Each is read back and compared
+    into the database, so every instance serves them. Trust-wide: every school's files,
+    recorded in the audit trail under the trust scope. Each is read back and compared
     before it leaves the folder: safe to run again or to interrupt."""
-    from bot.cli.common import _settings
     from bot.kernel.evidence_database import DatabaseEvidenceStore
     from bot.kernel.evidence_folder import FolderEvidenceStore
     from bot.records.evidence_move import move_to_database
 
     settings = _settings()
-    kernel = open_service().kernel
+    kernel = _trust_kernel()
     store = kernel.evidence
     if not isinstance(store, DatabaseEvidenceStore):
         raise click.ClickException(
@@ -146,6 +164,7 @@ def records_move_evidence(*, keep_files: bool) -> None:
 
 
 @records.command("hold")
+@school_option
 @click.argument("ref")
 @click.option("--reason", required=True, help="Why it must be kept, e.g. the court case.")
 def records_hold(ref: str, reason: str) -> None:
@@ -164,6 +183,7 @@ def records_hold(ref: str, reason: str) -> None:
 
 
 @records.command("release")
+@school_option
 @click.argument("ref")
 def records_release(ref: str) -> None:
     """Lift the legal hold on case REF."""
@@ -177,6 +197,7 @@ def records_release(ref: str) -> None:
 
 
 @records.command("disposals")
+@school_option
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="CSV file to write.")
 def records_disposals(output: str | None) -> None:
     """The disposal log as CSV: what was disposed of, when, under which rule, by what."""

@@ -7,6 +7,8 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 
+from bot.cli.school_choice import school_option
+
 
 def _database(url: str) -> str:
     """The database's kind and place, never its password."""
@@ -18,6 +20,7 @@ def _database(url: str) -> str:
 
 
 @click.command("dpia")
+@school_option
 @click.option(
     "-o",
     "--output",
@@ -26,7 +29,7 @@ def _database(url: str) -> str:
     help="The Markdown file to write (printed if left out).",
 )
 def dpia(output: Path | None) -> None:
-    """A data protection impact assessment draft for this installation, for the DPO."""
+    """A data protection impact assessment draft for a school's installation, for the DPO."""
     from bot.app import active_senders
     from bot.cli.common import _settings, open_service
     from bot.records.dpia import render

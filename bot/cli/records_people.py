@@ -9,18 +9,15 @@ from pathlib import Path
 
 import click
 
+from bot.cli.common import open_service
+from bot.cli.school_choice import school_option
 from bot.platforms import PLATFORM_NAMES
 
 PLATFORMS = click.Choice(PLATFORM_NAMES)
 
 
-def _service():
-    from bot.cli.common import _service, _settings
-
-    return _service(_settings())
-
-
 @click.command("export-person")
+@school_option
 @click.option("--platform", required=True, type=PLATFORMS, help="Where their user id is from.")
 @click.option("--user", "user_id", required=True, help="Their platform user id.")
 @click.option(
@@ -37,7 +34,8 @@ def _service():
     help="The zip to write; the DPO's review file is written next to it.",
 )
 def export_person(platform: str, user_id: str, names: tuple[str, ...], output: Path) -> None:
-    """Everything the bot holds about one member of staff, for a subject access request."""
+    """Everything a school holds about one member of staff, for a subject access request
+    (at a trust, run it for each school they work at)."""
     from bot.app import active_senders
     from bot.cli.common import _settings
     from bot.records import subject_access_export as people
@@ -51,7 +49,7 @@ def export_person(platform: str, user_id: str, names: tuple[str, ...], output: P
         click.echo(f"Note: other users of this computer can open {folder}. Keep exports in a")
         click.echo("folder only you can open (chmod 700), and delete them once sent.")
     settings = _settings()
-    service = _service()
+    service = open_service()
     now = service.kernel.now()
     with service.kernel.session() as session:
         made = local_time(service.kernel.pack, now)
@@ -85,14 +83,15 @@ def export_person(platform: str, user_id: str, names: tuple[str, ...], output: P
 
 
 @click.command("erase-person")
+@school_option
 @click.option("--platform", required=True, type=PLATFORMS, help="Where their user id is from.")
 @click.option("--user", "user_id", required=True, help="Their platform user id.")
 @click.option("--dry-run", is_flag=True, help="Only say what would be done.")
 def erase_person(platform: str, user_id: str, *, dry_run: bool) -> None:
-    """For a member of staff who has left: remove what the retention rules allow."""
+    """For a member of staff who has left a school: remove what its retention rules allow."""
     from bot.records import leavers
 
-    service = _service()
+    service = open_service()
     with service.kernel.session() as session:
         if dry_run:
             steps = leavers.erase_plan(session, platform, user_id)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import click
 
 from bot.cli.common import open_service
+from bot.cli.school_choice import school_option
 from bot.storage.scoping import SchoolSession
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ def _decide(run: Callable[[Kernel, SchoolSession], str]) -> None:
 
 
 @click.command("review")
+@school_option
 def records_review() -> None:
     """The records whose retention period ends within the review notice (or has ended and
     waits for a decision): what the DSL and the DPO are sent each day."""
@@ -55,6 +57,7 @@ def records_review() -> None:
 
 
 @click.command("reclassify")
+@school_option
 @click.argument("ref")
 @click.argument("to")
 @click.option("--reason", required=True, help="Why: it goes in the case's history.")
@@ -79,6 +82,7 @@ def records_reclassify(ref: str, to: str, reason: str, child_born: datetime | No
 
 
 @click.command("keep")
+@school_option
 @click.argument("ref")
 @click.option("--years", type=int, required=True, help="How many more years (1 to 25).")
 @click.option("--reason", required=True, help="Why: it goes in the record's history.")
@@ -92,6 +96,7 @@ def records_keep(ref: str, years: int, reason: str) -> None:
 
 
 @click.command("dispose")
+@school_option
 @click.argument("ref")
 @click.option("--reason", required=True, help="Why: it goes in the disposal's record.")
 def records_dispose(ref: str, reason: str) -> None:
@@ -109,6 +114,7 @@ def records_dispose(ref: str, reason: str) -> None:
 
 
 @click.command("apply-schedule")
+@school_option
 @click.option("--yes", is_flag=True, help="Apply without asking.")
 def records_apply_schedule(*, yes: bool) -> None:
     """Apply the pack's shorter periods to the records already kept (recorded in the audit

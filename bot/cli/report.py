@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from bot.cli.school_choice import school_option
+
 
 def _writable(path: Path) -> Path:
     if not path.parent.is_dir():
@@ -14,6 +16,7 @@ def _writable(path: Path) -> Path:
 
 
 @click.command("report")
+@school_option
 @click.option("--term", "term_name", default=None, help="autumn-2026, spring-2027, summer-2027 ...")
 @click.option(
     "-o",
@@ -30,11 +33,11 @@ def _writable(path: Path) -> Path:
     help="Write every figure as CSV to this file.",
 )
 def report(term_name: str | None, output: Path | None, csv_path: Path | None) -> None:
-    """The termly report for governors: aggregates only, small counts hidden, the rest rounded."""
-    from bot.cli.common import _service, _settings
+    """A school's termly report for governors: aggregates only, small counts hidden, the rest rounded."""
+    from bot.cli.common import open_service
     from bot.records import governors, governors_counts
 
-    service = _service(_settings())
+    service = open_service()
     try:
         term = (
             governors.parse_term(term_name)

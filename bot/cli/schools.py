@@ -14,13 +14,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import click
 
 from bot.cli.common import _settings
+from bot.cli.school_choice import school_line
 from bot.domain.policy import PolicyError, PolicyPack, load_pack
 from bot.domain.schools import FIRST_SCHOOL, School, check_key, parse_calendar
 
 
 @click.group()
 def schools() -> None:
-    """The schools this install serves (a trust of one until you add another)."""
+    """The schools this install serves (a trust of one until you add another). Every
+    other command that works on a school's records takes `--school KEY_OR_ID`."""
 
 
 def _engine() -> Any:
@@ -104,11 +106,6 @@ def _audit(engine: Any, school: School, action: str, changed: list[str]) -> None
         session.commit()
 
 
-def _describe(school: School, pack: PolicyPack) -> str:
-    name = school.name or pack.school.name
-    return f"{school.id}  {school.key}  {name}  (pack: {school.pack or 'SCHOOLBOT_POLICY'})"
-
-
 _CALENDAR = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
@@ -137,7 +134,7 @@ def schools_add(
         _timezone_or_stop(timezone) if timezone else None,
         _calendar_or_stop(calendar) if calendar else None,
     )
-    rules = _rules_or_stop(school, pack)
+    _rules_or_stop(school, pack)
     engine = _engine()
     with SchoolSession(engine, school_id=FIRST_SCHOOL) as session:
         if find_school(session, key) is not None:
@@ -145,20 +142,21 @@ def schools_add(
         added = add_school(session, school, datetime.now(UTC))
         session.commit()
     _audit(engine, added, "school.added", ["pack", "name", "timezone", "calendar"])
-    click.echo(f"Added school {_describe(added, rules)}.")
-    click.echo(f"Give it its people with `schoolbot roles add` (school {added.id}).")
+    click.echo(f"Added school {school_line(added, _settings().policy_pack)}.")
+    click.echo(f"Give it its people with `schoolbot roles add --school {added.key} USER_ID ROLE`.")
 
 
 @schools.command("list")
 def schools_list() -> None:
-    """Every school, with its number, key, name and pack."""
+    """Every school, with its number, key, name and pack. Trust-wide, but it reads only
+    the trust's list of schools, none of their records (so no trust scope is needed)."""
     from bot.storage.schools import list_schools
     from bot.storage.scoping import SchoolSession
 
     install_pack = _settings().policy_pack
     with SchoolSession(_engine(), school_id=FIRST_SCHOOL) as session:
         for school in list_schools(session):
-            click.echo(_describe(school, _rules_or_stop(school, install_pack)))
+            click.echo(school_line(school, install_pack))
 
 
 @schools.command("show")
@@ -223,10 +221,10 @@ def schools_edit(
     engine = _engine()
     with SchoolSession(engine, school_id=FIRST_SCHOOL) as session:
         edited = replace(_find_or_stop(session, school), **changes)
-        rules = _rules_or_stop(edited, install_pack)
+        _rules_or_stop(edited, install_pack)
         save_school(session, edited)
         session.commit()
     _audit(engine, edited, "school.edited", sorted(changes))
-    click.echo(f"Saved: {_describe(edited, rules)}.")
+    click.echo(f"Saved: {school_line(edited, install_pack)}.")
     if edited.id == 1 or "pack" in changes:
         click.echo("Restart schoolbot for the running bot to use it.")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import getpass
 import sys
+from datetime import UTC, datetime
 
 import click
 
-from bot.cli.common import _service, _settings, open_service
+from bot.cli.common import _settings, trust_work
 from bot.platforms.slack import installations
 from bot.platforms.slack.token_keys import HOW_TO_MAKE_ONE, TokenKeyProblem, TokenKeys
 from bot.storage import repository as repo
@@ -17,13 +18,16 @@ from bot.storage.scoping import SchoolSession
 
 @click.group()
 def slack() -> None:
-    """Slack installed per school: connections, Enterprise Grid workspaces, channels."""
+    """Slack installed per school: connections, Enterprise Grid workspaces, channels. These
+    are the trust's routing (which workspace is which school), kept outside any school's
+    records: `--school` here names the school a link, workspace or channel is for."""
 
 
 @slack.command("status")
 def slack_status() -> None:
-    """Each school's Slack connection: connected, or disconnected and what to do."""
-    with open_service().kernel.work.session() as session:
+    """Each school's Slack connection: connected, or disconnected and what to do.
+    Trust-wide: every school's connection."""
+    with trust_work().session() as session:
         for line in installations.status_lines(session):
             click.echo(line)
 
@@ -53,13 +57,12 @@ def slack_link(school: int, days: int) -> None:
 @click.option("--school", type=int, required=True, help="The school id the workspace is.")
 def slack_map(enterprise_id: str, team_id: str, school: int) -> None:
     """Enterprise Grid: put workspace TEAM_ID of org ENTERPRISE_ID in a school."""
-    service = open_service()
-    with service.kernel.work.session() as session:
+    with trust_work().session() as session:
         _must_exist(session, school)
         installations.map_workspace(session, enterprise_id, team_id, school)
         repo.audit(
             session,
-            service.kernel.now(),
+            datetime.now(UTC),
             f"cli:{getpass.getuser()}",
             "slack workspace mapped",
             f"slack:{enterprise_id}:{team_id}",
@@ -75,7 +78,7 @@ def slack_map(enterprise_id: str, team_id: str, school: int) -> None:
 @click.option("--slt", default=None, help="The SLT's channel id (starts with C).")
 def slack_channels(school: int, dsl: str | None, slt: str | None) -> None:
     """Set where a school's DSL and SLT alerts go in its own workspace."""
-    with open_service().kernel.work.session() as session:
+    with trust_work().session() as session:
         _must_exist(session, school)
         if not installations.set_channels(session, school, dsl, slt):
             raise click.ClickException(f"School {school} has not installed Slack yet.")
@@ -99,7 +102,8 @@ def secrets() -> None:
 @secrets.command("rotate")
 def secrets_rotate() -> None:
     """Re-encrypt every stored Slack token with the first key of SLACK_TOKEN_KEYS (put a
-    new key first, run this, then drop the old one). No token is shown."""
+    new key first, run this, then drop the old one). No token is shown. Trust-wide:
+    every school's tokens, in the audited trust scope."""
     settings = _settings()
     if settings.slack_token_keys is None:
         raise click.ClickException(
@@ -109,13 +113,15 @@ def secrets_rotate() -> None:
         keys = TokenKeys.parse(settings.slack_token_keys.get_secret_value())
     except TokenKeyProblem as exc:
         raise click.ClickException(str(exc)) from None
-    service = _service(settings)
-    with service.kernel.work.session() as session:
+    by, now = f"cli:{getpass.getuser()}", datetime.now(UTC)
+    with trust_work().trust_session(
+        by, "re-encrypting every school's Slack tokens", now
+    ) as session:
         done, already, locked = installations.reseal_all(session, keys)
         repo.audit(
             session,
-            service.kernel.now(),
-            f"cli:{getpass.getuser()}",
+            now,
+            by,
             "secrets rotated",
             "slack_installation",
             re_encrypted=done,

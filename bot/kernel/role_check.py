@@ -33,7 +33,7 @@ def needed_roles(pack: PolicyPack) -> dict[str, str]:
     return needs
 
 
-def unfilled_roles(pack: PolicyPack, session: SchoolSession) -> list[str]:
+def unfilled_roles(pack: PolicyPack, session: SchoolSession, school_flag: str = "") -> list[str]:
     held = {row.role for row in repo.all_roles(session)}
     lines = []
     for keys, consequence in needed_roles(pack).items():
@@ -43,23 +43,26 @@ def unfilled_roles(pack: PolicyPack, session: SchoolSession) -> list[str]:
         label = " or ".join(f"{pack.role_label(r)} ({r})" for r in roles)
         lines.append(
             f"Warning: nobody is {label}, so {consequence}. "
-            f"Add someone: schoolbot roles add USER_ID {roles[0]}"
+            f"Add someone: schoolbot roles add{school_flag} USER_ID {roles[0]}"
         )
     return lines
 
 
-def roles_not_in_pack(pack: PolicyPack, session: SchoolSession) -> list[str]:
+def roles_not_in_pack(pack: PolicyPack, session: SchoolSession, school_flag: str = "") -> list[str]:
     """Roles people still hold that this pack lacks (kept from a pack used before): they
     get nothing from them, and nobody is told unless this says so."""
     held = sorted({row.role for row in repo.all_roles(session)} - set(pack.roles))
     return [
         f"Warning: {role} is not a role in {pack.school.name}'s policy pack, so whoever "
-        f"holds it gets nothing from it. Remove it: schoolbot roles remove USER_ID {role}"
+        f"holds it gets nothing from it. Remove it: schoolbot roles remove{school_flag} USER_ID {role}"
         for role in held
     ]
 
 
-def unfilled_role_lines(kernel: Kernel) -> list[str]:
-    """For the CLI: the warnings for this kernel's pack and database."""
+def unfilled_role_lines(kernel: Kernel, school_flag: str = "") -> list[str]:
+    """For the CLI: the warnings for this kernel's pack and database; `school_flag` (e.g.
+    " --school kings") goes in the commands they suggest when the trust has several."""
     with kernel.session() as session:
-        return roles_not_in_pack(kernel.pack, session) + unfilled_roles(kernel.pack, session)
+        return roles_not_in_pack(kernel.pack, session, school_flag) + unfilled_roles(
+            kernel.pack, session, school_flag
+        )

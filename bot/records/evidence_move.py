@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 MOVED_EVENT = "evidence.moved_to_database"
 SUBJECT = "evidence store"
+TRUST_REASON = "moving every school's evidence files into the database"
 
 
 @dataclass
@@ -65,10 +66,11 @@ def move_to_database(
             folder.remove(sha)
         done.moved += added
         done.already += not added
-    with kernel.session() as session:
+    now = kernel.now()  # the store is every school's: recorded under the trust scope
+    with kernel.work.trust_session(actor, TRUST_REASON, now) as session:
         repo.audit(
             session,
-            kernel.now(),
+            now,
             actor,
             MOVED_EVENT,
             SUBJECT,
