@@ -37,7 +37,7 @@ def build_service(
     service = BotService(
         engine=engine,
         pack=pack,
-        evidence=choose_evidence_store(settings, engine, evidence_keys(settings), school_id),
+        evidence=choose_evidence_store(settings, engine, evidence_keys(settings)),
         max_evidence_bytes=settings.max_evidence_bytes,
         platform_titles=PLATFORM_TITLES,
         school_id=school_id,

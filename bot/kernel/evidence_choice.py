@@ -31,12 +31,13 @@ def chosen_kind(settings: Settings) -> str:
 
 
 def choose_evidence_store(
-    settings: Settings, engine: sa.Engine, keys: EvidenceKeys | None, school_id: int = 1
+    settings: Settings, engine: sa.Engine, keys: EvidenceKeys | None
 ) -> EvidenceStore:
-    """The store for these settings (a school's bytes in the database are that school's);
-    EvidenceStoreProblem for a folder only one of several PostgreSQL instances could read."""
+    """The install's one store for these settings; EvidenceStoreProblem for a folder only
+    one of several PostgreSQL instances could read. The store is trust-wide, like the
+    folder: bytes named by their SHA-256, reached only through a school's evidence row."""
     if chosen_kind(settings) == "database":
-        return DatabaseEvidenceStore(engine, keys, school_id)
+        return DatabaseEvidenceStore(engine, keys)
     if _on_postgresql(settings) and not settings.evidence_folder_shared:
         raise EvidenceStoreProblem(
             "Evidence files would be kept in the local folder "

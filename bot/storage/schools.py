@@ -20,7 +20,7 @@ from bot.storage.types import UTCDateTime
 
 def school_column(*, index: bool = True) -> Any:
     """`school_id`: which school a row belongs to. Set from the session (storage.scoping);
-    existing rows were given school 1 by migration 0016."""
+    existing rows were given school 1 by migration 0017."""
     return Field(
         default=None,
         foreign_key="school.id",

@@ -4,7 +4,7 @@ A `SchoolSession` is opened for one school (or, audited, for the whole trust) an
 be opened without one. Every repository function takes one, so its queries know the
 school: they filter by `session.school_id` themselves (SQLite has no row-level security),
 and on PostgreSQL the school is also set for the transaction (`set_config(..., true)`),
-where the row-level security policies of migration 0016 hide every other school's rows
+where the row-level security policies of migration 0017 hide every other school's rows
 from whatever statement runs. A transaction-local setting ends with the transaction, so a
 pooled connection handed to the next school remembers nothing of this one.
 """
