@@ -24,7 +24,7 @@ import aiohttp
 import sqlalchemy as sa
 from sqlmodel import select
 
-from bot.dispatch import BotService
+from bot.dispatch import BotService, Trust
 from bot.domain.policy import PolicyPack, load_pack, parse_pack
 from bot.domain.turns import StaffMessage
 from bot.features.comments.rules import CommentIn
@@ -162,6 +162,44 @@ def make_service(
         else FolderEvidenceStore(evidence_dir)
     )
     return BotService(engine, pack, store, clock=clock, **kwargs)  # type: ignore[arg-type]
+
+
+def trust_of(first: BotService, install_pack: str = "dukeries-academy") -> Trust:
+    """A trust starting with `first` whose other schools (as the `school` table lists them,
+    each on its own pack) are built on first's engine and evidence store when first met,
+    as `schoolbot run` builds them."""
+    from bot.runtime import school_rules
+
+    def build(school_id: int) -> BotService:
+        return BotService(
+            first.engine,
+            school_rules(first.engine, school_id, install_pack),
+            first.kernel.evidence,
+            clock=first.kernel.clock.source,
+            platform_titles=PLATFORM_TITLES,
+            school_id=school_id,
+        )
+
+    return Trust([first], build=build)
+
+
+def add_schools(engine: sa.Engine, *schools: tuple[str, str | None]) -> list[int]:
+    """Add schools (key, pack) to the `school` table as `schoolbot schools add` does; their
+    numbers. A key already there is left as it is."""
+    from sqlmodel import Session
+
+    from bot.domain.schools import School
+    from bot.storage.schools import add_school, find_school
+
+    ids = []
+    with Session(engine) as session:
+        for key, pack in schools:
+            school = find_school(session, key) or add_school(
+                session, School(0, key, pack=pack), datetime.now().astimezone()
+            )
+            ids.append(school.id)
+        session.commit()
+    return ids
 
 
 def stored_files(service: BotService) -> list[str]:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
@@ -13,7 +14,9 @@ from bot.kernel.evidence_choice import EvidenceStoreProblem
 from bot.kernel.evidence_keys import KeyProblem
 
 if TYPE_CHECKING:
-    from bot.dispatch import BotService
+    from bot.dispatch import BotService, Trust
+
+Served = TypeVar("Served")
 
 
 def _settings() -> Settings:
@@ -38,11 +41,22 @@ def _database_exists(settings: Settings) -> bool:
 def _service(settings: Settings) -> BotService:
     from bot.runtime import build_service
 
+    return _started(lambda: build_service(settings), settings)
+
+
+def _trust(settings: Settings) -> Trust:
+    """Every school's service, as `schoolbot run` serves them."""
+    from bot.runtime import build_trust
+
+    return _started(lambda: build_trust(settings), settings)
+
+
+def _started(build: Callable[[], Served], settings: Settings) -> Served:
     existed = _database_exists(settings)
     try:
-        service = build_service(settings)
+        served = build()
         _say_if_new_database(settings, existed=existed)
-        return service
+        return served
     except PolicyError as exc:
         raise click.ClickException(
             "The policy pack can't be used:\n" + "\n".join(f"  {p}" for p in exc.problems)

@@ -23,7 +23,7 @@ from bot.platforms.slack.token_keys import TokenKeys, TokenLocked
 from bot.runtime import configure_logging
 from bot.storage import db
 from bot.storage.tables import AuditEvent, SlackInstallation, SlackWorkspaceSchool
-from tests.helpers import SCHOOLBOT, env_for, run_until_healthy
+from tests.helpers import SCHOOLBOT, add_schools, env_for, run_until_healthy
 
 pytestmark = pytest.mark.issue(25, 3)
 OLD, NEW = Fernet.generate_key().decode(), Fernet.generate_key().decode()
@@ -38,6 +38,7 @@ def schoolbot(tmp_path: Path, url: str, *args: str, keys: str) -> subprocess.Com
 
 
 def installed(url: str, keys: str) -> None:
+    add_schools(db.make_engine(url), *((f"school-{n}", None) for n in range(2, 8)))
     store = SlackInstallations(UnitOfWork(db.make_engine(url)), TokenKeys.parse(keys), "1.2")
     inst = Installation(
         team_id="TA", team_name="Dukeries", bot_token=TOKEN, bot_refresh_token="xoxe-1-r",
