@@ -202,6 +202,17 @@ def add_schools(engine: sa.Engine, *schools: tuple[str, str | None]) -> list[int
     return ids
 
 
+def schools_up_to(engine: sa.Engine, number: int) -> None:
+    """Schools numbered up to `number` (keys school-N, the install's pack) where missing."""
+    from sqlmodel import Session
+
+    from bot.storage.schools import list_schools
+
+    with Session(engine) as session:
+        have = len(list_schools(session))
+    add_schools(engine, *((f"school-{n}", None) for n in range(have + 1, number + 1)))
+
+
 def stored_files(service: BotService) -> list[str]:
     """The SHA-256 of every evidence file its store keeps (on disk or in the database)."""
     return list(service.kernel.evidence.names())

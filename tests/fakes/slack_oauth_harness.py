@@ -24,7 +24,7 @@ from bot.platforms.slack.oauth import install_link
 from tests.fakes.fake_slack import FakeSlack
 from tests.fakes.fake_slack_oauth import CLIENT_ID, CLIENT_SECRET, Workspace
 from tests.fakes.slack_harness import SECRET, Bot, signed_headers
-from tests.helpers import add_schools, make_service, trust_of
+from tests.helpers import make_service, schools_up_to, trust_of
 
 TOKEN_KEYS = [Fernet.generate_key().decode() for _ in range(2)]
 
@@ -71,7 +71,7 @@ async def install(bot: Bot, workspace: Workspace, school: int = 1) -> aiohttp.Cl
     a browser sends it over HTTPS; here it is handed on by hand over plain HTTP)."""
     fake = bot.fake
     # Schools up to that number, as `schoolbot schools add` would have made them.
-    add_schools(bot.service.engine, *((f"school-{n}", None) for n in range(2, school + 1)))
+    schools_up_to(bot.service.engine, school)
     fake.oauth.installing = workspace
     fake.oauth.redirect_url = str(bot.server.make_url("/slack/oauth_redirect"))
     link = install_link(CLIENT_SECRET, school, time.time())
