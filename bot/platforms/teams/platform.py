@@ -44,7 +44,7 @@ def _status(settings: Settings, mode: str | None) -> str:
 def _mount(app: web.Application, trust: Trust, settings: Settings, mode: str) -> None:
     from bot.platforms.teams.adapter import TeamsAdapter
 
-    TeamsAdapter(trust.first, settings, anonymous=mode == "anonymous").mount(app)
+    TeamsAdapter(trust, settings, anonymous=mode == "anonymous").mount(app)
 
 
 async def _check(settings: Settings, mode: str) -> list[str]:

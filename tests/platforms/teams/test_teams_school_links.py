@@ -14,7 +14,7 @@ from bot.platforms.teams.schools import teams_id_from
 from bot.storage import db
 from bot.storage.tables import AuditEvent
 from tests.fakes.teams_client import TEAM, channel_id, running_bot
-from tests.helpers import fresh_shell_env, grant, run_schoolbot
+from tests.helpers import fresh_shell_env, grant, run_schoolbot, schools_up_to
 from tests.platforms.teams.test_teams_channels_and_package import dsl_alert
 from tests.platforms.teams.test_teams_signed_buttons import acknowledged, button, press
 
@@ -54,6 +54,7 @@ async def test_the_it_lead_links_a_team_to_a_school_and_a_running_bot_follows(
         sqlite_url, "dukeries-academy", clock, tmp_path, fake, TEAMS_DSL_CHANNEL=channel_id("dsl")
     ) as teams:
         grant(teams.service, "aad-dsl", "dsl", platform="teams")
+        schools_up_to(teams.service.engine, 2)
         alert = await dsl_alert(teams)
 
         # Pasted from Teams' "Get link to team", from a tenant the bot doesn't accept: linked,
@@ -88,6 +89,7 @@ async def test_the_it_lead_links_a_team_to_a_school_and_a_running_bot_follows(
 @pytest.mark.issue(25, 4)
 def test_links_are_kept_on_sqlite_and_postgresql(database_url):
     engine = db.make_engine(database_url)
+    schools_up_to(engine, 4)
     now = datetime.now(UTC)
     dsl = channel_id("dsl")
     with Session(engine) as session:

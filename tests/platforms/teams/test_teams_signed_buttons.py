@@ -20,7 +20,7 @@ from bot.platforms.teams import button_seal, presses, schools
 from bot.platforms.teams.button_seal import ButtonSeal, Seal
 from bot.storage.tables import Case
 from tests.fakes.teams_client import TEAM, TeamsClient, channel_id, running_bot, text_of
-from tests.helpers import grant
+from tests.helpers import grant, schools_up_to
 from tests.platforms.teams.test_teams_channels_and_package import (
     dsl_alert,
     private_to,
@@ -110,6 +110,7 @@ async def test_a_button_signed_for_another_school_is_refused_in_this_schools_tea
     assert acknowledged(teams) is None
 
     # The team is linked to school 2: now school 1's own button is the stranger here...
+    schools_up_to(teams.service.engine, 2)
     now = datetime.now(UTC)
     with teams.service.kernel.session() as session:
         schools.link(session, schools.TEAM, TEAM, 2, by="test", now=now)
