@@ -17,13 +17,13 @@ from aiohttp.abc import AbstractAccessLogger
 from aiohttp.typedefs import Handler
 
 from bot.config import Settings
-from bot.dispatch import BotService, Trust
+from bot.dispatch import BotService, Trust, UnknownSchool
 from bot.observability import logs, metrics
 from bot.platforms import PLATFORMS
 from bot.platforms.base import Platform
 from bot.platforms.email.platform import EMAIL
 from bot.web import pages
-from bot.web.access import WebAccess
+from bot.web.access import WebAccess, school_in
 from bot.web.common import COOKIE
 from bot.web.headers import add_security_headers
 
@@ -128,9 +128,17 @@ async def refuse_oversized(request: web.Request, handler: Handler) -> web.Stream
     too_long_header = any(len(value) > LINE_LIMIT for value in request.headers.values())
     if not (too_long_url or too_long_header):
         return await handler(request)
-    service = request.app[SERVICE_KEY]
-    if isinstance(access := service.outbox.web, WebAccess):
-        await service.work.run(access.end_exposed, request.cookies.get(COOKIE), request.path)
+    trust = request.app[TRUST_KEY]
+    cookie = request.cookies.get(COOKIE)
+    link = request.path.removeprefix("/web/sign-in/") if "/sign-in/" in request.path else None
+    # The session's school ends the session; the link's school uses up the link.
+    for token in {cookie, link} - {None}:
+        try:
+            service = trust.service_for(school_in(token))
+        except UnknownSchool:
+            continue
+        if isinstance(access := service.outbox.web, WebAccess):
+            await service.work.run(access.end_exposed, cookie, request.path)
     log.warning("refused an oversized request (%s)", "address" if too_long_url else "header")
     status = 414 if too_long_url else 431
     response = web.Response(
@@ -220,7 +228,7 @@ def create_app(served: BotService | Trust, settings: Settings | None = None) -> 
         from bot.web import routes
 
         assert isinstance(service.outbox.web, WebAccess)  # the one kind runtime.py sets
-        routes.mount(app, service, service.outbox.web)
+        routes.mount(app, trust, service.outbox.web)
     app.on_startup.append(_freeze_heap)  # last: after every other start-up step
     return app
 

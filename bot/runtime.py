@@ -60,16 +60,16 @@ def _open_database(settings: Settings, *, migrate: bool) -> Engine:
 
 
 def school_service(
-    settings: Settings, engine: Engine, evidence: EvidenceStore, school_id: int
+    settings: Settings, engine: Engine, evidence: EvidenceStore, school: int
 ) -> BotService:
     """One school's service on the trust's engine and evidence store."""
     service = BotService(
         engine=engine,
-        pack=school_rules(engine, school_id, settings.policy_pack),
+        pack=school_rules(engine, school, settings.policy_pack),
         evidence=evidence,
         max_evidence_bytes=settings.max_evidence_bytes,
         platform_titles=PLATFORM_TITLES,
-        school_id=school_id,
+        school_id=school,
     )
     service.outbox.lease = timedelta(seconds=settings.outbox_lease_seconds)
     service.intake.lease = timedelta(seconds=settings.accepted_lease_seconds)
@@ -83,18 +83,16 @@ def school_service(
     return service
 
 
-def school_rules(engine: Engine, school_id: int, install_pack: str) -> PolicyPack:
+def school_rules(engine: Engine, school: int, install_pack: str) -> PolicyPack:
     """The school's pack with its own name, timezone and calendar over the pack's."""
-    with SchoolSession(engine, school_id=school_id) as session:
-        school = find_school(session, str(school_id))
-    if school is None:
-        raise PolicyError(
-            f"school {school_id}", ["there is no such school (schoolbot schools list)"]
-        )
-    pack = school.rules(install_pack)
-    if school.name:
+    with SchoolSession(engine, school_id=school) as session:
+        found = find_school(session, str(school))
+    if found is None:
+        raise PolicyError(f"school {school}", ["there is no such school (schoolbot schools list)"])
+    pack = found.rules(install_pack)
+    if found.name:
         pack = pack.model_copy(
-            update={"school": pack.school.model_copy(update={"name": school.name})}
+            update={"school": pack.school.model_copy(update={"name": found.name})}
         )
     return pack
 

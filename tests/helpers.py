@@ -34,6 +34,7 @@ from bot.platforms import PLATFORM_TITLES
 from bot.storage import db
 from bot.storage import repository as repo
 from bot.storage.tables import Case
+from bot.web.access import WebAccess
 
 # The repository's top folder, whichever folder of tests/ a module is in.
 ROOT = Path(__file__).resolve().parent.parent
@@ -171,7 +172,7 @@ def trust_of(first: BotService, install_pack: str = "dukeries-academy") -> Trust
     from bot.runtime import school_rules
 
     def build(school_id: int) -> BotService:
-        return BotService(
+        service = BotService(
             first.engine,
             school_rules(first.engine, school_id, install_pack),
             first.kernel.evidence,
@@ -179,6 +180,9 @@ def trust_of(first: BotService, install_pack: str = "dukeries-academy") -> Trust
             platform_titles=PLATFORM_TITLES,
             school_id=school_id,
         )
+        if isinstance(web := first.outbox.web, WebAccess):  # the workspace on, as for first
+            service.outbox.web = WebAccess(service.kernel, web.public_url)
+        return service
 
     return Trust([first], build=build)
 
