@@ -17,7 +17,7 @@ from aiohttp.abc import AbstractAccessLogger
 from aiohttp.typedefs import Handler
 
 from bot.config import Settings
-from bot.dispatch import BotService, Trust, UnknownSchool
+from bot.dispatch import BotService, Trust
 from bot.observability import logs, metrics
 from bot.platforms import PLATFORMS
 from bot.platforms.base import Platform
@@ -133,11 +133,8 @@ async def refuse_oversized(request: web.Request, handler: Handler) -> web.Stream
     link = request.path.removeprefix("/web/sign-in/") if "/sign-in/" in request.path else None
     # The session's school ends the session; the link's school uses up the link.
     for token in {cookie, link} - {None}:
-        try:
-            service = trust.service_for(school_in(token))
-        except UnknownSchool:
-            continue
-        if isinstance(access := service.outbox.web, WebAccess):
+        service = trust.known(school_in(token))
+        if service is not None and isinstance(access := service.outbox.web, WebAccess):
             await service.work.run(access.end_exposed, cookie, request.path)
     log.warning("refused an oversized request (%s)", "address" if too_long_url else "header")
     status = 414 if too_long_url else 431

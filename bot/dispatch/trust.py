@@ -71,6 +71,11 @@ class Trust:
             raise UnknownSchool(school_id)
         return service
 
+    def known(self, school_id: int | None) -> BotService | None:
+        """That school's service if this process serves it already (never a database read:
+        for a door where anyone can name a number, such as a web token)."""
+        return self.first if school_id is None else self._services.get(school_id)
+
     def refresh(self) -> list[BotService]:
         """Build a service for each school added to the table since the last look; the new
         ones, after their hooks have run. A school that can't be built (a broken pack file)

@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from bot.dispatch import BotService, Trust, UnknownSchool
+from bot.dispatch import BotService, Trust
 from bot.domain.cases import Actor, can_view, teams_of
 from bot.features.cases import cards
 from bot.kernel.core import Kernel
@@ -59,14 +59,12 @@ def show_message(request: web.Request, status: int, title: str, text: str) -> we
 def school_service(request: web.Request, token: str | None = None) -> BotService:
     """The service of the school a sign-in link's `token`, else the session cookie, belongs
     to: a session of one school never reads another's records. A token naming no school
-    we have is looked up in the first school, where it finds nothing (signed out)."""
+    this process serves is looked up in the first school, where it finds nothing (signed
+    out); a school added since the start is served from the scheduler's next tick."""
     if token is None:
         token = request.cookies.get(COOKIE)
     trust = request.app[TRUST_KEY]
-    try:
-        return trust.service_for(school_in(token))
-    except UnknownSchool:
-        return trust.first
+    return trust.known(school_in(token)) or trust.first
 
 
 def web_access(service: BotService) -> WebAccess:

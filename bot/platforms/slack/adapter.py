@@ -7,6 +7,7 @@ so Slack's retries and duplicates are handled once.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from typing import Any
@@ -337,7 +338,10 @@ class SlackAdapter:
         access = await self.schools.access_for(p)
         token = access.bot_token if access else None
         school = access.school_id if access else p.get("school")
-        service = self.trust.service_for(school)
+        # A school added since the last tick is built here: off the event loop.
+        service = self.trust.known(school)
+        if service is None:
+            service = await asyncio.to_thread(self.trust.service_for, school)
         sends = self.school_sends.loops.get(service.work.school_id, self.sends)
         return service, SlackReplies(service, self.schools.client_for(token), sends), token or ""
 
