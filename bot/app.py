@@ -17,17 +17,18 @@ from aiohttp.abc import AbstractAccessLogger
 from aiohttp.typedefs import Handler
 
 from bot.config import Settings
-from bot.dispatch import BotService
+from bot.dispatch import BotService, Trust
 from bot.observability import logs, metrics
 from bot.platforms import PLATFORMS
 from bot.platforms.base import Platform
 from bot.platforms.email.platform import EMAIL
 from bot.web import pages
-from bot.web.access import WebAccess
+from bot.web.access import WebAccess, school_in
 from bot.web.common import COOKIE
 from bot.web.headers import add_security_headers
 
-SERVICE_KEY = web.AppKey("service", BotService)
+SERVICE_KEY = web.AppKey("service", BotService)  # the first school's
+TRUST_KEY = web.AppKey("trust", Trust)
 log = logging.getLogger(__name__)
 
 
@@ -37,12 +38,14 @@ async def livez(_request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """The bot can do its work: the database takes a write. (/healthz answers the same.)"""
-    service = request.app[SERVICE_KEY]
-    if problem := await asyncio.to_thread(database_problem, service.engine):
+    """The bot can do its work: the database takes a write. (/healthz answers the same.)
+    The schools it serves are named: a school added while running shows once picked up."""
+    trust = request.app[TRUST_KEY]
+    if problem := await asyncio.to_thread(database_problem, trust.engine):
         return web.json_response({"status": "degraded", "database": problem}, status=503)
+    names = [service.kernel.pack.school.name for service in trust.services]
     return web.json_response(
-        {"status": "ok", "database": "ok", "school": service.kernel.pack.school.name}
+        {"status": "ok", "database": "ok", "school": names[0], "schools": names}
     )
 
 
@@ -125,9 +128,14 @@ async def refuse_oversized(request: web.Request, handler: Handler) -> web.Stream
     too_long_header = any(len(value) > LINE_LIMIT for value in request.headers.values())
     if not (too_long_url or too_long_header):
         return await handler(request)
-    service = request.app[SERVICE_KEY]
-    if isinstance(access := service.outbox.web, WebAccess):
-        await service.work.run(access.end_exposed, request.cookies.get(COOKIE), request.path)
+    trust = request.app[TRUST_KEY]
+    cookie = request.cookies.get(COOKIE)
+    link = request.path.removeprefix("/web/sign-in/") if "/sign-in/" in request.path else None
+    # The session's school ends the session; the link's school uses up the link.
+    for token in {cookie, link} - {None}:
+        service = trust.known(school_in(token))
+        if service is not None and isinstance(access := service.outbox.web, WebAccess):
+            await service.work.run(access.end_exposed, cookie, request.path)
     log.warning("refused an oversized request (%s)", "address" if too_long_url else "header")
     status = 414 if too_long_url else 431
     response = web.Response(
@@ -175,7 +183,10 @@ def active_senders(settings: Settings) -> list[tuple[Platform, str]]:
     return active_platforms(settings) + email
 
 
-def create_app(service: BotService, settings: Settings | None = None) -> web.Application:
+def create_app(served: BotService | Trust, settings: Settings | None = None) -> web.Application:
+    """The server for a trust's schools (or one school's service, a trust of one)."""
+    trust = served if isinstance(served, Trust) else Trust.of(served)
+    service = trust.first
     logs.redact_library_logs()
     app = web.Application(
         client_max_size=30 * 1024 * 1024,
@@ -183,6 +194,7 @@ def create_app(service: BotService, settings: Settings | None = None) -> web.App
         handler_args={"max_line_size": PARSER_LIMIT, "max_field_size": PARSER_LIMIT},
     )
     app[SERVICE_KEY] = service
+    app[TRUST_KEY] = trust
     app.on_response_prepare.append(add_security_headers)
     app.router.add_get("/livez", livez)
     app.router.add_get("/readyz", readyz)
@@ -196,24 +208,24 @@ def create_app(service: BotService, settings: Settings | None = None) -> web.App
     if settings is not None:
         for platform, mode in active_platforms(settings):
             if platform.mount is not None:
-                platform.mount(app, service, settings, mode)
+                platform.mount(app, trust, settings, mode)
         if (email_mode := EMAIL.mode(settings)) is not None and EMAIL.mount is not None:
-            EMAIL.mount(app, service, settings, email_mode)
+            EMAIL.mount(app, trust, settings, email_mode)
         from bot import scheduler
         from bot.web.webhook import CommentHook
 
-        scheduler.mount(app, service, settings.tick_seconds)
+        scheduler.mount(app, trust, settings.tick_seconds)
         if settings.webhook_secret:
             CommentHook(service, settings.webhook_secret.get_secret_value()).mount(app)
         from bot.web import metrics as metrics_route
 
         token = settings.metrics_token
-        metrics_route.mount(app, service, token.get_secret_value() if token else None)
+        metrics_route.mount(app, trust, token.get_secret_value() if token else None)
     if service.outbox.web is not None:
         from bot.web import routes
 
         assert isinstance(service.outbox.web, WebAccess)  # the one kind runtime.py sets
-        routes.mount(app, service, service.outbox.web)
+        routes.mount(app, trust, service.outbox.web)
     app.on_startup.append(_freeze_heap)  # last: after every other start-up step
     return app
 

@@ -7,18 +7,20 @@ from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from bot.app import active_platforms
 from bot.config import Settings
-from bot.dispatch import BotService
+from bot.dispatch import BotService, Trust
 from bot.domain.policy import PolicyError, PolicyPack, load_pack
 from bot.domain.schools import FIRST_SCHOOL
 from bot.kernel.evidence_choice import choose_evidence_store
 from bot.kernel.evidence_keys import EvidenceKeys
+from bot.kernel.evidence_store import EvidenceStore
 from bot.observability import logs
 from bot.platforms import PLATFORM_TITLES
 from bot.storage import db
-from bot.storage.schools import find_school
+from bot.storage.schools import find_school, list_schools
 from bot.storage.scoping import SchoolSession
 
 
@@ -27,20 +29,47 @@ def build_service(
 ) -> BotService:
     """The service for one school: its pack and calendar as `schoolbot schools` set them
     (school 1's pack is SCHOOLBOT_POLICY until someone sets one)."""
+    engine = _open_database(settings, migrate=migrate)
+    evidence = choose_evidence_store(settings, engine, evidence_keys(settings))
+    service = school_service(settings, engine, evidence, school_id)
+    logs.set_school(service.kernel.pack.school.name)
+    return service
+
+
+def build_trust(settings: Settings, *, migrate: bool = True) -> Trust:
+    """Every school in the `school` table, each with its own service, on one engine and
+    one evidence store; a school added later is built when the trust next looks."""
+    engine = _open_database(settings, migrate=migrate)
+    evidence = choose_evidence_store(settings, engine, evidence_keys(settings))
+    with Session(engine) as session:
+        ids = [school.id for school in list_schools(session)] or [FIRST_SCHOOL]
+    services = [school_service(settings, engine, evidence, school_id) for school_id in ids]
+    if len(services) == 1:
+        logs.set_school(services[0].kernel.pack.school.name)
+    return Trust(
+        services, build=lambda school_id: school_service(settings, engine, evidence, school_id)
+    )
+
+
+def _open_database(settings: Settings, *, migrate: bool) -> Engine:
     load_pack(settings.policy_pack)  # a broken setting stops the start, whichever school
     url = settings.resolved_database_url
     if migrate:
         db.upgrade(settings.migration_url, app_url=url)
-    engine = db.make_engine(url)
-    pack = school_rules(engine, school_id, settings.policy_pack)
-    logs.set_school(pack.school.name)
+    return db.make_engine(url)
+
+
+def school_service(
+    settings: Settings, engine: Engine, evidence: EvidenceStore, school: int
+) -> BotService:
+    """One school's service on the trust's engine and evidence store."""
     service = BotService(
         engine=engine,
-        pack=pack,
-        evidence=choose_evidence_store(settings, engine, evidence_keys(settings)),
+        pack=school_rules(engine, school, settings.policy_pack),
+        evidence=evidence,
         max_evidence_bytes=settings.max_evidence_bytes,
         platform_titles=PLATFORM_TITLES,
-        school_id=school_id,
+        school_id=school,
     )
     service.outbox.lease = timedelta(seconds=settings.outbox_lease_seconds)
     service.intake.lease = timedelta(seconds=settings.accepted_lease_seconds)
@@ -54,18 +83,16 @@ def build_service(
     return service
 
 
-def school_rules(engine: Engine, school_id: int, install_pack: str) -> PolicyPack:
+def school_rules(engine: Engine, school: int, install_pack: str) -> PolicyPack:
     """The school's pack with its own name, timezone and calendar over the pack's."""
-    with SchoolSession(engine, school_id=school_id) as session:
-        school = find_school(session, str(school_id))
-    if school is None:
-        raise PolicyError(
-            f"school {school_id}", ["there is no such school (schoolbot schools list)"]
-        )
-    pack = school.rules(install_pack)
-    if school.name:
+    with SchoolSession(engine, school_id=school) as session:
+        found = find_school(session, str(school))
+    if found is None:
+        raise PolicyError(f"school {school}", ["there is no such school (schoolbot schools list)"])
+    pack = found.rules(install_pack)
+    if found.name:
         pack = pack.model_copy(
-            update={"school": pack.school.model_copy(update={"name": school.name})}
+            update={"school": pack.school.model_copy(update={"name": found.name})}
         )
     return pack
 

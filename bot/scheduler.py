@@ -17,7 +17,7 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.dispatch import BotService
+from bot.dispatch import BotService, Trust
 from bot.dispatch.daily_jobs import RETENTION, Ran
 from bot.observability import metrics
 
@@ -82,19 +82,54 @@ async def unused_files_tick(service: BotService) -> int:
     return 0
 
 
-def mount(app: web.Application, service: BotService, seconds: float) -> None:
+async def trust_tick(trust: Trust) -> int:
+    """One tick for every school: first pick up any school added since the last one (its
+    schedules prepared), then each school's sweeps in its own school session."""
+    await _refresh(trust)
+    total = 0
+    for service in trust.services:
+        total += await tick(service)
+    return total
+
+
+async def trust_retention_tick(trust: Trust) -> None:
+    """Each school's retention sweep, once a school day each (claimed per school)."""
+    for service in trust.services:
+        await retention_tick(service)
+
+
+async def trust_housekeeping(trust: Trust) -> None:
+    for service in trust.services:
+        await asyncio.to_thread(service.intake.forget_old_requests)
+
+
+async def _refresh(trust: Trust) -> None:
+    try:
+        await asyncio.to_thread(trust.refresh)
+    except sa.exc.SQLAlchemyError as exc:
+        log.error("couldn't look for new schools: %s", type(exc).__name__)
+
+
+def _prepare(service: BotService) -> None:
+    try:
+        service.prepare_schedules()
+    except sa.exc.SQLAlchemyError as exc:
+        log.error("couldn't schedule the yearly reminder yet: %s", type(exc).__name__)
+
+
+def mount(app: web.Application, served: BotService | Trust, seconds: float) -> None:
+    trust = served if isinstance(served, Trust) else Trust.of(served)
     scheduler = AsyncIOScheduler(timezone=UTC)
     app[SCHEDULER_KEY] = scheduler
+    trust.added_hooks.append(_prepare)  # a school added while running: its reminders too
 
     async def lifecycle(_app: web.Application):
-        try:
-            await asyncio.to_thread(service.prepare_schedules)
-        except sa.exc.SQLAlchemyError as exc:
-            log.error("couldn't schedule the yearly reminder yet: %s", type(exc).__name__)
+        for service in trust.services:
+            await asyncio.to_thread(_prepare, service)
         scheduler.add_job(
-            tick,
+            trust_tick,
             IntervalTrigger(seconds=seconds),
-            args=[service],
+            args=[trust],
             id="sweep",
             next_run_time=datetime.now(UTC),
             max_instances=1,  # a slow sweep is never overlapped by the next
@@ -102,9 +137,9 @@ def mount(app: web.Application, service: BotService, seconds: float) -> None:
             misfire_grace_time=None,
         )
         scheduler.add_job(
-            retention_tick,
+            trust_retention_tick,
             IntervalTrigger(seconds=seconds * DAILY_CHECK_TICKS),
-            args=[service],
+            args=[trust],
             id="retention",
             next_run_time=datetime.now(UTC),
             # A check while this instance's sweep is still going returns at once
@@ -114,17 +149,19 @@ def mount(app: web.Application, service: BotService, seconds: float) -> None:
             misfire_grace_time=None,
         )
         scheduler.add_job(
-            service.intake.forget_old_requests,
+            trust_housekeeping,
             IntervalTrigger(hours=1),
+            args=[trust],
             id="housekeeping",
             max_instances=1,
             coalesce=True,
             misfire_grace_time=None,
         )
+        # Trust-wide already: the evidence store is the install's, swept in the trust scope.
         scheduler.add_job(
             unused_files_tick,
             IntervalTrigger(hours=1),
-            args=[service],
+            args=[trust.first],
             id="unused-files",
             max_instances=1,
             coalesce=True,

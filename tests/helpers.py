@@ -15,7 +15,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ import aiohttp
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from bot.dispatch import BotService
+from bot.dispatch import BotService, Trust
 from bot.domain.policy import PolicyPack, load_pack, parse_pack
 from bot.domain.schools import School
 from bot.domain.turns import StaffMessage
@@ -36,6 +36,7 @@ from bot.storage import db
 from bot.storage import repository as repo
 from bot.storage.schools import add_school, find_school
 from bot.storage.tables import Case
+from bot.web.access import WebAccess
 
 # The repository's top folder, whichever folder of tests/ a module is in.
 ROOT = Path(__file__).resolve().parent.parent
@@ -166,13 +167,51 @@ def make_service(
     return BotService(engine, pack, store, clock=clock, **kwargs)  # type: ignore[arg-type]
 
 
-def schools_up_to(engine: Any, last: int) -> None:
-    """Schools 2 to `last` (as `schoolbot schools add` makes them), for tests to name."""
+def trust_of(first: BotService, install_pack: str = "dukeries-academy") -> Trust:
+    """A trust starting with `first` whose other schools (as the `school` table lists them,
+    each on its own pack) are built on first's engine and evidence store when first met,
+    as `schoolbot run` builds them."""
+    from bot.runtime import school_rules
+
+    def build(school_id: int) -> BotService:
+        service = BotService(
+            first.engine,
+            school_rules(first.engine, school_id, install_pack),
+            first.kernel.evidence,
+            clock=first.kernel.clock.source,
+            platform_titles=PLATFORM_TITLES,
+            school_id=school_id,
+        )
+        if isinstance(web := first.outbox.web, WebAccess):  # the workspace on, as for first
+            service.outbox.web = WebAccess(service.kernel, web.public_url)
+        return service
+
+    return Trust([first], build=build)
+
+
+def add_schools(engine: sa.Engine, *schools: tuple[str, str | None]) -> list[int]:
+    """Add schools (key, pack) to the `school` table as `schoolbot schools add` does; their
+    numbers. A key already there is left as it is."""
+
+    ids = []
     with Session(engine) as session:
-        for number in range(2, last + 1):
-            if find_school(session, str(number)) is None:
-                add_school(session, School(0, f"school-{number}"), datetime.now(UTC))
+        for key, pack in schools:
+            school = find_school(session, key) or add_school(
+                session, School(0, key, pack=pack), datetime.now().astimezone()
+            )
+            ids.append(school.id)
         session.commit()
+    return ids
+
+
+def schools_up_to(engine: sa.Engine, number: int) -> None:
+    """Schools numbered up to `number` (keys school-N, the install's pack) where missing."""
+
+    from bot.storage.schools import list_schools
+
+    with Session(engine) as session:
+        have = len(list_schools(session))
+    add_schools(engine, *((f"school-{n}", None) for n in range(have + 1, number + 1)))
 
 
 def stored_files(service: BotService) -> list[str]:

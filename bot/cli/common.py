@@ -20,7 +20,7 @@ from bot.kernel.evidence_keys import KeyProblem
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
-    from bot.dispatch import BotService
+    from bot.dispatch import BotService, Trust
     from bot.kernel.work import UnitOfWork
 
 
@@ -108,6 +108,17 @@ def _service(
         service = build_service(settings, migrate=migrate, school_id=school_id)
     _say_if_new_database(settings, existed=existed)
     return service
+
+
+def _trust(settings: Settings) -> Trust:
+    """Every school's service, as `schoolbot run` serves them."""
+    from bot.runtime import build_trust
+
+    existed = _database_exists(settings)
+    with _explained():
+        trust = build_trust(settings)
+    _say_if_new_database(settings, existed=existed)
+    return trust
 
 
 def open_service() -> BotService:

@@ -17,8 +17,8 @@ from aiohttp import web
 from bot.cli.common import (
     _database_exists,
     _say_if_new_database,
-    _service,
     _settings,
+    _trust,
     open_service,
     school_flag,
 )
@@ -55,14 +55,14 @@ def run(host: str | None, port: int | None) -> None:
     port = port or settings.port
     try:
         sockets = listen(host, port)  # first: a port in use stops us before anything starts
-        service = _service(settings)
+        trust = _trust(settings)
     except ListenError as exc:
         _stop_with(settings, click.ClickException(str(exc)))
     except click.ClickException as exc:  # the database or the policy pack
         _stop_with(settings, exc)
-    say(
-        f"schoolbot for {service.kernel.pack.school.name} on http://{host}:{port} (health: /healthz)"
-    )
+    service = trust.first
+    names = ", ".join(school.kernel.pack.school.name for school in trust.services)
+    say(f"schoolbot for {names} on http://{host}:{port} (health: /healthz)")
     modes = dict((platform.name, mode) for platform, mode in active_platforms(settings))
     for platform in PLATFORMS:
         say(platform.status(settings, modes.get(platform.name)))
@@ -82,8 +82,9 @@ def run(host: str | None, port: int | None) -> None:
     say(db.isolation_line(service.engine))
     for line in loose:
         say(line)
-    _warn_unfilled_roles(service, say)
-    app = create_app(service, settings)
+    for school in trust.services:
+        _warn_unfilled_roles(school, say)
+    app = create_app(trust, settings)
     startup_checks.mount(app, settings)
     web.run_app(app, sock=sockets, print=None, access_log_class=RedactingAccessLogger)
 

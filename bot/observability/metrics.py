@@ -252,6 +252,25 @@ class State:
     waiting: Mapping[tuple[str, int], int] = field(default_factory=dict)
 
 
+def combined(states: list[State]) -> State:
+    """Several schools' figures as one install's: depths and counts added, oldest ages the
+    oldest of any school."""
+    outbox: dict[str, tuple[int, float, int]] = {}
+    waiting: dict[tuple[str, int], int] = {}
+    for state in states:
+        for platform, (depth, oldest, failed) in state.outbox.items():
+            was = outbox.get(platform, (0, 0.0, 0))
+            outbox[platform] = (was[0] + depth, max(was[1], oldest), was[2] + failed)
+        for key, count in state.waiting.items():
+            waiting[key] = waiting.get(key, 0) + count
+    return State(
+        outbox,
+        sum(state.urgent for state in states),
+        max((state.urgent_oldest for state in states), default=0.0),
+        waiting,
+    )
+
+
 def record_state(state: State | None) -> None:
     """Set the scrape-time gauges; None: the database could not be read (last values stay)."""
     if state is None:

@@ -10,7 +10,7 @@ import click
 from aiohttp import web
 
 from bot.config import Settings
-from bot.dispatch import BotService
+from bot.dispatch import Trust
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,6 @@ class Platform:
     title: str
     mode: Callable[[Settings], str | None]
     status: Callable[[Settings, str | None], str]
-    mount: Callable[[web.Application, BotService, Settings, str], None] | None = None
+    mount: Callable[[web.Application, Trust, Settings, str], None] | None = None
     check: Callable[[Settings, str], Awaitable[list[str]]] | None = None
     commands: click.Group | None = None

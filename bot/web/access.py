@@ -29,6 +29,19 @@ IDLE_LIMIT = timedelta(minutes=30)
 SESSION_LIMIT = timedelta(hours=8)
 
 
+def new_token(school_id: int) -> str:
+    """A link's or session's token: its school's number, a dot, then 256 random bits. The
+    number tells a request which school's records to look in before anything is known; it
+    is part of what is hashed, so changing it finds nothing."""
+    return f"{school_id}.{secrets.token_urlsafe(32)}"
+
+
+def school_in(token: str | None) -> int | None:
+    """The school a token names; None for one from before schools (the first school's)."""
+    number, dot, _ = (token or "").partition(".")
+    return int(number) if dot and number.isdigit() and len(number) < 10 else None
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
@@ -78,7 +91,7 @@ class WebAccess:
         link is given a longer `lifetime` (still once only). With `confirm`, opening the
         link shows a "Sign in" button and only pressing it uses the link: mail filters
         (Safe Links and the like) open every link in an email before the person does."""
-        token = secrets.token_urlsafe(32)
+        token = new_token(self.kernel.work.school_id)
         now = self.kernel.now()
         session.add(
             WebSignIn(
@@ -117,7 +130,7 @@ class WebAccess:
             if claimed is None:
                 session.rollback()
                 return None
-            session_token = secrets.token_urlsafe(32)
+            session_token = new_token(self.kernel.work.school_id)
             session.add(
                 WebSession(
                     token_hash=_digest(session_token),

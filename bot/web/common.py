@@ -10,19 +10,20 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from bot.dispatch.service import BotService
+from bot.dispatch import BotService, Trust
 from bot.domain.cases import Actor, can_view, teams_of
 from bot.features.cases import cards
 from bot.kernel.core import Kernel
 from bot.storage import repository as repo
 from bot.storage.tables import Case
-from bot.web.access import WebAccess, WebUser
+from bot.web.access import WebAccess, WebUser, school_in
 from bot.web.casefile import build_case_file
 
 log = logging.getLogger(__name__)
 
 ACCESS_KEY = web.AppKey("web_access", WebAccess)
-SERVICE_KEY = web.AppKey("web_service", BotService)
+SERVICE_KEY = web.AppKey("web_service", BotService)  # the first school's
+TRUST_KEY = web.AppKey("web_trust", Trust)
 COOKIE = "schoolbot_session"
 ACTIONS = {
     "acknowledge": cards.CASE_ACK,
@@ -55,10 +56,29 @@ def show_message(request: web.Request, status: int, title: str, text: str) -> we
     return page(request, "message.html", {"title": title, "text": text, "visitor": None}, status)
 
 
+def school_service(request: web.Request, token: str | None = None) -> BotService:
+    """The service of the school a sign-in link's `token`, else the session cookie, belongs
+    to: a session of one school never reads another's records. A token naming no school
+    this process serves is looked up in the first school, where it finds nothing (signed
+    out); a school added since the start is served from the scheduler's next tick."""
+    if token is None:
+        token = request.cookies.get(COOKIE)
+    trust = request.app[TRUST_KEY]
+    return trust.known(school_in(token)) or trust.first
+
+
+def web_access(service: BotService) -> WebAccess:
+    """The school's sign-in links and sessions (every school has them when the workspace
+    is on: runtime.py gives each its own)."""
+    access = service.outbox.web
+    assert isinstance(access, WebAccess)
+    return access
+
+
 async def current_visitor(request: web.Request) -> Visitor | None:
-    access = request.app[ACCESS_KEY]
-    kernel = request.app[SERVICE_KEY].kernel
-    user = await kernel.work.run(access.user_for, request.cookies.get(COOKIE))
+    service = school_service(request)
+    kernel = service.kernel
+    user = await kernel.work.run(web_access(service).user_for, request.cookies.get(COOKIE))
     if user is None:
         return None
 
@@ -120,7 +140,7 @@ async def team_case(request: web.Request) -> tuple[Visitor, Kernel, Case] | web.
     visitor = await current_visitor(request)
     if visitor is None:
         return signed_out(request)
-    kernel = request.app[SERVICE_KEY].kernel
+    kernel = school_service(request).kernel
     case, on_team = await kernel.work.run(load_case, kernel, visitor, request.match_info["ref"])
     if case is None or not on_team:
         return not_found(request)

@@ -22,7 +22,7 @@ from bot.kernel.core import Kernel
 from bot.storage import repository as repo
 from bot.storage.tables import Case
 from bot.web.casefile import build_case_file
-from bot.web.common import ACTIONS, SERVICE_KEY, Visitor, page, show_message
+from bot.web.common import ACTIONS, Visitor, page, school_service, show_message
 
 FIELD_LIMITS = {"text": 2000, "message": 2000}
 HOLD_LIMITS = {"text": 1000}  # a hold's reason is kept to 1,000 (bot.records.legal_hold)
@@ -153,7 +153,7 @@ async def form_again(
     form = request.match_info.get("action") or request.match_info.get("verb") or ""
     if not error.fields or error.field is None:
         return too_large(request)
-    kernel = request.app[SERVICE_KEY].kernel
+    kernel = school_service(request).kernel
     record = await kernel.work.run(_case_file, kernel, case.ref)
     words = FIELD_WORDS.get((form, error.field), "text")
     length, limit = len(error.fields[error.field]), error.limit

@@ -13,7 +13,7 @@ import logging
 
 from aiohttp import web
 
-from bot.dispatch import BotService
+from bot.dispatch import BotService, Trust
 from bot.observability import metrics
 from bot.storage import watch
 
@@ -48,11 +48,19 @@ def read_state(service: BotService) -> metrics.State | None:
     return metrics.State(found.outbox, found.urgent, found.urgent_oldest, found.waiting)
 
 
-def mount(app: web.Application, service: BotService, token: str | None) -> None:
+def read_trust_state(trust: Trust) -> metrics.State | None:
+    """Every school's figures added together: one gauge for the install, as before."""
+    states = [read_state(service) for service in trust.services]
+    if any(state is None for state in states):
+        return None
+    return metrics.combined([state for state in states if state is not None])
+
+
+def mount(app: web.Application, trust: Trust, token: str | None) -> None:
     async def scrape(request: web.Request) -> web.Response:
         if (refusal := authorised(request, token)) is not None:
             return refusal
-        state = await service.work.run(read_state, service)
+        state = await trust.first.work.run(read_trust_state, trust)
         metrics.record_state(state)
         return web.Response(
             body=metrics.exposition(), headers={"Content-Type": metrics.CONTENT_TYPE}

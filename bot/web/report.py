@@ -38,7 +38,7 @@ async def _figures(
     visitor = await common.current_visitor(request)
     if visitor is None:
         return common.signed_out(request)
-    service = request.app[common.SERVICE_KEY]
+    service = common.school_service(request)
     if not is_slt(service.kernel, visitor):
         return common.not_found(request)
     try:

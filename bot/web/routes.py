@@ -16,7 +16,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from bot.dispatch.service import BotService
+from bot.dispatch import BotService, Trust
 from bot.domain.cases import CaseStatus, teams_of
 from bot.domain.turns import ButtonPress
 from bot.features.cases import cards
@@ -27,6 +27,7 @@ from bot.web.common import (
     ACTIONS,
     COOKIE,
     SERVICE_KEY,
+    TRUST_KEY,
     current_visitor,
     form_expired,
     load_case,
@@ -34,9 +35,11 @@ from bot.web.common import (
     page,
     record_event,
     redirect,
+    school_service,
     show_message,
     signed_out,
     team_case,
+    web_access,
 )
 from bot.web.downloads import build_case_file_for, bundle, evidence_file
 from bot.web.forms import FormTooLarge, read_form, too_large
@@ -44,9 +47,12 @@ from bot.web.forms import FormTooLarge, read_form, too_large
 log = logging.getLogger(__name__)
 
 
-def mount(app: web.Application, service: BotService, access: WebAccess) -> None:
+def mount(app: web.Application, served: BotService | Trust, access: WebAccess) -> None:
+    """The workspace for every school of the trust; `access` is the first school's."""
+    trust = served if isinstance(served, Trust) else Trust.of(served)
     app[ACCESS_KEY] = access
-    app[SERVICE_KEY] = service
+    app[SERVICE_KEY] = trust.first
+    app[TRUST_KEY] = trust
     templates = resources.files("bot.web") / "templates"
     aiohttp_jinja2.setup(
         app,
@@ -137,10 +143,10 @@ async def sign_in_pressed(request: web.Request) -> web.Response:
 
 async def redeem_link(request: web.Request) -> web.Response:
     """Use the link once: the session cookie, then on to the page it was made for."""
-    access = request.app[ACCESS_KEY]
-    redeemed = await request.app[SERVICE_KEY].work.run(
-        access.redeem, request.match_info["token"][:100]
-    )
+    token = request.match_info["token"][:100]
+    service = school_service(request, token)  # the link's school decides
+    access = web_access(service)
+    redeemed = await service.work.run(access.redeem, token)
     if redeemed is None:
         return show_message(
             request,
@@ -176,9 +182,8 @@ async def sign_out(request: web.Request) -> web.Response:
         return show_message(
             request, 403, "Please try again", "That form had expired. Reload the page."
         )
-    await request.app[SERVICE_KEY].work.run(
-        request.app[ACCESS_KEY].end, request.cookies.get(COOKIE)
-    )
+    service = school_service(request)
+    await service.work.run(web_access(service).end, request.cookies.get(COOKIE))
     response = show_message(
         request, 200, "Signed out", "You've signed out. You can close this tab."
     )
@@ -198,7 +203,7 @@ async def case_list(request: web.Request) -> web.Response:
     visitor = await current_visitor(request)
     if visitor is None:
         return signed_out(request)
-    service = request.app[SERVICE_KEY]
+    service = school_service(request)
     filters = listing.Filters.from_query(request.query, service.kernel.registry.case_kinds)
     rows = await service.work.run(listing.cases_for, service.kernel, visitor.actor, filters)
     return page(
@@ -221,7 +226,7 @@ async def case_page(request: web.Request) -> web.Response:
     visitor = await current_visitor(request)
     if visitor is None:
         return signed_out(request)
-    service = request.app[SERVICE_KEY]
+    service = school_service(request)
     case, on_team = await service.work.run(
         load_case, service.kernel, visitor, request.match_info["ref"]
     )
@@ -274,7 +279,7 @@ async def case_action(request: web.Request) -> web.Response:
         message,
         visitor.user.name,
     )
-    service = request.app[SERVICE_KEY]
+    service = school_service(request)
     done, key = forms.RECORDED[name][0], visitor.actor.key
     before = await service.work.run(forms.count_of, service.kernel, case.ref, done, key)
     await service.work.run(service.press, press)

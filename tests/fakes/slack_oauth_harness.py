@@ -24,7 +24,7 @@ from bot.platforms.slack.oauth import install_link
 from tests.fakes.fake_slack import FakeSlack
 from tests.fakes.fake_slack_oauth import CLIENT_ID, CLIENT_SECRET, Workspace
 from tests.fakes.slack_harness import SECRET, Bot, signed_headers
-from tests.helpers import make_service, schools_up_to
+from tests.helpers import make_service, schools_up_to, trust_of
 
 TOKEN_KEYS = [Fernet.generate_key().decode() for _ in range(2)]
 
@@ -53,7 +53,7 @@ async def oauth_bot(
     data_dir = tmp_path / f"instance-{id(object())}"
     service = make_service(url, "dukeries-academy", clock, data_dir / "evidence")
     schools_up_to(service.engine, 5)
-    app = create_app(service, oauth_settings(fake, data_dir, **more_settings))
+    app = create_app(trust_of(service), oauth_settings(fake, data_dir, **more_settings))
     server = TestServer(app)
     await server.start_server()
     async with aiohttp.ClientSession() as http:
@@ -71,6 +71,8 @@ async def install(bot: Bot, workspace: Workspace, school: int = 1) -> aiohttp.Cl
     redirect followed as a browser would, carrying bolt's state cookie (set `Secure`, so
     a browser sends it over HTTPS; here it is handed on by hand over plain HTTP)."""
     fake = bot.fake
+    # Schools up to that number, as `schoolbot schools add` would have made them.
+    schools_up_to(bot.service.engine, school)
     fake.oauth.installing = workspace
     fake.oauth.redirect_url = str(bot.server.make_url("/slack/oauth_redirect"))
     link = install_link(CLIENT_SECRET, school, time.time())

@@ -21,7 +21,7 @@ from bot.app import create_app
 from bot.config import Settings
 from bot.platforms.teams.adapter import TeamsAdapter
 from tests.fakes.fake_connector import APP_ID, TENANT, Call, FakeConnector
-from tests.helpers import SCHEMAS, make_service
+from tests.helpers import SCHEMAS, make_service, trust_of
 
 TEAM = "19:general@thread.tacv2"
 CARD_SCHEMA = SCHEMAS / "adaptive-cards" / "adaptive-card-1.5.json"
@@ -209,7 +209,7 @@ async def running_bot(
 ):
     service = make_service(url, pack, clock, tmp_path / "evidence")
     settings = Settings(**{**fake.settings, "SCHOOLBOT_DATA_DIR": tmp_path, **extra})
-    server = TestServer(create_app(service, settings))
+    server = TestServer(create_app(trust_of(service, pack), settings))
     await server.start_server()
     try:
         async with aiohttp.ClientSession() as http:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.config import Settings
-from bot.dispatch import BotService
+from bot.dispatch import Trust
 from bot.platforms.base import Platform
 
 
@@ -31,11 +31,13 @@ def _status(settings: Settings, mode: str | None) -> str:
     return f"Email: unacknowledged alerts are emailed through {_where(settings)}."
 
 
-def _mount(app: web.Application, service: BotService, settings: Settings, mode: str) -> None:
+def _mount(app: web.Application, trust: Trust, settings: Settings, mode: str) -> None:
     from bot.platforms.email.sends import EmailSendLoop
     from bot.platforms.email.server import MailServer, MailSettings
+    from bot.platforms.school_loops import SchoolSendLoops
 
-    loop = EmailSendLoop(service.kernel, MailServer(MailSettings.from_settings(settings)))
+    mail = MailSettings.from_settings(settings)
+    loop = SchoolSendLoops(trust, lambda school: EmailSendLoop(school.kernel, MailServer(mail)))
 
     async def lifecycle(_app: web.Application):
         await loop.start()

@@ -7,6 +7,7 @@ so Slack's retries and duplicates are handled once.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from typing import Any
@@ -20,7 +21,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
-from bot.dispatch import BotService
+from bot.dispatch import BotService, Trust
 from bot.domain.evidence import EvidenceFile
 from bot.domain.messages import Message
 from bot.domain.turns import ButtonPress, StaffMessage, TurnStatus
@@ -29,6 +30,7 @@ from bot.intake.journal import IntakeJournal
 from bot.intake.lines import IntakeQueue, IntakeRecord
 from bot.intake.spool import Spool
 from bot.kernel.outbox import OPEN_WEB
+from bot.platforms.school_loops import SchoolSendLoops
 from bot.platforms.slack.blocks import (
     CHOICE_PREFIX,
     REASON_MODAL,
@@ -64,8 +66,11 @@ def _step(action_id: str) -> str | None:
 class SlackAdapter:
     APP_KEY: web.AppKey[SlackAdapter] = web.AppKey("slack_adapter")
 
-    def __init__(self, service: BotService, settings: Settings):
-        self.service = service
+    def __init__(self, trust: Trust, settings: Settings):
+        """Every school's requests, each handled by its school's service: the school of
+        the workspace's install with OAuth; the first school with one bot token."""
+        self.trust = trust
+        service = self.service = trust.first  # for what every school shares (the buttons)
         secret = settings.slack_signing_secret
         self.secret = secret.get_secret_value() if secret else ""
         channels = {"dsl": settings.slack_dsl_channel, "slt": settings.slack_slt_channel}
@@ -77,7 +82,9 @@ class SlackAdapter:
         if oauth_configured(settings):
             # One click per school: each request's token comes from its workspace's install.
             self.token = ""
-            self.schools, self.app = SlackSchools.build(service.kernel, settings, channels)
+            self.schools, self.app = SlackSchools.build(
+                service.kernel, settings, channels, kernel_for=self._kernel_for
+            )
         else:
             assert settings.slack_bot_token and (
                 settings.slack_signing_secret or settings.slack_app_token
@@ -109,9 +116,19 @@ class SlackAdapter:
         )
         # Queued alerts get their own client: a 429 is rescheduled in the outbox rather than
         # slept through, so one rate-limited channel doesn't hold up everything else.
-        send_client = AsyncWebClient(token=self.token, base_url=settings.slack_api_url)
         router = self.schools.route if self.schools else None
-        self.sends = SlackSendLoop(service.kernel, send_client, channels, router=router)
+        api_url = settings.slack_api_url
+        self.school_sends = SchoolSendLoops(
+            trust,
+            lambda school: SlackSendLoop(
+                school.kernel,
+                AsyncWebClient(token=self.token, base_url=api_url),
+                channels,
+                router=router,
+            ),
+        )
+        self.school_sends.started_hooks.append(self._pooled)
+        self.sends = self.school_sends.for_school(service.work.school_id)  # the first's
         self.replies = SlackReplies(service, self.client, self.sends)
         self._http: aiohttp.ClientSession | None = None
         self._register()
@@ -144,7 +161,7 @@ class SlackAdapter:
             app.router.add_post("/slack/events", self.handle)
         if self.schools is not None:
             self.schools.mount(app)
-            self.schools.installed_hooks.append(self.sends.kick)
+            self.schools.installed_hooks.append(self.school_sends.kick)
         app[self.APP_KEY] = self
 
         async def lifecycle(_app: web.Application):
@@ -152,10 +169,9 @@ class SlackAdapter:
             # opens (and closes) a new connection per call, which costs more than our work.
             self._http = aiohttp.ClientSession()
             self.client.session = self._http
-            self.sends.client.session = self._http
             if self.schools is not None:
                 self.schools.http = self._http
-            await self.sends.start()
+            await self.school_sends.start()
             await self.work.start()
             if self.socket is not None:
                 await self.socket.start()
@@ -164,7 +180,7 @@ class SlackAdapter:
                 if self.socket is not None:
                     await self.socket.stop()
                 await self.work.stop()
-                await self.sends.stop()
+                await self.school_sends.stop()
                 self.door.replays.close()
             finally:  # a second Ctrl+C while stopping still closes the connections
                 await self._http.close()
@@ -306,35 +322,45 @@ class SlackAdapter:
             **workspace_of(context, body),
         }
 
-    async def _replies_for(self, p: dict[str, Any]) -> tuple[SlackReplies, str]:
-        """How to answer a queued request: with its own workspace's bot token when Slack
-        is installed per school (a token refreshed meanwhile is the new one)."""
+    def _kernel_for(self, school_id: int) -> Any:
+        return self.trust.service_for(school_id).kernel
+
+    def _pooled(self, loop: SlackSendLoop) -> None:
+        """A school's send loop uses the one HTTP connection pool."""
+        loop.client.session = self._http
+
+    async def _replies_for(self, p: dict[str, Any]) -> tuple[BotService, SlackReplies, str]:
+        """Who handles a queued request and how to answer it: the school of its workspace's
+        install, with that install's bot token, when Slack is installed per school (a
+        token refreshed meanwhile is the new one); else the first school."""
         if self.schools is None:
-            return self.replies, self.token
+            return self.service, self.replies, self.token
         access = await self.schools.access_for(p)
         token = access.bot_token if access else None
-        return SlackReplies(self.service, self.schools.client_for(token), self.sends), token or ""
+        school = access.school_id if access else p.get("school")
+        # A school added since the last tick is built here: off the event loop.
+        service = self.trust.known(school)
+        if service is None:
+            service = await asyncio.to_thread(self.trust.service_for, school)
+        sends = self.school_sends.loops.get(service.work.school_id, self.sends)
+        return service, SlackReplies(service, self.schools.client_for(token), sends), token or ""
 
     # --- the work, after the ack -----------------------------------------------------------
 
     async def _message(self, p: dict[str, Any], request: IntakeRecord) -> None:
         user, channel, key, shared = p["user"], p["channel"], p["key"], p["files"]
-        replies, token = await self._replies_for(p)
+        service, replies, token = await self._replies_for(p)
         if request.kept is not None:  # done before a crash; only the replies weren't sent
             await replies.post_all(channel, user, request.kept.replies, request)
             return
         # The event id is recorded inside the turn, so a retry or a rerun after a crash is
         # handled exactly once (a rerun must not be taken for a duplicate before its turn).
-        refusal = (
-            await self.service.work.run(self.service.upload_refusal, PLATFORM, user)
-            if shared
-            else None
-        )
+        refusal = await service.work.run(service.upload_refusal, PLATFORM, user) if shared else None
         files: tuple[EvidenceFile, ...] = ()
         if refusal:  # not a byte is fetched: nothing of it reaches the disk or the database
             refusals = [refusal]
         else:
-            files, refusals = await download_all(self.service, self._http, token, shared)
+            files, refusals = await download_all(service, self._http, token, shared)
         if refusals:
             await replies.post_all(channel, user, [Message(text) for text in refusals])
         message = StaffMessage(
@@ -348,7 +374,7 @@ class SlackAdapter:
             sent_at=request.rerun_of,
             files_refused=bool(refusals),
         )
-        result = await self.service.work.run(self.service.receive, message)
+        result = await service.work.run(service.receive, message)
         if result.status is TurnStatus.REPEAT:
             log.info("duplicate Slack event ignored")
             return
@@ -357,7 +383,7 @@ class SlackAdapter:
 
     async def _choice(self, p: dict[str, Any], request: IntakeRecord) -> None:
         user, channel = p["user"], p["channel"] or p["user"]
-        replies, _ = await self._replies_for(p)
+        service, replies, _ = await self._replies_for(p)
         result = request.kept  # set if done before a crash; only the replies weren't sent
         if result is None:
             message = StaffMessage(
@@ -368,7 +394,7 @@ class SlackAdapter:
                 answering=_step(p["action"]),
                 intake_id=request.id,
             )
-            result = await self.service.work.run(self.service.receive, message)
+            result = await service.work.run(service.receive, message)
         await replies.close_question(user, result, p.get("question"))
         if result.status is TurnStatus.STALE and channel.startswith(("D", "C", "G")):
             # A button from an answered question or an earlier report: a note only they see.
@@ -380,12 +406,12 @@ class SlackAdapter:
     async def _ask_reason(
         self, body: dict[str, Any], action: dict[str, Any], where: dict[str, Any]
     ) -> None:
-        replies, _ = await self._replies_for(where)
+        service, replies, _ = await self._replies_for(where)
         user = body["user"]["id"]
         channel = (body.get("channel") or {}).get("id")
         name, value = action["action_id"], action.get("value", "")
         form = self.service.form_for(name) or {}
-        refusal = await self.service.work.run(self.service.refusal_for, PLATFORM, user, name, value)
+        refusal = await service.work.run(service.refusal_for, PLATFORM, user, name, value)
         if refusal:
             await replies.tell(channel, user, [Message(refusal)])
             return
@@ -409,7 +435,7 @@ class SlackAdapter:
     async def _record_button(self, p: dict[str, Any], request: IntakeRecord) -> None:
         """A case, approval or comment button; also the text from the reason modal."""
         user = p["user"]
-        replies, _ = await self._replies_for(p)
+        service, replies, _ = await self._replies_for(p)
         result = request.kept
         if result is None:
             press = ButtonPress(
@@ -422,28 +448,28 @@ class SlackAdapter:
                 name=mention(user),
                 intake_id=request.id,
             )
-            result = await self.service.work.run(self.service.press, press)
+            result = await service.work.run(service.press, press)
         await replies.tell(p["channel"], user, result.replies, request)
 
     async def _start(self, p: dict[str, Any], request: IntakeRecord) -> None:
         """The slash command (with or without text) and the shortcut."""
         user = p["user"]
-        answer, _ = await self._replies_for(p)
+        service, answer, _ = await self._replies_for(p)
         if request.kept is not None:
             replies = request.kept.replies
         elif p.get("text"):
             message = StaffMessage(
                 PLATFORM, user, p["text"], name=mention(user), intake_id=request.id
             )
-            replies = (await self.service.work.run(self.service.receive, message)).replies
+            replies = (await service.work.run(service.receive, message)).replies
         else:
-            replies = await self.service.work.run(self.service.greet, PLATFORM, user)
+            replies = await service.work.run(service.greet, PLATFORM, user)
         await answer.post_all(user, user, replies, request)
 
     async def _home(self, p: dict[str, Any], _: IntakeRecord) -> None:
-        replies, _token = await self._replies_for(p)
-        lines = await self.service.work.run(self.service.case_lines, PLATFORM, p["user"])
-        menu = self.service.kernel.registry.menu()
-        start = [c for c in menu if c.value not in self.service.kernel.registry.commands]
-        cases = self.service.outbox.with_web_button(Message(" "))
+        service, replies, _token = await self._replies_for(p)
+        lines = await service.work.run(service.case_lines, PLATFORM, p["user"])
+        menu = service.kernel.registry.menu()
+        start = [c for c in menu if c.value not in service.kernel.registry.commands]
+        cases = service.outbox.with_web_button(Message(" "))
         await replies.call("views_publish", user_id=p["user"], view=home_view(lines, start, cases))

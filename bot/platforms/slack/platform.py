@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.config import Settings
-from bot.dispatch import BotService
+from bot.dispatch import Trust
 from bot.platforms.base import Platform
 from bot.platforms.slack.settings import oauth_configured
 
@@ -46,10 +46,10 @@ def _status(settings: Settings, mode: str | None) -> str:
     )
 
 
-def _mount(app: web.Application, service: BotService, settings: Settings, mode: str) -> None:
+def _mount(app: web.Application, trust: Trust, settings: Settings, mode: str) -> None:
     from bot.platforms.slack.adapter import SlackAdapter
 
-    SlackAdapter(service, settings).mount(app)
+    SlackAdapter(trust, settings).mount(app)
 
 
 async def _check(settings: Settings, mode: str) -> list[str]:

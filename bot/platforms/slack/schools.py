@@ -13,6 +13,7 @@ do, and `schoolbot slack status` listing every school's connection.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -46,7 +47,13 @@ def workspace_of(context: dict[str, Any], body: dict[str, Any]) -> dict[str, Any
         or body.get("team_id")
         or (user.get("team_id") if isinstance(user, dict) else None)
     )
-    return {"team": team, "enterprise": context.get("enterprise_id")}
+    # The school bolt's authorize step found (absent while the database is down): a
+    # fallback for the work if the install is gone by the time it runs.
+    return {
+        "team": team,
+        "enterprise": context.get("enterprise_id"),
+        "school": context.get("school_id"),
+    }
 
 
 class SlackSchools:
@@ -59,8 +66,11 @@ class SlackSchools:
         refresher: TokenRefresher,
         api_url: str,
         channels: dict[str, str | None],
+        kernel_for: Callable[[int], Kernel] | None = None,
     ):
         self.kernel, self.flow, self.authorize = kernel, flow, authorize
+        # Each school's own kernel (its outbox, its Headteacher); the first's by default.
+        self.kernel_for = kernel_for or (lambda _school: kernel)
         self.refresher, self.api_url, self.channels = refresher, api_url, channels
         self.http: aiohttp.ClientSession | None = None
         self.installed_hooks: list[Any] = []  # called with the school after an install
@@ -68,7 +78,12 @@ class SlackSchools:
 
     @classmethod
     def build(
-        cls, kernel: Kernel, settings: Settings, channels: dict[str, str | None]
+        cls,
+        kernel: Kernel,
+        settings: Settings,
+        channels: dict[str, str | None],
+        *,
+        kernel_for: Callable[[int], Kernel] | None = None,
     ) -> tuple[SlackSchools, AsyncApp]:
         """The schools, and bolt's app with the OAuth flow and our authorize step. Requests
         are verified by our door before bolt sees them, as in one-school mode."""
@@ -88,6 +103,7 @@ class SlackSchools:
             refresher=refresher,
             api_url=settings.slack_api_url,
             channels=channels,
+            kernel_for=kernel_for,
         )
         return schools, app
 
@@ -134,7 +150,8 @@ class SlackSchools:
         return await to_aiohttp_response(await self.flow.handle_callback(bolt_request))
 
     async def _installed(self, school_id: int) -> None:
-        resumed = await self.kernel.work.run(self.kernel.outbox.resume, PLATFORM, HELD)
+        kernel = self.kernel_for(school_id)
+        resumed = await kernel.work.run(kernel.outbox.resume, PLATFORM, HELD)
         log.warning(
             "Slack: school %s is connected; %d held message(s) will be sent now",
             school_id,
@@ -168,7 +185,7 @@ class SlackSchools:
         )
         if school is None or not bot:
             return
-        told = await self.kernel.work.run(self._tell_the_head, school, reason)
+        told = await self.kernel_for(school).work.run(self._tell_the_head, school, reason)
         log.error(
             "Slack: school %s is DISCONNECTED (%s). Its alerts are held, not lost, until the "
             "app is installed again: send its Slack admin a new install link (schoolbot "
@@ -184,7 +201,7 @@ class SlackSchools:
         """An email to the Headteacher (and whoever else holds the pack's head role with an
         address), when email is on: the one who must get the school's Slack admin to act,
         and who may not read the server's log."""
-        kernel = self.kernel
+        kernel = self.kernel_for(school)
         role = kernel.pack.head_role
         if not kernel.outbox.emails or role is None:
             return 0

@@ -46,11 +46,6 @@ class Route:
 Router = Callable[[int], Awaitable[Route | None]]
 
 
-def school_of(item: PendingSend) -> int:
-    """The school a queued message belongs to (school 1 until the outbox records one)."""
-    return int(getattr(item, "school_id", 1) or 1)
-
-
 class SlackSendLoop(SendLoop):
     platform = "slack"
     # Slack's rate limits page (docs.slack.dev/apis/web-api/rate-limits): chat.postMessage
@@ -81,7 +76,7 @@ class SlackSendLoop(SendLoop):
     async def send(self, item: PendingSend) -> None:
         client, channels = self.client, self.channels
         if self.router is not None:
-            route = await self.router(school_of(item))
+            route = await self.router(self.kernel.work.school_id)  # this loop's school
             if route is None:
                 await self._hold(item)
                 return
@@ -152,7 +147,7 @@ class SlackSendLoop(SendLoop):
         log.warning(
             "Slack: school %s is disconnected; outbox %s waits until the app is installed "
             "again (see `schoolbot slack status`)",
-            school_of(item),
+            self.kernel.work.school_id,
             item.outbox_id,
         )
         until = self.clock() + HOLD_FOR

@@ -27,13 +27,14 @@ from botbuilder.schema.teams import TeamInfo
 from botframework.connector.models import ErrorResponseException
 
 from bot.config import Settings
-from bot.dispatch import BotService
+from bot.dispatch import BotService, Trust
 from bot.dispatch.service import DB_DOWN
 from bot.domain.evidence import EvidenceFile
 from bot.domain.messages import Message
 from bot.domain.turns import ButtonPress, StaffMessage, TurnResult, TurnStatus
 from bot.intake import guard
-from bot.platforms.teams import channel_words, door, invoke, live_cards, presses, store
+from bot.platforms.school_loops import SchoolSendLoops
+from bot.platforms.teams import channel_words, door, invoke, live_cards, presses, store, turn_school
 from bot.platforms.teams.auth import build_authentication
 from bot.platforms.teams.button_seal import ButtonSeal
 from bot.platforms.teams.cards import ACTION, CHOICE, TYPE_OTHER, choice_text
@@ -61,8 +62,10 @@ TURN_FAILED = (
 class TeamsAdapter:
     APP_KEY: web.AppKey[TeamsAdapter] = web.AppKey("teams_adapter")
 
-    def __init__(self, service: BotService, settings: Settings, *, anonymous: bool = False):
-        self.service = service
+    def __init__(self, trust: Trust, settings: Settings, *, anonymous: bool = False):
+        """Every school's activities, each handled by its school's service (turn_school)."""
+        self.trust = trust
+        service = trust.first
         self.anonymous = anonymous
         self._http: aiohttp.ClientSession | None = None
         self.auth, self.app_id = build_authentication(settings, self.http, anonymous=anonymous)
@@ -70,17 +73,35 @@ class TeamsAdapter:
         self.seal = ButtonSeal.from_settings(settings)
         self.cloud = CloudAdapter(self.auth)
         self.turns = ConversationTurns()
-        self.cards = live_cards.QuestionCards(service.kernel)
+        self.school_cards: dict[int, live_cards.QuestionCards] = {}
         self.files = TeamsFiles(service.kernel, self.http)
-        self.sends = TeamsSendLoop(
-            service.kernel,
-            self.cloud,
-            self.app_id,
-            {"dsl": settings.teams_dsl_channel, "slt": settings.teams_slt_channel},
-            seal=self.seal,
-        )
-        self.sends.keep_question = self.cards.keep  # reminders ask questions too
+        channels = {"dsl": settings.teams_dsl_channel, "slt": settings.teams_slt_channel}
+
+        def send_loop(school: BotService) -> TeamsSendLoop:
+            loop = TeamsSendLoop(school.kernel, self.cloud, self.app_id, channels, seal=self.seal)
+            loop.keep_question = self.cards_for(school).keep  # reminders ask questions too
+            return loop
+
+        self.school_sends = SchoolSendLoops(trust, send_loop)
+        self.sends = self.school_sends.for_school(service.work.school_id)  # the first's
         self.bot = SchoolBot(self)
+
+    @property
+    def service(self) -> BotService:
+        """The service of the school this turn is for; the first school's outside a turn."""
+        turn = turn_school.CURRENT.get()
+        return turn.service if turn is not None else self.trust.first
+
+    def cards_for(self, school: BotService) -> live_cards.QuestionCards:
+        """A school's kept question cards (written in its own school's session)."""
+        key = school.work.school_id
+        if key not in self.school_cards:
+            self.school_cards[key] = live_cards.QuestionCards(school.kernel)
+        return self.school_cards[key]
+
+    @property
+    def cards(self) -> live_cards.QuestionCards:
+        return self.cards_for(self.service)
 
     def http(self) -> aiohttp.ClientSession:
         if self._http is None or self._http.closed:
@@ -92,10 +113,11 @@ class TeamsAdapter:
         app[self.APP_KEY] = self
 
         async def lifecycle(_app: web.Application):
-            await self.sends.start()
+            await self.school_sends.start()
             yield
-            await self.sends.stop()
-            await self.cards.stop()
+            await self.school_sends.stop()
+            for cards in list(self.school_cards.values()):
+                await cards.stop()
             if self._http is not None:
                 await self._http.close()
 
@@ -117,12 +139,25 @@ class TeamsAdapter:
         if not self.tenants.admits(admitted):  # before any turn, state or write
             log.warning("Teams: activity from tenant %s refused (403)", loggable(admitted))
             return web.json_response({"error": "forbidden"}, status=403)
+        school = await self._school_of(admitted)
+        current = turn_school.CURRENT.set(school)
         try:
             async with self.turns.one_at_a_time(admitted.conversation.id):
                 invoke = await self.cloud.process_activity(result, admitted, self._turn)
         finally:
-            self.sends.kick()
+            turn_school.CURRENT.reset(current)
+            self.school_sends.kick()
         return door.answer(invoke)
+
+    async def _school_of(self, activity: Activity) -> turn_school.TurnSchool:
+        """The school this activity is for; the first school's while the database is down
+        (the turn then says so itself)."""
+        try:
+            return await asyncio.to_thread(turn_school.find, self.trust, self.seal, activity)
+        except sa.exc.SQLAlchemyError as exc:
+            log.error("Teams: can't tell the school yet (%s)", type(exc).__name__)
+            first = self.trust.first
+            return turn_school.TurnSchool(first, frozenset({first.work.school_id}))
 
     async def _turn(self, context: TurnContext) -> None:
         """An inbound turn. One that raises gets one short line (no traceback: it can quote
@@ -237,8 +272,11 @@ class TeamsAdapter:
 class SchoolBot(TeamsActivityHandler):
     def __init__(self, adapter: TeamsAdapter):
         self.adapter = adapter
-        self.service = adapter.service
-        self.installs = Installs(adapter.service, adapter.send, adapter.sends.channels)
+        self.installs = Installs(lambda: adapter.service, adapter.send, adapter.sends.channels)
+
+    @property
+    def service(self) -> BotService:
+        return self.adapter.service
 
     async def on_teams_members_added(
         self, members: list[Any], team_info: TeamInfo, turn_context: TurnContext

@@ -57,11 +57,17 @@ class Installs:
     the chat references this process saved are remembered here, so an unchanged one is
     not written again on every turn."""
 
-    def __init__(self, service: BotService, send: Send, channels: Mapping[str, str | None]):
-        self.service = service
+    def __init__(
+        self, service: Callable[[], BotService], send: Send, channels: Mapping[str, str | None]
+    ):
+        self._service = service  # the turn's school's
         self.send = send
         self.channels = channels
         self.saved_refs: dict[str, dict[str, Any]] = {}
+
+    @property
+    def service(self) -> BotService:
+        return self._service()
 
     async def members_added(
         self,

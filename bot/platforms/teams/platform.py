@@ -8,7 +8,7 @@ import ipaddress
 from aiohttp import web
 
 from bot.config import Settings
-from bot.dispatch import BotService
+from bot.dispatch import Trust
 from bot.platforms.base import Platform
 from bot.platforms.teams.commands import teams as teams_commands
 
@@ -41,10 +41,10 @@ def _status(settings: Settings, mode: str | None) -> str:
     return "Teams: not configured (set MicrosoftAppId and MicrosoftAppPassword)."
 
 
-def _mount(app: web.Application, service: BotService, settings: Settings, mode: str) -> None:
+def _mount(app: web.Application, trust: Trust, settings: Settings, mode: str) -> None:
     from bot.platforms.teams.adapter import TeamsAdapter
 
-    TeamsAdapter(service, settings, anonymous=mode == "anonymous").mount(app)
+    TeamsAdapter(trust, settings, anonymous=mode == "anonymous").mount(app)
 
 
 async def _check(settings: Settings, mode: str) -> list[str]:

@@ -20,7 +20,7 @@ from botbuilder.core import TurnContext
 
 from bot.dispatch import BotService
 from bot.kernel.core import Kernel
-from bot.platforms.teams import schools
+from bot.platforms.teams import schools, turn_school
 from bot.platforms.teams.button_seal import ButtonSeal, Seal
 from bot.platforms.teams.cards import ACTION, CHOICE
 from bot.platforms.teams.installs import user_id
@@ -69,7 +69,12 @@ async def refusal(
         allowed = {await service.work.run(_channel_school, service.kernel, turn_context)}
         where = "team"
     else:
-        allowed = schools.schools_of_conversation(activity, user_id(activity.from_property))
+        turn = turn_school.CURRENT.get()
+        allowed = (
+            set(turn.allowed)
+            if turn is not None
+            else schools.schools_of_conversation(activity, user_id(activity.from_property))
+        )
         where = "chat"
     if sealed not in allowed:
         log.warning("Teams: a signed card button for another school was refused")

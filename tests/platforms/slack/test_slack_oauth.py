@@ -41,7 +41,7 @@ from tests.fakes.slack_oauth_harness import (
     send_event,
 )
 from tests.fakes.smtp_server import FakeMailServer
-from tests.helpers import grant
+from tests.helpers import add_schools, grant
 
 SCHOOL_A, SCHOOL_B = Workspace("TA", "Dukeries"), Workspace("TB", "King James's")
 pytestmark = pytest.mark.issue(25, 3)
@@ -228,6 +228,7 @@ async def test_an_org_wide_install_routes_each_workspace_to_its_mapped_school(
     org = Workspace("", "Trust", enterprise_id="E1", org_wide=True)
     async with oauth_bot(sqlite_url, clock, tmp_path, fake) as bot:
         assert (await install(bot, org, school=4)).status == 200
+        add_schools(bot.service.engine, ("school-5", None))
         with Session(bot.service.engine) as session:
             map_workspace(session, "E1", "T5", 5)
             session.commit()
@@ -241,6 +242,7 @@ async def test_an_org_wide_install_routes_each_workspace_to_its_mapped_school(
 
 async def test_only_a_signed_unexpired_link_starts_an_install(sqlite_url, clock, tmp_path, fake):
     async with oauth_bot(sqlite_url, clock, tmp_path, fake) as bot:
+        add_schools(bot.service.engine, ("school-2", None))
         now = time.time()
         good = install_link(CLIENT_SECRET, 2, now)
         for link in (

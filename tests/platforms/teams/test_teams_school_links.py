@@ -58,6 +58,7 @@ async def test_the_it_lead_links_a_team_to_a_school_and_a_running_bot_follows(
         sqlite_url, "dukeries-academy", clock, tmp_path, fake, TEAMS_DSL_CHANNEL=channel_id("dsl")
     ) as teams:
         grant(teams.service, "aad-dsl", "dsl", platform="teams")
+        schools_up_to(teams.service.engine, 2)
         alert = await dsl_alert(teams)
 
         # Pasted from Teams' "Get link to team", from a tenant the bot doesn't accept: linked,

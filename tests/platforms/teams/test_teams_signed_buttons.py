@@ -111,6 +111,7 @@ async def test_a_button_signed_for_another_school_is_refused_in_this_schools_tea
     assert acknowledged(teams) is None
 
     # The team is linked to school 2: now school 1's own button is the stranger here...
+    schools_up_to(teams.service.engine, 2)
     now = datetime.now(UTC)
     with teams.service.kernel.session() as session:
         schools.link(session, schools.TEAM, TEAM, 2, by="test", now=now)
