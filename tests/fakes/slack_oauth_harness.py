@@ -52,7 +52,6 @@ async def oauth_bot(
     `more_settings` by their environment names."""
     data_dir = tmp_path / f"instance-{id(object())}"
     service = make_service(url, "dukeries-academy", clock, data_dir / "evidence")
-    schools_up_to(service.engine, 5)
     app = create_app(trust_of(service), oauth_settings(fake, data_dir, **more_settings))
     server = TestServer(app)
     await server.start_server()
