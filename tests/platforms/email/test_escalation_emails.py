@@ -34,7 +34,7 @@ from tests.helpers import FR_UP_TO_CONCERNING, grant, tell
 
 PUBLIC_URL = "https://bot.school.example"
 ADDRESSES = {"dsl1": "dsl@school.example", "dep": "deputy@school.example"}
-LINK = re.compile(re.escape(PUBLIC_URL) + r"/web/sign-in/([A-Za-z0-9_-]+)")
+LINK = re.compile(re.escape(PUBLIC_URL) + r"/web/sign-in/([0-9]+\.[A-Za-z0-9_-]+)")
 
 
 @pytest.fixture
