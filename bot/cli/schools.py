@@ -68,10 +68,12 @@ def _calendar_or_stop(file: Path) -> dict[str, Any]:
     try:  # kept as checked, in JSON's terms (dates as text)
         return parse_calendar(calendar, str(file)).model_dump(mode="json")
     except PolicyError as exc:
-        problems = "\n".join(f"  - {p}" for p in exc.problems)
-        raise click.ClickException(
-            f"That calendar can't be used, so nothing was saved:\n{problems}"
-        ) from None
+        raise _not_saved(exc) from None
+
+
+def _not_saved(problem: PolicyError) -> click.ClickException:
+    problems = "\n".join(f"  - {p}" for p in problem.problems)
+    return click.ClickException(f"That calendar can't be used, so nothing was saved:\n{problems}")
 
 
 def _rules_or_stop(school: School, install_pack: str) -> PolicyPack:
@@ -79,10 +81,7 @@ def _rules_or_stop(school: School, install_pack: str) -> PolicyPack:
     try:
         return school.rules(install_pack)
     except PolicyError as exc:
-        problems = "\n".join(f"  - {p}" for p in exc.problems)
-        raise click.ClickException(
-            f"That calendar can't be used, so nothing was saved:\n{problems}"
-        ) from None
+        raise _not_saved(exc) from None
 
 
 def _find_or_stop(session: Any, key_or_id: str) -> School:

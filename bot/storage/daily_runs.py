@@ -87,6 +87,17 @@ def claim(
     return Claim.DONE if is_done(session, school_id, job, period) else Claim.HELD
 
 
+def _held_by(
+    holder: str, school_id: int, job: str, period: str
+) -> tuple[sa.ColumnElement[bool], ...]:
+    """The run, while `holder` is still the one running it."""
+    return (
+        *_key(school_id, job, period),
+        col(DailyRun.state) == RUNNING,
+        col(DailyRun.holder) == holder,
+    )
+
+
 def is_done(session: SchoolSession, school_id: int, job: str, period: str) -> bool:
     state = session.exec(select(DailyRun.state).where(*_key(school_id, job, period))).first()
     return state == DONE
@@ -105,11 +116,7 @@ def renew(
     """Still ours? Then hold it for another lease (the job is still going)."""
     result = session.execute(
         sa.update(DailyRun)
-        .where(
-            *_key(school_id, job, period),
-            col(DailyRun.state) == RUNNING,
-            col(DailyRun.holder) == holder,
-        )
+        .where(*_held_by(holder, school_id, job, period))
         .values(lease_until=now + lease)
         .execution_options(synchronize_session=False)
     )
@@ -129,11 +136,7 @@ def finish(
     """Mark the run done (only by its holder: one that lost it leaves it to the new one)."""
     result = session.execute(
         sa.update(DailyRun)
-        .where(
-            *_key(school_id, job, period),
-            col(DailyRun.state) == RUNNING,
-            col(DailyRun.holder) == holder,
-        )
+        .where(*_held_by(holder, school_id, job, period))
         .values(state=DONE, finished_at=now, lease_until=now, items=items)
         .execution_options(synchronize_session=False)
     )
@@ -147,11 +150,7 @@ def give_back(
     check in any instance tries again."""
     session.execute(
         sa.update(DailyRun)
-        .where(
-            *_key(school_id, job, period),
-            col(DailyRun.state) == RUNNING,
-            col(DailyRun.holder) == holder,
-        )
+        .where(*_held_by(holder, school_id, job, period))
         .values(lease_until=now)
         .execution_options(synchronize_session=False)
     )
