@@ -103,6 +103,7 @@ class FakeConnector:
     metadata_path: str = field(default_factory=lambda: f"/{uuid.uuid4().hex[:8]}/openid")
     # While set, the signing-keys endpoint doesn't answer (a stalled identity service).
     keys_stalled: threading.Event = field(default_factory=threading.Event)
+    keys_asked: threading.Event = field(default_factory=threading.Event)  # one arrived
     limits: TeamsLimits | None = None  # enforce Teams' rate limits on sends and new threads
     limited: int = 0  # calls answered 429 by `limits`
     # Activities deleted (by the bot, or by a person in Teams): updating or deleting one
@@ -328,6 +329,7 @@ class FakeConnector:
         )
 
     async def _keys(self, _request: web.Request) -> web.Response:
+        self.keys_asked.set()
         while self.keys_stalled.is_set():
             await asyncio.sleep(0.01)  # the fake's own loop, in its own thread
         with self._lock:

@@ -144,9 +144,10 @@ async def test_a_stalled_key_fetch_does_not_stall_other_conversations(teams):
     claims = jwt.decode(token, options={"verify_signature": False})
     forged = jwt.encode(claims, stranger, algorithm="RS256", headers={"kid": "key-unknown"})
     teams.fake.keys_stalled.set()
+    teams.fake.keys_asked.clear()
     try:
         waiting = asyncio.create_task(_signed(teams, forged))
-        await asyncio.sleep(0.2)  # the forged token's key refresh is now hanging
+        await _until(teams.fake.keys_asked.is_set)  # its key refresh is now hanging
         assert not waiting.done()
         assert await asyncio.wait_for(_signed(teams, token), 5) == 200
     finally:
