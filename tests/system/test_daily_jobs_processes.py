@@ -133,7 +133,9 @@ async def test_a_killed_instances_retention_sweep_is_finished_once_by_another(sh
     logs = [(tmp_path / f"bot{n}.log").read_text() for n in (2, 3)]
     assert sum("finishing a run an instance left" in log for log in logs) == 1
     assert not any("someone-" in log or "old_chat" in log for log in logs)  # no names
-    assert sum(log.count("another instance is running it; skipped") for log in logs) <= 1
+    # One "skipped" line a day per instance at most: on SQLite both survivors may find the
+    # killed instance's lease still running before one of them takes over.
+    assert all(log.count("another instance is running it; skipped") <= 1 for log in logs)
 
 
 async def test_the_yearly_reminder_reaches_each_person_once_when_a_sender_is_killed(
